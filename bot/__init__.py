@@ -1,0 +1,1 @@
+"""Application wiring: settings, channels, the command line."""

@@ -1,0 +1,66 @@
+"""create_app(settings): the only place that reads settings and wires the parts together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from handlers.cases import CasePolicy, Institution
+from handlers.classifier import Classifier, KeywordClassifier
+from handlers.deadlines import BusinessCalendar
+from handlers.dialogue import Dialogue
+from handlers.labels import CASE_TYPES
+from handlers.texts import load_texts
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.uow import UnitOfWork
+
+
+def utc_now() -> datetime:
+    """The clock used everywhere outside tests."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """The wired application: settings, database, policy and dialogue."""
+
+    settings: Settings
+    engine: Engine
+    policy: CasePolicy
+    dialogue: Dialogue
+
+    def uow(self) -> UnitOfWork:
+        """A fresh unit of work on the application's database."""
+        return UnitOfWork(self.engine)
+
+    def migrate(self) -> None:
+        """Apply pending migrations."""
+        upgrade(self.engine)
+
+
+def build_policy(settings: Settings, classifier: Classifier | None = None) -> CasePolicy:
+    """The case policy described by the settings."""
+    inst = settings.institution
+    return CasePolicy(
+        institution=Institution(
+            inst.name, inst.short_name, inst.folio_prefix, inst.emergency_numbers
+        ),
+        calendar=BusinessCalendar(inst.country, inst.timezone, settings.deadlines.extra_holidays),
+        deadline_days={name: settings.deadlines.for_type(name) for name in CASE_TYPES},
+        classifier=classifier or KeywordClassifier(),
+        confidence_threshold=settings.classifier.confidence_threshold,
+        topics=tuple(settings.classifier.topics),
+        hash_secret=settings.privacy.hash_secret,
+        retention_days=settings.privacy.retention_days,
+        texts=load_texts("es"),
+    )
+
+
+def create_app(settings: Settings) -> App:
+    """Wire the application described by the settings (nothing is started)."""
+    policy = build_policy(settings)
+    return App(settings, make_engine(settings.database.url), policy, Dialogue(policy))

@@ -1,0 +1,105 @@
+"""The console channel: a citizen in the terminal, interactive or through pipes."""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import App
+from handlers.intake import receive
+from handlers.messages import Incoming, Location, Media, Option, Reply
+
+CHANNEL = "console"
+PREFIX = "bot> "
+
+
+class ConsoleChat:
+    """Reads one message per line, answers through the outbox, prints replies prefixed `bot> `."""
+
+    def __init__(
+        self,
+        app: App,
+        address: str,
+        out: TextIO,
+        *,
+        name: str | None = None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.app = app
+        self.address = address
+        self.name = name
+        self.out = out
+        self.clock = clock
+        self.t = app.policy.texts
+
+    def say(self, line: str) -> None:
+        """One line of input, as the citizen's message; prints every reply it causes."""
+        incoming = self._incoming(line)
+        if incoming is None:
+            return
+        with self.app.uow() as uow:
+            receive(incoming, uow, self.app.dialogue, self.clock())
+        self.drain()
+
+    def drain(self) -> None:
+        """Print and mark sent every pending console reply to this citizen."""
+        with self.app.uow() as uow:
+            for item in uow.outbox.pending(CHANNEL, address=self.address):
+                options = tuple(Option(o["key"], o["label"]) for o in item.options["options"])
+                self._print(Reply(CHANNEL, self.address, item.body, options).rendered())
+                uow.outbox.mark_sent(item, f"console-{item.id}", self.clock())
+            uow.commit()
+        self.out.flush()
+
+    def _print(self, text: str) -> None:
+        for line in text.splitlines() or [""]:
+            self.out.write(f"{PREFIX}{line}\n")
+
+    def _incoming(self, line: str) -> Incoming | None:
+        line = line.rstrip("\r\n")
+        base = dict(
+            channel=CHANNEL,
+            address=self.address,
+            provider_id=uuid.uuid4().hex,
+            received_at=self.clock(),
+            name=self.name,
+        )
+        command, _, argument = line.strip().partition(" ")
+        if command == "/foto":
+            path = Path(argument.strip()).expanduser()
+            if not path.is_file():
+                self._print(self.t("cli.chat_no_file", path=path))
+                self.out.flush()
+                return None
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            media = Media("photo", path.resolve().as_uri(), content_type)
+            return Incoming(**base, media=(media,))
+        if command == "/ubicacion":
+            try:
+                latitude, longitude = (float(v) for v in argument.split(","))
+                if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                    raise ValueError
+            except ValueError:
+                self._print(self.t("cli.chat_bad_location"))
+                self.out.flush()
+                return None
+            return Incoming(**base, location=Location(latitude, longitude))
+        return Incoming(**base, text=line)
+
+    def run(self, source: TextIO, *, interactive: bool) -> None:
+        """Converse until end of input (or /salir)."""
+        if interactive:
+            self.out.write(self.t("cli.chat_intro", address=self.address) + "\n")
+        self.drain()
+        while True:
+            if interactive:
+                self.out.write("> ")
+                self.out.flush()
+            line = source.readline()
+            if not line or line.strip() == "/salir":
+                break
+            self.say(line)

@@ -1,0 +1,296 @@
+"""Settings: config.toml plus TA_ environment overrides, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from handlers.labels import CASE_TYPES, DEFAULT_TOPICS
+from handlers.texts import load_texts
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message is one line, naming the key, for the administrator."""
+
+
+class Section(BaseModel):
+    """A table of config.toml: unknown keys are refused so that typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class InstitutionSettings(Section):
+    name: str = "Ministerio de Obras Públicas"
+    short_name: str = "MOPT"
+    country: str = "SV"
+    timezone: str = "America/El_Salvador"
+    folio_prefix: str = "TA"
+    emergency_numbers: str = "911"
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in holidays.list_supported_countries():
+            raise ValueError(_t("config.unknown_country", value=repr(value)))
+        return code
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(_t("config.unknown_timezone", value=repr(value))) from exc
+        return value
+
+    @field_validator("folio_prefix")
+    @classmethod
+    def _simple_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{1,6}", value):
+            raise ValueError(_t("config.bad_prefix"))
+        return value
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///./data/telefono_abierto.db"
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(_t("config.bad_database_url", value=repr(value))) from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(_t("config.unsupported_database"))
+        return value
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str = ""
+
+
+class WhatsAppSettings(Section):
+    enabled: bool = False
+    account_sid: str = ""
+    auth_token: str = ""
+    from_number: str = ""
+    api_base_url: str = ""
+    template_sid: str = ""
+
+
+class TelegramSettings(Section):
+    enabled: bool = False
+    token: str = ""
+    secret_token: str = ""
+    mode: Literal["webhook", "polling"] = "webhook"
+    api_base_url: str = ""
+    staff_chat_id: int = 0
+
+
+class DeadlineSettings(Section):
+    """Business days to answer, per case type (Ley 1755 de 2015; LAIP art. 71)."""
+
+    solicitud: int = Field(15, ge=1, le=365)
+    consulta: int = Field(10, ge=1, le=365)
+    queja: int = Field(15, ge=1, le=365)
+    reclamo: int = Field(15, ge=1, le=365)
+    denuncia: int = Field(15, ge=1, le=365)
+    sugerencia: int = Field(15, ge=1, le=365)
+    extra_holidays: list[date] = []
+
+    def for_type(self, case_type: str) -> int:
+        """Business days allowed for a case of this type."""
+        return int(getattr(self, case_type))
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOUR = r"([01]\d|2[0-3]):[0-5]\d"
+
+
+class ScheduleSettings(Section):
+    weekly_summary: str = "mon 07:00"
+    daily_reminders: str = "08:00"
+
+    @field_validator("weekly_summary")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        if not re.fullmatch(rf"({'|'.join(_WEEKDAYS)}) {_HOUR}", value.strip().lower()):
+            raise ValueError(_t("config.bad_weekly"))
+        return value.strip().lower()
+
+    @field_validator("daily_reminders")
+    @classmethod
+    def _daily(cls, value: str) -> str:
+        if not re.fullmatch(_HOUR, value.strip()):
+            raise ValueError(_t("config.bad_daily"))
+        return value.strip()
+
+
+class PrivacySettings(Section):
+    retention_days: int = Field(730, ge=1)
+    hash_secret: str = ""
+
+
+class ReportingSettings(Section):
+    youth_ages: tuple[int, int] = (15, 29)
+
+    @field_validator("youth_ages")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= value[0] <= value[1] <= 120:
+            raise ValueError(_t("config.bad_youth"))
+        return value
+
+
+class ClassifierSettings(Section):
+    confidence_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    topics: list[str] = list(DEFAULT_TOPICS)
+
+
+class Settings(BaseSettings):
+    """Every setting of spec section 3; defaults are the safe ones."""
+
+    model_config = SettingsConfigDict(env_prefix="TA_", env_nested_delimiter="__", extra="forbid")
+
+    institution: InstitutionSettings = InstitutionSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    server: ServerSettings = ServerSettings()
+    whatsapp: WhatsAppSettings = WhatsAppSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    deadlines: DeadlineSettings = DeadlineSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    reporting: ReportingSettings = ReportingSettings()
+    classifier: ClassifierSettings = ClassifierSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's values arrive as init arguments; the environment overrides them.
+        return (env_settings, init_settings)
+
+    @property
+    def channels_enabled(self) -> list[str]:
+        """Names of the chat channels switched on."""
+        return [
+            name
+            for name, section in (("whatsapp", self.whatsapp), ("telegram", self.telegram))
+            if section.enabled
+        ]
+
+
+def config_path(explicit: str | Path | None, environ: dict[str, str] | None = None) -> Path | None:
+    """The file to read: --config, else TA_CONFIG, else ./config.toml when present."""
+    environ = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if environ.get("TA_CONFIG"):
+        return Path(environ["TA_CONFIG"])
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+def load_settings(explicit: str | Path | None = None) -> Settings:
+    """Read and validate the settings, or raise ConfigError with a one-line reason."""
+    path = config_path(explicit)
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(_t("config.missing_file", path=path)) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(_t("config.bad_toml", path=path, error=exc)) from exc
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from exc
+    _check_secrets(settings)
+    return settings
+
+
+def _t(key: str, /, **values: Any) -> str:
+    return load_texts()(key, **values)
+
+
+_REQUIRED_SECRETS = {
+    "whatsapp": ("account_sid", "auth_token", "from_number"),
+    "telegram": ("token", "secret_token"),
+}
+
+
+def _check_secrets(settings: Settings) -> None:
+    for channel in settings.channels_enabled:
+        section = getattr(settings, channel)
+        for key in _REQUIRED_SECRETS[channel]:
+            if channel == "telegram" and key == "secret_token" and section.mode == "polling":
+                continue
+            if not getattr(section, key):
+                env = f"TA_{channel.upper()}__{key.upper()}"
+                raise ConfigError(
+                    _t("config.empty_secret", key=f"{channel}.{key}", channel=channel, env=env)
+                )
+    if settings.channels_enabled and not settings.privacy.hash_secret:
+        raise ConfigError(_t("config.empty_hash_secret"))
+
+
+_PYDANTIC_REASONS = {
+    "extra_forbidden": "config.unknown_key",
+    "int_parsing": "config.must_be_integer",
+    "int_type": "config.must_be_integer",
+    "int_from_float": "config.must_be_integer",
+    "float_parsing": "config.must_be_number",
+    "float_type": "config.must_be_number",
+    "bool_parsing": "config.must_be_bool",
+    "bool_type": "config.must_be_bool",
+    "string_type": "config.must_be_text",
+    "date_from_datetime_parsing": "config.must_be_date",
+    "date_parsing": "config.must_be_date",
+    "date_type": "config.must_be_date",
+    "literal_error": "config.not_allowed",
+    "greater_than_equal": "config.too_small",
+    "less_than_equal": "config.too_large",
+    "list_type": "config.must_be_list",
+    "tuple_type": "config.must_be_list",
+    "too_short": "config.must_be_list",
+    "too_long": "config.must_be_list",
+}
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden" and key.startswith("deadlines."):
+        reason = _t("config.unknown_deadline", types=", ".join(CASE_TYPES))
+    elif error["type"] == "value_error":
+        reason = str(error.get("ctx", {}).get("error", error["msg"]))
+    elif error["type"] in _PYDANTIC_REASONS:
+        reason = _t(_PYDANTIC_REASONS[error["type"]])
+    else:
+        reason = error["msg"]
+    more = len(exc.errors()) - 1
+    if more:
+        return _t("config.invalid_more", key=key, reason=reason, more=more)
+    return _t("config.invalid", key=key, reason=reason)

@@ -1,0 +1,1 @@
+"""Channel-agnostic logic: the citizen dialogue, classification, deadlines and texts."""

@@ -1,0 +1,46 @@
+"""Business days: the national calendar plus the institution's own closed days, in its time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+
+
+class BusinessCalendar:
+    """Monday to Friday, minus holidays of one country and the extra closed days."""
+
+    def __init__(self, country: str, timezone: str, extra_holidays: Iterable[date] = ()) -> None:
+        self.country = country
+        self.tz = ZoneInfo(timezone)
+        self._holidays = holidays.country_holidays(country)
+        self._extra = frozenset(extra_holidays)
+
+    def is_business_day(self, day: date) -> bool:
+        """Whether the institution works on this date."""
+        return day.weekday() < 5 and day not in self._holidays and day not in self._extra
+
+    def add_business_days(self, received: date, days: int) -> date:
+        """The last day to answer: `days` business days counted from the day after `received`."""
+        day = received
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                counted += 1
+        return day
+
+    def local_date(self, instant: datetime) -> date:
+        """The institution's calendar date at this instant."""
+        return instant.astimezone(self.tz).date()
+
+    def end_of_day(self, day: date) -> datetime:
+        """The last second of this local date, in UTC."""
+        local = datetime.combine(day, time(23, 59, 59), tzinfo=self.tz)
+        return local.astimezone(UTC)
+
+    def due_at(self, received_at: datetime, days: int) -> datetime:
+        """The deadline instant (end of the last business day, in UTC) for a case received now."""
+        return self.end_of_day(self.add_business_days(self.local_date(received_at), days))

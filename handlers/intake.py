@@ -1,0 +1,94 @@
+"""Receiving one message: store it, let the dialogue answer, queue the replies; one transaction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from handlers.dialogue import Dialogue
+from handlers.messages import Incoming, Reply
+from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
+
+MAX_TEXT = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(incoming: Incoming) -> Incoming:
+    """Drop control characters (PostgreSQL refuses NUL) and bound the length of what is kept."""
+    text = _CONTROL.sub("", incoming.text)[:MAX_TEXT]
+    name = _CONTROL.sub("", incoming.name)[:120] if incoming.name else None
+    return replace(incoming, text=text, name=name)
+
+
+def receive(incoming: Incoming, uow: Any, dialogue: Dialogue, now: datetime) -> list[Reply] | None:
+    """Handle one incoming message inside `uow` and commit; None when it was a redelivery."""
+    incoming = clean(incoming)
+    contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
+    if incoming.name and not contact.name:
+        contact.name = incoming.name
+    message = uow.messages.add_incoming(
+        Message(
+            direction="in",
+            channel=incoming.channel,
+            provider_id=incoming.provider_id,
+            contact_id=contact.id,
+            body=incoming.text,
+            created_at=now,
+        )
+    )
+    if message is None:
+        uow.rollback()
+        return None
+    for media in incoming.media:
+        uow.messages.add_attachment(
+            Attachment(
+                message_id=message.id,
+                kind=media.kind,
+                provider_ref=media.ref[:1000],
+                content_type=media.content_type,
+                created_at=now,
+            )
+        )
+    replies = dialogue.handle(incoming, contact, message.id, uow, now)
+    queue(uow, replies, now, sender=contact)
+    uow.commit()
+    return replies
+
+
+def queue(uow: Any, replies: list[Reply], now: datetime, *, sender: Contact | None = None) -> None:
+    """Write each reply as an outgoing message and an outbox row, in the caller's transaction.
+
+    A confidential reply (an anonymous case's secret code) is kept in the outbox only until it
+    is sent; the message history holds a placeholder instead.
+    """
+    for reply in replies:
+        to_sender = sender is not None and (reply.channel, reply.address) == (
+            sender.channel,
+            sender.address,
+        )
+        message = uow.messages.add(
+            Message(
+                direction="out",
+                channel=reply.channel,
+                contact_id=sender.id if to_sender else None,
+                case_id=reply.case_id,
+                body=REDACTED if reply.confidential else reply.rendered(),
+                status="pending",
+                created_at=now,
+            )
+        )
+        options = [{"key": o.key, "label": o.label} for o in reply.options]
+        uow.outbox.add(
+            OutboxItem(
+                message_id=message.id,
+                channel=reply.channel,
+                address=reply.address,
+                body=reply.text,
+                options={"options": options},
+                confidential=reply.confidential,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )

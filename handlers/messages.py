@@ -1,0 +1,64 @@
+"""Incoming and Reply: the only contract between the channels and the logic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Media:
+    """A file the person sent, by the provider's reference (downloaded later, elsewhere)."""
+
+    kind: str  # photo, video, audio, document
+    ref: str
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """A shared pin, with whatever the provider says about the place."""
+
+    latitude: float
+    longitude: float
+    address: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message from a person, already verified and translated by its channel."""
+
+    channel: str
+    address: str
+    provider_id: str
+    received_at: datetime
+    text: str = ""
+    name: str | None = None
+    media: tuple[Media, ...] = ()
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice offered: what to type (or what a button sends) and what it says."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send to a person; channels render the options their own way."""
+
+    channel: str
+    address: str
+    text: str
+    options: tuple[Option, ...] = field(default=())
+    case_id: int | None = None
+    confidential: bool = False  # forgotten once sent: an anonymous case's secret code
+
+    def rendered(self) -> str:
+        """The text with its options as numbered lines, for channels without buttons."""
+        lines = [self.text, *(f"{o.key}. {o.label}" for o in self.options)]
+        return "\n".join(lines)

@@ -1,0 +1,37 @@
+"""Text normalisation for matching what people type: no accents, lower case, plain words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[a-z0-9ñ]+")
+_LETTERS = re.compile(r"[a-zñ]")
+_VOWELS = set("aeiou")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (but keeping ñ), with spaces collapsed."""
+    text = text.lower().replace("ñ", "\0")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).replace("\0", "ñ")
+    return " ".join(text.split())
+
+
+def words(text: str) -> list[str]:
+    """The folded words and numbers of a text."""
+    return _WORD.findall(fold(text))
+
+
+def looks_like_words(text: str) -> bool:
+    """Whether a text reads as language rather than a keyboard mash, emoji or punctuation."""
+    letters = _LETTERS.findall(fold(text))
+    if len(letters) < 3:
+        return False
+    vowel_ratio = sum(c in _VOWELS for c in letters) / len(letters)
+    return 0.28 <= vowel_ratio <= 0.75
+
+
+def is_substantive(text: str) -> bool:
+    """Whether a free text says enough to be taken as the start of a report."""
+    return looks_like_words(text) and len([w for w in words(text) if len(w) > 1]) >= 3

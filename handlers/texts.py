@@ -1,0 +1,45 @@
+"""The catalogue: every sentence a citizen or staff member reads, one TOML file per language."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CATALOGUES = Path(__file__).with_name("texts")
+
+
+class Texts:
+    """Look up a sentence by its dotted key and fill in its {placeholders}."""
+
+    def __init__(self, entries: dict[str, str], language: str) -> None:
+        self.entries = entries
+        self.language = language
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        template = self.entries[key]
+        return template.format(**values) if values else template
+
+    def has(self, key: str) -> bool:
+        """Whether the catalogue holds this key."""
+        return key in self.entries
+
+
+@cache
+def load_texts(language: str = "es") -> Texts:
+    """The catalogue for one language, read once."""
+    path = CATALOGUES / f"{language}.toml"
+    with path.open("rb") as handle:
+        return Texts(_flatten(tomllib.load(handle)), language)
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{dotted}."))
+        else:
+            flat[dotted] = str(value)
+    return flat

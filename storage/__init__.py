@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the engine factory, the unit of work and migrations."""

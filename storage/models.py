@@ -1,0 +1,212 @@
+"""The tables. No queries here: those live in the repositories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on both databases (SQLite keeps no time zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    """A UTC timestamp field."""
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def json_column() -> Any:
+    """A JSON document field (dialogue drafts, reply options)."""
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Contact(SQLModel, table=True):
+    """A citizen as seen on one channel and address."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_contacts_channel_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64)
+    name: str | None = Field(default=None, max_length=120)
+    gender: str | None = Field(default=None, max_length=16)
+    age: int | None = None
+    consented_at: datetime | None = utc_column()
+    created_at: datetime = utc_column(nullable=False)
+    last_seen_at: datetime = utc_column(nullable=False)
+
+
+class Case(SQLModel, table=True):
+    """One citizen matter, with its folio, whatever the number of messages."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_created_at", "created_at"),
+        Index("ix_cases_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    folio: str = Field(max_length=32, unique=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    channel: str = Field(max_length=16)
+    type: str = Field(max_length=16)
+    topic: str = Field(max_length=40)
+    urgency: str = Field(default="normal", max_length=16)
+    confidence: float | None = None
+    status: str = Field(default="recibido", max_length=24)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    location_text: str | None = Field(default=None, max_length=300)
+    municipality: str | None = Field(default=None, max_length=120, index=True)
+    latitude: float | None = None
+    longitude: float | None = None
+    anonymous: bool = False
+    reporter_hash: str | None = Field(default=None, max_length=64, index=True)
+    secret_code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    gender: str = Field(default="sin_dato", max_length=16)
+    age: int | None = None
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id")
+    deadline_days: int
+    created_at: datetime = utc_column(nullable=False)
+    first_response_at: datetime | None = utc_column()
+    due_at: datetime = utc_column(nullable=False)
+    closed_at: datetime | None = utc_column()
+
+
+class Message(SQLModel, table=True):
+    """Every message in or out; the provider id is unique per channel, for deduplication."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "direction", "provider_id", name="uq_messages_provider"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    direction: str = Field(max_length=3)  # "in" or "out"
+    channel: str = Field(max_length=16)
+    provider_id: str | None = Field(default=None, max_length=80)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str = Field(default="received", max_length=16)
+    created_at: datetime = utc_column(nullable=False)
+
+
+class Attachment(SQLModel, table=True):
+    """A photo, video, voice note, document or file a citizen sent."""
+
+    __tablename__ = "attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=16)
+    provider_ref: str = Field(max_length=1000)
+    content_type: str | None = Field(default=None, max_length=100)
+    local_path: str | None = Field(default=None, max_length=300)
+    sha256: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = utc_column(nullable=False)
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only audit trail: who changed what on a case, and when."""
+
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: datetime = utc_column(nullable=False)
+    actor: str = Field(max_length=80)
+    kind: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str | None = Field(default=None, max_length=24)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    public: bool = True
+
+
+class ConversationState(SQLModel, table=True):
+    """Where each contact is in the dialogue, so a restart loses nothing."""
+
+    __tablename__ = "conversation_states"
+
+    contact_id: int = Field(foreign_key="contacts.id", primary_key=True)
+    step: str = Field(max_length=32)
+    data: dict = json_column()
+    updated_at: datetime = utc_column(nullable=False)
+
+
+class OutboxItem(SQLModel, table=True):
+    """A reply waiting to be sent, written in the same transaction as what caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int | None = Field(default=None, foreign_key="messages.id")
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    options: dict = json_column()
+    confidential: bool = False
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = utc_column(nullable=False)
+    created_at: datetime = utc_column(nullable=False)
+    sent_at: datetime | None = utc_column()
+    provider_message_id: str | None = Field(default=None, max_length=80)
+    last_error: str | None = Field(default=None, max_length=300)
+
+
+class Staff(SQLModel, table=True):
+    """A person of the institution who works the queue."""
+
+    __tablename__ = "staff"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    role: str = Field(max_length=16)
+    telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+    whatsapp: str | None = Field(default=None, max_length=32, unique=True)
+    active: bool = True
+    created_at: datetime = utc_column(nullable=False)
+
+
+class FolioCounter(SQLModel, table=True):
+    """The last folio number given, per prefix and year; incremented under a row lock."""
+
+    __tablename__ = "folio_counters"
+
+    prefix: str = Field(max_length=8, primary_key=True)
+    year: int = Field(primary_key=True)
+    last_value: int = 0

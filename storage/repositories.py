@@ -1,0 +1,239 @@
+"""Queries, one repository per kind of record; each works inside the unit of work's session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    REDACTED,
+    Attachment,
+    Case,
+    CaseEvent,
+    Contact,
+    ConversationState,
+    FolioCounter,
+    Message,
+    OutboxItem,
+    Staff,
+)
+
+
+def _insert(session: Session, table: type):
+    """INSERT with ON CONFLICT support, for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+class ContactRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_or_create(self, channel: str, address: str, now: datetime) -> Contact:
+        """The contact for this channel and address, created on first sight."""
+        statement = (
+            _insert(self.session, Contact)
+            .values(channel=channel, address=address, created_at=now, last_seen_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "address"])
+        )
+        self.session.exec(statement)
+        contact = self.session.exec(
+            select(Contact).where(Contact.channel == channel, Contact.address == address)
+        ).one()
+        contact.last_seen_at = now
+        return contact
+
+    def get(self, contact_id: int) -> Contact | None:
+        return self.session.get(Contact, contact_id)
+
+
+class ConversationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, contact_id: int) -> ConversationState | None:
+        return self.session.get(ConversationState, contact_id)
+
+    def save(self, contact_id: int, step: str, data: dict, now: datetime) -> None:
+        """Store where the contact is in the dialogue."""
+        state = self.session.get(ConversationState, contact_id)
+        if state is None:
+            state = ConversationState(contact_id=contact_id, step=step, data=data, updated_at=now)
+        else:
+            state.step, state.data, state.updated_at = step, dict(data), now
+        self.session.add(state)
+
+
+class CaseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_folio_number(self, prefix: str, year: int) -> int:
+        """Increment the year's counter under a row lock, so concurrent writers never share one."""
+        statement = (
+            _insert(self.session, FolioCounter)
+            .values(prefix=prefix, year=year, last_value=1)
+            .on_conflict_do_update(
+                index_elements=["prefix", "year"],
+                set_={"last_value": FolioCounter.__table__.c.last_value + 1},
+            )
+            .returning(FolioCounter.__table__.c.last_value)
+        )
+        return int(self.session.exec(statement).scalar_one())
+
+    def add(self, case: Case) -> Case:
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+    def by_folio(self, folio: str) -> Case | None:
+        return self.session.exec(select(Case).where(Case.folio == folio)).first()
+
+    def by_secret_code_hash(self, code_hash: str) -> Case | None:
+        return self.session.exec(select(Case).where(Case.secret_code_hash == code_hash)).first()
+
+    def for_contact(self, contact_id: int) -> Sequence[Case]:
+        return self.session.exec(
+            select(Case).where(Case.contact_id == contact_id).order_by(col(Case.id))
+        ).all()
+
+    def search(
+        self,
+        *,
+        status: str | None = None,
+        case_type: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+    ) -> Sequence[Case]:
+        """Cases matching every filter given, oldest first."""
+        query = select(Case)
+        if status:
+            query = query.where(Case.status == status)
+        if case_type:
+            query = query.where(Case.type == case_type)
+        if created_from:
+            query = query.where(Case.created_at >= created_from)
+        if created_to:
+            query = query.where(Case.created_at < created_to)
+        return self.session.exec(query.order_by(col(Case.id))).all()
+
+    def append_details(self, case_id: int, text: str, location: dict | None) -> None:
+        """Add what a person sent after the case was opened to its description and place."""
+        case = self.session.get(Case, case_id)
+        if case is None:
+            return
+        if text:
+            case.description = f"{case.description}\n{text}"
+        if location and case.latitude is None:
+            case.latitude, case.longitude = location["latitude"], location["longitude"]
+            case.location_text = case.location_text or location.get("address")
+        self.session.add(case)
+
+    def add_event(self, event: CaseEvent) -> None:
+        self.session.add(event)
+
+    def events(self, case_id: int, *, public_only: bool = False) -> Sequence[CaseEvent]:
+        query = select(CaseEvent).where(CaseEvent.case_id == case_id)
+        if public_only:
+            query = query.where(CaseEvent.public == True)  # noqa: E712
+        return self.session.exec(query.order_by(col(CaseEvent.id))).all()
+
+    def count(self) -> int:
+        return int(self.session.exec(select(func.count()).select_from(Case)).one())
+
+
+class MessageRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_incoming(self, message: Message) -> Message | None:
+        """Store an incoming message, or return None when the provider already delivered it."""
+        values = message.model_dump(exclude={"id"})
+        statement = (
+            _insert(self.session, Message)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "direction", "provider_id"])
+            .returning(Message.__table__.c.id)
+        )
+        new_id = self.session.exec(statement).scalar_one_or_none()
+        if new_id is None:
+            return None
+        return self.session.get(Message, new_id)
+
+    def add(self, message: Message) -> Message:
+        self.session.add(message)
+        self.session.flush()
+        return message
+
+    def attach_to_case(self, message_ids: Iterable[int], case_id: int, *, forget_sender: bool):
+        """Link a draft's messages to the case; for anonymous cases, unlink them from the sender."""
+        ids = list(message_ids)
+        if not ids:
+            return
+        values: dict = {"case_id": case_id}
+        if forget_sender:
+            values["contact_id"] = None
+        self.session.exec(update(Message).where(col(Message.id).in_(ids)).values(**values))
+        self.session.exec(
+            update(Attachment).where(col(Attachment.message_id).in_(ids)).values(case_id=case_id)
+        )
+
+    def for_case(self, case_id: int) -> Sequence[Message]:
+        return self.session.exec(
+            select(Message).where(Message.case_id == case_id).order_by(col(Message.id))
+        ).all()
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        self.session.add(attachment)
+
+    def attachments_for_case(self, case_id: int) -> Sequence[Attachment]:
+        return self.session.exec(
+            select(Attachment).where(Attachment.case_id == case_id).order_by(col(Attachment.id))
+        ).all()
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, item: OutboxItem) -> None:
+        self.session.add(item)
+
+    def pending(self, channel: str, *, address: str | None = None, limit: int = 100):
+        """Pending rows of a channel in the order they were written."""
+        query = select(OutboxItem).where(
+            OutboxItem.channel == channel, OutboxItem.status == "pending"
+        )
+        if address is not None:
+            query = query.where(OutboxItem.address == address)
+        return self.session.exec(query.order_by(col(OutboxItem.id)).limit(limit)).all()
+
+    def mark_sent(self, item: OutboxItem, provider_message_id: str, now: datetime) -> None:
+        """Record a successful send, and the provider's id for the outgoing message."""
+        item.status, item.sent_at, item.provider_message_id = "sent", now, provider_message_id
+        item.attempts += 1
+        if item.confidential:
+            item.body = REDACTED
+        self.session.add(item)
+        if item.message_id is not None:
+            message = self.session.get(Message, item.message_id)
+            if message is not None:
+                message.status, message.provider_id = "sent", provider_message_id
+                self.session.add(message)
+
+
+class StaffRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def active(self) -> Sequence[Staff]:
+        return self.session.exec(
+            select(Staff).where(Staff.active == True).order_by(col(Staff.id))  # noqa: E712
+        ).all()
+
+    def get(self, staff_id: int) -> Staff | None:
+        return self.session.get(Staff, staff_id)

@@ -1,0 +1,45 @@
+"""The unit of work: one transaction, its repositories, and an explicit commit."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from storage.repositories import (
+    CaseRepository,
+    ContactRepository,
+    ConversationRepository,
+    MessageRepository,
+    OutboxRepository,
+    StaffRepository,
+)
+
+
+class UnitOfWork:
+    """Everything done inside `with uow:` is one transaction; what is not committed rolls back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+    def __enter__(self) -> Self:
+        self.session = self._sessions()
+        self.contacts = ContactRepository(self.session)
+        self.conversations = ConversationRepository(self.session)
+        self.cases = CaseRepository(self.session)
+        self.messages = MessageRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.staff = StaffRepository(self.session)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Closing rolls back whatever was not committed; loaded objects stay readable.
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

@@ -1,0 +1,84 @@
+"""Databases for the tests: a temporary SQLite file always, PostgreSQL with TEST_DATABASE_URL.
+
+With TA_REQUIRE_POSTGRES=1 (as CI sets it) a missing or unreachable PostgreSQL fails the run
+instead of skipping its tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from bot.app import App, create_app
+from storage.engine import normalise_url
+from tests.helpers import make_settings
+
+_schemas = itertools.count(1)
+
+
+def _postgres_problem() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return "TEST_DATABASE_URL is not set"
+    try:
+        engine = create_engine(normalise_url(url))
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means no PostgreSQL for this run
+        return f"PostgreSQL at TEST_DATABASE_URL is unreachable: {str(exc).splitlines()[0]}"
+    return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    problem = _postgres_problem()
+    session.config.stash[_PROBLEM] = problem
+    if problem and os.environ.get("TA_REQUIRE_POSTGRES") == "1":
+        pytest.exit(f"TA_REQUIRE_POSTGRES=1 but {problem}", returncode=1)
+
+
+_PROBLEM = pytest.StashKey[str | None]()
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+    problem = request.config.stash[_PROBLEM]
+    if problem:
+        pytest.skip(problem)
+    base = normalise_url(os.environ["TEST_DATABASE_URL"])
+    schema = f"ta_test_{os.getpid()}_{next(_schemas)}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """Each test that asks for it runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'telefono_abierto.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[App]:
+    """The wired application on a freshly migrated database."""
+    application = create_app(make_settings(database={"url": database_url}))
+    application.migrate()
+    yield application
+    application.engine.dispose()
+
+
+def is_postgres(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"

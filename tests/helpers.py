@@ -1,0 +1,101 @@
+"""What the tests share: a fixed clock, a policy built from settings, and a citizen who chats."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.app import build_policy
+from bot.config import Settings
+from handlers.dialogue import Dialogue
+from handlers.intake import receive
+from handlers.messages import Incoming, Location, Media
+
+# A Tuesday morning in San Salvador (15:00 UTC is 09:00 there).
+TUESDAY = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Starts at a fixed instant and moves one minute each time it is read."""
+
+    def __init__(self, start: datetime = TUESDAY) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+def make_settings(**sections: dict[str, Any]) -> Settings:
+    """Settings from explicit values only (the environment of the test run does not leak in)."""
+    values = {"privacy": {"hash_secret": "test-secret"}, **sections}
+    return Settings.model_validate(values)
+
+
+def make_dialogue(settings: Settings | None = None) -> Dialogue:
+    return Dialogue(build_policy(settings or make_settings()))
+
+
+class Citizen:
+    """A person writing to the bot; `send` returns everything the bot answered, as one text."""
+
+    _numbers = itertools.count(1)
+
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        uow: Callable[[], Any],
+        *,
+        address: str = "7001",
+        channel: str = "console",
+        clock: Clock | None = None,
+    ) -> None:
+        self.dialogue = dialogue
+        self.uow = uow
+        self.address = address
+        self.channel = channel
+        self.clock = clock or Clock()
+
+    def send(
+        self,
+        text: str = "",
+        *,
+        media: tuple[Media, ...] = (),
+        location: Location | None = None,
+        provider_id: str | None = None,
+    ) -> str:
+        now = self.clock()
+        incoming = Incoming(
+            self.channel,
+            self.address,
+            provider_id or uuid.uuid4().hex,
+            now,
+            text=text,
+            media=media,
+            location=location,
+        )
+        with self.uow() as uow:
+            replies = receive(incoming, uow, self.dialogue, now)
+        return "\n".join(reply.rendered() for reply in replies or [])
+
+    def converse(self, *lines: str) -> str:
+        """Send each line in turn; the bot's last answer."""
+        answer = ""
+        for line in lines:
+            answer = self.send(line)
+        return answer
+
+
+POTHOLE = (
+    "hola",
+    "si",
+    "1",
+    "la calle principal de la colonia Las Brisas tiene un hoyo enorme",
+    "listo",
+    "si",
+    "San Miguel, colonia Las Brisas",
+    "omitir",
+)

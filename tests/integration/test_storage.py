@@ -1,0 +1,110 @@
+"""The real unit of work on SQLite and PostgreSQL: schema, folios, deduplication, rollback."""
+
+import multiprocessing
+import threading
+from datetime import UTC, datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel, select
+
+from handlers.cases import open_case
+from handlers.intake import receive
+from handlers.messages import Incoming
+from storage.models import Case, Message
+from tests.integration.workers import open_cases
+
+NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
+DRAFT = {"type": "consulta", "topic": "drenaje", "parts": ["cuando limpian los tragantes"]}
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(app):
+    with app.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_migrating_twice_changes_nothing(app):
+    app.migrate()
+    with app.uow() as uow:
+        assert uow.cases.count() == 0
+
+
+def test_folios_are_sequential_per_year_and_start_again_in_january(app):
+    january = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
+    folios = []
+    for now in (NOW, NOW, january, NOW):
+        with app.uow() as uow:
+            contact = uow.contacts.get_or_create("console", "7001", now)
+            folios.append(
+                open_case(uow, app.policy, contact=contact, draft=DRAFT, now=now).case.folio
+            )
+            uow.commit()
+    assert folios == ["TA-2026-000001", "TA-2026-000002", "TA-2027-000001", "TA-2026-000003"]
+
+
+def test_work_that_is_not_committed_leaves_nothing_behind(app):
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("console", "7001", NOW)
+        open_case(uow, app.policy, contact=contact, draft=DRAFT, now=NOW)
+    with app.uow() as uow:
+        assert uow.cases.count() == 0
+        contact = uow.contacts.get_or_create("console", "7001", NOW)
+        case = open_case(uow, app.policy, contact=contact, draft=DRAFT, now=NOW).case
+        uow.commit()
+    assert case.folio == "TA-2026-000001"
+
+
+def test_timestamps_come_back_in_utc_and_due_dates_in_local_time(app):
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("console", "7001", NOW)
+        open_case(uow, app.policy, contact=contact, draft=DRAFT, now=NOW)
+        uow.commit()
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+    assert case.created_at == NOW and case.created_at.tzinfo is not None
+    # Consultas have 10 business days: from Wednesday 18 November to Tuesday 1 December.
+    assert app.policy.calendar.local_date(case.due_at).isoformat() == "2026-12-01"
+
+
+def test_the_same_provider_message_delivered_concurrently_is_stored_once(app):
+    incoming = Incoming("console", "7001", "SM-same", NOW, text="hola")
+    barrier = threading.Barrier(3)
+    outcomes = []
+
+    def deliver():
+        barrier.wait()
+        with app.uow() as uow:
+            outcomes.append(receive(incoming, uow, app.dialogue, NOW))
+
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o is None for o in outcomes) == [False, True, True]
+    with app.uow() as uow:
+        incoming_rows = uow.session.exec(select(Message).where(Message.direction == "in")).all()
+        outgoing_rows = uow.session.exec(select(Message).where(Message.direction == "out")).all()
+    assert len(incoming_rows) == 1
+    assert len(outgoing_rows) == 2  # greeting and privacy notice, once
+
+
+def test_two_processes_creating_fifty_cases_each_get_a_hundred_distinct_folios(app, database_url):
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    workers = [
+        context.Process(target=open_cases, args=(database_url, f"70{n}", 50, start, results))
+        for n in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    folios = results.get(timeout=120) + results.get(timeout=120)
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    assert len(folios) == len(set(folios)) == 100
+    assert sorted(int(folio.rsplit("-", 1)[1]) for folio in folios) == list(range(1, 101))
+    with app.uow() as uow:
+        assert len(uow.session.exec(select(Case)).all()) == 100

@@ -1,0 +1,148 @@
+"""Small in-memory stand-ins for the unit of work, so the dialogue can be tested without I/O."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Contact,
+    ConversationState,
+    Message,
+    OutboxItem,
+    Staff,
+)
+
+TABLES = (Case, CaseEvent, Contact, Message, OutboxItem, Staff, Attachment)
+
+
+class FakeRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+
+class FakeContacts(FakeRepository):
+    def get_or_create(self, channel: str, address: str, now: datetime) -> Contact:
+        for contact in self.uow.rows[Contact]:
+            if (contact.channel, contact.address) == (channel, address):
+                contact.last_seen_at = now
+                return contact
+        return self.uow.insert(
+            Contact(channel=channel, address=address, created_at=now, last_seen_at=now)
+        )
+
+    def get(self, contact_id: int) -> Contact | None:
+        return next((c for c in self.uow.rows[Contact] if c.id == contact_id), None)
+
+
+class FakeConversations(FakeRepository):
+    def get(self, contact_id: int) -> ConversationState | None:
+        return self.uow.states.get(contact_id)
+
+    def save(self, contact_id: int, step: str, data: dict, now: datetime) -> None:
+        self.uow.states[contact_id] = ConversationState(
+            contact_id=contact_id, step=step, data=dict(data), updated_at=now
+        )
+
+
+class FakeCases(FakeRepository):
+    def next_folio_number(self, prefix: str, year: int) -> int:
+        key = (prefix, year)
+        self.uow.counters[key] = self.uow.counters.get(key, 0) + 1
+        return self.uow.counters[key]
+
+    def add(self, case: Case) -> Case:
+        return self.uow.insert(case)
+
+    def by_folio(self, folio: str) -> Case | None:
+        return next((c for c in self.uow.rows[Case] if c.folio == folio), None)
+
+    def by_secret_code_hash(self, code_hash: str) -> Case | None:
+        return next((c for c in self.uow.rows[Case] if c.secret_code_hash == code_hash), None)
+
+    def for_contact(self, contact_id: int) -> list[Case]:
+        return [c for c in self.uow.rows[Case] if c.contact_id == contact_id]
+
+    def append_details(self, case_id: int, text: str, location: dict | None) -> None:
+        case = next(c for c in self.uow.rows[Case] if c.id == case_id)
+        if text:
+            case.description += "\n" + text
+
+    def add_event(self, event: CaseEvent) -> None:
+        self.uow.insert(event)
+
+    def events(self, case_id: int, *, public_only: bool = False) -> list[CaseEvent]:
+        return [
+            e
+            for e in self.uow.rows[CaseEvent]
+            if e.case_id == case_id and (e.public or not public_only)
+        ]
+
+
+class FakeMessages(FakeRepository):
+    def add_incoming(self, message: Message) -> Message | None:
+        key = (message.channel, message.direction, message.provider_id)
+        if any((m.channel, m.direction, m.provider_id) == key for m in self.uow.rows[Message]):
+            return None
+        return self.uow.insert(message)
+
+    def add(self, message: Message) -> Message:
+        return self.uow.insert(message)
+
+    def attach_to_case(self, message_ids, case_id: int, *, forget_sender: bool) -> None:
+        for message in self.uow.rows[Message]:
+            if message.id in message_ids:
+                message.case_id = case_id
+                if forget_sender:
+                    message.contact_id = None
+
+    def add_attachment(self, attachment) -> None:
+        self.uow.insert(attachment)
+
+
+class FakeOutbox(FakeRepository):
+    def add(self, item: OutboxItem) -> None:
+        self.uow.insert(item)
+
+
+class FakeStaff(FakeRepository):
+    def active(self) -> list[Staff]:
+        return [s for s in self.uow.rows[Staff] if s.active]
+
+
+class FakeUnitOfWork:
+    """Keeps rows in lists; `committed` counts commits, as a test may want to know."""
+
+    def __init__(self) -> None:
+        self.rows: dict[type, list] = {table: [] for table in TABLES}
+        self.states: dict[int, ConversationState] = {}
+        self.counters: dict[tuple[str, int], int] = {}
+        self._ids = itertools.count(1)
+        self.committed = 0
+        self.contacts = FakeContacts(self)
+        self.conversations = FakeConversations(self)
+        self.cases = FakeCases(self)
+        self.messages = FakeMessages(self)
+        self.outbox = FakeOutbox(self)
+        self.staff = FakeStaff(self)
+
+    def insert(self, row):
+        if getattr(row, "id", 0) is None:
+            row.id = next(self._ids)
+        self.rows.setdefault(type(row), []).append(row)
+        return row
+
+    def __enter__(self) -> FakeUnitOfWork:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.committed += 1
+
+    def rollback(self) -> None:
+        pass

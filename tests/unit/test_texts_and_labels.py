@@ -1,0 +1,57 @@
+"""The catalogue holds every sentence the code asks for, and the classifier speaks the labels."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from handlers.classifier import KeywordClassifier
+from handlers.labels import CASE_TYPES, CHANNELS, DEFAULT_TOPICS, STATUSES, URGENCIES
+from handlers.texts import load_texts
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_IN_CODE = re.compile(
+    r"""\b(?:t|_t|self\.t|policy\.texts|texts)\(\s*f?["']([a-z_]+\.[a-z_.{}]+)["']\s*[,)]"""
+)
+
+
+def test_every_literal_key_used_in_the_code_is_in_the_catalogue():
+    texts = load_texts("es")
+    used = set()
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py")]:
+        used |= {key for key in KEY_IN_CODE.findall(path.read_text()) if "{" not in key}
+    assert len(used) > 40
+    missing = sorted(key for key in used if not texts.has(key))
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("group", "labels"),
+    [
+        ("labels.type", CASE_TYPES),
+        ("labels.topic", DEFAULT_TOPICS),
+        ("labels.status", STATUSES),
+        ("labels.channel", CHANNELS),
+    ],
+)
+def test_every_label_has_a_spanish_name(group, labels):
+    texts = load_texts("es")
+    assert [label for label in labels if not texts.has(f"{group}.{label}")] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "😀",
+        "asdf",
+        "hay un hoyo enorme en la calle",
+        "quiero denunciar corrupcion",
+        "se cayo el puente y hay gente atrapada",
+        "x" * 10_000,
+    ],
+)
+def test_the_classifier_answers_only_with_spec_labels(text):
+    result = KeywordClassifier().classify(text)
+    assert result.type in CASE_TYPES and result.topic in DEFAULT_TOPICS
+    assert result.urgency in URGENCIES and 0 <= result.confidence <= 1
