@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from handlers.cases import CasePolicy, Institution
 from handlers.classifier import Classifier, KeywordClassifier
 from handlers.deadlines import BusinessCalendar
 from handlers.dialogue import Dialogue
 from handlers.labels import CASE_TYPES
+from handlers.policy import CasePolicy, Institution
 from handlers.texts import load_texts
 from storage.engine import make_engine
 from storage.migrate import upgrade

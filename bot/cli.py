@@ -7,17 +7,25 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App, create_app, utc_now
+from bot.case_views import (
+    EXPORT_FIELDS,
+    case_export_row,
+    case_summary,
+    print_table,
+    render_case,
+    spreadsheet_safe,
+)
 from bot.channels.console import ConsoleChat
 from bot.config import ConfigError, load_settings
-from handlers.cases import event_summary
+from handlers.cases import normalise_folio
 from handlers.labels import CASE_TYPES, STATUSES
 from handlers.texts import Texts, load_texts
-from storage.models import Case
+from storage.migrate import is_current
+
+MAX_ADDRESS = 64
 
 
 class Failure(Exception):
@@ -35,6 +43,14 @@ def main() -> None:
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         sys.exit(2)
+    except SQLAlchemyError as exc:
+        typer.echo(load_texts("es")("cli.db_failed", reason=one_line(exc)), err=True)
+        sys.exit(1)
+
+
+def one_line(exc: SQLAlchemyError) -> str:
+    """The first line of what the database driver said."""
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
 
 
 def build_cli(t: Texts) -> typer.Typer:
@@ -57,14 +73,17 @@ def build_cli(t: Texts) -> typer.Typer:
     def _root(config: Config = None) -> None:
         state["config"] = config
 
-    def open_app(config: str | None) -> App:
+    def open_app(config: str | None, *, migrate: bool = True) -> App:
+        """The application; `migrate` brings the schema up to date, else it must already be."""
         app = create_app(load_settings(config or state.get("config")))
         try:
-            app.migrate()
+            if migrate:
+                app.migrate()
+            elif not is_current(app.engine):
+                raise Failure(t("cli.db_not_current"))
         except SQLAlchemyError as exc:
             url = app.engine.url.render_as_string(hide_password=True)
-            reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-            raise Failure(t("cli.db_unreachable", url=url, reason=reason)) from exc
+            raise Failure(t("cli.db_unreachable", url=url, reason=one_line(exc))) from exc
         return app
 
     @cli.command(help=t("cli.run_help"))
@@ -82,11 +101,18 @@ def build_cli(t: Texts) -> typer.Typer:
         name: Annotated[str | None, typer.Option("--name", help=t("cli.chat_name"))] = None,
         config: Config = None,
     ) -> None:
-        chat_loop(open_app(config), as_, name)
+        if not 1 <= len(as_.strip()) <= MAX_ADDRESS:
+            raise Failure(t("cli.chat_bad_id", limit=MAX_ADDRESS))
+        chat_loop(open_app(config), as_.strip(), name)
 
     def chat_loop(app: App, address: str, name: str | None) -> None:
+        # Bytes that are not UTF-8 must not end the conversation.
+        sys.stdin.reconfigure(errors="replace")
         console = ConsoleChat(app, address, sys.stdout, name=name, clock=utc_now)
-        console.run(sys.stdin, interactive=sys.stdin.isatty())
+        try:
+            console.run(sys.stdin, interactive=sys.stdin.isatty())
+        except KeyboardInterrupt:
+            typer.echo("")
 
     @db.command("upgrade", help=t("cli.db_upgrade_help"))
     def db_upgrade(config: Config = None) -> None:
@@ -102,7 +128,7 @@ def build_cli(t: Texts) -> typer.Typer:
     ) -> None:
         check_label(t, "cli.unknown_status", status, STATUSES)
         check_label(t, "cli.unknown_type", type_, CASE_TYPES)
-        app = open_app(config)
+        app = open_app(config, migrate=False)
         with app.uow() as uow:
             rows = [
                 case_summary(app, uow, case)
@@ -117,9 +143,9 @@ def build_cli(t: Texts) -> typer.Typer:
 
     @cases.command("show", help=t("cli.cases_show_help"))
     def cases_show(folio: str, config: Config = None) -> None:
-        app = open_app(config)
+        app = open_app(config, migrate=False)
         with app.uow() as uow:
-            case = uow.cases.by_folio(folio.strip().upper())
+            case = uow.cases.by_folio(normalise_folio(folio) or folio.strip().upper())
             if case is None:
                 raise Failure(t("cli.unknown_folio", folio=folio))
             typer.echo(render_case(app, uow, case))
@@ -132,14 +158,13 @@ def build_cli(t: Texts) -> typer.Typer:
         config: Config = None,
     ) -> None:
         check_label(t, "cli.unknown_format", format_, ("csv", "json"))
-        app = open_app(config)
+        first, last = (parse_day(t, from_) if from_ else None), (parse_day(t, to) if to else None)
+        if first and last and first > last:
+            raise Failure(t("cli.bad_range", first=from_, last=to))
+        app = open_app(config, migrate=False)
         tz = app.policy.calendar.tz
-        start = datetime.combine(parse_day(t, from_), time(), tzinfo=tz) if from_ else None
-        end = (
-            datetime.combine(parse_day(t, to) + timedelta(days=1), time(), tzinfo=tz)
-            if to
-            else None
-        )
+        start = datetime.combine(first, time(), tzinfo=tz) if first else None
+        end = datetime.combine(last + timedelta(days=1), time(), tzinfo=tz) if last else None
         with app.uow() as uow:
             rows = [
                 case_export_row(app, uow, case)
@@ -150,7 +175,7 @@ def build_cli(t: Texts) -> typer.Typer:
             return
         writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(spreadsheet_safe(row) for row in rows)
 
     return cli
 
@@ -165,168 +190,3 @@ def parse_day(t: Texts, value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise Failure(t("cli.bad_date", value=value)) from exc
-
-
-def assignee_name(uow: Any, case: Case) -> str | None:
-    if case.assignee_id is None:
-        return None
-    member = uow.staff.get(case.assignee_id)
-    return member.name if member else None
-
-
-def case_summary(app: App, uow: Any, case: Case) -> dict[str, Any]:
-    """The fields of `cases list --json` (spec section 5)."""
-    return {
-        "folio": case.folio,
-        "type": case.type,
-        "topic": case.topic,
-        "urgency": case.urgency,
-        "status": case.status,
-        "channel": case.channel,
-        "created_at": case.created_at.isoformat(),
-        "due_date": app.policy.calendar.local_date(case.due_at).isoformat(),
-        "assignee": assignee_name(uow, case),
-        "municipality": case.municipality,
-        "anonymous": case.anonymous,
-    }
-
-
-EXPORT_FIELDS = [
-    "folio",
-    "type",
-    "topic",
-    "urgency",
-    "status",
-    "channel",
-    "created_at",
-    "due_date",
-    "assignee",
-    "municipality",
-    "anonymous",
-    "location_text",
-    "latitude",
-    "longitude",
-    "gender",
-    "age",
-    "deadline_days",
-    "first_response_at",
-    "closed_at",
-    "description",
-]
-
-
-def case_export_row(app: App, uow: Any, case: Case) -> dict[str, Any]:
-    """One row of `cases export`: the summary plus what a report or audit needs."""
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        **case_summary(app, uow, case),
-        "location_text": case.location_text,
-        "latitude": case.latitude,
-        "longitude": case.longitude,
-        "gender": case.gender,
-        "age": case.age,
-        "deadline_days": case.deadline_days,
-        "first_response_at": iso(case.first_response_at),
-        "closed_at": iso(case.closed_at),
-        "description": case.description,
-    }
-
-
-TABLE_COLUMNS = {
-    "folio": "folio",
-    "type": "type",
-    "topic": "topic",
-    "urgency": "urgency",
-    "status": "status",
-    "channel": "channel",
-    "created_at": "created",
-    "due_date": "due",
-    "assignee": "assignee",
-}
-
-
-def print_table(t: Texts, rows: list[dict[str, Any]]) -> None:
-    """A table on a terminal; tab-separated lines when piped."""
-    headers = [t(f"cli.col_{header}") for header in TABLE_COLUMNS.values()]
-    cells = [[str(row[c] or "") for c in TABLE_COLUMNS] for row in rows]
-    if not sys.stdout.isatty():
-        for line in [headers, *cells]:
-            typer.echo("\t".join(line))
-        return
-    table = Table(*headers)
-    for line in cells:
-        table.add_row(*line)
-    Console().print(table)
-
-
-def render_case(app: App, uow: Any, case: Case) -> str:
-    """A case with its messages, attachments and history, for staff."""
-    t = app.policy.texts
-    policy = app.policy
-    summary = case_summary(app, uow, case)
-    lines = [t("cli.show_header", folio=case.folio)]
-    for key in ("type", "topic", "urgency", "status", "channel"):
-        lines.append(f"  {t('cli.col_' + key)}: {summary[key]}")
-    lines.append(f"  {t('cli.col_created')}: {policy.local_time(case.created_at)}")
-    lines.append(t("cli.show_due", due=policy.local_day(case.due_at), days=case.deadline_days))
-    if case.assignee_id:
-        lines.append(f"  {t('cli.col_assignee')}: {summary['assignee']}")
-    if case.anonymous:
-        lines.append(t("cli.show_anonymous"))
-    elif case.contact_id:
-        contact = uow.contacts.get(case.contact_id)
-        lines.append(
-            t(
-                "cli.show_citizen",
-                name=contact.name or t("cli.unnamed"),
-                channel=contact.channel,
-                contact_id=contact.id,
-            )
-        )
-    if case.municipality:
-        lines.append(t("cli.show_municipality", municipality=case.municipality))
-    if case.location_text:
-        lines.append(t("cli.show_location", location=case.location_text))
-    if case.latitude is not None:
-        lines.append(t("cli.show_coordinates", latitude=case.latitude, longitude=case.longitude))
-    lines += [t("cli.show_description"), *("  " + line for line in case.description.splitlines())]
-    lines.append(t("cli.show_messages"))
-    for message in uow.messages.for_case(case.id):
-        arrow = t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
-        body = message.body.replace("\n", " / ")
-        lines.append(
-            t(
-                "cli.show_message_line",
-                at=policy.local_time(message.created_at),
-                direction=arrow,
-                body=body[:300],
-            )
-        )
-    attachments = uow.messages.attachments_for_case(case.id)
-    if attachments:
-        lines.append(t("cli.show_attachments"))
-        lines += [
-            t(
-                "cli.show_attachment_line",
-                kind=a.kind,
-                content_type=a.content_type or "",
-                ref=a.local_path or a.provider_ref,
-            )
-            for a in attachments
-        ]
-    lines.append(t("cli.show_history"))
-    for event in uow.cases.events(case.id):
-        note = f" — {event.note}" if event.note else ""
-        lines.append(
-            t(
-                "cli.show_event_line",
-                at=policy.local_time(event.at),
-                actor=event.actor,
-                what=event_summary(t, event),
-                note=note,
-            )
-        )
-    return "\n".join(lines)

@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -163,6 +168,14 @@ class ClassifierSettings(Section):
     confidence_threshold: float = Field(0.6, ge=0.0, le=1.0)
     topics: list[str] = list(DEFAULT_TOPICS)
 
+    @field_validator("topics")
+    @classmethod
+    def _topic_names(cls, value: list[str]) -> list[str]:
+        valid = all(re.fullmatch(r"[a-z][a-z0-9_]{0,39}", topic) for topic in value)
+        if not valid or len(set(value)) != len(value) or "otro" not in value:
+            raise ValueError(_t("config.bad_topics"))
+        return value
+
 
 class Settings(BaseSettings):
     """Every setting of spec section 3; defaults are the safe ones."""
@@ -223,12 +236,33 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
             raise ConfigError(_t("config.missing_file", path=path)) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(_t("config.bad_toml", path=path, error=exc)) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise ConfigError(_t("config.unreadable_file", path=path, error=reason)) from exc
+    _check_variables(os.environ)
     try:
         settings = Settings(**values)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from exc
+    except SettingsError as exc:
+        field = re.search(r'field "(\w+)"', str(exc))
+        raise ConfigError(_t("config.bad_variable", key=field[1] if field else "?")) from exc
     _check_secrets(settings)
     return settings
+
+
+NOT_SETTINGS = {"TA_CONFIG", "TA_REQUIRE_POSTGRES"}
+
+
+def _check_variables(environ: Any) -> None:
+    """A TA_ variable that names no setting is a typo (TA_DATABASE_URL for TA_DATABASE__URL)."""
+    for name in environ:
+        if not name.startswith("TA_") or name in NOT_SETTINGS:
+            continue
+        section, _, key = name[3:].lower().partition("__")
+        model = Settings.model_fields.get(section)
+        if model is None or key.split("__")[0] not in type(model.default).model_fields:
+            raise ConfigError(_t("config.unknown_variable", name=name))
 
 
 def _t(key: str, /, **values: Any) -> str:
@@ -276,6 +310,7 @@ _PYDANTIC_REASONS = {
     "tuple_type": "config.must_be_list",
     "too_short": "config.must_be_list",
     "too_long": "config.must_be_list",
+    "missing": "config.missing",
 }
 
 

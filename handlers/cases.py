@@ -2,74 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.classifier import Classifier
-from handlers.deadlines import BusinessCalendar
+from handlers.normalise import fold
+from handlers.policy import CasePolicy
 from handlers.texts import Texts
-from storage.models import Case, CaseEvent, Contact
+from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact
 
-MAX_DESCRIPTION = 4000
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CODE_PATTERN = re.compile(r"\b([A-Za-z2-9]{4})-([A-Za-z2-9]{4})-([A-Za-z2-9]{4})\b")
-
-
-@dataclass(frozen=True)
-class Institution:
-    """What the dialogue says about the institution, from `institution.*`."""
-
-    name: str
-    short_name: str
-    folio_prefix: str
-    emergency_numbers: str
-
-
-@dataclass(frozen=True)
-class CasePolicy:
-    """Everything that decides how a case is opened and shown; built once from the settings."""
-
-    institution: Institution
-    calendar: BusinessCalendar
-    deadline_days: dict[str, int]
-    classifier: Classifier
-    confidence_threshold: float
-    topics: tuple[str, ...]
-    hash_secret: str
-    retention_days: int
-    texts: Texts
-
-    def identity_hash(self, channel: str, address: str) -> str:
-        """A keyed hash of a sender, kept instead of their identity on anonymous cases."""
-        key = self.hash_secret.encode()
-        return hmac.new(key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
-
-    def code_hash(self, code: str) -> str:
-        """A keyed hash of an anonymous case's secret code."""
-        key = self.hash_secret.encode()
-        return hmac.new(key, f"code:{code.upper()}".encode(), hashlib.sha256).hexdigest()
-
-    def format_folio(self, year: int, number: int) -> str:
-        return f"{self.institution.folio_prefix}-{year}-{number:06d}"
-
-    def example_folio(self, now: datetime) -> str:
-        return self.format_folio(self.calendar.local_date(now).year, 123)
-
-    def local_time(self, instant: datetime) -> str:
-        """Date and hour as a person in the institution reads them."""
-        return instant.astimezone(self.calendar.tz).strftime("%d/%m/%Y %H:%M")
-
-    def local_day(self, instant: datetime) -> str:
-        """The local date with its weekday, for deadlines."""
-        local = self.calendar.local_date(instant)
-        weekday = self.texts("dates.weekdays").split(",")[local.weekday()]
-        return f"{weekday} {local.strftime('%d/%m/%Y')}"
+_CODE_CHAR = "[A-HJ-NP-Za-hj-np-z2-9]"
+CODE_PATTERN = re.compile(rf"\b({_CODE_CHAR}{{4}})-({_CODE_CHAR}{{4}})-({_CODE_CHAR}{{4}})\b")
+CODE_MASK = "XXXX-XXXX-XXXX"
 
 
 @dataclass(frozen=True)
@@ -84,27 +32,33 @@ def new_secret_code() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+def mask_codes(text: str) -> str:
+    """The text with anything shaped like a secret code hidden, for storing what people wrote."""
+    return CODE_PATTERN.sub(CODE_MASK, text)
+
+
+def normalise_folio(text: str) -> str | None:
+    """The canonical folio in a text ("ta-2026-15" → "TA-2026-000015"), if there is one."""
+    match = FOLIO_PATTERN.search(text)
+    if not match:
+        return None
+    prefix, year, number = match.groups()
+    return f"{prefix.upper()}-{year}-{int(number):06d}"
+
+
 def open_case(
-    uow: Any,
-    policy: CasePolicy,
-    *,
-    contact: Contact,
-    draft: dict,
-    now: datetime,
-    actor: str = "ciudadano",
+    uow: Any, policy: CasePolicy, *, contact: Contact, draft: dict, now: datetime
 ) -> OpenedCase:
     """Create the case of a finished draft: folio, deadline, audit event, linked messages."""
     year = policy.calendar.local_date(now).year
-    folio = policy.format_folio(
-        year, uow.cases.next_folio_number(policy.institution.folio_prefix, year)
-    )
+    number = uow.cases.next_folio_number(policy.institution.folio_prefix, year)
     days = policy.deadline_days[draft["type"]]
     anonymous = bool(draft.get("anonymous"))
     secret_code = new_secret_code() if anonymous else None
     location = draft.get("location") or {}
     case = uow.cases.add(
         Case(
-            folio=folio,
+            folio=policy.format_folio(year, number),
             contact_id=None if anonymous else contact.id,
             channel=contact.channel,
             type=draft["type"],
@@ -112,14 +66,14 @@ def open_case(
             urgency=draft.get("urgency", "normal"),
             confidence=draft.get("confidence"),
             description=describe(draft, policy.texts),
-            location_text=draft.get("location_text") or location.get("address"),
+            location_text=(draft.get("location_text") or location.get("address") or None),
             municipality=draft.get("municipality"),
             latitude=location.get("latitude"),
             longitude=location.get("longitude"),
             anonymous=anonymous,
-            reporter_hash=policy.identity_hash(contact.channel, contact.address)
-            if anonymous
-            else None,
+            reporter_hash=(
+                policy.identity_hash(contact.channel, contact.address) if anonymous else None
+            ),
             secret_code_hash=policy.code_hash(secret_code) if secret_code else None,
             gender="sin_dato" if anonymous else (contact.gender or "sin_dato"),
             age=None if anonymous else contact.age,
@@ -129,14 +83,12 @@ def open_case(
         )
     )
     uow.messages.attach_to_case(draft.get("message_ids", []), case.id, forget_sender=anonymous)
-    record_event(
-        uow,
-        case,
-        now,
-        actor="ciudadano" if anonymous else actor,
-        kind="created",
-        to_status=case.status,
-    )
+    if anonymous:
+        # Nothing of this conversation may lead back to the sender: neither the messages around
+        # the report nor the addresses of the replies already sent.
+        uow.messages.forget_sender_of_unfiled(contact.id)
+        uow.outbox.forget_sent_address(contact.channel, contact.address)
+    record_event(uow, case, now, actor="ciudadano", kind="created", to_status=case.status)
     return OpenedCase(case, secret_code)
 
 
@@ -180,23 +132,31 @@ def mentions_case(text: str) -> bool:
     return bool(FOLIO_PATTERN.search(text) or CODE_PATTERN.search(text))
 
 
+def _code_in(text: str) -> str | None:
+    match = CODE_PATTERN.search(text)
+    if match:
+        return "-".join(match.groups()).upper()
+    rest = re.sub(r"^\s*estado\b", "", fold(text))
+    compact = re.sub(r"[\s\-]", "", rest).upper()
+    if re.fullmatch(rf"{_CODE_CHAR}{{12}}", compact):
+        return f"{compact[:4]}-{compact[4:8]}-{compact[8:]}"
+    return None
+
+
 def find_own_case(
     uow: Any, policy: CasePolicy, contact: Contact, text: str
 ) -> tuple[Case, str] | None:
-    """The case a person refers to by folio (only their own) or by anonymous code (any holder)."""
-    folio_match = FOLIO_PATTERN.search(text)
-    if folio_match:
-        prefix, year, number = folio_match.groups()
-        folio = f"{prefix.upper()}-{year}-{int(number):06d}"
+    """The case a person refers to: by folio only their own, by anonymous code any holder's."""
+    folio = normalise_folio(text)
+    if folio:
         case = uow.cases.by_folio(folio)
         if case is not None and case.contact_id == contact.id and not case.anonymous:
-            return case, folio
-    code_match = CODE_PATTERN.search(text)
-    if code_match:
-        code = "-".join(code_match.groups()).upper()
+            return case, policy.texts("dialogue.case_reference", folio=folio)
+    code = _code_in(text)
+    if code:
         case = uow.cases.by_secret_code_hash(policy.code_hash(code))
         if case is not None:
-            return case, code
+            return case, policy.texts("dialogue.anonymous_reference")
     return None
 
 
@@ -208,7 +168,7 @@ def render_status(uow: Any, policy: CasePolicy, case: Case, reference: str) -> s
             "dialogue.status_detail",
             reference=reference,
             type=t(f"labels.type.{case.type}"),
-            topic=t(f"labels.topic.{case.topic}"),
+            topic=policy.topic_label(case.topic),
             status=t(f"labels.status.{case.status}"),
             received=policy.local_time(case.created_at),
             due=policy.local_day(case.due_at),
@@ -227,10 +187,7 @@ def render_status(uow: Any, policy: CasePolicy, case: Case, reference: str) -> s
 
 def event_summary(t: Texts, event: CaseEvent) -> str:
     """One line saying what an event did, in words a person understands."""
-    if event.kind == "created":
-        return t("events.created")
-    if event.kind == "emergency_alert":
-        return t("events.emergency_alert")
-    if event.to_status:
+    if event.to_status and event.kind == "status_changed":
         return t("events.status_changed", status=t(f"labels.status.{event.to_status}"))
-    return event.kind
+    key = f"events.{event.kind}"
+    return t(key) if t.has(key) else t("events.other")

@@ -5,96 +5,70 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.cases import (
-    CasePolicy,
-    find_own_case,
-    mentions_case,
-    open_case,
-    record_event,
-    render_status,
-)
+from handlers.cases import find_own_case, mentions_case, open_case, record_event, render_status
 from handlers.labels import CASE_TYPES
 from handlers.messages import Incoming, Option, Reply
 from handlers.normalise import fold, is_substantive, looks_like_words, words
-from storage.models import Contact
+from handlers.policy import CasePolicy
+from handlers.privacy import erase_personal_data, personal_data
+from handlers.texts import Texts
+from storage.models import MAX_DESCRIPTION, Contact, day_start
 
-YES = {"si", "s", "1", "acepto", "claro", "ok", "okay", "dale", "correcto", "yes", "bueno"}
-NO = {"no", "n", "2", "cambiar", "corregir", "incorrecto"}
-DONE = {
-    "listo",
-    "lista",
-    "ya",
-    "ya esta",
-    "eso es todo",
-    "es todo",
-    "fin",
-    "termine",
-    "terminado",
-    "nada mas",
-    "enviar",
-    "ya termine",
-    "eso seria todo",
-    "solo eso",
+# A description ends when the person writes LISTO, or when they come back after this long.
+DESCRIPTION_PAUSE = timedelta(minutes=30)
+# After an emergency report, what the person sends for this long is added to that case.
+FOLLOWUP_WINDOW = timedelta(hours=2)
+GENDERS = ("mujer", "hombre", "otro")
+MENU = ("report", "status", "person", "info")
+DRAFT_STEPS = {
+    "describing",
+    "confirm_class",
+    "choose_type",
+    "choose_topic",
+    "location",
+    "anonymity",
+    "demographics",
 }
-SKIP = {"omitir", "omito", "saltar", "paso", "prefiero no decir", "no decir", "ninguno"}
-CANCEL = {"menu", "inicio", "cancelar", "volver", "salir", "menu principal"}
-GREETINGS = {
-    "hola",
-    "buenas",
-    "buenos dias",
-    "buenas tardes",
-    "buenas noches",
-    "saludos",
-    "hola buenas",
-    "hola buenos dias",
-    "hola buenas tardes",
-    "hola buenas noches",
-    "hey",
-}
-STATUS_WORDS = {"estado", "mi caso", "mis casos", "como va mi caso", "estado de mi caso"}
-HELP = {"ayuda", "help", "?", "no entiendo"}
-GENDER_WORDS = {
-    "mujer": "mujer",
-    "femenino": "mujer",
-    "fem": "mujer",
-    "f": "mujer",
-    "senora": "mujer",
-    "hombre": "hombre",
-    "masculino": "hombre",
-    "masc": "hombre",
-    "m": "hombre",
-    "varon": "hombre",
-    "otro": "otro",
-    "otra": "otro",
-    "no binario": "otro",
-    "nobinario": "otro",
-}
-GENDER_OPTIONS = ("mujer", "hombre", "otro")
-MENU = (
-    ("1", "menu_report", {"reportar", "reporte", "problema", "reportar un problema", "report"}),
-    (
-        "2",
-        "menu_status",
-        {
-            "consultar",
-            "consulta de caso",
-            "consultar un caso",
-            "caso",
-            "mi caso",
-            "seguimiento",
-            "estado",
-        },
-    ),
-    (
-        "3",
-        "menu_person",
-        {"persona", "hablar", "hablar con una persona", "agente", "asesor", "humano", "operador"},
-    ),
-    ("4", "menu_info", {"informacion", "info", "información"}),
-)
+MAX_LOCATION = 300
+
+
+class Vocabulary:
+    """The words and phrases people type, from the catalogue's [vocabulary] table."""
+
+    def __init__(self, texts: Texts) -> None:
+        def phrases(key: str) -> frozenset[str]:
+            return frozenset(fold(p) for p in texts(f"vocabulary.{key}").split(",") if p.strip())
+
+        self.yes, self.no, self.done = phrases("yes"), phrases("no"), phrases("done")
+        self.skip, self.cancel, self.help = phrases("skip"), phrases("cancel"), phrases("help")
+        self.greetings, self.thanks = phrases("greetings"), phrases("thanks")
+        self.status, self.my_data = phrases("status"), phrases("my_data")
+        self.erase_data = phrases("erase_data")
+        self.menu = {name: phrases(f"menu_{name}") for name in MENU}
+        self.genders = {name: phrases(f"gender_{name}") for name in GENDERS}
+        self._courtesy = sorted(self.greetings | self.thanks, key=len, reverse=True)
+
+    def without_courtesy(self, folded: str) -> str:
+        """The text without greetings and thanks at its start ("hola buenas, hay un hoyo")."""
+        changed = True
+        while changed:
+            changed = False
+            for phrase in self._courtesy:
+                if folded == phrase or folded.startswith(phrase + " "):
+                    folded, changed = folded[len(phrase) :].strip(), True
+        return folded
+
+    def answer(self, folded: str) -> bool | None:
+        """True for yes, False for no, None when it is neither; a "no" anywhere wins."""
+        tokens = folded.split()
+        if folded in self.no or "no" in tokens:
+            return False
+        if folded in self.yes or (tokens and tokens[0] in self.yes):
+            return True
+        return None
 
 
 @dataclass
@@ -108,6 +82,7 @@ class Turn:
     now: datetime
     step: str
     data: dict
+    idle: timedelta | None
     replies: list[Reply] = field(default_factory=list)
 
     @property
@@ -125,6 +100,7 @@ class Dialogue:
     def __init__(self, policy: CasePolicy) -> None:
         self.policy = policy
         self.t = policy.texts
+        self.vocab = Vocabulary(policy.texts)
         self._steps: dict[str, Callable[[Turn], None]] = {
             "menu": self._on_menu,
             "describing": self._on_describing,
@@ -136,6 +112,7 @@ class Dialogue:
             "demographics": self._on_demographics,
             "await_folio": self._on_await_folio,
             "followup": self._on_followup,
+            "confirm_erase": self._on_confirm_erase,
         }
 
     def handle(
@@ -151,14 +128,21 @@ class Dialogue:
             now,
             step=state.step if state else "new",
             data=dict(state.data) if state else {},
+            idle=now - state.updated_at if state else None,
         )
-        if message_id not in turn.data.get("message_ids", [message_id]):
+        if "message_ids" in turn.data and message_id not in turn.data["message_ids"]:
             turn.data["message_ids"] = [*turn.data["message_ids"], message_id]
         if contact.consented_at is None:
             self._before_consent(turn)
         elif not self._global_command(turn):
             self._steps.get(turn.step, self._on_menu)(turn)
-        uow.conversations.save(contact.id, turn.step, turn.data, now)
+        if turn.step in ("erased", "menu"):
+            # At the menu nothing is pending; keeping no row also keeps no time of last activity
+            # that could be matched with an anonymous report.
+            uow.conversations.delete(contact.id)
+        else:
+            self._remember_question(turn)
+            uow.conversations.save(contact.id, turn.step, turn.data, now)
         return turn.replies
 
     # -- helpers ---------------------------------------------------------------------------
@@ -171,127 +155,156 @@ class Dialogue:
         case_id: int | None = None,
         confidential: bool = False,
     ) -> None:
-        turn.replies.append(
-            Reply(
-                turn.incoming.channel,
-                turn.incoming.address,
-                text,
-                tuple(options),
-                case_id,
-                confidential,
-            )
-        )
+        channel, address = turn.incoming.channel, turn.incoming.address
+        turn.replies.append(Reply(channel, address, text, tuple(options), case_id, confidential))
 
-    def _yes_no(self, yes_key: str, no_key: str) -> tuple[Option, Option]:
-        return Option("1", self.t(f"dialogue.{yes_key}")), Option("2", self.t(f"dialogue.{no_key}"))
+    def _remember_question(self, turn: Turn) -> None:
+        """Keep the last thing asked, so that AYUDA can ask it again."""
+        asked = [r for r in turn.replies if r.address == turn.incoming.address]
+        if asked and not asked[-1].confidential:
+            last = asked[-1]
+            turn.data["asked"] = {
+                "text": last.text,
+                "options": [[o.key, o.label] for o in last.options],
+            }
 
-    @staticmethod
-    def _answer(turn: Turn) -> bool | None:
-        """True for yes, False for no, None when the answer is neither."""
-        if turn.folded in YES or (turn.folded.split()[:1] and turn.folded.split()[0] in YES):
-            return True
-        if turn.folded in NO or (turn.folded.split()[:1] and turn.folded.split()[0] == "no"):
-            return False
-        return None
+    def _options(self, prefix: str, names: Sequence[str]) -> list[Option]:
+        return [Option(str(i), self.t(f"{prefix}{name}")) for i, name in enumerate(names, 1)]
 
-    def _menu_options(self) -> list[Option]:
-        return [Option(key, self.t(f"dialogue.{label}")) for key, label, _ in MENU]
+    def _yes_no(self, yes_key: str, no_key: str) -> list[Option]:
+        return [Option("1", self.t(yes_key)), Option("2", self.t(no_key))]
 
     def _show_menu(self, turn: Turn, intro_key: str = "dialogue.menu_intro") -> None:
         turn.step, turn.data = "menu", {}
-        self._say(turn, self.t(intro_key), self._menu_options())
+        self._say(turn, self.t(intro_key), self._options("dialogue.menu_", MENU))
 
-    def _type_options(self) -> list[Option]:
-        return [
-            Option(str(i), self.t(f"labels.type_hint.{name}"))
-            for i, name in enumerate(CASE_TYPES, 1)
-        ]
-
-    def _topic_options(self) -> list[Option]:
-        return [
-            Option(str(i), self._topic_label(name)) for i, name in enumerate(self.policy.topics, 1)
-        ]
-
-    def _topic_label(self, topic: str) -> str:
-        key = f"labels.topic.{topic}"
-        return self.t(key) if self.t.has(key) else topic.replace("_", " ")
+    def _alert_staff(self, turn: Turn, text: str, case_id: int | None) -> bool:
+        """Queue a message to every active staff member reachable on a chat channel."""
+        alerted = False
+        for member in turn.uow.staff.active():
+            if member.telegram_id:
+                turn.replies.append(Reply("telegram", str(member.telegram_id), text, (), case_id))
+                alerted = True
+            if member.whatsapp:
+                turn.replies.append(Reply("whatsapp", member.whatsapp, text, (), case_id))
+                alerted = True
+        return alerted
 
     # -- before consent --------------------------------------------------------------------
 
     def _before_consent(self, turn: Turn) -> None:
-        t = self.t
-        inst = self.policy.institution
+        t, inst = self.t, self.policy.institution
+        consent = self._yes_no("dialogue.consent_yes", "dialogue.consent_no")
         if turn.step != "consent":
-            if is_substantive(turn.text) or turn.incoming.media or turn.incoming.location:
-                turn.data = {"pending": self._draft_piece(turn)}
-            turn.step = "consent"
+            turn.step, turn.data = "consent", {}
+            self._keep_as_pending(turn)
             self._say(
                 turn, t("dialogue.greeting", institution=inst.name, short_name=inst.short_name)
             )
-            self._say(
-                turn,
-                t("dialogue.privacy_notice", retention_days=self.policy.retention_days),
-                self._yes_no("consent_yes", "consent_no"),
-            )
+            if self._pending_is_emergency(turn):
+                self._say(turn, t("dialogue.emergency", emergency_numbers=inst.emergency_numbers))
+            notice = t("dialogue.privacy_notice", retention_days=self.policy.retention_days)
+            self._say(turn, notice, consent)
             return
-        answer = self._answer(turn)
+        answer = self.vocab.answer(turn.folded)
         if answer is None and turn.folded.startswith("acepto"):
             answer = True
         if answer is True:
-            turn.contact.consented_at = turn.now
+            turn.contact.consented_at = day_start(turn.now)
             pending = turn.data.get("pending")
             self._say(turn, t("dialogue.consent_thanks"))
             if pending:
                 turn.step, turn.data = "describing", self._new_draft()
-                self._add_piece(turn, pending)
-                self._say(turn, t("dialogue.describe_first_ack"))
+                self._take_piece(turn, pending, first=True)
             else:
                 self._show_menu(turn)
         elif answer is False:
-            self._say(
-                turn,
-                t(
-                    "dialogue.consent_refused",
-                    emergency_numbers=self.policy.institution.emergency_numbers,
-                ),
+            turn.uow.messages.erase_for_contact(
+                turn.contact.id, self.t("privacy.erased_placeholder")
             )
+            turn.data = {}
+            self._say(turn, t("dialogue.consent_refused", emergency_numbers=inst.emergency_numbers))
         else:
-            self._say(turn, t("dialogue.consent_again"), self._yes_no("consent_yes", "consent_no"))
+            self._keep_as_pending(turn)
+            if self._pending_is_emergency(turn):
+                self._say(turn, t("dialogue.emergency", emergency_numbers=inst.emergency_numbers))
+            self._say(turn, t("dialogue.consent_again"), consent)
+
+    def _keep_as_pending(self, turn: Turn) -> None:
+        """A first message that already tells the problem is kept for after consent."""
+        if "pending" not in turn.data and self._starts_report(turn):
+            turn.data["pending"] = self._draft_piece(turn)
+
+    def _pending_is_emergency(self, turn: Turn) -> bool:
+        pending = turn.data.get("pending")
+        if not pending or not pending["text"]:
+            return False
+        return self.policy.classifier.classify(pending["text"]).urgency == "emergencia"
+
+    def _starts_report(self, turn: Turn) -> bool:
+        rest = self.vocab.without_courtesy(turn.folded)
+        return is_substantive(rest) or bool(turn.incoming.media or turn.incoming.location)
 
     # -- anywhere --------------------------------------------------------------------------
 
     def _global_command(self, turn: Turn) -> bool:
-        """Commands that work at any step: back to the menu, a case's status, help."""
-        folded = turn.folded
-        if folded in CANCEL:
+        """Commands that work at any step: menu, a case's status, help, one's own data."""
+        folded, vocab = turn.folded, self.vocab
+        if folded in vocab.cancel:
             if turn.data.get("parts") or turn.data.get("media"):
                 self._say(turn, self.t("dialogue.cancelled"))
             self._show_menu(turn)
-            return True
-        if folded in STATUS_WORDS or (
-            mentions_case(turn.text) and (folded.startswith("estado") or len(folded.split()) <= 4)
-        ):
+        elif folded in vocab.erase_data:
+            turn.step, turn.data = "confirm_erase", {}
+            options = self._yes_no("privacy.erase_yes", "privacy.erase_no")
+            self._say(turn, self.t("privacy.erase_confirm"), options)
+        elif folded in vocab.my_data:
+            self._say(turn, personal_data(turn.uow, self.policy, turn.contact))
+            self._back_to_where_we_were(turn)
+        elif folded in vocab.status or self._asks_status(turn):
             self._status(turn, turn.text)
-            return True
-        if folded in HELP:
+        elif folded in vocab.help or turn.text == "?":
             self._say(turn, self.t("dialogue.help"))
+            asked = turn.data.get("asked")
+            if asked and turn.step != "menu":
+                self._say(turn, asked["text"], [Option(k, v) for k, v in asked["options"]])
+        else:
+            return False
+        return True
+
+    def _asks_status(self, turn: Turn) -> bool:
+        if not mentions_case(turn.text) and not turn.folded.startswith("estado "):
+            return False
+        if turn.folded.startswith("estado "):
             return True
-        return False
+        return turn.step not in DRAFT_STEPS and len(turn.folded.split()) <= 4
+
+    def _back_to_where_we_were(self, turn: Turn) -> None:
+        if turn.step in DRAFT_STEPS:
+            self._say(turn, self.t("dialogue.draft_kept"))
+        else:
+            turn.step, turn.data = "menu", {}
 
     def _status(self, turn: Turn, reference: str) -> None:
         t = self.t
         found = find_own_case(turn.uow, self.policy, turn.contact, reference)
         if found:
             case, shown_as = found
-            self._say(turn, render_status(turn.uow, self.policy, case, shown_as))
-        elif mentions_case(reference):
+            if case.anonymous:
+                turn.uow.messages.forget_sender_of_unfiled(turn.contact.id)
+            text = render_status(turn.uow, self.policy, case, shown_as)
+            # An anonymous case's status must not be linked to whoever asked for it.
+            self._say(
+                turn, text, case_id=None if case.anonymous else case.id, confidential=case.anonymous
+            )
+        elif mentions_case(reference) or re.search(r"\d", reference):
             self._say(
                 turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
             )
         else:
             self._list_own_cases(turn)
             return
-        turn.step, turn.data = "menu", {}
+        self._back_to_where_we_were(turn)
 
     def _list_own_cases(self, turn: Turn) -> None:
         t = self.t
@@ -310,8 +323,20 @@ class Dialogue:
             self._say(turn, "\n".join(lines))
         else:
             self._say(turn, t("dialogue.status_no_cases"))
+        if turn.step in DRAFT_STEPS:
+            self._say(turn, t("dialogue.draft_kept"))
+            return
         turn.step, turn.data = "await_folio", {}
         self._say(turn, t("dialogue.status_ask", example=self.policy.example_folio(turn.now)))
+
+    def _on_confirm_erase(self, turn: Turn) -> None:
+        if self.vocab.answer(turn.folded) is True:
+            erase_personal_data(turn.uow, self.policy, turn.contact, turn.now)
+            self._say(turn, self.t("privacy.erased"))
+            turn.step, turn.data = "erased", {}
+        else:
+            self._say(turn, self.t("privacy.erase_kept"))
+            self._show_menu(turn)
 
     # -- menu ------------------------------------------------------------------------------
 
@@ -319,22 +344,21 @@ class Dialogue:
         folded = turn.folded
         choice = next(
             (
-                key
-                for key, label, synonyms in MENU
-                if folded == key
-                or folded in synonyms
-                or folded == fold(self.t(f"dialogue.{label}"))
+                name
+                for i, name in enumerate(MENU, 1)
+                if folded in (str(i), fold(self.t(f"dialogue.menu_{name}")))
+                or folded in self.vocab.menu[name]
             ),
             None,
         )
-        if choice == "1":
+        if choice == "report":
             turn.step, turn.data = "describing", self._new_draft()
             self._say(turn, self.t("dialogue.describe_prompt"))
-        elif choice == "2":
+        elif choice == "status":
             self._list_own_cases(turn)
-        elif choice == "3":
-            self._say(turn, self.t("dialogue.person"))
-        elif choice == "4":
+        elif choice == "person":
+            self._hand_over(turn)
+        elif choice == "info":
             inst = self.policy.institution
             self._say(
                 turn,
@@ -347,13 +371,28 @@ class Dialogue:
                 ),
             )
             self._show_menu(turn)
-        elif is_substantive(turn.text) or turn.incoming.media or turn.incoming.location:
+        elif self._starts_report(turn):
             turn.step, turn.data = "describing", self._new_draft()
-            self._on_describing(turn)
-        elif folded in GREETINGS:
+            self._take_piece(turn, self._draft_piece(turn), first=True)
+        elif folded in self.vocab.thanks:
+            self._say(turn, self.t("dialogue.thanks"))
+        elif folded in self.vocab.greetings or self.vocab.without_courtesy(folded) == "":
             self._show_menu(turn)
         else:
             self._show_menu(turn, "dialogue.menu_hint")
+
+    def _hand_over(self, turn: Turn) -> None:
+        """Someone asks for a person: the staff on duty are told, if there are any."""
+        text = self.t(
+            "staff.handoff",
+            contact_id=turn.contact.id,
+            channel=self.t(f"labels.channel.{turn.contact.channel}"),
+        )
+        if self._alert_staff(turn, text, None):
+            self._say(turn, self.t("dialogue.person"))
+        else:
+            numbers = self.policy.institution.emergency_numbers
+            self._say(turn, self.t("dialogue.person_nobody", emergency_numbers=numbers))
 
     # -- description -----------------------------------------------------------------------
 
@@ -373,15 +412,16 @@ class Dialogue:
             else {
                 "latitude": location.latitude,
                 "longitude": location.longitude,
-                "address": location.address or location.label,
+                "address": (location.address or location.label or "")[:MAX_LOCATION] or None,
             },
         }
 
     @staticmethod
     def _add_piece(turn: Turn, piece: dict) -> None:
         data = turn.data
-        if piece["text"]:
-            data["parts"] = [*data["parts"], piece["text"]]
+        written = sum(len(part) + 1 for part in data["parts"])
+        if piece["text"] and written < MAX_DESCRIPTION:
+            data["parts"] = [*data["parts"], piece["text"][: MAX_DESCRIPTION - written]]
         if piece["message_id"] not in data["message_ids"]:
             data["message_ids"] = [*data["message_ids"], piece["message_id"]]
         data["media"] += piece["media"]
@@ -389,9 +429,10 @@ class Dialogue:
             data["location"] = piece["location"]
 
     def _on_describing(self, turn: Turn) -> None:
-        t = self.t
-        if turn.folded in DONE:
-            if turn.data["parts"] or turn.data["media"]:
+        t, data = self.t, turn.data
+        has_content = bool(data["parts"] or data["media"])
+        if turn.folded in self.vocab.done:
+            if has_content:
                 self._classify(turn)
             else:
                 self._say(turn, t("dialogue.describe_empty"))
@@ -400,64 +441,78 @@ class Dialogue:
         if not (piece["text"] or piece["media"] or piece["location"]):
             self._say(turn, t("dialogue.describe_unreadable"))
             return
-        first = not (turn.data["parts"] or turn.data["media"])
-        self._add_piece(turn, piece)
-        if (
-            piece["text"]
-            and self.policy.classifier.classify("\n".join(turn.data["parts"])).urgency
-            == "emergencia"
-        ):
+        if has_content and turn.idle is not None and turn.idle >= DESCRIPTION_PAUSE:
+            # They stopped for a while and came back: this completes the description.
+            self._add_piece(turn, piece)
             self._classify(turn)
             return
-        if first and piece["text"]:
-            self._say(turn, t("dialogue.describe_first_ack"))
+        self._take_piece(turn, piece, first=not has_content)
+
+    def _take_piece(self, turn: Turn, piece: dict, *, first: bool) -> None:
+        """Add to the description; an emergency is acted on at once, anything else acknowledged."""
+        self._add_piece(turn, piece)
+        text = "\n".join(turn.data["parts"])
+        if piece["text"] and self.policy.classifier.classify(text).urgency == "emergencia":
+            self._classify(turn)
         elif piece["text"]:
-            self._say(turn, t("dialogue.describe_ack"))
+            self._say(
+                turn, self.t("dialogue.describe_first_ack" if first else "dialogue.describe_ack")
+            )
         elif piece["media"]:
-            self._say(turn, t("dialogue.describe_media_ack"))
+            self._say(turn, self.t("dialogue.describe_media_ack"))
         else:
-            self._say(turn, t("dialogue.describe_location_ack"))
+            self._say(turn, self.t("dialogue.describe_location_ack"))
 
     def _classify(self, turn: Turn) -> None:
         result = self.policy.classifier.classify("\n".join(turn.data["parts"]))
         turn.data.update(
             type=result.type,
-            topic=result.topic,
+            topic=self.policy.known_topic(result.topic),
             urgency=result.urgency,
             confidence=round(result.confidence, 3),
         )
         if result.urgency == "emergencia":
-            self._open_emergency(turn)
+            numbers = self.policy.institution.emergency_numbers
+            self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
+            if result.type == "denuncia":
+                # Even in an emergency, whoever denounces decides first whether to be named.
+                self._offer_anonymity(turn)
+            else:
+                self._open_emergency(turn)
         elif result.confidence < self.policy.confidence_threshold:
-            turn.step = "choose_type"
-            self._say(turn, self.t("dialogue.choose_type"), self._type_options())
+            self._ask_type(turn)
         else:
             turn.step = "confirm_class"
             self._ask_confirmation(turn)
 
     def _ask_confirmation(self, turn: Turn) -> None:
+        text = self.t(
+            "dialogue.classification",
+            type=self.t(f"labels.type.{turn.data['type']}"),
+            topic=self.policy.topic_label(turn.data["topic"]),
+        )
         self._say(
-            turn,
-            self.t(
-                "dialogue.classification",
-                type=self.t(f"labels.type.{turn.data['type']}"),
-                topic=self._topic_label(turn.data["topic"]),
-            ),
-            self._yes_no("classification_yes", "classification_no"),
+            turn, text, self._yes_no("dialogue.classification_yes", "dialogue.classification_no")
+        )
+
+    def _ask_type(self, turn: Turn, again: bool = False) -> None:
+        turn.step = "choose_type"
+        key = "dialogue.choose_type_again" if again else "dialogue.choose_type"
+        self._say(
+            turn, self.t(key, count=len(CASE_TYPES)), self._options("labels.type_hint.", CASE_TYPES)
         )
 
     def _on_confirm_class(self, turn: Turn) -> None:
-        answer = self._answer(turn)
+        answer = self.vocab.answer(turn.folded)
         if answer is True:
-            self._ask_location(turn)
+            self._after_classification(turn)
         elif answer is False:
-            turn.step = "choose_type"
-            self._say(turn, self.t("dialogue.choose_type"), self._type_options())
+            self._ask_type(turn)
         else:
             self._say(
                 turn,
                 self.t("dialogue.classification_again"),
-                self._yes_no("classification_yes", "classification_no"),
+                self._yes_no("dialogue.classification_yes", "dialogue.classification_no"),
             )
 
     def _pick(self, turn: Turn, names: Sequence[str]) -> str | None:
@@ -465,49 +520,48 @@ class Dialogue:
         if folded.isdigit() and 1 <= int(folded) <= len(names):
             return names[int(folded) - 1]
         for name in names:
-            if folded in (name, fold(name.replace("_", " ")), fold(self._topic_label(name))):
+            if folded in (name, fold(name.replace("_", " ")), fold(self.policy.topic_label(name))):
                 return name
         return None
 
     def _on_choose_type(self, turn: Turn) -> None:
         picked = self._pick(turn, CASE_TYPES)
         if picked is None:
-            self._say(
-                turn,
-                self.t("dialogue.choose_type_again", count=len(CASE_TYPES)),
-                self._type_options(),
-            )
+            self._ask_type(turn, again=True)
             return
         turn.data.update(type=picked, confidence=1.0)
         turn.step = "choose_topic"
         self._say(turn, self.t("dialogue.choose_topic"), self._topic_options())
 
+    def _topic_options(self) -> list[Option]:
+        topics = self.policy.topics
+        return [Option(str(i), self.policy.topic_label(name)) for i, name in enumerate(topics, 1)]
+
     def _on_choose_topic(self, turn: Turn) -> None:
         picked = self._pick(turn, self.policy.topics)
         if picked is None:
-            self._say(
-                turn,
-                self.t("dialogue.choose_topic_again", count=len(self.policy.topics)),
-                self._topic_options(),
-            )
+            text = self.t("dialogue.choose_topic_again", count=len(self.policy.topics))
+            self._say(turn, text, self._topic_options())
             return
         turn.data["topic"] = picked
-        self._ask_location(turn)
+        self._after_classification(turn)
 
     # -- location, anonymity, statistics ---------------------------------------------------
 
-    def _ask_location(self, turn: Turn) -> None:
-        turn.step = "location"
-        self._say(turn, self.t("dialogue.location_prompt"))
+    def _after_classification(self, turn: Turn) -> None:
+        if turn.data.get("location"):
+            self._after_location(turn)  # a pin shared while describing answers the question
+        else:
+            turn.step = "location"
+            self._say(turn, self.t("dialogue.location_prompt"))
 
     def _on_location(self, turn: Turn) -> None:
-        location = turn.incoming.location
-        if location is not None:
+        if turn.incoming.location is not None:
             self._add_piece(turn, {**self._draft_piece(turn), "text": ""})
-        elif turn.folded in SKIP:
+        elif turn.folded in self.vocab.skip:
             pass
         elif looks_like_words(turn.text):
-            turn.data["location_text"] = turn.text[:300]
+            turn.data["location_text"] = turn.text[:MAX_LOCATION]
             turn.data["municipality"] = municipality_of(turn.text)
         else:
             self._say(turn, self.t("dialogue.location_again"))
@@ -516,26 +570,25 @@ class Dialogue:
 
     def _after_location(self, turn: Turn) -> None:
         if turn.data["type"] == "denuncia":
-            turn.step = "anonymity"
-            self._say(
-                turn,
-                self.t("dialogue.anonymity_offer"),
-                self._yes_no("anonymity_yes", "anonymity_no"),
-            )
+            self._offer_anonymity(turn)
         else:
             self._ask_demographics_or_finish(turn)
 
+    def _offer_anonymity(self, turn: Turn) -> None:
+        turn.step = "anonymity"
+        options = self._yes_no("dialogue.anonymity_yes", "dialogue.anonymity_no")
+        self._say(turn, self.t("dialogue.anonymity_offer"), options)
+
     def _on_anonymity(self, turn: Turn) -> None:
-        answer = self._answer(turn)
+        answer = self.vocab.answer(turn.folded)
         if answer is None:
-            self._say(
-                turn,
-                self.t("dialogue.anonymity_again"),
-                self._yes_no("anonymity_yes", "anonymity_no"),
-            )
+            options = self._yes_no("dialogue.anonymity_yes", "dialogue.anonymity_no")
+            self._say(turn, self.t("dialogue.anonymity_again"), options)
             return
         turn.data["anonymous"] = answer
-        if answer:
+        if turn.data.get("urgency") == "emergencia":
+            self._open_emergency(turn)
+        elif answer:
             self._finish(turn)
         else:
             self._ask_demographics_or_finish(turn)
@@ -545,20 +598,18 @@ class Dialogue:
             self._finish(turn)
             return
         turn.step = "demographics"
-        options = [
-            Option(str(i), self.t(f"dialogue.gender_{g}")) for i, g in enumerate(GENDER_OPTIONS, 1)
-        ]
+        options = self._options("dialogue.gender_", GENDERS)
         self._say(turn, self.t("dialogue.demographics_prompt"), options)
 
     def _on_demographics(self, turn: Turn) -> None:
-        parsed = parse_demographics(turn.folded)
+        parsed = parse_demographics(turn.folded, self.vocab)
         if parsed is None:
             self._say(turn, self.t("dialogue.demographics_again"))
-            return
-        gender, age = parsed
-        turn.contact.gender = gender
-        turn.contact.age = age
-        self._finish(turn)
+        elif parsed == "bad_age":
+            self._say(turn, self.t("dialogue.demographics_bad_age"))
+        else:
+            turn.contact.gender, turn.contact.age = parsed
+            self._finish(turn)
 
     # -- the case --------------------------------------------------------------------------
 
@@ -575,73 +626,89 @@ class Dialogue:
             received=self.policy.local_time(case.created_at),
             channel=t(f"labels.channel.{case.channel}"),
             type=t(f"labels.type.{case.type}"),
-            topic=self._topic_label(case.topic),
+            topic=self.policy.topic_label(case.topic),
             due=self.policy.local_day(case.due_at),
             days=case.deadline_days,
         )
         if secret_code:
-            self._say(
-                turn, t("dialogue.receipt_anonymous", code=secret_code, **values), confidential=True
-            )
+            text = t("dialogue.receipt_anonymous", code=secret_code, **values)
+            self._say(turn, text, confidential=True)
         else:
             self._say(turn, t("dialogue.receipt", folio=case.folio, **values), case_id=case.id)
 
     def _open_emergency(self, turn: Turn) -> None:
-        """Emergencies skip the remaining questions: case now, numbers now, staff alerted now."""
+        """Emergencies skip the remaining questions: the case now, and the staff alerted now."""
         opened = open_case(
             turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
         )
         case = opened.case
-        self._say(
-            turn,
-            self.t(
-                "dialogue.emergency", emergency_numbers=self.policy.institution.emergency_numbers
-            ),
-            case_id=case.id,
-        )
-        self._receipt(turn, case, None)
-        self._alert_staff(turn, case)
-        turn.step, turn.data = "followup", {"case_id": case.id, "folio": case.folio}
-
-    def _alert_staff(self, turn: Turn, case: Any) -> None:
         t = self.t
-        text = t(
+        alert = t(
             "staff.emergency_alert",
             folio=case.folio,
-            topic=self._topic_label(case.topic),
+            topic=self.policy.topic_label(case.topic),
             location=case.location_text or t("staff.emergency_no_location"),
             description=case.description[:500],
         )
-        for member in turn.uow.staff.active():
-            if member.telegram_id:
-                turn.replies.append(Reply("telegram", str(member.telegram_id), text, (), case.id))
-            if member.whatsapp:
-                turn.replies.append(Reply("whatsapp", member.whatsapp, text, (), case.id))
-        record_event(turn.uow, case, turn.now, actor="sistema", kind="emergency_alert", public=True)
+        alerted = self._alert_staff(turn, alert, case.id)
+        kind = "emergency_alert" if alerted else "emergency_unalerted"
+        record_event(turn.uow, case, turn.now, actor="sistema", kind=kind, public=alerted)
+        if alerted:
+            self._say(
+                turn,
+                t("dialogue.emergency_staff_alerted"),
+                case_id=None if case.anonymous else case.id,
+            )
+        self._receipt(turn, case, opened.secret_code)
+        if case.anonymous:
+            turn.step, turn.data = "menu", {}
+        else:
+            until = (turn.now + FOLLOWUP_WINDOW).isoformat()
+            turn.step, turn.data = (
+                "followup",
+                {"case_id": case.id, "folio": case.folio, "until": until},
+            )
 
     def _on_followup(self, turn: Turn) -> None:
         """After an emergency, what the person sends next is added to the same case."""
+        if turn.now >= datetime.fromisoformat(turn.data["until"]):
+            turn.step, turn.data = "menu", {}
+            self._on_menu(turn)
+            return
         piece = self._draft_piece(turn)
+        if turn.folded in self.vocab.done or turn.folded in self.vocab.thanks:
+            self._say(turn, self.t("dialogue.thanks"))
+            return
         if not (piece["text"] or piece["media"] or piece["location"]):
             self._say(turn, self.t("dialogue.help"))
             return
         case_id = turn.data["case_id"]
         turn.uow.messages.attach_to_case([turn.message_id], case_id, forget_sender=False)
         turn.uow.cases.append_details(case_id, piece["text"], piece["location"])
-        self._say(
-            turn, self.t("dialogue.emergency_followup", folio=turn.data["folio"]), case_id=case_id
-        )
+        text = self.t("dialogue.emergency_followup", folio=turn.data["folio"])
+        self._say(turn, text, case_id=case_id)
 
     def _on_await_folio(self, turn: Turn) -> None:
-        if mentions_case(turn.text) or re.search(r"\d", turn.text):
+        folded = turn.folded
+        if folded in {str(i) for i in range(1, len(MENU) + 1)}:
+            self._on_menu(turn)
+        elif folded.isdigit():
+            # A bare number: one of the person's own folios, by its number.
+            own = [
+                c
+                for c in turn.uow.cases.for_contact(turn.contact.id)
+                if int(c.folio.rsplit("-", 1)[1]) == int(folded)
+            ]
+            self._status(turn, own[-1].folio if own else turn.text)
+        elif mentions_case(turn.text) or re.search(r"\d", turn.text):
             self._status(turn, turn.text)
         else:
             self._on_menu(turn)
 
 
 def municipality_of(text: str) -> str | None:
-    """The municipality in "San Miguel, colonia Las Brisas": the first part, unless it is a
-    neighbourhood word. A best effort: staff can correct it."""
+    """The municipality in "San Miguel, colonia Las Brisas": the first part, unless it names a
+    neighbourhood or a street. A best effort that staff can correct."""
     first = re.split(r"[,;\n.]", text, maxsplit=1)[0].strip()
     first = re.sub(
         r"^(en\s+(el\s+)?)?(municipio|municipalidad|distrito)\s+(de\s+)?",
@@ -649,7 +716,7 @@ def municipality_of(text: str) -> str | None:
         first,
         flags=re.IGNORECASE,
     ).strip()
-    if not first or fold(first).split()[0] in {
+    not_a_town = {
         "colonia",
         "col",
         "barrio",
@@ -664,24 +731,32 @@ def municipality_of(text: str) -> str | None:
         "kilometro",
         "en",
         "por",
-    }:
+    }
+    if not first or fold(first).split()[0] in not_a_town:
         return None
     return " ".join(w[:1].upper() + w[1:] for w in first.split())[:120]
 
 
-def parse_demographics(folded: str) -> tuple[str, int | None] | None:
-    """Gender and age from answers like "mujer 34", "2", "34", "omitir"; None if unreadable."""
-    if folded in SKIP:
+def parse_demographics(folded: str, vocab: Vocabulary) -> tuple[str, int | None] | str | None:
+    """Gender and age from "mujer 34", "2", "34" or "omitir"; "bad_age" for an impossible age;
+    None when nothing can be read."""
+    if folded in vocab.skip:
         return "sin_dato", None
     if folded in {"1", "2", "3"}:
-        return GENDER_OPTIONS[int(folded) - 1], None
-    gender = None
-    for phrase, value in GENDER_WORDS.items():
-        if re.search(rf"\b{phrase}\b", folded):
-            gender = value
-            break
-    ages = [int(n) for n in re.findall(r"\b\d{1,3}\b", folded)]
-    age = next((n for n in ages if 10 <= n <= 110), None)
+        return GENDERS[int(folded) - 1], None
+    tokens = folded.split()
+    gender = next(
+        (
+            name
+            for name, said in vocab.genders.items()
+            if any(p in said for p in tokens) or any(f" {p} " in f" {folded} " for p in said)
+        ),
+        None,
+    )
+    numbers = [int(n) for n in re.findall(r"\b\d{1,3}\b", folded)]
+    if numbers and not 10 <= numbers[0] <= 110:
+        return "bad_age"
+    age = numbers[0] if numbers else None
     if gender is None and age is None:
         return None
     return gender or "sin_dato", age

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from handlers.cases import mask_codes
 from handlers.dialogue import Dialogue
 from handlers.messages import Incoming, Reply
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
@@ -28,13 +29,16 @@ def receive(incoming: Incoming, uow: Any, dialogue: Dialogue, now: datetime) -> 
     contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
     if incoming.name and not contact.name:
         contact.name = incoming.name
+    # The provider's id is kept only as a keyed hash: enough to recognise a redelivery, not to
+    # ask the provider who sent it. A secret code is never stored as it was typed.
+    provider_key = f"{incoming.channel}:{incoming.provider_id}"
     message = uow.messages.add_incoming(
         Message(
             direction="in",
             channel=incoming.channel,
-            provider_id=incoming.provider_id,
+            provider_id=dialogue.policy.keyed_hash("provider", provider_key),
             contact_id=contact.id,
-            body=incoming.text,
+            body=mask_codes(incoming.text),
             created_at=now,
         )
     )
@@ -64,9 +68,10 @@ def queue(uow: Any, replies: list[Reply], now: datetime, *, sender: Contact | No
     is sent; the message history holds a placeholder instead.
     """
     for reply in replies:
-        to_sender = sender is not None and (reply.channel, reply.address) == (
-            sender.channel,
-            sender.address,
+        to_sender = (
+            sender is not None
+            and not reply.confidential
+            and (reply.channel, reply.address) == (sender.channel, sender.address)
         )
         message = uow.messages.add(
             Message(

@@ -5,39 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.types import UTCDateTime
+
+MAX_DESCRIPTION = 4000  # characters of a case description; the messages keep everything
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
 
 
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes on both databases (SQLite keeps no time zone of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def day_start(instant: datetime) -> datetime:
+    """The instant cut to its UTC day: contacts' times are kept no finer, so that they cannot be
+    matched with the time of an anonymous report."""
+    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
@@ -62,9 +42,8 @@ class Contact(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=120)
     gender: str | None = Field(default=None, max_length=16)
     age: int | None = None
-    consented_at: datetime | None = utc_column()
-    created_at: datetime = utc_column(nullable=False)
-    last_seen_at: datetime = utc_column(nullable=False)
+    consented_at: datetime | None = utc_column()  # to the day (see day_start)
+    created_at: datetime = utc_column(nullable=False)  # to the day
 
 
 class Case(SQLModel, table=True):

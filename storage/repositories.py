@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.models import (
+    MAX_DESCRIPTION,
     REDACTED,
     Attachment,
     Case,
@@ -20,6 +21,7 @@ from storage.models import (
     Message,
     OutboxItem,
     Staff,
+    day_start,
 )
 
 
@@ -34,18 +36,25 @@ class ContactRepository:
         self.session = session
 
     def get_or_create(self, channel: str, address: str, now: datetime) -> Contact:
-        """The contact for this channel and address, created on first sight."""
+        """The contact for this channel and address, created on first sight, and locked until
+        the transaction ends, so that two messages from one person are handled one at a time."""
         statement = (
             _insert(self.session, Contact)
-            .values(channel=channel, address=address, created_at=now, last_seen_at=now)
+            .values(channel=channel, address=address, created_at=day_start(now))
             .on_conflict_do_nothing(index_elements=["channel", "address"])
         )
         self.session.exec(statement)
-        contact = self.session.exec(
-            select(Contact).where(Contact.channel == channel, Contact.address == address)
+        return self.session.exec(
+            select(Contact)
+            .where(Contact.channel == channel, Contact.address == address)
+            .with_for_update()
         ).one()
-        contact.last_seen_at = now
-        return contact
+
+    def erase(self, contact: Contact, replacement_address: str) -> None:
+        """Forget who the contact is: the address becomes a keyed hash, the rest is cleared."""
+        contact.address = f"borrado:{replacement_address[:48]}"
+        contact.name = contact.gender = contact.age = contact.consented_at = None
+        self.session.add(contact)
 
     def get(self, contact_id: int) -> Contact | None:
         return self.session.get(Contact, contact_id)
@@ -66,6 +75,11 @@ class ConversationRepository:
         else:
             state.step, state.data, state.updated_at = step, dict(data), now
         self.session.add(state)
+
+    def delete(self, contact_id: int) -> None:
+        state = self.session.get(ConversationState, contact_id)
+        if state is not None:
+            self.session.delete(state)
 
 
 class CaseRepository:
@@ -126,12 +140,26 @@ class CaseRepository:
         case = self.session.get(Case, case_id)
         if case is None:
             return
-        if text:
+        if text and len(case.description) + len(text) < MAX_DESCRIPTION:
             case.description = f"{case.description}\n{text}"
         if location and case.latitude is None:
             case.latitude, case.longitude = location["latitude"], location["longitude"]
             case.location_text = case.location_text or location.get("address")
         self.session.add(case)
+
+    def erase_personal_data(self, contact_id: int, placeholder: str) -> None:
+        """Unlink a person's cases and clear what they wrote; the figures stay for the reports."""
+        self.session.exec(
+            update(Case)
+            .where(Case.contact_id == contact_id)
+            .values(
+                contact_id=None,
+                description=placeholder,
+                location_text=None,
+                latitude=None,
+                longitude=None,
+            )
+        )
 
     def add_event(self, event: CaseEvent) -> None:
         self.session.add(event)
@@ -182,6 +210,26 @@ class MessageRepository:
             update(Attachment).where(col(Attachment.message_id).in_(ids)).values(case_id=case_id)
         )
 
+    def forget_sender_of_unfiled(self, contact_id: int) -> None:
+        """Unlink from the contact every message of theirs that belongs to no case."""
+        self.session.exec(
+            update(Message)
+            .where(Message.contact_id == contact_id, col(Message.case_id).is_(None))
+            .values(contact_id=None)
+        )
+
+    def erase_for_contact(self, contact_id: int, placeholder: str) -> None:
+        """Clear the text of every message to or from a contact, and unlink them."""
+        self.session.exec(
+            update(Message)
+            .where(Message.contact_id == contact_id)
+            .values(body=placeholder, contact_id=None)
+        )
+
+    def count_for_contact(self, contact_id: int) -> int:
+        query = select(func.count()).select_from(Message).where(Message.contact_id == contact_id)
+        return int(self.session.exec(query).one())
+
     def for_case(self, case_id: int) -> Sequence[Message]:
         return self.session.exec(
             select(Message).where(Message.case_id == case_id).order_by(col(Message.id))
@@ -212,12 +260,24 @@ class OutboxRepository:
             query = query.where(OutboxItem.address == address)
         return self.session.exec(query.order_by(col(OutboxItem.id)).limit(limit)).all()
 
+    def forget_sent_address(self, channel: str, address: str) -> None:
+        """Blank the recipient of replies already sent to this address."""
+        self.session.exec(
+            update(OutboxItem)
+            .where(
+                OutboxItem.channel == channel,
+                OutboxItem.address == address,
+                OutboxItem.status == "sent",
+            )
+            .values(address="")
+        )
+
     def mark_sent(self, item: OutboxItem, provider_message_id: str, now: datetime) -> None:
         """Record a successful send, and the provider's id for the outgoing message."""
         item.status, item.sent_at, item.provider_message_id = "sent", now, provider_message_id
         item.attempts += 1
         if item.confidential:
-            item.body = REDACTED
+            item.body, item.address = REDACTED, ""
         self.session.add(item)
         if item.message_id is not None:
             message = self.session.get(Message, item.message_id)

@@ -70,25 +70,28 @@ class ConsoleChat:
         )
         command, _, argument = line.strip().partition(" ")
         if command == "/foto":
+            if not argument.strip():
+                return self._complain("cli.chat_no_path")
             path = Path(argument.strip()).expanduser()
             if not path.is_file():
-                self._print(self.t("cli.chat_no_file", path=path))
-                self.out.flush()
-                return None
+                return self._complain("cli.chat_no_file", path=path)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             media = Media("photo", path.resolve().as_uri(), content_type)
             return Incoming(**base, media=(media,))
         if command == "/ubicacion":
             try:
                 latitude, longitude = (float(v) for v in argument.split(","))
-                if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-                    raise ValueError
             except ValueError:
-                self._print(self.t("cli.chat_bad_location"))
-                self.out.flush()
-                return None
+                return self._complain("cli.chat_bad_location")
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                return self._complain("cli.chat_bad_range")
             return Incoming(**base, location=Location(latitude, longitude))
         return Incoming(**base, text=line)
+
+    def _complain(self, key: str, **values: object) -> None:
+        """Say what is wrong with a console command; nothing is sent to the bot."""
+        self._print(self.t(key, **values))
+        self.out.flush()
 
     def run(self, source: TextIO, *, interactive: bool) -> None:
         """Converse until end of input (or /salir)."""

@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.models
+import storage.types
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

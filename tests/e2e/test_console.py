@@ -105,7 +105,7 @@ def test_each_line_is_answered_before_the_next_is_read(sqlite_environment, tmp_p
     assert process.wait(30) == 0
 
 
-def test_nonsense_never_breaks_the_chat(sqlite_environment, tmp_path):
+def test_nonsense_never_breaks_the_chat(environment, tmp_path):
     lines = [
         "asdf",
         "",
@@ -128,14 +128,14 @@ def test_nonsense_never_breaks_the_chat(sqlite_environment, tmp_path):
         "omitir",
     ]
     chat = telefono(
-        sqlite_environment, "chat", "--as", "7003", stdin="\n".join(lines) + "\n", cwd=tmp_path
+        environment, "chat", "--as", "7003", stdin="\n".join(lines) + "\n", cwd=tmp_path
     )
     assert chat.returncode == 0 and "Traceback" not in chat.stderr
     assert "bot> Folio: TA-" in chat.stdout
     assert "bot> Use /ubicacion LAT,LON" in chat.stdout and "No existe el archivo" in chat.stdout
 
 
-def test_a_photo_and_a_location_can_be_simulated(sqlite_environment, tmp_path):
+def test_a_photo_and_a_location_can_be_simulated(environment, tmp_path):
     photo = tmp_path / "hoyo.jpg"
     photo.write_bytes(b"\xff\xd8\xff fake jpeg")
     lines = [
@@ -151,42 +151,42 @@ def test_a_photo_and_a_location_can_be_simulated(sqlite_environment, tmp_path):
         "omitir",
     ]
     chat = telefono(
-        sqlite_environment, "chat", "--as", "7004", stdin="\n".join(lines) + "\n", cwd=tmp_path
+        environment, "chat", "--as", "7004", stdin="\n".join(lines) + "\n", cwd=tmp_path
     )
     assert "bot> Recibimos su archivo" in chat.stdout
-    shown = telefono(sqlite_environment, "cases", "show", "TA-2026-000001", cwd=tmp_path).stdout
+    shown = telefono(environment, "cases", "show", "TA-2026-000001", cwd=tmp_path).stdout
     if "TA-2026" not in shown:  # the test may run in another year
         folio = next(
             line.split(": ")[1]
             for line in chat.stdout.splitlines()
             if line.startswith("bot> Folio: ")
         )
-        shown = telefono(sqlite_environment, "cases", "show", folio, cwd=tmp_path).stdout
+        shown = telefono(environment, "cases", "show", folio, cwd=tmp_path).stdout
     assert "photo image/jpeg" in shown and "13.7, -89.2" in shown
 
 
-def test_cases_export_gives_one_row_per_case_in_csv_and_json(sqlite_environment, tmp_path):
+def test_cases_export_gives_one_row_per_case_in_csv_and_json(environment, tmp_path):
     for person in ("7005", "7006"):
         telefono(
-            sqlite_environment,
+            environment,
             "chat",
             "--as",
             person,
             stdin="\n".join(POTHOLE) + "\n",
             cwd=tmp_path,
         )
-    as_csv = telefono(sqlite_environment, "cases", "export", "--format", "csv", cwd=tmp_path)
+    as_csv = telefono(environment, "cases", "export", "--format", "csv", cwd=tmp_path)
     assert as_csv.returncode == 0
     header, *rows = as_csv.stdout.strip().splitlines()
     assert header.startswith("folio,type,topic,urgency,status,channel,created_at,due_date")
     assert len(rows) == 2
     as_json = json.loads(
-        telefono(sqlite_environment, "cases", "export", "--format", "json", cwd=tmp_path).stdout
+        telefono(environment, "cases", "export", "--format", "json", cwd=tmp_path).stdout
     )
     assert [c["municipality"] for c in as_json] == ["San Miguel", "San Miguel"]
     empty = json.loads(
         telefono(
-            sqlite_environment,
+            environment,
             "cases",
             "export",
             "--format",
@@ -217,26 +217,50 @@ def test_the_default_database_is_created_under_data(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("variable", "value", "key"),
+    ("variables", "config", "key"),
     [
-        ("TA_INSTITUTION__COUNTRY", "XX", "institution.country"),
-        ("TA_DATABASE__URL", "no-es-una-url", "database.url"),
-        ("TA_DEADLINES__URGENTE", "3", "deadlines.urgente"),
+        ({"TA_INSTITUTION__COUNTRY": "XX"}, "", "institution.country"),
+        ({"TA_DATABASE__URL": "no-es-una-url"}, "", "database.url"),
+        ({"TA_DATABASE_URL": "sqlite:///x.db"}, "", "TA_DATABASE_URL"),
+        ({"TA_CLASSIFIER__TOPICS": "puentes,otro"}, "", "classifier"),
+        ({}, "[deadlines]\nurgente = 3\n", "deadlines.urgente"),
+        ({}, "[classifier]\ntopics = []\n", "classifier.topics"),
     ],
 )
 def test_a_wrong_setting_stops_with_one_line_naming_the_key(
-    sqlite_environment, tmp_path, variable, value, key
+    sqlite_environment, tmp_path, variables, config, key
 ):
-    if variable == "TA_DEADLINES__URGENTE":
-        (tmp_path / "config.toml").write_text("[deadlines]\nurgente = 3\n")
-    else:
-        sqlite_environment[variable] = value
+    sqlite_environment.update(variables)
+    if config:
+        (tmp_path / "config.toml").write_text(config)
     result = telefono(sqlite_environment, "run", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and key in result.stderr
     assert "Traceback" not in result.stderr
 
 
+def test_staff_commands_on_a_database_never_migrated_say_what_to_do(sqlite_environment, tmp_path):
+    result = telefono(sqlite_environment, "cases", "list", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "La base de datos no está al día: ejecute primero telefono-abierto db upgrade\n"
+    )
+
+
 def test_an_unknown_folio_is_one_line_and_a_non_zero_exit(sqlite_environment, tmp_path):
+    telefono(sqlite_environment, "db", "upgrade", cwd=tmp_path)
     result = telefono(sqlite_environment, "cases", "show", "TA-2026-999999", cwd=tmp_path)
     assert result.returncode == 1 and result.stderr == "No existe el caso TA-2026-999999\n"
+
+
+def test_bytes_that_are_not_utf8_are_read_as_replacement_characters(sqlite_environment, tmp_path):
+    result = subprocess.run(
+        [COMMAND, "chat", "--as", "7007"],
+        input=b"hola\n\xff\xfe\x00\nsi\n",
+        capture_output=True,
+        env=sqlite_environment,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 0 and b"Traceback" not in result.stderr
+    assert "bot> 1. Reportar un problema" in result.stdout.decode()

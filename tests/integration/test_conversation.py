@@ -1,6 +1,8 @@
 """Whole conversations through the real unit of work, on SQLite and PostgreSQL."""
 
 import re
+import threading
+from datetime import time
 
 from sqlalchemy import inspect, text
 
@@ -35,9 +37,18 @@ def test_the_conversation_survives_a_restart_of_the_service(app):
     restarted.engine.dispose()
 
 
-def test_an_anonymous_denuncia_leaves_the_senders_address_nowhere_near_the_case(app):
+def deliver_everything(app) -> None:
+    """What the dispatcher does: every pending reply is sent and marked so."""
+    with app.uow() as uow:
+        for item in uow.outbox.pending("console"):
+            uow.outbox.mark_sent(item, f"console-{item.id}", item.created_at)
+        uow.commit()
+
+
+def test_an_anonymous_denuncia_leaves_nothing_that_leads_back_to_the_sender(app):
     citizen = Citizen(app.dialogue, app.uow, address="50370001234")
-    citizen.converse(
+    answers = []
+    for line in (
         "hola",
         "si",
         "1",
@@ -45,20 +56,48 @@ def test_an_anonymous_denuncia_leaves_the_senders_address_nowhere_near_the_case(
         "listo",
         "si",
         "Apopa, colonia Popotlán",
-    )
-    receipt = citizen.send("1")
-    code = re.search(r"Código secreto de seguimiento: (\S+)", receipt).group(1)
+        "1",
+    ):
+        answers.append(citizen.send(line))
+        deliver_everything(app)
+    code = re.search(r"Código secreto de seguimiento: (\S+)", answers[-1]).group(1)
+    assert "Estado: Recibido" in citizen.send(f"estado {code}")
+    deliver_everything(app)
     with app.uow() as uow:
         (case,) = uow.cases.search()
-        case_messages = uow.messages.for_case(case.id)
-        assert "50370001234" not in repr(case.model_dump())
-        assert case.contact_id is None and case.anonymous
-        assert case_messages and all(m.contact_id is None for m in case_messages)
-        # No row anywhere keeps the secret code in clear once it has been delivered.
-        for item in uow.outbox.pending("console", address="50370001234"):
-            uow.outbox.mark_sent(item, f"console-{item.id}", item.created_at)
-        uow.commit()
+        contact = uow.contacts.get_or_create("console", "50370001234", case.created_at)
+        assert uow.messages.count_for_contact(contact.id) == 0
+        assert uow.conversations.get(contact.id) is None
+        assert contact.created_at.time() == contact.consented_at.time() == time(0)
     with app.engine.connect() as connection:
         for table in inspect(connection).get_table_names():
-            dump = " ".join(map(str, connection.execute(text(f"SELECT * FROM {table}")).all()))
+            rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
+            dump = " ".join(map(str, rows))
             assert code not in dump, f"the secret code is stored in {table}"
+            if table != "contacts":
+                assert "50370001234" not in dump, f"the sender's number is stored in {table}"
+
+
+def test_two_messages_from_one_person_at_the_same_moment_both_reach_the_description(app):
+    citizen = Citizen(app.dialogue, app.uow)
+    citizen.converse("hola", "si", "1")
+    barrier = threading.Barrier(2)
+
+    def send(text: str) -> None:
+        barrier.wait()
+        citizen.send(text)
+
+    for round_ in range(5):
+        threads = [
+            threading.Thread(target=send, args=(f"hay un hoyo {round_}{side} en la calle",))
+            for side in ("a", "b")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    citizen.send("listo")
+    citizen.converse("si", "omitir", "omitir")
+    with app.uow() as uow:
+        (case,) = uow.cases.search()
+    assert len(case.description.splitlines()) == 10

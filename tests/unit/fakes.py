@@ -28,11 +28,12 @@ class FakeContacts(FakeRepository):
     def get_or_create(self, channel: str, address: str, now: datetime) -> Contact:
         for contact in self.uow.rows[Contact]:
             if (contact.channel, contact.address) == (channel, address):
-                contact.last_seen_at = now
                 return contact
-        return self.uow.insert(
-            Contact(channel=channel, address=address, created_at=now, last_seen_at=now)
-        )
+        return self.uow.insert(Contact(channel=channel, address=address, created_at=now))
+
+    def erase(self, contact: Contact, replacement_address: str) -> None:
+        contact.address = f"borrado:{replacement_address[:48]}"
+        contact.name = contact.gender = contact.age = contact.consented_at = None
 
     def get(self, contact_id: int) -> Contact | None:
         return next((c for c in self.uow.rows[Contact] if c.id == contact_id), None)
@@ -46,6 +47,9 @@ class FakeConversations(FakeRepository):
         self.uow.states[contact_id] = ConversationState(
             contact_id=contact_id, step=step, data=dict(data), updated_at=now
         )
+
+    def delete(self, contact_id: int) -> None:
+        self.uow.states.pop(contact_id, None)
 
 
 class FakeCases(FakeRepository):
@@ -70,6 +74,13 @@ class FakeCases(FakeRepository):
         case = next(c for c in self.uow.rows[Case] if c.id == case_id)
         if text:
             case.description += "\n" + text
+        if location and case.latitude is None:
+            case.latitude, case.longitude = location["latitude"], location["longitude"]
+
+    def erase_personal_data(self, contact_id: int, placeholder: str) -> None:
+        for case in self.for_contact(contact_id):
+            case.contact_id, case.description = None, placeholder
+            case.location_text = case.latitude = case.longitude = None
 
     def add_event(self, event: CaseEvent) -> None:
         self.uow.insert(event)
@@ -99,6 +110,19 @@ class FakeMessages(FakeRepository):
                 if forget_sender:
                     message.contact_id = None
 
+    def forget_sender_of_unfiled(self, contact_id: int) -> None:
+        for message in self.uow.rows[Message]:
+            if message.contact_id == contact_id and message.case_id is None:
+                message.contact_id = None
+
+    def erase_for_contact(self, contact_id: int, placeholder: str) -> None:
+        for message in self.uow.rows[Message]:
+            if message.contact_id == contact_id:
+                message.body, message.contact_id = placeholder, None
+
+    def count_for_contact(self, contact_id: int) -> int:
+        return sum(m.contact_id == contact_id for m in self.uow.rows[Message])
+
     def add_attachment(self, attachment) -> None:
         self.uow.insert(attachment)
 
@@ -106,6 +130,11 @@ class FakeMessages(FakeRepository):
 class FakeOutbox(FakeRepository):
     def add(self, item: OutboxItem) -> None:
         self.uow.insert(item)
+
+    def forget_sent_address(self, channel: str, address: str) -> None:
+        for item in self.uow.rows[OutboxItem]:
+            if (item.channel, item.address, item.status) == (channel, address, "sent"):
+                item.address = ""
 
 
 class FakeStaff(FakeRepository):

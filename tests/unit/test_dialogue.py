@@ -1,12 +1,13 @@
 """The citizen dialogue, as conversations, against an in-memory unit of work."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from handlers.messages import Location, Media
 from storage.models import Case, CaseEvent, Contact, Message, OutboxItem, Staff
-from tests.helpers import POTHOLE, Citizen, make_dialogue
+from tests.helpers import POTHOLE, Citizen, make_dialogue, make_settings
 from tests.unit.fakes import FakeUnitOfWork
 
 
@@ -54,12 +55,6 @@ def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):
     assert [e.kind for e in uow.rows[CaseEvent]] == ["created"]
 
 
-def test_every_reply_is_queued_in_the_outbox(citizen, uow):
-    citizen.converse(*POTHOLE)
-    assert len(uow.rows[OutboxItem]) == len([m for m in uow.rows[Message] if m.direction == "out"])
-    assert any("Folio: TA-2026-000001" in item.body for item in uow.rows[OutboxItem])
-
-
 def test_consent_accepts_si_with_accent_and_acepto():
     for answer in ("sí", "Acepto", "SI"):
         uow = FakeUnitOfWork()
@@ -71,13 +66,18 @@ def test_consent_accepts_si_with_accent_and_acepto():
 def test_refusing_consent_stores_no_case_and_says_how_to_change_ones_mind(citizen, uow):
     citizen.send("hola")
     answer = citizen.send("no")
-    assert "sin su autorización no guardamos" in answer and "911" in answer
+    assert "sin su autorización no registramos casos" in answer and "911" in answer
+    assert all(
+        m.body == "[borrado a pedido del ciudadano]"
+        for m in uow.rows[Message]
+        if m.direction == "in" and m.body != "no"
+    )
     assert "Para continuar necesitamos su autorización" in citizen.send("hay un hoyo en mi calle")
     assert uow.rows[Case] == []
 
 
 def test_a_first_message_that_already_describes_the_problem_is_kept_after_consent(citizen, uow):
-    citizen.send("buenas, el puente de la colonia se esta cayendo a pedazos hace semanas")
+    citizen.send("buenas, el puente de la colonia tiene grietas desde hace semanas")
     assert "Puede enviar más detalles" in citizen.send("si")
     assert "puente" in citizen.send("listo")
 
@@ -173,10 +173,14 @@ def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sende
     assert "Folio" not in receipt
     case = only_case(uow)
     assert case.anonymous and case.contact_id is None and case.gender == "sin_dato"
-    assert case.reporter_hash and citizen.address not in case.reporter_hash
-    assert all(m.contact_id is None for m in uow.rows[Message] if m.case_id == case.id)
-    assert all(code not in m.body for m in uow.rows[Message])
-    assert "Estado: Recibido" in citizen.send(f"estado {code}")
+    (contact,) = uow.rows[Contact]
+    # Every message of the conversation is unlinked from the sender, not only the report.
+    assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
+    status = citizen.send(f"estado {code.lower()}")
+    assert "Su denuncia anónima: denuncia sobre" in status and "Estado: Recibido" in status
+    assert citizen.send(f"estado {code.replace('-', ' ')}") == status
+    assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
+    assert all(code not in m.body and code.lower() not in m.body for m in uow.rows[Message])
 
 
 def test_estado_shows_ones_own_case_and_the_same_answer_for_others_and_missing_ones(uow):
@@ -225,3 +229,154 @@ def test_menu_cancels_a_report_in_progress(citizen, uow):
     assert "Dejamos sin registrar" in answer and "1. Reportar un problema" in answer
     assert citizen.send("listo").startswith("No entendimos")
     assert uow.rows[Case] == []
+
+
+def test_an_emergency_in_the_first_message_gets_the_numbers_before_consent(citizen, uow):
+    first = citizen.send("auxilio se derrumbo el cerro sobre las casas y hay gente atrapada")
+    assert "llame ahora al 911" in first and "Aviso de privacidad" in first
+    assert uow.rows[Case] == []
+    after_consent = citizen.send("si")
+    assert "Folio: TA-2026-000001" in after_consent
+    assert only_case(uow).urgency == "emergencia"
+
+
+def test_an_emergency_denuncia_still_offers_anonymity(citizen, uow):
+    citizen.converse("hola", "si", "1")
+    answer = citizen.send("denuncio que el contratista tiene gente atrapada en la mina ilegal")
+    assert "llame ahora al 911" in answer and "Desea que sea anónima" in answer
+    receipt = citizen.send("1")
+    assert "Código secreto" in receipt
+    assert only_case(uow).anonymous and only_case(uow).urgency == "emergencia"
+
+
+def test_saying_it_is_not_an_emergency_is_heard(citizen, uow):
+    citizen.converse("hola", "si", "1")
+    answer = citizen.send("no es una emergencia pero hay gente atrapada en el trafico por un hoyo")
+    assert "Recibido" in answer and uow.rows[Case] == []
+
+
+@pytest.mark.parametrize("greeting", ["Hola, buenas tardes", "buenos dias", "hola buenas noches"])
+def test_a_greeting_is_not_taken_as_a_report(citizen, greeting):
+    citizen.send(greeting)
+    assert "1. Reportar un problema" in citizen.send("si")
+    assert "1. Reportar un problema" in citizen.send(greeting)
+
+
+def test_thanks_after_a_receipt_gets_a_kind_word_not_a_new_report(citizen, uow):
+    citizen.converse(*POTHOLE)
+    assert "Con gusto" in citizen.send("muchas gracias")
+    assert len(uow.rows[Case]) == 1
+
+
+@pytest.mark.parametrize("refusal", ["claro que no", "bueno, no", "no gracias"])
+def test_a_no_anywhere_in_the_answer_refuses_consent(citizen, refusal):
+    citizen.send("hola")
+    assert "sin su autorización" in citizen.send(refusal)
+
+
+def test_asking_for_a_status_in_the_middle_of_a_report_keeps_the_report(citizen, uow):
+    citizen.converse(*POTHOLE)
+    citizen.converse("1", "hay un hoyo enorme en la calle del mercado")
+    answer = citizen.send("estado TA-2026-000001")
+    assert "Estado: Recibido" in answer and "Seguimos con su reporte" in answer
+    assert "Entendemos que es una" in citizen.send("listo")
+
+
+def test_a_bare_folio_number_finds_ones_own_case(citizen):
+    citizen.converse(*POTHOLE)
+    citizen.send("2")
+    assert "Caso TA-2026-000001" in citizen.send("000001")
+
+
+def test_at_the_folio_question_the_menu_numbers_still_work(citizen):
+    citizen.converse(*POTHOLE)
+    citizen.send("2")
+    assert "Cuéntenos qué pasa" in citizen.send("1")
+
+
+def test_ayuda_explains_and_asks_the_pending_question_again(citizen):
+    citizen.converse("hola", "si", "1", "la calle principal tiene un hoyo enorme", "listo")
+    answer = citizen.send("ayuda")
+    assert "MENU" in answer and "Es correcto?" in answer and "1. Sí, es correcto" in answer
+
+
+def test_mis_datos_shows_what_is_stored(citizen):
+    citizen.converse(*POTHOLE[:-1], "hombre 52")
+    answer = citizen.send("mis datos")
+    assert "Número o usuario: 7001" in answer and "Género: hombre" in answer
+    assert "Edad: 52" in answer and "TA-2026-000001" in answer
+
+
+def test_borrar_mis_datos_erases_the_person_and_keeps_the_figures(citizen, uow):
+    citizen.converse(*POTHOLE[:-1], "mujer 30")
+    assert "Seguro que quiere borrar" in citizen.send("borrar mis datos")
+    assert "borramos sus datos" in citizen.send("si")
+    case = only_case(uow)
+    assert case.contact_id is None and case.description == "[borrado a pedido del ciudadano]"
+    assert (case.type, case.gender, case.municipality) == ("solicitud", "mujer", "San Miguel")
+    assert all(m.contact_id is None for m in uow.rows[Message])
+    assert all("hoyo" not in m.body for m in uow.rows[Message])
+    assert "7001" not in [c.address for c in uow.rows[Contact]]
+    assert "Aviso de privacidad" in citizen.send("hola")
+
+
+def test_asking_for_a_person_alerts_the_staff_or_says_nobody_is_there(citizen, uow):
+    citizen.converse("hola", "si")
+    assert "no hay personal conectado" in citizen.send("3")
+    uow.insert(
+        Staff(name="Ana", role="agent", whatsapp="+50370000000", created_at=citizen.clock.now)
+    )
+    assert "Avisamos al equipo" in citizen.send("3")
+    (alert,) = [o for o in uow.rows[OutboxItem] if o.address == "+50370000000"]
+    assert "pide hablar con una persona" in alert.body
+
+
+def test_an_emergency_without_staff_does_not_claim_anyone_was_alerted(citizen, uow):
+    citizen.converse("hola", "si", "1")
+    answer = citizen.send("se derrumbo el cerro sobre las casas y hay gente atrapada")
+    assert "llame ahora al 911" in answer and "alertamos" not in answer
+    assert [e.kind for e in uow.rows[CaseEvent]] == ["created", "emergency_unalerted"]
+
+
+def test_after_an_emergency_the_follow_up_window_closes(citizen, uow):
+    citizen.converse("hola", "si", "1", "se cayo el puente y hay gente atrapada")
+    assert "Agregamos esta información" in citizen.send("es en la colonia El Carmen")
+    citizen.clock.now += timedelta(hours=3)
+    assert "Puede enviar más detalles" in citizen.send(
+        "otro problema, hay un bache enorme en la calle"
+    )
+    assert "bache" not in only_case(uow).description
+
+
+def test_coming_back_after_a_pause_completes_the_description(citizen):
+    citizen.converse("hola", "si", "1", "la calle principal tiene un hoyo enorme")
+    citizen.clock.now += timedelta(hours=1)
+    answer = citizen.send("y es frente a la escuela")
+    assert "Entendemos que es una *solicitud*" in answer
+
+
+def test_a_pin_shared_while_describing_answers_the_location_question(citizen, uow):
+    citizen.converse("hola", "si", "1", "la calle principal tiene un hoyo enorme")
+    citizen.send(location=Location(13.7, -89.2, address="Calle Arce, San Salvador"))
+    citizen.send("listo")
+    assert "género" in citizen.send("si")
+    citizen.send("omitir")
+    assert only_case(uow).location_text == "Calle Arce, San Salvador"
+
+
+def test_an_impossible_age_is_asked_again(citizen):
+    citizen.converse(*POTHOLE[:-1])
+    assert "entre 10 y 110" in citizen.send("mujer 250")
+    assert "Folio" in citizen.send("mujer 25")
+
+
+def test_configured_topics_are_offered_and_shown():
+    uow = FakeUnitOfWork()
+    settings = make_settings(classifier={"topics": ["agua_potable", "otro"]})
+    person = Citizen(make_dialogue(settings), lambda: uow)
+    person.converse("hola", "si", "1", "quiero decirles algo sobre mi comunidad", "listo")
+    assert "1. agua potable\n2. otro tema" in person.send("1")
+    person.converse("agua potable", "omitir", "omitir")
+    (case,) = uow.rows[Case]
+    assert case.topic == "agua_potable"
+    assert "agua potable" in person.send(f"estado {case.folio}")

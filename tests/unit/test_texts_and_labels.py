@@ -55,3 +55,14 @@ def test_the_classifier_answers_only_with_spec_labels(text):
     result = KeywordClassifier().classify(text)
     assert result.type in CASE_TYPES and result.topic in DEFAULT_TOPICS
     assert result.urgency in URGENCIES and 0 <= result.confidence <= 1
+
+
+def test_exported_text_that_a_spreadsheet_would_run_is_neutralised():
+    from bot.case_views import spreadsheet_safe
+
+    row = {"description": '=HYPERLINK("http://x","clic")', "municipality": "+50", "lat": -89.2}
+    assert spreadsheet_safe(row) == {
+        "description": '\'=HYPERLINK("http://x","clic")',
+        "municipality": "'+50",
+        "lat": -89.2,
+    }

@@ -1,0 +1,191 @@
+"""How cases look to staff on the command line: tables, JSON and CSV rows, one case in full."""
+
+import sys
+from datetime import datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.app import App
+from handlers.cases import event_summary
+from handlers.texts import Texts
+from storage.models import Case
+
+
+def assignee_name(uow: Any, case: Case) -> str | None:
+    if case.assignee_id is None:
+        return None
+    member = uow.staff.get(case.assignee_id)
+    return member.name if member else None
+
+
+def case_summary(app: App, uow: Any, case: Case) -> dict[str, Any]:
+    """The fields of `cases list --json` (spec section 5)."""
+    return {
+        "folio": case.folio,
+        "type": case.type,
+        "topic": case.topic,
+        "urgency": case.urgency,
+        "status": case.status,
+        "channel": case.channel,
+        "created_at": case.created_at.isoformat(timespec="seconds"),
+        "due_date": app.policy.calendar.local_date(case.due_at).isoformat(),
+        "assignee": assignee_name(uow, case),
+        "municipality": case.municipality,
+        "anonymous": case.anonymous,
+    }
+
+
+EXPORT_FIELDS = [
+    "folio",
+    "type",
+    "topic",
+    "urgency",
+    "status",
+    "channel",
+    "created_at",
+    "due_date",
+    "assignee",
+    "municipality",
+    "anonymous",
+    "location_text",
+    "latitude",
+    "longitude",
+    "gender",
+    "age",
+    "deadline_days",
+    "first_response_at",
+    "closed_at",
+    "description",
+]
+
+
+def case_export_row(app: App, uow: Any, case: Case) -> dict[str, Any]:
+    """One row of `cases export`: the summary plus what a report or audit needs."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat(timespec="seconds") if value else None
+
+    return {
+        **case_summary(app, uow, case),
+        "location_text": case.location_text,
+        "latitude": case.latitude,
+        "longitude": case.longitude,
+        "gender": case.gender,
+        "age": case.age,
+        "deadline_days": case.deadline_days,
+        "first_response_at": iso(case.first_response_at),
+        "closed_at": iso(case.closed_at),
+        "description": case.description,
+    }
+
+
+TABLE_COLUMNS = {
+    "folio": "folio",
+    "type": "type",
+    "topic": "topic",
+    "urgency": "urgency",
+    "status": "status",
+    "channel": "channel",
+    "created_at": "created",
+    "due_date": "due",
+    "assignee": "assignee",
+}
+
+
+def print_table(t: Texts, rows: list[dict[str, Any]]) -> None:
+    """A table on a terminal; tab-separated lines when piped."""
+    headers = [t(f"cli.col_{header}") for header in TABLE_COLUMNS.values()]
+    cells = [[str(row[c] or "") for c in TABLE_COLUMNS] for row in rows]
+    if not sys.stdout.isatty():
+        for line in [headers, *cells]:
+            typer.echo("\t".join(line))
+        return
+    table = Table(*headers)
+    for line in cells:
+        table.add_row(*line)
+    Console().print(table)
+
+
+def render_case(app: App, uow: Any, case: Case) -> str:
+    """A case with its messages, attachments and history, for staff."""
+    t = app.policy.texts
+    policy = app.policy
+    summary = case_summary(app, uow, case)
+    lines = [t("cli.show_header", folio=case.folio)]
+    for key in ("type", "topic", "urgency", "status", "channel"):
+        lines.append(f"  {t('cli.col_' + key)}: {summary[key]}")
+    lines.append(f"  {t('cli.col_created')}: {policy.local_time(case.created_at)}")
+    lines.append(t("cli.show_due", due=policy.local_day(case.due_at), days=case.deadline_days))
+    if case.assignee_id:
+        lines.append(f"  {t('cli.col_assignee')}: {summary['assignee']}")
+    if case.anonymous:
+        lines.append(t("cli.show_anonymous"))
+    elif case.contact_id:
+        contact = uow.contacts.get(case.contact_id)
+        lines.append(
+            t(
+                "cli.show_citizen",
+                name=contact.name or t("cli.unnamed"),
+                channel=t(f"labels.channel.{contact.channel}"),
+                address=contact.address,
+                contact_id=contact.id,
+            )
+        )
+    if case.municipality:
+        lines.append(t("cli.show_municipality", municipality=case.municipality))
+    if case.location_text:
+        lines.append(t("cli.show_location", location=case.location_text))
+    if case.latitude is not None:
+        lines.append(t("cli.show_coordinates", latitude=case.latitude, longitude=case.longitude))
+    lines += [t("cli.show_description"), *("  " + line for line in case.description.splitlines())]
+    lines.append(t("cli.show_messages"))
+    for message in uow.messages.for_case(case.id):
+        arrow = t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
+        body = message.body.replace("\n", " / ")
+        lines.append(
+            t(
+                "cli.show_message_line",
+                at=policy.local_time(message.created_at),
+                direction=arrow,
+                body=body[:300],
+            )
+        )
+    attachments = uow.messages.attachments_for_case(case.id)
+    if attachments:
+        lines.append(t("cli.show_attachments"))
+        lines += [
+            t(
+                "cli.show_attachment_line",
+                kind=a.kind,
+                content_type=a.content_type or "",
+                ref=a.local_path or a.provider_ref,
+            )
+            for a in attachments
+        ]
+    lines.append(t("cli.show_history"))
+    for event in uow.cases.events(case.id):
+        note = f" — {event.note}" if event.note else ""
+        lines.append(
+            t(
+                "cli.show_event_line",
+                at=policy.local_time(event.at),
+                actor=event.actor,
+                what=event_summary(t, event),
+                note=note,
+            )
+        )
+    return "\n".join(lines)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    return {
+        key: f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+        for key, value in row.items()
+    }

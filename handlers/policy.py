@@ -1,0 +1,75 @@
+"""CasePolicy: what the settings decide about cases, built once and passed to the handlers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from handlers.classifier import Classifier
+from handlers.deadlines import BusinessCalendar
+from handlers.texts import Texts
+
+
+@dataclass(frozen=True)
+class Institution:
+    """What the dialogue says about the institution, from `institution.*`."""
+
+    name: str
+    short_name: str
+    folio_prefix: str
+    emergency_numbers: str
+
+
+@dataclass(frozen=True)
+class CasePolicy:
+    """Institution, calendar, deadlines, classifier, topics, keys and texts."""
+
+    institution: Institution
+    calendar: BusinessCalendar
+    deadline_days: dict[str, int]
+    classifier: Classifier
+    confidence_threshold: float
+    topics: tuple[str, ...]
+    hash_secret: str
+    retention_days: int
+    texts: Texts
+
+    def keyed_hash(self, purpose: str, value: str) -> str:
+        """An HMAC of a value with `privacy.hash_secret`, so the value itself is not kept."""
+        message = f"{purpose}:{value}".encode()
+        return hmac.new(self.hash_secret.encode(), message, hashlib.sha256).hexdigest()
+
+    def identity_hash(self, channel: str, address: str) -> str:
+        """What an anonymous case keeps of its sender: enough to limit abuse, not to identify."""
+        return self.keyed_hash("sender", f"{channel}:{address}")
+
+    def code_hash(self, code: str) -> str:
+        """What an anonymous case keeps of its secret follow-up code."""
+        return self.keyed_hash("code", code.upper())
+
+    def format_folio(self, year: int, number: int) -> str:
+        return f"{self.institution.folio_prefix}-{year}-{number:06d}"
+
+    def example_folio(self, now: datetime) -> str:
+        return self.format_folio(self.calendar.local_date(now).year, 123)
+
+    def local_time(self, instant: datetime) -> str:
+        """Date and hour as a person at the institution reads them."""
+        return instant.astimezone(self.calendar.tz).strftime("%d/%m/%Y %H:%M")
+
+    def local_day(self, instant: datetime) -> str:
+        """The local date with its weekday, for deadlines."""
+        local = self.calendar.local_date(instant)
+        weekday = self.texts("dates.weekdays").split(",")[local.weekday()]
+        return f"{weekday} {local.strftime('%d/%m/%Y')}"
+
+    def topic_label(self, topic: str) -> str:
+        """A topic's Spanish name; configured topics without one read as their words."""
+        key = f"labels.topic.{topic}"
+        return self.texts(key) if self.texts.has(key) else topic.replace("_", " ")
+
+    def known_topic(self, topic: str) -> str:
+        """The topic if it is configured, else "otro"."""
+        return topic if topic in self.topics else "otro"

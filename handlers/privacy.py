@@ -1,0 +1,38 @@
+"""A citizen's rights over their data: see what is stored, and have it erased."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from handlers.cases import record_event
+from handlers.policy import CasePolicy
+from storage.models import Contact
+
+
+def personal_data(uow: Any, policy: CasePolicy, contact: Contact) -> str:
+    """Everything stored about a contact, in words, for "mis datos"."""
+    t = policy.texts
+    cases = uow.cases.for_contact(contact.id)
+    lines = [
+        t("privacy.data_header"),
+        t("privacy.data_channel", channel=t(f"labels.channel.{contact.channel}")),
+        t("privacy.data_address", address=contact.address),
+        t("privacy.data_name", name=contact.name or t("privacy.none")),
+        t("privacy.data_gender", gender=t(f"labels.gender.{contact.gender or 'sin_dato'}")),
+        t("privacy.data_age", age=contact.age if contact.age is not None else t("privacy.none")),
+        t("privacy.data_messages", count=uow.messages.count_for_contact(contact.id)),
+        t("privacy.data_cases", folios=", ".join(c.folio for c in cases) or t("privacy.none")),
+        t("privacy.data_retention", days=policy.retention_days),
+    ]
+    return "\n".join(lines)
+
+
+def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: datetime) -> None:
+    """Delete what identifies a person; keep the cases' anonymous figures for the statistics."""
+    for case in uow.cases.for_contact(contact.id):
+        record_event(uow, case, now, actor="ciudadano", kind="personal_data_erased", public=False)
+    uow.cases.erase_personal_data(contact.id, policy.texts("privacy.erased_placeholder"))
+    uow.messages.erase_for_contact(contact.id, policy.texts("privacy.erased_placeholder"))
+    uow.outbox.forget_sent_address(contact.channel, contact.address)
+    uow.contacts.erase(contact, policy.keyed_hash("erased", f"{contact.channel}:{contact.address}"))
