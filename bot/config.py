@@ -257,11 +257,11 @@ NOT_SETTINGS = {"TA_CONFIG", "TA_REQUIRE_POSTGRES"}
 def _check_variables(environ: Any) -> None:
     """A TA_ variable that names no setting is a typo (TA_DATABASE_URL for TA_DATABASE__URL)."""
     for name in environ:
-        if not name.startswith("TA_") or name in NOT_SETTINGS:
+        if not name.upper().startswith("TA_") or name.upper() in NOT_SETTINGS:
             continue
         section, _, key = name[3:].lower().partition("__")
         model = Settings.model_fields.get(section)
-        if model is None or key.split("__")[0] not in type(model.default).model_fields:
+        if model is None or (key and key.split("__")[0] not in type(model.default).model_fields):
             raise ConfigError(_t("config.unknown_variable", name=name))
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.normalise import fold
 from handlers.policy import CasePolicy
 from handlers.texts import Texts
 from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact
@@ -16,8 +15,17 @@ from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _CODE_CHAR = "[A-HJ-NP-Za-hj-np-z2-9]"
-CODE_PATTERN = re.compile(rf"\b({_CODE_CHAR}{{4}})-({_CODE_CHAR}{{4}})-({_CODE_CHAR}{{4}})\b")
+# Codes always hold digits, so that ordinary words ("para esta casa") never look like one; they
+# are recognised with dashes, spaces or nothing between the groups.
+CODE_PATTERN = re.compile(
+    rf"\b({_CODE_CHAR}{{4}})[\s-]?({_CODE_CHAR}{{4}})[\s-]?({_CODE_CHAR}{{4}})\b"
+)
 CODE_MASK = "XXXX-XXXX-XXXX"
+
+
+def _code_match(match: re.Match[str]) -> str | None:
+    raw = "".join(match.groups()).upper()
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if sum(c.isdigit() for c in raw) >= 2 else None
 
 
 @dataclass(frozen=True)
@@ -28,13 +36,15 @@ class OpenedCase:
 
 def new_secret_code() -> str:
     """A follow-up code for an anonymous case, easy to read aloud: XXXX-XXXX-XXXX."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+    while True:
+        raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+        if sum(c.isdigit() for c in raw) >= 2:
+            return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def mask_codes(text: str) -> str:
     """The text with anything shaped like a secret code hidden, for storing what people wrote."""
-    return CODE_PATTERN.sub(CODE_MASK, text)
+    return CODE_PATTERN.sub(lambda m: CODE_MASK if _code_match(m) else m.group(0), text)
 
 
 def normalise_folio(text: str) -> str | None:
@@ -129,18 +139,11 @@ def record_event(
 
 def mentions_case(text: str) -> bool:
     """Whether a text carries something shaped like a folio or an anonymous code."""
-    return bool(FOLIO_PATTERN.search(text) or CODE_PATTERN.search(text))
+    return bool(FOLIO_PATTERN.search(text) or _code_in(text))
 
 
 def _code_in(text: str) -> str | None:
-    match = CODE_PATTERN.search(text)
-    if match:
-        return "-".join(match.groups()).upper()
-    rest = re.sub(r"^\s*estado\b", "", fold(text))
-    compact = re.sub(r"[\s\-]", "", rest).upper()
-    if re.fullmatch(rf"{_CODE_CHAR}{{12}}", compact):
-        return f"{compact[:4]}-{compact[4:8]}-{compact[8:]}"
-    return None
+    return next((code for m in CODE_PATTERN.finditer(text) if (code := _code_match(m))), None)
 
 
 def find_own_case(

@@ -90,7 +90,11 @@ _URGENT = _stems(
     "urgente, rapido, lo antes posible, ya no se puede pasar, incomunicad, riesgo, grave, "
     "cada vez peor"
 )
-_NOT_URGENT = _stems("no es emergencia, no es una emergencia, no es urgente, no hay peligro")
+_NOT_URGENT = _stems(
+    "no es emergencia, no es una emergencia, no es urgente, no hay peligro, no hay herid, "
+    "nadie atrapad, nadie herid, ningun herid, sin herid, ni nadie atrapad, el ano pasado, "
+    "hace anos"
+)
 
 
 def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.cases import find_own_case, mentions_case, open_case, record_event, render_status
+from handlers.cases import (
+    find_own_case,
+    mask_codes,
+    mentions_case,
+    open_case,
+    record_event,
+    render_status,
+)
 from handlers.labels import CASE_TYPES
 from handlers.messages import Incoming, Option, Reply
 from handlers.normalise import fold, is_substantive, looks_like_words, words
@@ -47,26 +54,36 @@ class Vocabulary:
         self.greetings, self.thanks = phrases("greetings"), phrases("thanks")
         self.status, self.my_data = phrases("status"), phrases("my_data")
         self.erase_data = phrases("erase_data")
+        self.anonymous, self.named = phrases("anonymous"), phrases("named")
         self.menu = {name: phrases(f"menu_{name}") for name in MENU}
         self.genders = {name: phrases(f"gender_{name}") for name in GENDERS}
         self._courtesy = sorted(self.greetings | self.thanks, key=len, reverse=True)
 
     def without_courtesy(self, folded: str) -> str:
-        """The text without greetings and thanks at its start ("hola buenas, hay un hoyo")."""
+        """The text without greetings and thanks around it ("hola buenas, hay un hoyo")."""
         changed = True
         while changed:
             changed = False
             for phrase in self._courtesy:
-                if folded == phrase or folded.startswith(phrase + " "):
+                if folded == phrase:
+                    return ""
+                if folded.startswith(phrase + " "):
                     folded, changed = folded[len(phrase) :].strip(), True
+                elif folded.endswith(" " + phrase):
+                    folded, changed = folded[: -len(phrase)].strip(), True
         return folded
 
-    def answer(self, folded: str) -> bool | None:
-        """True for yes, False for no, None when it is neither; a "no" anywhere wins."""
+    def answer(
+        self, folded: str, *, yes: frozenset[str] = frozenset(), no: frozenset[str] = frozenset()
+    ) -> bool | None:
+        """True for yes, False for no, None when unclear ("sí, no quiero que sepan mi nombre").
+        A plain "no" at the end settles it ("claro que no"); `yes` and `no` add step words."""
         tokens = folded.split()
-        if folded in self.no or "no" in tokens:
+        said_no = folded in self.no or folded in no or "no" in tokens
+        said_yes = folded in self.yes or folded in yes or bool(tokens and tokens[0] in self.yes)
+        if said_no and (not said_yes or tokens[-1:] == ["no"]):
             return False
-        if folded in self.yes or (tokens and tokens[0] in self.yes):
+        if said_yes and not said_no:
             return True
         return None
 
@@ -84,6 +101,9 @@ class Turn:
     data: dict
     idle: timedelta | None
     replies: list[Reply] = field(default_factory=list)
+    # Set once the turn concerns an anonymous case: every reply is then confidential.
+    confidential: bool = False
+    asked: Reply | None = None
 
     @property
     def text(self) -> str:
@@ -126,22 +146,24 @@ class Dialogue:
             message_id,
             uow,
             now,
-            step=state.step if state else "new",
+            step=state.step if state else ("menu" if contact.consented_at else "new"),
             data=dict(state.data) if state else {},
             idle=now - state.updated_at if state else None,
         )
-        if "message_ids" in turn.data and message_id not in turn.data["message_ids"]:
-            turn.data["message_ids"] = [*turn.data["message_ids"], message_id]
         if contact.consented_at is None:
             self._before_consent(turn)
         elif not self._global_command(turn):
+            if "message_ids" in turn.data and message_id not in turn.data["message_ids"]:
+                turn.data["message_ids"] = [*turn.data["message_ids"], message_id]
             self._steps.get(turn.step, self._on_menu)(turn)
         if turn.step in ("erased", "menu"):
             # At the menu nothing is pending; keeping no row also keeps no time of last activity
             # that could be matched with an anonymous report.
             uow.conversations.delete(contact.id)
         else:
-            self._remember_question(turn)
+            if turn.asked is not None:
+                options = [[o.key, o.label] for o in turn.asked.options]
+                turn.data["asked"] = {"text": turn.asked.text, "options": options}
             uow.conversations.save(contact.id, turn.step, turn.data, now)
         return turn.replies
 
@@ -156,17 +178,16 @@ class Dialogue:
         confidential: bool = False,
     ) -> None:
         channel, address = turn.incoming.channel, turn.incoming.address
-        turn.replies.append(Reply(channel, address, text, tuple(options), case_id, confidential))
+        confidential = confidential or turn.confidential
+        if confidential:
+            case_id = None
+        reply = Reply(channel, address, text, tuple(options), case_id, confidential)
+        turn.replies.append(reply)
 
-    def _remember_question(self, turn: Turn) -> None:
-        """Keep the last thing asked, so that AYUDA can ask it again."""
-        asked = [r for r in turn.replies if r.address == turn.incoming.address]
-        if asked and not asked[-1].confidential:
-            last = asked[-1]
-            turn.data["asked"] = {
-                "text": last.text,
-                "options": [[o.key, o.label] for o in last.options],
-            }
+    def _ask(self, turn: Turn, text: str, options: Sequence[Option] = ()) -> None:
+        """Say a question, and remember it so that AYUDA can ask it again."""
+        self._say(turn, text, options)
+        turn.asked = turn.replies[-1]
 
     def _options(self, prefix: str, names: Sequence[str]) -> list[Option]:
         return [Option(str(i), self.t(f"{prefix}{name}")) for i, name in enumerate(names, 1)]
@@ -176,7 +197,7 @@ class Dialogue:
 
     def _show_menu(self, turn: Turn, intro_key: str = "dialogue.menu_intro") -> None:
         turn.step, turn.data = "menu", {}
-        self._say(turn, self.t(intro_key), self._options("dialogue.menu_", MENU))
+        self._ask(turn, self.t(intro_key), self._options("dialogue.menu_", MENU))
 
     def _alert_staff(self, turn: Turn, text: str, case_id: int | None) -> bool:
         """Queue a message to every active staff member reachable on a chat channel."""
@@ -196,50 +217,58 @@ class Dialogue:
         t, inst = self.t, self.policy.institution
         consent = self._yes_no("dialogue.consent_yes", "dialogue.consent_no")
         if turn.step != "consent":
-            turn.step, turn.data = "consent", {}
+            turn.step, turn.data = "consent", {"pending": []}
             self._keep_as_pending(turn)
-            self._say(
-                turn, t("dialogue.greeting", institution=inst.name, short_name=inst.short_name)
-            )
-            if self._pending_is_emergency(turn):
-                self._say(turn, t("dialogue.emergency", emergency_numbers=inst.emergency_numbers))
+            greeting = t("dialogue.greeting", institution=inst.name, short_name=inst.short_name)
+            self._say(turn, greeting)
+            self._warn_if_emergency(turn)
             notice = t("dialogue.privacy_notice", retention_days=self.policy.retention_days)
-            self._say(turn, notice, consent)
+            self._ask(turn, notice, consent)
             return
         answer = self.vocab.answer(turn.folded)
         if answer is None and turn.folded.startswith("acepto"):
             answer = True
         if answer is True:
             turn.contact.consented_at = day_start(turn.now)
-            pending = turn.data.get("pending")
+            pending = turn.data.get("pending", [])
             self._say(turn, t("dialogue.consent_thanks"))
-            if pending:
-                turn.step, turn.data = "describing", self._new_draft()
-                self._take_piece(turn, pending, first=True)
-            else:
+            if not pending:
                 self._show_menu(turn)
+                return
+            turn.step, turn.data = "describing", self._new_draft()
+            for piece in pending[:-1]:
+                self._add_piece(turn, piece)
+            self._take_piece(turn, pending[-1], first=len(pending) == 1)
         elif answer is False:
-            turn.uow.messages.erase_for_contact(
-                turn.contact.id, self.t("privacy.erased_placeholder")
+            # Without consent nothing is kept: what they wrote, and who they are.
+            erase_personal_data(turn.uow, self.policy, turn.contact, turn.now)
+            self._say(
+                turn,
+                t("dialogue.consent_refused", emergency_numbers=inst.emergency_numbers),
+                confidential=True,
             )
-            turn.data = {}
-            self._say(turn, t("dialogue.consent_refused", emergency_numbers=inst.emergency_numbers))
+            turn.step, turn.data = "erased", {}
         else:
             self._keep_as_pending(turn)
-            if self._pending_is_emergency(turn):
-                self._say(turn, t("dialogue.emergency", emergency_numbers=inst.emergency_numbers))
-            self._say(turn, t("dialogue.consent_again"), consent)
+            self._warn_if_emergency(turn)
+            self._ask(turn, t("dialogue.consent_again"), consent)
 
     def _keep_as_pending(self, turn: Turn) -> None:
-        """A first message that already tells the problem is kept for after consent."""
-        if "pending" not in turn.data and self._starts_report(turn):
-            turn.data["pending"] = self._draft_piece(turn)
+        """What tells the problem before consent is kept, to be used once they accept."""
+        if self._starts_report(turn) and not self._is_command(turn):
+            turn.data["pending"] = [*turn.data.get("pending", []), self._draft_piece(turn)]
 
-    def _pending_is_emergency(self, turn: Turn) -> bool:
-        pending = turn.data.get("pending")
-        if not pending or not pending["text"]:
-            return False
-        return self.policy.classifier.classify(pending["text"]).urgency == "emergencia"
+    def _warn_if_emergency(self, turn: Turn) -> None:
+        """The emergency numbers need no consent: they are told at once."""
+        text = "\n".join(p["text"] for p in turn.data.get("pending", []) if p["text"])
+        if text and self.policy.classifier.classify(text).urgency == "emergencia":
+            numbers = self.policy.institution.emergency_numbers
+            self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
+
+    def _is_command(self, turn: Turn) -> bool:
+        folded, vocab = turn.folded, self.vocab
+        commands = vocab.cancel | vocab.erase_data | vocab.my_data | vocab.status | vocab.help
+        return folded in commands or folded.startswith("estado ") or mentions_case(turn.text)
 
     def _starts_report(self, turn: Turn) -> bool:
         rest = self.vocab.without_courtesy(turn.folded)
@@ -255,19 +284,24 @@ class Dialogue:
                 self._say(turn, self.t("dialogue.cancelled"))
             self._show_menu(turn)
         elif folded in vocab.erase_data:
-            turn.step, turn.data = "confirm_erase", {}
+            # What they were doing is kept, in case they answer no.
+            turn.data = {"resume": {"step": turn.step, "data": turn.data}}
+            turn.step = "confirm_erase"
             options = self._yes_no("privacy.erase_yes", "privacy.erase_no")
-            self._say(turn, self.t("privacy.erase_confirm"), options)
+            self._ask(turn, self.t("privacy.erase_confirm"), options)
         elif folded in vocab.my_data:
-            self._say(turn, personal_data(turn.uow, self.policy, turn.contact))
+            data = personal_data(turn.uow, self.policy, turn.contact)
+            self._say(turn, data, confidential=True)
             self._back_to_where_we_were(turn)
         elif folded in vocab.status or self._asks_status(turn):
             self._status(turn, turn.text)
-        elif folded in vocab.help or turn.text == "?":
+        elif vocab.without_courtesy(folded) in vocab.help or turn.text == "?":
             self._say(turn, self.t("dialogue.help"))
             asked = turn.data.get("asked")
-            if asked and turn.step != "menu":
+            if asked and turn.step not in ("menu", "await_folio"):
                 self._say(turn, asked["text"], [Option(k, v) for k, v in asked["options"]])
+            else:
+                self._show_menu(turn)
         else:
             return False
         return True
@@ -280,23 +314,33 @@ class Dialogue:
         return turn.step not in DRAFT_STEPS and len(turn.folded.split()) <= 4
 
     def _back_to_where_we_were(self, turn: Turn) -> None:
-        if turn.step in DRAFT_STEPS:
+        """After an aside, ask the pending question of a report again, or rest at the menu."""
+        asked = turn.data.get("asked")
+        if turn.step in DRAFT_STEPS and asked:
             self._say(turn, self.t("dialogue.draft_kept"))
-        else:
+            self._say(turn, asked["text"], [Option(k, v) for k, v in asked["options"]])
+        elif turn.step not in DRAFT_STEPS:
             turn.step, turn.data = "menu", {}
 
     def _status(self, turn: Turn, reference: str) -> None:
         t = self.t
+        number = re.fullmatch(r"(?:estado\s+)?0*(\d{1,8})", fold(reference).strip())
+        if number:
+            # "estado 2" or just "2" at the folio question: one of their own, by its number.
+            own = [
+                c
+                for c in turn.uow.cases.for_contact(turn.contact.id)
+                if int(c.folio.rsplit("-", 1)[1]) == int(number[1])
+            ]
+            reference = own[-1].folio if own else reference
         found = find_own_case(turn.uow, self.policy, turn.contact, reference)
         if found:
             case, shown_as = found
             if case.anonymous:
+                # Whoever asks about an anonymous case must not be linked to it.
+                turn.confidential = True
                 turn.uow.messages.forget_sender_of_unfiled(turn.contact.id)
-            text = render_status(turn.uow, self.policy, case, shown_as)
-            # An anonymous case's status must not be linked to whoever asked for it.
-            self._say(
-                turn, text, case_id=None if case.anonymous else case.id, confidential=case.anonymous
-            )
+            self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif mentions_case(reference) or re.search(r"\d", reference):
             self._say(
                 turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
@@ -324,36 +368,34 @@ class Dialogue:
         else:
             self._say(turn, t("dialogue.status_no_cases"))
         if turn.step in DRAFT_STEPS:
-            self._say(turn, t("dialogue.draft_kept"))
+            self._back_to_where_we_were(turn)
             return
         turn.step, turn.data = "await_folio", {}
-        self._say(turn, t("dialogue.status_ask", example=self.policy.example_folio(turn.now)))
+        self._ask(turn, t("dialogue.status_ask", example=self.policy.example_folio(turn.now)))
 
     def _on_confirm_erase(self, turn: Turn) -> None:
         if self.vocab.answer(turn.folded) is True:
             erase_personal_data(turn.uow, self.policy, turn.contact, turn.now)
-            self._say(turn, self.t("privacy.erased"))
+            self._say(turn, self.t("privacy.erased"), confidential=True)
             turn.step, turn.data = "erased", {}
+            return
+        self._say(turn, self.t("privacy.erase_kept"))
+        resume = turn.data.get("resume", {})
+        turn.step, turn.data = resume.get("step", "menu"), resume.get("data", {})
+        if turn.step in DRAFT_STEPS:
+            self._back_to_where_we_were(turn)
         else:
-            self._say(turn, self.t("privacy.erase_kept"))
             self._show_menu(turn)
 
     # -- menu ------------------------------------------------------------------------------
 
     def _on_menu(self, turn: Turn) -> None:
         folded = turn.folded
-        choice = next(
-            (
-                name
-                for i, name in enumerate(MENU, 1)
-                if folded in (str(i), fold(self.t(f"dialogue.menu_{name}")))
-                or folded in self.vocab.menu[name]
-            ),
-            None,
-        )
+        choice = self._menu_choice(folded)
+        turn.step = "menu"
         if choice == "report":
             turn.step, turn.data = "describing", self._new_draft()
-            self._say(turn, self.t("dialogue.describe_prompt"))
+            self._ask(turn, self.t("dialogue.describe_prompt"))
         elif choice == "status":
             self._list_own_cases(turn)
         elif choice == "person":
@@ -381,6 +423,18 @@ class Dialogue:
         else:
             self._show_menu(turn, "dialogue.menu_hint")
 
+    def _menu_choice(self, folded: str) -> str | None:
+        """The option meant: its number, its words, or one of them in a short request
+        ("quiero hablar con un humano")."""
+        tokens = self.vocab.without_courtesy(folded).split()
+        for i, name in enumerate(MENU, 1):
+            said = self.vocab.menu[name] | {fold(self.t(f"dialogue.menu_{name}"))}
+            if folded == str(i) or folded in said:
+                return name
+            if 0 < len(tokens) <= 5 and any(word in said for word in tokens):
+                return name
+        return None
+
     def _hand_over(self, turn: Turn) -> None:
         """Someone asks for a person: the staff on duty are told, if there are any."""
         text = self.t(
@@ -404,7 +458,7 @@ class Dialogue:
         """What one message adds to a description, as plain data."""
         location = turn.incoming.location
         return {
-            "text": turn.text if looks_like_words(turn.text) else "",
+            "text": mask_codes(turn.text) if looks_like_words(turn.text) else "",
             "message_id": turn.message_id,
             "media": len(turn.incoming.media),
             "location": None
@@ -472,13 +526,13 @@ class Dialogue:
             confidence=round(result.confidence, 3),
         )
         if result.urgency == "emergencia":
+            if result.type == "denuncia":
+                # No time to ask: a denuncia in an emergency is filed anonymously, to protect
+                # whoever makes it.
+                turn.data["anonymous"] = turn.confidential = True
             numbers = self.policy.institution.emergency_numbers
             self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
-            if result.type == "denuncia":
-                # Even in an emergency, whoever denounces decides first whether to be named.
-                self._offer_anonymity(turn)
-            else:
-                self._open_emergency(turn)
+            self._open_emergency(turn)
         elif result.confidence < self.policy.confidence_threshold:
             self._ask_type(turn)
         else:
@@ -491,14 +545,14 @@ class Dialogue:
             type=self.t(f"labels.type.{turn.data['type']}"),
             topic=self.policy.topic_label(turn.data["topic"]),
         )
-        self._say(
+        self._ask(
             turn, text, self._yes_no("dialogue.classification_yes", "dialogue.classification_no")
         )
 
     def _ask_type(self, turn: Turn, again: bool = False) -> None:
         turn.step = "choose_type"
         key = "dialogue.choose_type_again" if again else "dialogue.choose_type"
-        self._say(
+        self._ask(
             turn, self.t(key, count=len(CASE_TYPES)), self._options("labels.type_hint.", CASE_TYPES)
         )
 
@@ -531,7 +585,7 @@ class Dialogue:
             return
         turn.data.update(type=picked, confidence=1.0)
         turn.step = "choose_topic"
-        self._say(turn, self.t("dialogue.choose_topic"), self._topic_options())
+        self._ask(turn, self.t("dialogue.choose_topic"), self._topic_options())
 
     def _topic_options(self) -> list[Option]:
         topics = self.policy.topics
@@ -553,7 +607,7 @@ class Dialogue:
             self._after_location(turn)  # a pin shared while describing answers the question
         else:
             turn.step = "location"
-            self._say(turn, self.t("dialogue.location_prompt"))
+            self._ask(turn, self.t("dialogue.location_prompt"))
 
     def _on_location(self, turn: Turn) -> None:
         if turn.incoming.location is not None:
@@ -577,18 +631,16 @@ class Dialogue:
     def _offer_anonymity(self, turn: Turn) -> None:
         turn.step = "anonymity"
         options = self._yes_no("dialogue.anonymity_yes", "dialogue.anonymity_no")
-        self._say(turn, self.t("dialogue.anonymity_offer"), options)
+        self._ask(turn, self.t("dialogue.anonymity_offer"), options)
 
     def _on_anonymity(self, turn: Turn) -> None:
-        answer = self.vocab.answer(turn.folded)
+        answer = self.vocab.answer(turn.folded, yes=self.vocab.anonymous, no=self.vocab.named)
         if answer is None:
             options = self._yes_no("dialogue.anonymity_yes", "dialogue.anonymity_no")
-            self._say(turn, self.t("dialogue.anonymity_again"), options)
+            self._ask(turn, self.t("dialogue.anonymity_again"), options)
             return
         turn.data["anonymous"] = answer
-        if turn.data.get("urgency") == "emergencia":
-            self._open_emergency(turn)
-        elif answer:
+        if answer:
             self._finish(turn)
         else:
             self._ask_demographics_or_finish(turn)
@@ -599,7 +651,7 @@ class Dialogue:
             return
         turn.step = "demographics"
         options = self._options("dialogue.gender_", GENDERS)
-        self._say(turn, self.t("dialogue.demographics_prompt"), options)
+        self._ask(turn, self.t("dialogue.demographics_prompt"), options)
 
     def _on_demographics(self, turn: Turn) -> None:
         parsed = parse_demographics(turn.folded, self.vocab)
@@ -614,6 +666,7 @@ class Dialogue:
     # -- the case --------------------------------------------------------------------------
 
     def _finish(self, turn: Turn) -> None:
+        turn.confidential = bool(turn.data.get("anonymous"))
         opened = open_case(
             turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
         )
@@ -638,6 +691,7 @@ class Dialogue:
 
     def _open_emergency(self, turn: Turn) -> None:
         """Emergencies skip the remaining questions: the case now, and the staff alerted now."""
+        turn.confidential = bool(turn.data.get("anonymous"))
         opened = open_case(
             turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
         )
@@ -676,8 +730,13 @@ class Dialogue:
             self._on_menu(turn)
             return
         piece = self._draft_piece(turn)
-        if turn.folded in self.vocab.done or turn.folded in self.vocab.thanks:
+        courtesy = self.vocab.without_courtesy(turn.folded) == ""
+        if turn.folded in self.vocab.done or courtesy:
             self._say(turn, self.t("dialogue.thanks"))
+            return
+        if self._menu_choice(turn.folded):
+            turn.step, turn.data = "menu", {}
+            self._on_menu(turn)
             return
         if not (piece["text"] or piece["media"] or piece["location"]):
             self._say(turn, self.t("dialogue.help"))
@@ -692,14 +751,6 @@ class Dialogue:
         folded = turn.folded
         if folded in {str(i) for i in range(1, len(MENU) + 1)}:
             self._on_menu(turn)
-        elif folded.isdigit():
-            # A bare number: one of the person's own folios, by its number.
-            own = [
-                c
-                for c in turn.uow.cases.for_contact(turn.contact.id)
-                if int(c.folio.rsplit("-", 1)[1]) == int(folded)
-            ]
-            self._status(turn, own[-1].folio if own else turn.text)
         elif mentions_case(turn.text) or re.search(r"\d", turn.text):
             self._status(turn, turn.text)
         else:

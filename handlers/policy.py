@@ -41,8 +41,11 @@ class CasePolicy:
         message = f"{purpose}:{value}".encode()
         return hmac.new(self.hash_secret.encode(), message, hashlib.sha256).hexdigest()
 
-    def identity_hash(self, channel: str, address: str) -> str:
-        """What an anonymous case keeps of its sender: enough to limit abuse, not to identify."""
+    def identity_hash(self, channel: str, address: str) -> str | None:
+        """What an anonymous case keeps of its sender: enough to limit abuse, not to identify.
+        Without a secret key the hash could be recomputed from the contacts, so none is kept."""
+        if not self.hash_secret:
+            return None
         return self.keyed_hash("sender", f"{channel}:{address}")
 
     def code_hash(self, code: str) -> str:

@@ -29,10 +29,13 @@ def personal_data(uow: Any, policy: CasePolicy, contact: Contact) -> str:
 
 
 def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: datetime) -> None:
-    """Delete what identifies a person; keep the cases' anonymous figures for the statistics."""
-    for case in uow.cases.for_contact(contact.id):
+    """Delete what identifies a person and what they wrote; keep the cases' anonymous figures
+    (type, topic, dates, municipality) for the statistics."""
+    placeholder = policy.texts("privacy.erased_placeholder")
+    cases = uow.cases.for_contact(contact.id)
+    for case in cases:
         record_event(uow, case, now, actor="ciudadano", kind="personal_data_erased", public=False)
-    uow.cases.erase_personal_data(contact.id, policy.texts("privacy.erased_placeholder"))
-    uow.messages.erase_for_contact(contact.id, policy.texts("privacy.erased_placeholder"))
+    uow.messages.erase_conversation(contact.id, [case.id for case in cases], placeholder)
+    uow.cases.erase_personal_data(contact.id, placeholder)
     uow.outbox.forget_sent_address(contact.channel, contact.address)
-    uow.contacts.erase(contact, policy.keyed_hash("erased", f"{contact.channel}:{contact.address}"))
+    uow.contacts.erase(contact)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -50,9 +51,9 @@ class ContactRepository:
             .with_for_update()
         ).one()
 
-    def erase(self, contact: Contact, replacement_address: str) -> None:
-        """Forget who the contact is: the address becomes a keyed hash, the rest is cleared."""
-        contact.address = f"borrado:{replacement_address[:48]}"
+    def erase(self, contact: Contact) -> None:
+        """Forget who the contact is: the address becomes a random token, the rest is cleared."""
+        contact.address = f"borrado:{secrets.token_hex(16)}"
         contact.name = contact.gender = contact.age = contact.consented_at = None
         self.session.add(contact)
 
@@ -218,13 +219,22 @@ class MessageRepository:
             .values(contact_id=None)
         )
 
-    def erase_for_contact(self, contact_id: int, placeholder: str) -> None:
-        """Clear the text of every message to or from a contact, and unlink them."""
+    def erase_conversation(self, contact_id: int, case_ids: list[int], placeholder: str) -> None:
+        """Clear the text of every message to or from a contact or about their cases (staff
+        alerts included), their attachments' references and their outbox copies."""
+        mine = col(Message.contact_id) == contact_id
+        if case_ids:
+            mine = mine | col(Message.case_id).in_(case_ids)
+        ids = select(Message.id).where(mine).scalar_subquery()
         self.session.exec(
-            update(Message)
-            .where(Message.contact_id == contact_id)
-            .values(body=placeholder, contact_id=None)
+            update(Attachment)
+            .where(col(Attachment.message_id).in_(ids))
+            .values(provider_ref=placeholder, local_path=None)
         )
+        self.session.exec(
+            update(OutboxItem).where(col(OutboxItem.message_id).in_(ids)).values(body=placeholder)
+        )
+        self.session.exec(update(Message).where(mine).values(body=placeholder, contact_id=None))
 
     def count_for_contact(self, contact_id: int) -> int:
         query = select(func.count()).select_from(Message).where(Message.contact_id == contact_id)
@@ -276,13 +286,16 @@ class OutboxRepository:
         """Record a successful send, and the provider's id for the outgoing message."""
         item.status, item.sent_at, item.provider_message_id = "sent", now, provider_message_id
         item.attempts += 1
-        if item.confidential:
-            item.body, item.address = REDACTED, ""
         self.session.add(item)
+        if item.confidential:
+            # Neither who it went to nor the provider's id (which the provider can resolve to
+            # the recipient) is kept.
+            item.body, item.address, item.provider_message_id = REDACTED, "", None
         if item.message_id is not None:
             message = self.session.get(Message, item.message_id)
             if message is not None:
-                message.status, message.provider_id = "sent", provider_message_id
+                message.status = "sent"
+                message.provider_id = None if item.confidential else provider_message_id
                 self.session.add(message)
 
 

@@ -72,7 +72,7 @@ class ConsoleChat:
         if command == "/foto":
             if not argument.strip():
                 return self._complain("cli.chat_no_path")
-            path = Path(argument.strip()).expanduser()
+            path = Path(argument.strip().strip("'\"")).expanduser()
             if not path.is_file():
                 return self._complain("cli.chat_no_file", path=path)
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -80,7 +80,7 @@ class ConsoleChat:
             return Incoming(**base, media=(media,))
         if command == "/ubicacion":
             try:
-                latitude, longitude = (float(v) for v in argument.split(","))
+                latitude, longitude = (float(v) for v in argument.replace(",", " ").split())
             except ValueError:
                 return self._complain("cli.chat_bad_location")
             if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):

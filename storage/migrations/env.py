@@ -12,16 +12,18 @@ with engine.connect() as connection:
         # SQLite rebuilds tables to alter them; foreign keys must be off meanwhile (and the
         # pragma only works outside a transaction).
         connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-    with connection.begin():
-        if not sqlite:
-            # Two processes starting together must not migrate at the same time.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7210357)")
-        context.configure(
-            connection=connection,
-            target_metadata=SQLModel.metadata,
-            render_as_batch=sqlite,
-            compare_type=True,
-        )
-        context.run_migrations()
-    if sqlite:
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    try:
+        with connection.begin():
+            if not sqlite:
+                # Two processes starting together must not migrate at the same time.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7210357)")
+            context.configure(
+                connection=connection,
+                target_metadata=SQLModel.metadata,
+                render_as_batch=sqlite,
+                compare_type=True,
+            )
+            context.run_migrations()
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

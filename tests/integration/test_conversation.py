@@ -101,3 +101,32 @@ def test_two_messages_from_one_person_at_the_same_moment_both_reach_the_descript
     with app.uow() as uow:
         (case,) = uow.cases.search()
     assert len(case.description.splitlines()) == 10
+
+
+def test_erasing_twice_from_one_number_works_and_leaves_nothing_of_the_person(app):
+    for round_ in range(2):
+        citizen = Citizen(app.dialogue, app.uow, address="50377776666")
+        for line in (
+            "hola",
+            "si",
+            "1",
+            "hay un hoyo enorme frente a la casa de Rosa Perez",
+            "listo",
+            "si",
+            "Ilobasco, barrio El Calvario",
+            "mujer 41",
+            "mis datos",
+            "borrar mis datos",
+        ):
+            citizen.send(line)
+            deliver_everything(app)
+        assert "borramos sus datos" in citizen.send("si"), f"round {round_}"
+        deliver_everything(app)
+    with app.uow() as uow:
+        cases = uow.cases.search()
+    assert len(cases) == 2 and all(c.contact_id is None and c.gender == "mujer" for c in cases)
+    with app.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            dump = " ".join(map(str, connection.execute(text(f"SELECT * FROM {table}")).all()))
+            for personal in ("50377776666", "Rosa Perez", "El Calvario"):
+                assert personal not in dump, f"{personal!r} is still in {table}"

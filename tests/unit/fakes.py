@@ -31,8 +31,8 @@ class FakeContacts(FakeRepository):
                 return contact
         return self.uow.insert(Contact(channel=channel, address=address, created_at=now))
 
-    def erase(self, contact: Contact, replacement_address: str) -> None:
-        contact.address = f"borrado:{replacement_address[:48]}"
+    def erase(self, contact: Contact) -> None:
+        contact.address = f"borrado:{next(self.uow._ids)}"
         contact.name = contact.gender = contact.age = contact.consented_at = None
 
     def get(self, contact_id: int) -> Contact | None:
@@ -115,10 +115,15 @@ class FakeMessages(FakeRepository):
             if message.contact_id == contact_id and message.case_id is None:
                 message.contact_id = None
 
-    def erase_for_contact(self, contact_id: int, placeholder: str) -> None:
+    def erase_conversation(self, contact_id: int, case_ids: list[int], placeholder: str) -> None:
+        ids = set()
         for message in self.uow.rows[Message]:
-            if message.contact_id == contact_id:
+            if message.contact_id == contact_id or message.case_id in case_ids:
                 message.body, message.contact_id = placeholder, None
+                ids.add(message.id)
+        for item in self.uow.rows[OutboxItem]:
+            if item.message_id in ids:
+                item.body = placeholder
 
     def count_for_contact(self, contact_id: int) -> int:
         return sum(m.contact_id == contact_id for m in self.uow.rows[Message])

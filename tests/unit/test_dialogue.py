@@ -63,16 +63,13 @@ def test_consent_accepts_si_with_accent_and_acepto():
         assert "En qué le podemos ayudar" in person.send(answer)
 
 
-def test_refusing_consent_stores_no_case_and_says_how_to_change_ones_mind(citizen, uow):
-    citizen.send("hola")
+def test_refusing_consent_erases_what_was_written_and_who_wrote_it(citizen, uow):
+    citizen.send("hay un hoyo enorme frente a mi casa en la colonia Miramonte")
     answer = citizen.send("no")
     assert "sin su autorización no registramos casos" in answer and "911" in answer
-    assert all(
-        m.body == "[borrado a pedido del ciudadano]"
-        for m in uow.rows[Message]
-        if m.direction == "in" and m.body != "no"
-    )
-    assert "Para continuar necesitamos su autorización" in citizen.send("hay un hoyo en mi calle")
+    assert all(m.contact_id is None and "hoyo" not in m.body for m in uow.rows[Message])
+    assert "7001" not in [c.address for c in uow.rows[Contact]]
+    assert "Aviso de privacidad" in citizen.send("hola otra vez")
     assert uow.rows[Case] == []
 
 
@@ -240,13 +237,16 @@ def test_an_emergency_in_the_first_message_gets_the_numbers_before_consent(citiz
     assert only_case(uow).urgency == "emergencia"
 
 
-def test_an_emergency_denuncia_still_offers_anonymity(citizen, uow):
+def test_an_emergency_denuncia_is_filed_at_once_and_anonymously(citizen, uow):
+    uow.insert(Staff(name="Turno", role="agent", telegram_id=555, created_at=citizen.clock.now))
     citizen.converse("hola", "si", "1")
     answer = citizen.send("denuncio que el contratista tiene gente atrapada en la mina ilegal")
-    assert "llame ahora al 911" in answer and "Desea que sea anónima" in answer
-    receipt = citizen.send("1")
-    assert "Código secreto" in receipt
-    assert only_case(uow).anonymous and only_case(uow).urgency == "emergencia"
+    assert "llame ahora al 911" in answer and "Código secreto" in answer
+    case = only_case(uow)
+    assert case.anonymous and case.urgency == "emergencia" and case.contact_id is None
+    assert any(o.address == "555" and case.folio in o.body for o in uow.rows[OutboxItem])
+    (contact,) = uow.rows[Contact]
+    assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
 
 
 def test_saying_it_is_not_an_emergency_is_heard(citizen, uow):
@@ -380,3 +380,111 @@ def test_configured_topics_are_offered_and_shown():
     (case,) = uow.rows[Case]
     assert case.topic == "agua_potable"
     assert "agua potable" in person.send(f"estado {case.folio}")
+
+
+def test_a_secret_code_typed_with_spaces_or_none_is_found_and_never_stored(citizen, uow):
+    citizen.converse(
+        "hola",
+        "si",
+        "1",
+        "denuncio que el alcalde usa la maquinaria del estado",
+        "listo",
+        "si",
+        "omitir",
+    )
+    code = re.search(r"Código secreto de seguimiento: (\S+)", citizen.send("1")).group(1)
+    for typed in (code.replace("-", " ").lower(), code.replace("-", "")):
+        assert "Su denuncia anónima" in citizen.send(f"estado {typed}")
+    bodies = " ".join(m.body for m in uow.rows[Message])
+    assert code.replace("-", "") not in bodies.replace(" ", "").replace("-", "").upper()
+
+
+def test_ordinary_words_are_not_taken_for_a_code(citizen, uow):
+    citizen.converse("hola", "si", "1")
+    citizen.send("para esta casa nadie vino")
+    assert any(m.body == "para esta casa nadie vino" for m in uow.rows[Message])
+
+
+def test_answering_no_to_erasure_keeps_the_report_in_progress(citizen):
+    citizen.converse("hola", "si", "1", "hay un hoyo enorme en la calle del mercado", "listo")
+    citizen.send("borrar mis datos")
+    answer = citizen.send("no")
+    assert "No borramos nada" in answer and "Es correcto?" in answer
+    assert "Dónde ocurre" in citizen.send("si")
+
+
+def test_mis_datos_during_an_anonymous_report_is_not_linked_to_it(citizen, uow):
+    citizen.converse(
+        "hola",
+        "si",
+        "1",
+        "denuncio que el alcalde usa la maquinaria del estado",
+        "listo",
+        "si",
+        "omitir",
+    )
+    citizen.send("mis datos")
+    citizen.send("1")
+    case = only_case(uow)
+    assert case.anonymous
+    assert all("Número o usuario" not in m.body for m in uow.rows[Message])
+    assert all(m.case_id != case.id or "mis datos" not in m.body for m in uow.rows[Message])
+
+
+@pytest.mark.parametrize("unclear", ["sí, no quiero que sepan mi nombre", "si pero no se"])
+def test_an_unclear_answer_about_anonymity_is_asked_again(citizen, uow, unclear):
+    citizen.converse(
+        "hola",
+        "si",
+        "1",
+        "denuncio que el alcalde usa la maquinaria del estado",
+        "listo",
+        "si",
+        "omitir",
+    )
+    assert "Responda 1 para que sea anónima" in citizen.send(unclear)
+    assert "Código secreto" in citizen.send("anónima")
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        ("consultar mi caso", "No tiene casos registrados"),
+        ("quiero hablar con un humano", "no hay personal conectado"),
+        ("información por favor", "Teléfono Abierto es el canal"),
+        ("ayuda por favor", "Puede escribir MENU"),
+        ("buenos días, cómo está usted", "1. Reportar un problema"),
+    ],
+)
+def test_short_requests_reach_the_option_they_name(citizen, request_, expected):
+    citizen.converse("hola", "si")
+    assert expected in citizen.send(request_)
+
+
+def test_estado_with_just_the_number_finds_ones_own_case(citizen):
+    citizen.converse(*POTHOLE)
+    assert "Caso TA-2026-000001" in citizen.send("estado 1")
+
+
+def test_greetings_after_an_emergency_are_not_added_to_the_case(citizen, uow):
+    citizen.converse("hola", "si", "1", "se cayo el puente y hay gente atrapada")
+    assert "Con gusto" in citizen.send("hola")
+    assert "hola" not in only_case(uow).description
+    assert "Sus casos:" in citizen.send("2")
+
+
+def test_without_a_hash_secret_no_sender_hash_is_kept():
+    uow = FakeUnitOfWork()
+    person = Citizen(make_dialogue(make_settings(privacy={"hash_secret": ""})), lambda: uow)
+    person.converse(
+        "hola",
+        "si",
+        "1",
+        "denuncio que el alcalde usa la maquinaria del estado",
+        "listo",
+        "si",
+        "omitir",
+        "1",
+    )
+    (case,) = uow.rows[Case]
+    assert case.anonymous and case.reporter_hash is None
