@@ -21,6 +21,18 @@ def citizen(uow: FakeUnitOfWork) -> Citizen:
     return Citizen(make_dialogue(), lambda: uow)
 
 
+# A denuncia up to the question about anonymity.
+DENUNCIA = (
+    "hola",
+    "si",
+    "1",
+    "denuncio que el alcalde usa la maquinaria del estado",
+    "listo",
+    "si",
+    "omitir",
+)
+
+
 def only_case(uow: FakeUnitOfWork) -> Case:
     (case,) = uow.rows[Case]
     return case
@@ -383,15 +395,7 @@ def test_configured_topics_are_offered_and_shown():
 
 
 def test_a_secret_code_typed_with_spaces_or_none_is_found_and_never_stored(citizen, uow):
-    citizen.converse(
-        "hola",
-        "si",
-        "1",
-        "denuncio que el alcalde usa la maquinaria del estado",
-        "listo",
-        "si",
-        "omitir",
-    )
+    citizen.converse(*DENUNCIA)
     code = re.search(r"Código secreto de seguimiento: (\S+)", citizen.send("1")).group(1)
     for typed in (code.replace("-", " ").lower(), code.replace("-", "")):
         assert "Su denuncia anónima" in citizen.send(f"estado {typed}")
@@ -414,15 +418,7 @@ def test_answering_no_to_erasure_keeps_the_report_in_progress(citizen):
 
 
 def test_mis_datos_during_an_anonymous_report_is_not_linked_to_it(citizen, uow):
-    citizen.converse(
-        "hola",
-        "si",
-        "1",
-        "denuncio que el alcalde usa la maquinaria del estado",
-        "listo",
-        "si",
-        "omitir",
-    )
+    citizen.converse(*DENUNCIA)
     citizen.send("mis datos")
     citizen.send("1")
     case = only_case(uow)
@@ -433,15 +429,7 @@ def test_mis_datos_during_an_anonymous_report_is_not_linked_to_it(citizen, uow):
 
 @pytest.mark.parametrize("unclear", ["sí, no quiero que sepan mi nombre", "si pero no se"])
 def test_an_unclear_answer_about_anonymity_is_asked_again(citizen, uow, unclear):
-    citizen.converse(
-        "hola",
-        "si",
-        "1",
-        "denuncio que el alcalde usa la maquinaria del estado",
-        "listo",
-        "si",
-        "omitir",
-    )
+    citizen.converse(*DENUNCIA)
     assert "Responda 1 para que sea anónima" in citizen.send(unclear)
     assert "Código secreto" in citizen.send("anónima")
 
@@ -476,15 +464,6 @@ def test_greetings_after_an_emergency_are_not_added_to_the_case(citizen, uow):
 def test_without_a_hash_secret_no_sender_hash_is_kept():
     uow = FakeUnitOfWork()
     person = Citizen(make_dialogue(make_settings(privacy={"hash_secret": ""})), lambda: uow)
-    person.converse(
-        "hola",
-        "si",
-        "1",
-        "denuncio que el alcalde usa la maquinaria del estado",
-        "listo",
-        "si",
-        "omitir",
-        "1",
-    )
+    person.converse(*DENUNCIA, "1")
     (case,) = uow.rows[Case]
     assert case.anonymous and case.reporter_hash is None
