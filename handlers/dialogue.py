@@ -297,10 +297,7 @@ class Dialogue:
             self._status(turn, turn.text)
         elif vocab.without_courtesy(folded) in vocab.help or turn.text == "?":
             self._say(turn, self.t("dialogue.help"))
-            asked = turn.data.get("asked")
-            if asked and turn.step not in ("menu", "await_folio"):
-                self._say(turn, asked["text"], [Option(k, v) for k, v in asked["options"]])
-            else:
+            if turn.step in ("menu", "await_folio") or not self._ask_again(turn):
                 self._show_menu(turn)
         else:
             return False
@@ -315,12 +312,18 @@ class Dialogue:
 
     def _back_to_where_we_were(self, turn: Turn) -> None:
         """After an aside, ask the pending question of a report again, or rest at the menu."""
-        asked = turn.data.get("asked")
-        if turn.step in DRAFT_STEPS and asked:
-            self._say(turn, self.t("dialogue.draft_kept"))
-            self._say(turn, asked["text"], [Option(k, v) for k, v in asked["options"]])
-        elif turn.step not in DRAFT_STEPS:
+        if turn.step not in DRAFT_STEPS:
             turn.step, turn.data = "menu", {}
+        elif turn.data.get("asked"):
+            self._say(turn, self.t("dialogue.draft_kept"))
+            self._ask_again(turn)
+
+    def _ask_again(self, turn: Turn) -> bool:
+        """Repeat the last question asked, if there is one."""
+        asked = turn.data.get("asked")
+        if asked:
+            self._say(turn, asked["text"], [Option(k, v) for k, v in asked["options"]])
+        return bool(asked)
 
     def _status(self, turn: Turn, reference: str) -> None:
         t = self.t
@@ -418,7 +421,7 @@ class Dialogue:
             self._take_piece(turn, self._draft_piece(turn), first=True)
         elif folded in self.vocab.thanks:
             self._say(turn, self.t("dialogue.thanks"))
-        elif folded in self.vocab.greetings or self.vocab.without_courtesy(folded) == "":
+        elif self.vocab.without_courtesy(folded) == "":  # a greeting, or nothing at all
             self._show_menu(turn)
         else:
             self._show_menu(turn, "dialogue.menu_hint")

@@ -44,9 +44,7 @@ def test_the_readme_transcript_ends_with_a_receipt_that_cases_show_confirms(envi
     assert chat.returncode == 0, chat.stderr
     lines = chat.stdout.splitlines()
     assert lines and all(line.startswith("bot> ") for line in lines)
-    assert "bot> Folio: TA-2026-000001" in lines or any(
-        line.startswith("bot> Folio: TA-") for line in lines
-    )
+    assert any(line.startswith("bot> Folio: TA-") for line in lines)
     folio = next(line.split(": ")[1] for line in lines if line.startswith("bot> Folio: "))
     due_line = next(line for line in lines if "Fecha límite de respuesta" in line)
 
