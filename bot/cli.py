@@ -20,6 +20,7 @@ from bot.case_views import (
 )
 from bot.channels.console import ConsoleChat
 from bot.config import ConfigError, load_settings
+from bot.serve import serve
 from handlers.cases import normalise_folio
 from handlers.labels import CASE_TYPES, STATUSES
 from handlers.texts import Texts, load_texts
@@ -90,9 +91,9 @@ def build_cli(t: Texts) -> typer.Typer:
     def run(config: Config = None) -> None:
         app = open_app(config)
         if app.settings.channels_enabled:
-            typer.echo(t("cli.run_channels_pending"), err=True)
-        else:
-            typer.echo(t("cli.run_no_channels"), err=True)
+            serve(app)
+            return
+        typer.echo(t("cli.run_no_channels"), err=True)
         chat_loop(app, "consola", None)
 
     @cli.command(help=t("cli.chat_help"))

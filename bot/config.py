@@ -98,6 +98,15 @@ class WhatsAppSettings(Section):
     from_number: str = ""
     api_base_url: str = ""
     template_sid: str = ""
+    messages_per_second: float = Field(10.0, gt=0, le=1000)
+
+    @field_validator("from_number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        value = value.strip().removeprefix("whatsapp:")
+        if value and not re.fullmatch(r"\+[1-9]\d{6,14}", value):
+            raise ValueError(_t("config.bad_phone"))
+        return value
 
 
 class TelegramSettings(Section):
@@ -107,6 +116,28 @@ class TelegramSettings(Section):
     mode: Literal["webhook", "polling"] = "webhook"
     api_base_url: str = ""
     staff_chat_id: int = 0
+
+
+class MediaSettings(Section):
+    """Files citizens send, fetched from the provider in the background."""
+
+    directory: str = "./data/media"
+    max_mb: float = Field(25, gt=0, le=1024)
+    content_types: list[str] = [
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/heic",
+        "video/mp4",
+        "video/3gpp",
+        "video/quicktime",
+        "audio/ogg",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/amr",
+        "audio/aac",
+        "application/pdf",
+    ]
 
 
 class DeadlineSettings(Section):
@@ -187,6 +218,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     telegram: TelegramSettings = TelegramSettings()
+    media: MediaSettings = MediaSettings()
     deadlines: DeadlineSettings = DeadlineSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     privacy: PrivacySettings = PrivacySettings()
@@ -288,6 +320,12 @@ def _check_secrets(settings: Settings) -> None:
                 )
     if settings.channels_enabled and not settings.privacy.hash_secret:
         raise ConfigError(_t("config.empty_hash_secret"))
+    webhooks = settings.whatsapp.enabled or (
+        settings.telegram.enabled and settings.telegram.mode == "webhook"
+    )
+    public_url = settings.server.public_url
+    if webhooks and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", public_url):
+        raise ConfigError(_t("config.no_public_url"))
 
 
 _PYDANTIC_REASONS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.cases import mask_codes
@@ -13,6 +13,9 @@ from handlers.messages import Incoming, Reply
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
 MAX_TEXT = 64 * 1024
+# Some channels (WhatsApp) accept free-form replies only this long after the person last wrote;
+# later messages wait for them to write again, or are announced with an approved template.
+REPLY_WINDOW = timedelta(hours=24)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -29,6 +32,7 @@ def receive(incoming: Incoming, uow: Any, dialogue: Dialogue, now: datetime) -> 
     contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
     if incoming.name and not contact.name:
         contact.name = incoming.name
+    uow.outbox.release_waiting(incoming.channel, incoming.address, now, now + REPLY_WINDOW)
     # The provider's id is kept only as a keyed hash: enough to recognise a redelivery, not to
     # ask the provider who sent it. A secret code is never stored as it was typed.
     provider_key = f"{incoming.channel}:{incoming.provider_id}"
@@ -68,11 +72,11 @@ def queue(uow: Any, replies: list[Reply], now: datetime, *, sender: Contact | No
     is sent; the message history holds a placeholder instead.
     """
     for reply in replies:
-        to_sender = (
-            sender is not None
-            and not reply.confidential
-            and (reply.channel, reply.address) == (sender.channel, sender.address)
+        answers_sender = sender is not None and (reply.channel, reply.address) == (
+            sender.channel,
+            sender.address,
         )
+        to_sender = answers_sender and not reply.confidential
         message = uow.messages.add(
             Message(
                 direction="out",
@@ -94,6 +98,7 @@ def queue(uow: Any, replies: list[Reply], now: datetime, *, sender: Contact | No
                 options={"options": options},
                 confidential=reply.confidential,
                 next_attempt_at=now,
+                window_until=now + REPLY_WINDOW if answers_sender else None,
                 created_at=now,
             )
         )

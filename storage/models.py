@@ -114,7 +114,8 @@ class Attachment(SQLModel, table=True):
     content_type: str | None = Field(default=None, max_length=100)
     local_path: str | None = Field(default=None, max_length=300)
     sha256: str | None = Field(default=None, max_length=64)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default="pending", max_length=16)  # pending, stored, failed
+    attempts: int = 0
     created_at: datetime = utc_column(nullable=False)
 
 
@@ -146,10 +147,17 @@ class ConversationState(SQLModel, table=True):
 
 
 class OutboxItem(SQLModel, table=True):
-    """A reply waiting to be sent, written in the same transaction as what caused it."""
+    """A reply waiting to be sent, written in the same transaction as what caused it.
+
+    Status: `pending` (to send when `next_attempt_at` comes, by whoever claims it first),
+    `waiting` (held until the citizen writes again: WhatsApp's 24-hour window), `sent`, `failed`.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient", "channel", "address", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: int | None = Field(default=None, foreign_key="messages.id")
@@ -165,6 +173,9 @@ class OutboxItem(SQLModel, table=True):
     sent_at: datetime | None = utc_column()
     provider_message_id: str | None = Field(default=None, max_length=80)
     last_error: str | None = Field(default=None, max_length=300)
+    claimed_until: datetime | None = utc_column()  # a dispatcher is sending it until then
+    window_until: datetime | None = utc_column()  # free-form replies allowed until then
+    notified_at: datetime | None = utc_column()  # when a template told the citizen it waits
 
 
 class Staff(SQLModel, table=True):

@@ -6,8 +6,9 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import exists, func, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -24,6 +25,20 @@ from storage.models import (
     Staff,
     day_start,
 )
+
+# Delivery reports may arrive out of order; a later stage never goes back to an earlier one.
+DELIVERY_RANK = {
+    "pending": 0,
+    "waiting": 0,
+    "queued": 1,
+    "accepted": 1,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "read": 4,
+    "undelivered": 5,
+    "failed": 5,
+}
 
 
 def _insert(session: Session, table: type):
@@ -162,6 +177,11 @@ class CaseRepository:
             )
         )
 
+    def folio_of_message(self, message_id: int) -> str | None:
+        """The folio of the case a message belongs to, if it belongs to one."""
+        query = select(Case.folio).join(Message, col(Message.case_id) == col(Case.id))
+        return self.session.exec(query.where(Message.id == message_id)).first()
+
     def add_event(self, event: CaseEvent) -> None:
         self.session.add(event)
 
@@ -236,6 +256,51 @@ class MessageRepository:
         )
         self.session.exec(update(Message).where(mine).values(body=placeholder, contact_id=None))
 
+    def last_incoming_at(self, channel: str, address: str) -> datetime | None:
+        """When the person at this address last wrote (in a conversation linked to them)."""
+        query = (
+            select(func.max(Message.created_at))
+            .join(Contact, col(Contact.id) == col(Message.contact_id))
+            .where(
+                Contact.channel == channel,
+                Contact.address == address,
+                Message.direction == "in",
+            )
+        )
+        return self.session.exec(query).one()
+
+    def set_delivery_status(self, channel: str, provider_id: str, status: str) -> bool:
+        """Record a provider's delivery report for an outgoing message; False if unknown."""
+        message = self.session.exec(
+            select(Message).where(
+                Message.channel == channel,
+                Message.direction == "out",
+                Message.provider_id == provider_id,
+            )
+        ).first()
+        if message is None:
+            return False
+        if DELIVERY_RANK.get(status, 0) >= DELIVERY_RANK.get(message.status, 0):
+            message.status = status
+            self.session.add(message)
+        return True
+
+    def pending_downloads(
+        self, channels: Sequence[str], limit: int
+    ) -> Sequence[tuple[Attachment, str]]:
+        """Attachments of these channels whose file has not been fetched yet, oldest first."""
+        query = (
+            select(Attachment, Message.channel)
+            .join(Message, col(Message.id) == col(Attachment.message_id))
+            .where(Attachment.status == "pending", col(Message.channel).in_(channels))
+            .order_by(col(Attachment.id))
+            .limit(limit)
+        )
+        return self.session.exec(query).all()
+
+    def get_attachment(self, attachment_id: int) -> Attachment | None:
+        return self.session.get(Attachment, attachment_id)
+
     def count_for_contact(self, contact_id: int) -> int:
         query = select(func.count()).select_from(Message).where(Message.contact_id == contact_id)
         return int(self.session.exec(query).one())
@@ -260,6 +325,94 @@ class OutboxRepository:
 
     def add(self, item: OutboxItem) -> None:
         self.session.add(item)
+
+    def get(self, item_id: int) -> OutboxItem | None:
+        return self.session.get(OutboxItem, item_id)
+
+    def claim(
+        self, channel: str, now: datetime, until: datetime, limit: int
+    ) -> Sequence[OutboxItem]:
+        """Take the due rows that are first in line for their recipient, for sending until
+        `until`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED on
+        PostgreSQL; SQLite's write lock serialises claims). The caller commits."""
+        earlier = aliased(OutboxItem)
+        blocked = exists().where(
+            earlier.channel == OutboxItem.channel,
+            earlier.address == OutboxItem.address,
+            col(earlier.status).in_(("pending", "waiting")),
+            col(earlier.id) < col(OutboxItem.id),
+        )
+        query = (
+            select(OutboxItem)
+            .where(
+                OutboxItem.channel == channel,
+                OutboxItem.status == "pending",
+                col(OutboxItem.next_attempt_at) <= now,
+                col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now),
+                ~blocked,
+            )
+            .order_by(col(OutboxItem.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        items = self.session.exec(query).all()
+        for item in items:
+            item.claimed_until = until
+            self.session.add(item)
+        return items
+
+    def retry(self, item: OutboxItem, at: datetime, error: str, *, counted: bool) -> None:
+        """Send again at `at`; a counted failure uses up one of the row's attempts."""
+        item.next_attempt_at, item.last_error, item.claimed_until = at, error[:300], None
+        item.attempts += 1 if counted else 0
+        self.session.add(item)
+
+    def fail(self, item: OutboxItem, error: str) -> None:
+        """Give up on a row: it stays, marked failed, for staff to see."""
+        item.status, item.last_error, item.claimed_until = "failed", error[:300], None
+        self.session.add(item)
+        self._set_message_status(item, "failed")
+
+    def hold(self, item: OutboxItem, reason: str, notified_at: datetime | None) -> None:
+        """Keep a row until the citizen writes again (see `release_waiting`)."""
+        item.status, item.last_error, item.claimed_until = "waiting", reason[:300], None
+        item.notified_at = item.notified_at or notified_at
+        self.session.add(item)
+        self._set_message_status(item, "waiting")
+
+    def release_waiting(self, channel: str, address: str, now: datetime, window: datetime) -> None:
+        """The citizen wrote: what was held for them can be sent now, inside the new window."""
+        self.session.exec(
+            update(OutboxItem)
+            .where(
+                OutboxItem.channel == channel,
+                OutboxItem.address == address,
+                OutboxItem.status == "waiting",
+            )
+            .values(status="pending", next_attempt_at=now, window_until=window)
+        )
+
+    def notified(self, channel: str, address: str) -> bool:
+        """Whether a held row for this recipient has already been announced by a template."""
+        query = select(func.count()).where(
+            OutboxItem.channel == channel,
+            OutboxItem.address == address,
+            OutboxItem.status == "waiting",
+            col(OutboxItem.notified_at).is_not(None),
+        )
+        return bool(self.session.exec(query).one())
+
+    def counts(self) -> dict[str, int]:
+        """Rows per status."""
+        query = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+        return {status: int(n) for status, n in self.session.exec(query).all()}
+
+    def _set_message_status(self, item: OutboxItem, status: str) -> None:
+        if item.message_id is not None:
+            message = self.session.get(Message, item.message_id)
+            if message is not None:
+                message.status = status
+                self.session.add(message)
 
     def pending(self, channel: str, *, address: str | None = None, limit: int = 100):
         """Pending rows of a channel in the order they were written."""
@@ -286,6 +439,7 @@ class OutboxRepository:
         """Record a successful send, and the provider's id for the outgoing message."""
         item.status, item.sent_at, item.provider_message_id = "sent", now, provider_message_id
         item.attempts += 1
+        item.claimed_until = None
         self.session.add(item)
         if item.confidential:
             # Neither who it went to nor the provider's id (which the provider can resolve to

@@ -136,6 +136,11 @@ class FakeOutbox(FakeRepository):
     def add(self, item: OutboxItem) -> None:
         self.uow.insert(item)
 
+    def release_waiting(self, channel: str, address: str, now, window) -> None:
+        for item in self.uow.rows[OutboxItem]:
+            if (item.channel, item.address, item.status) == (channel, address, "waiting"):
+                item.status, item.next_attempt_at, item.window_until = "pending", now, window
+
     def forget_sent_address(self, channel: str, address: str) -> None:
         for item in self.uow.rows[OutboxItem]:
             if (item.channel, item.address, item.status) == (channel, address, "sent"):

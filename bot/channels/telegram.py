@@ -1,0 +1,280 @@
+"""Telegram through python-telegram-bot: verify and translate updates, send with the Bot."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.channels.common import Malformed, chunks
+from bot.config import TelegramSettings
+from bot.outbox import Delivery, Outcome, Permanent, RetryLater, Sent, Transient
+from handlers.messages import Incoming, Location, Media
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096  # characters in one Telegram message
+MAX_CALLBACK_DATA = 64  # bytes of a button's callback data
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TelegramMessage:
+    """A translated update: the message, and the button press to acknowledge, if any."""
+
+    incoming: Incoming
+    callback_query_id: str | None = None
+
+
+def file_base_url(api_base_url: str) -> str:
+    """The file download base that goes with a Bot API base URL ("…/bot" → "…/file/bot")."""
+    head, _, _ = api_base_url.rstrip("/").rpartition("/bot")
+    return f"{head}/file/bot"
+
+
+class TelegramChannel:
+    """One bot: its Application (with no Updater: our endpoint or poller feeds it)."""
+
+    def __init__(self, settings: TelegramSettings) -> None:
+        builder = Application.builder().token(settings.token).updater(None)
+        if settings.api_base_url:
+            builder = builder.base_url(settings.api_base_url).base_file_url(
+                file_base_url(settings.api_base_url)
+            )
+        self.application = builder.build()
+        self.bot = self.application.bot
+        self.secret = settings.secret_token.encode()
+        # Update ids are counted per bot; the token's first part is the bot's id.
+        self.bot_id = settings.token.partition(":")[0]
+        self.staff_chat_id = settings.staff_chat_id
+        self._pending: set[asyncio.Task] = set()
+
+    def verify(self, header: str | None) -> bool:
+        """Whether the secret header is ours (constant-time comparison)."""
+        return header is not None and hmac.compare_digest(header.encode(), self.secret)
+
+    def translate(self, payload: object, received_at: datetime) -> TelegramMessage | None:
+        """The update as a message from a citizen; None for updates we do not handle."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            raise Malformed("update_id")
+        if not any(kind in payload for kind in ALLOWED_UPDATES):
+            return None  # edited messages, channel posts, polls...: not citizens' cases
+        try:
+            update = Update.de_json(payload, self.bot)
+        except Exception as exc:  # the library's parsing of a payload of the wrong shape
+            raise Malformed("update") from exc
+        provider_id = f"{self.bot_id}:{update.update_id}"
+        if update.callback_query is not None:
+            return self._button(update, provider_id, received_at)
+        message = update.message
+        if message is None or message.chat.type != "private" or message.from_user is None:
+            return None  # groups, and messages without a sender
+        if message.from_user.is_bot:
+            return None
+        try:
+            incoming = Incoming(
+                channel=CHANNEL,
+                address=str(int(message.chat.id)),
+                provider_id=provider_id,
+                received_at=received_at,
+                text=_text(message.text or message.caption or _contact_text(message)),
+                name=_text(message.from_user.full_name) or None,
+                media=_media(message),
+                location=_location(message),
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise Malformed("message") from exc
+        return TelegramMessage(incoming)
+
+    def _button(self, update: Update, provider_id: str, received_at: datetime):
+        query = update.callback_query
+        chat = query.message.chat if query.message is not None else None
+        if chat is not None and chat.type != "private":
+            return None
+        try:
+            address = str(int(chat.id if chat is not None else query.from_user.id))
+            incoming = Incoming(
+                channel=CHANNEL,
+                address=address,
+                provider_id=provider_id,
+                received_at=received_at,
+                text=_text(query.data),
+                name=_text(query.from_user.full_name) or None,
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise Malformed("callback_query") from exc
+        return TelegramMessage(incoming, callback_query_id=str(query.id))
+
+    def acknowledge_button(self, callback_query_id: str) -> None:
+        """Stop the button's spinner; in the background, as nothing depends on it."""
+        task = asyncio.create_task(self._answer(callback_query_id))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _answer(self, callback_query_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_query_id)
+        except TelegramError as exc:
+            log.info("telegram: button not acknowledged (%s)", type(exc).__name__)
+
+    async def start(self) -> None:
+        await self.application.initialize()
+
+    async def stop(self) -> None:
+        for task in list(self._pending):
+            task.cancel()
+        await self.application.shutdown()
+
+    async def register_webhook(self, url: str) -> None:
+        """Tell Telegram where to deliver updates, with our secret; retried until it works."""
+        delay = 1.0
+        while True:
+            try:
+                await self.bot.set_webhook(
+                    url, secret_token=self.secret.decode(), allowed_updates=ALLOWED_UPDATES
+                )
+                log.info("telegram: webhook registered")
+                return
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+            except TelegramError as exc:
+                log.warning("telegram: cannot register the webhook (%s)", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 300)
+
+    async def poll(self, handle: Callable[[dict], Awaitable[bool]], timeout: int = 25) -> None:
+        """Polling mode: fetch updates and acknowledge each (the next offset) only after
+        `handle` has stored it, so that a crash loses nothing."""
+        delay = 1.0
+        while True:
+            try:
+                await self.bot.delete_webhook()
+                break
+            except TelegramError as exc:
+                log.warning("telegram: cannot remove the webhook (%s)", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60)
+        offset: int | None = None
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
+                )
+                delay = 1.0
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except TelegramError as exc:
+                log.warning("telegram: polling failed (%s)", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60)
+                continue
+            for update in updates:
+                if not await handle(update.to_dict()):
+                    await asyncio.sleep(delay)  # not stored: fetch it again
+                    delay = min(delay * 2, 60)
+                    break
+                offset = update.update_id + 1
+
+
+class TelegramSender:
+    """Sends outbox rows as Telegram messages, with options as inline buttons."""
+
+    channel = CHANNEL
+    messages_per_second = 30.0
+    per_chat_interval = 1.0
+    needs_window = False
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        self.bot = channel.bot
+
+    async def send(self, delivery: Delivery) -> Outcome:
+        try:
+            chat_id = int(delivery.address)
+        except ValueError:
+            return Permanent("chat inválido")
+        markup = None
+        if delivery.options:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(f"{o.key}. {o.label}", callback_data=_data(o.key))]
+                    for o in delivery.options
+                ]
+            )
+        parts = chunks(delivery.text, MAX_TEXT)
+        try:
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                message = await self.bot.send_message(
+                    chat_id, part, reply_markup=markup if last else None
+                )
+        except RetryAfter as exc:
+            return RetryLater(_seconds(exc.retry_after), "Telegram RetryAfter")
+        except (BadRequest, Forbidden, InvalidToken) as exc:
+            return Permanent(f"Telegram {type(exc).__name__}")
+        except TelegramError as exc:
+            return Transient(f"Telegram {type(exc).__name__}")
+        return Sent(f"{chat_id}:{message.message_id}")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError("text")
+    return value
+
+
+def _data(key: str) -> str:
+    return key.encode()[:MAX_CALLBACK_DATA].decode(errors="ignore")
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _media(message) -> tuple[Media, ...]:
+    if message.photo:
+        return (Media("photo", _text(message.photo[-1].file_id), "image/jpeg"),)
+    for attribute, kind, default_type in (
+        ("video", "video", "video/mp4"),
+        ("video_note", "video", "video/mp4"),
+        ("voice", "audio", "audio/ogg"),
+        ("audio", "audio", "audio/mpeg"),
+        ("document", "document", "application/octet-stream"),
+    ):
+        item = getattr(message, attribute)
+        if item is not None:
+            content_type = _text(getattr(item, "mime_type", None)) or default_type
+            return (Media(kind, _text(item.file_id), content_type[:100]),)
+    return ()
+
+
+def _location(message) -> Location | None:
+    venue = message.venue
+    place = venue.location if venue is not None else message.location
+    if place is None:
+        return None
+    latitude, longitude = float(place.latitude), float(place.longitude)
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError("coordinates")
+    if venue is None:
+        return Location(latitude, longitude)
+    return Location(latitude, longitude, _text(venue.address) or None, _text(venue.title) or None)
+
+
+def _contact_text(message) -> str | None:
+    """A shared contact card becomes a line of the case: the name and the number given."""
+    contact = message.contact
+    if contact is None:
+        return None
+    name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+    return f"{name} {contact.phone_number}".strip()

@@ -1,0 +1,217 @@
+"""WhatsApp through Twilio: verify and translate webhooks, send through the Twilio REST client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.channels.common import Malformed, NotOurs, chunks, media_kind
+from bot.config import WhatsAppSettings
+from bot.outbox import Delivery, Held, Outcome, Permanent, RetryLater, Sent, Transient
+from handlers.messages import Incoming, Location, Media, Reply
+
+CHANNEL = "whatsapp"
+PREFIX = "whatsapp:"
+MAX_BODY = 1600  # characters Twilio accepts in one WhatsApp message
+MAX_MEDIA = 10  # files Twilio attaches to one message
+OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the 24-hour window
+TOO_MANY_REQUESTS = 20429
+_PHONE = re.compile(r"\+[1-9]\d{6,14}")
+_SID = re.compile(r"[A-Za-z0-9]{2,64}")
+
+# Twilio's client logs every request it makes, with the recipient; ours stay quiet.
+_quiet = logging.getLogger("bot.channels.whatsapp.http")
+_quiet.setLevel(logging.WARNING)
+
+
+class Form:
+    """A form-encoded body as Twilio sent it (a field may repeat)."""
+
+    def __init__(self, body: bytes) -> None:
+        try:
+            text = body.decode("utf-8")
+            self.pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=500)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise Malformed("not a form") from exc
+
+    def getlist(self, name: str) -> list[str]:
+        """Every value of a field (what Twilio's RequestValidator signs)."""
+        return [value for key, value in self.pairs if key == name]
+
+    def __iter__(self):
+        return iter(dict.fromkeys(key for key, _ in self.pairs))
+
+    def get(self, name: str, default: str = "") -> str:
+        values = self.getlist(name)
+        return values[0] if values else default
+
+
+class WhatsAppChannel:
+    """Twilio's webhooks in, as Incoming messages and delivery reports."""
+
+    def __init__(self, settings: WhatsAppSettings, public_url: str) -> None:
+        self.validator = RequestValidator(settings.auth_token)
+        self.public_url = public_url.rstrip("/")
+        self.number = settings.from_number
+
+    def verify(self, path: str, form: Form, signature: str | None) -> bool:
+        """Whether Twilio signed this request for our public URL (so it works behind a proxy)."""
+        if not signature:
+            return False
+        return self.validator.validate(self.public_url + path, form, signature)
+
+    def translate(self, form: Form, received_at: datetime) -> Incoming:
+        """The message as the dialogue sees it; Malformed or NotOurs when it cannot be one."""
+        sid = form.get("MessageSid") or form.get("SmsMessageSid")
+        sender = form.get("From").removeprefix(PREFIX)
+        if not _SID.fullmatch(sid) or not _PHONE.fullmatch(sender):
+            raise Malformed("MessageSid or From")
+        if form.get("To").removeprefix(PREFIX) != self.number:
+            raise NotOurs("To")
+        # A button (quick reply) answers with its payload, which is one of our option keys.
+        text = form.get("ButtonPayload") or form.get("Body")
+        return Incoming(
+            channel=CHANNEL,
+            address=sender,
+            provider_id=sid,
+            received_at=received_at,
+            text=text,
+            name=form.get("ProfileName") or None,
+            media=self._media(form),
+            location=self._location(form),
+        )
+
+    def delivery_report(self, form: Form) -> tuple[str, str]:
+        """The outgoing message's id and its new status, from a status callback."""
+        sid, status = form.get("MessageSid"), form.get("MessageStatus").lower()
+        if not _SID.fullmatch(sid) or not re.fullmatch(r"[a-z_]{1,20}", status):
+            raise Malformed("MessageSid or MessageStatus")
+        return sid, status
+
+    def _media(self, form: Form) -> tuple[Media, ...]:
+        try:
+            count = int(form.get("NumMedia") or 0)
+        except ValueError as exc:
+            raise Malformed("NumMedia") from exc
+        media = []
+        for index in range(max(0, min(count, MAX_MEDIA))):
+            url = form.get(f"MediaUrl{index}")
+            if not url.startswith(("https://", "http://")) or len(url) > 1000:
+                raise Malformed("MediaUrl")
+            content_type = form.get(f"MediaContentType{index}").lower()[:100] or None
+            media.append(Media(media_kind(content_type), url, content_type))
+        return tuple(media)
+
+    def _location(self, form: Form) -> Location | None:
+        if not form.get("Latitude") and not form.get("Longitude"):
+            return None
+        try:
+            latitude, longitude = float(form.get("Latitude")), float(form.get("Longitude"))
+        except ValueError as exc:
+            raise Malformed("Latitude or Longitude") from exc
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise Malformed("Latitude or Longitude")
+        address = form.get("Address")[:300] or None
+        label = form.get("Label")[:300] or None
+        return Location(latitude, longitude, address, label)
+
+
+class RebasedHttpClient(TwilioHttpClient):
+    """Twilio's HTTP client, sending to another base URL (`whatsapp.api_base_url`)."""
+
+    def __init__(self, base_url: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args, **kwargs):
+        parts = urlsplit(url)
+        query = f"?{parts.query}" if parts.query else ""
+        return super().request(method, f"{self.base_url}{parts.path}{query}", *args, **kwargs)
+
+
+class TwilioSender:
+    """Sends outbox rows as WhatsApp messages from `whatsapp.from_number`."""
+
+    channel = CHANNEL
+    per_chat_interval = 0.0
+    needs_window = True
+
+    def __init__(
+        self,
+        settings: WhatsAppSettings,
+        status_callback: str | None,
+        announce: Callable[[str | None], str],
+    ) -> None:
+        options = dict(timeout=15, logger=_quiet)
+        http = (
+            RebasedHttpClient(settings.api_base_url, **options)
+            if settings.api_base_url
+            else TwilioHttpClient(**options)
+        )
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=http)
+        self.sender = PREFIX + settings.from_number
+        self.template_sid = settings.template_sid
+        self.messages_per_second = settings.messages_per_second
+        self.status_callback = status_callback
+        self.announce = announce  # the template's variable, from the folio
+
+    async def send(self, delivery: Delivery) -> Outcome:
+        if not delivery.window_open:
+            return await self._outside_window(delivery)
+        text = Reply(CHANNEL, delivery.address, delivery.text, delivery.options).rendered()
+        sid = ""
+        for part in chunks(text, MAX_BODY):
+            outcome = await self._create(delivery.address, body=part)
+            if not isinstance(outcome, Sent):
+                return outcome
+            sid = outcome.provider_id
+        return Sent(sid)
+
+    async def _outside_window(self, delivery: Delivery) -> Outcome:
+        if not self.template_sid:
+            return Held("fuera de la ventana de 24 horas; sin plantilla")
+        if delivery.announced:
+            return Held("fuera de la ventana de 24 horas; aviso ya enviado")
+        variables = json.dumps({"1": self.announce(delivery.folio)}, ensure_ascii=False)
+        outcome = await self._create(
+            delivery.address, content_sid=self.template_sid, content_variables=variables
+        )
+        if isinstance(outcome, Sent):
+            return Held("fuera de la ventana de 24 horas; aviso enviado", announced=True)
+        return outcome
+
+    async def _create(self, address: str, **content: str) -> Outcome:
+        if self.status_callback:
+            content["status_callback"] = self.status_callback
+        try:
+            message = await asyncio.to_thread(
+                self.client.messages.create, from_=self.sender, to=PREFIX + address, **content
+            )
+        except TwilioRestException as exc:
+            return self._failure(exc)
+        except (TwilioException, requests.RequestException) as exc:
+            return Transient(type(exc).__name__)
+        return Sent(message.sid)
+
+    @staticmethod
+    def _failure(exc: TwilioRestException) -> Outcome:
+        # Only the status and Twilio's error code are kept: the message may name the recipient.
+        reason = f"Twilio HTTP {exc.status} código {exc.code}"
+        if exc.status == 429 or exc.code == TOO_MANY_REQUESTS:
+            return RetryLater(5.0, reason)
+        if exc.code == OUTSIDE_WINDOW:
+            return Held(reason)
+        if exc.status >= 500:
+            return Transient(reason)
+        return Permanent(reason)

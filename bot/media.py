@@ -1,0 +1,230 @@
+"""Fetching the files citizens send, in the background, from the provider's own hosts only.
+
+The case keeps the provider's reference from the moment the message arrives; the file is
+downloaded later with the channel's credentials, checked against a size limit and an allow list
+of types, and stored once under its SHA-256. A failed download never fails the case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import mimetypes
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from bot.config import MediaSettings
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4
+MAX_REDIRECTS = 3
+TWILIO_HOSTS = ("api.twilio.com", ".twilio.com", ".twiliocdn.com")
+
+
+class Refused(Exception):
+    """The file will never be fetched: a host, size or type we do not accept."""
+
+
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    content_type: str
+
+
+Fetch = Callable[[str, str | None], Awaitable[Download]]  # (reference, declared type)
+
+
+def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
+    """Whether a URL points at one of `hosts` ("example.com", or ".example.com" for any
+    subdomain)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        return False
+    return any(host.endswith(h) if h.startswith(".") else host == h for h in hosts)
+
+
+async def read_limited(response: httpx.Response, limit: int) -> bytes:
+    """The body, refused as soon as it grows past `limit` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refused("too large")
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise Refused("too large")
+    return bytes(body)
+
+
+class TwilioMedia:
+    """Downloads Twilio media URLs with the account's credentials."""
+
+    def __init__(self, account_sid: str, auth_token: str, api_base_url: str, limit: int) -> None:
+        self.auth = (account_sid, auth_token)
+        self.hosts = TWILIO_HOSTS
+        if api_base_url:
+            self.hosts += ((urlsplit(api_base_url).hostname or "").lower(),)
+        self.limit = limit
+        self.client = httpx.AsyncClient(timeout=30, follow_redirects=False)
+
+    async def __call__(self, url: str, declared: str | None) -> Download:
+        auth: tuple[str, str] | None = self.auth  # only for the first, API host
+        for _ in range(MAX_REDIRECTS + 1):
+            if not host_allowed(url, self.hosts):
+                raise Refused("host")
+            async with self.client.stream("GET", url, auth=auth) as response:
+                if response.is_redirect:
+                    url, auth = urljoin(url, response.headers.get("location", "")), None
+                    continue
+                if response.status_code >= 500:
+                    raise OSError(f"HTTP {response.status_code}")
+                if response.status_code != 200:
+                    raise Refused(f"HTTP {response.status_code}")
+                content_type = response.headers.get("content-type", declared or "")
+                return Download(await read_limited(response, self.limit), content_type)
+        raise Refused("redirects")
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class TelegramMedia:
+    """Downloads Telegram files by file_id through the Bot API."""
+
+    def __init__(self, bot, limit: int) -> None:
+        self.bot = bot
+        self.limit = limit
+
+    async def __call__(self, file_id: str, declared: str | None) -> Download:
+        file = await self.bot.get_file(file_id)
+        if file.file_size and file.file_size > self.limit:
+            raise Refused("too large")
+        content = bytes(await file.download_as_bytearray())
+        if len(content) > self.limit:
+            raise Refused("too large")
+        return Download(content, declared or "application/octet-stream")
+
+    async def close(self) -> None:
+        return None
+
+
+class MediaFetcher:
+    """Works through pending attachments of the channels it has a fetcher for."""
+
+    def __init__(
+        self,
+        app,
+        fetchers: dict[str, Fetch],
+        settings: MediaSettings,
+        *,
+        poll_interval: float = 2.0,
+        backoff: float = 5.0,
+    ) -> None:
+        self.app = app
+        self.fetchers = fetchers
+        self.directory = Path(settings.directory)
+        self.allowed = {t.lower() for t in settings.content_types}
+        self.poll_interval = poll_interval
+        self.backoff = backoff
+        self._retry_at: dict[int, float] = {}
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                pending = await asyncio.to_thread(self._pending)
+            except Exception as exc:  # the database is away: try again later
+                log.warning("media: cannot read pending files (%s)", type(exc).__name__)
+                pending = []
+            for attachment_id, channel, ref, declared in pending:
+                await self.fetch_one(attachment_id, channel, ref, declared)
+            if not pending:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+
+    def _pending(self) -> list[tuple[int, str, str, str | None]]:
+        now = time.monotonic()
+        with self.app.uow() as uow:
+            rows = uow.messages.pending_downloads(tuple(self.fetchers), 50)
+            return [
+                (a.id, channel, a.provider_ref, a.content_type)
+                for a, channel in rows
+                if self._retry_at.get(a.id, 0.0) <= now
+            ]
+
+    async def fetch_one(self, attachment_id: int, channel: str, ref: str, declared: str | None):
+        """Download one file and record the result; never raises."""
+        try:
+            download = await self.fetchers[channel](ref, declared)
+            content_type = download.content_type.split(";")[0].strip().lower()
+            if content_type not in self.allowed:
+                raise Refused("type")
+            path = await asyncio.to_thread(self._store, download.content, content_type)
+        except Refused as exc:
+            await self._record(attachment_id, failed=str(exc))
+        except Exception as exc:  # network, provider or disk: tried again later
+            log.info("media: attachment %s not fetched (%s)", attachment_id, type(exc).__name__)
+            await self._record(attachment_id, failed=None)
+        else:
+            await self._record(attachment_id, stored=path)
+
+    def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
+        digest = hashlib.sha256(content).hexdigest()
+        extension = mimetypes.guess_extension(content_type) or ".bin"
+        target = self.directory / digest[:2] / f"{digest}{extension}"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+            with os.fdopen(handle, "wb") as out:
+                out.write(content)
+            os.replace(temporary, target)
+        return str(target), digest
+
+    async def _record(
+        self,
+        attachment_id: int,
+        *,
+        stored: tuple[str, str] | None = None,
+        failed: str | None = None,
+    ) -> None:
+        def record() -> None:
+            with self.app.uow() as uow:
+                attachment = uow.messages.get_attachment(attachment_id)
+                if attachment is None or attachment.status != "pending":
+                    return
+                attachment.attempts += 1
+                if stored is not None:
+                    attachment.local_path, attachment.sha256 = stored
+                    attachment.status = "stored"
+                elif failed is not None or attachment.attempts >= MAX_ATTEMPTS:
+                    attachment.status = "failed"
+                    log.info("media: attachment %s refused (%s)", attachment_id, failed)
+                else:
+                    delay = self.backoff * 2**attachment.attempts
+                    self._retry_at[attachment_id] = time.monotonic() + delay
+                if attachment.status != "pending":
+                    self._retry_at.pop(attachment_id, None)
+                uow.messages.add_attachment(attachment)
+                uow.commit()
+
+        try:
+            await asyncio.to_thread(record)
+        except Exception as exc:
+            log.warning(
+                "media: cannot record attachment %s (%s)", attachment_id, type(exc).__name__
+            )

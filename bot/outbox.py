@@ -1,0 +1,285 @@
+"""The outbox dispatcher: sends what the handlers queued, in order per recipient, paced per
+channel, retried with backoff, and never twice except in one documented window.
+
+Every reply is first an outbox row, committed with what caused it. The dispatcher claims rows
+(a lease, so that several service processes can share the work), sends them through the
+channel's sender, and records the provider's message id. The one window for a duplicate is a
+crash (or a lost connection to the database) after the provider accepted a message and before
+the row is marked sent: when the lease expires the row is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from handlers.intake import REPLY_WINDOW, queue
+from handlers.messages import Option, Reply
+from storage.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row as a sender sees it."""
+
+    id: int
+    channel: str
+    address: str
+    text: str
+    options: tuple[Option, ...]
+    folio: str | None  # of the case it is about, if any
+    window_open: bool  # the citizen wrote in the last 24 hours
+    announced: bool  # a template already told this citizen that messages wait
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """The provider asked us to slow down: wait, without using up an attempt."""
+
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Transient:
+    """A failure that may pass (network, provider error 5xx): retried with backoff."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Permanent:
+    """A failure that will not pass (blocked bot, invalid number): given up at once."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Held:
+    """Not sendable now (outside the messaging window): kept until the citizen writes."""
+
+    reason: str
+    announced: bool = False  # a template telling the citizen was just sent
+
+
+Outcome = Sent | RetryLater | Transient | Permanent | Held
+
+
+class Sender(Protocol):
+    """A channel's way out."""
+
+    channel: str
+    messages_per_second: float  # overall pace for the channel
+    per_chat_interval: float  # seconds between two messages to the same chat
+    needs_window: bool  # whether free-form messages need the citizen to have written lately
+
+    async def send(self, delivery: Delivery) -> Outcome: ...
+
+
+class Pacer:
+    """Spaces sends: at most `rate` per second overall and one per `interval` per chat."""
+
+    def __init__(self, rate: float, interval: float) -> None:
+        self.step = 1.0 / rate
+        self.interval = interval
+        self.next_slot = 0.0
+        self.last_to: dict[str, float] = {}
+        self.paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+    async def wait(self, address: str) -> None:
+        now = time.monotonic()
+        slot = max(now, self.next_slot, self.paused_until)
+        if self.interval:
+            slot = max(slot, self.last_to.get(address, 0.0) + self.interval)
+        self.next_slot = max(self.next_slot, slot) + self.step
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        self.last_to[address] = time.monotonic()
+        if len(self.last_to) > 10_000:
+            horizon = time.monotonic() - self.interval
+            self.last_to = {a: t for a, t in self.last_to.items() if t >= horizon}
+
+
+class Dispatcher:
+    """Sends pending outbox rows for every channel that has a sender."""
+
+    def __init__(
+        self,
+        app,
+        senders: list[Sender],
+        clock: Callable[[], datetime],
+        *,
+        staff_chat: tuple[str, str] | None = None,
+        max_attempts: int = 8,
+        backoff: float = 2.0,
+        max_backoff: float = 600.0,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 50,
+        concurrency: int = 8,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.senders = {sender.channel: sender for sender in senders}
+        self.clock = clock
+        self.staff_chat = staff_chat
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.lease = lease
+        self.batch = batch
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self._wakeups: dict[str, asyncio.Event] = {}
+
+    def wake(self) -> None:
+        """New rows were committed: look now instead of at the next poll."""
+        for event in self._wakeups.values():
+            event.set()
+
+    async def run(self) -> None:
+        """Serve every channel until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            for sender in self.senders.values():
+                group.create_task(self._serve(sender))
+
+    async def _serve(self, sender: Sender) -> None:
+        wakeup = self._wakeups.setdefault(sender.channel, asyncio.Event())
+        pacer = Pacer(sender.messages_per_second, sender.per_chat_interval)
+        limit = asyncio.Semaphore(self.concurrency)
+        while True:
+            wakeup.clear()
+            try:
+                deliveries = await asyncio.to_thread(self.claim, sender)
+            except Exception as exc:  # the database is away: try again later
+                log.warning("outbox: cannot claim %s rows (%s)", sender.channel, _kind(exc))
+                deliveries = []
+            if not deliveries:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wakeup.wait(), self.poll_interval)
+                continue
+            async with asyncio.TaskGroup() as group:
+                for delivery in deliveries:
+                    group.create_task(self._deliver(sender, delivery, pacer, limit))
+
+    def claim(self, sender: Sender) -> list[Delivery]:
+        """Lease the rows that are due and first in line for their recipient."""
+        now = self.clock()
+        with self.app.uow() as uow:
+            items = uow.outbox.claim(sender.channel, now, now + self.lease, self.batch)
+            deliveries = [self._delivery(uow, sender, item, now) for item in items]
+            uow.commit()
+        return deliveries
+
+    def _delivery(self, uow, sender: Sender, item: OutboxItem, now: datetime) -> Delivery:
+        window_open, announced = True, False
+        if sender.needs_window:
+            until = item.window_until
+            if until is None:
+                last = uow.messages.last_incoming_at(item.channel, item.address)
+                until = last + REPLY_WINDOW if last is not None else None
+            window_open = until is not None and now < until
+            if not window_open:
+                announced = uow.outbox.notified(item.channel, item.address)
+        options = tuple(Option(o["key"], o["label"]) for o in item.options.get("options", []))
+        return Delivery(
+            id=item.id,
+            channel=item.channel,
+            address=item.address,
+            text=item.body,
+            options=options,
+            folio=uow.cases.folio_of_message(item.message_id) if item.message_id else None,
+            window_open=window_open,
+            announced=announced,
+        )
+
+    async def _deliver(
+        self, sender: Sender, delivery: Delivery, pacer: Pacer, limit: asyncio.Semaphore
+    ) -> None:
+        async with limit:
+            await pacer.wait(delivery.address)
+            try:
+                outcome = await sender.send(delivery)
+            except Exception as exc:  # an unexpected error in a client library
+                outcome = Transient(_kind(exc))
+        if isinstance(outcome, RetryLater):
+            pacer.pause(outcome.seconds)
+        try:
+            await asyncio.to_thread(self.settle, delivery, outcome)
+        except Exception as exc:  # the lease expires and the row is tried again
+            log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
+
+    def settle(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Record what happened to one row."""
+        now = self.clock()
+        with self.app.uow() as uow:
+            item = uow.outbox.get(delivery.id)
+            if item is None or item.status != "pending":
+                return
+            match outcome:
+                case Sent(provider_id):
+                    uow.outbox.mark_sent(item, provider_id, now)
+                case RetryLater(seconds, reason):
+                    at = now + timedelta(seconds=seconds)
+                    uow.outbox.retry(item, at, reason, counted=False)
+                case Transient(reason) if item.attempts + 1 < self.max_attempts:
+                    delay = min(self.max_backoff, self.backoff * 2**item.attempts)
+                    at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+                    uow.outbox.retry(item, at, reason, counted=True)
+                    log.info("outbox: row %s will be retried (%s)", item.id, reason)
+                case Transient(reason) | Permanent(reason):
+                    item.attempts += 1
+                    uow.outbox.fail(item, reason)
+                    log.warning(
+                        "outbox: row %s failed after %s attempts (%s)",
+                        item.id,
+                        item.attempts,
+                        reason,
+                    )
+                    self._alert(uow, delivery, item.attempts, now)
+                case Held(reason, announced):
+                    uow.outbox.hold(item, reason, now if announced else None)
+            uow.commit()
+
+    def _alert(self, uow, delivery: Delivery, attempts: int, now: datetime) -> None:
+        """Tell the staff group and every active staff member that a message was not delivered
+        (never the recipient who could not be reached)."""
+        texts = self.app.policy.texts
+        text = texts(
+            "staff.delivery_failed",
+            folio=delivery.folio or "-",
+            channel=texts(f"labels.channel.{delivery.channel}"),
+            attempts=attempts,
+        )
+        recipients = [self.staff_chat] if self.staff_chat else []
+        for member in uow.staff.active():
+            recipients += [("telegram", str(member.telegram_id))] if member.telegram_id else []
+            recipients += [("whatsapp", member.whatsapp)] if member.whatsapp else []
+        failed = (delivery.channel, delivery.address)
+        replies = [
+            Reply(channel, address, text)
+            for channel, address in dict.fromkeys(recipients)
+            if channel in self.senders and (channel, address) != failed
+        ]
+        queue(uow, replies, now)
+
+
+def _kind(exc: BaseException) -> str:
+    """What went wrong, without the message (which may hold a number or a text)."""
+    return type(exc).__name__

@@ -1,0 +1,303 @@
+"""The HTTP service (spec section 4): webhooks in, the outbox and media fetcher running beside.
+
+A webhook answers 200 only after the message, its effect on the case and the replies (as
+outbox rows) are committed in one transaction; 503 when the database cannot take it (the
+provider delivers again), 403 for a forged request, 400 for a malformed one, 413 for a body
+over 64 KiB. Nothing a caller sends produces a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.app import App
+from bot.channels.common import Malformed, NotOurs
+from bot.channels.telegram import TelegramChannel, TelegramSender
+from bot.channels.whatsapp import Form, TwilioSender, WhatsAppChannel
+from bot.media import MediaFetcher, TelegramMedia, TwilioMedia
+from bot.outbox import Dispatcher
+from handlers.intake import receive
+from handlers.messages import Incoming
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+WHATSAPP_PATH = "/webhooks/whatsapp"
+STATUS_PATH = "/webhooks/whatsapp/status"
+TELEGRAM_PATH = "/webhooks/telegram"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class TooLarge(Exception):
+    pass
+
+
+class Service:
+    """The running service: channels, the dispatcher and the media fetcher, wired."""
+
+    def __init__(
+        self,
+        app: App,
+        clock: Callable[[], datetime],
+        *,
+        whatsapp: WhatsAppChannel | None,
+        telegram: TelegramChannel | None,
+        dispatcher: Dispatcher,
+        media: MediaFetcher,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.whatsapp = whatsapp
+        self.telegram = telegram
+        self.dispatcher = dispatcher
+        self.media = media
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        """Start sending, fetching and (for Telegram) registering the webhook or polling."""
+        self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.media.run(), name="media"))
+        if self.telegram is not None:
+            self._tasks.append(asyncio.create_task(self._start_telegram(), name="telegram"))
+
+    async def _start_telegram(self) -> None:
+        telegram, settings = self.telegram, self.app.settings
+        delay = 1.0
+        while True:
+            try:
+                await telegram.start()
+                break
+            except Exception as exc:  # Telegram unreachable: the webhook still stores updates
+                log.warning("telegram: cannot start the bot (%s)", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 300)
+        if settings.telegram.mode == "polling":
+            await telegram.poll(self.receive_telegram_update)
+        else:
+            await telegram.register_webhook(settings.server.public_url.rstrip("/") + TELEGRAM_PATH)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.telegram is not None:
+            with contextlib.suppress(Exception):
+                await self.telegram.stop()
+
+    async def store(self, incoming: Incoming) -> None:
+        """Receive one message in one transaction; raises when the database fails."""
+
+        def work() -> None:
+            with self.app.uow() as uow:
+                receive(incoming, uow, self.app.dialogue, self.clock())
+
+        await run_in_threadpool(work)
+        self.dispatcher.wake()
+        if incoming.media:
+            self.media.wake()
+
+    async def receive_telegram_update(self, payload: dict) -> bool:
+        """Polling mode: store one update; False when it must be fetched again."""
+        try:
+            message = self.telegram.translate(payload, self.clock())
+        except Malformed:
+            return True
+        if message is None:
+            return True
+        try:
+            await self.store(message.incoming)
+        except Exception as exc:
+            _log_failure("telegram polling", exc)
+            return False
+        if message.callback_query_id:
+            self.telegram.acknowledge_button(message.callback_query_id)
+        return True
+
+
+def build_service(app: App, clock: Callable[[], datetime]) -> Service:
+    """Wire the enabled channels to the dispatcher and the media fetcher."""
+    settings = app.settings
+    public_url = settings.server.public_url.rstrip("/")
+    limit = int(settings.media.max_mb * 1024 * 1024)
+    senders, fetchers = [], {}
+    whatsapp = telegram = None
+    if settings.whatsapp.enabled:
+        wa = settings.whatsapp
+        whatsapp = WhatsAppChannel(wa, public_url)
+        short_name = settings.institution.short_name
+        senders.append(
+            TwilioSender(wa, public_url + STATUS_PATH, lambda folio: folio or short_name)
+        )
+        fetchers["whatsapp"] = TwilioMedia(wa.account_sid, wa.auth_token, wa.api_base_url, limit)
+    if settings.telegram.enabled:
+        telegram = TelegramChannel(settings.telegram)
+        senders.append(TelegramSender(telegram))
+        fetchers["telegram"] = TelegramMedia(telegram.bot, limit)
+    staff_chat = None
+    if telegram is not None and settings.telegram.staff_chat_id:
+        staff_chat = ("telegram", str(settings.telegram.staff_chat_id))
+    dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat)
+    media = MediaFetcher(app, fetchers, settings.media)
+    return Service(
+        app, clock, whatsapp=whatsapp, telegram=telegram, dispatcher=dispatcher, media=media
+    )
+
+
+def build_asgi(service: Service) -> Starlette:
+    """The ASGI application of spec section 4."""
+
+    async def whatsapp_message(request: Request) -> Response:
+        channel = service.whatsapp
+        if channel is None:
+            return Response(status_code=404)
+        form = await _twilio_form(request)
+        if not isinstance(form, Form):
+            return form
+        if not channel.verify(WHATSAPP_PATH, form, request.headers.get("x-twilio-signature")):
+            return Response(status_code=403)
+        try:
+            incoming = channel.translate(form, service.clock())
+        except Malformed:
+            return Response(status_code=400)
+        except NotOurs:
+            return Response(status_code=403)
+        failure = await _store(service, incoming)
+        return failure or Response(EMPTY_TWIML, media_type="text/xml")
+
+    async def whatsapp_status(request: Request) -> Response:
+        channel = service.whatsapp
+        if channel is None:
+            return Response(status_code=404)
+        form = await _twilio_form(request)
+        if not isinstance(form, Form):
+            return form
+        if not channel.verify(STATUS_PATH, form, request.headers.get("x-twilio-signature")):
+            return Response(status_code=403)
+        try:
+            sid, status = channel.delivery_report(form)
+        except Malformed:
+            return Response(status_code=400)
+
+        def record() -> None:
+            with service.app.uow() as uow:
+                if uow.messages.set_delivery_status("whatsapp", sid, status):
+                    uow.commit()
+
+        try:
+            await run_in_threadpool(record)
+        except Exception as exc:
+            return _failure_response("whatsapp status", exc)
+        return Response(status_code=204)
+
+    async def telegram_update(request: Request) -> Response:
+        channel = service.telegram
+        if channel is None:
+            return Response(status_code=404)
+        if not channel.verify(request.headers.get("x-telegram-bot-api-secret-token")):
+            return Response(status_code=403)
+        try:
+            payload = json.loads(await _body(request))
+            message = channel.translate(payload, service.clock())
+        except TooLarge:
+            return Response(status_code=413)
+        except (ValueError, Malformed):  # JSONDecodeError and UnicodeDecodeError included
+            return Response(status_code=400)
+        if message is None:
+            return Response(status_code=200)  # an update we do not handle
+        failure = await _store(service, message.incoming)
+        if failure is not None:
+            return failure
+        if message.callback_query_id:
+            channel.acknowledge_button(message.callback_query_id)
+        return Response(status_code=200)
+
+    async def healthz(request: Request) -> Response:
+        def probe() -> None:
+            with service.app.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.wait_for(run_in_threadpool(probe), timeout=5)
+        except Exception as exc:
+            log.warning("healthz: database unreachable (%s)", type(exc).__name__)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette):
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    return Starlette(
+        routes=[
+            Route(WHATSAPP_PATH, whatsapp_message, methods=["POST"]),
+            Route(STATUS_PATH, whatsapp_status, methods=["POST"]),
+            Route(TELEGRAM_PATH, telegram_update, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused past MAX_BODY bytes without reading it all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise TooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise TooLarge
+    return bytes(body)
+
+
+async def _twilio_form(request: Request) -> Form | Response:
+    try:
+        return Form(await _body(request))
+    except TooLarge:
+        return Response(status_code=413)
+    except Malformed:
+        return Response(status_code=400)
+
+
+async def _store(service: Service, incoming: Incoming) -> Response | None:
+    """Store a message; a response to give instead of 200 when that failed."""
+    try:
+        await service.store(incoming)
+    except Exception as exc:
+        return _failure_response(incoming.channel, exc)
+    return None
+
+
+def _failure_response(what: str, exc: Exception) -> Response:
+    _log_failure(what, exc)
+    if isinstance(exc, SQLAlchemyError | TimeoutError | OSError):
+        return Response(status_code=503, headers={"Retry-After": "5"})
+    return Response(status_code=500)
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """Log where it failed, not what it said: database and library messages may quote a
+    number or a message body."""
+    where = "".join(traceback.format_tb(exc.__traceback__)[-3:]).rstrip()
+    log.error("%s: not stored (%s)\n%s", what, type(exc).__name__, where)

@@ -1,0 +1,223 @@
+"""The real service in a process of its own, the provider stand-in, and citizens who write to
+it on WhatsApp (signed Twilio forms) and Telegram (updates with the secret header)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from tests.provider import Provider
+
+SCRIPT = Path(sys.executable).with_name("telefono-abierto")
+COMMAND = str(SCRIPT) if SCRIPT.exists() else shutil.which("telefono-abierto")
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "twilio-auth-token-for-tests"
+OUR_NUMBER = "+50322220000"
+BOT_TOKEN = "123456789:TEST-token-for-the-e2e-tests"
+SECRET_TOKEN = "telegram-secret-for-tests"
+STAFF_CHAT = -1000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Service:
+    """`telefono-abierto run` with both channels, pointed at the provider stand-in."""
+
+    def __init__(self, tmp_path: Path, database_url: str, provider: Provider, **extra) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp_path = tmp_path
+        self.provider = provider
+        self.log = tmp_path / "service.log"
+        telegram = {"mode": "webhook", **extra.pop("telegram", {})}
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f"""
+[server]
+port = {self.port}
+public_url = "{self.url}"
+
+[whatsapp]
+enabled = true
+from_number = "{OUR_NUMBER}"
+api_base_url = "{provider.url}"
+template_sid = "{extra.pop("template_sid", "")}"
+
+[telegram]
+enabled = true
+mode = "{telegram["mode"]}"
+api_base_url = "{provider.url}/bot"
+staff_chat_id = {STAFF_CHAT}
+
+[media]
+directory = "{tmp_path / "media"}"
+""",
+            encoding="utf-8",
+        )
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
+        # Secrets come from the environment, as the README's deployment instructions say.
+        self.env.update(
+            TA_CONFIG=str(config),
+            TA_DATABASE__URL=database_url,
+            TA_WHATSAPP__ACCOUNT_SID=ACCOUNT_SID,
+            TA_WHATSAPP__AUTH_TOKEN=AUTH_TOKEN,
+            TA_TELEGRAM__TOKEN=BOT_TOKEN,
+            TA_TELEGRAM__SECRET_TOKEN=SECRET_TOKEN,
+            TA_PRIVACY__HASH_SECRET="e2e-hash-secret",
+        )
+        self.process: subprocess.Popen | None = None
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    def start(self) -> Service:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [COMMAND, "run"], env=self.env, cwd=self.tmp_path, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the service exited:\n{self.log.read_text()}")
+            try:
+                if self.http.get("/healthz").status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"the service did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.http.close()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [COMMAND, *args], env=self.env, cwd=self.tmp_path, capture_output=True, text=True
+        )
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def sign(url: str, params: dict, token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+class WhatsAppCitizen:
+    """A person writing from WhatsApp; each message is a form Twilio signs."""
+
+    def __init__(self, service: Service, number: str, name: str = "Ana") -> None:
+        self.service, self.number, self.name = service, number, name
+
+    def form(self, body: str = "", **extra: str) -> dict:
+        return {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "AccountSid": ACCOUNT_SID,
+            "From": f"whatsapp:{self.number}",
+            "To": f"whatsapp:{OUR_NUMBER}",
+            "Body": body,
+            "ProfileName": self.name,
+            "NumMedia": "0",
+            **extra,
+        }
+
+    def post(self, form: dict, signature: str | None = None, path="/webhooks/whatsapp"):
+        signature = sign(self.service.url + path, form) if signature is None else signature
+        return self.service.http.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+    def send(self, body: str = "", **extra: str) -> httpx.Response:
+        response = self.post(self.form(body, **extra))
+        assert response.status_code == 200, response.status_code
+        return response
+
+    def replies(self) -> list[str]:
+        to = f"whatsapp:{self.number}"
+        return [
+            c.params.get("Body", "")
+            for c in self.service.provider.sent("twilio")
+            if c.params.get("To") == to
+        ]
+
+
+_update_ids = itertools.count(1000)
+
+
+class TelegramCitizen:
+    """A person writing to the bot in a private chat."""
+
+    def __init__(self, service: Service, user_id: int, name: str = "Luis") -> None:
+        self.service, self.user_id, self.name = service, user_id, name
+
+    def user(self) -> dict:
+        return {"id": self.user_id, "is_bot": False, "first_name": self.name}
+
+    def message(self, **content) -> dict:
+        return {
+            "update_id": next(_update_ids),
+            "message": {
+                "message_id": next(_update_ids),
+                "date": int(time.time()),
+                "chat": {"id": self.user_id, "type": "private", "first_name": self.name},
+                "from": self.user(),
+                **content,
+            },
+        }
+
+    def button(self, data: str) -> dict:
+        return {
+            "update_id": next(_update_ids),
+            "callback_query": {
+                "id": str(next(_update_ids)),
+                "from": self.user(),
+                "chat_instance": "1",
+                "data": data,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": {"id": self.user_id, "type": "private"},
+                },
+            },
+        }
+
+    def post(self, update: dict, secret: str | None = SECRET_TOKEN) -> httpx.Response:
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        return self.service.http.post("/webhooks/telegram", json=update, headers=headers)
+
+    def send(self, text: str | None = None, **content) -> httpx.Response:
+        update = self.message(**({"text": text} if text is not None else {}), **content)
+        response = self.post(update)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    def press(self, data: str) -> httpx.Response:
+        response = self.post(self.button(data))
+        assert response.status_code == 200, response.status_code
+        return response
+
+    def replies(self) -> list[dict]:
+        return [
+            c.params
+            for c in self.service.provider.sent("telegram")
+            if int(c.params["chat_id"]) == self.user_id
+        ]

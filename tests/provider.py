@@ -1,0 +1,252 @@
+"""A local stand-in for Twilio's REST API and Telegram's Bot API.
+
+It answers like the providers (the real `twilio` and `python-telegram-bot` clients talk to it),
+records every call, can be told to fail the next calls (429 with retry_after, 500, refused), and
+serves media files. Telegram updates queued with `push_update` are handed out by getUpdates.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import itertools
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+
+
+@dataclass
+class Call:
+    api: str  # "telegram" or "twilio"
+    method: str  # sendMessage, Messages.json, getFile...
+    params: dict
+    at: float = field(default_factory=time.monotonic)
+    answered: int = 200
+
+
+class Provider:
+    def __init__(self, bot_token: str, account_sid: str) -> None:
+        self.bot_token = bot_token
+        self.bot_id = int(bot_token.partition(":")[0])
+        self.account_sid = account_sid
+        self.calls: list[Call] = []
+        self.failures: dict[str, list[tuple[int, dict]]] = {"telegram": [], "twilio": []}
+        self.updates: list[dict] = []
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.lock = threading.Condition()
+        self._ids = itertools.count(1)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- control -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def start(self) -> Provider:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, api: str, *answers: tuple[int, dict]) -> None:
+        """The next calls to `api` that send messages get these answers instead of success."""
+        with self.lock:
+            self.failures[api].extend(answers)
+
+    def push_update(self, update: dict) -> None:
+        with self.lock:
+            self.updates.append(update)
+            self.lock.notify_all()
+
+    def add_media(self, name: str, content: bytes, content_type: str) -> str:
+        """Serve a file; returns the Twilio media URL for it."""
+        self.media[name] = (content, content_type)
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/MM1/Media/{name}"
+
+    def sent(self, api: str) -> list[Call]:
+        """Messages the provider accepted, in the order it accepted them."""
+        method = "sendMessage" if api == "telegram" else "Messages.json"
+        with self.lock:
+            return [
+                c for c in self.calls if c.api == api and c.method == method and c.answered < 300
+            ]
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, predicate, timeout: float = 20.0):
+        """Wait until `predicate()` is truthy; returns its value."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError("the provider did not see what was expected in time")
+
+    # -- the HTTP side -------------------------------------------------------------------
+
+    def _handler(self):
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                provider._serve(self, "GET")
+
+            def do_POST(self) -> None:
+                provider._serve(self, "POST")
+
+        return Handler
+
+    def _serve(self, request: BaseHTTPRequestHandler, verb: str) -> None:
+        path = unquote(urlsplit(request.path).path)
+        length = int(request.headers.get("content-length") or 0)
+        body = request.rfile.read(length) if length else b""
+        params = _parse(request.headers.get("content-type", ""), body)
+        if path.startswith(f"/bot{self.bot_token}/"):
+            status, payload = self._telegram(path.rsplit("/", 1)[1], params)
+            return _answer(request, status, json.dumps(payload).encode(), "application/json")
+        if path.startswith(f"/file/bot{self.bot_token}/"):
+            content, content_type = self.media.get(path.rsplit("/", 1)[1], (b"", ""))
+            return _answer(request, 200 if content else 404, content, content_type)
+        twilio_root = f"/2010-04-01/Accounts/{self.account_sid}/"
+        if path == twilio_root + "Messages.json" and verb == "POST":
+            status, payload = self._twilio_send(params)
+            return _answer(request, status, json.dumps(payload).encode(), "application/json")
+        if path.startswith(twilio_root) and "/Media/" in path:
+            if not request.headers.get("authorization", "").startswith("Basic "):
+                return _answer(request, 401, b"{}", "application/json")
+            request.send_response(302)
+            request.send_header("Location", f"/cdn/{path.rsplit('/', 1)[1]}")
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return None
+        if path.startswith("/cdn/"):
+            content, content_type = self.media.get(path.rsplit("/", 1)[1], (b"", ""))
+            return _answer(request, 200 if content else 404, content, content_type)
+        return _answer(request, 404, b"{}", "application/json")
+
+    def _record(self, api: str, method: str, params: dict, answered: int) -> None:
+        with self.lock:
+            self.calls.append(Call(api, method, params, answered=answered))
+
+    def _planned_failure(self, api: str) -> tuple[int, dict] | None:
+        with self.lock:
+            return self.failures[api].pop(0) if self.failures[api] else None
+
+    def _telegram(self, method: str, params: dict) -> tuple[int, dict]:
+        if method in ("sendMessage", "sendPhoto"):
+            failure = self._planned_failure("telegram")
+            if failure is not None:
+                self._record("telegram", method, params, failure[0])
+                return failure
+        self._record("telegram", method, params, 200)
+        if method == "getMe":
+            user = {
+                "id": self.bot_id,
+                "is_bot": True,
+                "first_name": "Atención",
+                "username": "ta_bot",
+            }
+            return 200, {"ok": True, "result": user}
+        if method in ("sendMessage", "sendPhoto"):
+            chat_id = int(params["chat_id"])
+            result = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            }
+            if "text" in params:
+                result["text"] = params["text"]
+            return 200, {"ok": True, "result": result}
+        if method == "getFile":
+            name = params["file_id"]
+            content, _ = self.media.get(name, (b"", ""))
+            result = {
+                "file_id": name,
+                "file_unique_id": name,
+                "file_size": len(content),
+                "file_path": f"media/{name}",
+            }
+            return 200, {"ok": True, "result": result}
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._updates(params)}
+        return 200, {"ok": True, "result": True}  # setWebhook, deleteWebhook, answerCallbackQuery
+
+    def _updates(self, params: dict) -> list[dict]:
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 2.0)
+        with self.lock:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while not self.updates and time.monotonic() < deadline:
+                self.lock.wait(deadline - time.monotonic())
+            return list(self.updates)
+
+    def _twilio_send(self, params: dict) -> tuple[int, dict]:
+        failure = self._planned_failure("twilio")
+        if failure is not None:
+            self._record("twilio", "Messages.json", params, failure[0])
+            return failure
+        self._record("twilio", "Messages.json", params, 201)
+        sid = "SM" + uuid.uuid4().hex
+        payload = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "from": params.get("From"),
+            "to": params.get("To"),
+            "body": params.get("Body", ""),
+            "status": "queued",
+            "num_media": "0",
+            "direction": "outbound-api",
+        }
+        return 201, payload
+
+
+def telegram_error(status: int, retry_after: int | None = None) -> tuple[int, dict]:
+    """An error answer as the Bot API gives it."""
+    payload = {"ok": False, "error_code": status, "description": f"Error {status}"}
+    if retry_after is not None:
+        payload["description"] = f"Too Many Requests: retry after {retry_after}"
+        payload["parameters"] = {"retry_after": retry_after}
+    return status, payload
+
+
+def twilio_error(status: int, code: int) -> tuple[int, dict]:
+    """An error answer as Twilio's REST API gives it."""
+    return status, {"code": code, "message": f"Error {code}", "status": status}
+
+
+def _parse(content_type: str, body: bytes) -> dict:
+    if content_type.startswith("multipart/"):
+        message = email.parser.BytesParser().parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        return {
+            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            for part in message.get_payload()
+        }
+    if content_type.startswith("application/json"):
+        return json.loads(body or b"{}")
+    return dict(parse_qsl(body.decode(), keep_blank_values=True))
+
+
+def _answer(request: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
+    request.send_response(status)
+    request.send_header("Content-Type", content_type)
+    request.send_header("Content-Length", str(len(body)))
+    request.end_headers()
+    request.wfile.write(body)
