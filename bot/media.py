@@ -143,8 +143,13 @@ class MediaFetcher:
     def wake(self) -> None:
         self._wakeup.set()
 
-    async def run(self) -> None:
+    async def run(self, prune_every: float = 600.0) -> None:
+        pruned = time.monotonic()
         while True:
+            if time.monotonic() - pruned > prune_every:
+                pruned = time.monotonic()
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.prune)
             self._wakeup.clear()
             try:
                 pending = await asyncio.to_thread(self._pending)
@@ -157,10 +162,25 @@ class MediaFetcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
 
+    def prune(self, min_age: float = 3600.0) -> int:
+        """Delete downloaded files no attachment refers to any more (a citizen's data was
+        erased); files younger than `min_age` seconds may still be about to be recorded."""
+        with self.app.uow() as uow:
+            kept = {os.path.abspath(path) for path in uow.messages.stored_media_paths()}
+        removed = 0
+        if not self.directory.is_dir():
+            return removed
+        horizon = time.time() - min_age
+        for path in self.directory.glob("*/*"):
+            if str(path.resolve()) not in kept and path.stat().st_mtime <= horizon:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def _pending(self) -> list[tuple[int, str, str, str | None]]:
         now = time.monotonic()
         with self.app.uow() as uow:
-            rows = uow.messages.pending_downloads(tuple(self.fetchers), 50)
+            rows = uow.messages.pending_downloads(tuple(self.fetchers), 200)
             return [
                 (a.id, channel, a.provider_ref, a.content_type)
                 for a, channel in rows
@@ -193,7 +213,7 @@ class MediaFetcher:
             with os.fdopen(handle, "wb") as out:
                 out.write(content)
             os.replace(temporary, target)
-        return str(target), digest
+        return str(target.resolve()), digest
 
     async def _record(
         self,

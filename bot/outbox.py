@@ -147,6 +147,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self._wakeups: dict[str, asyncio.Event] = {}
+        self._pacers: dict[str, Pacer] = {}
 
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""
@@ -161,22 +162,28 @@ class Dispatcher:
 
     async def _serve(self, sender: Sender) -> None:
         wakeup = self._wakeups.setdefault(sender.channel, asyncio.Event())
-        pacer = Pacer(sender.messages_per_second, sender.per_chat_interval)
-        limit = asyncio.Semaphore(self.concurrency)
         while True:
             wakeup.clear()
-            try:
-                deliveries = await asyncio.to_thread(self.claim, sender)
-            except Exception as exc:  # the database is away: try again later
-                log.warning("outbox: cannot claim %s rows (%s)", sender.channel, _kind(exc))
-                deliveries = []
-            if not deliveries:
+            if not await self.send_due(sender.channel):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wakeup.wait(), self.poll_interval)
-                continue
-            async with asyncio.TaskGroup() as group:
-                for delivery in deliveries:
-                    group.create_task(self._deliver(sender, delivery, pacer, limit))
+
+    async def send_due(self, channel: str) -> int:
+        """Claim and send one batch of due rows of a channel; how many were claimed."""
+        sender = self.senders[channel]
+        pacer = self._pacers.setdefault(
+            channel, Pacer(sender.messages_per_second, sender.per_chat_interval)
+        )
+        try:
+            deliveries = await asyncio.to_thread(self.claim, sender)
+        except Exception as exc:  # the database is away: try again later
+            log.warning("outbox: cannot claim %s rows (%s)", channel, _kind(exc))
+            return 0
+        limit = asyncio.Semaphore(self.concurrency)
+        async with asyncio.TaskGroup() as group:
+            for delivery in deliveries:
+                group.create_task(self._deliver(sender, delivery, pacer, limit))
+        return len(deliveries)
 
     def claim(self, sender: Sender) -> list[Delivery]:
         """Lease the rows that are due and first in line for their recipient."""

@@ -249,7 +249,7 @@ class MessageRepository:
         self.session.exec(
             update(Attachment)
             .where(col(Attachment.message_id).in_(ids))
-            .values(provider_ref=placeholder, local_path=None)
+            .values(provider_ref=placeholder, local_path=None, sha256=None)
         )
         self.session.exec(
             update(OutboxItem).where(col(OutboxItem.message_id).in_(ids)).values(body=placeholder)
@@ -297,6 +297,11 @@ class MessageRepository:
             .limit(limit)
         )
         return self.session.exec(query).all()
+
+    def stored_media_paths(self) -> set[str]:
+        """Every downloaded file some attachment still refers to."""
+        query = select(Attachment.local_path).where(col(Attachment.local_path).is_not(None))
+        return set(self.session.exec(query).all())
 
     def get_attachment(self, attachment_id: int) -> Attachment | None:
         return self.session.get(Attachment, attachment_id)

@@ -30,7 +30,7 @@ class Call:
 
 
 class Provider:
-    def __init__(self, bot_token: str, account_sid: str) -> None:
+    def __init__(self, bot_token: str, account_sid: str, port: int = 0) -> None:
         self.bot_token = bot_token
         self.bot_id = int(bot_token.partition(":")[0])
         self.account_sid = account_sid
@@ -40,7 +40,7 @@ class Provider:
         self.media: dict[str, tuple[bytes, str]] = {}
         self.lock = threading.Condition()
         self._ids = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -250,3 +250,85 @@ def _answer(request: BaseHTTPRequestHandler, status: int, body: bytes, content_t
     request.send_header("Content-Length", str(len(body)))
     request.end_headers()
     request.wfile.write(body)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Try the channels by hand: `serve` stands in for Twilio and Telegram and prints what the
+    bot sends; `say` posts a signed WhatsApp message or a Telegram update to the service."""
+    import argparse
+    import os
+
+    import httpx
+    from twilio.request_validator import RequestValidator
+
+    parser = argparse.ArgumentParser(prog="python -m tests.provider")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve")
+    serve.add_argument("--port", type=int, default=9000)
+    say = commands.add_parser("say")
+    say.add_argument("--service", default="http://127.0.0.1:8080")
+    who = say.add_mutually_exclusive_group(required=True)
+    who.add_argument("--whatsapp", metavar="+NUMBER")
+    who.add_argument("--telegram", metavar="USER_ID", type=int)
+    say.add_argument("text")
+    args = parser.parse_args(argv)
+    env = os.environ
+
+    if args.command == "serve":
+        token, sid = env["TA_TELEGRAM__TOKEN"], env["TA_WHATSAPP__ACCOUNT_SID"]
+        provider = Provider(token, sid, args.port)
+        print(f"Proveedor de prueba en {provider.url}", flush=True)
+        seen = 0
+        provider.start()
+        try:
+            while True:
+                time.sleep(0.2)
+                for call in provider.calls[seen:]:
+                    if call.method in ("sendMessage", "Messages.json") and call.answered < 300:
+                        to = call.params.get("chat_id") or call.params.get("To")
+                        text = call.params.get("text") or call.params.get("Body", "")
+                        markup = json.loads(call.params.get("reply_markup") or "{}")
+                        for row in markup.get("inline_keyboard", []):
+                            text += "\n" + " ".join(f"[{b['text']}]" for b in row)
+                        print(f"[{call.api} → {to}]\n{text}\n", flush=True)
+                seen = len(provider.calls)
+        except KeyboardInterrupt:
+            provider.stop()
+        return
+
+    if args.whatsapp:
+        url = args.service.rstrip("/") + "/webhooks/whatsapp"
+        number = env.get("TA_WHATSAPP__FROM_NUMBER", "").removeprefix("whatsapp:")
+        form = {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "From": f"whatsapp:{args.whatsapp}",
+            "To": f"whatsapp:{number}",
+            "Body": args.text,
+            "NumMedia": "0",
+        }
+        # Twilio signs what it posts with the auth token, against the public URL.
+        public = env.get("TA_SERVER__PUBLIC_URL", args.service).rstrip("/")
+        signature = RequestValidator(env["TA_WHATSAPP__AUTH_TOKEN"]).compute_signature(
+            public + "/webhooks/whatsapp", form
+        )
+        response = httpx.post(url, data=form, headers={"X-Twilio-Signature": signature})
+    else:
+        user = {"id": args.telegram, "is_bot": False, "first_name": "Prueba"}
+        update = {
+            "update_id": int(time.time() * 1000) % 2**31,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": args.telegram, "type": "private"},
+                "from": user,
+                "text": args.text,
+            },
+        }
+        headers = {"X-Telegram-Bot-Api-Secret-Token": env["TA_TELEGRAM__SECRET_TOKEN"]}
+        url = args.service.rstrip("/") + "/webhooks/telegram"
+        response = httpx.post(url, json=update, headers=headers)
+    print(response.status_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -41,7 +41,9 @@ class Form:
     def __init__(self, body: bytes) -> None:
         try:
             text = body.decode("utf-8")
-            self.pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=500)
+            self.pairs = parse_qsl(
+                text, keep_blank_values=True, errors="strict", max_num_fields=500
+            )
         except (UnicodeDecodeError, ValueError) as exc:
             raise Malformed("not a form") from exc
 

@@ -60,6 +60,12 @@ def test_the_example_configuration_is_valid_and_complete(monkeypatch):
         ("[telegram]\nenabled = true\n", "telegram.token: vacío"),
         ('[schedule]\nweekly_summary = "lunes"\n', "schedule.weekly_summary:"),
         ("nada = 1\n", "nada: clave desconocida"),
+        ('[whatsapp]\nfrom_number = "7000-1234"\n', "whatsapp.from_number: debe ser un número"),
+        (
+            '[privacy]\nhash_secret = "h"\n[telegram]\nenabled = true\ntoken = "1:x"\n'
+            'secret_token = "s"\n',
+            "server.public_url",
+        ),
         ("[deadlines\n", "TOML inválido"),
     ],
 )
@@ -74,3 +80,12 @@ def test_a_channel_needs_the_privacy_hash_secret(tmp_path):
     path = write(tmp_path, '[telegram]\nenabled = true\ntoken = "1:x"\nsecret_token = "s"\n')
     with pytest.raises(ConfigError, match="privacy.hash_secret"):
         load_settings(path)
+
+
+def test_telegram_polling_needs_neither_a_public_url_nor_a_secret_token(tmp_path):
+    path = write(
+        tmp_path,
+        '[privacy]\nhash_secret = "h"\n[telegram]\nenabled = true\ntoken = "1:x"\n'
+        'mode = "polling"\n',
+    )
+    assert load_settings(path).telegram.mode == "polling"

@@ -1,0 +1,84 @@
+"""Media: fetched only from the provider's hosts, limited in size and type, stored by hash,
+and deleted from disk once the citizen's data is erased."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import MediaSettings
+from bot.media import MediaFetcher, TwilioMedia
+from handlers.intake import receive
+from handlers.messages import Incoming, Media
+from storage.models import Attachment
+from tests.helpers import TUESDAY
+from tests.provider import JPEG, Provider
+
+ACCOUNT_SID = "AC" + "3" * 32
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    stand_in = Provider("1:media", ACCOUNT_SID).start()
+    yield stand_in
+    stand_in.stop()
+
+
+def fetcher(app, provider, tmp_path, **media) -> MediaFetcher:
+    settings = MediaSettings(directory=str(tmp_path / "media"), **media)
+    limit = int(settings.max_mb * 1024 * 1024)
+    twilio = TwilioMedia(ACCOUNT_SID, "token", provider.url, limit)
+    return MediaFetcher(app, {"whatsapp": twilio}, settings)
+
+
+def photo_from(app, url: str, content_type: str = "image/jpeg", number="+50370002222") -> int:
+    incoming = Incoming(
+        "whatsapp", number, f"SM{url}", TUESDAY, media=(Media("photo", url, content_type),)
+    )
+    with app.uow() as uow:
+        receive(incoming, uow, app.dialogue, TUESDAY)
+    with app.uow() as uow:
+        return max(a.id for a, _ in uow.messages.pending_downloads(("whatsapp",), 100))
+
+
+def fetch(app, media: MediaFetcher, attachment_id: int) -> Attachment:
+    with app.uow() as uow:
+        attachment = uow.messages.get_attachment(attachment_id)
+    asyncio.run(media.fetch_one(attachment.id, "whatsapp", attachment.provider_ref, None))
+    with app.uow() as uow:
+        return uow.messages.get_attachment(attachment_id)
+
+
+def test_a_photo_is_fetched_with_credentials_through_the_redirect_and_stored_by_hash(
+    app, provider, tmp_path
+):
+    media = fetcher(app, provider, tmp_path)
+    stored = fetch(app, media, photo_from(app, provider.add_media("ME1", JPEG, "image/jpeg")))
+    assert stored.status == "stored" and Path(stored.local_path).read_bytes() == JPEG
+    assert Path(stored.local_path).name.startswith(stored.sha256)
+
+
+def test_files_from_other_hosts_too_large_or_of_other_types_are_refused(app, provider, tmp_path):
+    media = fetcher(app, provider, tmp_path, max_mb=0.001)
+    elsewhere = fetch(app, media, photo_from(app, "https://example.com/ME1.jpg"))
+    big = provider.add_media("BIG", JPEG * 100, "image/jpeg")
+    too_large = fetch(app, media, photo_from(app, big))
+    script = provider.add_media("JS", b"alert(1)", "text/javascript")
+    wrong_type = fetch(app, media, photo_from(app, script, "text/javascript"))
+    assert [elsewhere.status, too_large.status, wrong_type.status] == ["failed"] * 3
+    assert not list((tmp_path / "media").glob("*/*"))
+
+
+def test_erasing_a_citizens_data_deletes_their_files(app, provider, tmp_path):
+    media = fetcher(app, provider, tmp_path)
+    stored = fetch(app, media, photo_from(app, provider.add_media("ME2", JPEG, "image/jpeg")))
+    assert media.prune(min_age=0) == 0  # still referenced
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("whatsapp", "+50370002222", TUESDAY)
+        uow.messages.erase_conversation(contact.id, [], "[borrado]")
+        uow.commit()
+    assert media.prune(min_age=0) == 1
+    assert not Path(stored.local_path).exists()

@@ -1,0 +1,200 @@
+"""The outbox dispatcher on a real database, sending with the real clients to the provider
+stand-in: the 24-hour window, templates, failures that reach the staff, and claims."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.channels.telegram import TelegramChannel, TelegramSender
+from bot.channels.whatsapp import TwilioSender
+from bot.config import TelegramSettings, WhatsAppSettings
+from bot.outbox import Dispatcher
+from handlers.intake import queue, receive
+from handlers.messages import Incoming, Reply
+from storage.models import OutboxItem, Staff
+from tests.helpers import TUESDAY
+from tests.provider import Provider, twilio_error
+
+ACCOUNT_SID = "AC" + "1" * 32
+BOT_TOKEN = "4242:outbox-tests"
+ANA = "+50370001111"
+STAFF_CHAT = "-500"
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = TUESDAY
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    stand_in = Provider(BOT_TOKEN, ACCOUNT_SID).start()
+    yield stand_in
+    stand_in.stop()
+
+
+def whatsapp(provider: Provider, template_sid: str = "") -> TwilioSender:
+    settings = WhatsAppSettings(
+        enabled=True,
+        account_sid=ACCOUNT_SID,
+        auth_token="token",
+        from_number="+50322220000",
+        api_base_url=provider.url,
+        template_sid=template_sid,
+    )
+    return TwilioSender(settings, None, lambda folio: folio or "MOPT")
+
+
+def telegram(provider: Provider) -> TelegramSender:
+    settings = TelegramSettings(
+        enabled=True, token=BOT_TOKEN, secret_token="s", api_base_url=f"{provider.url}/bot"
+    )
+    return TelegramSender(TelegramChannel(settings))
+
+
+def dispatcher(app, provider, clock, template_sid: str = "", **options) -> Dispatcher:
+    senders = [whatsapp(provider, template_sid), telegram(provider)]
+    return Dispatcher(app, senders, clock, staff_chat=("telegram", STAFF_CHAT), **options)
+
+
+def citizen_writes(app, clock, text: str) -> None:
+    incoming = Incoming("whatsapp", ANA, f"SM{clock.now.timestamp()}", clock.now, text=text)
+    with app.uow() as uow:
+        receive(incoming, uow, app.dialogue, clock.now)
+
+
+def notify(app, clock, text: str) -> None:
+    """What staff will send later (a reply, a status change): not an answer to a message."""
+    with app.uow() as uow:
+        queue(uow, [Reply("whatsapp", ANA, text)], clock.now)
+        uow.commit()
+
+
+def send_all(outbox: Dispatcher, channel: str = "whatsapp") -> None:
+    async def flush():
+        while await outbox.send_due(channel):
+            pass
+
+    asyncio.run(flush())
+
+
+def rows(app, **where) -> list[OutboxItem]:
+    query = select(OutboxItem).filter_by(**where).order_by(OutboxItem.id)
+    with app.uow() as uow:
+        return list(uow.session.exec(query).all())
+
+
+def bodies(provider: Provider) -> list[str]:
+    return [call.params.get("Body", "") for call in provider.sent("twilio")]
+
+
+def test_a_notification_after_the_24_hour_window_waits_for_the_citizen_to_write(app, provider):
+    clock = ManualClock()
+    outbox = dispatcher(app, provider, clock)
+    citizen_writes(app, clock, "hola")
+    send_all(outbox)
+    greeted = len(bodies(provider))
+
+    clock.advance(days=2)
+    notify(app, clock, "Su caso fue atendido.")
+    send_all(outbox)
+    assert len(bodies(provider)) == greeted  # nothing may be sent outside the window
+    (held,) = rows(app, status="waiting")
+    assert held.body == "Su caso fue atendido."
+
+    citizen_writes(app, clock, "hola de nuevo")
+    send_all(outbox)
+    after = bodies(provider)[greeted:]
+    assert after[0] == "Su caso fue atendido."  # first what waited, then the new answers
+    assert len(after) > 1 and not rows(app, status="waiting")
+
+
+def test_with_a_template_the_citizen_is_told_once_that_something_waits(app, provider):
+    clock = ManualClock()
+    outbox = dispatcher(app, provider, clock, template_sid="HX" + "2" * 32)
+    citizen_writes(app, clock, "hola")
+    send_all(outbox)
+    clock.advance(hours=25)
+    notify(app, clock, "Primera novedad.")
+    notify(app, clock, "Segunda novedad.")
+    send_all(outbox)
+
+    templates = [c.params for c in provider.sent("twilio") if "ContentSid" in c.params]
+    assert len(templates) == 1
+    assert templates[0]["ContentSid"] == "HX" + "2" * 32
+    assert json.loads(templates[0]["ContentVariables"]) == {"1": "MOPT"}
+    unsent = [r.body for r in rows(app) if r.status != "sent"]
+    assert unsent == ["Primera novedad.", "Segunda novedad."]  # the second waits behind the first
+
+
+def test_an_undeliverable_reply_is_marked_failed_and_the_staff_are_told(app, provider):
+    clock = ManualClock()
+    with app.uow() as uow:
+        uow.session.add(Staff(name="Rosa", role="agent", telegram_id=777, created_at=clock.now))
+        uow.commit()
+    outbox = dispatcher(app, provider, clock)
+    provider.fail_next("twilio", twilio_error(400, 21211))  # not a WhatsApp number
+    citizen_writes(app, clock, "hola")
+    send_all(outbox)
+
+    failed = rows(app, channel="whatsapp", status="failed")
+    assert failed and "21211" in failed[0].last_error and ANA not in failed[0].last_error
+    alerts = rows(app, channel="telegram")
+    assert {a.address for a in alerts} == {STAFF_CHAT, "777"}
+    assert all("WhatsApp" in a.body and ANA not in a.body for a in alerts)
+    send_all(outbox, "telegram")
+    assert {c.params["chat_id"] for c in provider.sent("telegram")} == {STAFF_CHAT, "777"}
+
+
+def test_transient_failures_are_retried_with_backoff_then_given_up(app, provider):
+    clock = ManualClock()
+    outbox = dispatcher(app, provider, clock, max_attempts=3)
+    provider.fail_next("twilio", *[twilio_error(500, 20500)] * 3)
+    notify_now = Reply("whatsapp", ANA, "Aviso.")
+    with app.uow() as uow:
+        queue(uow, [notify_now], clock.now)
+        uow.commit()
+    citizen_window = rows(app)[0]
+    with app.uow() as uow:  # inside the window, so only the failures matter
+        item = uow.outbox.get(citizen_window.id)
+        item.window_until = clock.now + timedelta(hours=1)
+        uow.commit()
+
+    send_all(outbox)
+    (row,) = rows(app, channel="whatsapp")
+    assert (row.status, row.attempts) == ("pending", 1) and row.next_attempt_at > clock.now
+    send_all(outbox)
+    assert len(provider.calls) == 1  # not yet due
+    for _ in range(2):
+        clock.advance(minutes=10)
+        send_all(outbox)
+    (row,) = rows(app, channel="whatsapp")
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert rows(app, channel="telegram", address=STAFF_CHAT)
+
+
+def test_a_row_being_sent_is_claimed_once_and_holds_back_the_next_for_that_chat(app, provider):
+    clock = ManualClock()
+    first, second = dispatcher(app, provider, clock), dispatcher(app, provider, clock)
+    with app.uow() as uow:
+        queue(uow, [Reply("telegram", "1", "a"), Reply("telegram", "1", "b")], clock.now)
+        queue(uow, [Reply("telegram", "2", "c")], clock.now)
+        uow.commit()
+    sender = first.senders["telegram"]
+    claimed = first.claim(sender)
+    assert [d.text for d in claimed] == ["a", "c"]  # "b" waits for "a"
+    assert second.claim(sender) == []  # leased to the first dispatcher
+    clock.advance(minutes=5)  # the first one died: its lease runs out
+    assert [d.text for d in second.claim(sender)] == ["a", "c"]

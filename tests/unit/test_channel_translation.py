@@ -1,0 +1,153 @@
+"""What the channels make of the providers' payloads (no network: translation only)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.channels.common import Malformed, NotOurs, chunks
+from bot.channels.telegram import TelegramChannel, file_base_url
+from bot.channels.whatsapp import Form, WhatsAppChannel
+from bot.config import TelegramSettings, WhatsAppSettings
+from tests.helpers import TUESDAY
+
+OURS = "+50322220000"
+
+
+def whatsapp() -> WhatsAppChannel:
+    settings = WhatsAppSettings(
+        enabled=True, account_sid="AC1", auth_token="t", from_number=f"whatsapp:{OURS}"
+    )
+    return WhatsAppChannel(settings, "https://atencion.example.gob.sv/")
+
+
+def form(**fields: str) -> Form:
+    base = {
+        "MessageSid": "SM" + "a" * 32,
+        "From": "whatsapp:+50370001234",
+        "To": f"whatsapp:{OURS}",
+    }
+    return Form(urlencode({**base, **fields}).encode())
+
+
+def test_a_whatsapp_message_with_a_voice_note_a_photo_and_a_pin_keeps_every_part():
+    incoming = whatsapp().translate(
+        form(
+            Body="hay un derrumbe",
+            ProfileName="Ana",
+            NumMedia="2",
+            MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+            MediaContentType0="audio/ogg",
+            MediaUrl1="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2",
+            MediaContentType1="image/jpeg",
+            Latitude="13.7",
+            Longitude="-89.2",
+            Address="Calle Arce",
+            Label="Trabajo",
+        ),
+        TUESDAY,
+    )
+    assert (incoming.address, incoming.name, incoming.text) == (
+        "+50370001234",
+        "Ana",
+        "hay un derrumbe",
+    )
+    assert [m.kind for m in incoming.media] == ["audio", "photo"]
+    assert incoming.location.address == "Calle Arce" and incoming.location.label == "Trabajo"
+
+
+def test_a_whatsapp_button_answers_with_its_payload():
+    incoming = whatsapp().translate(form(Body="Sí, acepto", ButtonPayload="1"), TUESDAY)
+    assert incoming.text == "1"
+
+
+def test_whatsapp_payloads_that_cannot_be_a_message_are_refused():
+    channel = whatsapp()
+    with pytest.raises(Malformed):
+        channel.translate(form(From="whatsapp:hola"), TUESDAY)
+    with pytest.raises(Malformed):
+        channel.translate(form(NumMedia="1", MediaUrl0="file:///etc/passwd"), TUESDAY)
+    with pytest.raises(NotOurs):
+        channel.translate(form(To="whatsapp:+50399999999"), TUESDAY)
+    with pytest.raises(Malformed):
+        Form(b"Body=%ff%fe")
+
+
+def test_a_twilio_signature_is_checked_against_the_public_url_not_the_local_one():
+    from twilio.request_validator import RequestValidator
+
+    fields = form(Body="hola")
+    public = RequestValidator("t").compute_signature(
+        "https://atencion.example.gob.sv/webhooks/whatsapp", fields
+    )
+    local = RequestValidator("t").compute_signature(
+        "http://127.0.0.1:8080/webhooks/whatsapp", fields
+    )
+    assert whatsapp().verify("/webhooks/whatsapp", fields, public)
+    assert not whatsapp().verify("/webhooks/whatsapp", fields, local)
+
+
+def telegram() -> TelegramChannel:
+    return TelegramChannel(TelegramSettings(enabled=True, token="42:abc", secret_token="s3"))
+
+
+def message(**content) -> dict:
+    chat = {"id": 99, "type": "private"}
+    user = {"id": 99, "is_bot": False, "first_name": "Luis", "last_name": "Pérez"}
+    return {
+        "update_id": 5,
+        "message": {"message_id": 1, "date": 0, "chat": chat, "from": user, **content},
+    }
+
+
+def test_telegram_voice_documents_venues_and_contacts_become_parts_of_the_case():
+    channel = telegram()
+    voice = channel.translate(
+        message(voice={"file_id": "V", "file_unique_id": "v", "duration": 3}), TUESDAY
+    )
+    assert [(m.kind, m.ref, m.content_type) for m in voice.incoming.media] == [
+        ("audio", "V", "audio/ogg")
+    ]
+    assert voice.incoming.provider_id == "42:5" and voice.incoming.name == "Luis Pérez"
+    document = channel.translate(
+        message(
+            document={"file_id": "D", "file_unique_id": "d", "mime_type": "application/pdf"},
+            caption="el acta",
+        ),
+        TUESDAY,
+    )
+    assert document.incoming.text == "el acta" and document.incoming.media[0].kind == "document"
+    venue = {
+        "location": {"latitude": 4.6, "longitude": -74.08},
+        "title": "Parque",
+        "address": "Cra 7",
+    }
+    place = channel.translate(message(venue=venue), TUESDAY).incoming.location
+    assert (place.latitude, place.address, place.label) == (4.6, "Cra 7", "Parque")
+    card = {"phone_number": "+573001112233", "first_name": "Marta"}
+    assert channel.translate(message(contact=card), TUESDAY).incoming.text == "Marta +573001112233"
+
+
+def test_telegram_updates_that_are_not_a_citizens_message_are_ignored_or_refused():
+    channel = telegram()
+    group = message(text="hola")
+    group["message"]["chat"] = {"id": -5, "type": "group"}
+    assert channel.translate(group, TUESDAY) is None
+    assert channel.translate({"update_id": 1, "edited_message": {}}, TUESDAY) is None
+    with pytest.raises(Malformed):
+        channel.translate([], TUESDAY)
+    with pytest.raises(Malformed):
+        channel.translate(message(location={"latitude": 200, "longitude": 0}), TUESDAY)
+    assert channel.verify("s3") and not channel.verify("s4") and not channel.verify(None)
+
+
+def test_the_file_url_goes_with_the_bot_api_url():
+    assert file_base_url("http://127.0.0.1:9000/bot") == "http://127.0.0.1:9000/file/bot"
+
+
+def test_long_texts_are_split_at_line_breaks_within_the_limit():
+    text = "\n".join(["a" * 30] * 5) + "\n" + "b" * 75
+    pieces = chunks(text, 40)
+    assert all(len(piece) <= 40 for piece in pieces)
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
