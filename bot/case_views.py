@@ -145,12 +145,14 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     for message in uow.messages.for_case(case.id):
         arrow = t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
         body = message.body.replace("\n", " / ")
+        if message.direction == "out" and t.has(f"cli.delivery_{message.status}"):
+            body = f"{body[:300]} {t(f'cli.delivery_{message.status}')}"
         lines.append(
             t(
                 "cli.show_message_line",
                 at=policy.local_time(message.created_at),
                 direction=arrow,
-                body=body[:300],
+                body=body[:400],
             )
         )
     attachments = uow.messages.attachments_for_case(case.id)

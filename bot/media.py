@@ -15,9 +15,9 @@ import mimetypes
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -41,7 +41,12 @@ class Download:
     content_type: str
 
 
-Fetch = Callable[[str, str | None], Awaitable[Download]]  # (reference, declared type)
+class Fetch(Protocol):
+    """Downloads one file of a channel, by its reference and declared type."""
+
+    async def __call__(self, ref: str, declared: str | None) -> Download: ...
+
+    async def close(self) -> None: ...
 
 
 def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
@@ -142,6 +147,10 @@ class MediaFetcher:
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    async def close(self) -> None:
+        for fetch in self.fetchers.values():
+            await fetch.close()
 
     async def run(self, prune_every: float = 600.0) -> None:
         pruned = time.monotonic()

@@ -164,7 +164,12 @@ class Dispatcher:
         wakeup = self._wakeups.setdefault(sender.channel, asyncio.Event())
         while True:
             wakeup.clear()
-            if not await self.send_due(sender.channel):
+            try:
+                claimed = await self.send_due(sender.channel)
+            except Exception as exc:  # a defect must not stop the channel's sending for good
+                log.error("outbox: %s dispatcher error (%s)", sender.channel, _kind(exc))
+                claimed = 0
+            if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wakeup.wait(), self.poll_interval)
 

@@ -96,6 +96,8 @@ class Service:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        with contextlib.suppress(Exception):
+            await self.media.close()
         if self.telegram is not None:
             with contextlib.suppress(Exception):
                 await self.telegram.stop()
