@@ -20,7 +20,7 @@ from bot.case_views import (
 )
 from bot.channels.console import ConsoleChat
 from bot.config import ConfigError, load_settings
-from bot.serve import serve
+from bot.serve import PortInUse, serve
 from handlers.cases import normalise_folio
 from handlers.labels import CASE_TYPES, STATUSES
 from handlers.texts import Texts, load_texts
@@ -91,7 +91,13 @@ def build_cli(t: Texts) -> typer.Typer:
     def run(config: Config = None) -> None:
         app = open_app(config)
         if app.settings.channels_enabled:
-            serve(app)
+            server = app.settings.server
+            try:
+                serve(app)
+            except PortInUse as exc:
+                raise Failure(
+                    t("cli.port_in_use", host=server.host, port=server.port, reason=exc)
+                ) from exc
             return
         typer.echo(t("cli.run_no_channels"), err=True)
         chat_loop(app, "consola", None)

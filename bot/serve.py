@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import uvicorn
 
@@ -13,10 +14,19 @@ from bot.server import build_asgi, build_service
 log = logging.getLogger(__name__)
 
 
+class PortInUse(Exception):
+    """The configured address cannot be listened on."""
+
+
 def serve(app: App) -> None:
     """Serve the webhooks until interrupted (SIGINT or SIGTERM)."""
-    configure_logging()
     settings = app.settings
+    # Bound before anything starts, so that a second instance stops here and sends nothing.
+    try:
+        listener = socket.create_server((settings.server.host, settings.server.port))
+    except OSError as exc:
+        raise PortInUse(exc.strerror or type(exc).__name__) from exc
+    configure_logging()
     asgi = build_asgi(build_service(app, utc_now))
     log.info(
         "listening on %s:%s; channels: %s",
@@ -35,4 +45,4 @@ def serve(app: App) -> None:
             timeout_graceful_shutdown=10,
         )
     )
-    server.run()
+    server.run(sockets=[listener])

@@ -15,6 +15,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -299,7 +300,12 @@ def _failure_response(what: str, exc: Exception) -> Response:
 
 
 def _log_failure(what: str, exc: BaseException) -> None:
-    """Log where it failed, not what it said: database and library messages may quote a
-    number or a message body."""
-    where = "".join(traceback.format_tb(exc.__traceback__)[-3:]).rstrip()
-    log.error("%s: not stored (%s)\n%s", what, type(exc).__name__, where)
+    """Log where in our code it failed, not what it said: database and library messages may
+    quote a number or a message body."""
+    frames = [
+        f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno} "
+        f"in {frame.name}"
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if "site-packages" not in frame.filename
+    ]
+    log.error("%s: not stored (%s) at %s", what, type(exc).__name__, " < ".join(frames[::-1][:4]))

@@ -273,6 +273,15 @@ def main(argv: list[str] | None = None) -> None:
     say.add_argument("text")
     args = parser.parse_args(argv)
     env = os.environ
+    needed = {
+        "serve": ("TA_TELEGRAM__TOKEN", "TA_WHATSAPP__ACCOUNT_SID"),
+        "say": ("TA_WHATSAPP__AUTH_TOKEN", "TA_WHATSAPP__FROM_NUMBER")
+        if getattr(args, "whatsapp", None)
+        else ("TA_TELEGRAM__SECRET_TOKEN",),
+    }[args.command]
+    missing = [name for name in needed if not env.get(name)]
+    if missing:
+        parser.exit(2, f"Defina primero {', '.join(missing)} (vea el README, sección Channels).\n")
 
     if args.command == "serve":
         token, sid = env["TA_TELEGRAM__TOKEN"], env["TA_WHATSAPP__ACCOUNT_SID"]
@@ -311,7 +320,8 @@ def main(argv: list[str] | None = None) -> None:
         signature = RequestValidator(env["TA_WHATSAPP__AUTH_TOKEN"]).compute_signature(
             public + "/webhooks/whatsapp", form
         )
-        response = httpx.post(url, data=form, headers={"X-Twilio-Signature": signature})
+        headers = {"X-Twilio-Signature": signature}
+        response = httpx.post(url, data=form, headers=headers, timeout=30)
     else:
         user = {"id": args.telegram, "is_bot": False, "first_name": "Prueba"}
         update = {
@@ -326,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         headers = {"X-Telegram-Bot-Api-Secret-Token": env["TA_TELEGRAM__SECRET_TOKEN"]}
         url = args.service.rstrip("/") + "/webhooks/telegram"
-        response = httpx.post(url, json=update, headers=headers)
+        response = httpx.post(url, json=update, headers=headers, timeout=30)
     print(response.status_code)
 
 

@@ -22,6 +22,7 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096  # characters in one Telegram message
 MAX_CALLBACK_DATA = 64  # bytes of a button's callback data
 ALLOWED_UPDATES = ["message", "callback_query"]
+CREDENTIALS_PAUSE = 60.0  # seconds between tries while the provider refuses our credentials
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,11 @@ class TelegramSender:
                 )
         except RetryAfter as exc:
             return RetryLater(_seconds(exc.retry_after), "Telegram RetryAfter")
-        except (BadRequest, Forbidden, InvalidToken) as exc:
+        except InvalidToken:
+            # Our configuration, not the message, is wrong: keep it until the token is fixed.
+            log.error("telegram: the bot token was refused; replies wait until it is fixed")
+            return RetryLater(CREDENTIALS_PAUSE, "Telegram InvalidToken")
+        except (BadRequest, Forbidden) as exc:
             return Permanent(f"Telegram {type(exc).__name__}")
         except TelegramError as exc:
             return Transient(f"Telegram {type(exc).__name__}")

@@ -27,9 +27,12 @@ MAX_BODY = 1600  # characters Twilio accepts in one WhatsApp message
 MAX_MEDIA = 10  # files Twilio attaches to one message
 OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the 24-hour window
 TOO_MANY_REQUESTS = 20429
+AUTHENTICATION_FAILED = 20003
+CREDENTIALS_PAUSE = 60.0  # seconds between tries while Twilio refuses our credentials
 _PHONE = re.compile(r"\+[1-9]\d{6,14}")
 _SID = re.compile(r"[A-Za-z0-9]{2,64}")
 
+log = logging.getLogger(__name__)
 # Twilio's client logs every request it makes, with the recipient; ours stay quiet.
 _quiet = logging.getLogger("bot.channels.whatsapp.http")
 _quiet.setLevel(logging.WARNING)
@@ -212,6 +215,10 @@ class TwilioSender:
         reason = f"Twilio HTTP {exc.status} código {exc.code}"
         if exc.status == 429 or exc.code == TOO_MANY_REQUESTS:
             return RetryLater(5.0, reason)
+        if exc.status in (401, 403) or exc.code == AUTHENTICATION_FAILED:
+            # Our credentials, not the message, are wrong: keep it until they are fixed.
+            log.error("whatsapp: Twilio refused the credentials; replies wait until fixed")
+            return RetryLater(CREDENTIALS_PAUSE, reason)
         if exc.code == OUTSIDE_WINDOW:
             return Held(reason)
         if exc.status >= 500:

@@ -292,3 +292,10 @@ def test_polling_mode_answers_without_a_public_url(tmp_path, database_url, provi
     finally:
         running.stop()
     assert count(db, Message, Message.direction == "in") == 2
+
+
+def test_a_second_service_on_the_same_port_stops_with_one_line_and_sends_nothing(service):
+    second = service.cli("run")
+    assert second.returncode == 1
+    assert second.stderr.strip().count("\n") == 0 and "server.port" in second.stderr
+    assert "Traceback" not in second.stderr + second.stdout

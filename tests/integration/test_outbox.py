@@ -19,7 +19,7 @@ from handlers.intake import queue, receive
 from handlers.messages import Incoming, Reply
 from storage.models import OutboxItem, Staff
 from tests.helpers import TUESDAY
-from tests.provider import Provider, twilio_error
+from tests.provider import Provider, telegram_error, twilio_error
 
 ACCOUNT_SID = "AC" + "1" * 32
 BOT_TOKEN = "4242:outbox-tests"
@@ -198,3 +198,23 @@ def test_a_row_being_sent_is_claimed_once_and_holds_back_the_next_for_that_chat(
     assert second.claim(sender) == []  # leased to the first dispatcher
     clock.advance(minutes=5)  # the first one died: its lease runs out
     assert [d.text for d in second.claim(sender)] == ["a", "c"]
+
+
+def test_refused_credentials_keep_the_replies_until_they_are_fixed(app, provider):
+    clock = ManualClock()
+    outbox = dispatcher(app, provider, clock)
+    provider.fail_next("telegram", telegram_error(401))
+    provider.fail_next("twilio", twilio_error(401, 20003))
+    with app.uow() as uow:
+        queue(uow, [Reply("telegram", "9", "hola")], clock.now)
+        uow.commit()
+    citizen_writes(app, clock, "hola")
+    send_all(outbox)
+    send_all(outbox, "telegram")
+    assert not rows(app, status="failed")
+    clock.advance(minutes=2)
+    outbox = dispatcher(app, provider, clock)  # restarted with the right token
+    send_all(outbox)
+    send_all(outbox, "telegram")
+    assert {row.status for row in rows(app)} == {"sent"}
+    assert [c.params["text"] for c in provider.sent("telegram")] == ["hola"]
