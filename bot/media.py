@@ -13,6 +13,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4
 MAX_REDIRECTS = 3
-TWILIO_HOSTS = ("api.twilio.com", ".twilio.com", ".twiliocdn.com")
+TWILIO_HOSTS = (".twilio.com", ".twiliocdn.com")
 
 
 class Refused(Exception):
@@ -49,14 +50,21 @@ class Fetch(Protocol):
     async def close(self) -> None: ...
 
 
-def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
+# Media of accounts without "HTTP auth on media URLs" is served from Twilio's S3 bucket.
+TWILIO_BUCKET = ("s3-external-1.amazonaws.com", "/media.twiliocdn.com/")
+_STORED_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{1,8}")
+
+
+def host_allowed(url: str, hosts: tuple[str, ...], plain_http: tuple[str, ...] = ()) -> bool:
     """Whether a URL points at one of `hosts` ("example.com", or ".example.com" for any
-    subdomain)."""
+    subdomain), over https (plain http only for the `plain_http` hosts: a local stand-in)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if parts.scheme not in ("https", "http") or not host:
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in plain_http):
         return False
-    return any(host.endswith(h) if h.startswith(".") else host == h for h in hosts)
+    if (host, parts.path[: len(TWILIO_BUCKET[1])]) == TWILIO_BUCKET:
+        return TWILIO_BUCKET[0] in hosts
+    return bool(host) and any(h == host or (h[0] == "." and host.endswith(h)) for h in hosts)
 
 
 async def read_limited(response: httpx.Response, limit: int) -> bytes:
@@ -77,16 +85,19 @@ class TwilioMedia:
 
     def __init__(self, account_sid: str, auth_token: str, api_base_url: str, limit: int) -> None:
         self.auth = (account_sid, auth_token)
-        self.hosts = TWILIO_HOSTS
+        self.hosts = TWILIO_HOSTS + (TWILIO_BUCKET[0],)
+        self.plain_http: tuple[str, ...] = ()
         if api_base_url:
-            self.hosts += ((urlsplit(api_base_url).hostname or "").lower(),)
+            self.plain_http = ((urlsplit(api_base_url).hostname or "").lower(),)
+            self.hosts += self.plain_http
         self.limit = limit
         self.client = httpx.AsyncClient(timeout=30, follow_redirects=False)
 
     async def __call__(self, url: str, declared: str | None) -> Download:
         auth: tuple[str, str] | None = self.auth  # only for the first, API host
         for _ in range(MAX_REDIRECTS + 1):
-            if not host_allowed(url, self.hosts):
+            if not host_allowed(url, self.hosts, self.plain_http):
+                log.warning("media: a file on a host that is not Twilio's was refused")
                 raise Refused("host")
             async with self.client.stream("GET", url, auth=auth) as response:
                 if response.is_redirect:
@@ -181,6 +192,8 @@ class MediaFetcher:
             return removed
         horizon = time.time() - min_age
         for path in self.directory.glob("*/*"):
+            if not _STORED_NAME.fullmatch(path.name) or path.parent.name != path.name[:2]:
+                continue  # not a file this service wrote
             if str(path.resolve()) not in kept and path.stat().st_mtime <= horizon:
                 path.unlink(missing_ok=True)
                 removed += 1
@@ -205,18 +218,20 @@ class MediaFetcher:
                 raise Refused("type")
             path = await asyncio.to_thread(self._store, download.content, content_type)
         except Refused as exc:
-            await self._record(attachment_id, failed=str(exc))
+            await self._record(attachment_id, ref, failed=str(exc))
         except Exception as exc:  # network, provider or disk: tried again later
             log.info("media: attachment %s not fetched (%s)", attachment_id, type(exc).__name__)
-            await self._record(attachment_id, failed=None)
+            await self._record(attachment_id, ref, failed=None)
         else:
-            await self._record(attachment_id, stored=path)
+            await self._record(attachment_id, ref, stored=path)
 
     def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
         digest = hashlib.sha256(content).hexdigest()
         extension = mimetypes.guess_extension(content_type) or ".bin"
         target = self.directory / digest[:2] / f"{digest}{extension}"
-        if not target.exists():
+        if target.exists():
+            target.touch()  # a fresh reference: not pruned before it is recorded
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
             with os.fdopen(handle, "wb") as out:
@@ -227,6 +242,7 @@ class MediaFetcher:
     async def _record(
         self,
         attachment_id: int,
+        ref: str,
         *,
         stored: tuple[str, str] | None = None,
         failed: str | None = None,
@@ -236,6 +252,8 @@ class MediaFetcher:
                 attachment = uow.messages.get_attachment(attachment_id)
                 if attachment is None or attachment.status != "pending":
                     return
+                if attachment.provider_ref != ref:
+                    return  # erased while it was being fetched: the file goes with the prune
                 attachment.attempts += 1
                 if stored is not None:
                     attachment.local_path, attachment.sha256 = stored

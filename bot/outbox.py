@@ -38,7 +38,6 @@ class Delivery:
     options: tuple[Option, ...]
     folio: str | None  # of the case it is about, if any
     window_open: bool  # the citizen wrote in the last 24 hours
-    announced: bool  # a template already told this citizen that messages wait
 
 
 @dataclass(frozen=True)
@@ -84,16 +83,20 @@ class Sender(Protocol):
 
     channel: str
     messages_per_second: float  # overall pace for the channel
-    per_chat_interval: float  # seconds between two messages to the same chat
     needs_window: bool  # whether free-form messages need the citizen to have written lately
+
+    def per_chat_interval(self, address: str) -> float:
+        """Seconds between two messages to the same chat."""
+        ...
 
     async def send(self, delivery: Delivery) -> Outcome: ...
 
 
 class Pacer:
-    """Spaces sends: at most `rate` per second overall and one per `interval` per chat."""
+    """Spaces sends: at most `rate` per second overall and one per `interval(address)` seconds
+    per chat."""
 
-    def __init__(self, rate: float, interval: float) -> None:
+    def __init__(self, rate: float, interval: Callable[[str], float]) -> None:
         self.step = 1.0 / rate
         self.interval = interval
         self.next_slot = 0.0
@@ -106,14 +109,13 @@ class Pacer:
     async def wait(self, address: str) -> None:
         now = time.monotonic()
         slot = max(now, self.next_slot, self.paused_until)
-        if self.interval:
-            slot = max(slot, self.last_to.get(address, 0.0) + self.interval)
+        slot = max(slot, self.last_to.get(address, 0.0) + self.interval(address))
         self.next_slot = max(self.next_slot, slot) + self.step
         if slot > now:
             await asyncio.sleep(slot - now)
         self.last_to[address] = time.monotonic()
         if len(self.last_to) > 10_000:
-            horizon = time.monotonic() - self.interval
+            horizon = time.monotonic() - 10
             self.last_to = {a: t for a, t in self.last_to.items() if t >= horizon}
 
 
@@ -148,11 +150,17 @@ class Dispatcher:
         self.poll_interval = poll_interval
         self._wakeups: dict[str, asyncio.Event] = {}
         self._pacers: dict[str, Pacer] = {}
+        self._stopping = False
 
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""
         for event in self._wakeups.values():
             event.set()
+
+    def stop(self) -> None:
+        """Claim nothing more; what is being sent is finished and recorded."""
+        self._stopping = True
+        self.wake()
 
     async def run(self) -> None:
         """Serve every channel until cancelled."""
@@ -162,7 +170,7 @@ class Dispatcher:
 
     async def _serve(self, sender: Sender) -> None:
         wakeup = self._wakeups.setdefault(sender.channel, asyncio.Event())
-        while True:
+        while not self._stopping:
             wakeup.clear()
             try:
                 claimed = await self.send_due(sender.channel)
@@ -200,15 +208,6 @@ class Dispatcher:
         return deliveries
 
     def _delivery(self, uow, sender: Sender, item: OutboxItem, now: datetime) -> Delivery:
-        window_open, announced = True, False
-        if sender.needs_window:
-            until = item.window_until
-            if until is None:
-                last = uow.messages.last_incoming_at(item.channel, item.address)
-                until = last + REPLY_WINDOW if last is not None else None
-            window_open = until is not None and now < until
-            if not window_open:
-                announced = uow.outbox.notified(item.channel, item.address)
         options = tuple(Option(o["key"], o["label"]) for o in item.options.get("options", []))
         return Delivery(
             id=item.id,
@@ -217,9 +216,16 @@ class Dispatcher:
             text=item.body,
             options=options,
             folio=uow.cases.folio_of_message(item.message_id) if item.message_id else None,
-            window_open=window_open,
-            announced=announced,
+            window_open=not sender.needs_window or self._window_open(uow, item, now),
         )
+
+    @staticmethod
+    def _window_open(uow, item: OutboxItem, now: datetime) -> bool:
+        """Whether the recipient wrote in the last 24 hours (replies carry their window)."""
+        if item.window_until is not None and now < item.window_until:
+            return True
+        last = uow.messages.last_incoming_at(item.channel, item.address)
+        return last is not None and now < last + REPLY_WINDOW
 
     async def _deliver(
         self, sender: Sender, delivery: Delivery, pacer: Pacer, limit: asyncio.Semaphore
@@ -265,8 +271,27 @@ class Dispatcher:
                         reason,
                     )
                     self._alert(uow, delivery, item.attempts, now)
+                case Held(reason, announced) if self._window_open(uow, item, now):
+                    # The citizen wrote while this was being tried: it can go now.
+                    uow.outbox.retry(item, now, reason, counted=False)
                 case Held(reason, announced):
                     uow.outbox.hold(item, reason, now if announced else None)
+            uow.commit()
+
+    def delivery_failed(self, channel: str, provider_id: str, failure: Held | Permanent) -> None:
+        """The provider accepted a message and reported later that it could not deliver it:
+        held for the citizen's next message (outside the window), or failed and the staff told."""
+        now = self.clock()
+        with self.app.uow() as uow:
+            item = uow.outbox.by_provider_id(channel, provider_id)
+            if item is None or item.status != "sent":
+                return
+            if isinstance(failure, Held):
+                uow.outbox.hold(item, failure.reason, None)
+            else:
+                uow.outbox.fail(item, failure.reason)
+                log.warning("outbox: row %s was not delivered (%s)", item.id, failure.reason)
+                self._alert(uow, self._delivery(uow, self.senders[channel], item, now), 1, now)
             uow.commit()
 
     def _alert(self, uow, delivery: Delivery, attempts: int, now: datetime) -> None:
@@ -283,13 +308,13 @@ class Dispatcher:
         for member in uow.staff.active():
             recipients += [("telegram", str(member.telegram_id))] if member.telegram_id else []
             recipients += [("whatsapp", member.whatsapp)] if member.whatsapp else []
-        failed = (delivery.channel, delivery.address)
-        replies = [
-            Reply(channel, address, text)
-            for channel, address in dict.fromkeys(recipients)
-            if channel in self.senders and (channel, address) != failed
-        ]
-        queue(uow, replies, now)
+        recipients = [r for r in dict.fromkeys(recipients) if r[0] in self.senders]
+        if (delivery.channel, delivery.address) in recipients:
+            # A message to the staff failed: telling the others could fail the same way, and
+            # so on; the log and the failed row say it.
+            log.warning("outbox: a message to staff (row %s) was not delivered", delivery.id)
+            return
+        queue(uow, [Reply(channel, address, text) for channel, address in recipients], now)
 
 
 def _kind(exc: BaseException) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -91,7 +91,13 @@ class Service:
         else:
             await telegram.register_webhook(settings.server.public_url.rstrip("/") + TELEGRAM_PATH)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking work; replies being sent are finished and recorded (within `grace`
+        seconds), so that a restart does not send them again."""
+        self.dispatcher.stop()
+        outbox = self._tasks[0] if self._tasks else None
+        if outbox is not None:
+            await asyncio.wait([outbox], timeout=grace)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -116,18 +122,22 @@ class Service:
             self.media.wake()
 
     async def receive_telegram_update(self, payload: dict) -> bool:
-        """Polling mode: store one update; False when it must be fetched again."""
+        """Polling mode: store one update; False when it must be fetched again (the database
+        is away). An update that fails for another reason is skipped, not retried forever."""
         try:
             message = self.telegram.translate(payload, self.clock())
-        except Malformed:
+        except (Malformed, RecursionError):
             return True
         if message is None:
             return True
         try:
             await self.store(message.incoming)
-        except Exception as exc:
+        except (SQLAlchemyError, OSError) as exc:
             _log_failure("telegram polling", exc)
             return False
+        except Exception as exc:
+            _log_failure("telegram polling (skipped)", exc)
+            return True
         if message.callback_query_id:
             self.telegram.acknowledge_button(message.callback_query_id)
         return True
@@ -193,14 +203,16 @@ def build_asgi(service: Service) -> Starlette:
         if not channel.verify(STATUS_PATH, form, request.headers.get("x-twilio-signature")):
             return Response(status_code=403)
         try:
-            sid, status = channel.delivery_report(form)
+            report = channel.delivery_report(form)
         except Malformed:
             return Response(status_code=400)
 
         def record() -> None:
             with service.app.uow() as uow:
-                if uow.messages.set_delivery_status("whatsapp", sid, status):
+                if uow.messages.set_delivery_status("whatsapp", report.sid, report.status):
                     uow.commit()
+            if report.failure is not None:
+                service.dispatcher.delivery_failed("whatsapp", report.sid, report.failure)
 
         try:
             await run_in_threadpool(record)
@@ -210,7 +222,7 @@ def build_asgi(service: Service) -> Starlette:
 
     async def telegram_update(request: Request) -> Response:
         channel = service.telegram
-        if channel is None:
+        if channel is None or service.app.settings.telegram.mode != "webhook":
             return Response(status_code=404)
         if not channel.verify(request.headers.get("x-telegram-bot-api-secret-token")):
             return Response(status_code=403)
@@ -219,7 +231,7 @@ def build_asgi(service: Service) -> Starlette:
             message = channel.translate(payload, service.clock())
         except TooLarge:
             return Response(status_code=413)
-        except (ValueError, Malformed):  # JSONDecodeError and UnicodeDecodeError included
+        except (ValueError, RecursionError, Malformed):  # bad JSON, bad UTF-8, too deep
             return Response(status_code=400)
         if message is None:
             return Response(status_code=200)  # an update we do not handle
@@ -267,10 +279,13 @@ async def _body(request: Request) -> bytes:
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise TooLarge
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise TooLarge
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise TooLarge
+    except ClientDisconnect as exc:  # nobody is left to answer; nothing was stored
+        raise Malformed("disconnected") from exc
     return bytes(body)
 
 
@@ -293,10 +308,9 @@ async def _store(service: Service, incoming: Incoming) -> Response | None:
 
 
 def _failure_response(what: str, exc: Exception) -> Response:
+    """Nothing was stored: 503, so that the provider delivers the message again."""
     _log_failure(what, exc)
-    if isinstance(exc, SQLAlchemyError | TimeoutError | OSError):
-        return Response(status_code=503, headers={"Retry-After": "5"})
-    return Response(status_code=500)
+    return Response(status_code=503, headers={"Retry-After": "5"})
 
 
 def _log_failure(what: str, exc: BaseException) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from handlers.cases import mask_codes
 from handlers.dialogue import Dialogue
-from handlers.messages import Incoming, Reply
+from handlers.messages import MAX_MESSAGE, Incoming, Reply, split_text
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
 MAX_TEXT = 64 * 1024
@@ -66,39 +66,54 @@ def receive(incoming: Incoming, uow: Any, dialogue: Dialogue, now: datetime) -> 
 
 
 def queue(uow: Any, replies: list[Reply], now: datetime, *, sender: Contact | None = None) -> None:
-    """Write each reply as an outgoing message and an outbox row, in the caller's transaction.
+    """Write each reply as outgoing messages and outbox rows, in the caller's transaction; a
+    reply too long for one chat message becomes several, its options on the last.
 
     A confidential reply (an anonymous case's secret code) is kept in the outbox only until it
     is sent; the message history holds a placeholder instead.
     """
     for reply in replies:
-        answers_sender = sender is not None and (reply.channel, reply.address) == (
-            sender.channel,
-            sender.address,
+        for part in _parts(reply):
+            _queue_one(uow, part, now, sender)
+
+
+def _parts(reply: Reply) -> list[Reply]:
+    rendered_options = len(reply.rendered()) - len(reply.text)
+    pieces = split_text(reply.text, max(MAX_MESSAGE // 2, MAX_MESSAGE - rendered_options))
+    return [
+        replace(reply, text=piece, options=reply.options if last else ())
+        for last, piece in ((i == len(pieces) - 1, piece) for i, piece in enumerate(pieces))
+    ]
+
+
+def _queue_one(uow: Any, reply: Reply, now: datetime, sender: Contact | None) -> None:
+    answers_sender = sender is not None and (reply.channel, reply.address) == (
+        sender.channel,
+        sender.address,
+    )
+    to_sender = answers_sender and not reply.confidential
+    message = uow.messages.add(
+        Message(
+            direction="out",
+            channel=reply.channel,
+            contact_id=sender.id if to_sender else None,
+            case_id=reply.case_id,
+            body=REDACTED if reply.confidential else reply.rendered(),
+            status="pending",
+            created_at=now,
         )
-        to_sender = answers_sender and not reply.confidential
-        message = uow.messages.add(
-            Message(
-                direction="out",
-                channel=reply.channel,
-                contact_id=sender.id if to_sender else None,
-                case_id=reply.case_id,
-                body=REDACTED if reply.confidential else reply.rendered(),
-                status="pending",
-                created_at=now,
-            )
+    )
+    options = [{"key": o.key, "label": o.label} for o in reply.options]
+    uow.outbox.add(
+        OutboxItem(
+            message_id=message.id,
+            channel=reply.channel,
+            address=reply.address,
+            body=reply.text,
+            options={"options": options},
+            confidential=reply.confidential,
+            next_attempt_at=now,
+            window_until=now + REPLY_WINDOW if answers_sender else None,
+            created_at=now,
         )
-        options = [{"key": o.key, "label": o.label} for o in reply.options]
-        uow.outbox.add(
-            OutboxItem(
-                message_id=message.id,
-                channel=reply.channel,
-                address=reply.address,
-                body=reply.text,
-                options={"options": options},
-                confidential=reply.confidential,
-                next_attempt_at=now,
-                window_until=now + REPLY_WINDOW if answers_sender else None,
-                created_at=now,
-            )
-        )
+    )

@@ -62,3 +62,27 @@ class Reply:
         """The text with its options as numbered lines, for channels without buttons."""
         lines = [self.text, *(f"{o.key}. {o.label}" for o in self.options)]
         return "\n".join(lines)
+
+
+# The longest message every chat channel accepts (WhatsApp through Twilio: 1,600 characters).
+MAX_MESSAGE = 1600
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split a text into pieces of at most `limit` characters, at line breaks where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if current and len(candidate) > limit:
+            pieces.append(current)
+            candidate = line
+        current = candidate
+    pieces.append(current)
+    return pieces

@@ -37,5 +37,5 @@ def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: dat
         record_event(uow, case, now, actor="ciudadano", kind="personal_data_erased", public=False)
     uow.messages.erase_conversation(contact.id, [case.id for case in cases], placeholder)
     uow.cases.erase_personal_data(contact.id, placeholder)
-    uow.outbox.forget_sent_address(contact.channel, contact.address)
+    uow.outbox.forget_address(contact.channel, contact.address, placeholder)
     uow.contacts.erase(contact)

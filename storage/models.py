@@ -157,6 +157,7 @@ class OutboxItem(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_pending", "status", "next_attempt_at"),
         Index("ix_outbox_recipient", "channel", "address", "id"),
+        Index("ix_outbox_provider_id", "channel", "provider_message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

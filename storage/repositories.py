@@ -334,6 +334,12 @@ class OutboxRepository:
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
 
+    def by_provider_id(self, channel: str, provider_id: str) -> OutboxItem | None:
+        query = select(OutboxItem).where(
+            OutboxItem.channel == channel, OutboxItem.provider_message_id == provider_id
+        )
+        return self.session.exec(query).first()
+
     def claim(
         self, channel: str, now: datetime, until: datetime, limit: int
     ) -> Sequence[OutboxItem]:
@@ -373,8 +379,11 @@ class OutboxRepository:
         self.session.add(item)
 
     def fail(self, item: OutboxItem, error: str) -> None:
-        """Give up on a row: it stays, marked failed, for staff to see."""
+        """Give up on a row: it stays, marked failed, for staff to see (a confidential one
+        without its text or recipient)."""
         item.status, item.last_error, item.claimed_until = "failed", error[:300], None
+        if item.confidential:
+            item.body, item.address = REDACTED, ""
         self.session.add(item)
         self._set_message_status(item, "failed")
 
@@ -397,21 +406,6 @@ class OutboxRepository:
             .values(status="pending", next_attempt_at=now, window_until=window)
         )
 
-    def notified(self, channel: str, address: str) -> bool:
-        """Whether a held row for this recipient has already been announced by a template."""
-        query = select(func.count()).where(
-            OutboxItem.channel == channel,
-            OutboxItem.address == address,
-            OutboxItem.status == "waiting",
-            col(OutboxItem.notified_at).is_not(None),
-        )
-        return bool(self.session.exec(query).one())
-
-    def counts(self) -> dict[str, int]:
-        """Rows per status."""
-        query = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
-        return {status: int(n) for status, n in self.session.exec(query).all()}
-
     def _set_message_status(self, item: OutboxItem, status: str) -> None:
         if item.message_id is not None:
             message = self.session.get(Message, item.message_id)
@@ -427,6 +421,20 @@ class OutboxRepository:
         if address is not None:
             query = query.where(OutboxItem.address == address)
         return self.session.exec(query.order_by(col(OutboxItem.id)).limit(limit)).all()
+
+    def forget_address(self, channel: str, address: str, placeholder: str) -> None:
+        """A person's data is erased: nothing sent, held or failed keeps their address, and
+        what was held for them is dropped (only the pending answer to their request remains)."""
+        self.forget_sent_address(channel, address)
+        self.session.exec(
+            update(OutboxItem)
+            .where(
+                OutboxItem.channel == channel,
+                OutboxItem.address == address,
+                col(OutboxItem.status).in_(("waiting", "failed")),
+            )
+            .values(address="", body=placeholder, status="failed")
+        )
 
     def forget_sent_address(self, channel: str, address: str) -> None:
         """Blank the recipient of replies already sent to this address."""

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,7 +17,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.common import Malformed, NotOurs, chunks, media_kind
+from bot.channels.common import Malformed, NotOurs, media_kind
 from bot.config import WhatsAppSettings
 from bot.outbox import Delivery, Held, Outcome, Permanent, RetryLater, Sent, Transient
 from handlers.messages import Incoming, Location, Media, Reply
@@ -62,6 +63,13 @@ class Form:
         return values[0] if values else default
 
 
+@dataclass(frozen=True)
+class DeliveryReport:
+    sid: str
+    status: str
+    failure: Held | Permanent | None  # what it means for the outbox row, if it failed
+
+
 class WhatsAppChannel:
     """Twilio's webhooks in, as Incoming messages and delivery reports."""
 
@@ -97,12 +105,19 @@ class WhatsAppChannel:
             location=self._location(form),
         )
 
-    def delivery_report(self, form: Form) -> tuple[str, str]:
-        """The outgoing message's id and its new status, from a status callback."""
+    def delivery_report(self, form: Form) -> DeliveryReport:
+        """What a status callback says about one of our messages."""
         sid, status = form.get("MessageSid"), form.get("MessageStatus").lower()
+        code = form.get("ErrorCode")
         if not _SID.fullmatch(sid) or not re.fullmatch(r"[a-z_]{1,20}", status):
             raise Malformed("MessageSid or MessageStatus")
-        return sid, status
+        if code and not code.isdigit():
+            raise Malformed("ErrorCode")
+        failure = None
+        if status in ("failed", "undelivered"):
+            reason = f"Twilio {status} código {code or '-'}"
+            failure = Held(reason) if code == str(OUTSIDE_WINDOW) else Permanent(reason)
+        return DeliveryReport(sid, status, failure)
 
     def _media(self, form: Form) -> tuple[Media, ...]:
         try:
@@ -149,8 +164,11 @@ class TwilioSender:
     """Sends outbox rows as WhatsApp messages from `whatsapp.from_number`."""
 
     channel = CHANNEL
-    per_chat_interval = 0.0
     needs_window = True
+
+    @staticmethod
+    def per_chat_interval(address: str) -> float:
+        return 0.0  # Twilio paces per sender number only
 
     def __init__(
         self,
@@ -174,20 +192,13 @@ class TwilioSender:
     async def send(self, delivery: Delivery) -> Outcome:
         if not delivery.window_open:
             return await self._outside_window(delivery)
+        # Rows are cut to fit one message when queued (handlers.intake.queue).
         text = Reply(CHANNEL, delivery.address, delivery.text, delivery.options).rendered()
-        sid = ""
-        for part in chunks(text, MAX_BODY):
-            outcome = await self._create(delivery.address, body=part)
-            if not isinstance(outcome, Sent):
-                return outcome
-            sid = outcome.provider_id
-        return Sent(sid)
+        return await self._create(delivery.address, body=text[:MAX_BODY])
 
     async def _outside_window(self, delivery: Delivery) -> Outcome:
         if not self.template_sid:
             return Held("fuera de la ventana de 24 horas; sin plantilla")
-        if delivery.announced:
-            return Held("fuera de la ventana de 24 horas; aviso ya enviado")
         variables = json.dumps({"1": self.announce(delivery.folio)}, ensure_ascii=False)
         outcome = await self._create(
             delivery.address, content_sid=self.template_sid, content_variables=variables

@@ -265,11 +265,35 @@ def test_delivery_reports_update_the_outgoing_message(service, provider, db):
     assert forged.status_code == 403
     assert call.params["To"] == f"whatsapp:{ana.number}"
 
+    # Twilio accepted another reply and says later that WhatsApp refused it: the row is
+    # failed and the staff group is told; outside the 24-hour window (63016) it waits instead.
+    first, second = provider.wait_for(lambda: len(sent_ids(db)) >= 2 and sent_ids(db))[:2]
+    failed = {"MessageSid": first, "MessageStatus": "undelivered", "ErrorCode": "63003"}
+    assert ana.post(failed, path="/webhooks/whatsapp/status").status_code == 204
+    db.expire_all()
+    row = db.exec(select(OutboxItem).where(OutboxItem.provider_message_id == first)).one()[0]
+    assert row.status == "failed" and "63003" in row.last_error
+    staff_alert = provider.wait_for(
+        lambda: [c for c in provider.sent("telegram") if c.params["chat_id"] == "-1000"]
+    )
+    assert "WhatsApp" in staff_alert[0].params["text"]
+    window = {"MessageSid": second, "MessageStatus": "failed", "ErrorCode": "63016"}
+    assert ana.post(window, path="/webhooks/whatsapp/status").status_code == 204
+    db.expire_all()
+    held = db.exec(select(OutboxItem).where(OutboxItem.provider_message_id == second)).one()
+    assert held[0].status == "waiting"
+
 
 def sent_ids(session: Session) -> list[str]:
     session.expire_all()
-    query = select(Message.provider_id).where(
-        Message.direction == "out", Message.channel == "whatsapp", Message.status == "sent"
+    query = (
+        select(Message.provider_id)
+        .where(
+            Message.direction == "out",
+            Message.channel == "whatsapp",
+            Message.status.in_(("sent", "delivered")),
+        )
+        .order_by(Message.id)
     )
     return [row[0] for row in session.exec(query).all() if row[0]]
 
@@ -289,6 +313,8 @@ def test_polling_mode_answers_without_a_public_url(tmp_path, database_url, provi
         provider.push_update(luis.message(text="si"))
         provider.wait_for(lambda: count(db, Message, Message.direction == "in") == 2)
         assert provider.calls_to("deleteWebhook") and not provider.calls_to("setWebhook")
+        # Without a webhook there is no secret, so nothing may be posted in Telegram's name.
+        assert luis.post(luis.message(text="falso"), secret="").status_code == 404
     finally:
         running.stop()
     assert count(db, Message, Message.direction == "in") == 2

@@ -218,3 +218,19 @@ def test_refused_credentials_keep_the_replies_until_they_are_fixed(app, provider
     send_all(outbox, "telegram")
     assert {row.status for row in rows(app)} == {"sent"}
     assert [c.params["text"] for c in provider.sent("telegram")] == ["hola"]
+
+
+def test_when_the_staff_cannot_be_reached_either_the_alerts_do_not_multiply(app, provider):
+    clock = ManualClock()
+    with app.uow() as uow:
+        uow.session.add(Staff(name="Rosa", role="agent", telegram_id=777, created_at=clock.now))
+        uow.commit()
+    outbox = dispatcher(app, provider, clock)
+    provider.fail_next("twilio", twilio_error(400, 21211))
+    provider.fail_next("telegram", *[telegram_error(403)] * 10)  # the bot was blocked
+    citizen_writes(app, clock, "hola")
+    for _ in range(4):
+        send_all(outbox)
+        send_all(outbox, "telegram")
+    alerts = rows(app, channel="telegram")
+    assert len(alerts) == 2 and {a.status for a in alerts} == {"failed"}

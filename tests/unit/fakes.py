@@ -141,6 +141,15 @@ class FakeOutbox(FakeRepository):
             if (item.channel, item.address, item.status) == (channel, address, "waiting"):
                 item.status, item.next_attempt_at, item.window_until = "pending", now, window
 
+    def forget_address(self, channel: str, address: str, placeholder: str) -> None:
+        self.forget_sent_address(channel, address)
+        for item in self.uow.rows[OutboxItem]:
+            if (item.channel, item.address) == (channel, address) and item.status in (
+                "waiting",
+                "failed",
+            ):
+                item.address, item.body, item.status = "", placeholder, "failed"
+
     def forget_sent_address(self, channel: str, address: str) -> None:
         for item in self.uow.rows[OutboxItem]:
             if (item.channel, item.address, item.status) == (channel, address, "sent"):

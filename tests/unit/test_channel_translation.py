@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.channels.common import Malformed, NotOurs, chunks
+from bot.channels.common import Malformed, NotOurs
 from bot.channels.telegram import TelegramChannel, file_base_url
 from bot.channels.whatsapp import Form, WhatsAppChannel
 from bot.config import TelegramSettings, WhatsAppSettings
@@ -144,10 +144,3 @@ def test_telegram_updates_that_are_not_a_citizens_message_are_ignored_or_refused
 
 def test_the_file_url_goes_with_the_bot_api_url():
     assert file_base_url("http://127.0.0.1:9000/bot") == "http://127.0.0.1:9000/file/bot"
-
-
-def test_long_texts_are_split_at_line_breaks_within_the_limit():
-    text = "\n".join(["a" * 30] * 5) + "\n" + "b" * 75
-    pieces = chunks(text, 40)
-    assert all(len(piece) <= 40 for piece in pieces)
-    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")

@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.messages import Location, Media
+from handlers.intake import queue
+from handlers.messages import MAX_MESSAGE, Location, Media, Option, Reply
 from storage.models import Case, CaseEvent, Contact, Message, OutboxItem, Staff
-from tests.helpers import POTHOLE, Citizen, make_dialogue, make_settings
+from tests.helpers import POTHOLE, TUESDAY, Citizen, make_dialogue, make_settings
 from tests.unit.fakes import FakeUnitOfWork
 
 
@@ -467,3 +468,15 @@ def test_without_a_hash_secret_no_sender_hash_is_kept():
     person.converse(*DENUNCIA, "1")
     (case,) = uow.rows[Case]
     assert case.anonymous and case.reporter_hash is None
+
+
+def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_options_last():
+    uow = FakeUnitOfWork()
+    long_text = "\n".join(f"Línea {n}: " + "x" * 90 for n in range(40))
+    options = (Option("1", "Sí"), Option("2", "No"))
+    queue(uow, [Reply("whatsapp", "+50370001234", long_text, options)], TUESDAY)
+    rows = uow.rows[OutboxItem]
+    assert len(rows) > 1
+    assert all(len(Reply("w", "a", r.body, ()).rendered()) <= MAX_MESSAGE for r in rows)
+    assert "\n".join(r.body for r in rows) == long_text
+    assert [len(r.options["options"]) for r in rows] == [0] * (len(rows) - 1) + [2]

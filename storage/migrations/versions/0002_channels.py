@@ -23,6 +23,7 @@ def upgrade() -> None:
                 sa.Column(name, storage.types.UTCDateTime(timezone=True), nullable=True)
             )
         batch.create_index("ix_outbox_recipient", ["channel", "address", "id"])
+        batch.create_index("ix_outbox_provider_id", ["channel", "provider_message_id"])
     with op.batch_alter_table("attachments") as batch:
         batch.add_column(
             sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0"))
@@ -33,6 +34,7 @@ def downgrade() -> None:
     with op.batch_alter_table("attachments") as batch:
         batch.drop_column("attempts")
     with op.batch_alter_table("outbox") as batch:
+        batch.drop_index("ix_outbox_provider_id")
         batch.drop_index("ix_outbox_recipient")
         for name in ("notified_at", "window_until", "claimed_until"):
             batch.drop_column(name)
