@@ -192,10 +192,10 @@ class Dispatcher:
         except Exception as exc:  # the database is away: try again later
             log.warning("outbox: cannot claim %s rows (%s)", channel, _kind(exc))
             return 0
-        limit = asyncio.Semaphore(self.concurrency)
+        limit, claimed_at = asyncio.Semaphore(self.concurrency), time.monotonic()
         async with asyncio.TaskGroup() as group:
             for delivery in deliveries:
-                group.create_task(self._deliver(sender, delivery, pacer, limit))
+                group.create_task(self._deliver(sender, delivery, pacer, limit, claimed_at))
         return len(deliveries)
 
     def claim(self, sender: Sender) -> list[Delivery]:
@@ -228,10 +228,17 @@ class Dispatcher:
         return last is not None and now < last + REPLY_WINDOW
 
     async def _deliver(
-        self, sender: Sender, delivery: Delivery, pacer: Pacer, limit: asyncio.Semaphore
+        self,
+        sender: Sender,
+        delivery: Delivery,
+        pacer: Pacer,
+        limit: asyncio.Semaphore,
+        claimed_at: float,
     ) -> None:
         async with limit:
             await pacer.wait(delivery.address)
+            if time.monotonic() - claimed_at > self.lease.total_seconds() * 0.75:
+                return  # waited too long: the lease may pass to another process, which sends it
             try:
                 outcome = await sender.send(delivery)
             except Exception as exc:  # an unexpected error in a client library

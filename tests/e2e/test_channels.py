@@ -16,6 +16,7 @@ from storage.engine import normalise_url
 from storage.models import Attachment, Case, Message, OutboxItem
 from tests.e2e.channels import (
     ACCOUNT_SID,
+    AUTH_TOKEN,
     BOT_TOKEN,
     OUR_NUMBER,
     SECRET_TOKEN,
@@ -100,6 +101,11 @@ def test_a_whatsapp_conversation_with_a_photo_and_a_pin_ends_with_a_case_and_a_r
     assert (service.tmp_path / "media" / row.sha256[:2]).is_dir()
     assert Path(row.local_path).read_bytes() == JPEG
 
+    # The service's log holds neither the number, nor what Ana wrote, nor any secret.
+    log = service.log_text()
+    for secret in ("50370001234", "hoyo enorme", "Las Brisas", "Ana", AUTH_TOKEN, BOT_TOKEN):
+        assert secret not in log
+
 
 def test_a_telegram_conversation_with_a_photo_a_pin_and_buttons(service, provider, db):
     luis = TelegramCitizen(service, 555001, "Luis")
@@ -125,6 +131,8 @@ def test_a_telegram_conversation_with_a_photo_a_pin_and_buttons(service, provide
         for row in keyboard["inline_keyboard"]
         for button in row
     )
+    times = [c.at for c in provider.sent("telegram") if c.params["chat_id"] == "555001"]
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) > 0.9  # 1/s per chat
     case = db.exec(select(Case).where(Case.folio == folio)).one()[0]
     assert (case.channel, case.latitude) == ("telegram", 13.69)
     (photo,) = db.exec(select(Attachment).where(Attachment.case_id == case.id)).one()
@@ -203,9 +211,12 @@ def test_replies_survive_rate_limits_and_errors_arriving_once_and_in_order(servi
     expected = queued("whatsapp", ana.number)
     provider.wait_for(lambda: len(ana.replies()) >= len(expected), timeout=40)
     assert [body.split("\n")[0] for body in ana.replies()] == [t.split("\n")[0] for t in expected]
-    assert count(db, OutboxItem, OutboxItem.status != "sent") == 0
+    provider.wait_for(lambda: count(db, OutboxItem, OutboxItem.status != "sent") == 0)
     refused = [c for c in provider.calls if c.answered >= 400]
     assert len(refused) == 6  # every planned failure was met, and retried past
+    calls = [c for c in provider.calls if c.api == "telegram" and c.method == "sendMessage"]
+    first_429 = next(i for i, c in enumerate(calls) if c.answered == 429)
+    assert calls[first_429 + 1].at - calls[first_429].at >= 0.95  # retry_after was waited out
 
 
 def test_forged_or_malformed_webhooks_are_refused_and_store_nothing(service, db):
