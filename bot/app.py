@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from handlers.classifier import Classifier, KeywordClassifier
+from handlers.classifier import Classifier, default_classifier
 from handlers.deadlines import BusinessCalendar
 from handlers.dialogue import Dialogue
 from handlers.labels import CASE_TYPES
@@ -43,7 +43,8 @@ class App:
 
 
 def build_policy(settings: Settings, classifier: Classifier | None = None) -> CasePolicy:
-    """The case policy described by the settings."""
+    """The case policy described by the settings; the default classifier loads its model on first
+    use, once per process."""
     inst = settings.institution
     return CasePolicy(
         institution=Institution(
@@ -51,7 +52,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         ),
         calendar=BusinessCalendar(inst.country, inst.timezone, settings.deadlines.extra_holidays),
         deadline_days={name: settings.deadlines.for_type(name) for name in CASE_TYPES},
-        classifier=classifier or KeywordClassifier(),
+        classifier=classifier or default_classifier(),
         confidence_threshold=settings.classifier.confidence_threshold,
         topics=tuple(settings.classifier.topics),
         hash_secret=settings.privacy.hash_secret,

@@ -19,6 +19,7 @@ from bot.case_views import (
     spreadsheet_safe,
 )
 from bot.channels.console import ConsoleChat
+from bot.classifier_cli import add_classifier_commands
 from bot.config import ConfigError, load_settings
 from bot.serve import PortInUse, serve
 from handlers.cases import normalise_folio
@@ -184,6 +185,9 @@ def build_cli(t: Texts) -> typer.Typer:
         writer.writeheader()
         writer.writerows(spreadsheet_safe(row) for row in rows)
 
+    add_classifier_commands(
+        cli, t, Config, lambda config: load_settings(config or state.get("config")), open_app
+    )
     return cli
 
 

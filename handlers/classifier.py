@@ -1,12 +1,25 @@
-"""Classification of a citizen's description into type, topic and urgency (spec section 5)."""
+"""Classification of a citizen's description into type, topic and urgency (spec section 5).
+
+The default classifier (handlers.model) is a linear model learned from the labelled corpus in
+handlers/training, with the explicit emergency rules of handlers.urgency on top. It is loaded,
+or trained and cached, the first time a text is classified; this module imports no numeric
+library, so that commands that never classify start fast.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from handlers.normalise import fold
+from handlers.urgency import denies_emergency, is_emergency
+
+MAX_CHARS = 2000  # only the beginning of a very long message is read
 
 
 @dataclass(frozen=True)
@@ -25,111 +38,97 @@ class Classifier(Protocol):
     def classify(self, text: str) -> Classification: ...
 
 
-def _stems(text: str) -> tuple[str, ...]:
-    return tuple(stem.strip() for stem in text.split(",") if stem.strip())
-
-
-# Word beginnings (or phrases) matched at the start of a word in accent-folded, lower-case text.
-_TYPE_STEMS = {
-    "denuncia": _stems(
-        "denunci, corrup, ilegal, soborno, mordida, roban, robando, se roba, sin permiso, "
-        "botando, tiran basura, tiran ripio, uso indebido, maquinaria del estado, desvian, "
-        "irregularidad, vende el, venden el"
-    ),
-    "reclamo": _stems(
-        "reclam, indemniz, compens, me deben, prometieron, no cumplieron, danaron mi, "
-        "dano a mi, perjuicio, pagar los danos, exijo, me rompieron, responda por"
-    ),
-    "queja": _stems(
-        "queja, quejar, mal servicio, mala atencion, groser, nadie responde, nadie contesta, "
-        "no responden, mal hecho, mala calidad, pesimo, tardan, llevan meses, abandon, "
-        "trato, me trataron"
-    ),
-    "consulta": _stems(
-        "consulta, informacion, requisito, cuando van, cuando empieza, quien es responsable, "
-        "como hago, como puedo, donde puedo, horario, que pasos, quisiera saber, quiero saber, "
-        "me pueden informar, cuanto tiempo"
-    ),
-    "sugerencia": _stems(
-        "suger, propongo, propuesta, seria bueno, seria bonito, recomiendo, podrian mejorar, "
-        "opino, deberian considerar, idea, me gustaria que"
-    ),
-    "solicitud": _stems(
-        "solicit, pido, pedimos, necesitamos, reparar, reparen, arreglen, arreglar, construir, "
-        "construyan, instalar, inspeccion, visita, hoyo, bache, hundimiento, tapad, tapo, "
-        "inunda, danad, rota, roto, limpieza, se cayo, caido, grieta, agrietad"
-    ),
+# Abbreviations of chat Spanish, folded; the model sees the full word.
+_ABBREVIATIONS = {
+    "q": "que",
+    "k": "que",
+    "ke": "que",
+    "xq": "porque",
+    "pq": "porque",
+    "porq": "porque",
+    "xk": "porque",
+    "x": "por",
+    "xfa": "por favor",
+    "porfa": "por favor",
+    "porfavor": "por favor",
+    "plis": "por favor",
+    "pls": "por favor",
+    "tmb": "tambien",
+    "tb": "tambien",
+    "d": "de",
+    "dnd": "donde",
+    "aser": "hacer",
+    "aora": "ahora",
+    "ola": "hola",
+    "bn": "bien",
+    "msj": "mensaje",
+    "info": "informacion",
 }
-_TOPIC_STEMS = {
-    "puentes": _stems("puente, pasarela, baden"),
-    "drenaje": _stems(
-        "drenaje, tragante, alcantarill, cuneta, aguas lluvias, inund, tuberia, desague, canaleta"
-    ),
-    "deslizamientos": _stems(
-        "derrumb, deslav, desliz, talud, cayo tierra, se vino el cerro, cerro, ladera, paredon, "
-        "carcava, deslave"
-    ),
-    "senalizacion_seguridad_vial": _stems(
-        "senal, semaforo, rotulo, tumulo, reductor, paso de cebra, accidente, luminaria, alumbrado"
-    ),
-    "transporte_publico": _stems(
-        "bus, buses, microbus, transporte, ruta, parada, motorista, pasaje de bus"
-    ),
-    "obras_en_ejecucion": _stems("obra, constructora, contratista, proyecto, maquinaria, trabajos"),
-    "calles_caminos": _stems(
-        "calle, camino, carretera, calzada, asfalto, bache, hoyo, pavimento, balastre, via, "
-        "avenida, vereda"
-    ),
-}
-_EMERGENCY = _stems(
-    "atrapad, arrastr, se esta cayendo el puente, se cayo el puente, colaps, se derrumb, "
-    "soterr, sepultad, heridos, en peligro, peligro de muerte, se lleva las casas, "
-    "encima de las casas, sobre las casas, se esta llevando"
+# Greetings say nothing about the case, yet some kinds of message start with them more often.
+_COURTESY = frozenset(
+    ("hola", "ola", "holi", "buenas", "buenos", "buen", "dia", "dias", "tardes", "noches")
+    + ("saludos", "disculpe", "disculpa")
 )
-_URGENT = _stems(
-    "urgente, rapido, lo antes posible, ya no se puede pasar, incomunicad, riesgo, grave, "
-    "cada vez peor"
-)
-_NOT_URGENT = _stems(
-    "no es emergencia, no es una emergencia, no es urgente, no hay peligro, no hay herid, "
-    "nadie atrapad, nadie herid, ningun herid, sin herid, ni nadie atrapad, el ano pasado, "
-    "hace anos"
-)
+_TOKEN = re.compile(r"[a-z0-9ñ]+")
+_REPEATS = re.compile(r"([a-zñ])\1{2,}")
 
 
-def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(re.escape(s) for s in stems) + ")")
+def normalise(text: str) -> str:
+    """What the model reads: the first MAX_CHARS characters, folded, chat spellings expanded."""
+    folded = _REPEATS.sub(r"\1\1", fold(text[:MAX_CHARS]))
+    tokens = (_ABBREVIATIONS.get(token, token) for token in _TOKEN.findall(folded))
+    return " ".join(token for token in tokens if token not in _COURTESY)
 
 
-class KeywordClassifier:
-    """A small stem-matching classifier: enough to run the dialogue end to end."""
+def decide_urgency(text: str, predicted: str) -> str:
+    """The model's urgency, overruled by the explicit rules: an emergency they recognise is one,
+    and when the person says it is not an emergency (or it was long ago) it is not."""
+    folded = fold(text[:MAX_CHARS])
+    if is_emergency(folded):
+        return "emergencia"
+    if predicted == "emergencia" and denies_emergency(folded):
+        return "urgente"
+    return predicted
 
-    def __init__(self) -> None:
-        self._types = {label: _pattern(stems) for label, stems in _TYPE_STEMS.items()}
-        self._topics = {label: _pattern(stems) for label, stems in _TOPIC_STEMS.items()}
-        self._emergency, self._urgent = _pattern(_EMERGENCY), _pattern(_URGENT)
-        self._calm = _pattern(_NOT_URGENT)
+
+def cache_dir() -> Path:
+    """Where trained models are kept: $XDG_CACHE_HOME/telefono-abierto, or ~/.cache/..."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "telefono-abierto"
+
+
+def _load_default() -> Classifier:
+    from handlers.model import ModelClassifier, load_or_train
+
+    return ModelClassifier(load_or_train())
+
+
+class LazyClassifier:
+    """Loads (or trains) the model the first time it is asked to classify, once per process."""
+
+    def __init__(self, loader: Callable[[], Classifier] = _load_default) -> None:
+        self._loader = loader
+        self._lock = threading.Lock()
+        self._classifier: Classifier | None = None
+
+    def loaded(self) -> Classifier:
+        """The classifier, loading it now if it is not yet."""
+        with self._lock:
+            if self._classifier is None:
+                self._classifier = self._loader()
+            return self._classifier
 
     def classify(self, text: str) -> Classification:
         """Propose labels for a description."""
-        folded = fold(text)
-        case_type, type_confidence = _best(folded, self._types, "solicitud")
-        topic, topic_confidence = _best(folded, self._topics, "otro")
-        if self._calm.search(folded):
-            urgency = "normal"
-        elif self._emergency.search(folded):
-            urgency = "emergencia"
-        elif self._urgent.search(folded):
-            urgency = "urgente"
-        else:
-            urgency = "normal"
-        return Classification(case_type, topic, urgency, min(type_confidence, topic_confidence))
+        return self.loaded().classify(text)
 
 
-def _best(text: str, patterns: dict[str, re.Pattern[str]], default: str) -> tuple[str, float]:
-    scores = {label: len(pattern.findall(text)) for label, pattern in patterns.items()}
-    label, hits = max(scores.items(), key=lambda item: item[1])
-    if hits == 0:
-        return default, 0.3
-    runner_up = sorted(scores.values())[-2]
-    return label, 0.9 if hits > runner_up else 0.55
+_shared: LazyClassifier | None = None
+
+
+def default_classifier() -> LazyClassifier:
+    """The process-wide classifier: every app in one process shares one loaded model."""
+    global _shared
+    if _shared is None:
+        _shared = LazyClassifier()
+    return _shared

@@ -194,6 +194,16 @@ class CaseRepository:
     def count(self) -> int:
         return int(self.session.exec(select(func.count()).select_from(Case)).one())
 
+    def latest_events(self, kind: str) -> list[tuple[Case, CaseEvent]]:
+        """Every case with an event of this kind, paired with its latest such event."""
+        rows = self.session.exec(
+            select(Case, CaseEvent)
+            .join(CaseEvent, col(CaseEvent.case_id) == col(Case.id))
+            .where(CaseEvent.kind == kind)
+            .order_by(col(Case.id), col(CaseEvent.id))
+        ).all()
+        return list({case.id: (case, event) for case, event in rows}.values())
+
 
 class MessageRepository:
     def __init__(self, session: Session) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -33,6 +35,14 @@ def _postgres_problem() -> str | None:
     except Exception as exc:  # noqa: BLE001 - any failure means no PostgreSQL for this run
         return f"PostgreSQL at TEST_DATABASE_URL is unreachable: {str(exc).splitlines()[0]}"
     return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The classifier's model is cached where the test run keeps its own files, not in the home
+    directory; processes started by the tests inherit it. The cache is keyed by the corpus, so
+    it is safe to keep between runs."""
+    cache = config.cache.mkdir("classifier") if config.cache else Path(tempfile.mkdtemp())
+    os.environ["XDG_CACHE_HOME"] = str(cache)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import build_policy
 from bot.config import Settings
+from handlers.classifier import Classifier
 from handlers.dialogue import Dialogue
 from handlers.intake import receive
 from handlers.messages import Incoming, Location, Media
@@ -35,8 +36,10 @@ def make_settings(**sections: dict[str, Any]) -> Settings:
     return Settings.model_validate(values)
 
 
-def make_dialogue(settings: Settings | None = None) -> Dialogue:
-    return Dialogue(build_policy(settings or make_settings()))
+def make_dialogue(
+    settings: Settings | None = None, classifier: Classifier | None = None
+) -> Dialogue:
+    return Dialogue(build_policy(settings or make_settings(), classifier))
 
 
 class Citizen:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
+from handlers.classifier import Classification, decide_urgency
+from handlers.normalise import fold
 from storage.models import (
     Attachment,
     Case,
@@ -194,3 +196,28 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         pass
+
+
+class FakeClassifier:
+    """Labels from a few words, urgency from the real emergency rules; no model, no I/O."""
+
+    TYPES = (("denunci", "denuncia"), ("quiero saber", "consulta"), ("queja", "queja"))
+    TOPICS = (
+        ("tragante", "drenaje"),
+        ("puente", "puentes"),
+        ("rotulo", "senalizacion_seguridad_vial"),
+        ("maquinaria", "obras_en_ejecucion"),
+        ("constructora", "obras_en_ejecucion"),
+        ("contratista", "obras_en_ejecucion"),
+        ("hoyo", "calles_caminos"),
+        ("bache", "calles_caminos"),
+        ("calle", "calles_caminos"),
+    )
+
+    def classify(self, text: str) -> Classification:
+        folded = fold(text)
+        topic = next((topic for word, topic in self.TOPICS if word in folded), None)
+        case_type = next((kind for word, kind in self.TYPES if word in folded), "solicitud")
+        confidence = 0.9 if topic or case_type != "solicitud" else 0.3
+        urgency = decide_urgency(text, "normal")
+        return Classification(case_type, topic or "otro", urgency, confidence)

@@ -8,8 +8,14 @@ import pytest
 from handlers.intake import queue
 from handlers.messages import MAX_MESSAGE, Location, Media, Option, Reply
 from storage.models import Case, CaseEvent, Contact, Message, OutboxItem, Staff
-from tests.helpers import POTHOLE, TUESDAY, Citizen, make_dialogue, make_settings
-from tests.unit.fakes import FakeUnitOfWork
+from tests import helpers
+from tests.helpers import POTHOLE, TUESDAY, Citizen, make_settings
+from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
+
+
+def make_dialogue(settings=None):
+    """The dialogue with a classifier that needs no model (unit tests do no I/O)."""
+    return helpers.make_dialogue(settings, FakeClassifier())
 
 
 @pytest.fixture

@@ -1,0 +1,68 @@
+"""Classifier speed on one core: model load time and messages classified per second, as JSON.
+
+Run it as `.venv/bin/python bench/classifier.py`. It uses the cached model (training it first,
+and saying how long that took, when there is none).
+"""
+
+import importlib
+import json
+import os
+import statistics
+import time
+
+# One core: the numeric libraries must not spread over threads (set before they are imported).
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = "1"
+
+ROUNDS = 3
+
+
+def main() -> None:
+    """Measure and print one JSON object."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    started = time.perf_counter()
+    hc = importlib.import_module("handlers.model")  # scikit-learn and NumPy with it
+    import_seconds = time.perf_counter() - started
+    path = hc.model_path()
+    training_seconds = None
+    if hc.load_model(path) is None:
+        started = time.perf_counter()
+        hc.save_model(hc.train_default(), path)
+        training_seconds = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    model = hc.load_model(path)
+    load_seconds = time.perf_counter() - started
+    classifier = hc.ModelClassifier(model)
+    texts = [example.text for example in importlib.import_module("handlers.corpus").load_corpus()]
+    classifier.classify(texts[0])  # warm up
+    timings = []
+    for _ in range(ROUNDS):
+        for text in texts:
+            started = time.perf_counter()
+            classifier.classify(text)
+            timings.append(time.perf_counter() - started)
+    long_text = "hay un hoyo enorme en la calle principal de la colonia " * 200
+    started = time.perf_counter()
+    classifier.classify(long_text)
+    long_ms = (time.perf_counter() - started) * 1000
+    timings.sort()
+    report = {
+        "messages": len(timings),
+        "messages_per_second": round(len(timings) / sum(timings)),
+        "mean_ms": round(statistics.mean(timings) * 1000, 3),
+        "p99_ms": round(timings[int(len(timings) * 0.99)] * 1000, 3),
+        "long_message_chars": len(long_text),
+        "long_message_read_chars": importlib.import_module("handlers.classifier").MAX_CHARS,
+        "long_message_ms": round(long_ms, 3),
+        "import_seconds": round(import_seconds, 3),
+        "model_load_seconds": round(load_seconds, 3),
+        "model_file_bytes": path.stat().st_size,
+        "training_seconds": training_seconds,
+        "cores": 1,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

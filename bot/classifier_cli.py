@@ -1,0 +1,135 @@
+"""The classification commands of spec section 5: `classify`, `classifier train|evaluate`."""
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.app import App, create_app
+from bot.config import Settings
+from handlers.corpus import BadExample, read_examples
+from handlers.reclassify import staff_examples
+from handlers.texts import Texts
+
+
+def fail(message: str) -> typer.Exit:
+    """Say why in one line on stderr; the caller raises what this returns (exit status 1)."""
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def add_classifier_commands(
+    cli: typer.Typer,
+    t: Texts,
+    config_option: Any,
+    settings_for: Callable[[str | None], Settings],
+    open_app: Callable[..., App],
+) -> None:
+    """Add `classify` and the `classifier` group to the command tree. Training and evaluation
+    import scikit-learn when they run, so that the other commands start without it."""
+    group = typer.Typer(help=t("cli.classifier_help"), no_args_is_help=True)
+    cli.add_typer(group, name="classifier")
+
+    @cli.command(help=t("cli.classify_help"))
+    def classify(config: config_option = None) -> None:
+        app = create_app(settings_for(config))
+        classifier, policy = app.policy.classifier, app.policy
+        sys.stdin.reconfigure(errors="replace")
+        bad = 0
+        for number, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                typer.echo(t("cli.classify_bad_json", number=number), err=True)
+                bad += 1
+                continue
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                typer.echo(t("cli.classify_no_text", number=number), err=True)
+                bad += 1
+                continue
+            result = classifier.classify(record["text"])
+            answer = {
+                "text": record["text"],
+                "type": result.type,
+                "topic": policy.known_topic(result.topic),
+                "urgency": result.urgency,
+                "confidence": round(result.confidence, 3),
+            }
+            typer.echo(json.dumps(answer, ensure_ascii=False))
+        if bad:
+            raise typer.Exit(1)
+
+    @group.command("train", help=t("cli.classifier_train_help"))
+    def train(
+        from_db: Annotated[
+            bool, typer.Option("--from-db", help=t("cli.classifier_from_db_option"))
+        ] = False,
+        config: config_option = None,
+    ) -> None:
+        from handlers.model import model_path, save_model, train_default
+
+        corrections = []
+        if from_db:
+            app = open_app(config, migrate=False)
+            with app.uow() as uow:
+                corrections = staff_examples(uow, app.policy)
+        else:
+            settings_for(config)  # a wrong setting is reported here as everywhere
+        started = time.perf_counter()
+        model = train_default(corrections)
+        path = model_path()
+        try:
+            save_model(model, path)
+        except OSError as exc:
+            raise fail(t("cli.classifier_not_saved", path=path, reason=exc.strerror)) from exc
+        seconds = f"{time.perf_counter() - started:.1f}"
+        typer.echo(
+            t(
+                "cli.classifier_trained",
+                examples=model.meta["examples"],
+                staff=model.meta["staff_examples"],
+                seconds=seconds,
+                path=path,
+            )
+        )
+
+    @group.command("evaluate", help=t("cli.classifier_evaluate_help"))
+    def evaluate(
+        holdout: Annotated[
+            Path | None, typer.Option("--holdout", help=t("cli.classifier_holdout_option"))
+        ] = None,
+        folds: Annotated[int, typer.Option(help=t("cli.classifier_folds_option"))] = 5,
+        config: config_option = None,
+    ) -> None:
+        from handlers.corpus import load_corpus
+        from handlers.evaluation import cross_validate, held_out, render
+        from handlers.model import ModelClassifier, train_default
+
+        threshold = settings_for(config).classifier.confidence_threshold
+        if not 2 <= folds <= 20:
+            raise fail(t("cli.classifier_bad_folds"))
+        unseen = read_holdout(t, holdout) if holdout else None
+        name = t("evaluation.cross_validation", folds=folds)
+        typer.echo(render(cross_validate(load_corpus(), name, folds=folds), threshold, t))
+        if unseen is not None:
+            classifier = ModelClassifier(train_default())
+            report = held_out(classifier, unseen, t("evaluation.holdout", path=holdout))
+            typer.echo("")
+            typer.echo(render(report, threshold, t))
+
+
+def read_holdout(t: Texts, path: Path) -> list:
+    """The examples of a JSON Lines file, or one line saying why they cannot be read."""
+    try:
+        return read_examples(path)
+    except BadExample as exc:
+        raise fail(t("cli.classifier_bad_file", reason=exc)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise fail(t("cli.classifier_no_file", path=path, reason=reason)) from exc

@@ -1,0 +1,68 @@
+"""The labelled messages the classifier learns from: the shipped corpus and staff corrections."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from handlers.labels import CASE_TYPES, DEFAULT_TOPICS, URGENCIES
+from handlers.normalise import fold
+
+CORPUS = Path(__file__).with_name("training") / "corpus.jsonl"
+HEADS = ("type", "topic", "urgency")
+LABELS = {"type": CASE_TYPES, "topic": DEFAULT_TOPICS, "urgency": URGENCIES}
+
+
+class BadExample(ValueError):
+    """A line of a labelled file that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One message and its three labels."""
+
+    text: str
+    type: str
+    topic: str
+    urgency: str
+
+    def label(self, head: str) -> str:
+        return getattr(self, head)
+
+
+def example_from(record: object) -> Example:
+    """An Example from a decoded JSON object, checking every label against spec section 5."""
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise BadExample("text")
+    for head in HEADS:
+        if record.get(head) not in LABELS[head]:
+            raise BadExample(head)
+    return Example(record["text"], record["type"], record["topic"], record["urgency"])
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Every example of a JSON Lines file; a bad line stops with its number."""
+    examples = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                examples.append(example_from(json.loads(line)))
+            except (json.JSONDecodeError, BadExample) as exc:
+                raise BadExample(f"{path}:{number}: {exc}") from exc
+    return examples
+
+
+def load_corpus() -> list[Example]:
+    """The corpus shipped with the package."""
+    return read_examples(CORPUS)
+
+
+def merge(corpus: Iterable[Example], corrections: Iterable[Example]) -> list[Example]:
+    """The corpus plus staff-confirmed examples; for the same text the staff's labels win."""
+    staff = {fold(example.text): example for example in corrections}
+    kept = [example for example in corpus if fold(example.text) not in staff]
+    return kept + list(staff.values())

@@ -1,0 +1,257 @@
+"""The default classifier: TF-IDF over folded words and character n-grams, one calibrated
+logistic regression per label, trained from the corpus with a fixed seed and cached on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from scipy.optimize import minimize_scalar
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion
+
+from handlers import classifier as light
+from handlers.classifier import Classification, cache_dir, decide_urgency, normalise
+from handlers.corpus import CORPUS, HEADS, Example, load_corpus, merge
+
+log = logging.getLogger(__name__)
+
+SEED = 20261117
+CALIBRATION_FOLDS = 3
+LOW_CONFIDENCE = 0.0  # what an unreadable text (empty, emoji only) gets: the person picks
+# What a text that tells nothing gets; a tie between labels also goes to these.
+DEFAULTS = {"type": "solicitud", "topic": "otro", "urgency": "normal"}
+# The model alone calls an emergency only when it is at least this sure (the rules need not be).
+EMERGENCY_PROBABILITY = 0.5
+
+
+def _features() -> FeatureUnion:
+    words = TfidfVectorizer(
+        lowercase=False, token_pattern=r"\b\w+\b", ngram_range=(1, 2), sublinear_tf=True, min_df=2
+    )
+    characters = TfidfVectorizer(
+        lowercase=False, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+    )
+    return FeatureUnion([("words", words), ("characters", characters)])
+
+
+def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    scaled = scores / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _scores(model: LogisticRegression, features: Any) -> np.ndarray:
+    scores = model.decision_function(features)
+    if scores.ndim == 1:  # two classes: one score for the second
+        scores = np.column_stack([-scores, scores]) / 2
+    return scores
+
+
+def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The temperature that makes softmax(scores / T) honest probabilities (least log-loss)."""
+
+    def loss(log_t: float) -> float:
+        probabilities = _softmax(scores, math.exp(log_t))
+        return -float(np.mean(np.log(probabilities[np.arange(len(truth)), truth] + 1e-12)))
+
+    return math.exp(minimize_scalar(loss, bounds=(-3, 3), method="bounded").x)
+
+
+@dataclass
+class TrainedModel:
+    """Features, one linear model per label, and the temperature that calibrates each."""
+
+    features: FeatureUnion
+    heads: dict[str, LogisticRegression]
+    temperatures: dict[str, float]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Calibrated probabilities of every label, per head (columns: the head's classes)."""
+        matrix = self.features.transform([normalise(text) for text in texts])
+        return {
+            head: _softmax(_scores(model, matrix), self.temperatures[head])
+            for head, model in self.heads.items()
+        }
+
+    def classes(self, head: str) -> list[str]:
+        return list(self.heads[head].classes_)
+
+
+def _fit_heads(features: Any, examples: Sequence[Example], seed: int):
+    heads = {}
+    for head in HEADS:
+        model = LogisticRegression(
+            C=10.0,
+            class_weight="balanced",
+            solver="newton-cg",
+            max_iter=1000,
+            fit_intercept=False,
+            random_state=seed,
+        )
+        heads[head] = model.fit(features, [example.label(head) for example in examples])
+    return heads
+
+
+def train(examples: Sequence[Example], *, seed: int = SEED, calibrate: bool = True) -> TrainedModel:
+    """Learn the three heads from labelled examples; the temperature of each comes from
+    cross-validated scores, so that a confidence of 0.6 means right about 6 times in 10."""
+    texts = [normalise(example.text) for example in examples]
+    features = _features()
+    matrix = features.fit_transform(texts)
+    heads = _fit_heads(matrix, examples, seed)
+    temperatures = {head: 1.0 for head in HEADS}
+    if calibrate:
+        temperatures = _temperatures(texts, examples, seed)
+    return TrainedModel(features, heads, temperatures)
+
+
+def _temperatures(texts: list[str], examples: Sequence[Example], seed: int) -> dict[str, float]:
+    """Each head's temperature, fitted on scores of examples its model was not trained on."""
+    folds = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
+    types = [example.type for example in examples]
+    out_of_fold: dict[str, list[np.ndarray]] = {head: [] for head in HEADS}
+    truths: dict[str, list[np.ndarray]] = {head: [] for head in HEADS}
+    for train_rows, test_rows in folds.split(texts, types):
+        features = _features()
+        matrix = features.fit_transform([texts[i] for i in train_rows])
+        heads = _fit_heads(matrix, [examples[i] for i in train_rows], seed)
+        held_out = features.transform([texts[i] for i in test_rows])
+        for head, model in heads.items():
+            index = {label: position for position, label in enumerate(model.classes_)}
+            labels = [examples[i].label(head) for i in test_rows]
+            rows = [row for row, label in enumerate(labels) if label in index]
+            if rows:  # a label absent from this fold's training part cannot be scored
+                out_of_fold[head].append(_scores(model, held_out[rows]))
+                truths[head].append(np.array([index[labels[row]] for row in rows]))
+    return {
+        head: _fit_temperature(np.vstack(out_of_fold[head]), np.concatenate(truths[head]))
+        if out_of_fold[head]
+        else 1.0
+        for head in HEADS
+    }
+
+
+class ModelClassifier:
+    """The trained model, with the emergency rules on top of its urgency."""
+
+    def __init__(self, model: TrainedModel) -> None:
+        self.model = model
+        self._classes = {head: [str(c) for c in model.classes(head)] for head in HEADS}
+
+    def classify(self, text: str) -> Classification:
+        """Propose labels for a description."""
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: Sequence[str]) -> list[Classification]:
+        """Propose labels for several descriptions at once (faster than one by one)."""
+        if not texts:
+            return []
+        probabilities = self.model.probabilities(texts)
+        results = []
+        for row, text in enumerate(texts):
+            if not normalise(text):  # nothing readable (empty, emoji, greetings): the person picks
+                best, confidence = dict(DEFAULTS), LOW_CONFIDENCE
+            else:
+                best = {head: self._best(head, probabilities[head][row]) for head in HEADS}
+                confidence = float(np.max(probabilities["type"][row]))
+            urgency = decide_urgency(text, best["urgency"])
+            results.append(Classification(best["type"], best["topic"], urgency, confidence))
+        return results
+
+    def _best(self, head: str, probabilities: np.ndarray) -> str:
+        classes = self._classes[head]
+        scores = probabilities.copy()
+        if DEFAULTS[head] in classes:
+            scores[classes.index(DEFAULTS[head])] += 1e-9  # ties go to the default
+        if head == "urgency" and "emergencia" in classes:
+            emergency = classes.index("emergencia")
+            if scores[emergency] < EMERGENCY_PROBABILITY:
+                scores[emergency] = -1.0
+        return classes[int(np.argmax(scores))]
+
+
+def model_key(examples_digest: str) -> str:
+    """What a cached model depends on: its training data, the code that builds it, and the
+    versions of the libraries that pickle it."""
+    # The code that reads the text and builds the model: its features, parameters and seed.
+    code = hashlib.sha256(Path(light.__file__).read_bytes() + Path(__file__).read_bytes())
+    parts = [examples_digest, code.hexdigest(), sklearn.__version__, np.__version__]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def corpus_digest() -> str:
+    return hashlib.sha256(CORPUS.read_bytes()).hexdigest()
+
+
+def model_path(directory: Path | None = None) -> Path:
+    """The cached model for the shipped corpus and the installed library versions."""
+    return (directory or cache_dir()) / f"classifier-{model_key(corpus_digest())}.joblib"
+
+
+def save_model(model: TrainedModel, path: Path) -> None:
+    """Write the model atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    joblib.dump(model, partial, compress=3)
+    # Its vocabulary comes from citizens' descriptions too (staff corrections): owner only.
+    partial.chmod(0o600)
+    partial.replace(path)
+
+
+def load_model(path: Path) -> TrainedModel | None:
+    """The model cached at `path`, or None when there is none. It is a pickle: only ever load
+    files this program wrote in its own cache directory."""
+    try:
+        model = joblib.load(path)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign cache file is rebuilt
+        log.warning("ignoring unreadable classifier cache %s: %s", path, exc)
+        return None
+    return model if isinstance(model, TrainedModel) else None
+
+
+def train_default(
+    corrections: Sequence[Example] = (), *, now: datetime | None = None
+) -> TrainedModel:
+    """Train on the shipped corpus, plus staff-confirmed examples when given."""
+    examples = merge(load_corpus(), corrections)
+    model = train(examples)
+    model.meta = {
+        "corpus_sha256": corpus_digest(),
+        "examples": len(examples),
+        "staff_examples": len(corrections),
+        "sklearn": sklearn.__version__,
+        "trained_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+    }
+    return model
+
+
+def load_or_train(directory: Path | None = None) -> TrainedModel:
+    """The cached model, or a new one trained now and cached (kept in memory only when the
+    cache directory is not writable)."""
+    path = model_path(directory)
+    model = load_model(path)
+    if model is not None:
+        return model
+    model = train_default()
+    try:
+        save_model(model, path)
+    except OSError as exc:
+        log.warning("classifier cache %s not writable (%s); keeping the model in memory", path, exc)
+    return model
