@@ -74,6 +74,9 @@ class Service:
         self._tasks.append(asyncio.create_task(self.media.run(), name="media"))
         if self.telegram is not None:
             self._tasks.append(asyncio.create_task(self._start_telegram(), name="telegram"))
+        # Load (or train, the first time) the classifier now, not in the first citizen's request.
+        classify = self.app.policy.classifier.classify
+        self._tasks.append(asyncio.create_task(asyncio.to_thread(classify, "hola"), name="model"))
 
     async def _start_telegram(self) -> None:
         telegram, settings = self.telegram, self.app.settings
