@@ -178,17 +178,26 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
 def build_asgi(service: Service) -> Starlette:
     """The ASGI application of spec section 4."""
 
-    async def whatsapp_message(request: Request) -> Response:
-        channel = service.whatsapp
-        if channel is None:
+    async def signed_form(request: Request, path: str) -> Form | Response:
+        """The form Twilio posted, or the answer to give when it is not one we accept."""
+        if service.whatsapp is None:
             return Response(status_code=404)
-        form = await _twilio_form(request)
+        try:
+            form = Form(await _body(request))
+        except TooLarge:
+            return Response(status_code=413)
+        except Malformed:
+            return Response(status_code=400)
+        if not service.whatsapp.verify(path, form, request.headers.get("x-twilio-signature")):
+            return Response(status_code=403)
+        return form
+
+    async def whatsapp_message(request: Request) -> Response:
+        form = await signed_form(request, WHATSAPP_PATH)
         if not isinstance(form, Form):
             return form
-        if not channel.verify(WHATSAPP_PATH, form, request.headers.get("x-twilio-signature")):
-            return Response(status_code=403)
         try:
-            incoming = channel.translate(form, service.clock())
+            incoming = service.whatsapp.translate(form, service.clock())
         except Malformed:
             return Response(status_code=400)
         except NotOurs:
@@ -197,16 +206,11 @@ def build_asgi(service: Service) -> Starlette:
         return failure or Response(EMPTY_TWIML, media_type="text/xml")
 
     async def whatsapp_status(request: Request) -> Response:
-        channel = service.whatsapp
-        if channel is None:
-            return Response(status_code=404)
-        form = await _twilio_form(request)
+        form = await signed_form(request, STATUS_PATH)
         if not isinstance(form, Form):
             return form
-        if not channel.verify(STATUS_PATH, form, request.headers.get("x-twilio-signature")):
-            return Response(status_code=403)
         try:
-            report = channel.delivery_report(form)
+            report = service.whatsapp.delivery_report(form)
         except Malformed:
             return Response(status_code=400)
 
@@ -290,15 +294,6 @@ async def _body(request: Request) -> bytes:
     except ClientDisconnect as exc:  # nobody is left to answer; nothing was stored
         raise Malformed("disconnected") from exc
     return bytes(body)
-
-
-async def _twilio_form(request: Request) -> Form | Response:
-    try:
-        return Form(await _body(request))
-    except TooLarge:
-        return Response(status_code=413)
-    except Malformed:
-        return Response(status_code=400)
 
 
 async def _store(service: Service, incoming: Incoming) -> Response | None:

@@ -69,6 +69,14 @@ def dispatcher(app, provider, clock, template_sid: str = "", **options) -> Dispa
     return Dispatcher(app, senders, clock, staff_chat=("telegram", STAFF_CHAT), **options)
 
 
+def add_agent_on_telegram(app, clock, telegram_id: int) -> None:
+    with app.uow() as uow:
+        uow.session.add(
+            Staff(name="Rosa", role="agent", telegram_id=telegram_id, created_at=clock.now)
+        )
+        uow.commit()
+
+
 def citizen_writes(app, clock, text: str) -> None:
     incoming = Incoming("whatsapp", ANA, f"SM{clock.now.timestamp()}", clock.now, text=text)
     with app.uow() as uow:
@@ -141,9 +149,7 @@ def test_with_a_template_the_citizen_is_told_once_that_something_waits(app, prov
 
 def test_an_undeliverable_reply_is_marked_failed_and_the_staff_are_told(app, provider):
     clock = ManualClock()
-    with app.uow() as uow:
-        uow.session.add(Staff(name="Rosa", role="agent", telegram_id=777, created_at=clock.now))
-        uow.commit()
+    add_agent_on_telegram(app, clock, 777)
     outbox = dispatcher(app, provider, clock)
     provider.fail_next("twilio", twilio_error(400, 21211))  # not a WhatsApp number
     citizen_writes(app, clock, "hola")
@@ -222,9 +228,7 @@ def test_refused_credentials_keep_the_replies_until_they_are_fixed(app, provider
 
 def test_when_the_staff_cannot_be_reached_either_the_alerts_do_not_multiply(app, provider):
     clock = ManualClock()
-    with app.uow() as uow:
-        uow.session.add(Staff(name="Rosa", role="agent", telegram_id=777, created_at=clock.now))
-        uow.commit()
+    add_agent_on_telegram(app, clock, 777)
     outbox = dispatcher(app, provider, clock)
     provider.fail_next("twilio", twilio_error(400, 21211))
     provider.fail_next("telegram", *[telegram_error(403)] * 10)  # the bot was blocked
