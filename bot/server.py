@@ -165,10 +165,7 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
         telegram = TelegramChannel(settings.telegram)
         senders.append(TelegramSender(telegram))
         fetchers["telegram"] = TelegramMedia(telegram.bot, limit)
-    staff_chat = None
-    if telegram is not None and settings.telegram.staff_chat_id:
-        staff_chat = ("telegram", str(settings.telegram.staff_chat_id))
-    dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat)
+    dispatcher = Dispatcher(app, senders, clock, staff_chat=app.policy.staff_chat)
     media = MediaFetcher(app, fetchers, settings.media)
     return Service(
         app, clock, whatsapp=whatsapp, telegram=telegram, dispatcher=dispatcher, media=media

@@ -200,8 +200,13 @@ class Dialogue:
         self._ask(turn, self.t(intro_key), self._options("dialogue.menu_", MENU))
 
     def _alert_staff(self, turn: Turn, text: str, case_id: int | None) -> bool:
-        """Queue a message to every active staff member reachable on a chat channel."""
+        """Queue a message to the staff group and every active staff member reachable on a
+        chat channel."""
         alerted = False
+        if self.policy.staff_chat is not None:
+            channel, address = self.policy.staff_chat
+            turn.replies.append(Reply(channel, address, text, (), case_id))
+            alerted = True
         for member in turn.uow.staff.active():
             if member.telegram_id:
                 turn.replies.append(Reply("telegram", str(member.telegram_id), text, (), case_id))

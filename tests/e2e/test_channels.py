@@ -336,3 +336,14 @@ def test_a_second_service_on_the_same_port_stops_with_one_line_and_sends_nothing
     assert second.returncode == 1
     assert second.stderr.strip().count("\n") == 0 and "server.port" in second.stderr
     assert "Traceback" not in second.stderr + second.stdout
+
+
+def test_an_emergency_on_whatsapp_reaches_the_staff_group_at_once(service, provider):
+    ana = WhatsAppCitizen(service, "+50370009999")
+    for body in ("hola", "si", "1", "el rio se llevo el puente y hay una familia atrapada"):
+        ana.send(body)
+    alert = provider.wait_for(
+        lambda: [c for c in provider.sent("telegram") if c.params["chat_id"] == "-1000"]
+    )
+    assert "EMERGENCIA" in alert[0].params["text"]
+    provider.wait_for(lambda: any("911" in reply for reply in ana.replies()))
