@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run test lint bench install clean
 
 run: $(STAMP)
 	$(BIN)/telefono-abierto run
@@ -16,6 +16,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/intake.py
 
 install: $(STAMP)
 

@@ -1,0 +1,401 @@
+"""Intake benchmark: how many citizen messages one machine acknowledges, and how fast.
+
+Starts the real service (`telefono-abierto run`, uvicorn, production settings) on a loopback
+port with WhatsApp and Telegram enabled and their sends going to the provider stand-in (another
+process), and drives it from a third process with an asyncio load generator: correctly signed
+Twilio forms and Telegram updates with the secret header, half and half, each simulated citizen
+going through the real dialogue (first contact, consent, menu, description, done, confirmation).
+
+Measures, for SQLite and (with TEST_DATABASE_URL) PostgreSQL:
+  1. the highest sustained rate of acknowledged messages over at least 20 s with zero errors;
+  2. acknowledgement latency p50/p99/p99.9 at a fixed 150 messages/s;
+  3. the service's peak resident memory;
+and the same server stack answering a no-op endpoint (this machine's ceiling), printing one JSON
+object. Run with `make bench` (or `.venv/bin/python bench/intake.py --seconds 20`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "bench-auth-token"
+OUR_NUMBER = "+50322220000"
+BOT_TOKEN = "777000:bench-token"
+SECRET = "bench-secret"
+DIALOGUE = (
+    "hola",
+    "si",
+    "1",
+    "hay un hoyo enorme en la calle principal de la colonia, ya se cayeron dos motos",
+    "listo",
+    "si",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+# -- the load generator (its own process) --------------------------------------------------
+
+
+class Citizens:
+    """Builds each simulated citizen's messages, signed or with the secret, as providers do."""
+
+    def __init__(self, base_url: str) -> None:
+        from twilio.request_validator import RequestValidator
+
+        self.base_url = base_url
+        self.validator = RequestValidator(AUTH_TOKEN)
+        self.numbers = itertools.count(10_000_000)
+        self.update_ids = itertools.count(1)
+
+    def conversation(self) -> list[tuple[str, dict, dict | None, bytes | None]]:
+        """(path, headers, form, json body) for each message of one citizen."""
+        n = next(self.numbers)
+        messages = []
+        if n % 2:
+            for text in DIALOGUE:
+                form = {
+                    "MessageSid": "SM" + uuid.uuid4().hex,
+                    "From": f"whatsapp:+503{n}",
+                    "To": f"whatsapp:{OUR_NUMBER}",
+                    "Body": text,
+                    "NumMedia": "0",
+                    "ProfileName": "Prueba",
+                }
+                url = self.base_url + "/webhooks/whatsapp"
+                headers = {"X-Twilio-Signature": self.validator.compute_signature(url, form)}
+                messages.append(("/webhooks/whatsapp", headers, form, None))
+        else:
+            user = {"id": n, "is_bot": False, "first_name": "Prueba"}
+            for text in DIALOGUE:
+                update = {
+                    "update_id": next(self.update_ids),
+                    "message": {
+                        "message_id": 1,
+                        "date": int(time.time()),
+                        "chat": {"id": n, "type": "private"},
+                        "from": user,
+                        "text": text,
+                    },
+                }
+                headers = {
+                    "X-Telegram-Bot-Api-Secret-Token": SECRET,
+                    "Content-Type": "application/json",
+                }
+                messages.append(("/webhooks/telegram", headers, None, json.dumps(update).encode()))
+        return messages
+
+
+async def _post(session, base, message, latencies, errors) -> None:
+    path, headers, form, body = message
+    started = time.perf_counter()
+    try:
+        async with session.post(base + path, headers=headers, data=form or body) as response:
+            await response.read()
+            ok = response.status == 200
+    except Exception:
+        ok = False
+    latencies.append(time.perf_counter() - started)
+    if not ok:
+        errors.append(1)
+
+
+async def closed_loop(base: str, workers: int, seconds: float, noop: bool) -> dict:
+    """`workers` citizens at a time, each message sent when the previous one was answered."""
+    import aiohttp
+
+    citizens = Citizens(base)
+    latencies: list[float] = []
+    errors: list[int] = []
+    connector = aiohttp.TCPConnector(limit=workers)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        deadline = time.monotonic() + seconds
+
+        async def worker() -> None:
+            while time.monotonic() < deadline:
+                for message in citizens.conversation():
+                    if noop:
+                        message = ("/noop", {}, None, b"{}")
+                    await _post(session, base, message, latencies, errors)
+                    if time.monotonic() >= deadline:
+                        return
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        elapsed = time.monotonic() - started
+    return {"messages": len(latencies), "seconds": elapsed, "errors": len(errors)}
+
+
+async def open_loop(base: str, rate: float, seconds: float) -> dict:
+    """A new message every 1/rate seconds whatever the answers, each citizen in order."""
+    import aiohttp
+
+    citizens = Citizens(base)
+    latencies: list[float] = []
+    errors: list[int] = []
+    total = int(rate * seconds)
+    conversations = [citizens.conversation() for _ in range(total // len(DIALOGUE) + 1)]
+    # Interleave: message k of many citizens, then k+1..., so each citizen's messages are spaced.
+    batch = max(1, int(rate))  # citizens in flight per second
+    schedule = []
+    for first in range(0, len(conversations), batch):
+        group = conversations[first : first + batch]
+        for step in range(len(DIALOGUE)):
+            schedule += [c[step] for c in group]
+    schedule = schedule[:total]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        tasks = []
+        started = time.perf_counter()
+        for index, message in enumerate(schedule):
+            delay = started + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_post(session, base, message, latencies, errors)))
+        await asyncio.gather(*tasks)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1)
+
+    return {"p50_ms": pct(0.50), "p99_ms": pct(0.99), "p999_ms": pct(0.999), "errors": len(errors)}
+
+
+def generate(kind: str, base: str, options: dict, results) -> None:
+    if kind == "closed":
+        results.put(asyncio.run(closed_loop(base, **options)))
+    else:
+        results.put(asyncio.run(open_loop(base, **options)))
+
+
+def run_generator(kind: str, base: str, **options) -> dict:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=generate, args=(kind, base, options, results))
+    process.start()
+    result = results.get()
+    process.join()
+    return result
+
+
+# -- the service and the stand-ins -----------------------------------------------------------
+
+
+class Running:
+    """A process started for the benchmark, stopped on exit."""
+
+    def __init__(self, command: list[str], env: dict, cwd: Path) -> None:
+        self.log = open(cwd / f"{Path(command[0]).name}-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(command, env=env, cwd=cwd, stdout=self.log, stderr=self.log)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+def start_service(workdir: Path, database_url: str, provider_url: str) -> tuple[Running, str]:
+    port = free_port()
+    config = workdir / "config.toml"
+    config.write_text(
+        f"""
+[server]
+port = {port}
+public_url = "http://127.0.0.1:{port}"
+[whatsapp]
+enabled = true
+from_number = "{OUR_NUMBER}"
+api_base_url = "{provider_url}"
+messages_per_second = 1000
+[telegram]
+enabled = true
+api_base_url = "{provider_url}/bot"
+[media]
+directory = "{workdir / "media"}"
+""",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
+    env.update(
+        TA_CONFIG=str(config),
+        TA_DATABASE__URL=database_url,
+        TA_WHATSAPP__ACCOUNT_SID=ACCOUNT_SID,
+        TA_WHATSAPP__AUTH_TOKEN=AUTH_TOKEN,
+        TA_TELEGRAM__TOKEN=BOT_TOKEN,
+        TA_TELEGRAM__SECRET_TOKEN=SECRET,
+        TA_PRIVACY__HASH_SECRET="bench-hash-secret",
+    )
+    service = Running([str(BIN / "telefono-abierto"), "run"], env, workdir)
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + "/healthz")
+    return service, base
+
+
+NOOP_APP = """
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+async def noop(request):
+    await request.body()
+    return Response(status_code=200)
+
+app = Starlette(routes=[Route("/noop", noop, methods=["POST"]), Route("/healthz", noop)])
+uvicorn.run(app, host="127.0.0.1", port={port}, log_config=None, access_log=False)
+"""
+
+
+def measure_noop(workdir: Path, seconds: float) -> float:
+    port = free_port()
+    script = workdir / "noop.py"
+    script.write_text(NOOP_APP.replace("{port}", str(port)))
+    server = Running([sys.executable, str(script)], dict(os.environ), workdir)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/healthz")
+        result = run_generator("closed", base, workers=64, seconds=seconds, noop=True)
+    finally:
+        server.stop()
+    return round(result["messages"] / result["seconds"], 1)
+
+
+def fresh_postgres(url: str) -> str:
+    """The TEST_DATABASE_URL database with a fresh schema for this run."""
+    from sqlalchemy import create_engine
+
+    from storage.engine import normalise_url
+
+    base = normalise_url(url)
+    schema = f"bench_{os.getpid()}_{int(time.time())}"
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    return base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+def measure_database(
+    workdir: Path, database_url: str, provider_url: str, seconds: float, workers: list[int]
+) -> dict:
+    service, base = start_service(workdir, database_url, provider_url)
+    try:
+        run_generator("closed", base, workers=16, seconds=3, noop=False)  # warm up
+        best = None
+        for count in workers:
+            result = run_generator("closed", base, workers=count, seconds=seconds, noop=False)
+            rate = result["messages"] / result["seconds"]
+            if result["errors"] == 0 and (best is None or rate > best[0]):
+                best = (rate, count)
+        latency = run_generator("open", base, rate=150, seconds=seconds)
+        return {
+            "msgs_per_s": round(best[0], 1) if best else 0.0,
+            "workers": best[1] if best else None,
+            **latency,
+            "errors": latency["errors"] if best else -1,
+            "rss_mb": peak_rss_mb(service.process.pid),
+            "rss_after_mb": rss_mb(service.process.pid),
+        }
+    finally:
+        service.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", default="16,32,64")
+    args = parser.parse_args()
+    workers = [int(w) for w in args.workers.split(",")]
+    workdir = Path(tempfile.mkdtemp(prefix="ta-bench-"))
+    provider_port = free_port()
+    env = dict(os.environ, TA_TELEGRAM__TOKEN=BOT_TOKEN, TA_WHATSAPP__ACCOUNT_SID=ACCOUNT_SID)
+    env["PYTHONPATH"] = str(ROOT)
+    provider = Running(
+        [sys.executable, "-m", "tests.provider", "serve", "--port", str(provider_port), "--quiet"],
+        env,
+        workdir,
+    )
+    provider_url = f"http://127.0.0.1:{provider_port}"
+    try:
+        time.sleep(1)
+        report: dict = {}
+        sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
+        report["sqlite"] = measure_database(
+            workdir, sqlite_url, provider_url, args.seconds, workers
+        )
+        if os.environ.get("TEST_DATABASE_URL"):
+            pg_url = fresh_postgres(os.environ["TEST_DATABASE_URL"])
+            report["postgres"] = measure_database(
+                workdir, pg_url, provider_url, args.seconds, workers
+            )
+        noop = measure_noop(workdir, args.seconds)
+        report["noop_req_per_s"] = noop
+        report["ratio_sqlite"] = round(report["sqlite"]["msgs_per_s"] / noop, 3)
+        if "postgres" in report:
+            report["ratio_postgres"] = round(report["postgres"]["msgs_per_s"] / noop, 3)
+        report["machine"] = (
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+        )
+        print(json.dumps(report, indent=2))
+    finally:
+        provider.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
