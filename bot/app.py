@@ -57,6 +57,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         hash_secret=settings.privacy.hash_secret,
         retention_days=settings.privacy.retention_days,
         texts=load_texts("es"),
+        staff_chat_id=settings.telegram.staff_chat_id,
     )
 
 

@@ -178,13 +178,11 @@ def render_status(uow: Any, policy: CasePolicy, case: Case, reference: str) -> s
         )
     ]
     for event in uow.cases.events(case.id, public_only=True):
-        lines.append(
-            t(
-                "dialogue.status_event_line",
-                at=policy.local_time(event.at),
-                what=event_summary(t, event),
-            )
-        )
+        what = event_summary(t, event)
+        if event.kind == "staff_reply" and event.note:
+            # Anonymous reporters read staff replies here, with their secret code.
+            what = f"{what}: {event.note}"
+        lines.append(t("dialogue.status_event_line", at=policy.local_time(event.at), what=what))
     return "\n".join(lines)
 
 

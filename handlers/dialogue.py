@@ -21,6 +21,7 @@ from handlers.messages import Incoming, Option, Reply
 from handlers.normalise import fold, is_substantive, looks_like_words, words
 from handlers.policy import CasePolicy
 from handlers.privacy import erase_personal_data, personal_data
+from handlers.staff import new_case_cards
 from handlers.texts import Texts
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
@@ -674,6 +675,7 @@ class Dialogue:
             turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
         )
         self._receipt(turn, opened.case, opened.secret_code)
+        turn.replies.extend(new_case_cards(turn.uow, self.policy, opened.case))
         turn.step, turn.data = "menu", {}
 
     def _receipt(self, turn: Turn, case: Any, secret_code: str | None) -> None:
@@ -717,6 +719,7 @@ class Dialogue:
                 case_id=None if case.anonymous else case.id,
             )
         self._receipt(turn, case, opened.secret_code)
+        turn.replies.extend(new_case_cards(turn.uow, self.policy, case))
         if case.anonymous:
             turn.step, turn.data = "menu", {}
         else:
