@@ -16,8 +16,9 @@ from handlers.lifecycle import (
     NotAllowed,
     change_status,
     notify_citizen,
+    reachable_contact,
 )
-from handlers.messages import Incoming, Location, Reply
+from handlers.messages import Incoming, Location, Option, Reply
 from handlers.policy import CasePolicy
 from storage.models import MAX_DESCRIPTION, Case, Staff
 
@@ -114,7 +115,25 @@ def close(uow: Any, policy: CasePolicy, case: Case, resolution: str, actor: Acto
     )
     case.resolution = resolution
     uow.cases.add(case)
-    return replies
+    return replies + ask_survey(uow, policy, case, now)
+
+
+def ask_survey(uow: Any, policy: CasePolicy, case: Case, now: datetime) -> list[Reply]:
+    """After closure: "¿Se resolvió su caso?" and then a 1-5 rating (the dialogue takes the
+    answers). Not asked of someone in the middle of another conversation, nor of anyone the
+    case cannot reach."""
+    contact = reachable_contact(uow, case)
+    if contact is None or case.survey_rating is not None:
+        return []
+    if uow.conversations.get(contact.id) is not None:
+        return []
+    t = policy.texts
+    options = (Option("1", t("survey.yes")), Option("2", t("survey.no")))
+    question = t("survey.resolved", folio=case.folio)
+    asked = {"text": question, "options": [[o.key, o.label] for o in options]}
+    data = {"case_id": case.id, "folio": case.folio, "asked": asked}
+    uow.conversations.save(contact.id, "survey_resolved", data, now)
+    return [Reply(contact.channel, contact.address, question, options, case_id=case.id)]
 
 
 def discard(uow: Any, policy: CasePolicy, case: Case, reason: str, actor: Actor, now):

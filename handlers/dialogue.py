@@ -134,6 +134,8 @@ class Dialogue:
             "await_folio": self._on_await_folio,
             "followup": self._on_followup,
             "confirm_erase": self._on_confirm_erase,
+            "survey_resolved": self._on_survey_resolved,
+            "survey_rating": self._on_survey_rating,
         }
 
     def handle(
@@ -752,6 +754,32 @@ class Dialogue:
         turn.uow.cases.append_details(case_id, piece["text"], piece["location"])
         text = self.t("dialogue.emergency_followup", folio=turn.data["folio"])
         self._say(turn, text, case_id=case_id)
+
+    def _on_survey_resolved(self, turn: Turn) -> None:
+        """After closure: was the case resolved? Anything else leaves the survey."""
+        resolved = self.vocab.answer(turn.folded)
+        case = turn.uow.cases.get(turn.data["case_id"])
+        if resolved is None or case is None:
+            turn.step, turn.data = "menu", {}
+            self._on_menu(turn)
+            return
+        case.survey_resolved = resolved
+        turn.uow.cases.add(case)
+        turn.step = "survey_rating"
+        options = [Option(str(n), self.t(f"survey.rating_{n}")) for n in range(1, 6)]
+        self._ask(turn, self.t("survey.rating"), options)
+
+    def _on_survey_rating(self, turn: Turn) -> None:
+        """A rating from 1 to 5; anything else leaves the survey."""
+        rating = re.fullmatch(r"([1-5])(?: estrellas?)?", turn.folded)
+        case = turn.uow.cases.get(turn.data["case_id"])
+        turn.step, turn.data = "menu", {}
+        if rating is None or case is None:
+            self._on_menu(turn)
+            return
+        case.survey_rating = int(rating[1])
+        turn.uow.cases.add(case)
+        self._say(turn, self.t("survey.thanks"))
 
     def _on_await_folio(self, turn: Turn) -> None:
         folded = turn.folded

@@ -13,7 +13,7 @@ from typing import Any
 from handlers.cases import record_event
 from handlers.messages import Reply
 from handlers.policy import CasePolicy
-from storage.models import Case
+from storage.models import Case, Contact
 
 # Allowed transitions (spec section 5 statuses). Reopening `cerrado` or `descartado` is for
 # supervisors and administrators only; `descartado` needs a reason.
@@ -153,11 +153,15 @@ def notify_citizen(uow: Any, policy: CasePolicy, case: Case, text: str) -> list[
     """A message for the person who reported the case, on their channel; none when there is no
     address to reach (anonymous denuncias, phone calls, erased contacts): anonymous reporters
     read it when they follow up with their secret code."""
+    contact = reachable_contact(uow, case)
+    return [Reply(contact.channel, contact.address, text, case_id=case.id)] if contact else []
+
+
+def reachable_contact(uow: Any, case: Case) -> Contact | None:
+    """The reporter's chat, when the case has one that can still be written to."""
     if case.anonymous or case.contact_id is None:
-        return []
+        return None
     contact = uow.contacts.get(case.contact_id)
     if contact is None or contact.address.startswith("borrado:"):
-        return []
-    if contact.channel not in ("whatsapp", "telegram", "console"):
-        return []
-    return [Reply(contact.channel, contact.address, text, case_id=case.id)]
+        return None
+    return contact if contact.channel in ("whatsapp", "telegram", "console") else None

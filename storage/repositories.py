@@ -121,6 +121,9 @@ class CaseRepository:
         self.session.flush()
         return case
 
+    def get(self, case_id: int) -> Case | None:
+        return self.session.get(Case, case_id)
+
     def by_folio(self, folio: str) -> Case | None:
         return self.session.exec(select(Case).where(Case.folio == folio)).first()
 

@@ -63,6 +63,9 @@ class FakeCases(FakeRepository):
             self.uow.insert(case)
         return case
 
+    def get(self, case_id: int) -> Case | None:
+        return next((c for c in self.uow.rows[Case] if c.id == case_id), None)
+
     def by_folio(self, folio: str) -> Case | None:
         return next((c for c in self.uow.rows[Case] if c.folio == folio), None)
 

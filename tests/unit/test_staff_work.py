@@ -84,7 +84,7 @@ def test_discarding_needs_a_reason_and_says_so(uow, citizen, agent):
 
 def test_only_a_supervisor_reopens_a_closed_case(uow, dialogue, clock, citizen, agent):
     agent.send(f"/cerrar {FOLIO} Bache reparado el lunes")
-    assert "Resolución: Bache reparado el lunes" in told_citizen(uow)[-1]
+    assert "Resolución: Bache reparado el lunes" in told_citizen(uow)[-2]
     assert "Solo un supervisor" in agent.send(f"/estado {FOLIO} en_proceso")
     assert the_case(uow).status == "cerrado"
     add_staff(lambda: uow, "Sara", "supervisor", telegram_id=555)
@@ -230,3 +230,21 @@ def test_the_transition_table_is_enforced_in_one_place():
         check_transition(policy, case, "en_revision", agent, "")
     check_transition(policy, case, "en_revision", supervisor, "")
     assert set(TRANSITIONS) == set(TRANSITIONS["recibido"]) | {"recibido"}
+
+
+def test_after_closure_the_citizen_says_whether_it_was_resolved_and_rates_it(uow, citizen, agent):
+    agent.send(f"/cerrar {FOLIO} Bache reparado")
+    assert told_citizen(uow)[-1] == f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+    assert "de 1 (muy mala) a 5 (muy buena)" in citizen.send("sí")
+    assert "¡Gracias por su respuesta!" in citizen.send("4")
+    case = the_case(uow)
+    assert (case.survey_resolved, case.survey_rating) == (True, 4)
+    assert "1. Reportar un problema" in citizen.send("hola")
+
+
+def test_a_survey_answer_that_is_not_one_leaves_the_survey(uow, citizen, agent):
+    agent.send(f"/cerrar {FOLIO} Bache reparado")
+    citizen.send("no")
+    answer = citizen.send(f"estado {FOLIO}")
+    assert "Cerrado" in answer
+    assert (the_case(uow).survey_resolved, the_case(uow).survey_rating) == (False, None)
