@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.cases import (
+    count_miss,
     find_own_case,
+    lookups_refused,
     mask_codes,
     mentions_case,
     open_case,
@@ -330,6 +332,11 @@ class Dialogue:
 
     def _status(self, turn: Turn, reference: str) -> None:
         t = self.t
+        looks_up = mentions_case(reference) or re.search(r"\d", reference)
+        if looks_up and lookups_refused(turn.contact, turn.now):
+            self._say(turn, t("dialogue.status_refused"))
+            self._back_to_where_we_were(turn)
+            return
         number = re.fullmatch(r"(?:estado\s+)?0*(\d{1,8})", fold(reference).strip())
         if number:
             # "estado 2" or just "2" at the folio question: one of their own, by its number.
@@ -347,7 +354,8 @@ class Dialogue:
                 turn.confidential = True
                 turn.uow.messages.forget_sender_of_unfiled(turn.contact.id)
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
-        elif mentions_case(reference) or re.search(r"\d", reference):
+        elif looks_up:
+            count_miss(turn.contact, turn.now)
             self._say(
                 turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
             )

@@ -44,6 +44,10 @@ class Contact(SQLModel, table=True):
     age: int | None = None
     consented_at: datetime | None = utc_column()  # to the day (see day_start)
     created_at: datetime = utc_column(nullable=False)  # to the day
+    # Folios or codes asked about that were not theirs or did not exist (see handlers/cases.py).
+    folio_misses: int = 0
+    folio_misses_since: datetime | None = utc_column()
+    folio_blocked_until: datetime | None = utc_column()
 
 
 class Case(SQLModel, table=True):

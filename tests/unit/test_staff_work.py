@@ -1,6 +1,7 @@
 """Staff work on a case, as conversations against an in-memory unit of work: the lifecycle,
 its audit trail, what the citizen is told, and who may do what."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -248,3 +249,32 @@ def test_a_survey_answer_that_is_not_one_leaves_the_survey(uow, citizen, agent):
     answer = citizen.send(f"estado {FOLIO}")
     assert "Cerrado" in answer
     assert (the_case(uow).survey_resolved, the_case(uow).survey_rating) == (False, None)
+
+
+def test_more_than_ten_wrong_folios_in_an_hour_are_refused_for_an_hour(uow, citizen, clock):
+    for number in range(2, 12):
+        assert "No encontramos ese caso" in citizen.send(f"estado TA-2026-{number:06d}")
+    assert "No encontramos ese caso" in citizen.send("estado TA-2026-000099")  # the eleventh
+    assert "intente de nuevo en una hora" in citizen.send(f"estado {FOLIO}")
+    clock.now += timedelta(hours=1)
+    assert "Estado: Recibido" in citizen.send(f"estado {FOLIO}")
+
+
+def test_another_persons_folio_gets_the_same_answer_as_a_missing_one(uow, dialogue, citizen):
+    other = Citizen(dialogue, lambda: uow, address="+50370002222", channel="whatsapp")
+    other.converse("hola", "si")
+    assert other.send(f"estado {FOLIO}") == other.send("estado TA-2026-000777")
+
+
+def test_an_anonymous_reporter_reads_staff_replies_with_the_secret_code(uow, dialogue, clock):
+    add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
+    person = Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp", clock=clock)
+    person.converse("hola", "si", "1", "denuncio que el alcalde usa la maquinaria del estado")
+    person.converse("listo", "si", "omitir")
+    receipt = person.send("1")
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", receipt)[0]
+    agent = Citizen(dialogue, lambda: uow, address=AGENT_NUMBER, channel="whatsapp", clock=clock)
+    assert "código secreto" in agent.send(f"/responder {FOLIO} Abrimos una investigación")
+    card = agent.send(f"/caso {FOLIO}")
+    assert "Denuncia anónima" in card and CITIZEN_NUMBER not in card
+    assert "Abrimos una investigación" in person.send(f"estado {code}")

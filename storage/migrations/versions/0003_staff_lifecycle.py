@@ -1,4 +1,4 @@
-"""staff lifecycle: priority, referral, resolution, deadline pause and extension, survey, job runs
+"""staff lifecycle: case priority, referral, resolution, pause, extension, survey; lookup limits
 
 Revision ID: 0003
 Revises: 0002
@@ -18,6 +18,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("contacts") as batch:
+        batch.add_column(
+            sa.Column("folio_misses", sa.Integer(), nullable=False, server_default=sa.text("0"))
+        )
+        for name in ("folio_misses_since", "folio_blocked_until"):
+            batch.add_column(
+                sa.Column(name, storage.types.UTCDateTime(timezone=True), nullable=True)
+            )
     with op.batch_alter_table("cases") as batch:
         batch.add_column(
             sa.Column("prioritised", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -55,4 +63,7 @@ def downgrade() -> None:
             "referred_to",
             "prioritised",
         ):
+            batch.drop_column(name)
+    with op.batch_alter_table("contacts") as batch:
+        for name in ("folio_blocked_until", "folio_misses_since", "folio_misses"):
             batch.drop_column(name)
