@@ -30,6 +30,7 @@ from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.whatsapp import Form, TwilioSender, WhatsAppChannel
 from bot.media import MediaFetcher, TelegramMedia, TwilioMedia
 from bot.outbox import Dispatcher
+from bot.scheduler import Scheduler
 from handlers.intake import receive
 from handlers.messages import Incoming
 
@@ -58,6 +59,7 @@ class Service:
         telegram: TelegramChannel | None,
         dispatcher: Dispatcher,
         media: MediaFetcher,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.app = app
         self.clock = clock
@@ -65,10 +67,14 @@ class Service:
         self.telegram = telegram
         self.dispatcher = dispatcher
         self.media = media
+        self.scheduler = scheduler
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        """Start sending, fetching and (for Telegram) registering the webhook or polling."""
+        """Start sending, fetching, the scheduled jobs and (for Telegram) registering the
+        webhook or polling."""
+        if self.scheduler is not None:
+            self.scheduler.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.media.run(), name="media"))
         if self.telegram is not None:
@@ -91,6 +97,8 @@ class Service:
             await telegram.register_webhook(settings.server.public_url.rstrip("/") + TELEGRAM_PATH)
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -155,7 +163,13 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
     dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat)
     media = MediaFetcher(app, fetchers, settings.media)
     return Service(
-        app, clock, whatsapp=whatsapp, telegram=telegram, dispatcher=dispatcher, media=media
+        app,
+        clock,
+        whatsapp=whatsapp,
+        telegram=telegram,
+        dispatcher=dispatcher,
+        media=media,
+        scheduler=Scheduler(app, clock, dispatcher.wake),
     )
 
 

@@ -21,6 +21,7 @@ from storage.models import (
     Contact,
     ConversationState,
     FolioCounter,
+    JobRun,
     Message,
     OutboxItem,
     Staff,
@@ -546,3 +547,19 @@ class StaffRepository:
     def with_role(self, *roles: str) -> Sequence[Staff]:
         query = select(Staff).where(Staff.active == True, col(Staff.role).in_(roles))  # noqa: E712
         return self.session.exec(query.order_by(col(Staff.id))).all()
+
+
+class JobRunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(self, job: str, run_date: str, now: datetime) -> bool:
+        """Whether this process is the first to run `job` for `run_date` (a claim row inserted
+        with ON CONFLICT DO NOTHING; the loser sees nothing inserted)."""
+        statement = (
+            _insert(self.session, JobRun)
+            .values(job=job, run_date=run_date, claimed_at=now)
+            .on_conflict_do_nothing(index_elements=["job", "run_date"])
+            .returning(JobRun.__table__.c.job)
+        )
+        return self.session.exec(statement).scalar_one_or_none() is not None
