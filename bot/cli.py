@@ -153,7 +153,7 @@ def build_cli(t: Texts) -> typer.Typer:
         check_label(t, "cli.unknown_type", type_, CASE_TYPES)
         app = open_app(config, migrate=False)
         with app.uow() as uow:
-            assignee_id = staff_member(app, uow, assignee).id if assignee else None
+            assignee_id = staff_member(uow, app.policy, assignee).id if assignee else None
             found = uow.cases.search(
                 status=status,
                 case_type=type_,
@@ -192,14 +192,14 @@ def build_cli(t: Texts) -> typer.Typer:
             queue(uow, replies, now)
             uow.commit()
 
-    def staff_member(app: App, uow, who: str):
+    def staff_member(uow, policy, who: str):
         try:
-            return find_staff(uow, app.policy, who)
+            return find_staff(uow, policy, who)
         except NotAllowed as exc:
             raise Failure(str(exc)) from exc
 
     def actor_for(app: App, uow, who: str | None) -> Actor:
-        return actor_of(staff_member(app, uow, who)) if who else TERMINAL
+        return actor_of(staff_member(uow, app.policy, who)) if who else TERMINAL
 
     @staff.command("add", help=t("cli.staff_add_help"))
     def staff_add(
@@ -247,16 +247,24 @@ def build_cli(t: Texts) -> typer.Typer:
         except NotAllowed as exc:
             raise Failure(str(exc)) from exc
 
-    @cases.command("assign", help=t("cli.cases_assign_help"))
-    def cases_assign(folio: str, staff_: str, as_: As = None, config: Config = None) -> None:
+    def work_on(config: str | None, as_: str | None, folio: str, action) -> None:
+        """One staff action on one case, from the terminal: action(uow, policy, case, actor,
+        now) returns what the citizen is told."""
         app = open_app(config, migrate=False)
 
         def work(uow, actor, now):
-            member = staff_member(app, uow, staff_)
-            return assign(uow, app.policy, one_case(app, uow, folio), member, actor, now)
+            return action(uow, app.policy, one_case(app, uow, folio), actor, now)
 
         act(app, as_, work)
         typer.echo(t("cli.done", folio=folio))
+
+    @cases.command("assign", help=t("cli.cases_assign_help"))
+    def cases_assign(folio: str, staff_: str, as_: As = None, config: Config = None) -> None:
+        def action(uow, policy, case, actor, now):
+            member = staff_member(uow, policy, staff_)
+            return assign(uow, policy, case, member, actor, now)
+
+        work_on(config, as_, folio, action)
 
     @cases.command("status", help=t("cli.cases_status_help"))
     def cases_status(
@@ -267,27 +275,18 @@ def build_cli(t: Texts) -> typer.Typer:
         config: Config = None,
     ) -> None:
         check_label(t, "cli.unknown_status", status, STATUSES)
-        app = open_app(config, migrate=False)
-        act(
-            app,
-            as_,
-            lambda uow, actor, now: set_status(
-                uow, app.policy, one_case(app, uow, folio), status, note, actor, now
-            ),
-        )
-        typer.echo(t("cli.done", folio=folio))
+
+        def action(uow, policy, case, actor, now):
+            return set_status(uow, policy, case, status, note, actor, now)
+
+        work_on(config, as_, folio, action)
 
     @cases.command("reply", help=t("cli.cases_reply_help"))
     def cases_reply(folio: str, text: str, as_: As = None, config: Config = None) -> None:
-        app = open_app(config, migrate=False)
-        act(
-            app,
-            as_,
-            lambda uow, actor, now: reply(
-                uow, app.policy, one_case(app, uow, folio), text, actor, now
-            ),
-        )
-        typer.echo(t("cli.done", folio=folio))
+        def action(uow, policy, case, actor, now):
+            return reply(uow, policy, case, text, actor, now)
+
+        work_on(config, as_, folio, action)
 
     @cases.command("close", help=t("cli.cases_close_help"))
     def cases_close(
@@ -296,15 +295,10 @@ def build_cli(t: Texts) -> typer.Typer:
         as_: As = None,
         config: Config = None,
     ) -> None:
-        app = open_app(config, migrate=False)
-        act(
-            app,
-            as_,
-            lambda uow, actor, now: close(
-                uow, app.policy, one_case(app, uow, folio), resolution, actor, now
-            ),
-        )
-        typer.echo(t("cli.done", folio=folio))
+        def action(uow, policy, case, actor, now):
+            return close(uow, policy, case, resolution, actor, now)
+
+        work_on(config, as_, folio, action)
 
     @cases.command("new", help=t("cli.cases_new_help"))
     def cases_new(

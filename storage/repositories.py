@@ -49,6 +49,19 @@ def _insert(session: Session, table: type):
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
+def _filtered(query, case_type, topic, municipality, assignee_id):
+    """A case query narrowed by the filters staff use (those given)."""
+    if case_type:
+        query = query.where(Case.type == case_type)
+    if topic:
+        query = query.where(Case.topic == topic)
+    if municipality:
+        query = query.where(func.lower(Case.municipality) == municipality.lower())
+    if assignee_id is not None:
+        query = query.where(Case.assignee_id == assignee_id)
+    return query
+
+
 class ContactRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -148,17 +161,9 @@ class CaseRepository:
         assignee_id: int | None = None,
     ) -> Sequence[Case]:
         """Cases matching every filter given, oldest first."""
-        query = select(Case)
+        query = _filtered(select(Case), case_type, topic, municipality, assignee_id)
         if status:
             query = query.where(Case.status == status)
-        if case_type:
-            query = query.where(Case.type == case_type)
-        if topic:
-            query = query.where(Case.topic == topic)
-        if municipality:
-            query = query.where(func.lower(Case.municipality) == municipality.lower())
-        if assignee_id is not None:
-            query = query.where(Case.assignee_id == assignee_id)
         if created_from:
             query = query.where(Case.created_at >= created_from)
         if created_to:
@@ -181,15 +186,8 @@ class CaseRepository:
         rank = sql_case(
             (col(Case.urgency) == "emergencia", 0), (col(Case.urgency) == "urgente", 1), else_=2
         )
-        query = select(Case).where(col(Case.status).in_(statuses))
-        if case_type:
-            query = query.where(Case.type == case_type)
-        if topic:
-            query = query.where(Case.topic == topic)
-        if municipality:
-            query = query.where(func.lower(Case.municipality) == municipality.lower())
-        if assignee_id is not None:
-            query = query.where(Case.assignee_id == assignee_id)
+        query = _filtered(select(Case), case_type, topic, municipality, assignee_id)
+        query = query.where(col(Case.status).in_(statuses))
         if unassigned:
             query = query.where(col(Case.assignee_id).is_(None))
         query = query.order_by(rank, col(Case.prioritised).desc(), col(Case.due_at), col(Case.id))

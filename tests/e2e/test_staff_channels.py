@@ -1,35 +1,9 @@
 """A case worked across channels: a citizen on WhatsApp, an agent in the Telegram staff chat."""
 
-from __future__ import annotations
-
 import json
-from collections.abc import Iterator
 
-import pytest
-
-from tests.e2e.channels import (
-    ACCOUNT_SID,
-    BOT_TOKEN,
-    Service,
-    TelegramStaff,
-    WhatsAppCitizen,
-)
+from tests.e2e.channels import TelegramStaff, WhatsAppCitizen
 from tests.helpers import POTHOLE
-from tests.provider import Provider
-
-
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    stand_in = Provider(BOT_TOKEN, ACCOUNT_SID).start()
-    yield stand_in
-    stand_in.stop()
-
-
-@pytest.fixture
-def service(tmp_path, database_url, provider) -> Iterator[Service]:
-    running = Service(tmp_path, database_url, provider).start()
-    yield running
-    running.stop()
 
 
 def containing(texts: list[str], part: str) -> str | None:
