@@ -55,5 +55,6 @@ def test_a_whatsapp_case_is_worked_in_the_telegram_staff_chat_and_rated(service,
     assert not containing(told, "conflictivo")
     shown = service.cli("cases", "show", folio).stdout
     assert "Marta Ruiz: Nota interna — el vecino de la casa 26 es conflictivo" in shown
+    assert "Encuesta: ¿resuelto? Sí · calificación 5/5" in shown
     listed = json.loads(service.cli("cases", "list", "--json").stdout)
     assert [(c["status"], c["assignee"]) for c in listed] == [("cerrado", "Marta Ruiz")]

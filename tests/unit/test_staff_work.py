@@ -278,3 +278,10 @@ def test_an_anonymous_reporter_reads_staff_replies_with_the_secret_code(uow, dia
     card = agent.send(f"/caso {FOLIO}")
     assert "Denuncia anónima" in card and CITIZEN_NUMBER not in card
     assert "Abrimos una investigación" in person.send(f"estado {code}")
+
+
+def test_an_inactive_staff_member_is_just_a_citizen(uow, dialogue, citizen):
+    add_staff(lambda: uow, "Luis", whatsapp="+50370003333", active=False)
+    former = Citizen(dialogue, lambda: uow, address="+50370003333", channel="whatsapp")
+    assert "No conozco esa orden" not in former.send(f"/tomar {FOLIO}")
+    assert the_case(uow).assignee_id is None
