@@ -58,11 +58,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         hash_secret=settings.privacy.hash_secret,
         retention_days=settings.privacy.retention_days,
         texts=load_texts("es"),
-        staff_chat=(
-            ("telegram", str(settings.telegram.staff_chat_id))
-            if settings.telegram.enabled and settings.telegram.staff_chat_id
-            else None
-        ),
+        staff_chat_id=settings.telegram.staff_chat_id if settings.telegram.enabled else 0,
     )
 
 

@@ -121,6 +121,20 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     lines.append(t("cli.show_due", due=policy.local_day(case.due_at), days=case.deadline_days))
     if case.assignee_id:
         lines.append(f"  {t('cli.col_assignee')}: {summary['assignee']}")
+    if case.extension_days:
+        lines.append(t("cli.show_extension", days=case.extension_days))
+    if case.paused_at is not None:
+        lines.append(t("cli.show_paused", since=policy.local_time(case.paused_at)))
+    if case.prioritised:
+        lines.append(t("cli.show_prioritised"))
+    if case.referred_to:
+        lines.append(t("cli.show_referred", institution=case.referred_to))
+    if case.resolution:
+        lines.append(t("cli.show_resolution", resolution=case.resolution))
+    if case.survey_resolved is not None or case.survey_rating is not None:
+        resolved = {True: t("survey.yes"), False: t("survey.no"), None: "-"}[case.survey_resolved]
+        rating = case.survey_rating or "-"
+        lines.append(t("cli.show_survey", resolved=resolved, rating=rating))
     if case.anonymous:
         lines.append(t("cli.show_anonymous"))
     elif case.contact_id:

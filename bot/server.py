@@ -31,6 +31,7 @@ from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.whatsapp import Form, TwilioSender, WhatsAppChannel
 from bot.media import MediaFetcher, TelegramMedia, TwilioMedia
 from bot.outbox import Dispatcher
+from bot.scheduler import Scheduler
 from handlers.intake import receive
 from handlers.messages import Incoming
 
@@ -59,6 +60,7 @@ class Service:
         telegram: TelegramChannel | None,
         dispatcher: Dispatcher,
         media: MediaFetcher,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.app = app
         self.clock = clock
@@ -66,10 +68,14 @@ class Service:
         self.telegram = telegram
         self.dispatcher = dispatcher
         self.media = media
+        self.scheduler = scheduler
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        """Start sending, fetching and (for Telegram) registering the webhook or polling."""
+        """Start sending, fetching, the scheduled jobs and (for Telegram) registering the
+        webhook or polling."""
+        if self.scheduler is not None:
+            self.scheduler.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.media.run(), name="media"))
         if self.telegram is not None:
@@ -97,6 +103,8 @@ class Service:
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking work; replies being sent are finished and recorded (within `grace`
         seconds), so that a restart does not send them again."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
         self.dispatcher.stop()
         outbox = self._tasks[0] if self._tasks else None
         if outbox is not None:
@@ -165,10 +173,17 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
         telegram = TelegramChannel(settings.telegram)
         senders.append(TelegramSender(telegram))
         fetchers["telegram"] = TelegramMedia(telegram.bot, limit)
-    dispatcher = Dispatcher(app, senders, clock, staff_chat=app.policy.staff_chat)
+    staff_chat = ("telegram", str(app.policy.staff_chat_id)) if app.policy.staff_chat_id else None
+    dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat)
     media = MediaFetcher(app, fetchers, settings.media)
     return Service(
-        app, clock, whatsapp=whatsapp, telegram=telegram, dispatcher=dispatcher, media=media
+        app,
+        clock,
+        whatsapp=whatsapp,
+        telegram=telegram,
+        dispatcher=dispatcher,
+        media=media,
+        scheduler=Scheduler(app, clock, dispatcher.wake),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.policy import CasePolicy
@@ -21,6 +21,10 @@ CODE_PATTERN = re.compile(
     rf"\b({_CODE_CHAR}{{4}})[\s-]?({_CODE_CHAR}{{4}})[\s-]?({_CODE_CHAR}{{4}})\b"
 )
 CODE_MASK = "XXXX-XXXX-XXXX"
+# More wrong folios or codes than this in an hour from one address, and lookups are refused
+# for an hour: enough for typos, too few to guess other people's cases.
+MAX_MISSES = 10
+MISS_WINDOW = timedelta(hours=1)
 
 
 def _code_match(match: re.Match[str]) -> str | None:
@@ -146,6 +150,23 @@ def _code_in(text: str) -> str | None:
     return next((code for m in CODE_PATTERN.finditer(text) if (code := _code_match(m))), None)
 
 
+def lookups_refused(contact: Contact, now: datetime) -> bool:
+    """Whether this address asked about too many wrong folios lately."""
+    return contact.folio_blocked_until is not None and now < contact.folio_blocked_until
+
+
+def count_miss(contact: Contact, now: datetime) -> None:
+    """One more folio or code that was not theirs or does not exist; the eleventh in an hour
+    refuses lookups for an hour."""
+    since = contact.folio_misses_since
+    if since is None or now - since >= MISS_WINDOW:
+        contact.folio_misses, contact.folio_misses_since = 0, now
+    contact.folio_misses += 1
+    if contact.folio_misses > MAX_MISSES:
+        contact.folio_blocked_until = now + MISS_WINDOW
+        contact.folio_misses, contact.folio_misses_since = 0, None
+
+
 def find_own_case(
     uow: Any, policy: CasePolicy, contact: Contact, text: str
 ) -> tuple[Case, str] | None:
@@ -178,13 +199,11 @@ def render_status(uow: Any, policy: CasePolicy, case: Case, reference: str) -> s
         )
     ]
     for event in uow.cases.events(case.id, public_only=True):
-        lines.append(
-            t(
-                "dialogue.status_event_line",
-                at=policy.local_time(event.at),
-                what=event_summary(t, event),
-            )
-        )
+        what = event_summary(t, event)
+        if event.kind == "staff_reply" and event.note:
+            # Anonymous reporters read staff replies here, with their secret code.
+            what = f"{what}: {event.note}"
+        lines.append(t("dialogue.status_event_line", at=policy.local_time(event.at), what=what))
     return "\n".join(lines)
 
 

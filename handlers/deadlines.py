@@ -32,6 +32,14 @@ class BusinessCalendar:
                 counted += 1
         return day
 
+    def business_days_between(self, start: date, end: date) -> int:
+        """Business days after `start` up to and including `end` (0 when `end` is not later)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_business_day(day)
+        return count
+
     def local_date(self, instant: datetime) -> date:
         """The institution's calendar date at this instant."""
         return instant.astimezone(self.tz).date()

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.cases import (
+    count_miss,
     find_own_case,
+    lookups_refused,
     mask_codes,
     mentions_case,
     open_case,
@@ -21,6 +23,7 @@ from handlers.messages import Incoming, Option, Reply
 from handlers.normalise import fold, is_substantive, looks_like_words, words
 from handlers.policy import CasePolicy
 from handlers.privacy import erase_personal_data, personal_data
+from handlers.staff import new_case_cards
 from handlers.texts import Texts
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
@@ -133,6 +136,8 @@ class Dialogue:
             "await_folio": self._on_await_folio,
             "followup": self._on_followup,
             "confirm_erase": self._on_confirm_erase,
+            "survey_resolved": self._on_survey_resolved,
+            "survey_rating": self._on_survey_rating,
         }
 
     def handle(
@@ -203,9 +208,10 @@ class Dialogue:
         """Queue a message to the staff group and every active staff member reachable on a
         chat channel."""
         alerted = False
-        if self.policy.staff_chat is not None:
-            channel, address = self.policy.staff_chat
-            turn.replies.append(Reply(channel, address, text, (), case_id))
+        if self.policy.staff_chat_id:
+            turn.replies.append(
+                Reply("telegram", str(self.policy.staff_chat_id), text, (), case_id)
+            )
             alerted = True
         for member in turn.uow.staff.active():
             if member.telegram_id:
@@ -332,6 +338,11 @@ class Dialogue:
 
     def _status(self, turn: Turn, reference: str) -> None:
         t = self.t
+        looks_up = mentions_case(reference) or re.search(r"\d", reference)
+        if looks_up and lookups_refused(turn.contact, turn.now):
+            self._say(turn, t("dialogue.status_refused"))
+            self._back_to_where_we_were(turn)
+            return
         number = re.fullmatch(r"(?:estado\s+)?0*(\d{1,8})", fold(reference).strip())
         if number:
             # "estado 2" or just "2" at the folio question: one of their own, by its number.
@@ -349,7 +360,8 @@ class Dialogue:
                 turn.confidential = True
                 turn.uow.messages.forget_sender_of_unfiled(turn.contact.id)
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
-        elif mentions_case(reference) or re.search(r"\d", reference):
+        elif looks_up:
+            count_miss(turn.contact, turn.now)
             self._say(
                 turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
             )
@@ -679,6 +691,7 @@ class Dialogue:
             turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
         )
         self._receipt(turn, opened.case, opened.secret_code)
+        turn.replies.extend(new_case_cards(turn.uow, self.policy, opened.case))
         turn.step, turn.data = "menu", {}
 
     def _receipt(self, turn: Turn, case: Any, secret_code: str | None) -> None:
@@ -722,6 +735,7 @@ class Dialogue:
                 case_id=None if case.anonymous else case.id,
             )
         self._receipt(turn, case, opened.secret_code)
+        turn.replies.extend(new_case_cards(turn.uow, self.policy, case))
         if case.anonymous:
             turn.step, turn.data = "menu", {}
         else:
@@ -754,6 +768,32 @@ class Dialogue:
         turn.uow.cases.append_details(case_id, piece["text"], piece["location"])
         text = self.t("dialogue.emergency_followup", folio=turn.data["folio"])
         self._say(turn, text, case_id=case_id)
+
+    def _on_survey_resolved(self, turn: Turn) -> None:
+        """After closure: was the case resolved? Anything else leaves the survey."""
+        resolved = self.vocab.answer(turn.folded)
+        case = turn.uow.cases.get(turn.data["case_id"])
+        if resolved is None or case is None:
+            turn.step, turn.data = "menu", {}
+            self._on_menu(turn)
+            return
+        case.survey_resolved = resolved
+        turn.uow.cases.add(case)
+        turn.step = "survey_rating"
+        options = [Option(str(n), self.t(f"survey.rating_{n}")) for n in range(1, 6)]
+        self._ask(turn, self.t("survey.rating"), options)
+
+    def _on_survey_rating(self, turn: Turn) -> None:
+        """A rating from 1 to 5; anything else leaves the survey."""
+        rating = re.fullmatch(r"([1-5])(?: estrellas?)?", turn.folded)
+        case = turn.uow.cases.get(turn.data["case_id"])
+        turn.step, turn.data = "menu", {}
+        if rating is None or case is None:
+            self._on_menu(turn)
+            return
+        case.survey_rating = int(rating[1])
+        turn.uow.cases.add(case)
+        self._say(turn, self.t("survey.thanks"))
 
     def _on_await_folio(self, turn: Turn) -> None:
         folded = turn.folded

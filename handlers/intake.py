@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.cases import mask_codes
+from handlers.casework import answers_request, receive_requested_info
 from handlers.dialogue import Dialogue
 from handlers.messages import MAX_MESSAGE, Incoming, Reply, split_text
+from handlers.staff import StaffDesk, is_staff_command
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
 MAX_TEXT = 64 * 1024
@@ -26,9 +28,25 @@ def clean(incoming: Incoming) -> Incoming:
     return replace(incoming, text=text, name=name)
 
 
-def receive(incoming: Incoming, uow: Any, dialogue: Dialogue, now: datetime) -> list[Reply] | None:
-    """Handle one incoming message inside `uow` and commit; None when it was a redelivery."""
+def receive(
+    incoming: Incoming,
+    uow: Any,
+    dialogue: Dialogue,
+    now: datetime,
+    *,
+    desk: StaffDesk | None = None,
+) -> list[Reply] | None:
+    """Handle one incoming message inside `uow` and commit; None when it was a redelivery.
+
+    A command ("/cola", a card's button) from an active staff member's Telegram user id or
+    WhatsApp number goes to the staff desk; anything else is a citizen's message. In the staff
+    chat only staff commands are answered; the rest of the conversation there is not stored.
+    """
     incoming = clean(incoming)
+    member = uow.staff.by_address(incoming.channel, incoming.sender_id or incoming.address)
+    command = member is not None and is_staff_command(incoming.text)
+    if incoming.sender_id is not None and not command:
+        return []
     contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
     if incoming.name and not contact.name:
         contact.name = incoming.name
@@ -59,10 +77,28 @@ def receive(incoming: Incoming, uow: Any, dialogue: Dialogue, now: datetime) -> 
                 created_at=now,
             )
         )
-    replies = dialogue.handle(incoming, contact, message.id, uow, now)
+    if command:
+        replies = (desk or StaffDesk(dialogue.policy)).handle(incoming, member, uow, now)
+    else:
+        replies = citizen_answer(incoming, contact, message.id, uow, dialogue, now)
     queue(uow, replies, now, sender=contact)
     uow.commit()
     return replies
+
+
+def citizen_answer(
+    incoming: Incoming, contact: Contact, message_id: int, uow: Any, dialogue: Dialogue, now
+) -> list[Reply]:
+    """The dialogue's answer; a person outside any conversation whose case waits for them is
+    answering what staff asked, which goes to that case and restarts its clock."""
+    waiting = None
+    if contact.consented_at and uow.conversations.get(contact.id) is None:
+        waiting = uow.cases.waiting_for(contact.id)
+    if waiting is not None and answers_request(incoming):
+        return receive_requested_info(
+            uow, dialogue.policy, waiting, incoming.text, message_id, incoming.location, now
+        )
+    return dialogue.handle(incoming, contact, message_id, uow, now)
 
 
 def queue(uow: Any, replies: list[Reply], now: datetime, *, sender: Contact | None = None) -> None:

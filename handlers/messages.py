@@ -37,6 +37,9 @@ class Incoming:
     name: str | None = None
     media: tuple[Media, ...] = ()
     location: Location | None = None
+    # Set only for messages in a group chat (the Telegram staff chat): who wrote it. `address`
+    # is then the chat, where answers go; staff are recognised by `sender_id`.
+    sender_id: str | None = None
 
 
 @dataclass(frozen=True)

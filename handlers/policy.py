@@ -35,7 +35,7 @@ class CasePolicy:
     hash_secret: str
     retention_days: int
     texts: Texts
-    staff_chat: tuple[str, str] | None = None  # the staff group (channel, address), if any
+    staff_chat_id: int = 0  # Telegram group where new cases are posted (0: none)
 
     def keyed_hash(self, purpose: str, value: str) -> str:
         """An HMAC of a value with `privacy.hash_secret`, so the value itself is not kept."""

@@ -44,6 +44,10 @@ class Contact(SQLModel, table=True):
     age: int | None = None
     consented_at: datetime | None = utc_column()  # to the day (see day_start)
     created_at: datetime = utc_column(nullable=False)  # to the day
+    # Folios or codes asked about that were not theirs or did not exist (see handlers/cases.py).
+    folio_misses: int = 0
+    folio_misses_since: datetime | None = utc_column()
+    folio_blocked_until: datetime | None = utc_column()
 
 
 class Case(SQLModel, table=True):
@@ -80,6 +84,14 @@ class Case(SQLModel, table=True):
     first_response_at: datetime | None = utc_column()
     due_at: datetime = utc_column(nullable=False)
     closed_at: datetime | None = utc_column()
+    # Staff work (see handlers/lifecycle.py and handlers/staff.py).
+    prioritised: bool = False
+    referred_to: str | None = Field(default=None, max_length=200)
+    resolution: str | None = Field(default=None, sa_column=Column(Text))
+    paused_at: datetime | None = utc_column()  # waiting for the citizen since then
+    extension_days: int = 0  # business days added by the one extension allowed
+    survey_resolved: bool | None = None
+    survey_rating: int | None = None
 
 
 class Message(SQLModel, table=True):
@@ -201,3 +213,13 @@ class FolioCounter(SQLModel, table=True):
     prefix: str = Field(max_length=8, primary_key=True)
     year: int = Field(primary_key=True)
     last_value: int = 0
+
+
+class JobRun(SQLModel, table=True):
+    """A scheduled job's claim for one date: whoever inserts it first runs the job."""
+
+    __tablename__ = "job_runs"
+
+    job: str = Field(max_length=40, primary_key=True)
+    run_date: str = Field(max_length=16, primary_key=True)
+    claimed_at: datetime = utc_column(nullable=False)

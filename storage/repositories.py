@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import exists, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -20,6 +21,7 @@ from storage.models import (
     Contact,
     ConversationState,
     FolioCounter,
+    JobRun,
     Message,
     OutboxItem,
     Staff,
@@ -45,6 +47,19 @@ def _insert(session: Session, table: type):
     """INSERT with ON CONFLICT support, for the session's dialect."""
     dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def _filtered(query, case_type, topic, municipality, assignee_id):
+    """A case query narrowed by the filters staff use (those given)."""
+    if case_type:
+        query = query.where(Case.type == case_type)
+    if topic:
+        query = query.where(Case.topic == topic)
+    if municipality:
+        query = query.where(func.lower(Case.municipality) == municipality.lower())
+    if assignee_id is not None:
+        query = query.where(Case.assignee_id == assignee_id)
+    return query
 
 
 class ContactRepository:
@@ -120,6 +135,9 @@ class CaseRepository:
         self.session.flush()
         return case
 
+    def get(self, case_id: int) -> Case | None:
+        return self.session.get(Case, case_id)
+
     def by_folio(self, folio: str) -> Case | None:
         return self.session.exec(select(Case).where(Case.folio == folio)).first()
 
@@ -138,18 +156,49 @@ class CaseRepository:
         case_type: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
+        topic: str | None = None,
+        municipality: str | None = None,
+        assignee_id: int | None = None,
     ) -> Sequence[Case]:
         """Cases matching every filter given, oldest first."""
-        query = select(Case)
+        query = _filtered(select(Case), case_type, topic, municipality, assignee_id)
         if status:
             query = query.where(Case.status == status)
-        if case_type:
-            query = query.where(Case.type == case_type)
         if created_from:
             query = query.where(Case.created_at >= created_from)
         if created_to:
             query = query.where(Case.created_at < created_to)
         return self.session.exec(query.order_by(col(Case.id))).all()
+
+    def queue(
+        self,
+        statuses: Sequence[str],
+        *,
+        case_type: str | None = None,
+        topic: str | None = None,
+        municipality: str | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[Case]:
+        """Cases in these statuses, emergencias first, then urgentes, then prioritised ones,
+        then by nearest deadline."""
+        rank = sql_case(
+            (col(Case.urgency) == "emergencia", 0), (col(Case.urgency) == "urgente", 1), else_=2
+        )
+        query = _filtered(select(Case), case_type, topic, municipality, assignee_id)
+        query = query.where(col(Case.status).in_(statuses))
+        if unassigned:
+            query = query.where(col(Case.assignee_id).is_(None))
+        query = query.order_by(rank, col(Case.prioritised).desc(), col(Case.due_at), col(Case.id))
+        return self.session.exec(query.limit(limit)).all()
+
+    def waiting_for(self, contact_id: int) -> Case | None:
+        """The person's most recent case that waits for them to answer."""
+        query = select(Case).where(
+            Case.contact_id == contact_id, Case.status == "esperando_ciudadano"
+        )
+        return self.session.exec(query.order_by(col(Case.id).desc())).first()
 
     def append_details(self, case_id: int, text: str, location: dict | None) -> None:
         """Add what a person sent after the case was opened to its description and place."""
@@ -487,3 +536,46 @@ class StaffRepository:
 
     def get(self, staff_id: int) -> Staff | None:
         return self.session.get(Staff, staff_id)
+
+    def add(self, member: Staff) -> Staff:
+        self.session.add(member)
+        self.session.flush()
+        return member
+
+    def by_id_or_name(self, who: str) -> Staff | None:
+        """A staff member by numeric id or exact name."""
+        if who.isdigit():
+            member = self.session.get(Staff, int(who))
+            if member is not None:
+                return member
+        return self.session.exec(select(Staff).where(Staff.name == who)).first()
+
+    def by_address(self, channel: str, address: str) -> Staff | None:
+        """The active staff member who writes from this Telegram user id or WhatsApp number."""
+        if channel == "telegram" and address.lstrip("-").isdigit():
+            query = select(Staff).where(Staff.telegram_id == int(address))
+        elif channel == "whatsapp":
+            query = select(Staff).where(Staff.whatsapp == address)
+        else:
+            return None
+        return self.session.exec(query.where(Staff.active == True)).first()  # noqa: E712
+
+    def with_role(self, *roles: str) -> Sequence[Staff]:
+        query = select(Staff).where(Staff.active == True, col(Staff.role).in_(roles))  # noqa: E712
+        return self.session.exec(query.order_by(col(Staff.id))).all()
+
+
+class JobRunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(self, job: str, run_date: str, now: datetime) -> bool:
+        """Whether this process is the first to run `job` for `run_date` (a claim row inserted
+        with ON CONFLICT DO NOTHING; the loser sees nothing inserted)."""
+        statement = (
+            _insert(self.session, JobRun)
+            .values(job=job, run_date=run_date, claimed_at=now)
+            .on_conflict_do_nothing(index_elements=["job", "run_date"])
+            .returning(JobRun.__table__.c.job)
+        )
+        return self.session.exec(statement).scalar_one_or_none() is not None

@@ -12,6 +12,7 @@ from storage.repositories import (
     CaseRepository,
     ContactRepository,
     ConversationRepository,
+    JobRunRepository,
     MessageRepository,
     OutboxRepository,
     StaffRepository,
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.messages = MessageRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.staff = StaffRepository(self.session)
+        self.job_runs = JobRunRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

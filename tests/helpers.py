@@ -55,12 +55,14 @@ class Citizen:
         address: str = "7001",
         channel: str = "console",
         clock: Clock | None = None,
+        sender_id: str | None = None,
     ) -> None:
         self.dialogue = dialogue
         self.uow = uow
         self.address = address
         self.channel = channel
         self.clock = clock or Clock()
+        self.sender_id = sender_id  # someone writing in a group chat (the staff chat)
 
     def send(
         self,
@@ -79,6 +81,7 @@ class Citizen:
             text=text,
             media=media,
             location=location,
+            sender_id=self.sender_id,
         )
         with self.uow() as uow:
             replies = receive(incoming, uow, self.dialogue, now)
@@ -102,3 +105,13 @@ POTHOLE = (
     "San Miguel, colonia Las Brisas",
     "omitir",
 )
+
+
+def add_staff(uow_factory: Callable[[], Any], name: str, role: str = "agent", **addresses: Any):
+    """Register a staff member (telegram_id=..., whatsapp=...), as `staff add` does."""
+    from storage.models import Staff
+
+    with uow_factory() as uow:
+        member = uow.staff.add(Staff(name=name, role=role, created_at=TUESDAY, **addresses))
+        uow.commit()
+    return member

@@ -65,7 +65,8 @@ class TelegramChannel:
         return hmac.compare_digest(header.encode(), self.secret)
 
     def translate(self, payload: object, received_at: datetime) -> TelegramMessage | None:
-        """The update as a message from a citizen; None for updates we do not handle."""
+        """The update as a message from a citizen, or from someone in the staff chat (with their
+        user id as `sender_id`); None for updates we do not handle."""
         if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
             raise Malformed("update_id")
         if not any(kind in payload for kind in ALLOWED_UPDATES):
@@ -78,10 +79,11 @@ class TelegramChannel:
         if update.callback_query is not None:
             return self._button(update, provider_id, received_at)
         message = update.message
-        if message is None or message.chat.type != "private" or message.from_user is None:
-            return None  # groups, and messages without a sender
-        if message.from_user.is_bot:
-            return None
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return None  # messages without a (human) sender
+        in_staff_chat = self._is_staff_chat(message.chat)
+        if message.chat.type != "private" and not in_staff_chat:
+            return None  # other groups
         try:
             incoming = Incoming(
                 channel=CHANNEL,
@@ -92,6 +94,7 @@ class TelegramChannel:
                 name=_text(message.from_user.full_name) or None,
                 media=_media(message),
                 location=_location(message),
+                sender_id=str(int(message.from_user.id)) if in_staff_chat else None,
             )
         except (TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise Malformed("message") from exc
@@ -100,7 +103,8 @@ class TelegramChannel:
     def _button(self, update: Update, provider_id: str, received_at: datetime):
         query = update.callback_query
         chat = query.message.chat if query.message is not None else None
-        if chat is not None and chat.type != "private":
+        in_staff_chat = chat is not None and self._is_staff_chat(chat)
+        if chat is not None and chat.type != "private" and not in_staff_chat:
             return None
         try:
             address = str(int(chat.id if chat is not None else query.from_user.id))
@@ -111,10 +115,15 @@ class TelegramChannel:
                 received_at=received_at,
                 text=_text(query.data),
                 name=_text(query.from_user.full_name) or None,
+                sender_id=str(int(query.from_user.id)) if in_staff_chat else None,
             )
         except (TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise Malformed("callback_query") from exc
         return TelegramMessage(incoming, callback_query_id=str(query.id))
+
+    def _is_staff_chat(self, chat) -> bool:
+        """Whether a chat is the staff group, where messages say who wrote them."""
+        return bool(self.staff_chat_id) and chat.type != "private" and chat.id == self.staff_chat_id
 
     def acknowledge_button(self, callback_query_id: str) -> None:
         """Stop the button's spinner; in the background, as nothing depends on it."""

@@ -5,6 +5,15 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
+# APScheduler's job store keeps its own table in our database (bot/scheduler.py); it is not
+# ours to migrate.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_name(name, type_, parent_names) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"
@@ -22,6 +31,7 @@ with engine.connect() as connection:
                 target_metadata=SQLModel.metadata,
                 render_as_batch=sqlite,
                 compare_type=True,
+                include_name=include_name,
             )
             context.run_migrations()
     finally:

@@ -221,3 +221,25 @@ class TelegramCitizen:
             for c in self.service.provider.sent("telegram")
             if int(c.params["chat_id"]) == self.user_id
         ]
+
+
+class TelegramStaff(TelegramCitizen):
+    """A staff member writing in the staff chat: the chat is the group, `from` is the user."""
+
+    def message(self, **content) -> dict:
+        update = super().message(**content)
+        update["message"]["chat"] = {"id": STAFF_CHAT, "type": "supergroup", "title": "Equipo"}
+        return update
+
+    def button(self, data: str) -> dict:
+        update = super().button(data)
+        update["callback_query"]["message"]["chat"] = {"id": STAFF_CHAT, "type": "supergroup"}
+        return update
+
+    def chat(self) -> list[dict]:
+        """What the bot posted in the staff chat."""
+        return [
+            c.params
+            for c in self.service.provider.sent("telegram")
+            if int(c.params["chat_id"]) == STAFF_CHAT
+        ]

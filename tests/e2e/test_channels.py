@@ -26,21 +26,7 @@ from tests.e2e.channels import (
     sign,
 )
 from tests.helpers import POTHOLE
-from tests.provider import JPEG, Provider, telegram_error, twilio_error
-
-
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    stand_in = Provider(BOT_TOKEN, ACCOUNT_SID).start()
-    yield stand_in
-    stand_in.stop()
-
-
-@pytest.fixture
-def service(tmp_path, database_url, provider) -> Iterator[Service]:
-    running = Service(tmp_path, database_url, provider).start()
-    yield running
-    running.stop()
+from tests.provider import JPEG, telegram_error, twilio_error
 
 
 @pytest.fixture

@@ -61,7 +61,12 @@ class FakeCases(FakeRepository):
         return self.uow.counters[key]
 
     def add(self, case: Case) -> Case:
-        return self.uow.insert(case)
+        if case not in self.uow.rows[Case]:
+            self.uow.insert(case)
+        return case
+
+    def get(self, case_id: int) -> Case | None:
+        return next((c for c in self.uow.rows[Case] if c.id == case_id), None)
 
     def by_folio(self, folio: str) -> Case | None:
         return next((c for c in self.uow.rows[Case] if c.folio == folio), None)
@@ -83,6 +88,17 @@ class FakeCases(FakeRepository):
         for case in self.for_contact(contact_id):
             case.contact_id, case.description = None, placeholder
             case.location_text = case.latitude = case.longitude = None
+
+    def queue(self, statuses, *, limit=None, **filters) -> list[Case]:
+        assert set(filters) <= {"case_type", "topic", "municipality", "assignee_id", "unassigned"}
+        rank = {"emergencia": 0, "urgente": 1}
+        found = [c for c in self.uow.rows[Case] if c.status in statuses]
+        found.sort(key=lambda c: (rank.get(c.urgency, 2), not c.prioritised, c.due_at, c.id))
+        return found[:limit]
+
+    def waiting_for(self, contact_id: int) -> Case | None:
+        waiting = [c for c in self.for_contact(contact_id) if c.status == "esperando_ciudadano"]
+        return waiting[-1] if waiting else None
 
     def add_event(self, event: CaseEvent) -> None:
         self.uow.insert(event)
@@ -133,6 +149,12 @@ class FakeMessages(FakeRepository):
     def add_attachment(self, attachment) -> None:
         self.uow.insert(attachment)
 
+    def for_case(self, case_id: int) -> list[Message]:
+        return [m for m in self.uow.rows[Message] if m.case_id == case_id]
+
+    def attachments_for_case(self, case_id: int) -> list[Attachment]:
+        return [a for a in self.uow.rows[Attachment] if a.case_id == case_id]
+
 
 class FakeOutbox(FakeRepository):
     def add(self, item: OutboxItem) -> None:
@@ -161,6 +183,25 @@ class FakeOutbox(FakeRepository):
 class FakeStaff(FakeRepository):
     def active(self) -> list[Staff]:
         return [s for s in self.uow.rows[Staff] if s.active]
+
+    def add(self, member: Staff) -> Staff:
+        return self.uow.insert(member)
+
+    def get(self, staff_id: int) -> Staff | None:
+        return next((s for s in self.uow.rows[Staff] if s.id == staff_id), None)
+
+    def by_id_or_name(self, who: str) -> Staff | None:
+        if who.isdigit() and self.get(int(who)):
+            return self.get(int(who))
+        return next((s for s in self.uow.rows[Staff] if s.name == who), None)
+
+    def by_address(self, channel: str, address: str) -> Staff | None:
+        for member in self.active():
+            if channel == "telegram" and str(member.telegram_id) == address:
+                return member
+            if channel == "whatsapp" and member.whatsapp == address:
+                return member
+        return None
 
 
 class FakeUnitOfWork:

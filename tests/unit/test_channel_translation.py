@@ -142,5 +142,33 @@ def test_telegram_updates_that_are_not_a_citizens_message_are_ignored_or_refused
     assert channel.verify("s3") and not channel.verify("s4") and not channel.verify(None)
 
 
+def test_messages_and_buttons_in_the_staff_chat_carry_who_wrote_them():
+    channel = TelegramChannel(
+        TelegramSettings(enabled=True, token="42:abc", secret_token="s3", staff_chat_id=-100777)
+    )
+    command = message(text="/cola")
+    command["message"]["chat"] = {"id": -100777, "type": "supergroup"}
+    incoming = channel.translate(command, TUESDAY).incoming
+    assert (incoming.address, incoming.sender_id, incoming.text) == ("-100777", "99", "/cola")
+    press = {
+        "update_id": 6,
+        "callback_query": {
+            "id": "cb1",
+            "from": {"id": 111, "is_bot": False, "first_name": "Ana"},
+            "chat_instance": "x",
+            "data": "tomar:TA-2026-000001",
+            "message": {"message_id": 3, "date": 0, "chat": {"id": -100777, "type": "supergroup"}},
+        },
+    }
+    button = channel.translate(press, TUESDAY)
+    assert (button.incoming.address, button.incoming.sender_id) == ("-100777", "111")
+    assert button.callback_query_id == "cb1"
+    private = channel.translate(message(text="hola"), TUESDAY).incoming
+    assert private.sender_id is None
+    other = message(text="/cola")
+    other["message"]["chat"] = {"id": -5, "type": "group"}
+    assert channel.translate(other, TUESDAY) is None
+
+
 def test_the_file_url_goes_with_the_bot_api_url():
     assert file_base_url("http://127.0.0.1:9000/bot") == "http://127.0.0.1:9000/file/bot"

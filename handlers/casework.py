@@ -1,0 +1,334 @@
+"""What staff do to a case, the same from the chat and the terminal; each returns the replies
+the citizen gets (the caller queues them in its transaction)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from handlers.cases import mentions_case, normalise_folio, record_event
+from handlers.labels import CASE_TYPES, GENDERS, STATUSES, URGENCIES
+from handlers.lifecycle import (
+    CITIZEN,
+    FINAL,
+    Actor,
+    NotAllowed,
+    change_status,
+    notify_citizen,
+    reachable_contact,
+)
+from handlers.messages import Incoming, Location, Option, Reply
+from handlers.policy import CasePolicy
+from storage.models import MAX_DESCRIPTION, Case, Staff
+
+MAX_NOTE = 2000
+
+
+def find_case(uow: Any, policy: CasePolicy, folio: str) -> Case:
+    """The case with this folio, in any spelling; NotAllowed when there is none."""
+    case = uow.cases.by_folio(normalise_folio(folio) or folio.strip().upper())
+    if case is None:
+        raise NotAllowed(policy.texts("staff.error_unknown_folio", folio=folio))
+    return case
+
+
+def find_staff(uow: Any, policy: CasePolicy, who: str) -> Staff:
+    """An active staff member by id or exact name; NotAllowed when there is none."""
+    member = uow.staff.by_id_or_name(who.strip())
+    if member is None or not member.active:
+        raise NotAllowed(policy.texts("staff.error_unknown_staff", who=who))
+    return member
+
+
+def _text(policy: CasePolicy, text: str, key: str = "staff.error_needs_text") -> str:
+    text = text.strip()
+    if not text:
+        raise NotAllowed(policy.texts(key))
+    return text[:MAX_NOTE]
+
+
+def _open(policy: CasePolicy, case: Case) -> None:
+    if case.status in FINAL:
+        raise NotAllowed(policy.texts("staff.error_closed", folio=case.folio))
+
+
+def assign(
+    uow: Any, policy: CasePolicy, case: Case, member: Staff, actor: Actor, now: datetime
+) -> list[Reply]:
+    """Give the case to a staff member; a case nobody worked on yet becomes `asignado`."""
+    _open(policy, case)
+    case.assignee_id = member.id
+    uow.cases.add(case)
+    record_event(uow, case, now, actor=actor.name, kind="assigned", note=member.name, public=False)
+    if case.status in ("recibido", "en_revision"):
+        return change_status(uow, policy, case, "asignado", actor, now)
+    return []
+
+
+def reply(uow: Any, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime):
+    """An answer from staff to the citizen; kept in the public history (anonymous reporters
+    read it there, with their secret code)."""
+    text = _text(policy, text)
+    record_event(uow, case, now, actor=actor.name, kind="staff_reply", note=text)
+    if case.first_response_at is None:
+        case.first_response_at = now
+        uow.cases.add(case)
+    t = policy.texts
+    return notify_citizen(uow, policy, case, t("notify.reply", folio=case.folio, text=text))
+
+
+def add_note(uow: Any, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime):
+    """An internal note: in the case's history for staff, never shown to the citizen."""
+    text = _text(policy, text)
+    record_event(uow, case, now, actor=actor.name, kind="note", note=text, public=False)
+    return []
+
+
+def request_info(uow: Any, policy: CasePolicy, case: Case, question: str, actor: Actor, now):
+    """Ask the citizen for what is missing; the deadline pauses until they answer."""
+    question = _text(policy, question)
+    text = policy.texts("notify.request_info", folio=case.folio, question=question)
+    return change_status(
+        uow, policy, case, "esperando_ciudadano", actor, now, note=question, tell_citizen=text
+    )
+
+
+def refer(uow: Any, policy: CasePolicy, case: Case, institution: str, actor: Actor, now):
+    """Transfer the case to the competent institution, telling the citizen which one."""
+    institution = _text(policy, institution, "staff.error_needs_institution")[:200]
+    text = policy.texts("notify.referred", folio=case.folio, institution=institution)
+    replies = change_status(
+        uow, policy, case, "remitido", actor, now, note=institution, tell_citizen=text
+    )
+    case.referred_to = institution
+    uow.cases.add(case)
+    return replies
+
+
+def close(uow: Any, policy: CasePolicy, case: Case, resolution: str, actor: Actor, now):
+    """Close with a resolution; the citizen is told it and asked about the result."""
+    resolution = _text(policy, resolution, "staff.error_needs_note_cerrado")
+    text = policy.texts("notify.closed", folio=case.folio, resolution=resolution)
+    replies = change_status(
+        uow, policy, case, "cerrado", actor, now, note=resolution, tell_citizen=text
+    )
+    case.resolution = resolution
+    uow.cases.add(case)
+    return replies + ask_survey(uow, policy, case, now)
+
+
+def ask_survey(uow: Any, policy: CasePolicy, case: Case, now: datetime) -> list[Reply]:
+    """After closure: "¿Se resolvió su caso?" and then a 1-5 rating (the dialogue takes the
+    answers). Not asked of someone in the middle of another conversation, nor of anyone the
+    case cannot reach."""
+    contact = reachable_contact(uow, case)
+    if contact is None or case.survey_rating is not None:
+        return []
+    if uow.conversations.get(contact.id) is not None:
+        return []
+    t = policy.texts
+    options = (Option("1", t("survey.yes")), Option("2", t("survey.no")))
+    question = t("survey.resolved", folio=case.folio)
+    asked = {"text": question, "options": [[o.key, o.label] for o in options]}
+    data = {"case_id": case.id, "folio": case.folio, "asked": asked}
+    uow.conversations.save(contact.id, "survey_resolved", data, now)
+    return [Reply(contact.channel, contact.address, question, options, case_id=case.id)]
+
+
+def discard(uow: Any, policy: CasePolicy, case: Case, reason: str, actor: Actor, now):
+    """Discard with a reason (spam, duplicate, not a case), which the citizen is told."""
+    reason = _text(policy, reason, "staff.error_needs_note_descartado")
+    text = policy.texts("notify.discarded", folio=case.folio, reason=reason)
+    return change_status(
+        uow, policy, case, "descartado", actor, now, note=reason, tell_citizen=text
+    )
+
+
+def set_status(uow: Any, policy: CasePolicy, case: Case, to: str, note: str, actor: Actor, now):
+    """Any allowed status change; those with their own rules go through their own function."""
+    if to not in STATUSES:
+        raise NotAllowed(policy.texts("staff.error_unknown_status", value=to))
+    if to == "cerrado":
+        return close(uow, policy, case, note, actor, now)
+    if to == "descartado":
+        return discard(uow, policy, case, note, actor, now)
+    if to == "remitido":
+        return refer(uow, policy, case, note, actor, now)
+    if to == "esperando_ciudadano":
+        return request_info(uow, policy, case, note, actor, now)
+    return change_status(uow, policy, case, to, actor, now, note=note)
+
+
+def prioritise(uow: Any, policy: CasePolicy, case: Case, on: bool, reason: str, actor: Actor, now):
+    """Mark (or unmark) a case as prioritised, e.g. a situation affecting women."""
+    _open(policy, case)
+    case.prioritised = on
+    uow.cases.add(case)
+    kind = "prioritised" if on else "unprioritised"
+    record_event(uow, case, now, actor=actor.name, kind=kind, note=reason or None, public=False)
+    return []
+
+
+def reclassify_case(
+    uow: Any,
+    policy: CasePolicy,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    *,
+    case_type: str | None = None,
+    topic: str | None = None,
+    urgency: str | None = None,
+) -> list[Reply]:
+    """Correct type, topic or urgency; the event's note is the JSON the classifier learns from:
+    {"type","topic","urgency","previous":{...}}. The deadline stays as given to the citizen."""
+    previous = {"type": case.type, "topic": case.topic, "urgency": case.urgency}
+    case.type = case_type or case.type
+    case.topic = topic or case.topic
+    case.urgency = urgency or case.urgency
+    uow.cases.add(case)
+    note = {"type": case.type, "topic": case.topic, "urgency": case.urgency, "previous": previous}
+    record_event(
+        uow,
+        case,
+        now,
+        actor=actor.name,
+        kind="reclassified",
+        note=json.dumps(note, ensure_ascii=False),
+        public=False,
+    )
+    return []
+
+
+def extend(uow: Any, policy: CasePolicy, case: Case, days: int, reason: str, actor: Actor, now):
+    """The one extension: at most the original length, before the deadline passes, with the
+    reason and the new date told to the citizen."""
+    t = policy.texts
+    _open(policy, case)
+    reason = _text(policy, reason, "staff.error_needs_reason")
+    if case.extension_days:
+        raise NotAllowed(t("staff.error_already_extended", folio=case.folio))
+    if not 1 <= days <= case.deadline_days:
+        raise NotAllowed(t("staff.error_extension_days", most=case.deadline_days))
+    if now > case.due_at:
+        raise NotAllowed(t("staff.error_extension_late", folio=case.folio))
+    calendar = policy.calendar
+    case.due_at = calendar.end_of_day(
+        calendar.add_business_days(calendar.local_date(case.due_at), days)
+    )
+    case.extension_days = days
+    uow.cases.add(case)
+    due = policy.local_day(case.due_at)
+    record_event(uow, case, now, actor=actor.name, kind="extended", note=f"{reason} ({due})")
+    text = t("notify.extended", folio=case.folio, reason=reason, due=due)
+    return notify_citizen(uow, policy, case, text)
+
+
+def register_case(
+    uow: Any,
+    policy: CasePolicy,
+    *,
+    channel: str,
+    case_type: str,
+    text: str,
+    actor: Actor,
+    now: datetime,
+    gender: str | None = None,
+    age: int | None = None,
+) -> Case:
+    """Log a phone call or a walk-in as a case, with the deadline of its type."""
+    t = policy.texts
+    if channel not in ("telefono", "presencial"):
+        raise NotAllowed(t("staff.error_register_channel", channel=channel))
+    if case_type not in CASE_TYPES:
+        raise NotAllowed(t("staff.error_unknown_type", value=case_type))
+    if gender is not None and gender not in GENDERS:
+        raise NotAllowed(t("staff.error_unknown_gender", value=gender))
+    if age is not None and not 0 < age < 130:
+        raise NotAllowed(t("staff.error_bad_age", value=age))
+    text = _text(policy, text)
+    result = policy.classifier.classify(text)
+    year = policy.calendar.local_date(now).year
+    number = uow.cases.next_folio_number(policy.institution.folio_prefix, year)
+    days = policy.deadline_days[case_type]
+    case = uow.cases.add(
+        Case(
+            folio=policy.format_folio(year, number),
+            channel=channel,
+            type=case_type,
+            topic=policy.known_topic(result.topic),
+            urgency=result.urgency if result.urgency in URGENCIES else "normal",
+            description=text[:MAX_DESCRIPTION],
+            gender=gender or "sin_dato",
+            age=age,
+            deadline_days=days,
+            created_at=now,
+            due_at=policy.calendar.due_at(now, days),
+        )
+    )
+    record_event(uow, case, now, actor=actor.name, kind="created", to_status=case.status)
+    return case
+
+
+def answers_request(incoming: Incoming) -> bool:
+    """Whether a message can be the information staff asked for (not a menu number or a bare
+    word such as "hola" or "estado")."""
+    if incoming.media or incoming.location:
+        return True
+    text = incoming.text.strip()
+    return len(text.split()) >= 2 and not mentions_case(text)
+
+
+def receive_requested_info(
+    uow: Any,
+    policy: CasePolicy,
+    case: Case,
+    text: str,
+    message_id: int,
+    location: Location | None,
+    now: datetime,
+) -> list[Reply]:
+    """The citizen answered: the message joins the case, the clock restarts (the deadline moves
+    by the business days it waited) and whoever works the case is told."""
+    uow.messages.attach_to_case([message_id], case.id, forget_sender=False)
+    place = None
+    if location is not None:
+        place = {
+            "latitude": location.latitude,
+            "longitude": location.longitude,
+            "address": location.address,
+        }
+    uow.cases.append_details(case.id, text.strip(), place)
+    t = policy.texts
+    change_status(
+        uow,
+        policy,
+        case,
+        "en_proceso",
+        CITIZEN,
+        now,
+        tell_citizen="",
+        note=t("events.citizen_answered"),
+    )
+    replies = notify_citizen(
+        uow,
+        policy,
+        case,
+        t("notify.info_received", folio=case.folio, due=policy.local_day(case.due_at)),
+    )
+    heading = t("staff.citizen_answered", folio=case.folio)
+    replies += staff_alerts(uow, policy, case, f"{heading}\n{text.strip()[:500]}")
+    return replies
+
+
+def staff_alerts(uow: Any, policy: CasePolicy, case: Case, text: str) -> list[Reply]:
+    """A message for whoever works the case: its assignee, else the staff chat."""
+    member = uow.staff.get(case.assignee_id) if case.assignee_id else None
+    if member is not None and member.active and member.telegram_id:
+        return [Reply("telegram", str(member.telegram_id), text, case_id=case.id)]
+    if member is not None and member.active and member.whatsapp:
+        return [Reply("whatsapp", member.whatsapp, text, case_id=case.id)]
+    if policy.staff_chat_id:
+        return [Reply("telegram", str(policy.staff_chat_id), text, case_id=case.id)]
+    return []

@@ -1,0 +1,407 @@
+"""Staff commands in a chat (Telegram staff chat or private chat, a staff WhatsApp number):
+parse, act through `casework`, answer with cards."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handlers import casework
+from handlers.cases import event_summary
+from handlers.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
+from handlers.lifecycle import Actor, NotAllowed
+from handlers.messages import Incoming, Option, Reply
+from handlers.policy import CasePolicy
+from storage.models import Case, Staff
+
+MAX_CALLBACK = 64  # bytes of a Telegram button's data
+QUEUE_LENGTH = 15
+BUTTON = re.compile(r"^(tomar|asignar|urgente|descartar|caso):(\S{1,40})$")
+FILTERS = {"estado": "status", "tipo": "type", "tema": "topic", "municipio": "municipality"}
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed staff command: its name (without the slash) and the rest of the line."""
+
+    name: str
+    args: str
+
+
+def parse_command(text: str) -> Command | None:
+    """`/tomar TA-2026-000001`, `/cola@bot estado=recibido` or a card button's `tomar:FOLIO`."""
+    text = text.strip()
+    button = BUTTON.match(text)
+    if button:
+        return Command(button[1], button[2])
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    if "\n" in head:
+        head, _, more = head.partition("\n")
+        rest = f"{more} {rest}".strip()
+    return Command(head.partition("@")[0].lower(), rest.strip())
+
+
+def is_staff_command(text: str) -> bool:
+    """Whether a message from a staff member is meant for the staff desk."""
+    return parse_command(text) is not None
+
+
+def actor_of(member: Staff) -> Actor:
+    return Actor(member.name, member.role, member.id)
+
+
+def button(key: str, label: str) -> Option:
+    """A card button; its data must fit Telegram's 64 bytes."""
+    if len(key.encode()) > MAX_CALLBACK:
+        raise ValueError(key)
+    return Option(key, label)
+
+
+def case_card(uow: Any, policy: CasePolicy, case: Case, *, heading: str = "") -> str:
+    """A case in a few lines for a chat; an anonymous reporter's identity never appears."""
+    t = policy.texts
+    assignee = uow.staff.get(case.assignee_id) if case.assignee_id else None
+    lines = [heading] if heading else []
+    lines.append(
+        t(
+            "staff.card",
+            folio=case.folio,
+            type=case.type,
+            topic=case.topic,
+            status=case.status,
+            urgency=case.urgency,
+            due=policy.local_day(case.due_at),
+            assignee=assignee.name if assignee else t("staff.nobody"),
+        )
+    )
+    if case.prioritised:
+        lines.append(t("staff.card_prioritised"))
+    if case.paused_at is not None:
+        lines.append(t("staff.card_paused"))
+    if case.anonymous:
+        lines.append(t("staff.card_anonymous"))
+    if case.municipality or case.location_text:
+        lines.append(t("staff.card_place", place=case.location_text or case.municipality))
+    lines.append(case.description[:300])
+    return "\n".join(lines)
+
+
+def card_buttons(policy: CasePolicy, case: Case) -> tuple[Option, ...]:
+    t = policy.texts
+    return tuple(
+        button(f"{name}:{case.folio}", t(f"staff.button_{name}"))
+        for name in ("tomar", "asignar", "urgente", "descartar")
+    )
+
+
+def new_case_cards(uow: Any, policy: CasePolicy, case: Case) -> list[Reply]:
+    """The card of a new case for the Telegram staff chat, when there is one."""
+    if not policy.staff_chat_id:
+        return []
+    text = case_card(uow, policy, case, heading=policy.texts("staff.new_case"))
+    return [Reply("telegram", str(policy.staff_chat_id), text, card_buttons(policy, case))]
+
+
+class StaffDesk:
+    """Answers staff commands; never sends (replies go to the outbox)."""
+
+    def __init__(self, policy: CasePolicy) -> None:
+        self.policy = policy
+        self.t = policy.texts
+        self._commands: dict[str, Callable[[_Turn, str], None]] = {
+            "ayuda": self._help,
+            "start": self._help,
+            "cola": self._queue,
+            "caso": self._show,
+            "tomar": self._take,
+            "asignar": self._assign,
+            "estado": self._status,
+            "responder": self._reply,
+            "nota": self._note,
+            "reclasificar": self._reclassify,
+            "prioridad": self._priority,
+            "urgente": self._urgent,
+            "remitir": self._refer,
+            "pedir_info": self._request_info,
+            "prorroga": self._extend,
+            "cerrar": self._close,
+            "descartar": self._discard,
+            "registrar": self._register,
+        }
+
+    def handle(self, incoming: Incoming, member: Staff, uow: Any, now: datetime) -> list[Reply]:
+        """Run one command from a staff member; the answer goes back where it came from."""
+        turn = _Turn(incoming, member, actor_of(member), uow, now)
+        command = parse_command(incoming.text)
+        action = self._commands.get(command.name) if command else None
+        if action is None:
+            turn.say(self.t("staff.unknown_command"))
+            return turn.replies
+        try:
+            action(turn, command.args)
+        except NotAllowed as exc:
+            turn.replies = []
+            turn.say(str(exc))
+        return turn.replies
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _help(self, turn: _Turn, args: str) -> None:
+        turn.say(self.t("staff.help"))
+
+    def _queue(self, turn: _Turn, args: str) -> None:
+        filters = self._filters(turn, args)
+        statuses = (filters.pop("status"),) if "status" in filters else OPEN_STATUSES
+        cases = turn.uow.cases.queue(statuses, limit=QUEUE_LENGTH, **filters)
+        if not cases:
+            turn.say(self.t("staff.queue_empty"))
+            return
+        lines = [self.t("staff.queue_header", count=len(cases))]
+        for case in cases:
+            lines.append(
+                self.t(
+                    "staff.queue_line",
+                    mark=_mark(case),
+                    folio=case.folio,
+                    type=case.type,
+                    topic=case.topic,
+                    status=case.status,
+                    due=self.policy.calendar.local_date(case.due_at).strftime("%d/%m"),
+                )
+            )
+        options = tuple(button(f"caso:{c.folio}", c.folio) for c in cases[:5])
+        turn.say("\n".join(lines), options)
+
+    def _filters(self, turn: _Turn, args: str) -> dict[str, Any]:
+        filters: dict[str, Any] = {}
+        for token in _split(args):
+            key, _, value = token.partition("=")
+            value = value.replace("_", " ") if key == "municipio" else value
+            if key == "asignado":
+                if value == "nadie":
+                    filters["unassigned"] = True
+                elif value == "yo":
+                    filters["assignee_id"] = turn.member.id
+                else:
+                    filters["assignee_id"] = casework.find_staff(turn.uow, self.policy, value).id
+            elif key in FILTERS and value:
+                filters[FILTERS[key] if key != "tipo" else "case_type"] = value
+            else:
+                raise NotAllowed(self.t("staff.error_filter", token=token))
+        if "status" in filters and filters["status"] not in STATUSES:
+            raise NotAllowed(self.t("staff.error_unknown_status", value=filters["status"]))
+        return filters
+
+    def _case(self, turn: _Turn, args: str) -> tuple[Case, str]:
+        folio, _, rest = args.strip().partition(" ")
+        if not folio:
+            raise NotAllowed(self.t("staff.error_needs_folio"))
+        return casework.find_case(turn.uow, self.policy, folio), rest.strip()
+
+    def _card(self, turn: _Turn, case: Case, done_key: str, **values: Any) -> None:
+        heading = self.t(done_key, folio=case.folio, **values)
+        turn.say(
+            case_card(turn.uow, self.policy, case, heading=heading), card_buttons(self.policy, case)
+        )
+
+    def _show(self, turn: _Turn, args: str) -> None:
+        case, _ = self._case(turn, args)
+        t, uow = self.t, turn.uow
+        lines = [case_card(uow, self.policy, case)]
+        if case.contact_id and not case.anonymous:
+            contact = uow.contacts.get(case.contact_id)
+            if contact is not None:
+                name = contact.name or t("cli.unnamed")
+                lines.append(t("staff.show_citizen", name=name, channel=contact.channel))
+        messages = uow.messages.for_case(case.id)
+        if messages:
+            lines.append(t("cli.show_messages"))
+            for message in messages[-10:]:
+                arrow = (
+                    t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
+                )
+                body = message.body.replace("\n", " / ")[:200]
+                at = self.policy.local_time(message.created_at)
+                lines.append(t("cli.show_message_line", at=at, direction=arrow, body=body))
+        attachments = uow.messages.attachments_for_case(case.id)
+        if attachments:
+            kinds = ", ".join(a.kind for a in attachments)
+            lines.append(t("staff.show_attachments", count=len(attachments), kinds=kinds))
+        lines.append(t("cli.show_history"))
+        for event in uow.cases.events(case.id):
+            note = f" — {event.note}" if event.note else ""
+            lock = "" if event.public else "🔒 "
+            lines.append(
+                t(
+                    "cli.show_event_line",
+                    at=self.policy.local_time(event.at),
+                    actor=event.actor,
+                    what=lock + event_summary(t, event),
+                    note=note[:300],
+                )
+            )
+        turn.say("\n".join(lines), card_buttons(self.policy, case))
+
+    def _take(self, turn: _Turn, args: str) -> None:
+        case, _ = self._case(turn, args)
+        turn.notify(casework.assign(turn.uow, self.policy, case, turn.member, turn.actor, turn.now))
+        self._card(turn, case, "staff.done_taken", name=turn.member.name)
+
+    def _assign(self, turn: _Turn, args: str) -> None:
+        case, who = self._case(turn, args)
+        if not who:
+            turn.say(self.t("staff.ask_assignee", folio=case.folio))
+            return
+        member = casework.find_staff(turn.uow, self.policy, who)
+        turn.notify(casework.assign(turn.uow, self.policy, case, member, turn.actor, turn.now))
+        self._card(turn, case, "staff.done_assigned", name=member.name)
+
+    def _status(self, turn: _Turn, args: str) -> None:
+        case, rest = self._case(turn, args)
+        status, _, note = rest.partition(" ")
+        if not status:
+            raise NotAllowed(self.t("staff.error_needs_status"))
+        replies = casework.set_status(
+            turn.uow, self.policy, case, status, note, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        self._card(turn, case, "staff.done_status", status=case.status)
+
+    def _reply(self, turn: _Turn, args: str) -> None:
+        case, text = self._case(turn, args)
+        turn.notify(casework.reply(turn.uow, self.policy, case, text, turn.actor, turn.now))
+        key = "staff.done_reply_anonymous" if case.anonymous else "staff.done_reply"
+        if not case.anonymous and case.contact_id is None:
+            key = "staff.done_reply_no_address"
+        turn.say(self.t(key, folio=case.folio))
+
+    def _note(self, turn: _Turn, args: str) -> None:
+        case, text = self._case(turn, args)
+        casework.add_note(turn.uow, self.policy, case, text, turn.actor, turn.now)
+        turn.say(self.t("staff.done_note", folio=case.folio))
+
+    def _reclassify(self, turn: _Turn, args: str) -> None:
+        case, rest = self._case(turn, args)
+        values: dict[str, str] = {}
+        for word in rest.split():
+            if word in CASE_TYPES:
+                values["case_type"] = word
+            elif word in URGENCIES:
+                values["urgency"] = word
+            elif word in self.policy.topics:
+                values["topic"] = word
+            else:
+                raise NotAllowed(self.t("staff.error_label", value=word))
+        if not values:
+            raise NotAllowed(self.t("staff.error_reclassify"))
+        casework.reclassify_case(turn.uow, self.policy, case, turn.actor, turn.now, **values)
+        self._card(turn, case, "staff.done_reclassified")
+
+    def _priority(self, turn: _Turn, args: str) -> None:
+        case, rest = self._case(turn, args)
+        off = rest.split()[:1] == ["no"]
+        reason = rest[2:].strip() if off else rest
+        casework.prioritise(turn.uow, self.policy, case, not off, reason, turn.actor, turn.now)
+        self._card(turn, case, "staff.done_unprioritised" if off else "staff.done_prioritised")
+
+    def _urgent(self, turn: _Turn, args: str) -> None:
+        case, _ = self._case(turn, args)
+        if case.urgency != "emergencia":
+            casework.reclassify_case(
+                turn.uow, self.policy, case, turn.actor, turn.now, urgency="urgente"
+            )
+        self._card(turn, case, "staff.done_reclassified")
+
+    def _refer(self, turn: _Turn, args: str) -> None:
+        case, institution = self._case(turn, args)
+        turn.notify(casework.refer(turn.uow, self.policy, case, institution, turn.actor, turn.now))
+        self._card(turn, case, "staff.done_status", status=case.status)
+
+    def _request_info(self, turn: _Turn, args: str) -> None:
+        case, question = self._case(turn, args)
+        replies = casework.request_info(turn.uow, self.policy, case, question, turn.actor, turn.now)
+        turn.notify(replies)
+        self._card(turn, case, "staff.done_status", status=case.status)
+
+    def _extend(self, turn: _Turn, args: str) -> None:
+        case, rest = self._case(turn, args)
+        days, _, reason = rest.partition(" ")
+        if not days.isdigit():
+            raise NotAllowed(self.t("staff.error_extension_days", most=case.deadline_days))
+        replies = casework.extend(
+            turn.uow, self.policy, case, int(days), reason, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        self._card(turn, case, "staff.done_extended", due=self.policy.local_day(case.due_at))
+
+    def _close(self, turn: _Turn, args: str) -> None:
+        case, resolution = self._case(turn, args)
+        turn.notify(casework.close(turn.uow, self.policy, case, resolution, turn.actor, turn.now))
+        turn.say(self.t("staff.done_closed", folio=case.folio))
+
+    def _discard(self, turn: _Turn, args: str) -> None:
+        case, reason = self._case(turn, args)
+        if not reason:
+            turn.say(self.t("staff.ask_discard_reason", folio=case.folio))
+            return
+        turn.notify(casework.discard(turn.uow, self.policy, case, reason, turn.actor, turn.now))
+        turn.say(self.t("staff.done_discarded", folio=case.folio))
+
+    def _register(self, turn: _Turn, args: str) -> None:
+        words = args.split(" ")
+        channel = "telefono"
+        if words and words[0] in ("telefono", "presencial"):
+            channel = words.pop(0)
+        if not words or words[0] not in CASE_TYPES:
+            raise NotAllowed(self.t("staff.error_register_usage"))
+        case_type, text = words[0], " ".join(words[1:])
+        case = casework.register_case(
+            turn.uow,
+            self.policy,
+            channel=channel,
+            case_type=case_type,
+            text=text,
+            actor=turn.actor,
+            now=turn.now,
+        )
+        self._card(turn, case, "staff.done_registered")
+        here = (turn.incoming.channel, turn.incoming.address)
+        for card in new_case_cards(turn.uow, self.policy, case):
+            if (card.channel, card.address) != here:
+                turn.replies.append(card)
+
+
+@dataclass
+class _Turn:
+    incoming: Incoming
+    member: Staff
+    actor: Actor
+    uow: Any
+    now: datetime
+
+    def __post_init__(self) -> None:
+        self.replies: list[Reply] = []
+
+    def say(self, text: str, options: tuple[Option, ...] = ()) -> None:
+        self.replies.append(Reply(self.incoming.channel, self.incoming.address, text, options))
+
+    def notify(self, replies: list[Reply]) -> None:
+        self.replies.extend(replies)
+
+
+def _split(args: str) -> list[str]:
+    try:
+        return shlex.split(args)
+    except ValueError:
+        return args.split()
+
+
+def _mark(case: Case) -> str:
+    marks = {"emergencia": "🚨", "urgente": "⚠️"}
+    return marks.get(case.urgency) or ("⭐" if case.prioritised else "•")

@@ -1,0 +1,287 @@
+"""Staff work on a case, as conversations against an in-memory unit of work: the lifecycle,
+its audit trail, what the citizen is told, and who may do what."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handlers.lifecycle import TRANSITIONS, Actor, NotAllowed, check_transition
+from handlers.staff import parse_command
+from storage.models import Case, CaseEvent, OutboxItem
+from tests.helpers import POTHOLE, Citizen, Clock, add_staff, make_dialogue, make_settings
+from tests.unit.fakes import FakeUnitOfWork
+
+CITIZEN_NUMBER = "+50370009999"
+AGENT_NUMBER = "+50370001111"
+FOLIO = "TA-2026-000001"
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def dialogue():
+    return make_dialogue()
+
+
+@pytest.fixture
+def citizen(uow, dialogue, clock) -> Citizen:
+    person = Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp", clock=clock)
+    person.converse(*POTHOLE)
+    return person
+
+
+@pytest.fixture
+def agent(uow, dialogue, clock, citizen) -> Citizen:
+    add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
+    return Citizen(dialogue, lambda: uow, address=AGENT_NUMBER, channel="whatsapp", clock=clock)
+
+
+def the_case(uow) -> Case:
+    (case,) = uow.rows[Case]
+    return case
+
+
+def told_citizen(uow) -> list[str]:
+    return [i.body for i in uow.rows[OutboxItem] if i.address == CITIZEN_NUMBER]
+
+
+def test_an_agent_takes_a_case_from_whatsapp_and_the_citizen_is_told(uow, citizen, agent):
+    answer = agent.send(f"/tomar {FOLIO}")
+    assert f"Ana tomó el caso {FOLIO}" in answer and f"tomar:{FOLIO}. Tomar" in answer
+    case = the_case(uow)
+    assert case.status == "asignado" and case.assignee_id is not None
+    assert told_citizen(uow)[-1] == f"Su caso {FOLIO} cambió de estado: Asignado."
+
+
+def test_an_internal_note_never_reaches_the_citizen(uow, citizen, agent):
+    before = told_citizen(uow)
+    assert "Nota interna guardada" in agent.send(f"/nota {FOLIO} vecino conflictivo, ir con dos")
+    assert told_citizen(uow) == before
+    assert "vecino conflictivo" not in citizen.send(f"estado {FOLIO}")
+
+
+def test_a_staff_reply_reaches_the_citizen_with_the_folio(uow, citizen, agent):
+    agent.send(f"/responder {FOLIO} Mañana pasa la cuadrilla")
+    assert told_citizen(uow)[-1] == f"Respuesta sobre su caso {FOLIO}:\nMañana pasa la cuadrilla"
+    assert the_case(uow).first_response_at is not None
+
+
+def test_discarding_needs_a_reason_and_says_so(uow, citizen, agent):
+    assert "motivo" in agent.send(f"/estado {FOLIO} descartado")
+    assert the_case(uow).status == "recibido"
+    agent.send(f"/descartar {FOLIO} reporte duplicado de TA-2025-000001")
+    assert the_case(uow).status == "descartado"
+    assert "Motivo: reporte duplicado" in told_citizen(uow)[-1]
+
+
+def test_only_a_supervisor_reopens_a_closed_case(uow, dialogue, clock, citizen, agent):
+    agent.send(f"/cerrar {FOLIO} Bache reparado el lunes")
+    assert "Resolución: Bache reparado el lunes" in told_citizen(uow)[-2]
+    assert "Solo un supervisor" in agent.send(f"/estado {FOLIO} en_proceso")
+    assert the_case(uow).status == "cerrado"
+    add_staff(lambda: uow, "Sara", "supervisor", telegram_id=555)
+    supervisor = Citizen(dialogue, lambda: uow, address="555", channel="telegram", clock=clock)
+    supervisor.send(f"/estado {FOLIO} en_proceso volvió a hundirse")
+    assert the_case(uow).status == "en_proceso" and the_case(uow).closed_at is None
+
+
+def test_every_status_change_leaves_an_audit_event_with_actor_and_note(uow, citizen, agent):
+    for command in (
+        f"/tomar {FOLIO}",
+        f"/estado {FOLIO} en_proceso inspección programada",
+        f"/pedir_info {FOLIO} ¿Frente a qué número de casa está?",
+        f"/estado {FOLIO} resuelto",
+        f"/cerrar {FOLIO} Reparado",
+    ):
+        agent.send(command)
+    events = [
+        (e.actor, e.from_status, e.to_status, e.note)
+        for e in uow.rows[CaseEvent]
+        if e.kind == "status_changed"
+    ]
+    assert events == [
+        ("Ana", "recibido", "asignado", None),
+        ("Ana", "asignado", "en_proceso", "inspección programada"),
+        ("Ana", "en_proceso", "esperando_ciudadano", "¿Frente a qué número de casa está?"),
+        ("Ana", "esperando_ciudadano", "resuelto", None),
+        ("Ana", "resuelto", "cerrado", "Reparado"),
+    ]
+
+
+def test_a_citizen_typing_staff_commands_changes_nothing(uow, citizen):
+    answer = citizen.send(f"/cerrar {FOLIO} ya está")
+    assert the_case(uow).status == "recibido"
+    assert [e.kind for e in uow.rows[CaseEvent]] == ["created"]
+    assert "Folio" not in answer or "cerrado" not in answer
+
+
+def test_asking_for_information_pauses_the_clock_until_the_citizen_answers(
+    uow, citizen, agent, clock
+):
+    due_before = the_case(uow).due_at  # Tuesday 8 December 2026
+    agent.send(f"/pedir_info {FOLIO} ¿Frente a qué número de casa está el hoyo?")
+    assert "¿Frente a qué número de casa" in told_citizen(uow)[-1]
+    clock.now += timedelta(days=3)  # Friday 20 November: Wednesday to Friday waited
+    answer = citizen.send("frente a la casa 24, pasaje 3")
+    case = the_case(uow)
+    assert case.status == "en_proceso" and case.paused_at is None
+    assert case.due_at - due_before == timedelta(days=3)  # three business days later
+    assert "agregamos su respuesta al caso" in answer and "viernes 11/12/2026" in answer
+    assert "pasaje 3" in case.description
+
+
+def test_the_one_extension_tells_the_citizen_the_reason_and_the_new_date(uow, citizen, agent):
+    assert "de 1 a 15 días" in agent.send(f"/prorroga {FOLIO} 16 falta presupuesto")
+    agent.send(f"/prorroga {FOLIO} 5 la obra requiere estudio de suelos")
+    assert told_citizen(uow)[-1] == (
+        f"El plazo de respuesta de su caso {FOLIO} se prorrogó hasta el martes 15/12/2026. "
+        "Motivo: la obra requiere estudio de suelos"
+    )
+    assert "única prórroga" in agent.send(f"/prorroga {FOLIO} 2 otra vez")
+
+
+def test_an_extension_after_the_deadline_is_refused(uow, citizen, agent, clock):
+    clock.now = datetime(2026, 12, 12, 15, 0, tzinfo=UTC)  # the day after the deadline
+    assert "ya venció" in agent.send(f"/prorroga {FOLIO} 5 tarde")
+    assert the_case(uow).extension_days == 0
+
+
+def test_a_referral_names_the_institution_to_the_citizen(uow, citizen, agent):
+    agent.send(f"/remitir {FOLIO} Alcaldía de San Miguel")
+    assert "remitido a Alcaldía de San Miguel" in told_citizen(uow)[-1]
+    assert the_case(uow).referred_to == "Alcaldía de San Miguel"
+
+
+def test_reclassifying_leaves_the_event_the_classifier_learns_from(uow, citizen, agent):
+    agent.send(f"/reclasificar {FOLIO} queja drenaje urgente")
+    case = the_case(uow)
+    assert (case.type, case.topic, case.urgency) == ("queja", "drenaje", "urgente")
+    (event,) = [e for e in uow.rows[CaseEvent] if e.kind == "reclassified"]
+    assert not event.public
+    assert event.note.startswith('{"type": "queja", "topic": "drenaje", "urgency": "urgente", ')
+    assert '"previous": {"type": "solicitud", "topic": "calles_caminos"' in event.note
+
+
+def test_the_queue_puts_emergencies_then_urgent_then_prioritised_first(uow, citizen, agent):
+    agent.send(f"/prioridad {FOLIO} afecta a una madre sola")
+    answer = agent.send("/cola")
+    assert f"⭐ {FOLIO}" in answer
+    assert "Filtro no válido" in agent.send("/cola color=rojo")
+
+
+def test_new_cases_are_posted_to_the_staff_chat_as_cards_with_buttons():
+    uow = FakeUnitOfWork()
+    dialogue = make_dialogue(make_settings(telegram={"enabled": True, "staff_chat_id": -100123}))
+    Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp").converse(*POTHOLE)
+    (card,) = [i for i in uow.rows[OutboxItem] if i.address == "-100123"]
+    assert card.body.startswith(f"🆕 Caso nuevo\n📋 {FOLIO} · solicitud · calles_caminos")
+    keys = [o["key"] for o in card.options["options"]]
+    assert keys == [f"tomar:{FOLIO}", f"asignar:{FOLIO}", f"urgente:{FOLIO}", f"descartar:{FOLIO}"]
+    assert CITIZEN_NUMBER not in card.body
+
+
+def test_in_the_staff_chat_only_staff_commands_are_answered():
+    uow = FakeUnitOfWork()
+    dialogue = make_dialogue()
+    add_staff(lambda: uow, "Ana", telegram_id=111)
+    chat = "-100123"
+    stranger = Citizen(dialogue, lambda: uow, address=chat, channel="telegram", sender_id="999")
+    staff = Citizen(dialogue, lambda: uow, address=chat, channel="telegram", sender_id="111")
+    assert stranger.send("/cola") == "" and staff.send("buenos días equipo") == ""
+    assert staff.send("/cola") == "No hay casos abiertos con esos filtros."
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        ("/tomar TA-2026-000001", "tomar", "TA-2026-000001"),
+        ("/cola@TelefonoAbiertoBot estado=recibido", "cola", "estado=recibido"),
+        ("tomar:TA-2026-000001", "tomar", "TA-2026-000001"),
+        ("/responder TA-2026-1 Hola,\nsaludos", "responder", "TA-2026-1 Hola,\nsaludos"),
+        ("/Cola", "cola", ""),
+    ],
+)
+def test_staff_commands_are_parsed_from_text_and_buttons(text, name, args):
+    command = parse_command(text)
+    assert (command.name, command.args) == (name, args)
+
+
+@pytest.mark.parametrize("text", ["hola", "", "/", "tomar TA-2026-000001", "estado TA-2026-1"])
+def test_ordinary_messages_are_not_staff_commands(text):
+    assert parse_command(text) is None
+
+
+def test_the_transition_table_is_enforced_in_one_place():
+    policy = make_dialogue().policy
+    agent, supervisor = Actor("Ana", "agent"), Actor("Sara", "supervisor")
+    case = Case(folio=FOLIO, status="remitido", description="", deadline_days=15, type="queja")
+    with pytest.raises(NotAllowed, match="no puede pasar de remitido a asignado"):
+        check_transition(policy, case, "asignado", agent, "")
+    case.status = "descartado"
+    with pytest.raises(NotAllowed, match="Solo un supervisor"):
+        check_transition(policy, case, "en_revision", agent, "")
+    check_transition(policy, case, "en_revision", supervisor, "")
+    assert set(TRANSITIONS) == set(TRANSITIONS["recibido"]) | {"recibido"}
+
+
+def test_after_closure_the_citizen_says_whether_it_was_resolved_and_rates_it(uow, citizen, agent):
+    agent.send(f"/cerrar {FOLIO} Bache reparado")
+    assert told_citizen(uow)[-1] == f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+    assert "de 1 (muy mala) a 5 (muy buena)" in citizen.send("sí")
+    assert "¡Gracias por su respuesta!" in citizen.send("4")
+    case = the_case(uow)
+    assert (case.survey_resolved, case.survey_rating) == (True, 4)
+    assert "1. Reportar un problema" in citizen.send("hola")
+
+
+def test_a_survey_answer_that_is_not_one_leaves_the_survey(uow, citizen, agent):
+    agent.send(f"/cerrar {FOLIO} Bache reparado")
+    citizen.send("no")
+    answer = citizen.send(f"estado {FOLIO}")
+    assert "Cerrado" in answer
+    assert (the_case(uow).survey_resolved, the_case(uow).survey_rating) == (False, None)
+
+
+def test_more_than_ten_wrong_folios_in_an_hour_are_refused_for_an_hour(uow, citizen, clock):
+    for number in range(2, 12):
+        assert "No encontramos ese caso" in citizen.send(f"estado TA-2026-{number:06d}")
+    assert "No encontramos ese caso" in citizen.send("estado TA-2026-000099")  # the eleventh
+    assert "intente de nuevo en una hora" in citizen.send(f"estado {FOLIO}")
+    clock.now += timedelta(hours=1)
+    assert "Estado: Recibido" in citizen.send(f"estado {FOLIO}")
+
+
+def test_another_persons_folio_gets_the_same_answer_as_a_missing_one(uow, dialogue, citizen):
+    other = Citizen(dialogue, lambda: uow, address="+50370002222", channel="whatsapp")
+    other.converse("hola", "si")
+    assert other.send(f"estado {FOLIO}") == other.send("estado TA-2026-000777")
+
+
+def test_an_anonymous_reporter_reads_staff_replies_with_the_secret_code(uow, dialogue, clock):
+    add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
+    person = Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp", clock=clock)
+    person.converse("hola", "si", "1", "denuncio que el alcalde usa la maquinaria del estado")
+    person.converse("listo", "si", "omitir")
+    receipt = person.send("1")
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", receipt)[0]
+    agent = Citizen(dialogue, lambda: uow, address=AGENT_NUMBER, channel="whatsapp", clock=clock)
+    assert "código secreto" in agent.send(f"/responder {FOLIO} Abrimos una investigación")
+    card = agent.send(f"/caso {FOLIO}")
+    assert "Denuncia anónima" in card and CITIZEN_NUMBER not in card
+    assert "Abrimos una investigación" in person.send(f"estado {code}")
+
+
+def test_an_inactive_staff_member_is_just_a_citizen(uow, dialogue, citizen):
+    add_staff(lambda: uow, "Luis", whatsapp="+50370003333", active=False)
+    former = Citizen(dialogue, lambda: uow, address="+50370003333", channel="whatsapp")
+    assert "No conozco esa orden" not in former.send(f"/tomar {FOLIO}")
+    assert the_case(uow).assignee_id is None
