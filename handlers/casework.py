@@ -15,6 +15,7 @@ from handlers.lifecycle import (
     Actor,
     NotAllowed,
     change_status,
+    effective_due,
     notify_citizen,
     reachable_contact,
 )
@@ -26,8 +27,10 @@ MAX_NOTE = 2000
 
 
 def find_case(uow: Any, policy: CasePolicy, folio: str) -> Case:
-    """The case with this folio, in any spelling; NotAllowed when there is none."""
-    case = uow.cases.by_folio(normalise_folio(folio) or folio.strip().upper())
+    """The case with this folio, in any spelling, locked until the transaction ends (two staff
+    acting at once act one after the other, each on the other's result); NotAllowed when there
+    is none."""
+    case = uow.cases.by_folio(normalise_folio(folio) or folio.strip().upper(), lock=True)
     if case is None:
         raise NotAllowed(policy.texts("staff.error_unknown_folio", folio=folio))
     return case
@@ -58,6 +61,8 @@ def assign(
 ) -> list[Reply]:
     """Give the case to a staff member; a case nobody worked on yet becomes `asignado`."""
     _open(policy, case)
+    if case.assignee_id == member.id:
+        return []
     case.assignee_id = member.id
     uow.cases.add(case)
     record_event(uow, case, now, actor=actor.name, kind="assigned", note=member.name, public=False)
@@ -86,7 +91,10 @@ def add_note(uow: Any, policy: CasePolicy, case: Case, text: str, actor: Actor, 
 
 
 def request_info(uow: Any, policy: CasePolicy, case: Case, question: str, actor: Actor, now):
-    """Ask the citizen for what is missing; the deadline pauses until they answer."""
+    """Ask the citizen for what is missing; the deadline pauses until they answer. Not for
+    anonymous denuncias: nobody can be asked, and the clock would stay stopped."""
+    if case.anonymous:
+        raise NotAllowed(policy.texts("staff.error_anonymous_request", folio=case.folio))
     question = _text(policy, question)
     text = policy.texts("notify.request_info", folio=case.folio, question=question)
     return change_status(
@@ -211,7 +219,7 @@ def extend(uow: Any, policy: CasePolicy, case: Case, days: int, reason: str, act
         raise NotAllowed(t("staff.error_already_extended", folio=case.folio))
     if not 1 <= days <= case.deadline_days:
         raise NotAllowed(t("staff.error_extension_days", most=case.deadline_days))
-    if now > case.due_at:
+    if now > effective_due(policy, case, now):
         raise NotAllowed(t("staff.error_extension_late", folio=case.folio))
     calendar = policy.calendar
     case.due_at = calendar.end_of_day(

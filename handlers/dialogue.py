@@ -62,6 +62,13 @@ class Vocabulary:
         self.genders = {name: phrases(f"gender_{name}") for name in GENDERS}
         self._courtesy = sorted(self.greetings | self.thanks, key=len, reverse=True)
 
+    def is_request(self, folded: str) -> bool:
+        """Whether a text asks the bot for something (menu, help, status, my data, erasure, or
+        only greets) rather than saying something to staff."""
+        rest = self.without_courtesy(folded)
+        asks = self.cancel | self.help | self.status | self.my_data | self.erase_data
+        return not rest or rest in asks or any(rest in words for words in self.menu.values())
+
     def without_courtesy(self, folded: str) -> str:
         """The text without greetings and thanks around it ("hola buenas, hay un hoyo")."""
         changed = True

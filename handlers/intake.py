@@ -11,6 +11,7 @@ from handlers.cases import mask_codes
 from handlers.casework import answers_request, receive_requested_info
 from handlers.dialogue import Dialogue
 from handlers.messages import MAX_MESSAGE, Incoming, Reply, split_text
+from handlers.normalise import fold
 from handlers.staff import StaffDesk, is_staff_command
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
@@ -94,7 +95,11 @@ def citizen_answer(
     waiting = None
     if contact.consented_at and uow.conversations.get(contact.id) is None:
         waiting = uow.cases.waiting_for(contact.id)
-    if waiting is not None and answers_request(incoming):
+    if (
+        waiting is not None
+        and answers_request(incoming)
+        and not dialogue.vocab.is_request(fold(incoming.text))
+    ):
         return receive_requested_info(
             uow, dialogue.policy, waiting, incoming.text, message_id, incoming.location, now
         )

@@ -133,19 +133,25 @@ def change_status(
     return notify_citizen(uow, policy, case, text)
 
 
-def resume_deadline(policy: CasePolicy, case: Case, now: datetime) -> None:
-    """The citizen answered (or staff stopped waiting): the deadline moves by the business days
-    the case waited, counted like the deadline itself (from the day after the pause)."""
+def effective_due(policy: CasePolicy, case: Case, now: datetime) -> datetime:
+    """The deadline as it stands now: while the case waits for the citizen, moved by the
+    business days waited so far (counted like the deadline itself, from the day after)."""
     if case.paused_at is None:
-        return
+        return case.due_at
     calendar = policy.calendar
     waited = calendar.business_days_between(
         calendar.local_date(case.paused_at), calendar.local_date(now)
     )
-    if waited:
-        case.due_at = calendar.end_of_day(
-            calendar.add_business_days(calendar.local_date(case.due_at), waited)
-        )
+    if not waited:
+        return case.due_at
+    return calendar.end_of_day(calendar.add_business_days(calendar.local_date(case.due_at), waited))
+
+
+def resume_deadline(policy: CasePolicy, case: Case, now: datetime) -> None:
+    """The citizen answered (or staff stopped waiting): the clock restarts."""
+    if case.paused_at is None:
+        return
+    case.due_at = effective_due(policy, case, now)
     case.paused_at = None
 
 

@@ -49,6 +49,13 @@ class Option:
     key: str
     label: str
 
+    def shown(self, *, typed: bool) -> str:
+        """How the option reads: numbered when its key is a number; with the key to type when
+        it is typed rather than pressed."""
+        if self.key.isdigit():
+            return f"{self.key}. {self.label}"
+        return f"{self.label}: {self.key}" if typed else self.label
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -62,8 +69,9 @@ class Reply:
     confidential: bool = False  # forgotten once sent: an anonymous case's secret code
 
     def rendered(self) -> str:
-        """The text with its options as numbered lines, for channels without buttons."""
-        lines = [self.text, *(f"{o.key}. {o.label}" for o in self.options)]
+        """The text with its options as lines, for channels without buttons: "1. Sí" for a
+        number to type, "Tomar: tomar:TA-2026-000001" when what to type is longer."""
+        lines = [self.text, *(o.shown(typed=True) for o in self.options)]
         return "\n".join(lines)
 
 

@@ -105,7 +105,8 @@ def new_case_cards(uow: Any, policy: CasePolicy, case: Case) -> list[Reply]:
     if not policy.staff_chat_id:
         return []
     text = case_card(uow, policy, case, heading=policy.texts("staff.new_case"))
-    return [Reply("telegram", str(policy.staff_chat_id), text, card_buttons(policy, case))]
+    chat = str(policy.staff_chat_id)
+    return [Reply("telegram", chat, text, card_buttons(policy, case), case_id=case.id)]
 
 
 class StaffDesk:
@@ -148,6 +149,10 @@ class StaffDesk:
         except NotAllowed as exc:
             turn.replies = []
             turn.say(str(exc))
+        except (ValueError, OverflowError):
+            # A number or a name the database cannot take: an answer, not a failed delivery.
+            turn.replies = []
+            turn.say(self.t("staff.unknown_command"))
         return turn.replies
 
     # -- commands ---------------------------------------------------------------------------
@@ -206,9 +211,8 @@ class StaffDesk:
 
     def _card(self, turn: _Turn, case: Case, done_key: str, **values: Any) -> None:
         heading = self.t(done_key, folio=case.folio, **values)
-        turn.say(
-            case_card(turn.uow, self.policy, case, heading=heading), card_buttons(self.policy, case)
-        )
+        card = case_card(turn.uow, self.policy, case, heading=heading)
+        turn.say(card, card_buttons(self.policy, case), case.id)
 
     def _show(self, turn: _Turn, args: str) -> None:
         case, _ = self._case(turn, args)
@@ -246,10 +250,16 @@ class StaffDesk:
                     note=note[:300],
                 )
             )
-        turn.say("\n".join(lines), card_buttons(self.policy, case))
+        turn.say("\n".join(lines), card_buttons(self.policy, case), case.id)
 
     def _take(self, turn: _Turn, args: str) -> None:
         case, _ = self._case(turn, args)
+        taken_by = case.assignee_id not in (None, turn.member.id)
+        if taken_by and turn.member.role == "agent":
+            # Taking a colleague's case is an assignment, for a supervisor or with /asignar.
+            owner = turn.uow.staff.get(case.assignee_id)
+            name = owner.name if owner else "?"
+            raise NotAllowed(self.t("staff.error_already_taken", folio=case.folio, name=name))
         turn.notify(casework.assign(turn.uow, self.policy, case, turn.member, turn.actor, turn.now))
         self._card(turn, case, "staff.done_taken", name=turn.member.name)
 
@@ -332,7 +342,7 @@ class StaffDesk:
     def _extend(self, turn: _Turn, args: str) -> None:
         case, rest = self._case(turn, args)
         days, _, reason = rest.partition(" ")
-        if not days.isdigit():
+        if not re.fullmatch(r"[0-9]{1,3}", days):
             raise NotAllowed(self.t("staff.error_extension_days", most=case.deadline_days))
         replies = casework.extend(
             turn.uow, self.policy, case, int(days), reason, turn.actor, turn.now
@@ -388,8 +398,11 @@ class _Turn:
     def __post_init__(self) -> None:
         self.replies: list[Reply] = []
 
-    def say(self, text: str, options: tuple[Option, ...] = ()) -> None:
-        self.replies.append(Reply(self.incoming.channel, self.incoming.address, text, options))
+    def say(self, text: str, options: tuple[Option, ...] = (), case_id: int | None = None) -> None:
+        """An answer to the staff member; `case_id` when it shows a case, so that erasing the
+        citizen's data reaches this copy too."""
+        reply = Reply(self.incoming.channel, self.incoming.address, text, options, case_id)
+        self.replies.append(reply)
 
     def notify(self, replies: list[Reply]) -> None:
         self.replies.extend(replies)

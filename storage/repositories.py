@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -138,8 +139,13 @@ class CaseRepository:
     def get(self, case_id: int) -> Case | None:
         return self.session.get(Case, case_id)
 
-    def by_folio(self, folio: str) -> Case | None:
-        return self.session.exec(select(Case).where(Case.folio == folio)).first()
+    def by_folio(self, folio: str, *, lock: bool = False) -> Case | None:
+        """The case with this folio; `lock` takes its row lock (FOR UPDATE on PostgreSQL;
+        SQLite's write transactions are serial already)."""
+        query = select(Case).where(Case.folio == folio)
+        if lock:
+            query = query.with_for_update()
+        return self.session.exec(query).first()
 
     def by_secret_code_hash(self, code_hash: str) -> Case | None:
         return self.session.exec(select(Case).where(Case.secret_code_hash == code_hash)).first()
@@ -544,7 +550,7 @@ class StaffRepository:
 
     def by_id_or_name(self, who: str) -> Staff | None:
         """A staff member by numeric id or exact name."""
-        if who.isdigit():
+        if re.fullmatch(r"[0-9]{1,9}", who):
             member = self.session.get(Staff, int(who))
             if member is not None:
                 return member
@@ -552,7 +558,7 @@ class StaffRepository:
 
     def by_address(self, channel: str, address: str) -> Staff | None:
         """The active staff member who writes from this Telegram user id or WhatsApp number."""
-        if channel == "telegram" and address.lstrip("-").isdigit():
+        if channel == "telegram" and re.fullmatch(r"-?[0-9]{1,18}", address):
             query = select(Staff).where(Staff.telegram_id == int(address))
         elif channel == "whatsapp":
             query = select(Staff).where(Staff.whatsapp == address)

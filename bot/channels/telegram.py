@@ -223,7 +223,7 @@ class TelegramSender:
         if delivery.options:
             markup = InlineKeyboardMarkup(
                 [
-                    [InlineKeyboardButton(f"{o.key}. {o.label}", callback_data=_data(o.key))]
+                    [InlineKeyboardButton(o.shown(typed=False), callback_data=_data(o.key))]
                     for o in delivery.options
                 ]
             )

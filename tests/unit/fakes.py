@@ -68,7 +68,7 @@ class FakeCases(FakeRepository):
     def get(self, case_id: int) -> Case | None:
         return next((c for c in self.uow.rows[Case] if c.id == case_id), None)
 
-    def by_folio(self, folio: str) -> Case | None:
+    def by_folio(self, folio: str, *, lock: bool = False) -> Case | None:
         return next((c for c in self.uow.rows[Case] if c.folio == folio), None)
 
     def by_secret_code_hash(self, code_hash: str) -> Case | None:

@@ -56,7 +56,7 @@ def told_citizen(uow) -> list[str]:
 
 def test_an_agent_takes_a_case_from_whatsapp_and_the_citizen_is_told(uow, citizen, agent):
     answer = agent.send(f"/tomar {FOLIO}")
-    assert f"Ana tomó el caso {FOLIO}" in answer and f"tomar:{FOLIO}. Tomar" in answer
+    assert f"Ana tomó el caso {FOLIO}" in answer and f"Tomar: tomar:{FOLIO}" in answer
     case = the_case(uow)
     assert case.status == "asignado" and case.assignee_id is not None
     assert told_citizen(uow)[-1] == f"Su caso {FOLIO} cambió de estado: Asignado."
@@ -285,3 +285,36 @@ def test_an_inactive_staff_member_is_just_a_citizen(uow, dialogue, citizen):
     former = Citizen(dialogue, lambda: uow, address="+50370003333", channel="whatsapp")
     assert "No conozco esa orden" not in former.send(f"/tomar {FOLIO}")
     assert the_case(uow).assignee_id is None
+
+
+def test_while_a_case_waits_a_request_to_the_bot_is_not_taken_as_the_answer(uow, citizen, agent):
+    agent.send(f"/pedir_info {FOLIO} ¿Frente a qué número de casa está el hoyo?")
+    answer = citizen.send("borrar mis datos")
+    assert "agregamos su respuesta" not in answer and "borrar" in answer.lower()
+    assert the_case(uow).status == "esperando_ciudadano"
+
+
+def test_an_extension_while_the_clock_is_stopped_counts_the_days_waited(uow, citizen, agent, clock):
+    agent.send(f"/pedir_info {FOLIO} ¿Frente a qué número de casa está el hoyo?")
+    clock.now = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)  # past the 8/12 deadline, paused since
+    agent.send(f"/prorroga {FOLIO} 5 la obra requiere estudio de suelos")
+    assert the_case(uow).extension_days == 5
+
+
+def test_an_agent_cannot_take_a_colleagues_case_but_a_supervisor_can(uow, dialogue, clock, agent):
+    add_staff(lambda: uow, "Beto", whatsapp="+50370002222")
+    add_staff(lambda: uow, "Sara", role="supervisor", whatsapp="+50370003333")
+    beto = Citizen(dialogue, lambda: uow, address="+50370002222", channel="whatsapp", clock=clock)
+    sara = Citizen(dialogue, lambda: uow, address="+50370003333", channel="whatsapp", clock=clock)
+    agent.send(f"/tomar {FOLIO}")
+    assert "ya lo lleva Ana" in beto.send(f"/tomar {FOLIO}")
+    assert "Sara tomó el caso" in sara.send(f"/tomar {FOLIO}")
+
+
+def test_numbers_a_database_cannot_take_get_an_answer_not_a_failure(uow, citizen, agent):
+    for command in (
+        f"/prorroga {FOLIO} ² x",
+        f"/asignar {FOLIO} ²",
+        f"/asignar {FOLIO} " + "9" * 30,
+    ):
+        assert agent.send(command)  # answered; the message is stored, not retried
