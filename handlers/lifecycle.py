@@ -110,7 +110,11 @@ def change_status(
     if to in FINAL:
         case.closed_at = now
     elif previous in FINAL:
+        # Reopened: the old outcome stays in the history, not on the case (a new survey follows
+        # the next closure).
         case.closed_at = None
+        case.resolution = case.referred_to = None
+        case.survey_resolved = case.survey_rating = None
     if actor.is_staff and case.first_response_at is None:
         case.first_response_at = now
     uow.cases.add(case)
