@@ -3,7 +3,6 @@ the citizen gets (the caller queues them in its transaction)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from handlers.lifecycle import (
 )
 from handlers.messages import Incoming, Location, Option, Reply
 from handlers.policy import CasePolicy
+from handlers.reclassify import reclassify
 from storage.models import MAX_DESCRIPTION, Case, Staff
 
 MAX_NOTE = 2000
@@ -189,22 +189,17 @@ def reclassify_case(
     topic: str | None = None,
     urgency: str | None = None,
 ) -> list[Reply]:
-    """Correct type, topic or urgency; the event's note is the JSON the classifier learns from:
-    {"type","topic","urgency","previous":{...}}. The deadline stays as given to the citizen."""
-    previous = {"type": case.type, "topic": case.topic, "urgency": case.urgency}
-    case.type = case_type or case.type
-    case.topic = topic or case.topic
-    case.urgency = urgency or case.urgency
-    uow.cases.add(case)
-    note = {"type": case.type, "topic": case.topic, "urgency": case.urgency, "previous": previous}
-    record_event(
+    """Correct type, topic or urgency (see handlers.reclassify: the event the classifier
+    learns from, and a new type's own deadline)."""
+    reclassify(
         uow,
+        policy,
         case,
-        now,
+        type=case_type or case.type,
+        topic=topic or case.topic,
+        urgency=urgency or case.urgency,
         actor=actor.name,
-        kind="reclassified",
-        note=json.dumps(note, ensure_ascii=False),
-        public=False,
+        now=now,
     )
     return []
 
