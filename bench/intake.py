@@ -312,17 +312,18 @@ def measure_noop(workdir: Path, seconds: float) -> float:
     return round(result["messages"] / result["seconds"], 1)
 
 
-def fresh_postgres(url: str) -> str:
-    """The TEST_DATABASE_URL database with a fresh schema for this run."""
+def postgres_schema(url: str, schema: str, *, drop: bool = False) -> str:
+    """Create (or drop) a schema of its own for this run in the TEST_DATABASE_URL database;
+    the URL that uses it."""
     from sqlalchemy import create_engine
 
     from storage.engine import normalise_url
 
     base = normalise_url(url)
-    schema = f"bench_{os.getpid()}_{int(time.time())}"
     engine = create_engine(base)
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        verb = f"DROP SCHEMA {schema} CASCADE" if drop else f"CREATE SCHEMA {schema}"
+        connection.exec_driver_sql(verb)
     engine.dispose()
     return base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
         hide_password=False
@@ -378,10 +379,14 @@ def main() -> None:
             workdir, sqlite_url, provider_url, args.seconds, workers
         )
         if os.environ.get("TEST_DATABASE_URL"):
-            pg_url = fresh_postgres(os.environ["TEST_DATABASE_URL"])
-            report["postgres"] = measure_database(
-                workdir, pg_url, provider_url, args.seconds, workers
-            )
+            schema = f"bench_{os.getpid()}"
+            pg_url = postgres_schema(os.environ["TEST_DATABASE_URL"], schema)
+            try:
+                report["postgres"] = measure_database(
+                    workdir, pg_url, provider_url, args.seconds, workers
+                )
+            finally:
+                postgres_schema(os.environ["TEST_DATABASE_URL"], schema, drop=True)
         noop = measure_noop(workdir, args.seconds)
         report["noop_req_per_s"] = noop
         report["ratio_sqlite"] = round(report["sqlite"]["msgs_per_s"] / noop, 3)
