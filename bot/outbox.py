@@ -36,7 +36,7 @@ class Delivery:
     address: str
     text: str
     options: tuple[Option, ...]
-    folio: str | None  # of the case it is about, if any
+    folio: str | None  # of the case it is about, when a template may need it
     window_open: bool  # the citizen wrote in the last 24 hours
 
 
@@ -209,15 +209,20 @@ class Dispatcher:
 
     def _delivery(self, uow, sender: Sender, item: OutboxItem, now: datetime) -> Delivery:
         options = tuple(Option(o["key"], o["label"]) for o in item.options.get("options", []))
+        window_open = not sender.needs_window or self._window_open(uow, item, now)
         return Delivery(
             id=item.id,
             channel=item.channel,
             address=item.address,
             text=item.body,
             options=options,
-            folio=uow.cases.folio_of_message(item.message_id) if item.message_id else None,
-            window_open=not sender.needs_window or self._window_open(uow, item, now),
+            folio=None if window_open else self._folio(uow, item),
+            window_open=window_open,
         )
+
+    @staticmethod
+    def _folio(uow, item: OutboxItem) -> str | None:
+        return uow.cases.folio_of_message(item.message_id) if item.message_id else None
 
     @staticmethod
     def _window_open(uow, item: OutboxItem, now: datetime) -> bool:
@@ -270,6 +275,7 @@ class Dispatcher:
                     log.info("outbox: row %s will be retried (%s)", item.id, reason)
                 case Transient(reason) | Permanent(reason):
                     item.attempts += 1
+                    self._alert(uow, item, now)
                     uow.outbox.fail(item, reason)
                     log.warning(
                         "outbox: row %s failed after %s attempts (%s)",
@@ -277,7 +283,6 @@ class Dispatcher:
                         item.attempts,
                         reason,
                     )
-                    self._alert(uow, delivery, item.attempts, now)
                 case Held(reason, announced) if self._window_open(uow, item, now):
                     # The citizen wrote while this was being tried: it can go now.
                     uow.outbox.retry(item, now, reason, counted=False)
@@ -296,30 +301,31 @@ class Dispatcher:
             if isinstance(failure, Held):
                 uow.outbox.hold(item, failure.reason, None)
             else:
+                self._alert(uow, item, now)
                 uow.outbox.fail(item, failure.reason)
                 log.warning("outbox: row %s was not delivered (%s)", item.id, failure.reason)
-                self._alert(uow, self._delivery(uow, self.senders[channel], item, now), 1, now)
             uow.commit()
 
-    def _alert(self, uow, delivery: Delivery, attempts: int, now: datetime) -> None:
+    def _alert(self, uow, item: OutboxItem, now: datetime) -> None:
         """Tell the staff group and every active staff member that a message was not delivered
-        (never the recipient who could not be reached)."""
+        (never the recipient who could not be reached). Called before the row is marked
+        failed, which forgets a confidential row's recipient."""
         texts = self.app.policy.texts
         text = texts(
             "staff.delivery_failed",
-            folio=delivery.folio or "-",
-            channel=texts(f"labels.channel.{delivery.channel}"),
-            attempts=attempts,
+            folio=self._folio(uow, item) or "-",
+            channel=texts(f"labels.channel.{item.channel}"),
+            attempts=max(item.attempts, 1),
         )
         recipients = [self.staff_chat] if self.staff_chat else []
         for member in uow.staff.active():
             recipients += [("telegram", str(member.telegram_id))] if member.telegram_id else []
             recipients += [("whatsapp", member.whatsapp)] if member.whatsapp else []
         recipients = [r for r in dict.fromkeys(recipients) if r[0] in self.senders]
-        if (delivery.channel, delivery.address) in recipients:
+        if (item.channel, item.address) in recipients:
             # A message to the staff failed: telling the others could fail the same way, and
             # so on; the log and the failed row say it.
-            log.warning("outbox: a message to staff (row %s) was not delivered", delivery.id)
+            log.warning("outbox: a message to staff (row %s) was not delivered", item.id)
             return
         queue(uow, [Reply(channel, address, text) for channel, address in recipients], now)
 

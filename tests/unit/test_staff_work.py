@@ -318,3 +318,4 @@ def test_numbers_a_database_cannot_take_get_an_answer_not_a_failure(uow, citizen
         f"/asignar {FOLIO} " + "9" * 30,
     ):
         assert agent.send(command)  # answered; the message is stored, not retried
+    assert the_case(uow).extension_days == 0 and the_case(uow).assignee_id is None
