@@ -119,6 +119,41 @@ class Pacer:
             self.last_to = {a: t for a, t in self.last_to.items() if t >= horizon}
 
 
+class Recorder:
+    """Records outcomes in shared transactions: what finished while one batch was being
+    written goes into the next, so under load one commit covers many sends and, when it is
+    quiet, each is written at once."""
+
+    def __init__(self, write: Callable[[list[tuple[Delivery, Outcome]]], None]) -> None:
+        self._write = write
+        self._waiting: list[tuple[Delivery, Outcome, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+
+    async def record(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Return once the outcome is committed; raise if it could not be."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((delivery, outcome, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await asyncio.to_thread(self._write, [(d, o) for d, o, _ in batch])
+            except BaseException as exc:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+
 class Dispatcher:
     """Sends pending outbox rows for every channel that has a sender."""
 
@@ -150,6 +185,7 @@ class Dispatcher:
         self.poll_interval = poll_interval
         self._wakeups: dict[str, asyncio.Event] = {}
         self._pacers: dict[str, Pacer] = {}
+        self._records = Recorder(self.settle_many)
         self._stopping = False
 
     def wake(self) -> None:
@@ -251,44 +287,64 @@ class Dispatcher:
         if isinstance(outcome, RetryLater):
             pacer.pause(outcome.seconds)
         try:
-            await asyncio.to_thread(self.settle, delivery, outcome)
+            await self._records.record(delivery, outcome)
         except Exception as exc:  # the lease expires and the row is tried again
             log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
 
+    def settle_many(self, results: list[tuple[Delivery, Outcome]]) -> None:
+        """Record what happened to several rows in one transaction; if that fails, each row in
+        its own, so that one row's trouble does not leave the others to be sent again."""
+        try:
+            with self.app.uow() as uow:
+                uow.outbox.load([delivery.id for delivery, _ in results])
+                for delivery, outcome in results:
+                    self._settle(uow, delivery, outcome, self.clock())
+                uow.commit()
+        except Exception:
+            if len(results) == 1:
+                raise
+            for delivery, outcome in results:
+                try:
+                    self.settle(delivery, outcome)
+                except Exception as exc:  # the lease expires and the row is tried again
+                    log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
+
     def settle(self, delivery: Delivery, outcome: Outcome) -> None:
         """Record what happened to one row."""
-        now = self.clock()
         with self.app.uow() as uow:
-            item = uow.outbox.get(delivery.id)
-            if item is None or item.status != "pending":
-                return
-            match outcome:
-                case Sent(provider_id):
-                    uow.outbox.mark_sent(item, provider_id, now)
-                case RetryLater(seconds, reason):
-                    at = now + timedelta(seconds=seconds)
-                    uow.outbox.retry(item, at, reason, counted=False)
-                case Transient(reason) if item.attempts + 1 < self.max_attempts:
-                    delay = min(self.max_backoff, self.backoff * 2**item.attempts)
-                    at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
-                    uow.outbox.retry(item, at, reason, counted=True)
-                    log.info("outbox: row %s will be retried (%s)", item.id, reason)
-                case Transient(reason) | Permanent(reason):
-                    item.attempts += 1
-                    self._alert(uow, item, now)
-                    uow.outbox.fail(item, reason)
-                    log.warning(
-                        "outbox: row %s failed after %s attempts (%s)",
-                        item.id,
-                        item.attempts,
-                        reason,
-                    )
-                case Held(reason, announced) if self._window_open(uow, item, now):
-                    # The citizen wrote while this was being tried: it can go now.
-                    uow.outbox.retry(item, now, reason, counted=False)
-                case Held(reason, announced):
-                    uow.outbox.hold(item, reason, now if announced else None)
+            self._settle(uow, delivery, outcome, self.clock())
             uow.commit()
+
+    def _settle(self, uow, delivery: Delivery, outcome: Outcome, now: datetime) -> None:
+        item = uow.outbox.get(delivery.id)
+        if item is None or item.status != "pending":
+            return
+        match outcome:
+            case Sent(provider_id):
+                uow.outbox.mark_sent(item, provider_id, now)
+            case RetryLater(seconds, reason):
+                at = now + timedelta(seconds=seconds)
+                uow.outbox.retry(item, at, reason, counted=False)
+            case Transient(reason) if item.attempts + 1 < self.max_attempts:
+                delay = min(self.max_backoff, self.backoff * 2**item.attempts)
+                at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+                uow.outbox.retry(item, at, reason, counted=True)
+                log.info("outbox: row %s will be retried (%s)", item.id, reason)
+            case Transient(reason) | Permanent(reason):
+                item.attempts += 1
+                self._alert(uow, item, now)
+                uow.outbox.fail(item, reason)
+                log.warning(
+                    "outbox: row %s failed after %s attempts (%s)",
+                    item.id,
+                    item.attempts,
+                    reason,
+                )
+            case Held(reason, announced) if self._window_open(uow, item, now):
+                # The citizen wrote while this was being tried: it can go now.
+                uow.outbox.retry(item, now, reason, counted=False)
+            case Held(reason, announced):
+                uow.outbox.hold(item, reason, now if announced else None)
 
     def delivery_failed(self, channel: str, provider_id: str, failure: Held | Permanent) -> None:
         """The provider accepted a message and reported later that it could not deliver it:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from handlers.normalise import fold
 from handlers.urgency import denies_emergency, is_emergency
 
 MAX_CHARS = 2000  # only the beginning of a very long message is read
+RECENT = 256  # classifications remembered per process
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ class LazyClassifier:
         self._loader = loader
         self._lock = threading.Lock()
         self._classifier: Classifier | None = None
+        # The dialogue asks about a description's first piece and then about the whole, which
+        # is often the same text: recent answers are remembered (the model is deterministic).
+        self._recent: OrderedDict[str, Classification] = OrderedDict()
 
     def loaded(self) -> Classifier:
         """The classifier, loading it now if it is not yet."""
@@ -120,7 +125,16 @@ class LazyClassifier:
 
     def classify(self, text: str) -> Classification:
         """Propose labels for a description."""
-        return self.loaded().classify(text)
+        with self._lock:
+            known = self._recent.get(text)
+        if known is not None:
+            return known
+        result = self.loaded().classify(text)
+        with self._lock:
+            self._recent[text] = result
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return result
 
 
 _shared: LazyClassifier | None = None

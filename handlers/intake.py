@@ -44,8 +44,11 @@ def receive(
     chat only staff commands are answered; the rest of the conversation there is not stored.
     """
     incoming = clean(incoming)
-    member = uow.staff.by_address(incoming.channel, incoming.sender_id or incoming.address)
-    command = member is not None and is_staff_command(incoming.text)
+    # Only a message that reads as a command can be one, so most messages skip the staff lookup.
+    member = None
+    if is_staff_command(incoming.text):
+        member = uow.staff.by_address(incoming.channel, incoming.sender_id or incoming.address)
+    command = member is not None
     if incoming.sender_id is not None and not command:
         return []
     contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
@@ -63,7 +66,7 @@ def receive(
             contact_id=contact.id,
             body=mask_codes(incoming.text),
             created_at=now,
-        )
+        ),
     )
     if message is None:
         uow.rollback()
@@ -133,21 +136,19 @@ def _queue_one(uow: Any, reply: Reply, now: datetime, sender: Contact | None) ->
         sender.address,
     )
     to_sender = answers_sender and not reply.confidential
-    message = uow.messages.add(
-        Message(
-            direction="out",
-            channel=reply.channel,
-            contact_id=sender.id if to_sender else None,
-            case_id=reply.case_id,
-            body=REDACTED if reply.confidential else reply.rendered(),
-            status="pending",
-            created_at=now,
-        )
+    message = Message(
+        direction="out",
+        channel=reply.channel,
+        contact_id=sender.id if to_sender else None,
+        case_id=reply.case_id,
+        body=REDACTED if reply.confidential else reply.rendered(),
+        status="pending",
+        created_at=now,
     )
     options = [{"key": o.key, "label": o.label} for o in reply.options]
-    uow.outbox.add(
+    uow.outbox.enqueue(
+        message,
         OutboxItem(
-            message_id=message.id,
             channel=reply.channel,
             address=reply.address,
             body=reply.text,
@@ -156,5 +157,5 @@ def _queue_one(uow: Any, reply: Reply, now: datetime, sender: Contact | None) ->
             next_attempt_at=now,
             window_until=now + REPLY_WINDOW if answers_sender else None,
             created_at=now,
-        )
+        ),
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_HOLDS_WRITER = "ta_holds_writer"
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -22,17 +25,23 @@ def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
     """WAL, a busy timeout and immediate write locks on SQLite; a checked pool on PostgreSQL."""
     url = normalise_url(url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool_size)
     return create_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
     )
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, pool_size: int) -> Engine:
+    pool: dict = {}
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # Connections are kept, not opened and closed under load: only one of them writes at
+        # a time, so more would only wait.
+        pool = {"pool_size": pool_size, "max_overflow": 0}
     engine = create_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        **pool,
     )
 
     @event.listens_for(engine, "connect")
@@ -46,10 +55,50 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    # SQLite has one writer at a time, and a writer that finds the database locked polls with
+    # sleeps of up to 100 ms. The threads of this process queue on a lock of their own instead,
+    # so each transaction starts the moment the previous one ends; other processes (the command
+    # line) still meet the busy timeout.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
-        # Take the write lock at the start: a deferred transaction that reads and then writes
-        # can fail at once with SQLITE_BUSY when another process wrote in between.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        connection.info[_HOLDS_WRITER] = True
+        try:
+            # Take the write lock at the start: a deferred transaction that reads and then
+            # writes can fail at once with SQLITE_BUSY when another process wrote in between.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection)
+            raise
+
+    def _release(connection) -> None:  # noqa: ANN001
+        if connection.info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection):  # noqa: ANN001
+        # The event comes before the driver commits: commit here, so that the lock is released
+        # after the transaction really ended (the driver's own commit then has nothing to do).
+        try:
+            connection.exec_driver_sql("COMMIT")
+        finally:
+            _release(connection)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection):  # noqa: ANN001
+        try:
+            if connection.connection.dbapi_connection.in_transaction:
+                connection.exec_driver_sql("ROLLBACK")
+        finally:
+            _release(connection)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection, record):  # noqa: ANN001
+        # A connection given back without commit or rollback (it broke) frees the lock too.
+        if record.info.pop(_HOLDS_WRITER, False):
+            writer.release()
 
     return engine

@@ -50,6 +50,11 @@ def _insert(session: Session, table: type):
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
+def _row(entity, table) -> dict:
+    """An unsaved entity's column values, for a plain INSERT."""
+    return {c.name: getattr(entity, c.name) for c in table.columns if c.name != "id"}
+
+
 def _filtered(query, case_type, topic, municipality, assignee_id):
     """A case query narrowed by the filters staff use (those given)."""
     if case_type:
@@ -70,17 +75,21 @@ class ContactRepository:
     def get_or_create(self, channel: str, address: str, now: datetime) -> Contact:
         """The contact for this channel and address, created on first sight, and locked until
         the transaction ends, so that two messages from one person are handled one at a time."""
+        locked = (
+            select(Contact)
+            .where(Contact.channel == channel, Contact.address == address)
+            .with_for_update()
+        )
+        contact = self.session.exec(locked).first()
+        if contact is not None:
+            return contact
         statement = (
             _insert(self.session, Contact)
             .values(channel=channel, address=address, created_at=day_start(now))
             .on_conflict_do_nothing(index_elements=["channel", "address"])
         )
         self.session.exec(statement)
-        return self.session.exec(
-            select(Contact)
-            .where(Contact.channel == channel, Contact.address == address)
-            .with_for_update()
-        ).one()
+        return self.session.exec(locked).one()
 
     def erase(self, contact: Contact) -> None:
         """Forget who the contact is: the address becomes a random token, the rest is cleared."""
@@ -95,23 +104,30 @@ class ContactRepository:
 class ConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Each contact's state is read once per transaction, its absence included: the intake
+        # and the dialogue both ask for it.
+        self._states: dict[int, ConversationState | None] = {}
 
     def get(self, contact_id: int) -> ConversationState | None:
-        return self.session.get(ConversationState, contact_id)
+        if contact_id not in self._states:
+            self._states[contact_id] = self.session.get(ConversationState, contact_id)
+        return self._states[contact_id]
 
     def save(self, contact_id: int, step: str, data: dict, now: datetime) -> None:
         """Store where the contact is in the dialogue."""
-        state = self.session.get(ConversationState, contact_id)
+        state = self.get(contact_id)
         if state is None:
             state = ConversationState(contact_id=contact_id, step=step, data=data, updated_at=now)
         else:
             state.step, state.data, state.updated_at = step, dict(data), now
         self.session.add(state)
+        self._states[contact_id] = state
 
     def delete(self, contact_id: int) -> None:
-        state = self.session.get(ConversationState, contact_id)
+        state = self.get(contact_id)
         if state is not None:
             self.session.delete(state)
+        self._states[contact_id] = None
 
 
 class CaseRepository:
@@ -271,17 +287,9 @@ class MessageRepository:
             _insert(self.session, Message)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["channel", "direction", "provider_id"])
-            .returning(Message.__table__.c.id)
+            .returning(Message)
         )
-        new_id = self.session.exec(statement).scalar_one_or_none()
-        if new_id is None:
-            return None
-        return self.session.get(Message, new_id)
-
-    def add(self, message: Message) -> Message:
-        self.session.add(message)
-        self.session.flush()
-        return message
+        return self.session.scalars(statement).one_or_none()
 
     def attach_to_case(self, message_ids: Iterable[int], case_id: int, *, forget_sender: bool):
         """Link a draft's messages to the case; for anonymous cases, unlink them from the sender."""
@@ -393,11 +401,26 @@ class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, item: OutboxItem) -> None:
-        self.session.add(item)
+    def enqueue(self, message: Message, item: OutboxItem) -> None:
+        """Write an outgoing message and its outbox row (two plain INSERTs: nothing of them is
+        read back in the transaction that queues them)."""
+        self.session.flush()  # what the ORM holds goes first, for the foreign keys
+        messages, outbox = Message.__table__, OutboxItem.__table__
+        message_id = self.session.execute(
+            messages.insert().returning(messages.c.id), _row(message, messages)
+        ).scalar_one()
+        self.session.execute(outbox.insert(), {**_row(item, outbox), "message_id": message_id})
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
+
+    def load(self, item_ids: Sequence[int]) -> None:
+        """Read these rows and their messages in two queries, so that `get` and the status
+        updates that follow find them in the session."""
+        items = self.session.exec(select(OutboxItem).where(col(OutboxItem.id).in_(item_ids)))
+        message_ids = [item.message_id for item in items.all() if item.message_id is not None]
+        if message_ids:
+            self.session.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
 
     def by_provider_id(self, channel: str, provider_id: str) -> OutboxItem | None:
         query = select(OutboxItem).where(
@@ -461,12 +484,15 @@ class OutboxRepository:
 
     def release_waiting(self, channel: str, address: str, now: datetime, window: datetime) -> None:
         """The citizen wrote: what was held for them can be sent now, inside the new window."""
-        self.session.exec(
-            update(OutboxItem)
+        # A plain UPDATE: this runs before anything of the outbox is read in the transaction,
+        # so no loaded row needs refreshing.
+        outbox = OutboxItem.__table__
+        self.session.execute(
+            outbox.update()
             .where(
-                OutboxItem.channel == channel,
-                OutboxItem.address == address,
-                OutboxItem.status == "waiting",
+                outbox.c.channel == channel,
+                outbox.c.address == address,
+                outbox.c.status == "waiting",
             )
             .values(status="pending", next_attempt_at=now, window_until=window)
         )

@@ -118,9 +118,6 @@ class FakeMessages(FakeRepository):
             return None
         return self.uow.insert(message)
 
-    def add(self, message: Message) -> Message:
-        return self.uow.insert(message)
-
     def attach_to_case(self, message_ids, case_id: int, *, forget_sender: bool) -> None:
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
@@ -157,7 +154,8 @@ class FakeMessages(FakeRepository):
 
 
 class FakeOutbox(FakeRepository):
-    def add(self, item: OutboxItem) -> None:
+    def enqueue(self, message: Message, item: OutboxItem) -> None:
+        item.message_id = self.uow.insert(message).id
         self.uow.insert(item)
 
     def release_waiting(self, channel: str, address: str, now, window) -> None:
