@@ -107,9 +107,10 @@ def add_classifier_commands(
         folds: Annotated[int, typer.Option(help=t("cli.classifier_folds_option"))] = 5,
         config: config_option = None,
     ) -> None:
+        from handlers.compact import ModelClassifier
         from handlers.corpus import load_corpus
         from handlers.evaluation import cross_validate, held_out, render
-        from handlers.model import ModelClassifier, train_default
+        from handlers.model import train_default
 
         threshold = settings_for(config).classifier.confidence_threshold
         if not 2 <= folds <= 20:

@@ -100,9 +100,9 @@ def cache_dir() -> Path:
 
 
 def _load_default() -> Classifier:
-    from handlers.model import ModelClassifier, load_or_train
+    from handlers.compact import load_default
 
-    return ModelClassifier(load_or_train())
+    return load_default()
 
 
 class LazyClassifier:

@@ -10,8 +10,9 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from sklearn.model_selection import StratifiedKFold
 
 from handlers.classifier import Classification
+from handlers.compact import ModelClassifier
 from handlers.corpus import HEADS, LABELS, Example
-from handlers.model import SEED, ModelClassifier, train
+from handlers.model import SEED, train
 from handlers.texts import Texts
 
 FOLDS = 5

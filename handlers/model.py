@@ -3,7 +3,6 @@ logistic regression per label, trained from the corpus with a fixed seed and cac
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -23,19 +22,23 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 
-from handlers import classifier as light
-from handlers.classifier import Classification, cache_dir, decide_urgency, normalise
-from handlers.corpus import CORPUS, HEADS, Example, load_corpus, merge
+from handlers.classifier import normalise
+from handlers.compact import (
+    Analyzer,
+    CompactModel,
+    Head,
+    compact_path,
+    corpus_digest,
+    model_path,
+    save_compact,
+    softmax,
+)
+from handlers.corpus import HEADS, Example, load_corpus, merge
 
 log = logging.getLogger(__name__)
 
 SEED = 20261117
 CALIBRATION_FOLDS = 3
-LOW_CONFIDENCE = 0.0  # what an unreadable text (empty, emoji only) gets: the person picks
-# What a text that tells nothing gets; a tie between labels also goes to these.
-DEFAULTS = {"type": "solicitud", "topic": "otro", "urgency": "normal"}
-# The model alone calls an emergency only when it is at least this sure (the rules need not be).
-EMERGENCY_PROBABILITY = 0.5
 
 
 def _features() -> FeatureUnion:
@@ -46,13 +49,6 @@ def _features() -> FeatureUnion:
         lowercase=False, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
     )
     return FeatureUnion([("words", words), ("characters", characters)])
-
-
-def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
-    scaled = scores / temperature
-    scaled -= scaled.max(axis=1, keepdims=True)
-    exp = np.exp(scaled)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _scores(model: LogisticRegression, features: Any) -> np.ndarray:
@@ -66,7 +62,7 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     """The temperature that makes softmax(scores / T) honest probabilities (least log-loss)."""
 
     def loss(log_t: float) -> float:
-        probabilities = _softmax(scores, math.exp(log_t))
+        probabilities = softmax(scores, math.exp(log_t))
         return -float(np.mean(np.log(probabilities[np.arange(len(truth)), truth] + 1e-12)))
 
     return math.exp(minimize_scalar(loss, bounds=(-3, 3), method="bounded").x)
@@ -89,7 +85,7 @@ class TrainedModel:
         matrix = hstack([part.transform(normalised) for _, part in self.features.transformer_list])
         matrix = matrix.tocsr()
         return {
-            head: _softmax(_scores(model, matrix), self.temperatures[head])
+            head: softmax(_scores(model, matrix), self.temperatures[head])
             for head, model in self.heads.items()
         }
 
@@ -151,70 +147,48 @@ def _temperatures(texts: list[str], examples: Sequence[Example], seed: int) -> d
     }
 
 
-class ModelClassifier:
-    """The trained model, with the emergency rules on top of its urgency."""
-
-    def __init__(self, model: TrainedModel) -> None:
-        self.model = model
-        self._classes = {head: [str(c) for c in model.classes(head)] for head in HEADS}
-
-    def classify(self, text: str) -> Classification:
-        """Propose labels for a description."""
-        return self.classify_many([text])[0]
-
-    def classify_many(self, texts: Sequence[str]) -> list[Classification]:
-        """Propose labels for several descriptions at once (faster than one by one)."""
-        if not texts:
-            return []
-        probabilities = self.model.probabilities(texts)
-        results = []
-        for row, text in enumerate(texts):
-            if not normalise(text):  # nothing readable (empty, emoji, greetings): the person picks
-                best, confidence = dict(DEFAULTS), LOW_CONFIDENCE
-            else:
-                best = {head: self._best(head, probabilities[head][row]) for head in HEADS}
-                confidence = float(np.max(probabilities["type"][row]))
-            urgency = decide_urgency(text, best["urgency"])
-            results.append(Classification(best["type"], best["topic"], urgency, confidence))
-        return results
-
-    def _best(self, head: str, probabilities: np.ndarray) -> str:
-        classes = self._classes[head]
-        scores = probabilities.copy()
-        if DEFAULTS[head] in classes:
-            scores[classes.index(DEFAULTS[head])] += 1e-9  # ties go to the default
-        if head == "urgency" and "emergencia" in classes:
-            emergency = classes.index("emergencia")
-            if scores[emergency] < EMERGENCY_PROBABILITY:
-                scores[emergency] = -1.0
-        return classes[int(np.argmax(scores))]
-
-
-def model_key(examples_digest: str) -> str:
-    """What a cached model depends on: its training data, the code that builds it, and the
-    versions of the libraries that pickle it."""
-    # The code that reads the text and builds the model: its features, parameters and seed.
-    code = hashlib.sha256(Path(light.__file__).read_bytes() + Path(__file__).read_bytes())
-    parts = [examples_digest, code.hexdigest(), sklearn.__version__, np.__version__]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-def corpus_digest() -> str:
-    return hashlib.sha256(CORPUS.read_bytes()).hexdigest()
-
-
-def model_path(directory: Path | None = None) -> Path:
-    """The cached model for the shipped corpus and the installed library versions."""
-    return (directory or cache_dir()) / f"classifier-{model_key(corpus_digest())}.joblib"
+def compact(model: TrainedModel) -> CompactModel:
+    """The same model in the form the service applies without scikit-learn."""
+    analyzers, offset = [], 0
+    for _, vectorizer in model.features.transformer_list:
+        analyzers.append(
+            Analyzer(
+                kind=vectorizer.analyzer,
+                ngram_range=tuple(vectorizer.ngram_range),
+                token_pattern=vectorizer.token_pattern if vectorizer.analyzer == "word" else None,
+                vocabulary={str(k): int(v) for k, v in vectorizer.vocabulary_.items()},
+                idf=np.asarray(vectorizer.idf_, dtype=float),
+                offset=offset,
+            )
+        )
+        offset += len(vectorizer.vocabulary_)
+    heads = {}
+    for name, regression in model.heads.items():
+        weights = np.asarray(regression.coef_, dtype=float)
+        intercepts = np.broadcast_to(regression.intercept_, (len(weights),)).astype(float)
+        if len(regression.classes_) == 2:  # one score for the second class: split it, as _scores
+            weights, intercepts = (
+                np.vstack([-weights, weights]) / 2,
+                np.array([-1, 1]) * (intercepts[0] / 2),
+            )
+        heads[name] = Head(
+            [str(c) for c in regression.classes_],
+            np.ascontiguousarray(weights),
+            intercepts,
+            float(model.temperatures[name]),
+        )
+    return CompactModel(analyzers, heads, dict(model.meta))
 
 
 def save_model(model: TrainedModel, path: Path) -> None:
-    """Write the model atomically (a reader never sees half a file)."""
+    """Write the model atomically (a reader never sees half a file), and its compact form
+    beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")
     joblib.dump(model, partial, compress=3)
     # Its vocabulary comes from citizens' descriptions too (staff corrections): owner only.
     partial.chmod(0o600)
+    save_compact(compact(model), path.with_suffix(".compact.pickle"))
     partial.replace(path)
 
 
@@ -260,3 +234,9 @@ def load_or_train(directory: Path | None = None) -> TrainedModel:
     except OSError as exc:
         log.warning("classifier cache %s not writable (%s); keeping the model in memory", path, exc)
     return model
+
+
+if __name__ == "__main__":
+    # Run by handlers.compact.load_default in a child process: train (or read) and cache both
+    # forms, so that the process that classifies never imports scikit-learn.
+    save_compact(compact(load_or_train()), compact_path())

@@ -1,18 +1,23 @@
 """Staff corrections stored on the real database, and the shipped model measured honestly."""
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from handlers.compact import ModelClassifier
 from handlers.corpus import load_corpus, read_examples
 from handlers.evaluation import cross_validate, held_out
-from handlers.model import ModelClassifier, train
+from handlers.model import compact, train
 from handlers.reclassify import UnknownLabel, reclassify, staff_examples
 from tests.helpers import POTHOLE, Citizen
 
-HOLDOUT = Path(__file__).resolve().parents[1] / "holdout.jsonl"
+ROOT = Path(__file__).resolve().parents[2]
+HOLDOUT = ROOT / "tests" / "holdout.jsonl"
 
 
 def reported_case(app, address: str = "7001"):
@@ -113,6 +118,30 @@ def test_the_shipped_corpus_and_model_reach_the_targets():
         (emergency,) = [row for row in report.per_class("urgency") if row[0] == "emergencia"]
         _, precision, recall, _, _ = emergency
         assert recall >= 0.95 and precision >= 0.7, report.name
+
+
+def test_the_service_classifies_exactly_as_the_trained_model_does():
+    corpus = load_corpus()
+    model = train(corpus)
+    texts = [e.text for e in corpus] + [e.text for e in read_examples(HOLDOUT)]
+    texts += ["", "🙂🙂", "hola", "hay un hoyo enorme " * 400]
+    trained, served = model.probabilities(texts), compact(model).probabilities(texts)
+    for head in ("type", "topic", "urgency"):
+        assert served[head].shape == (len(texts), len(model.classes(head)))
+        assert np.allclose(trained[head], served[head], rtol=0, atol=1e-12), head
+
+
+def test_a_process_that_classifies_never_loads_scikit_learn():
+    """It costs some 70 MB per process; the compact model needs only NumPy."""
+    code = (
+        "import sys; from handlers.classifier import default_classifier; "
+        "print(default_classifier().classify('se cayó el puente de la colonia').topic, "
+        "'sklearn' in sys.modules)"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert answer.stdout.split() == ["puentes", "False"]
 
 
 def test_with_the_real_model_an_emergency_gets_the_numbers_at_once(app):

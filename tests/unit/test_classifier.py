@@ -3,9 +3,10 @@
 import pytest
 
 from handlers.classifier import MAX_CHARS, decide_urgency, normalise
+from handlers.compact import LOW_CONFIDENCE, ModelClassifier
 from handlers.corpus import Example, merge
 from handlers.labels import CASE_TYPES, DEFAULT_TOPICS, URGENCIES
-from handlers.model import LOW_CONFIDENCE, ModelClassifier, train
+from handlers.model import train
 from handlers.normalise import fold
 from handlers.urgency import is_emergency
 
