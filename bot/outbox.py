@@ -91,6 +91,10 @@ class Sender(Protocol):
 
     async def send(self, delivery: Delivery) -> Outcome: ...
 
+    async def close(self) -> None:
+        """Let go of connections (the service is stopping)."""
+        ...
+
 
 class Pacer:
     """Spaces sends: at most `rate` per second overall and one per `interval(address)` seconds

@@ -116,6 +116,9 @@ class Service:
                 await task
         with contextlib.suppress(Exception):
             await self.media.close()
+        for sender in self.dispatcher.senders.values():
+            with contextlib.suppress(Exception):
+                await sender.close()
         if self.telegram is not None:
             with contextlib.suppress(Exception):
                 await self.telegram.stop()

@@ -214,6 +214,9 @@ class TelegramSender:
     def __init__(self, channel: TelegramChannel) -> None:
         self.bot = channel.bot
 
+    async def close(self) -> None:
+        return None  # the channel's Application owns the bot's connections
+
     async def send(self, delivery: Delivery) -> Outcome:
         try:
             chat_id = int(delivery.address)

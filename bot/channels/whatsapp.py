@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import re
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
-import requests
+import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http import AsyncHttpClient
+from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -147,17 +149,55 @@ class WhatsAppChannel:
         return Location(latitude, longitude, address, label)
 
 
-class RebasedHttpClient(TwilioHttpClient):
-    """Twilio's HTTP client, sending to another base URL (`whatsapp.api_base_url`)."""
+class TwilioHttp(AsyncHttpClient):
+    """Twilio's asynchronous HTTP client contract over aiohttp (a dependency of `twilio`): no
+    thread per send. One session per event loop; `base_url` (`whatsapp.api_base_url`) sends
+    somewhere else than Twilio."""
 
-    def __init__(self, base_url: str, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, base_url: str = "", timeout: float = 15.0) -> None:
+        super().__init__(_quiet, True, timeout)
         self.base_url = base_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def request(self, method: str, url: str, *args, **kwargs):
-        parts = urlsplit(url)
-        query = f"?{parts.query}" if parts.query else ""
-        return super().request(method, f"{self.base_url}{parts.path}{query}", *args, **kwargs)
+    async def request(
+        self,
+        method: str,
+        uri: str,
+        params: dict | None = None,
+        data: dict | None = None,
+        headers: dict | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        if self.base_url:
+            parts = urlsplit(uri)
+            uri = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(headers or {})
+        if auth:
+            user_password = base64.b64encode(":".join(auth).encode()).decode()
+            headers["Authorization"] = f"Basic {user_password}"
+        async with self._open().request(
+            method.upper(),
+            uri,
+            params=params,
+            data=data,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
+            allow_redirects=allow_redirects,
+        ) as response:
+            return Response(response.status, await response.text(), response.headers)
+
+    def _open(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._session, self._loop = aiohttp.ClientSession(), loop
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
 
 class TwilioSender:
@@ -176,13 +216,8 @@ class TwilioSender:
         status_callback: str | None,
         announce: Callable[[str | None], str],
     ) -> None:
-        options = dict(timeout=15, logger=_quiet)
-        http = (
-            RebasedHttpClient(settings.api_base_url, **options)
-            if settings.api_base_url
-            else TwilioHttpClient(**options)
-        )
-        self.client = Client(settings.account_sid, settings.auth_token, http_client=http)
+        self.http = TwilioHttp(settings.api_base_url)
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
         self.sender = PREFIX + settings.from_number
         self.template_sid = settings.template_sid
         self.messages_per_second = settings.messages_per_second
@@ -211,14 +246,17 @@ class TwilioSender:
         if self.status_callback:
             content["status_callback"] = self.status_callback
         try:
-            message = await asyncio.to_thread(
-                self.client.messages.create, from_=self.sender, to=PREFIX + address, **content
+            message = await self.client.messages.create_async(
+                from_=self.sender, to=PREFIX + address, **content
             )
         except TwilioRestException as exc:
             return self._failure(exc)
-        except (TwilioException, requests.RequestException) as exc:
+        except (TwilioException, aiohttp.ClientError, TimeoutError) as exc:
             return Transient(type(exc).__name__)
         return Sent(message.sid)
+
+    async def close(self) -> None:
+        await self.http.close()
 
     @staticmethod
     def _failure(exc: TwilioRestException) -> Outcome:
