@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> dict:
         "summary_week": monday.isoformat(),
         "summary_seconds": round(summary_seconds, 3),
         "classifier_messages_per_second": classifier_figures()["messages_per_second"],
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
     }
     print(json.dumps(report, indent=2))
     return report

@@ -50,13 +50,13 @@ def weekly_summary(app: App, monday: date, now: datetime) -> WeeklySummary:
 
 def send_weekly_summary(
     app: App, monday: date, now: datetime, *, claim: bool
-) -> tuple[WeeklySummary, int | None]:
+) -> tuple[WeeklySummary | None, int | None]:
     """Queue the week's summary for every active supervisor, and say to how many. With
     `claim`, only the first caller for that week sends it (the scheduler's once-per-week
-    rule, across processes): the others get None."""
+    rule, across processes): the others get (None, None)."""
     with app.uow() as uow:
         if claim and not uow.job_runs.claim(WEEKLY_SUMMARY, week_label(monday), now):
-            return weekly_summary(app, monday, now), None
+            return None, None
         reports = ReportRepository(uow.session, REPORT_CHANNELS)
         summary = build_summary(reports, app.policy, monday, now)
         replies = summary_replies(uow, app.policy, render_summary(app.policy.texts, summary))
