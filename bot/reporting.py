@@ -21,6 +21,7 @@ from storage.bulk import insert_cases, insert_contacts, reserve_folios
 from storage.reports import ReportRepository
 
 WEEKLY_SUMMARY = "weekly_summary"
+DEMO_CACHE_KIB = 256 * 1024
 
 
 def report_channels(include_console: bool) -> tuple[str, ...]:
@@ -71,6 +72,9 @@ def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None
     prefix = policy.institution.folio_prefix
     for batch in demo_batches(policy, count, seed, now):
         with app.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                # Index pages of a large table stay in memory between chunks.
+                connection.exec_driver_sql(f"PRAGMA cache_size=-{DEMO_CACHE_KIB}")
             first = {
                 year: reserve_folios(connection, prefix, year, n)
                 for year, n in sorted(batch.folio_years.items())

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from handlers.policy import CasePolicy
+from storage.models import day_start
 
 CHANNEL_WEIGHTS = {"whatsapp": 55, "telegram": 15, "telefono": 20, "presencial": 10}
 TYPE_WEIGHTS = {
@@ -102,6 +103,8 @@ DESCRIPTIONS = {
     "sugerencia": "Sugerimos poner señales en la curva cerca de la escuela",
 }
 CHUNK = 5000
+AGES = [*range(15, 81), *[None] * 28]  # three in ten say no age
+YEAR = 365 * 86400  # seconds
 
 
 @dataclass
@@ -135,6 +138,7 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
     run = secrets.token_hex(4)  # contacts' addresses must not collide with an earlier run
     municipalities = MUNICIPALITIES.get(calendar.country, MUNICIPALITIES["SV"])
     topics = list(policy.topics)
+    places = [*municipalities, *[None] * (len(municipalities) // 9)]  # one in ten without
     channels, types = _picker(rng, CHANNEL_WEIGHTS), _picker(rng, TYPE_WEIGHTS)
     genders, urgencies = _picker(rng, GENDER_WEIGHTS), _picker(rng, URGENCY_WEIGHTS)
     old_status, new_status = _picker(rng, OLD_STATUS), _picker(rng, NEW_STATUS)
@@ -148,19 +152,28 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
         channel_of, type_of = channels(size), types(size)
         gender_of, urgency_of = genders(size), urgencies(size)
         olds, news = old_status(size), new_status(size)
-        for i in range(size):
-            created = year_start + timedelta(seconds=rng.random() * 365 * 86400)
-            local = created.astimezone(tz)
-            if not 6 <= local.hour < 22:  # people write in the day, mostly
+        topic_of = rng.choices(topics, k=size)
+        place_of = rng.choices(places, k=size)
+        age_of = rng.choices(AGES, k=size)
+        chance = [rng.random() for _ in range(3 * size)]
+        # In the order they arrive, as a real database fills: a chunk is a slice of the year.
+        first, span = made / count * YEAR, size / count * YEAR
+        moments = []
+        for offset in sorted(rng.random() * span for _ in range(size)):
+            created = year_start + timedelta(seconds=first + offset)
+            if not 6 <= created.astimezone(tz).hour < 22:  # people write in the day, mostly
                 created -= timedelta(hours=10)
+            moments.append(created)
+        moments.sort()
+        for i, created in enumerate(moments):
             channel, case_type = channel_of[i], type_of[i]
-            anonymous = case_type == "denuncia" and rng.random() < 0.4
+            anonymous = case_type == "denuncia" and chance[3 * i] < 0.4
             gender = "sin_dato" if anonymous else gender_of[i]
-            age = None if anonymous or rng.random() < 0.3 else rng.randint(15, 80)
+            age = None if anonymous else age_of[i]
             contact = None
             if channel in ("whatsapp", "telegram") and not anonymous:
-                if batch.contacts and rng.random() < 0.2:
-                    contact = rng.randrange(len(batch.contacts))
+                if batch.contacts and chance[3 * i + 1] < 0.2:
+                    contact = int(chance[3 * i + 2] * len(batch.contacts))
                     gender = batch.contacts[contact]["gender"] or "sin_dato"
                     age = batch.contacts[contact]["age"]
                 else:
@@ -172,16 +185,16 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
                             "name": None,
                             "gender": gender,
                             "age": age,
-                            "consented_at": created.replace(hour=0, minute=0, second=0),
-                            "created_at": created.replace(hour=0, minute=0, second=0),
+                            "consented_at": day_start(created),
+                            "created_at": day_start(created),
                             "folio_misses": 0,
                         }
                     )
             days = policy.deadline_days[case_type]
-            day = created.astimezone(tz).date()
-            due = due_cache.get((day, days))
+            local = created.astimezone(tz)
+            due = due_cache.get((local.date(), days))
             if due is None:
-                due = due_cache[(day, days)] = calendar.due_at(created, days)
+                due = due_cache[(local.date(), days)] = calendar.due_at(created, days)
             status = olds[i] if created < recent else news[i]
             first_response = attended = closed = None
             if status != "recibido":
@@ -194,8 +207,8 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
                     attended = finished
                 if status in ("cerrado", "descartado"):
                     closed = finished
-            rated = status == "cerrado" and contact is not None and rng.random() < 0.4
-            year = created.astimezone(tz).year
+            rated = status == "cerrado" and contact is not None and chance[3 * i + 1] < 0.4
+            year = local.year
             batch.folio_years[year] = batch.folio_years.get(year, 0) + 1
             batch.case_contact.append(contact)
             batch.cases.append(
@@ -203,13 +216,13 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
                     "folio": year,  # numbered by the caller, see number_folios
                     "channel": channel,
                     "type": case_type,
-                    "topic": rng.choice(topics),
+                    "topic": topic_of[i],
                     "urgency": urgency_of[i],
                     "confidence": None,
                     "status": status,
                     "description": DESCRIPTIONS[case_type],
                     "location_text": None,
-                    "municipality": None if rng.random() < 0.1 else rng.choice(municipalities),
+                    "municipality": place_of[i],
                     "anonymous": anonymous,
                     "gender": gender,
                     "age": age,
@@ -222,8 +235,8 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
                     "prioritised": False,
                     "extension_days": 0,
                     "paused_at": created if status == "esperando_ciudadano" else None,
-                    "survey_resolved": (rng.random() < 0.8) if rated else None,
-                    "survey_rating": rng.randint(1, 5) if rated else None,
+                    "survey_resolved": (chance[3 * i + 2] < 0.8) if rated else None,
+                    "survey_rating": 1 + int(chance[3 * i] * 5) if rated else None,
                 }
             )
         made += size

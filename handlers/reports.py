@@ -59,26 +59,49 @@ def parse_period(t: Texts, value: str | None, first: date | None, last: date | N
     return Period(f"{year}-{kind}{number}", date(year, start_month, 1), end - timedelta(days=1))
 
 
-def _matrix(rows: list[tuple[str, str, int]]) -> dict[str, Any]:
+def _matrix(counts: dict[tuple[str, str], int]) -> dict[str, Any]:
     by: dict[str, dict[str, int]] = {}
-    for channel, case_type, count in sorted(
-        rows, key=lambda r: (_order(CHANNELS, r[0]), _order(CASE_TYPES, r[1]))
+    for (channel, case_type), count in sorted(
+        counts.items(),
+        key=lambda item: (_order(CHANNELS, item[0][0]), _order(CASE_TYPES, item[0][1])),
     ):
         by.setdefault(channel, {})[case_type] = count
-    return {"total": sum(row[2] for row in rows), "by_channel_type": by}
+    return {"total": sum(counts.values()), "by_channel_type": by}
 
 
 def _order(names: tuple[str, ...], name: str) -> int:
     return names.index(name) if name in names else len(names)
 
 
-def _counts(rows: list[tuple[Any, int]]) -> dict[str, int]:
+def _counts(totals: dict[Any, int]) -> dict[str, int]:
     """Counts by name, largest first; cases without a value count as `sin_dato`."""
     counts: dict[str, int] = {}
-    for name, count in rows:
+    for name, count in totals.items():
         key = name or "sin_dato"
         counts[key] = counts.get(key, 0) + count
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def sum_by(rows: list[tuple], *columns: int) -> dict:
+    """Add up the last column of aggregated rows by the value (or values) of some columns."""
+    totals: dict = {}
+    for row in rows:
+        key = row[columns[0]] if len(columns) == 1 else tuple(row[c] for c in columns)
+        totals[key] = totals.get(key, 0) + row[-1]
+    return totals
+
+
+def attended_figures(rows: list[tuple]) -> dict[str, Any]:
+    """Attended cases, within their deadline, and survey answers, from the attended cube."""
+    rated = [row for row in rows if row[3] is not None]
+    responses = sum(row[-1] for row in rated)
+    return {
+        "closed": sum(row[-1] for row in rows),
+        "within_deadline": sum(row[-1] for row in rows if row[2]),
+        "responses": responses,
+        "mean": sum(row[3] * row[-1] for row in rated) / responses if responses else 0.0,
+        "resolved_yes": sum(row[-1] for row in rows if row[4]),
+    }
 
 
 def build_tally(
@@ -92,10 +115,12 @@ def build_tally(
         people[key] += count
         people["total"] += count
         people["jovenes"] += young
-    closed, within = reports.deadlines(start, end)
+    received = reports.received_cube(start, end)
+    attended = reports.attended_cube(start, end)
+    done = attended_figures(attended)
+    closed, within = done["closed"], done["within_deadline"]
     first_response = reports.median_first_response_hours(start, end)
     resolution = reports.median_resolution_days(start, end)
-    responses, mean, resolved = reports.satisfaction(start, end)
     backlog, backlog_overdue = reports.backlog(end)
     tally: dict[str, Any] = {
         "period": {
@@ -105,11 +130,11 @@ def build_tally(
             "timezone": tz.key,
         },
         "channels": list(reports.channels),
-        "received": _matrix(reports.received_by_channel_type(start, end)),
-        "attended": _matrix(reports.attended_by_channel_type(start, end)),
+        "received": _matrix(sum_by(received, 0, 1)),
+        "attended": _matrix(sum_by(attended, 0, 1)),
         "people": people,
-        "by_topic": _counts(reports.received_by("topic", start, end)),
-        "by_municipality": _counts(reports.received_by("municipality", start, end)),
+        "by_topic": _counts(sum_by(received, 2)),
+        "by_municipality": _counts(sum_by(received, 3)),
         "deadlines": {
             "closed": closed,
             "within_deadline": within,
@@ -118,9 +143,9 @@ def build_tally(
             "median_resolution_days": round(resolution or 0.0, 1),
         },
         "satisfaction": {
-            "responses": responses,
-            "mean": round(mean or 0.0, 2),
-            "resolved_yes": resolved,
+            "responses": done["responses"],
+            "mean": round(done["mean"], 2),
+            "resolved_yes": done["resolved_yes"],
         },
         "backlog": {"open": backlog, "overdue": backlog_overdue},
     }

@@ -12,7 +12,7 @@ from handlers.labels import CASE_TYPES, CHANNELS, OPEN_STATUSES
 from handlers.messages import Reply
 from handlers.policy import CasePolicy
 from handlers.reminders import RUNNING, staff_reply
-from handlers.reports import Period, number
+from handlers.reports import Period, attended_figures, number, sum_by
 from handlers.texts import Texts
 
 OLDEST = 5  # overdue folios and agents listed
@@ -70,42 +70,34 @@ class WeeklySummary:
         return {**self.__dict__, "first": self.first.isoformat(), "last": self.last.isoformat()}
 
 
-def _by(rows: list[tuple[str, str, int]], index: int) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row[index]] = counts.get(row[index], 0) + row[2]
-    return counts
-
-
 def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime) -> WeeklySummary:
     """The week that starts on `monday`; overdue as of the week's end or now, if earlier."""
     tz = policy.calendar.tz
     week = Period(week_label(monday), monday, monday + timedelta(days=6))
     start, end = week.bounds(tz)
     before_start, _ = Period("", monday - timedelta(days=7), monday).bounds(tz)
-    this_week = reports.received_by_channel_type(start, end)
-    previous = reports.received_by_channel_type(before_start, start)
+    this_week = reports.received_cube(start, end)
+    previous = reports.received_cube(before_start, start)
+    attended = attended_figures(reports.attended_cube(start, end))
     overdue, oldest, agents = reports.overdue(min(now, end), RUNNING, OLDEST)
-    urgencies = dict(reports.received_by("urgency", start, end))
-    responses, mean, _ = reports.satisfaction(start, end)
     return WeeklySummary(
         week=week.label,
         first=week.first,
         last=week.last,
-        received=_by(this_week, 1),
-        received_before=_by(previous, 1),
-        by_channel=_by(this_week, 0),
-        by_channel_before=_by(previous, 0),
-        attended=reports.attended_count(start, end),
+        received=sum_by(this_week, 1),
+        received_before=sum_by(previous, 1),
+        by_channel=sum_by(this_week, 0),
+        by_channel_before=sum_by(previous, 0),
+        attended=attended["closed"],
         still_open=reports.still_open(start, end, OPEN_STATUSES),
         open_now=reports.open_count(OPEN_STATUSES),
         overdue=overdue,
         oldest_overdue=oldest,
         agents_overdue=agents,
-        emergencies=urgencies.get("emergencia", 0),
+        emergencies=sum_by(this_week, 4).get("emergencia", 0),
         median_first_response_hours=reports.median_first_response_hours(start, end),
-        satisfaction_responses=responses,
-        satisfaction_mean=mean,
+        satisfaction_responses=attended["responses"],
+        satisfaction_mean=attended["mean"] if attended["responses"] else None,
     )
 
 

@@ -40,32 +40,27 @@ class ReportRepository:
             cases.attended_at >= start, cases.attended_at < end, cases.channel.in_(self.channels)
         )
 
-    def received_by_channel_type(
-        self, start: datetime, end: datetime
-    ) -> list[tuple[str, str, int]]:
-        """(channel, type, cases created in the range)."""
+    def received_cube(self, start: datetime, end: datetime) -> list[tuple]:
+        """(channel, type, topic, municipality, urgency, cases) of the cases created in the
+        range: every breakdown of the received cases, from one pass."""
+        dimensions = (cases.channel, cases.type, cases.topic, cases.municipality, cases.urgency)
         statement = (
-            select(cases.channel, cases.type, func.count())
+            select(*dimensions, func.count())
             .where(self._received(start, end))
-            .group_by(cases.channel, cases.type)
+            .group_by(*dimensions)
         )
         return [tuple(row) for row in self._rows(statement)]
 
-    def attended_by_channel_type(
-        self, start: datetime, end: datetime
-    ) -> list[tuple[str, str, int]]:
-        """(channel, type, cases first attended in the range)."""
+    def attended_cube(self, start: datetime, end: datetime) -> list[tuple]:
+        """(channel, type, within the deadline 0/1, survey rating, survey resolved, cases) of
+        the cases first attended in the range."""
+        within = case((cases.attended_at <= cases.due_at, 1), else_=0).label("within")
+        dimensions = (cases.channel, cases.type, within, cases.survey_rating, cases.survey_resolved)
         statement = (
-            select(cases.channel, cases.type, func.count())
+            select(*dimensions, func.count())
             .where(self._attended(start, end))
-            .group_by(cases.channel, cases.type)
+            .group_by(cases.channel, cases.type, within, cases.survey_rating, cases.survey_resolved)
         )
-        return [tuple(row) for row in self._rows(statement)]
-
-    def received_by(self, column: str, start: datetime, end: datetime) -> list[tuple[Any, int]]:
-        """(value of `column`, cases created in the range), for topic, municipality, urgency."""
-        field = cases[column]
-        statement = select(field, func.count()).where(self._received(start, end)).group_by(field)
         return [tuple(row) for row in self._rows(statement)]
 
     def people(
@@ -88,13 +83,6 @@ class ReportRepository:
         young = case((people.c.age.between(youth[0], youth[1]), 1), else_=0)
         statement = select(people.c.gender, func.count(), func.sum(young)).group_by(people.c.gender)
         return [(gender, count, int(young or 0)) for gender, count, young in self._rows(statement)]
-
-    def deadlines(self, start: datetime, end: datetime) -> tuple[int, int]:
-        """(cases first attended in the range, of them within their deadline)."""
-        within = case((cases.attended_at <= cases.due_at, 1), else_=0)
-        statement = select(func.count(), func.sum(within)).where(self._attended(start, end))
-        closed, in_time = self._one(statement)
-        return int(closed), int(in_time or 0)
 
     def _hours(self, later, earlier) -> ColumnElement[float]:
         if self.postgres:
@@ -126,15 +114,6 @@ class ReportRepository:
         hours = self._hours(cases.attended_at, cases.created_at)
         median = self._median(hours, self._attended(start, end))
         return None if median is None else median / 24.0
-
-    def satisfaction(self, start: datetime, end: datetime) -> tuple[int, float | None, int]:
-        """(survey ratings, their mean, answers "yes, resolved") of cases attended in the range."""
-        resolved = case((cases.survey_resolved.is_(True), 1), else_=0)
-        statement = select(
-            func.count(cases.survey_rating), func.avg(cases.survey_rating), func.sum(resolved)
-        ).where(self._attended(start, end))
-        responses, mean, yes = self._one(statement)
-        return int(responses), (None if mean is None else float(mean)), int(yes or 0)
 
     def backlog(self, end: datetime) -> tuple[int, int]:
         """(cases open at `end`, of them past their deadline): created before it and neither
@@ -182,6 +161,3 @@ class ReportRepository:
         )
         agents = [(name, int(n)) for name, n in self._rows(per_agent)]
         return count, [row[0] for row in self._rows(oldest)], agents
-
-    def attended_count(self, start: datetime, end: datetime) -> int:
-        return int(self._one(select(func.count()).where(self._attended(start, end)))[0])
