@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "data" / "bench")
+    parser.add_argument("--no-classifier", action="store_true", help="skip the classifier")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -121,7 +122,9 @@ def main(argv: list[str] | None = None) -> dict:
         "tally_command_seconds": round(command_seconds, 3),
         "summary_week": monday.isoformat(),
         "summary_seconds": round(summary_seconds, 3),
-        "classifier_messages_per_second": classifier_figures()["messages_per_second"],
+        "classifier_messages_per_second": (
+            None if args.no_classifier else classifier_figures()["messages_per_second"]
+        ),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
     }
