@@ -4,6 +4,7 @@ supervisors) and the synthetic data of `demo-data`."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.app import App
@@ -14,10 +15,12 @@ from handlers.summary import (
     WeeklySummary,
     build_summary,
     render_summary,
+    summary_chart,
     summary_replies,
     week_label,
 )
 from storage.bulk import insert_cases, insert_contacts, reserve_folios
+from storage.models import OutboxItem
 from storage.reports import ReportRepository
 
 WEEKLY_SUMMARY = "weekly_summary"
@@ -62,8 +65,33 @@ def send_weekly_summary(
         summary = build_summary(reports, app.policy, monday, now)
         replies = summary_replies(uow, app.policy, render_summary(app.policy.texts, summary))
         queue(uow, replies, now)
+        chart = _chart_file(app, summary)
+        for reply in replies:
+            if reply.channel == "telegram":
+                uow.outbox.add(_photo_row(app, reply.address, chart, now))
         uow.commit()
     return summary, len(replies)
+
+
+def _chart_file(app: App, summary: WeeklySummary) -> Path:
+    """The week's chart as a PNG under the media directory (Telegram gets it as a photo)."""
+    folder = Path(app.settings.media.directory) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"resumen-{summary.week}.png"
+    path.write_bytes(summary_chart(app.policy.texts, summary))
+    return path
+
+
+def _photo_row(app: App, address: str, chart: Path, now: datetime) -> OutboxItem:
+    caption = app.policy.texts("summary.chart_caption")
+    return OutboxItem(
+        channel="telegram",
+        address=address,
+        body=caption,
+        options={"photo": str(chart.resolve())},
+        next_attempt_at=now,
+        created_at=now,
+    )
 
 
 def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None) -> None:

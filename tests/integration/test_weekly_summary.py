@@ -5,10 +5,20 @@ import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.app import create_app
 from bot.scheduler import WEEKLY_SUMMARY, Scheduler
 from handlers.cases import open_case
 from tests.helpers import add_staff
+from tests.integration.test_outbox import (
+    ACCOUNT_SID,
+    BOT_TOKEN,
+    ManualClock,
+    dispatcher,
+    send_all,
+)
+from tests.provider import Provider
 
 # Monday 23 November 2026, 07:00 in San Salvador: the summary of week 47 (16 to 22 November).
 MONDAY = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
@@ -32,6 +42,12 @@ def summaries_for(app, channel: str, address: str) -> list[str]:
             for item in uow.outbox.pending(channel, address=address)
             if "Resumen semanal" in item.body
         ]
+
+
+@pytest.fixture(autouse=True)
+def charts_in_tmp(app, tmp_path):
+    """The summary's chart is written under the media directory: a temporary one here."""
+    app.settings.media.directory = str(tmp_path / "media")
 
 
 def supervisors(app) -> None:
@@ -126,3 +142,25 @@ def test_a_summary_missed_while_both_services_were_down_is_sent_once_when_they_r
     assert len(summaries_for(app, "whatsapp", "+50370005555")) == 1
     asyncio.run(both_come_back())  # restarted again the same week
     assert len(summaries_for(app, "telegram", "222")) == 1
+
+
+def test_supervisors_on_telegram_get_the_chart_as_a_photo_and_on_whatsapp_the_text(app):
+    supervisors(app)
+    for day in (10, 17, 18):
+        case_received(app, datetime(2026, 11, day, 15, tzinfo=UTC))
+    assert Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
+    provider = Provider(BOT_TOKEN, ACCOUNT_SID).start()
+    clock = ManualClock()
+    clock.now = MONDAY
+    try:
+        send_all(dispatcher(app, provider, clock), "telegram")
+    finally:
+        provider.stop()
+    (text,) = [c.params["text"] for c in provider.calls_to("sendMessage")]
+    (photo,) = provider.calls_to("sendPhoto")
+    assert text.startswith("📊 Resumen semanal 2026-W47")
+    assert photo.params["chat_id"] in ("222", b"222")
+    assert photo.params["photo"].startswith(b"\x89PNG")
+    assert "Casos recibidos por tipo" in str(photo.params["caption"], "utf-8")
+    # WhatsApp gets the text (sent within the supervisor's 24-hour window, like any reply).
+    assert summaries_for(app, "whatsapp", "+50370005555") == [text]
