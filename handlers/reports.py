@@ -120,7 +120,7 @@ def build_tally(
     done = attended_figures(attended)
     closed, within = done["closed"], done["within_deadline"]
     first_response = reports.median_first_response_hours(start, end)
-    resolution = reports.median_resolution_days(start, end)
+    resolution = reports.median_resolution_days(start, end, closed)
     backlog, backlog_overdue = reports.backlog(end)
     tally: dict[str, Any] = {
         "period": {

@@ -89,15 +89,15 @@ class ReportRepository:
             return func.extract("epoch", later - earlier) / 3600.0
         return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
-    def _median(self, value: ColumnElement[float], condition: ColumnElement[bool]) -> float | None:
-        """The median of `value` over the cases meeting `condition`, in the database."""
-        if self.postgres:
-            statement = select(func.percentile_cont(0.5).within_group(value)).where(condition)
-            result = self._one(statement)[0]
-            return None if result is None else float(result)
-        count = self._one(select(func.count()).where(condition))[0]
+    def _median(
+        self, value: ColumnElement[float], condition: ColumnElement[bool], count: int
+    ) -> float | None:
+        """The median of `value` over the `count` cases meeting `condition`, in the database."""
         if not count:
             return None
+        if self.postgres:
+            statement = select(func.percentile_cont(0.5).within_group(value)).where(condition)
+            return float(self._one(statement)[0])
         middle = select(value.label("v")).where(condition).order_by(value)
         values = [
             row[0] for row in self._rows(middle.limit(2 - count % 2).offset((count - 1) // 2))
@@ -107,12 +107,16 @@ class ReportRepository:
     def median_first_response_hours(self, start: datetime, end: datetime) -> float | None:
         """Median hours from receipt to the first staff action, of cases created in the range."""
         condition = and_(self._received(start, end), cases.first_response_at.is_not(None))
-        return self._median(self._hours(cases.first_response_at, cases.created_at), condition)
+        count = self._one(select(func.count()).where(condition))[0]
+        return self._median(
+            self._hours(cases.first_response_at, cases.created_at), condition, count
+        )
 
-    def median_resolution_days(self, start: datetime, end: datetime) -> float | None:
-        """Median days from receipt to attention, of cases first attended in the range."""
+    def median_resolution_days(self, start: datetime, end: datetime, attended: int) -> float | None:
+        """Median days from receipt to attention of the `attended` cases first attended in the
+        range."""
         hours = self._hours(cases.attended_at, cases.created_at)
-        median = self._median(hours, self._attended(start, end))
+        median = self._median(hours, self._attended(start, end), attended)
         return None if median is None else median / 24.0
 
     def backlog(self, end: datetime) -> tuple[int, int]:

@@ -32,13 +32,26 @@ def upgrade() -> None:
         f"AND e.to_status IN ({statuses}))"
     )
     op.create_index("ix_cases_created_channel_type", "cases", ["created_at", "channel", "type"])
-    op.create_index("ix_cases_attended_at", "cases", ["attended_at"])
+    # Covers the report's attended figures (counts, deadlines, survey, resolution times).
+    op.create_index(
+        "ix_cases_attended",
+        "cases",
+        [
+            "attended_at",
+            "channel",
+            "type",
+            "due_at",
+            "created_at",
+            "survey_rating",
+            "survey_resolved",
+        ],
+    )
     op.create_index("ix_cases_contact_created", "cases", ["contact_id", "created_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_cases_contact_created", "cases")
-    op.drop_index("ix_cases_attended_at", "cases")
+    op.drop_index("ix_cases_attended", "cases")
     op.drop_index("ix_cases_created_channel_type", "cases")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("attended_at")
