@@ -76,7 +76,7 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
     week = Period(week_label(monday), monday, monday + timedelta(days=6))
     start, end = week.bounds(tz)
     before_start, _ = Period("", monday - timedelta(days=7), monday).bounds(tz)
-    this_week = reports.received_cube(start, end)
+    this_week = reports.received_cube(start, end, with_status=True)
     previous = reports.received_cube(before_start, start)
     attended = attended_figures(reports.attended_cube(start, end))
     overdue, oldest, agents = reports.overdue(min(now, end), RUNNING, OLDEST)
@@ -89,7 +89,7 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         by_channel=sum_by(this_week, 0),
         by_channel_before=sum_by(previous, 0),
         attended=attended["closed"],
-        still_open=reports.still_open(start, end, OPEN_STATUSES),
+        still_open=sum(n for status, n in sum_by(this_week, 5).items() if status in OPEN_STATUSES),
         open_now=reports.open_count(OPEN_STATUSES),
         overdue=overdue,
         oldest_overdue=oldest,

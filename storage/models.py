@@ -70,6 +70,8 @@ class Case(SQLModel, table=True):
             "survey_resolved",
         ),
         Index("ix_cases_contact_created", "contact_id", "created_at"),
+        # Covers the weekly summary's open and overdue counts, per agent.
+        Index("ix_cases_open_due", "status", "due_at", "channel", "assignee_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -40,10 +40,14 @@ class ReportRepository:
             cases.attended_at >= start, cases.attended_at < end, cases.channel.in_(self.channels)
         )
 
-    def received_cube(self, start: datetime, end: datetime) -> list[tuple]:
-        """(channel, type, topic, municipality, urgency, cases) of the cases created in the
-        range: every breakdown of the received cases, from one pass."""
+    def received_cube(
+        self, start: datetime, end: datetime, *, with_status: bool = False
+    ) -> list[tuple]:
+        """(channel, type, topic, municipality, urgency[, status], cases) of the cases created
+        in the range: every breakdown of the received cases, from one pass."""
         dimensions = (cases.channel, cases.type, cases.topic, cases.municipality, cases.urgency)
+        if with_status:
+            dimensions += (cases.status,)
         statement = (
             select(*dimensions, func.count())
             .where(self._received(start, end))
@@ -138,11 +142,6 @@ class ReportRepository:
             cases.status.in_(statuses), cases.channel.in_(self.channels)
         )
         return int(self._one(statement)[0])
-
-    def still_open(self, start: datetime, end: datetime, statuses: Sequence[str]) -> int:
-        """Cases created in the range that are now in one of these statuses."""
-        condition = and_(self._received(start, end), cases.status.in_(statuses))
-        return int(self._one(select(func.count()).where(condition))[0])
 
     def overdue(
         self, at: datetime, statuses: Sequence[str], limit: int

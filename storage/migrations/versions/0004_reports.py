@@ -47,9 +47,12 @@ def upgrade() -> None:
         ],
     )
     op.create_index("ix_cases_contact_created", "cases", ["contact_id", "created_at"])
+    # Covers the weekly summary's open and overdue counts, per agent.
+    op.create_index("ix_cases_open_due", "cases", ["status", "due_at", "channel", "assignee_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_open_due", "cases")
     op.drop_index("ix_cases_contact_created", "cases")
     op.drop_index("ix_cases_attended", "cases")
     op.drop_index("ix_cases_created_channel_type", "cases")
