@@ -164,3 +164,23 @@ def test_supervisors_on_telegram_get_the_chart_as_a_photo_and_on_whatsapp_the_te
     assert "Casos recibidos por tipo" in str(photo.params["caption"], "utf-8")
     # WhatsApp gets the text (sent within the supervisor's 24-hour window, like any reply).
     assert summaries_for(app, "whatsapp", "+50370005555") == [text]
+
+
+def test_the_summary_command_prints_a_week_and_refuses_a_wrong_one_in_one_line(app):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.texts import load_texts
+
+    supervisors(app)
+    case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    cli = build_cli(load_texts())
+    shown = CliRunner().invoke(cli, ["summary", "--week", "2026-W47"], env=env)
+    assert shown.exit_code == 0 and "Casos recibidos: 1 (semana anterior: 0, +1)" in shown.output
+    assert summaries_for(app, "telegram", "222") == []
+    sent = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
+    assert "Resumen 2026-W47 enviado a 2 supervisores." in sent.output
+    assert len(summaries_for(app, "telegram", "222")) == 1
+    wrong = CliRunner().invoke(cli, ["summary", "--week", "noviembre"], env=env)
+    assert wrong.exit_code == 1 and len(wrong.output.strip().splitlines()) == 1
