@@ -65,10 +65,6 @@ class WeeklySummary:
     satisfaction_responses: int
     satisfaction_mean: float | None
 
-    def as_dict(self) -> dict[str, Any]:
-        """For `summary --json`-like uses and tests."""
-        return {**self.__dict__, "first": self.first.isoformat(), "last": self.last.isoformat()}
-
 
 def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime) -> WeeklySummary:
     """The week that starts on `monday`; overdue as of the week's end or now, if earlier."""
