@@ -20,6 +20,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/reports.py
 
 install: $(STAMP)
 

@@ -19,9 +19,14 @@ ROUNDS = 3
 
 
 def main() -> None:
-    """Measure and print one JSON object."""
+    """Measure on one core and print one JSON object."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(json.dumps(measure(), indent=2))
+
+
+def measure(rounds: int = ROUNDS) -> dict:
+    """The classifier's figures (bench/reports.py reuses this)."""
     started = time.perf_counter()
     compact = importlib.import_module("handlers.compact")  # NumPy, not scikit-learn
     import_seconds = time.perf_counter() - started
@@ -38,7 +43,7 @@ def main() -> None:
     texts = [example.text for example in importlib.import_module("handlers.corpus").load_corpus()]
     classifier.classify(texts[0])  # warm up
     timings = []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for text in texts:
             started = time.perf_counter()
             classifier.classify(text)
@@ -48,7 +53,7 @@ def main() -> None:
     classifier.classify(long_text)
     long_ms = (time.perf_counter() - started) * 1000
     timings.sort()
-    report = {
+    return {
         "messages": len(timings),
         "messages_per_second": round(len(timings) / sum(timings)),
         "mean_ms": round(statistics.mean(timings) * 1000, 3),
@@ -62,7 +67,6 @@ def main() -> None:
         "training_seconds": training_seconds,
         "cores": 1,
     }
-    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ class Delivery:
     options: tuple[Option, ...]
     folio: str | None  # of the case it is about, when a template may need it
     window_open: bool  # the citizen wrote in the last 24 hours
+    photo: str | None = None  # an image file to send, the text as its caption (staff only)
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,7 @@ class Dispatcher:
             options=options,
             folio=None if window_open else self._folio(uow, item),
             window_open=window_open,
+            photo=item.options.get("photo"),
         )
 
     @staticmethod

@@ -42,6 +42,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 REOPENED_FROM = frozenset({"cerrado", "descartado"})
 NEEDS_NOTE = frozenset({"descartado", "cerrado", "remitido"})
 FINAL = frozenset({"cerrado", "descartado"})
+ATTENDED = frozenset({"resuelto", "cerrado", "remitido"})  # counted as attended in the report
 SUPERVISING = frozenset({"supervisor", "admin"})
 ROLES = ("agent", "supervisor", "admin")
 
@@ -115,6 +116,8 @@ def change_status(
         case.closed_at = None
         case.resolution = case.referred_to = None
         case.survey_resolved = case.survey_rating = None
+    if to in ATTENDED and case.attended_at is None:
+        case.attended_at = now
     if actor.is_staff and case.first_response_at is None:
         case.first_response_at = now
     uow.cases.add(case)

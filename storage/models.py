@@ -57,6 +57,21 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_cases_created_at", "created_at"),
         Index("ix_cases_status_due", "status", "due_at"),
+        Index("ix_cases_created_channel_type", "created_at", "channel", "type"),
+        # Covers the report's attended figures: no table reads for them.
+        Index(
+            "ix_cases_attended",
+            "attended_at",
+            "channel",
+            "type",
+            "due_at",
+            "created_at",
+            "survey_rating",
+            "survey_resolved",
+        ),
+        Index("ix_cases_contact_created", "contact_id", "created_at"),
+        # Covers the weekly summary's open and overdue counts, per agent.
+        Index("ix_cases_open_due", "status", "due_at", "channel", "assignee_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -84,6 +99,8 @@ class Case(SQLModel, table=True):
     first_response_at: datetime | None = utc_column()
     due_at: datetime = utc_column(nullable=False)
     closed_at: datetime | None = utc_column()
+    # First time the case reached resuelto, cerrado or remitido (the report's "attended").
+    attended_at: datetime | None = utc_column()
     # Staff work (see handlers/lifecycle.py and handlers/staff.py).
     prioritised: bool = False
     referred_to: str | None = Field(default=None, max_length=200)

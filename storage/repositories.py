@@ -401,6 +401,10 @@ class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def add(self, item: OutboxItem) -> None:
+        """A row with no message of its own (the weekly summary's chart)."""
+        self.session.add(item)
+
     def enqueue(self, message: Message, item: OutboxItem) -> None:
         """Write an outgoing message and its outbox row (two plain INSERTs: nothing of them is
         read back in the transaction that queues them)."""

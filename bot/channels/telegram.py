@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
@@ -20,6 +21,7 @@ from handlers.messages import Incoming, Location, Media
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # characters in one Telegram message
+MAX_CAPTION = 1024  # characters under a photo
 MAX_CALLBACK_DATA = 64  # bytes of a button's callback data
 ALLOWED_UPDATES = ["message", "callback_query"]
 CREDENTIALS_PAUSE = 60.0  # seconds between tries while the provider refuses our credentials
@@ -230,11 +232,17 @@ class TelegramSender:
                     for o in delivery.options
                 ]
             )
+        photo = _photo(delivery.photo)
         try:
-            # Rows are cut to fit one message when queued (handlers.intake.queue).
-            message = await self.bot.send_message(
-                chat_id, delivery.text[:MAX_TEXT], reply_markup=markup
-            )
+            if photo is not None:
+                message = await self.bot.send_photo(
+                    chat_id, photo, caption=delivery.text[:MAX_CAPTION]
+                )
+            else:
+                # Rows are cut to fit one message when queued (handlers.intake.queue).
+                message = await self.bot.send_message(
+                    chat_id, delivery.text[:MAX_TEXT], reply_markup=markup
+                )
         except RetryAfter as exc:
             return RetryLater(_seconds(exc.retry_after), "Telegram RetryAfter")
         except InvalidToken:
@@ -246,6 +254,16 @@ class TelegramSender:
         except TelegramError as exc:
             return Transient(f"Telegram {type(exc).__name__}")
         return Sent(f"{chat_id}:{message.message_id}")
+
+
+def _photo(path: str | None) -> bytes | None:
+    """The image of a row that carries one; None (send the text alone) when it is gone."""
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None
 
 
 def _text(value: object) -> str:

@@ -1,0 +1,136 @@
+"""Reports benchmark: the quarter's tally and the weekly summary over a large SQLite database.
+
+Builds (once; reused while it exists, keyed by size and seed, under data/bench/) a SQLite
+database of synthetic cases with `telefono-abierto demo-data`, then times the tally of the last
+full quarter and the summary of the last full week over it, and the classifier's messages per
+second (bench/classifier.py's own measure), printing one JSON object.
+
+Run with `make bench`, or `.venv/bin/python bench/reports.py [--cases 1000000] [--seed 7]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ROUNDS = 3
+
+
+def last_full_quarter(today: date) -> str:
+    quarter = (today.month - 1) // 3  # the current one, counted from 0
+    return f"{today.year - 1}-T4" if quarter == 0 else f"{today.year}-T{quarter}"
+
+
+def build(path: Path, cases: int, seed: int) -> float | None:
+    """Create the database unless a finished one is there; the build's cases per second."""
+    done = path.with_suffix(".done")
+    if path.exists() and done.exists():
+        return None
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "TA_DATABASE__URL": f"sqlite:///{path}"}
+    env.pop("TA_CONFIG", None)
+    started = time.perf_counter()
+    subprocess.run(
+        [BIN / "telefono-abierto", "demo-data", "--cases", str(cases), "--seed", str(seed)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - started
+    done.write_text(datetime.now(UTC).isoformat())
+    return cases / seconds
+
+
+def timed(function, rounds: int = ROUNDS) -> tuple[float, object]:
+    """The median wall time of `rounds` calls, and the last result."""
+    times, result = [], None
+    for _ in range(rounds):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def classifier_figures() -> dict:
+    spec = importlib.util.spec_from_file_location("bench_classifier", ROOT / "bench/classifier.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.measure(rounds=1)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "data" / "bench")
+    parser.add_argument("--no-classifier", action="store_true", help="skip the classifier")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    from bot.app import create_app
+    from bot.config import Settings
+    from bot.reporting import tally, weekly_summary
+    from handlers.reports import parse_period
+    from handlers.summary import last_full_week
+
+    path = args.cache_dir / f"reports-{args.cases}-{args.seed}.db"
+    started = time.perf_counter()
+    rate = build(path, args.cases, args.seed)
+    build_seconds = time.perf_counter() - started
+    settings = Settings.model_validate({"database": {"url": f"sqlite:///{path}"}})
+    app = create_app(settings)
+    now = datetime.now(UTC)
+    today = app.policy.calendar.local_date(now)
+    period = parse_period(app.policy.texts, last_full_quarter(today), None, None)
+    monday = last_full_week(today)
+    tally_seconds, figures = timed(lambda: tally(app, period))
+    summary_seconds, _ = timed(lambda: weekly_summary(app, monday, now))
+    app.engine.dispose()
+    env = {**os.environ, "TA_DATABASE__URL": f"sqlite:///{path}"}
+    env.pop("TA_CONFIG", None)
+    started = time.perf_counter()
+    subprocess.run(
+        [BIN / "telefono-abierto", "tally", "--period", period.label, "--format", "json"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    command_seconds = time.perf_counter() - started
+    report = {
+        "database": "sqlite",
+        "cases": args.cases,
+        "seed": args.seed,
+        "database_bytes": path.stat().st_size,
+        "demo_data_cases_per_second": round(rate) if rate else None,
+        "demo_data_seconds": round(build_seconds, 1) if rate else None,
+        "tally_period": period.label,
+        "tally_cases_received": figures["received"]["total"],
+        "tally_seconds": round(tally_seconds, 3),
+        "tally_command_seconds": round(command_seconds, 3),
+        "summary_week": monday.isoformat(),
+        "summary_seconds": round(summary_seconds, 3),
+        "classifier_messages_per_second": (
+            None if args.no_classifier else classifier_figures()["messages_per_second"]
+        ),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+    }
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()

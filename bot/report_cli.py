@@ -1,0 +1,116 @@
+"""The report commands of spec section 5: `tally`, `summary`, `demo-data`."""
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.app import App, utc_now
+from bot.reporting import fill_demo_data, send_weekly_summary, tally, weekly_summary
+from handlers.reports import BadPeriod, parse_period
+from handlers.summary import BadWeek, last_full_week, parse_week, render_summary
+from handlers.texts import Texts
+
+FORMATS = ("md", "csv", "xlsx", "json")
+
+
+def fail(message: str) -> typer.Exit:
+    """Say why in one line on stderr; the caller raises what this returns (exit status 1)."""
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def add_report_commands(
+    cli: typer.Typer, t: Texts, config_option: Any, open_app: Callable[..., App]
+) -> None:
+    """Add `tally`, `summary` and `demo-data` to the command tree."""
+
+    def day(value: str | None) -> date | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise fail(t("cli.bad_date", value=value)) from None
+
+    @cli.command("tally", help=t("cli.tally_help"))
+    def tally_command(
+        period: Annotated[str | None, typer.Option("--period", help=t("cli.period_option"))] = None,
+        from_: Annotated[str | None, typer.Option("--from", help=t("cli.from_option"))] = None,
+        to: Annotated[str | None, typer.Option("--to", help=t("cli.to_option"))] = None,
+        format_: Annotated[str, typer.Option("--format", help=t("cli.tally_format_option"))] = "md",
+        out: Annotated[Path | None, typer.Option("--out", help=t("cli.out_option"))] = None,
+        include_console: Annotated[
+            bool, typer.Option("--include-console", help=t("cli.include_console_option"))
+        ] = False,
+        config: config_option = None,
+    ) -> None:
+        from handlers.report_files import write_report
+
+        if format_ not in FORMATS:
+            raise fail(t("cli.unknown_format", value=format_, valid=", ".join(FORMATS)))
+        try:
+            chosen = parse_period(t, period, day(from_), day(to))
+        except BadPeriod as exc:
+            raise fail(str(exc)) from None
+        app = open_app(config, migrate=False)
+        figures = tally(app, chosen, include_console=include_console)
+        try:
+            data = write_report(t, figures, format_, out)
+        except OSError as exc:
+            raise fail(t("cli.cannot_write", path=out, reason=exc.strerror or exc)) from None
+        if data is not None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        app.engine.dispose()
+
+    @cli.command(help=t("cli.summary_help"))
+    def summary(
+        week: Annotated[str | None, typer.Option("--week", help=t("cli.week_option"))] = None,
+        send: Annotated[bool, typer.Option("--send", help=t("cli.send_option"))] = False,
+        config: config_option = None,
+    ) -> None:
+        now = utc_now()
+        app = open_app(config, migrate=False)
+        try:
+            monday = parse_week(t, week) if week else None
+        except BadWeek as exc:
+            raise fail(str(exc)) from None
+        monday = monday or last_full_week(app.policy.calendar.local_date(now))
+        if send:
+            summary, count = send_weekly_summary(app, monday, now, claim=False)
+            typer.echo(render_summary(t, summary))
+            typer.echo(t("summary.sent", week=summary.week, count=count))
+        else:
+            typer.echo(render_summary(t, weekly_summary(app, monday, now)))
+        app.engine.dispose()
+
+    @cli.command("demo-data", help=t("cli.demo_help"))
+    def demo_data(
+        cases: Annotated[int, typer.Option("--cases", help=t("cli.demo_cases_option"))],
+        seed: Annotated[int, typer.Option("--seed", help=t("cli.demo_seed_option"))] = 1,
+        config: config_option = None,
+    ) -> None:
+        from rich.progress import Progress
+
+        if not 1 <= cases <= 10_000_000:
+            raise fail(t("cli.demo_bad_count"))
+        app = open_app(config)
+        started = time.perf_counter()
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task(t("cli.demo_progress"), total=cases)
+            fill_demo_data(app, cases, seed, utc_now(), lambda n: progress.advance(task, n))
+        seconds = time.perf_counter() - started
+        typer.echo(
+            t(
+                "cli.demo_done",
+                cases=f"{cases:,}",
+                seconds=f"{seconds:.1f}",
+                rate=f"{cases / seconds:,.0f}",
+            )
+        )
+        app.engine.dispose()

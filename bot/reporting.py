@@ -1,0 +1,116 @@
+"""Reports wiring: the period report, the weekly summary (built, printed or queued for the
+supervisors) and the synthetic data of `demo-data`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from handlers.demo_data import demo_batches, number_folios
+from handlers.intake import queue
+from handlers.reports import REPORT_CHANNELS, Period, build_tally
+from handlers.summary import (
+    WeeklySummary,
+    build_summary,
+    render_summary,
+    summary_chart,
+    summary_replies,
+    week_label,
+)
+from storage.bulk import insert_cases, insert_contacts, reserve_folios
+from storage.models import OutboxItem
+from storage.reports import ReportRepository
+
+WEEKLY_SUMMARY = "weekly_summary"
+DEMO_CACHE_KIB = 256 * 1024
+
+
+def report_channels(include_console: bool) -> tuple[str, ...]:
+    return (*REPORT_CHANNELS, "console") if include_console else REPORT_CHANNELS
+
+
+def tally(app: App, period: Period, *, include_console: bool = False) -> dict[str, Any]:
+    """The period report's figures, aggregated by the database."""
+    settings = app.settings
+    with app.uow() as uow:
+        reports = ReportRepository(uow.session, report_channels(include_console))
+        return build_tally(
+            reports,
+            period,
+            app.policy.calendar.tz,
+            tuple(settings.reporting.youth_ages),
+            app.policy.texts,
+        )
+
+
+def weekly_summary(app: App, monday: date, now: datetime) -> WeeklySummary:
+    """The figures of the week that starts on `monday`."""
+    with app.uow() as uow:
+        reports = ReportRepository(uow.session, REPORT_CHANNELS)
+        return build_summary(reports, app.policy, monday, now)
+
+
+def send_weekly_summary(
+    app: App, monday: date, now: datetime, *, claim: bool
+) -> tuple[WeeklySummary | None, int | None]:
+    """Queue the week's summary for every active supervisor, and say to how many. With
+    `claim`, only the first caller for that week sends it (the scheduler's once-per-week
+    rule, across processes): the others get (None, None)."""
+    with app.uow() as uow:
+        if claim and not uow.job_runs.claim(WEEKLY_SUMMARY, week_label(monday), now):
+            return None, None
+        reports = ReportRepository(uow.session, REPORT_CHANNELS)
+        summary = build_summary(reports, app.policy, monday, now)
+        replies = summary_replies(uow, app.policy, render_summary(app.policy.texts, summary))
+        queue(uow, replies, now)
+        chart = _chart_file(app, summary)
+        for reply in replies:
+            if reply.channel == "telegram":
+                uow.outbox.add(_photo_row(app, reply.address, chart, now))
+        uow.commit()
+    return summary, len(replies)
+
+
+def _chart_file(app: App, summary: WeeklySummary) -> Path:
+    """The week's chart as a PNG under the media directory (Telegram gets it as a photo)."""
+    folder = Path(app.settings.media.directory) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"resumen-{summary.week}.png"
+    path.write_bytes(summary_chart(app.policy.texts, summary))
+    return path
+
+
+def _photo_row(app: App, address: str, chart: Path, now: datetime) -> OutboxItem:
+    caption = app.policy.texts("summary.chart_caption")
+    return OutboxItem(
+        channel="telegram",
+        address=address,
+        body=caption,
+        options={"photo": str(chart.resolve())},
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None) -> None:
+    """Insert `count` synthetic cases, one transaction per chunk; `progress(n)` after each."""
+    policy = app.policy
+    prefix = policy.institution.folio_prefix
+    for batch in demo_batches(policy, count, seed, now):
+        with app.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                # Index pages of a large table stay in memory between chunks.
+                connection.exec_driver_sql(f"PRAGMA cache_size=-{DEMO_CACHE_KIB}")
+            first = {
+                year: reserve_folios(connection, prefix, year, n)
+                for year, n in sorted(batch.folio_years.items())
+            }
+            number_folios(policy, batch, first)
+            ids = insert_contacts(connection, batch.contacts)
+            for row, contact in zip(batch.cases, batch.case_contact, strict=True):
+                row["contact_id"] = None if contact is None else ids[contact]
+            insert_cases(connection, batch.cases)
+        if progress is not None:
+            progress(len(batch.cases))

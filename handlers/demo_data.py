@@ -1,0 +1,252 @@
+"""Synthetic cases for demos and benchmarks: every channel, type, topic, status and gender, spread
+over the year before `now`, consistent with the case lifecycle (attended, closed and first
+response times where the status has them, deadlines from the real business calendar)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from handlers.policy import CasePolicy
+from storage.models import day_start
+
+CHANNEL_WEIGHTS = {"whatsapp": 55, "telegram": 15, "telefono": 20, "presencial": 10}
+TYPE_WEIGHTS = {
+    "solicitud": 45,
+    "consulta": 25,
+    "queja": 10,
+    "reclamo": 7,
+    "denuncia": 8,
+    "sugerencia": 5,
+}
+GENDER_WEIGHTS = {"mujer": 42, "hombre": 43, "otro": 1, "sin_dato": 14}
+URGENCY_WEIGHTS = {"normal": 90, "urgente": 8, "emergencia": 2}
+# Status of a case by age: older cases are mostly finished.
+OLD_STATUS = {
+    "cerrado": 760,
+    "resuelto": 80,
+    "remitido": 70,
+    "descartado": 50,
+    "en_proceso": 5,
+    "asignado": 3,
+    "esperando_ciudadano": 3,
+    "recibido": 1,
+}
+NEW_STATUS = {
+    "recibido": 20,
+    "en_revision": 10,
+    "asignado": 20,
+    "en_proceso": 20,
+    "esperando_ciudadano": 5,
+    "resuelto": 8,
+    "cerrado": 12,
+    "remitido": 3,
+    "descartado": 2,
+}
+ATTENDED = frozenset({"resuelto", "cerrado", "remitido"})
+MUNICIPALITIES = {
+    "SV": (
+        "San Salvador",
+        "Santa Ana",
+        "San Miguel",
+        "Soyapango",
+        "Mejicanos",
+        "Apopa",
+        "Santa Tecla",
+        "Ilopango",
+        "Ahuachapán",
+        "Sonsonate",
+        "Usulután",
+        "La Libertad",
+        "Chalatenango",
+        "Cojutepeque",
+        "Zacatecoluca",
+        "San Vicente",
+        "Sensuntepeque",
+        "La Unión",
+        "San Francisco Gotera",
+        "Ciudad Delgado",
+    ),
+    "CO": (
+        "Usaquén",
+        "Chapinero",
+        "Santa Fe",
+        "San Cristóbal",
+        "Usme",
+        "Tunjuelito",
+        "Bosa",
+        "Kennedy",
+        "Fontibón",
+        "Engativá",
+        "Suba",
+        "Barrios Unidos",
+        "Teusaquillo",
+        "Los Mártires",
+        "Antonio Nariño",
+        "Puente Aranda",
+        "La Candelaria",
+        "Rafael Uribe Uribe",
+        "Ciudad Bolívar",
+        "Sumapaz",
+    ),
+}
+DESCRIPTIONS = {
+    "solicitud": "Solicitamos la reparación de la calle de la colonia, tiene baches grandes",
+    "consulta": "¿Cuándo empiezan los trabajos de la obra del puente?",
+    "queja": "La obra lleva meses detenida y nadie da información",
+    "reclamo": "Se comprometieron a reparar el drenaje y no lo han hecho",
+    "denuncia": "Usan la maquinaria de la obra para trabajos privados",
+    "sugerencia": "Sugerimos poner señales en la curva cerca de la escuela",
+}
+CHUNK = 5000
+AGES = [*range(15, 81), *[None] * 28]  # three in ten say no age
+YEAR = 365 * 86400  # seconds
+
+
+@dataclass
+class DemoBatch:
+    """One chunk to insert: contacts (with the index of each case's contact) and cases."""
+
+    contacts: list[dict[str, Any]]
+    cases: list[dict[str, Any]]
+    case_contact: list[int | None]  # index into `contacts`, per case
+    folio_years: dict[int, int]  # cases per folio year, numbered by the caller
+
+
+def _picker(rng: random.Random, weights: dict[str, int]) -> Callable[[int], list[str]]:
+    names, cumulative = list(weights), []
+    total = 0
+    for weight in weights.values():
+        total += weight
+        cumulative.append(total)
+
+    def pick(count: int) -> list[str]:
+        return rng.choices(names, cum_weights=cumulative, k=count)
+
+    return pick
+
+
+def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> Iterator[DemoBatch]:
+    """`count` synthetic cases in chunks, the same for the same seed and `now`."""
+    rng = random.Random(seed)
+    calendar = policy.calendar
+    tz = calendar.tz
+    run = secrets.token_hex(4)  # contacts' addresses must not collide with an earlier run
+    municipalities = MUNICIPALITIES.get(calendar.country, MUNICIPALITIES["SV"])
+    topics = list(policy.topics)
+    places = [*municipalities, *[None] * (len(municipalities) // 9)]  # one in ten without
+    channels, types = _picker(rng, CHANNEL_WEIGHTS), _picker(rng, TYPE_WEIGHTS)
+    genders, urgencies = _picker(rng, GENDER_WEIGHTS), _picker(rng, URGENCY_WEIGHTS)
+    old_status, new_status = _picker(rng, OLD_STATUS), _picker(rng, NEW_STATUS)
+    due_cache: dict[tuple[date, int], datetime] = {}
+    year_start = now - timedelta(days=365)
+    recent = now - timedelta(days=30)
+    made = 0
+    while made < count:
+        size = min(CHUNK, count - made)
+        batch = DemoBatch([], [], [], {})
+        channel_of, type_of = channels(size), types(size)
+        gender_of, urgency_of = genders(size), urgencies(size)
+        olds, news = old_status(size), new_status(size)
+        topic_of = rng.choices(topics, k=size)
+        place_of = rng.choices(places, k=size)
+        age_of = rng.choices(AGES, k=size)
+        chance = [rng.random() for _ in range(3 * size)]
+        # In the order they arrive, as a real database fills: a chunk is a slice of the year.
+        first, span = made / count * YEAR, size / count * YEAR
+        moments = []
+        for offset in sorted(rng.random() * span for _ in range(size)):
+            created = year_start + timedelta(seconds=first + offset)
+            if not 6 <= created.astimezone(tz).hour < 22:  # people write in the day, mostly
+                created -= timedelta(hours=10)
+            moments.append(created)
+        moments.sort()
+        for i, created in enumerate(moments):
+            channel, case_type = channel_of[i], type_of[i]
+            anonymous = case_type == "denuncia" and chance[3 * i] < 0.4
+            gender = "sin_dato" if anonymous else gender_of[i]
+            age = None if anonymous else age_of[i]
+            contact = None
+            if channel in ("whatsapp", "telegram") and not anonymous:
+                if batch.contacts and chance[3 * i + 1] < 0.2:
+                    contact = int(chance[3 * i + 2] * len(batch.contacts))
+                    gender = batch.contacts[contact]["gender"] or "sin_dato"
+                    age = batch.contacts[contact]["age"]
+                else:
+                    contact = len(batch.contacts)
+                    batch.contacts.append(
+                        {
+                            "channel": channel,
+                            "address": f"demo-{run}-{made + i}",
+                            "name": None,
+                            "gender": gender,
+                            "age": age,
+                            "consented_at": day_start(created),
+                            "created_at": day_start(created),
+                            "folio_misses": 0,
+                        }
+                    )
+            days = policy.deadline_days[case_type]
+            local = created.astimezone(tz)
+            due = due_cache.get((local.date(), days))
+            if due is None:
+                due = due_cache[(local.date(), days)] = calendar.due_at(created, days)
+            status = olds[i] if created < recent else news[i]
+            first_response = attended = closed = None
+            if status != "recibido":
+                first_response = created + timedelta(hours=rng.expovariate(1 / 20))
+            if status in ATTENDED or status == "descartado":
+                # Most within the deadline (about three weeks), some late.
+                finished = created + timedelta(days=rng.expovariate(1 / 9) + 0.1)
+                finished = min(max(finished, first_response or created), now)
+                if status in ATTENDED:
+                    attended = finished
+                if status in ("cerrado", "descartado"):
+                    closed = finished
+            rated = status == "cerrado" and contact is not None and chance[3 * i + 1] < 0.4
+            year = local.year
+            batch.folio_years[year] = batch.folio_years.get(year, 0) + 1
+            batch.case_contact.append(contact)
+            batch.cases.append(
+                {
+                    "folio": year,  # numbered by the caller, see number_folios
+                    "channel": channel,
+                    "type": case_type,
+                    "topic": topic_of[i],
+                    "urgency": urgency_of[i],
+                    "confidence": None,
+                    "status": status,
+                    "description": DESCRIPTIONS[case_type],
+                    "location_text": None,
+                    "municipality": place_of[i],
+                    "anonymous": anonymous,
+                    "gender": gender,
+                    "age": age,
+                    "deadline_days": days,
+                    "created_at": created,
+                    "first_response_at": first_response,
+                    "due_at": due,
+                    "attended_at": attended,
+                    "closed_at": closed,
+                    "prioritised": False,
+                    "extension_days": 0,
+                    "paused_at": created if status == "esperando_ciudadano" else None,
+                    "survey_resolved": (chance[3 * i + 2] < 0.8) if rated else None,
+                    "survey_rating": 1 + int(chance[3 * i] * 5) if rated else None,
+                }
+            )
+        made += size
+        yield batch
+
+
+def number_folios(policy: CasePolicy, batch: DemoBatch, first: dict[int, int]) -> None:
+    """Give each case of the batch its folio, from the first number reserved for its year."""
+    following = dict(first)
+    for row in batch.cases:
+        year = row["folio"]
+        row["folio"] = policy.format_folio(year, following[year])
+        following[year] += 1

@@ -1,0 +1,158 @@
+"""The period report as files: Markdown (with a PNG chart beside it), CSV and xlsx.
+
+openpyxl and matplotlib are imported inside the functions that use them: the service never
+loads them, only the commands that write reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from handlers.labels import CASE_TYPES, CHANNELS
+from handlers.reports import Table, tables
+from handlers.texts import Texts
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|")
+
+
+def render_markdown(t: Texts, tally: dict[str, Any], chart_name: str | None = None) -> str:
+    """The tables as Markdown, the narrative first and the chart's image when there is one."""
+    period = tally["period"]
+    lines = [
+        f"# {t('report.title', label=period['label'])}",
+        "",
+        t("report.range", start=period["start"], end=period["end"], tz=period["timezone"]),
+        "",
+        tally["narrative"],
+        "",
+    ]
+    if chart_name:
+        lines += [f"![{t('report.chart_title')}]({chart_name})", ""]
+    for table in tables(t, tally):
+        lines += [f"## {table.title}", "", "| " + " | ".join(table.headers) + " |"]
+        lines.append("|" + "---|" * len(table.headers))
+        lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_csv(t: Texts, tally: dict[str, Any]) -> str:
+    """Every table as rows of one CSV: table, then the table's own columns."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for table in tables(t, tally):
+        writer.writerow([t("report.col.table"), *table.headers])
+        for row in table.rows:
+            writer.writerow([table.title, *row])
+    return out.getvalue()
+
+
+def _received_series(tally: dict[str, Any]) -> tuple[list[str], dict[str, list[int]]]:
+    by = tally["received"]["by_channel_type"]
+    channels = [channel for channel in CHANNELS if channel in by] or ["whatsapp"]
+    return channels, {
+        case_type: [by.get(channel, {}).get(case_type, 0) for channel in channels]
+        for case_type in CASE_TYPES
+    }
+
+
+def chart_png(t: Texts, title: str, labels: list[str], series: dict[str, list[int]]) -> bytes:
+    """A stacked bar chart as PNG bytes (matplotlib's Agg backend: no display needed)."""
+    from matplotlib.figure import Figure  # lazy: only report commands draw
+
+    figure = Figure(figsize=(7, 4), dpi=100)
+    axes = figure.subplots()
+    bottom = [0] * len(labels)
+    for name, values in series.items():
+        axes.bar(labels, values, bottom=bottom, label=name)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.set_title(title)
+    axes.set_ylabel(t("report.col.cases"))
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def received_chart(t: Texts, tally: dict[str, Any]) -> bytes:
+    """Received cases by channel, stacked by type."""
+    channels, series = _received_series(tally)
+    labels = [t(f"labels.channel.{channel}") for channel in channels]
+    return chart_png(t, t("report.chart_title"), labels, series)
+
+
+def _sheet_title(title: str, taken: set[str]) -> str:
+    name = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
+    while name in taken:
+        name = name[:29] + str(len(taken))
+    taken.add(name)
+    return name
+
+
+def xlsx_bytes(t: Texts, tally: dict[str, Any]) -> bytes:
+    """One sheet per table with numbers as numbers, a summary sheet with the narrative, and a
+    bar chart of the received cases by channel and type."""
+    from openpyxl import Workbook  # lazy: only `tally --format xlsx` needs it
+    from openpyxl.chart import BarChart, Reference
+
+    book = Workbook()
+    summary = book.active
+    taken: set[str] = set()
+    summary.title = _sheet_title(t("report.sheet_summary"), taken)
+    period = tally["period"]
+    summary.append([t("report.title", label=period["label"])])
+    summary.append(
+        [t("report.range", start=period["start"], end=period["end"], tz=period["timezone"])]
+    )
+    summary.append([tally["narrative"]])
+    for index, table in enumerate(tables(t, tally)):
+        sheet = book.create_sheet(_sheet_title(table.title, taken))
+        sheet.append(list(table.headers))
+        for row in table.rows:
+            sheet.append(list(row))
+        if index == 0 and len(table.rows) > 1:
+            _add_chart(t, sheet, table, BarChart, Reference)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _add_chart(t: Texts, sheet: Any, table: Table, bar_chart: Any, reference: Any) -> None:
+    chart = bar_chart()
+    chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+    chart.title = t("report.chart_title")
+    chart.y_axis.title = t("report.col.cases")
+    last_row = len(table.rows)  # the totals row (the last one) stays out of the chart
+    data = reference(sheet, min_col=2, max_col=1 + len(CASE_TYPES), min_row=1, max_row=last_row)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(reference(sheet, min_col=1, min_row=2, max_row=last_row))
+    sheet.add_chart(chart, f"A{len(table.rows) + 3}")
+
+
+def write_report(t: Texts, tally: dict[str, Any], fmt: str, out: Path | None) -> bytes | None:
+    """Write the report to `out` in `fmt` (md also writes its chart beside it, as PNG); without
+    `out`, return the bytes for standard output."""
+    import json
+
+    if fmt == "json":
+        data = (json.dumps(tally, ensure_ascii=False, indent=2) + "\n").encode()
+    elif fmt == "csv":
+        data = render_csv(t, tally).encode()
+    elif fmt == "xlsx":
+        data = xlsx_bytes(t, tally)
+    else:
+        chart = None
+        if out is not None:
+            chart = out.with_suffix(".png")
+            chart.write_bytes(received_chart(t, tally))
+        data = render_markdown(t, tally, chart.name if chart else None).encode()
+    if out is None:
+        return data
+    out.write_bytes(data)
+    return None

@@ -1,0 +1,297 @@
+"""The period report ("tally", spec section 7): periods, figures, tables and the narrative.
+
+The figures come from a report repository (storage/reports.py) that aggregates in the database;
+this module names periods, shapes the figures into the stable JSON and writes the Spanish text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.labels import CASE_TYPES, CHANNELS, GENDERS
+from handlers.texts import Texts
+
+REPORT_CHANNELS = tuple(channel for channel in CHANNELS if channel != "console")
+# Months in each period kind: T quarters, C four-month periods (as Bogotá reports), S halves.
+PERIOD_MONTHS = {"T": 3, "C": 4, "S": 6}
+
+
+class BadPeriod(ValueError):
+    """A period string that names no period; the message is one Spanish line."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A range of local dates, both included."""
+
+    label: str
+    first: date
+    last: date
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The UTC instants where the period starts and where it ends (excluded)."""
+        start = datetime.combine(self.first, time(), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(self.last + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
+        return start, end
+
+
+def parse_period(t: Texts, value: str | None, first: date | None, last: date | None) -> Period:
+    """`2026-T3`, `2026-C2`, `2026-S1`, `2026`, or the dates of --from/--to."""
+    if first is not None or last is not None:
+        if value or first is None or last is None or first > last:
+            raise BadPeriod(t("report.bad_period", value=value or ""))
+        return Period(f"{first.isoformat()}/{last.isoformat()}", first, last)
+    match = re.fullmatch(r"(\d{4})(?:-([TCS])(\d))?", (value or "").strip().upper())
+    if not match:
+        raise BadPeriod(t("report.bad_period", value=value or ""))
+    year, kind, number = int(match[1]), match[2], int(match[3] or 0)
+    if kind is None:
+        return Period(str(year), date(year, 1, 1), date(year, 12, 31))
+    months = PERIOD_MONTHS[kind]
+    if not 1 <= number <= 12 // months:
+        raise BadPeriod(t("report.bad_period", value=value))
+    start_month = (number - 1) * months + 1
+    end = date(year + 1, 1, 1) if number == 12 // months else date(year, start_month + months, 1)
+    return Period(f"{year}-{kind}{number}", date(year, start_month, 1), end - timedelta(days=1))
+
+
+def _matrix(counts: dict[tuple[str, str], int]) -> dict[str, Any]:
+    by: dict[str, dict[str, int]] = {}
+    for (channel, case_type), count in sorted(
+        counts.items(),
+        key=lambda item: (_order(CHANNELS, item[0][0]), _order(CASE_TYPES, item[0][1])),
+    ):
+        by.setdefault(channel, {})[case_type] = count
+    return {"total": sum(counts.values()), "by_channel_type": by}
+
+
+def _order(names: tuple[str, ...], name: str) -> int:
+    return names.index(name) if name in names else len(names)
+
+
+def _counts(totals: dict[Any, int]) -> dict[str, int]:
+    """Counts by name, largest first; cases without a value count as `sin_dato`."""
+    counts: dict[str, int] = {}
+    for name, count in totals.items():
+        key = name or "sin_dato"
+        counts[key] = counts.get(key, 0) + count
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def sum_by(rows: list[tuple], *columns: int) -> dict:
+    """Add up the last column of aggregated rows by the value (or values) of some columns."""
+    totals: dict = {}
+    for row in rows:
+        key = row[columns[0]] if len(columns) == 1 else tuple(row[c] for c in columns)
+        totals[key] = totals.get(key, 0) + row[-1]
+    return totals
+
+
+def attended_figures(rows: list[tuple]) -> dict[str, Any]:
+    """Attended cases, within their deadline, and survey answers, from the attended cube."""
+    rated = [row for row in rows if row[3] is not None]
+    responses = sum(row[-1] for row in rated)
+    return {
+        "closed": sum(row[-1] for row in rows),
+        "within_deadline": sum(row[-1] for row in rows if row[2]),
+        "responses": responses,
+        "mean": sum(row[3] * row[-1] for row in rated) / responses if responses else 0.0,
+        "resolved_yes": sum(row[-1] for row in rows if row[4]),
+    }
+
+
+def build_tally(
+    reports: Any, period: Period, tz: ZoneInfo, youth: tuple[int, int], t: Texts
+) -> dict[str, Any]:
+    """Every figure of the period report, as the JSON of spec section 7 (plus added keys)."""
+    start, end = period.bounds(tz)
+    people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
+    for gender, count, young in reports.people(start, end, youth):
+        key = gender if gender in GENDERS else "sin_dato"
+        people[key] += count
+        people["total"] += count
+        people["jovenes"] += young
+    received = reports.received_cube(start, end)
+    attended = reports.attended_cube(start, end)
+    done = attended_figures(attended)
+    closed, within = done["closed"], done["within_deadline"]
+    first_response = reports.median_first_response_hours(start, end)
+    resolution = reports.median_resolution_days(start, end, closed)
+    backlog, backlog_overdue = reports.backlog(end)
+    tally: dict[str, Any] = {
+        "period": {
+            "label": period.label,
+            "start": period.first.isoformat(),
+            "end": period.last.isoformat(),
+            "timezone": tz.key,
+        },
+        "channels": list(reports.channels),
+        "received": _matrix(sum_by(received, 0, 1)),
+        "attended": _matrix(sum_by(attended, 0, 1)),
+        "people": people,
+        "by_topic": _counts(sum_by(received, 2)),
+        "by_municipality": _counts(sum_by(received, 3)),
+        "deadlines": {
+            "closed": closed,
+            "within_deadline": within,
+            "pct_within_deadline": round(100.0 * within / closed, 1) if closed else 0.0,
+            "median_first_response_hours": round(first_response or 0.0, 1),
+            "median_resolution_days": round(resolution or 0.0, 1),
+        },
+        "satisfaction": {
+            "responses": done["responses"],
+            "mean": round(done["mean"], 2),
+            "resolved_yes": done["resolved_yes"],
+        },
+        "backlog": {"open": backlog, "overdue": backlog_overdue},
+    }
+    tally["narrative"] = narrative(t, tally)
+    return tally
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """The institution's number format: thousands with a comma ("8,090")."""
+    return f"{value:,.{decimals}f}"
+
+
+def _plural(t: Texts, key: str, count: int, **values: Any) -> str:
+    form = "one" if count == 1 else "many"
+    return t(f"{key}_{form}", count=number(count), **values)
+
+
+def _join(t: Texts, parts: list[str]) -> str:
+    if len(parts) < 2:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} {t('report.and')} {parts[-1]}"
+
+
+def attention_line(t: Texts, channel: str, case_type: str, count: int) -> str:
+    """One item of the narrative: "136 atenciones de solicitudes por medio de WhatsApp"."""
+    form = "one" if count == 1 else "many"
+    if case_type == "consulta":
+        via = t(f"report.orientation_via_{form}.{channel}")
+        return _plural(t, "report.orientations", count, via=via)
+    kind = t(f"report.type_{form}.{case_type}")
+    if case_type == "denuncia":
+        via = t(f"report.received_via_{form}.{channel}")
+        return _plural(t, "report.attentions_to", count, kind=kind, via=via)
+    return _plural(t, "report.attentions_of", count, kind=kind, via=t(f"report.via.{channel}"))
+
+
+def narrative(t: Texts, tally: dict[str, Any]) -> str:
+    """Sentences ready to paste into the institution's report, in the seeds' style."""
+    period = tally["period"]
+    received, attended = tally["received"]["total"], tally["attended"]["total"]
+    sentences = [
+        t(
+            "report.opening",
+            label=period["label"],
+            received=_plural(t, "report.cases", received),
+            attended=number(attended),
+        )
+    ]
+    items = [
+        attention_line(t, channel, case_type, count)
+        for channel, types in tally["attended"]["by_channel_type"].items()
+        for case_type, count in types.items()
+        if count
+    ]
+    if items:
+        sentences.append("; ".join(items) + ".")
+    people = tally["people"]
+    if people["total"]:
+        parts = [
+            _plural(t, f"report.gender.{gender}", people[gender])
+            for gender in GENDERS
+            if people[gender]
+        ]
+        sentences.append(
+            t(
+                "report.people",
+                people=_plural(t, "report.persons", people["total"]),
+                parts=_join(t, parts),
+                youth=_plural(t, "report.young", people["jovenes"]),
+            )
+        )
+    deadlines = tally["deadlines"]
+    if deadlines["closed"]:
+        sentences.append(
+            t(
+                "report.deadlines",
+                closed=_plural(t, "report.cases_attended", deadlines["closed"]),
+                within=number(deadlines["within_deadline"]),
+                pct=number(deadlines["pct_within_deadline"], 1),
+            )
+        )
+    satisfaction = tally["satisfaction"]
+    if satisfaction["responses"]:
+        sentences.append(
+            t(
+                "report.satisfaction",
+                responses=_plural(t, "report.persons_rated", satisfaction["responses"]),
+                mean=number(satisfaction["mean"], 1),
+            )
+        )
+    backlog = tally["backlog"]
+    sentences.append(
+        t(
+            "report.backlog",
+            open=_plural(t, "report.open_cases", backlog["open"]),
+            overdue=number(backlog["overdue"]),
+        )
+    )
+    return " ".join(sentences)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the report: a title, column headers and rows (text or numbers)."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+def _channel_type_table(t: Texts, title: str, section: dict[str, Any]) -> Table:
+    by = section["by_channel_type"]
+    rows = []
+    for channel in CHANNELS:
+        if channel not in by:
+            continue
+        counts = [by[channel].get(case_type, 0) for case_type in CASE_TYPES]
+        rows.append((t(f"labels.channel.{channel}"), *counts, sum(counts)))
+    totals = [sum(by.get(c, {}).get(case_type, 0) for c in by) for case_type in CASE_TYPES]
+    rows.append((t("report.total"), *totals, section["total"]))
+    headers = (t("report.col.channel"), *CASE_TYPES, t("report.total"))
+    return Table(title, headers, tuple(rows))
+
+
+def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
+    """The report's tables, the same for md, csv and xlsx."""
+    people = tally["people"]
+    deadlines, satisfaction, backlog = tally["deadlines"], tally["satisfaction"], tally["backlog"]
+    name, value, count = t("report.col.name"), t("report.col.value"), t("report.col.cases")
+
+    def pairs(title: str, header: str, items: dict[str, Any]) -> Table:
+        return Table(title, (header, count), tuple(items.items()))
+
+    return [
+        _channel_type_table(t, t("report.table.received"), tally["received"]),
+        _channel_type_table(t, t("report.table.attended"), tally["attended"]),
+        Table(
+            t("report.table.people"),
+            (name, t("report.col.people")),
+            tuple((key, people[key]) for key in ("total", *GENDERS, "jovenes")),
+        ),
+        pairs(t("report.table.topics"), t("report.col.topic"), tally["by_topic"]),
+        pairs(
+            t("report.table.municipalities"), t("report.col.municipality"), tally["by_municipality"]
+        ),
+        Table(t("report.table.deadlines"), (name, value), tuple(deadlines.items())),
+        Table(t("report.table.satisfaction"), (name, value), tuple(satisfaction.items())),
+        Table(t("report.table.backlog"), (name, value), tuple(backlog.items())),
+    ]

@@ -1,0 +1,178 @@
+"""The weekly supervisor summary: the week's cases against the previous week, what is overdue and
+who has it, emergencies, first response and satisfaction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from handlers.labels import CASE_TYPES, CHANNELS, OPEN_STATUSES
+from handlers.messages import Reply
+from handlers.policy import CasePolicy
+from handlers.reminders import RUNNING, staff_reply
+from handlers.reports import Period, attended_figures, number, sum_by
+from handlers.texts import Texts
+
+OLDEST = 5  # overdue folios and agents listed
+
+
+class BadWeek(ValueError):
+    """A week string that names no ISO week; the message is one Spanish line."""
+
+
+def parse_week(t: Texts, value: str) -> date:
+    """The Monday of an ISO week written `2026-W47`."""
+    match = re.fullmatch(r"(\d{4})-W(\d{1,2})", value.strip().upper())
+    try:
+        if match is None:
+            raise ValueError(value)
+        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError as exc:
+        raise BadWeek(t("summary.bad_week", value=value)) from exc
+
+
+def last_full_week(today: date) -> date:
+    """The Monday of the week before the one `today` is in."""
+    return today - timedelta(days=today.weekday() + 7)
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class WeeklySummary:
+    """The figures of one week (Monday to Sunday, institution time)."""
+
+    week: str
+    first: date
+    last: date
+    received: dict[str, int]  # by type
+    received_before: dict[str, int]
+    by_channel: dict[str, int]
+    by_channel_before: dict[str, int]
+    attended: int
+    still_open: int
+    open_now: int
+    overdue: int
+    oldest_overdue: list[str]
+    agents_overdue: list[tuple[str, int]]
+    emergencies: int
+    median_first_response_hours: float | None
+    satisfaction_responses: int
+    satisfaction_mean: float | None
+
+
+def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime) -> WeeklySummary:
+    """The week that starts on `monday`; overdue as of the week's end or now, if earlier."""
+    tz = policy.calendar.tz
+    week = Period(week_label(monday), monday, monday + timedelta(days=6))
+    start, end = week.bounds(tz)
+    before_start, _ = Period("", monday - timedelta(days=7), monday).bounds(tz)
+    this_week = reports.received_cube(start, end, with_status=True)
+    previous = reports.received_cube(before_start, start)
+    attended = attended_figures(reports.attended_cube(start, end))
+    overdue, oldest, agents = reports.overdue(min(now, end), RUNNING, OLDEST)
+    return WeeklySummary(
+        week=week.label,
+        first=week.first,
+        last=week.last,
+        received=sum_by(this_week, 1),
+        received_before=sum_by(previous, 1),
+        by_channel=sum_by(this_week, 0),
+        by_channel_before=sum_by(previous, 0),
+        attended=attended["closed"],
+        still_open=sum(n for status, n in sum_by(this_week, 5).items() if status in OPEN_STATUSES),
+        open_now=reports.open_count(OPEN_STATUSES),
+        overdue=overdue,
+        oldest_overdue=oldest,
+        agents_overdue=agents,
+        emergencies=sum_by(this_week, 4).get("emergencia", 0),
+        median_first_response_hours=reports.median_first_response_hours(start, end),
+        satisfaction_responses=attended["responses"],
+        satisfaction_mean=attended["mean"] if attended["responses"] else None,
+    )
+
+
+def _change(now: int, before: int) -> str:
+    difference = now - before
+    return f"+{number(difference)}" if difference > 0 else number(difference)
+
+
+def render_summary(t: Texts, summary: WeeklySummary) -> str:
+    """The summary as one message for a supervisor."""
+    total, total_before = sum(summary.received.values()), sum(summary.received_before.values())
+    lines = [
+        t(
+            "summary.header",
+            week=summary.week,
+            first=summary.first.strftime("%d/%m"),
+            last=summary.last.strftime("%d/%m/%Y"),
+        ),
+        t(
+            "summary.received",
+            total=number(total),
+            before=number(total_before),
+            change=_change(total, total_before),
+        ),
+    ]
+    for case_type in CASE_TYPES:
+        now, before = summary.received.get(case_type, 0), summary.received_before.get(case_type, 0)
+        if now or before:
+            lines.append(t("summary.line", name=case_type, now=number(now), before=number(before)))
+    for channel in CHANNELS:
+        now = summary.by_channel.get(channel, 0)
+        before = summary.by_channel_before.get(channel, 0)
+        if now or before:
+            name = t(f"labels.channel.{channel}")
+            lines.append(t("summary.line", name=name, now=number(now), before=number(before)))
+    lines += [
+        t("summary.closed", count=number(summary.attended)),
+        t("summary.still_open", count=number(summary.still_open), open=number(summary.open_now)),
+        t("summary.emergencies", count=number(summary.emergencies)),
+        t("summary.overdue", count=number(summary.overdue)),
+    ]
+    if summary.oldest_overdue:
+        lines.append(t("summary.oldest", folios=", ".join(summary.oldest_overdue)))
+    if summary.agents_overdue:
+        agents = ", ".join(f"{name} ({number(count)})" for name, count in summary.agents_overdue)
+        lines.append(t("summary.agents", agents=agents))
+    if summary.median_first_response_hours is None:
+        lines.append(t("summary.no_first_response"))
+    else:
+        hours = number(summary.median_first_response_hours, 1)
+        lines.append(t("summary.first_response", hours=hours))
+    if summary.satisfaction_responses:
+        lines.append(
+            t(
+                "summary.satisfaction",
+                mean=number(summary.satisfaction_mean or 0.0, 1),
+                count=number(summary.satisfaction_responses),
+            )
+        )
+    return "\n".join(lines)
+
+
+def summary_chart(t: Texts, summary: WeeklySummary) -> bytes:
+    """The week's received cases by type beside the previous week's, as PNG."""
+    from handlers.report_files import chart_png
+
+    labels = [t("summary.previous_week"), summary.week]
+    series = {
+        case_type: [summary.received_before.get(case_type, 0), summary.received.get(case_type, 0)]
+        for case_type in CASE_TYPES
+    }
+    return chart_png(t, t("summary.chart_title"), labels, series)
+
+
+def summary_replies(uow: Any, policy: CasePolicy, text: str) -> list[Reply]:
+    """The summary for every active supervisor (and administrator), on their channel."""
+    replies = []
+    for member in uow.staff.with_role("supervisor", "admin"):
+        reply = staff_reply(member, text)
+        if reply is not None:
+            replies.append(reply)
+    return replies

@@ -1,0 +1,70 @@
+"""Bulk writes for synthetic data (`demo-data`): executemany, one transaction per chunk.
+
+On SQLite the rows go straight to the driver, with timestamps already in the text form
+SQLAlchemy stores there (UTC, microseconds): per-value type processing would cost more than
+the insert itself. PostgreSQL goes through SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC as _UTC
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.models import Case, Contact, FolioCounter
+
+
+def reserve_folios(connection: Connection, prefix: str, year: int, count: int) -> int:
+    """Take `count` folio numbers of a year at once; the first of them."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    counter = FolioCounter.__table__
+    statement = (
+        dialect.insert(counter)
+        .values(prefix=prefix, year=year, last_value=count)
+        .on_conflict_do_update(
+            index_elements=["prefix", "year"],
+            set_={"last_value": counter.c.last_value + count},
+        )
+        .returning(counter.c.last_value)
+    )
+    return int(connection.execute(statement).scalar_one()) - count + 1
+
+
+def _sqlite_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
+
+
+def _raw_insert(connection: Connection, table, rows: Sequence[dict]) -> None:
+    names = list(rows[0])
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    values = [tuple(_sqlite_value(row[name]) for name in names) for row in rows]
+    connection.exec_driver_sql(sql, values)
+
+
+def insert_contacts(connection: Connection, rows: Sequence[dict]) -> list[int]:
+    """Insert contacts; their ids, in the order given."""
+    if not rows:
+        return []
+    table = Contact.__table__
+    if connection.dialect.name == "sqlite":
+        # One writer holds SQLite's lock: the next ids are ours to give.
+        last = connection.execute(select(func.max(table.c.id))).scalar_one() or 0
+        ids = list(range(last + 1, last + 1 + len(rows)))
+        _raw_insert(connection, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [row[0] for row in connection.execute(statement, list(rows))]
+
+
+def insert_cases(connection: Connection, rows: Sequence[dict]) -> None:
+    if not rows:
+        return
+    if connection.dialect.name == "sqlite":
+        _raw_insert(connection, Case.__table__, rows)
+    else:
+        connection.execute(insert(Case.__table__), list(rows))

@@ -1,0 +1,166 @@
+"""The report queries: every figure of the period report and the weekly summary is aggregated by
+the database (GROUP BY, counts, medians), never by loading cases into Python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from storage.models import Case, Staff
+
+cases = Case.__table__.c
+
+
+class ReportRepository:
+    """Aggregates over the cases of some channels; instants are UTC, ranges half-open."""
+
+    def __init__(self, session: Session, channels: Sequence[str]) -> None:
+        self.session = session
+        self.channels = tuple(channels)
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def _rows(self, statement) -> list[Any]:
+        return list(self.session.connection().execute(statement).all())
+
+    def _one(self, statement) -> Any:
+        return self.session.connection().execute(statement).one()
+
+    def _received(self, start: datetime, end: datetime) -> ColumnElement[bool]:
+        return and_(
+            cases.created_at >= start, cases.created_at < end, cases.channel.in_(self.channels)
+        )
+
+    def _attended(self, start: datetime, end: datetime) -> ColumnElement[bool]:
+        return and_(
+            cases.attended_at >= start, cases.attended_at < end, cases.channel.in_(self.channels)
+        )
+
+    def received_cube(
+        self, start: datetime, end: datetime, *, with_status: bool = False
+    ) -> list[tuple]:
+        """(channel, type, topic, municipality, urgency[, status], cases) of the cases created
+        in the range: every breakdown of the received cases, from one pass."""
+        dimensions = (cases.channel, cases.type, cases.topic, cases.municipality, cases.urgency)
+        if with_status:
+            dimensions += (cases.status,)
+        statement = (
+            select(*dimensions, func.count())
+            .where(self._received(start, end))
+            .group_by(*dimensions)
+        )
+        return [tuple(row) for row in self._rows(statement)]
+
+    def attended_cube(self, start: datetime, end: datetime) -> list[tuple]:
+        """(channel, type, within the deadline 0/1, survey rating, survey resolved, cases) of
+        the cases first attended in the range."""
+        within = case((cases.attended_at <= cases.due_at, 1), else_=0).label("within")
+        dimensions = (cases.channel, cases.type, within, cases.survey_rating, cases.survey_resolved)
+        statement = (
+            select(*dimensions, func.count())
+            .where(self._attended(start, end))
+            .group_by(cases.channel, cases.type, within, cases.survey_rating, cases.survey_resolved)
+        )
+        return [tuple(row) for row in self._rows(statement)]
+
+    def people(
+        self, start: datetime, end: datetime, youth: tuple[int, int]
+    ) -> list[tuple[str, int, int]]:
+        """(gender, people, young people) among the distinct citizens with a case created in the
+        range: one per contact (as their latest case there describes them), one per case
+        without a contact (anonymous, phone calls, erased)."""
+        latest = (
+            select(func.max(cases.id))
+            .where(self._received(start, end), cases.contact_id.is_not(None))
+            .group_by(cases.contact_id)
+        )
+        people = union_all(
+            select(cases.gender, cases.age).where(cases.id.in_(latest)),
+            select(cases.gender, cases.age).where(
+                self._received(start, end), cases.contact_id.is_(None)
+            ),
+        ).subquery()
+        young = case((people.c.age.between(youth[0], youth[1]), 1), else_=0)
+        statement = select(people.c.gender, func.count(), func.sum(young)).group_by(people.c.gender)
+        return [(gender, count, int(young or 0)) for gender, count, young in self._rows(statement)]
+
+    def _hours(self, later, earlier) -> ColumnElement[float]:
+        if self.postgres:
+            return func.extract("epoch", later - earlier) / 3600.0
+        return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+    def _median(
+        self, value: ColumnElement[float], condition: ColumnElement[bool], count: int
+    ) -> float | None:
+        """The median of `value` over the `count` cases meeting `condition`, in the database."""
+        if not count:
+            return None
+        if self.postgres:
+            statement = select(func.percentile_cont(0.5).within_group(value)).where(condition)
+            return float(self._one(statement)[0])
+        middle = select(value.label("v")).where(condition).order_by(value)
+        values = [
+            row[0] for row in self._rows(middle.limit(2 - count % 2).offset((count - 1) // 2))
+        ]
+        return sum(values) / len(values)
+
+    def median_first_response_hours(self, start: datetime, end: datetime) -> float | None:
+        """Median hours from receipt to the first staff action, of cases created in the range."""
+        condition = and_(self._received(start, end), cases.first_response_at.is_not(None))
+        count = self._one(select(func.count()).where(condition))[0]
+        return self._median(
+            self._hours(cases.first_response_at, cases.created_at), condition, count
+        )
+
+    def median_resolution_days(self, start: datetime, end: datetime, attended: int) -> float | None:
+        """Median days from receipt to attention of the `attended` cases first attended in the
+        range."""
+        hours = self._hours(cases.attended_at, cases.created_at)
+        median = self._median(hours, self._attended(start, end), attended)
+        return None if median is None else median / 24.0
+
+    def backlog(self, end: datetime) -> tuple[int, int]:
+        """(cases open at `end`, of them past their deadline): created before it and neither
+        attended nor closed by then."""
+        still_open = and_(
+            cases.created_at < end,
+            cases.channel.in_(self.channels),
+            or_(cases.attended_at.is_(None), cases.attended_at >= end),
+            or_(cases.closed_at.is_(None), cases.closed_at >= end),
+        )
+        overdue = case((cases.due_at < end, 1), else_=0)
+        count, late = self._one(select(func.count(), func.sum(overdue)).where(still_open))
+        return int(count), int(late or 0)
+
+    def open_count(self, statuses: Sequence[str]) -> int:
+        """Cases now in one of these statuses."""
+        statement = select(func.count()).where(
+            cases.status.in_(statuses), cases.channel.in_(self.channels)
+        )
+        return int(self._one(statement)[0])
+
+    def overdue(
+        self, at: datetime, statuses: Sequence[str], limit: int
+    ) -> tuple[int, list[str], list[tuple[str, int]]]:
+        """(cases in these statuses past their deadline at `at`, the folios of the `limit`
+        oldest, (staff name, overdue cases) of the staff with most, most first)."""
+        condition = and_(
+            cases.status.in_(statuses), cases.due_at < at, cases.channel.in_(self.channels)
+        )
+        count = int(self._one(select(func.count()).where(condition))[0])
+        oldest = select(cases.folio).where(condition).order_by(cases.due_at, cases.id).limit(limit)
+        staff = Staff.__table__.c
+        per_agent = (
+            select(staff.name, func.count().label("n"))
+            .join_from(Case.__table__, Staff.__table__, staff.id == cases.assignee_id)
+            .where(condition)
+            .group_by(staff.name)
+            .order_by(func.count().desc(), staff.name)
+            .limit(limit)
+        )
+        agents = [(name, int(n)) for name, n in self._rows(per_agent)]
+        return count, [row[0] for row in self._rows(oldest)], agents

@@ -1,0 +1,22 @@
+"""bench/reports.py keeps working: a tiny run of it, in seconds (the real one is `make bench`)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_reports_benchmark_builds_its_database_and_prints_its_figures(tmp_path):
+    command = [sys.executable, str(ROOT / "bench/reports.py"), "--cases", "2000"]
+    command += ["--cache-dir", str(tmp_path)]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
+    figures = json.loads(first.stdout)
+    assert figures["cases"] == 2000 and figures["demo_data_cases_per_second"] > 0
+    assert figures["tally_cases_received"] > 0
+    assert figures["tally_seconds"] > 0 and figures["summary_seconds"] > 0
+    assert figures["classifier_messages_per_second"] > 0
+    command.append("--no-classifier")
+    again = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    assert again["demo_data_cases_per_second"] is None  # the database was reused

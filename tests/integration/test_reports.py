@@ -1,0 +1,222 @@
+"""The period report and the weekly summary, from cases made through the real dialogue and staff
+commands, on SQLite and PostgreSQL."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import build_cli
+from handlers.texts import load_texts
+from tests.helpers import Citizen, Clock, add_staff
+
+ANA, BETO = "+50370000001", "+50370000002"
+CARLA, DARIO = "3003", "3004"
+AGENT = "111"
+
+
+def at(day: int, hour: int, month: int = 11) -> datetime:
+    """An instant of 2026 in UTC (San Salvador is 6 hours behind)."""
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
+
+
+class Line:
+    """The service as the test drives it: citizens and an agent on one clock, and the CLI."""
+
+    def __init__(self, app, monkeypatch):
+        self.app = app
+        self.clock = Clock()
+        monkeypatch.setattr("bot.cli.utc_now", self.clock)
+        self.env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+        add_staff(app.uow, "Ana Agente", telegram_id=int(AGENT))
+        self.agent = self.person(AGENT, "telegram")
+
+    def person(self, address: str, channel: str) -> Citizen:
+        return Citizen(
+            self.app.dialogue, self.app.uow, address=address, channel=channel, clock=self.clock
+        )
+
+    def report(self, citizen: Citizen, when: datetime, *lines: str) -> str:
+        """A dialogue whose last message (the one that opens the case) arrives at `when`."""
+        citizen.converse(*lines[:-1])
+        return self.at(when, citizen.send, lines[-1])
+
+    def at(self, when: datetime, action, *args):
+        self.clock.now = when - timedelta(minutes=1)  # the clock moves one minute when read
+        return action(*args)
+
+    def staff(self, when: datetime, command: str) -> str:
+        return self.at(when, self.agent.send, command)
+
+    def cli(self, when: datetime | None, *args: str):
+        run = lambda: CliRunner().invoke(build_cli(load_texts()), list(args), env=self.env)  # noqa: E731
+        result = run() if when is None else self.at(when, run)
+        return result
+
+
+def folio(number: int) -> str:
+    return f"TA-2026-{number:06d}"
+
+
+@pytest.fixture
+def line(app, monkeypatch):
+    return Line(app, monkeypatch)
+
+
+def scenario(line: Line) -> None:
+    """Eight cases of a November on every channel, one more on the test console, and the work
+    done on them; the expected figures below are counted by hand from this."""
+    ana, beto = line.person(ANA, "whatsapp"), line.person(BETO, "whatsapp")
+    carla, dario = line.person(CARLA, "telegram"), line.person(DARIO, "telegram")
+    pothole = "la calle principal de la colonia Las Brisas tiene un hoyo enorme"
+    asphalt = "denuncio que el contratista vende el asfalto de la obra"
+    # 1: Ana, a woman of 24, reports a pothole; 2: then another one.
+    line.report(
+        ana, at(17, 15), "hola", "si", "1", pothole, "listo", "si", "San Miguel", "mujer 24"
+    )
+    line.report(ana, at(17, 16), "1", pothole, "listo", "si", "San Miguel, colonia El Centro")
+    # 3: Beto, a man of 45, denounces with his data; 4: Carla, anonymously.
+    line.report(
+        beto, at(17, 17), "hola", "si", "1", asphalt, "listo", "si", "Apopa", "2", "hombre 45"
+    )
+    line.staff(at(17, 17), f"/tomar {folio(1)}")  # 2 hours after case 1
+    line.report(carla, at(17, 18), "hola", "si", "1", asphalt, "listo", "si", "Apopa", "1")
+    line.staff(at(17, 18), f"/tomar {folio(3)}")  # 1 hour
+    # 5: Darío asks about a bridge and skips the statistics question.
+    question = "¿cuándo empiezan a reparar el puente de la colonia?"
+    line.report(
+        dario, at(17, 19), "hola", "si", "1", question, "listo", "si", "Santa Ana", "omitir"
+    )
+    # 6: someone trying the test console: never counted unless asked for.
+    tester = line.person("7001", "console")
+    line.report(tester, at(17, 20), "hola", "si", "1", pothole, "listo", "si", "Apopa", "omitir")
+    line.staff(at(17, 23), f"/responder {folio(5)} Empiezan en enero")  # 4 hours
+    # 7: a phone call from a woman of 60; 8: a walk-in of a man of 22; 9: a call logged in chat.
+    assert line.cli(at(18, 15), "cases", "new", "--channel", "telefono", "--type", "consulta",
+                    "--text", "¿Qué requisitos hay para pedir la reparación de un puente?",
+                    "--gender", "mujer", "--age", "60").exit_code == 0  # fmt: skip
+    assert line.cli(at(18, 16), "cases", "new", "--channel", "presencial", "--type", "queja",
+                    "--text", "La obra de la carretera lleva meses parada y nadie informa",
+                    "--gender", "hombre", "--age", "22").exit_code == 0  # fmt: skip
+    line.staff(at(18, 17), "/registrar telefono solicitud reparar el drenaje de la colonia Centro")
+    closed = line.cli(at(18, 18), "cases", "close", folio(7), "--resolution", "Se le explicó")
+    assert closed.exit_code == 0, closed.output  # 3 hours
+    line.staff(at(18, 19), f"/estado {folio(5)} resuelto")  # 1 day
+    line.staff(at(19, 15), f"/cerrar {folio(1)} Bache reparado")  # 2 days
+    assert "de 1 (muy mala) a 5" in ana.send("1")  # resolved, and rates it 5
+    ana.send("5")
+    line.staff(at(20, 16), f"/remitir {folio(2)} Alcaldía de San Miguel")  # 3 days
+    line.staff(at(20, 17), f"/cerrar {folio(6)} prueba")
+    line.staff(at(15, 15, 12), f"/cerrar {folio(9)} Drenaje limpiado")  # late: due 9 December
+
+
+EXPECTED = {
+    "period": {
+        "label": "2026-T4",
+        "start": "2026-10-01",
+        "end": "2026-12-31",
+        "timezone": "America/El_Salvador",
+    },
+    "channels": ["whatsapp", "telegram", "telefono", "presencial"],
+    "received": {
+        "total": 8,
+        "by_channel_type": {
+            "whatsapp": {"solicitud": 2, "denuncia": 1},
+            "telegram": {"consulta": 1, "denuncia": 1},
+            "telefono": {"solicitud": 1, "consulta": 1},
+            "presencial": {"queja": 1},
+        },
+    },
+    "attended": {
+        "total": 5,
+        "by_channel_type": {
+            "whatsapp": {"solicitud": 2},
+            "telegram": {"consulta": 1},
+            "telefono": {"solicitud": 1, "consulta": 1},
+        },
+    },
+    # Ana (twice), Beto, Darío; Carla anonymous, the woman who called, the man who came in, the
+    # call logged in chat without data.
+    "people": {"total": 7, "mujer": 2, "hombre": 2, "otro": 0, "sin_dato": 3, "jovenes": 2},
+    "by_topic": {"calles_caminos": 2, "obras_en_ejecucion": 3, "puentes": 2, "drenaje": 1},
+    "by_municipality": {"sin_dato": 3, "Apopa": 2, "San Miguel": 2, "Santa Ana": 1},
+    # Attended within the deadline: 1, 2, 5, 7; not 9. First responses 2, 72, 1, 4, 3 and 646
+    # hours (cases 1, 2, 3, 5, 7, 9): median 3.5. Resolution 2, 3, 1, 0.125 and 26.9 days.
+    "deadlines": {
+        "closed": 5,
+        "within_deadline": 4,
+        "pct_within_deadline": 80.0,
+        "median_first_response_hours": 3.5,
+        "median_resolution_days": 2.0,
+    },
+    "satisfaction": {"responses": 1, "mean": 5.0, "resolved_yes": 1},
+    # Open on 31 December: 3 (asignado), 4 and 8 (recibido), all past their December deadlines.
+    "backlog": {"open": 3, "overdue": 3},
+    "narrative": (
+        "En el periodo 2026-T4 se recibieron 8 casos por Teléfono Abierto y se atendieron 5. "
+        "2 atenciones de solicitudes por medio de WhatsApp; 1 orientación por medio de Telegram; "
+        "1 atención de solicitud por teléfono; 1 orientación telefónica. "
+        "Se atendió a 7 personas: 2 mujeres, 2 hombres y 3 personas sin dato de género, "
+        "de las cuales 2 jóvenes. "
+        "De 5 casos atendidos, 4 (80.0%) se atendieron dentro del plazo legal. "
+        "1 persona calificó la atención con un promedio de 5.0 sobre 5. "
+        "Al cierre del periodo quedaban 3 casos abiertos, 3 de ellos con el plazo vencido."
+    ),
+}
+
+
+def test_the_quarter_tally_counts_what_the_dialogue_and_the_staff_did(line):
+    scenario(line)
+    result = line.cli(None, "tally", "--period", "2026-T4", "--format", "json")
+    assert result.exit_code == 0, result.output
+    tally = json.loads(result.output)
+    assert tally == EXPECTED
+    with_console = json.loads(
+        line.cli(
+            None, "tally", "--period", "2026-T4", "--format", "json", "--include-console"
+        ).output
+    )
+    assert with_console["received"]["by_channel_type"]["console"] == {"solicitud": 1}
+    assert (with_console["received"]["total"], with_console["attended"]["total"]) == (9, 6)
+
+
+def test_the_spreadsheet_and_the_markdown_carry_the_same_totals(line, tmp_path):
+    from openpyxl import load_workbook
+
+    scenario(line)
+    sheet_file, md_file = tmp_path / "t4.xlsx", tmp_path / "t4.md"
+    for fmt, out in (("xlsx", sheet_file), ("md", md_file)):
+        result = line.cli(None, "tally", "--period", "2026-T4", "--format", fmt, "--out", str(out))
+        assert result.exit_code == 0, result.output
+    book = load_workbook(sheet_file)
+    received, attended = book["Recibidos"], book["Atendidos"]
+    totals = {row[0]: row[1:] for row in received.iter_rows(values_only=True)}
+    assert totals["Total"] == (3, 2, 1, 0, 2, 0, 8)  # solicitud ... sugerencia, total
+    assert totals["WhatsApp"] == (2, 0, 0, 0, 1, 0, 3)
+    assert list(attended.iter_rows(values_only=True))[-1] == ("Total", 3, 2, 0, 0, 0, 0, 5)
+    assert len(received._charts) == 1
+    people = dict(book["Personas"].iter_rows(min_row=2, values_only=True))
+    assert people == {k: v for k, v in EXPECTED["people"].items()}
+    assert book["Resumen"]["A3"].value == EXPECTED["narrative"]
+    text = md_file.read_text()
+    assert "| Total | 3 | 2 | 1 | 0 | 2 | 0 | 8 |" in text and "![" in text
+    assert (tmp_path / "t4.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_period_without_cases_is_a_report_of_zeros_and_a_wrong_one_a_single_line(line):
+    result = line.cli(None, "tally", "--period", "2025-C2", "--format", "json")
+    tally = json.loads(result.output)
+    assert tally["period"] == {
+        "label": "2025-C2",
+        "start": "2025-05-01",
+        "end": "2025-08-31",
+        "timezone": "America/El_Salvador",
+    }
+    assert tally["received"] == {"total": 0, "by_channel_type": {}}
+    assert tally["people"]["total"] == tally["deadlines"]["closed"] == 0
+    assert tally["deadlines"]["median_first_response_hours"] == 0.0
+    wrong = line.cli(None, "tally", "--period", "2026-Q3")
+    assert wrong.exit_code == 1
+    assert "2026-T3" in wrong.output and "--from" in wrong.output
+    assert len(wrong.output.strip().splitlines()) == 1

@@ -1,0 +1,186 @@
+"""The weekly supervisor summary: its figures, and exactly one per supervisor and week however
+many service processes share the database, on SQLite and PostgreSQL."""
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.app import create_app
+from bot.scheduler import WEEKLY_SUMMARY, Scheduler
+from handlers.cases import open_case
+from tests.helpers import add_staff
+from tests.integration.test_outbox import (
+    ACCOUNT_SID,
+    BOT_TOKEN,
+    ManualClock,
+    dispatcher,
+    send_all,
+)
+from tests.provider import Provider
+
+# Monday 23 November 2026, 07:00 in San Salvador: the summary of week 47 (16 to 22 November).
+MONDAY = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+DRAFT = {"type": "solicitud", "topic": "puentes", "parts": ["el puente se está hundiendo"]}
+
+
+def case_received(app, when: datetime, assignee_id: int | None = None, **draft) -> str:
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("whatsapp", f"+5037{when:%m%d%H}00", when)
+        case = open_case(uow, app.policy, contact=contact, draft={**DRAFT, **draft}, now=when)
+        case.case.assignee_id = assignee_id
+        uow.cases.add(case.case)
+        uow.commit()
+        return case.case.folio
+
+
+def summaries_for(app, channel: str, address: str) -> list[str]:
+    with app.uow() as uow:
+        return [
+            item.body
+            for item in uow.outbox.pending(channel, address=address)
+            if "Resumen semanal" in item.body
+        ]
+
+
+@pytest.fixture(autouse=True)
+def charts_in_tmp(app, tmp_path):
+    """The summary's chart is written under the media directory: a temporary one here."""
+    app.settings.media.directory = str(tmp_path / "media")
+
+
+def supervisors(app) -> None:
+    add_staff(app.uow, "Sara", "supervisor", telegram_id=222)
+    add_staff(app.uow, "Pedro", "supervisor", whatsapp="+50370005555")
+    add_staff(app.uow, "Rita", "supervisor", telegram_id=333, active=False)
+
+
+def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
+    ana = add_staff(app.uow, "Ana", telegram_id=111)
+    supervisors(app)
+    late = case_received(app, datetime(2026, 10, 1, 15, tzinfo=UTC), ana.id)
+    case_received(app, datetime(2026, 11, 10, 15, tzinfo=UTC))  # week 46
+    for day in (17, 18):
+        case_received(app, datetime(2026, 11, day, 15, tzinfo=UTC))
+    case_received(app, datetime(2026, 11, 19, 15, tzinfo=UTC), urgency="emergencia")
+    scheduler = Scheduler(app, lambda: MONDAY, lambda: None)
+    assert scheduler.send_weekly_summary()
+    (text,) = summaries_for(app, "telegram", "222")
+    assert text.startswith("📊 Resumen semanal 2026-W47 (16/11 al 22/11/2026)")
+    assert "Casos recibidos: 3 (semana anterior: 1, +2)" in text
+    assert "• solicitud: 3 (antes 1)" in text and "• WhatsApp: 3 (antes 1)" in text
+    assert "Emergencias: 1" in text
+    assert "Casos con plazo vencido: 1" in text and f"Los más antiguos: {late}" in text
+    assert "Con más casos vencidos: Ana (1)" in text
+    assert summaries_for(app, "whatsapp", "+50370005555") == [text]
+    assert summaries_for(app, "telegram", "333") == summaries_for(app, "telegram", "111") == []
+
+
+def test_two_processes_send_each_supervisor_one_summary_a_week(app):
+    supervisors(app)
+    case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    processes = [create_app(app.settings) for _ in range(2)]
+    results: list[bool] = []
+    start = threading.Barrier(len(processes))
+
+    def run(process) -> None:
+        start.wait()
+        results.append(Scheduler(process, lambda: MONDAY, lambda: None).send_weekly_summary())
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in processes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    # Later the same week (a restart, say) nothing more is sent; the next week, again once.
+    wednesday = Scheduler(processes[0], lambda: MONDAY + timedelta(days=2), lambda: None)
+    assert not wednesday.send_weekly_summary()
+    next_monday = Scheduler(processes[1], lambda: MONDAY + timedelta(days=7), lambda: None)
+    assert next_monday.send_weekly_summary()
+    sara = summaries_for(app, "telegram", "222")
+    assert [body.split(" (")[0] for body in sara] == [
+        "📊 Resumen semanal 2026-W47",
+        "📊 Resumen semanal 2026-W48",
+    ]
+    assert len(summaries_for(app, "whatsapp", "+50370005555")) == 2
+    for process in processes:
+        process.engine.dispose()
+
+
+def test_a_summary_missed_while_both_services_were_down_is_sent_once_when_they_return(app):
+    supervisors(app)
+    clock = lambda: MONDAY + timedelta(days=1)  # noqa: E731 - back on Tuesday
+
+    async def went_down_before_monday() -> None:
+        scheduler = Scheduler(app, clock, lambda: None)
+        scheduler.start()
+        job = scheduler.scheduler.get_job(WEEKLY_SUMMARY)
+        job.modify(next_run_time=datetime.now(UTC) - timedelta(hours=30))
+        scheduler.scheduler.pause()
+        scheduler.stop()
+
+    async def both_come_back() -> None:
+        processes = [create_app(app.settings) for _ in range(2)]
+        schedulers = [Scheduler(process, clock, lambda: None) for process in processes]
+        for scheduler in schedulers:
+            scheduler.start()
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if summaries_for(app, "telegram", "222"):
+                break
+        await asyncio.sleep(0.3)  # time for a second, wrong, send to show up
+        for scheduler in schedulers:
+            scheduler.stop()
+        for process in processes:
+            process.engine.dispose()
+
+    asyncio.run(went_down_before_monday())
+    asyncio.run(both_come_back())
+    assert len(summaries_for(app, "telegram", "222")) == 1
+    assert len(summaries_for(app, "whatsapp", "+50370005555")) == 1
+    asyncio.run(both_come_back())  # restarted again the same week
+    assert len(summaries_for(app, "telegram", "222")) == 1
+
+
+def test_supervisors_on_telegram_get_the_chart_as_a_photo_and_on_whatsapp_the_text(app):
+    supervisors(app)
+    for day in (10, 17, 18):
+        case_received(app, datetime(2026, 11, day, 15, tzinfo=UTC))
+    assert Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
+    provider = Provider(BOT_TOKEN, ACCOUNT_SID).start()
+    clock = ManualClock()
+    clock.now = MONDAY
+    try:
+        send_all(dispatcher(app, provider, clock), "telegram")
+    finally:
+        provider.stop()
+    (text,) = [c.params["text"] for c in provider.calls_to("sendMessage")]
+    (photo,) = provider.calls_to("sendPhoto")
+    assert text.startswith("📊 Resumen semanal 2026-W47")
+    assert photo.params["chat_id"] in ("222", b"222")
+    assert photo.params["photo"].startswith(b"\x89PNG")
+    assert "Casos recibidos por tipo" in str(photo.params["caption"], "utf-8")
+    # WhatsApp gets the text (sent within the supervisor's 24-hour window, like any reply).
+    assert summaries_for(app, "whatsapp", "+50370005555") == [text]
+
+
+def test_the_summary_command_prints_a_week_and_refuses_a_wrong_one_in_one_line(app):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.texts import load_texts
+
+    supervisors(app)
+    case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    cli = build_cli(load_texts())
+    shown = CliRunner().invoke(cli, ["summary", "--week", "2026-W47"], env=env)
+    assert shown.exit_code == 0 and "Casos recibidos: 1 (semana anterior: 0, +1)" in shown.output
+    assert summaries_for(app, "telegram", "222") == []
+    sent = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
+    assert "Resumen 2026-W47 enviado a 2 supervisores." in sent.output
+    assert len(summaries_for(app, "telegram", "222")) == 1
+    wrong = CliRunner().invoke(cli, ["summary", "--week", "noviembre"], env=env)
+    assert wrong.exit_code == 1 and len(wrong.output.strip().splitlines()) == 1
