@@ -18,8 +18,8 @@ LINE_FACTOR = 4  # the line holds this many times the slots
 
 
 def default_limit(engine: Engine) -> int:
-    """Four requests at work per pooled database connection: beyond that they would only wait
-    for a connection."""
+    """Four times the database pool's size (20 with the default pool): more at once would only
+    wait for a connection, holding memory and threads."""
     size = getattr(engine.pool, "size", None)
     return 4 * size() if callable(size) else 20
 

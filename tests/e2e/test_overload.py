@@ -106,7 +106,7 @@ def test_beyond_what_it_can_commit_the_service_answers_503_quickly_with_bounded_
     )
     assert statuses <= {200, 503}, statuses  # no 500, no dropped connection
     assert stored_ok and len(refused) > len(stored_ok)  # the excess was refused...
-    assert statistics.median(refused) < 2.5 and max(refused) < 5  # ...quickly
+    assert statistics.median(refused) < 2.5 and max(refused) < 6  # ...quickly
     assert peak[0] < idle + 100
 
     database = Database(database_url)
