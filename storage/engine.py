@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 5
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -23,8 +24,16 @@ def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
     url = normalise_url(url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
+    # A server that stops answering must not hold a request for minutes: give up connecting
+    # after a few seconds (the webhook answers 503 and the provider delivers again).
+    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_S}
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args=connect_args,
     )
 
 

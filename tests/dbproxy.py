@@ -10,7 +10,8 @@ import threading
 
 class TcpProxy:
     """Forwards 127.0.0.1:`port` to `target`; `cut()` refuses and drops every connection,
-    `restore()` listens again on the same port."""
+    `hold()` drops them and then accepts new ones without ever answering (a host that stopped
+    responding), `restore()` forwards again on the same port."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -18,6 +19,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._holding = False
 
     def start(self) -> TcpProxy:
         listener = socket.socket()
@@ -41,7 +43,16 @@ class TcpProxy:
         for sock in sockets:
             _close(sock)
 
+    def hold(self) -> None:
+        """The database host stops responding: connections open but nothing comes back."""
+        self.cut()
+        self._holding = True
+        self.start()
+
     def restore(self) -> None:
+        if self._listener is not None:
+            self.cut()  # also drops the connections being held
+        self._holding = False
         self.start()
 
     stop = cut
@@ -52,6 +63,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return  # cut
+            if self._holding:
+                with self._lock:
+                    self._sockets.add(client)
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
                 upstream.settimeout(None)

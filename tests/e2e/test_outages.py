@@ -69,6 +69,38 @@ def test_with_postgresql_unreachable_webhooks_answer_503_and_the_service_recover
         proxy.stop()
 
 
+def test_with_postgresql_no_longer_answering_webhooks_answer_503_within_seconds(
+    tmp_path, postgres_url, provider
+):
+    real = make_url(postgres_url)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432).start()
+    through_proxy = real.set(host="127.0.0.1", port=proxy.port)
+    service = Service(tmp_path, through_proxy.render_as_string(hide_password=False), provider)
+    service.start()
+    try:
+        ana = WhatsAppCitizen(service, "+50370001234")
+        ana.send("hola")
+        provider.wait_for(lambda: any("acuerdo" in r for r in ana.replies()))
+
+        proxy.hold()  # connections are accepted and never answered
+        form = ana.form("si")
+        response, seconds = timed(lambda: ana.post(form))
+        assert response.status_code == 503 and seconds < 10  # the connect timeout, not minutes
+        health, seconds = timed(lambda: service.http.get("/healthz"))
+        assert health.status_code == 503 and seconds < 7
+
+        proxy.restore()
+        deadline = time.monotonic() + 30
+        while service.http.get("/healthz").status_code != 200:
+            assert time.monotonic() < deadline, "the service did not see the database again"
+            time.sleep(0.2)
+        assert ana.post(form).status_code == 200
+        provider.wait_for(lambda: any("Gracias por aceptar" in r for r in ana.replies()))
+    finally:
+        service.stop()
+        proxy.stop()
+
+
 def test_with_the_sqlite_file_locked_by_another_program_webhooks_answer_503_not_500(
     tmp_path, provider
 ):
