@@ -20,7 +20,8 @@ def normalise_url(url: str | URL) -> URL:
 
 
 def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
-    """WAL, a busy timeout and immediate write locks on SQLite; a checked pool on PostgreSQL."""
+    """WAL, a busy timeout and immediate write locks on SQLite; a checked pool and a connect
+    timeout on PostgreSQL."""
     url = normalise_url(url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
