@@ -89,6 +89,11 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     public_url: str = ""
+    # Webhook requests at work at once (0: four times the database pool's size); more wait
+    # briefly in a bounded line, and beyond it get 503 at once.
+    max_inflight: int = Field(0, ge=0, le=10_000)
+    # How long a claimed outbox row is reserved for the process sending it.
+    outbox_lease_seconds: float = Field(120, ge=5, le=3600)
 
 
 class WhatsAppSettings(Section):

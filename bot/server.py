@@ -14,7 +14,7 @@ import json
 import logging
 import traceback
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.admission import Admission, default_limit
 from bot.app import App
 from bot.channels.common import Malformed, NotOurs
 from bot.channels.telegram import TelegramChannel, TelegramSender
@@ -177,7 +178,8 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
         senders.append(TelegramSender(telegram))
         fetchers["telegram"] = TelegramMedia(telegram.bot, limit)
     staff_chat = ("telegram", str(app.policy.staff_chat_id)) if app.policy.staff_chat_id else None
-    dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat)
+    lease = timedelta(seconds=settings.server.outbox_lease_seconds)
+    dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat, lease=lease)
     media = MediaFetcher(app, fetchers, settings.media)
     return Service(
         app,
@@ -192,6 +194,19 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
 
 def build_asgi(service: Service) -> Starlette:
     """The ASGI application of spec section 4."""
+    limit = service.app.settings.server.max_inflight or default_limit(service.app.engine)
+    admission = Admission(limit)
+
+    def admitted(endpoint: Callable) -> Callable:
+        """The webhook, or 503 at once when more requests are at work than can be committed."""
+
+        async def guarded(request: Request) -> Response:
+            async with admission.slot() as admitted:
+                if not admitted:
+                    return Response(status_code=503, headers={"Retry-After": "5"})
+                return await endpoint(request)
+
+        return guarded
 
     async def signed_form(request: Request, path: str) -> Form | Response:
         """The form Twilio posted, or the answer to give when it is not one we accept."""
@@ -286,9 +301,9 @@ def build_asgi(service: Service) -> Starlette:
 
     return Starlette(
         routes=[
-            Route(WHATSAPP_PATH, whatsapp_message, methods=["POST"]),
-            Route(STATUS_PATH, whatsapp_status, methods=["POST"]),
-            Route(TELEGRAM_PATH, telegram_update, methods=["POST"]),
+            Route(WHATSAPP_PATH, admitted(whatsapp_message), methods=["POST"]),
+            Route(STATUS_PATH, admitted(whatsapp_status), methods=["POST"]),
+            Route(TELEGRAM_PATH, admitted(telegram_update), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 5
 _HOLDS_WRITER = "ta_holds_writer"
 
 
@@ -22,12 +23,21 @@ def normalise_url(url: str | URL) -> URL:
 
 
 def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
-    """WAL, a busy timeout and immediate write locks on SQLite; a checked pool on PostgreSQL."""
+    """WAL, a busy timeout and immediate write locks on SQLite; a checked pool and a connect
+    timeout on PostgreSQL."""
     url = normalise_url(url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size)
+    # A server that stops answering must not hold a request for minutes: give up connecting
+    # after a few seconds (the webhook answers 503 and the provider delivers again).
+    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_S}
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args=connect_args,
     )
 
 

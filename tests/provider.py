@@ -1,7 +1,8 @@
 """A local stand-in for Twilio's REST API and Telegram's Bot API.
 
 It answers like the providers (the real `twilio` and `python-telegram-bot` clients talk to it),
-records every call, can be told to fail the next calls (429 with retry_after, 500, refused), and
+records every call, can be told to fail the next calls (429 with retry_after, 500, refused) or
+to refuse connections for a while (`refuse`, `accept`), and
 serves media files. Telegram updates queued with `push_update` are handed out by getUpdates.
 """
 
@@ -57,6 +58,18 @@ class Provider:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def refuse(self) -> None:
+        """The host is down: connections are refused until `accept()`."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    def accept(self) -> None:
+        """Back up, on the same port, with the same records."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.server.server_port), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
 
     def fail_next(self, api: str, *answers: tuple[int, dict]) -> None:
         """The next calls to `api` that send messages get these answers instead of success."""

@@ -1,0 +1,47 @@
+"""Admission control: requests beyond the slots wait briefly in a bounded line, the rest are
+turned away at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.admission import Admission
+
+
+def test_past_the_slots_and_the_line_a_request_is_turned_away_at_once():
+    async def scenario() -> list[str]:
+        admission = Admission(1, line=1, wait=5.0)
+        events: list[str] = []
+        release = asyncio.Event()
+
+        async def request(name: str, hold: bool) -> None:
+            async with admission.slot() as admitted:
+                events.append(f"{name} {'in' if admitted else 'out'}")
+                if admitted and hold:
+                    await release.wait()
+
+        first = asyncio.create_task(request("first", hold=True))
+        await asyncio.sleep(0)
+        second = asyncio.create_task(request("second", hold=False))  # waits in line
+        await asyncio.sleep(0)
+        started = time.monotonic()
+        await request("third", hold=False)  # the line is full
+        assert time.monotonic() - started < 0.1
+        release.set()
+        await asyncio.gather(first, second)
+        return events
+
+    assert asyncio.run(scenario()) == ["first in", "third out", "second in"]
+
+
+def test_a_request_that_waits_too_long_in_line_is_turned_away():
+    async def scenario() -> tuple[bool, float]:
+        admission = Admission(1, line=5, wait=0.2)
+        async with admission.slot():
+            started = time.monotonic()
+            async with admission.slot() as admitted:
+                return admitted, time.monotonic() - started
+
+    admitted, waited = asyncio.run(scenario())
+    assert not admitted and 0.15 < waited < 1.0
