@@ -290,12 +290,14 @@ class Dispatcher:
                 outcome = await sender.send(delivery)
             except Exception as exc:  # an unexpected error in a client library
                 outcome = Transient(_kind(exc))
-        if isinstance(outcome, RetryLater):
-            pacer.pause(outcome.seconds)
-        try:
-            await self._records.record(delivery, outcome)
-        except Exception as exc:  # the lease expires and the row is tried again
-            log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
+            if isinstance(outcome, RetryLater):
+                pacer.pause(outcome.seconds)
+            # The slot is kept until the outcome is recorded: sends the provider accepted but
+            # we have not written down (sent again after a crash) stay at most `concurrency`.
+            try:
+                await self._records.record(delivery, outcome)
+            except Exception as exc:  # the lease expires and the row is tried again
+                log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
 
     def settle_many(self, results: list[tuple[Delivery, Outcome]]) -> None:
         """Record what happened to several rows in one transaction; if that fails, each row in
