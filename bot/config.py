@@ -184,6 +184,10 @@ class PrivacySettings(Section):
     hash_secret: str = ""
 
 
+class LimitSettings(Section):
+    messages_per_minute: int = Field(30, ge=0)
+
+
 class ReportingSettings(Section):
     youth_ages: tuple[int, int] = (15, 29)
 
@@ -222,6 +226,7 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = DeadlineSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     privacy: PrivacySettings = PrivacySettings()
+    limits: LimitSettings = LimitSettings()
     reporting: ReportingSettings = ReportingSettings()
     classifier: ClassifierSettings = ClassifierSettings()
 

@@ -12,6 +12,7 @@ from handlers.casework import answers_request, receive_requested_info
 from handlers.dialogue import Dialogue
 from handlers.messages import MAX_MESSAGE, Incoming, Reply, split_text
 from handlers.normalise import fold
+from handlers.ratelimit import Admission, admit, forget_burst
 from handlers.staff import StaffDesk, is_staff_command
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
@@ -81,10 +82,28 @@ def receive(
     if command:
         replies = (desk or StaffDesk(dialogue.policy)).handle(incoming, member, uow, now)
     else:
-        replies = citizen_answer(incoming, contact, message.id, uow, dialogue, now)
+        replies = limited_answer(incoming, contact, message.id, uow, dialogue, now)
     queue(uow, replies, now, sender=contact)
     uow.commit()
     return replies
+
+
+def limited_answer(
+    incoming: Incoming, contact: Contact, message_id: int, uow: Any, dialogue: Dialogue, now
+) -> list[Reply]:
+    """The citizen's answer within `limits.messages_per_minute`; past it, one request to slow
+    down and then silence for the rest of the minute, the messages kept all the same."""
+    admission = admit(contact, now, dialogue.policy.messages_per_minute)
+    if admission is Admission.ANSWER:
+        replies = citizen_answer(incoming, contact, message_id, uow, dialogue, now)
+        if any(reply.confidential for reply in replies):
+            forget_burst(contact)
+        return replies
+    dialogue.absorb(incoming, contact, message_id, uow, now)
+    if admission is Admission.QUIET:
+        return []
+    text = dialogue.policy.texts("limits.slow_down")
+    return [Reply(incoming.channel, incoming.address, text)]
 
 
 def citizen_answer(
