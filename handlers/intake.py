@@ -24,10 +24,26 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean(incoming: Incoming) -> Incoming:
-    """Drop control characters (PostgreSQL refuses NUL) and bound the length of what is kept."""
+    """Drop control characters (PostgreSQL refuses NUL) from everything that is stored, and
+    bound the length of what is kept."""
     text = _CONTROL.sub("", incoming.text)[:MAX_TEXT]
-    name = _CONTROL.sub("", incoming.name)[:120] if incoming.name else None
-    return replace(incoming, text=text, name=name)
+    name = _stripped(incoming.name, 120)
+    media = tuple(
+        replace(m, ref=_CONTROL.sub("", m.ref), content_type=_stripped(m.content_type, 100))
+        for m in incoming.media
+    )
+    location = incoming.location
+    if location is not None:
+        location = replace(
+            location,
+            address=_stripped(location.address, 300),
+            label=_stripped(location.label, 300),
+        )
+    return replace(incoming, text=text, name=name, media=media, location=location)
+
+
+def _stripped(value: str | None, limit: int) -> str | None:
+    return _CONTROL.sub("", value)[:limit] or None if value else None
 
 
 def receive(
