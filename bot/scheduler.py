@@ -20,11 +20,14 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
 from handlers.intake import queue
+from handlers.privacy import anonymise_expired
 from handlers.reminders import daily_reminders
 
 log = logging.getLogger(__name__)
 
 DAILY_REMINDERS = "daily_reminders"
+RETENTION = "privacy_retention"
+RETENTION_HOUR = 3  # local time: the retention work runs at night
 JOBS_TABLE = "apscheduler_jobs"
 GRACE = 6 * 3600  # seconds a missed run may still happen late (after a restart, say)
 
@@ -61,6 +64,25 @@ class Scheduler:
             uow.commit()
         return True
 
+    def anonymise_expired_cases(self) -> list[str] | None:
+        """Claim today's retention run and anonymise the expired cases; None when another
+        process (or an earlier run of this one) already did."""
+        now = self.clock()
+        run_date = self.app.policy.calendar.local_date(now).isoformat()
+        with self.app.uow() as uow:
+            if not uow.job_runs.claim(RETENTION, run_date, now):
+                return None
+            folios = anonymise_expired(uow, self.app.policy, now)
+            uow.commit()
+        log.info("scheduler: retention anonymised %d cases", len(folios))
+        return folios
+
+    async def _retention(self) -> None:
+        try:
+            await asyncio.to_thread(self.anonymise_expired_cases)
+        except Exception as exc:  # logged; the next night's run still happens
+            log.warning("scheduler: retention failed (%s)", type(exc).__name__)
+
     async def _daily(self) -> None:
         try:
             if await asyncio.to_thread(self.send_daily_reminders):
@@ -96,8 +118,21 @@ class Scheduler:
         elif str(job.trigger) != str(trigger):
             # The hour was changed in the settings.
             self.scheduler.reschedule_job(DAILY_REMINDERS, trigger=trigger)
+        _runners[RETENTION] = self._retention
+        if self.scheduler.get_job(RETENTION) is None:
+            self.scheduler.add_job(
+                run_job,
+                CronTrigger(hour=RETENTION_HOUR, minute=0, timezone=self.app.policy.calendar.tz),
+                args=[RETENTION],
+                id=RETENTION,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=GRACE,
+                replace_existing=True,
+            )
 
     def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         _runners.pop(DAILY_REMINDERS, None)
+        _runners.pop(RETENTION, None)

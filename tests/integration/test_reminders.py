@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.scheduler import DAILY_REMINDERS, JOBS_TABLE, Scheduler
+from bot.scheduler import DAILY_REMINDERS, JOBS_TABLE, RETENTION, Scheduler
 from handlers.cases import open_case
 from handlers.reminders import daily_reminders
 from storage.models import OutboxItem
@@ -97,13 +97,13 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
                 break
         jobs = scheduler.scheduler.get_jobs()
         scheduler.stop()
-        assert [job.id for job in jobs] == [DAILY_REMINDERS]
+        assert sorted(job.id for job in jobs) == sorted([DAILY_REMINDERS, RETENTION])
         return sent
 
     asyncio.run(first_process())
     with app.engine.connect() as connection:
         stored = connection.execute(text(f"SELECT id FROM {JOBS_TABLE}")).scalars().all()
         runs = connection.execute(text("SELECT count(*) FROM job_runs")).scalar_one()
-    assert stored == [DAILY_REMINDERS] and runs == 0
+    assert sorted(stored) == sorted([DAILY_REMINDERS, RETENTION]) and runs == 0
     (reminder,) = asyncio.run(restarted())
     assert "Escalamiento diario" in reminder.body
