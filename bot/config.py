@@ -89,6 +89,7 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     public_url: str = ""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
 class WhatsAppSettings(Section):
