@@ -110,6 +110,8 @@ def limited_answer(
     """The citizen's answer within `limits.messages_per_minute`; past it, one request to slow
     down and then silence for the rest of the minute, the messages kept all the same."""
     admission = admit(contact, now, dialogue.policy.messages_per_minute)
+    if admission is not Admission.ANSWER and _is_emergency(incoming.text, dialogue):
+        admission = Admission.ANSWER  # an emergency is never silenced by the limit
     if admission is Admission.ANSWER:
         replies = citizen_answer(incoming, contact, message_id, uow, dialogue, now)
         if any(reply.confidential for reply in replies):
@@ -120,6 +122,10 @@ def limited_answer(
         return []
     text = dialogue.policy.texts("limits.slow_down")
     return [Reply(incoming.channel, incoming.address, text)]
+
+
+def _is_emergency(text: str, dialogue: Dialogue) -> bool:
+    return bool(text.strip()) and dialogue.policy.classifier.classify(text).urgency == "emergencia"
 
 
 def citizen_answer(
