@@ -59,6 +59,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         retention_days=settings.privacy.retention_days,
         texts=load_texts("es"),
         staff_chat_id=settings.telegram.staff_chat_id if settings.telegram.enabled else 0,
+        messages_per_minute=settings.limits.messages_per_minute,
     )
 
 

@@ -22,6 +22,7 @@ from bot.case_views import (
 from bot.channels.console import ConsoleChat
 from bot.classifier_cli import add_classifier_commands
 from bot.config import ConfigError, load_settings
+from bot.privacy_cli import add_privacy_commands
 from bot.report_cli import add_report_commands
 from bot.serve import PortInUse, serve
 from handlers.cases import normalise_folio
@@ -370,6 +371,7 @@ def build_cli(t: Texts) -> typer.Typer:
         cli, t, Config, lambda config: load_settings(config or state.get("config")), open_app
     )
     add_report_commands(cli, t, Config, open_app)
+    add_privacy_commands(cli, t, Config, open_app, Failure, normalise_whatsapp)
     return cli
 
 

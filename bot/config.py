@@ -94,6 +94,7 @@ class ServerSettings(Section):
     max_inflight: int = Field(0, ge=0, le=10_000)
     # How long a claimed outbox row is reserved for the process sending it.
     outbox_lease_seconds: float = Field(120, ge=5, le=3600)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
 class WhatsAppSettings(Section):
@@ -189,6 +190,10 @@ class PrivacySettings(Section):
     hash_secret: str = ""
 
 
+class LimitSettings(Section):
+    messages_per_minute: int = Field(30, ge=0)
+
+
 class ReportingSettings(Section):
     youth_ages: tuple[int, int] = (15, 29)
 
@@ -227,6 +232,7 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = DeadlineSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     privacy: PrivacySettings = PrivacySettings()
+    limits: LimitSettings = LimitSettings()
     reporting: ReportingSettings = ReportingSettings()
     classifier: ClassifierSettings = ClassifierSettings()
 

@@ -224,6 +224,7 @@ class MediaFetcher:
             await self._record(attachment_id, ref, failed=None)
         else:
             await self._record(attachment_id, ref, stored=path)
+            log.debug("media: attachment %s stored (%s)", attachment_id, content_type)
 
     def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
         digest = hashlib.sha256(content).hexdigest()

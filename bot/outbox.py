@@ -330,6 +330,7 @@ class Dispatcher:
         match outcome:
             case Sent(provider_id):
                 uow.outbox.mark_sent(item, provider_id, now)
+                log.debug("outbox: row %s sent on %s", item.id, item.channel)
             case RetryLater(seconds, reason):
                 at = now + timedelta(seconds=seconds)
                 uow.outbox.retry(item, at, reason, counted=False)

@@ -21,12 +21,15 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.app import App
 from bot.reporting import WEEKLY_SUMMARY, send_weekly_summary
 from handlers.intake import queue
+from handlers.privacy import anonymise_expired
 from handlers.reminders import daily_reminders
 from handlers.summary import last_full_week
 
 log = logging.getLogger(__name__)
 
 DAILY_REMINDERS = "daily_reminders"
+RETENTION = "privacy_retention"
+RETENTION_HOUR = 3  # local time: the retention work runs at night
 JOBS_TABLE = "apscheduler_jobs"
 GRACE = 6 * 3600  # seconds a missed run may still happen late (after a restart, say)
 # The weekly summary missed (service down on Monday) is still sent later that week, once.
@@ -66,6 +69,25 @@ class Scheduler:
             uow.commit()
         return True
 
+    def anonymise_expired_cases(self) -> list[str] | None:
+        """Claim today's retention run and anonymise the expired cases; None when another
+        process (or an earlier run of this one) already did."""
+        now = self.clock()
+        run_date = self.app.policy.calendar.local_date(now).isoformat()
+        with self.app.uow() as uow:
+            if not uow.job_runs.claim(RETENTION, run_date, now):
+                return None
+            folios = anonymise_expired(uow, self.app.policy, now)
+            uow.commit()
+        log.info("scheduler: retention anonymised %d cases", len(folios))
+        return folios
+
+    async def _retention(self) -> None:
+        try:
+            await asyncio.to_thread(self.anonymise_expired_cases)
+        except Exception as exc:  # logged; the next night's run still happens
+            log.warning("scheduler: retention failed (%s)", type(exc).__name__)
+
     async def _daily(self) -> None:
         try:
             if await asyncio.to_thread(self.send_daily_reminders):
@@ -103,46 +125,34 @@ class Scheduler:
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": store}, timezone=self.app.policy.calendar.tz
         )
-        _runners[DAILY_REMINDERS] = self._daily
         self.scheduler.start()
-        trigger = self.trigger()
-        job = self.scheduler.get_job(DAILY_REMINDERS)
-        if job is None:
-            self.scheduler.add_job(
-                run_job,
-                trigger,
-                args=[DAILY_REMINDERS],
-                id=DAILY_REMINDERS,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=GRACE,
-                replace_existing=True,
-            )
-        elif str(job.trigger) != str(trigger):
-            # The hour was changed in the settings.
-            self.scheduler.reschedule_job(DAILY_REMINDERS, trigger=trigger)
-        self._start_weekly()
+        self._ensure(DAILY_REMINDERS, self._daily, self.trigger(), GRACE)
+        retention = CronTrigger(hour=RETENTION_HOUR, minute=0, timezone=self.app.policy.calendar.tz)
+        self._ensure(RETENTION, self._retention, retention, GRACE)
+        self._ensure(WEEKLY_SUMMARY, self._weekly, self.weekly_trigger(), WEEKLY_GRACE)
 
-    def _start_weekly(self) -> None:
-        _runners[WEEKLY_SUMMARY] = self._weekly
-        trigger = self.weekly_trigger()
-        job = self.scheduler.get_job(WEEKLY_SUMMARY)
+    def _ensure(self, job_id: str, runner, trigger: CronTrigger, grace: int) -> None:
+        """Register what the job does in this process, and store the job once for all of
+        them (rescheduled when its time was changed in the settings)."""
+        _runners[job_id] = runner
+        job = self.scheduler.get_job(job_id)
         if job is None:
             self.scheduler.add_job(
                 run_job,
                 trigger,
-                args=[WEEKLY_SUMMARY],
-                id=WEEKLY_SUMMARY,
+                args=[job_id],
+                id=job_id,
                 coalesce=True,
                 max_instances=1,
-                misfire_grace_time=WEEKLY_GRACE,
+                misfire_grace_time=grace,
                 replace_existing=True,
             )
         elif str(job.trigger) != str(trigger):
-            self.scheduler.reschedule_job(WEEKLY_SUMMARY, trigger=trigger)
+            self.scheduler.reschedule_job(job_id, trigger=trigger)
 
     def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         _runners.pop(DAILY_REMINDERS, None)
+        _runners.pop(RETENTION, None)
         _runners.pop(WEEKLY_SUMMARY, None)

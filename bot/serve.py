@@ -26,7 +26,7 @@ def serve(app: App) -> None:
         listener = socket.create_server((settings.server.host, settings.server.port))
     except OSError as exc:
         raise PortInUse(exc.strerror or type(exc).__name__) from exc
-    configure_logging()
+    configure_logging(getattr(logging, settings.server.log_level.upper()))
     asgi = build_asgi(build_service(app, utc_now))
     log.info(
         "listening on %s:%s; channels: %s",

@@ -179,6 +179,33 @@ class Dialogue:
             uow.conversations.save(contact.id, turn.step, turn.data, now)
         return turn.replies
 
+    def absorb(
+        self, incoming: Incoming, contact: Contact, message_id: int, uow: Any, now: datetime
+    ) -> None:
+        """Keep a message sent too fast without answering it or moving the conversation on:
+        a report being written gets its content, a case in follow-up gets it appended, before
+        consent it waits with the rest; elsewhere it stays among the person's messages."""
+        state = uow.conversations.get(contact.id)
+        if state is None:
+            return
+        turn = Turn(incoming, contact, message_id, uow, now, state.step, dict(state.data), None)
+        piece = self._draft_piece(turn)
+        if turn.step == "consent":
+            self._keep_as_pending(turn)
+        elif turn.step == "describing":
+            if piece["text"] or piece["media"] or piece["location"]:
+                self._add_piece(turn, piece)
+        elif turn.step == "followup" and now < datetime.fromisoformat(turn.data["until"]):
+            case_id = turn.data["case_id"]
+            uow.messages.attach_to_case([message_id], case_id, forget_sender=False)
+            uow.cases.append_details(case_id, piece["text"], piece["location"])
+            return
+        elif "message_ids" in turn.data and message_id not in turn.data["message_ids"]:
+            turn.data["message_ids"] = [*turn.data["message_ids"], message_id]
+        else:
+            return
+        uow.conversations.save(contact.id, turn.step, turn.data, now)
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _say(

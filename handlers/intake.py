@@ -12,6 +12,7 @@ from handlers.casework import answers_request, receive_requested_info
 from handlers.dialogue import Dialogue
 from handlers.messages import MAX_MESSAGE, Incoming, Reply, split_text
 from handlers.normalise import fold
+from handlers.ratelimit import Admission, admit, forget_burst
 from handlers.staff import StaffDesk, is_staff_command
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
@@ -23,10 +24,26 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean(incoming: Incoming) -> Incoming:
-    """Drop control characters (PostgreSQL refuses NUL) and bound the length of what is kept."""
+    """Drop control characters (PostgreSQL refuses NUL) from everything that is stored, and
+    bound the length of what is kept."""
     text = _CONTROL.sub("", incoming.text)[:MAX_TEXT]
-    name = _CONTROL.sub("", incoming.name)[:120] if incoming.name else None
-    return replace(incoming, text=text, name=name)
+    name = _stripped(incoming.name, 120)
+    media = tuple(
+        replace(m, ref=_CONTROL.sub("", m.ref), content_type=_stripped(m.content_type, 100))
+        for m in incoming.media
+    )
+    location = incoming.location
+    if location is not None:
+        location = replace(
+            location,
+            address=_stripped(location.address, 300),
+            label=_stripped(location.label, 300),
+        )
+    return replace(incoming, text=text, name=name, media=media, location=location)
+
+
+def _stripped(value: str | None, limit: int) -> str | None:
+    return _CONTROL.sub("", value)[:limit] or None if value else None
 
 
 def receive(
@@ -84,10 +101,34 @@ def receive(
     if command:
         replies = (desk or StaffDesk(dialogue.policy)).handle(incoming, member, uow, now)
     else:
-        replies = citizen_answer(incoming, contact, message.id, uow, dialogue, now)
+        replies = limited_answer(incoming, contact, message.id, uow, dialogue, now)
     queue(uow, replies, now, sender=contact)
     uow.commit()
     return replies
+
+
+def limited_answer(
+    incoming: Incoming, contact: Contact, message_id: int, uow: Any, dialogue: Dialogue, now
+) -> list[Reply]:
+    """The citizen's answer within `limits.messages_per_minute`; past it, one request to slow
+    down and then silence for the rest of the minute, the messages kept all the same."""
+    admission = admit(contact, now, dialogue.policy.messages_per_minute)
+    if admission is not Admission.ANSWER and _is_emergency(incoming.text, dialogue):
+        admission = Admission.ANSWER  # an emergency is never silenced by the limit
+    if admission is Admission.ANSWER:
+        replies = citizen_answer(incoming, contact, message_id, uow, dialogue, now)
+        if any(reply.confidential for reply in replies):
+            forget_burst(contact)
+        return replies
+    dialogue.absorb(incoming, contact, message_id, uow, now)
+    if admission is Admission.QUIET:
+        return []
+    text = dialogue.policy.texts("limits.slow_down")
+    return [Reply(incoming.channel, incoming.address, text)]
+
+
+def _is_emergency(text: str, dialogue: Dialogue) -> bool:
+    return bool(text.strip()) and dialogue.policy.classifier.classify(text).urgency == "emergencia"
 
 
 def citizen_answer(

@@ -36,6 +36,7 @@ class CasePolicy:
     retention_days: int
     texts: Texts
     staff_chat_id: int = 0  # Telegram group where new cases are posted (0: none)
+    messages_per_minute: int = 30  # per sender; beyond it they are told once to slow down
 
     def keyed_hash(self, purpose: str, value: str) -> str:
         """An HMAC of a value with `privacy.hash_secret`, so the value itself is not kept."""

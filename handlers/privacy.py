@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.cases import record_event
+from handlers.lifecycle import FINAL
 from handlers.policy import CasePolicy
 from storage.models import Contact
 
@@ -39,3 +40,18 @@ def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: dat
     uow.cases.erase_personal_data(contact.id, placeholder)
     uow.outbox.forget_address(contact.channel, contact.address, placeholder)
     uow.contacts.erase(contact)
+
+
+def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
+    """Anonymise every case closed or discarded more than `privacy.retention_days` ago, as an
+    erasure does for one person, keeping the figures; the folios it anonymised."""
+    cutoff = now - timedelta(days=policy.retention_days)
+    cases = uow.cases.expired(sorted(FINAL), cutoff)
+    ids = [case.id for case in cases]
+    placeholder = policy.texts("privacy.expired_placeholder")
+    uow.messages.erase_conversation(None, ids, placeholder)
+    uow.messages.erase_mentions([case.folio for case in cases], placeholder)
+    uow.cases.anonymise(ids, placeholder)
+    for case in cases:
+        record_event(uow, case, now, actor="sistema", kind="retention_anonymised", public=False)
+    return [case.folio for case in cases]

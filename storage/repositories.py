@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import exists, func, update
+from sqlalchemy import exists, false, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -90,6 +90,12 @@ class ContactRepository:
         )
         self.session.exec(statement)
         return self.session.exec(locked).one()
+
+    def find(self, channel: str, address: str) -> Contact | None:
+        """The contact at this channel and address, if there is one (nothing is created)."""
+        return self.session.exec(
+            select(Contact).where(Contact.channel == channel, Contact.address == address)
+        ).first()
 
     def erase(self, contact: Contact) -> None:
         """Forget who the contact is: the address becomes a random token, the rest is cleared."""
@@ -248,6 +254,39 @@ class CaseRepository:
             )
         )
 
+    def expired(self, statuses: Sequence[str], closed_before: datetime) -> Sequence[Case]:
+        """Cases in these statuses closed before the instant and not anonymised yet."""
+        done = exists().where(
+            CaseEvent.case_id == Case.id, CaseEvent.kind == "retention_anonymised"
+        )
+        query = select(Case).where(
+            col(Case.status).in_(statuses), col(Case.closed_at) < closed_before, ~done
+        )
+        return self.session.exec(query.order_by(col(Case.id))).all()
+
+    def anonymise(self, case_ids: list[int], placeholder: str) -> None:
+        """Clear what identifies anyone in these cases (sender, text, place, codes, notes); the
+        figures the reports count stay: type, topic, channel, dates, municipality, gender, age."""
+        if not case_ids:
+            return
+        self.session.exec(
+            update(Case)
+            .where(col(Case.id).in_(case_ids))
+            .values(
+                contact_id=None,
+                description=placeholder,
+                location_text=None,
+                latitude=None,
+                longitude=None,
+                resolution=None,
+                reporter_hash=None,
+                secret_code_hash=None,
+            )
+        )
+        self.session.exec(
+            update(CaseEvent).where(col(CaseEvent.case_id).in_(case_ids)).values(note=None)
+        )
+
     def folio_of_message(self, message_id: int) -> str | None:
         """The folio of the case a message belongs to, if it belongs to one."""
         query = select(Case.folio).join(Message, col(Message.case_id) == col(Case.id))
@@ -312,10 +351,13 @@ class MessageRepository:
             .values(contact_id=None)
         )
 
-    def erase_conversation(self, contact_id: int, case_ids: list[int], placeholder: str) -> None:
-        """Clear the text of every message to or from a contact or about their cases (staff
-        alerts included), their attachments' references and their outbox copies."""
-        mine = col(Message.contact_id) == contact_id
+    def erase_conversation(
+        self, contact_id: int | None, case_ids: list[int], placeholder: str
+    ) -> None:
+        """Clear the text of every message to or from a contact (None: no one in particular) or
+        about their cases (staff alerts included), their attachments' references and their
+        outbox copies."""
+        mine = col(Message.contact_id) == contact_id if contact_id is not None else false()
         if case_ids:
             mine = mine | col(Message.case_id).in_(case_ids)
         ids = select(Message.id).where(mine).scalar_subquery()
@@ -327,7 +369,23 @@ class MessageRepository:
         self.session.exec(
             update(OutboxItem).where(col(OutboxItem.message_id).in_(ids)).values(body=placeholder)
         )
+        self.session.exec(
+            update(OutboxItem)
+            .where(
+                col(OutboxItem.message_id).in_(ids),
+                col(OutboxItem.status).in_(("sent", "failed")),
+            )
+            .values(address="")
+        )
         self.session.exec(update(Message).where(mine).values(body=placeholder, contact_id=None))
+
+    def erase_mentions(self, folios: list[str], placeholder: str) -> None:
+        """Clear the text of messages that name these folios (staff commands about the cases,
+        which may quote the citizen)."""
+        for folio in folios:
+            self.session.exec(
+                update(Message).where(col(Message.body).contains(folio)).values(body=placeholder)
+            )
 
     def last_incoming_at(self, channel: str, address: str) -> datetime | None:
         """When the person at this address last wrote (in a conversation linked to them)."""

@@ -83,6 +83,8 @@ class TelegramChannel:
         message = update.message
         if message is None or message.from_user is None or message.from_user.is_bot:
             return None  # messages without a (human) sender
+        if message.via_bot is not None:
+            return None  # written by another bot in the person's name (inline mode)
         in_staff_chat = self._is_staff_chat(message.chat)
         if message.chat.type != "private" and not in_staff_chat:
             return None  # other groups
@@ -104,6 +106,8 @@ class TelegramChannel:
 
     def _button(self, update: Update, provider_id: str, received_at: datetime):
         query = update.callback_query
+        if query.from_user is None or query.from_user.is_bot:
+            return None  # only people press buttons
         chat = query.message.chat if query.message is not None else None
         in_staff_chat = chat is not None and self._is_staff_chat(chat)
         if chat is not None and chat.type != "private" and not in_staff_chat:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.scheduler import DAILY_REMINDERS, JOBS_TABLE, WEEKLY_SUMMARY, Scheduler
+from bot.scheduler import DAILY_REMINDERS, JOBS_TABLE, RETENTION, WEEKLY_SUMMARY, Scheduler
 from handlers.cases import open_case
 from handlers.reminders import daily_reminders
 from storage.models import OutboxItem
@@ -97,13 +97,15 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
                 break
         jobs = scheduler.scheduler.get_jobs()
         scheduler.stop()
-        assert sorted(job.id for job in jobs) == [DAILY_REMINDERS, WEEKLY_SUMMARY]
+        assert sorted(job.id for job in jobs) == sorted(
+            [DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY]
+        )
         return sent
 
     asyncio.run(first_process())
     with app.engine.connect() as connection:
         stored = connection.execute(text(f"SELECT id FROM {JOBS_TABLE}")).scalars().all()
         runs = connection.execute(text("SELECT count(*) FROM job_runs")).scalar_one()
-    assert sorted(stored) == [DAILY_REMINDERS, WEEKLY_SUMMARY] and runs == 0
+    assert sorted(stored) == sorted([DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY]) and runs == 0
     (reminder,) = asyncio.run(restarted())
     assert "Escalamiento diario" in reminder.body

@@ -142,6 +142,21 @@ def test_telegram_updates_that_are_not_a_citizens_message_are_ignored_or_refused
     assert channel.verify("s3") and not channel.verify("s4") and not channel.verify(None)
 
 
+def test_updates_from_another_bot_or_written_through_one_are_ignored():
+    channel = telegram()
+    robot = {"id": 777, "is_bot": True, "first_name": "OtroBot", "username": "otro_bot"}
+    from_a_bot = message(text="/cerrar TA-2026-000001 listo")
+    from_a_bot["message"]["from"] = robot
+    through_a_bot = message(text="estado TA-2026-000001", via_bot=robot)
+    pressed_by_a_bot = {
+        "update_id": 7,
+        "callback_query": {"id": "cb", "from": robot, "chat_instance": "x", "data": "1"},
+    }
+    for update in (from_a_bot, through_a_bot, pressed_by_a_bot):
+        assert channel.translate(update, TUESDAY) is None
+    assert channel.translate(message(text="hola"), TUESDAY) is not None
+
+
 def test_messages_and_buttons_in_the_staff_chat_carry_who_wrote_them():
     channel = TelegramChannel(
         TelegramSettings(enabled=True, token="42:abc", secret_token="s3", staff_chat_id=-100777)

@@ -49,8 +49,15 @@ def test_first_contact_greets_and_asks_consent_before_anything_else(citizen, uow
     answer = citizen.send("hola")
     assert "Ministerio de Obras Públicas" in answer
     assert "Aviso de privacidad" in answer and "BORRAR MIS DATOS" in answer
+    # What is stored, why, for how long, and how to see or delete it.
+    assert "guardamos lo que nos escriba" in answer and "su número" in answer
+    assert "para atender y dar seguimiento a su caso" in answer
+    assert "Se conservan 730 días después de cerrado el caso" in answer
+    assert "MIS DATOS" in answer
     assert "1. Sí, acepto" in answer
     assert uow.rows[Case] == []
+    citizen.send("el puente de la colonia se está cayendo, necesitamos ayuda")
+    assert uow.rows[Case] == []  # still no case before consent
 
 
 def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):

@@ -1,0 +1,79 @@
+"""The privacy commands: `privacy show|erase` (a citizen's rights, exercised by staff) and
+`privacy retention` (the nightly anonymisation, now)."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from bot.app import App, utc_now
+from handlers.privacy import anonymise_expired, erase_personal_data, personal_data
+from handlers.texts import Texts
+
+
+def add_privacy_commands(
+    cli: typer.Typer,
+    t: Texts,
+    config_option: Any,
+    open_app: Callable[..., App],
+    failure: Callable[[str], Exception],
+    normalise_whatsapp: Callable[[str], str | None],
+) -> None:
+    """Add the `privacy` group to the command tree."""
+    group = typer.Typer(help=t("cli.privacy_help"), no_args_is_help=True)
+    cli.add_typer(group, name="privacy")
+    WhatsApp = Annotated[
+        str | None, typer.Option("--whatsapp", help=t("cli.privacy_whatsapp_option"))
+    ]
+    TelegramId = Annotated[
+        int | None, typer.Option("--telegram-id", help=t("cli.privacy_telegram_option"))
+    ]
+
+    def address_of(whatsapp: str | None, telegram_id: int | None) -> tuple[str, str]:
+        if (whatsapp is None) == (telegram_id is None):
+            raise failure(t("cli.privacy_one_address"))
+        if telegram_id is not None:
+            return "telegram", str(telegram_id)
+        number = normalise_whatsapp(whatsapp or "")
+        if number is None:
+            raise failure(t("cli.staff_bad_whatsapp", value=whatsapp))
+        return "whatsapp", number
+
+    def contact_of(uow, channel: str, address: str):
+        contact = uow.contacts.find(channel, address)
+        if contact is None:
+            raise failure(t("cli.privacy_unknown_contact"))
+        return contact
+
+    @group.command("show", help=t("cli.privacy_show_help"))
+    def privacy_show(
+        whatsapp: WhatsApp = None, telegram_id: TelegramId = None, config: config_option = None
+    ) -> None:
+        channel, address = address_of(whatsapp, telegram_id)
+        app = open_app(config, migrate=False)
+        with app.uow() as uow:
+            typer.echo(personal_data(uow, app.policy, contact_of(uow, channel, address)))
+
+    @group.command("erase", help=t("cli.privacy_erase_help"))
+    def privacy_erase(
+        whatsapp: WhatsApp = None, telegram_id: TelegramId = None, config: config_option = None
+    ) -> None:
+        channel, address = address_of(whatsapp, telegram_id)
+        app = open_app(config, migrate=False)
+        with app.uow() as uow:
+            contact = contact_of(uow, channel, address)
+            uow.conversations.delete(contact.id)
+            erase_personal_data(uow, app.policy, contact, utc_now())
+            uow.commit()
+        typer.echo(t("cli.privacy_erased"))
+
+    @group.command("retention", help=t("cli.privacy_retention_help"))
+    def privacy_retention(config: config_option = None) -> None:
+        app = open_app(config, migrate=False)
+        with app.uow() as uow:
+            folios = anonymise_expired(uow, app.policy, utc_now())
+            uow.commit()
+        days = app.policy.retention_days
+        typer.echo(t("cli.privacy_retention_done", count=len(folios), days=days))
+        for folio in folios:
+            typer.echo(folio)

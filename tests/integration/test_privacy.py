@@ -1,0 +1,56 @@
+"""Keeping citizens' data only as long as the law asks: the retention run, on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import inspect, text
+
+from bot.scheduler import Scheduler
+from tests.helpers import POTHOLE, TUESDAY, Citizen, Clock, add_staff
+
+CITIZEN = "+50370001234"
+AGENT = "+50370009999"
+
+
+def test_the_retention_run_anonymises_cases_closed_long_ago_and_keeps_the_figures(app):
+    clock = Clock()
+    ana = Citizen(app.dialogue, app.uow, address=CITIZEN, channel="whatsapp", clock=clock)
+    ana.converse(*POTHOLE)  # TA-2026-000001
+    add_staff(app.uow, "Beto", whatsapp=AGENT)
+    agent = Citizen(app.dialogue, app.uow, address=AGENT, channel="whatsapp", clock=clock)
+    agent.send("/cerrar TA-2026-000001 Se rellenó el hoyo frente a la casa de Ana")
+    ana.converse(*POTHOLE)  # TA-2026-000002, still open
+    ana.send("hola")
+
+    days = app.policy.retention_days
+    too_soon = Scheduler(app, lambda: TUESDAY + timedelta(days=days - 1), lambda: None)
+    assert too_soon.anonymise_expired_cases() == []
+    later = Scheduler(app, lambda: TUESDAY + timedelta(days=days + 1), lambda: None)
+    assert later.anonymise_expired_cases() == ["TA-2026-000001"]
+    assert later.anonymise_expired_cases() is None  # once a day, whichever process claims it
+
+    with app.uow() as uow:
+        old, current = uow.cases.by_folio("TA-2026-000001"), uow.cases.by_folio("TA-2026-000002")
+        old_messages = uow.messages.for_case(old.id)
+        events = uow.cases.events(old.id)
+    assert (old.type, old.topic, old.channel, old.municipality) == (
+        "solicitud",
+        "calles_caminos",
+        "whatsapp",
+        "San Miguel",
+    )
+    assert old.created_at and old.closed_at and old.status == "cerrado"
+    assert old.contact_id is None and old.latitude is None and old.resolution is None
+    assert "hoyo" not in old.description and all("hoyo" not in m.body for m in old_messages)
+    assert all(event.note is None for event in events)
+    assert events[-1].kind == "retention_anonymised"
+    assert current.contact_id is not None and "hoyo enorme" in current.description
+
+    # Nothing of the old case's words or of its closing note is left in any table.
+    with app.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            if table in ("cases", "messages", "outbox", "case_events"):
+                rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
+                assert "frente a la casa de Ana" not in " ".join(map(str, rows)), table
