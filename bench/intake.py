@@ -9,9 +9,10 @@ going through the real dialogue (first contact, consent, menu, description, done
 Measures, for SQLite and (with TEST_DATABASE_URL) PostgreSQL:
   1. the highest sustained rate of acknowledged messages over at least 20 s with zero errors;
   2. acknowledgement latency p50/p99/p99.9 at a fixed 150 messages/s;
-  3. the service's peak resident memory;
+  3. the service's peak resident memory, and its growth over a 5-minute run at that rate;
 and the same server stack answering a no-op endpoint (this machine's ceiling), printing one JSON
-object. Run with `make bench` (or `.venv/bin/python bench/intake.py --seconds 20`).
+object. Run with `make bench` (or `.venv/bin/python bench/intake.py --seconds 20`); the test
+suite runs it for a few seconds (`--seconds 2 --soak 0`) so that it cannot rot.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -336,12 +338,48 @@ def postgres_schema(url: str, schema: str, *, drop: bool = False) -> str:
     )
 
 
+def soak(pid: int, base: str, rate: float, seconds: float) -> dict:
+    """`seconds` at a fixed `rate`, the service's resident memory read every few seconds: how
+    much it grew from the first minute to the end."""
+    samples: list[float] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(5.0):
+            samples.append(rss_mb(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = run_generator("open", base, rate=rate, seconds=seconds)
+    finally:
+        done.set()
+        sampler.join()
+    settled = samples[: max(1, len(samples) // 5)]  # the first fifth: warm, not yet grown
+    start, end = max(settled or [0.0]), rss_mb(pid)
+    return {
+        "seconds": seconds,
+        "rate": rate,
+        "rss_start_mb": start,
+        "rss_end_mb": end,
+        "growth_pct": round(100 * (end - start) / start, 1) if start else None,
+        "p99_ms": result["p99_ms"],
+        "errors": result["errors"],
+    }
+
+
 def measure_database(
-    workdir: Path, database_url: str, provider_url: str, seconds: float, workers: list[int]
+    workdir: Path,
+    database_url: str,
+    provider_url: str,
+    seconds: float,
+    workers: list[int],
+    rate: float,
+    soak_seconds: float,
 ) -> dict:
     service, base = start_service(workdir, database_url, provider_url)
     try:
-        run_generator("closed", base, workers=16, seconds=3, noop=False)  # warm up
+        run_generator("closed", base, workers=16, seconds=min(3.0, seconds), noop=False)  # warm
         best = None
         for count in workers:
             cpu = cpu_seconds(service.process.pid)
@@ -350,7 +388,8 @@ def measure_database(
             rate = result["messages"] / result["seconds"]
             if result["errors"] == 0 and (best is None or rate > best[0]):
                 best = (rate, count, 1000 * cpu / max(1, result["messages"]))
-        latency = run_generator("open", base, rate=150, seconds=seconds)
+        latency = run_generator("open", base, rate=rate, seconds=seconds)
+        soaked = soak(service.process.pid, base, rate, soak_seconds) if soak_seconds else None
         return {
             "msgs_per_s": round(best[0], 1) if best else 0.0,
             "workers": best[1] if best else None,
@@ -361,6 +400,7 @@ def measure_database(
             "errors": latency["errors"] if best else -1,
             "rss_mb": peak_rss_mb(service.process.pid),
             "rss_after_mb": rss_mb(service.process.pid),
+            **({"soak": soaked} if soaked else {}),
         }
     finally:
         service.stop()
@@ -368,8 +408,12 @@ def measure_database(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", default="16,32,64")
+    parser.add_argument("--seconds", type=float, default=20.0, help="each measurement's length")
+    parser.add_argument("--workers", default="16,32,64", help="concurrent citizens to try")
+    parser.add_argument("--rate", type=float, default=150.0, help="messages/s for latency")
+    parser.add_argument(
+        "--soak", type=float, default=300.0, help="seconds at --rate watching memory (0: none)"
+    )
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="ta-bench-"))
@@ -387,14 +431,14 @@ def main() -> None:
         report: dict = {}
         sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
         report["sqlite"] = measure_database(
-            workdir, sqlite_url, provider_url, args.seconds, workers
+            workdir, sqlite_url, provider_url, args.seconds, workers, args.rate, args.soak
         )
         if os.environ.get("TEST_DATABASE_URL"):
             schema = f"bench_{os.getpid()}"
             pg_url = postgres_schema(os.environ["TEST_DATABASE_URL"], schema)
             try:
                 report["postgres"] = measure_database(
-                    workdir, pg_url, provider_url, args.seconds, workers
+                    workdir, pg_url, provider_url, args.seconds, workers, args.rate, args.soak
                 )
             finally:
                 postgres_schema(os.environ["TEST_DATABASE_URL"], schema, drop=True)

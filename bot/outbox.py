@@ -203,6 +203,12 @@ class Dispatcher:
         self._stopping = True
         self.wake()
 
+    async def close(self) -> None:
+        """Let the senders go of their connections (after `stop`, once sending is over)."""
+        for sender in self.senders.values():
+            with contextlib.suppress(Exception):
+                await sender.close()
+
     async def run(self) -> None:
         """Serve every channel until cancelled."""
         async with asyncio.TaskGroup() as group:

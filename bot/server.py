@@ -117,9 +117,7 @@ class Service:
                 await task
         with contextlib.suppress(Exception):
             await self.media.close()
-        for sender in self.dispatcher.senders.values():
-            with contextlib.suppress(Exception):
-                await sender.close()
+        await self.dispatcher.close()
         if self.telegram is not None:
             with contextlib.suppress(Exception):
                 await self.telegram.stop()

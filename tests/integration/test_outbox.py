@@ -94,8 +94,7 @@ def send_all(outbox: Dispatcher, channel: str = "whatsapp") -> None:
     async def flush():
         while await outbox.send_due(channel):
             pass
-        for sender in outbox.senders.values():  # as the service does when it stops
-            await sender.close()
+        await outbox.close()  # as the service does when it stops
 
     asyncio.run(flush())
 

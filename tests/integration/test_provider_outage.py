@@ -109,6 +109,8 @@ def test_a_minute_of_provider_outage_loses_no_reply_and_sends_none_twice(apps):
         for dispatcher in dispatchers.values():
             dispatcher.stop()
         await asyncio.wait(tasks, timeout=10)
+        for dispatcher in dispatchers.values():
+            await dispatcher.close()
 
     try:
         asyncio.run(scenario())
