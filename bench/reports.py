@@ -32,8 +32,21 @@ def last_full_quarter(today: date) -> str:
     return f"{today.year - 1}-T4" if quarter == 0 else f"{today.year}-T{quarter}"
 
 
-def build(path: Path, cases: int, seed: int) -> float | None:
-    """Create the database unless a finished one is there; the build's cases per second."""
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's finished children (user and system)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def run_timed(command: list, env: dict) -> tuple[float, float]:
+    """Run a command (its output discarded); its wall and CPU seconds."""
+    started, cpu = time.perf_counter(), children_cpu()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started, children_cpu() - cpu
+
+
+def build(path: Path, cases: int, seed: int) -> tuple[float, float] | None:
+    """Create the database unless a finished one is there; the build's wall and CPU seconds."""
     done = path.with_suffix(".done")
     if path.exists() and done.exists():
         return None
@@ -42,26 +55,22 @@ def build(path: Path, cases: int, seed: int) -> float | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TA_DATABASE__URL": f"sqlite:///{path}"}
     env.pop("TA_CONFIG", None)
-    started = time.perf_counter()
-    subprocess.run(
-        [BIN / "telefono-abierto", "demo-data", "--cases", str(cases), "--seed", str(seed)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
+    seconds = run_timed(
+        [BIN / "telefono-abierto", "demo-data", "--cases", str(cases), "--seed", str(seed)], env
     )
-    seconds = time.perf_counter() - started
     done.write_text(datetime.now(UTC).isoformat())
-    return cases / seconds
+    return seconds
 
 
-def timed(function, rounds: int = ROUNDS) -> tuple[float, object]:
-    """The median wall time of `rounds` calls, and the last result."""
-    times, result = [], None
+def timed(function, rounds: int = ROUNDS) -> tuple[float, float, object]:
+    """The median wall and CPU times of `rounds` calls, and the last result."""
+    walls, cpus, result = [], [], None
     for _ in range(rounds):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
 
 
 def classifier_figures() -> dict:
@@ -87,41 +96,39 @@ def main(argv: list[str] | None = None) -> dict:
     from handlers.summary import last_full_week
 
     path = args.cache_dir / f"reports-{args.cases}-{args.seed}.db"
-    started = time.perf_counter()
-    rate = build(path, args.cases, args.seed)
-    build_seconds = time.perf_counter() - started
+    built = build(path, args.cases, args.seed)
     settings = Settings.model_validate({"database": {"url": f"sqlite:///{path}"}})
     app = create_app(settings)
     now = datetime.now(UTC)
     today = app.policy.calendar.local_date(now)
     period = parse_period(app.policy.texts, last_full_quarter(today), None, None)
     monday = last_full_week(today)
-    tally_seconds, figures = timed(lambda: tally(app, period))
-    summary_seconds, _ = timed(lambda: weekly_summary(app, monday, now))
+    tally_seconds, tally_cpu, figures = timed(lambda: tally(app, period))
+    summary_seconds, summary_cpu, _ = timed(lambda: weekly_summary(app, monday, now))
     app.engine.dispose()
     env = {**os.environ, "TA_DATABASE__URL": f"sqlite:///{path}"}
     env.pop("TA_CONFIG", None)
-    started = time.perf_counter()
-    subprocess.run(
-        [BIN / "telefono-abierto", "tally", "--period", period.label, "--format", "json"],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
+    command_seconds, command_cpu = run_timed(
+        [BIN / "telefono-abierto", "tally", "--period", period.label, "--format", "json"], env
     )
-    command_seconds = time.perf_counter() - started
     report = {
         "database": "sqlite",
         "cases": args.cases,
         "seed": args.seed,
         "database_bytes": path.stat().st_size,
-        "demo_data_cases_per_second": round(rate) if rate else None,
-        "demo_data_seconds": round(build_seconds, 1) if rate else None,
+        # None when the database was already built (reused).
+        "demo_data_cases_per_second": round(args.cases / built[0]) if built else None,
+        "demo_data_cases_per_cpu_second": round(args.cases / built[1]) if built else None,
+        "demo_data_seconds": round(built[0], 1) if built else None,
         "tally_period": period.label,
         "tally_cases_received": figures["received"]["total"],
         "tally_seconds": round(tally_seconds, 3),
+        "tally_cpu_seconds": round(tally_cpu, 3),
         "tally_command_seconds": round(command_seconds, 3),
+        "tally_command_cpu_seconds": round(command_cpu, 3),
         "summary_week": monday.isoformat(),
         "summary_seconds": round(summary_seconds, 3),
+        "summary_cpu_seconds": round(summary_cpu, 3),
         "classifier_messages_per_second": (
             None if args.no_classifier else classifier_figures()["messages_per_second"]
         ),
