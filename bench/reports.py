@@ -2,8 +2,10 @@
 
 Builds (once; reused while it exists, keyed by size and seed, under data/bench/) a SQLite
 database of synthetic cases with `telefono-abierto demo-data`, then times the tally of the last
-full quarter and the summary of the last full week over it, and the classifier's messages per
-second (bench/classifier.py's own measure), printing one JSON object.
+full quarter and the summary of the last full week over it (wall and CPU seconds), and the
+classifier's messages per second (bench/classifier.py's own measure), printing one JSON object.
+With TEST_DATABASE_URL set, the same on PostgreSQL ("postgres" in the output): built afresh
+each time in a schema of its own, dropped afterwards (1,000,000 cases take a few minutes there).
 
 Run with `make bench`, or `.venv/bin/python bench/reports.py [--cases 1000000] [--seed 7]`.
 """
@@ -32,36 +34,67 @@ def last_full_quarter(today: date) -> str:
     return f"{today.year - 1}-T4" if quarter == 0 else f"{today.year}-T{quarter}"
 
 
-def build(path: Path, cases: int, seed: int) -> float | None:
-    """Create the database unless a finished one is there; the build's cases per second."""
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's finished children (user and system)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def run_timed(command: list, env: dict) -> tuple[float, float]:
+    """Run a command (its output discarded); its wall and CPU seconds."""
+    started, cpu = time.perf_counter(), children_cpu()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started, children_cpu() - cpu
+
+
+def demo_data(url: str, cases: int, seed: int) -> tuple[float, float]:
+    """`telefono-abierto demo-data` into the database at `url`; its wall and CPU seconds."""
+    env = {**os.environ, "TA_DATABASE__URL": url}
+    env.pop("TA_CONFIG", None)
+    command = [BIN / "telefono-abierto", "demo-data", "--cases", str(cases), "--seed", str(seed)]
+    return run_timed(command, env)
+
+
+def build(path: Path, cases: int, seed: int) -> tuple[float, float] | None:
+    """Create the database unless a finished one is there; the build's wall and CPU seconds."""
     done = path.with_suffix(".done")
     if path.exists() and done.exists():
         return None
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "TA_DATABASE__URL": f"sqlite:///{path}"}
-    env.pop("TA_CONFIG", None)
-    started = time.perf_counter()
-    subprocess.run(
-        [BIN / "telefono-abierto", "demo-data", "--cases", str(cases), "--seed", str(seed)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    seconds = time.perf_counter() - started
+    seconds = demo_data(f"sqlite:///{path}", cases, seed)
     done.write_text(datetime.now(UTC).isoformat())
-    return cases / seconds
+    return seconds
 
 
-def timed(function, rounds: int = ROUNDS) -> tuple[float, object]:
-    """The median wall time of `rounds` calls, and the last result."""
-    times, result = [], None
+def postgres_schema(url: str, schema: str, *, drop: bool = False) -> str:
+    """Create (or drop) a schema of its own in the TEST_DATABASE_URL database; the URL that
+    uses it (as bench/intake.py does)."""
+    from sqlalchemy import create_engine
+
+    from storage.engine import normalise_url
+
+    base = normalise_url(url)
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        verb = f"DROP SCHEMA {schema} CASCADE" if drop else f"CREATE SCHEMA {schema}"
+        connection.exec_driver_sql(verb)
+    engine.dispose()
+    return base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+def timed(function, rounds: int = ROUNDS) -> tuple[float, float, object]:
+    """The median wall and CPU times of `rounds` calls, and the last result."""
+    walls, cpus, result = [], [], None
     for _ in range(rounds):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
 
 
 def classifier_figures() -> dict:
@@ -69,6 +102,46 @@ def classifier_figures() -> dict:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.measure(rounds=1)
+
+
+def measure(url: str, cases: int, built: tuple[float, float] | None) -> dict:
+    """The tally of the last full quarter and the summary of the last full week over the
+    database at `url`, in process and (the tally) as a command; `built` is how long building
+    it took (None when it was reused)."""
+    from bot.app import create_app
+    from bot.config import Settings
+    from bot.reporting import tally, weekly_summary
+    from handlers.reports import parse_period
+    from handlers.summary import last_full_week
+
+    app = create_app(Settings.model_validate({"database": {"url": url}}))
+    now = datetime.now(UTC)
+    today = app.policy.calendar.local_date(now)
+    period = parse_period(app.policy.texts, last_full_quarter(today), None, None)
+    monday = last_full_week(today)
+    tally_seconds, tally_cpu, figures = timed(lambda: tally(app, period))
+    summary_seconds, summary_cpu, _ = timed(lambda: weekly_summary(app, monday, now))
+    app.engine.dispose()
+    env = {**os.environ, "TA_DATABASE__URL": url}
+    env.pop("TA_CONFIG", None)
+    command_seconds, command_cpu = run_timed(
+        [BIN / "telefono-abierto", "tally", "--period", period.label, "--format", "json"], env
+    )
+    return {
+        # None when the database was already built (reused).
+        "demo_data_cases_per_second": round(cases / built[0]) if built else None,
+        "demo_data_cases_per_cpu_second": round(cases / built[1]) if built else None,
+        "demo_data_seconds": round(built[0], 1) if built else None,
+        "tally_period": period.label,
+        "tally_cases_received": figures["received"]["total"],
+        "tally_seconds": round(tally_seconds, 3),
+        "tally_cpu_seconds": round(tally_cpu, 3),
+        "tally_command_seconds": round(command_seconds, 3),
+        "tally_command_cpu_seconds": round(command_cpu, 3),
+        "summary_week": monday.isoformat(),
+        "summary_seconds": round(summary_seconds, 3),
+        "summary_cpu_seconds": round(summary_cpu, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -80,54 +153,30 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    from bot.app import create_app
-    from bot.config import Settings
-    from bot.reporting import tally, weekly_summary
-    from handlers.reports import parse_period
-    from handlers.summary import last_full_week
-
     path = args.cache_dir / f"reports-{args.cases}-{args.seed}.db"
-    started = time.perf_counter()
-    rate = build(path, args.cases, args.seed)
-    build_seconds = time.perf_counter() - started
-    settings = Settings.model_validate({"database": {"url": f"sqlite:///{path}"}})
-    app = create_app(settings)
-    now = datetime.now(UTC)
-    today = app.policy.calendar.local_date(now)
-    period = parse_period(app.policy.texts, last_full_quarter(today), None, None)
-    monday = last_full_week(today)
-    tally_seconds, figures = timed(lambda: tally(app, period))
-    summary_seconds, _ = timed(lambda: weekly_summary(app, monday, now))
-    app.engine.dispose()
-    env = {**os.environ, "TA_DATABASE__URL": f"sqlite:///{path}"}
-    env.pop("TA_CONFIG", None)
-    started = time.perf_counter()
-    subprocess.run(
-        [BIN / "telefono-abierto", "tally", "--period", period.label, "--format", "json"],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    command_seconds = time.perf_counter() - started
+    built = build(path, args.cases, args.seed)
     report = {
         "database": "sqlite",
         "cases": args.cases,
         "seed": args.seed,
         "database_bytes": path.stat().st_size,
-        "demo_data_cases_per_second": round(rate) if rate else None,
-        "demo_data_seconds": round(build_seconds, 1) if rate else None,
-        "tally_period": period.label,
-        "tally_cases_received": figures["received"]["total"],
-        "tally_seconds": round(tally_seconds, 3),
-        "tally_command_seconds": round(command_seconds, 3),
-        "summary_week": monday.isoformat(),
-        "summary_seconds": round(summary_seconds, 3),
-        "classifier_messages_per_second": (
-            None if args.no_classifier else classifier_figures()["messages_per_second"]
-        ),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        **measure(f"sqlite:///{path}", args.cases, built),
     }
+    if os.environ.get("TEST_DATABASE_URL"):
+        # Built afresh in a schema of its own each time, dropped afterwards.
+        schema = f"bench_reports_{os.getpid()}"
+        url = postgres_schema(os.environ["TEST_DATABASE_URL"], schema)
+        try:
+            built = demo_data(url, args.cases, args.seed)
+            report["postgres"] = measure(url, args.cases, built)
+        finally:
+            postgres_schema(os.environ["TEST_DATABASE_URL"], schema, drop=True)
+    report["classifier_messages_per_second"] = (
+        None if args.no_classifier else classifier_figures()["messages_per_second"]
+    )
+    report["machine"] = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(json.dumps(report, indent=2))
     return report
 

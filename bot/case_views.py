@@ -5,8 +5,6 @@ from datetime import datetime
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from bot.app import App
 from handlers.cases import event_summary
@@ -103,6 +101,9 @@ def print_table(t: Texts, rows: list[dict[str, Any]]) -> None:
         for line in [headers, *cells]:
             typer.echo("\t".join(line))
         return
+    from rich.console import Console  # lazy: only a table on a terminal needs it
+    from rich.table import Table
+
     table = Table(*headers)
     for line in cells:
         table.add_row(*line)

@@ -1,4 +1,7 @@
-"""The `telefono-abierto` command line (spec section 5)."""
+"""The `telefono-abierto` command line (spec section 5).
+
+Commands import what only they need (the HTTP service, the console chat, scikit-learn,
+openpyxl, matplotlib) inside their functions, so that each command starts quickly."""
 
 import csv
 import json
@@ -19,12 +22,10 @@ from bot.case_views import (
     render_case,
     spreadsheet_safe,
 )
-from bot.channels.console import ConsoleChat
 from bot.classifier_cli import add_classifier_commands
 from bot.config import ConfigError, load_settings
 from bot.privacy_cli import add_privacy_commands
 from bot.report_cli import add_report_commands
-from bot.serve import PortInUse, serve
 from handlers.cases import normalise_folio
 from handlers.casework import (
     assign,
@@ -111,6 +112,10 @@ def build_cli(t: Texts) -> typer.Typer:
 
     @cli.command(help=t("cli.run_help"))
     def run(config: Config = None) -> None:
+        # The HTTP service (uvicorn, starlette, the channel clients) is imported only here:
+        # the other commands start without it.
+        from bot.serve import PortInUse, serve
+
         app = open_app(config)
         if app.settings.channels_enabled:
             server = app.settings.server
@@ -135,6 +140,8 @@ def build_cli(t: Texts) -> typer.Typer:
         chat_loop(open_app(config), as_.strip(), name)
 
     def chat_loop(app: App, address: str, name: str | None) -> None:
+        from bot.channels.console import ConsoleChat
+
         # Bytes that are not UTF-8 must not end the conversation.
         sys.stdin.reconfigure(errors="replace")
         console = ConsoleChat(app, address, sys.stdout, name=name, clock=utc_now)

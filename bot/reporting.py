@@ -3,6 +3,8 @@ supervisors) and the synthetic data of `demo-data`."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,15 @@ from storage.models import OutboxItem
 from storage.reports import ReportRepository
 
 WEEKLY_SUMMARY = "weekly_summary"
-DEMO_CACHE_KIB = 256 * 1024
+CHART_TOKEN_BYTES = 24  # 32 URL-safe characters
+CHART_NAME = re.compile(r"[A-Za-z0-9_-]{32}\.png")
+# The bulk connection of demo-data: index pages of a large table stay in memory between chunks,
+# and checkpoints do not wait for the disk (synthetic data: a power cut loses nothing of value).
+# Given back to the pool as storage.engine sets them.
+DEMO_PRAGMAS = {"cache_size": f"-{256 * 1024}", "temp_store": "MEMORY", "synchronous": "OFF"}
+NORMAL_PRAGMAS = {"cache_size": "-2000", "temp_store": "DEFAULT", "synchronous": "NORMAL"}
+# Fewer, larger transactions: each commit on SQLite writes the changed index pages again.
+DEMO_COMMIT_CASES = 50_000
 
 
 def report_channels(include_console: bool) -> tuple[str, ...]:
@@ -66,26 +76,45 @@ def send_weekly_summary(
         replies = summary_replies(uow, app.policy, render_summary(app.policy.texts, summary))
         queue(uow, replies, now)
         chart = _chart_file(app, summary)
+        # WhatsApp takes an image only by URL: the service serves the chart (see CHARTS_PATH).
+        photo_channels = (
+            ("telegram", "whatsapp") if app.settings.server.public_url else ("telegram",)
+        )
         for reply in replies:
-            if reply.channel == "telegram":
-                uow.outbox.add(_photo_row(app, reply.address, chart, now))
+            if reply.channel in photo_channels:
+                uow.outbox.add(_photo_row(app, reply.channel, reply.address, chart, now))
         uow.commit()
     return summary, len(replies)
 
 
+def charts_folder(app: App) -> Path:
+    """Where the summary's charts are written, and the only place CHARTS_PATH serves from."""
+    return Path(app.settings.media.directory) / "reports"
+
+
+def chart_file(app: App, name: str) -> Path | None:
+    """The chart called `name` (a token and ".png", see _chart_file); None for any other
+    name, or when there is no such chart."""
+    if not CHART_NAME.fullmatch(name):
+        return None
+    path = charts_folder(app) / name
+    return path if path.is_file() else None
+
+
 def _chart_file(app: App, summary: WeeklySummary) -> Path:
-    """The week's chart as a PNG under the media directory (Telegram gets it as a photo)."""
-    folder = Path(app.settings.media.directory) / "reports"
+    """The week's chart as a PNG under the media directory, named by a random token: the
+    service serves it by that name (for WhatsApp), so the name must not be guessable."""
+    folder = charts_folder(app)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"resumen-{summary.week}.png"
+    path = folder / f"{secrets.token_urlsafe(CHART_TOKEN_BYTES)}.png"
     path.write_bytes(summary_chart(app.policy.texts, summary))
     return path
 
 
-def _photo_row(app: App, address: str, chart: Path, now: datetime) -> OutboxItem:
+def _photo_row(app: App, channel: str, address: str, chart: Path, now: datetime) -> OutboxItem:
     caption = app.policy.texts("summary.chart_caption")
     return OutboxItem(
-        channel="telegram",
+        channel=channel,
         address=address,
         body=caption,
         options={"photo": str(chart.resolve())},
@@ -95,22 +124,42 @@ def _photo_row(app: App, address: str, chart: Path, now: datetime) -> OutboxItem
 
 
 def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None) -> None:
-    """Insert `count` synthetic cases, one transaction per chunk; `progress(n)` after each."""
+    """Insert `count` synthetic cases, one transaction per DEMO_COMMIT_CASES of them;
+    `progress(n)` after each chunk."""
     policy = app.policy
     prefix = policy.institution.folio_prefix
-    for batch in demo_batches(policy, count, seed, now):
-        with app.engine.begin() as connection:
-            if connection.dialect.name == "sqlite":
-                # Index pages of a large table stay in memory between chunks.
-                connection.exec_driver_sql(f"PRAGMA cache_size=-{DEMO_CACHE_KIB}")
-            first = {
-                year: reserve_folios(connection, prefix, year, n)
-                for year, n in sorted(batch.folio_years.items())
-            }
-            number_folios(policy, batch, first)
-            ids = insert_contacts(connection, batch.contacts)
-            for row, contact in zip(batch.cases, batch.case_contact, strict=True):
-                row["contact_id"] = None if contact is None else ids[contact]
-            insert_cases(connection, batch.cases)
-        if progress is not None:
-            progress(len(batch.cases))
+    with app.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _pragmas(connection, DEMO_PRAGMAS)
+        try:
+            pending = 0
+            for batch in demo_batches(policy, count, seed, now):
+                first = {
+                    year: reserve_folios(connection, prefix, year, n)
+                    for year, n in sorted(batch.folio_years.items())
+                }
+                number_folios(policy, batch, first)
+                ids = insert_contacts(connection, batch.contacts)
+                for row, contact in zip(batch.cases, batch.case_contact, strict=True):
+                    row["contact_id"] = None if contact is None else ids[contact]
+                insert_cases(connection, batch.cases)
+                pending += len(batch.cases)
+                if pending >= DEMO_COMMIT_CASES:
+                    connection.commit()
+                    pending = 0
+                if progress is not None:
+                    progress(len(batch.cases))
+            connection.commit()
+        finally:
+            if sqlite:
+                connection.rollback()
+                _pragmas(connection, NORMAL_PRAGMAS)
+
+
+def _pragmas(connection, pragmas: dict[str, str]) -> None:
+    """Set SQLite pragmas on the driver's connection, outside any transaction (some of them
+    cannot change inside one)."""
+    raw = connection.connection.driver_connection
+    for name, value in pragmas.items():
+        raw.execute(f"PRAGMA {name}={value}")

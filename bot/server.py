@@ -32,6 +32,7 @@ from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.whatsapp import Form, TwilioSender, WhatsAppChannel
 from bot.media import MediaFetcher, TelegramMedia, TwilioMedia
 from bot.outbox import Dispatcher
+from bot.reporting import chart_file
 from bot.scheduler import Scheduler
 from handlers.intake import receive
 from handlers.messages import Incoming
@@ -42,6 +43,7 @@ MAX_BODY = 64 * 1024
 WHATSAPP_PATH = "/webhooks/whatsapp"
 STATUS_PATH = "/webhooks/whatsapp/status"
 TELEGRAM_PATH = "/webhooks/telegram"
+CHARTS_PATH = "/reports/charts"  # the weekly summary's charts, for Twilio to fetch
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -168,7 +170,12 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
         whatsapp = WhatsAppChannel(wa, public_url)
         short_name = settings.institution.short_name
         senders.append(
-            TwilioSender(wa, public_url + STATUS_PATH, lambda folio: folio or short_name)
+            TwilioSender(
+                wa,
+                public_url + STATUS_PATH,
+                lambda folio: folio or short_name,
+                charts_url=public_url + CHARTS_PATH + "/",
+            )
         )
         fetchers["whatsapp"] = TwilioMedia(wa.account_sid, wa.auth_token, wa.api_base_url, limit)
     if settings.telegram.enabled:
@@ -289,6 +296,17 @@ def build_asgi(service: Service) -> Starlette:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    async def chart(request: Request) -> Response:
+        """A chart of the weekly summary, by its unguessable name; 404 for anything else."""
+        path = chart_file(service.app, request.path_params["name"])
+        if path is None:
+            return Response(status_code=404)
+        try:
+            content = await run_in_threadpool(path.read_bytes)
+        except OSError:
+            return Response(status_code=404)
+        return Response(content, media_type="image/png", headers={"Cache-Control": "no-store"})
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette):
         await service.start()
@@ -303,6 +321,7 @@ def build_asgi(service: Service) -> Starlette:
             Route(STATUS_PATH, admitted(whatsapp_status), methods=["POST"]),
             Route(TELEGRAM_PATH, admitted(telegram_update), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route(CHARTS_PATH + "/{name}", chart, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -8,7 +8,7 @@ import random
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from handlers.policy import CasePolicy
@@ -194,7 +194,8 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
             local = created.astimezone(tz)
             due = due_cache.get((local.date(), days))
             if due is None:
-                due = due_cache[(local.date(), days)] = calendar.due_at(created, days)
+                due = calendar.due_at(created, days).astimezone(UTC)
+                due_cache[(local.date(), days)] = due
             status = olds[i] if created < recent else news[i]
             first_response = attended = closed = None
             if status != "recibido":

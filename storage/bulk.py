@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import Case, Contact, FolioCounter
+from storage.types import UTCDateTime
 
 
 def reserve_folios(connection: Connection, prefix: str, year: int, count: int) -> int:
@@ -33,16 +34,24 @@ def reserve_folios(connection: Connection, prefix: str, year: int, count: int) -
     return int(connection.execute(statement).scalar_one()) - count + 1
 
 
-def _sqlite_value(value):
-    if isinstance(value, datetime):
-        return value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return value
+def _sqlite_time(value: datetime) -> str:
+    if value.tzinfo is not _UTC:
+        value = value.astimezone(_UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
 
 def _raw_insert(connection: Connection, table, rows: Sequence[dict]) -> None:
     names = list(rows[0])
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    values = [tuple(_sqlite_value(row[name]) for name in names) for row in rows]
+    # Only the time columns need converting: the rest go to the driver as they are.
+    times = [i for i, name in enumerate(names) if isinstance(table.c[name].type, UTCDateTime)]
+    values = []
+    for row in rows:
+        value = [row[name] for name in names]
+        for i in times:
+            if value[i] is not None:
+                value[i] = _sqlite_time(value[i])
+        values.append(tuple(value))
     connection.exec_driver_sql(sql, values)
 
 

@@ -58,8 +58,7 @@ class Case(SQLModel, table=True):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_created_at", "created_at"),
-        Index("ix_cases_status_due", "status", "due_at"),
+        # Also serves searches by created_at alone (its first column).
         Index("ix_cases_created_channel_type", "created_at", "channel", "type"),
         # Covers the report's attended figures: no table reads for them.
         Index(
@@ -72,6 +71,7 @@ class Case(SQLModel, table=True):
             "survey_rating",
             "survey_resolved",
         ),
+        # Also serves searches by contact_id alone, as the next one does by status and due_at.
         Index("ix_cases_contact_created", "contact_id", "created_at"),
         # Covers the weekly summary's open and overdue counts, per agent.
         Index("ix_cases_open_due", "status", "due_at", "channel", "assignee_id"),
@@ -79,7 +79,7 @@ class Case(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     folio: str = Field(max_length=32, unique=True)
-    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id")
     channel: str = Field(max_length=16)
     type: str = Field(max_length=16)
     topic: str = Field(max_length=40)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
@@ -215,6 +216,7 @@ class TwilioSender:
         settings: WhatsAppSettings,
         status_callback: str | None,
         announce: Callable[[str | None], str],
+        charts_url: str | None = None,
     ) -> None:
         self.http = TwilioHttp(settings.api_base_url)
         self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
@@ -223,12 +225,19 @@ class TwilioSender:
         self.messages_per_second = settings.messages_per_second
         self.status_callback = status_callback
         self.announce = announce  # the template's variable, from the folio
+        self.charts_url = charts_url  # where the service serves the summary's charts, by name
 
     async def send(self, delivery: Delivery) -> Outcome:
         if not delivery.window_open:
             return await self._outside_window(delivery)
         # Rows are cut to fit one message when queued (handlers.intake.queue).
         text = Reply(CHANNEL, delivery.address, delivery.text, delivery.options).rendered()
+        chart = Path(delivery.photo) if delivery.photo and self.charts_url else None
+        if chart is not None and chart.is_file():
+            # A media message: Twilio fetches the image from the service (bot/server.py).
+            return await self._create(
+                delivery.address, body=text[:MAX_BODY], media_url=[self.charts_url + chart.name]
+            )
         return await self._create(delivery.address, body=text[:MAX_BODY])
 
     async def _outside_window(self, delivery: Delivery) -> Outcome:
@@ -242,7 +251,7 @@ class TwilioSender:
             return Held("fuera de la ventana de 24 horas; aviso enviado", announced=True)
         return outcome
 
-    async def _create(self, address: str, **content: str) -> Outcome:
+    async def _create(self, address: str, **content: str | list[str]) -> Outcome:
         if self.status_callback:
             content["status_callback"] = self.status_callback
         try:

@@ -1,6 +1,7 @@
 """bench/reports.py keeps working: a tiny run of it, in seconds (the real one is `make bench`)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ def test_the_reports_benchmark_builds_its_database_and_prints_its_figures(tmp_pa
     assert figures["tally_cases_received"] > 0
     assert figures["tally_seconds"] > 0 and figures["summary_seconds"] > 0
     assert figures["classifier_messages_per_second"] > 0
+    if os.environ.get("TEST_DATABASE_URL"):  # the same figures on PostgreSQL, built afresh
+        assert figures["postgres"]["demo_data_cases_per_second"] > 0
+        assert figures["postgres"]["tally_cases_received"] > 0
     command.append("--no-classifier")
     again = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     assert again["demo_data_cases_per_second"] is None  # the database was reused
