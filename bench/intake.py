@@ -421,7 +421,16 @@ def main() -> None:
     env = dict(os.environ, TA_TELEGRAM__TOKEN=BOT_TOKEN, TA_WHATSAPP__ACCOUNT_SID=ACCOUNT_SID)
     env["PYTHONPATH"] = str(ROOT)
     provider = Running(
-        [sys.executable, "-m", "tests.provider", "serve", "--port", str(provider_port), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "tests.provider",
+            "serve",
+            "--port",
+            str(provider_port),
+            "--quiet",
+            "--keep-alive",
+        ],
         env,
         workdir,
     )

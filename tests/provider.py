@@ -31,8 +31,13 @@ class Call:
 
 
 class Provider:
-    def __init__(self, bot_token: str, account_sid: str, port: int = 0) -> None:
+    def __init__(
+        self, bot_token: str, account_sid: str, port: int = 0, *, keep_alive: bool = False
+    ) -> None:
+        """`keep_alive`: HTTP/1.1 connections that stay open, as the real APIs keep them (the
+        benchmark); by default each call has its own, so that `refuse()` cuts them all."""
         self.bot_token = bot_token
+        self.keep_alive = keep_alive
         self.bot_id = int(bot_token.partition(":")[0])
         self.account_sid = account_sid
         self.calls: list[Call] = []
@@ -114,6 +119,8 @@ class Provider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if provider.keep_alive else "HTTP/1.0"
+
             def log_message(self, *args) -> None:
                 pass
 
@@ -279,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve")
     serve.add_argument("--port", type=int, default=9000)
     serve.add_argument("--quiet", action="store_true", help="print nothing (benchmarks)")
+    serve.add_argument("--keep-alive", action="store_true", help="keep connections open")
     say = commands.add_parser("say")
     say.add_argument("--service", default="http://127.0.0.1:8080")
     who = say.add_mutually_exclusive_group(required=True)
@@ -299,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "serve":
         token, sid = env["TA_TELEGRAM__TOKEN"], env["TA_WHATSAPP__ACCOUNT_SID"]
-        provider = Provider(token, sid, args.port)
+        provider = Provider(token, sid, args.port, keep_alive=args.keep_alive)
         print(f"Proveedor de prueba en {provider.url}", flush=True)
         seen = 0
         provider.start()
