@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import traceback
@@ -83,9 +84,15 @@ class Service:
         self._tasks.append(asyncio.create_task(self.media.run(), name="media"))
         if self.telegram is not None:
             self._tasks.append(asyncio.create_task(self._start_telegram(), name="telegram"))
-        # Load (or train, the first time) the classifier now, not in the first citizen's request.
-        classify = self.app.policy.classifier.classify
-        self._tasks.append(asyncio.create_task(asyncio.to_thread(classify, "hola"), name="model"))
+        self._tasks.append(asyncio.create_task(self._warm_up(), name="warm-up"))
+
+    async def _warm_up(self) -> None:
+        """Load (or train, the first time) the classifier now, not in the first citizen's
+        request; then set aside what is loaded for good (modules, the model) from the garbage
+        collector's full passes, which otherwise pause every request for over 100 ms."""
+        await asyncio.to_thread(self.app.policy.classifier.classify, "hola")
+        gc.collect()
+        gc.freeze()
 
     async def _start_telegram(self) -> None:
         telegram, settings = self.telegram, self.app.settings
