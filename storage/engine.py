@@ -31,11 +31,14 @@ def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
     # A server that stops answering must not hold a request for minutes: give up connecting
     # after a few seconds (the webhook answers 503 and the provider delivers again).
     connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    # Connections are kept, not opened per burst: each new one is a server process to start.
+    # They are not pinged before each use (a round trip per transaction): a connection found
+    # broken fails that one transaction (a webhook answers 503 and is delivered again), and
+    # SQLAlchemy then replaces every connection of the pool.
     return create_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_recycle=1800,
         connect_args=connect_args,
     )
