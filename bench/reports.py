@@ -70,20 +70,16 @@ def build(path: Path, cases: int, seed: int) -> tuple[float, float] | None:
 
 def postgres_schema(url: str, schema: str, *, drop: bool = False) -> str:
     """Create (or drop) a schema of its own in the TEST_DATABASE_URL database; the URL that
-    uses it (as bench/intake.py does)."""
-    from sqlalchemy import create_engine
+    uses it (bench/intake.py's own function)."""
+    return _bench_module("intake").postgres_schema(url, schema, drop=drop)
 
-    from storage.engine import normalise_url
 
-    base = normalise_url(url)
-    engine = create_engine(base)
-    with engine.begin() as connection:
-        verb = f"DROP SCHEMA {schema} CASCADE" if drop else f"CREATE SCHEMA {schema}"
-        connection.exec_driver_sql(verb)
-    engine.dispose()
-    return base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
+def _bench_module(name: str):
+    """Another benchmark script of this folder, as a module."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / f"bench/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def timed(function, rounds: int = ROUNDS) -> tuple[float, float, object]:
@@ -98,10 +94,7 @@ def timed(function, rounds: int = ROUNDS) -> tuple[float, float, object]:
 
 
 def classifier_figures() -> dict:
-    spec = importlib.util.spec_from_file_location("bench_classifier", ROOT / "bench/classifier.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.measure(rounds=1)
+    return _bench_module("classifier").measure(rounds=1)
 
 
 def measure(url: str, cases: int, built: tuple[float, float] | None) -> dict:
