@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL = 5  # connections kept; one writes at a time, the others wait
+POSTGRES_POOL = 10  # connections kept; each new one is a server process to start
 CONNECT_TIMEOUT_S = 5
 _HOLDS_WRITER = "ta_holds_writer"
 
@@ -22,35 +24,33 @@ def normalise_url(url: str | URL) -> URL:
     return url
 
 
-def make_engine(url: str | URL, *, pool_size: int = 5) -> Engine:
-    """WAL, a busy timeout and immediate write locks on SQLite; a checked pool and a connect
+def make_engine(url: str | URL) -> Engine:
+    """WAL, a busy timeout and immediate write locks on SQLite; a kept pool and a connect
     timeout on PostgreSQL."""
     url = normalise_url(url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, pool_size)
+        return _sqlite_engine(url)
     # A server that stops answering must not hold a request for minutes: give up connecting
     # after a few seconds (the webhook answers 503 and the provider delivers again).
     connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_S}
-    # Connections are kept, not opened per burst: each new one is a server process to start.
-    # They are not pinged before each use (a round trip per transaction): a connection found
-    # broken fails that one transaction (a webhook answers 503 and is delivered again), and
-    # SQLAlchemy then replaces every connection of the pool.
+    # Connections are kept, not opened per burst. They are not pinged before each use (a round
+    # trip per transaction): a connection found broken fails that one transaction (a webhook
+    # answers 503 and is delivered again), and SQLAlchemy then replaces every connection of the
+    # pool.
     return create_engine(
         url,
-        pool_size=2 * pool_size,
+        pool_size=POSTGRES_POOL,
         max_overflow=0,
         pool_recycle=1800,
         connect_args=connect_args,
     )
 
 
-def _sqlite_engine(url: URL, pool_size: int) -> Engine:
+def _sqlite_engine(url: URL) -> Engine:
     pool: dict = {}
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        # Connections are kept, not opened and closed under load: only one of them writes at
-        # a time, so more would only wait.
-        pool = {"pool_size": pool_size, "max_overflow": 0}
+        pool = {"pool_size": SQLITE_POOL, "max_overflow": 0}  # kept, not opened under load
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
