@@ -412,9 +412,9 @@ def measure_database(
             cpu = cpu_seconds(service.process.pid)
             result = run_generator("closed", base, workers=count, seconds=seconds, noop=False)
             cpu = cpu_seconds(service.process.pid) - cpu
-            rate = result["messages"] / result["seconds"]
-            if result["errors"] == 0 and (best is None or rate > best[0]):
-                best = (rate, count, 1000 * cpu / max(1, result["messages"]))
+            achieved = result["messages"] / result["seconds"]
+            if result["errors"] == 0 and (best is None or achieved > best[0]):
+                best = (achieved, count, 1000 * cpu / max(1, result["messages"]))
         soaked = soak(service.process.pid, base, rate, soak_seconds) if soak_seconds else None
         return {
             "msgs_per_s": round(best[0], 1) if best else 0.0,
