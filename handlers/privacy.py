@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.cases import record_event
 from handlers.lifecycle import FINAL
 from handlers.policy import CasePolicy
-from storage.models import Contact
+from storage.models import Case, Contact
 
 
 def personal_data(uow: Any, policy: CasePolicy, contact: Contact) -> str:
@@ -34,12 +35,21 @@ def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: dat
     (type, topic, dates, municipality) for the statistics."""
     placeholder = policy.texts("privacy.erased_placeholder")
     cases = uow.cases.for_contact(contact.id)
+    forget_cases(uow, cases, contact.id, placeholder)
     for case in cases:
         record_event(uow, case, now, actor="ciudadano", kind="personal_data_erased", public=False)
-    uow.messages.erase_conversation(contact.id, [case.id for case in cases], placeholder)
-    uow.cases.erase_personal_data(contact.id, placeholder)
     uow.outbox.forget_address(contact.channel, contact.address, placeholder)
     uow.contacts.erase(contact)
+
+
+def forget_cases(uow: Any, cases: Sequence[Case], contact_id: int | None, placeholder: str) -> None:
+    """What an erasure and the retention run both clear: the text of every message of the contact
+    or about these cases, staff commands naming their folios, and the cases' sender, text, place,
+    resolution, codes and event notes."""
+    ids = [case.id for case in cases]
+    uow.messages.erase_conversation(contact_id, ids, placeholder)
+    uow.messages.erase_mentions([case.folio for case in cases], placeholder)
+    uow.cases.anonymise(ids, placeholder)
 
 
 def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
@@ -47,11 +57,7 @@ def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
     erasure does for one person, keeping the figures; the folios it anonymised."""
     cutoff = now - timedelta(days=policy.retention_days)
     cases = uow.cases.expired(sorted(FINAL), cutoff)
-    ids = [case.id for case in cases]
-    placeholder = policy.texts("privacy.expired_placeholder")
-    uow.messages.erase_conversation(None, ids, placeholder)
-    uow.messages.erase_mentions([case.folio for case in cases], placeholder)
-    uow.cases.anonymise(ids, placeholder)
+    forget_cases(uow, cases, None, policy.texts("privacy.expired_placeholder"))
     for case in cases:
         record_event(uow, case, now, actor="sistema", kind="retention_anonymised", public=False)
     return [case.folio for case in cases]

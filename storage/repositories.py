@@ -240,20 +240,6 @@ class CaseRepository:
             case.location_text = case.location_text or location.get("address")
         self.session.add(case)
 
-    def erase_personal_data(self, contact_id: int, placeholder: str) -> None:
-        """Unlink a person's cases and clear what they wrote; the figures stay for the reports."""
-        self.session.exec(
-            update(Case)
-            .where(Case.contact_id == contact_id)
-            .values(
-                contact_id=None,
-                description=placeholder,
-                location_text=None,
-                latitude=None,
-                longitude=None,
-            )
-        )
-
     def expired(self, statuses: Sequence[str], closed_before: datetime) -> Sequence[Case]:
         """Cases in these statuses closed before the instant and not anonymised yet."""
         done = exists().where(
