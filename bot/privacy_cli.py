@@ -52,7 +52,8 @@ def add_privacy_commands(
         channel, address = address_of(whatsapp, telegram_id)
         app = open_app(config, migrate=False)
         with app.uow() as uow:
-            typer.echo(personal_data(uow, app.policy, contact_of(uow, channel, address)))
+            contact = contact_of(uow, channel, address)
+            typer.echo(personal_data(uow, app.policy, contact, whole=True))
 
     @group.command("erase", help=t("cli.privacy_erase_help"))
     def privacy_erase(

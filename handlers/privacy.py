@@ -11,11 +11,21 @@ from handlers.lifecycle import FINAL
 from handlers.policy import CasePolicy
 from storage.models import Case, Contact
 
+# What MIS DATOS shows in the chat (the terminal's `privacy show` shows everything, uncut): the
+# latest cases and messages, each text cut, so the answer stays a few chat messages long.
+CHAT_CASES = 10
+CHAT_MESSAGES = 20
+CHAT_TEXT = 300
 
-def personal_data(uow: Any, policy: CasePolicy, contact: Contact) -> str:
-    """Everything stored about a contact, in words, for "mis datos"."""
+
+def personal_data(uow: Any, policy: CasePolicy, contact: Contact, *, whole: bool = False) -> str:
+    """Everything stored about a contact, in words, for "mis datos": who they are, each case
+    (description, place, status, dates, resolution) and the text of their messages; in the chat
+    the latest ones only (`whole` for all)."""
     t = policy.texts
-    cases = uow.cases.for_contact(contact.id)
+    cases = list(uow.cases.for_contact(contact.id))
+    count = uow.messages.count_for_contact(contact.id)
+    messages = uow.messages.for_contact(contact.id, last=None if whole else CHAT_MESSAGES)
     lines = [
         t("privacy.data_header"),
         t("privacy.data_channel", channel=t(f"labels.channel.{contact.channel}")),
@@ -23,11 +33,64 @@ def personal_data(uow: Any, policy: CasePolicy, contact: Contact) -> str:
         t("privacy.data_name", name=contact.name or t("privacy.none")),
         t("privacy.data_gender", gender=t(f"labels.gender.{contact.gender or 'sin_dato'}")),
         t("privacy.data_age", age=contact.age if contact.age is not None else t("privacy.none")),
-        t("privacy.data_messages", count=uow.messages.count_for_contact(contact.id)),
         t("privacy.data_cases", folios=", ".join(c.folio for c in cases) or t("privacy.none")),
-        t("privacy.data_retention", days=policy.retention_days),
     ]
+    shown_cases = cases if whole else cases[-CHAT_CASES:]
+    if len(shown_cases) < len(cases):
+        lines.append(t("privacy.data_cases_left_out", count=len(cases) - len(shown_cases)))
+    for case in shown_cases:
+        lines += _case_lines(policy, case, whole)
+    lines.append(t("privacy.data_messages", count=count))
+    if len(messages) < count:
+        lines.append(t("privacy.data_messages_left_out", count=count - len(messages)))
+    for message in messages:
+        key = "privacy.data_message_in" if message.direction == "in" else "privacy.data_message_out"
+        at = policy.local_time(message.created_at)
+        lines.append(t(key, at=at, text=_cut(message.body, whole)))
+    lines.append(t("privacy.data_retention", days=policy.retention_days))
     return "\n".join(lines)
+
+
+def _case_lines(policy: CasePolicy, case: Case, whole: bool) -> list[str]:
+    t = policy.texts
+    place = ", ".join(
+        part
+        for part in (
+            case.location_text,
+            case.municipality if case.municipality not in (case.location_text or "") else None,
+            f"{case.latitude}, {case.longitude}" if case.latitude is not None else None,
+        )
+        if part
+    )
+    lines = [
+        "",
+        t(
+            "privacy.data_case",
+            folio=case.folio,
+            type=t(f"labels.type.{case.type}"),
+            topic=policy.topic_label(case.topic),
+        ),
+        t("privacy.data_case_status", status=t(f"labels.status.{case.status}")),
+        t(
+            "privacy.data_case_dates",
+            received=policy.local_time(case.created_at),
+            due=policy.local_day(case.due_at),
+        ),
+    ]
+    if case.closed_at is not None:
+        lines.append(t("privacy.data_case_closed", closed=policy.local_time(case.closed_at)))
+    lines.append(t("privacy.data_case_place", place=place or t("privacy.none")))
+    lines.append(t("privacy.data_case_description", description=_cut(case.description, whole)))
+    if case.resolution:
+        lines.append(t("privacy.data_case_resolution", resolution=_cut(case.resolution, whole)))
+    lines.append("")
+    return lines
+
+
+def _cut(text: str, whole: bool) -> str:
+    """A stored text on one line, cut in the chat."""
+    flat = " ".join(text.split())
+    return flat if whole or len(flat) <= CHAT_TEXT else flat[: CHAT_TEXT - 1] + "…"
 
 
 def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: datetime) -> None:

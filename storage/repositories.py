@@ -427,6 +427,12 @@ class MessageRepository:
         query = select(func.count()).select_from(Message).where(Message.contact_id == contact_id)
         return int(self.session.exec(query).one())
 
+    def for_contact(self, contact_id: int, *, last: int | None = None) -> list[Message]:
+        """A contact's messages, oldest first; only the latest `last` when given."""
+        query = select(Message).where(Message.contact_id == contact_id)
+        rows = self.session.exec(query.order_by(col(Message.id).desc()).limit(last)).all()
+        return list(reversed(rows))
+
     def for_case(self, case_id: int) -> Sequence[Message]:
         return self.session.exec(
             select(Message).where(Message.case_id == case_id).order_by(col(Message.id))

@@ -150,6 +150,10 @@ class FakeMessages(FakeRepository):
             if any(folio in message.body for folio in folios):
                 message.body = placeholder
 
+    def for_contact(self, contact_id: int, *, last: int | None = None) -> list[Message]:
+        mine = [m for m in self.uow.rows[Message] if m.contact_id == contact_id]
+        return mine[-last:] if last else mine
+
     def count_for_contact(self, contact_id: int) -> int:
         return sum(m.contact_id == contact_id for m in self.uow.rows[Message])
 
