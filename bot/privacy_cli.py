@@ -7,7 +7,12 @@ from typing import Annotated, Any
 import typer
 
 from bot.app import App, utc_now
-from handlers.privacy import anonymise_expired, erase_personal_data, personal_data
+from handlers.privacy import (
+    anonymise_expired,
+    erase_inactive_contacts,
+    erase_personal_data,
+    personal_data,
+)
 from handlers.texts import Texts
 
 
@@ -72,9 +77,12 @@ def add_privacy_commands(
     def privacy_retention(config: config_option = None) -> None:
         app = open_app(config, migrate=False)
         with app.uow() as uow:
-            folios = anonymise_expired(uow, app.policy, utc_now())
+            now = utc_now()
+            folios = anonymise_expired(uow, app.policy, now)
+            contacts = erase_inactive_contacts(uow, app.policy, now)
             uow.commit()
         days = app.policy.retention_days
         typer.echo(t("cli.privacy_retention_done", count=len(folios), days=days))
         for folio in folios:
             typer.echo(folio)
+        typer.echo(t("cli.privacy_retention_contacts", count=contacts, days=days))

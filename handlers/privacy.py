@@ -101,6 +101,12 @@ def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: dat
     forget_cases(uow, cases, contact.id, placeholder)
     for case in cases:
         record_event(uow, case, now, actor="ciudadano", kind="personal_data_erased", public=False)
+    forget_contact(uow, contact, placeholder)
+
+
+def forget_contact(uow: Any, contact: Contact, placeholder: str) -> None:
+    """Clear who the person is, and their address from the outbox (their messages' text is
+    cleared before)."""
     uow.outbox.forget_address(contact.channel, contact.address, placeholder)
     uow.contacts.erase(contact)
 
@@ -124,3 +130,17 @@ def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
     for case in cases:
         record_event(uow, case, now, actor="sistema", kind="retention_anonymised", public=False)
     return [case.folio for case in cases]
+
+
+def erase_inactive_contacts(uow: Any, policy: CasePolicy, now: datetime) -> int:
+    """Erase, as the retention run's second step, every person with no case left linked to them
+    (their expired cases were just anonymised) who has written nothing, been sent nothing and
+    been in no conversation for `privacy.retention_days`; how many."""
+    cutoff = now - timedelta(days=policy.retention_days)
+    contacts = uow.contacts.inactive(cutoff)
+    placeholder = policy.texts("privacy.expired_placeholder")
+    for contact in contacts:
+        uow.conversations.delete(contact.id)
+        forget_cases(uow, [], contact.id, placeholder)
+        forget_contact(uow, contact, placeholder)
+    return len(contacts)

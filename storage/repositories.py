@@ -30,6 +30,9 @@ from storage.models import (
 )
 
 # Delivery reports may arrive out of order; a later stage never goes back to an earlier one.
+# An erased contact's address starts so; the rest of it is random.
+ERASED = "borrado:"
+
 DELIVERY_RANK = {
     "pending": 0,
     "waiting": 0,
@@ -99,12 +102,30 @@ class ContactRepository:
 
     def erase(self, contact: Contact) -> None:
         """Forget who the contact is: the address becomes a random token, the rest is cleared."""
-        contact.address = f"borrado:{secrets.token_hex(16)}"
+        contact.address = f"{ERASED}{secrets.token_hex(16)}"
         contact.name = contact.gender = contact.age = contact.consented_at = None
         self.session.add(contact)
 
     def get(self, contact_id: int) -> Contact | None:
         return self.session.get(Contact, contact_id)
+
+    def inactive(self, since: datetime) -> Sequence[Contact]:
+        """Contacts not erased yet, first seen before the instant, with no case linked to them
+        and no message or conversation step since; locked, skipping any being written to now."""
+        case = exists().where(Case.contact_id == Contact.id)
+        message = exists().where(Message.contact_id == Contact.id, col(Message.created_at) >= since)
+        step = exists().where(
+            ConversationState.contact_id == Contact.id, col(ConversationState.updated_at) >= since
+        )
+        query = select(Contact).where(
+            ~col(Contact.address).startswith(ERASED),
+            col(Contact.created_at) < since,
+            ~case,
+            ~message,
+            ~step,
+        )
+        query = query.order_by(col(Contact.id)).with_for_update(skip_locked=True)
+        return self.session.exec(query).all()
 
 
 class ConversationRepository:

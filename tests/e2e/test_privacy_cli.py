@@ -69,4 +69,7 @@ def test_a_wrong_or_double_address_is_one_line_and_a_non_zero_exit(run):
 
 def test_the_retention_run_can_be_started_from_the_terminal(run):
     done = run("privacy", "retention")
-    assert done.stdout == "Casos anonimizados (cerrados hace más de 730 días): 0\n"
+    assert done.stdout == (
+        "Casos anonimizados (cerrados hace más de 730 días): 0\n"
+        "Contactos borrados (sin casos ni actividad en los últimos 730 días): 0\n"
+    )
