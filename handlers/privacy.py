@@ -53,15 +53,12 @@ def personal_data(uow: Any, policy: CasePolicy, contact: Contact, *, whole: bool
 
 def _case_lines(policy: CasePolicy, case: Case, whole: bool) -> list[str]:
     t = policy.texts
-    place = ", ".join(
-        part
-        for part in (
-            case.location_text,
-            case.municipality if case.municipality not in (case.location_text or "") else None,
-            f"{case.latitude}, {case.longitude}" if case.latitude is not None else None,
-        )
-        if part
-    )
+    parts = [case.location_text or ""]
+    if case.municipality and case.municipality not in parts[0]:
+        parts.append(case.municipality)
+    if case.latitude is not None and case.longitude is not None:
+        parts.append(f"{case.latitude}, {case.longitude}")
+    place = ", ".join(part for part in parts if part)
     lines = [
         "",
         t(

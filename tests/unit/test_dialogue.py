@@ -344,6 +344,14 @@ def test_mis_datos_shows_each_case_and_the_messages_themselves(citizen):
     assert "nosotros: ✅ Su caso quedó registrado. Folio: TA-2026-000001" in answer
 
 
+def test_mis_datos_shows_a_shared_pin_as_the_place_of_a_case_with_no_municipality(citizen):
+    citizen.converse("hola", "si", "1", "se tapo el tragante de la esquina")
+    citizen.send(location=Location(13.48, -88.17))
+    citizen.converse("listo", "si", "omitir")
+    citizen.send("omitir")
+    assert "Lugar: 13.48, -88.17" in citizen.send("mis datos")
+
+
 def test_a_long_history_comes_as_several_chat_messages_and_says_what_it_leaves_out(citizen, uow):
     citizen.converse(*POTHOLE[:-1], "hombre 52")
     for n in range(60):
