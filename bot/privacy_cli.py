@@ -7,7 +7,12 @@ from typing import Annotated, Any
 import typer
 
 from bot.app import App, utc_now
-from handlers.privacy import anonymise_expired, erase_personal_data, personal_data
+from handlers.privacy import (
+    anonymise_expired,
+    erase_inactive_contacts,
+    erase_personal_data,
+    personal_data,
+)
 from handlers.texts import Texts
 
 
@@ -52,7 +57,8 @@ def add_privacy_commands(
         channel, address = address_of(whatsapp, telegram_id)
         app = open_app(config, migrate=False)
         with app.uow() as uow:
-            typer.echo(personal_data(uow, app.policy, contact_of(uow, channel, address)))
+            contact = contact_of(uow, channel, address)
+            typer.echo(personal_data(uow, app.policy, contact, whole=True))
 
     @group.command("erase", help=t("cli.privacy_erase_help"))
     def privacy_erase(
@@ -71,9 +77,12 @@ def add_privacy_commands(
     def privacy_retention(config: config_option = None) -> None:
         app = open_app(config, migrate=False)
         with app.uow() as uow:
-            folios = anonymise_expired(uow, app.policy, utc_now())
+            now = utc_now()
+            folios = anonymise_expired(uow, app.policy, now)
+            contacts = erase_inactive_contacts(uow, app.policy, now)
             uow.commit()
         days = app.policy.retention_days
         typer.echo(t("cli.privacy_retention_done", count=len(folios), days=days))
         for folio in folios:
             typer.echo(folio)
+        typer.echo(t("cli.privacy_retention_contacts", count=contacts, days=days))

@@ -21,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.app import App
 from bot.reporting import WEEKLY_SUMMARY, send_weekly_summary
 from handlers.intake import queue
-from handlers.privacy import anonymise_expired
+from handlers.privacy import anonymise_expired, erase_inactive_contacts
 from handlers.reminders import daily_reminders
 from handlers.summary import last_full_week
 
@@ -78,8 +78,9 @@ class Scheduler:
             if not uow.job_runs.claim(RETENTION, run_date, now):
                 return None
             folios = anonymise_expired(uow, self.app.policy, now)
+            contacts = erase_inactive_contacts(uow, self.app.policy, now)
             uow.commit()
-        log.info("scheduler: retention anonymised %d cases", len(folios))
+        log.info("scheduler: retention anonymised %d cases, %d contacts", len(folios), contacts)
         return folios
 
     async def _retention(self) -> None:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.cases import record_event
 from handlers.lifecycle import FINAL
 from handlers.policy import CasePolicy
-from storage.models import Contact
+from storage.models import Case, Contact
+
+# What MIS DATOS shows in the chat (the terminal's `privacy show` shows everything, uncut): the
+# latest cases and messages, each text cut, so the answer stays a few chat messages long.
+CHAT_CASES = 10
+CHAT_MESSAGES = 20
+CHAT_TEXT = 300
 
 
-def personal_data(uow: Any, policy: CasePolicy, contact: Contact) -> str:
-    """Everything stored about a contact, in words, for "mis datos"."""
+def personal_data(uow: Any, policy: CasePolicy, contact: Contact, *, whole: bool = False) -> str:
+    """Everything stored about a contact, in words, for "mis datos": who they are, each case
+    (description, place, status, dates, resolution) and the text of their messages; in the chat
+    the latest ones only (`whole` for all)."""
     t = policy.texts
-    cases = uow.cases.for_contact(contact.id)
+    cases = list(uow.cases.for_contact(contact.id))
+    count = uow.messages.count_for_contact(contact.id)
+    messages = uow.messages.for_contact(contact.id, last=None if whole else CHAT_MESSAGES)
     lines = [
         t("privacy.data_header"),
         t("privacy.data_channel", channel=t(f"labels.channel.{contact.channel}")),
@@ -22,11 +33,61 @@ def personal_data(uow: Any, policy: CasePolicy, contact: Contact) -> str:
         t("privacy.data_name", name=contact.name or t("privacy.none")),
         t("privacy.data_gender", gender=t(f"labels.gender.{contact.gender or 'sin_dato'}")),
         t("privacy.data_age", age=contact.age if contact.age is not None else t("privacy.none")),
-        t("privacy.data_messages", count=uow.messages.count_for_contact(contact.id)),
         t("privacy.data_cases", folios=", ".join(c.folio for c in cases) or t("privacy.none")),
-        t("privacy.data_retention", days=policy.retention_days),
     ]
+    shown_cases = cases if whole else cases[-CHAT_CASES:]
+    if len(shown_cases) < len(cases):
+        lines.append(t("privacy.data_cases_left_out", count=len(cases) - len(shown_cases)))
+    for case in shown_cases:
+        lines += _case_lines(policy, case, whole)
+    lines.append(t("privacy.data_messages", count=count))
+    if len(messages) < count:
+        lines.append(t("privacy.data_messages_left_out", count=count - len(messages)))
+    for message in messages:
+        key = "privacy.data_message_in" if message.direction == "in" else "privacy.data_message_out"
+        at = policy.local_time(message.created_at)
+        lines.append(t(key, at=at, text=_cut(message.body, whole)))
+    lines.append(t("privacy.data_retention", days=policy.retention_days))
     return "\n".join(lines)
+
+
+def _case_lines(policy: CasePolicy, case: Case, whole: bool) -> list[str]:
+    t = policy.texts
+    parts = [case.location_text or ""]
+    if case.municipality and case.municipality not in parts[0]:
+        parts.append(case.municipality)
+    if case.latitude is not None and case.longitude is not None:
+        parts.append(f"{case.latitude}, {case.longitude}")
+    place = ", ".join(part for part in parts if part)
+    lines = [
+        "",
+        t(
+            "privacy.data_case",
+            folio=case.folio,
+            type=t(f"labels.type.{case.type}"),
+            topic=policy.topic_label(case.topic),
+        ),
+        t("privacy.data_case_status", status=t(f"labels.status.{case.status}")),
+        t(
+            "privacy.data_case_dates",
+            received=policy.local_time(case.created_at),
+            due=policy.local_day(case.due_at),
+        ),
+    ]
+    if case.closed_at is not None:
+        lines.append(t("privacy.data_case_closed", closed=policy.local_time(case.closed_at)))
+    lines.append(t("privacy.data_case_place", place=place or t("privacy.none")))
+    lines.append(t("privacy.data_case_description", description=_cut(case.description, whole)))
+    if case.resolution:
+        lines.append(t("privacy.data_case_resolution", resolution=_cut(case.resolution, whole)))
+    lines.append("")
+    return lines
+
+
+def _cut(text: str, whole: bool) -> str:
+    """A stored text on one line, cut in the chat."""
+    flat = " ".join(text.split())
+    return flat if whole or len(flat) <= CHAT_TEXT else flat[: CHAT_TEXT - 1] + "…"
 
 
 def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: datetime) -> None:
@@ -34,12 +95,27 @@ def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: dat
     (type, topic, dates, municipality) for the statistics."""
     placeholder = policy.texts("privacy.erased_placeholder")
     cases = uow.cases.for_contact(contact.id)
+    forget_cases(uow, cases, contact.id, placeholder)
     for case in cases:
         record_event(uow, case, now, actor="ciudadano", kind="personal_data_erased", public=False)
-    uow.messages.erase_conversation(contact.id, [case.id for case in cases], placeholder)
-    uow.cases.erase_personal_data(contact.id, placeholder)
+    forget_contact(uow, contact, placeholder)
+
+
+def forget_contact(uow: Any, contact: Contact, placeholder: str) -> None:
+    """Clear who the person is, and their address from the outbox (their messages' text is
+    cleared before)."""
     uow.outbox.forget_address(contact.channel, contact.address, placeholder)
     uow.contacts.erase(contact)
+
+
+def forget_cases(uow: Any, cases: Sequence[Case], contact_id: int | None, placeholder: str) -> None:
+    """What an erasure and the retention run both clear: the text of every message of the contact
+    or about these cases, staff commands naming their folios, and the cases' sender, text, place,
+    resolution, codes and event notes."""
+    ids = [case.id for case in cases]
+    uow.messages.erase_conversation(contact_id, ids, placeholder)
+    uow.messages.erase_mentions([case.folio for case in cases], placeholder)
+    uow.cases.anonymise(ids, placeholder)
 
 
 def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
@@ -47,11 +123,21 @@ def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
     erasure does for one person, keeping the figures; the folios it anonymised."""
     cutoff = now - timedelta(days=policy.retention_days)
     cases = uow.cases.expired(sorted(FINAL), cutoff)
-    ids = [case.id for case in cases]
-    placeholder = policy.texts("privacy.expired_placeholder")
-    uow.messages.erase_conversation(None, ids, placeholder)
-    uow.messages.erase_mentions([case.folio for case in cases], placeholder)
-    uow.cases.anonymise(ids, placeholder)
+    forget_cases(uow, cases, None, policy.texts("privacy.expired_placeholder"))
     for case in cases:
         record_event(uow, case, now, actor="sistema", kind="retention_anonymised", public=False)
     return [case.folio for case in cases]
+
+
+def erase_inactive_contacts(uow: Any, policy: CasePolicy, now: datetime) -> int:
+    """Erase, as the retention run's second step, every person with no case left linked to them
+    (their expired cases were just anonymised) who has written nothing, been sent nothing and
+    been in no conversation for `privacy.retention_days`; how many."""
+    cutoff = now - timedelta(days=policy.retention_days)
+    contacts = uow.contacts.inactive(cutoff)
+    placeholder = policy.texts("privacy.expired_placeholder")
+    for contact in contacts:
+        uow.conversations.delete(contact.id)
+        forget_cases(uow, [], contact.id, placeholder)
+        forget_contact(uow, contact, placeholder)
+    return len(contacts)

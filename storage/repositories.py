@@ -30,6 +30,9 @@ from storage.models import (
 )
 
 # Delivery reports may arrive out of order; a later stage never goes back to an earlier one.
+# An erased contact's address starts so; the rest of it is random.
+ERASED = "borrado:"
+
 DELIVERY_RANK = {
     "pending": 0,
     "waiting": 0,
@@ -99,12 +102,30 @@ class ContactRepository:
 
     def erase(self, contact: Contact) -> None:
         """Forget who the contact is: the address becomes a random token, the rest is cleared."""
-        contact.address = f"borrado:{secrets.token_hex(16)}"
+        contact.address = f"{ERASED}{secrets.token_hex(16)}"
         contact.name = contact.gender = contact.age = contact.consented_at = None
         self.session.add(contact)
 
     def get(self, contact_id: int) -> Contact | None:
         return self.session.get(Contact, contact_id)
+
+    def inactive(self, since: datetime) -> Sequence[Contact]:
+        """Contacts not erased yet, first seen before the instant, with no case linked to them
+        and no message or conversation step since; locked, skipping any being written to now."""
+        case = exists().where(Case.contact_id == Contact.id)
+        message = exists().where(Message.contact_id == Contact.id, col(Message.created_at) >= since)
+        step = exists().where(
+            ConversationState.contact_id == Contact.id, col(ConversationState.updated_at) >= since
+        )
+        query = select(Contact).where(
+            ~col(Contact.address).startswith(ERASED),
+            col(Contact.created_at) < since,
+            ~case,
+            ~message,
+            ~step,
+        )
+        query = query.order_by(col(Contact.id)).with_for_update(skip_locked=True)
+        return self.session.exec(query).all()
 
 
 class ConversationRepository:
@@ -239,20 +260,6 @@ class CaseRepository:
             case.latitude, case.longitude = location["latitude"], location["longitude"]
             case.location_text = case.location_text or location.get("address")
         self.session.add(case)
-
-    def erase_personal_data(self, contact_id: int, placeholder: str) -> None:
-        """Unlink a person's cases and clear what they wrote; the figures stay for the reports."""
-        self.session.exec(
-            update(Case)
-            .where(Case.contact_id == contact_id)
-            .values(
-                contact_id=None,
-                description=placeholder,
-                location_text=None,
-                latitude=None,
-                longitude=None,
-            )
-        )
 
     def expired(self, statuses: Sequence[str], closed_before: datetime) -> Sequence[Case]:
         """Cases in these statuses closed before the instant and not anonymised yet."""
@@ -440,6 +447,12 @@ class MessageRepository:
     def count_for_contact(self, contact_id: int) -> int:
         query = select(func.count()).select_from(Message).where(Message.contact_id == contact_id)
         return int(self.session.exec(query).one())
+
+    def for_contact(self, contact_id: int, *, last: int | None = None) -> list[Message]:
+        """A contact's messages, oldest first; only the latest `last` when given."""
+        query = select(Message).where(Message.contact_id == contact_id)
+        rows = self.session.exec(query.order_by(col(Message.id).desc()).limit(last)).all()
+        return list(reversed(rows))
 
     def for_case(self, case_id: int) -> Sequence[Message]:
         return self.session.exec(

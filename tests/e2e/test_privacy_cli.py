@@ -46,6 +46,10 @@ def test_staff_show_and_erase_a_citizens_data_from_the_terminal(run):
     assert shown.returncode == 0, shown.stderr
     assert f"Número o usuario: {NUMBER}" in shown.stdout
     assert "Casos: TA-2026-000001" in shown.stdout
+    assert "Descripción: la calle principal de la colonia Las Brisas tiene un hoyo" in shown.stdout
+    assert "Lugar: San Miguel, colonia Las Brisas" in shown.stdout
+    assert "usted: San Miguel, colonia Las Brisas" in shown.stdout
+    assert "no mostramos" not in shown.stdout  # the terminal shows every message
     assert "Número o usuario: 555001" in run("privacy", "show", "--telegram-id", "555001").stdout
 
     erased = run("privacy", "erase", "--whatsapp", NUMBER)
@@ -65,4 +69,7 @@ def test_a_wrong_or_double_address_is_one_line_and_a_non_zero_exit(run):
 
 def test_the_retention_run_can_be_started_from_the_terminal(run):
     done = run("privacy", "retention")
-    assert done.stdout == "Casos anonimizados (cerrados hace más de 730 días): 0\n"
+    assert done.stdout == (
+        "Casos anonimizados (cerrados hace más de 730 días): 0\n"
+        "Contactos borrados (sin casos ni actividad en los últimos 730 días): 0\n"
+    )

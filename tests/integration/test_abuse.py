@@ -62,6 +62,19 @@ def test_past_the_limit_a_person_is_told_once_to_slow_down_and_nothing_is_lost(l
     assert len(told) == 1
 
 
+def test_the_request_to_slow_down_asks_to_write_again_and_promises_no_later_reply(limited):
+    clock = Seconds()
+    ana = Citizen(limited.dialogue, limited.uow, address="+50370001234", channel="whatsapp")
+    ana.clock = clock
+    ana.converse("hola", "si", "1", "hay un hoyo", "es muy profundo")
+    told = ana.send("listo")  # the sixth this minute
+    assert SLOW_DOWN in told and "escríbanos de nuevo en un minuto" in told.lower()
+    assert "le responderemos" not in told  # nothing answers later by itself
+    assert ana.send("listo") == ""
+    clock.now += timedelta(minutes=1)
+    assert "Entendemos que es" in ana.send("listo")  # written again, it is answered
+
+
 def test_the_limit_counts_per_sender(limited):
     clock = Seconds(0.1)
     fast = Citizen(limited.dialogue, limited.uow, address="+50370001111", channel="whatsapp")

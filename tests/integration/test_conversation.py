@@ -6,7 +6,7 @@ from datetime import time
 
 from sqlalchemy import inspect, text
 
-from tests.helpers import POTHOLE, Citizen
+from tests.helpers import POTHOLE, Citizen, add_staff
 
 
 def test_a_pothole_report_is_stored_with_its_messages_deadline_and_audit_trail(app):
@@ -37,10 +37,10 @@ def test_the_conversation_survives_a_restart_of_the_service(app):
     restarted.engine.dispose()
 
 
-def deliver_everything(app) -> None:
+def deliver_everything(app, channel: str = "console") -> None:
     """What the dispatcher does: every pending reply is sent and marked so."""
     with app.uow() as uow:
-        for item in uow.outbox.pending("console"):
+        for item in uow.outbox.pending(channel):
             uow.outbox.mark_sent(item, f"console-{item.id}", item.created_at)
         uow.commit()
 
@@ -133,3 +133,28 @@ def test_erasing_twice_from_one_number_works_and_leaves_nothing_of_the_person(ap
             dump = " ".join(map(str, connection.execute(text(f"SELECT * FROM {table}")).all()))
             for personal in ("50377776666", "Rosa Perez", "El Calvario"):
                 assert personal not in dump, f"{personal!r} is still in {table}"
+
+
+def test_erasing_clears_what_staff_wrote_about_the_person_in_notes_replies_and_resolutions(app):
+    citizen = Citizen(app.dialogue, app.uow, address="+50377776666", channel="whatsapp")
+    citizen.converse(*POTHOLE)  # TA-2026-000001
+    add_staff(app.uow, "Beto", whatsapp="+50370009999")
+    agent = Citizen(app.dialogue, app.uow, address="+50370009999", channel="whatsapp")
+    agent.send("/nota TA-2026-000001 Llamó Rosa Perez, vive al lado del hoyo")
+    agent.send("/responder TA-2026-000001 Doña Rosa Perez, mañana pasa la cuadrilla")
+    agent.send("/cerrar TA-2026-000001 Se rellenó el hoyo frente a la casa de Rosa Perez")
+    deliver_everything(app, "whatsapp")
+    citizen.send("borrar mis datos")
+    assert "borramos sus datos" in citizen.send("si")
+    deliver_everything(app, "whatsapp")
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+    assert (case.status, case.topic, case.municipality) == (
+        "cerrado",
+        "calles_caminos",
+        "San Miguel",
+    )
+    with app.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            dump = " ".join(map(str, connection.execute(text(f"SELECT * FROM {table}")).all()))
+            assert "Rosa Perez" not in dump, f"the name is still in {table}"

@@ -54,3 +54,45 @@ def test_the_retention_run_anonymises_cases_closed_long_ago_and_keeps_the_figure
             if table in ("cases", "messages", "outbox", "case_events"):
                 rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
                 assert "frente a la casa de Ana" not in " ".join(map(str, rows)), table
+
+
+def test_the_retention_run_erases_people_with_no_open_case_who_wrote_nothing_for_that_long(app):
+    days = app.policy.retention_days
+    clock = Clock()
+    ana = Citizen(app.dialogue, app.uow, address=CITIZEN, channel="whatsapp", clock=clock)
+    ana.converse(*POTHOLE)  # TA-2026-000001, closed below
+    add_staff(app.uow, "Beto", whatsapp=AGENT)
+    agent = Citizen(app.dialogue, app.uow, address=AGENT, channel="whatsapp", clock=clock)
+    agent.send("/cerrar TA-2026-000001 Listo")
+    # Luis said hello, gave his name in the chat and never reported anything.
+    luis = Citizen(app.dialogue, app.uow, address="+50370005555", channel="whatsapp", clock=clock)
+    luis.converse("hola", "si", "me llamo Luis Alberto Menjívar")
+    # Rosa has an open case from the same day; Pedro first wrote then, and again lately.
+    rosa = Citizen(app.dialogue, app.uow, address="+50370006666", channel="whatsapp", clock=clock)
+    rosa.converse(*POTHOLE)  # TA-2026-000002, open
+    pedro = Citizen(app.dialogue, app.uow, address="+50370007777", channel="whatsapp", clock=clock)
+    pedro.converse("hola", "si")
+    pedro.clock = Clock(TUESDAY + timedelta(days=days - 10))
+    pedro.send("menu")
+    with app.uow() as uow:  # the dispatcher sent every reply long ago
+        for item in uow.outbox.pending("whatsapp"):
+            uow.outbox.mark_sent(item, f"SM{item.id}", item.created_at)
+        uow.commit()
+
+    too_soon = Scheduler(app, lambda: TUESDAY + timedelta(days=days - 1), lambda: None)
+    too_soon.anonymise_expired_cases()
+    with app.uow() as uow:
+        assert uow.contacts.find("whatsapp", "+50370005555") is not None
+
+    later = Scheduler(app, lambda: TUESDAY + timedelta(days=days + 1), lambda: None)
+    assert later.anonymise_expired_cases() == ["TA-2026-000001"]
+    with app.uow() as uow:
+        assert uow.contacts.find("whatsapp", CITIZEN) is None
+        assert uow.contacts.find("whatsapp", "+50370005555") is None
+        assert uow.contacts.find("whatsapp", "+50370006666") is not None
+        assert uow.contacts.find("whatsapp", "+50370007777") is not None
+    with app.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            dump = " ".join(map(str, connection.execute(text(f"SELECT * FROM {table}")).all()))
+            for gone in (CITIZEN, "+50370005555", "Luis Alberto Menjívar"):
+                assert gone not in dump, f"{gone!r} is still in {table}"

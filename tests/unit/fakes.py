@@ -84,10 +84,15 @@ class FakeCases(FakeRepository):
         if location and case.latitude is None:
             case.latitude, case.longitude = location["latitude"], location["longitude"]
 
-    def erase_personal_data(self, contact_id: int, placeholder: str) -> None:
-        for case in self.for_contact(contact_id):
-            case.contact_id, case.description = None, placeholder
-            case.location_text = case.latitude = case.longitude = None
+    def anonymise(self, case_ids: list[int], placeholder: str) -> None:
+        for case in self.uow.rows[Case]:
+            if case.id in case_ids:
+                case.contact_id, case.description, case.resolution = None, placeholder, None
+                case.location_text = case.latitude = case.longitude = None
+                case.reporter_hash = case.secret_code_hash = None
+        for event in self.uow.rows[CaseEvent]:
+            if event.case_id in case_ids:
+                event.note = None
 
     def queue(self, statuses, *, limit=None, **filters) -> list[Case]:
         assert set(filters) <= {"case_type", "topic", "municipality", "assignee_id", "unassigned"}
@@ -139,6 +144,15 @@ class FakeMessages(FakeRepository):
         for item in self.uow.rows[OutboxItem]:
             if item.message_id in ids:
                 item.body = placeholder
+
+    def erase_mentions(self, folios: list[str], placeholder: str) -> None:
+        for message in self.uow.rows[Message]:
+            if any(folio in message.body for folio in folios):
+                message.body = placeholder
+
+    def for_contact(self, contact_id: int, *, last: int | None = None) -> list[Message]:
+        mine = [m for m in self.uow.rows[Message] if m.contact_id == contact_id]
+        return mine[-last:] if last else mine
 
     def count_for_contact(self, contact_id: int) -> int:
         return sum(m.contact_id == contact_id for m in self.uow.rows[Message])

@@ -333,6 +333,36 @@ def test_mis_datos_shows_what_is_stored(citizen):
     assert "Edad: 52" in answer and "TA-2026-000001" in answer
 
 
+def test_mis_datos_shows_each_case_and_the_messages_themselves(citizen):
+    citizen.converse(*POTHOLE[:-1], "hombre 52")
+    answer = citizen.send("mis datos")
+    assert "Caso TA-2026-000001 (solicitud, calles y caminos)\n• Estado: Recibido" in answer
+    assert "Recibido el 17/11/2026 09:08; plazo: martes 08/12/2026" in answer
+    assert "Lugar: San Miguel, colonia Las Brisas" in answer
+    assert "Descripción: la calle principal de la colonia Las Brisas tiene un hoyo" in answer
+    assert "usted: la calle principal de la colonia Las Brisas tiene un hoyo enorme" in answer
+    assert "nosotros: ✅ Su caso quedó registrado. Folio: TA-2026-000001" in answer
+
+
+def test_mis_datos_shows_a_shared_pin_as_the_place_of_a_case_with_no_municipality(citizen):
+    citizen.converse("hola", "si", "1", "se tapo el tragante de la esquina")
+    citizen.send(location=Location(13.48, -88.17))
+    citizen.converse("listo", "si", "omitir")
+    citizen.send("omitir")
+    assert "Lugar: 13.48, -88.17" in citizen.send("mis datos")
+
+
+def test_a_long_history_comes_as_several_chat_messages_and_says_what_it_leaves_out(citizen, uow):
+    citizen.converse(*POTHOLE[:-1], "hombre 52")
+    for n in range(60):
+        citizen.send(f"otra cosa más sobre el hoyo número {n}: " + "sigue igual " * 40)
+    answer = citizen.send("mis datos")
+    assert "número 59" in answer and "número 1:" not in answer
+    assert "mensajes más antiguos que no mostramos aquí" in answer
+    sent = [o.body for o in uow.rows[OutboxItem] if o.confidential]
+    assert len(sent) > 1 and all(len(body) <= MAX_MESSAGE for body in sent)
+
+
 def test_borrar_mis_datos_erases_the_person_and_keeps_the_figures(citizen, uow):
     citizen.converse(*POTHOLE[:-1], "mujer 30")
     assert "Seguro que quiere borrar" in citizen.send("borrar mis datos")
