@@ -53,6 +53,7 @@ def test_first_contact_greets_and_asks_consent_before_anything_else(citizen, uow
     assert "guardamos lo que nos escriba" in answer and "su número" in answer
     assert "para atender y dar seguimiento a su caso" in answer
     assert "Se conservan 730 días después de cerrado el caso" in answer
+    assert "730 días después de su último mensaje" in answer
     assert "MIS DATOS" in answer
     assert "1. Sí, acepto" in answer
     assert uow.rows[Case] == []
