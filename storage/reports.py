@@ -40,14 +40,10 @@ class ReportRepository:
             cases.attended_at >= start, cases.attended_at < end, cases.channel.in_(self.channels)
         )
 
-    def received_cube(
-        self, start: datetime, end: datetime, *, with_status: bool = False
-    ) -> list[tuple]:
-        """(channel, type, topic, municipality, urgency[, status], cases) of the cases created
-        in the range: every breakdown of the received cases, from one pass."""
+    def received_cube(self, start: datetime, end: datetime) -> list[tuple]:
+        """(channel, type, topic, municipality, urgency, cases) of the cases created in the
+        range: every breakdown of the received cases, from one pass."""
         dimensions = (cases.channel, cases.type, cases.topic, cases.municipality, cases.urgency)
-        if with_status:
-            dimensions += (cases.status,)
         statement = (
             select(*dimensions, func.count())
             .where(self._received(start, end))
@@ -136,20 +132,33 @@ class ReportRepository:
         count, late = self._one(select(func.count(), func.sum(overdue)).where(still_open))
         return int(count), int(late or 0)
 
-    def open_count(self, statuses: Sequence[str]) -> int:
-        """Cases now in one of these statuses."""
-        statement = select(func.count()).where(
-            cases.status.in_(statuses), cases.channel.in_(self.channels)
+    def open_count(
+        self,
+        statuses: Sequence[str],
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> int:
+        """Cases now in one of these statuses and never attended (of those created in the range,
+        when given)."""
+        condition = and_(
+            cases.status.in_(statuses),
+            cases.attended_at.is_(None),
+            cases.channel.in_(self.channels),
         )
-        return int(self._one(statement)[0])
+        if start is not None and end is not None:
+            condition = and_(condition, cases.created_at >= start, cases.created_at < end)
+        return int(self._one(select(func.count()).where(condition))[0])
 
     def overdue(
         self, at: datetime, statuses: Sequence[str], limit: int
     ) -> tuple[int, list[str], list[tuple[str, int]]]:
-        """(cases in these statuses past their deadline at `at`, the folios of the `limit`
-        oldest, (staff name, overdue cases) of the staff with most, most first)."""
+        """(cases in these statuses, never attended, past their deadline at `at`, the folios of
+        the `limit` oldest, (staff name, overdue cases) of the staff with most, most first)."""
         condition = and_(
-            cases.status.in_(statuses), cases.due_at < at, cases.channel.in_(self.channels)
+            cases.status.in_(statuses),
+            cases.attended_at.is_(None),
+            cases.due_at < at,
+            cases.channel.in_(self.channels),
         )
         count = int(self._one(select(func.count()).where(condition))[0])
         oldest = select(cases.folio).where(condition).order_by(cases.due_at, cases.id).limit(limit)

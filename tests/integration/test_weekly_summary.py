@@ -10,7 +10,7 @@ import pytest
 from bot.app import create_app
 from bot.scheduler import WEEKLY_SUMMARY, Scheduler
 from handlers.cases import open_case
-from tests.helpers import add_staff
+from tests.helpers import Citizen, Clock, add_staff
 from tests.integration.test_outbox import (
     ACCOUNT_SID,
     BOT_TOKEN,
@@ -75,6 +75,25 @@ def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
     assert "Con más casos vencidos: Ana (1)" in text
     assert summaries_for(app, "whatsapp", "+50370005555") == [text]
     assert summaries_for(app, "telegram", "333") == summaries_for(app, "telegram", "111") == []
+
+
+def test_a_case_referred_before_its_deadline_is_neither_overdue_nor_open_in_the_summary(app):
+    add_staff(app.uow, "Ana", telegram_id=111)
+    supervisors(app)
+    referred = case_received(app, datetime(2026, 10, 1, 15, tzinfo=UTC))
+    late = case_received(app, datetime(2026, 10, 2, 15, tzinfo=UTC))
+    this_week = case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    case_received(app, datetime(2026, 11, 18, 15, tzinfo=UTC))
+    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=Clock())
+    ana.clock.now = datetime(2026, 10, 5, 15, tzinfo=UTC)  # within the deadline
+    assert referred in ana.send(f"/remitir {referred} Alcaldía de San Miguel")
+    ana.clock.now = datetime(2026, 11, 19, 15, tzinfo=UTC)
+    assert this_week in ana.send(f"/remitir {this_week} Ministerio de Obras Públicas")
+    assert Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
+    (text,) = summaries_for(app, "telegram", "222")
+    assert "Atendidos en la semana: 1" in text
+    assert "De los recibidos en la semana siguen abiertos: 1 (abiertos en total: 2)" in text
+    assert "Casos con plazo vencido: 1" in text and f"Los más antiguos: {late}" in text
 
 
 def test_two_processes_send_each_supervisor_one_summary_a_week(app):
