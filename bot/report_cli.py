@@ -58,7 +58,7 @@ def add_report_commands(
         except BadPeriod as exc:
             raise fail(str(exc)) from None
         app = open_app(config, migrate=False)
-        figures = tally(app, chosen, include_console=include_console)
+        figures = tally(app, chosen, include_console=include_console, now=utc_now())
         try:
             data = write_report(t, figures, format_, out)
         except OSError as exc:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import App
+from bot.app import App, utc_now
 from handlers.demo_data import demo_batches, number_folios
 from handlers.intake import queue
 from handlers.reports import REPORT_CHANNELS, Period, build_tally
@@ -41,8 +41,11 @@ def report_channels(include_console: bool) -> tuple[str, ...]:
     return (*REPORT_CHANNELS, "console") if include_console else REPORT_CHANNELS
 
 
-def tally(app: App, period: Period, *, include_console: bool = False) -> dict[str, Any]:
-    """The period report's figures, aggregated by the database."""
+def tally(
+    app: App, period: Period, *, include_console: bool = False, now: datetime | None = None
+) -> dict[str, Any]:
+    """The period report's figures, aggregated by the database, as of `now` (by default the
+    current time)."""
     settings = app.settings
     with app.uow() as uow:
         reports = ReportRepository(uow.session, report_channels(include_console))
@@ -52,6 +55,7 @@ def tally(app: App, period: Period, *, include_console: bool = False) -> dict[st
             app.policy.calendar.tz,
             tuple(settings.reporting.youth_ages),
             app.policy.texts,
+            now or utc_now(),
         )
 
 

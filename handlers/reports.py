@@ -105,9 +105,10 @@ def attended_figures(rows: list[tuple]) -> dict[str, Any]:
 
 
 def build_tally(
-    reports: Any, period: Period, tz: ZoneInfo, youth: tuple[int, int], t: Texts
+    reports: Any, period: Period, tz: ZoneInfo, youth: tuple[int, int], t: Texts, now: datetime
 ) -> dict[str, Any]:
-    """Every figure of the period report, as the JSON of spec section 7 (plus added keys)."""
+    """Every figure of the period report, as the JSON of spec section 7 (plus added keys); the
+    backlog of a period that has not ended is overdue as of `now`."""
     start, end = period.bounds(tz)
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
     for gender, count, young in reports.people(start, end, youth):
@@ -121,7 +122,7 @@ def build_tally(
     closed, within = done["closed"], done["within_deadline"]
     first_response = reports.median_first_response_hours(start, end)
     resolution = reports.median_resolution_days(start, end, closed)
-    backlog, backlog_overdue = reports.backlog(end)
+    backlog, backlog_overdue = reports.backlog(end, now)
     tally: dict[str, Any] = {
         "period": {
             "label": period.label,

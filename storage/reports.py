@@ -119,16 +119,17 @@ class ReportRepository:
         median = self._median(hours, self._attended(start, end), attended)
         return None if median is None else median / 24.0
 
-    def backlog(self, end: datetime) -> tuple[int, int]:
+    def backlog(self, end: datetime, now: datetime) -> tuple[int, int]:
         """(cases open at `end`, of them past their deadline): created before it and neither
-        attended nor closed by then."""
+        attended nor closed by then; past their deadline at `end`, or now for a period that has
+        not ended."""
         still_open = and_(
             cases.created_at < end,
             cases.channel.in_(self.channels),
             or_(cases.attended_at.is_(None), cases.attended_at >= end),
             or_(cases.closed_at.is_(None), cases.closed_at >= end),
         )
-        overdue = case((cases.due_at < end, 1), else_=0)
+        overdue = case((cases.due_at < min(end, now), 1), else_=0)
         count, late = self._one(select(func.count(), func.sum(overdue)).where(still_open))
         return int(count), int(late or 0)
 

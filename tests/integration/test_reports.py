@@ -28,6 +28,7 @@ class Line:
         self.app = app
         self.clock = Clock()
         monkeypatch.setattr("bot.cli.utc_now", self.clock)
+        monkeypatch.setattr("bot.report_cli.utc_now", self.clock)
         self.env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
         add_staff(app.uow, "Ana Agente", telegram_id=int(AGENT))
         self.agent = self.person(AGENT, "telegram")
@@ -220,3 +221,16 @@ def test_a_period_without_cases_is_a_report_of_zeros_and_a_wrong_one_a_single_li
     assert wrong.exit_code == 1
     assert "2026-T3" in wrong.output and "--from" in wrong.output
     assert len(wrong.output.strip().splitlines()) == 1
+
+
+def test_a_quarter_not_over_yet_counts_as_overdue_only_the_cases_already_past_their_deadline(
+    line,
+):
+    scenario(line)
+    # On 1 December none of the three cases still open is late: 3 and 4 are due on 8 December,
+    # 8 on the 9th.
+    result = line.cli(at(1, 15, 12), "tally", "--period", "2026-T4", "--format", "json")
+    assert json.loads(result.output)["backlog"] == {"open": 3, "overdue": 0}
+    # On 9 December two of them are late.
+    result = line.cli(at(9, 15, 12), "tally", "--period", "2026-T4", "--format", "json")
+    assert json.loads(result.output)["backlog"] == {"open": 3, "overdue": 2}
