@@ -52,7 +52,7 @@ def tally(
         return build_tally(
             reports,
             period,
-            app.policy.calendar.tz,
+            app.policy.calendar,
             tuple(settings.reporting.youth_ages),
             app.policy.texts,
             now or utc_now(),

@@ -12,12 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.deadlines import BusinessCalendar
 from handlers.labels import CASE_TYPES, CHANNELS, GENDERS
 from handlers.texts import Texts
 
 REPORT_CHANNELS = tuple(channel for channel in CHANNELS if channel != "console")
 # Months in each period kind: T quarters, C four-month periods (as Bogotá reports), S halves.
 PERIOD_MONTHS = {"T": 3, "C": 4, "S": 6}
+EPOCH = date(1970, 1, 1)
 
 
 class BadPeriod(ValueError):
@@ -104,11 +106,39 @@ def attended_figures(rows: list[tuple]) -> dict[str, Any]:
     }
 
 
+def _business_medians(
+    reports: Any,
+    calendar: BusinessCalendar,
+    start: datetime,
+    end: datetime,
+    attended: int,
+    now: datetime,
+) -> tuple[float | None, float | None]:
+    """The medians of first response (hours) and resolution (days) counting business days only:
+    weekends, holidays and closed days left out. The time zone's offset is taken at the start
+    (the institutions' zones keep one all year)."""
+    offset = int(start.astimezone(calendar.tz).utcoffset().total_seconds())
+    earliest = reports.earliest_attended_receipt(start, end) if attended else None
+    first = calendar.local_date(min(start, earliest or start))
+    last = calendar.local_date(max(now, end)) + timedelta(days=1)
+    closed = [(day - EPOCH).days for day in calendar.closed_weekdays(first, last)]
+    return (
+        reports.median_first_response_business_hours(start, end, offset, closed),
+        reports.median_resolution_business_days(start, end, attended, offset, closed),
+    )
+
+
 def build_tally(
-    reports: Any, period: Period, tz: ZoneInfo, youth: tuple[int, int], t: Texts, now: datetime
+    reports: Any,
+    period: Period,
+    calendar: BusinessCalendar,
+    youth: tuple[int, int],
+    t: Texts,
+    now: datetime,
 ) -> dict[str, Any]:
     """Every figure of the period report, as the JSON of spec section 7 (plus added keys); the
     backlog of a period that has not ended is overdue as of `now`."""
+    tz = calendar.tz
     start, end = period.bounds(tz)
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
     for gender, count, young in reports.people(start, end, youth):
@@ -122,6 +152,9 @@ def build_tally(
     closed, within = done["closed"], done["within_deadline"]
     first_response = reports.median_first_response_hours(start, end)
     resolution = reports.median_resolution_days(start, end, closed)
+    business_response, business_resolution = _business_medians(
+        reports, calendar, start, end, closed, now
+    )
     backlog, backlog_overdue = reports.backlog(end, now)
     tally: dict[str, Any] = {
         "period": {
@@ -142,6 +175,8 @@ def build_tally(
             "pct_within_deadline": round(100.0 * within / closed, 1) if closed else 0.0,
             "median_first_response_hours": round(first_response or 0.0, 1),
             "median_resolution_days": round(resolution or 0.0, 1),
+            "median_first_response_business_hours": round(business_response or 0.0, 1),
+            "median_resolution_business_days": round(business_resolution or 0.0, 1),
         },
         "satisfaction": {
             "responses": done["responses"],

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import Integer, and_, case, cast, func, or_, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from storage.models import Case, Staff
 
 cases = Case.__table__.c
+DAY = 86400  # seconds
+UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
 
 
 class ReportRepository:
@@ -89,6 +91,27 @@ class ReportRepository:
             return func.extract("epoch", later - earlier) / 3600.0
         return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
+    def _business_seconds(
+        self, instant, offset: int, closed: Sequence[int]
+    ) -> ColumnElement[float]:
+        """Seconds of business days from 1970-01-01 (local) to `instant`: weekends and the
+        `closed` weekdays (day numbers since 1970-01-01) left out. `offset`: the time zone's
+        seconds from UTC. Differences of two such values are business time."""
+        if self.postgres:
+            local = func.extract("epoch", instant) + offset
+            day = cast(func.floor(local / DAY), Integer)
+        else:
+            local = (func.julianday(instant) - UNIX_EPOCH_JULIAN) * DAY + offset
+            day = cast(local / DAY, Integer)  # after 1970, truncation is the floor
+        # 1970-01-01 was a Thursday: Saturdays before `day` are (day + 4) // 7, Sundays
+        # (day + 3) // 7, and its weekday (Monday 0) is (day + 3) % 7.
+        days_off = (day + 4) // 7 + (day + 3) // 7
+        for closed_day in closed:
+            days_off = days_off + case((day > closed_day, 1), else_=0)
+        working_today = and_((day + 3) % 7 < 5, day.not_in(closed) if closed else true())
+        into_today = case((working_today, 0.0), else_=local - day * DAY)
+        return local - days_off * DAY - into_today
+
     def _median(
         self, value: ColumnElement[float], condition: ColumnElement[bool], count: int
     ) -> float | None:
@@ -111,6 +134,33 @@ class ReportRepository:
         return self._median(
             self._hours(cases.first_response_at, cases.created_at), condition, count
         )
+
+    def median_first_response_business_hours(
+        self, start: datetime, end: datetime, offset: int, closed: Sequence[int]
+    ) -> float | None:
+        """The same median counting only business days (see _business_seconds)."""
+        condition = and_(self._received(start, end), cases.first_response_at.is_not(None))
+        count = self._one(select(func.count()).where(condition))[0]
+        seconds = self._business_seconds(
+            cases.first_response_at, offset, closed
+        ) - self._business_seconds(cases.created_at, offset, closed)
+        median = self._median(seconds, condition, count)
+        return None if median is None else median / 3600.0
+
+    def median_resolution_business_days(
+        self, start: datetime, end: datetime, attended: int, offset: int, closed: Sequence[int]
+    ) -> float | None:
+        """Median business days (of 24 hours) from receipt to attention, as
+        median_resolution_days."""
+        seconds = self._business_seconds(
+            cases.attended_at, offset, closed
+        ) - self._business_seconds(cases.created_at, offset, closed)
+        median = self._median(seconds, self._attended(start, end), attended)
+        return None if median is None else median / DAY
+
+    def earliest_attended_receipt(self, start: datetime, end: datetime) -> datetime | None:
+        """When the oldest of the cases first attended in the range was received."""
+        return self._one(select(func.min(cases.created_at)).where(self._attended(start, end)))[0]
 
     def median_resolution_days(self, start: datetime, end: datetime, attended: int) -> float | None:
         """Median days from receipt to attention of the `attended` cases first attended in the

@@ -150,6 +150,9 @@ EXPECTED = {
         "pct_within_deadline": 80.0,
         "median_first_response_hours": 3.5,
         "median_resolution_days": 2.0,
+        # Case 9 less its four weekends: 454 business hours, 18.9 business days.
+        "median_first_response_business_hours": 3.5,
+        "median_resolution_business_days": 2.0,
     },
     "satisfaction": {"responses": 1, "mean": 5.0, "resolved_yes": 1},
     # Open on 31 December: 3 (asignado), 4 and 8 (recibido), all past their December deadlines.
@@ -234,3 +237,21 @@ def test_a_quarter_not_over_yet_counts_as_overdue_only_the_cases_already_past_th
     # On 9 December two of them are late.
     result = line.cli(at(9, 15, 12), "tally", "--period", "2026-T4", "--format", "json")
     assert json.loads(result.output)["backlog"] == {"open": 3, "overdue": 2}
+
+
+def test_the_medians_in_business_time_leave_the_weekend_out(line):
+    ana = line.person(ANA, "whatsapp")
+    pothole = "la calle principal de la colonia Las Brisas tiene un hoyo enorme"
+    # Friday 20 November at 16:00 in San Salvador; taken and closed on Monday at 08:00.
+    line.report(ana, at(20, 22), "hola", "si", "1", pothole, "listo", "si", "Apopa", "omitir")
+    line.staff(at(23, 14), f"/tomar {folio(1)}")
+    line.staff(at(23, 14), f"/cerrar {folio(1)} Bache reparado")
+    result = line.cli(
+        None, "tally", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"
+    )
+    deadlines = json.loads(result.output)["deadlines"]
+    # 64 clock hours, of which 8 on Friday and 8 on Monday.
+    assert deadlines["median_first_response_hours"] == 64.0
+    assert deadlines["median_first_response_business_hours"] == 16.0
+    assert deadlines["median_resolution_days"] == 2.7
+    assert deadlines["median_resolution_business_days"] == 0.7
