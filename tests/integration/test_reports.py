@@ -239,19 +239,24 @@ def test_a_quarter_not_over_yet_counts_as_overdue_only_the_cases_already_past_th
     assert json.loads(result.output)["backlog"] == {"open": 3, "overdue": 2}
 
 
-def test_the_medians_in_business_time_leave_the_weekend_out(line):
+def test_the_medians_in_business_time_leave_weekends_and_holidays_out(line):
     ana = line.person(ANA, "whatsapp")
     pothole = "la calle principal de la colonia Las Brisas tiene un hoyo enorme"
-    # Friday 20 November at 16:00 in San Salvador; taken and closed on Monday at 08:00.
-    line.report(ana, at(20, 22), "hola", "si", "1", pothole, "listo", "si", "Apopa", "omitir")
-    line.staff(at(23, 14), f"/tomar {folio(1)}")
-    line.staff(at(23, 14), f"/cerrar {folio(1)} Bache reparado")
+    # Friday 30 October at 16:00 in San Salvador; taken and closed on Tuesday 3 November at
+    # 08:00, after the weekend and the Día de los Difuntos (Monday 2 November).
+    line.report(ana, at(30, 22, 10), "hola", "si", "1", pothole, "listo", "si", "Apopa", "omitir")
+    line.staff(at(3, 14), f"/tomar {folio(1)}")
+    line.staff(at(3, 14), f"/cerrar {folio(1)} Bache reparado")
+    # Friday 20 November at 16:00; taken and closed on Monday at 08:00.
+    line.report(ana, at(20, 22), "1", pothole, "listo", "si", "Apopa")
+    line.staff(at(23, 14), f"/tomar {folio(2)}")
+    line.staff(at(23, 14), f"/cerrar {folio(2)} Bache reparado")
     result = line.cli(
-        None, "tally", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"
+        None, "tally", "--from", "2026-10-01", "--to", "2026-11-30", "--format", "json"
     )
     deadlines = json.loads(result.output)["deadlines"]
-    # 64 clock hours, of which 8 on Friday and 8 on Monday.
-    assert deadlines["median_first_response_hours"] == 64.0
+    # 88 and 64 clock hours; in both, 8 business hours on Friday and 8 on the next working day.
+    assert deadlines["median_first_response_hours"] == 76.0
     assert deadlines["median_first_response_business_hours"] == 16.0
-    assert deadlines["median_resolution_days"] == 2.7
+    assert deadlines["median_resolution_days"] == 3.2
     assert deadlines["median_resolution_business_days"] == 0.7
