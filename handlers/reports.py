@@ -226,8 +226,8 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
         t(
             "report.opening",
             label=period["label"],
-            received=_plural(t, "report.cases", received),
-            attended=number(attended),
+            received=_plural(t, "report.received", received),
+            attended=_plural(t, "report.attended", attended),
         )
     ]
     items = [
@@ -245,12 +245,13 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
             for gender in GENDERS
             if people[gender]
         ]
+        young = people["jovenes"]
         sentences.append(
             t(
-                "report.people",
+                "report.people_youth" if young else "report.people",
                 people=_plural(t, "report.persons", people["total"]),
                 parts=_join(t, parts),
-                youth=_plural(t, "report.young", people["jovenes"]),
+                youth=_plural(t, "report.young", young),
             )
         )
     deadlines = tally["deadlines"]
@@ -259,8 +260,12 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
             t(
                 "report.deadlines",
                 closed=_plural(t, "report.cases_attended", deadlines["closed"]),
-                within=number(deadlines["within_deadline"]),
-                pct=number(deadlines["pct_within_deadline"], 1),
+                within=_plural(
+                    t,
+                    "report.within",
+                    deadlines["within_deadline"],
+                    pct=number(deadlines["pct_within_deadline"], 1),
+                ),
             )
         )
     satisfaction = tally["satisfaction"]
@@ -272,15 +277,21 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
                 mean=number(satisfaction["mean"], 1),
             )
         )
-    backlog = tally["backlog"]
-    sentences.append(
-        t(
-            "report.backlog",
-            open=_plural(t, "report.open_cases", backlog["open"]),
-            overdue=number(backlog["overdue"]),
-        )
-    )
+    sentences.append(_backlog_sentence(t, tally["backlog"]))
     return " ".join(sentences)
+
+
+def _backlog_sentence(t: Texts, backlog: dict[str, int]) -> str:
+    """ "quedaban 3 casos abiertos, 2 de ellos con el plazo vencido", "quedaba 1 caso abierto,
+    dentro del plazo", "no quedaban casos abiertos"."""
+    still_open, overdue = backlog["open"], backlog["overdue"]
+    if not still_open:
+        return t("report.backlog_none")
+    if still_open == 1:
+        late = t("report.overdue_of_one_one" if overdue else "report.overdue_of_one_none")
+        return t("report.backlog_one", overdue=late)
+    late = t("report.overdue_of_many", count=number(overdue))
+    return t("report.backlog_many", count=number(still_open), overdue=late)
 
 
 @dataclass(frozen=True)

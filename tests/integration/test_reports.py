@@ -260,3 +260,34 @@ def test_the_medians_in_business_time_leave_weekends_and_holidays_out(line):
     assert deadlines["median_first_response_business_hours"] == 16.0
     assert deadlines["median_resolution_days"] == 3.2
     assert deadlines["median_resolution_business_days"] == 0.7
+
+
+def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
+    ana, beto = line.person(ANA, "whatsapp"), line.person(BETO, "whatsapp")
+    pothole = "la calle principal de la colonia Las Brisas tiene un hoyo enorme"
+    line.report(
+        ana, at(17, 15), "hola", "si", "1", pothole, "listo", "si", "San Miguel", "mujer 45"
+    )
+    line.staff(at(19, 15), f"/cerrar {folio(1)} Bache reparado")
+    ana.send("1")
+    ana.send("4")
+    # Beto's report of 1 December is still open, and late, at the end of the month.
+    line.report(beto, at(1, 15, 12), "hola", "si", "1", pothole, "listo", "si", "Apopa", "omitir")
+
+    def narrative(first: str, last: str) -> str:
+        in_january = datetime(2027, 1, 4, 15, tzinfo=UTC)
+        result = line.cli(in_january, "tally", "--from", first, "--to", last, "--format", "json")
+        return json.loads(result.output)["narrative"]
+
+    assert narrative("2026-11-01", "2026-11-30") == (
+        "En el periodo 2026-11-01/2026-11-30 se recibió 1 caso por Teléfono Abierto y se atendió "
+        "1. 1 atención de solicitud por medio de WhatsApp. Se atendió a 1 persona: 1 mujer. "
+        "De 1 caso atendido, 1 (100.0%) se atendió dentro del plazo legal. "
+        "1 persona calificó la atención con un promedio de 4.0 sobre 5. "
+        "Al cierre del periodo no quedaban casos abiertos."
+    )
+    assert narrative("2026-12-01", "2026-12-31") == (
+        "En el periodo 2026-12-01/2026-12-31 se recibió 1 caso por Teléfono Abierto y se "
+        "atendieron 0. Se atendió a 1 persona: 1 persona sin dato de género. "
+        "Al cierre del periodo quedaba 1 caso abierto, con el plazo vencido."
+    )
