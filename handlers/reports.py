@@ -323,8 +323,22 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
     deadlines, satisfaction, backlog = tally["deadlines"], tally["satisfaction"], tally["backlog"]
     name, value, count = t("report.col.name"), t("report.col.value"), t("report.col.cases")
 
-    def pairs(title: str, header: str, items: dict[str, Any]) -> Table:
-        return Table(title, (header, count), tuple(items.items()))
+    def row(key: str) -> str:
+        return t(f"report.row.{key}")
+
+    def pairs(title: str, header: str, items: dict[str, Any], label) -> Table:
+        return Table(title, (header, count), tuple((label(k), v) for k, v in items.items()))
+
+    def topic(key: str) -> str:
+        if key == "sin_dato":
+            return row(key)
+        return t(f"labels.topic.{key}") if t.has(f"labels.topic.{key}") else key
+
+    def place(key: str) -> str:
+        return row(key) if key == "sin_dato" else key
+
+    def figures(title: str, items: dict[str, Any]) -> Table:
+        return Table(title, (name, value), tuple((row(k), v) for k, v in items.items()))
 
     return [
         _channel_type_table(t, t("report.table.received"), tally["received"]),
@@ -332,13 +346,16 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
         Table(
             t("report.table.people"),
             (name, t("report.col.people")),
-            tuple((key, people[key]) for key in ("total", *GENDERS, "jovenes")),
+            tuple((row(key), people[key]) for key in ("total", *GENDERS, "jovenes")),
         ),
-        pairs(t("report.table.topics"), t("report.col.topic"), tally["by_topic"]),
+        pairs(t("report.table.topics"), t("report.col.topic"), tally["by_topic"], topic),
         pairs(
-            t("report.table.municipalities"), t("report.col.municipality"), tally["by_municipality"]
+            t("report.table.municipalities"),
+            t("report.col.municipality"),
+            tally["by_municipality"],
+            place,
         ),
-        Table(t("report.table.deadlines"), (name, value), tuple(deadlines.items())),
-        Table(t("report.table.satisfaction"), (name, value), tuple(satisfaction.items())),
-        Table(t("report.table.backlog"), (name, value), tuple(backlog.items())),
+        figures(t("report.table.deadlines"), deadlines),
+        figures(t("report.table.satisfaction"), satisfaction),
+        figures(t("report.table.backlog"), backlog),
     ]
