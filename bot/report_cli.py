@@ -10,7 +10,13 @@ from typing import Annotated, Any
 import typer
 
 from bot.app import App, utc_now
-from bot.reporting import fill_demo_data, send_weekly_summary, tally, weekly_summary
+from bot.reporting import (
+    charts_folder,
+    fill_demo_data,
+    send_weekly_summary,
+    tally,
+    weekly_summary,
+)
 from handlers.reports import BadPeriod, parse_period
 from handlers.summary import BadWeek, last_full_week, parse_week, render_summary
 from handlers.texts import Texts
@@ -82,7 +88,11 @@ def add_report_commands(
             raise fail(str(exc)) from None
         monday = monday or last_full_week(app.policy.calendar.local_date(now))
         if send:
-            summary, count = send_weekly_summary(app, monday, now, claim=False)
+            try:
+                summary, count = send_weekly_summary(app, monday, now, claim=False)
+            except OSError as exc:  # the chart could not be written
+                path = exc.filename or charts_folder(app)
+                raise fail(t("cli.cannot_write", path=path, reason=exc.strerror or exc)) from None
             typer.echo(render_summary(t, summary))
             typer.echo(t("summary.sent", week=summary.week, count=count))
         else:

@@ -20,6 +20,8 @@ REPORT_CHANNELS = tuple(channel for channel in CHANNELS if channel != "console")
 # Months in each period kind: T quarters, C four-month periods (as Bogotá reports), S halves.
 PERIOD_MONTHS = {"T": 3, "C": 4, "S": 6}
 EPOCH = date(1970, 1, 1)
+# The days a period may cover: its UTC bounds, and the previous week, must be dates too.
+FIRST_DAY, LAST_DAY = date(1, 1, 15), date(9999, 12, 15)
 
 
 class BadPeriod(ValueError):
@@ -43,6 +45,18 @@ class Period:
 
 def parse_period(t: Texts, value: str | None, first: date | None, last: date | None) -> Period:
     """`2026-T3`, `2026-C2`, `2026-S1`, `2026`, or the dates of --from/--to."""
+    try:
+        period = _period(t, value, first, last)
+    except BadPeriod:
+        raise
+    except ValueError as exc:  # a year Python's dates cannot hold, such as 0000
+        raise BadPeriod(t("report.bad_period", value=value or "")) from exc
+    if not (period.first >= FIRST_DAY and period.last <= LAST_DAY):
+        raise BadPeriod(t("report.bad_period", value=value or ""))
+    return period
+
+
+def _period(t: Texts, value: str | None, first: date | None, last: date | None) -> Period:
     if first is not None or last is not None:
         if value or first is None or last is None or first > last:
             raise BadPeriod(t("report.bad_period", value=value or ""))

@@ -12,7 +12,7 @@ from handlers.labels import CASE_TYPES, CHANNELS
 from handlers.messages import Reply
 from handlers.policy import CasePolicy
 from handlers.reminders import PENDING, RUNNING, staff_reply
-from handlers.reports import Period, attended_figures, number, sum_by
+from handlers.reports import FIRST_DAY, LAST_DAY, Period, attended_figures, number, sum_by
 from handlers.texts import Texts
 
 OLDEST = 5  # overdue folios and agents listed
@@ -28,7 +28,10 @@ def parse_week(t: Texts, value: str) -> date:
     try:
         if match is None:
             raise ValueError(value)
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        if not FIRST_DAY <= monday <= LAST_DAY:  # the week and the one before must be dates
+            raise ValueError(value)
+        return monday
     except ValueError as exc:
         raise BadWeek(t("summary.bad_week", value=value)) from exc
 

@@ -298,3 +298,18 @@ def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
         "atendieron 0. Se atendió a 1 persona: 1 persona sin dato de género. "
         "Al cierre del periodo quedaba 1 caso abierto, con el plazo vencido."
     )
+
+
+def test_a_year_out_of_the_calendar_is_a_wrong_period_in_one_line(line):
+    for arguments in (
+        ("--period", "0000"),
+        ("--period", "9999-T4"),
+        ("--period", "9999"),
+        ("--from", "9999-12-30", "--to", "9999-12-31"),
+        ("--from", "0001-01-01", "--to", "0001-01-31"),
+    ):
+        wrong = line.cli(None, "tally", *arguments)
+        assert wrong.exit_code == 1, arguments
+        assert wrong.exception is None or isinstance(wrong.exception, SystemExit)
+        assert "Periodo desconocido" in wrong.output
+        assert len(wrong.output.strip().splitlines()) == 1

@@ -203,3 +203,26 @@ def test_the_summary_command_prints_a_week_and_refuses_a_wrong_one_in_one_line(a
     assert len(summaries_for(app, "telegram", "222")) == 1
     wrong = CliRunner().invoke(cli, ["summary", "--week", "noviembre"], env=env)
     assert wrong.exit_code == 1 and len(wrong.output.strip().splitlines()) == 1
+
+
+def test_a_week_out_of_the_calendar_and_a_chart_that_cannot_be_written_are_one_line(app, tmp_path):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.texts import load_texts
+
+    supervisors(app)
+    case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    cli = build_cli(load_texts())
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    for week in ("9999-W52", "0001-W01"):
+        wrong = CliRunner().invoke(cli, ["summary", "--week", week], env=env)
+        assert wrong.exit_code == 1 and "Semana desconocida" in wrong.output
+        assert len(wrong.output.strip().splitlines()) == 1
+    not_a_folder = tmp_path / "media"
+    not_a_folder.write_text("a file where the media folder should be")
+    env["TA_MEDIA__DIRECTORY"] = str(not_a_folder)
+    failed = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
+    assert failed.exit_code == 1 and failed.output.startswith("No se pudo escribir")
+    assert len(failed.output.strip().splitlines()) == 1
+    assert summaries_for(app, "telegram", "222") == []  # nothing queued without its chart
