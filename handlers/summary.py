@@ -151,9 +151,10 @@ def render_summary(t: Texts, summary: WeeklySummary) -> str:
         hours = number(summary.median_first_response_hours, 1)
         lines.append(t("summary.first_response", hours=hours))
     if summary.satisfaction_responses:
+        form = "one" if summary.satisfaction_responses == 1 else "many"
         lines.append(
             t(
-                "summary.satisfaction",
+                f"summary.satisfaction_{form}",
                 mean=number(summary.satisfaction_mean or 0.0, 1),
                 count=number(summary.satisfaction_responses),
             )

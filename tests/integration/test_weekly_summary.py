@@ -28,6 +28,7 @@ DRAFT = {"type": "solicitud", "topic": "puentes", "parts": ["el puente se está 
 def case_received(app, when: datetime, assignee_id: int | None = None, **draft) -> str:
     with app.uow() as uow:
         contact = uow.contacts.get_or_create("whatsapp", f"+5037{when:%m%d%H}00", when)
+        contact.consented_at = when  # the person went through the greeting
         case = open_case(uow, app.policy, contact=contact, draft={**DRAFT, **draft}, now=when)
         case.case.assignee_id = assignee_id
         uow.cases.add(case.case)
@@ -57,22 +58,42 @@ def supervisors(app) -> None:
 
 
 def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
-    ana = add_staff(app.uow, "Ana", telegram_id=111)
+    add_staff(app.uow, "Ana", telegram_id=111)
+    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=Clock())
     supervisors(app)
-    late = case_received(app, datetime(2026, 10, 1, 15, tzinfo=UTC), ana.id)
+    late = case_received(app, datetime(2026, 10, 1, 15, tzinfo=UTC))
+    ana.clock.now = datetime(2026, 10, 1, 16, tzinfo=UTC)
+    ana.send(f"/tomar {late}")
     case_received(app, datetime(2026, 11, 10, 15, tzinfo=UTC))  # week 46
-    for day in (17, 18):
-        case_received(app, datetime(2026, 11, day, 15, tzinfo=UTC))
+    closed = case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    case_received(app, datetime(2026, 11, 18, 15, tzinfo=UTC))
     case_received(app, datetime(2026, 11, 19, 15, tzinfo=UTC), urgency="emergencia")
+    ana.clock.now = datetime(2026, 11, 17, 16, 59, tzinfo=UTC)
+    ana.send(f"/tomar {closed}")  # two hours after it arrived
+    ana.clock.now = datetime(2026, 11, 18, 15, tzinfo=UTC)
+    ana.send(f"/cerrar {closed} Puente reforzado")
+    citizen = Citizen(
+        app.dialogue, app.uow, address="+503711171500", channel="whatsapp", clock=ana.clock
+    )
+    assert "de 1 (muy mala) a 5" in citizen.send("1")  # resolved
+    citizen.send("4")
     scheduler = Scheduler(app, lambda: MONDAY, lambda: None)
     assert scheduler.send_weekly_summary()
     (text,) = summaries_for(app, "telegram", "222")
-    assert text.startswith("📊 Resumen semanal 2026-W47 (16/11 al 22/11/2026)")
-    assert "Casos recibidos: 3 (semana anterior: 1, +2)" in text
-    assert "• solicitud: 3 (antes 1)" in text and "• WhatsApp: 3 (antes 1)" in text
-    assert "Emergencias: 1" in text
-    assert "Casos con plazo vencido: 1" in text and f"Los más antiguos: {late}" in text
-    assert "Con más casos vencidos: Ana (1)" in text
+    assert text.splitlines() == [
+        "📊 Resumen semanal 2026-W47 (16/11 al 22/11/2026)",
+        "Casos recibidos: 3 (semana anterior: 1, +2)",
+        "• solicitud: 3 (antes 1)",
+        "• WhatsApp: 3 (antes 1)",
+        "Atendidos en la semana: 1",
+        "De los recibidos en la semana siguen abiertos: 2 (abiertos en total: 4)",
+        "Emergencias: 1",
+        "Casos con plazo vencido: 1",
+        f"Los más antiguos: {late}",
+        "Con más casos vencidos: Ana (1)",
+        "Mediana de primera respuesta: 2.0 horas",
+        "Satisfacción: 4.0 sobre 5 (1 respuesta)",
+    ]
     assert summaries_for(app, "whatsapp", "+50370005555") == [text]
     assert summaries_for(app, "telegram", "333") == summaries_for(app, "telegram", "111") == []
 
