@@ -67,13 +67,14 @@ def weekly_summary(app: App, monday: date, now: datetime) -> WeeklySummary:
 
 
 def send_weekly_summary(
-    app: App, monday: date, now: datetime, *, claim: bool
+    app: App, monday: date, now: datetime, *, force: bool = False
 ) -> tuple[WeeklySummary | None, int | None]:
-    """Queue the week's summary for every active supervisor, and say to how many. With
-    `claim`, only the first caller for that week sends it (the scheduler's once-per-week
-    rule, across processes): the others get (None, None)."""
+    """Queue the week's summary for every active supervisor, and say to how many. Each sending
+    claims the week: only the first caller for that week sends it (once a week, across
+    processes and the `summary --send` command); the others get (None, None), unless `force`."""
     with app.uow() as uow:
-        if claim and not uow.job_runs.claim(WEEKLY_SUMMARY, week_label(monday), now):
+        claimed = uow.job_runs.claim(WEEKLY_SUMMARY, week_label(monday), now)
+        if not (claimed or force):
             return None, None
         reports = ReportRepository(uow.session, REPORT_CHANNELS)
         summary = build_summary(reports, app.policy, monday, now)

@@ -220,7 +220,7 @@ def test_the_summary_command_prints_a_week_and_refuses_a_wrong_one_in_one_line(a
     assert shown.exit_code == 0 and "Casos recibidos: 1 (semana anterior: 0, +1)" in shown.output
     assert summaries_for(app, "telegram", "222") == []
     sent = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
-    assert "Resumen 2026-W47 enviado a 2 supervisores." in sent.output
+    assert "Resumen 2026-W47 en cola para 2 supervisores." in sent.output
     assert len(summaries_for(app, "telegram", "222")) == 1
     wrong = CliRunner().invoke(cli, ["summary", "--week", "noviembre"], env=env)
     assert wrong.exit_code == 1 and len(wrong.output.strip().splitlines()) == 1
@@ -247,3 +247,32 @@ def test_a_week_out_of_the_calendar_and_a_chart_that_cannot_be_written_are_one_l
     assert failed.exit_code == 1 and failed.output.startswith("No se pudo escribir")
     assert len(failed.output.strip().splitlines()) == 1
     assert summaries_for(app, "telegram", "222") == []  # nothing queued without its chart
+
+
+def test_the_summary_command_sends_a_week_once_unless_forced_and_the_scheduler_then_skips_it(app):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.texts import load_texts
+
+    add_staff(app.uow, "Sara", "supervisor", telegram_id=222)
+    case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    cli = build_cli(load_texts())
+
+    def summary(*options: str):
+        return CliRunner().invoke(cli, ["summary", "--week", "2026-W47", *options], env=env)
+
+    sent = summary("--send")
+    assert sent.exit_code == 0
+    assert sent.output.strip().endswith("Resumen 2026-W47 en cola para 1 supervisor.")
+    again = summary("--send")
+    assert again.exit_code == 1 and len(again.output.strip().splitlines()) == 1
+    assert "ya se envió" in again.output and "--force" in again.output
+    assert len(summaries_for(app, "telegram", "222")) == 1
+    # The Monday job finds the week already sent.
+    assert not Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
+    assert len(summaries_for(app, "telegram", "222")) == 1
+    forced = summary("--send", "--force")
+    assert forced.exit_code == 0 and "en cola para 1 supervisor." in forced.output
+    assert len(summaries_for(app, "telegram", "222")) == 2
