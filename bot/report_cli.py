@@ -10,9 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from bot.app import App, utc_now
-from bot.reporting import fill_demo_data, send_weekly_summary, tally, weekly_summary
+from bot.reporting import (
+    charts_folder,
+    fill_demo_data,
+    send_weekly_summary,
+    tally,
+    weekly_summary,
+)
 from handlers.reports import BadPeriod, parse_period
-from handlers.summary import BadWeek, last_full_week, parse_week, render_summary
+from handlers.summary import BadWeek, last_full_week, parse_week, render_summary, week_label
 from handlers.texts import Texts
 
 FORMATS = ("md", "csv", "xlsx", "json")
@@ -58,7 +64,7 @@ def add_report_commands(
         except BadPeriod as exc:
             raise fail(str(exc)) from None
         app = open_app(config, migrate=False)
-        figures = tally(app, chosen, include_console=include_console)
+        figures = tally(app, chosen, include_console=include_console, now=utc_now())
         try:
             data = write_report(t, figures, format_, out)
         except OSError as exc:
@@ -72,6 +78,7 @@ def add_report_commands(
     def summary(
         week: Annotated[str | None, typer.Option("--week", help=t("cli.week_option"))] = None,
         send: Annotated[bool, typer.Option("--send", help=t("cli.send_option"))] = False,
+        force: Annotated[bool, typer.Option("--force", help=t("cli.force_option"))] = False,
         config: config_option = None,
     ) -> None:
         now = utc_now()
@@ -82,9 +89,16 @@ def add_report_commands(
             raise fail(str(exc)) from None
         monday = monday or last_full_week(app.policy.calendar.local_date(now))
         if send:
-            summary, count = send_weekly_summary(app, monday, now, claim=False)
+            try:
+                summary, count = send_weekly_summary(app, monday, now, force=force)
+            except OSError as exc:  # the chart could not be written
+                path = exc.filename or charts_folder(app)
+                raise fail(t("cli.cannot_write", path=path, reason=exc.strerror or exc)) from None
+            if summary is None or count is None:
+                raise fail(t("summary.already_sent", week=week_label(monday)))
             typer.echo(render_summary(t, summary))
-            typer.echo(t("summary.sent", week=summary.week, count=count))
+            form = "one" if count == 1 else "many"
+            typer.echo(t(f"summary.queued_{form}", week=summary.week, count=count))
         else:
             typer.echo(render_summary(t, weekly_summary(app, monday, now)))
         app.engine.dispose()

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import App
+from bot.app import App, utc_now
 from handlers.demo_data import demo_batches, number_folios
 from handlers.intake import queue
 from handlers.reports import REPORT_CHANNELS, Period, build_tally
@@ -41,17 +41,21 @@ def report_channels(include_console: bool) -> tuple[str, ...]:
     return (*REPORT_CHANNELS, "console") if include_console else REPORT_CHANNELS
 
 
-def tally(app: App, period: Period, *, include_console: bool = False) -> dict[str, Any]:
-    """The period report's figures, aggregated by the database."""
+def tally(
+    app: App, period: Period, *, include_console: bool = False, now: datetime | None = None
+) -> dict[str, Any]:
+    """The period report's figures, aggregated by the database, as of `now` (by default the
+    current time)."""
     settings = app.settings
     with app.uow() as uow:
         reports = ReportRepository(uow.session, report_channels(include_console))
         return build_tally(
             reports,
             period,
-            app.policy.calendar.tz,
+            app.policy.calendar,
             tuple(settings.reporting.youth_ages),
             app.policy.texts,
+            now or utc_now(),
         )
 
 
@@ -63,13 +67,14 @@ def weekly_summary(app: App, monday: date, now: datetime) -> WeeklySummary:
 
 
 def send_weekly_summary(
-    app: App, monday: date, now: datetime, *, claim: bool
+    app: App, monday: date, now: datetime, *, force: bool = False
 ) -> tuple[WeeklySummary | None, int | None]:
-    """Queue the week's summary for every active supervisor, and say to how many. With
-    `claim`, only the first caller for that week sends it (the scheduler's once-per-week
-    rule, across processes): the others get (None, None)."""
+    """Queue the week's summary for every active supervisor, and say to how many. Each sending
+    claims the week: only the first caller for that week sends it (once a week, across
+    processes and the `summary --send` command); the others get (None, None), unless `force`."""
     with app.uow() as uow:
-        if claim and not uow.job_runs.claim(WEEKLY_SUMMARY, week_label(monday), now):
+        claimed = uow.job_runs.claim(WEEKLY_SUMMARY, week_label(monday), now)
+        if not (claimed or force):
             return None, None
         reports = ReportRepository(uow.session, REPORT_CHANNELS)
         summary = build_summary(reports, app.policy, monday, now)

@@ -101,7 +101,7 @@ class Scheduler:
         another process (or an earlier run of this one) already did."""
         now = self.clock()
         monday = last_full_week(self.app.policy.calendar.local_date(now))
-        return send_weekly_summary(self.app, monday, now, claim=True)[1] is not None
+        return send_weekly_summary(self.app, monday, now)[1] is not None
 
     async def _weekly(self) -> None:
         try:

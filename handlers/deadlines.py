@@ -40,6 +40,12 @@ class BusinessCalendar:
             count += self.is_business_day(day)
         return count
 
+    def closed_weekdays(self, first: date, last: date) -> list[date]:
+        """The Mondays to Fridays from `first` to `last` (included) that are not business days:
+        holidays and the institution's closed days."""
+        days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+        return [day for day in days if day.weekday() < 5 and not self.is_business_day(day)]
+
     def local_date(self, instant: datetime) -> date:
         """The institution's calendar date at this instant."""
         return instant.astimezone(self.tz).date()

@@ -6,13 +6,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.labels import OPEN_STATUSES
+from handlers.lifecycle import ATTENDED
 from handlers.messages import Reply
 from handlers.policy import CasePolicy
 from storage.models import Case, Staff
 
 DUE_SOON_DAYS = 2  # business days
+# Still to be attended: open, and not referred (a referred case counts as attended, like in the
+# period report).
+PENDING = tuple(s for s in OPEN_STATUSES if s not in ATTENDED)
 # Waiting for the citizen, the clock is stopped: such cases are neither due soon nor overdue.
-RUNNING = tuple(s for s in OPEN_STATUSES if s != "esperando_ciudadano")
+RUNNING = tuple(s for s in PENDING if s != "esperando_ciudadano")
 
 
 def staff_reply(member: Staff, text: str) -> Reply | None:

@@ -12,12 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from handlers.labels import CASE_TYPES, CHANNELS
-from handlers.reports import Table, tables
+from handlers.reports import Table, number, tables
 from handlers.texts import Texts
 
 
+def _text(value: Any) -> str:
+    """A table cell as the institution writes it: thousands with a comma, one decimal."""
+    if isinstance(value, int):
+        return number(value)
+    if isinstance(value, float):
+        return number(value, 1)
+    return str(value)
+
+
 def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|")
+    return _text(value).replace("|", "\\|")
 
 
 def render_markdown(t: Texts, tally: dict[str, Any], chart_name: str | None = None) -> str:
@@ -48,7 +57,7 @@ def render_csv(t: Texts, tally: dict[str, Any]) -> str:
     for table in tables(t, tally):
         writer.writerow([t("report.col.table"), *table.headers])
         for row in table.rows:
-            writer.writerow([table.title, *row])
+            writer.writerow([table.title, *map(_text, row)])
     return out.getvalue()
 
 
@@ -116,6 +125,11 @@ def xlsx_bytes(t: Texts, tally: dict[str, Any]) -> bytes:
         sheet.append(list(table.headers))
         for row in table.rows:
             sheet.append(list(row))
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, int):
+                    cell.number_format = "#,##0"
+                elif isinstance(cell.value, float):
+                    cell.number_format = "#,##0.0"
         if index == 0 and len(table.rows) > 1:
             _add_chart(t, sheet, table, BarChart, Reference)
     buffer = io.BytesIO()

@@ -12,12 +12,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.deadlines import BusinessCalendar
 from handlers.labels import CASE_TYPES, CHANNELS, GENDERS
 from handlers.texts import Texts
 
 REPORT_CHANNELS = tuple(channel for channel in CHANNELS if channel != "console")
 # Months in each period kind: T quarters, C four-month periods (as Bogotá reports), S halves.
 PERIOD_MONTHS = {"T": 3, "C": 4, "S": 6}
+EPOCH = date(1970, 1, 1)
+# The days a period may cover: its UTC bounds, and the previous week, must be dates too.
+FIRST_DAY, LAST_DAY = date(1, 1, 15), date(9999, 12, 15)
 
 
 class BadPeriod(ValueError):
@@ -41,6 +45,18 @@ class Period:
 
 def parse_period(t: Texts, value: str | None, first: date | None, last: date | None) -> Period:
     """`2026-T3`, `2026-C2`, `2026-S1`, `2026`, or the dates of --from/--to."""
+    try:
+        period = _period(t, value, first, last)
+    except BadPeriod:
+        raise
+    except ValueError as exc:  # a year Python's dates cannot hold, such as 0000
+        raise BadPeriod(t("report.bad_period", value=value or "")) from exc
+    if not (period.first >= FIRST_DAY and period.last <= LAST_DAY):
+        raise BadPeriod(t("report.bad_period", value=value or ""))
+    return period
+
+
+def _period(t: Texts, value: str | None, first: date | None, last: date | None) -> Period:
     if first is not None or last is not None:
         if value or first is None or last is None or first > last:
             raise BadPeriod(t("report.bad_period", value=value or ""))
@@ -104,10 +120,39 @@ def attended_figures(rows: list[tuple]) -> dict[str, Any]:
     }
 
 
+def _business_medians(
+    reports: Any,
+    calendar: BusinessCalendar,
+    start: datetime,
+    end: datetime,
+    attended: int,
+    now: datetime,
+) -> tuple[float | None, float | None]:
+    """The medians of first response (hours) and resolution (days) counting business days only:
+    weekends, holidays and closed days left out. The time zone's offset is taken at the start
+    (the institutions' zones keep one all year)."""
+    offset = int(start.astimezone(calendar.tz).utcoffset().total_seconds())
+    earliest = reports.earliest_attended_receipt(start, end) if attended else None
+    first = calendar.local_date(min(start, earliest or start))
+    last = calendar.local_date(max(now, end)) + timedelta(days=1)
+    closed = [(day - EPOCH).days for day in calendar.closed_weekdays(first, last)]
+    return (
+        reports.median_first_response_business_hours(start, end, offset, closed),
+        reports.median_resolution_business_days(start, end, attended, offset, closed),
+    )
+
+
 def build_tally(
-    reports: Any, period: Period, tz: ZoneInfo, youth: tuple[int, int], t: Texts
+    reports: Any,
+    period: Period,
+    calendar: BusinessCalendar,
+    youth: tuple[int, int],
+    t: Texts,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Every figure of the period report, as the JSON of spec section 7 (plus added keys)."""
+    """Every figure of the period report, as the JSON of spec section 7 (plus added keys); the
+    backlog of a period that has not ended is overdue as of `now`."""
+    tz = calendar.tz
     start, end = period.bounds(tz)
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
     for gender, count, young in reports.people(start, end, youth):
@@ -121,7 +166,10 @@ def build_tally(
     closed, within = done["closed"], done["within_deadline"]
     first_response = reports.median_first_response_hours(start, end)
     resolution = reports.median_resolution_days(start, end, closed)
-    backlog, backlog_overdue = reports.backlog(end)
+    business_response, business_resolution = _business_medians(
+        reports, calendar, start, end, closed, now
+    )
+    backlog, backlog_overdue = reports.backlog(end, now)
     tally: dict[str, Any] = {
         "period": {
             "label": period.label,
@@ -141,6 +189,8 @@ def build_tally(
             "pct_within_deadline": round(100.0 * within / closed, 1) if closed else 0.0,
             "median_first_response_hours": round(first_response or 0.0, 1),
             "median_resolution_days": round(resolution or 0.0, 1),
+            "median_first_response_business_hours": round(business_response or 0.0, 1),
+            "median_resolution_business_days": round(business_resolution or 0.0, 1),
         },
         "satisfaction": {
             "responses": done["responses"],
@@ -190,8 +240,8 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
         t(
             "report.opening",
             label=period["label"],
-            received=_plural(t, "report.cases", received),
-            attended=number(attended),
+            received=_plural(t, "report.received", received),
+            attended=_plural(t, "report.attended", attended),
         )
     ]
     items = [
@@ -209,12 +259,13 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
             for gender in GENDERS
             if people[gender]
         ]
+        young = people["jovenes"]
         sentences.append(
             t(
-                "report.people",
+                "report.people_youth" if young else "report.people",
                 people=_plural(t, "report.persons", people["total"]),
                 parts=_join(t, parts),
-                youth=_plural(t, "report.young", people["jovenes"]),
+                youth=_plural(t, "report.young", young),
             )
         )
     deadlines = tally["deadlines"]
@@ -223,8 +274,12 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
             t(
                 "report.deadlines",
                 closed=_plural(t, "report.cases_attended", deadlines["closed"]),
-                within=number(deadlines["within_deadline"]),
-                pct=number(deadlines["pct_within_deadline"], 1),
+                within=_plural(
+                    t,
+                    "report.within",
+                    deadlines["within_deadline"],
+                    pct=number(deadlines["pct_within_deadline"], 1),
+                ),
             )
         )
     satisfaction = tally["satisfaction"]
@@ -236,15 +291,21 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
                 mean=number(satisfaction["mean"], 1),
             )
         )
-    backlog = tally["backlog"]
-    sentences.append(
-        t(
-            "report.backlog",
-            open=_plural(t, "report.open_cases", backlog["open"]),
-            overdue=number(backlog["overdue"]),
-        )
-    )
+    sentences.append(_backlog_sentence(t, tally["backlog"]))
     return " ".join(sentences)
+
+
+def _backlog_sentence(t: Texts, backlog: dict[str, int]) -> str:
+    """ "quedaban 3 casos abiertos, 2 de ellos con el plazo vencido", "quedaba 1 caso abierto,
+    dentro del plazo", "no quedaban casos abiertos"."""
+    still_open, overdue = backlog["open"], backlog["overdue"]
+    if not still_open:
+        return t("report.backlog_none")
+    if still_open == 1:
+        late = t("report.overdue_of_one_one" if overdue else "report.overdue_of_one_none")
+        return t("report.backlog_one", overdue=late)
+    late = t("report.overdue_of_many", count=number(overdue))
+    return t("report.backlog_many", count=number(still_open), overdue=late)
 
 
 @dataclass(frozen=True)
@@ -276,8 +337,22 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
     deadlines, satisfaction, backlog = tally["deadlines"], tally["satisfaction"], tally["backlog"]
     name, value, count = t("report.col.name"), t("report.col.value"), t("report.col.cases")
 
-    def pairs(title: str, header: str, items: dict[str, Any]) -> Table:
-        return Table(title, (header, count), tuple(items.items()))
+    def row(key: str) -> str:
+        return t(f"report.row.{key}")
+
+    def pairs(title: str, header: str, items: dict[str, Any], label) -> Table:
+        return Table(title, (header, count), tuple((label(k), v) for k, v in items.items()))
+
+    def topic(key: str) -> str:
+        if key == "sin_dato":
+            return row(key)
+        return t(f"labels.topic.{key}") if t.has(f"labels.topic.{key}") else key
+
+    def place(key: str) -> str:
+        return row(key) if key == "sin_dato" else key
+
+    def figures(title: str, items: dict[str, Any]) -> Table:
+        return Table(title, (name, value), tuple((row(k), v) for k, v in items.items()))
 
     return [
         _channel_type_table(t, t("report.table.received"), tally["received"]),
@@ -285,13 +360,16 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
         Table(
             t("report.table.people"),
             (name, t("report.col.people")),
-            tuple((key, people[key]) for key in ("total", *GENDERS, "jovenes")),
+            tuple((row(key), people[key]) for key in ("total", *GENDERS, "jovenes")),
         ),
-        pairs(t("report.table.topics"), t("report.col.topic"), tally["by_topic"]),
+        pairs(t("report.table.topics"), t("report.col.topic"), tally["by_topic"], topic),
         pairs(
-            t("report.table.municipalities"), t("report.col.municipality"), tally["by_municipality"]
+            t("report.table.municipalities"),
+            t("report.col.municipality"),
+            tally["by_municipality"],
+            place,
         ),
-        Table(t("report.table.deadlines"), (name, value), tuple(deadlines.items())),
-        Table(t("report.table.satisfaction"), (name, value), tuple(satisfaction.items())),
-        Table(t("report.table.backlog"), (name, value), tuple(backlog.items())),
+        figures(t("report.table.deadlines"), deadlines),
+        figures(t("report.table.satisfaction"), satisfaction),
+        figures(t("report.table.backlog"), backlog),
     ]

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from handlers.labels import CASE_TYPES, CHANNELS, OPEN_STATUSES
+from handlers.labels import CASE_TYPES, CHANNELS
 from handlers.messages import Reply
 from handlers.policy import CasePolicy
-from handlers.reminders import RUNNING, staff_reply
-from handlers.reports import Period, attended_figures, number, sum_by
+from handlers.reminders import PENDING, RUNNING, staff_reply
+from handlers.reports import FIRST_DAY, LAST_DAY, Period, attended_figures, number, sum_by
 from handlers.texts import Texts
 
 OLDEST = 5  # overdue folios and agents listed
@@ -28,7 +28,10 @@ def parse_week(t: Texts, value: str) -> date:
     try:
         if match is None:
             raise ValueError(value)
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        if not FIRST_DAY <= monday <= LAST_DAY:  # the week and the one before must be dates
+            raise ValueError(value)
+        return monday
     except ValueError as exc:
         raise BadWeek(t("summary.bad_week", value=value)) from exc
 
@@ -67,12 +70,14 @@ class WeeklySummary:
 
 
 def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime) -> WeeklySummary:
-    """The week that starts on `monday`; overdue as of the week's end or now, if earlier."""
+    """The week that starts on `monday`; overdue as of the week's end or now, if earlier. Open
+    and overdue count only cases not yet attended (a referred case is attended, as in the
+    period report)."""
     tz = policy.calendar.tz
     week = Period(week_label(monday), monday, monday + timedelta(days=6))
     start, end = week.bounds(tz)
     before_start, _ = Period("", monday - timedelta(days=7), monday).bounds(tz)
-    this_week = reports.received_cube(start, end, with_status=True)
+    this_week = reports.received_cube(start, end)
     previous = reports.received_cube(before_start, start)
     attended = attended_figures(reports.attended_cube(start, end))
     overdue, oldest, agents = reports.overdue(min(now, end), RUNNING, OLDEST)
@@ -85,8 +90,8 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         by_channel=sum_by(this_week, 0),
         by_channel_before=sum_by(previous, 0),
         attended=attended["closed"],
-        still_open=sum(n for status, n in sum_by(this_week, 5).items() if status in OPEN_STATUSES),
-        open_now=reports.open_count(OPEN_STATUSES),
+        still_open=reports.open_count(PENDING, start, end),
+        open_now=reports.open_count(PENDING),
         overdue=overdue,
         oldest_overdue=oldest,
         agents_overdue=agents,
@@ -146,9 +151,10 @@ def render_summary(t: Texts, summary: WeeklySummary) -> str:
         hours = number(summary.median_first_response_hours, 1)
         lines.append(t("summary.first_response", hours=hours))
     if summary.satisfaction_responses:
+        form = "one" if summary.satisfaction_responses == 1 else "many"
         lines.append(
             t(
-                "summary.satisfaction",
+                f"summary.satisfaction_{form}",
                 mean=number(summary.satisfaction_mean or 0.0, 1),
                 count=number(summary.satisfaction_responses),
             )

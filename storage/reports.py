@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import Integer, and_, case, cast, func, or_, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from storage.models import Case, Staff
 
 cases = Case.__table__.c
+DAY = 86400  # seconds
+UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
 
 
 class ReportRepository:
@@ -40,14 +42,10 @@ class ReportRepository:
             cases.attended_at >= start, cases.attended_at < end, cases.channel.in_(self.channels)
         )
 
-    def received_cube(
-        self, start: datetime, end: datetime, *, with_status: bool = False
-    ) -> list[tuple]:
-        """(channel, type, topic, municipality, urgency[, status], cases) of the cases created
-        in the range: every breakdown of the received cases, from one pass."""
+    def received_cube(self, start: datetime, end: datetime) -> list[tuple]:
+        """(channel, type, topic, municipality, urgency, cases) of the cases created in the
+        range: every breakdown of the received cases, from one pass."""
         dimensions = (cases.channel, cases.type, cases.topic, cases.municipality, cases.urgency)
-        if with_status:
-            dimensions += (cases.status,)
         statement = (
             select(*dimensions, func.count())
             .where(self._received(start, end))
@@ -93,16 +91,72 @@ class ReportRepository:
             return func.extract("epoch", later - earlier) / 3600.0
         return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
-    def _median(
-        self, value: ColumnElement[float], condition: ColumnElement[bool], count: int
+    def _local_seconds(self, instant, offset: int) -> ColumnElement[float]:
+        """Seconds from 1970-01-01 00:00 local time to `instant` (`offset`: the time zone's
+        seconds from UTC)."""
+        if self.postgres:
+            return func.extract("epoch", instant) + offset
+        return (func.julianday(instant) - UNIX_EPOCH_JULIAN) * DAY + offset
+
+    def _business_seconds(self, local, closed: Sequence[int]) -> ColumnElement[float]:
+        """Seconds of business days from 1970-01-01 to the local instant `local` (seconds, see
+        _local_seconds): weekends and the `closed` weekdays (day numbers since 1970-01-01) left
+        out. Differences of two such values are business time."""
+        if self.postgres:
+            day = cast(func.floor(local / DAY), Integer)
+        else:
+            day = cast(local / DAY, Integer)  # after 1970, truncation is the floor
+        # 1970-01-01 was a Thursday: Saturdays before `day` are (day + 4) // 7, Sundays
+        # (day + 3) // 7, and its weekday (Monday 0) is (day + 3) % 7.
+        days_off = (day + 4) // 7 + (day + 3) // 7
+        for closed_day in closed:
+            days_off = days_off + case((day > closed_day, 1), else_=0)
+        working_today = and_((day + 3) % 7 < 5, day.not_in(closed) if closed else true())
+        into_today = case((working_today, 0.0), else_=local - day * DAY)
+        return local - days_off * DAY - into_today
+
+    def _business_median(
+        self, later, condition: ColumnElement[bool], count: int, offset: int, closed: Sequence[int]
     ) -> float | None:
-        """The median of `value` over the `count` cases meeting `condition`, in the database."""
+        """The median business seconds from receipt to `later` of the `count` cases meeting
+        `condition`. The local instants are computed once per case, in a materialised CTE: the
+        business-day arithmetic uses each many times."""
+        if not count:
+            return None
+        spans = (
+            select(
+                self._local_seconds(cases.created_at, offset).label("created"),
+                self._local_seconds(later, offset).label("later"),
+            )
+            .where(condition)
+            .cte("spans")
+            .prefix_with("MATERIALIZED")
+        )
+        value = self._business_seconds(spans.c.later, closed) - self._business_seconds(
+            spans.c.created, closed
+        )
+        return self._median(value, true(), count, spans)
+
+    def _median(
+        self,
+        value: ColumnElement[float],
+        condition: ColumnElement[bool],
+        count: int,
+        source: Any = None,
+    ) -> float | None:
+        """The median of `value` over the `count` cases meeting `condition` (rows of `source`,
+        when given), in the database."""
         if not count:
             return None
         if self.postgres:
             statement = select(func.percentile_cont(0.5).within_group(value)).where(condition)
+            if source is not None:
+                statement = statement.select_from(source)
             return float(self._one(statement)[0])
-        middle = select(value.label("v")).where(condition).order_by(value)
+        labelled = value.label("v")
+        middle = select(labelled).where(condition).order_by(labelled)
+        if source is not None:
+            middle = middle.select_from(source)
         values = [
             row[0] for row in self._rows(middle.limit(2 - count % 2).offset((count - 1) // 2))
         ]
@@ -116,6 +170,28 @@ class ReportRepository:
             self._hours(cases.first_response_at, cases.created_at), condition, count
         )
 
+    def median_first_response_business_hours(
+        self, start: datetime, end: datetime, offset: int, closed: Sequence[int]
+    ) -> float | None:
+        """The same median counting only business days (see _business_seconds)."""
+        condition = and_(self._received(start, end), cases.first_response_at.is_not(None))
+        count = self._one(select(func.count()).where(condition))[0]
+        median = self._business_median(cases.first_response_at, condition, count, offset, closed)
+        return None if median is None else median / 3600.0
+
+    def median_resolution_business_days(
+        self, start: datetime, end: datetime, attended: int, offset: int, closed: Sequence[int]
+    ) -> float | None:
+        """Median business days (of 24 hours) from receipt to attention, as
+        median_resolution_days."""
+        condition = self._attended(start, end)
+        median = self._business_median(cases.attended_at, condition, attended, offset, closed)
+        return None if median is None else median / DAY
+
+    def earliest_attended_receipt(self, start: datetime, end: datetime) -> datetime | None:
+        """When the oldest of the cases first attended in the range was received."""
+        return self._one(select(func.min(cases.created_at)).where(self._attended(start, end)))[0]
+
     def median_resolution_days(self, start: datetime, end: datetime, attended: int) -> float | None:
         """Median days from receipt to attention of the `attended` cases first attended in the
         range."""
@@ -123,33 +199,47 @@ class ReportRepository:
         median = self._median(hours, self._attended(start, end), attended)
         return None if median is None else median / 24.0
 
-    def backlog(self, end: datetime) -> tuple[int, int]:
+    def backlog(self, end: datetime, now: datetime) -> tuple[int, int]:
         """(cases open at `end`, of them past their deadline): created before it and neither
-        attended nor closed by then."""
+        attended nor closed by then; past their deadline at `end`, or now for a period that has
+        not ended."""
         still_open = and_(
             cases.created_at < end,
             cases.channel.in_(self.channels),
             or_(cases.attended_at.is_(None), cases.attended_at >= end),
             or_(cases.closed_at.is_(None), cases.closed_at >= end),
         )
-        overdue = case((cases.due_at < end, 1), else_=0)
+        overdue = case((cases.due_at < min(end, now), 1), else_=0)
         count, late = self._one(select(func.count(), func.sum(overdue)).where(still_open))
         return int(count), int(late or 0)
 
-    def open_count(self, statuses: Sequence[str]) -> int:
-        """Cases now in one of these statuses."""
-        statement = select(func.count()).where(
-            cases.status.in_(statuses), cases.channel.in_(self.channels)
+    def open_count(
+        self,
+        statuses: Sequence[str],
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> int:
+        """Cases now in one of these statuses and never attended (of those created in the range,
+        when given)."""
+        condition = and_(
+            cases.status.in_(statuses),
+            cases.attended_at.is_(None),
+            cases.channel.in_(self.channels),
         )
-        return int(self._one(statement)[0])
+        if start is not None and end is not None:
+            condition = and_(condition, cases.created_at >= start, cases.created_at < end)
+        return int(self._one(select(func.count()).where(condition))[0])
 
     def overdue(
         self, at: datetime, statuses: Sequence[str], limit: int
     ) -> tuple[int, list[str], list[tuple[str, int]]]:
-        """(cases in these statuses past their deadline at `at`, the folios of the `limit`
-        oldest, (staff name, overdue cases) of the staff with most, most first)."""
+        """(cases in these statuses, never attended, past their deadline at `at`, the folios of
+        the `limit` oldest, (staff name, overdue cases) of the staff with most, most first)."""
         condition = and_(
-            cases.status.in_(statuses), cases.due_at < at, cases.channel.in_(self.channels)
+            cases.status.in_(statuses),
+            cases.attended_at.is_(None),
+            cases.due_at < at,
+            cases.channel.in_(self.channels),
         )
         count = int(self._one(select(func.count()).where(condition))[0])
         oldest = select(cases.folio).where(condition).order_by(cases.due_at, cases.id).limit(limit)

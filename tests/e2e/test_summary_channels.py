@@ -24,7 +24,7 @@ def test_a_supervisor_on_whatsapp_gets_the_weekly_summary_and_its_chart_as_a_med
 
     sent = service.cli("summary", "--send")
     assert sent.returncode == 0, sent.stderr
-    assert "enviado a 2 supervisores" in sent.stdout
+    assert "en cola para 2 supervisores" in sent.stdout
 
     def rosa_chart():
         return next(

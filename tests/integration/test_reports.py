@@ -28,6 +28,7 @@ class Line:
         self.app = app
         self.clock = Clock()
         monkeypatch.setattr("bot.cli.utc_now", self.clock)
+        monkeypatch.setattr("bot.report_cli.utc_now", self.clock)
         self.env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
         add_staff(app.uow, "Ana Agente", telegram_id=int(AGENT))
         self.agent = self.person(AGENT, "telegram")
@@ -149,6 +150,9 @@ EXPECTED = {
         "pct_within_deadline": 80.0,
         "median_first_response_hours": 3.5,
         "median_resolution_days": 2.0,
+        # Case 9 less its four weekends: 454 business hours, 18.9 business days.
+        "median_first_response_business_hours": 3.5,
+        "median_resolution_business_days": 2.0,
     },
     "satisfaction": {"responses": 1, "mean": 5.0, "resolved_yes": 1},
     # Open on 31 December: 3 (asignado), 4 and 8 (recibido), all past their December deadlines.
@@ -197,7 +201,14 @@ def test_the_spreadsheet_and_the_markdown_carry_the_same_totals(line, tmp_path):
     assert list(attended.iter_rows(values_only=True))[-1] == ("Total", 3, 2, 0, 0, 0, 0, 5)
     assert len(received._charts) == 1
     people = dict(book["Personas"].iter_rows(min_row=2, values_only=True))
-    assert people == {k: v for k, v in EXPECTED["people"].items()}
+    assert people == {
+        "Total": 7,
+        "Mujeres": 2,
+        "Hombres": 2,
+        "Otro género": 0,
+        "Sin dato": 3,
+        "Jóvenes": 2,
+    }
     assert book["Resumen"]["A3"].value == EXPECTED["narrative"]
     text = md_file.read_text()
     assert "| Total | 3 | 2 | 1 | 0 | 2 | 0 | 8 |" in text and "![" in text
@@ -220,3 +231,85 @@ def test_a_period_without_cases_is_a_report_of_zeros_and_a_wrong_one_a_single_li
     assert wrong.exit_code == 1
     assert "2026-T3" in wrong.output and "--from" in wrong.output
     assert len(wrong.output.strip().splitlines()) == 1
+
+
+def test_a_quarter_not_over_yet_counts_as_overdue_only_the_cases_already_past_their_deadline(
+    line,
+):
+    scenario(line)
+    # On 1 December none of the three cases still open is late: 3 and 4 are due on 8 December,
+    # 8 on the 9th.
+    result = line.cli(at(1, 15, 12), "tally", "--period", "2026-T4", "--format", "json")
+    assert json.loads(result.output)["backlog"] == {"open": 3, "overdue": 0}
+    # On 9 December two of them are late.
+    result = line.cli(at(9, 15, 12), "tally", "--period", "2026-T4", "--format", "json")
+    assert json.loads(result.output)["backlog"] == {"open": 3, "overdue": 2}
+
+
+def test_the_medians_in_business_time_leave_weekends_and_holidays_out(line):
+    ana = line.person(ANA, "whatsapp")
+    pothole = "la calle principal de la colonia Las Brisas tiene un hoyo enorme"
+    # Friday 30 October at 16:00 in San Salvador; taken and closed on Tuesday 3 November at
+    # 08:00, after the weekend and the Día de los Difuntos (Monday 2 November).
+    line.report(ana, at(30, 22, 10), "hola", "si", "1", pothole, "listo", "si", "Apopa", "omitir")
+    line.staff(at(3, 14), f"/tomar {folio(1)}")
+    line.staff(at(3, 14), f"/cerrar {folio(1)} Bache reparado")
+    # Friday 20 November at 16:00; taken and closed on Monday at 08:00.
+    line.report(ana, at(20, 22), "1", pothole, "listo", "si", "Apopa")
+    line.staff(at(23, 14), f"/tomar {folio(2)}")
+    line.staff(at(23, 14), f"/cerrar {folio(2)} Bache reparado")
+    result = line.cli(
+        None, "tally", "--from", "2026-10-01", "--to", "2026-11-30", "--format", "json"
+    )
+    deadlines = json.loads(result.output)["deadlines"]
+    # 88 and 64 clock hours; in both, 8 business hours on Friday and 8 on the next working day.
+    assert deadlines["median_first_response_hours"] == 76.0
+    assert deadlines["median_first_response_business_hours"] == 16.0
+    assert deadlines["median_resolution_days"] == 3.2
+    assert deadlines["median_resolution_business_days"] == 0.7
+
+
+def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
+    ana, beto = line.person(ANA, "whatsapp"), line.person(BETO, "whatsapp")
+    pothole = "la calle principal de la colonia Las Brisas tiene un hoyo enorme"
+    line.report(
+        ana, at(17, 15), "hola", "si", "1", pothole, "listo", "si", "San Miguel", "mujer 45"
+    )
+    line.staff(at(19, 15), f"/cerrar {folio(1)} Bache reparado")
+    ana.send("1")
+    ana.send("4")
+    # Beto's report of 1 December is still open, and late, at the end of the month.
+    line.report(beto, at(1, 15, 12), "hola", "si", "1", pothole, "listo", "si", "Apopa", "omitir")
+
+    def narrative(first: str, last: str) -> str:
+        in_january = datetime(2027, 1, 4, 15, tzinfo=UTC)
+        result = line.cli(in_january, "tally", "--from", first, "--to", last, "--format", "json")
+        return json.loads(result.output)["narrative"]
+
+    assert narrative("2026-11-01", "2026-11-30") == (
+        "En el periodo 2026-11-01/2026-11-30 se recibió 1 caso por Teléfono Abierto y se atendió "
+        "1. 1 atención de solicitud por medio de WhatsApp. Se atendió a 1 persona: 1 mujer. "
+        "De 1 caso atendido, 1 (100.0%) se atendió dentro del plazo legal. "
+        "1 persona calificó la atención con un promedio de 4.0 sobre 5. "
+        "Al cierre del periodo no quedaban casos abiertos."
+    )
+    assert narrative("2026-12-01", "2026-12-31") == (
+        "En el periodo 2026-12-01/2026-12-31 se recibió 1 caso por Teléfono Abierto y se "
+        "atendieron 0. Se atendió a 1 persona: 1 persona sin dato de género. "
+        "Al cierre del periodo quedaba 1 caso abierto, con el plazo vencido."
+    )
+
+
+def test_a_year_out_of_the_calendar_is_a_wrong_period_in_one_line(line):
+    for arguments in (
+        ("--period", "0000"),
+        ("--period", "9999-T4"),
+        ("--period", "9999"),
+        ("--from", "9999-12-30", "--to", "9999-12-31"),
+        ("--from", "0001-01-01", "--to", "0001-01-31"),
+    ):
+        wrong = line.cli(None, "tally", *arguments)
+        assert wrong.exit_code == 1, arguments
+        assert wrong.exception is None or isinstance(wrong.exception, SystemExit)
+        assert "Periodo desconocido" in wrong.output
+        assert len(wrong.output.strip().splitlines()) == 1

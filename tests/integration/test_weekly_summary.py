@@ -10,7 +10,7 @@ import pytest
 from bot.app import create_app
 from bot.scheduler import WEEKLY_SUMMARY, Scheduler
 from handlers.cases import open_case
-from tests.helpers import add_staff
+from tests.helpers import Citizen, Clock, add_staff
 from tests.integration.test_outbox import (
     ACCOUNT_SID,
     BOT_TOKEN,
@@ -28,6 +28,7 @@ DRAFT = {"type": "solicitud", "topic": "puentes", "parts": ["el puente se está 
 def case_received(app, when: datetime, assignee_id: int | None = None, **draft) -> str:
     with app.uow() as uow:
         contact = uow.contacts.get_or_create("whatsapp", f"+5037{when:%m%d%H}00", when)
+        contact.consented_at = when  # the person went through the greeting
         case = open_case(uow, app.policy, contact=contact, draft={**DRAFT, **draft}, now=when)
         case.case.assignee_id = assignee_id
         uow.cases.add(case.case)
@@ -57,24 +58,63 @@ def supervisors(app) -> None:
 
 
 def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
-    ana = add_staff(app.uow, "Ana", telegram_id=111)
+    add_staff(app.uow, "Ana", telegram_id=111)
+    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=Clock())
     supervisors(app)
-    late = case_received(app, datetime(2026, 10, 1, 15, tzinfo=UTC), ana.id)
+    late = case_received(app, datetime(2026, 10, 1, 15, tzinfo=UTC))
+    ana.clock.now = datetime(2026, 10, 1, 16, tzinfo=UTC)
+    ana.send(f"/tomar {late}")
     case_received(app, datetime(2026, 11, 10, 15, tzinfo=UTC))  # week 46
-    for day in (17, 18):
-        case_received(app, datetime(2026, 11, day, 15, tzinfo=UTC))
+    closed = case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    case_received(app, datetime(2026, 11, 18, 15, tzinfo=UTC))
     case_received(app, datetime(2026, 11, 19, 15, tzinfo=UTC), urgency="emergencia")
+    ana.clock.now = datetime(2026, 11, 17, 16, 59, tzinfo=UTC)
+    ana.send(f"/tomar {closed}")  # two hours after it arrived
+    ana.clock.now = datetime(2026, 11, 18, 15, tzinfo=UTC)
+    ana.send(f"/cerrar {closed} Puente reforzado")
+    citizen = Citizen(
+        app.dialogue, app.uow, address="+503711171500", channel="whatsapp", clock=ana.clock
+    )
+    assert "de 1 (muy mala) a 5" in citizen.send("1")  # resolved
+    citizen.send("4")
     scheduler = Scheduler(app, lambda: MONDAY, lambda: None)
     assert scheduler.send_weekly_summary()
     (text,) = summaries_for(app, "telegram", "222")
-    assert text.startswith("📊 Resumen semanal 2026-W47 (16/11 al 22/11/2026)")
-    assert "Casos recibidos: 3 (semana anterior: 1, +2)" in text
-    assert "• solicitud: 3 (antes 1)" in text and "• WhatsApp: 3 (antes 1)" in text
-    assert "Emergencias: 1" in text
-    assert "Casos con plazo vencido: 1" in text and f"Los más antiguos: {late}" in text
-    assert "Con más casos vencidos: Ana (1)" in text
+    assert text.splitlines() == [
+        "📊 Resumen semanal 2026-W47 (16/11 al 22/11/2026)",
+        "Casos recibidos: 3 (semana anterior: 1, +2)",
+        "• solicitud: 3 (antes 1)",
+        "• WhatsApp: 3 (antes 1)",
+        "Atendidos en la semana: 1",
+        "De los recibidos en la semana siguen abiertos: 2 (abiertos en total: 4)",
+        "Emergencias: 1",
+        "Casos con plazo vencido: 1",
+        f"Los más antiguos: {late}",
+        "Con más casos vencidos: Ana (1)",
+        "Mediana de primera respuesta: 2.0 horas",
+        "Satisfacción: 4.0 sobre 5 (1 respuesta)",
+    ]
     assert summaries_for(app, "whatsapp", "+50370005555") == [text]
     assert summaries_for(app, "telegram", "333") == summaries_for(app, "telegram", "111") == []
+
+
+def test_a_case_referred_before_its_deadline_is_neither_overdue_nor_open_in_the_summary(app):
+    add_staff(app.uow, "Ana", telegram_id=111)
+    supervisors(app)
+    referred = case_received(app, datetime(2026, 10, 1, 15, tzinfo=UTC))
+    late = case_received(app, datetime(2026, 10, 2, 15, tzinfo=UTC))
+    this_week = case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    case_received(app, datetime(2026, 11, 18, 15, tzinfo=UTC))
+    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=Clock())
+    ana.clock.now = datetime(2026, 10, 5, 15, tzinfo=UTC)  # within the deadline
+    assert referred in ana.send(f"/remitir {referred} Alcaldía de San Miguel")
+    ana.clock.now = datetime(2026, 11, 19, 15, tzinfo=UTC)
+    assert this_week in ana.send(f"/remitir {this_week} Ministerio de Obras Públicas")
+    assert Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
+    (text,) = summaries_for(app, "telegram", "222")
+    assert "Atendidos en la semana: 1" in text
+    assert "De los recibidos en la semana siguen abiertos: 1 (abiertos en total: 2)" in text
+    assert "Casos con plazo vencido: 1" in text and f"Los más antiguos: {late}" in text
 
 
 def test_two_processes_send_each_supervisor_one_summary_a_week(app):
@@ -180,7 +220,59 @@ def test_the_summary_command_prints_a_week_and_refuses_a_wrong_one_in_one_line(a
     assert shown.exit_code == 0 and "Casos recibidos: 1 (semana anterior: 0, +1)" in shown.output
     assert summaries_for(app, "telegram", "222") == []
     sent = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
-    assert "Resumen 2026-W47 enviado a 2 supervisores." in sent.output
+    assert "Resumen 2026-W47 en cola para 2 supervisores." in sent.output
     assert len(summaries_for(app, "telegram", "222")) == 1
     wrong = CliRunner().invoke(cli, ["summary", "--week", "noviembre"], env=env)
     assert wrong.exit_code == 1 and len(wrong.output.strip().splitlines()) == 1
+
+
+def test_a_week_out_of_the_calendar_and_a_chart_that_cannot_be_written_are_one_line(app, tmp_path):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.texts import load_texts
+
+    supervisors(app)
+    case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    cli = build_cli(load_texts())
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    for week in ("9999-W52", "0001-W01"):
+        wrong = CliRunner().invoke(cli, ["summary", "--week", week], env=env)
+        assert wrong.exit_code == 1 and "Semana desconocida" in wrong.output
+        assert len(wrong.output.strip().splitlines()) == 1
+    not_a_folder = tmp_path / "media"
+    not_a_folder.write_text("a file where the media folder should be")
+    env["TA_MEDIA__DIRECTORY"] = str(not_a_folder)
+    failed = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
+    assert failed.exit_code == 1 and failed.output.startswith("No se pudo escribir")
+    assert len(failed.output.strip().splitlines()) == 1
+    assert summaries_for(app, "telegram", "222") == []  # nothing queued without its chart
+
+
+def test_the_summary_command_sends_a_week_once_unless_forced_and_the_scheduler_then_skips_it(app):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.texts import load_texts
+
+    add_staff(app.uow, "Sara", "supervisor", telegram_id=222)
+    case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    cli = build_cli(load_texts())
+
+    def summary(*options: str):
+        return CliRunner().invoke(cli, ["summary", "--week", "2026-W47", *options], env=env)
+
+    sent = summary("--send")
+    assert sent.exit_code == 0
+    assert sent.output.strip().endswith("Resumen 2026-W47 en cola para 1 supervisor.")
+    again = summary("--send")
+    assert again.exit_code == 1 and len(again.output.strip().splitlines()) == 1
+    assert "ya se envió" in again.output and "--force" in again.output
+    assert len(summaries_for(app, "telegram", "222")) == 1
+    # The Monday job finds the week already sent.
+    assert not Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
+    assert len(summaries_for(app, "telegram", "222")) == 1
+    forced = summary("--send", "--force")
+    assert forced.exit_code == 0 and "en cola para 1 supervisor." in forced.output
+    assert len(summaries_for(app, "telegram", "222")) == 2

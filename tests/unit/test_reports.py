@@ -67,3 +67,65 @@ def test_numbers_use_the_institutions_thousands_comma_and_sentences_agree_in_num
     assert attention_line(t, "presencial", "queja", 1_200) == (
         "1,200 atenciones de quejas en atención presencial"
     )
+
+
+def large_tally() -> dict:
+    return {
+        "period": {"label": "2026", "start": "2026-01-01", "end": "2026-12-31", "timezone": "UTC"},
+        "channels": ["whatsapp"],
+        "received": {"total": 2652, "by_channel_type": {"whatsapp": {"solicitud": 2652}}},
+        "attended": {"total": 1478, "by_channel_type": {"whatsapp": {"solicitud": 1478}}},
+        "people": {
+            "total": 2100,
+            "mujer": 1100,
+            "hombre": 900,
+            "otro": 0,
+            "sin_dato": 100,
+            "jovenes": 300,
+        },
+        "by_topic": {"calles_caminos": 2000, "sin_dato": 652},
+        "by_municipality": {"San Miguel": 1652, "sin_dato": 1000},
+        "deadlines": {
+            "closed": 1478,
+            "within_deadline": 1200,
+            "pct_within_deadline": 81.2,
+            "median_first_response_hours": 3.5,
+            "median_resolution_days": 2.25,
+            "median_first_response_business_hours": 3.5,
+            "median_resolution_business_days": 1.5,
+        },
+        "satisfaction": {"responses": 1000, "mean": 4.25, "resolved_yes": 800},
+        "backlog": {"open": 1174, "overdue": 81},
+        "narrative": "…",
+    }
+
+
+def test_the_report_tables_name_their_rows_in_spanish_and_write_numbers_as_the_narrative():
+    from handlers.report_files import render_csv, render_markdown
+
+    text = render_markdown(t, large_tally())
+    assert "| WhatsApp | 2,652 | 0 | 0 | 0 | 0 | 0 | 2,652 |" in text
+    assert "| Mujeres | 1,100 |" in text and "| Jóvenes | 300 |" in text
+    assert "| calles y caminos | 2,000 |" in text and "| Sin dato | 652 |" in text
+    assert "| Casos atendidos | 1,478 |" in text and "| % dentro del plazo | 81.2 |" in text
+    assert "| Mediana de resolución (días hábiles) | 1.5 |" in text
+    assert "| Casos abiertos al cierre | 1,174 |" in text
+    for raw in ("closed", "within_deadline", "resolved_yes", "jovenes", "sin_dato", "overdue"):
+        assert f"| {raw} |" not in text
+    csv = render_csv(t, large_tally())
+    assert 'Plazos,Casos atendidos,"1,478"' in csv
+
+
+def test_the_spreadsheet_keeps_numbers_as_numbers_with_a_thousands_format():
+    import io
+
+    from openpyxl import load_workbook
+
+    from handlers.report_files import xlsx_bytes
+
+    book = load_workbook(io.BytesIO(xlsx_bytes(t, large_tally())))
+    rows = {row[0].value: row[1] for row in book["Plazos"].iter_rows(min_row=2)}
+    assert rows["Casos atendidos"].value == 1478
+    assert rows["Casos atendidos"].number_format == "#,##0"
+    assert rows["Mediana de resolución (días)"].value == 2.25
+    assert rows["Mediana de resolución (días)"].number_format == "#,##0.0"
