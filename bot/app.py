@@ -37,6 +37,11 @@ class App:
         """A fresh unit of work on the application's database."""
         return UnitOfWork(self.engine)
 
+    def reading_uow(self) -> UnitOfWork:
+        """A unit of work that only reads (reports): on SQLite it takes no write lock, so the
+        service's writers do not wait for it."""
+        return UnitOfWork(self.engine.execution_options(read_only=True))
+
     def migrate(self) -> None:
         """Apply pending migrations."""
         upgrade(self.engine)

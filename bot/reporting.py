@@ -47,7 +47,7 @@ def tally(
     """The period report's figures, aggregated by the database, as of `now` (by default the
     current time)."""
     settings = app.settings
-    with app.uow() as uow:
+    with app.reading_uow() as uow:
         reports = ReportRepository(uow.session, report_channels(include_console))
         return build_tally(
             reports,
@@ -61,7 +61,7 @@ def tally(
 
 def weekly_summary(app: App, monday: date, now: datetime) -> WeeklySummary:
     """The figures of the week that starts on `monday`."""
-    with app.uow() as uow:
+    with app.reading_uow() as uow:
         reports = ReportRepository(uow.session, REPORT_CHANNELS)
         return build_summary(reports, app.policy, monday, now)
 

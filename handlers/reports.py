@@ -120,26 +120,16 @@ def attended_figures(rows: list[tuple]) -> dict[str, Any]:
     }
 
 
-def _business_medians(
-    reports: Any,
-    calendar: BusinessCalendar,
-    start: datetime,
-    end: datetime,
-    attended: int,
-    now: datetime,
-) -> tuple[float | None, float | None]:
-    """The medians of first response (hours) and resolution (days) counting business days only:
-    weekends, holidays and closed days left out. The time zone's offset is taken at the start
-    (the institutions' zones keep one all year)."""
+def _business_days_off(
+    calendar: BusinessCalendar, start: datetime, end: datetime, earliest: datetime | None, now
+) -> tuple[int, list[int]]:
+    """For the business-time medians (weekends, holidays and closed days left out): the time
+    zone's offset, taken at the start (the institutions' zones keep one all year), and the
+    closed weekdays from the earliest receipt to the latest attention, as days since 1970."""
     offset = int(start.astimezone(calendar.tz).utcoffset().total_seconds())
-    earliest = reports.earliest_attended_receipt(start, end) if attended else None
     first = calendar.local_date(min(start, earliest or start))
     last = calendar.local_date(max(now, end)) + timedelta(days=1)
-    closed = [(day - EPOCH).days for day in calendar.closed_weekdays(first, last)]
-    return (
-        reports.median_first_response_business_hours(start, end, offset, closed),
-        reports.median_resolution_business_days(start, end, attended, offset, closed),
-    )
+    return offset, [(day - EPOCH).days for day in calendar.closed_weekdays(first, last)]
 
 
 def build_tally(
@@ -154,22 +144,31 @@ def build_tally(
     backlog of a period that has not ended is overdue as of `now`."""
     tz = calendar.tz
     start, end = period.bounds(tz)
+    # Independent queries are asked together (the database answers them in parallel).
+    people_rows, received, attended, first_response, earliest, (backlog, backlog_overdue) = (
+        reports.gather(
+            lambda r: r.people(start, end, youth),
+            lambda r: r.received_cube(start, end),
+            lambda r: r.attended_cube(start, end),
+            lambda r: r.median_first_response_hours(start, end),
+            lambda r: r.earliest_attended_receipt(start, end),
+            lambda r: r.backlog(end, now),
+        )
+    )
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
-    for gender, count, young in reports.people(start, end, youth):
+    for gender, count, young in people_rows:
         key = gender if gender in GENDERS else "sin_dato"
         people[key] += count
         people["total"] += count
         people["jovenes"] += young
-    received = reports.received_cube(start, end)
-    attended = reports.attended_cube(start, end)
     done = attended_figures(attended)
     closed, within = done["closed"], done["within_deadline"]
-    first_response = reports.median_first_response_hours(start, end)
-    resolution = reports.median_resolution_days(start, end, closed)
-    business_response, business_resolution = _business_medians(
-        reports, calendar, start, end, closed, now
+    offset, days_off = _business_days_off(calendar, start, end, earliest if closed else None, now)
+    resolution, business_response, business_resolution = reports.gather(
+        lambda r: r.median_resolution_days(start, end, closed),
+        lambda r: r.median_first_response_business_hours(start, end, offset, days_off),
+        lambda r: r.median_resolution_business_days(start, end, closed, offset, days_off),
     )
-    backlog, backlog_overdue = reports.backlog(end, now)
     tally: dict[str, Any] = {
         "period": {
             "label": period.label,

@@ -76,6 +76,10 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
+        if connection.get_execution_options().get("read_only"):
+            # Reports: a reader needs no write lock, and in WAL mode never blocks a writer.
+            connection.exec_driver_sql("BEGIN")
+            return
         if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise sqlite3.OperationalError("database is locked")
         connection.info[_HOLDS_WRITER] = True
