@@ -267,6 +267,9 @@ class MediaFetcher:
                     self._retry_at[attachment_id] = time.monotonic() + delay
                 if attachment.status != "pending":
                     self._retry_at.pop(attachment_id, None)
+                    # The provider's reference (Twilio's URL holds the message's sid) is needed
+                    # only to fetch the file.
+                    attachment.provider_ref = ""
                 uow.messages.add_attachment(attachment)
                 uow.commit()
 

@@ -14,6 +14,8 @@ from handlers.privacy import (
     personal_data,
 )
 from handlers.texts import Texts
+from storage.engine import vacuum
+from storage.models import PERSONAL_TABLES
 
 
 def add_privacy_commands(
@@ -71,6 +73,7 @@ def add_privacy_commands(
             uow.conversations.delete(contact.id)
             erase_personal_data(uow, app.policy, contact, utc_now())
             uow.commit()
+        vacuum(app.engine, PERSONAL_TABLES)
         typer.echo(t("cli.privacy_erased"))
 
     @group.command("retention", help=t("cli.privacy_retention_help"))
@@ -81,6 +84,7 @@ def add_privacy_commands(
             folios = anonymise_expired(uow, app.policy, now)
             contacts = erase_inactive_contacts(uow, app.policy, now)
             uow.commit()
+        vacuum(app.engine, PERSONAL_TABLES)
         days = app.policy.retention_days
         typer.echo(t("cli.privacy_retention_done", count=len(folios), days=days))
         for folio in folios:

@@ -24,6 +24,8 @@ from handlers.intake import queue
 from handlers.privacy import anonymise_expired, erase_inactive_contacts
 from handlers.reminders import daily_reminders
 from handlers.summary import last_full_week
+from storage.engine import vacuum
+from storage.models import PERSONAL_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class Scheduler:
             folios = anonymise_expired(uow, self.app.policy, now)
             contacts = erase_inactive_contacts(uow, self.app.policy, now)
             uow.commit()
+        vacuum(self.app.engine, PERSONAL_TABLES)
         log.info("scheduler: retention anonymised %d cases, %d contacts", len(folios), contacts)
         return folios
 

@@ -21,6 +21,7 @@ CODE_PATTERN = re.compile(
     rf"\b({_CODE_CHAR}{{4}})[\s-]?({_CODE_CHAR}{{4}})[\s-]?({_CODE_CHAR}{{4}})\b"
 )
 CODE_MASK = "XXXX-XXXX-XXXX"
+FOLIO_MASK = "[folio]"
 # More wrong folios or codes than this in an hour from one address, and lookups are refused
 # for an hour: enough for typos, too few to guess other people's cases.
 MAX_MISSES = 10
@@ -69,6 +70,8 @@ def open_case(
     days = policy.deadline_days[draft["type"]]
     anonymous = bool(draft.get("anonymous"))
     secret_code = new_secret_code() if anonymous else None
+    # An anonymous case is dated by its day only: its hour could be matched with the sender's.
+    at = policy.day_of(now) if anonymous else now
     location = draft.get("location") or {}
     case = uow.cases.add(
         Case(
@@ -85,25 +88,50 @@ def open_case(
             latitude=location.get("latitude"),
             longitude=location.get("longitude"),
             anonymous=anonymous,
-            reporter_hash=(
-                policy.identity_hash(contact.channel, contact.address) if anonymous else None
-            ),
             secret_code_hash=policy.code_hash(secret_code) if secret_code else None,
             gender="sin_dato" if anonymous else (contact.gender or "sin_dato"),
             age=None if anonymous else contact.age,
             deadline_days=days,
-            created_at=now,
+            created_at=at,
             due_at=policy.calendar.due_at(now, days),
         )
     )
-    uow.messages.attach_to_case(draft.get("message_ids", []), case.id, forget_sender=anonymous)
     if anonymous:
-        # Nothing of this conversation may lead back to the sender: neither the messages around
-        # the report nor the addresses of the replies already sent.
-        uow.messages.forget_sender_of_unfiled(contact.id)
-        uow.outbox.forget_sent_address(contact.channel, contact.address)
-    record_event(uow, case, now, actor="ciudadano", kind="created", to_status=case.status)
+        detach_conversation(uow, policy, contact, case, draft.get("message_ids", []), now)
+    else:
+        uow.messages.attach_to_case(draft.get("message_ids", []), case.id)
+    record_event(uow, case, at, actor="ciudadano", kind="created", to_status=case.status)
     return OpenedCase(case, secret_code)
+
+
+# How far back the conversation that becomes an anonymous case reaches: what the person wrote
+# and was answered that belongs to no case of theirs (the greeting, the menu, the questions).
+CONVERSATION = timedelta(hours=24)
+
+
+def detach_conversation(
+    uow: Any, policy: CasePolicy, contact: Contact, case: Case, draft_ids: list[int], now
+) -> None:
+    """The conversation that became an anonymous case joins it with nothing left that leads to
+    the sender: no contact, no provider id, only the day; folios of the person's other cases
+    are masked in what they were answered; replies already sent leave the outbox, and those
+    still to send keep their recipient only until they are sent."""
+    messages = uow.messages.unfiled(contact.id, since=now - CONVERSATION, also=draft_ids)
+    for message in messages:
+        if message.direction == "out":
+            message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
+    ids = [message.id for message in messages]
+    day = policy.day_of(now)
+    uow.messages.detach(ids, case.id, day)
+    uow.outbox.make_confidential(ids, day)
+    uow.purge_after_commit()
+
+
+def detach_message(uow: Any, policy: CasePolicy, message_id: int, now: datetime) -> None:
+    """A message about an anonymous case (its code asked about) is kept with no sender, no
+    provider id and only its day."""
+    uow.messages.detach([message_id], None, policy.day_of(now))
+    uow.purge_after_commit()
 
 
 def describe(draft: dict, texts: Texts) -> str:

@@ -294,7 +294,7 @@ def receive_requested_info(
 ) -> list[Reply]:
     """The citizen answered: the message joins the case, the clock restarts (the deadline moves
     by the business days it waited) and whoever works the case is told."""
-    uow.messages.attach_to_case([message_id], case.id, forget_sender=False)
+    uow.messages.attach_to_case([message_id], case.id)
     place = None
     if location is not None:
         place = {

@@ -50,6 +50,10 @@ class BusinessCalendar:
         """The institution's calendar date at this instant."""
         return instant.astimezone(self.tz).date()
 
+    def start_of_day(self, day: date) -> datetime:
+        """The first second of this local date, in UTC."""
+        return datetime.combine(day, time(0, 0), tzinfo=self.tz).astimezone(UTC)
+
     def end_of_day(self, day: date) -> datetime:
         """The last second of this local date, in UTC."""
         local = datetime.combine(day, time(23, 59, 59), tzinfo=self.tz)

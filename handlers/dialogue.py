@@ -10,6 +10,7 @@ from typing import Any
 
 from handlers.cases import (
     count_miss,
+    detach_message,
     find_own_case,
     lookups_refused,
     mask_codes,
@@ -197,7 +198,7 @@ class Dialogue:
                 self._add_piece(turn, piece)
         elif turn.step == "followup" and now < datetime.fromisoformat(turn.data["until"]):
             case_id = turn.data["case_id"]
-            uow.messages.attach_to_case([message_id], case_id, forget_sender=False)
+            uow.messages.attach_to_case([message_id], case_id)
             uow.cases.append_details(case_id, piece["text"], piece["location"])
             return
         elif "message_ids" in turn.data and message_id not in turn.data["message_ids"]:
@@ -392,7 +393,7 @@ class Dialogue:
             if case.anonymous:
                 # Whoever asks about an anonymous case must not be linked to it.
                 turn.confidential = True
-                turn.uow.messages.forget_sender_of_unfiled(turn.contact.id)
+                detach_message(turn.uow, self.policy, turn.message_id, turn.now)
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif looks_up:
             count_miss(turn.contact, turn.now)
@@ -798,7 +799,7 @@ class Dialogue:
             self._say(turn, self.t("dialogue.help"))
             return
         case_id = turn.data["case_id"]
-        turn.uow.messages.attach_to_case([turn.message_id], case_id, forget_sender=False)
+        turn.uow.messages.attach_to_case([turn.message_id], case_id)
         turn.uow.cases.append_details(case_id, piece["text"], piece["location"])
         text = self.t("dialogue.emergency_followup", folio=turn.data["folio"])
         self._say(turn, text, case_id=case_id)

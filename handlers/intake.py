@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,7 @@ from handlers.casework import answers_request, receive_requested_info
 from handlers.dialogue import Dialogue
 from handlers.messages import MAX_MESSAGE, Incoming, Reply, split_text
 from handlers.normalise import fold
-from handlers.ratelimit import Admission, admit, forget_burst
+from handlers.ratelimit import Admission, admit
 from handlers.staff import StaffDesk, is_staff_command
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
@@ -102,7 +102,12 @@ def receive(
         replies = (desk or StaffDesk(dialogue.policy)).handle(incoming, member, uow, now)
     else:
         replies = limited_answer(incoming, contact, message.id, uow, dialogue, now)
-    queue(uow, replies, now, sender=contact)
+    # A turn about an anonymous case (its filing, its code asked about) and an erasure's answer
+    # are written with their day only, and leave the outbox once sent (see OutboxItem).
+    confidential = any(reply.confidential for reply in replies)
+    at = dialogue.policy.day_of(now) if confidential else now
+    sender = Sender(incoming.channel, incoming.address, contact.id)
+    queue(uow, replies, at, sender=sender, confidential=confidential, send_at=now)
     uow.commit()
     return replies
 
@@ -112,13 +117,16 @@ def limited_answer(
 ) -> list[Reply]:
     """The citizen's answer within `limits.messages_per_minute`; past it, one request to slow
     down and then silence for the rest of the minute, the messages kept all the same."""
+    burst = contact.burst_started_at, contact.burst_count
     admission = admit(contact, now, dialogue.policy.messages_per_minute)
     if admission is not Admission.ANSWER and _is_emergency(incoming.text, dialogue):
         admission = Admission.ANSWER  # an emergency is never silenced by the limit
     if admission is Admission.ANSWER:
         replies = citizen_answer(incoming, contact, message_id, uow, dialogue, now)
         if any(reply.confidential for reply in replies):
-            forget_burst(contact)
+            # The count goes back to where it was: a turn about an anonymous case leaves no
+            # time, and no mark, on the person's row.
+            contact.burst_started_at, contact.burst_count = burst
         return replies
     dialogue.absorb(incoming, contact, message_id, uow, now)
     if admission is Admission.QUIET:
@@ -150,16 +158,35 @@ def citizen_answer(
     return dialogue.handle(incoming, contact, message_id, uow, now)
 
 
-def queue(uow: Any, replies: list[Reply], now: datetime, *, sender: Contact | None = None) -> None:
+@dataclass(frozen=True)
+class Sender:
+    """Who a turn answers: replies to this channel and address open their messaging window,
+    even when the contact's own address was just erased."""
+
+    channel: str
+    address: str
+    contact_id: int | None
+
+
+def queue(
+    uow: Any,
+    replies: list[Reply],
+    now: datetime,
+    *,
+    sender: Sender | None = None,
+    confidential: bool = False,
+    send_at: datetime | None = None,
+) -> None:
     """Write each reply as outgoing messages and outbox rows, in the caller's transaction; a
     reply too long for one chat message becomes several, its options on the last.
 
-    A confidential reply (an anonymous case's secret code) is kept in the outbox only until it
-    is sent; the message history holds a placeholder instead.
+    `now` dates the messages and `send_at` (default `now`) is when they may go. A confidential
+    reply (an anonymous case's code, an erasure's answer) is kept in the message history as a
+    placeholder; with `confidential`, every row of the turn leaves the outbox once sent.
     """
     for reply in replies:
         for part in _parts(reply):
-            _queue_one(uow, part, now, sender)
+            _queue_one(uow, part, now, send_at or now, sender, confidential)
 
 
 def _parts(reply: Reply) -> list[Reply]:
@@ -171,7 +198,14 @@ def _parts(reply: Reply) -> list[Reply]:
     ]
 
 
-def _queue_one(uow: Any, reply: Reply, now: datetime, sender: Contact | None) -> None:
+def _queue_one(
+    uow: Any,
+    reply: Reply,
+    now: datetime,
+    send_at: datetime,
+    sender: Sender | None,
+    confidential: bool,
+) -> None:
     answers_sender = sender is not None and (reply.channel, reply.address) == (
         sender.channel,
         sender.address,
@@ -180,7 +214,7 @@ def _queue_one(uow: Any, reply: Reply, now: datetime, sender: Contact | None) ->
     message = Message(
         direction="out",
         channel=reply.channel,
-        contact_id=sender.id if to_sender else None,
+        contact_id=sender.contact_id if to_sender and sender else None,
         case_id=reply.case_id,
         body=REDACTED if reply.confidential else reply.rendered(),
         status="pending",
@@ -194,9 +228,10 @@ def _queue_one(uow: Any, reply: Reply, now: datetime, sender: Contact | None) ->
             address=reply.address,
             body=reply.text,
             options={"options": options},
-            confidential=reply.confidential,
-            next_attempt_at=now,
-            window_until=now + REPLY_WINDOW if answers_sender else None,
+            confidential=confidential or reply.confidential,
+            next_attempt_at=send_at,
+            window_until=send_at + REPLY_WINDOW if answers_sender else None,
             created_at=now,
         ),
+        linked=not reply.confidential,
     )

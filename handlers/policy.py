@@ -43,12 +43,10 @@ class CasePolicy:
         message = f"{purpose}:{value}".encode()
         return hmac.new(self.hash_secret.encode(), message, hashlib.sha256).hexdigest()
 
-    def identity_hash(self, channel: str, address: str) -> str | None:
-        """What an anonymous case keeps of its sender: enough to limit abuse, not to identify.
-        Without a secret key the hash could be recomputed from the contacts, so none is kept."""
-        if not self.hash_secret:
-            return None
-        return self.keyed_hash("sender", f"{channel}:{address}")
+    def day_of(self, instant: datetime) -> datetime:
+        """The start of the instant's local day, in UTC: how finely anything about an anonymous
+        case is dated, so that no time of it can be matched with the sender's activity."""
+        return self.calendar.start_of_day(self.calendar.local_date(instant))
 
     def code_hash(self, code: str) -> str:
         """What an anonymous case keeps of its secret follow-up code."""

@@ -98,14 +98,15 @@ def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: dat
     forget_cases(uow, cases, contact.id, placeholder)
     for case in cases:
         record_event(uow, case, now, actor="ciudadano", kind="personal_data_erased", public=False)
-    forget_contact(uow, contact, placeholder)
+    forget_contact(uow, contact)
 
 
-def forget_contact(uow: Any, contact: Contact, placeholder: str) -> None:
+def forget_contact(uow: Any, contact: Contact) -> None:
     """Clear who the person is, and their address from the outbox (their messages' text is
     cleared before)."""
-    uow.outbox.forget_address(contact.channel, contact.address, placeholder)
+    uow.outbox.forget_address(contact.channel, contact.address)
     uow.contacts.erase(contact)
+    uow.purge_after_commit()
 
 
 def forget_cases(uow: Any, cases: Sequence[Case], contact_id: int | None, placeholder: str) -> None:
@@ -116,6 +117,7 @@ def forget_cases(uow: Any, cases: Sequence[Case], contact_id: int | None, placeh
     uow.messages.erase_conversation(contact_id, ids, placeholder)
     uow.messages.erase_mentions([case.folio for case in cases], placeholder)
     uow.cases.anonymise(ids, placeholder)
+    uow.purge_after_commit()
 
 
 def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
@@ -139,5 +141,5 @@ def erase_inactive_contacts(uow: Any, policy: CasePolicy, now: datetime) -> int:
     for contact in contacts:
         uow.conversations.delete(contact.id)
         forget_cases(uow, [], contact.id, placeholder)
-        forget_contact(uow, contact, placeholder)
+        forget_contact(uow, contact)
     return len(contacts)

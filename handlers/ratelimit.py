@@ -33,9 +33,3 @@ def admit(contact: Contact, now: datetime, per_minute: int) -> Admission:
     if contact.burst_count <= per_minute:
         return Admission.ANSWER
     return Admission.WARN if contact.burst_count == per_minute + 1 else Admission.QUIET
-
-
-def forget_burst(contact: Contact) -> None:
-    """Drop the burst's start: after a turn about an anonymous case the contact keeps no time
-    finer than the day (see storage.models.day_start)."""
-    contact.burst_started_at, contact.burst_count = None, 0

@@ -46,6 +46,29 @@ def make_engine(url: str | URL) -> Engine:
     )
 
 
+def purge_old_versions(engine: Engine) -> None:
+    """After an erasure or an anonymous report: SQLite's write-ahead log still holds the rows as
+    they were; copy it into the file (where secure_delete zeroes what was freed) and truncate it.
+    PostgreSQL keeps old row versions until VACUUM: see `vacuum`."""
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        connection.close()
+
+
+def vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
+    """Let PostgreSQL reclaim the old versions of these tables' rows (the nightly retention run
+    does it after erasing); on SQLite, checkpoint the log as `purge_old_versions` does."""
+    if engine.dialect.name != "postgresql":
+        purge_old_versions(engine)
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
+
+
 def _sqlite_engine(url: URL) -> Engine:
     pool: dict = {}
     if url.database and url.database != ":memory:":
@@ -66,6 +89,8 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # What is deleted or overwritten is zeroed in the file, not left in free space.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     # SQLite has one writer at a time, and a writer that finds the database locked polls with

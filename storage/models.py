@@ -11,6 +11,16 @@ from sqlmodel import Field, SQLModel
 from storage.types import UTCDateTime
 
 MAX_DESCRIPTION = 4000  # characters of a case description; the messages keep everything
+# Tables that hold what people wrote or who they are: vacuumed after erasures (PostgreSQL).
+PERSONAL_TABLES = (
+    "contacts",
+    "conversation_states",
+    "cases",
+    "case_events",
+    "messages",
+    "attachments",
+    "outbox",
+)
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
 
 
@@ -92,13 +102,12 @@ class Case(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     anonymous: bool = False
-    reporter_hash: str | None = Field(default=None, max_length=64, index=True)
     secret_code_hash: str | None = Field(default=None, max_length=64, unique=True)
     gender: str = Field(default="sin_dato", max_length=16)
     age: int | None = None
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
     deadline_days: int
-    created_at: datetime = utc_column(nullable=False)
+    created_at: datetime = utc_column(nullable=False)  # an anonymous case's: its day only
     first_response_at: datetime | None = utc_column()
     due_at: datetime = utc_column(nullable=False)
     closed_at: datetime | None = utc_column()
@@ -180,6 +189,9 @@ class ConversationState(SQLModel, table=True):
 
 class OutboxItem(SQLModel, table=True):
     """A reply waiting to be sent, written in the same transaction as what caused it.
+
+    A confidential row (a turn about an anonymous case, an erasure's confirmation) has no
+    message linked and is deleted once sent: its recipient is kept only until then.
 
     Status: `pending` (to send when `next_attempt_at` comes, by whoever claims it first),
     `waiting` (held until the citizen writes again: WhatsApp's 24-hour window), `sent`, `failed`.

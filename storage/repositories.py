@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import exists, false, func, update
+from sqlalchemy import delete, exists, false, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -104,6 +104,8 @@ class ContactRepository:
         """Forget who the contact is: the address becomes a random token, the rest is cleared."""
         contact.address = f"{ERASED}{secrets.token_hex(16)}"
         contact.name = contact.gender = contact.age = contact.consented_at = None
+        contact.burst_started_at = contact.folio_misses_since = contact.folio_blocked_until = None
+        contact.burst_count = contact.folio_misses = 0
         self.session.add(contact)
 
     def get(self, contact_id: int) -> Contact | None:
@@ -286,7 +288,6 @@ class CaseRepository:
                 latitude=None,
                 longitude=None,
                 resolution=None,
-                reporter_hash=None,
                 secret_code_hash=None,
             )
         )
@@ -337,25 +338,44 @@ class MessageRepository:
         )
         return self.session.scalars(statement).one_or_none()
 
-    def attach_to_case(self, message_ids: Iterable[int], case_id: int, *, forget_sender: bool):
-        """Link a draft's messages to the case; for anonymous cases, unlink them from the sender."""
+    def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None:
+        """Link messages (a draft's, a follow-up) and their attachments to the case."""
         ids = list(message_ids)
         if not ids:
             return
-        values: dict = {"case_id": case_id}
-        if forget_sender:
-            values["contact_id"] = None
-        self.session.exec(update(Message).where(col(Message.id).in_(ids)).values(**values))
+        self.session.exec(update(Message).where(col(Message.id).in_(ids)).values(case_id=case_id))
         self.session.exec(
             update(Attachment).where(col(Attachment.message_id).in_(ids)).values(case_id=case_id)
         )
 
-    def forget_sender_of_unfiled(self, contact_id: int) -> None:
-        """Unlink from the contact every message of theirs that belongs to no case."""
+    def unfiled(self, contact_id: int, *, since: datetime, also: Iterable[int]) -> list[Message]:
+        """The contact's messages, both ways, that belong to no case and were written since the
+        instant, with these others; oldest first."""
+        mine = (
+            (col(Message.contact_id) == contact_id)
+            & col(Message.case_id).is_(None)
+            & (col(Message.created_at) >= since)
+        )
+        also = list(also)
+        if also:
+            mine = mine | col(Message.id).in_(also)
+        return list(self.session.exec(select(Message).where(mine).order_by(col(Message.id))))
+
+    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
+        """Keep these messages with no sender, no provider id and only their day; with a case,
+        they and their attachments join it."""
+        if not message_ids:
+            return
+        self.session.flush()  # what the ORM holds of them goes first
+        values: dict = {"contact_id": None, "provider_id": None, "created_at": day}
+        attachment_values: dict = {"created_at": day}
+        if case_id is not None:
+            values["case_id"] = attachment_values["case_id"] = case_id
+        self.session.exec(update(Message).where(col(Message.id).in_(message_ids)).values(**values))
         self.session.exec(
-            update(Message)
-            .where(Message.contact_id == contact_id, col(Message.case_id).is_(None))
-            .values(contact_id=None)
+            update(Attachment)
+            .where(col(Attachment.message_id).in_(message_ids))
+            .values(**attachment_values)
         )
 
     def erase_conversation(
@@ -373,18 +393,22 @@ class MessageRepository:
             .where(col(Attachment.message_id).in_(ids))
             .values(provider_ref=placeholder, local_path=None, sha256=None)
         )
+        # Replies already sent or given up leave the outbox; one still to send (the answer to
+        # the erasure itself) keeps its recipient until it is sent, and is then deleted.
         self.session.exec(
-            update(OutboxItem).where(col(OutboxItem.message_id).in_(ids)).values(body=placeholder)
+            delete(OutboxItem).where(
+                col(OutboxItem.message_id).in_(ids),
+                col(OutboxItem.status).in_(("sent", "failed", "waiting")),
+            )
         )
         self.session.exec(
             update(OutboxItem)
-            .where(
-                col(OutboxItem.message_id).in_(ids),
-                col(OutboxItem.status).in_(("sent", "failed")),
-            )
-            .values(address="")
+            .where(col(OutboxItem.message_id).in_(ids))
+            .values(body=placeholder, message_id=None, confidential=True)
         )
-        self.session.exec(update(Message).where(mine).values(body=placeholder, contact_id=None))
+        self.session.exec(
+            update(Message).where(mine).values(body=placeholder, contact_id=None, provider_id=None)
+        )
 
     def erase_mentions(self, folios: list[str], placeholder: str) -> None:
         """Clear the text of messages that name these folios (staff commands about the cases,
@@ -476,15 +500,17 @@ class OutboxRepository:
         """A row with no message of its own (the weekly summary's chart)."""
         self.session.add(item)
 
-    def enqueue(self, message: Message, item: OutboxItem) -> None:
+    def enqueue(self, message: Message, item: OutboxItem, *, linked: bool = True) -> None:
         """Write an outgoing message and its outbox row (two plain INSERTs: nothing of them is
-        read back in the transaction that queues them)."""
+        read back in the transaction that queues them); an unlinked row does not point to its
+        message (a confidential reply: the row holds the recipient until it is sent)."""
         self.session.flush()  # what the ORM holds goes first, for the foreign keys
         messages, outbox = Message.__table__, OutboxItem.__table__
         message_id = self.session.execute(
             messages.insert().returning(messages.c.id), _row(message, messages)
         ).scalar_one()
-        self.session.execute(outbox.insert(), {**_row(item, outbox), "message_id": message_id})
+        values = {**_row(item, outbox), "message_id": message_id if linked else None}
+        self.session.execute(outbox.insert(), values)
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
@@ -547,6 +573,7 @@ class OutboxRepository:
         item.status, item.last_error, item.claimed_until = "failed", error[:300], None
         if item.confidential:
             item.body, item.address = REDACTED, ""
+            item.next_attempt_at, item.window_until = item.created_at, None
         self.session.add(item)
         self._set_message_status(item, "failed")
 
@@ -588,48 +615,54 @@ class OutboxRepository:
             query = query.where(OutboxItem.address == address)
         return self.session.exec(query.order_by(col(OutboxItem.id)).limit(limit)).all()
 
-    def forget_address(self, channel: str, address: str, placeholder: str) -> None:
-        """A person's data is erased: nothing sent, held or failed keeps their address, and
-        what was held for them is dropped (only the pending answer to their request remains)."""
-        self.forget_sent_address(channel, address)
+    def forget_address(self, channel: str, address: str) -> None:
+        """A person's data is erased: what was sent, held or given up for them leaves the
+        outbox (what is still to send keeps their address until it is sent, then goes too)."""
         self.session.exec(
-            update(OutboxItem)
-            .where(
+            delete(OutboxItem).where(
                 OutboxItem.channel == channel,
                 OutboxItem.address == address,
-                col(OutboxItem.status).in_(("waiting", "failed")),
+                col(OutboxItem.status).in_(("sent", "waiting", "failed")),
             )
-            .values(address="", body=placeholder, status="failed")
+        )
+        self.session.exec(
+            update(OutboxItem)
+            .where(OutboxItem.channel == channel, OutboxItem.address == address)
+            .values(confidential=True, message_id=None)
         )
 
-    def forget_sent_address(self, channel: str, address: str) -> None:
-        """Blank the recipient of replies already sent to this address."""
+    def make_confidential(self, message_ids: list[int], day: datetime) -> None:
+        """These messages joined an anonymous case: their rows already sent or given up are
+        deleted, and those still to send are unlinked from them and deleted once sent."""
+        if not message_ids:
+            return
+        rows = col(OutboxItem.message_id).in_(message_ids)
+        self.session.exec(
+            delete(OutboxItem).where(rows, col(OutboxItem.status).in_(("sent", "failed")))
+        )
         self.session.exec(
             update(OutboxItem)
-            .where(
-                OutboxItem.channel == channel,
-                OutboxItem.address == address,
-                OutboxItem.status == "sent",
-            )
-            .values(address="")
+            .where(rows)
+            .values(message_id=None, confidential=True, created_at=day)
         )
 
     def mark_sent(self, item: OutboxItem, provider_message_id: str, now: datetime) -> None:
-        """Record a successful send, and the provider's id for the outgoing message."""
-        item.status, item.sent_at, item.provider_message_id = "sent", now, provider_message_id
-        item.attempts += 1
-        item.claimed_until = None
-        self.session.add(item)
-        if item.confidential:
-            # Neither who it went to nor the provider's id (which the provider can resolve to
-            # the recipient) is kept.
-            item.body, item.address, item.provider_message_id = REDACTED, "", None
+        """Record a successful send, and the provider's id for the outgoing message; a
+        confidential row is deleted instead, and no provider id is kept (the provider can
+        resolve it to the recipient)."""
         if item.message_id is not None:
             message = self.session.get(Message, item.message_id)
             if message is not None:
                 message.status = "sent"
                 message.provider_id = None if item.confidential else provider_message_id
                 self.session.add(message)
+        if item.confidential:
+            self.session.delete(item)
+            return
+        item.status, item.sent_at, item.provider_message_id = "sent", now, provider_message_id
+        item.attempts += 1
+        item.claimed_until = None
+        self.session.add(item)
 
 
 class StaffRepository:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from storage.engine import purge_old_versions
 from storage.repositories import (
     CaseRepository,
     ContactRepository,
@@ -23,9 +24,11 @@ class UnitOfWork:
     """Everything done inside `with uow:` is one transaction; what is not committed rolls back."""
 
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
 
     def __enter__(self) -> Self:
+        self._purge = False
         self.session = self._sessions()
         self.contacts = ContactRepository(self.session)
         self.conversations = ConversationRepository(self.session)
@@ -42,6 +45,13 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        if self._purge:
+            self._purge = False
+            purge_old_versions(self._engine)
+
+    def purge_after_commit(self) -> None:
+        """What this transaction erases must not survive in the database's log either."""
+        self._purge = True
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -101,12 +101,13 @@ def assert_consistent(engine: Engine) -> None:
             (contact_id IS NULL AND NOT anonymous AND channel NOT IN ('telefono', 'presencial')
              AND id NOT IN (SELECT case_id FROM case_events
                             WHERE kind = 'personal_data_erased'))""",
-        "anonymous case without hash": """SELECT count(*) FROM cases
-            WHERE anonymous AND reporter_hash IS NULL""",
+        "anonymous case with a sender": """SELECT count(*) FROM messages m JOIN cases c
+            ON c.id = m.case_id WHERE c.anonymous AND m.contact_id IS NOT NULL""",
         "outbox row without message": """SELECT count(*) FROM outbox o WHERE o.message_id IS
             NOT NULL AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = o.message_id)""",
-        "outgoing message without outbox row": """SELECT count(*) FROM messages m
-            WHERE m.direction = 'out'
+        "reply to a citizen never queued": """SELECT count(*) FROM messages m
+            WHERE m.direction = 'out' AND m.contact_id IS NOT NULL
+            AND m.status IN ('pending', 'waiting')
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id)""",
         "message of a missing case": """SELECT count(*) FROM messages m WHERE m.case_id IS NOT
             NULL AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = m.case_id)""",

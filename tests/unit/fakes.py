@@ -89,7 +89,7 @@ class FakeCases(FakeRepository):
             if case.id in case_ids:
                 case.contact_id, case.description, case.resolution = None, placeholder, None
                 case.location_text = case.latitude = case.longitude = None
-                case.reporter_hash = case.secret_code_hash = None
+                case.secret_code_hash = None
         for event in self.uow.rows[CaseEvent]:
             if event.case_id in case_ids:
                 event.note = None
@@ -123,27 +123,38 @@ class FakeMessages(FakeRepository):
             return None
         return self.uow.insert(message)
 
-    def attach_to_case(self, message_ids, case_id: int, *, forget_sender: bool) -> None:
+    def attach_to_case(self, message_ids, case_id: int) -> None:
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
                 message.case_id = case_id
-                if forget_sender:
-                    message.contact_id = None
 
-    def forget_sender_of_unfiled(self, contact_id: int) -> None:
+    def unfiled(self, contact_id: int, *, since: datetime, also) -> list[Message]:
+        return [
+            m
+            for m in self.uow.rows[Message]
+            if (m.contact_id == contact_id and m.case_id is None and m.created_at >= since)
+            or m.id in also
+        ]
+
+    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
         for message in self.uow.rows[Message]:
-            if message.contact_id == contact_id and message.case_id is None:
-                message.contact_id = None
+            if message.id in message_ids:
+                message.contact_id = message.provider_id = None
+                message.created_at = day
+                message.case_id = case_id if case_id is not None else message.case_id
 
     def erase_conversation(self, contact_id: int, case_ids: list[int], placeholder: str) -> None:
         ids = set()
         for message in self.uow.rows[Message]:
             if message.contact_id == contact_id or message.case_id in case_ids:
-                message.body, message.contact_id = placeholder, None
+                message.body, message.contact_id, message.provider_id = placeholder, None, None
                 ids.add(message.id)
-        for item in self.uow.rows[OutboxItem]:
+        for item in list(self.uow.rows[OutboxItem]):
             if item.message_id in ids:
-                item.body = placeholder
+                if item.status == "pending":
+                    item.body, item.message_id, item.confidential = placeholder, None, True
+                else:
+                    self.uow.rows[OutboxItem].remove(item)
 
     def erase_mentions(self, folios: list[str], placeholder: str) -> None:
         for message in self.uow.rows[Message]:
@@ -168,8 +179,9 @@ class FakeMessages(FakeRepository):
 
 
 class FakeOutbox(FakeRepository):
-    def enqueue(self, message: Message, item: OutboxItem) -> None:
-        item.message_id = self.uow.insert(message).id
+    def enqueue(self, message: Message, item: OutboxItem, *, linked: bool = True) -> None:
+        message_id = self.uow.insert(message).id
+        item.message_id = message_id if linked else None
         self.uow.insert(item)
 
     def release_waiting(self, channel: str, address: str, now, window) -> None:
@@ -177,19 +189,21 @@ class FakeOutbox(FakeRepository):
             if (item.channel, item.address, item.status) == (channel, address, "waiting"):
                 item.status, item.next_attempt_at, item.window_until = "pending", now, window
 
-    def forget_address(self, channel: str, address: str, placeholder: str) -> None:
-        self.forget_sent_address(channel, address)
-        for item in self.uow.rows[OutboxItem]:
-            if (item.channel, item.address) == (channel, address) and item.status in (
-                "waiting",
-                "failed",
-            ):
-                item.address, item.body, item.status = "", placeholder, "failed"
+    def forget_address(self, channel: str, address: str) -> None:
+        for item in list(self.uow.rows[OutboxItem]):
+            if (item.channel, item.address) == (channel, address):
+                if item.status == "pending":
+                    item.confidential, item.message_id = True, None
+                else:
+                    self.uow.rows[OutboxItem].remove(item)
 
-    def forget_sent_address(self, channel: str, address: str) -> None:
-        for item in self.uow.rows[OutboxItem]:
-            if (item.channel, item.address, item.status) == (channel, address, "sent"):
-                item.address = ""
+    def make_confidential(self, message_ids: list[int], day: datetime) -> None:
+        for item in list(self.uow.rows[OutboxItem]):
+            if item.message_id in message_ids:
+                if item.status in ("sent", "failed"):
+                    self.uow.rows[OutboxItem].remove(item)
+                else:
+                    item.message_id, item.confidential, item.created_at = None, True, day
 
 
 class FakeStaff(FakeRepository):
@@ -243,6 +257,9 @@ class FakeUnitOfWork:
 
     def __exit__(self, *exc_info: object) -> None:
         pass
+
+    def purge_after_commit(self) -> None:
+        self.purged = True
 
     def commit(self) -> None:
         self.committed += 1

@@ -1,7 +1,8 @@
 """The citizen dialogue, as conversations, against an in-memory unit of work."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -469,7 +470,8 @@ def test_mis_datos_during_an_anonymous_report_is_not_linked_to_it(citizen, uow):
     case = only_case(uow)
     assert case.anonymous
     assert all("Número o usuario" not in m.body for m in uow.rows[Message])
-    assert all(m.case_id != case.id or "mis datos" not in m.body for m in uow.rows[Message])
+    of_case = [m for m in uow.rows[Message] if m.case_id == case.id]
+    assert of_case and all(m.contact_id is None and m.provider_id is None for m in of_case)
 
 
 @pytest.mark.parametrize("unclear", ["sí, no quiero que sepan mi nombre", "si pero no se"])
@@ -506,12 +508,17 @@ def test_greetings_after_an_emergency_are_not_added_to_the_case(citizen, uow):
     assert "Sus casos:" in citizen.send("2")
 
 
-def test_without_a_hash_secret_no_sender_hash_is_kept():
-    uow = FakeUnitOfWork()
-    person = Citizen(make_dialogue(make_settings(privacy={"hash_secret": ""})), lambda: uow)
-    person.converse(*DENUNCIA, "1")
+def test_an_anonymous_case_keeps_its_day_and_no_trace_of_the_sender(citizen, uow):
+    citizen.converse(*DENUNCIA, "1")
     (case,) = uow.rows[Case]
-    assert case.anonymous and case.reporter_hash is None
+    assert case.anonymous and case.contact_id is None
+    assert case.created_at.astimezone(ZoneInfo("America/El_Salvador")).time() == time(0)
+    conversation = [m for m in uow.rows[Message] if m.case_id == case.id]
+    assert {m.direction for m in conversation} == {"in", "out"}
+    assert all(m.created_at == case.created_at for m in conversation)
+    assert all(m.contact_id is None and m.provider_id is None for m in conversation)
+    (contact,) = uow.rows[Contact]
+    assert contact.burst_count > 0  # counted as every other contact's: no mark of the report
 
 
 def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_options_last():

@@ -1,0 +1,37 @@
+"""anonymity: no sender hash on cases; no provider ids left on anonymous conversations
+
+`cases.reporter_hash` was an HMAC of the sender under `privacy.hash_secret`: whoever holds the
+configuration can hash every contact and find the sender, so it is dropped. What earlier
+versions left of anonymous conversations (provider ids on their messages, outbox rows already
+sent, media URLs of downloaded files) is cleared the same way the service now clears it.
+
+Revision ID: 0007_anonymity
+Revises: 0006_reports_speed
+Create Date: 2026-12-03 09:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_anonymity"
+down_revision = "0006_reports_speed"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_index("ix_cases_reporter_hash")
+        batch.drop_column("reporter_hash")
+    anonymous = "SELECT id FROM cases WHERE anonymous"
+    op.execute(
+        f"UPDATE messages SET provider_id = NULL, contact_id = NULL WHERE case_id IN ({anonymous})"
+    )
+    op.execute("DELETE FROM outbox WHERE confidential AND status = 'sent'")
+    op.execute("UPDATE attachments SET provider_ref = '' WHERE status <> 'pending'")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(sa.Column("reporter_hash", sa.String(length=64), nullable=True))
+        batch.create_index("ix_cases_reporter_hash", ["reporter_hash"])
