@@ -326,6 +326,7 @@ class Dispatcher:
     def settle(self, delivery: Delivery, outcome: Outcome) -> None:
         """Record what happened to one row."""
         with self.app.uow() as uow:
+            uow.outbox.load([delivery.id])
             self._settle(uow, delivery, outcome, self.clock())
             uow.commit()
 

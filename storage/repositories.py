@@ -516,9 +516,12 @@ class OutboxRepository:
         return self.session.get(OutboxItem, item_id)
 
     def load(self, item_ids: Sequence[int]) -> None:
-        """Read these rows and their messages in two queries, so that `get` and the status
-        updates that follow find them in the session."""
-        items = self.session.exec(select(OutboxItem).where(col(OutboxItem.id).in_(item_ids)))
+        """Read and lock these rows, and read their messages, in two queries, so that `get` and
+        the status updates that follow find them in the session."""
+        # Locked: an erasure that forgets these rows' recipient waits for the outcome to be
+        # written, or the outcome is written after it and finds the rows already forgotten.
+        query = select(OutboxItem).where(col(OutboxItem.id).in_(item_ids))
+        items = self.session.exec(query.order_by(col(OutboxItem.id)).with_for_update())
         message_ids = [item.message_id for item in items.all() if item.message_id is not None]
         if message_ids:
             self.session.exec(select(Message).where(col(Message.id).in_(message_ids))).all()

@@ -28,6 +28,7 @@ class Call:
     params: dict
     at: float = field(default_factory=time.monotonic)
     answered: int = 200
+    result_id: str = ""  # the id the provider gave what was sent (a sid, a message_id)
 
 
 class Provider:
@@ -160,9 +161,11 @@ class Provider:
             return _answer(request, 200 if content else 404, content, content_type)
         return _answer(request, 404, b"{}", "application/json")
 
-    def _record(self, api: str, method: str, params: dict, answered: int) -> None:
+    def _record(
+        self, api: str, method: str, params: dict, answered: int, result_id: str = ""
+    ) -> None:
         with self.lock:
-            self.calls.append(Call(api, method, params, answered=answered))
+            self.calls.append(Call(api, method, params, answered=answered, result_id=result_id))
 
     def _planned_failure(self, api: str) -> tuple[int, dict] | None:
         with self.lock:
@@ -174,7 +177,8 @@ class Provider:
             if failure is not None:
                 self._record("telegram", method, params, failure[0])
                 return failure
-        self._record("telegram", method, params, 200)
+        sent_id = str(next(self._ids)) if method in ("sendMessage", "sendPhoto") else ""
+        self._record("telegram", method, params, 200, sent_id)
         if method == "getMe":
             user = {
                 "id": self.bot_id,
@@ -186,7 +190,7 @@ class Provider:
         if method in ("sendMessage", "sendPhoto"):
             chat_id = int(params["chat_id"])
             result = {
-                "message_id": next(self._ids),
+                "message_id": int(sent_id),
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
             }
@@ -221,8 +225,8 @@ class Provider:
         if failure is not None:
             self._record("twilio", "Messages.json", params, failure[0])
             return failure
-        self._record("twilio", "Messages.json", params, 201)
         sid = "SM" + uuid.uuid4().hex
+        self._record("twilio", "Messages.json", params, 201, sid)
         payload = {
             "sid": sid,
             "account_sid": self.account_sid,

@@ -1,0 +1,329 @@
+"""An investigator with a copy of the database, the media folder and the logs, and the sender's
+number, user id, name and every provider id, tries to find who made an anonymous denuncia, and
+who someone was after they had their data erased."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from tests.e2e.channels import (
+    BOT_TOKEN,
+    OUR_NUMBER,
+    Service,
+    TelegramCitizen,
+    WhatsAppCitizen,
+)
+from tests.provider import JPEG, Provider
+
+NUMBER, TELEGRAM_ID = "+50378561234", 7345612987
+NAME, TELEGRAM_NAME = "Rigoberta Menjívar", "Xiomara Quintanilla"
+DENUNCIA = "denuncio que el capataz vende el cemento de la obra del puente"
+BOT_ID = BOT_TOKEN.partition(":")[0]
+CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+class TracedTelegramCitizen(TelegramCitizen):
+    """A Telegram citizen whose update and message ids are large and remembered, so that the
+    investigator can look for every one of them."""
+
+    def __init__(self, service: Service, user_id: int, name: str) -> None:
+        super().__init__(service, user_id, name)
+        self.ids: list[str] = []
+
+    def _traced(self, update: dict) -> dict:
+        update["update_id"] = random.randrange(10**11, 10**12)
+        self.ids.append(f"{BOT_ID}:{update['update_id']}")
+        self.ids.append(str(update["update_id"]))
+        return update
+
+    def message(self, **content) -> dict:
+        update = self._traced(super().message(**content))
+        update["message"]["message_id"] = random.randrange(10**9, 10**10)
+        self.ids.append(str(update["message"]["message_id"]))
+        return update
+
+    def button(self, data: str) -> dict:
+        return self._traced(super().button(data))
+
+
+class TracedWhatsAppCitizen(WhatsAppCitizen):
+    """A WhatsApp citizen whose message sids are remembered."""
+
+    def __init__(self, service: Service, number: str, name: str) -> None:
+        super().__init__(service, number, name)
+        self.ids: list[str] = []
+
+    def form(self, body: str = "", **extra: str) -> dict:
+        form = super().form(body, **extra)
+        self.ids.append(form["MessageSid"])
+        return form
+
+
+@pytest.fixture
+def service(tmp_path, database_url, provider) -> Iterator[Service]:
+    debug = Service(tmp_path, database_url, provider)
+    debug.env["TA_SERVER__LOG_LEVEL"] = "debug"
+    yield debug.start()
+    debug.stop()
+
+
+def provider_ids(provider: Provider, address: str) -> list[str]:
+    """What the provider called the messages sent to this address."""
+    return [
+        call.result_id
+        for call in provider.calls
+        if call.result_id
+        and address in (str(call.params.get("chat_id", "")), call.params.get("To", ""))
+    ]
+
+
+def keyed(secret: str, purpose: str, value: str) -> str:
+    return hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def hashes(secret: str, values: list[str]) -> list[str]:
+    """Every HMAC the service ever kept of a person or a provider id, recomputed."""
+    found = []
+    for value in values:
+        for channel in ("whatsapp", "telegram", ""):
+            for purpose in ("sender", "provider", "code"):
+                item = f"{channel}:{value}" if channel else value
+                found.append(keyed(secret, purpose, item))
+    return found
+
+
+def dump(url: str, *, without: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every column of every row of every table, as text, per table."""
+    engine = create_engine(url)
+    tables = {}
+    with engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            if table in without:
+                continue
+            rows = connection.execute(text(f"SELECT * FROM {table}")).all()
+            tables[table] = "\n".join(" | ".join(map(str, row)) for row in rows)
+    engine.dispose()
+    return tables
+
+
+def rows(url: str, query: str, **params) -> list:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(text(query), params).all()
+    engine.dispose()
+    return found
+
+
+def file_bytes(service: Service, url: str) -> bytes:
+    """The SQLite file and its write-ahead log after a checkpoint, the media folder and the
+    log, as an investigator would copy them."""
+    chunks = [service.log.read_bytes()]
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        with sqlite3.connect(path) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        wal = path.with_name(path.name + "-wal")
+        chunks += [path.read_bytes(), wal.read_bytes() if wal.exists() else b""]
+    media = service.tmp_path / "media"
+    for file in media.rglob("*") if media.exists() else ():
+        chunks.append(str(file).encode())
+        if file.is_file():
+            chunks.append(file.read_bytes())
+    return b"\n".join(chunks)
+
+
+def settled(url: str) -> bool:
+    """Nothing left to send or to download."""
+    (pending,) = rows(url, "SELECT count(*) FROM outbox WHERE status = 'pending'")[0]
+    (media,) = rows(url, "SELECT count(*) FROM attachments WHERE status = 'pending'")[0]
+    return pending == 0 and media == 0
+
+
+def local_day_start(instant: datetime) -> bool:
+    local = instant.replace(tzinfo=instant.tzinfo or UTC).astimezone(
+        ZoneInfo("America/El_Salvador")
+    )
+    return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+
+
+def as_instant(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_denuncia(
+    service, provider
+):
+    url = service.env["TA_DATABASE__URL"]
+    secret = service.env["TA_PRIVACY__HASH_SECRET"]
+    # On WhatsApp, typed fast (nothing waits for the answers), with a photo.
+    rigoberta = TracedWhatsAppCitizen(service, NUMBER, NAME)
+    photo = provider.add_media("ME" + "7f3a" * 8, JPEG, "image/jpeg")
+    for body in ("hola", "si", "1", DENUNCIA):
+        rigoberta.send(body)
+    rigoberta.send("", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
+    for body in ("listo", "si", "Apopa, colonia Popotlán", "1"):
+        rigoberta.send(body)
+    # On Telegram, slowly: each answer read before writing again.
+    xiomara = TracedTelegramCitizen(service, TELEGRAM_ID, TELEGRAM_NAME)
+    steps = [("send", "hola"), ("press", "1"), ("press", "1"), ("send", DENUNCIA)]
+    steps += [("send", "listo"), ("press", "1"), ("send", "Mejicanos, colonia Montreal")]
+    steps += [("press", "1")]
+    for kind, value in steps:
+        seen = len(xiomara.replies())
+        getattr(xiomara, kind)(value)
+        provider.wait_for(lambda seen=seen: len(xiomara.replies()) > seen, timeout=30)
+
+    def code_of(texts: list[str]) -> str | None:
+        found = CODE.search("\n".join(texts))
+        return found and found[0]
+
+    codes = [
+        provider.wait_for(lambda: code_of(rigoberta.replies()), timeout=60),
+        provider.wait_for(lambda: code_of([r.get("text", "") for r in xiomara.replies()]), 60),
+    ]
+    # Each follows their case with the code, as the receipt says.
+    rigoberta.send(f"estado {codes[0].lower()}")
+    xiomara.send(f"estado {codes[1]}")
+    provider.wait_for(lambda: sum("Estado" in r for r in rigoberta.replies()) >= 1, timeout=30)
+    provider.wait_for(lambda: settled(url), timeout=60)
+    service.stop()
+
+    cases = rows(url, "SELECT id, created_at FROM cases WHERE anonymous ORDER BY id")
+    assert len(cases) == 2
+    ids = [
+        *rigoberta.ids,
+        *xiomara.ids,
+        photo,
+        photo.rsplit("/", 1)[-1],
+        *provider_ids(provider, f"whatsapp:{NUMBER}"),
+        *(f"{TELEGRAM_ID}:{i}" for i in provider_ids(provider, str(TELEGRAM_ID))),
+    ]
+    person = [NUMBER, NUMBER.removeprefix("+"), str(TELEGRAM_ID), "Rigoberta", "Menjívar"]
+    person += ["Xiomara", "Quintanilla", *codes]
+    recomputed = hashes(secret, [NUMBER, f"whatsapp:{NUMBER}", str(TELEGRAM_ID), *ids])
+
+    # Every column of every table but the contacts themselves (who consented is known).
+    for table, content in dump(url, without=("contacts",)).items():
+        for value in person + ids + recomputed:
+            assert value not in content, f"{table} holds {value!r}"
+    # The file, its log after a checkpoint, the media folder and the service's log (DEBUG).
+    everything = file_bytes(service, url)
+    for value in ids + recomputed + codes:
+        assert value.encode() not in everything, f"the files hold {value!r}"
+
+    # No row of the people's contacts is referred to by anything of the cases or the outbox.
+    contacts = [
+        row[0]
+        for row in rows(
+            url, "SELECT id FROM contacts WHERE address IN (:a, :b)", a=NUMBER, b=str(TELEGRAM_ID)
+        )
+    ]
+    assert len(contacts) == 2
+    for table, column in (("messages", "contact_id"), ("cases", "contact_id")):
+        for contact in contacts:
+            query = f"SELECT count(*) FROM {table} WHERE {column} = :c"
+            assert rows(url, query, c=contact)[0][0] == 0, f"{table} points to the sender"
+    assert rows(url, "SELECT count(*) FROM outbox")[0][0] == len(
+        rows(
+            url, "SELECT id FROM outbox WHERE address NOT IN (:a, :b)", a=NUMBER, b=str(TELEGRAM_ID)
+        )
+    )
+    assert rows(url, "SELECT count(*) FROM conversation_states")[0][0] == 0
+
+    # The join that found them before: same-time outgoing messages and their provider ids.
+    for case_id, _ in cases:
+        joined = rows(
+            url,
+            """SELECT DISTINCT o.provider_id FROM messages i JOIN messages o
+               ON o.created_at = i.created_at AND o.direction = 'out'
+               WHERE i.case_id = :case AND i.direction = 'in' AND o.provider_id IS NOT NULL""",
+            case=case_id,
+        )
+        assert joined == []
+    # No time of the cases, their messages, attachments or events is finer than the day, so no
+    # time kept of the senders (their contact rows, any message) can be matched with them.
+    times = [as_instant(created) for _, created in cases]
+    for query in (
+        "SELECT m.created_at FROM messages m JOIN cases c ON c.id = m.case_id WHERE c.anonymous",
+        "SELECT a.created_at FROM attachments a JOIN cases c ON c.id = a.case_id WHERE c.anonymous",
+        "SELECT e.at FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.anonymous",
+    ):
+        times += [as_instant(row[0]) for row in rows(url, query)]
+    assert len(times) > 20 and all(local_day_start(t) for t in times)
+    # The photo is kept, by its content only.
+    (attachment,) = rows(
+        url, "SELECT provider_ref, local_path FROM attachments WHERE case_id = :c", c=cases[0][0]
+    )
+    assert attachment[0] == "" and Path(attachment[1]).read_bytes() == JPEG
+    # The senders' rows are counted like anyone else's: no mark of the report on them.
+    for count, started in rows(url, "SELECT burst_count, burst_started_at FROM contacts"):
+        assert count > 0 and started is not None
+
+
+def test_after_erasure_and_refused_consent_nothing_of_the_person_remains(service, provider):
+    url = service.env["TA_DATABASE__URL"]
+    secret = service.env["TA_PRIVACY__HASH_SECRET"]
+    rigoberta = TracedWhatsAppCitizen(service, NUMBER, NAME)
+    photo = provider.add_media("ME" + "5e1d" * 8, JPEG, "image/jpeg")
+    pothole = "el tragante de la colonia Zacamil frente a mi casa esta tapado"
+    for body in ("hola", "si", "1", pothole):
+        rigoberta.send(body)
+    rigoberta.send("", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
+    for body in ("listo", "si", "Mejicanos", "omitir"):
+        rigoberta.send(body)
+    provider.wait_for(lambda: any("TA-" in r for r in rigoberta.replies()), timeout=30)
+    provider.wait_for(lambda: settled(url), timeout=60)
+    rigoberta.send("borrar mis datos")
+    rigoberta.send("si")
+    xiomara = TracedTelegramCitizen(service, TELEGRAM_ID, TELEGRAM_NAME)
+    xiomara.send("hola, se hundio la calle frente a la escuela")
+    provider.wait_for(lambda: xiomara.replies(), timeout=30)
+    xiomara.send("no")  # no consent
+    ernesto = TracedTelegramCitizen(service, TELEGRAM_ID + 1, "Ernesto Guardado")
+    for value in ("hola", "si", "1", "el puente de hamaca del canton El Jicarito se cae"):
+        ernesto.send(value)
+    provider.wait_for(lambda: len(ernesto.replies()) >= 4, timeout=30)
+
+    # The confirmations reach the people on both channels.
+    provider.wait_for(lambda: any("borramos" in r.lower() for r in rigoberta.replies()), 30)
+    provider.wait_for(lambda: len(xiomara.replies()) >= 2, timeout=30)
+    erased = service.cli("privacy", "erase", "--telegram-id", str(TELEGRAM_ID + 1))
+    assert erased.returncode == 0, erased.stderr
+    provider.wait_for(lambda: settled(url), timeout=60)
+    service.stop()
+
+    ids = [
+        *rigoberta.ids,
+        *xiomara.ids,
+        *ernesto.ids,
+        photo,
+        photo.rsplit("/", 1)[-1],
+        *provider_ids(provider, f"whatsapp:{NUMBER}"),
+        *(f"{TELEGRAM_ID}:{i}" for i in provider_ids(provider, str(TELEGRAM_ID))),
+        *(f"{TELEGRAM_ID + 1}:{i}" for i in provider_ids(provider, str(TELEGRAM_ID + 1))),
+    ]
+    person = [NUMBER, NUMBER.removeprefix("+"), str(TELEGRAM_ID), str(TELEGRAM_ID + 1)]
+    person += ["Rigoberta", "Menjívar", "Xiomara", "Quintanilla", "Ernesto", "Guardado"]
+    said = [pothole, "se hundio la calle", "hamaca del canton"]
+    recomputed = hashes(secret, [NUMBER, str(TELEGRAM_ID), str(TELEGRAM_ID + 1), *ids])
+    for table, content in dump(url).items():
+        for value in person + ids + said + recomputed:
+            assert value not in content, f"{table} holds {value!r}"
+    everything = file_bytes(service, url)
+    for value in ids + recomputed + person[:4] + said:
+        assert value.encode() not in everything, f"the files hold {value!r}"
+    if url.startswith("sqlite"):
+        for value in person:
+            assert value.encode() not in everything, f"the files hold {value!r}"
+    assert OUR_NUMBER  # the institution's own number may be anywhere
