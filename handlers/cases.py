@@ -117,13 +117,15 @@ def detach_conversation(
     are masked in what they were answered; replies already sent leave the outbox, and those
     still to send keep their recipient only until they are sent."""
     messages = uow.messages.unfiled(contact.id, since=now - CONVERSATION, also=draft_ids)
+    ids = [message.id for message in messages]
+    day = policy.day_of(now)
+    # The outbox rows first, then their messages: the order in which the dispatcher locks them
+    # when it records a send, so that the two never wait for each other.
+    uow.outbox.make_confidential(ids, day)
     for message in messages:
         if message.direction == "out":
             message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
-    ids = [message.id for message in messages]
-    day = policy.day_of(now)
     uow.messages.detach(ids, case.id, day)
-    uow.outbox.make_confidential(ids, day)
     uow.purge_after_commit()
 
 
