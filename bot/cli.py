@@ -20,7 +20,7 @@ from bot.case_views import (
     case_summary,
     print_table,
     render_case,
-    spreadsheet_safe,
+    spreadsheet_safe_row,
 )
 from bot.classifier_cli import add_classifier_commands
 from bot.config import ConfigError, load_settings
@@ -372,7 +372,7 @@ def build_cli(t: Texts) -> typer.Typer:
             return
         writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(spreadsheet_safe(row) for row in rows)
+        writer.writerows(spreadsheet_safe_row(row) for row in rows)
 
     add_classifier_commands(
         cli, t, Config, lambda config: load_settings(config or state.get("config")), open_app
