@@ -9,6 +9,7 @@ import typer
 from bot.app import App
 from handlers.cases import event_summary
 from handlers.cells import spreadsheet_safe
+from handlers.normalise import strip_controls
 from handlers.texts import Texts
 from storage.models import Case
 
@@ -195,7 +196,8 @@ def render_case(app: App, uow: Any, case: Case) -> str:
                 note=note,
             )
         )
-    return "\n".join(lines)
+    # What was stored before controls were stripped on the way in is cleaned on the way out.
+    return strip_controls("\n".join(lines))
 
 
 def spreadsheet_safe_row(row: dict[str, Any]) -> dict[str, Any]:

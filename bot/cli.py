@@ -39,6 +39,7 @@ from handlers.casework import (
 from handlers.intake import queue
 from handlers.labels import CASE_TYPES, STATUSES
 from handlers.lifecycle import ROLES, Actor, NotAllowed
+from handlers.normalise import strip_controls
 from handlers.staff import actor_of, new_case_cards
 from handlers.texts import Texts, load_texts
 from storage.migrate import is_current
@@ -230,7 +231,7 @@ def build_cli(t: Texts) -> typer.Typer:
         config: Config = None,
     ) -> None:
         check_label(t, "cli.unknown_role", role, ROLES)
-        name = name.strip()
+        name = " ".join(strip_controls(name).split())
         if not 1 <= len(name) <= 120:
             raise Failure(t("cli.staff_bad_name"))
         number = None
