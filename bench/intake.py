@@ -284,7 +284,7 @@ directory = "{workdir / "media"}"
         TA_WHATSAPP__AUTH_TOKEN=AUTH_TOKEN,
         TA_TELEGRAM__TOKEN=BOT_TOKEN,
         TA_TELEGRAM__SECRET_TOKEN=SECRET,
-        TA_PRIVACY__HASH_SECRET="bench-hash-secret",
+        TA_PRIVACY__HASH_SECRET="bench-only-hash-secret-3Fh8Kq2Wz7Nc5Lr9",
     )
     service = Running([str(BIN / "telefono-abierto"), "run"], env, workdir)
     base = f"http://127.0.0.1:{port}"

@@ -8,6 +8,8 @@ import typer
 
 from bot.app import App
 from handlers.cases import event_summary
+from handlers.cells import spreadsheet_safe
+from handlers.normalise import strip_controls
 from handlers.texts import Texts
 from storage.models import Case
 
@@ -194,15 +196,10 @@ def render_case(app: App, uow: Any, case: Case) -> str:
                 note=note,
             )
         )
-    return "\n".join(lines)
+    # What was stored before controls were stripped on the way in is cleaned on the way out.
+    return strip_controls("\n".join(lines))
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(row: dict[str, Any]) -> dict[str, Any]:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
-    return {
-        key: f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
-        for key, value in row.items()
-    }
+def spreadsheet_safe_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with every text cell that a spreadsheet would run as a formula neutralised."""
+    return {key: spreadsheet_safe(value) for key, value in row.items()}

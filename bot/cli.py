@@ -20,7 +20,7 @@ from bot.case_views import (
     case_summary,
     print_table,
     render_case,
-    spreadsheet_safe,
+    spreadsheet_safe_row,
 )
 from bot.classifier_cli import add_classifier_commands
 from bot.config import ConfigError, load_settings
@@ -39,6 +39,7 @@ from handlers.casework import (
 from handlers.intake import queue
 from handlers.labels import CASE_TYPES, STATUSES
 from handlers.lifecycle import ROLES, Actor, NotAllowed
+from handlers.normalise import strip_controls
 from handlers.staff import actor_of, new_case_cards
 from handlers.texts import Texts, load_texts
 from storage.migrate import is_current
@@ -230,7 +231,7 @@ def build_cli(t: Texts) -> typer.Typer:
         config: Config = None,
     ) -> None:
         check_label(t, "cli.unknown_role", role, ROLES)
-        name = name.strip()
+        name = " ".join(strip_controls(name).split())
         if not 1 <= len(name) <= 120:
             raise Failure(t("cli.staff_bad_name"))
         number = None
@@ -372,7 +373,7 @@ def build_cli(t: Texts) -> typer.Typer:
             return
         writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(spreadsheet_safe(row) for row in rows)
+        writer.writerows(spreadsheet_safe_row(row) for row in rows)
 
     add_classifier_commands(
         cli, t, Config, lambda config: load_settings(config or state.get("config")), open_app

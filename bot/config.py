@@ -78,8 +78,11 @@ class DatabaseSettings(Section):
     def _valid_url(cls, value: str) -> str:
         try:
             url = make_url(value)
-        except ArgumentError as exc:
-            raise ValueError(_t("config.bad_database_url", value=repr(value))) from exc
+        except (ArgumentError, ValueError):
+            # Only the scheme is shown: the rest may hold the password.
+            scheme = re.match(r"[A-Za-z][A-Za-z0-9+.]*://", value)
+            shown = f"{scheme[0]}…" if scheme else "…"
+            raise ValueError(_t("config.bad_database_url", value=shown)) from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError(_t("config.unsupported_database"))
         return value
@@ -122,6 +125,14 @@ class TelegramSettings(Section):
     mode: Literal["webhook", "polling"] = "webhook"
     api_base_url: str = ""
     staff_chat_id: int = 0
+
+    @field_validator("secret_token")
+    @classmethod
+    def _bot_api_secret(cls, value: str) -> str:
+        # The Bot API's own rule for setWebhook's secret_token; empty is checked at start-up.
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError(_t("config.bad_secret_token"))
+        return value
 
 
 class MediaSettings(Section):
@@ -185,9 +196,26 @@ class ScheduleSettings(Section):
         return value.strip()
 
 
+# Values that examples and tutorials show for a secret: whoever copies one has no secret.
+EXAMPLE_SECRETS = frozenset(
+    {"change_me", "changeme", "change-me", "secret", "cambiar", "cambiame", "test-secret", "..."}
+)
+MIN_HASH_SECRET = 32
+
+
 class PrivacySettings(Section):
     retention_days: int = Field(730, ge=1)
     hash_secret: str = ""
+
+    @field_validator("hash_secret")
+    @classmethod
+    def _strong_secret(cls, value: str) -> str:
+        # Empty is allowed for a trial without channels (checked at start-up); set, it must be
+        # long enough that the hashes of anonymous reporters cannot be reversed by guessing it.
+        weak = value.strip().lower() in EXAMPLE_SECRETS or len(value.strip()) < MIN_HASH_SECRET
+        if value and weak:
+            raise ValueError(_t("config.weak_hash_secret", length=MIN_HASH_SECRET))
+        return value
 
 
 class LimitSettings(Section):
@@ -286,7 +314,8 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
     try:
         settings = Settings(**values)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc)) from exc
+        # Not chained: a traceback of the validation error would show the values, passwords too.
+        raise ConfigError(_one_line(exc)) from None
     except SettingsError as exc:
         field = re.search(r'field "(\w+)"', str(exc))
         raise ConfigError(_t("config.bad_variable", key=field[1] if field else "?")) from exc

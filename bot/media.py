@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
 MAX_REDIRECTS = 3
 TWILIO_HOSTS = (".twilio.com", ".twiliocdn.com")
+# The account's credentials go to Twilio's API host only, never to its CDN or a redirect.
+TWILIO_API_HOST = "api.twilio.com"
 
 
 class Refused(Exception):
@@ -55,16 +57,57 @@ TWILIO_BUCKET = ("s3-external-1.amazonaws.com", "/media.twiliocdn.com/")
 _STORED_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{1,8}")
 
 
-def host_allowed(url: str, hosts: tuple[str, ...], plain_http: tuple[str, ...] = ()) -> bool:
-    """Whether a URL points at one of `hosts` ("example.com", or ".example.com" for any
-    subdomain), over https (plain http only for the `plain_http` hosts: a local stand-in)."""
+def normalised_url(url: str, plain_http: tuple[str, ...] = ()) -> str | None:
+    """The URL with its path's percent-encoding and dot segments resolved, so that what is
+    checked is what is fetched; None for anything a provider would never send: another scheme
+    (plain http only for the `plain_http` hosts: a local stand-in), user info, a port other
+    than https's own (any for the stand-in), backslashes, encoded slashes, double encoding,
+    control characters or a host that is not plain ASCII."""
+    if not url.isascii() or any(c in url for c in "\\ \t\r\n") or not url.isprintable():
+        return None
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if parts.scheme != "https" and not (parts.scheme == "http" and host in plain_http):
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", host) or ".." in host:
+        return None
+    if "@" in parts.netloc or parts.fragment:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme == "https" and host not in plain_http:
+        if port not in (None, 443) or parts.netloc.lower() not in (host, f"{host}:443"):
+            return None
+    elif not (parts.scheme == "http" and host in plain_http):
+        return None
+    raw = parts.path or "/"
+    if re.search(r"%(2f|5c|25)", raw, re.IGNORECASE):
+        return None
+    path = unquote(raw)
+    if not path.startswith("/") or not path.isprintable():
+        return None
+    segments: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    path = quote("/" + "/".join(segments), safe="/-._~!$&'()*+,;=:@")
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, parts.query, ""))
+
+
+def host_allowed(url: str, hosts: tuple[str, ...], plain_http: tuple[str, ...] = ()) -> bool:
+    """Whether a URL, once normalised, points at one of `hosts` ("example.com", or
+    ".example.com" for any subdomain); Twilio's S3 bucket host only under the bucket's path."""
+    normal = normalised_url(url, plain_http)
+    if normal is None:
         return False
-    if (host, parts.path[: len(TWILIO_BUCKET[1])]) == TWILIO_BUCKET:
-        return TWILIO_BUCKET[0] in hosts
-    return bool(host) and any(h == host or (h[0] == "." and host.endswith(h)) for h in hosts)
+    parts = urlsplit(normal)
+    host = (parts.hostname or "").lower()
+    if host == TWILIO_BUCKET[0]:
+        return host in hosts and parts.path.startswith(TWILIO_BUCKET[1])
+    return any(h == host or (h[0] == "." and host.endswith(h)) for h in hosts)
 
 
 async def read_limited(response: httpx.Response, limit: int) -> bytes:
@@ -87,21 +130,31 @@ class TwilioMedia:
         self.auth = (account_sid, auth_token)
         self.hosts = TWILIO_HOSTS + (TWILIO_BUCKET[0],)
         self.plain_http: tuple[str, ...] = ()
+        self.credential_hosts: tuple[str, ...] = (TWILIO_API_HOST,)
         if api_base_url:
-            self.plain_http = ((urlsplit(api_base_url).hostname or "").lower(),)
-            self.hosts += self.plain_http
+            configured = (urlsplit(api_base_url).hostname or "").lower()
+            if urlsplit(api_base_url).scheme == "http":
+                self.plain_http = (configured,)
+            self.hosts += (configured,)
+            self.credential_hosts += (configured,)
         self.limit = limit
         self.client = httpx.AsyncClient(timeout=30, follow_redirects=False)
 
     async def __call__(self, url: str, declared: str | None) -> Download:
-        auth: tuple[str, str] | None = self.auth  # only for the first, API host
+        first = True
         for _ in range(MAX_REDIRECTS + 1):
-            if not host_allowed(url, self.hosts, self.plain_http):
+            normal = normalised_url(url, self.plain_http)
+            if normal is None or not host_allowed(normal, self.hosts, self.plain_http):
                 log.warning("media: a file on a host that is not Twilio's was refused")
                 raise Refused("host")
-            async with self.client.stream("GET", url, auth=auth) as response:
+            # Credentials only on the first request, and only to the API host: never to the
+            # CDN, the bucket or wherever a redirect points.
+            host = (urlsplit(normal).hostname or "").lower()
+            auth = self.auth if first and host in self.credential_hosts else None
+            first = False
+            async with self.client.stream("GET", normal, auth=auth) as response:
                 if response.is_redirect:
-                    url, auth = urljoin(url, response.headers.get("location", "")), None
+                    url = urljoin(normal, response.headers.get("location", ""))
                     continue
                 if response.status_code >= 500:
                     raise OSError(f"HTTP {response.status_code}")

@@ -15,10 +15,16 @@ from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _CODE_CHAR = "[A-HJ-NP-Za-hj-np-z2-9]"
-# Codes always hold digits, so that ordinary words ("para esta casa") never look like one; they
-# are recognised with dashes, spaces or nothing between the groups.
+# What people put between the groups when they copy or dictate a code: spaces, dots,
+# underscores and every kind of dash, or nothing at all (up to three of them, "N9DX - 8QAB").
+_CODE_SEPARATOR = "[\\s._\\-\u2010-\u2015\u2212]{0,3}"
+# A code is never part of a longer run of letters or digits (an underscore or a dash around it
+# is fine); it always holds digits and a letter, so that ordinary words ("para esta casa"),
+# folios ("TA-2026-000123": 0 and 1 are not in the alphabet) and phone numbers never look like one.
+# The look-ahead finds overlapping candidates: in "para N9DX 8QAB T84T" the code is the second.
 CODE_PATTERN = re.compile(
-    rf"\b({_CODE_CHAR}{{4}})[\s-]?({_CODE_CHAR}{{4}})[\s-]?({_CODE_CHAR}{{4}})\b"
+    rf"(?<![^\W_])(?=({_CODE_CHAR}{{4}}){_CODE_SEPARATOR}({_CODE_CHAR}{{4}})"
+    rf"{_CODE_SEPARATOR}({_CODE_CHAR}{{4}})(?![^\W_]))"
 )
 CODE_MASK = "XXXX-XXXX-XXXX"
 FOLIO_MASK = "[folio]"
@@ -28,9 +34,18 @@ MAX_MISSES = 10
 MISS_WINDOW = timedelta(hours=1)
 
 
-def _code_match(match: re.Match[str]) -> str | None:
-    raw = "".join(match.groups()).upper()
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if sum(c.isdigit() for c in raw) >= 2 else None
+def _is_code(raw: str) -> bool:
+    return sum(c.isdigit() for c in raw) >= 2 and any(c.isalpha() for c in raw)
+
+
+def _codes(text: str) -> list[tuple[int, int, str]]:
+    """Every stretch of a text that could be a code: (start, end, canonical code)."""
+    found = []
+    for match in CODE_PATTERN.finditer(text):
+        raw = "".join(match.groups()).upper()
+        if _is_code(raw):
+            found.append((match.start(1), match.end(3), f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"))
+    return found
 
 
 @dataclass(frozen=True)
@@ -43,13 +58,21 @@ def new_secret_code() -> str:
     """A follow-up code for an anonymous case, easy to read aloud: XXXX-XXXX-XXXX."""
     while True:
         raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
-        if sum(c.isdigit() for c in raw) >= 2:
+        if _is_code(raw):
             return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def mask_codes(text: str) -> str:
     """The text with anything shaped like a secret code hidden, for storing what people wrote."""
-    return CODE_PATTERN.sub(lambda m: CODE_MASK if _code_match(m) else m.group(0), text)
+    spans: list[list[int]] = []
+    for start, end, _ in _codes(text):
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    for start, end in reversed(spans):
+        text = text[:start] + CODE_MASK + text[end:]
+    return text
 
 
 def normalise_folio(text: str) -> str | None:
@@ -173,11 +196,7 @@ def record_event(
 
 def mentions_case(text: str) -> bool:
     """Whether a text carries something shaped like a folio or an anonymous code."""
-    return bool(FOLIO_PATTERN.search(text) or _code_in(text))
-
-
-def _code_in(text: str) -> str | None:
-    return next((code for m in CODE_PATTERN.finditer(text) if (code := _code_match(m))), None)
+    return bool(FOLIO_PATTERN.search(text) or _codes(text))
 
 
 def lookups_refused(contact: Contact, now: datetime) -> bool:
@@ -206,8 +225,8 @@ def find_own_case(
         case = uow.cases.by_folio(folio)
         if case is not None and case.contact_id == contact.id and not case.anonymous:
             return case, policy.texts("dialogue.case_reference", folio=folio)
-    code = _code_in(text)
-    if code:
+    # A few candidates at most: a status question is short, and each is one indexed lookup.
+    for _, _, code in _codes(text)[:5]:
         case = uow.cases.by_secret_code_hash(policy.code_hash(code))
         if case is not None:
             return case, policy.texts("dialogue.anonymous_reference")

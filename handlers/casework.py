@@ -19,6 +19,7 @@ from handlers.lifecycle import (
     reachable_contact,
 )
 from handlers.messages import Incoming, Location, Option, Reply
+from handlers.normalise import strip_controls
 from handlers.policy import CasePolicy
 from handlers.reclassify import reclassify
 from storage.models import MAX_DESCRIPTION, Case, Staff
@@ -45,7 +46,7 @@ def find_staff(uow: Any, policy: CasePolicy, who: str) -> Staff:
 
 
 def _text(policy: CasePolicy, text: str, key: str = "staff.error_needs_text") -> str:
-    text = text.strip()
+    text = strip_controls(text).strip()
     if not text:
         raise NotAllowed(policy.texts(key))
     return text[:MAX_NOTE]
@@ -165,12 +166,13 @@ def set_status(uow: Any, policy: CasePolicy, case: Case, to: str, note: str, act
         return refer(uow, policy, case, note, actor, now)
     if to == "esperando_ciudadano":
         return request_info(uow, policy, case, note, actor, now)
-    return change_status(uow, policy, case, to, actor, now, note=note)
+    return change_status(uow, policy, case, to, actor, now, note=strip_controls(note))
 
 
 def prioritise(uow: Any, policy: CasePolicy, case: Case, on: bool, reason: str, actor: Actor, now):
     """Mark (or unmark) a case as prioritised, e.g. a situation affecting women."""
     _open(policy, case)
+    reason = strip_controls(reason).strip()
     case.prioritised = on
     uow.cases.add(case)
     kind = "prioritised" if on else "unprioritised"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +10,7 @@ from handlers.cases import mask_codes
 from handlers.casework import answers_request, receive_requested_info
 from handlers.dialogue import Dialogue
 from handlers.messages import MAX_MESSAGE, Incoming, Reply, split_text
-from handlers.normalise import fold
+from handlers.normalise import fold, strip_controls
 from handlers.ratelimit import Admission, admit
 from handlers.staff import StaffDesk, is_staff_command
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
@@ -20,16 +19,15 @@ MAX_TEXT = 64 * 1024
 # Some channels (WhatsApp) accept free-form replies only this long after the person last wrote;
 # later messages wait for them to write again, or are announced with an approved template.
 REPLY_WINDOW = timedelta(hours=24)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean(incoming: Incoming) -> Incoming:
     """Drop control characters (PostgreSQL refuses NUL) from everything that is stored, and
     bound the length of what is kept."""
-    text = _CONTROL.sub("", incoming.text)[:MAX_TEXT]
+    text = strip_controls(incoming.text)[:MAX_TEXT]
     name = _stripped(incoming.name, 120)
     media = tuple(
-        replace(m, ref=_CONTROL.sub("", m.ref), content_type=_stripped(m.content_type, 100))
+        replace(m, ref=strip_controls(m.ref), content_type=_stripped(m.content_type, 100))
         for m in incoming.media
     )
     location = incoming.location
@@ -43,7 +41,7 @@ def clean(incoming: Incoming) -> Incoming:
 
 
 def _stripped(value: str | None, limit: int) -> str | None:
-    return _CONTROL.sub("", value)[:limit] or None if value else None
+    return strip_controls(value)[:limit] or None if value else None
 
 
 def receive(

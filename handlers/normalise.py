@@ -5,9 +5,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# C0 controls but tab, line feed and carriage return (PostgreSQL refuses NUL), DEL, C1 controls,
+# and the bidirectional marks, embeddings, overrides and isolates that make a name or a text
+# read differently on a staff screen from what it holds ("\u202e" turns "gpj.exe" around).
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _WORD = re.compile(r"[a-z0-9ñ]+")
 _LETTERS = re.compile(r"[a-zñ]")
 _VOWELS = set("aeiou")
+
+
+def strip_controls(text: str) -> str:
+    """The text without control and bidirectional formatting characters; newlines and tabs stay."""
+    return _CONTROLS.sub("", text)
 
 
 def fold(text: str) -> str:

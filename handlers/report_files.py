@@ -11,22 +11,24 @@ import io
 from pathlib import Path
 from typing import Any
 
+from handlers.cells import markdown_cell, spreadsheet_safe
 from handlers.labels import CASE_TYPES, CHANNELS
 from handlers.reports import Table, number, tables
 from handlers.texts import Texts
 
 
 def _text(value: Any) -> str:
-    """A table cell as the institution writes it: thousands with a comma, one decimal."""
+    """A table cell as the institution writes it: thousands with a comma, one decimal; a text
+    that a spreadsheet would run as a formula is neutralised."""
     if isinstance(value, int):
         return number(value)
     if isinstance(value, float):
         return number(value, 1)
-    return str(value)
+    return str(spreadsheet_safe(str(value)))
 
 
 def _cell(value: Any) -> str:
-    return _text(value).replace("|", "\\|")
+    return markdown_cell(_text(value))
 
 
 def render_markdown(t: Texts, tally: dict[str, Any], chart_name: str | None = None) -> str:
@@ -43,7 +45,8 @@ def render_markdown(t: Texts, tally: dict[str, Any], chart_name: str | None = No
     if chart_name:
         lines += [f"![{t('report.chart_title')}]({chart_name})", ""]
     for table in tables(t, tally):
-        lines += [f"## {table.title}", "", "| " + " | ".join(table.headers) + " |"]
+        headers = " | ".join(map(markdown_cell, table.headers))
+        lines += [f"## {markdown_cell(table.title)}", "", f"| {headers} |"]
         lines.append("|" + "---|" * len(table.headers))
         lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.rows]
         lines.append("")
@@ -55,9 +58,9 @@ def render_csv(t: Texts, tally: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for table in tables(t, tally):
-        writer.writerow([t("report.col.table"), *table.headers])
+        writer.writerow(map(_text, [t("report.col.table"), *table.headers]))
         for row in table.rows:
-            writer.writerow([table.title, *map(_text, row)])
+            writer.writerow([_text(table.title), *map(_text, row)])
     return out.getvalue()
 
 
@@ -115,16 +118,16 @@ def xlsx_bytes(t: Texts, tally: dict[str, Any]) -> bytes:
     taken: set[str] = set()
     summary.title = _sheet_title(t("report.sheet_summary"), taken)
     period = tally["period"]
-    summary.append([t("report.title", label=period["label"])])
+    summary.append([spreadsheet_safe(t("report.title", label=period["label"]))])
     summary.append(
         [t("report.range", start=period["start"], end=period["end"], tz=period["timezone"])]
     )
-    summary.append([tally["narrative"]])
+    summary.append([spreadsheet_safe(tally["narrative"])])
     for index, table in enumerate(tables(t, tally)):
         sheet = book.create_sheet(_sheet_title(table.title, taken))
-        sheet.append(list(table.headers))
+        sheet.append([spreadsheet_safe(header) for header in table.headers])
         for row in table.rows:
-            sheet.append(list(row))
+            sheet.append([spreadsheet_safe(value) for value in row])
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, int):
                     cell.number_format = "#,##0"

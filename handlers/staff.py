@@ -15,6 +15,7 @@ from handlers.cases import event_summary
 from handlers.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
 from handlers.lifecycle import Actor, NotAllowed
 from handlers.messages import Incoming, Option, Reply
+from handlers.normalise import strip_controls
 from handlers.policy import CasePolicy
 from storage.models import Case, Staff
 
@@ -89,7 +90,7 @@ def case_card(uow: Any, policy: CasePolicy, case: Case, *, heading: str = "") ->
     if case.municipality or case.location_text:
         lines.append(t("staff.card_place", place=case.location_text or case.municipality))
     lines.append(case.description[:300])
-    return "\n".join(lines)
+    return strip_controls("\n".join(lines))
 
 
 def card_buttons(policy: CasePolicy, case: Case) -> tuple[Option, ...]:

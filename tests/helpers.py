@@ -15,6 +15,9 @@ from handlers.dialogue import Dialogue
 from handlers.intake import receive
 from handlers.messages import Incoming, Location, Media
 
+# Long enough and no example value, as start-up demands of privacy.hash_secret.
+HASH_SECRET = "tests-only-hash-secret-7Qm2vX9kLp4RtZ8w"
+
 # A Tuesday morning in San Salvador (15:00 UTC is 09:00 there).
 TUESDAY = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 
@@ -32,7 +35,7 @@ class Clock:
 
 def make_settings(**sections: dict[str, Any]) -> Settings:
     """Settings from explicit values only (the environment of the test run does not leak in)."""
-    values = {"privacy": {"hash_secret": "test-secret"}, **sections}
+    values = {"privacy": {"hash_secret": HASH_SECRET}, **sections}
     return Settings.model_validate(values)
 
 

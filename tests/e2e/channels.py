@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
+from tests.helpers import HASH_SECRET
 from tests.provider import Provider
 
 SCRIPT = Path(sys.executable).with_name("telefono-abierto")
@@ -79,7 +80,7 @@ directory = "{tmp_path / "media"}"
             TA_WHATSAPP__AUTH_TOKEN=AUTH_TOKEN,
             TA_TELEGRAM__TOKEN=BOT_TOKEN,
             TA_TELEGRAM__SECRET_TOKEN=SECRET_TOKEN,
-            TA_PRIVACY__HASH_SECRET="e2e-hash-secret",
+            TA_PRIVACY__HASH_SECRET=HASH_SECRET,
         )
         self.process: subprocess.Popen | None = None
         self.http = httpx.Client(base_url=self.url, timeout=30)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import POTHOLE
+from tests.helpers import HASH_SECRET, POTHOLE
 
 SCRIPT = Path(sys.executable).with_name("telefono-abierto")
 COMMAND = str(SCRIPT) if SCRIPT.exists() else shutil.which("telefono-abierto")
@@ -20,7 +20,7 @@ COMMAND = str(SCRIPT) if SCRIPT.exists() else shutil.which("telefono-abierto")
 @pytest.fixture
 def environment(database_url, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
-    env.update(TA_DATABASE__URL=database_url, TA_PRIVACY__HASH_SECRET="e2e-secret")
+    env.update(TA_DATABASE__URL=database_url, TA_PRIVACY__HASH_SECRET=HASH_SECRET)
     return env
 
 

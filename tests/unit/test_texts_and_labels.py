@@ -39,11 +39,17 @@ def test_every_label_has_a_spanish_name(group, labels):
 
 
 def test_exported_text_that_a_spreadsheet_would_run_is_neutralised():
-    from bot.case_views import spreadsheet_safe
+    from bot.case_views import spreadsheet_safe_row
 
-    row = {"description": '=HYPERLINK("http://x","clic")', "municipality": "+50", "lat": -89.2}
-    assert spreadsheet_safe(row) == {
+    row = {
+        "description": '=HYPERLINK("http://x","clic")',
+        "municipality": "+50",
+        "location": "  @SUM(1)",
+        "lat": -89.2,
+    }
+    assert spreadsheet_safe_row(row) == {
         "description": '\'=HYPERLINK("http://x","clic")',
         "municipality": "'+50",
+        "location": "'  @SUM(1)",
         "lat": -89.2,
     }

@@ -1,0 +1,56 @@
+"""Anonymous follow-up codes: recognised and hidden however they are typed, and nothing else."""
+
+import pytest
+
+from handlers.cases import CODE_MASK, mask_codes, mentions_case, new_secret_code
+
+CODE = "N9DX-8QAB-T84T"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "N9DX-8QAB-T84T",
+        "N9DX.8QAB.T84T",
+        "N9DX–8QAB–T84T",  # en dash
+        "N9DX—8QAB—T84T",  # em dash
+        "N9DX_8QAB_T84T",
+        "N9DX 8QAB T84T",
+        "N9DX - 8QAB - T84T",
+        "N9DX8QABT84T",
+        "n9dx_8qab_t84t",
+        "n9dx8qabt84t",
+    ],
+)
+def test_a_code_is_recognised_and_masked_with_any_separator_or_none_in_any_case(typed):
+    text = f"estado {typed}, gracias"
+    assert mentions_case(text)
+    assert mask_codes(text) == f"estado {CODE_MASK}, gracias"
+
+
+def test_the_code_after_a_four_letter_word_is_masked_whole():
+    masked = mask_codes("para N9DX 8QAB T84T")
+    assert "N9DX" not in masked and "T84T" not in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "para esta casa nadie vino",
+        "estado TA-2026-000123",
+        "mi número es 7234 5678 9234",
+        "llamen al +503 7234-5678",
+        "573234567892",
+        "ABCDN9DX8QABT84T",  # part of a longer run of letters and digits
+        "calle 23 avenida 45, casa 12",
+    ],
+)
+def test_words_folios_and_phone_numbers_are_not_taken_for_codes(text):
+    assert mask_codes(text) == text
+
+
+def test_every_new_code_is_recognised_and_masked_in_any_form():
+    for _ in range(200):
+        code = new_secret_code()
+        for typed in (code, code.replace("-", ""), code.replace("-", "_").lower()):
+            assert mask_codes(typed) == CODE_MASK
