@@ -43,6 +43,16 @@ def serve(app: App) -> None:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=10,
+            # An idle kept-alive connection is closed after 5 s.
+            timeout_keep_alive=5,
+            # Headers are capped at 16 KiB should uvicorn fall back to h11 (httptools is
+            # installed and used; bodies are capped and timed by the application itself).
+            h11_max_incomplete_event_size=16 * 1024,
+            # No limit_concurrency: it counts idle and slow connections too, and answers 503
+            # to everyone beyond it, which is the stall a few slow clients should not cause.
+            # X-Forwarded-For is trusted from 127.0.0.1 and ::1 only (the reverse proxy on the
+            # same host); FORWARDED_ALLOW_IPS names another proxy's address.
+            proxy_headers=True,
         )
     )
     server.run(sockets=[listener])

@@ -3,7 +3,11 @@
 A webhook answers 200 only after the message, its effect on the case and the replies (as
 outbox rows) are committed in one transaction; 503 when the database cannot take it (the
 provider delivers again), 403 for a forged request, 400 for a malformed one, 413 for a body
-over 64 KiB. Nothing a caller sends produces a 500.
+over 64 KiB, 408 for a body that does not arrive in time, 429 for a forged request from an
+address that sent many lately. Nothing a caller sends produces a 500.
+
+Order matters: the body is read under a time limit and the signature checked before the
+request takes an admission slot, so that slow or forged requests never hold up real ones.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import contextlib
 import gc
 import json
 import logging
+import time
 import traceback
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +32,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.admission import Admission, default_limit
+from bot.admission import PENALTY_DELAY, Admission, Penalties, address_key, default_limit
 from bot.app import App
 from bot.channels.common import Malformed, NotOurs
 from bot.channels.telegram import TelegramChannel, TelegramSender
@@ -50,6 +56,29 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 class TooLarge(Exception):
     pass
+
+
+class TooSlow(Exception):
+    pass
+
+
+class Refusals:
+    """Counts refusals and logs them at most once a minute, so that a flood does not flood the
+    log; nothing about the request is logged."""
+
+    def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every, self.clock = every, clock
+        self._counts: Counter[str] = Counter()
+        self._logged = -every
+
+    def count(self, what: str) -> None:
+        self._counts[what] += 1
+        now = self.clock()
+        if now - self._logged >= self.every:
+            summary = ", ".join(f"{n} {what}" for what, n in sorted(self._counts.items()))
+            log.warning("webhooks refused since the last report: %s", summary)
+            self._counts.clear()
+            self._logged = now
 
 
 class Service:
@@ -206,32 +235,64 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
 
 def build_asgi(service: Service) -> Starlette:
     """The ASGI application of spec section 4."""
-    limit = service.app.settings.server.max_inflight or default_limit(service.app.engine)
-    admission = Admission(limit)
+    server = service.app.settings.server
+    admission = Admission(server.max_inflight or default_limit(service.app.engine))
+    penalties = Penalties()
+    refusals = Refusals()
 
-    def admitted(endpoint: Callable) -> Callable:
-        """The webhook, or 503 at once when more requests are at work than can be committed."""
+    async def admitted(work: Callable[[], Awaitable[Response]]) -> Response:
+        """The work's answer, or 503 at once when more requests are at work than can be
+        committed. Only verified requests get here."""
+        async with admission.slot() as admitted:
+            if not admitted:
+                return Response(status_code=503, headers={"Retry-After": "5"})
+            return await work()
 
-        async def guarded(request: Request) -> Response:
-            async with admission.slot() as admitted:
-                if not admitted:
-                    return Response(status_code=503, headers={"Retry-After": "5"})
-                return await endpoint(request)
+    async def body(request: Request) -> bytes | Response:
+        """The request body, or the answer when it is too large or too slow to arrive."""
+        try:
+            return await _body(request, server.body_timeout_seconds)
+        except TooLarge:
+            refusals.count("413 too large")
+            return _refuse(413)
+        except TooSlow:
+            refusals.count("408 body too slow")
+            return _refuse(408)
+        except Malformed:
+            return Response(status_code=400)
 
-        return guarded
+    async def forged(request: Request) -> Response:
+        """403 for a forged request; 429, a little later, once its address sent many lately."""
+        address = address_key(request.client.host if request.client else None)
+        slowed = penalties.slowed_for(address)
+        if penalties.failed(address):
+            log.warning(
+                "webhooks: %d forged requests within a minute from %s; its refusals are "
+                "slowed for %.0f s",
+                penalties.failures,
+                address or "an unknown address",
+                penalties.penalty,
+            )
+        if not slowed:
+            refusals.count("403 forged")
+            return _refuse(403)
+        refusals.count("429 forged from a slowed address")
+        await asyncio.sleep(PENALTY_DELAY)
+        return _refuse(429, {"Retry-After": str(max(1, round(slowed)))})
 
     async def signed_form(request: Request, path: str) -> Form | Response:
         """The form Twilio posted, or the answer to give when it is not one we accept."""
         if service.whatsapp is None:
             return Response(status_code=404)
+        content = await body(request)
+        if isinstance(content, Response):
+            return content
         try:
-            form = Form(await _body(request))
-        except TooLarge:
-            return Response(status_code=413)
+            form = Form(content)
         except Malformed:
             return Response(status_code=400)
         if not service.whatsapp.verify(path, form, request.headers.get("x-twilio-signature")):
-            return Response(status_code=403)
+            return await forged(request)
         return form
 
     async def whatsapp_message(request: Request) -> Response:
@@ -244,8 +305,12 @@ def build_asgi(service: Service) -> Starlette:
             return Response(status_code=400)
         except NotOurs:
             return Response(status_code=403)
-        failure = await _store(service, incoming)
-        return failure or Response(EMPTY_TWIML, media_type="text/xml")
+
+        async def work() -> Response:
+            failure = await _store(service, incoming)
+            return failure or Response(EMPTY_TWIML, media_type="text/xml")
+
+        return await admitted(work)
 
     async def whatsapp_status(request: Request) -> Response:
         form = await signed_form(request, STATUS_PATH)
@@ -263,33 +328,40 @@ def build_asgi(service: Service) -> Starlette:
             if report.failure is not None:
                 service.dispatcher.delivery_failed("whatsapp", report.sid, report.failure)
 
-        try:
-            await run_in_threadpool(record)
-        except Exception as exc:
-            return _failure_response("whatsapp status", exc)
-        return Response(status_code=204)
+        async def work() -> Response:
+            try:
+                await run_in_threadpool(record)
+            except Exception as exc:
+                return _failure_response("whatsapp status", exc)
+            return Response(status_code=204)
+
+        return await admitted(work)
 
     async def telegram_update(request: Request) -> Response:
         channel = service.telegram
         if channel is None or service.app.settings.telegram.mode != "webhook":
             return Response(status_code=404)
         if not channel.verify(request.headers.get("x-telegram-bot-api-secret-token")):
-            return Response(status_code=403)
+            return await forged(request)  # the body is not even read
+        content = await body(request)
+        if isinstance(content, Response):
+            return content
         try:
-            payload = json.loads(await _body(request))
-            message = channel.translate(payload, service.clock())
-        except TooLarge:
-            return Response(status_code=413)
+            message = channel.translate(json.loads(content), service.clock())
         except (ValueError, RecursionError, Malformed):  # bad JSON, bad UTF-8, too deep
             return Response(status_code=400)
         if message is None:
             return Response(status_code=200)  # an update we do not handle
-        failure = await _store(service, message.incoming)
-        if failure is not None:
-            return failure
-        if message.callback_query_id:
-            channel.acknowledge_button(message.callback_query_id)
-        return Response(status_code=200)
+
+        async def work() -> Response:
+            failure = await _store(service, message.incoming)
+            if failure is not None:
+                return failure
+            if message.callback_query_id:
+                channel.acknowledge_button(message.callback_query_id)
+            return Response(status_code=200)
+
+        return await admitted(work)
 
     async def healthz(request: Request) -> Response:
         def probe() -> None:
@@ -324,9 +396,9 @@ def build_asgi(service: Service) -> Starlette:
 
     return Starlette(
         routes=[
-            Route(WHATSAPP_PATH, admitted(whatsapp_message), methods=["POST"]),
-            Route(STATUS_PATH, admitted(whatsapp_status), methods=["POST"]),
-            Route(TELEGRAM_PATH, admitted(telegram_update), methods=["POST"]),
+            Route(WHATSAPP_PATH, whatsapp_message, methods=["POST"]),
+            Route(STATUS_PATH, whatsapp_status, methods=["POST"]),
+            Route(TELEGRAM_PATH, telegram_update, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route(CHARTS_PATH + "/{name}", chart, methods=["GET"]),
         ],
@@ -334,20 +406,29 @@ def build_asgi(service: Service) -> Starlette:
     )
 
 
-async def _body(request: Request) -> bytes:
-    """The request body, refused past MAX_BODY bytes without reading it all."""
+async def _body(request: Request, timeout: float) -> bytes:
+    """The request body, refused past MAX_BODY bytes without reading it all, and when all of it
+    has not arrived within `timeout` seconds."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise TooLarge
     body = bytearray()
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise TooLarge
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise TooLarge
+    except TimeoutError as exc:
+        raise TooSlow from exc
     except ClientDisconnect as exc:  # nobody is left to answer; nothing was stored
         raise Malformed("disconnected") from exc
     return bytes(body)
+
+
+def _refuse(status: int, headers: dict[str, str] | None = None) -> Response:
+    """A refusal that closes the connection: what is left of the body is not waited for."""
+    return Response(status_code=status, headers={**(headers or {}), "Connection": "close"})
 
 
 async def _store(service: Service, incoming: Incoming) -> Response | None:
