@@ -1,8 +1,8 @@
 """Classifier speed on one core: model load time and messages classified per second, as JSON.
 
 Run it as `.venv/bin/python bench/classifier.py`. It measures the compact model the service
-runs (handlers.compact), from the cache, training it first (and saying how long that took) when
-there is none.
+runs (handlers.classification.compact), from the cache, training it first (and saying how
+long that took) when there is none.
 """
 
 import importlib
@@ -28,7 +28,7 @@ def main() -> None:
 def measure(rounds: int = ROUNDS) -> dict:
     """The classifier's figures (bench/reports.py reuses this)."""
     started = time.perf_counter()
-    compact = importlib.import_module("handlers.compact")  # NumPy, not scikit-learn
+    compact = importlib.import_module("handlers.classification.compact")  # NumPy, not scikit-learn
     import_seconds = time.perf_counter() - started
     path = compact.compact_path()
     training_seconds = None
@@ -40,7 +40,10 @@ def measure(rounds: int = ROUNDS) -> dict:
     model = compact.load_compact(path)
     load_seconds = time.perf_counter() - started
     classifier = compact.ModelClassifier(model)
-    texts = [example.text for example in importlib.import_module("handlers.corpus").load_corpus()]
+    texts = [
+        example.text
+        for example in importlib.import_module("handlers.classification.corpus").load_corpus()
+    ]
     classifier.classify(texts[0])  # warm up
     timings = []
     for _ in range(rounds):
@@ -59,7 +62,9 @@ def measure(rounds: int = ROUNDS) -> dict:
         "mean_ms": round(statistics.mean(timings) * 1000, 3),
         "p99_ms": round(timings[int(len(timings) * 0.99)] * 1000, 3),
         "long_message_chars": len(long_text),
-        "long_message_read_chars": importlib.import_module("handlers.classifier").MAX_CHARS,
+        "long_message_read_chars": importlib.import_module(
+            "handlers.classification.classifier"
+        ).MAX_CHARS,
         "long_message_ms": round(long_ms, 3),
         "import_seconds": round(import_seconds, 3),
         "model_load_seconds": round(load_seconds, 3),

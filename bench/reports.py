@@ -104,8 +104,8 @@ def measure(url: str, cases: int, built: tuple[float, float] | None) -> dict:
     from bot.app import create_app
     from bot.config import Settings
     from bot.reporting import tally, weekly_summary
-    from handlers.reports import parse_period
-    from handlers.summary import last_full_week
+    from handlers.reporting.summary import last_full_week
+    from handlers.reporting.tally import parse_period
 
     app = create_app(Settings.model_validate({"database": {"url": url}}))
     now = datetime.now(UTC)

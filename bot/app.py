@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from handlers.classifier import Classifier, default_classifier
-from handlers.deadlines import BusinessCalendar
-from handlers.dialogue import Dialogue
-from handlers.labels import CASE_TYPES
-from handlers.policy import CasePolicy, Institution
-from handlers.texts import load_texts
+from handlers.classification.classifier import Classifier, default_classifier
+from handlers.core.deadlines import BusinessCalendar
+from handlers.core.labels import CASE_TYPES
+from handlers.core.policy import CasePolicy, Institution
+from handlers.core.texts import load_texts
+from handlers.dialogue.conversation import Dialogue
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.uow import UnitOfWork

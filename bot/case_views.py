@@ -7,10 +7,10 @@ from typing import Any
 import typer
 
 from bot.app import App
-from handlers.cases import event_summary
-from handlers.cells import spreadsheet_safe
-from handlers.normalise import strip_controls
-from handlers.texts import Texts
+from handlers.casework.cases import event_summary
+from handlers.core.cells import spreadsheet_safe
+from handlers.core.normalise import strip_controls
+from handlers.core.texts import Texts
 from storage.models import Case
 
 

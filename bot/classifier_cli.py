@@ -11,9 +11,9 @@ import typer
 
 from bot.app import App, create_app
 from bot.config import Settings
-from handlers.corpus import BadExample, read_examples
-from handlers.reclassify import staff_examples
-from handlers.texts import Texts
+from handlers.casework.reclassify import staff_examples
+from handlers.classification.corpus import BadExample, read_examples
+from handlers.core.texts import Texts
 
 
 def fail(message: str) -> typer.Exit:
@@ -72,7 +72,7 @@ def add_classifier_commands(
         ] = False,
         config: config_option = None,
     ) -> None:
-        from handlers.model import model_path, save_model, train_default
+        from handlers.classification.model import model_path, save_model, train_default
 
         corrections = []
         if from_db:
@@ -107,10 +107,10 @@ def add_classifier_commands(
         folds: Annotated[int, typer.Option(help=t("cli.classifier_folds_option"))] = 5,
         config: config_option = None,
     ) -> None:
-        from handlers.compact import ModelClassifier
-        from handlers.corpus import load_corpus
-        from handlers.evaluation import cross_validate, held_out, render
-        from handlers.model import train_default
+        from handlers.classification.compact import ModelClassifier
+        from handlers.classification.corpus import load_corpus
+        from handlers.classification.evaluation import cross_validate, held_out, render
+        from handlers.classification.model import train_default
 
         threshold = settings_for(config).classifier.confidence_threshold
         if not 2 <= folds <= 20:

@@ -26,8 +26,7 @@ from bot.classifier_cli import add_classifier_commands
 from bot.config import ConfigError, load_settings
 from bot.privacy_cli import add_privacy_commands
 from bot.report_cli import add_report_commands
-from handlers.cases import normalise_folio
-from handlers.casework import (
+from handlers.casework.actions import (
     assign,
     close,
     find_case,
@@ -36,12 +35,13 @@ from handlers.casework import (
     reply,
     set_status,
 )
-from handlers.intake import queue
-from handlers.labels import CASE_TYPES, STATUSES
-from handlers.lifecycle import ROLES, Actor, NotAllowed
-from handlers.normalise import strip_controls
-from handlers.staff import actor_of, new_case_cards
-from handlers.texts import Texts, load_texts
+from handlers.casework.cases import normalise_folio
+from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
+from handlers.casework.staff import actor_of, new_case_cards
+from handlers.core.labels import CASE_TYPES, STATUSES
+from handlers.core.normalise import strip_controls
+from handlers.core.texts import Texts, load_texts
+from handlers.dialogue.intake import queue
 from storage.migrate import is_current
 from storage.models import Staff
 

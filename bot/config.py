@@ -21,8 +21,8 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from handlers.labels import CASE_TYPES, DEFAULT_TOPICS
-from handlers.texts import load_texts
+from handlers.core.labels import CASE_TYPES, DEFAULT_TOPICS
+from handlers.core.texts import load_texts
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 

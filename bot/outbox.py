@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from handlers.intake import REPLY_WINDOW, queue
-from handlers.messages import Option, Reply
+from handlers.core.messages import Option, Reply
+from handlers.dialogue.intake import REPLY_WINDOW, queue
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 import typer
 
 from bot.app import App, utc_now
-from handlers.privacy import (
+from handlers.casework.privacy import (
     anonymise_expired,
     erase_inactive_contacts,
     erase_personal_data,
     personal_data,
 )
-from handlers.texts import Texts
+from handlers.core.texts import Texts
 from storage.engine import vacuum
 from storage.models import PERSONAL_TABLES
 

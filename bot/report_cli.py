@@ -17,9 +17,15 @@ from bot.reporting import (
     tally,
     weekly_summary,
 )
-from handlers.reports import BadPeriod, parse_period
-from handlers.summary import BadWeek, last_full_week, parse_week, render_summary, week_label
-from handlers.texts import Texts
+from handlers.core.texts import Texts
+from handlers.reporting.summary import (
+    BadWeek,
+    last_full_week,
+    parse_week,
+    render_summary,
+    week_label,
+)
+from handlers.reporting.tally import BadPeriod, parse_period
 
 FORMATS = ("md", "csv", "xlsx", "json")
 
@@ -55,7 +61,7 @@ def add_report_commands(
         ] = False,
         config: config_option = None,
     ) -> None:
-        from handlers.report_files import write_report
+        from handlers.reporting.files import write_report
 
         if format_ not in FORMATS:
             raise fail(t("cli.unknown_format", value=format_, valid=", ".join(FORMATS)))

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, utc_now
-from handlers.demo_data import demo_batches, number_folios
-from handlers.intake import queue
-from handlers.reports import REPORT_CHANNELS, Period, build_tally
-from handlers.summary import (
+from handlers.dialogue.intake import queue
+from handlers.reporting.demo_data import demo_batches, number_folios
+from handlers.reporting.summary import (
     WeeklySummary,
     build_summary,
     render_summary,
@@ -21,6 +20,7 @@ from handlers.summary import (
     summary_replies,
     week_label,
 )
+from handlers.reporting.tally import REPORT_CHANNELS, Period, build_tally
 from storage.bulk import insert_cases, insert_contacts, reserve_folios
 from storage.models import OutboxItem
 from storage.reports import ReportRepository

@@ -20,10 +20,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
 from bot.reporting import WEEKLY_SUMMARY, send_weekly_summary
-from handlers.intake import queue
-from handlers.privacy import anonymise_expired, erase_inactive_contacts
-from handlers.reminders import daily_reminders
-from handlers.summary import last_full_week
+from handlers.casework.privacy import anonymise_expired, erase_inactive_contacts
+from handlers.casework.reminders import daily_reminders
+from handlers.dialogue.intake import queue
+from handlers.reporting.summary import last_full_week
 from storage.engine import vacuum
 from storage.models import PERSONAL_TABLES
 

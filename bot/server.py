@@ -41,8 +41,8 @@ from bot.media import MediaFetcher, TelegramMedia, TwilioMedia
 from bot.outbox import Dispatcher
 from bot.reporting import chart_file
 from bot.scheduler import Scheduler
-from handlers.intake import receive
-from handlers.messages import Incoming
+from handlers.core.messages import Incoming
+from handlers.dialogue.intake import receive
 
 log = logging.getLogger(__name__)
 

@@ -54,11 +54,11 @@ class Contact(SQLModel, table=True):
     age: int | None = None
     consented_at: datetime | None = utc_column()  # to the day (see day_start)
     created_at: datetime = utc_column(nullable=False)  # to the day
-    # Folios or codes asked about that were not theirs or did not exist (see handlers/cases.py).
+    # Folios or codes asked about that were not theirs or did not exist (casework/cases.py).
     folio_misses: int = 0
     folio_misses_since: datetime | None = utc_column()
     folio_blocked_until: datetime | None = utc_column()
-    # Messages in the current minute-long burst (see handlers/ratelimit.py).
+    # Messages in the current minute-long burst (see handlers/dialogue/ratelimit.py).
     burst_started_at: datetime | None = utc_column()
     burst_count: int = 0
 
@@ -113,7 +113,7 @@ class Case(SQLModel, table=True):
     closed_at: datetime | None = utc_column()
     # First time the case reached resuelto, cerrado or remitido (the report's "attended").
     attended_at: datetime | None = utc_column()
-    # Staff work (see handlers/lifecycle.py and handlers/staff.py).
+    # Staff work (see handlers/casework/lifecycle.py and staff.py).
     prioritised: bool = False
     referred_to: str | None = Field(default=None, max_length=200)
     resolution: str | None = Field(default=None, sa_column=Column(Text))

@@ -10,10 +10,10 @@ from typing import Any
 
 from bot.app import build_policy
 from bot.config import Settings
-from handlers.classifier import Classifier
-from handlers.dialogue import Dialogue
-from handlers.intake import receive
-from handlers.messages import Incoming, Location, Media
+from handlers.classification.classifier import Classifier
+from handlers.core.messages import Incoming, Location, Media
+from handlers.dialogue.conversation import Dialogue
+from handlers.dialogue.intake import receive
 
 # Long enough and no example value, as start-up demands of privacy.hash_secret.
 HASH_SECRET = "tests-only-hash-secret-7Qm2vX9kLp4RtZ8w"

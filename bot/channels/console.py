@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
-from handlers.intake import receive
-from handlers.messages import Incoming, Location, Media, Option, Reply
+from handlers.core.messages import Incoming, Location, Media, Option, Reply
+from handlers.dialogue.intake import receive
 
 CHANNEL = "console"
 PREFIX = "bot> "

@@ -17,7 +17,7 @@ from telegram.ext import Application
 from bot.channels.common import Malformed
 from bot.config import TelegramSettings
 from bot.outbox import Delivery, Outcome, Permanent, RetryLater, Sent, Transient
-from handlers.messages import Incoming, Location, Media
+from handlers.core.messages import Incoming, Location, Media
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # characters in one Telegram message
@@ -243,7 +243,7 @@ class TelegramSender:
                     chat_id, photo, caption=delivery.text[:MAX_CAPTION]
                 )
             else:
-                # Rows are cut to fit one message when queued (handlers.intake.queue).
+                # Rows are cut to fit one message when queued (handlers.dialogue.intake.queue).
                 message = await self.bot.send_message(
                     chat_id, delivery.text[:MAX_TEXT], reply_markup=markup
                 )

@@ -23,7 +23,7 @@ from twilio.rest import Client
 from bot.channels.common import Malformed, NotOurs, media_kind
 from bot.config import WhatsAppSettings
 from bot.outbox import Delivery, Held, Outcome, Permanent, RetryLater, Sent, Transient
-from handlers.messages import Incoming, Location, Media, Reply
+from handlers.core.messages import Incoming, Location, Media, Reply
 
 CHANNEL = "whatsapp"
 PREFIX = "whatsapp:"
@@ -230,7 +230,7 @@ class TwilioSender:
     async def send(self, delivery: Delivery) -> Outcome:
         if not delivery.window_open:
             return await self._outside_window(delivery)
-        # Rows are cut to fit one message when queued (handlers.intake.queue).
+        # Rows are cut to fit one message when queued (handlers.dialogue.intake.queue).
         text = Reply(CHANNEL, delivery.address, delivery.text, delivery.options).rendered()
         chart = Path(delivery.photo) if delivery.photo and self.charts_url else None
         if chart is not None and chart.is_file():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from handlers.reclassify import reclassify
+from handlers.casework.reclassify import reclassify
 from tests.e2e.test_console import telefono
 from tests.helpers import POTHOLE, make_settings
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import create_app
-from handlers.intake import queue
-from handlers.messages import Reply
+from handlers.core.messages import Reply
+from handlers.dialogue.intake import queue
 from tests.e2e.channels import ACCOUNT_SID, BOT_TOKEN, Service
 from tests.e2e.crowd import Database
 from tests.helpers import make_settings

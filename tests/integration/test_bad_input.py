@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 from bot.app import create_app, utc_now
 from bot.channels.whatsapp import Form
 from bot.server import build_asgi, build_service
-from handlers.messages import Location, Media
+from handlers.core.messages import Location, Media
 from tests.helpers import Citizen, make_settings
 
 PUBLIC_URL = "http://testserver"

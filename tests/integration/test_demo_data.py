@@ -8,8 +8,8 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli import build_cli
-from handlers.labels import CASE_TYPES
-from handlers.texts import load_texts
+from handlers.core.labels import CASE_TYPES
+from handlers.core.texts import load_texts
 from storage.models import Case, Contact
 
 

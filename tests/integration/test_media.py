@@ -11,8 +11,8 @@ import pytest
 
 from bot.config import MediaSettings
 from bot.media import MediaFetcher, TwilioMedia
-from handlers.intake import receive
-from handlers.messages import Incoming, Media
+from handlers.core.messages import Incoming, Media
+from handlers.dialogue.intake import receive
 from storage.models import Attachment
 from tests.helpers import TUESDAY
 from tests.provider import JPEG, Provider

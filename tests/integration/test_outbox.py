@@ -15,8 +15,8 @@ from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.whatsapp import TwilioSender
 from bot.config import TelegramSettings, WhatsAppSettings
 from bot.outbox import Dispatcher
-from handlers.intake import queue, receive
-from handlers.messages import Incoming, Reply
+from handlers.core.messages import Incoming, Reply
+from handlers.dialogue.intake import queue, receive
 from storage.models import OutboxItem, Staff
 from tests.helpers import TUESDAY
 from tests.provider import Provider, telegram_error, twilio_error

@@ -18,8 +18,8 @@ from sqlmodel import select
 
 from bot.app import create_app, utc_now
 from bot.outbox import Dispatcher
-from handlers.intake import queue
-from handlers.messages import Reply
+from handlers.core.messages import Reply
+from handlers.dialogue.intake import queue
 from storage.models import OutboxItem, Staff
 from tests.helpers import make_settings
 from tests.integration.test_outbox import ACCOUNT_SID, BOT_TOKEN, STAFF_CHAT, telegram, whatsapp

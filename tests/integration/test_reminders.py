@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from bot.app import create_app
 from bot.scheduler import DAILY_REMINDERS, JOBS_TABLE, RETENTION, WEEKLY_SUMMARY, Scheduler
-from handlers.cases import open_case
-from handlers.reminders import daily_reminders
+from handlers.casework.cases import open_case
+from handlers.casework.reminders import daily_reminders
 from storage.models import OutboxItem
 from tests.helpers import add_staff
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import build_cli
-from handlers.texts import load_texts
+from handlers.core.texts import load_texts
 from tests.helpers import Citizen, Clock, add_staff
 
 ANA, BETO = "+50370000001", "+50370000002"

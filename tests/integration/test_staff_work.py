@@ -2,7 +2,7 @@
 
 from sqlmodel import select
 
-from handlers.lifecycle import TRANSITIONS
+from handlers.casework.lifecycle import TRANSITIONS
 from storage.models import CaseEvent
 from tests.helpers import POTHOLE, Citizen, Clock, add_staff
 
@@ -86,6 +86,6 @@ def test_the_queue_orders_by_urgency_priority_and_deadline_and_filters(app):
 
 
 def test_every_status_in_the_transition_table_is_a_spec_label():
-    from handlers.labels import STATUSES
+    from handlers.core.labels import STATUSES
 
     assert set(TRANSITIONS) == set(STATUSES)

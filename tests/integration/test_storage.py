@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
-from handlers.cases import open_case
-from handlers.intake import receive
-from handlers.messages import Incoming
+from handlers.casework.cases import open_case
+from handlers.core.messages import Incoming
+from handlers.dialogue.intake import receive
 from storage.models import Case, Message
 from tests.integration.workers import open_cases
 

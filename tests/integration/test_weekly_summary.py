@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import create_app
 from bot.scheduler import WEEKLY_SUMMARY, Scheduler
-from handlers.cases import open_case
+from handlers.casework.cases import open_case
 from tests.helpers import Citizen, Clock, add_staff
 from tests.integration.test_outbox import (
     ACCOUNT_SID,
@@ -210,7 +210,7 @@ def test_the_summary_command_prints_a_week_and_refuses_a_wrong_one_in_one_line(a
     from typer.testing import CliRunner
 
     from bot.cli import build_cli
-    from handlers.texts import load_texts
+    from handlers.core.texts import load_texts
 
     supervisors(app)
     case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
@@ -230,7 +230,7 @@ def test_a_week_out_of_the_calendar_and_a_chart_that_cannot_be_written_are_one_l
     from typer.testing import CliRunner
 
     from bot.cli import build_cli
-    from handlers.texts import load_texts
+    from handlers.core.texts import load_texts
 
     supervisors(app)
     case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
@@ -253,7 +253,7 @@ def test_the_summary_command_sends_a_week_once_unless_forced_and_the_scheduler_t
     from typer.testing import CliRunner
 
     from bot.cli import build_cli
-    from handlers.texts import load_texts
+    from handlers.core.texts import load_texts
 
     add_staff(app.uow, "Sara", "supervisor", telegram_id=222)
     case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))

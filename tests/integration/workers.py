@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.app import create_app
-from handlers.cases import open_case
+from handlers.casework.cases import open_case
 from tests.helpers import make_settings
 
 

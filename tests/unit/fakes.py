@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
-from handlers.classifier import Classification, decide_urgency
-from handlers.normalise import fold
+from handlers.classification.classifier import Classification, decide_urgency
+from handlers.core.normalise import fold
 from storage.models import (
     Attachment,
     Case,

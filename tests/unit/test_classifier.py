@@ -2,13 +2,13 @@
 
 import pytest
 
-from handlers.classifier import MAX_CHARS, decide_urgency, normalise
-from handlers.compact import LOW_CONFIDENCE, ModelClassifier
-from handlers.corpus import Example, merge
-from handlers.labels import CASE_TYPES, DEFAULT_TOPICS, URGENCIES
-from handlers.model import train
-from handlers.normalise import fold
-from handlers.urgency import is_emergency
+from handlers.classification.classifier import MAX_CHARS, decide_urgency, normalise
+from handlers.classification.compact import LOW_CONFIDENCE, ModelClassifier
+from handlers.classification.corpus import Example, merge
+from handlers.classification.model import train
+from handlers.classification.urgency import is_emergency
+from handlers.core.labels import CASE_TYPES, DEFAULT_TOPICS, URGENCIES
+from handlers.core.normalise import fold
 
 # type topic urgency | text
 TABLE = """

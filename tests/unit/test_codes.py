@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.cases import CODE_MASK, mask_codes, mentions_case, new_secret_code
+from handlers.casework.cases import CODE_MASK, mask_codes, mentions_case, new_secret_code
 
 CODE = "N9DX-8QAB-T84T"
 

@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handlers import casework
-from handlers.intake import clean, receive
-from handlers.lifecycle import Actor
-from handlers.messages import Incoming
-from handlers.normalise import strip_controls
+from handlers.casework import actions as casework
+from handlers.casework.lifecycle import Actor
+from handlers.core.messages import Incoming
+from handlers.core.normalise import strip_controls
+from handlers.dialogue.intake import clean, receive
 from storage.models import CaseEvent, Contact
 from tests.helpers import make_dialogue
 from tests.unit.fakes import FakeClassifier, FakeUnitOfWork

@@ -2,8 +2,8 @@
 
 from datetime import UTC, date, datetime
 
-from handlers.deadlines import BusinessCalendar
-from handlers.lifecycle import resume_deadline
+from handlers.casework.lifecycle import resume_deadline
+from handlers.core.deadlines import BusinessCalendar
 from storage.models import Case
 from tests.helpers import make_dialogue, make_settings
 

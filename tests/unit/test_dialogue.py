@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.intake import queue
-from handlers.messages import MAX_MESSAGE, Location, Media, Option, Reply
+from handlers.core.messages import MAX_MESSAGE, Location, Media, Option, Reply
+from handlers.dialogue.intake import queue
 from storage.models import Case, CaseEvent, Contact, Message, OutboxItem, Staff
 from tests import helpers
 from tests.helpers import POTHOLE, TUESDAY, Citizen, make_settings

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from handlers.reports import BadPeriod, attention_line, number, parse_period
-from handlers.summary import BadWeek, last_full_week, parse_week
-from handlers.texts import load_texts
+from handlers.core.texts import load_texts
+from handlers.reporting.summary import BadWeek, last_full_week, parse_week
+from handlers.reporting.tally import BadPeriod, attention_line, number, parse_period
 
 t = load_texts()
 
@@ -101,7 +101,7 @@ def large_tally() -> dict:
 
 
 def test_the_report_tables_name_their_rows_in_spanish_and_write_numbers_as_the_narrative():
-    from handlers.report_files import render_csv, render_markdown
+    from handlers.reporting.files import render_csv, render_markdown
 
     text = render_markdown(t, large_tally())
     assert "| WhatsApp | 2,652 | 0 | 0 | 0 | 0 | 0 | 2,652 |" in text
@@ -121,7 +121,7 @@ def test_the_spreadsheet_keeps_numbers_as_numbers_with_a_thousands_format():
 
     from openpyxl import load_workbook
 
-    from handlers.report_files import xlsx_bytes
+    from handlers.reporting.files import xlsx_bytes
 
     book = load_workbook(io.BytesIO(xlsx_bytes(t, large_tally())))
     rows = {row[0].value: row[1] for row in book["Plazos"].iter_rows(min_row=2)}
@@ -165,13 +165,13 @@ def tally_with_typed_places() -> dict:
     ],
 )
 def test_a_cell_that_a_spreadsheet_would_run_is_neutralised_and_numbers_stay(value, safe):
-    from handlers.cells import spreadsheet_safe
+    from handlers.core.cells import spreadsheet_safe
 
     assert spreadsheet_safe(value) == safe
 
 
 def test_a_markdown_cell_escapes_bars_and_line_breaks():
-    from handlers.cells import markdown_cell
+    from handlers.core.cells import markdown_cell
 
     assert markdown_cell("a | b\nc\r\nd \\| e") == "a \\| b c d \\\\\\| e"
 
@@ -182,7 +182,7 @@ def test_no_report_format_writes_a_typed_place_as_a_live_formula():
 
     from openpyxl import load_workbook
 
-    from handlers.report_files import render_csv, render_markdown, xlsx_bytes
+    from handlers.reporting.files import render_csv, render_markdown, xlsx_bytes
 
     book = load_workbook(io.BytesIO(xlsx_bytes(t, tally_with_typed_places())))
     cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.lifecycle import TRANSITIONS, Actor, NotAllowed, check_transition
-from handlers.staff import parse_command
+from handlers.casework.lifecycle import TRANSITIONS, Actor, NotAllowed, check_transition
+from handlers.casework.staff import parse_command
 from storage.models import Case, CaseEvent, OutboxItem
 from tests.helpers import POTHOLE, Citizen, Clock, add_staff, make_dialogue, make_settings
 from tests.unit.fakes import FakeUnitOfWork

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.labels import CASE_TYPES, CHANNELS, DEFAULT_TOPICS, STATUSES
-from handlers.texts import load_texts
+from handlers.core.labels import CASE_TYPES, CHANNELS, DEFAULT_TOPICS, STATUSES
+from handlers.core.texts import load_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_IN_CODE = re.compile(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from handlers.policy import CasePolicy
+from handlers.core.policy import CasePolicy
 from storage.models import day_start
 
 CHANNEL_WEIGHTS = {"whatsapp": 55, "telegram": 15, "telefono": 20, "presencial": 10}

@@ -7,9 +7,9 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from handlers.classifier import Classifier
-from handlers.deadlines import BusinessCalendar
-from handlers.texts import Texts
+from handlers.classification.classifier import Classifier
+from handlers.core.deadlines import BusinessCalendar
+from handlers.core.texts import Texts
 
 
 @dataclass(frozen=True)

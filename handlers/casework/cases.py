@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.policy import CasePolicy
-from handlers.texts import Texts
+from handlers.core.policy import CasePolicy
+from handlers.core.texts import Texts
 from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact
 
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")

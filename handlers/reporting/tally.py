@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.deadlines import BusinessCalendar
-from handlers.labels import CASE_TYPES, CHANNELS, GENDERS
-from handlers.texts import Texts
+from handlers.core.deadlines import BusinessCalendar
+from handlers.core.labels import CASE_TYPES, CHANNELS, GENDERS
+from handlers.core.texts import Texts
 
 REPORT_CHANNELS = tuple(channel for channel in CHANNELS if channel != "console")
 # Months in each period kind: T quarters, C four-month periods (as Bogotá reports), S halves.

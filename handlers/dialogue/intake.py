@@ -6,13 +6,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.cases import mask_codes
-from handlers.casework import answers_request, receive_requested_info
-from handlers.dialogue import Dialogue
-from handlers.messages import MAX_MESSAGE, Incoming, Reply, split_text
-from handlers.normalise import fold, strip_controls
-from handlers.ratelimit import Admission, admit
-from handlers.staff import StaffDesk, is_staff_command
+from handlers.casework.actions import answers_request, receive_requested_info
+from handlers.casework.cases import mask_codes
+from handlers.casework.staff import StaffDesk, is_staff_command
+from handlers.core.messages import MAX_MESSAGE, Incoming, Reply, split_text
+from handlers.core.normalise import fold, strip_controls
+from handlers.dialogue.conversation import Dialogue
+from handlers.dialogue.ratelimit import Admission, admit
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
 MAX_TEXT = 64 * 1024

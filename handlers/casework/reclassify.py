@@ -7,10 +7,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from handlers.cases import record_event
-from handlers.corpus import Example
-from handlers.labels import CASE_TYPES, URGENCIES
-from handlers.policy import CasePolicy
+from handlers.casework.cases import record_event
+from handlers.classification.corpus import Example
+from handlers.core.labels import CASE_TYPES, URGENCIES
+from handlers.core.policy import CasePolicy
 from storage.models import REDACTED, Case, CaseEvent
 
 KIND = "reclassified"

@@ -1,10 +1,10 @@
-"""The classifier's model as the service runs it: vocabularies, weights and temperatures in
-NumPy arrays, applied without scikit-learn.
+"""The classifier's model as the service runs it: vocabularies, weights and temperatures in NumPy
+arrays, applied without scikit-learn.
 
-Training needs scikit-learn (handlers.model); answering does not, and importing it would cost
-every process that classifies some 70 MB of memory. `compact()` in handlers.model turns a trained
-model into this form; a test checks that both give the same probabilities for every text of the
-corpus and the holdout.
+Training needs scikit-learn (handlers.classification.model); answering does not, and importing
+it would cost every process that classifies some 70 MB of memory. `compact()` in
+handlers.classification.model turns a trained model into this form; a test checks that both give
+the same probabilities for every text of the corpus and the holdout.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from handlers import classifier as light
-from handlers.classifier import Classification, cache_dir, decide_urgency, normalise
-from handlers.corpus import CORPUS, HEADS
+from handlers.classification import classifier as light
+from handlers.classification.classifier import Classification, cache_dir, decide_urgency, normalise
+from handlers.classification.corpus import CORPUS, HEADS
 
 log = logging.getLogger(__name__)
 
@@ -223,11 +223,14 @@ def load_default() -> ModelClassifier:
     model = load_compact(path)
     if model is None:
         subprocess.run(
-            [sys.executable, "-m", "handlers.model"], check=False, timeout=600, env=os.environ
+            [sys.executable, "-m", "handlers.classification.model"],
+            check=False,
+            timeout=600,
+            env=os.environ,
         )
         model = load_compact(path)
     if model is None:
-        from handlers.model import compact, load_or_train
+        from handlers.classification.model import compact, load_or_train
 
         model = compact(load_or_train())
     return ModelClassifier(model)

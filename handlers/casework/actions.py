@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handlers.cases import mentions_case, normalise_folio, record_event
-from handlers.labels import CASE_TYPES, GENDERS, STATUSES, URGENCIES
-from handlers.lifecycle import (
+from handlers.casework.cases import mentions_case, normalise_folio, record_event
+from handlers.casework.lifecycle import (
     CITIZEN,
     FINAL,
     Actor,
@@ -18,10 +17,11 @@ from handlers.lifecycle import (
     notify_citizen,
     reachable_contact,
 )
-from handlers.messages import Incoming, Location, Option, Reply
-from handlers.normalise import strip_controls
-from handlers.policy import CasePolicy
-from handlers.reclassify import reclassify
+from handlers.casework.reclassify import reclassify
+from handlers.core.labels import CASE_TYPES, GENDERS, STATUSES, URGENCIES
+from handlers.core.messages import Incoming, Location, Option, Reply
+from handlers.core.normalise import strip_controls
+from handlers.core.policy import CasePolicy
 from storage.models import MAX_DESCRIPTION, Case, Staff
 
 MAX_NOTE = 2000
@@ -191,7 +191,7 @@ def reclassify_case(
     topic: str | None = None,
     urgency: str | None = None,
 ) -> list[Reply]:
-    """Correct type, topic or urgency (see handlers.reclassify: the event the classifier
+    """Correct type, topic or urgency (see handlers.casework.reclassify: the event the classifier
     learns from, and a new type's own deadline)."""
     reclassify(
         uow,

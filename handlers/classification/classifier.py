@@ -1,9 +1,10 @@
 """Classification of a citizen's description into type, topic and urgency (spec section 5).
 
-The default classifier (handlers.model) is a linear model learned from the labelled corpus in
-handlers/training, with the explicit emergency rules of handlers.urgency on top. It is loaded,
-or trained and cached, the first time a text is classified; this module imports no numeric
-library, so that commands that never classify start fast.
+The default classifier (handlers.classification.model) is a linear model learned from the
+labelled corpus in handlers/classification/training, with the explicit emergency rules of
+handlers.classification.urgency on top. It is loaded, or trained and cached, the first time a
+text is classified; this module imports no numeric library, so that commands that never classify
+start fast.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from handlers.normalise import fold
-from handlers.urgency import denies_emergency, is_emergency
+from handlers.classification.urgency import denies_emergency, is_emergency
+from handlers.core.normalise import fold
 
 MAX_CHARS = 2000  # only the beginning of a very long message is read
 RECENT = 256  # classifications remembered per process
@@ -100,7 +101,7 @@ def cache_dir() -> Path:
 
 
 def _load_default() -> Classifier:
-    from handlers.compact import load_default
+    from handlers.classification.compact import load_default
 
     return load_default()
 

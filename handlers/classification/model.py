@@ -22,8 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 
-from handlers.classifier import normalise
-from handlers.compact import (
+from handlers.classification.classifier import normalise
+from handlers.classification.compact import (
     Analyzer,
     CompactModel,
     Head,
@@ -33,7 +33,7 @@ from handlers.compact import (
     save_compact,
     softmax,
 )
-from handlers.corpus import HEADS, Example, load_corpus, merge
+from handlers.classification.corpus import HEADS, Example, load_corpus, merge
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,6 @@ def load_or_train(directory: Path | None = None) -> TrainedModel:
 
 
 if __name__ == "__main__":
-    # Run by handlers.compact.load_default in a child process: train (or read) and cache both
-    # forms, so that the process that classifies never imports scikit-learn.
+    # Run by handlers.classification.compact.load_default in a child process: train (or read)
+    # and cache both forms, so that the process that classifies never imports scikit-learn.
     save_compact(compact(load_or_train()), compact_path())

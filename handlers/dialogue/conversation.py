@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.cases import (
+from handlers.casework.cases import (
     count_miss,
     detach_message,
     find_own_case,
@@ -19,13 +19,13 @@ from handlers.cases import (
     record_event,
     render_status,
 )
-from handlers.labels import CASE_TYPES
-from handlers.messages import Incoming, Option, Reply
-from handlers.normalise import fold, is_substantive, looks_like_words, words
-from handlers.policy import CasePolicy
-from handlers.privacy import erase_personal_data, personal_data
-from handlers.staff import new_case_cards
-from handlers.texts import Texts
+from handlers.casework.privacy import erase_personal_data, personal_data
+from handlers.casework.staff import new_case_cards
+from handlers.core.labels import CASE_TYPES
+from handlers.core.messages import Incoming, Option, Reply
+from handlers.core.normalise import fold, is_substantive, looks_like_words, words
+from handlers.core.policy import CasePolicy
+from handlers.core.texts import Texts
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
 # A description ends when the person writes LISTO, or when they come back after this long.

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.labels import CASE_TYPES, DEFAULT_TOPICS, URGENCIES
-from handlers.normalise import fold
+from handlers.core.labels import CASE_TYPES, DEFAULT_TOPICS, URGENCIES
+from handlers.core.normalise import fold
 
 CORPUS = Path(__file__).with_name("training") / "corpus.jsonl"
 HEADS = ("type", "topic", "urgency")

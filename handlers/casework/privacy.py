@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.cases import record_event
-from handlers.lifecycle import FINAL
-from handlers.policy import CasePolicy
+from handlers.casework.cases import record_event
+from handlers.casework.lifecycle import FINAL
+from handlers.core.policy import CasePolicy
 from storage.models import Case, Contact
 
 # What MIS DATOS shows in the chat (the terminal's `privacy show` shows everything, uncut): the

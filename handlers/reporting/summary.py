@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from handlers.labels import CASE_TYPES, CHANNELS
-from handlers.messages import Reply
-from handlers.policy import CasePolicy
-from handlers.reminders import PENDING, RUNNING, staff_reply
-from handlers.reports import FIRST_DAY, LAST_DAY, Period, attended_figures, number, sum_by
-from handlers.texts import Texts
+from handlers.casework.reminders import PENDING, RUNNING, staff_reply
+from handlers.core.labels import CASE_TYPES, CHANNELS
+from handlers.core.messages import Reply
+from handlers.core.policy import CasePolicy
+from handlers.core.texts import Texts
+from handlers.reporting.tally import FIRST_DAY, LAST_DAY, Period, attended_figures, number, sum_by
 
 OLDEST = 5  # overdue folios and agents listed
 
@@ -164,7 +164,7 @@ def render_summary(t: Texts, summary: WeeklySummary) -> str:
 
 def summary_chart(t: Texts, summary: WeeklySummary) -> bytes:
     """The week's received cases by type beside the previous week's, as PNG."""
-    from handlers.report_files import chart_png
+    from handlers.reporting.files import chart_png
 
     labels = [t("summary.previous_week"), summary.week]
     series = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# Everything here matches folded text (lower case, no accents; see handlers.normalise.fold).
+# Everything here matches folded text (lower case, no accents; see handlers.core.normalise.fold).
 _GAP = r"\W+(?:\w+\W+){0,8}?"  # up to eight words between the two halves of a rule
 _NEAR = r" +(?:\w+ +){0,4}?"  # up to four words, within one clause
 

@@ -11,10 +11,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from handlers.cells import markdown_cell, spreadsheet_safe
-from handlers.labels import CASE_TYPES, CHANNELS
-from handlers.reports import Table, number, tables
-from handlers.texts import Texts
+from handlers.core.cells import markdown_cell, spreadsheet_safe
+from handlers.core.labels import CASE_TYPES, CHANNELS
+from handlers.core.texts import Texts
+from handlers.reporting.tally import Table, number, tables
 
 
 def _text(value: Any) -> str:

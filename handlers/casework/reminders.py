@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.labels import OPEN_STATUSES
-from handlers.lifecycle import ATTENDED
-from handlers.messages import Reply
-from handlers.policy import CasePolicy
+from handlers.casework.lifecycle import ATTENDED
+from handlers.core.labels import OPEN_STATUSES
+from handlers.core.messages import Reply
+from handlers.core.policy import CasePolicy
 from storage.models import Case, Staff
 
 DUE_SOON_DAYS = 2  # business days

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers import casework
-from handlers.cases import event_summary
-from handlers.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
-from handlers.lifecycle import Actor, NotAllowed
-from handlers.messages import Incoming, Option, Reply
-from handlers.normalise import strip_controls
-from handlers.policy import CasePolicy
+from handlers.casework import actions as casework
+from handlers.casework.cases import event_summary
+from handlers.casework.lifecycle import Actor, NotAllowed
+from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
+from handlers.core.messages import Incoming, Option, Reply
+from handlers.core.normalise import strip_controls
+from handlers.core.policy import CasePolicy
 from storage.models import Case, Staff
 
 MAX_CALLBACK = 64  # bytes of a Telegram button's data

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.cases import record_event
-from handlers.messages import Reply
-from handlers.policy import CasePolicy
+from handlers.casework.cases import record_event
+from handlers.core.messages import Reply
+from handlers.core.policy import CasePolicy
 from storage.models import Case, Contact
 
 # Allowed transitions (spec section 5 statuses). Reopening `cerrado` or `descartado` is for

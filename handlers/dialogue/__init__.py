@@ -1,0 +1,1 @@
+"""The citizen dialogue: receiving a message, answering it step by step, limiting bursts."""

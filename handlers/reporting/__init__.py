@@ -1,0 +1,1 @@
+"""Reporting: the period tally, its files, the weekly summary and demo data."""
