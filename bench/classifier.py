@@ -29,15 +29,16 @@ def measure(rounds: int = ROUNDS) -> dict:
     """The classifier's figures (bench/reports.py reuses this)."""
     started = time.perf_counter()
     compact = importlib.import_module("handlers.classification.compact")  # NumPy, not scikit-learn
+    store = importlib.import_module("bot.training.store")
     import_seconds = time.perf_counter() - started
-    path = compact.compact_path()
+    path = store.compact_path()
     training_seconds = None
-    if compact.load_compact(path) is None:  # trained in a child process, as the service does
+    if store.load_compact(path) is None:  # trained in a child process, as the service does
         started = time.perf_counter()
-        compact.load_default()
+        store.load_default()
         training_seconds = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    model = compact.load_compact(path)
+    model = store.load_compact(path)
     load_seconds = time.perf_counter() - started
     classifier = compact.ModelClassifier(model)
     texts = [

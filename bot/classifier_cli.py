@@ -72,7 +72,8 @@ def add_classifier_commands(
         ] = False,
         config: config_option = None,
     ) -> None:
-        from handlers.classification.model import model_path, save_model, train_default
+        from bot.training.model import save_model, train_default
+        from bot.training.store import model_path
 
         corrections = []
         if from_db:
@@ -107,10 +108,10 @@ def add_classifier_commands(
         folds: Annotated[int, typer.Option(help=t("cli.classifier_folds_option"))] = 5,
         config: config_option = None,
     ) -> None:
+        from bot.training.evaluation import cross_validate, held_out, render
+        from bot.training.model import train_default
         from handlers.classification.compact import ModelClassifier
         from handlers.classification.corpus import load_corpus
-        from handlers.classification.evaluation import cross_validate, held_out, render
-        from handlers.classification.model import train_default
 
         threshold = settings_for(config).classifier.confidence_threshold
         if not 2 <= folds <= 20:

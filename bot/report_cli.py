@@ -61,7 +61,7 @@ def add_report_commands(
         ] = False,
         config: config_option = None,
     ) -> None:
-        from handlers.reporting.files import write_report
+        from bot.reporting import write_report
 
         if format_ not in FORMATS:
             raise fail(t("cli.unknown_format", value=format_, valid=", ".join(FORMATS)))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, utc_now
+from handlers.core.texts import Texts
 from handlers.dialogue.intake import queue
 from handlers.reporting.demo_data import demo_batches, number_folios
 from handlers.reporting.summary import (
@@ -168,3 +169,18 @@ def _pragmas(connection, pragmas: dict[str, str]) -> None:
     raw = connection.connection.driver_connection
     for name, value in pragmas.items():
         raw.execute(f"PRAGMA {name}={value}")
+
+
+def write_report(t: Texts, tally: dict[str, Any], fmt: str, out: Path | None) -> bytes | None:
+    """Write the report to `out` in `fmt` (md also writes its chart beside it, as PNG); without
+    `out`, return the bytes for standard output."""
+    from handlers.reporting.files import received_chart, render_report
+
+    chart = out.with_suffix(".png") if out is not None and fmt == "md" else None
+    if chart is not None:
+        chart.write_bytes(received_chart(t, tally))
+    data = render_report(t, tally, fmt, chart.name if chart else None)
+    if out is None:
+        return data
+    out.write_bytes(data)
+    return None

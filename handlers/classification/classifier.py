@@ -1,21 +1,19 @@
 """Classification of a citizen's description into type, topic and urgency (spec section 5).
 
-The default classifier (handlers.classification.model) is a linear model learned from the
-labelled corpus in handlers/classification/training, with the explicit emergency rules of
-handlers.classification.urgency on top. It is loaded, or trained and cached, the first time a
-text is classified; this module imports no numeric library, so that commands that never classify
-start fast.
+The default classifier is a linear model learned from the labelled corpus in
+handlers/classification/training (trained by bot.training.model, applied by
+handlers.classification.compact), with the explicit emergency rules of
+handlers.classification.urgency on top. It is loaded the first time a text is classified; this
+module imports no numeric library, so that commands that never classify start fast.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from handlers.classification.urgency import denies_emergency, is_emergency
@@ -94,22 +92,10 @@ def decide_urgency(text: str, predicted: str) -> str:
     return predicted
 
 
-def cache_dir() -> Path:
-    """Where trained models are kept: $XDG_CACHE_HOME/telefono-abierto, or ~/.cache/..."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "telefono-abierto"
-
-
-def _load_default() -> Classifier:
-    from handlers.classification.compact import load_default
-
-    return load_default()
-
-
 class LazyClassifier:
     """Loads (or trains) the model the first time it is asked to classify, once per process."""
 
-    def __init__(self, loader: Callable[[], Classifier] = _load_default) -> None:
+    def __init__(self, loader: Callable[[], Classifier]) -> None:
         self._loader = loader
         self._lock = threading.Lock()
         self._classifier: Classifier | None = None
@@ -136,14 +122,3 @@ class LazyClassifier:
             if len(self._recent) > RECENT:
                 self._recent.popitem(last=False)
         return result
-
-
-_shared: LazyClassifier | None = None
-
-
-def default_classifier() -> LazyClassifier:
-    """The process-wide classifier: every app in one process shares one loaded model."""
-    global _shared
-    if _shared is None:
-        _shared = LazyClassifier()
-    return _shared

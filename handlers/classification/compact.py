@@ -1,36 +1,25 @@
 """The classifier's model as the service runs it: vocabularies, weights and temperatures in NumPy
 arrays, applied without scikit-learn.
 
-Training needs scikit-learn (handlers.classification.model); answering does not, and importing
+Training needs scikit-learn (bot.training.model); answering does not, and importing
 it would cost every process that classifies some 70 MB of memory. `compact()` in
-handlers.classification.model turns a trained model into this form; a test checks that both give
+bot.training.model turns a trained model into this form; a test checks that both give
 the same probabilities for every text of the corpus and the holdout.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import math
-import os
-import pickle
 import re
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from handlers.classification import classifier as light
-from handlers.classification.classifier import Classification, cache_dir, decide_urgency, normalise
-from handlers.classification.corpus import CORPUS, HEADS
-
-log = logging.getLogger(__name__)
+from handlers.classification.classifier import Classification, decide_urgency, normalise
+from handlers.classification.corpus import HEADS
 
 LOW_CONFIDENCE = 0.0  # what an unreadable text (empty, emoji only) gets: the person picks
 # What a text that tells nothing gets; a tie between labels also goes to these.
@@ -162,75 +151,3 @@ class ModelClassifier:
             if scores[emergency] < EMERGENCY_PROBABILITY:
                 scores[emergency] = -1.0
         return classes[int(np.argmax(scores))]
-
-
-# -- the cache -------------------------------------------------------------------------------
-
-
-def model_key(examples_digest: str) -> str:
-    """What a cached model depends on: its training data, the code that builds and applies it,
-    and the versions of the libraries that compute and store it."""
-    here = Path(__file__).parent
-    code = hashlib.sha256()
-    for module in (Path(light.__file__), here / "model.py", here / "compact.py"):
-        code.update(module.read_bytes())
-    parts = [examples_digest, code.hexdigest(), version("scikit-learn"), version("numpy")]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-def corpus_digest() -> str:
-    return hashlib.sha256(CORPUS.read_bytes()).hexdigest()
-
-
-def model_path(directory: Path | None = None) -> Path:
-    """The cached trained model for the shipped corpus and the installed library versions."""
-    return (directory or cache_dir()) / f"classifier-{model_key(corpus_digest())}.joblib"
-
-
-def compact_path(directory: Path | None = None) -> Path:
-    """Its compact form, beside it."""
-    return model_path(directory).with_suffix(".compact.pickle")
-
-
-def save_compact(model: CompactModel, path: Path) -> None:
-    """Write atomically (a reader never sees half a file), readable by its owner only (the
-    vocabulary comes from citizens' descriptions too)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-    partial.chmod(0o600)
-    partial.replace(path)
-
-
-def load_compact(path: Path) -> CompactModel | None:
-    """The compact model cached at `path`, or None. It is a pickle: only ever load files this
-    program wrote in its own cache directory."""
-    try:
-        model = pickle.loads(path.read_bytes())
-    except FileNotFoundError:
-        return None
-    except Exception as exc:  # noqa: BLE001 - a damaged or foreign cache file is rebuilt
-        log.warning("ignoring unreadable classifier cache %s (%s)", path, type(exc).__name__)
-        return None
-    return model if isinstance(model, CompactModel) else None
-
-
-def load_default() -> ModelClassifier:
-    """The classifier for the shipped corpus. When it is not cached yet it is trained in a
-    child process, so that scikit-learn never stays in this one; in this process only when
-    the child could not write the cache."""
-    path = compact_path()
-    model = load_compact(path)
-    if model is None:
-        subprocess.run(
-            [sys.executable, "-m", "handlers.classification.model"],
-            check=False,
-            timeout=600,
-            env=os.environ,
-        )
-        model = load_compact(path)
-    if model is None:
-        from handlers.classification.model import compact, load_or_train
-
-        model = compact(load_or_train())
-    return ModelClassifier(model)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from typing import Any
 
 from handlers.core.cells import markdown_cell, spreadsheet_safe
@@ -152,24 +151,14 @@ def _add_chart(t: Texts, sheet: Any, table: Table, bar_chart: Any, reference: An
     sheet.add_chart(chart, f"A{len(table.rows) + 3}")
 
 
-def write_report(t: Texts, tally: dict[str, Any], fmt: str, out: Path | None) -> bytes | None:
-    """Write the report to `out` in `fmt` (md also writes its chart beside it, as PNG); without
-    `out`, return the bytes for standard output."""
+def render_report(t: Texts, tally: dict[str, Any], fmt: str, chart_name: str | None) -> bytes:
+    """The report in `fmt` (json, csv, xlsx or md; md names its chart image when it has one)."""
     import json
 
     if fmt == "json":
-        data = (json.dumps(tally, ensure_ascii=False, indent=2) + "\n").encode()
-    elif fmt == "csv":
-        data = render_csv(t, tally).encode()
-    elif fmt == "xlsx":
-        data = xlsx_bytes(t, tally)
-    else:
-        chart = None
-        if out is not None:
-            chart = out.with_suffix(".png")
-            chart.write_bytes(received_chart(t, tally))
-        data = render_markdown(t, tally, chart.name if chart else None).encode()
-    if out is None:
-        return data
-    out.write_bytes(data)
-    return None
+        return (json.dumps(tally, ensure_ascii=False, indent=2) + "\n").encode()
+    if fmt == "csv":
+        return render_csv(t, tally).encode()
+    if fmt == "xlsx":
+        return xlsx_bytes(t, tally)
+    return render_markdown(t, tally, chart_name).encode()

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.training.evaluation import cross_validate, held_out
+from bot.training.model import compact, train
 from handlers.casework.reclassify import UnknownLabel, reclassify, staff_examples
 from handlers.classification.compact import ModelClassifier
 from handlers.classification.corpus import load_corpus, read_examples
-from handlers.classification.evaluation import cross_validate, held_out
-from handlers.classification.model import compact, train
 from tests.helpers import POTHOLE, Citizen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +134,7 @@ def test_the_service_classifies_exactly_as_the_trained_model_does():
 def test_a_process_that_classifies_never_loads_scikit_learn():
     """It costs some 70 MB per process; the compact model needs only NumPy."""
     code = (
-        "import sys; from handlers.classification.classifier import default_classifier; "
+        "import sys; from bot.training.store import default_classifier; "
         "print(default_classifier().classify('se cayó el puente de la colonia').topic, "
         "'sklearn' in sys.modules)"
     )

@@ -2,10 +2,10 @@
 
 import pytest
 
+from bot.training.model import train
 from handlers.classification.classifier import MAX_CHARS, decide_urgency, normalise
 from handlers.classification.compact import LOW_CONFIDENCE, ModelClassifier
 from handlers.classification.corpus import Example, merge
-from handlers.classification.model import train
 from handlers.classification.urgency import is_emergency
 from handlers.core.labels import CASE_TYPES, DEFAULT_TOPICS, URGENCIES
 from handlers.core.normalise import fold

@@ -9,10 +9,10 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
+from bot.training.model import SEED, train
 from handlers.classification.classifier import Classification
 from handlers.classification.compact import ModelClassifier
 from handlers.classification.corpus import HEADS, LABELS, Example
-from handlers.classification.model import SEED, train
 from handlers.core.texts import Texts
 
 FOLDS = 5

@@ -22,17 +22,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 
+from bot.training.store import compact_path, corpus_digest, model_path, save_compact
 from handlers.classification.classifier import normalise
-from handlers.classification.compact import (
-    Analyzer,
-    CompactModel,
-    Head,
-    compact_path,
-    corpus_digest,
-    model_path,
-    save_compact,
-    softmax,
-)
+from handlers.classification.compact import Analyzer, CompactModel, Head, softmax
 from handlers.classification.corpus import HEADS, Example, load_corpus, merge
 
 log = logging.getLogger(__name__)
@@ -237,6 +229,6 @@ def load_or_train(directory: Path | None = None) -> TrainedModel:
 
 
 if __name__ == "__main__":
-    # Run by handlers.classification.compact.load_default in a child process: train (or read)
+    # Run by bot.training.store.load_default in a child process: train (or read)
     # and cache both forms, so that the process that classifies never imports scikit-learn.
     save_compact(compact(load_or_train()), compact_path())

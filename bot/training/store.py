@@ -1,0 +1,111 @@
+"""Where the service's classifier comes from: the compact model cached on disk for the shipped
+corpus, trained in a child process when it is missing (so that scikit-learn never stays in the
+service's memory)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from handlers.classification import classifier as light
+from handlers.classification import compact as applied
+from handlers.classification.classifier import LazyClassifier
+from handlers.classification.compact import CompactModel, ModelClassifier
+from handlers.classification.corpus import CORPUS
+
+log = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path:
+    """Where trained models are kept: $XDG_CACHE_HOME/telefono-abierto, or ~/.cache/..."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "telefono-abierto"
+
+
+def model_key(examples_digest: str) -> str:
+    """What a cached model depends on: its training data, the code that builds and applies it,
+    and the versions of the libraries that compute and store it."""
+    code = hashlib.sha256()
+    for module in (
+        Path(light.__file__),
+        Path(__file__).with_name("model.py"),
+        Path(applied.__file__),
+    ):
+        code.update(module.read_bytes())
+    parts = [examples_digest, code.hexdigest(), version("scikit-learn"), version("numpy")]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def corpus_digest() -> str:
+    return hashlib.sha256(CORPUS.read_bytes()).hexdigest()
+
+
+def model_path(directory: Path | None = None) -> Path:
+    """The cached trained model for the shipped corpus and the installed library versions."""
+    return (directory or cache_dir()) / f"classifier-{model_key(corpus_digest())}.joblib"
+
+
+def compact_path(directory: Path | None = None) -> Path:
+    """Its compact form, beside it."""
+    return model_path(directory).with_suffix(".compact.pickle")
+
+
+def save_compact(model: CompactModel, path: Path) -> None:
+    """Write atomically (a reader never sees half a file), readable by its owner only (the
+    vocabulary comes from citizens' descriptions too)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    partial.chmod(0o600)
+    partial.replace(path)
+
+
+def load_compact(path: Path) -> CompactModel | None:
+    """The compact model cached at `path`, or None. It is a pickle: only ever load files this
+    program wrote in its own cache directory."""
+    try:
+        model = pickle.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign cache file is rebuilt
+        log.warning("ignoring unreadable classifier cache %s (%s)", path, type(exc).__name__)
+        return None
+    return model if isinstance(model, CompactModel) else None
+
+
+def load_default() -> ModelClassifier:
+    """The classifier for the shipped corpus. When it is not cached yet it is trained in a
+    child process, so that scikit-learn never stays in this one; in this process only when
+    the child could not write the cache."""
+    path = compact_path()
+    model = load_compact(path)
+    if model is None:
+        subprocess.run(
+            [sys.executable, "-m", "bot.training.model"],
+            check=False,
+            timeout=600,
+            env=os.environ,
+        )
+        model = load_compact(path)
+    if model is None:
+        from bot.training.model import compact, load_or_train
+
+        model = compact(load_or_train())
+    return ModelClassifier(model)
+
+
+_shared: LazyClassifier | None = None
+
+
+def default_classifier() -> LazyClassifier:
+    """The process-wide classifier: every app in one process shares one loaded model."""
+    global _shared
+    if _shared is None:
+        _shared = LazyClassifier(load_default)
+    return _shared
