@@ -17,6 +17,7 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -277,7 +278,7 @@ class MediaFetcher:
             await self._record(attachment_id, ref, failed=None)
         else:
             await self._record(attachment_id, ref, stored=path)
-            log.debug("media: attachment %s stored (%s)", attachment_id, content_type)
+            log.debug("media: a file was stored (%s)", content_type)
 
     def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
         digest = hashlib.sha256(content).hexdigest()
@@ -325,6 +326,11 @@ class MediaFetcher:
                     attachment.provider_ref = ""
                 uow.messages.add_attachment(attachment)
                 uow.commit()
+            if stored is not None:
+                # The file's own times are kept to the day, as an anonymous case's are: its
+                # modification time would otherwise say when the person sent it.
+                day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+                os.utime(stored[0], (day.timestamp(), day.timestamp()))
 
         try:
             await asyncio.to_thread(record)

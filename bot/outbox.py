@@ -335,6 +335,11 @@ class Dispatcher:
         if item is None or item.status != "pending":
             return
         match outcome:
+            case Sent(provider_id) if item.confidential:
+                # Deleted once sent; SQLite's log and free space keep nothing of it either. Not
+                # logged: the time of a confidential send is itself a clue.
+                uow.outbox.mark_sent(item, provider_id, now)
+                uow.purge_after_commit()
             case Sent(provider_id):
                 uow.outbox.mark_sent(item, provider_id, now)
                 log.debug("outbox: row %s sent on %s", item.id, item.channel)
@@ -349,6 +354,8 @@ class Dispatcher:
             case Transient(reason) | Permanent(reason):
                 item.attempts += 1
                 self._alert(uow, item, now)
+                if item.confidential:
+                    uow.purge_after_commit()  # its recipient and text are wiped
                 uow.outbox.fail(item, reason)
                 log.warning(
                     "outbox: row %s failed after %s attempts (%s)",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_POOL = 5  # connections kept; one writes at a time, the others wait
@@ -47,16 +50,20 @@ def make_engine(url: str | URL) -> Engine:
 
 
 def purge_old_versions(engine: Engine) -> None:
-    """After an erasure or an anonymous report: SQLite's write-ahead log still holds the rows as
-    they were; copy it into the file (where secure_delete zeroes what was freed) and truncate it.
+    """After an erasure or an anonymous report, on SQLite: rebuild the file (VACUUM), so that
+    nothing of the rows as they were survives in free space (secure_delete zeroes what is
+    deleted, but a page SQLite rebuilds keeps fragments of earlier cells in its unused part),
+    and truncate the write-ahead log, with this process's writers held back meanwhile.
     PostgreSQL keeps old row versions until VACUUM: see `vacuum`."""
     if engine.dialect.name != "sqlite":
         return
-    connection = engine.raw_connection()
-    try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    finally:
-        connection.close()
+    with engine.connect().execution_options(checkpoint=True) as connection:
+        connection.exec_driver_sql("VACUUM")
+        for _ in range(3):
+            busy, *_ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if not busy:
+                return
+        log.warning("database: the write-ahead log could not be truncated (readers busy)")
 
 
 def vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
@@ -101,6 +108,12 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
+        if connection.get_execution_options().get("checkpoint"):
+            # A checkpoint runs outside any transaction, with this process's writers waiting.
+            if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise sqlite3.OperationalError("database is locked")
+            connection.info[_HOLDS_WRITER] = True
+            return
         if connection.get_execution_options().get("read_only"):
             # Reports: a reader needs no write lock, and in WAL mode never blocks a writer.
             connection.exec_driver_sql("BEGIN")
@@ -125,7 +138,8 @@ def _sqlite_engine(url: URL) -> Engine:
         # The event comes before the driver commits: commit here, so that the lock is released
         # after the transaction really ended (the driver's own commit then has nothing to do).
         try:
-            connection.exec_driver_sql("COMMIT")
+            if connection.connection.dbapi_connection.in_transaction:
+                connection.exec_driver_sql("COMMIT")
         finally:
             _release(connection)
 

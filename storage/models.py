@@ -58,9 +58,6 @@ class Contact(SQLModel, table=True):
     folio_misses: int = 0
     folio_misses_since: datetime | None = utc_column()
     folio_blocked_until: datetime | None = utc_column()
-    # Messages in the current minute-long burst (see handlers/dialogue/ratelimit.py).
-    burst_started_at: datetime | None = utc_column()
-    burst_count: int = 0
 
 
 class Case(SQLModel, table=True):

@@ -6,6 +6,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import delete, exists, false, func, update
@@ -45,6 +46,47 @@ DELIVERY_RANK = {
     "undelivered": 5,
     "failed": 5,
 }
+
+
+# Rows about an anonymous case are numbered out of sequence: negative ids drawn at random,
+# consecutive within one transaction, so that their place among other rows (whose times are
+# exact) tells nothing of when they were written.
+DETACHED_BLOCK = 256
+
+
+def detached_id(session: Session, table: Any) -> int:
+    """The next id for a row about an anonymous case, in this transaction's block of `table`."""
+    blocks = session.info.setdefault("detached_blocks", {})
+    start, end = blocks.get(table.name, (0, 0))
+    if start >= end:
+        start = _free_block(session, table)
+        end = start + DETACHED_BLOCK
+    blocks[table.name] = (start + 1, end)
+    return start
+
+
+def _free_block(session: Session, table: Any) -> int:
+    for _ in range(50):
+        start = -DETACHED_BLOCK - 1 - secrets.randbelow(2**31 - 2 * DETACHED_BLOCK)
+        taken = session.execute(
+            select(func.count())
+            .select_from(table)
+            .where(table.c.id.between(start, start + DETACHED_BLOCK - 1))
+        ).scalar_one()
+        if not taken:
+            return start
+    raise RuntimeError("no free block of ids")
+
+
+def forget_rows(session: Session, rows: Any, **values: Any) -> None:
+    """Outbox rows whose recipient must be forgotten: marked confidential, those already sent,
+    held or given up deleted, the rest unlinked from their messages (and deleted once sent).
+    Marking first takes the rows' locks, so a dispatcher recording a send finishes first and
+    what it recorded is then seen and deleted."""
+    session.exec(update(OutboxItem).where(rows).values(confidential=True, **values))
+    done = col(OutboxItem.status).in_(("sent", "waiting", "failed"))
+    session.exec(delete(OutboxItem).where(rows, done))
+    session.exec(update(OutboxItem).where(rows).values(message_id=None))
 
 
 def _insert(session: Session, table: type):
@@ -104,8 +146,8 @@ class ContactRepository:
         """Forget who the contact is: the address becomes a random token, the rest is cleared."""
         contact.address = f"{ERASED}{secrets.token_hex(16)}"
         contact.name = contact.gender = contact.age = contact.consented_at = None
-        contact.burst_started_at = contact.folio_misses_since = contact.folio_blocked_until = None
-        contact.burst_count = contact.folio_misses = 0
+        contact.folio_misses_since = contact.folio_blocked_until = None
+        contact.folio_misses = 0
         self.session.add(contact)
 
     def get(self, contact_id: int) -> Contact | None:
@@ -176,7 +218,10 @@ class CaseRepository:
         )
         return int(self.session.exec(statement).scalar_one())
 
-    def add(self, case: Case) -> Case:
+    def add(self, case: Case, *, detached: bool = False) -> Case:
+        """Insert the case; a detached one (anonymous) is numbered out of sequence."""
+        if detached:
+            case.id = detached_id(self.session, Case.__table__)
         self.session.add(case)
         self.session.flush()
         return case
@@ -300,7 +345,9 @@ class CaseRepository:
         query = select(Case.folio).join(Message, col(Message.case_id) == col(Case.id))
         return self.session.exec(query.where(Message.id == message_id)).first()
 
-    def add_event(self, event: CaseEvent) -> None:
+    def add_event(self, event: CaseEvent, *, detached: bool = False) -> None:
+        if detached:
+            event.id = detached_id(self.session, CaseEvent.__table__)
         self.session.add(event)
 
     def events(self, case_id: int, *, public_only: bool = False) -> Sequence[CaseEvent]:
@@ -362,21 +409,43 @@ class MessageRepository:
         return list(self.session.exec(select(Message).where(mine).order_by(col(Message.id))))
 
     def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
-        """Keep these messages with no sender, no provider id and only their day; with a case,
-        they and their attachments join it."""
+        """Keep these messages (and their attachments) with no sender, no provider id and only
+        their day, as new rows numbered out of sequence (see `detached_id`); with a case, they
+        join it. Their outbox rows must be unlinked first."""
         if not message_ids:
             return
         self.session.flush()  # what the ORM holds of them goes first
-        values: dict = {"contact_id": None, "provider_id": None, "created_at": day}
-        attachment_values: dict = {"created_at": day}
-        if case_id is not None:
-            values["case_id"] = attachment_values["case_id"] = case_id
-        self.session.exec(update(Message).where(col(Message.id).in_(message_ids)).values(**values))
-        self.session.exec(
-            update(Attachment)
-            .where(col(Attachment.message_id).in_(message_ids))
-            .values(**attachment_values)
-        )
+        messages, attachments = Message.__table__, Attachment.__table__
+        for old in sorted(message_ids):
+            row = dict(
+                self.session.execute(select(messages).where(messages.c.id == old)).mappings().one()
+            )
+            new = detached_id(self.session, messages)
+            kept_case = row["case_id"] if case_id is None else case_id
+            moved = {
+                "contact_id": None,
+                "provider_id": None,
+                "created_at": day,
+                "case_id": kept_case,
+            }
+            self.session.execute(messages.insert().values(**{**row, **moved, "id": new}))
+            files = self.session.execute(
+                select(attachments).where(attachments.c.message_id == old)
+            ).mappings()
+            for file in [dict(file) for file in files]:
+                values = {"id": detached_id(self.session, attachments), "message_id": new}
+                values |= {"case_id": kept_case, "created_at": day}
+                self.session.execute(attachments.insert().values(**{**file, **values}))
+            self.session.execute(attachments.delete().where(attachments.c.message_id == old))
+            self.session.execute(messages.delete().where(messages.c.id == old))
+        gone = set(message_ids)
+        for held in list(self.session.identity_map.values()):
+            if (
+                isinstance(held, Message)
+                and held.id in gone
+                or (isinstance(held, Attachment) and held.message_id in gone)
+            ):
+                self.session.expunge(held)
 
     def erase_conversation(
         self, contact_id: int | None, case_ids: list[int], placeholder: str
@@ -395,17 +464,7 @@ class MessageRepository:
         )
         # Replies already sent or given up leave the outbox; one still to send (the answer to
         # the erasure itself) keeps its recipient until it is sent, and is then deleted.
-        self.session.exec(
-            delete(OutboxItem).where(
-                col(OutboxItem.message_id).in_(ids),
-                col(OutboxItem.status).in_(("sent", "failed", "waiting")),
-            )
-        )
-        self.session.exec(
-            update(OutboxItem)
-            .where(col(OutboxItem.message_id).in_(ids))
-            .values(body=placeholder, message_id=None, confidential=True)
-        )
+        forget_rows(self.session, col(OutboxItem.message_id).in_(ids), body=placeholder)
         self.session.exec(
             update(Message).where(mine).values(body=placeholder, contact_id=None, provider_id=None)
         )
@@ -500,14 +559,20 @@ class OutboxRepository:
         """A row with no message of its own (the weekly summary's chart)."""
         self.session.add(item)
 
-    def enqueue(self, message: Message, item: OutboxItem, *, linked: bool = True) -> None:
+    def enqueue(
+        self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
+    ) -> None:
         """Write an outgoing message and its outbox row (two plain INSERTs: nothing of them is
         read back in the transaction that queues them); an unlinked row does not point to its
-        message (a confidential reply: the row holds the recipient until it is sent)."""
+        message (a confidential reply: the row holds the recipient until it is sent), and a
+        detached message is numbered out of sequence (see `detached_id`)."""
         self.session.flush()  # what the ORM holds goes first, for the foreign keys
         messages, outbox = Message.__table__, OutboxItem.__table__
+        values = _row(message, messages)
+        if detached:  # about an anonymous case: numbered out of sequence
+            values["id"] = detached_id(self.session, messages)
         message_id = self.session.execute(
-            messages.insert().returning(messages.c.id), _row(message, messages)
+            messages.insert().returning(messages.c.id), values
         ).scalar_one()
         values = {**_row(item, outbox), "message_id": message_id if linked else None}
         self.session.execute(outbox.insert(), values)
@@ -621,33 +686,14 @@ class OutboxRepository:
     def forget_address(self, channel: str, address: str) -> None:
         """A person's data is erased: what was sent, held or given up for them leaves the
         outbox (what is still to send keeps their address until it is sent, then goes too)."""
-        self.session.exec(
-            delete(OutboxItem).where(
-                OutboxItem.channel == channel,
-                OutboxItem.address == address,
-                col(OutboxItem.status).in_(("sent", "waiting", "failed")),
-            )
-        )
-        self.session.exec(
-            update(OutboxItem)
-            .where(OutboxItem.channel == channel, OutboxItem.address == address)
-            .values(confidential=True, message_id=None)
-        )
+        forget_rows(self.session, (OutboxItem.channel == channel) & (OutboxItem.address == address))
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         """These messages joined an anonymous case: their rows already sent or given up are
         deleted, and those still to send are unlinked from them and deleted once sent."""
         if not message_ids:
             return
-        rows = col(OutboxItem.message_id).in_(message_ids)
-        self.session.exec(
-            delete(OutboxItem).where(rows, col(OutboxItem.status).in_(("sent", "failed")))
-        )
-        self.session.exec(
-            update(OutboxItem)
-            .where(rows)
-            .values(message_id=None, confidential=True, created_at=day)
-        )
+        forget_rows(self.session, col(OutboxItem.message_id).in_(message_ids), created_at=day)
 
     def mark_sent(self, item: OutboxItem, provider_message_id: str, now: datetime) -> None:
         """Record a successful send, and the provider's id for the outgoing message; a

@@ -89,16 +89,21 @@ def open_case(
 ) -> OpenedCase:
     """Create the case of a finished draft: folio, deadline, audit event, linked messages."""
     year = policy.calendar.local_date(now).year
-    number = uow.cases.next_folio_number(policy.institution.folio_prefix, year)
     days = policy.deadline_days[draft["type"]]
     anonymous = bool(draft.get("anonymous"))
+    if anonymous:
+        folio = anonymous_folio(uow, policy, year)
+    else:
+        folio = policy.format_folio(
+            year, uow.cases.next_folio_number(policy.institution.folio_prefix, year)
+        )
     secret_code = new_secret_code() if anonymous else None
     # An anonymous case is dated by its day only: its hour could be matched with the sender's.
     at = policy.day_of(now) if anonymous else now
     location = draft.get("location") or {}
     case = uow.cases.add(
         Case(
-            folio=policy.format_folio(year, number),
+            folio=folio,
             contact_id=None if anonymous else contact.id,
             channel=contact.channel,
             type=draft["type"],
@@ -117,14 +122,31 @@ def open_case(
             deadline_days=days,
             created_at=at,
             due_at=policy.calendar.due_at(now, days),
-        )
+        ),
+        detached=anonymous,
     )
     if anonymous:
         detach_conversation(uow, policy, contact, case, draft.get("message_ids", []), now)
     else:
         uow.messages.attach_to_case(draft.get("message_ids", []), case.id)
-    record_event(uow, case, at, actor="ciudadano", kind="created", to_status=case.status)
+    record_event(
+        uow, case, at, actor="ciudadano", kind="created", to_status=case.status, detached=anonymous
+    )
     return OpenedCase(case, secret_code)
+
+
+# Anonymous denuncias take their folio numbers at random from this range: a number in the
+# sequence would tell, next to the cases around it, when the report was made.
+ANONYMOUS_FOLIOS = range(900_000, 1_000_000)
+
+
+def anonymous_folio(uow: Any, policy: CasePolicy, year: int) -> str:
+    """A folio for an anonymous denuncia that no case of the year has."""
+    while True:
+        number = ANONYMOUS_FOLIOS.start + secrets.randbelow(len(ANONYMOUS_FOLIOS))
+        folio = policy.format_folio(year, number)
+        if uow.cases.by_folio(folio) is None:
+            return folio
 
 
 # How far back the conversation that becomes an anonymous case reaches: what the person wrote
@@ -136,9 +158,9 @@ def detach_conversation(
     uow: Any, policy: CasePolicy, contact: Contact, case: Case, draft_ids: list[int], now
 ) -> None:
     """The conversation that became an anonymous case joins it with nothing left that leads to
-    the sender: no contact, no provider id, only the day; folios of the person's other cases
-    are masked in what they were answered; replies already sent leave the outbox, and those
-    still to send keep their recipient only until they are sent."""
+    the sender: no contact, no provider id, only the day, rows numbered out of sequence; folios
+    of the person's other cases are masked in what they wrote and were answered; replies already
+    sent leave the outbox, and those still to send keep their recipient only until sent."""
     messages = uow.messages.unfiled(contact.id, since=now - CONVERSATION, also=draft_ids)
     ids = [message.id for message in messages]
     day = policy.day_of(now)
@@ -146,8 +168,7 @@ def detach_conversation(
     # when it records a send, so that the two never wait for each other.
     uow.outbox.make_confidential(ids, day)
     for message in messages:
-        if message.direction == "out":
-            message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
+        message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
     uow.messages.detach(ids, case.id, day)
     uow.purge_after_commit()
 
@@ -178,8 +199,10 @@ def record_event(
     to_status: str | None = None,
     note: str | None = None,
     public: bool = True,
+    detached: bool = False,
 ) -> None:
-    """Append to the case's audit trail."""
+    """Append to the case's audit trail (`detached`: about an anonymous case as it is filed,
+    numbered out of sequence)."""
     uow.cases.add_event(
         CaseEvent(
             case_id=case.id,
@@ -190,7 +213,8 @@ def record_event(
             to_status=to_status,
             note=note,
             public=public,
-        )
+        ),
+        detached=detached,
     )
 
 

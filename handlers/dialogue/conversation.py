@@ -26,6 +26,7 @@ from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import fold, is_substantive, looks_like_words, words
 from handlers.core.policy import CasePolicy
 from handlers.core.texts import Texts
+from handlers.dialogue.ratelimit import Bursts
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
 # A description ends when the person writes LISTO, or when they come back after this long.
@@ -132,6 +133,7 @@ class Dialogue:
         self.policy = policy
         self.t = policy.texts
         self.vocab = Vocabulary(policy.texts)
+        self.bursts = Bursts()  # per-sender counts, in this process's memory only
         self._steps: dict[str, Callable[[Turn], None]] = {
             "menu": self._on_menu,
             "describing": self._on_describing,
@@ -394,7 +396,9 @@ class Dialogue:
                 # Whoever asks about an anonymous case must not be linked to it.
                 turn.confidential = True
                 detach_message(turn.uow, self.policy, turn.message_id, turn.now)
-            self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
+            # Not filed with the case: a status told during a report that then becomes anonymous
+            # goes with that report, its folio masked (see detach_conversation).
+            self._say(turn, render_status(turn.uow, self.policy, case, shown_as))
         elif looks_up:
             count_miss(turn.contact, turn.now)
             self._say(
@@ -762,7 +766,11 @@ class Dialogue:
         )
         alerted = self._alert_staff(turn, alert, case.id)
         kind = "emergency_alert" if alerted else "emergency_unalerted"
-        record_event(turn.uow, case, turn.now, actor="sistema", kind=kind, public=alerted)
+        # An anonymous case's alert is dated by its day, as the case (see open_case).
+        at = self.policy.day_of(turn.now) if case.anonymous else turn.now
+        record_event(
+            turn.uow, case, at, actor="sistema", kind=kind, public=alerted, detached=case.anonymous
+        )
         if alerted:
             self._say(
                 turn,

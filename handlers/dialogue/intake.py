@@ -12,7 +12,7 @@ from handlers.casework.staff import StaffDesk, is_staff_command
 from handlers.core.messages import MAX_MESSAGE, Incoming, Reply, split_text
 from handlers.core.normalise import fold, strip_controls
 from handlers.dialogue.conversation import Dialogue
-from handlers.dialogue.ratelimit import Admission, admit
+from handlers.dialogue.ratelimit import Admission
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
 MAX_TEXT = 64 * 1024
@@ -115,17 +115,12 @@ def limited_answer(
 ) -> list[Reply]:
     """The citizen's answer within `limits.messages_per_minute`; past it, one request to slow
     down and then silence for the rest of the minute, the messages kept all the same."""
-    burst = contact.burst_started_at, contact.burst_count
-    admission = admit(contact, now, dialogue.policy.messages_per_minute)
+    sender = (incoming.channel, incoming.address)
+    admission = dialogue.bursts.admit(sender, now, dialogue.policy.messages_per_minute)
     if admission is not Admission.ANSWER and _is_emergency(incoming.text, dialogue):
         admission = Admission.ANSWER  # an emergency is never silenced by the limit
     if admission is Admission.ANSWER:
-        replies = citizen_answer(incoming, contact, message_id, uow, dialogue, now)
-        if any(reply.confidential for reply in replies):
-            # The count goes back to where it was: a turn about an anonymous case leaves no
-            # time, and no mark, on the person's row.
-            contact.burst_started_at, contact.burst_count = burst
-        return replies
+        return citizen_answer(incoming, contact, message_id, uow, dialogue, now)
     dialogue.absorb(incoming, contact, message_id, uow, now)
     if admission is Admission.QUIET:
         return []
@@ -232,4 +227,5 @@ def _queue_one(
             created_at=now,
         ),
         linked=not reply.confidential,
+        detached=confidential,
     )

@@ -1,18 +1,21 @@
 """Per-sender message limits: past `limits.messages_per_minute` a person is told once to slow
 down, and what they send until the minute is over is stored but not answered.
 
-The count lives on the contact row, which intake has already loaded and locked, so the limit
-costs no query of its own and holds across service processes and restarts.
+The counts live in the process's memory only. Stored on the person's row they would keep the
+times of their last messages, and, after an anonymous report, a count that no longer matches the
+messages linked to them: a mark of having made one. Each service process counts on its own, and
+a restart starts every count again, which is enough to slow a flood.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from enum import Enum
 
-from storage.models import Contact
-
 WINDOW = timedelta(minutes=1)
+SENDERS = 100_000  # senders remembered at most; the least recent are forgotten first
 
 
 class Admission(Enum):
@@ -21,15 +24,26 @@ class Admission(Enum):
     QUIET = "quiet"  # the rest of the minute: stored, not answered
 
 
-def admit(contact: Contact, now: datetime, per_minute: int) -> Admission:
-    """Count one message in the sender's current minute; 0 disables the limit."""
-    if per_minute <= 0:
-        return Admission.ANSWER
-    started = contact.burst_started_at
-    if started is None or not started <= now < started + WINDOW:
-        contact.burst_started_at, contact.burst_count = now, 1
-        return Admission.ANSWER
-    contact.burst_count += 1
-    if contact.burst_count <= per_minute:
-        return Admission.ANSWER
-    return Admission.WARN if contact.burst_count == per_minute + 1 else Admission.QUIET
+class Bursts:
+    """Each sender's messages in their current minute."""
+
+    def __init__(self, capacity: int = SENDERS) -> None:
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._bursts: OrderedDict[tuple[str, str], tuple[datetime, int]] = OrderedDict()
+
+    def admit(self, sender: tuple[str, str], now: datetime, per_minute: int) -> Admission:
+        """Count one message in the sender's current minute; 0 disables the limit."""
+        if per_minute <= 0:
+            return Admission.ANSWER
+        with self._lock:
+            started, count = self._bursts.pop(sender, (None, 0))
+            if started is None or not started <= now < started + WINDOW:
+                started, count = now, 0
+            count += 1
+            self._bursts[sender] = (started, count)
+            if len(self._bursts) > self._capacity:
+                self._bursts.popitem(last=False)
+        if count <= per_minute:
+            return Admission.ANSWER
+        return Admission.WARN if count == per_minute + 1 else Admission.QUIET

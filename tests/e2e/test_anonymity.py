@@ -8,9 +8,10 @@ import hashlib
 import hmac
 import random
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,8 @@ NAME, TELEGRAM_NAME = "Rigoberta Menjívar", "Xiomara Quintanilla"
 DENUNCIA = "denuncio que el capataz vende el cemento de la obra del puente"
 BOT_ID = BOT_TOKEN.partition(":")[0]
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
+FOLIO = re.compile(r"TA-2026-\d{6}")
+POTHOLE = "hay un hoyo enorme en la calle principal de la colonia Las Brisas"
 
 
 class TracedTelegramCitizen(TelegramCitizen):
@@ -78,11 +81,11 @@ def service(tmp_path, database_url, provider) -> Iterator[Service]:
     debug.stop()
 
 
-def provider_ids(provider: Provider, address: str) -> list[str]:
-    """What the provider called the messages sent to this address."""
+def provider_ids(provider: Provider, address: str, since: int = 0) -> list[str]:
+    """What the provider called the messages sent to this address (since its nth call)."""
     return [
         call.result_id
-        for call in provider.calls
+        for call in provider.calls[since:]
         if call.result_id
         and address in (str(call.params.get("chat_id", "")), call.params.get("To", ""))
     ]
@@ -90,6 +93,9 @@ def provider_ids(provider: Provider, address: str) -> list[str]:
 
 def keyed(secret: str, purpose: str, value: str) -> str:
     return hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+HASHED: dict[str, str] = {}  # what each recomputed HMAC is of, for the failure messages
 
 
 def hashes(secret: str, values: list[str]) -> list[str]:
@@ -100,6 +106,7 @@ def hashes(secret: str, values: list[str]) -> list[str]:
             for purpose in ("sender", "provider", "code"):
                 item = f"{channel}:{value}" if channel else value
                 found.append(keyed(secret, purpose, item))
+                HASHED[found[-1]] = f"{purpose}:{item}"
     return found
 
 
@@ -125,22 +132,45 @@ def rows(url: str, query: str, **params) -> list:
     return found
 
 
-def file_bytes(service: Service, url: str) -> bytes:
+def copy_files(service: Service, url: str, where: Path) -> dict[str, bytes]:
+    """The SQLite file and its write-ahead log as a plain copy takes them, while the service
+    runs (on PostgreSQL, nothing: its files are not the service's)."""
+    if not url.startswith("sqlite"):
+        return {}
+    path = Path(url.removeprefix("sqlite:///"))
+    where.mkdir()
+    copies = {}
+    for file in (path, path.with_name(path.name + "-wal")):
+        if file.exists():
+            shutil.copy(file, where / file.name)
+            copies[f"copy of {file.name}"] = (where / file.name).read_bytes()
+    return copies
+
+
+def file_bytes(service: Service, url: str) -> dict[str, bytes]:
     """The SQLite file and its write-ahead log after a checkpoint, the media folder and the
     log, as an investigator would copy them."""
-    chunks = [service.log.read_bytes()]
+    files = {"log": service.log.read_bytes()}
     if url.startswith("sqlite"):
         path = Path(url.removeprefix("sqlite:///"))
         with sqlite3.connect(path) as connection:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         wal = path.with_name(path.name + "-wal")
-        chunks += [path.read_bytes(), wal.read_bytes() if wal.exists() else b""]
+        files["database"] = path.read_bytes()
+        files["log of the database"] = wal.read_bytes() if wal.exists() else b""
     media = service.tmp_path / "media"
     for file in media.rglob("*") if media.exists() else ():
-        chunks.append(str(file).encode())
+        files[f"name of {file}"] = str(file).encode()
         if file.is_file():
-            chunks.append(file.read_bytes())
-    return b"\n".join(chunks)
+            files[str(file)] = file.read_bytes()
+    return files
+
+
+def assert_absent(values: list[str], files: dict[str, bytes]) -> None:
+    for name, content in files.items():
+        for value in values:
+            what = f"{value!r} ({HASHED[value]})" if value in HASHED else repr(value)
+            assert value.encode() not in content, f"{name} holds {what}"
 
 
 def settled(url: str) -> bool:
@@ -162,23 +192,29 @@ def as_instant(value) -> datetime:
 
 
 def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_denuncia(
-    service, provider
+    service, provider, tmp_path
 ):
     url = service.env["TA_DATABASE__URL"]
     secret = service.env["TA_PRIVACY__HASH_SECRET"]
-    # On WhatsApp, typed fast (nothing waits for the answers), with a photo.
+    # On WhatsApp: a named report first, then a denuncia typed fast (nothing waits for the
+    # answers), with a photo and a look at the first case in the middle.
     rigoberta = TracedWhatsAppCitizen(service, NUMBER, NAME)
+    for body in ("hola", "si", "1", POTHOLE, "listo", "si", "Apopa", "mujer 34"):
+        rigoberta.send(body)
+    named = provider.wait_for(lambda: FOLIO.search("\n".join(rigoberta.replies())), timeout=30)[0]
+    # From here on, every id of hers belongs to the anonymous conversation.
+    anonymous_from, sent_from = len(rigoberta.ids), len(provider.calls)
     photo = provider.add_media("ME" + "7f3a" * 8, JPEG, "image/jpeg")
-    for body in ("hola", "si", "1", DENUNCIA):
+    for body in ("1", DENUNCIA, f"estado {named}"):
         rigoberta.send(body)
     rigoberta.send("", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
     for body in ("listo", "si", "Apopa, colonia Popotlán", "1"):
         rigoberta.send(body)
-    # On Telegram, slowly: each answer read before writing again.
+    # On Telegram, slowly: each answer read before writing again; MIS DATOS in the middle.
     xiomara = TracedTelegramCitizen(service, TELEGRAM_ID, TELEGRAM_NAME)
     steps = [("send", "hola"), ("press", "1"), ("press", "1"), ("send", DENUNCIA)]
-    steps += [("send", "listo"), ("press", "1"), ("send", "Mejicanos, colonia Montreal")]
-    steps += [("press", "1")]
+    steps += [("send", "mis datos"), ("send", "listo"), ("press", "1")]
+    steps += [("send", "Mejicanos, colonia Montreal"), ("press", "1")]
     for kind, value in steps:
         seen = len(xiomara.replies())
         getattr(xiomara, kind)(value)
@@ -195,54 +231,76 @@ def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_den
     # Each follows their case with the code, as the receipt says.
     rigoberta.send(f"estado {codes[0].lower()}")
     xiomara.send(f"estado {codes[1]}")
-    provider.wait_for(lambda: sum("Estado" in r for r in rigoberta.replies()) >= 1, timeout=30)
+    provider.wait_for(lambda: sum("Estado" in r for r in rigoberta.replies()) >= 2, timeout=30)
     provider.wait_for(lambda: settled(url), timeout=60)
+    # A copy of the files taken while the service runs, as a plain backup would (no checkpoint).
+    copy = copy_files(service, url, tmp_path / "copy")
     service.stop()
 
-    cases = rows(url, "SELECT id, created_at FROM cases WHERE anonymous ORDER BY id")
+    cases = rows(url, "SELECT id, created_at, folio FROM cases WHERE anonymous ORDER BY id")
     assert len(cases) == 2
     ids = [
-        *rigoberta.ids,
+        *rigoberta.ids[anonymous_from:],
         *xiomara.ids,
         photo,
         photo.rsplit("/", 1)[-1],
-        *provider_ids(provider, f"whatsapp:{NUMBER}"),
+        *provider_ids(provider, f"whatsapp:{NUMBER}", since=sent_from),
         *(f"{TELEGRAM_ID}:{i}" for i in provider_ids(provider, str(TELEGRAM_ID))),
     ]
     person = [NUMBER, NUMBER.removeprefix("+"), str(TELEGRAM_ID), "Rigoberta", "Menjívar"]
     person += ["Xiomara", "Quintanilla", *codes]
     recomputed = hashes(secret, [NUMBER, f"whatsapp:{NUMBER}", str(TELEGRAM_ID), *ids])
 
-    # Every column of every table but the contacts themselves (who consented is known).
-    for table, content in dump(url, without=("contacts",)).items():
-        for value in person + ids + recomputed:
-            assert value not in content, f"{table} holds {value!r}"
-    # The file, its log after a checkpoint, the media folder and the service's log (DEBUG).
-    everything = file_bytes(service, url)
-    for value in ids + recomputed + codes:
-        assert value.encode() not in everything, f"the files hold {value!r}"
-
-    # No row of the people's contacts is referred to by anything of the cases or the outbox.
-    contacts = [
-        row[0]
-        for row in rows(
-            url, "SELECT id FROM contacts WHERE address IN (:a, :b)", a=NUMBER, b=str(TELEGRAM_ID)
-        )
+    # Every column of every anonymous case's rows, and of every row that is no one's: the
+    # person's own contact and named case may hold their number and name; nothing else may,
+    # nor the named case's folio, which she asked about while reporting.
+    anonymous = [
+        "SELECT * FROM cases WHERE anonymous",
+        "SELECT m.* FROM messages m JOIN cases c ON c.id = m.case_id WHERE c.anonymous",
+        "SELECT a.* FROM attachments a JOIN cases c ON c.id = a.case_id WHERE c.anonymous",
+        "SELECT e.* FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.anonymous",
+        "SELECT * FROM messages WHERE case_id IS NULL AND contact_id IS NULL",
+        """SELECT o.* FROM outbox o LEFT JOIN messages m ON m.id = o.message_id
+           LEFT JOIN cases c ON c.id = m.case_id WHERE o.message_id IS NULL OR c.anonymous""",
+        "SELECT * FROM conversation_states",
     ]
-    assert len(contacts) == 2
-    for table, column in (("messages", "contact_id"), ("cases", "contact_id")):
-        for contact in contacts:
-            query = f"SELECT count(*) FROM {table} WHERE {column} = :c"
-            assert rows(url, query, c=contact)[0][0] == 0, f"{table} points to the sender"
-    assert rows(url, "SELECT count(*) FROM outbox")[0][0] == len(
-        rows(
-            url, "SELECT id FROM outbox WHERE address NOT IN (:a, :b)", a=NUMBER, b=str(TELEGRAM_ID)
-        )
+    for query in anonymous:
+        content = "\n".join(" | ".join(map(str, row)) for row in rows(url, query))
+        for value in [*person, *ids, *recomputed, named]:
+            assert value not in content, f"{query} holds {value!r}"
+    # And no provider id, HMAC or code anywhere, in any table.
+    for table, content in dump(url).items():
+        for value in [*ids, *recomputed, *codes]:
+            assert value not in content, f"{table} holds {value!r}"
+    # The file and its log as they were copied, the media folder and the service's log (DEBUG).
+    assert_absent(
+        [*ids, *recomputed, *codes, "Código secreto de seguimiento"],
+        {**copy, **file_bytes(service, url)},
     )
+    assert not re.search(r"attachment \d+ stored", service.log_text())
+
+    # Nothing of the people's contacts is referred to by the anonymous cases' rows, and their
+    # contact rows keep no time finer than the day (no count, no last message).
+    contacts = rows(
+        url, "SELECT * FROM contacts WHERE address IN (:a, :b)", a=NUMBER, b=str(TELEGRAM_ID)
+    )
+    assert len(contacts) == 2
+    for contact in contacts:
+        for value in contact:
+            if isinstance(value, datetime) or re.fullmatch(
+                r"\d{4}-\d\d-\d\d[ T][\d:.+]+", str(value)
+            ):
+                assert as_instant(value).astimezone(UTC).time() == time(0), contact
+    linked = rows(
+        url,
+        "SELECT count(*) FROM messages m JOIN cases c ON c.id = m.case_id "
+        "WHERE c.anonymous AND m.contact_id IS NOT NULL",
+    )[0][0]
+    assert linked == 0
     assert rows(url, "SELECT count(*) FROM conversation_states")[0][0] == 0
 
     # The join that found them before: same-time outgoing messages and their provider ids.
-    for case_id, _ in cases:
+    for case_id, *_ in cases:
         joined = rows(
             url,
             """SELECT DISTINCT o.provider_id FROM messages i JOIN messages o
@@ -251,24 +309,34 @@ def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_den
             case=case_id,
         )
         assert joined == []
-    # No time of the cases, their messages, attachments or events is finer than the day, so no
-    # time kept of the senders (their contact rows, any message) can be matched with them.
-    times = [as_instant(created) for _, created in cases]
-    for query in (
-        "SELECT m.created_at FROM messages m JOIN cases c ON c.id = m.case_id WHERE c.anonymous",
-        "SELECT a.created_at FROM attachments a JOIN cases c ON c.id = a.case_id WHERE c.anonymous",
-        "SELECT e.at FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.anonymous",
+    # No time of the cases, their messages, attachments or events is finer than the day, and
+    # their place among other rows says nothing either: their ids and folios are out of the
+    # sequence the rows with exact times follow.
+    times = [as_instant(created) for _, created, _ in cases]
+    numbered = [case_id for case_id, *_ in cases]
+    for table, column in (
+        ("messages", "created_at"),
+        ("attachments", "created_at"),
+        ("case_events", "at"),
     ):
-        times += [as_instant(row[0]) for row in rows(url, query)]
+        found = rows(
+            url,
+            f"SELECT x.id, x.{column} FROM {table} x JOIN cases c ON c.id = x.case_id "
+            f"WHERE c.anonymous AND x.{column} <= c.created_at",
+        )
+        times += [as_instant(at) for _, at in found]
+        numbered += [row_id for row_id, _ in found]
     assert len(times) > 20 and all(local_day_start(t) for t in times)
-    # The photo is kept, by its content only.
+    assert all(row_id < 0 for row_id in numbered)
+    assert all(int(folio.rsplit("-", 1)[1]) >= 900_000 for *_, folio in cases)
+    # The photo is kept, by its content only, and its file's time is the day.
     (attachment,) = rows(
-        url, "SELECT provider_ref, local_path FROM attachments WHERE case_id = :c", c=cases[0][0]
+        url,
+        "SELECT a.provider_ref, a.local_path FROM attachments a JOIN cases c ON c.id = a.case_id"
+        " WHERE c.anonymous",
     )
     assert attachment[0] == "" and Path(attachment[1]).read_bytes() == JPEG
-    # The senders' rows are counted like anyone else's: no mark of the report on them.
-    for count, started in rows(url, "SELECT burst_count, burst_started_at FROM contacts"):
-        assert count > 0 and started is not None
+    assert datetime.fromtimestamp(Path(attachment[1]).stat().st_mtime, UTC).time() == time(0)
 
 
 def test_after_erasure_and_refused_consent_nothing_of_the_person_remains(service, provider):
@@ -320,10 +388,8 @@ def test_after_erasure_and_refused_consent_nothing_of_the_person_remains(service
     for table, content in dump(url).items():
         for value in person + ids + said + recomputed:
             assert value not in content, f"{table} holds {value!r}"
-    everything = file_bytes(service, url)
-    for value in ids + recomputed + person[:4] + said:
-        assert value.encode() not in everything, f"the files hold {value!r}"
+    files = file_bytes(service, url)
+    assert_absent([*ids, *recomputed, *person[:4], *said], files)
     if url.startswith("sqlite"):
-        for value in person:
-            assert value.encode() not in everything, f"the files hold {value!r}"
+        assert_absent(person, files)
     assert OUR_NUMBER  # the institution's own number may be anywhere

@@ -77,23 +77,24 @@ def scenario(line: Line) -> None:
         ana, at(17, 15), "hola", "si", "1", pothole, "listo", "si", "San Miguel", "mujer 24"
     )
     line.report(ana, at(17, 16), "1", pothole, "listo", "si", "San Miguel, colonia El Centro")
-    # 3: Beto, a man of 45, denounces with his data; 4: Carla, anonymously.
+    # 3: Beto, a man of 45, denounces with his data; Carla, anonymously (an anonymous denuncia's
+    # folio is drawn at random: the others go on from 4).
     line.report(
         beto, at(17, 17), "hola", "si", "1", asphalt, "listo", "si", "Apopa", "2", "hombre 45"
     )
     line.staff(at(17, 17), f"/tomar {folio(1)}")  # 2 hours after case 1
     line.report(carla, at(17, 18), "hola", "si", "1", asphalt, "listo", "si", "Apopa", "1")
     line.staff(at(17, 18), f"/tomar {folio(3)}")  # 1 hour
-    # 5: Darío asks about a bridge and skips the statistics question.
+    # 4: Darío asks about a bridge and skips the statistics question.
     question = "¿cuándo empiezan a reparar el puente de la colonia?"
     line.report(
         dario, at(17, 19), "hola", "si", "1", question, "listo", "si", "Santa Ana", "omitir"
     )
-    # 6: someone trying the test console: never counted unless asked for.
+    # 5: someone trying the test console: never counted unless asked for.
     tester = line.person("7001", "console")
     line.report(tester, at(17, 20), "hola", "si", "1", pothole, "listo", "si", "Apopa", "omitir")
-    line.staff(at(17, 23), f"/responder {folio(5)} Empiezan en enero")  # 4 hours
-    # 7: a phone call from a woman of 60; 8: a walk-in of a man of 22; 9: a call logged in chat.
+    line.staff(at(17, 23), f"/responder {folio(4)} Empiezan en enero")  # 4 hours
+    # 6: a phone call from a woman of 60; 7: a walk-in of a man of 22; 8: a call logged in chat.
     assert line.cli(at(18, 15), "cases", "new", "--channel", "telefono", "--type", "consulta",
                     "--text", "¿Qué requisitos hay para pedir la reparación de un puente?",
                     "--gender", "mujer", "--age", "60").exit_code == 0  # fmt: skip
@@ -101,15 +102,15 @@ def scenario(line: Line) -> None:
                     "--text", "La obra de la carretera lleva meses parada y nadie informa",
                     "--gender", "hombre", "--age", "22").exit_code == 0  # fmt: skip
     line.staff(at(18, 17), "/registrar telefono solicitud reparar el drenaje de la colonia Centro")
-    closed = line.cli(at(18, 18), "cases", "close", folio(7), "--resolution", "Se le explicó")
+    closed = line.cli(at(18, 18), "cases", "close", folio(6), "--resolution", "Se le explicó")
     assert closed.exit_code == 0, closed.output  # 3 hours
-    line.staff(at(18, 19), f"/estado {folio(5)} resuelto")  # 1 day
+    line.staff(at(18, 19), f"/estado {folio(4)} resuelto")  # 1 day
     line.staff(at(19, 15), f"/cerrar {folio(1)} Bache reparado")  # 2 days
     assert "de 1 (muy mala) a 5" in ana.send("1")  # resolved, and rates it 5
     ana.send("5")
     line.staff(at(20, 16), f"/remitir {folio(2)} Alcaldía de San Miguel")  # 3 days
-    line.staff(at(20, 17), f"/cerrar {folio(6)} prueba")
-    line.staff(at(15, 15, 12), f"/cerrar {folio(9)} Drenaje limpiado")  # late: due 9 December
+    line.staff(at(20, 17), f"/cerrar {folio(5)} prueba")
+    line.staff(at(15, 15, 12), f"/cerrar {folio(8)} Drenaje limpiado")  # late: due 9 December
 
 
 EXPECTED = {

@@ -60,7 +60,7 @@ class FakeCases(FakeRepository):
         self.uow.counters[key] = self.uow.counters.get(key, 0) + 1
         return self.uow.counters[key]
 
-    def add(self, case: Case) -> Case:
+    def add(self, case: Case, *, detached: bool = False) -> Case:
         if case not in self.uow.rows[Case]:
             self.uow.insert(case)
         return case
@@ -105,7 +105,7 @@ class FakeCases(FakeRepository):
         waiting = [c for c in self.for_contact(contact_id) if c.status == "esperando_ciudadano"]
         return waiting[-1] if waiting else None
 
-    def add_event(self, event: CaseEvent) -> None:
+    def add_event(self, event: CaseEvent, *, detached: bool = False) -> None:
         self.uow.insert(event)
 
     def events(self, case_id: int, *, public_only: bool = False) -> list[CaseEvent]:
@@ -179,7 +179,9 @@ class FakeMessages(FakeRepository):
 
 
 class FakeOutbox(FakeRepository):
-    def enqueue(self, message: Message, item: OutboxItem, *, linked: bool = True) -> None:
+    def enqueue(
+        self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
+    ) -> None:
         message_id = self.uow.insert(message).id
         item.message_id = message_id if linked else None
         self.uow.insert(item)

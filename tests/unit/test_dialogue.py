@@ -517,8 +517,6 @@ def test_an_anonymous_case_keeps_its_day_and_no_trace_of_the_sender(citizen, uow
     assert {m.direction for m in conversation} == {"in", "out"}
     assert all(m.created_at == case.created_at for m in conversation)
     assert all(m.contact_id is None and m.provider_id is None for m in conversation)
-    (contact,) = uow.rows[Contact]
-    assert contact.burst_count > 0  # counted as every other contact's: no mark of the report
 
 
 def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_options_last():

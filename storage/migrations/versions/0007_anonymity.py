@@ -1,7 +1,10 @@
 """anonymity: no sender hash on cases; no provider ids left on anonymous conversations
 
-`cases.reporter_hash` was an HMAC of the sender under `privacy.hash_secret`: whoever holds the
-configuration can hash every contact and find the sender, so it is dropped. What earlier
+`contacts.burst_started_at` and `burst_count` (the per-minute limit, now counted in memory) kept
+the time of a person's last messages and, after an anonymous report, a count that no longer
+matched the messages linked to them. `cases.reporter_hash` was an HMAC of the sender under
+`privacy.hash_secret`: whoever holds the configuration can hash every contact and find the
+sender, so it is dropped. What earlier
 versions left of anonymous conversations (provider ids on their messages, outbox rows already
 sent, media URLs of downloaded files) is cleared the same way the service now clears it.
 
@@ -23,6 +26,9 @@ def upgrade() -> None:
     with op.batch_alter_table("cases") as batch:
         batch.drop_index("ix_cases_reporter_hash")
         batch.drop_column("reporter_hash")
+    with op.batch_alter_table("contacts") as batch:
+        batch.drop_column("burst_started_at")
+        batch.drop_column("burst_count")
     anonymous = "SELECT id FROM cases WHERE anonymous"
     op.execute(
         f"UPDATE messages SET provider_id = NULL, contact_id = NULL WHERE case_id IN ({anonymous})"
@@ -32,6 +38,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("contacts") as batch:
+        batch.add_column(sa.Column("burst_count", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("burst_started_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("reporter_hash", sa.String(length=64), nullable=True))
         batch.create_index("ix_cases_reporter_hash", ["reporter_hash"])
