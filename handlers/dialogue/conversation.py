@@ -25,6 +25,7 @@ from handlers.core.labels import CASE_TYPES
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import fold, is_substantive, looks_like_words, words
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
@@ -106,7 +107,7 @@ class Turn:
     incoming: Incoming
     contact: Contact
     message_id: int
-    uow: Any
+    uow: UnitOfWork
     now: datetime
     step: str
     data: dict
@@ -149,7 +150,7 @@ class Dialogue:
         }
 
     def handle(
-        self, incoming: Incoming, contact: Contact, message_id: int, uow: Any, now: datetime
+        self, incoming: Incoming, contact: Contact, message_id: int, uow: UnitOfWork, now: datetime
     ) -> list[Reply]:
         """Answer one incoming message and store where the conversation now stands."""
         state = uow.conversations.get(contact.id)
@@ -181,7 +182,7 @@ class Dialogue:
         return turn.replies
 
     def absorb(
-        self, incoming: Incoming, contact: Contact, message_id: int, uow: Any, now: datetime
+        self, incoming: Incoming, contact: Contact, message_id: int, uow: UnitOfWork, now: datetime
     ) -> None:
         """Keep a message sent too fast without answering it or moving the conversation on:
         a report being written gets its content, a case in follow-up gets it appended, before
