@@ -506,7 +506,7 @@ class OutboxRepository:
         message (a confidential reply: the row holds the recipient until it is sent)."""
         self.session.flush()  # what the ORM holds goes first, for the foreign keys
         messages, outbox = Message.__table__, OutboxItem.__table__
-        message_id = self.session.execute(
+        message_id: int = self.session.execute(
             messages.insert().returning(messages.c.id), _row(message, messages)
         ).scalar_one()
         values = {**_row(item, outbox), "message_id": message_id if linked else None}

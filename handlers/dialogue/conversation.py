@@ -716,7 +716,7 @@ class Dialogue:
         elif parsed == "bad_age":
             self._say(turn, self.t("dialogue.demographics_bad_age"))
         else:
-            turn.contact.gender, turn.contact.age = parsed
+            turn.contact.gender, turn.contact.age = parsed  # type: ignore[str-unpack, assignment]
             self._finish(turn)
 
     # -- the case --------------------------------------------------------------------------
