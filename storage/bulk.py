@@ -62,7 +62,7 @@ def insert_contacts(connection: Connection, rows: Sequence[dict]) -> list[int]:
     table = Contact.__table__
     if connection.dialect.name == "sqlite":
         # One writer holds SQLite's lock: the next ids are ours to give.
-        last = connection.execute(select(func.max(table.c.id))).scalar_one() or 0
+        last: int = connection.execute(select(func.max(table.c.id))).scalar_one() or 0
         ids = list(range(last + 1, last + 1 + len(rows)))
         _raw_insert(connection, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids

@@ -104,14 +104,14 @@ class ReportRepository:
 
     def _hours(self, later, earlier) -> ColumnElement[float]:
         if self.postgres:
-            return func.extract("epoch", later - earlier) / 3600.0
+            return func.extract("epoch", later - earlier) / 3600.0  # type: ignore[return-value]
         return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
     def _local_seconds(self, instant, offset: int) -> ColumnElement[float]:
         """Seconds from 1970-01-01 00:00 local time to `instant` (`offset`: the time zone's
         seconds from UTC)."""
         if self.postgres:
-            return func.extract("epoch", instant) + offset
+            return func.extract("epoch", instant) + offset  # type: ignore[return-value]
         return (func.julianday(instant) - UNIX_EPOCH_JULIAN) * DAY + offset
 
     def _business_seconds(self, local, closed: Sequence[int]) -> ColumnElement[float]:

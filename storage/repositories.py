@@ -68,7 +68,7 @@ def detached_id(session: Session, table: Any) -> int:
 def _free_block(session: Session, table: Any) -> int:
     for _ in range(50):
         start = -DETACHED_BLOCK - 1 - secrets.randbelow(2**31 - 2 * DETACHED_BLOCK)
-        taken = session.execute(
+        taken: int = session.execute(
             select(func.count())
             .select_from(table)
             .where(table.c.id.between(start, start + DETACHED_BLOCK - 1))
@@ -433,8 +433,8 @@ class MessageRepository:
                 select(attachments).where(attachments.c.message_id == old)
             ).mappings()
             for file in [dict(file) for file in files]:
-                values = {"id": detached_id(self.session, attachments), "message_id": new}
-                values |= {"case_id": kept_case, "created_at": day}
+                values: dict[str, Any] = {"id": detached_id(self.session, attachments)}
+                values |= {"message_id": new, "case_id": kept_case, "created_at": day}
                 self.session.execute(attachments.insert().values(**{**file, **values}))
             self.session.execute(attachments.delete().where(attachments.c.message_id == old))
             self.session.execute(messages.delete().where(messages.c.id == old))
@@ -571,7 +571,7 @@ class OutboxRepository:
         values = _row(message, messages)
         if detached:  # about an anonymous case: numbered out of sequence
             values["id"] = detached_id(self.session, messages)
-        message_id = self.session.execute(
+        message_id: int = self.session.execute(
             messages.insert().returning(messages.c.id), values
         ).scalar_one()
         values = {**_row(item, outbox), "message_id": message_id if linked else None}

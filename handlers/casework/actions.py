@@ -4,7 +4,6 @@ the citizen gets (the caller queues them in its transaction)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from handlers.casework.cases import mentions_case, normalise_folio, record_event
 from handlers.casework.lifecycle import (
@@ -22,12 +21,13 @@ from handlers.core.labels import CASE_TYPES, GENDERS, STATUSES, URGENCIES
 from handlers.core.messages import Incoming, Location, Option, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from storage.models import MAX_DESCRIPTION, Case, Staff
 
 MAX_NOTE = 2000
 
 
-def find_case(uow: Any, policy: CasePolicy, folio: str) -> Case:
+def find_case(uow: UnitOfWork, policy: CasePolicy, folio: str) -> Case:
     """The case with this folio, in any spelling, locked until the transaction ends (two staff
     acting at once act one after the other, each on the other's result); NotAllowed when there
     is none."""
@@ -37,7 +37,7 @@ def find_case(uow: Any, policy: CasePolicy, folio: str) -> Case:
     return case
 
 
-def find_staff(uow: Any, policy: CasePolicy, who: str) -> Staff:
+def find_staff(uow: UnitOfWork, policy: CasePolicy, who: str) -> Staff:
     """An active staff member by id or exact name; NotAllowed when there is none."""
     member = uow.staff.by_id_or_name(who.strip())
     if member is None or not member.active:
@@ -58,7 +58,7 @@ def _open(policy: CasePolicy, case: Case) -> None:
 
 
 def assign(
-    uow: Any, policy: CasePolicy, case: Case, member: Staff, actor: Actor, now: datetime
+    uow: UnitOfWork, policy: CasePolicy, case: Case, member: Staff, actor: Actor, now: datetime
 ) -> list[Reply]:
     """Give the case to a staff member; a case nobody worked on yet becomes `asignado`."""
     _open(policy, case)
@@ -72,7 +72,7 @@ def assign(
     return []
 
 
-def reply(uow: Any, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime):
+def reply(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime):
     """An answer from staff to the citizen; kept in the public history (anonymous reporters
     read it there, with their secret code)."""
     text = _text(policy, text)
@@ -84,14 +84,16 @@ def reply(uow: Any, policy: CasePolicy, case: Case, text: str, actor: Actor, now
     return notify_citizen(uow, policy, case, t("notify.reply", folio=case.folio, text=text))
 
 
-def add_note(uow: Any, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime):
+def add_note(
+    uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime
+):
     """An internal note: in the case's history for staff, never shown to the citizen."""
     text = _text(policy, text)
     record_event(uow, case, now, actor=actor.name, kind="note", note=text, public=False)
     return []
 
 
-def request_info(uow: Any, policy: CasePolicy, case: Case, question: str, actor: Actor, now):
+def request_info(uow: UnitOfWork, policy: CasePolicy, case: Case, question: str, actor: Actor, now):
     """Ask the citizen for what is missing; the deadline pauses until they answer. Not for
     anonymous denuncias: nobody can be asked, and the clock would stay stopped."""
     if case.anonymous:
@@ -103,7 +105,7 @@ def request_info(uow: Any, policy: CasePolicy, case: Case, question: str, actor:
     )
 
 
-def refer(uow: Any, policy: CasePolicy, case: Case, institution: str, actor: Actor, now):
+def refer(uow: UnitOfWork, policy: CasePolicy, case: Case, institution: str, actor: Actor, now):
     """Transfer the case to the competent institution, telling the citizen which one."""
     institution = _text(policy, institution, "staff.error_needs_institution")[:200]
     text = policy.texts("notify.referred", folio=case.folio, institution=institution)
@@ -115,7 +117,7 @@ def refer(uow: Any, policy: CasePolicy, case: Case, institution: str, actor: Act
     return replies
 
 
-def close(uow: Any, policy: CasePolicy, case: Case, resolution: str, actor: Actor, now):
+def close(uow: UnitOfWork, policy: CasePolicy, case: Case, resolution: str, actor: Actor, now):
     """Close with a resolution; the citizen is told it and asked about the result."""
     resolution = _text(policy, resolution, "staff.error_needs_note_cerrado")
     text = policy.texts("notify.closed", folio=case.folio, resolution=resolution)
@@ -127,7 +129,7 @@ def close(uow: Any, policy: CasePolicy, case: Case, resolution: str, actor: Acto
     return replies + ask_survey(uow, policy, case, now)
 
 
-def ask_survey(uow: Any, policy: CasePolicy, case: Case, now: datetime) -> list[Reply]:
+def ask_survey(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) -> list[Reply]:
     """After closure: "¿Se resolvió su caso?" and then a 1-5 rating (the dialogue takes the
     answers). Not asked of someone in the middle of another conversation, nor of anyone the
     case cannot reach."""
@@ -145,7 +147,7 @@ def ask_survey(uow: Any, policy: CasePolicy, case: Case, now: datetime) -> list[
     return [Reply(contact.channel, contact.address, question, options, case_id=case.id)]
 
 
-def discard(uow: Any, policy: CasePolicy, case: Case, reason: str, actor: Actor, now):
+def discard(uow: UnitOfWork, policy: CasePolicy, case: Case, reason: str, actor: Actor, now):
     """Discard with a reason (spam, duplicate, not a case), which the citizen is told."""
     reason = _text(policy, reason, "staff.error_needs_note_descartado")
     text = policy.texts("notify.discarded", folio=case.folio, reason=reason)
@@ -154,7 +156,9 @@ def discard(uow: Any, policy: CasePolicy, case: Case, reason: str, actor: Actor,
     )
 
 
-def set_status(uow: Any, policy: CasePolicy, case: Case, to: str, note: str, actor: Actor, now):
+def set_status(
+    uow: UnitOfWork, policy: CasePolicy, case: Case, to: str, note: str, actor: Actor, now
+):
     """Any allowed status change; those with their own rules go through their own function."""
     if to not in STATUSES:
         raise NotAllowed(policy.texts("staff.error_unknown_status", value=to))
@@ -169,7 +173,9 @@ def set_status(uow: Any, policy: CasePolicy, case: Case, to: str, note: str, act
     return change_status(uow, policy, case, to, actor, now, note=strip_controls(note))
 
 
-def prioritise(uow: Any, policy: CasePolicy, case: Case, on: bool, reason: str, actor: Actor, now):
+def prioritise(
+    uow: UnitOfWork, policy: CasePolicy, case: Case, on: bool, reason: str, actor: Actor, now
+):
     """Mark (or unmark) a case as prioritised, e.g. a situation affecting women."""
     _open(policy, case)
     reason = strip_controls(reason).strip()
@@ -181,7 +187,7 @@ def prioritise(uow: Any, policy: CasePolicy, case: Case, on: bool, reason: str, 
 
 
 def reclassify_case(
-    uow: Any,
+    uow: UnitOfWork,
     policy: CasePolicy,
     case: Case,
     actor: Actor,
@@ -206,7 +212,9 @@ def reclassify_case(
     return []
 
 
-def extend(uow: Any, policy: CasePolicy, case: Case, days: int, reason: str, actor: Actor, now):
+def extend(
+    uow: UnitOfWork, policy: CasePolicy, case: Case, days: int, reason: str, actor: Actor, now
+):
     """The one extension: at most the original length, before the deadline passes, with the
     reason and the new date told to the citizen."""
     t = policy.texts
@@ -231,7 +239,7 @@ def extend(uow: Any, policy: CasePolicy, case: Case, days: int, reason: str, act
 
 
 def register_case(
-    uow: Any,
+    uow: UnitOfWork,
     policy: CasePolicy,
     *,
     channel: str,
@@ -286,7 +294,7 @@ def answers_request(incoming: Incoming) -> bool:
 
 
 def receive_requested_info(
-    uow: Any,
+    uow: UnitOfWork,
     policy: CasePolicy,
     case: Case,
     text: str,
@@ -327,7 +335,7 @@ def receive_requested_info(
     return replies
 
 
-def staff_alerts(uow: Any, policy: CasePolicy, case: Case, text: str) -> list[Reply]:
+def staff_alerts(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str) -> list[Reply]:
     """A message for whoever works the case: its assignee, else the staff chat."""
     member = uow.staff.get(case.assignee_id) if case.assignee_id else None
     if member is not None and member.active and member.telegram_id:

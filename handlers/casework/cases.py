@@ -6,9 +6,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
 from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact
 
@@ -85,7 +85,7 @@ def normalise_folio(text: str) -> str | None:
 
 
 def open_case(
-    uow: Any, policy: CasePolicy, *, contact: Contact, draft: dict, now: datetime
+    uow: UnitOfWork, policy: CasePolicy, *, contact: Contact, draft: dict, now: datetime
 ) -> OpenedCase:
     """Create the case of a finished draft: folio, deadline, audit event, linked messages."""
     year = policy.calendar.local_date(now).year
@@ -140,7 +140,7 @@ def open_case(
 ANONYMOUS_FOLIOS = range(900_000, 1_000_000)
 
 
-def anonymous_folio(uow: Any, policy: CasePolicy, year: int) -> str:
+def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
     """A folio for an anonymous denuncia that no case of the year has."""
     while True:
         number = ANONYMOUS_FOLIOS.start + secrets.randbelow(len(ANONYMOUS_FOLIOS))
@@ -155,7 +155,7 @@ CONVERSATION = timedelta(hours=24)
 
 
 def detach_conversation(
-    uow: Any, policy: CasePolicy, contact: Contact, case: Case, draft_ids: list[int], now
+    uow: UnitOfWork, policy: CasePolicy, contact: Contact, case: Case, draft_ids: list[int], now
 ) -> None:
     """The conversation that became an anonymous case joins it with nothing left that leads to
     the sender: no contact, no provider id, only the day, rows numbered out of sequence; folios
@@ -173,7 +173,7 @@ def detach_conversation(
     uow.purge_after_commit()
 
 
-def detach_message(uow: Any, policy: CasePolicy, message_id: int, now: datetime) -> None:
+def detach_message(uow: UnitOfWork, policy: CasePolicy, message_id: int, now: datetime) -> None:
     """A message about an anonymous case (its code asked about) is kept with no sender, no
     provider id and only its day."""
     uow.messages.detach([message_id], None, policy.day_of(now))
@@ -189,7 +189,7 @@ def describe(draft: dict, texts: Texts) -> str:
 
 
 def record_event(
-    uow: Any,
+    uow: UnitOfWork,
     case: Case,
     now: datetime,
     *,
@@ -241,7 +241,7 @@ def count_miss(contact: Contact, now: datetime) -> None:
 
 
 def find_own_case(
-    uow: Any, policy: CasePolicy, contact: Contact, text: str
+    uow: UnitOfWork, policy: CasePolicy, contact: Contact, text: str
 ) -> tuple[Case, str] | None:
     """The case a person refers to: by folio only their own, by anonymous code any holder's."""
     folio = normalise_folio(text)
@@ -257,7 +257,7 @@ def find_own_case(
     return None
 
 
-def render_status(uow: Any, policy: CasePolicy, case: Case, reference: str) -> str:
+def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: str) -> str:
     """Status, deadline and public history of a case, for the citizen."""
     t = policy.texts
     lines = [

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from handlers.casework.cases import record_event
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from storage.models import Case, Contact
 
 # Allowed transitions (spec section 5 statuses). Reopening `cerrado` or `descartado` is for
@@ -89,7 +89,7 @@ def check_transition(policy: CasePolicy, case: Case, to: str, actor: Actor, note
 
 
 def change_status(
-    uow: Any,
+    uow: UnitOfWork,
     policy: CasePolicy,
     case: Case,
     to: str,
@@ -162,7 +162,7 @@ def resume_deadline(policy: CasePolicy, case: Case, now: datetime) -> None:
     case.paused_at = None
 
 
-def notify_citizen(uow: Any, policy: CasePolicy, case: Case, text: str) -> list[Reply]:
+def notify_citizen(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str) -> list[Reply]:
     """A message for the person who reported the case, on their channel; none when there is no
     address to reach (anonymous denuncias, phone calls, erased contacts): anonymous reporters
     read it when they follow up with their secret code."""
@@ -170,7 +170,7 @@ def notify_citizen(uow: Any, policy: CasePolicy, case: Case, text: str) -> list[
     return [Reply(contact.channel, contact.address, text, case_id=case.id)] if contact else []
 
 
-def reachable_contact(uow: Any, case: Case) -> Contact | None:
+def reachable_contact(uow: UnitOfWork, case: Case) -> Contact | None:
     """The reporter's chat, when the case has one that can still be written to."""
     if case.anonymous or case.contact_id is None:
         return None

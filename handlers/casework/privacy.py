@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import FINAL
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from storage.models import Case, Contact
 
 # What MIS DATOS shows in the chat (the terminal's `privacy show` shows everything, uncut): the
@@ -18,7 +18,9 @@ CHAT_MESSAGES = 20
 CHAT_TEXT = 300
 
 
-def personal_data(uow: Any, policy: CasePolicy, contact: Contact, *, whole: bool = False) -> str:
+def personal_data(
+    uow: UnitOfWork, policy: CasePolicy, contact: Contact, *, whole: bool = False
+) -> str:
     """Everything stored about a contact, in words, for "mis datos": who they are, each case
     (description, place, status, dates, resolution) and the text of their messages; in the chat
     the latest ones only (`whole` for all)."""
@@ -90,7 +92,9 @@ def _cut(text: str, whole: bool) -> str:
     return flat if whole or len(flat) <= CHAT_TEXT else flat[: CHAT_TEXT - 1] + "…"
 
 
-def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: datetime) -> None:
+def erase_personal_data(
+    uow: UnitOfWork, policy: CasePolicy, contact: Contact, now: datetime
+) -> None:
     """Delete what identifies a person and what they wrote; keep the cases' anonymous figures
     (type, topic, dates, municipality) for the statistics."""
     placeholder = policy.texts("privacy.erased_placeholder")
@@ -101,7 +105,7 @@ def erase_personal_data(uow: Any, policy: CasePolicy, contact: Contact, now: dat
     forget_contact(uow, contact)
 
 
-def forget_contact(uow: Any, contact: Contact) -> None:
+def forget_contact(uow: UnitOfWork, contact: Contact) -> None:
     """Clear who the person is, and their address from the outbox (their messages' text is
     cleared before)."""
     uow.outbox.forget_address(contact.channel, contact.address)
@@ -109,7 +113,9 @@ def forget_contact(uow: Any, contact: Contact) -> None:
     uow.purge_after_commit()
 
 
-def forget_cases(uow: Any, cases: Sequence[Case], contact_id: int | None, placeholder: str) -> None:
+def forget_cases(
+    uow: UnitOfWork, cases: Sequence[Case], contact_id: int | None, placeholder: str
+) -> None:
     """What an erasure and the retention run both clear: the text of every message of the contact
     or about these cases, staff commands naming their folios, and the cases' sender, text, place,
     resolution, codes and event notes."""
@@ -120,7 +126,7 @@ def forget_cases(uow: Any, cases: Sequence[Case], contact_id: int | None, placeh
     uow.purge_after_commit()
 
 
-def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
+def anonymise_expired(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[str]:
     """Anonymise every case closed or discarded more than `privacy.retention_days` ago, as an
     erasure does for one person, keeping the figures; the folios it anonymised."""
     cutoff = now - timedelta(days=policy.retention_days)
@@ -131,7 +137,7 @@ def anonymise_expired(uow: Any, policy: CasePolicy, now: datetime) -> list[str]:
     return [case.folio for case in cases]
 
 
-def erase_inactive_contacts(uow: Any, policy: CasePolicy, now: datetime) -> int:
+def erase_inactive_contacts(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> int:
     """Erase, as the retention run's second step, every person with no case left linked to them
     (their expired cases were just anonymised) who has written nothing, been sent nothing and
     been in no conversation for `privacy.retention_days`; how many."""

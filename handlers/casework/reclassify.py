@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any
 
 from handlers.casework.cases import record_event
 from handlers.classification.corpus import Example
 from handlers.core.labels import CASE_TYPES, URGENCIES
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from storage.models import REDACTED, Case, CaseEvent
 
 KIND = "reclassified"
@@ -25,7 +25,7 @@ class UnknownLabel(ValueError):
 
 
 def reclassify(
-    uow: Any,
+    uow: UnitOfWork,
     policy: CasePolicy,
     case: Case,
     *,
@@ -63,7 +63,7 @@ def reclassify(
     return uow.cases.events(case.id)[-1]
 
 
-def staff_examples(uow: Any, policy: CasePolicy) -> list[Example]:
+def staff_examples(uow: UnitOfWork, policy: CasePolicy) -> list[Example]:
     """The labels staff confirmed, latest per case, with the case's description as the text.
     Descriptions that were erased, redacted or never written (media only) are left out."""
     texts = policy.texts

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from handlers.casework.lifecycle import ATTENDED
 from handlers.core.labels import OPEN_STATUSES
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from storage.models import Case, Staff
 
 DUE_SOON_DAYS = 2  # business days
@@ -28,7 +28,7 @@ def staff_reply(member: Staff, text: str) -> Reply | None:
     return None
 
 
-def daily_reminders(uow: Any, policy: CasePolicy, now: datetime) -> list[Reply]:
+def daily_reminders(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[Reply]:
     """What each agent and supervisor is told this morning."""
     t, calendar = policy.texts, policy.calendar
     today = calendar.local_date(now)

@@ -17,6 +17,7 @@ from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from storage.models import Case, Staff
 
 MAX_CALLBACK = 64  # bytes of a Telegram button's data
@@ -64,7 +65,7 @@ def button(key: str, label: str) -> Option:
     return Option(key, label)
 
 
-def case_card(uow: Any, policy: CasePolicy, case: Case, *, heading: str = "") -> str:
+def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str = "") -> str:
     """A case in a few lines for a chat; an anonymous reporter's identity never appears."""
     t = policy.texts
     assignee = uow.staff.get(case.assignee_id) if case.assignee_id else None
@@ -101,7 +102,7 @@ def card_buttons(policy: CasePolicy, case: Case) -> tuple[Option, ...]:
     )
 
 
-def new_case_cards(uow: Any, policy: CasePolicy, case: Case) -> list[Reply]:
+def new_case_cards(uow: UnitOfWork, policy: CasePolicy, case: Case) -> list[Reply]:
     """The card of a new case for the Telegram staff chat, when there is one."""
     if not policy.staff_chat_id:
         return []
@@ -137,7 +138,9 @@ class StaffDesk:
             "registrar": self._register,
         }
 
-    def handle(self, incoming: Incoming, member: Staff, uow: Any, now: datetime) -> list[Reply]:
+    def handle(
+        self, incoming: Incoming, member: Staff, uow: UnitOfWork, now: datetime
+    ) -> list[Reply]:
         """Run one command from a staff member; the answer goes back where it came from."""
         turn = _Turn(incoming, member, actor_of(member), uow, now)
         command = parse_command(incoming.text)
@@ -393,7 +396,7 @@ class _Turn:
     incoming: Incoming
     member: Staff
     actor: Actor
-    uow: Any
+    uow: UnitOfWork
     now: datetime
 
     def __post_init__(self) -> None:

@@ -13,30 +13,15 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from handlers.classification.urgency import denies_emergency, is_emergency
 from handlers.core.normalise import fold
 
+# Defined with the other ports; imported from here too, as they were before.
+from handlers.core.ports import Classification, Classifier
+
 MAX_CHARS = 2000  # only the beginning of a very long message is read
 RECENT = 256  # classifications remembered per process
-
-
-@dataclass(frozen=True)
-class Classification:
-    """The labels proposed for a description, and how sure the classifier is (0 to 1)."""
-
-    type: str
-    topic: str
-    urgency: str
-    confidence: float
-
-
-class Classifier(Protocol):
-    """Anything that proposes labels for a text."""
-
-    def classify(self, text: str) -> Classification: ...
 
 
 # Abbreviations of chat Spanish, folded; the model sees the full word.

@@ -7,8 +7,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from handlers.classification.classifier import Classifier
 from handlers.core.deadlines import BusinessCalendar
+from handlers.core.ports import Classifier
 from handlers.core.texts import Texts
 
 

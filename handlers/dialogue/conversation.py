@@ -25,6 +25,7 @@ from handlers.core.labels import CASE_TYPES
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import fold, is_substantive, looks_like_words, words
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
 from handlers.dialogue.ratelimit import Bursts
 from storage.models import MAX_DESCRIPTION, Contact, day_start
@@ -107,7 +108,7 @@ class Turn:
     incoming: Incoming
     contact: Contact
     message_id: int
-    uow: Any
+    uow: UnitOfWork
     now: datetime
     step: str
     data: dict
@@ -151,7 +152,7 @@ class Dialogue:
         }
 
     def handle(
-        self, incoming: Incoming, contact: Contact, message_id: int, uow: Any, now: datetime
+        self, incoming: Incoming, contact: Contact, message_id: int, uow: UnitOfWork, now: datetime
     ) -> list[Reply]:
         """Answer one incoming message and store where the conversation now stands."""
         state = uow.conversations.get(contact.id)
@@ -183,7 +184,7 @@ class Dialogue:
         return turn.replies
 
     def absorb(
-        self, incoming: Incoming, contact: Contact, message_id: int, uow: Any, now: datetime
+        self, incoming: Incoming, contact: Contact, message_id: int, uow: UnitOfWork, now: datetime
     ) -> None:
         """Keep a message sent too fast without answering it or moving the conversation on:
         a report being written gets its content, a case in follow-up gets it appended, before
@@ -719,7 +720,7 @@ class Dialogue:
         elif parsed == "bad_age":
             self._say(turn, self.t("dialogue.demographics_bad_age"))
         else:
-            turn.contact.gender, turn.contact.age = parsed
+            turn.contact.gender, turn.contact.age = parsed  # type: ignore[str-unpack, assignment]
             self._finish(turn)
 
     # -- the case --------------------------------------------------------------------------

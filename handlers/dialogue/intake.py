@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from handlers.casework.actions import answers_request, receive_requested_info
 from handlers.casework.cases import mask_codes
 from handlers.casework.staff import StaffDesk, is_staff_command
 from handlers.core.messages import MAX_MESSAGE, Incoming, Reply, split_text
 from handlers.core.normalise import fold, strip_controls
+from handlers.core.ports import UnitOfWork
 from handlers.dialogue.conversation import Dialogue
 from handlers.dialogue.ratelimit import Admission
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
@@ -46,7 +46,7 @@ def _stripped(value: str | None, limit: int) -> str | None:
 
 def receive(
     incoming: Incoming,
-    uow: Any,
+    uow: UnitOfWork,
     dialogue: Dialogue,
     now: datetime,
     *,
@@ -111,7 +111,7 @@ def receive(
 
 
 def limited_answer(
-    incoming: Incoming, contact: Contact, message_id: int, uow: Any, dialogue: Dialogue, now
+    incoming: Incoming, contact: Contact, message_id: int, uow: UnitOfWork, dialogue: Dialogue, now
 ) -> list[Reply]:
     """The citizen's answer within `limits.messages_per_minute`; past it, one request to slow
     down and then silence for the rest of the minute, the messages kept all the same."""
@@ -133,7 +133,7 @@ def _is_emergency(text: str, dialogue: Dialogue) -> bool:
 
 
 def citizen_answer(
-    incoming: Incoming, contact: Contact, message_id: int, uow: Any, dialogue: Dialogue, now
+    incoming: Incoming, contact: Contact, message_id: int, uow: UnitOfWork, dialogue: Dialogue, now
 ) -> list[Reply]:
     """The dialogue's answer; a person outside any conversation whose case waits for them is
     answering what staff asked, which goes to that case and restarts its clock."""
@@ -162,7 +162,7 @@ class Sender:
 
 
 def queue(
-    uow: Any,
+    uow: UnitOfWork,
     replies: list[Reply],
     now: datetime,
     *,
@@ -192,7 +192,7 @@ def _parts(reply: Reply) -> list[Reply]:
 
 
 def _queue_one(
-    uow: Any,
+    uow: UnitOfWork,
     reply: Reply,
     now: datetime,
     send_at: datetime,

@@ -12,6 +12,7 @@ from handlers.casework.reminders import PENDING, RUNNING, staff_reply
 from handlers.core.labels import CASE_TYPES, CHANNELS
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
 from handlers.reporting.tally import FIRST_DAY, LAST_DAY, Period, attended_figures, number, sum_by
 
@@ -174,7 +175,7 @@ def summary_chart(t: Texts, summary: WeeklySummary) -> bytes:
     return chart_png(t, t("summary.chart_title"), labels, series)
 
 
-def summary_replies(uow: Any, policy: CasePolicy, text: str) -> list[Reply]:
+def summary_replies(uow: UnitOfWork, policy: CasePolicy, text: str) -> list[Reply]:
     """The summary for every active supervisor (and administrator), on their channel."""
     replies = []
     for member in uow.staff.with_role("supervisor", "admin"):

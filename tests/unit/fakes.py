@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from handlers.classification.classifier import Classification, decide_urgency
+from handlers.classification.classifier import decide_urgency
 from handlers.core.normalise import fold
+from handlers.core.ports import Classification, UnitOfWork
 from storage.models import (
     Attachment,
     Case,
@@ -39,6 +41,17 @@ class FakeContacts(FakeRepository):
 
     def get(self, contact_id: int) -> Contact | None:
         return next((c for c in self.uow.rows[Contact] if c.id == contact_id), None)
+
+    def inactive(self, since: datetime) -> list[Contact]:
+        rows = self.uow.rows
+        busy = {c.contact_id for c in rows[Case]}
+        busy |= {m.contact_id for m in rows[Message] if m.created_at >= since}
+        busy |= {i for i, state in self.uow.states.items() if state.updated_at >= since}
+        return [
+            c
+            for c in rows[Contact]
+            if not c.address.startswith("borrado:") and c.created_at < since and c.id not in busy
+        ]
 
 
 class FakeConversations(FakeRepository):
@@ -94,8 +107,17 @@ class FakeCases(FakeRepository):
             if event.case_id in case_ids:
                 event.note = None
 
-    def queue(self, statuses, *, limit=None, **filters) -> list[Case]:
-        assert set(filters) <= {"case_type", "topic", "municipality", "assignee_id", "unassigned"}
+    def queue(
+        self,
+        statuses: Sequence[str],
+        *,
+        case_type: str | None = None,
+        topic: str | None = None,
+        municipality: str | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        limit: int | None = None,
+    ) -> list[Case]:
         rank = {"emergencia": 0, "urgente": 1}
         found = [c for c in self.uow.rows[Case] if c.status in statuses]
         found.sort(key=lambda c: (rank.get(c.urgency, 2), not c.prioritised, c.due_at, c.id))
@@ -104,6 +126,17 @@ class FakeCases(FakeRepository):
     def waiting_for(self, contact_id: int) -> Case | None:
         waiting = [c for c in self.for_contact(contact_id) if c.status == "esperando_ciudadano"]
         return waiting[-1] if waiting else None
+
+    def expired(self, statuses: Sequence[str], closed_before: datetime) -> list[Case]:
+        done = {e.case_id for e in self.uow.rows[CaseEvent] if e.kind == "retention_anonymised"}
+        return [
+            c
+            for c in self.uow.rows[Case]
+            if c.status in statuses
+            and c.closed_at is not None
+            and c.closed_at < closed_before
+            and c.id not in done
+        ]
 
     def add_event(self, event: CaseEvent, *, detached: bool = False) -> None:
         self.uow.insert(event)
@@ -115,6 +148,14 @@ class FakeCases(FakeRepository):
             if e.case_id == case_id and (e.public or not public_only)
         ]
 
+    def latest_events(self, kind: str) -> list[tuple[Case, CaseEvent]]:
+        latest: dict[int, tuple[Case, CaseEvent]] = {}
+        for event in self.uow.rows[CaseEvent]:
+            case = self.get(event.case_id) if event.kind == kind else None
+            if case is not None:
+                latest[event.case_id] = (case, event)
+        return [latest[case_id] for case_id in sorted(latest)]
+
 
 class FakeMessages(FakeRepository):
     def add_incoming(self, message: Message) -> Message | None:
@@ -123,12 +164,14 @@ class FakeMessages(FakeRepository):
             return None
         return self.uow.insert(message)
 
-    def attach_to_case(self, message_ids, case_id: int) -> None:
+    def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None:
+        message_ids = list(message_ids)
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
                 message.case_id = case_id
 
-    def unfiled(self, contact_id: int, *, since: datetime, also) -> list[Message]:
+    def unfiled(self, contact_id: int, *, since: datetime, also: Iterable[int]) -> list[Message]:
+        also = list(also)
         return [
             m
             for m in self.uow.rows[Message]
@@ -143,7 +186,9 @@ class FakeMessages(FakeRepository):
                 message.created_at = day
                 message.case_id = case_id if case_id is not None else message.case_id
 
-    def erase_conversation(self, contact_id: int, case_ids: list[int], placeholder: str) -> None:
+    def erase_conversation(
+        self, contact_id: int | None, case_ids: list[int], placeholder: str
+    ) -> None:
         ids = set()
         for message in self.uow.rows[Message]:
             if message.contact_id == contact_id or message.case_id in case_ids:
@@ -168,7 +213,7 @@ class FakeMessages(FakeRepository):
     def count_for_contact(self, contact_id: int) -> int:
         return sum(m.contact_id == contact_id for m in self.uow.rows[Message])
 
-    def add_attachment(self, attachment) -> None:
+    def add_attachment(self, attachment: Attachment) -> None:
         self.uow.insert(attachment)
 
     def for_case(self, case_id: int) -> list[Message]:
@@ -186,7 +231,7 @@ class FakeOutbox(FakeRepository):
         item.message_id = message_id if linked else None
         self.uow.insert(item)
 
-    def release_waiting(self, channel: str, address: str, now, window) -> None:
+    def release_waiting(self, channel: str, address: str, now: datetime, window: datetime) -> None:
         for item in self.uow.rows[OutboxItem]:
             if (item.channel, item.address, item.status) == (channel, address, "waiting"):
                 item.status, item.next_attempt_at, item.window_until = "pending", now, window
@@ -231,6 +276,17 @@ class FakeStaff(FakeRepository):
                 return member
         return None
 
+    def with_role(self, *roles: str) -> list[Staff]:
+        return [s for s in self.active() if s.role in roles]
+
+
+class FakeJobRuns(FakeRepository):
+    def claim(self, job: str, run_date: str, now: datetime) -> bool:
+        if (job, run_date) in self.uow.job_claims:
+            return False
+        self.uow.job_claims.add((job, run_date))
+        return True
+
 
 class FakeUnitOfWork:
     """Keeps rows in lists; `committed` counts commits, as a test may want to know."""
@@ -239,6 +295,7 @@ class FakeUnitOfWork:
         self.rows: dict[type, list] = {table: [] for table in TABLES}
         self.states: dict[int, ConversationState] = {}
         self.counters: dict[tuple[str, int], int] = {}
+        self.job_claims: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
         self.committed = 0
         self.contacts = FakeContacts(self)
@@ -247,6 +304,7 @@ class FakeUnitOfWork:
         self.messages = FakeMessages(self)
         self.outbox = FakeOutbox(self)
         self.staff = FakeStaff(self)
+        self.job_runs = FakeJobRuns(self)
 
     def insert(self, row):
         if getattr(row, "id", 0) is None:
@@ -293,3 +351,8 @@ class FakeClassifier:
         confidence = 0.9 if topic or case_type != "solicitud" else 0.3
         urgency = decide_urgency(text, "normal")
         return Classification(case_type, topic or "otro", urgency, confidence)
+
+
+def _satisfies(fake: FakeUnitOfWork) -> UnitOfWork:
+    """Never called: mypy fails here when the fake drifts from the handlers' port."""
+    return fake

@@ -1,0 +1,205 @@
+"""The ports the handlers work through: the unit of work, its repositories and the classifier.
+
+Only what the handlers call is here, with the signatures of storage.repositories; the real unit
+of work (storage.uow) and the unit tests' fake both satisfy these Protocols, as mypy checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, Self
+
+from storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Contact,
+    ConversationState,
+    Message,
+    OutboxItem,
+    Staff,
+)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The labels proposed for a description, and how sure the classifier is (0 to 1)."""
+
+    type: str
+    topic: str
+    urgency: str
+    confidence: float
+
+
+class Classifier(Protocol):
+    """Anything that proposes labels for a text."""
+
+    def classify(self, text: str) -> Classification: ...
+
+
+class Contacts(Protocol):
+    """The people who write, one per channel and address."""
+
+    def get_or_create(self, channel: str, address: str, now: datetime) -> Contact: ...
+
+    def get(self, contact_id: int) -> Contact | None: ...
+
+    def erase(self, contact: Contact) -> None: ...
+
+    def inactive(self, since: datetime) -> Sequence[Contact]: ...
+
+
+class Conversations(Protocol):
+    """Where each contact is in the dialogue."""
+
+    def get(self, contact_id: int) -> ConversationState | None: ...
+
+    def save(self, contact_id: int, step: str, data: dict, now: datetime) -> None: ...
+
+    def delete(self, contact_id: int) -> None: ...
+
+
+class Cases(Protocol):
+    """Cases, their folios and their events."""
+
+    def next_folio_number(self, prefix: str, year: int) -> int: ...
+
+    def add(self, case: Case, *, detached: bool = False) -> Case: ...
+
+    def get(self, case_id: int) -> Case | None: ...
+
+    def by_folio(self, folio: str, *, lock: bool = False) -> Case | None: ...
+
+    def by_secret_code_hash(self, code_hash: str) -> Case | None: ...
+
+    def for_contact(self, contact_id: int) -> Sequence[Case]: ...
+
+    def queue(
+        self,
+        statuses: Sequence[str],
+        *,
+        case_type: str | None = None,
+        topic: str | None = None,
+        municipality: str | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[Case]: ...
+
+    def waiting_for(self, contact_id: int) -> Case | None: ...
+
+    def append_details(self, case_id: int, text: str, location: dict | None) -> None: ...
+
+    def expired(self, statuses: Sequence[str], closed_before: datetime) -> Sequence[Case]: ...
+
+    def anonymise(self, case_ids: list[int], placeholder: str) -> None: ...
+
+    def add_event(self, event: CaseEvent, *, detached: bool = False) -> None: ...
+
+    def events(self, case_id: int, *, public_only: bool = False) -> Sequence[CaseEvent]: ...
+
+    def latest_events(self, kind: str) -> list[tuple[Case, CaseEvent]]: ...
+
+
+class Messages(Protocol):
+    """Messages both ways and their attachments."""
+
+    def add_incoming(self, message: Message) -> Message | None: ...
+
+    def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None: ...
+
+    def unfiled(
+        self, contact_id: int, *, since: datetime, also: Iterable[int]
+    ) -> list[Message]: ...
+
+    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None: ...
+
+    def erase_conversation(
+        self, contact_id: int | None, case_ids: list[int], placeholder: str
+    ) -> None: ...
+
+    def erase_mentions(self, folios: list[str], placeholder: str) -> None: ...
+
+    def count_for_contact(self, contact_id: int) -> int: ...
+
+    def for_contact(self, contact_id: int, *, last: int | None = None) -> list[Message]: ...
+
+    def for_case(self, case_id: int) -> Sequence[Message]: ...
+
+    def add_attachment(self, attachment: Attachment) -> None: ...
+
+    def attachments_for_case(self, case_id: int) -> Sequence[Attachment]: ...
+
+
+class Outbox(Protocol):
+    """What is to be sent, written in the same transaction as what caused it."""
+
+    def enqueue(
+        self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
+    ) -> None: ...
+
+    def release_waiting(
+        self, channel: str, address: str, now: datetime, window: datetime
+    ) -> None: ...
+
+    def forget_address(self, channel: str, address: str) -> None: ...
+
+    def make_confidential(self, message_ids: list[int], day: datetime) -> None: ...
+
+
+class StaffMembers(Protocol):
+    """The institution's staff."""
+
+    def active(self) -> Sequence[Staff]: ...
+
+    def get(self, staff_id: int) -> Staff | None: ...
+
+    def by_id_or_name(self, who: str) -> Staff | None: ...
+
+    def by_address(self, channel: str, address: str) -> Staff | None: ...
+
+    def with_role(self, *roles: str) -> Sequence[Staff]: ...
+
+
+class JobRuns(Protocol):
+    """Which scheduled job ran for which date, so that only one process runs it."""
+
+    def claim(self, job: str, run_date: str, now: datetime) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction and its repositories; what is not committed rolls back."""
+
+    # Read-only here, so that an implementation may hold a more precise repository.
+    @property
+    def contacts(self) -> Contacts: ...
+
+    @property
+    def conversations(self) -> Conversations: ...
+
+    @property
+    def cases(self) -> Cases: ...
+
+    @property
+    def messages(self) -> Messages: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def staff(self) -> StaffMembers: ...
+
+    @property
+    def job_runs(self) -> JobRuns: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def purge_after_commit(self) -> None: ...
