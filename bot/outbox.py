@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from handlers.casework import notifications
+from handlers.casework.notifications import Event
 from handlers.core.messages import Option, Reply
 from handlers.dialogue.intake import REPLY_WINDOW, queue
 from storage.models import OutboxItem
@@ -386,9 +388,10 @@ class Dispatcher:
             uow.commit()
 
     def _alert(self, uow, item: OutboxItem, now: datetime) -> None:
-        """Tell the staff group and every active staff member that a message was not delivered
-        (never the recipient who could not be reached). Called before the row is marked
-        failed, which forgets a confidential row's recipient."""
+        """Tell the staff the notification rules name that a message was not delivered (the
+        staff group and every active member, on the channels that can send; nobody when the
+        message was for one of them). Called before the row is marked failed, which forgets
+        a confidential row's recipient."""
         texts = self.app.policy.texts
         text = texts(
             "staff.delivery_failed",
@@ -396,16 +399,13 @@ class Dispatcher:
             channel=texts(f"labels.channel.{item.channel}"),
             attempts=max(item.attempts, 1),
         )
-        recipients = [self.staff_chat] if self.staff_chat else []
-        for member in uow.staff.active():
-            recipients += [("telegram", str(member.telegram_id))] if member.telegram_id else []
-            recipients += [("whatsapp", member.whatsapp)] if member.whatsapp else []
-        recipients = [r for r in dict.fromkeys(recipients) if r[0] in self.senders]
-        if (item.channel, item.address) in recipients:
-            # A message to the staff failed: telling the others could fail the same way, and
-            # so on; the log and the failed row say it.
-            log.warning("outbox: a message to staff (row %s) was not delivered", item.id)
-            return
+        recipients = notifications.recipients(
+            Event.DELIVERY_FAILED,
+            notifications.staff_for(Event.DELIVERY_FAILED, uow),
+            staff_chat_id=self.staff_chat[1] if self.staff_chat else 0,
+            channels=self.senders,
+            failed=(item.channel, item.address),
+        )
         queue(uow, [Reply(channel, address, text) for channel, address in recipients], now)
 
 

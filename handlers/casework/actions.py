@@ -16,6 +16,7 @@ from handlers.casework.lifecycle import (
     notify_citizen,
     reachable_contact,
 )
+from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.reclassify import reclassify
 from handlers.core.labels import CASE_TYPES, GENDERS, STATUSES, URGENCIES
 from handlers.core.messages import Incoming, Location, Option, Reply
@@ -336,12 +337,9 @@ def receive_requested_info(
 
 
 def staff_alerts(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str) -> list[Reply]:
-    """A message for whoever works the case: its assignee, else the staff chat."""
-    member = uow.staff.get(case.assignee_id) if case.assignee_id else None
-    if member is not None and member.active and member.telegram_id:
-        return [Reply("telegram", str(member.telegram_id), text, case_id=case.id)]
-    if member is not None and member.active and member.whatsapp:
-        return [Reply("whatsapp", member.whatsapp, text, case_id=case.id)]
-    if policy.staff_chat_id:
-        return [Reply("telegram", str(policy.staff_chat_id), text, case_id=case.id)]
-    return []
+    """A message for whoever works the case (see notifications: the assignee, else the staff
+    chat)."""
+    assignee = uow.staff.get(case.assignee_id) if case.assignee_id else None
+    return staff_replies(
+        Event.CITIZEN_ANSWERED, uow, policy, text, assignee=assignee, case_id=case.id
+    )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from handlers.casework.lifecycle import ATTENDED
+from handlers.casework.notifications import Event, staff_replies
 from handlers.core.labels import OPEN_STATUSES
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
-from storage.models import Case, Staff
+from storage.models import Case
 
 DUE_SOON_DAYS = 2  # business days
 # Still to be attended: open, and not referred (a referred case counts as attended, like in the
@@ -19,17 +20,9 @@ PENDING = tuple(s for s in OPEN_STATUSES if s not in ATTENDED)
 RUNNING = tuple(s for s in PENDING if s != "esperando_ciudadano")
 
 
-def staff_reply(member: Staff, text: str) -> Reply | None:
-    """A message to a staff member on Telegram, else WhatsApp; None when they have neither."""
-    if member.telegram_id:
-        return Reply("telegram", str(member.telegram_id), text)
-    if member.whatsapp:
-        return Reply("whatsapp", member.whatsapp, text)
-    return None
-
-
 def daily_reminders(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[Reply]:
-    """What each agent and supervisor is told this morning."""
+    """What each agent and supervisor is told this morning (who hears it, and where: see
+    notifications)."""
     t, calendar = policy.texts, policy.calendar
     today = calendar.local_date(now)
     soon = calendar.end_of_day(calendar.add_business_days(today, DUE_SOON_DAYS))
@@ -57,9 +50,7 @@ def daily_reminders(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[
             lines += [t("reminders.overdue"), *map(line, overdue)]
         if due_soon:
             lines += [t("reminders.due_soon"), *map(line, due_soon)]
-        reply = staff_reply(member, "\n".join(lines))
-        if reply is not None:
-            replies.append(reply)
+        replies += staff_replies(Event.REMINDER, uow, policy, "\n".join(lines), assignee=member)
 
     overdue = [c for c in running if c.due_at < now]
     unassigned = [c for c in running if c.assignee_id is None and c.created_at <= stale_before]
@@ -69,9 +60,5 @@ def daily_reminders(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[
             lines += [t("reminders.escalated_overdue"), *map(line, overdue)]
         if unassigned:
             lines += [t("reminders.unassigned"), *map(line, unassigned)]
-        text = "\n".join(lines)
-        for member in uow.staff.with_role("supervisor", "admin"):
-            reply = staff_reply(member, text)
-            if reply is not None:
-                replies.append(reply)
+        replies += staff_replies(Event.ESCALATION, uow, policy, "\n".join(lines))
     return replies

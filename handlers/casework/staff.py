@@ -13,6 +13,7 @@ from typing import Any
 from handlers.casework import actions as casework
 from handlers.casework.cases import event_summary
 from handlers.casework.lifecycle import Actor, NotAllowed
+from handlers.casework.notifications import Event, staff_replies
 from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import strip_controls
@@ -103,12 +104,10 @@ def card_buttons(policy: CasePolicy, case: Case) -> tuple[Option, ...]:
 
 
 def new_case_cards(uow: UnitOfWork, policy: CasePolicy, case: Case) -> list[Reply]:
-    """The card of a new case for the Telegram staff chat, when there is one."""
-    if not policy.staff_chat_id:
-        return []
+    """The card of a new case for the staff the notification rules name (the staff chat)."""
     text = case_card(uow, policy, case, heading=policy.texts("staff.new_case"))
-    chat = str(policy.staff_chat_id)
-    return [Reply("telegram", chat, text, card_buttons(policy, case), case_id=case.id)]
+    buttons = card_buttons(policy, case)
+    return staff_replies(Event.NEW_CASE, uow, policy, text, case_id=case.id, options=buttons)
 
 
 class StaffDesk:

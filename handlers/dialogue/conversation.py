@@ -19,6 +19,7 @@ from handlers.casework.cases import (
     record_event,
     render_status,
 )
+from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.privacy import erase_personal_data, personal_data
 from handlers.casework.staff import new_case_cards
 from handlers.core.labels import CASE_TYPES
@@ -242,23 +243,12 @@ class Dialogue:
         turn.step, turn.data = "menu", {}
         self._ask(turn, self.t(intro_key), self._options("dialogue.menu_", MENU))
 
-    def _alert_staff(self, turn: Turn, text: str, case_id: int | None) -> bool:
-        """Queue a message to the staff group and every active staff member reachable on a
-        chat channel."""
-        alerted = False
-        if self.policy.staff_chat_id:
-            turn.replies.append(
-                Reply("telegram", str(self.policy.staff_chat_id), text, (), case_id)
-            )
-            alerted = True
-        for member in turn.uow.staff.active():
-            if member.telegram_id:
-                turn.replies.append(Reply("telegram", str(member.telegram_id), text, (), case_id))
-                alerted = True
-            if member.whatsapp:
-                turn.replies.append(Reply("whatsapp", member.whatsapp, text, (), case_id))
-                alerted = True
-        return alerted
+    def _alert_staff(self, turn: Turn, event: Event, text: str, case_id: int | None) -> bool:
+        """Queue a message to the staff the notification rules name for `event`; whether
+        anyone is told."""
+        alerts = staff_replies(event, turn.uow, self.policy, text, case_id=case_id)
+        turn.replies.extend(alerts)
+        return bool(alerts)
 
     # -- before consent --------------------------------------------------------------------
 
@@ -502,7 +492,7 @@ class Dialogue:
             contact_id=turn.contact.id,
             channel=self.t(f"labels.channel.{turn.contact.channel}"),
         )
-        if self._alert_staff(turn, text, None):
+        if self._alert_staff(turn, Event.HANDOFF, text, None):
             self._say(turn, self.t("dialogue.person"))
         else:
             numbers = self.policy.institution.emergency_numbers
@@ -765,7 +755,7 @@ class Dialogue:
             location=case.location_text or t("staff.emergency_no_location"),
             description=case.description[:500],
         )
-        alerted = self._alert_staff(turn, alert, case.id)
+        alerted = self._alert_staff(turn, Event.EMERGENCY, alert, case.id)
         kind = "emergency_alert" if alerted else "emergency_unalerted"
         # An anonymous case's alert is dated by its day, as the case (see open_case).
         at = self.policy.day_of(turn.now) if case.anonymous else turn.now

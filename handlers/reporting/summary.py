@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from handlers.casework.reminders import PENDING, RUNNING, staff_reply
+from handlers.casework.notifications import Event, staff_replies
+from handlers.casework.reminders import PENDING, RUNNING
 from handlers.core.labels import CASE_TYPES, CHANNELS
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
@@ -176,10 +177,6 @@ def summary_chart(t: Texts, summary: WeeklySummary) -> bytes:
 
 
 def summary_replies(uow: UnitOfWork, policy: CasePolicy, text: str) -> list[Reply]:
-    """The summary for every active supervisor (and administrator), on their channel."""
-    replies = []
-    for member in uow.staff.with_role("supervisor", "admin"):
-        reply = staff_reply(member, text)
-        if reply is not None:
-            replies.append(reply)
-    return replies
+    """The summary for the staff the notification rules name (active supervisors and
+    administrators, each on one channel)."""
+    return staff_replies(Event.WEEKLY_SUMMARY, uow, policy, text)
