@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
 import logging
@@ -305,9 +306,8 @@ class Telegram:
         if message is None:
             return Ignore(Response(status_code=200))  # an update we do not handle
         then = None
-        if message.callback_query_id:
-            query_id = message.callback_query_id
-            then = lambda: self.channel.acknowledge_button(query_id)  # noqa: E731
+        if message.callback_query_id:  # once stored, stop the button's spinner
+            then = functools.partial(self.channel.acknowledge_button, message.callback_query_id)
         return Store(message.incoming, Response(status_code=200), then)
 
     async def start(self, host: Host) -> None:
