@@ -27,12 +27,13 @@ def serve(app: App) -> None:
     except OSError as exc:
         raise PortInUse(exc.strerror or type(exc).__name__) from exc
     configure_logging(getattr(logging, settings.server.log_level.upper()))
-    asgi = build_asgi(build_service(app, utc_now))
+    service = build_service(app, utc_now)
+    asgi = build_asgi(service)
     log.info(
         "listening on %s:%s; channels: %s",
         settings.server.host,
         settings.server.port,
-        ", ".join(settings.channels_enabled),
+        ", ".join(channel.name for channel in service.channels),
     )
     server = uvicorn.Server(
         uvicorn.Config(

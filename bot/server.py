@@ -8,6 +8,9 @@ address that sent many lately. Nothing a caller sends produces a 500.
 
 Order matters: the body is read under a time limit and the signature checked before the
 request takes an admission slot, so that slow or forged requests never hold up real ones.
+
+The routes come from the channels (bot/channels/): each gives its webhooks' paths, verification
+and translation; what they share is done here, once, for all of them.
 """
 
 from __future__ import annotations
@@ -15,17 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import time
-import traceback
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -34,11 +33,11 @@ from starlette.routing import Route
 
 from bot.admission import PENALTY_DELAY, Admission, Penalties, address_key, default_limit
 from bot.app import App
-from bot.channels.common import Malformed, NotOurs
-from bot.channels.telegram import TelegramChannel, TelegramSender
-from bot.channels.whatsapp import Form, TwilioSender, WhatsAppChannel
-from bot.media import MediaFetcher, TelegramMedia, TwilioMedia
-from bot.outbox import Dispatcher
+from bot.channels import enabled_channels
+from bot.channels.base import Channel, Ignore, Record, Store, Webhook
+from bot.channels.common import CHARTS_PATH, Malformed, NotOurs, log_failure
+from bot.media import MediaFetcher
+from bot.outbox import Dispatcher, Held, Permanent
 from bot.reporting import chart_file
 from bot.scheduler import Scheduler
 from handlers.core.messages import Incoming
@@ -47,11 +46,6 @@ from handlers.dialogue.intake import receive
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-WHATSAPP_PATH = "/webhooks/whatsapp"
-STATUS_PATH = "/webhooks/whatsapp/status"
-TELEGRAM_PATH = "/webhooks/telegram"
-CHARTS_PATH = "/reports/charts"  # the weekly summary's charts, for Twilio to fetch
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 class TooLarge(Exception):
@@ -82,37 +76,36 @@ class Refusals:
 
 
 class Service:
-    """The running service: channels, the dispatcher and the media fetcher, wired."""
+    """The running service: channels, the dispatcher and the media fetcher, wired. It is the
+    `Host` (bot/channels/base.py) its channels store messages through."""
 
     def __init__(
         self,
         app: App,
         clock: Callable[[], datetime],
         *,
-        whatsapp: WhatsAppChannel | None,
-        telegram: TelegramChannel | None,
+        channels: Sequence[Channel],
         dispatcher: Dispatcher,
         media: MediaFetcher,
         scheduler: Scheduler | None = None,
     ) -> None:
         self.app = app
         self.clock = clock
-        self.whatsapp = whatsapp
-        self.telegram = telegram
+        self.channels = list(channels)
         self.dispatcher = dispatcher
         self.media = media
         self.scheduler = scheduler
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        """Start sending, fetching, the scheduled jobs and (for Telegram) registering the
-        webhook or polling."""
+        """Start sending, fetching, the scheduled jobs and what each channel runs beside
+        (Telegram registers its webhook or polls)."""
         if self.scheduler is not None:
             self.scheduler.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.media.run(), name="media"))
-        if self.telegram is not None:
-            self._tasks.append(asyncio.create_task(self._start_telegram(), name="telegram"))
+        for channel in self.channels:
+            self._tasks.append(asyncio.create_task(channel.start(self), name=channel.name))
         self._tasks.append(asyncio.create_task(self._warm_up(), name="warm-up"))
 
     async def _warm_up(self) -> None:
@@ -122,22 +115,6 @@ class Service:
         await asyncio.to_thread(self.app.policy.classifier.classify, "hola")
         gc.collect()
         gc.freeze()
-
-    async def _start_telegram(self) -> None:
-        telegram, settings = self.telegram, self.app.settings
-        delay = 1.0
-        while True:
-            try:
-                await telegram.start()
-                break
-            except Exception as exc:  # Telegram unreachable: the webhook still stores updates
-                log.warning("telegram: cannot start the bot (%s)", type(exc).__name__)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 300)
-        if settings.telegram.mode == "polling":
-            await telegram.poll(self.receive_telegram_update)
-        else:
-            await telegram.register_webhook(settings.server.public_url.rstrip("/") + TELEGRAM_PATH)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking work; replies being sent are finished and recorded (within `grace`
@@ -156,9 +133,9 @@ class Service:
         with contextlib.suppress(Exception):
             await self.media.close()
         await self.dispatcher.close()
-        if self.telegram is not None:
+        for channel in self.channels:
             with contextlib.suppress(Exception):
-                await self.telegram.stop()
+                await channel.stop()
 
     async def store(self, incoming: Incoming) -> None:
         """Receive one message in one transaction; raises when the database fails."""
@@ -172,52 +149,20 @@ class Service:
         if incoming.media:
             self.media.wake()
 
-    async def receive_telegram_update(self, payload: dict) -> bool:
-        """Polling mode: store one update; False when it must be fetched again (the database
-        is away). An update that fails for another reason is skipped, not retried forever."""
-        try:
-            message = self.telegram.translate(payload, self.clock())
-        except (Malformed, RecursionError):
-            return True
-        if message is None:
-            return True
-        try:
-            await self.store(message.incoming)
-        except (SQLAlchemyError, OSError) as exc:
-            _log_failure("telegram polling", exc)
-            return False
-        except Exception as exc:
-            _log_failure("telegram polling (skipped)", exc)
-            return True
-        if message.callback_query_id:
-            self.telegram.acknowledge_button(message.callback_query_id)
-        return True
+    def delivery_failed(self, channel: str, sid: str, failure: Held | Permanent) -> None:
+        """The provider reported later that a message it accepted was not delivered."""
+        self.dispatcher.delivery_failed(channel, sid, failure)
 
 
-def build_service(app: App, clock: Callable[[], datetime]) -> Service:
-    """Wire the enabled channels to the dispatcher and the media fetcher."""
+def build_service(
+    app: App, clock: Callable[[], datetime], channels: Sequence[Channel] | None = None
+) -> Service:
+    """Wire the channels (by default those the settings enable, bot/channels/__init__.py) to the
+    dispatcher and the media fetcher."""
     settings = app.settings
-    public_url = settings.server.public_url.rstrip("/")
-    limit = int(settings.media.max_mb * 1024 * 1024)
-    senders, fetchers = [], {}
-    whatsapp = telegram = None
-    if settings.whatsapp.enabled:
-        wa = settings.whatsapp
-        whatsapp = WhatsAppChannel(wa, public_url)
-        short_name = settings.institution.short_name
-        senders.append(
-            TwilioSender(
-                wa,
-                public_url + STATUS_PATH,
-                lambda folio: folio or short_name,
-                charts_url=public_url + CHARTS_PATH + "/",
-            )
-        )
-        fetchers["whatsapp"] = TwilioMedia(wa.account_sid, wa.auth_token, wa.api_base_url, limit)
-    if settings.telegram.enabled:
-        telegram = TelegramChannel(settings.telegram)
-        senders.append(TelegramSender(telegram))
-        fetchers["telegram"] = TelegramMedia(telegram.bot, limit)
+    channels = enabled_channels(app) if channels is None else list(channels)
+    senders = [channel.sender for channel in channels if channel.sender is not None]
+    fetchers = {channel.name: channel.media for channel in channels if channel.media is not None}
     staff_chat = ("telegram", str(app.policy.staff_chat_id)) if app.policy.staff_chat_id else None
     lease = timedelta(seconds=settings.server.outbox_lease_seconds)
     dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat, lease=lease)
@@ -225,8 +170,7 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
     return Service(
         app,
         clock,
-        whatsapp=whatsapp,
-        telegram=telegram,
+        channels=channels,
         dispatcher=dispatcher,
         media=media,
         scheduler=Scheduler(app, clock, dispatcher.wake),
@@ -234,7 +178,8 @@ def build_service(app: App, clock: Callable[[], datetime]) -> Service:
 
 
 def build_asgi(service: Service) -> Starlette:
-    """The ASGI application of spec section 4."""
+    """The ASGI application of spec section 4: every channel's webhooks, /healthz and the
+    summary's charts."""
     server = service.app.settings.server
     admission = Admission(server.max_inflight or default_limit(service.app.engine))
     penalties = Penalties()
@@ -280,88 +225,34 @@ def build_asgi(service: Service) -> Starlette:
         await asyncio.sleep(PENALTY_DELAY)
         return _refuse(429, {"Retry-After": str(max(1, round(slowed)))})
 
-    async def signed_form(request: Request, path: str) -> Form | Response:
-        """The form Twilio posted, or the answer to give when it is not one we accept."""
-        if service.whatsapp is None:
-            return Response(status_code=404)
-        content = await body(request)
-        if isinstance(content, Response):
-            return content
-        try:
-            form = Form(content)
-        except Malformed:
-            return Response(status_code=400)
-        if not service.whatsapp.verify(path, form, request.headers.get("x-twilio-signature")):
-            return await forged(request)
-        return form
+    def endpoint(hook: Webhook) -> Callable[[Request], Awaitable[Response]]:
+        """One channel's webhook: verified, read, translated, then admitted and stored."""
 
-    async def whatsapp_message(request: Request) -> Response:
-        form = await signed_form(request, WHATSAPP_PATH)
-        if not isinstance(form, Form):
-            return form
-        try:
-            incoming = service.whatsapp.translate(form, service.clock())
-        except Malformed:
-            return Response(status_code=400)
-        except NotOurs:
-            return Response(status_code=403)
-
-        async def work() -> Response:
-            failure = await _store(service, incoming)
-            return failure or Response(EMPTY_TWIML, media_type="text/xml")
-
-        return await admitted(work)
-
-    async def whatsapp_status(request: Request) -> Response:
-        form = await signed_form(request, STATUS_PATH)
-        if not isinstance(form, Form):
-            return form
-        try:
-            report = service.whatsapp.delivery_report(form)
-        except Malformed:
-            return Response(status_code=400)
-
-        def record() -> None:
-            with service.app.uow() as uow:
-                if uow.messages.set_delivery_status("whatsapp", report.sid, report.status):
-                    uow.commit()
-            if report.failure is not None:
-                service.dispatcher.delivery_failed("whatsapp", report.sid, report.failure)
-
-        async def work() -> Response:
+        async def webhook(request: Request) -> Response:
+            if not hook.active():
+                return Response(status_code=404)
+            if hook.secret_in_header and not hook.verify(request.headers, None):
+                return await forged(request)  # the body is not even read
+            content = await body(request)
+            if isinstance(content, Response):
+                return content
             try:
-                await run_in_threadpool(record)
-            except Exception as exc:
-                return _failure_response("whatsapp status", exc)
-            return Response(status_code=204)
+                payload = hook.parse(content)
+            except (ValueError, RecursionError, Malformed):  # bad JSON or form, bad UTF-8
+                return Response(status_code=400)
+            if not hook.secret_in_header and not hook.verify(request.headers, payload):
+                return await forged(request)
+            try:
+                accepted = hook.accept(payload, service.clock())
+            except NotOurs:
+                return Response(status_code=403)
+            except (ValueError, RecursionError, Malformed):
+                return Response(status_code=400)
+            if isinstance(accepted, Ignore):
+                return accepted.answer
+            return await admitted(lambda: _settle(service, accepted))
 
-        return await admitted(work)
-
-    async def telegram_update(request: Request) -> Response:
-        channel = service.telegram
-        if channel is None or service.app.settings.telegram.mode != "webhook":
-            return Response(status_code=404)
-        if not channel.verify(request.headers.get("x-telegram-bot-api-secret-token")):
-            return await forged(request)  # the body is not even read
-        content = await body(request)
-        if isinstance(content, Response):
-            return content
-        try:
-            message = channel.translate(json.loads(content), service.clock())
-        except (ValueError, RecursionError, Malformed):  # bad JSON, bad UTF-8, too deep
-            return Response(status_code=400)
-        if message is None:
-            return Response(status_code=200)  # an update we do not handle
-
-        async def work() -> Response:
-            failure = await _store(service, message.incoming)
-            if failure is not None:
-                return failure
-            if message.callback_query_id:
-                channel.acknowledge_button(message.callback_query_id)
-            return Response(status_code=200)
-
-        return await admitted(work)
+        return webhook
 
     async def healthz(request: Request) -> Response:
         def probe() -> None:
@@ -394,11 +285,14 @@ def build_asgi(service: Service) -> Starlette:
         finally:
             await service.stop()
 
+    webhooks = [
+        Route(hook.path, endpoint(hook), methods=["POST"])
+        for channel in service.channels
+        for hook in channel.webhooks()
+    ]
     return Starlette(
         routes=[
-            Route(WHATSAPP_PATH, whatsapp_message, methods=["POST"]),
-            Route(STATUS_PATH, whatsapp_status, methods=["POST"]),
-            Route(TELEGRAM_PATH, telegram_update, methods=["POST"]),
+            *webhooks,
             Route("/healthz", healthz, methods=["GET"]),
             Route(CHARTS_PATH + "/{name}", chart, methods=["GET"]),
         ],
@@ -431,28 +325,25 @@ def _refuse(status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, headers={**(headers or {}), "Connection": "close"})
 
 
-async def _store(service: Service, incoming: Incoming) -> Response | None:
-    """Store a message; a response to give instead of 200 when that failed."""
+async def _settle(service: Service, accepted: Store | Record) -> Response:
+    """Store the message (or do the channel's other work) in a thread: the channel's answer,
+    or 503 when that failed."""
+    if isinstance(accepted, Store):
+        try:
+            await service.store(accepted.incoming)
+        except Exception as exc:
+            return _failure_response(accepted.incoming.channel, exc)
+        if accepted.then is not None:
+            accepted.then()
+        return accepted.answer
     try:
-        await service.store(incoming)
+        await run_in_threadpool(accepted.work, service)
     except Exception as exc:
-        return _failure_response(incoming.channel, exc)
-    return None
+        return _failure_response(accepted.what, exc)
+    return accepted.answer
 
 
 def _failure_response(what: str, exc: Exception) -> Response:
     """Nothing was stored: 503, so that the provider delivers the message again."""
-    _log_failure(what, exc)
+    log_failure(log, what, exc)
     return Response(status_code=503, headers={"Retry-After": "5"})
-
-
-def _log_failure(what: str, exc: BaseException) -> None:
-    """Log where in our code it failed, not what it said: database and library messages may
-    quote a number or a message body."""
-    frames = [
-        f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno} "
-        f"in {frame.name}"
-        for frame in traceback.extract_tb(exc.__traceback__)
-        if "site-packages" not in frame.filename
-    ]
-    log.error("%s: not stored (%s) at %s", what, type(exc).__name__, " < ".join(frames[::-1][:4]))

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import Headers
+from starlette.responses import Response
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.channels.common import Malformed
+from bot.channels.base import Ignore, Store, Webhook
+from bot.channels.common import Malformed, log_failure, media_limit
 from bot.config import TelegramSettings
+from bot.media import TelegramMedia
 from bot.outbox import Delivery, Outcome, Permanent, RetryLater, Sent, Transient
 from handlers.core.messages import Incoming, Location, Media
 
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.channels.base import Host
+
 CHANNEL = "telegram"
+WEBHOOK_PATH = "/webhooks/telegram"
 MAX_TEXT = 4096  # characters in one Telegram message
 MAX_CAPTION = 1024  # characters under a photo
 MAX_CALLBACK_DATA = 64  # bytes of a button's callback data
@@ -258,6 +271,93 @@ class TelegramSender:
         except TelegramError as exc:
             return Transient(f"Telegram {type(exc).__name__}")
         return Sent(f"{chat_id}:{message.message_id}")
+
+
+class Telegram:
+    """Telegram as one channel of the service: updates in through the webhook or by polling,
+    replies out through the Bot, files fetched through the Bot API."""
+
+    name = CHANNEL
+
+    def __init__(self, settings: TelegramSettings, public_url: str, media_bytes: int) -> None:
+        self.channel = TelegramChannel(settings)
+        self.mode = settings.mode
+        self.webhook_url = public_url.rstrip("/") + WEBHOOK_PATH
+        self.sender = TelegramSender(self.channel)
+        self.media = TelegramMedia(self.channel.bot, media_bytes)
+
+    def webhooks(self) -> tuple[Webhook, ...]:
+        return (
+            Webhook(
+                WEBHOOK_PATH,
+                self._verify,
+                self._update,
+                parse=json.loads,
+                secret_in_header=True,
+                active=lambda: self.mode == "webhook",  # 404 in polling mode
+            ),
+        )
+
+    def _verify(self, headers: Headers, payload: None) -> bool:
+        return self.channel.verify(headers.get("x-telegram-bot-api-secret-token"))
+
+    def _update(self, payload: object, received_at: datetime) -> Store | Ignore:
+        message = self.channel.translate(payload, received_at)
+        if message is None:
+            return Ignore(Response(status_code=200))  # an update we do not handle
+        then = None
+        if message.callback_query_id:  # once stored, stop the button's spinner
+            then = functools.partial(self.channel.acknowledge_button, message.callback_query_id)
+        return Store(message.incoming, Response(status_code=200), then)
+
+    async def start(self, host: Host) -> None:
+        """Start the bot (retried while Telegram is unreachable: the webhook still stores
+        updates), then register the webhook or poll."""
+        delay = 1.0
+        while True:
+            try:
+                await self.channel.start()
+                break
+            except Exception as exc:
+                log.warning("telegram: cannot start the bot (%s)", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 300)
+        if self.mode == "polling":
+            await self.channel.poll(lambda payload: self._receive(host, payload))
+        else:
+            await self.channel.register_webhook(self.webhook_url)
+
+    async def _receive(self, host: Host, payload: dict) -> bool:
+        """Polling mode: store one update; False when it must be fetched again (the database
+        is away). An update that fails for another reason is skipped, not retried forever."""
+        try:
+            message = self.channel.translate(payload, host.clock())
+        except (Malformed, RecursionError):
+            return True
+        if message is None:
+            return True
+        try:
+            await host.store(message.incoming)
+        except (SQLAlchemyError, OSError) as exc:
+            log_failure(log, "telegram polling", exc)
+            return False
+        except Exception as exc:
+            log_failure(log, "telegram polling (skipped)", exc)
+            return True
+        if message.callback_query_id:
+            self.channel.acknowledge_button(message.callback_query_id)
+        return True
+
+    async def stop(self) -> None:
+        await self.channel.stop()
+
+
+def from_app(app: App) -> Telegram | None:
+    """The channel, when `telegram.enabled`."""
+    settings = app.settings
+    if not settings.telegram.enabled:
+        return None
+    return Telegram(settings.telegram, settings.server.public_url, media_limit(settings))
 
 
 def _photo(path: str | None) -> bytes | None:

@@ -11,21 +11,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
+from starlette.datastructures import Headers
+from starlette.responses import Response as HttpResponse
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.common import Malformed, NotOurs, media_kind
+from bot.channels.base import Record, Store, Webhook
+from bot.channels.common import CHARTS_PATH, Malformed, NotOurs, media_kind, media_limit
 from bot.config import WhatsAppSettings
+from bot.media import TwilioMedia
 from bot.outbox import Delivery, Held, Outcome, Permanent, RetryLater, Sent, Transient
 from handlers.core.messages import Incoming, Location, Media, Reply
 
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.channels.base import Host
+
 CHANNEL = "whatsapp"
+MESSAGE_PATH = "/webhooks/whatsapp"
+STATUS_PATH = "/webhooks/whatsapp/status"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 PREFIX = "whatsapp:"
 MAX_BODY = 1600  # characters Twilio accepts in one WhatsApp message
 MAX_MEDIA = 10  # files Twilio attaches to one message
@@ -282,3 +294,72 @@ class TwilioSender:
         if exc.status >= 500:
             return Transient(reason)
         return Permanent(reason)
+
+
+class WhatsApp:
+    """WhatsApp through Twilio as one channel of the service: messages and delivery reports in,
+    replies out through the REST client, media fetched with the account's credentials."""
+
+    name = CHANNEL
+
+    def __init__(
+        self, settings: WhatsAppSettings, public_url: str, short_name: str, media_bytes: int
+    ) -> None:
+        base = public_url.rstrip("/")
+        self.channel = WhatsAppChannel(settings, base)
+        self.sender = TwilioSender(
+            settings,
+            base + STATUS_PATH,
+            lambda folio: folio or short_name,
+            charts_url=base + CHARTS_PATH + "/",
+        )
+        self.media = TwilioMedia(
+            settings.account_sid, settings.auth_token, settings.api_base_url, media_bytes
+        )
+
+    def webhooks(self) -> tuple[Webhook, ...]:
+        return (
+            Webhook(MESSAGE_PATH, self._signed(MESSAGE_PATH), self._message, parse=Form),
+            Webhook(STATUS_PATH, self._signed(STATUS_PATH), self._status, parse=Form),
+        )
+
+    def _signed(self, path: str) -> Callable[[Headers, Form], bool]:
+        def verify(headers: Headers, form: Form) -> bool:
+            return self.channel.verify(path, form, headers.get("x-twilio-signature"))
+
+        return verify
+
+    def _message(self, form: Form, received_at: datetime) -> Store:
+        incoming = self.channel.translate(form, received_at)
+        return Store(incoming, HttpResponse(EMPTY_TWIML, media_type="text/xml"))
+
+    def _status(self, form: Form, received_at: datetime) -> Record:
+        report = self.channel.delivery_report(form)
+
+        def record(host: Host) -> None:
+            with host.app.uow() as uow:
+                if uow.messages.set_delivery_status(CHANNEL, report.sid, report.status):
+                    uow.commit()
+            if report.failure is not None:
+                host.delivery_failed(CHANNEL, report.sid, report.failure)
+
+        return Record("whatsapp status", record, HttpResponse(status_code=204))
+
+    async def start(self, host: Host) -> None:
+        return None  # Twilio is told the webhooks' URLs in its console
+
+    async def stop(self) -> None:
+        return None  # the sender and the fetcher are closed with the outbox and the media
+
+
+def from_app(app: App) -> WhatsApp | None:
+    """The channel, when `whatsapp.enabled`."""
+    settings = app.settings
+    if not settings.whatsapp.enabled:
+        return None
+    return WhatsApp(
+        settings.whatsapp,
+        settings.server.public_url,
+        settings.institution.short_name,
+        media_limit(settings),
+    )
