@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import build_cli
+from bot.cli import CliContext, build_cli
 from handlers.core.texts import load_texts
 from tests.helpers import Citizen, Clock, add_staff
 
@@ -24,11 +24,9 @@ def at(day: int, hour: int, month: int = 11) -> datetime:
 class Line:
     """The service as the test drives it: citizens and an agent on one clock, and the CLI."""
 
-    def __init__(self, app, monkeypatch):
+    def __init__(self, app):
         self.app = app
         self.clock = Clock()
-        monkeypatch.setattr("bot.cli.utc_now", self.clock)
-        monkeypatch.setattr("bot.report_cli.utc_now", self.clock)
         self.env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
         add_staff(app.uow, "Ana Agente", telegram_id=int(AGENT))
         self.agent = self.person(AGENT, "telegram")
@@ -51,9 +49,9 @@ class Line:
         return self.at(when, self.agent.send, command)
 
     def cli(self, when: datetime | None, *args: str):
-        run = lambda: CliRunner().invoke(build_cli(load_texts()), list(args), env=self.env)  # noqa: E731
-        result = run() if when is None else self.at(when, run)
-        return result
+        cli, obj = build_cli(load_texts()), CliContext(clock=self.clock)
+        run = lambda: CliRunner().invoke(cli, list(args), env=self.env, obj=obj)  # noqa: E731
+        return run() if when is None else self.at(when, run)
 
 
 def folio(number: int) -> str:
@@ -61,8 +59,8 @@ def folio(number: int) -> str:
 
 
 @pytest.fixture
-def line(app, monkeypatch):
-    return Line(app, monkeypatch)
+def line(app):
+    return Line(app)
 
 
 def scenario(line: Line) -> None:

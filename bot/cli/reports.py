@@ -2,14 +2,13 @@
 
 import sys
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from bot.app import App, utc_now
+from bot.cli.context import cli_context, config_option
 from bot.reporting import (
     charts_folder,
     fill_demo_data,
@@ -36,10 +35,9 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def add_report_commands(
-    cli: typer.Typer, t: Texts, config_option: Any, open_app: Callable[..., App]
-) -> None:
+def register(cli: typer.Typer, t: Texts) -> None:
     """Add `tally`, `summary` and `demo-data` to the command tree."""
+    Config = config_option(t)
 
     def day(value: str | None) -> date | None:
         if value is None:
@@ -51,6 +49,7 @@ def add_report_commands(
 
     @cli.command("tally", help=t("cli.tally_help"))
     def tally_command(
+        ctx: typer.Context,
         period: Annotated[str | None, typer.Option("--period", help=t("cli.period_option"))] = None,
         from_: Annotated[str | None, typer.Option("--from", help=t("cli.from_option"))] = None,
         to: Annotated[str | None, typer.Option("--to", help=t("cli.to_option"))] = None,
@@ -59,7 +58,7 @@ def add_report_commands(
         include_console: Annotated[
             bool, typer.Option("--include-console", help=t("cli.include_console_option"))
         ] = False,
-        config: config_option = None,
+        config: Config = None,
     ) -> None:
         from bot.reporting import write_report
 
@@ -69,8 +68,9 @@ def add_report_commands(
             chosen = parse_period(t, period, day(from_), day(to))
         except BadPeriod as exc:
             raise fail(str(exc)) from None
-        app = open_app(config, migrate=False)
-        figures = tally(app, chosen, include_console=include_console, now=utc_now())
+        state = cli_context(ctx)
+        app = state.open_app(config, migrate=False)
+        figures = tally(app, chosen, include_console=include_console, now=state.clock())
         try:
             data = write_report(t, figures, format_, out)
         except OSError as exc:
@@ -82,13 +82,15 @@ def add_report_commands(
 
     @cli.command(help=t("cli.summary_help"))
     def summary(
+        ctx: typer.Context,
         week: Annotated[str | None, typer.Option("--week", help=t("cli.week_option"))] = None,
         send: Annotated[bool, typer.Option("--send", help=t("cli.send_option"))] = False,
         force: Annotated[bool, typer.Option("--force", help=t("cli.force_option"))] = False,
-        config: config_option = None,
+        config: Config = None,
     ) -> None:
-        now = utc_now()
-        app = open_app(config, migrate=False)
+        state = cli_context(ctx)
+        now = state.clock()
+        app = state.open_app(config, migrate=False)
         try:
             monday = parse_week(t, week) if week else None
         except BadWeek as exc:
@@ -111,19 +113,21 @@ def add_report_commands(
 
     @cli.command("demo-data", help=t("cli.demo_help"))
     def demo_data(
+        ctx: typer.Context,
         cases: Annotated[int, typer.Option("--cases", help=t("cli.demo_cases_option"))],
         seed: Annotated[int, typer.Option("--seed", help=t("cli.demo_seed_option"))] = 1,
-        config: config_option = None,
+        config: Config = None,
     ) -> None:
         from rich.progress import Progress
 
         if not 1 <= cases <= 10_000_000:
             raise fail(t("cli.demo_bad_count"))
-        app = open_app(config)
+        state = cli_context(ctx)
+        app = state.open_app(config)
         started = time.perf_counter()
         with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task(t("cli.demo_progress"), total=cases)
-            fill_demo_data(app, cases, seed, utc_now(), lambda n: progress.advance(task, n))
+            fill_demo_data(app, cases, seed, state.clock(), lambda n: progress.advance(task, n))
         seconds = time.perf_counter() - started
         typer.echo(
             t(

@@ -1,12 +1,12 @@
 """The privacy commands: `privacy show|erase` (a citizen's rights, exercised by staff) and
 `privacy retention` (the nightly anonymisation, now)."""
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from bot.app import App, utc_now
+from bot.cli.context import Failure, cli_context, config_option
+from bot.cli.staff import normalise_whatsapp
 from handlers.casework.privacy import (
     anonymise_expired,
     erase_inactive_contacts,
@@ -18,15 +18,9 @@ from storage.engine import vacuum
 from storage.models import PERSONAL_TABLES
 
 
-def add_privacy_commands(
-    cli: typer.Typer,
-    t: Texts,
-    config_option: Any,
-    open_app: Callable[..., App],
-    failure: Callable[[str], Exception],
-    normalise_whatsapp: Callable[[str], str | None],
-) -> None:
+def register(cli: typer.Typer, t: Texts) -> None:
     """Add the `privacy` group to the command tree."""
+    Config = config_option(t)
     group = typer.Typer(help=t("cli.privacy_help"), no_args_is_help=True)
     cli.add_typer(group, name="privacy")
     WhatsApp = Annotated[
@@ -38,49 +32,58 @@ def add_privacy_commands(
 
     def address_of(whatsapp: str | None, telegram_id: int | None) -> tuple[str, str]:
         if (whatsapp is None) == (telegram_id is None):
-            raise failure(t("cli.privacy_one_address"))
+            raise Failure(t("cli.privacy_one_address"))
         if telegram_id is not None:
             return "telegram", str(telegram_id)
         number = normalise_whatsapp(whatsapp or "")
         if number is None:
-            raise failure(t("cli.staff_bad_whatsapp", value=whatsapp))
+            raise Failure(t("cli.staff_bad_whatsapp", value=whatsapp))
         return "whatsapp", number
 
     def contact_of(uow, channel: str, address: str):
         contact = uow.contacts.find(channel, address)
         if contact is None:
-            raise failure(t("cli.privacy_unknown_contact"))
+            raise Failure(t("cli.privacy_unknown_contact"))
         return contact
 
     @group.command("show", help=t("cli.privacy_show_help"))
     def privacy_show(
-        whatsapp: WhatsApp = None, telegram_id: TelegramId = None, config: config_option = None
+        ctx: typer.Context,
+        whatsapp: WhatsApp = None,
+        telegram_id: TelegramId = None,
+        config: Config = None,
     ) -> None:
         channel, address = address_of(whatsapp, telegram_id)
-        app = open_app(config, migrate=False)
+        state = cli_context(ctx)
+        app = state.open_app(config, migrate=False)
         with app.uow() as uow:
             contact = contact_of(uow, channel, address)
             typer.echo(personal_data(uow, app.policy, contact, whole=True))
 
     @group.command("erase", help=t("cli.privacy_erase_help"))
     def privacy_erase(
-        whatsapp: WhatsApp = None, telegram_id: TelegramId = None, config: config_option = None
+        ctx: typer.Context,
+        whatsapp: WhatsApp = None,
+        telegram_id: TelegramId = None,
+        config: Config = None,
     ) -> None:
         channel, address = address_of(whatsapp, telegram_id)
-        app = open_app(config, migrate=False)
+        state = cli_context(ctx)
+        app = state.open_app(config, migrate=False)
         with app.uow() as uow:
             contact = contact_of(uow, channel, address)
             uow.conversations.delete(contact.id)
-            erase_personal_data(uow, app.policy, contact, utc_now())
+            erase_personal_data(uow, app.policy, contact, state.clock())
             uow.commit()
         vacuum(app.engine, PERSONAL_TABLES)
         typer.echo(t("cli.privacy_erased"))
 
     @group.command("retention", help=t("cli.privacy_retention_help"))
-    def privacy_retention(config: config_option = None) -> None:
-        app = open_app(config, migrate=False)
+    def privacy_retention(ctx: typer.Context, config: Config = None) -> None:
+        state = cli_context(ctx)
+        app = state.open_app(config, migrate=False)
         with app.uow() as uow:
-            now = utc_now()
+            now = state.clock()
             folios = anonymise_expired(uow, app.policy, now)
             contacts = erase_inactive_contacts(uow, app.policy, now)
             uow.commit()

@@ -3,14 +3,13 @@
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from bot.app import App, create_app
-from bot.config import Settings
+from bot.app import create_app
+from bot.cli.context import cli_context, config_option
 from handlers.casework.reclassify import staff_examples
 from handlers.classification.corpus import BadExample, read_examples
 from handlers.core.texts import Texts
@@ -22,20 +21,16 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def add_classifier_commands(
-    cli: typer.Typer,
-    t: Texts,
-    config_option: Any,
-    settings_for: Callable[[str | None], Settings],
-    open_app: Callable[..., App],
-) -> None:
+def register(cli: typer.Typer, t: Texts) -> None:
     """Add `classify` and the `classifier` group to the command tree. Training and evaluation
     import scikit-learn when they run, so that the other commands start without it."""
+    Config = config_option(t)
     group = typer.Typer(help=t("cli.classifier_help"), no_args_is_help=True)
     cli.add_typer(group, name="classifier")
 
     @cli.command(help=t("cli.classify_help"))
-    def classify(config: config_option = None) -> None:
+    def classify(ctx: typer.Context, config: Config = None) -> None:
+        settings_for = cli_context(ctx).settings
         app = create_app(settings_for(config))
         classifier, policy = app.policy.classifier, app.policy
         sys.stdin.reconfigure(errors="replace")
@@ -67,14 +62,16 @@ def add_classifier_commands(
 
     @group.command("train", help=t("cli.classifier_train_help"))
     def train(
+        ctx: typer.Context,
         from_db: Annotated[
             bool, typer.Option("--from-db", help=t("cli.classifier_from_db_option"))
         ] = False,
-        config: config_option = None,
+        config: Config = None,
     ) -> None:
         from bot.training.model import save_model, train_default
         from bot.training.store import model_path
 
+        settings_for, open_app = cli_context(ctx).settings, cli_context(ctx).open_app
         corrections = []
         if from_db:
             app = open_app(config, migrate=False)
@@ -102,17 +99,19 @@ def add_classifier_commands(
 
     @group.command("evaluate", help=t("cli.classifier_evaluate_help"))
     def evaluate(
+        ctx: typer.Context,
         holdout: Annotated[
             Path | None, typer.Option("--holdout", help=t("cli.classifier_holdout_option"))
         ] = None,
         folds: Annotated[int, typer.Option(help=t("cli.classifier_folds_option"))] = 5,
-        config: config_option = None,
+        config: Config = None,
     ) -> None:
         from bot.training.evaluation import cross_validate, held_out, render
         from bot.training.model import train_default
         from handlers.classification.compact import ModelClassifier
         from handlers.classification.corpus import load_corpus
 
+        settings_for = cli_context(ctx).settings
         threshold = settings_for(config).classifier.confidence_threshold
         if not 2 <= folds <= 20:
             raise fail(t("cli.classifier_bad_folds"))

@@ -1,0 +1,87 @@
+"""What every command shares: the texts, the clock, and the application opened on first use."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app import App, create_app, utc_now
+from bot.config import Settings, load_settings
+from handlers.core.texts import Texts, load_texts
+from storage.migrate import is_current
+
+
+class Failure(Exception):
+    """A command cannot do what was asked; the message is the one line the user sees."""
+
+
+@dataclass
+class CliContext:
+    """The state of one invocation, passed as Typer's `obj`: tests give their own clock here."""
+
+    clock: Callable[[], datetime] = utc_now
+    texts: Texts = field(default_factory=lambda: load_texts("es"))
+    config: str | None = None
+    _app: App | None = field(default=None, repr=False)
+
+    def begin(self, config: str | None) -> None:
+        """A new invocation: the root `--config`, and no application opened yet."""
+        self.config = config
+        self._app = None
+
+    def settings(self, config: str | None = None) -> Settings:
+        """The settings of the command's `--config`, else the root one, else TA_CONFIG."""
+        return load_settings(config or self.config)
+
+    def open_app(self, config: str | None = None, *, migrate: bool = True) -> App:
+        """The application; `migrate` brings the schema up to date, else it must already be."""
+        if self._app is None:
+            self._app = create_app(self.settings(config))
+        app, t = self._app, self.texts
+        try:
+            if migrate:
+                app.migrate()
+            elif not is_current(app.engine):
+                raise Failure(t("cli.db_not_current"))
+        except SQLAlchemyError as exc:
+            url = app.engine.url.render_as_string(hide_password=True)
+            raise Failure(t("cli.db_unreachable", url=url, reason=one_line(exc))) from exc
+        return app
+
+    def close(self) -> None:
+        """Release the database connections of the application, when one was opened."""
+        if self._app is not None:
+            self._app.engine.dispose()
+            self._app = None
+
+
+def cli_context(ctx: typer.Context) -> CliContext:
+    """The shared state of the running command."""
+    return ctx.ensure_object(CliContext)
+
+
+def config_option(t: Texts) -> Any:
+    """The `--config PATH` option every command takes."""
+    return Annotated[str | None, typer.Option("--config", help=t("cli.config_option"))]
+
+
+def one_line(exc: SQLAlchemyError) -> str:
+    """The first line of what the database driver said."""
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+
+
+def check_label(t: Texts, key: str, value: str | None, valid: tuple[str, ...]) -> None:
+    """Refuse a label outside `valid`, naming the valid ones."""
+    if value is not None and value not in valid:
+        raise Failure(t(key, value=value, valid=", ".join(valid)))
+
+
+def parse_day(t: Texts, value: str) -> date:
+    """An ISO date given on the command line."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise Failure(t("cli.bad_date", value=value)) from exc

@@ -1,0 +1,74 @@
+"""Running the service and trying it: `run`, `chat`, `db upgrade`."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from bot.app import App
+from bot.cli.context import CliContext, Failure, cli_context, config_option
+from handlers.core.texts import Texts
+
+MAX_ADDRESS = 64
+
+
+def register(cli: typer.Typer, t: Texts) -> None:
+    """Add `run`, `chat` and the `db` group to the command tree."""
+    Config = config_option(t)
+    db = typer.Typer(help=t("cli.db_help"), no_args_is_help=True)
+    cli.add_typer(db, name="db")
+
+    @cli.command(help=t("cli.run_help"))
+    def run(ctx: typer.Context, config: Config = None) -> None:
+        serve_or_chat(cli_context(ctx), config)
+
+    @cli.command(help=t("cli.chat_help"))
+    def chat(
+        ctx: typer.Context,
+        as_: Annotated[str, typer.Option("--as", help=t("cli.chat_as"))],
+        name: Annotated[str | None, typer.Option("--name", help=t("cli.chat_name"))] = None,
+        config: Config = None,
+    ) -> None:
+        if not 1 <= len(as_.strip()) <= MAX_ADDRESS:
+            raise Failure(t("cli.chat_bad_id", limit=MAX_ADDRESS))
+        state = cli_context(ctx)
+        chat_loop(state, state.open_app(config), as_.strip(), name)
+
+    @db.command("upgrade", help=t("cli.db_upgrade_help"))
+    def db_upgrade(ctx: typer.Context, config: Config = None) -> None:
+        app = cli_context(ctx).open_app(config)
+        typer.echo(t("cli.db_upgraded", url=app.engine.url.render_as_string(hide_password=True)))
+
+
+def serve_or_chat(state: CliContext, config: str | None) -> None:
+    """Serve the enabled channels; with none, open the console chat."""
+    # The HTTP service (uvicorn, starlette, the channel clients) is imported only here:
+    # the other commands start without it.
+    from bot.serve import PortInUse, serve
+
+    t = state.texts
+    app = state.open_app(config)
+    if app.settings.channels_enabled:
+        server = app.settings.server
+        try:
+            serve(app)
+        except PortInUse as exc:
+            raise Failure(
+                t("cli.port_in_use", host=server.host, port=server.port, reason=exc)
+            ) from exc
+        return
+    typer.echo(t("cli.run_no_channels"), err=True)
+    chat_loop(state, app, "consola", None)
+
+
+def chat_loop(state: CliContext, app: App, address: str, name: str | None) -> None:
+    """Talk to the bot on standard input and output until it ends."""
+    from bot.channels.console import ConsoleChat
+
+    # Bytes that are not UTF-8 must not end the conversation.
+    sys.stdin.reconfigure(errors="replace")
+    console = ConsoleChat(app, address, sys.stdout, name=name, clock=state.clock)
+    try:
+        console.run(sys.stdin, interactive=sys.stdin.isatty())
+    except KeyboardInterrupt:
+        typer.echo("")

@@ -1,0 +1,137 @@
+"""The same casework from the chat's staff desk and from the terminal, on SQLite and PostgreSQL."""
+
+import shlex
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import CliContext, build_cli, main
+from handlers.core.texts import load_texts
+from tests.helpers import POTHOLE, Citizen, Clock, add_staff
+
+FIRST, SECOND = "TA-2026-000001", "TA-2026-000002"
+REPORTERS = {FIRST: "+50370009991", SECOND: "+50370009992"}
+AGENT = "111"
+
+# One action each: (what Ana types in the chat, the same from the terminal), "{folio}" filled in.
+ACTIONS = {
+    "note": ("/nota {folio} llevar la retroexcavadora", "note {folio} 'llevar la retroexcavadora'"),
+    "refer": (
+        "/remitir {folio} Ministerio de Obras Públicas",
+        "refer {folio} 'Ministerio de Obras Públicas'",
+    ),
+    "request-info": (
+        "/pedir_info {folio} ¿Hay un número de casa cerca?",
+        "request-info {folio} '¿Hay un número de casa cerca?'",
+    ),
+    "priority": (
+        "/prioridad {folio} afecta a una mujer embarazada",
+        "priority {folio} --reason 'afecta a una mujer embarazada'",
+    ),
+    "reclassify": (
+        "/reclasificar {folio} queja urgente",
+        "reclassify {folio} --type queja --urgency urgente",
+    ),
+    "extend": (
+        "/prorroga {folio} 5 falta el material",
+        "extend {folio} 5 --reason 'falta el material'",
+    ),
+    "discard": ("/descartar {folio} es un duplicado", "discard {folio} --reason 'es un duplicado'"),
+}
+
+
+class Desk:
+    """Two reported potholes, Ana at the chat's staff desk, and the terminal, on one clock."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.clock = Clock()
+        for address in REPORTERS.values():
+            self.citizen(address).converse(*POTHOLE)
+        add_staff(app.uow, "Ana", telegram_id=int(AGENT))
+        self.env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+        self.before = {folio: len(self.outbox(folio)) for folio in REPORTERS}
+
+    def citizen(self, address: str) -> Citizen:
+        return Citizen(
+            self.app.dialogue, self.app.uow, address=address, channel="whatsapp", clock=self.clock
+        )
+
+    def chat(self, command: str) -> str:
+        agent = Citizen(
+            self.app.dialogue, self.app.uow, address=AGENT, channel="telegram", clock=self.clock
+        )
+        return agent.send(command)
+
+    def terminal(self, *args: str):
+        obj = CliContext(clock=self.clock)
+        return CliRunner().invoke(build_cli(load_texts()), ["cases", *args], env=self.env, obj=obj)
+
+    def events(self, folio: str) -> list[tuple]:
+        with self.app.uow() as uow:
+            case = uow.cases.by_folio(folio)
+            found = uow.cases.events(case.id)
+            return [(e.actor, e.kind, e.from_status, e.to_status, e.note, e.public) for e in found]
+
+    def outbox(self, folio: str) -> list[str]:
+        """What the case's reporter has waiting in the outbox, the folio written as FOLIO."""
+        with self.app.uow() as uow:
+            items = uow.outbox.pending("whatsapp", address=REPORTERS[folio], limit=500)
+            return [item.body.replace(folio, "FOLIO") for item in items]
+
+    def told(self, folio: str) -> list[str]:
+        """What the reporter was told since the case was registered."""
+        return self.outbox(folio)[self.before[folio] :]
+
+
+@pytest.fixture
+def desk(app):
+    return Desk(app)
+
+
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_an_action_from_the_chat_and_from_the_terminal_leaves_the_same_history(desk, action):
+    chat, terminal = ACTIONS[action]
+    desk.chat(chat.format(folio=FIRST))
+    done = desk.terminal(*shlex.split(terminal.format(folio=SECOND)), "--as", "Ana")
+    assert (done.exit_code, done.output) == (0, f"Listo: {SECOND}\n")
+    by_chat, by_terminal = desk.events(FIRST), desk.events(SECOND)
+    assert len(by_chat) > 1 and by_chat == by_terminal
+    assert {actor for actor, *_ in by_chat[1:]} == {"Ana"}
+    assert desk.told(FIRST) == desk.told(SECOND)
+    assert bool(desk.told(FIRST)) == (action in ("refer", "request-info", "extend", "discard"))
+
+
+def test_without_as_the_terminal_acts_as_the_console_and_the_rest_is_the_same(desk):
+    desk.chat(f"/nota {FIRST} llevar la retroexcavadora")
+    assert desk.terminal("note", SECOND, "llevar la retroexcavadora").exit_code == 0
+    by_chat, by_terminal = desk.events(FIRST), desk.events(SECOND)
+    assert [("Ana", *rest) for _, *rest in by_terminal[1:]] == by_chat[1:]
+    assert by_terminal[-1][0] == "consola"
+
+
+def run_main(desk, monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """The console script's entry point, with the test's clock; (status, stdout, stderr)."""
+    for name, value in desk.env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as ended:
+        main(["cases", *args], clock=desk.clock)
+    out = capsys.readouterr()
+    return ended.value.code, out.out, out.err
+
+
+def test_what_cannot_be_done_from_the_terminal_is_one_line_and_a_failure(desk, monkeypatch, capsys):
+    def refused(*args: str) -> str:
+        status, out, err = run_main(desk, monkeypatch, capsys, *args)
+        assert (status, out) == (1, "") and err.count("\n") == 1, (status, out, err)
+        return err.strip()
+
+    assert "TA-2026-000099" in refused("note", "TA-2026-000099", "nota")
+    assert refused("extend", SECOND, "5") == desk.chat(f"/prorroga {FIRST} 5")
+    assert run_main(desk, monkeypatch, capsys, "extend", SECOND, "5", "--reason", "lluvia")[0] == 0
+    assert "ya" in refused("extend", SECOND, "3", "--reason", "otra vez")
+    assert "Indique al menos" in refused("reclassify", SECOND)
+    assert "Tema desconocido" in refused("reclassify", SECOND, "--topic", "playas")
+    run_main(desk, monkeypatch, capsys, "discard", SECOND, "--reason", "duplicado")
+    assert "reabrir" in refused("status", SECOND, "en_revision", "--as", "Ana")
+    assert refused("refer", SECOND, "MOP", "--as", "Nadie") == desk.chat(f"/asignar {FIRST} Nadie")
