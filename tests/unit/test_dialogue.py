@@ -9,25 +9,8 @@ import pytest
 from handlers.core.messages import MAX_MESSAGE, Location, Media, Option, Reply
 from handlers.dialogue.intake import queue
 from storage.models import Case, CaseEvent, Contact, Message, OutboxItem, Staff
-from tests import helpers
-from tests.helpers import POTHOLE, TUESDAY, Citizen, make_settings
+from tests.helpers import POTHOLE, TUESDAY, Citizen, make_dialogue, make_settings
 from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
-
-
-def make_dialogue(settings=None):
-    """The dialogue with a classifier that needs no model (unit tests do no I/O)."""
-    return helpers.make_dialogue(settings, FakeClassifier())
-
-
-@pytest.fixture
-def uow() -> FakeUnitOfWork:
-    return FakeUnitOfWork()
-
-
-@pytest.fixture
-def citizen(uow: FakeUnitOfWork) -> Citizen:
-    return Citizen(make_dialogue(), lambda: uow)
-
 
 # A denuncia up to the question about anonymity.
 DENUNCIA = (
@@ -83,10 +66,10 @@ def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):
     assert [e.kind for e in uow.rows[CaseEvent]] == ["created"]
 
 
-def test_consent_accepts_si_with_accent_and_acepto():
+def test_consent_accepts_si_with_accent_and_acepto(dialogue):
     for answer in ("sí", "Acepto", "SI"):
         uow = FakeUnitOfWork()
-        person = Citizen(make_dialogue(), lambda u=uow: u)
+        person = Citizen(dialogue, lambda u=uow: u)
         person.send("hola")
         assert "En qué le podemos ayudar" in person.send(answer)
 
@@ -118,7 +101,7 @@ def test_free_text_at_the_menu_starts_a_report(citizen):
 
 
 @pytest.mark.parametrize("nonsense", ["asdf", "", "😀😀😀", "x" * 10_000, "!!!???", "\x00\x01"])
-def test_nonsense_at_every_step_gets_help_and_the_dialogue_goes_on(nonsense):
+def test_nonsense_at_every_step_gets_help_and_the_dialogue_goes_on(dialogue, nonsense):
     steps = [
         "hola",
         "si",
@@ -131,7 +114,7 @@ def test_nonsense_at_every_step_gets_help_and_the_dialogue_goes_on(nonsense):
     ]
     for position in range(len(steps)):
         uow = FakeUnitOfWork()
-        person = Citizen(make_dialogue(), lambda u=uow: u)
+        person = Citizen(dialogue, lambda u=uow: u)
         person.converse(*steps[:position])
         answer = person.send(nonsense)
         assert answer.strip(), f"no answer to nonsense at step {position}"
@@ -208,11 +191,10 @@ def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sende
     assert all(code not in m.body and code.lower() not in m.body for m in uow.rows[Message])
 
 
-def test_estado_shows_ones_own_case_and_the_same_answer_for_others_and_missing_ones(uow):
-    dialogue = make_dialogue()
-    ana = Citizen(dialogue, lambda: uow, address="7001")
-    ben = Citizen(dialogue, lambda: uow, address="7002")
-    ana.converse(*POTHOLE)
+def test_estado_shows_ones_own_case_and_the_same_answer_for_others_and_missing_ones(
+    citizen, make_citizen, case
+):
+    ana, ben = citizen, make_citizen("7002")
     mine = ana.send("estado TA-2026-000001")
     assert "Caso TA-2026-000001: solicitud sobre calles y caminos" in mine
     assert "Estado: Recibido" in mine and "Caso recibido" in mine
@@ -222,8 +204,7 @@ def test_estado_shows_ones_own_case_and_the_same_answer_for_others_and_missing_o
     assert someone_elses == missing and "No encontramos ese caso" in missing
 
 
-def test_estado_without_a_folio_lists_ones_cases(citizen):
-    citizen.converse(*POTHOLE)
+def test_estado_without_a_folio_lists_ones_cases(citizen, case):
     assert "TA-2026-000001: solicitud, Recibido" in citizen.send("estado")
 
 
@@ -290,8 +271,7 @@ def test_a_greeting_is_not_taken_as_a_report(citizen, greeting):
     assert "1. Reportar un problema" in citizen.send(greeting)
 
 
-def test_thanks_after_a_receipt_gets_a_kind_word_not_a_new_report(citizen, uow):
-    citizen.converse(*POTHOLE)
+def test_thanks_after_a_receipt_gets_a_kind_word_not_a_new_report(citizen, uow, case):
     assert "Con gusto" in citizen.send("muchas gracias")
     assert len(uow.rows[Case]) == 1
 
@@ -302,22 +282,19 @@ def test_a_no_anywhere_in_the_answer_refuses_consent(citizen, refusal):
     assert "sin su autorización" in citizen.send(refusal)
 
 
-def test_asking_for_a_status_in_the_middle_of_a_report_keeps_the_report(citizen, uow):
-    citizen.converse(*POTHOLE)
+def test_asking_for_a_status_in_the_middle_of_a_report_keeps_the_report(citizen, uow, case):
     citizen.converse("1", "hay un hoyo enorme en la calle del mercado")
     answer = citizen.send("estado TA-2026-000001")
     assert "Estado: Recibido" in answer and "Seguimos con su reporte" in answer
     assert "Entendemos que es una" in citizen.send("listo")
 
 
-def test_a_bare_folio_number_finds_ones_own_case(citizen):
-    citizen.converse(*POTHOLE)
+def test_a_bare_folio_number_finds_ones_own_case(citizen, case):
     citizen.send("2")
     assert "Caso TA-2026-000001" in citizen.send("000001")
 
 
-def test_at_the_folio_question_the_menu_numbers_still_work(citizen):
-    citizen.converse(*POTHOLE)
+def test_at_the_folio_question_the_menu_numbers_still_work(citizen, case):
     citizen.send("2")
     assert "Cuéntenos qué pasa" in citizen.send("1")
 
@@ -428,10 +405,9 @@ def test_an_impossible_age_is_asked_again(citizen):
     assert "Folio" in citizen.send("mujer 25")
 
 
-def test_configured_topics_are_offered_and_shown():
-    uow = FakeUnitOfWork()
+def test_configured_topics_are_offered_and_shown(uow):
     settings = make_settings(classifier={"topics": ["agua_potable", "otro"]})
-    person = Citizen(make_dialogue(settings), lambda: uow)
+    person = Citizen(make_dialogue(settings, FakeClassifier()), lambda: uow)
     person.converse("hola", "si", "1", "quiero decirles algo sobre mi comunidad", "listo")
     assert "1. agua potable\n2. otro tema" in person.send("1")
     person.converse("agua potable", "omitir", "omitir")
@@ -496,8 +472,7 @@ def test_short_requests_reach_the_option_they_name(citizen, request_, expected):
     assert expected in citizen.send(request_)
 
 
-def test_estado_with_just_the_number_finds_ones_own_case(citizen):
-    citizen.converse(*POTHOLE)
+def test_estado_with_just_the_number_finds_ones_own_case(citizen, case):
     assert "Caso TA-2026-000001" in citizen.send("estado 1")
 
 
@@ -521,8 +496,7 @@ def test_an_anonymous_case_keeps_its_day_and_no_trace_of_the_sender(citizen, uow
     assert contact.burst_count > 0  # counted as every other contact's: no mark of the report
 
 
-def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_options_last():
-    uow = FakeUnitOfWork()
+def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_options_last(uow):
     long_text = "\n".join(f"Línea {n}: " + "x" * 90 for n in range(40))
     options = (Option("1", "Sí"), Option("2", "No"))
     queue(uow, [Reply("whatsapp", "+50370001234", long_text, options)], TUESDAY)
