@@ -9,8 +9,52 @@ import pytest
 from handlers.core.messages import MAX_MESSAGE, Location, Media, Option, Reply
 from handlers.dialogue.intake import queue
 from storage.models import Case, CaseEvent, Contact, Message, OutboxItem, Staff
-from tests.helpers import POTHOLE, TUESDAY, Citizen, make_dialogue, make_settings
+from tests.helpers import (
+    POTHOLE,
+    TUESDAY,
+    Citizen,
+    assert_transcript,
+    make_dialogue,
+    make_settings,
+)
 from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
+
+# What the bot says, to the letter, at the steps most conversations go through.
+# The first answer: who we are, what is stored, why, for how long, and how to see or delete it.
+GREETING = (
+    "¡Hola! Le atiende Teléfono Abierto del Ministerio de Obras Públicas (MOPT). Por aquí puede"
+    " reportar problemas, hacer consultas, quejas, reclamos, sugerencias y denuncias, y darles"
+    " seguimiento.\n"
+    "Aviso de privacidad: guardamos lo que nos escriba (mensajes, fotos, ubicación) y su número o"
+    " usuario del chat, solo para atender y dar seguimiento a su caso y para estadísticas sin"
+    " nombres. Se conservan 730 días después de cerrado el caso (si no tiene casos, 730 días"
+    " después de su último mensaje). Puede pedir ver o borrar sus datos cuando quiera escribiendo"
+    " MIS DATOS o BORRAR MIS DATOS.\n"
+    "¿Está de acuerdo?\n"
+    "1. Sí, acepto\n"
+    "2. No"
+)
+MENU = (
+    "Gracias por aceptar.\n"
+    "¿En qué le podemos ayudar? Responda con el número o la palabra:\n"
+    "1. Reportar un problema\n"
+    "2. Consultar un caso\n"
+    "3. Hablar con una persona\n"
+    "4. Información"
+)
+DESCRIBE = (
+    "Cuéntenos qué pasa y dónde. Puede enviar varios mensajes, fotos, videos, notas de voz o su"
+    " ubicación. Cuando termine, escriba LISTO."
+)
+MORE = "Recibido. Puede enviar más detalles, fotos o su ubicación. Cuando termine, escriba LISTO."
+WHERE = (
+    "¿Dónde ocurre? Comparta su ubicación desde el chat, o escriba el municipio y la colonia, por"
+    " ejemplo: San Miguel, colonia Las Brisas. Si no desea indicarlo, escriba OMITIR."
+)
+NOT_FOUND = (
+    "No encontramos ese caso entre los suyos. Revise el número: los folios se ven así:"
+    " TA-2026-000123."
+)
 
 # A denuncia up to the question about anonymity.
 DENUNCIA = (
@@ -30,29 +74,59 @@ def only_case(uow: FakeUnitOfWork) -> Case:
 
 
 def test_first_contact_greets_and_asks_consent_before_anything_else(citizen, uow):
-    answer = citizen.send("hola")
-    assert "Ministerio de Obras Públicas" in answer
-    assert "Aviso de privacidad" in answer and "BORRAR MIS DATOS" in answer
-    # What is stored, why, for how long, and how to see or delete it.
-    assert "guardamos lo que nos escriba" in answer and "su número" in answer
-    assert "para atender y dar seguimiento a su caso" in answer
-    assert "Se conservan 730 días después de cerrado el caso" in answer
-    assert "730 días después de su último mensaje" in answer
-    assert "MIS DATOS" in answer
-    assert "1. Sí, acepto" in answer
-    assert uow.rows[Case] == []
-    citizen.send("el puente de la colonia se está cayendo, necesitamos ayuda")
+    assert_transcript(
+        citizen,
+        [
+            ("hola", GREETING),
+            (
+                "el puente de la colonia se está cayendo, necesitamos ayuda",
+                "🚨 Si hay personas en peligro, llame ahora al 911.\n"
+                "Para continuar necesitamos su autorización. Responda SI para aceptar o NO.\n"
+                "1. Sí, acepto\n"
+                "2. No",
+            ),
+        ],
+    )
     assert uow.rows[Case] == []  # still no case before consent
 
 
 def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):
-    receipt = citizen.converse(*POTHOLE)
-    assert "Folio: TA-2026-000001" in receipt
-    assert "Fecha y hora: 17/11/2026 09:" in receipt
-    assert "Canal: Consola de prueba" in receipt
-    assert "Tipo: solicitud (calles y caminos)" in receipt
-    # Received Tuesday 17 November: 15 business days from Wednesday 18 is Tuesday 8 December.
-    assert "Fecha límite de respuesta: martes 08/12/2026 (15 días hábiles)" in receipt
+    hello, consent, menu, description, done, confirm, place, skip = POTHOLE
+    assert_transcript(
+        citizen,
+        [
+            (hello, GREETING),
+            (consent, MENU),
+            (menu, DESCRIBE),
+            (description, MORE),
+            (
+                done,
+                "Entendemos que es una *solicitud* sobre *calles y caminos*. ¿Es correcto?\n"
+                "1. Sí, es correcto\n"
+                "2. No, quiero cambiarlo",
+            ),
+            (confirm, WHERE),
+            (
+                place,
+                "Solo para estadísticas, y es opcional: ¿con qué género se identifica, y qué edad"
+                " tiene? Por ejemplo: mujer 34. Si prefiere no decirlo, escriba OMITIR.\n"
+                "1. Mujer\n"
+                "2. Hombre\n"
+                "3. Otro",
+            ),
+            (
+                skip,
+                "✅ Su caso quedó registrado.\n"
+                "Folio: TA-2026-000001\n"
+                "Fecha y hora: 17/11/2026 09:08\n"
+                "Canal: Consola de prueba\n"
+                "Tipo: solicitud (calles y caminos)\n"
+                # Received Tuesday 17 November: 15 business days from Wednesday 18 is Tuesday 8/12.
+                "Fecha límite de respuesta: martes 08/12/2026 (15 días hábiles)\n"
+                "Para saber cómo va, escriba: estado TA-2026-000001",
+            ),
+        ],
+    )
     case = only_case(uow)
     assert (case.type, case.topic, case.status, case.channel) == (
         "solicitud",
@@ -168,25 +242,59 @@ def test_gender_and_age_are_optional_and_asked_once(citizen, uow):
 
 
 def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sender(citizen, uow):
-    citizen.converse(
-        "hola",
-        "si",
-        "1",
-        "quiero denunciar que la constructora bota ripio ilegal en el rio",
-        "listo",
+    assert_transcript(
+        citizen,
+        [
+            ("hola", GREETING),
+            ("si", MENU),
+            ("1", DESCRIBE),
+            ("quiero denunciar que la constructora bota ripio ilegal en el rio", MORE),
+            (
+                "listo",
+                "Entendemos que es una *denuncia* sobre *obras en ejecución*. ¿Es correcto?\n"
+                "1. Sí, es correcto\n"
+                "2. No, quiero cambiarlo",
+            ),
+            ("si", WHERE),
+            (
+                "Soyapango",
+                "Puede hacer esta denuncia de forma anónima: no guardaremos su número ni su nombre"
+                " junto al caso, y recibirá un código secreto para darle seguimiento. ¿Desea que"
+                " sea anónima?\n"
+                "1. Sí, anónima\n"
+                "2. No, con mis datos",
+            ),
+        ],
     )
-    assert "Desea que sea anónima" in citizen.converse("si", "Soyapango")
     receipt = citizen.send("1")
-    code = re.search(r"Código secreto de seguimiento: (\S+)", receipt).group(1)
-    assert "Folio" not in receipt
+    code = re.search(r"Código secreto de seguimiento: (\S+)", receipt).group(1)  # random
+    # No folio: the code is the only way back to the case; the time is the day's start.
+    assert receipt == (
+        "✅ Su denuncia anónima quedó registrada.\n"
+        f"Código secreto de seguimiento: {code}\n"
+        "Guárdelo: es la única forma de consultarla y no lo volveremos a mostrar.\n"
+        "Fecha y hora: 17/11/2026 00:00\n"
+        "Canal: Consola de prueba\n"
+        "Tipo: denuncia (obras en ejecución)\n"
+        "Fecha límite de respuesta: martes 08/12/2026 (15 días hábiles)\n"
+        f"Para saber cómo va, escriba: estado {code}"
+    )
     case = only_case(uow)
     assert case.anonymous and case.contact_id is None and case.gender == "sin_dato"
     (contact,) = uow.rows[Contact]
     # Every message of the conversation is unlinked from the sender, not only the report.
     assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
-    status = citizen.send(f"estado {code.lower()}")
-    assert "Su denuncia anónima: denuncia sobre" in status and "Estado: Recibido" in status
-    assert citizen.send(f"estado {code.replace('-', ' ')}") == status
+    status = (
+        "Su denuncia anónima: denuncia sobre obras en ejecución\n"
+        "Estado: Recibido\n"
+        "Recibido: 17/11/2026 00:00\n"
+        "Fecha límite de respuesta: martes 08/12/2026\n"
+        "Historial:\n"
+        "• 17/11/2026 00:00: Caso recibido"
+    )
+    assert_transcript(
+        citizen, [(f"estado {code.lower()}", status), (f"estado {code.replace('-', ' ')}", status)]
+    )
     assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
     assert all(code not in m.body and code.lower() not in m.body for m in uow.rows[Message])
 
@@ -195,13 +303,24 @@ def test_estado_shows_ones_own_case_and_the_same_answer_for_others_and_missing_o
     citizen, make_citizen, case
 ):
     ana, ben = citizen, make_citizen("7002")
-    mine = ana.send("estado TA-2026-000001")
-    assert "Caso TA-2026-000001: solicitud sobre calles y caminos" in mine
-    assert "Estado: Recibido" in mine and "Caso recibido" in mine
-    ben.converse("hola", "si")
-    someone_elses = ben.send("estado TA-2026-000001")
-    missing = ben.send("estado TA-2026-000999")
-    assert someone_elses == missing and "No encontramos ese caso" in missing
+    mine = (
+        "Caso TA-2026-000001: solicitud sobre calles y caminos\n"
+        "Estado: Recibido\n"
+        "Recibido: 17/11/2026 09:08\n"
+        "Fecha límite de respuesta: martes 08/12/2026\n"
+        "Historial:\n"
+        "• 17/11/2026 09:08: Caso recibido"
+    )
+    assert_transcript(ana, [("estado TA-2026-000001", mine)])
+    assert_transcript(
+        ben,
+        [
+            ("hola", GREETING),
+            ("si", MENU),
+            ("estado TA-2026-000001", NOT_FOUND),  # someone else's
+            ("estado TA-2026-000999", NOT_FOUND),  # missing
+        ],
+    )
 
 
 def test_estado_without_a_folio_lists_ones_cases(citizen, case):
@@ -344,15 +463,27 @@ def test_a_long_history_comes_as_several_chat_messages_and_says_what_it_leaves_o
 
 def test_borrar_mis_datos_erases_the_person_and_keeps_the_figures(citizen, uow):
     citizen.converse(*POTHOLE[:-1], "mujer 30")
-    assert "Seguro que quiere borrar" in citizen.send("borrar mis datos")
-    assert "borramos sus datos" in citizen.send("si")
+    assert_transcript(
+        citizen,
+        [
+            (
+                "borrar mis datos",
+                "¿Seguro que quiere borrar sus datos? Borraremos su número, su nombre, lo que nos"
+                " escribió y la descripción de sus casos; solo quedarán cifras sin nombre para"
+                " estadísticas. Ya no podrá consultar sus casos por este chat.\n"
+                "1. Sí, borrar\n"
+                "2. No",
+            ),
+            ("si", "Listo: borramos sus datos. Si vuelve a escribirnos, empezaremos de nuevo."),
+        ],
+    )
     case = only_case(uow)
     assert case.contact_id is None and case.description == "[borrado a pedido del ciudadano]"
     assert (case.type, case.gender, case.municipality) == ("solicitud", "mujer", "San Miguel")
     assert all(m.contact_id is None for m in uow.rows[Message])
     assert all("hoyo" not in m.body for m in uow.rows[Message])
     assert "7001" not in [c.address for c in uow.rows[Contact]]
-    assert "Aviso de privacidad" in citizen.send("hola")
+    assert_transcript(citizen, [("hola", GREETING)])  # a stranger again
 
 
 def test_asking_for_a_person_alerts_the_staff_or_says_nobody_is_there(citizen, uow):
