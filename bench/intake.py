@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,47 +98,34 @@ class Citizens:
     """Builds each simulated citizen's messages, signed or with the secret, as providers do."""
 
     def __init__(self, base_url: str) -> None:
-        from twilio.request_validator import RequestValidator
+        sys.path.insert(0, str(ROOT))
+        from tests import builders
 
+        self.builders = builders
         self.base_url = base_url
-        self.validator = RequestValidator(AUTH_TOKEN)
         self.numbers = itertools.count(10_000_000)
         self.update_ids = itertools.count(1)
 
     def conversation(self) -> list[tuple[str, dict, dict | None, bytes | None]]:
         """(path, headers, form, json body) for each message of one citizen."""
+        build = self.builders
         n = next(self.numbers)
         messages = []
         if n % 2:
             for text in DIALOGUE:
-                form = {
-                    "MessageSid": "SM" + uuid.uuid4().hex,
-                    "From": f"whatsapp:+503{n}",
-                    "To": f"whatsapp:{OUR_NUMBER}",
-                    "Body": text,
-                    "NumMedia": "0",
-                    "ProfileName": "Prueba",
-                }
+                form = build.twilio_form(
+                    text, sender=f"+503{n}", to=OUR_NUMBER, profile_name="Prueba"
+                )
                 url = self.base_url + "/webhooks/whatsapp"
-                headers = {"X-Twilio-Signature": self.validator.compute_signature(url, form)}
+                headers = build.twilio_headers(url, form, AUTH_TOKEN)
                 messages.append(("/webhooks/whatsapp", headers, form, None))
         else:
-            user = {"id": n, "is_bot": False, "first_name": "Prueba"}
+            user = build.telegram_user(n)
             for text in DIALOGUE:
-                update = {
-                    "update_id": next(self.update_ids),
-                    "message": {
-                        "message_id": 1,
-                        "date": int(time.time()),
-                        "chat": {"id": n, "type": "private"},
-                        "from": user,
-                        "text": text,
-                    },
-                }
-                headers = {
-                    "X-Telegram-Bot-Api-Secret-Token": SECRET,
-                    "Content-Type": "application/json",
-                }
+                update = build.telegram_update(
+                    text, user=user, update_id=next(self.update_ids), date=int(time.time())
+                )
+                headers = build.telegram_headers(SECRET, json=True)
                 messages.append(("/webhooks/telegram", headers, None, json.dumps(update).encode()))
         return messages
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -96,6 +97,32 @@ class Citizen:
         for line in lines:
             answer = self.send(line)
         return answer
+
+
+def assert_transcript(citizen: Citizen, exchange: Sequence[tuple[str, str]]) -> None:
+    """Say each line in turn and compare the whole exchange, every answer to the letter.
+
+    No normalisation: an answer is the text `Citizen.send` returns (the bot's replies joined by
+    a line break, options included). On a difference, fails with a diff of the whole exchange.
+    """
+    __tracebackhide__ = True
+    expected = [(said, answer) for said, answer in exchange]
+    actual = [(said, citizen.send(said)) for said, _ in exchange]
+    if actual != expected:
+        wanted, got = _as_lines(expected), _as_lines(actual)
+        # All of the exchange as context, so that a difference is read where it happened.
+        diff = difflib.unified_diff(
+            wanted, got, "expected", "actual", n=max(len(wanted), len(got)), lineterm=""
+        )
+        raise AssertionError("the exchange differs:\n" + "\n".join(diff))
+
+
+def _as_lines(exchange: list[tuple[str, str]]) -> list[str]:
+    lines = []
+    for said, answer in exchange:
+        lines.append(f"> {said}")
+        lines.extend(f"< {line}" for line in answer.split("\n"))
+    return lines
 
 
 POTHOLE = (

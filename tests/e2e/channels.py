@@ -11,12 +11,20 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
-from twilio.request_validator import RequestValidator
 
+from tests.builders import (
+    TWILIO_SIGNATURE,
+    private_chat,
+    telegram_button,
+    telegram_headers,
+    telegram_update,
+    telegram_user,
+    twilio_form,
+    twilio_signature,
+)
 from tests.helpers import HASH_SECRET
 from tests.provider import Provider
 
@@ -122,7 +130,7 @@ directory = "{tmp_path / "media"}"
 
 
 def sign(url: str, params: dict, token: str = AUTH_TOKEN) -> str:
-    return RequestValidator(token).compute_signature(url, params)
+    return twilio_signature(url, params, token)
 
 
 class WhatsAppCitizen:
@@ -132,20 +140,18 @@ class WhatsAppCitizen:
         self.service, self.number, self.name = service, number, name
 
     def form(self, body: str = "", **extra: str) -> dict:
-        return {
-            "MessageSid": "SM" + uuid.uuid4().hex,
-            "AccountSid": ACCOUNT_SID,
-            "From": f"whatsapp:{self.number}",
-            "To": f"whatsapp:{OUR_NUMBER}",
-            "Body": body,
-            "ProfileName": self.name,
-            "NumMedia": "0",
+        return twilio_form(
+            body,
+            sender=self.number,
+            to=OUR_NUMBER,
+            account_sid=ACCOUNT_SID,
+            profile_name=self.name,
             **extra,
-        }
+        )
 
     def post(self, form: dict, signature: str | None = None, path="/webhooks/whatsapp"):
         signature = sign(self.service.url + path, form) if signature is None else signature
-        return self.service.http.post(path, data=form, headers={"X-Twilio-Signature": signature})
+        return self.service.http.post(path, data=form, headers={TWILIO_SIGNATURE: signature})
 
     def send(self, body: str = "", **extra: str) -> httpx.Response:
         response = self.post(self.form(body, **extra))
@@ -171,38 +177,30 @@ class TelegramCitizen:
         self.service, self.user_id, self.name = service, user_id, name
 
     def user(self) -> dict:
-        return {"id": self.user_id, "is_bot": False, "first_name": self.name}
+        return telegram_user(self.user_id, self.name)
 
     def message(self, **content) -> dict:
-        return {
-            "update_id": next(_update_ids),
-            "message": {
-                "message_id": next(_update_ids),
-                "date": int(time.time()),
-                "chat": {"id": self.user_id, "type": "private", "first_name": self.name},
-                "from": self.user(),
-                **content,
-            },
-        }
+        return telegram_update(
+            user=self.user(),
+            chat=private_chat(self.user_id, first_name=self.name),
+            update_id=next(_update_ids),
+            message_id=next(_update_ids),
+            date=int(time.time()),
+            **content,
+        )
 
     def button(self, data: str) -> dict:
-        return {
-            "update_id": next(_update_ids),
-            "callback_query": {
-                "id": str(next(_update_ids)),
-                "from": self.user(),
-                "chat_instance": "1",
-                "data": data,
-                "message": {
-                    "message_id": 1,
-                    "date": int(time.time()),
-                    "chat": {"id": self.user_id, "type": "private"},
-                },
-            },
-        }
+        return telegram_button(
+            data,
+            user=self.user(),
+            update_id=next(_update_ids),
+            query_id=str(next(_update_ids)),
+            chat=private_chat(self.user_id),
+            date=int(time.time()),
+        )
 
     def post(self, update: dict, secret: str | None = SECRET_TOKEN) -> httpx.Response:
-        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        headers = {} if secret is None else telegram_headers(secret)
         return self.service.http.post("/webhooks/telegram", json=update, headers=headers)
 
     def send(self, text: str | None = None, **content) -> httpx.Response:

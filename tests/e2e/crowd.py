@@ -8,7 +8,6 @@ import itertools
 import json
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -16,6 +15,13 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from storage.engine import normalise_url
+from tests.builders import (
+    TWILIO_SIGNATURE,
+    telegram_headers,
+    telegram_update,
+    telegram_user,
+    twilio_form,
+)
 from tests.e2e.channels import ACCOUNT_SID, OUR_NUMBER, SECRET_TOKEN, Service, sign
 
 DIALOGUE = (
@@ -54,17 +60,11 @@ def crowd(service: Service, whatsapp: int, telegram: int, dialogue=DIALOGUE) -> 
         number = f"+5037{n:07d}"
         citizen = Citizen("whatsapp", number)
         for body in dialogue:
-            form = {
-                "MessageSid": "SM" + uuid.uuid4().hex,
-                "AccountSid": ACCOUNT_SID,
-                "From": f"whatsapp:{number}",
-                "To": f"whatsapp:{OUR_NUMBER}",
-                "Body": body,
-                "ProfileName": "Prueba",
-                "NumMedia": "0",
-            }
+            form = twilio_form(
+                body, sender=number, to=OUR_NUMBER, account_sid=ACCOUNT_SID, profile_name="Prueba"
+            )
             headers = {
-                "X-Twilio-Signature": sign(service.url + WHATSAPP_PATH, form),
+                TWILIO_SIGNATURE: sign(service.url + WHATSAPP_PATH, form),
                 "Content-Type": "application/x-www-form-urlencoded",
             }
             content = str(httpx.QueryParams(form)).encode()
@@ -73,22 +73,16 @@ def crowd(service: Service, whatsapp: int, telegram: int, dialogue=DIALOGUE) -> 
     for n in range(telegram):
         user_id = 800_000 + n
         citizen = Citizen("telegram", str(user_id))
-        user = {"id": user_id, "is_bot": False, "first_name": "Prueba"}
+        user = telegram_user(user_id)
         for body in dialogue:
-            update = {
-                "update_id": next(update_ids),
-                "message": {
-                    "message_id": next(update_ids),
-                    "date": int(time.time()),
-                    "chat": {"id": user_id, "type": "private"},
-                    "from": user,
-                    "text": body,
-                },
-            }
-            headers = {
-                "X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN,
-                "Content-Type": "application/json",
-            }
+            update = telegram_update(
+                body,
+                user=user,
+                update_id=next(update_ids),
+                message_id=next(update_ids),
+                date=int(time.time()),
+            )
+            headers = telegram_headers(SECRET_TOKEN, json=True)
             citizen.deliveries.append(Delivery(TELEGRAM_PATH, headers, json.dumps(update).encode()))
         people.append(citizen)
     return people

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.builders import telegram_headers, telegram_update, telegram_user
 from tests.e2e.channels import SECRET_TOKEN, Service
 from tests.e2e.crowd import Database
 
@@ -36,23 +37,16 @@ async def flood(url: str, seconds: float) -> list[tuple[int, float, int]]:
     (status, seconds to answer, user id) for each."""
     ids = itertools.count(1)
     results: list[tuple[int, float, int]] = []
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN, "Content-Type": "application/json"}
+    headers = telegram_headers(SECRET_TOKEN, json=True)
     stop_at = time.monotonic() + seconds
 
     async def client(session: aiohttp.ClientSession) -> None:
         while time.monotonic() < stop_at:
             n = next(ids)
             user = 900_000 + n
-            update = {
-                "update_id": n,
-                "message": {
-                    "message_id": n,
-                    "date": int(time.time()),
-                    "chat": {"id": user, "type": "private"},
-                    "from": {"id": user, "is_bot": False, "first_name": "Prueba"},
-                    "text": TEXT,
-                },
-            }
+            update = telegram_update(
+                TEXT, user=telegram_user(user), update_id=n, message_id=n, date=int(time.time())
+            )
             started = time.monotonic()
             try:
                 async with session.post(url, data=json.dumps(update), headers=headers) as answer:

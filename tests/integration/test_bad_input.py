@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
-from twilio.request_validator import RequestValidator
 
 from bot.app import create_app, utc_now
 from bot.channels.whatsapp import Form
 from bot.server import build_asgi, build_service
 from handlers.core.messages import Location, Media
+from tests.builders import TWILIO_SIGNATURE, telegram_headers, twilio_signature
 from tests.helpers import Citizen, make_settings
 
 PUBLIC_URL = "http://testserver"
@@ -129,8 +129,8 @@ def assert_consistent(engine: Engine) -> None:
 
 def signed(client: TestClient, pairs: list[tuple[str, str]], path: str = "/webhooks/whatsapp"):
     body = urlencode(pairs).encode()
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, Form(body))
-    headers = {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
+    signature = twilio_signature(PUBLIC_URL + path, Form(body), AUTH_TOKEN)
+    headers = {TWILIO_SIGNATURE: signature, "Content-Type": "application/x-www-form-urlencoded"}
     return client.post(path, content=body, headers=headers)
 
 
@@ -278,7 +278,7 @@ def test_any_telegram_update_with_the_secret_gets_2xx_or_4xx_and_leaves_the_data
 ):
     http, engine = client
     body = json.dumps(update).encode()
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    headers = telegram_headers(SECRET, json=True)
     response = http.post("/webhooks/telegram", content=body, headers=headers)
     assert response.status_code < 500
     if len(body) > 64 * 1024:
@@ -290,12 +290,11 @@ def test_any_telegram_update_with_the_secret_gets_2xx_or_4xx_and_leaves_the_data
 @PROPERTIES
 def test_bytes_that_are_not_json_or_not_a_form_are_refused_with_4xx(client, raw):
     http, engine = client
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    headers = telegram_headers(SECRET)
     assert http.post("/webhooks/telegram", content=raw, headers=headers).status_code < 500
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(
-        PUBLIC_URL + "/webhooks/whatsapp", {}
-    )
-    headers = {"X-Twilio-Signature": signature}
+    headers = {
+        TWILIO_SIGNATURE: twilio_signature(PUBLIC_URL + "/webhooks/whatsapp", {}, AUTH_TOKEN)
+    }
     assert http.post("/webhooks/whatsapp", content=raw, headers=headers).status_code < 500
     assert_consistent(engine)
 

@@ -10,9 +10,18 @@ from bot.channels.common import Malformed, NotOurs
 from bot.channels.telegram import TelegramChannel, file_base_url
 from bot.channels.whatsapp import Form, WhatsAppChannel
 from bot.config import TelegramSettings, WhatsAppSettings
+from tests.builders import (
+    private_chat,
+    telegram_button,
+    telegram_update,
+    telegram_user,
+    twilio_form,
+    twilio_signature,
+)
 from tests.helpers import TUESDAY
 
 OURS = "+50322220000"
+MEDIA = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media"
 
 
 def whatsapp() -> WhatsAppChannel:
@@ -22,29 +31,28 @@ def whatsapp() -> WhatsAppChannel:
     return WhatsAppChannel(settings, "https://atencion.example.gob.sv/")
 
 
-def form(**fields: str) -> Form:
-    base = {
-        "MessageSid": "SM" + "a" * 32,
-        "From": "whatsapp:+50370001234",
-        "To": f"whatsapp:{OURS}",
-    }
-    return Form(urlencode({**base, **fields}).encode())
+def form(body: str | None = None, **fields) -> Form:
+    """A form as Twilio encodes it; only the fields a test names besides sender and receiver."""
+    fields.setdefault("media", None)
+    sent = twilio_form(body, sender="+50370001234", to=OURS, sid="SM" + "a" * 32, **fields)
+    return Form(urlencode(sent).encode())
 
 
 def test_a_whatsapp_message_with_a_voice_note_a_photo_and_a_pin_keeps_every_part():
     incoming = whatsapp().translate(
         form(
-            Body="hay un derrumbe",
-            ProfileName="Ana",
-            NumMedia="2",
-            MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
-            MediaContentType0="audio/ogg",
-            MediaUrl1="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2",
-            MediaContentType1="image/jpeg",
-            Latitude="13.7",
-            Longitude="-89.2",
-            Address="Calle Arce",
-            Label="Trabajo",
+            "hay un derrumbe",
+            profile_name="Ana",
+            media=[
+                (f"{MEDIA}/ME1", "audio/ogg"),
+                (f"{MEDIA}/ME2", "image/jpeg"),
+            ],
+            location={
+                "Latitude": "13.7",
+                "Longitude": "-89.2",
+                "Address": "Calle Arce",
+                "Label": "Trabajo",
+            },
         ),
         TUESDAY,
     )
@@ -58,7 +66,7 @@ def test_a_whatsapp_message_with_a_voice_note_a_photo_and_a_pin_keeps_every_part
 
 
 def test_a_whatsapp_button_answers_with_its_payload():
-    incoming = whatsapp().translate(form(Body="Sí, acepto", ButtonPayload="1"), TUESDAY)
+    incoming = whatsapp().translate(form("Sí, acepto", ButtonPayload="1"), TUESDAY)
     assert incoming.text == "1"
 
 
@@ -75,15 +83,9 @@ def test_whatsapp_payloads_that_cannot_be_a_message_are_refused():
 
 
 def test_a_twilio_signature_is_checked_against_the_public_url_not_the_local_one():
-    from twilio.request_validator import RequestValidator
-
-    fields = form(Body="hola")
-    public = RequestValidator("t").compute_signature(
-        "https://atencion.example.gob.sv/webhooks/whatsapp", fields
-    )
-    local = RequestValidator("t").compute_signature(
-        "http://127.0.0.1:8080/webhooks/whatsapp", fields
-    )
+    fields = form("hola")
+    public = twilio_signature("https://atencion.example.gob.sv/webhooks/whatsapp", fields, "t")
+    local = twilio_signature("http://127.0.0.1:8080/webhooks/whatsapp", fields, "t")
     assert whatsapp().verify("/webhooks/whatsapp", fields, public)
     assert not whatsapp().verify("/webhooks/whatsapp", fields, local)
 
@@ -92,13 +94,12 @@ def telegram() -> TelegramChannel:
     return TelegramChannel(TelegramSettings(enabled=True, token="42:abc", secret_token="s3"))
 
 
-def message(**content) -> dict:
-    chat = {"id": 99, "type": "private"}
-    user = {"id": 99, "is_bot": False, "first_name": "Luis", "last_name": "Pérez"}
-    return {
-        "update_id": 5,
-        "message": {"message_id": 1, "date": 0, "chat": chat, "from": user, **content},
-    }
+LUIS = telegram_user(99, "Luis", last_name="Pérez")
+
+
+def message(user: dict = LUIS, chat: dict | None = None, **content) -> dict:
+    """An update in Luis's private chat (chat 99) unless `chat` says otherwise."""
+    return telegram_update(user=user, chat=chat or private_chat(99), update_id=5, **content)
 
 
 def test_telegram_voice_documents_venues_and_contacts_become_parts_of_the_case():
@@ -131,8 +132,7 @@ def test_telegram_voice_documents_venues_and_contacts_become_parts_of_the_case()
 
 def test_telegram_updates_that_are_not_a_citizens_message_are_ignored_or_refused():
     channel = telegram()
-    group = message(text="hola")
-    group["message"]["chat"] = {"id": -5, "type": "group"}
+    group = message(text="hola", chat={"id": -5, "type": "group"})
     assert channel.translate(group, TUESDAY) is None
     assert channel.translate({"update_id": 1, "edited_message": {}}, TUESDAY) is None
     with pytest.raises(Malformed):
@@ -144,14 +144,12 @@ def test_telegram_updates_that_are_not_a_citizens_message_are_ignored_or_refused
 
 def test_updates_from_another_bot_or_written_through_one_are_ignored():
     channel = telegram()
-    robot = {"id": 777, "is_bot": True, "first_name": "OtroBot", "username": "otro_bot"}
-    from_a_bot = message(text="/cerrar TA-2026-000001 listo")
-    from_a_bot["message"]["from"] = robot
+    robot = telegram_user(777, "OtroBot", is_bot=True, username="otro_bot")
+    from_a_bot = message(text="/cerrar TA-2026-000001 listo", user=robot)
     through_a_bot = message(text="estado TA-2026-000001", via_bot=robot)
-    pressed_by_a_bot = {
-        "update_id": 7,
-        "callback_query": {"id": "cb", "from": robot, "chat_instance": "x", "data": "1"},
-    }
+    pressed_by_a_bot = telegram_button(
+        "1", user=robot, update_id=7, query_id="cb", chat_instance="x"
+    )
     for update in (from_a_bot, through_a_bot, pressed_by_a_bot):
         assert channel.translate(update, TUESDAY) is None
     assert channel.translate(message(text="hola"), TUESDAY) is not None
@@ -161,27 +159,24 @@ def test_messages_and_buttons_in_the_staff_chat_carry_who_wrote_them():
     channel = TelegramChannel(
         TelegramSettings(enabled=True, token="42:abc", secret_token="s3", staff_chat_id=-100777)
     )
-    command = message(text="/cola")
-    command["message"]["chat"] = {"id": -100777, "type": "supergroup"}
+    command = message(text="/cola", chat={"id": -100777, "type": "supergroup"})
     incoming = channel.translate(command, TUESDAY).incoming
     assert (incoming.address, incoming.sender_id, incoming.text) == ("-100777", "99", "/cola")
-    press = {
-        "update_id": 6,
-        "callback_query": {
-            "id": "cb1",
-            "from": {"id": 111, "is_bot": False, "first_name": "Ana"},
-            "chat_instance": "x",
-            "data": "tomar:TA-2026-000001",
-            "message": {"message_id": 3, "date": 0, "chat": {"id": -100777, "type": "supergroup"}},
-        },
-    }
+    press = telegram_button(
+        "tomar:TA-2026-000001",
+        user=telegram_user(111, "Ana"),
+        update_id=6,
+        query_id="cb1",
+        chat={"id": -100777, "type": "supergroup"},
+        chat_instance="x",
+        message_id=3,
+    )
     button = channel.translate(press, TUESDAY)
     assert (button.incoming.address, button.incoming.sender_id) == ("-100777", "111")
     assert button.callback_query_id == "cb1"
     private = channel.translate(message(text="hola"), TUESDAY).incoming
     assert private.sender_id is None
-    other = message(text="/cola")
-    other["message"]["chat"] = {"id": -5, "type": "group"}
+    other = message(text="/cola", chat={"id": -5, "type": "group"})
     assert channel.translate(other, TUESDAY) is None
 
 

@@ -9,25 +9,52 @@ import pytest
 from handlers.core.messages import MAX_MESSAGE, Location, Media, Option, Reply
 from handlers.dialogue.intake import queue
 from storage.models import Case, CaseEvent, Contact, Message, OutboxItem, Staff
-from tests import helpers
-from tests.helpers import POTHOLE, TUESDAY, Citizen, make_settings
+from tests.helpers import (
+    POTHOLE,
+    TUESDAY,
+    Citizen,
+    assert_transcript,
+    make_dialogue,
+    make_settings,
+)
 from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
 
-
-def make_dialogue(settings=None):
-    """The dialogue with a classifier that needs no model (unit tests do no I/O)."""
-    return helpers.make_dialogue(settings, FakeClassifier())
-
-
-@pytest.fixture
-def uow() -> FakeUnitOfWork:
-    return FakeUnitOfWork()
-
-
-@pytest.fixture
-def citizen(uow: FakeUnitOfWork) -> Citizen:
-    return Citizen(make_dialogue(), lambda: uow)
-
+# What the bot says, to the letter, at the steps most conversations go through.
+# The first answer: who we are, what is stored, why, for how long, and how to see or delete it.
+GREETING = (
+    "¡Hola! Le atiende Teléfono Abierto del Ministerio de Obras Públicas (MOPT). Por aquí puede"
+    " reportar problemas, hacer consultas, quejas, reclamos, sugerencias y denuncias, y darles"
+    " seguimiento.\n"
+    "Aviso de privacidad: guardamos lo que nos escriba (mensajes, fotos, ubicación) y su número o"
+    " usuario del chat, solo para atender y dar seguimiento a su caso y para estadísticas sin"
+    " nombres. Se conservan 730 días después de cerrado el caso (si no tiene casos, 730 días"
+    " después de su último mensaje). Puede pedir ver o borrar sus datos cuando quiera escribiendo"
+    " MIS DATOS o BORRAR MIS DATOS.\n"
+    "¿Está de acuerdo?\n"
+    "1. Sí, acepto\n"
+    "2. No"
+)
+MENU = (
+    "Gracias por aceptar.\n"
+    "¿En qué le podemos ayudar? Responda con el número o la palabra:\n"
+    "1. Reportar un problema\n"
+    "2. Consultar un caso\n"
+    "3. Hablar con una persona\n"
+    "4. Información"
+)
+DESCRIBE = (
+    "Cuéntenos qué pasa y dónde. Puede enviar varios mensajes, fotos, videos, notas de voz o su"
+    " ubicación. Cuando termine, escriba LISTO."
+)
+MORE = "Recibido. Puede enviar más detalles, fotos o su ubicación. Cuando termine, escriba LISTO."
+WHERE = (
+    "¿Dónde ocurre? Comparta su ubicación desde el chat, o escriba el municipio y la colonia, por"
+    " ejemplo: San Miguel, colonia Las Brisas. Si no desea indicarlo, escriba OMITIR."
+)
+NOT_FOUND = (
+    "No encontramos ese caso entre los suyos. Revise el número: los folios se ven así:"
+    " TA-2026-000123."
+)
 
 # A denuncia up to the question about anonymity.
 DENUNCIA = (
@@ -47,29 +74,59 @@ def only_case(uow: FakeUnitOfWork) -> Case:
 
 
 def test_first_contact_greets_and_asks_consent_before_anything_else(citizen, uow):
-    answer = citizen.send("hola")
-    assert "Ministerio de Obras Públicas" in answer
-    assert "Aviso de privacidad" in answer and "BORRAR MIS DATOS" in answer
-    # What is stored, why, for how long, and how to see or delete it.
-    assert "guardamos lo que nos escriba" in answer and "su número" in answer
-    assert "para atender y dar seguimiento a su caso" in answer
-    assert "Se conservan 730 días después de cerrado el caso" in answer
-    assert "730 días después de su último mensaje" in answer
-    assert "MIS DATOS" in answer
-    assert "1. Sí, acepto" in answer
-    assert uow.rows[Case] == []
-    citizen.send("el puente de la colonia se está cayendo, necesitamos ayuda")
+    assert_transcript(
+        citizen,
+        [
+            ("hola", GREETING),
+            (
+                "el puente de la colonia se está cayendo, necesitamos ayuda",
+                "🚨 Si hay personas en peligro, llame ahora al 911.\n"
+                "Para continuar necesitamos su autorización. Responda SI para aceptar o NO.\n"
+                "1. Sí, acepto\n"
+                "2. No",
+            ),
+        ],
+    )
     assert uow.rows[Case] == []  # still no case before consent
 
 
 def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):
-    receipt = citizen.converse(*POTHOLE)
-    assert "Folio: TA-2026-000001" in receipt
-    assert "Fecha y hora: 17/11/2026 09:" in receipt
-    assert "Canal: Consola de prueba" in receipt
-    assert "Tipo: solicitud (calles y caminos)" in receipt
-    # Received Tuesday 17 November: 15 business days from Wednesday 18 is Tuesday 8 December.
-    assert "Fecha límite de respuesta: martes 08/12/2026 (15 días hábiles)" in receipt
+    hello, consent, menu, description, done, confirm, place, skip = POTHOLE
+    assert_transcript(
+        citizen,
+        [
+            (hello, GREETING),
+            (consent, MENU),
+            (menu, DESCRIBE),
+            (description, MORE),
+            (
+                done,
+                "Entendemos que es una *solicitud* sobre *calles y caminos*. ¿Es correcto?\n"
+                "1. Sí, es correcto\n"
+                "2. No, quiero cambiarlo",
+            ),
+            (confirm, WHERE),
+            (
+                place,
+                "Solo para estadísticas, y es opcional: ¿con qué género se identifica, y qué edad"
+                " tiene? Por ejemplo: mujer 34. Si prefiere no decirlo, escriba OMITIR.\n"
+                "1. Mujer\n"
+                "2. Hombre\n"
+                "3. Otro",
+            ),
+            (
+                skip,
+                "✅ Su caso quedó registrado.\n"
+                "Folio: TA-2026-000001\n"
+                "Fecha y hora: 17/11/2026 09:08\n"
+                "Canal: Consola de prueba\n"
+                "Tipo: solicitud (calles y caminos)\n"
+                # Received Tuesday 17 November: 15 business days from Wednesday 18 is Tuesday 8/12.
+                "Fecha límite de respuesta: martes 08/12/2026 (15 días hábiles)\n"
+                "Para saber cómo va, escriba: estado TA-2026-000001",
+            ),
+        ],
+    )
     case = only_case(uow)
     assert (case.type, case.topic, case.status, case.channel) == (
         "solicitud",
@@ -83,10 +140,10 @@ def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):
     assert [e.kind for e in uow.rows[CaseEvent]] == ["created"]
 
 
-def test_consent_accepts_si_with_accent_and_acepto():
+def test_consent_accepts_si_with_accent_and_acepto(dialogue):
     for answer in ("sí", "Acepto", "SI"):
         uow = FakeUnitOfWork()
-        person = Citizen(make_dialogue(), lambda u=uow: u)
+        person = Citizen(dialogue, lambda u=uow: u)
         person.send("hola")
         assert "En qué le podemos ayudar" in person.send(answer)
 
@@ -118,7 +175,7 @@ def test_free_text_at_the_menu_starts_a_report(citizen):
 
 
 @pytest.mark.parametrize("nonsense", ["asdf", "", "😀😀😀", "x" * 10_000, "!!!???", "\x00\x01"])
-def test_nonsense_at_every_step_gets_help_and_the_dialogue_goes_on(nonsense):
+def test_nonsense_at_every_step_gets_help_and_the_dialogue_goes_on(dialogue, nonsense):
     steps = [
         "hola",
         "si",
@@ -131,7 +188,7 @@ def test_nonsense_at_every_step_gets_help_and_the_dialogue_goes_on(nonsense):
     ]
     for position in range(len(steps)):
         uow = FakeUnitOfWork()
-        person = Citizen(make_dialogue(), lambda u=uow: u)
+        person = Citizen(dialogue, lambda u=uow: u)
         person.converse(*steps[:position])
         answer = person.send(nonsense)
         assert answer.strip(), f"no answer to nonsense at step {position}"
@@ -185,45 +242,88 @@ def test_gender_and_age_are_optional_and_asked_once(citizen, uow):
 
 
 def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sender(citizen, uow):
-    citizen.converse(
-        "hola",
-        "si",
-        "1",
-        "quiero denunciar que la constructora bota ripio ilegal en el rio",
-        "listo",
+    assert_transcript(
+        citizen,
+        [
+            ("hola", GREETING),
+            ("si", MENU),
+            ("1", DESCRIBE),
+            ("quiero denunciar que la constructora bota ripio ilegal en el rio", MORE),
+            (
+                "listo",
+                "Entendemos que es una *denuncia* sobre *obras en ejecución*. ¿Es correcto?\n"
+                "1. Sí, es correcto\n"
+                "2. No, quiero cambiarlo",
+            ),
+            ("si", WHERE),
+            (
+                "Soyapango",
+                "Puede hacer esta denuncia de forma anónima: no guardaremos su número ni su nombre"
+                " junto al caso, y recibirá un código secreto para darle seguimiento. ¿Desea que"
+                " sea anónima?\n"
+                "1. Sí, anónima\n"
+                "2. No, con mis datos",
+            ),
+        ],
     )
-    assert "Desea que sea anónima" in citizen.converse("si", "Soyapango")
     receipt = citizen.send("1")
-    code = re.search(r"Código secreto de seguimiento: (\S+)", receipt).group(1)
-    assert "Folio" not in receipt
+    code = re.search(r"Código secreto de seguimiento: (\S+)", receipt).group(1)  # random
+    # No folio: the code is the only way back to the case; the time is the day's start.
+    assert receipt == (
+        "✅ Su denuncia anónima quedó registrada.\n"
+        f"Código secreto de seguimiento: {code}\n"
+        "Guárdelo: es la única forma de consultarla y no lo volveremos a mostrar.\n"
+        "Fecha y hora: 17/11/2026 00:00\n"
+        "Canal: Consola de prueba\n"
+        "Tipo: denuncia (obras en ejecución)\n"
+        "Fecha límite de respuesta: martes 08/12/2026 (15 días hábiles)\n"
+        f"Para saber cómo va, escriba: estado {code}"
+    )
     case = only_case(uow)
     assert case.anonymous and case.contact_id is None and case.gender == "sin_dato"
     (contact,) = uow.rows[Contact]
     # Every message of the conversation is unlinked from the sender, not only the report.
     assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
-    status = citizen.send(f"estado {code.lower()}")
-    assert "Su denuncia anónima: denuncia sobre" in status and "Estado: Recibido" in status
-    assert citizen.send(f"estado {code.replace('-', ' ')}") == status
+    status = (
+        "Su denuncia anónima: denuncia sobre obras en ejecución\n"
+        "Estado: Recibido\n"
+        "Recibido: 17/11/2026 00:00\n"
+        "Fecha límite de respuesta: martes 08/12/2026\n"
+        "Historial:\n"
+        "• 17/11/2026 00:00: Caso recibido"
+    )
+    assert_transcript(
+        citizen, [(f"estado {code.lower()}", status), (f"estado {code.replace('-', ' ')}", status)]
+    )
     assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
     assert all(code not in m.body and code.lower() not in m.body for m in uow.rows[Message])
 
 
-def test_estado_shows_ones_own_case_and_the_same_answer_for_others_and_missing_ones(uow):
-    dialogue = make_dialogue()
-    ana = Citizen(dialogue, lambda: uow, address="7001")
-    ben = Citizen(dialogue, lambda: uow, address="7002")
-    ana.converse(*POTHOLE)
-    mine = ana.send("estado TA-2026-000001")
-    assert "Caso TA-2026-000001: solicitud sobre calles y caminos" in mine
-    assert "Estado: Recibido" in mine and "Caso recibido" in mine
-    ben.converse("hola", "si")
-    someone_elses = ben.send("estado TA-2026-000001")
-    missing = ben.send("estado TA-2026-000999")
-    assert someone_elses == missing and "No encontramos ese caso" in missing
+def test_estado_shows_ones_own_case_and_the_same_answer_for_others_and_missing_ones(
+    citizen, make_citizen, case
+):
+    ana, ben = citizen, make_citizen("7002")
+    mine = (
+        "Caso TA-2026-000001: solicitud sobre calles y caminos\n"
+        "Estado: Recibido\n"
+        "Recibido: 17/11/2026 09:08\n"
+        "Fecha límite de respuesta: martes 08/12/2026\n"
+        "Historial:\n"
+        "• 17/11/2026 09:08: Caso recibido"
+    )
+    assert_transcript(ana, [("estado TA-2026-000001", mine)])
+    assert_transcript(
+        ben,
+        [
+            ("hola", GREETING),
+            ("si", MENU),
+            ("estado TA-2026-000001", NOT_FOUND),  # someone else's
+            ("estado TA-2026-000999", NOT_FOUND),  # missing
+        ],
+    )
 
 
-def test_estado_without_a_folio_lists_ones_cases(citizen):
-    citizen.converse(*POTHOLE)
+def test_estado_without_a_folio_lists_ones_cases(citizen, case):
     assert "TA-2026-000001: solicitud, Recibido" in citizen.send("estado")
 
 
@@ -290,8 +390,7 @@ def test_a_greeting_is_not_taken_as_a_report(citizen, greeting):
     assert "1. Reportar un problema" in citizen.send(greeting)
 
 
-def test_thanks_after_a_receipt_gets_a_kind_word_not_a_new_report(citizen, uow):
-    citizen.converse(*POTHOLE)
+def test_thanks_after_a_receipt_gets_a_kind_word_not_a_new_report(citizen, uow, case):
     assert "Con gusto" in citizen.send("muchas gracias")
     assert len(uow.rows[Case]) == 1
 
@@ -302,22 +401,19 @@ def test_a_no_anywhere_in_the_answer_refuses_consent(citizen, refusal):
     assert "sin su autorización" in citizen.send(refusal)
 
 
-def test_asking_for_a_status_in_the_middle_of_a_report_keeps_the_report(citizen, uow):
-    citizen.converse(*POTHOLE)
+def test_asking_for_a_status_in_the_middle_of_a_report_keeps_the_report(citizen, uow, case):
     citizen.converse("1", "hay un hoyo enorme en la calle del mercado")
     answer = citizen.send("estado TA-2026-000001")
     assert "Estado: Recibido" in answer and "Seguimos con su reporte" in answer
     assert "Entendemos que es una" in citizen.send("listo")
 
 
-def test_a_bare_folio_number_finds_ones_own_case(citizen):
-    citizen.converse(*POTHOLE)
+def test_a_bare_folio_number_finds_ones_own_case(citizen, case):
     citizen.send("2")
     assert "Caso TA-2026-000001" in citizen.send("000001")
 
 
-def test_at_the_folio_question_the_menu_numbers_still_work(citizen):
-    citizen.converse(*POTHOLE)
+def test_at_the_folio_question_the_menu_numbers_still_work(citizen, case):
     citizen.send("2")
     assert "Cuéntenos qué pasa" in citizen.send("1")
 
@@ -367,15 +463,27 @@ def test_a_long_history_comes_as_several_chat_messages_and_says_what_it_leaves_o
 
 def test_borrar_mis_datos_erases_the_person_and_keeps_the_figures(citizen, uow):
     citizen.converse(*POTHOLE[:-1], "mujer 30")
-    assert "Seguro que quiere borrar" in citizen.send("borrar mis datos")
-    assert "borramos sus datos" in citizen.send("si")
+    assert_transcript(
+        citizen,
+        [
+            (
+                "borrar mis datos",
+                "¿Seguro que quiere borrar sus datos? Borraremos su número, su nombre, lo que nos"
+                " escribió y la descripción de sus casos; solo quedarán cifras sin nombre para"
+                " estadísticas. Ya no podrá consultar sus casos por este chat.\n"
+                "1. Sí, borrar\n"
+                "2. No",
+            ),
+            ("si", "Listo: borramos sus datos. Si vuelve a escribirnos, empezaremos de nuevo."),
+        ],
+    )
     case = only_case(uow)
     assert case.contact_id is None and case.description == "[borrado a pedido del ciudadano]"
     assert (case.type, case.gender, case.municipality) == ("solicitud", "mujer", "San Miguel")
     assert all(m.contact_id is None for m in uow.rows[Message])
     assert all("hoyo" not in m.body for m in uow.rows[Message])
     assert "7001" not in [c.address for c in uow.rows[Contact]]
-    assert "Aviso de privacidad" in citizen.send("hola")
+    assert_transcript(citizen, [("hola", GREETING)])  # a stranger again
 
 
 def test_asking_for_a_person_alerts_the_staff_or_says_nobody_is_there(citizen, uow):
@@ -428,10 +536,9 @@ def test_an_impossible_age_is_asked_again(citizen):
     assert "Folio" in citizen.send("mujer 25")
 
 
-def test_configured_topics_are_offered_and_shown():
-    uow = FakeUnitOfWork()
+def test_configured_topics_are_offered_and_shown(uow):
     settings = make_settings(classifier={"topics": ["agua_potable", "otro"]})
-    person = Citizen(make_dialogue(settings), lambda: uow)
+    person = Citizen(make_dialogue(settings, FakeClassifier()), lambda: uow)
     person.converse("hola", "si", "1", "quiero decirles algo sobre mi comunidad", "listo")
     assert "1. agua potable\n2. otro tema" in person.send("1")
     person.converse("agua potable", "omitir", "omitir")
@@ -496,8 +603,7 @@ def test_short_requests_reach_the_option_they_name(citizen, request_, expected):
     assert expected in citizen.send(request_)
 
 
-def test_estado_with_just_the_number_finds_ones_own_case(citizen):
-    citizen.converse(*POTHOLE)
+def test_estado_with_just_the_number_finds_ones_own_case(citizen, case):
     assert "Caso TA-2026-000001" in citizen.send("estado 1")
 
 
@@ -519,8 +625,7 @@ def test_an_anonymous_case_keeps_its_day_and_no_trace_of_the_sender(citizen, uow
     assert all(m.contact_id is None and m.provider_id is None for m in conversation)
 
 
-def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_options_last():
-    uow = FakeUnitOfWork()
+def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_options_last(uow):
     long_text = "\n".join(f"Línea {n}: " + "x" * 90 for n in range(40))
     options = (Option("1", "Sí"), Option("2", "No"))
     queue(uow, [Reply("whatsapp", "+50370001234", long_text, options)], TUESDAY)

@@ -9,8 +9,8 @@ import pytest
 from handlers.casework.lifecycle import TRANSITIONS, Actor, NotAllowed, check_transition
 from handlers.casework.staff import parse_command
 from storage.models import Case, CaseEvent, OutboxItem
-from tests.helpers import POTHOLE, Citizen, Clock, add_staff, make_dialogue, make_settings
-from tests.unit.fakes import FakeUnitOfWork
+from tests.helpers import POTHOLE, Citizen, add_staff, make_dialogue, make_settings
+from tests.unit.fakes import FakeClassifier
 
 CITIZEN_NUMBER = "+50370009999"
 AGENT_NUMBER = "+50370001111"
@@ -18,31 +18,16 @@ FOLIO = "TA-2026-000001"
 
 
 @pytest.fixture
-def uow() -> FakeUnitOfWork:
-    return FakeUnitOfWork()
+def citizen(make_citizen) -> Citizen:
+    """A citizen on WhatsApp; the `case` fixture files their pothole report (FOLIO)."""
+    return make_citizen(CITIZEN_NUMBER, channel="whatsapp")
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def dialogue():
-    return make_dialogue()
-
-
-@pytest.fixture
-def citizen(uow, dialogue, clock) -> Citizen:
-    person = Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp", clock=clock)
-    person.converse(*POTHOLE)
-    return person
-
-
-@pytest.fixture
-def agent(uow, dialogue, clock, citizen) -> Citizen:
+def agent(uow, make_citizen, case) -> Citizen:
+    """Ana, an agent on WhatsApp, registered once the case is filed."""
     add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
-    return Citizen(dialogue, lambda: uow, address=AGENT_NUMBER, channel="whatsapp", clock=clock)
+    return make_citizen(AGENT_NUMBER, channel="whatsapp")
 
 
 def the_case(uow) -> Case:
@@ -83,13 +68,13 @@ def test_discarding_needs_a_reason_and_says_so(uow, citizen, agent):
     assert "Motivo: reporte duplicado" in told_citizen(uow)[-1]
 
 
-def test_only_a_supervisor_reopens_a_closed_case(uow, dialogue, clock, citizen, agent):
+def test_only_a_supervisor_reopens_a_closed_case(uow, make_citizen, citizen, agent):
     agent.send(f"/cerrar {FOLIO} Bache reparado el lunes")
     assert "Resolución: Bache reparado el lunes" in told_citizen(uow)[-2]
     assert "Solo un supervisor" in agent.send(f"/estado {FOLIO} en_proceso")
     assert the_case(uow).status == "cerrado"
     add_staff(lambda: uow, "Sara", "supervisor", telegram_id=555)
-    supervisor = Citizen(dialogue, lambda: uow, address="555", channel="telegram", clock=clock)
+    supervisor = make_citizen("555", channel="telegram")
     supervisor.send(f"/estado {FOLIO} en_proceso volvió a hundirse")
     assert the_case(uow).status == "en_proceso" and the_case(uow).closed_at is None
 
@@ -117,7 +102,7 @@ def test_every_status_change_leaves_an_audit_event_with_actor_and_note(uow, citi
     ]
 
 
-def test_a_citizen_typing_staff_commands_changes_nothing(uow, citizen):
+def test_a_citizen_typing_staff_commands_changes_nothing(uow, citizen, case):
     answer = citizen.send(f"/cerrar {FOLIO} ya está")
     assert the_case(uow).status == "recibido"
     assert [e.kind for e in uow.rows[CaseEvent]] == ["created"]
@@ -178,9 +163,9 @@ def test_the_queue_puts_emergencies_then_urgent_then_prioritised_first(uow, citi
     assert "Filtro no válido" in agent.send("/cola color=rojo")
 
 
-def test_new_cases_are_posted_to_the_staff_chat_as_cards_with_buttons():
-    uow = FakeUnitOfWork()
-    dialogue = make_dialogue(make_settings(telegram={"enabled": True, "staff_chat_id": -100123}))
+def test_new_cases_are_posted_to_the_staff_chat_as_cards_with_buttons(uow):
+    settings = make_settings(telegram={"enabled": True, "staff_chat_id": -100123})
+    dialogue = make_dialogue(settings, FakeClassifier())
     Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp").converse(*POTHOLE)
     (card,) = [i for i in uow.rows[OutboxItem] if i.address == "-100123"]
     assert card.body.startswith(f"🆕 Caso nuevo\n📋 {FOLIO} · solicitud · calles_caminos")
@@ -189,13 +174,11 @@ def test_new_cases_are_posted_to_the_staff_chat_as_cards_with_buttons():
     assert CITIZEN_NUMBER not in card.body
 
 
-def test_in_the_staff_chat_only_staff_commands_are_answered():
-    uow = FakeUnitOfWork()
-    dialogue = make_dialogue()
+def test_in_the_staff_chat_only_staff_commands_are_answered(uow, make_citizen):
     add_staff(lambda: uow, "Ana", telegram_id=111)
     chat = "-100123"
-    stranger = Citizen(dialogue, lambda: uow, address=chat, channel="telegram", sender_id="999")
-    staff = Citizen(dialogue, lambda: uow, address=chat, channel="telegram", sender_id="111")
+    stranger = make_citizen(chat, channel="telegram", sender_id="999")
+    staff = make_citizen(chat, channel="telegram", sender_id="111")
     assert stranger.send("/cola") == "" and staff.send("buenos días equipo") == ""
     assert staff.send("/cola") == "No hay casos abiertos con esos filtros."
 
@@ -220,8 +203,8 @@ def test_ordinary_messages_are_not_staff_commands(text):
     assert parse_command(text) is None
 
 
-def test_the_transition_table_is_enforced_in_one_place():
-    policy = make_dialogue().policy
+def test_the_transition_table_is_enforced_in_one_place(dialogue):
+    policy = dialogue.policy
     agent, supervisor = Actor("Ana", "agent"), Actor("Sara", "supervisor")
     case = Case(folio=FOLIO, status="remitido", description="", deadline_days=15, type="queja")
     with pytest.raises(NotAllowed, match="no puede pasar de remitido a asignado"):
@@ -251,7 +234,7 @@ def test_a_survey_answer_that_is_not_one_leaves_the_survey(uow, citizen, agent):
     assert (the_case(uow).survey_resolved, the_case(uow).survey_rating) == (False, None)
 
 
-def test_more_than_ten_wrong_folios_in_an_hour_are_refused_for_an_hour(uow, citizen, clock):
+def test_more_than_ten_wrong_folios_in_an_hour_are_refused_for_an_hour(citizen, case, clock):
     for number in range(2, 12):
         assert "No encontramos ese caso" in citizen.send(f"estado TA-2026-{number:06d}")
     assert "No encontramos ese caso" in citizen.send("estado TA-2026-000099")  # the eleventh
@@ -260,31 +243,30 @@ def test_more_than_ten_wrong_folios_in_an_hour_are_refused_for_an_hour(uow, citi
     assert "Estado: Recibido" in citizen.send(f"estado {FOLIO}")
 
 
-def test_another_persons_folio_gets_the_same_answer_as_a_missing_one(uow, dialogue, citizen):
-    other = Citizen(dialogue, lambda: uow, address="+50370002222", channel="whatsapp")
+def test_another_persons_folio_gets_the_same_answer_as_a_missing_one(make_citizen, case):
+    other = make_citizen("+50370002222", channel="whatsapp")
     other.converse("hola", "si")
     assert other.send(f"estado {FOLIO}") == other.send("estado TA-2026-000777")
 
 
-def test_an_anonymous_reporter_reads_staff_replies_with_the_secret_code(uow, dialogue, clock):
+def test_an_anonymous_reporter_reads_staff_replies_with_the_secret_code(uow, citizen, make_citizen):
     add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
-    person = Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp", clock=clock)
-    person.converse("hola", "si", "1", "denuncio que el alcalde usa la maquinaria del estado")
-    person.converse("listo", "si", "omitir")
-    receipt = person.send("1")
+    citizen.converse("hola", "si", "1", "denuncio que el alcalde usa la maquinaria del estado")
+    citizen.converse("listo", "si", "omitir")
+    receipt = citizen.send("1")
     code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", receipt)[0]
     (case,) = uow.rows[Case]
     assert case.folio.startswith("TA-2026-9")  # drawn at random, out of the sequence
-    agent = Citizen(dialogue, lambda: uow, address=AGENT_NUMBER, channel="whatsapp", clock=clock)
+    agent = make_citizen(AGENT_NUMBER, channel="whatsapp")
     assert "código secreto" in agent.send(f"/responder {case.folio} Abrimos una investigación")
     card = agent.send(f"/caso {case.folio}")
     assert "Denuncia anónima" in card and CITIZEN_NUMBER not in card
-    assert "Abrimos una investigación" in person.send(f"estado {code}")
+    assert "Abrimos una investigación" in citizen.send(f"estado {code}")
 
 
-def test_an_inactive_staff_member_is_just_a_citizen(uow, dialogue, citizen):
+def test_an_inactive_staff_member_is_just_a_citizen(uow, make_citizen, case):
     add_staff(lambda: uow, "Luis", whatsapp="+50370003333", active=False)
-    former = Citizen(dialogue, lambda: uow, address="+50370003333", channel="whatsapp")
+    former = make_citizen("+50370003333", channel="whatsapp")
     assert "No conozco esa orden" not in former.send(f"/tomar {FOLIO}")
     assert the_case(uow).assignee_id is None
 
@@ -303,11 +285,11 @@ def test_an_extension_while_the_clock_is_stopped_counts_the_days_waited(uow, cit
     assert the_case(uow).extension_days == 5
 
 
-def test_an_agent_cannot_take_a_colleagues_case_but_a_supervisor_can(uow, dialogue, clock, agent):
+def test_an_agent_cannot_take_a_colleagues_case_but_a_supervisor_can(uow, make_citizen, agent):
     add_staff(lambda: uow, "Beto", whatsapp="+50370002222")
     add_staff(lambda: uow, "Sara", role="supervisor", whatsapp="+50370003333")
-    beto = Citizen(dialogue, lambda: uow, address="+50370002222", channel="whatsapp", clock=clock)
-    sara = Citizen(dialogue, lambda: uow, address="+50370003333", channel="whatsapp", clock=clock)
+    beto = make_citizen("+50370002222", channel="whatsapp")
+    sara = make_citizen("+50370003333", channel="whatsapp")
     agent.send(f"/tomar {FOLIO}")
     assert "ya lo lleva Ana" in beto.send(f"/tomar {FOLIO}")
     assert "Sara tomó el caso" in sara.send(f"/tomar {FOLIO}")
