@@ -29,16 +29,17 @@ def measure(rounds: int = ROUNDS) -> dict:
     """The classifier's figures (bench/reports.py reuses this)."""
     started = time.perf_counter()
     compact = importlib.import_module("handlers.classification.compact")  # NumPy, not scikit-learn
-    store = importlib.import_module("bot.training.store")
+    cache = importlib.import_module("bot.training.cache")
+    loader = importlib.import_module("bot.training.loader")
     import_seconds = time.perf_counter() - started
-    path = store.compact_path()
+    path = cache.compact_path()
     training_seconds = None
-    if store.load_compact(path) is None:  # trained in a child process, as the service does
+    if cache.load_compact(path) is None:  # trained in a child process, as the service does
         started = time.perf_counter()
-        store.load_default()
+        loader.load_default()
         training_seconds = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    model = store.load_compact(path)
+    model = cache.load_compact(path)
     load_seconds = time.perf_counter() - started
     classifier = compact.ModelClassifier(model)
     texts = [

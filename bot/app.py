@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from bot.training.store import default_classifier
+from bot.training.loader import default_classifier
 from handlers.classification.classifier import Classifier
 from handlers.core.deadlines import BusinessCalendar
 from handlers.core.labels import CASE_TYPES

@@ -68,8 +68,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ] = False,
         config: Config = None,
     ) -> None:
+        from bot.training.cache import model_path
         from bot.training.model import save_model, train_default
-        from bot.training.store import model_path
 
         settings_for, open_app = cli_context(ctx).settings, cli_context(ctx).open_app
         corrections = []

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 
-from bot.training.store import compact_path, corpus_digest, model_path, save_compact
+from bot.training.cache import compact_path, corpus_digest, model_path, save_compact
 from handlers.classification.classifier import normalise
 from handlers.classification.compact import Analyzer, CompactModel, Head, softmax
 from handlers.classification.corpus import HEADS, Example, load_corpus, merge
@@ -229,6 +229,6 @@ def load_or_train(directory: Path | None = None) -> TrainedModel:
 
 
 if __name__ == "__main__":
-    # Run by bot.training.store.load_default in a child process: train (or read)
+    # Run by bot.training.loader.load_default in a child process: train (or read)
     # and cache both forms, so that the process that classifies never imports scikit-learn.
     save_compact(compact(load_or_train()), compact_path())

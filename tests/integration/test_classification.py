@@ -134,7 +134,7 @@ def test_the_service_classifies_exactly_as_the_trained_model_does():
 def test_a_process_that_classifies_never_loads_scikit_learn():
     """It costs some 70 MB per process; the compact model needs only NumPy."""
     code = (
-        "import sys; from bot.training.store import default_classifier; "
+        "import sys; from bot.training.loader import default_classifier; "
         "print(default_classifier().classify('se cayó el puente de la colonia').topic, "
         "'sklearn' in sys.modules)"
     )

@@ -1,6 +1,5 @@
-"""Where the service's classifier comes from: the compact model cached on disk for the shipped
-corpus, trained in a child process when it is missing (so that scikit-learn never stays in the
-service's memory)."""
+"""The classifier's cache on disk: where the trained and compact models for the shipped corpus
+are kept, and how the compact one is written and read."""
 
 from __future__ import annotations
 
@@ -8,15 +7,12 @@ import hashlib
 import logging
 import os
 import pickle
-import subprocess
-import sys
 from importlib.metadata import version
 from pathlib import Path
 
 from handlers.classification import classifier as light
 from handlers.classification import compact as applied
-from handlers.classification.classifier import LazyClassifier
-from handlers.classification.compact import CompactModel, ModelClassifier
+from handlers.classification.compact import CompactModel
 from handlers.classification.corpus import CORPUS
 
 log = logging.getLogger(__name__)
@@ -77,35 +73,3 @@ def load_compact(path: Path) -> CompactModel | None:
         log.warning("ignoring unreadable classifier cache %s (%s)", path, type(exc).__name__)
         return None
     return model if isinstance(model, CompactModel) else None
-
-
-def load_default() -> ModelClassifier:
-    """The classifier for the shipped corpus. When it is not cached yet it is trained in a
-    child process, so that scikit-learn never stays in this one; in this process only when
-    the child could not write the cache."""
-    path = compact_path()
-    model = load_compact(path)
-    if model is None:
-        subprocess.run(
-            [sys.executable, "-m", "bot.training.model"],
-            check=False,
-            timeout=600,
-            env=os.environ,
-        )
-        model = load_compact(path)
-    if model is None:
-        from bot.training.model import compact, load_or_train
-
-        model = compact(load_or_train())
-    return ModelClassifier(model)
-
-
-_shared: LazyClassifier | None = None
-
-
-def default_classifier() -> LazyClassifier:
-    """The process-wide classifier: every app in one process shares one loaded model."""
-    global _shared
-    if _shared is None:
-        _shared = LazyClassifier(load_default)
-    return _shared
