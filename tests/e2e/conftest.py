@@ -22,3 +22,12 @@ def service(tmp_path, database_url, provider) -> Iterator[Service]:
     running = Service(tmp_path, database_url, provider).start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def debug_service(tmp_path, database_url, provider) -> Iterator[Service]:
+    """The service logging at DEBUG, for the tests that read its log for personal data."""
+    debug = Service(tmp_path, database_url, provider)
+    debug.env["TA_SERVER__LOG_LEVEL"] = "debug"
+    yield debug.start()
+    debug.stop()

@@ -10,7 +10,6 @@ import random
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -74,11 +73,8 @@ class TracedWhatsAppCitizen(WhatsAppCitizen):
 
 
 @pytest.fixture
-def service(tmp_path, database_url, provider) -> Iterator[Service]:
-    debug = Service(tmp_path, database_url, provider)
-    debug.env["TA_SERVER__LOG_LEVEL"] = "debug"
-    yield debug.start()
-    debug.stop()
+def service(debug_service: Service) -> Service:
+    return debug_service
 
 
 def provider_ids(provider: Provider, address: str, since: int = 0) -> list[str]:

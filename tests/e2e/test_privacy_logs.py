@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,11 +23,8 @@ DENUNCIA = ("hola", "si", "1", "denuncio que el capataz Pedro Chicas vende el ce
 
 
 @pytest.fixture
-def service(tmp_path, database_url, provider) -> Iterator[Service]:
-    debug = Service(tmp_path, database_url, provider)
-    debug.env["TA_SERVER__LOG_LEVEL"] = "debug"
-    yield debug.start()
-    debug.stop()
+def service(debug_service: Service) -> Service:
+    return debug_service
 
 
 def test_a_whole_conversation_logged_at_debug_keeps_no_personal_data_or_secret(service, provider):
