@@ -278,7 +278,6 @@ class MediaFetcher:
             await self._record(attachment_id, ref, failed=None)
         else:
             await self._record(attachment_id, ref, stored=path)
-            log.debug("media: a file was stored (%s)", content_type)
 
     def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
         digest = hashlib.sha256(content).hexdigest()
@@ -330,7 +329,8 @@ class MediaFetcher:
                 # The file's own times are kept to the day, as an anonymous case's are: its
                 # modification time would otherwise say when the person sent it.
                 day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-                os.utime(stored[0], (day.timestamp(), day.timestamp()))
+                for path in (stored[0], os.path.dirname(stored[0])):  # its folder's too
+                    os.utime(path, (day.timestamp(), day.timestamp()))
 
         try:
             await asyncio.to_thread(record)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+PURGE_BUSY_TIMEOUT_MS = 1_000
 SQLITE_POOL = 5  # connections kept; one writes at a time, the others wait
 POSTGRES_POOL = 10  # connections kept; each new one is a server process to start
 CONNECT_TIMEOUT_S = 5
@@ -58,7 +59,19 @@ def purge_old_versions(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     with engine.connect().execution_options(checkpoint=True) as connection:
-        connection.exec_driver_sql("VACUUM")
+        # Webhooks wait meanwhile: give up soon if a reader is in the way (the nightly
+        # retention run rebuilds the file too).
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={PURGE_BUSY_TIMEOUT_MS}")
+        try:
+            for attempt in range(3):
+                try:
+                    connection.exec_driver_sql("VACUUM")
+                    break
+                except sqlite3.OperationalError:
+                    if attempt == 2:
+                        log.warning("database: not rebuilt after an erasure (busy)")
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         for _ in range(3):
             busy, *_ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
             if not busy:

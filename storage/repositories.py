@@ -395,13 +395,31 @@ class MessageRepository:
             update(Attachment).where(col(Attachment.message_id).in_(ids)).values(case_id=case_id)
         )
 
-    def unfiled(self, contact_id: int, *, since: datetime, also: Iterable[int]) -> list[Message]:
-        """The contact's messages, both ways, that belong to no case and were written since the
-        instant, with these others; oldest first."""
+    def after_last_filed(self, contact_id: int, *, before: int, since: datetime) -> int:
+        """The id from which the contact's conversation before message `before` runs: after
+        their last message filed with a case, and not before the instant."""
+        filed = select(func.max(Message.id)).where(
+            Message.contact_id == contact_id,
+            col(Message.case_id).is_not(None),
+            col(Message.id) < before,
+            col(Message.id) > 0,
+        )
+        recent = select(func.min(Message.id)).where(
+            Message.contact_id == contact_id,
+            col(Message.created_at) >= since,
+            col(Message.id) > 0,
+        )
+        last_filed = self.session.exec(filed).one() or 0
+        first_recent = self.session.exec(recent).one() or before
+        return max(last_filed + 1, first_recent)
+
+    def unfiled(self, contact_id: int, *, from_id: int, also: Iterable[int]) -> list[Message]:
+        """The contact's messages, both ways, that belong to no case, from this one on, with
+        these others; oldest first."""
         mine = (
             (col(Message.contact_id) == contact_id)
             & col(Message.case_id).is_(None)
-            & (col(Message.created_at) >= since)
+            & (col(Message.id) >= from_id)
         )
         also = list(also)
         if also:

@@ -149,8 +149,7 @@ def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
             return folio
 
 
-# How far back the conversation that becomes an anonymous case reaches: what the person wrote
-# and was answered that belongs to no case of theirs (the greeting, the menu, the questions).
+# How far back the conversation that becomes an anonymous case reaches, at most.
 CONVERSATION = timedelta(hours=24)
 
 
@@ -161,7 +160,14 @@ def detach_conversation(
     the sender: no contact, no provider id, only the day, rows numbered out of sequence; folios
     of the person's other cases are masked in what they wrote and were answered; replies already
     sent leave the outbox, and those still to send keep their recipient only until sent."""
-    messages = uow.messages.unfiled(contact.id, since=now - CONVERSATION, also=draft_ids)
+    # The conversation that led to the report: what was said to and by the person since their
+    # last filed case (within a day), in no case; not what belongs to another case (a status
+    # of it asked for meanwhile), nor what came before it (another report's questions).
+    first = min(draft_ids, default=None)
+    messages = []
+    if first is not None:
+        start = uow.messages.after_last_filed(contact.id, before=first, since=now - CONVERSATION)
+        messages = uow.messages.unfiled(contact.id, from_id=start, also=draft_ids)
     ids = [message.id for message in messages]
     day = policy.day_of(now)
     # The outbox rows first, then their messages: the order in which the dispatcher locks them

@@ -387,9 +387,7 @@ class Dialogue:
                 # Whoever asks about an anonymous case must not be linked to it.
                 turn.confidential = True
                 detach_message(turn.uow, self.policy, turn.message_id, turn.now)
-            # Not filed with the case: a status told during a report that then becomes anonymous
-            # goes with that report, its folio masked (see detach_conversation).
-            self._say(turn, render_status(turn.uow, self.policy, case, shown_as))
+            self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif looks_up:
             count_miss(turn.contact, turn.now)
             self._say(
@@ -726,8 +724,10 @@ class Dialogue:
 
     def _receipt(self, turn: Turn, case: Any, secret_code: str | None) -> None:
         t = self.t
+        # An anonymous case keeps only its day; the person is told the hour all the same (the
+        # receipt is not stored).
         values = dict(
-            received=self.policy.local_time(case.created_at),
+            received=self.policy.local_time(turn.now if case.anonymous else case.created_at),
             channel=t(f"labels.channel.{case.channel}"),
             type=t(f"labels.type.{case.type}"),
             topic=self.policy.topic_label(case.topic),

@@ -227,5 +227,7 @@ def _queue_one(
             created_at=now,
         ),
         linked=not reply.confidential,
-        detached=confidential,
+        # Rows of a confidential turn are numbered apart, but for what stays the person's own
+        # (the rest of a MIS DATOS answer), which goes with a report they are writing.
+        detached=confidential and message.contact_id is None,
     )

@@ -170,12 +170,18 @@ class FakeMessages(FakeRepository):
             if message.id in message_ids:
                 message.case_id = case_id
 
-    def unfiled(self, contact_id: int, *, since: datetime, also: Iterable[int]) -> list[Message]:
+    def after_last_filed(self, contact_id: int, *, before: int, since: datetime) -> int:
+        mine = [m for m in self.uow.rows[Message] if m.contact_id == contact_id and (m.id or 0) > 0]
+        filed = [m.id or 0 for m in mine if m.case_id is not None and (m.id or 0) < before]
+        recent = [m.id or 0 for m in mine if m.created_at >= since]
+        return max(max(filed, default=0) + 1, min(recent, default=before))
+
+    def unfiled(self, contact_id: int, *, from_id: int, also: Iterable[int]) -> list[Message]:
         also = list(also)
         return [
             m
             for m in self.uow.rows[Message]
-            if (m.contact_id == contact_id and m.case_id is None and m.created_at >= since)
+            if (m.contact_id == contact_id and m.case_id is None and (m.id or 0) >= from_id)
             or m.id in also
         ]
 

@@ -268,12 +268,13 @@ def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sende
     )
     receipt = citizen.send("1")
     code = re.search(r"Código secreto de seguimiento: (\S+)", receipt).group(1)  # random
-    # No folio: the code is the only way back to the case; the time is the day's start.
+    # No folio: the code is the only way back to the case. The person is told the hour; the
+    # case keeps only the day (below).
     assert receipt == (
         "✅ Su denuncia anónima quedó registrada.\n"
         f"Código secreto de seguimiento: {code}\n"
         "Guárdelo: es la única forma de consultarla y no lo volveremos a mostrar.\n"
-        "Fecha y hora: 17/11/2026 00:00\n"
+        "Fecha y hora: 17/11/2026 09:08\n"
         "Canal: Consola de prueba\n"
         "Tipo: denuncia (obras en ejecución)\n"
         "Fecha límite de respuesta: martes 08/12/2026 (15 días hábiles)\n"
@@ -282,8 +283,13 @@ def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sende
     case = only_case(uow)
     assert case.anonymous and case.contact_id is None and case.gender == "sin_dato"
     (contact,) = uow.rows[Contact]
-    # Every message of the conversation is unlinked from the sender, not only the report.
-    assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
+    # Every message of the conversation, both ways, from the greeting on, is unlinked from the
+    # sender and goes with the case.
+    of_case = [m for m in uow.rows[Message] if m.case_id == case.id]
+    assert {m.direction for m in of_case} == {"in", "out"}
+    assert all(m.contact_id is None for m in of_case)
+    theirs = [m.body for m in uow.rows[Message] if m.contact_id == contact.id]
+    assert theirs == []
     status = (
         "Su denuncia anónima: denuncia sobre obras en ejecución\n"
         "Estado: Recibido\n"
@@ -295,7 +301,8 @@ def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sende
     assert_transcript(
         citizen, [(f"estado {code.lower()}", status), (f"estado {code.replace('-', ' ')}", status)]
     )
-    assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
+    # Asking with the code links nothing more to the sender.
+    assert [m.body for m in uow.rows[Message] if m.contact_id == contact.id] == theirs
     assert all(code not in m.body and code.lower() not in m.body for m in uow.rows[Message])
 
 

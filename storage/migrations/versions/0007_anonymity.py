@@ -22,10 +22,21 @@ branch_labels = None
 depends_on = None
 
 
+# Rows about an anonymous case are numbered with negative ids drawn at random. SQLite numbers
+# a new row one past the largest id in the table, which is negative while no other row exists:
+# with AUTOINCREMENT it is one past the largest id ever given instead, never next to theirs.
+NUMBERED_APART = ("cases", "case_events", "messages", "attachments")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    autoincrement = {"recreate": "always", "table_kwargs": {"sqlite_autoincrement": True}}
+    with op.batch_alter_table("cases", **(autoincrement if sqlite else {})) as batch:
         batch.drop_index("ix_cases_reporter_hash")
         batch.drop_column("reporter_hash")
+    for table in NUMBERED_APART[1:] if sqlite else ():
+        with op.batch_alter_table(table, **autoincrement):
+            pass
     with op.batch_alter_table("contacts") as batch:
         batch.drop_column("burst_started_at")
         batch.drop_column("burst_count")
