@@ -200,6 +200,22 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     return strip_controls("\n".join(lines))
 
 
+TIME_FIELDS = ("created_at", "first_response_at", "closed_at")
+
+
+def spreadsheet_row(app: App, row: dict[str, Any]) -> dict[str, Any]:
+    """An export row for a spreadsheet: times in the institution's zone ("2026-03-04 10:15"),
+    yes/no in Spanish, and every text cell a spreadsheet would run as a formula neutralised."""
+    t, tz = app.policy.texts, app.policy.calendar.tz
+    local = dict(row)
+    for field in TIME_FIELDS:
+        if local[field]:
+            local[field] = datetime.fromisoformat(local[field]).astimezone(tz)
+            local[field] = local[field].strftime("%Y-%m-%d %H:%M")
+    local["anonymous"] = t("survey.yes") if row["anonymous"] else t("survey.no")
+    return spreadsheet_safe_row(local)
+
+
 def spreadsheet_safe_row(row: dict[str, Any]) -> dict[str, Any]:
     """The row with every text cell that a spreadsheet would run as a formula neutralised."""
     return {key: spreadsheet_safe(value) for key, value in row.items()}

@@ -50,7 +50,7 @@ def tally(
     settings = app.settings
     with app.reading_uow() as uow:
         reports = ReportRepository(uow.session, report_channels(include_console))
-        return build_tally(
+        figures = build_tally(
             reports,
             period,
             app.policy.calendar,
@@ -58,12 +58,16 @@ def tally(
             app.policy.texts,
             now or utc_now(),
         )
+    figures["institution"] = app.policy.institution.name
+    return figures
 
 
-def weekly_summary(app: App, monday: date, now: datetime) -> WeeklySummary:
-    """The figures of the week that starts on `monday`."""
+def weekly_summary(
+    app: App, monday: date, now: datetime, *, include_console: bool = False
+) -> WeeklySummary:
+    """The figures of the week that starts on `monday` (console trials left out unless asked)."""
     with app.reading_uow() as uow:
-        reports = ReportRepository(uow.session, REPORT_CHANNELS)
+        reports = ReportRepository(uow.session, report_channels(include_console))
         return build_summary(reports, app.policy, monday, now)
 
 

@@ -1,6 +1,7 @@
 """Staff work from the terminal: `cases ...`, through the casework functions the chat uses."""
 
 import csv
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from bot.case_views import (
     case_summary,
     print_table,
     render_case,
-    spreadsheet_safe_row,
+    spreadsheet_row,
 )
 from bot.cli.context import (
     CliContext,
@@ -343,7 +344,19 @@ def list_cases(
     elif not rows:
         typer.echo(t("cli.no_cases"))
     else:
-        print_table(t, rows)
+        # On a terminal, times as a person at the institution reads them (as `cases show`).
+        policy = app.policy
+        print_table(
+            t,
+            [
+                {
+                    **row,
+                    "created_at": policy.local_time(case.created_at),
+                    "due_date": policy.calendar.local_date(case.due_at).strftime("%d/%m/%Y"),
+                }
+                for row, case in zip(rows, found, strict=True)
+            ],
+        )
 
 
 def show_case(state: CliContext, config: str | None, folio: str) -> None:
@@ -377,6 +390,13 @@ def export_cases(
     if format_ == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(spreadsheet_safe_row(row) for row in rows)
+    # For a spreadsheet: a byte-order mark (Excel on Windows then reads UTF-8), the headers in
+    # Spanish, times in the institution's zone. JSON keeps the field names and UTC (spec §5).
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8-sig", newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([t(f"cli.export_col.{field}") for field in EXPORT_FIELDS])
+    for row in rows:
+        local = spreadsheet_row(app, row)
+        writer.writerow([local[field] for field in EXPORT_FIELDS])
+    out.flush()
+    out.detach()

@@ -86,6 +86,9 @@ def register(cli: typer.Typer, t: Texts) -> None:
         week: Annotated[str | None, typer.Option("--week", help=t("cli.week_option"))] = None,
         send: Annotated[bool, typer.Option("--send", help=t("cli.send_option"))] = False,
         force: Annotated[bool, typer.Option("--force", help=t("cli.force_option"))] = False,
+        include_console: Annotated[
+            bool, typer.Option("--include-console", help=t("cli.include_console_option"))
+        ] = False,
         config: Config = None,
     ) -> None:
         state = cli_context(ctx)
@@ -95,7 +98,12 @@ def register(cli: typer.Typer, t: Texts) -> None:
             monday = parse_week(t, week) if week else None
         except BadWeek as exc:
             raise fail(str(exc)) from None
-        monday = monday or last_full_week(app.policy.calendar.local_date(now))
+        today = app.policy.calendar.local_date(now)
+        if monday is not None and monday > today:
+            raise fail(t("summary.future_week", week=week_label(monday)))
+        monday = monday or last_full_week(today)
+        if send and include_console:
+            raise fail(t("summary.console_not_sent"))
         if send:
             try:
                 summary, count = send_weekly_summary(app, monday, now, force=force)
@@ -108,7 +116,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
             form = "one" if count == 1 else "many"
             typer.echo(t(f"summary.queued_{form}", week=summary.week, count=count))
         else:
-            typer.echo(render_summary(t, weekly_summary(app, monday, now)))
+            figures = weekly_summary(app, monday, now, include_console=include_console)
+            typer.echo(render_summary(t, figures))
         app.engine.dispose()
 
     @cli.command("demo-data", help=t("cli.demo_help"))

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from bot.app import App
+from bot.cli import backup
 from bot.cli.context import CliContext, Failure, cli_context, config_option
 from handlers.core.texts import Texts
 
@@ -38,6 +39,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
     def db_upgrade(ctx: typer.Context, config: Config = None) -> None:
         app = cli_context(ctx).open_app(config)
         typer.echo(t("cli.db_upgraded", url=app.engine.url.render_as_string(hide_password=True)))
+
+    backup.register(db, t)
 
 
 def serve_or_chat(state: CliContext, config: str | None) -> None:

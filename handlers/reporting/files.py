@@ -52,14 +52,25 @@ def render_markdown(t: Texts, tally: dict[str, Any], chart_name: str | None = No
     return "\n".join(lines)
 
 
+def _plain(value: Any) -> Any:
+    """A CSV cell: numbers as numbers a spreadsheet reads (1303, 81.2), text neutralised."""
+    if isinstance(value, int | float):
+        return value
+    return spreadsheet_safe(str(value))
+
+
 def render_csv(t: Texts, tally: dict[str, Any]) -> str:
-    """Every table as rows of one CSV: table, then the table's own columns."""
+    """Every cell of every table as one row of the same four columns (table, row, column,
+    value): one header for the whole file, so a spreadsheet or a script reads it as a list."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [t("report.col.table"), t("report.col.row"), t("report.col.column"), t("report.col.value")]
+    )
     for table in tables(t, tally):
-        writer.writerow(map(_text, [t("report.col.table"), *table.headers]))
         for row in table.rows:
-            writer.writerow([_text(table.title), *map(_text, row)])
+            for header, value in zip(table.headers[1:], row[1:], strict=True):
+                writer.writerow(map(_plain, (table.title, row[0], header, value)))
     return out.getvalue()
 
 
@@ -91,11 +102,18 @@ def chart_png(t: Texts, title: str, labels: list[str], series: dict[str, list[in
     return buffer.getvalue()
 
 
+def chart_title(t: Texts, tally: dict[str, Any]) -> str:
+    """ "Casos recibidos por canal y tipo, periodo 2026-T3", and the institution below."""
+    title = t("report.chart_title_period", label=tally["period"]["label"])
+    institution = tally.get("institution")
+    return f"{title}\n{institution}" if institution else title
+
+
 def received_chart(t: Texts, tally: dict[str, Any]) -> bytes:
     """Received cases by channel, stacked by type."""
     channels, series = _received_series(tally)
     labels = [t(f"labels.channel.{channel}") for channel in channels]
-    return chart_png(t, t("report.chart_title"), labels, series)
+    return chart_png(t, chart_title(t, tally), labels, series)
 
 
 def _sheet_title(title: str, taken: set[str]) -> str:
@@ -106,11 +124,16 @@ def _sheet_title(title: str, taken: set[str]) -> str:
     return name
 
 
+PERCENT_ROWS = ("pct_within_deadline",)
+
+
 def xlsx_bytes(t: Texts, tally: dict[str, Any]) -> bytes:
-    """One sheet per table with numbers as numbers, a summary sheet with the narrative, and a
-    bar chart of the received cases by channel and type."""
+    """One sheet per table with numbers as numbers (percentages as percentages), bold headers
+    and readable widths; a summary sheet first with the title, the narrative wrapped, and the
+    chart of the received cases by channel and type."""
     from openpyxl import Workbook  # lazy: only `tally --format xlsx` needs it
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Alignment, Font
 
     book = Workbook()
     summary = book.active
@@ -118,37 +141,62 @@ def xlsx_bytes(t: Texts, tally: dict[str, Any]) -> bytes:
     summary.title = _sheet_title(t("report.sheet_summary"), taken)
     period = tally["period"]
     summary.append([spreadsheet_safe(t("report.title", label=period["label"]))])
+    summary["A1"].font = Font(bold=True, size=14)
     summary.append(
         [t("report.range", start=period["start"], end=period["end"], tz=period["timezone"])]
     )
     summary.append([spreadsheet_safe(tally["narrative"])])
+    summary.column_dimensions["A"].width = 110
+    summary["A3"].alignment = Alignment(wrap_text=True, vertical="top")
+    # A row tall enough for the wrapped narrative (about 120 characters a line, 15 points each).
+    summary.row_dimensions[3].height = 15 * (len(tally["narrative"]) // 110 + 2)
+    percent_names = {t(f"report.row.{key}") for key in PERCENT_ROWS}
     for index, table in enumerate(tables(t, tally)):
         sheet = book.create_sheet(_sheet_title(table.title, taken))
         sheet.append([spreadsheet_safe(header) for header in table.headers])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
         for row in table.rows:
+            if row[0] in percent_names and isinstance(row[1], int | float):
+                row = (row[0], row[1] / 100)
             sheet.append([spreadsheet_safe(value) for value in row])
             for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, int):
+                if row[0] in percent_names and isinstance(cell.value, float):
+                    cell.number_format = "0.0%"
+                elif isinstance(cell.value, int):
                     cell.number_format = "#,##0"
                 elif isinstance(cell.value, float):
                     cell.number_format = "#,##0.0"
+        _fit_widths(sheet)
         if index == 0 and len(table.rows) > 1:
-            _add_chart(t, sheet, table, BarChart, Reference)
+            _add_chart(t, tally, summary, sheet, table, BarChart, Reference)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _add_chart(t: Texts, sheet: Any, table: Table, bar_chart: Any, reference: Any) -> None:
+def _fit_widths(sheet: Any) -> None:
+    """Each column as wide as its longest value (within reason)."""
+    for column in sheet.columns:
+        longest = max(len(str(cell.value)) for cell in column if cell.value is not None)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(longest + 2, 10), 60)
+
+
+def _add_chart(
+    t: Texts, tally: dict[str, Any], summary: Any, sheet: Any, table: Table, bar_chart, reference
+) -> None:
+    """The received cases by channel and type, drawn from the "Recibidos" sheet and shown on
+    the summary sheet, under the narrative."""
     chart = bar_chart()
     chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
-    chart.title = t("report.chart_title")
+    chart.title = chart_title(t, tally).replace("\n", " — ")
     chart.y_axis.title = t("report.col.cases")
+    chart.width, chart.height = 22, 10
     last_row = len(table.rows)  # the totals row (the last one) stays out of the chart
     data = reference(sheet, min_col=2, max_col=1 + len(CASE_TYPES), min_row=1, max_row=last_row)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(reference(sheet, min_col=1, min_row=2, max_row=last_row))
-    sheet.add_chart(chart, f"A{len(table.rows) + 3}")
+    summary.add_chart(chart, "A5")
 
 
 def render_report(t: Texts, tally: dict[str, Any], fmt: str, chart_name: str | None) -> bytes:
@@ -158,7 +206,8 @@ def render_report(t: Texts, tally: dict[str, Any], fmt: str, chart_name: str | N
     if fmt == "json":
         return (json.dumps(tally, ensure_ascii=False, indent=2) + "\n").encode()
     if fmt == "csv":
-        return render_csv(t, tally).encode()
+        # With a byte-order mark, Excel on Windows reads the file as UTF-8 ("Martínez").
+        return render_csv(t, tally).encode("utf-8-sig")
     if fmt == "xlsx":
         return xlsx_bytes(t, tally)
     return render_markdown(t, tally, chart_name).encode()

@@ -61,6 +61,8 @@ def _period(t: Texts, value: str | None, first: date | None, last: date | None) 
         if value or first is None or last is None or first > last:
             raise BadPeriod(t("report.bad_period", value=value or ""))
         return Period(f"{first.isoformat()}/{last.isoformat()}", first, last)
+    if not (value or "").strip():
+        raise BadPeriod(t("report.missing_period"))
     match = re.fullmatch(r"(\d{4})(?:-([TCS])(\d))?", (value or "").strip().upper())
     if not match:
         raise BadPeriod(t("report.bad_period", value=value or ""))
@@ -115,7 +117,7 @@ def attended_figures(rows: list[tuple]) -> dict[str, Any]:
         "closed": sum(row[-1] for row in rows),
         "within_deadline": sum(row[-1] for row in rows if row[2]),
         "responses": responses,
-        "mean": sum(row[3] * row[-1] for row in rated) / responses if responses else 0.0,
+        "mean": sum(row[3] * row[-1] for row in rated) / responses if responses else None,
         "resolved_yes": sum(row[-1] for row in rows if row[4]),
     }
 
@@ -185,21 +187,27 @@ def build_tally(
         "deadlines": {
             "closed": closed,
             "within_deadline": within,
-            "pct_within_deadline": round(100.0 * within / closed, 1) if closed else 0.0,
-            "median_first_response_hours": round(first_response or 0.0, 1),
-            "median_resolution_days": round(resolution or 0.0, 1),
-            "median_first_response_business_hours": round(business_response or 0.0, 1),
-            "median_resolution_business_days": round(business_resolution or 0.0, 1),
+            "pct_within_deadline": round(100.0 * within / closed, 1) if closed else None,
+            "median_first_response_hours": _rounded(first_response, 1),
+            "median_resolution_days": _rounded(resolution, 1),
+            "median_first_response_business_hours": _rounded(business_response, 1),
+            "median_resolution_business_days": _rounded(business_resolution, 1),
         },
         "satisfaction": {
             "responses": done["responses"],
-            "mean": round(done["mean"], 2),
+            "mean": _rounded(done["mean"], 2),
             "resolved_yes": done["resolved_yes"],
         },
         "backlog": {"open": backlog, "overdue": backlog_overdue},
     }
     tally["narrative"] = narrative(t, tally)
     return tally
+
+
+def _rounded(value: float | None, decimals: int) -> float | None:
+    """A figure rounded for the report; None (JSON null, "sin dato") when there is nothing to
+    compute it from, never 0.0."""
+    return None if value is None else round(value, decimals)
 
 
 def number(value: float, decimals: int = 0) -> str:
@@ -210,6 +218,11 @@ def number(value: float, decimals: int = 0) -> str:
 def _plural(t: Texts, key: str, count: int, **values: Any) -> str:
     form = "one" if count == 1 else "many"
     return t(f"{key}_{form}", count=number(count), **values)
+
+
+def _plural_or_none(t: Texts, key: str, count: int) -> str:
+    """ "se recibieron 8 casos", or "no se recibieron casos" rather than a bare zero."""
+    return t(f"{key}_none") if count == 0 else _plural(t, key, count)
 
 
 def _join(t: Texts, parts: list[str]) -> str:
@@ -231,6 +244,15 @@ def attention_line(t: Texts, channel: str, case_type: str, count: int) -> str:
     return _plural(t, "report.attentions_of", count, kind=kind, via=t(f"report.via.{channel}"))
 
 
+def received_line(t: Texts, channel: str, case_type: str, count: int) -> str:
+    """One item of what came in: "21 denuncias por medio de WhatsApp", "26 consultas por
+    teléfono"."""
+    form = "one" if count == 1 else "many"
+    kind = t(f"report.type_{form}.{case_type}")
+    via = t(f"report.via.{channel}")
+    return t("report.received_item", count=number(count), kind=kind, via=via)
+
+
 def narrative(t: Texts, tally: dict[str, Any]) -> str:
     """Sentences ready to paste into the institution's report, in the seeds' style."""
     period = tally["period"]
@@ -239,10 +261,19 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
         t(
             "report.opening",
             label=period["label"],
-            received=_plural(t, "report.received", received),
-            attended=_plural(t, "report.attended", attended),
+            received=_plural_or_none(t, "report.received", received),
+            attended=_plural_or_none(t, "report.attended", attended),
         )
     ]
+    came_in = [
+        received_line(t, channel, case_type, count)
+        for channel, types in tally["received"]["by_channel_type"].items()
+        for case_type, count in types.items()
+        if count
+    ]
+    if came_in:
+        form = "one" if received == 1 else "many"
+        sentences.append(t(f"report.received_items_{form}", items="; ".join(came_in)))
     items = [
         attention_line(t, channel, case_type, count)
         for channel, types in tally["attended"]["by_channel_type"].items()
@@ -351,7 +382,9 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
         return row(key) if key == "sin_dato" else key
 
     def figures(title: str, items: dict[str, Any]) -> Table:
-        return Table(title, (name, value), tuple((row(k), v) for k, v in items.items()))
+        """Figures by name; one that could not be computed reads "Sin dato"."""
+        values = tuple((row(k), row("sin_dato") if v is None else v) for k, v in items.items())
+        return Table(title, (name, value), values)
 
     return [
         _channel_type_table(t, t("report.table.received"), tally["received"]),

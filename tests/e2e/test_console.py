@@ -7,7 +7,9 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -176,11 +178,18 @@ def test_cases_export_gives_one_row_per_case_in_csv_and_json(environment, tmp_pa
     as_csv = telefono(environment, "cases", "export", "--format", "csv", cwd=tmp_path)
     assert as_csv.returncode == 0
     header, *rows = as_csv.stdout.strip().splitlines()
-    assert header.startswith("folio,type,topic,urgency,status,channel,created_at,due_date")
+    # For Excel: a byte-order mark, Spanish headers, times as the office reads them.
+    assert header.startswith("\ufeffFolio,Tipo,Tema,Urgencia,Estado,Canal,Recibido,Vence")
     assert len(rows) == 2
     as_json = json.loads(
         telefono(environment, "cases", "export", "--format", "json", cwd=tmp_path).stdout
     )
+    received = datetime.fromisoformat(as_json[0]["created_at"])
+    local = received.astimezone(ZoneInfo("America/El_Salvador")).strftime("%Y-%m-%d %H:%M")
+    assert f",{local}," in rows[0]
+    listed = telefono(environment, "cases", "list", cwd=tmp_path).stdout.splitlines()
+    day_and_hour = received.astimezone(ZoneInfo("America/El_Salvador")).strftime("%d/%m/%Y %H:%M")
+    assert day_and_hour in listed[1]
     assert [c["municipality"] for c in as_json] == ["San Miguel", "San Miguel"]
     empty = json.loads(
         telefono(

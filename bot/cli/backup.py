@@ -1,0 +1,55 @@
+"""`db backup` and `db restore`: a copy of the database to keep, and putting it back."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.context import Failure, cli_context, config_option
+from handlers.core.texts import Texts
+
+
+def register(db: typer.Typer, t: Texts) -> None:
+    """Add `backup` and `restore` to the `db` group."""
+    Config = config_option(t)
+
+    @db.command("backup", help=t("cli.db_backup_help"))
+    def db_backup(ctx: typer.Context, file: Path, config: Config = None) -> None:
+        from storage.backup import backup_sqlite
+
+        app = cli_context(ctx).open_app(config, migrate=False)
+        if app.engine.dialect.name != "sqlite":
+            url = app.engine.url.set(drivername="postgresql", password=None).render_as_string()
+            raise Failure(t("cli.db_backup_postgres", url=url, file=file))
+        try:
+            cases = backup_sqlite(app.engine, file)
+        except OSError as exc:
+            raise Failure(t("cli.cannot_write", path=file, reason=exc.strerror or exc)) from None
+        typer.echo(t("cli.db_backup_done", file=file, cases=f"{cases:,}"))
+
+    @db.command("restore", help=t("cli.db_restore_help"))
+    def db_restore(
+        ctx: typer.Context,
+        file: Path,
+        yes: Annotated[bool, typer.Option("--yes", help=t("cli.db_restore_yes"))] = False,
+        config: Config = None,
+    ) -> None:
+        from storage.backup import NotABackup, check_backup, restore_sqlite
+
+        state = cli_context(ctx)
+        settings = state.settings(config)
+        if not settings.database.url.startswith("sqlite"):
+            raise Failure(t("cli.db_restore_postgres"))
+        try:
+            cases = check_backup(file)
+        except NotABackup as exc:
+            raise Failure(t("cli.db_not_a_backup", file=file, reason=exc)) from None
+        if not yes:
+            raise Failure(t("cli.db_restore_confirm", file=file, cases=f"{cases:,}"))
+        from storage.engine import make_engine
+
+        engine = make_engine(settings.database.url)
+        restore_sqlite(engine, file)
+        # The restored copy may be older than the code: bring its schema up to date.
+        state.open_app(config, migrate=True)
+        typer.echo(t("cli.db_restore_done", file=file, cases=f"{cases:,}"))

@@ -1,0 +1,75 @@
+"""Copies of a SQLite database taken while the service runs, and putting one back."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+PAGES_PER_STEP = 1024  # copied between pauses, so that the service's writers are not held long
+
+
+def _driver(connection) -> sqlite3.Connection:
+    """The sqlite3 connection under SQLAlchemy's."""
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
+
+class NotABackup(ValueError):
+    """The file is not a readable Teléfono Abierto database."""
+
+
+def backup_sqlite(engine: Engine, target: Path) -> int:
+    """Copy the live database into `target` with SQLite's online backup (a consistent copy
+    while the service goes on writing); return the number of cases copied."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with engine.connect() as connection:
+        source = _driver(connection)
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy, pages=PAGES_PER_STEP)
+            # One file, without a write-ahead log beside it: what is copied is what is kept.
+            copy.execute("PRAGMA journal_mode=DELETE")
+            (cases,) = copy.execute("SELECT count(*) FROM cases").fetchone()
+        finally:
+            copy.close()
+    partial.replace(target)  # never a half-written file under the chosen name
+    return int(cases)
+
+
+def check_backup(source: Path) -> int:
+    """The number of cases in a backup file; NotABackup when it is not a sound database of
+    this service."""
+    try:
+        copy = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise NotABackup(str(exc)) from exc
+    try:
+        (ok,) = copy.execute("PRAGMA integrity_check").fetchone()
+        if ok != "ok":
+            raise NotABackup(ok)
+        copy.execute("SELECT version_num FROM alembic_version").fetchone()
+        (cases,) = copy.execute("SELECT count(*) FROM cases").fetchone()
+    except sqlite3.Error as exc:
+        raise NotABackup(str(exc)) from exc
+    finally:
+        copy.close()
+    return int(cases)
+
+
+def restore_sqlite(engine: Engine, source: Path) -> int:
+    """Replace the database's content with the backup in `source` (checked first); return the
+    number of cases restored."""
+    cases = check_backup(source)
+    copy = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        with engine.connect() as connection:
+            copy.backup(_driver(connection), pages=PAGES_PER_STEP)
+    finally:
+        copy.close()
+    engine.dispose()
+    return cases

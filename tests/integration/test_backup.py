@@ -1,0 +1,79 @@
+"""A copy of the database kept by `db backup`, and put back by `db restore`."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.cli import main
+from handlers.casework.cases import open_case
+from tests.conftest import is_postgres
+
+DRAFT = {
+    "description": "hay un hoyo enorme en la calle",
+    "type": "solicitud",
+    "topic": "calles_caminos",
+}
+
+
+def a_case(app, phone: str) -> str:
+    now = datetime(2026, 11, 17, 15, tzinfo=UTC)
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("whatsapp", phone, now)
+        contact.consented_at = now
+        case = open_case(uow, app.policy, contact=contact, draft=dict(DRAFT), now=now)
+        uow.cases.add(case.case)
+        uow.commit()
+        return case.case.folio
+
+
+@pytest.fixture
+def db(app, monkeypatch, capsys):
+    """`telefono-abierto db …` as the console script runs it: (exit status, what it printed)."""
+    monkeypatch.setenv("TA_DATABASE__URL", app.settings.database.url)
+    monkeypatch.setenv("TA_CONFIG", "")
+
+    def run(*args: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as ended:
+            main(["db", *args])
+        out = capsys.readouterr()
+        return ended.value.code or 0, out.out + out.err
+
+    return run
+
+
+def test_a_backup_taken_while_the_service_runs_restores_what_it_held(app, db, tmp_path):
+    kept = a_case(app, "+50370001111")
+    copy = tmp_path / "copias" / "martes.db"
+    if is_postgres(app.settings.database.url):
+        status, advice = db("backup", str(copy))
+        assert status == 1 and "pg_dump --format=custom" in advice
+        return
+    # The service holds a connection open meanwhile: the copy does not wait for it to stop.
+    with app.engine.connect():
+        status, made = db("backup", str(copy))
+    assert status == 0 and "1 casos" in made and copy.exists()
+    lost = a_case(app, "+50370002222")  # written after the copy
+
+    status, checked = db("restore", str(copy))
+    assert status == 1 and "--yes" in checked
+    with app.uow() as uow:
+        assert uow.cases.by_folio(lost) is not None  # nothing replaced without --yes
+
+    status, restored = db("restore", str(copy), "--yes")
+    assert status == 0, restored
+    app.engine.dispose()
+    with app.uow() as uow:
+        assert uow.cases.by_folio(kept) is not None
+        assert uow.cases.by_folio(lost) is None
+
+
+def test_a_file_that_is_not_a_backup_is_refused_and_nothing_changes(app, db, tmp_path):
+    if is_postgres(app.settings.database.url):
+        return
+    kept = a_case(app, "+50370001111")
+    not_a_backup = tmp_path / "notas.db"
+    not_a_backup.write_text("lista de compras")
+    status, refused = db("restore", str(not_a_backup), "--yes")
+    assert status == 1 and "no es una copia válida" in refused
+    with app.uow() as uow:
+        assert uow.cases.by_folio(kept) is not None
