@@ -8,6 +8,7 @@ flow readable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 # Said at the danger question besides the yes and no words: not knowing is taken as yes.
 DANGER_YES = frozenset({"no se", "no sabemos", "creo que si", "tal vez", "puede ser", "hay gente"})
 MAX_PLACE = 300
+_REPEATS = re.compile(r"(\w)\1{2,}")
 _NOT_DANGER = Classification("solicitud", "otro", "normal", 0.0)
 
 
@@ -121,9 +123,10 @@ class EmergencySteps:
         kind = out_of_scope_kind(turn.text)
         if kind is None:
             return False
-        if looks_like_words(turn.text) and needs_danger_check(turn.text, _NOT_DANGER):
+        said = _REPEATS.sub(r"\1", turn.text)  # "AUXILIOOO"
+        if looks_like_words(said) and needs_danger_check(said, _NOT_DANGER):
             turn.step, turn.data = "describing", self._new_draft()
-            self._take_piece(turn, self._draft_piece(turn), first=True)
+            self._take_piece(turn, {**self._draft_piece(turn), "text": said}, first=True)
             return True
         if kind is Kind.THANKS:
             self._say(turn, self.t("dialogue.thanks"))
