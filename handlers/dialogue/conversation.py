@@ -134,6 +134,8 @@ class Turn:
 class Dialogue(EmergencySteps):
     """Decides what to answer; never sends anything itself (replies go to the outbox)."""
 
+    vocab: Vocabulary
+
     def __init__(self, policy: CasePolicy) -> None:
         self.policy = policy
         self.t = policy.texts

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.casework.notifications import Event
 from handlers.classification.assessment import Assessment, assess
@@ -23,8 +23,21 @@ from handlers.core.policy import CasePolicy
 from handlers.core.ports import Classification
 from handlers.core.texts import Texts
 
-if TYPE_CHECKING:
-    from handlers.dialogue.conversation import Turn, Vocabulary
+# The turn of handlers.dialogue.conversation (not imported: that module imports this one).
+Turn = Any
+
+
+class Vocabulary(Protocol):
+    """What these steps use of the dialogue's vocabulary."""
+
+    done: frozenset[str]
+
+    def answer(
+        self, folded: str, *, yes: frozenset[str] = ..., no: frozenset[str] = ...
+    ) -> bool | None: ...
+
+    def without_courtesy(self, folded: str) -> str: ...
+
 
 # Said at the danger question besides the yes and no words: not knowing is taken as yes.
 DANGER_YES = frozenset({"no se", "no sabemos", "creo que si", "tal vez", "puede ser", "hay gente"})
