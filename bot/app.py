@@ -66,6 +66,8 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         texts=load_texts("es"),
         staff_chat_id=settings.telegram.staff_chat_id if settings.telegram.enabled else 0,
         messages_per_minute=settings.limits.messages_per_minute,
+        emergency_deadline_days=settings.deadlines.emergency_business_days,
+        referrals=dict(settings.referrals),
     )
 
 

@@ -169,6 +169,8 @@ class DeadlineSettings(Section):
     reclamo: int = Field(15, ge=1, le=365)
     denuncia: int = Field(15, ge=1, le=365)
     sugerencia: int = Field(15, ge=1, le=365)
+    # An emergency's deadline, whatever its type: 0 is the day it is received.
+    emergency_business_days: int = Field(0, ge=0, le=365)
     extra_holidays: list[date] = []
 
     def for_type(self, case_type: str) -> int:
@@ -266,6 +268,19 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     reporting: ReportingSettings = ReportingSettings()
     classifier: ClassifierSettings = ClassifierSettings()
+    # Which office handles a matter of another service (agua, electricidad, basura, policia,
+    # salud, educacion) or of a configured topic: told to the citizen (see docs/emergencies.md).
+    referrals: dict[str, str] = {}
+
+    @field_validator("referrals")
+    @classmethod
+    def _referral_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, office in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key) or not office.strip():
+                raise ValueError(_t("config.bad_referral", key=key))
+            if len(office) > 300:
+                raise ValueError(_t("config.bad_referral", key=key))
+        return {key: office.strip() for key, office in value.items()}
 
     @classmethod
     def settings_customise_sources(

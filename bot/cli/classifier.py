@@ -11,6 +11,7 @@ import typer
 from bot.app import create_app
 from bot.cli.context import cli_context, config_option
 from handlers.casework.reclassify import staff_examples
+from handlers.classification.assessment import assess
 from handlers.classification.corpus import BadExample, read_examples
 from handlers.core.texts import Texts
 
@@ -48,13 +49,16 @@ def register(cli: typer.Typer, t: Texts) -> None:
                 typer.echo(t("cli.classify_no_text", number=number), err=True)
                 bad += 1
                 continue
-            result = classifier.classify(record["text"])
+            assessed = assess(record["text"], classifier.classify(record["text"]))
+            result = assessed.classification
             answer = {
                 "text": record["text"],
                 "type": result.type,
                 "topic": policy.known_topic(result.topic),
                 "urgency": result.urgency,
                 "confidence": round(result.confidence, 3),
+                "danger_check": assessed.danger_check,
+                "in_scope": assessed.in_scope,
             }
             typer.echo(json.dumps(answer, ensure_ascii=False))
         if bad:

@@ -89,7 +89,7 @@ def open_case(
 ) -> OpenedCase:
     """Create the case of a finished draft: folio, deadline, audit event, linked messages."""
     year = policy.calendar.local_date(now).year
-    days = policy.deadline_days[draft["type"]]
+    days = policy.case_deadline_days(draft["type"], draft.get("urgency"))
     anonymous = bool(draft.get("anonymous"))
     if anonymous:
         folio = anonymous_folio(uow, policy, year)

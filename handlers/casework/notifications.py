@@ -24,6 +24,7 @@ class Event(StrEnum):
 
     NEW_CASE = "new_case"  # a case was opened (or registered): its card
     EMERGENCY = "emergency"  # a citizen reported an emergency
+    EMERGENCY_ADDITION = "emergency_addition"  # what they sent next (place, photo, more words)
     HANDOFF = "handoff"  # a citizen asks to talk to a person
     CITIZEN_ANSWERED = "citizen_answered"  # the information staff asked for arrived
     DELIVERY_FAILED = "delivery_failed"  # a message could not be delivered
@@ -66,6 +67,8 @@ class Rule:
 RULES: dict[Event, Rule] = {
     Event.NEW_CASE: Rule((Audience.STAFF_CHAT,)),
     Event.EMERGENCY: Rule((Audience.STAFF_CHAT, Audience.ACTIVE_STAFF)),
+    # Those who were alerted hear what follows.
+    Event.EMERGENCY_ADDITION: Rule((Audience.STAFF_CHAT, Audience.ACTIVE_STAFF)),
     Event.HANDOFF: Rule((Audience.STAFF_CHAT, Audience.ACTIVE_STAFF)),
     Event.CITIZEN_ANSWERED: Rule(
         (Audience.ASSIGNEE, Audience.STAFF_CHAT), Reach.FIRST, first_reachable=True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from handlers.core.deadlines import BusinessCalendar
@@ -37,6 +38,20 @@ class CasePolicy:
     texts: Texts
     staff_chat_id: int = 0  # Telegram group where new cases are posted (0: none)
     messages_per_minute: int = 30  # per sender; beyond it they are told once to slow down
+    emergency_deadline_days: int = 0  # business days for an emergency, whatever its type
+    # Office that handles another service's matters, by service or topic name ([referrals]).
+    referrals: Mapping[str, str] = field(default_factory=dict)
+
+    def case_deadline_days(self, case_type: str, urgency: str | None = None) -> int:
+        """Business days to answer a case: the emergency deadline for an emergency (0: the day
+        it is received), else its type's."""
+        if urgency == "emergencia":
+            return self.emergency_deadline_days
+        return self.deadline_days[case_type]
+
+    def referral(self, *names: str | None) -> str | None:
+        """The office configured for the first of these service or topic names that has one."""
+        return next((self.referrals[n] for n in names if n and n in self.referrals), None)
 
     def keyed_hash(self, purpose: str, value: str) -> str:
         """An HMAC of a value with `privacy.hash_secret`, so the value itself is not kept."""

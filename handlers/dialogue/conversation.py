@@ -22,12 +22,14 @@ from handlers.casework.cases import (
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.privacy import erase_personal_data, personal_data
 from handlers.casework.staff import new_case_cards
+from handlers.classification.danger import needs_danger_check
 from handlers.core.labels import CASE_TYPES
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import fold, is_substantive, looks_like_words, words
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
+from handlers.dialogue.emergency import EmergencySteps
 from handlers.dialogue.ratelimit import Bursts
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
@@ -39,6 +41,7 @@ GENDERS = ("mujer", "hombre", "otro")
 MENU = ("report", "status", "person", "info")
 DRAFT_STEPS = {
     "describing",
+    "danger_check",
     "confirm_class",
     "choose_type",
     "choose_topic",
@@ -128,8 +131,10 @@ class Turn:
         return " ".join(words(self.incoming.text))
 
 
-class Dialogue:
+class Dialogue(EmergencySteps):
     """Decides what to answer; never sends anything itself (replies go to the outbox)."""
+
+    vocab: Vocabulary
 
     def __init__(self, policy: CasePolicy) -> None:
         self.policy = policy
@@ -139,6 +144,7 @@ class Dialogue:
         self._steps: dict[str, Callable[[Turn], None]] = {
             "menu": self._on_menu,
             "describing": self._on_describing,
+            "danger_check": self._on_danger_check,
             "confirm_class": self._on_confirm_class,
             "choose_type": self._on_choose_type,
             "choose_topic": self._on_choose_topic,
@@ -300,7 +306,8 @@ class Dialogue:
     def _warn_if_emergency(self, turn: Turn) -> None:
         """The emergency numbers need no consent: they are told at once."""
         text = "\n".join(p["text"] for p in turn.data.get("pending", []) if p["text"])
-        if text and self.policy.classifier.classify(text).urgency == "emergencia":
+        result = self.policy.classifier.classify(text) if text else None
+        if result and (result.urgency == "emergencia" or needs_danger_check(text, result)):
             numbers = self.policy.institution.emergency_numbers
             self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
 
@@ -461,6 +468,8 @@ class Dialogue:
                 ),
             )
             self._show_menu(turn)
+        elif self._answers_out_of_scope(turn):
+            pass
         elif self._starts_report(turn):
             turn.step, turn.data = "describing", self._new_draft()
             self._take_piece(turn, self._draft_piece(turn), first=True)
@@ -556,6 +565,8 @@ class Dialogue:
         text = "\n".join(turn.data["parts"])
         if piece["text"] and self.policy.classifier.classify(text).urgency == "emergencia":
             self._classify(turn)
+        elif piece["text"] and self._asks_danger(turn, text):
+            pass
         elif piece["text"]:
             self._say(
                 turn, self.t("dialogue.describe_first_ack" if first else "dialogue.describe_ack")
@@ -566,7 +577,13 @@ class Dialogue:
             self._say(turn, self.t("dialogue.describe_location_ack"))
 
     def _classify(self, turn: Turn) -> None:
-        result = self.policy.classifier.classify("\n".join(turn.data["parts"]))
+        text = "\n".join(turn.data["parts"])
+        if self._asks_danger(turn, text, done=True):
+            return
+        assessed = self._assess(turn, text)
+        if self._says_nothing(turn, assessed):
+            return
+        result = assessed.classification
         turn.data.update(
             type=result.type,
             topic=self.policy.known_topic(result.topic),
@@ -582,8 +599,10 @@ class Dialogue:
             self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
             self._open_emergency(turn)
         elif result.confidence < self.policy.confidence_threshold:
+            self._refer(turn, assessed)
             self._ask_type(turn)
         else:
+            self._refer(turn, assessed)
             turn.step = "confirm_class"
             self._ask_confirmation(turn)
 
@@ -722,7 +741,9 @@ class Dialogue:
         turn.replies.extend(new_case_cards(turn.uow, self.policy, opened.case))
         turn.step, turn.data = "menu", {}
 
-    def _receipt(self, turn: Turn, case: Any, secret_code: str | None) -> None:
+    def _receipt(
+        self, turn: Turn, case: Any, secret_code: str | None, alerted: bool = False
+    ) -> None:
         t = self.t
         # An anonymous case keeps only its day; the person is told the hour all the same (the
         # receipt is not stored).
@@ -734,11 +755,20 @@ class Dialogue:
             due=self.policy.local_day(case.due_at),
             days=case.deadline_days,
         )
+        if case.urgency == "emergencia":
+            # No deadline of days is promised for an emergency: staff were alerted (or not).
+            values["alerted"] = t("dialogue.receipt_emergency_alerted") if alerted else ""
         if secret_code:
-            text = t("dialogue.receipt_anonymous", code=secret_code, **values)
+            key = (
+                "receipt_emergency_anonymous"
+                if case.urgency == "emergencia"
+                else "receipt_anonymous"
+            )
+            text = t(f"dialogue.{key}", code=secret_code, **values)
             self._say(turn, text, confidential=True)
         else:
-            self._say(turn, t("dialogue.receipt", folio=case.folio, **values), case_id=case.id)
+            key = "receipt_emergency" if case.urgency == "emergencia" else "receipt"
+            self._say(turn, t(f"dialogue.{key}", folio=case.folio, **values), case_id=case.id)
 
     def _open_emergency(self, turn: Turn) -> None:
         """Emergencies skip the remaining questions: the case now, and the staff alerted now."""
@@ -762,13 +792,7 @@ class Dialogue:
         record_event(
             turn.uow, case, at, actor="sistema", kind=kind, public=alerted, detached=case.anonymous
         )
-        if alerted:
-            self._say(
-                turn,
-                t("dialogue.emergency_staff_alerted"),
-                case_id=None if case.anonymous else case.id,
-            )
-        self._receipt(turn, case, opened.secret_code)
+        self._receipt(turn, case, opened.secret_code, alerted)
         turn.replies.extend(new_case_cards(turn.uow, self.policy, case))
         if case.anonymous:
             turn.step, turn.data = "menu", {}
@@ -778,30 +802,7 @@ class Dialogue:
                 "followup",
                 {"case_id": case.id, "folio": case.folio, "until": until},
             )
-
-    def _on_followup(self, turn: Turn) -> None:
-        """After an emergency, what the person sends next is added to the same case."""
-        if turn.now >= datetime.fromisoformat(turn.data["until"]):
-            turn.step, turn.data = "menu", {}
-            self._on_menu(turn)
-            return
-        piece = self._draft_piece(turn)
-        courtesy = self.vocab.without_courtesy(turn.folded) == ""
-        if turn.folded in self.vocab.done or courtesy:
-            self._say(turn, self.t("dialogue.thanks"))
-            return
-        if self._menu_choice(turn.folded):
-            turn.step, turn.data = "menu", {}
-            self._on_menu(turn)
-            return
-        if not (piece["text"] or piece["media"] or piece["location"]):
-            self._say(turn, self.t("dialogue.help"))
-            return
-        case_id = turn.data["case_id"]
-        turn.uow.messages.attach_to_case([turn.message_id], case_id)
-        turn.uow.cases.append_details(case_id, piece["text"], piece["location"])
-        text = self.t("dialogue.emergency_followup", folio=turn.data["folio"])
-        self._say(turn, text, case_id=case_id)
+            self._ask_where(turn, case)
 
     def _on_survey_resolved(self, turn: Turn) -> None:
         """After closure: was the case resolved? Anything else leaves the survey."""

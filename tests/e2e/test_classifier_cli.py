@@ -31,6 +31,9 @@ def test_classify_answers_each_line_and_names_the_bad_ones_without_stopping(
         json.dumps({"texto": "sin el campo"}),
         "",
         json.dumps({"text": "😀😀"}),
+        json.dumps({"text": "Gracias"}),
+        json.dumps({"text": "hay un señor sangrando en la calle, vengan rápido"}),
+        json.dumps({"text": "hay un bache en la calle de la colonia Las Brisas"}),
     ]
     result = telefono(sqlite_environment, "classify", stdin="\n".join(lines) + "\n", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -38,11 +41,16 @@ def test_classify_answers_each_line_and_names_the_bad_ones_without_stopping(
         "Línea 2: no es JSON válido; se omite.",
         'Línea 3: se espera un objeto con "text" (un texto); se omite.',
     ]
-    first, emoji = (json.loads(line) for line in result.stdout.splitlines())
+    first, emoji, thanks, danger, pothole = map(json.loads, result.stdout.splitlines())
     assert first["text"] == "se cayó el puente de la colonia y hay gente atrapada"
     assert (first["topic"], first["urgency"]) == ("puentes", "emergencia")
-    assert set(first) == {"text", "type", "topic", "urgency", "confidence"}
+    stable = {"text", "type", "topic", "urgency", "confidence"}
+    assert set(first) == stable | {"danger_check", "in_scope"}
     assert emoji["confidence"] == 0.0
+    # Marked an emergency, or else the dialogue asks whether people are in danger.
+    assert danger["urgency"] == "emergencia" or danger["danger_check"] is True
+    assert (first["danger_check"], pothole["danger_check"]) == (False, False)
+    assert [r["in_scope"] for r in (emoji, thanks, pothole)] == [False, False, True]
 
 
 def test_train_from_db_adds_the_staff_corrections(database_url, tmp_path):

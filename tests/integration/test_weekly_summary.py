@@ -67,7 +67,8 @@ def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
     case_received(app, datetime(2026, 11, 10, 15, tzinfo=UTC))  # week 46
     closed = case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
     case_received(app, datetime(2026, 11, 18, 15, tzinfo=UTC))
-    case_received(app, datetime(2026, 11, 19, 15, tzinfo=UTC), urgency="emergencia")
+    # An emergency's deadline is its own day: unanswered, it is overdue by Monday.
+    emergency = case_received(app, datetime(2026, 11, 19, 15, tzinfo=UTC), urgency="emergencia")
     ana.clock.now = datetime(2026, 11, 17, 16, 59, tzinfo=UTC)
     ana.send(f"/tomar {closed}")  # two hours after it arrived
     ana.clock.now = datetime(2026, 11, 18, 15, tzinfo=UTC)
@@ -88,8 +89,8 @@ def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
         "Atendidos en la semana: 1",
         "De los recibidos en la semana siguen abiertos: 2 (abiertos en total: 4)",
         "Emergencias: 1",
-        "Casos con plazo vencido: 1",
-        f"Los más antiguos: {late}",
+        "Casos con plazo vencido: 2",
+        f"Los más antiguos: {late}, {emergency}",
         "Con más casos vencidos: Ana (1)",
         "Mediana de primera respuesta: 2.0 horas",
         "Satisfacción: 4.0 sobre 5 (1 respuesta)",

@@ -96,6 +96,7 @@ class FakeCases(FakeRepository):
             case.description += "\n" + text
         if location and case.latitude is None:
             case.latitude, case.longitude = location["latitude"], location["longitude"]
+            case.location_text = case.location_text or location.get("address")
 
     def anonymise(self, case_ids: list[int], placeholder: str) -> None:
         for case in self.uow.rows[Case]:

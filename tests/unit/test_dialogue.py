@@ -343,10 +343,10 @@ def test_an_emergency_skips_the_questions_tells_the_numbers_and_alerts_staff(cit
     assert case.urgency == "emergencia"
     alerts = [o for o in uow.rows[OutboxItem] if o.channel == "telegram" and o.address == "555"]
     assert len(alerts) == 1 and "EMERGENCIA TA-2026-000001" in alerts[0].body
-    assert "Agregamos esta información a su caso TA-2026-000001" in citizen.send(
-        "es en la colonia El Carmen"
-    )
+    assert "¿Dónde es?" in answer
+    assert "enviamos el lugar al equipo de turno" in citizen.send("es en la colonia El Carmen")
     assert "colonia El Carmen" in case.description
+    assert case.location_text == "es en la colonia El Carmen"
 
 
 def test_a_redelivered_message_is_acknowledged_and_changes_nothing(citizen, uow):
@@ -513,7 +513,8 @@ def test_an_emergency_without_staff_does_not_claim_anyone_was_alerted(citizen, u
 
 def test_after_an_emergency_the_follow_up_window_closes(citizen, uow):
     citizen.converse("hola", "si", "1", "se cayo el puente y hay gente atrapada")
-    assert "Agregamos esta información" in citizen.send("es en la colonia El Carmen")
+    assert "enviamos el lugar" in citizen.send("es en la colonia El Carmen")
+    assert "Agregamos esta información" in citizen.send("el agua sigue subiendo")
     citizen.clock.now += timedelta(hours=3)
     assert "Puede enviar más detalles" in citizen.send(
         "otro problema, hay un bache enorme en la calle"
