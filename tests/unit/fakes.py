@@ -337,11 +337,17 @@ class FakeUnitOfWork:
 class FakeClassifier:
     """Labels from a few words, urgency from the real emergency rules; no model, no I/O."""
 
-    TYPES = (("denunci", "denuncia"), ("quiero saber", "consulta"), ("queja", "queja"))
+    TYPES = (
+        ("denunci", "denuncia"),
+        ("quiero saber", "consulta"),
+        ("queja", "queja"),
+        ("reclam", "reclamo"),
+    )
     TOPICS = (
         ("tragante", "drenaje"),
         ("puente", "puentes"),
         ("rotulo", "senalizacion_seguridad_vial"),
+        ("semaforo", "senalizacion_seguridad_vial"),
         ("maquinaria", "obras_en_ejecucion"),
         ("constructora", "obras_en_ejecucion"),
         ("contratista", "obras_en_ejecucion"),
