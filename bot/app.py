@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -66,6 +66,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         texts=load_texts("es"),
         staff_chat_id=settings.telegram.staff_chat_id if settings.telegram.enabled else 0,
         messages_per_minute=settings.limits.messages_per_minute,
+        notice_gather=timedelta(seconds=settings.limits.notice_gather_seconds),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.core.deadlines import BusinessCalendar
 from handlers.core.ports import Classifier
@@ -37,6 +37,8 @@ class CasePolicy:
     texts: Texts
     staff_chat_id: int = 0  # Telegram group where new cases are posted (0: none)
     messages_per_minute: int = 30  # per sender; beyond it they are told once to slow down
+    # Notices to a citizen about one case within this time of each other go as one message.
+    notice_gather: timedelta = timedelta(0)
 
     def keyed_hash(self, purpose: str, value: str) -> str:
         """An HMAC of a value with `privacy.hash_secret`, so the value itself is not kept."""

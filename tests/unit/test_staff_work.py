@@ -39,12 +39,16 @@ def told_citizen(uow) -> list[str]:
     return [i.body for i in uow.rows[OutboxItem] if i.address == CITIZEN_NUMBER]
 
 
-def test_an_agent_takes_a_case_from_whatsapp_and_the_citizen_is_told(uow, citizen, agent):
+def test_an_agent_takes_a_case_from_whatsapp_and_the_citizen_hears_nothing_internal(
+    uow, citizen, agent
+):
+    before = told_citizen(uow)
     answer = agent.send(f"/tomar {FOLIO}")
     assert f"Ana tomó el caso {FOLIO}" in answer and f"Tomar: tomar:{FOLIO}" in answer
     case = the_case(uow)
     assert case.status == "asignado" and case.assignee_id is not None
-    assert told_citizen(uow)[-1] == f"Su caso {FOLIO} cambió de estado: Asignado."
+    assert told_citizen(uow) == before  # "asignado" is the institution's own business
+    assert "Cambio de estado a Asignado" not in citizen.send(f"estado {FOLIO}")
 
 
 def test_an_internal_note_never_reaches_the_citizen(uow, citizen, agent):
@@ -70,7 +74,7 @@ def test_discarding_needs_a_reason_and_says_so(uow, citizen, agent):
 
 def test_only_a_supervisor_reopens_a_closed_case(uow, make_citizen, citizen, agent):
     agent.send(f"/cerrar {FOLIO} Bache reparado el lunes")
-    assert "Resolución: Bache reparado el lunes" in told_citizen(uow)[-2]
+    assert "Resolución: Bache reparado el lunes" in told_citizen(uow)[-1]
     assert "Solo un supervisor" in agent.send(f"/estado {FOLIO} en_proceso")
     assert the_case(uow).status == "cerrado"
     add_staff(lambda: uow, "Sara", "supervisor", telegram_id=555)
@@ -218,7 +222,10 @@ def test_the_transition_table_is_enforced_in_one_place(dialogue):
 
 def test_after_closure_the_citizen_says_whether_it_was_resolved_and_rates_it(uow, citizen, agent):
     agent.send(f"/cerrar {FOLIO} Bache reparado")
-    assert told_citizen(uow)[-1] == f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+    assert told_citizen(uow)[-1] == (
+        f"Su caso {FOLIO} fue cerrado.\nResolución: Bache reparado\n\n"
+        f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+    )
     assert "de 1 (muy mala) a 5 (muy buena)" in citizen.send("sí")
     assert "¡Gracias por su respuesta!" in citizen.send("4")
     case = the_case(uow)
