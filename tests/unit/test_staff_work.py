@@ -310,3 +310,51 @@ def test_numbers_a_database_cannot_take_get_an_answer_not_a_failure(uow, citizen
     ):
         assert agent.send(command)  # answered; the message is stored, not retried
     assert the_case(uow).extension_days == 0 and the_case(uow).assignee_id is None
+
+
+def test_a_case_worked_to_its_closure_reaches_the_citizen_as_one_message(uow, citizen, agent):
+    before = len(told_citizen(uow))
+    for command in (
+        f"/tomar {FOLIO}",
+        f"/estado {FOLIO} en_proceso",
+        f"/responder {FOLIO} Mañana pasa la cuadrilla",
+        f"/estado {FOLIO} resuelto",
+        f"/cerrar {FOLIO} Bache reparado",
+    ):
+        agent.send(command)
+    assert told_citizen(uow)[before:] == [
+        f"Su caso {FOLIO} cambió de estado: En proceso.\n\n"
+        f"Respuesta sobre su caso {FOLIO}:\nMañana pasa la cuadrilla\n\n"
+        f"Su caso {FOLIO} cambió de estado: Resuelto.\n\n"
+        f"Su caso {FOLIO} fue cerrado.\nResolución: Bache reparado\n\n"
+        f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+    ]
+    (row,) = [i for i in uow.rows[OutboxItem] if i.address == CITIZEN_NUMBER][before:]
+    assert [o["key"] for o in row.options["options"]] == ["1", "2"]
+    # Held two minutes after the last notice, for the next one to join.
+    assert row.next_attempt_at == citizen.clock.now + timedelta(minutes=2)
+
+
+def test_notices_further_apart_than_the_gathering_time_go_on_their_own(uow, citizen, agent):
+    before = len(told_citizen(uow))
+    agent.send(f"/estado {FOLIO} en_proceso")
+    citizen.clock.now += timedelta(minutes=3)
+    agent.send(f"/responder {FOLIO} Mañana pasa la cuadrilla")
+    assert told_citizen(uow)[before:] == [
+        f"Su caso {FOLIO} cambió de estado: En proceso.",
+        f"Respuesta sobre su caso {FOLIO}:\nMañana pasa la cuadrilla",
+    ]
+
+
+def test_with_no_gathering_time_each_notice_goes_at_once(uow, make_citizen):
+    settings = make_settings(limits={"notice_gather_seconds": 0})
+    dialogue = make_dialogue(settings, FakeClassifier())
+    citizen = Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp")
+    citizen.converse(*POTHOLE)
+    add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
+    agent = Citizen(dialogue, lambda: uow, address=AGENT_NUMBER, channel="whatsapp")
+    before = len(told_citizen(uow))
+    agent.send(f"/estado {FOLIO} en_proceso")
+    agent.send(f"/responder {FOLIO} Mañana pasa la cuadrilla")
+    assert len(told_citizen(uow)[before:]) == 2
+    assert all(i.next_attempt_at == i.created_at for i in uow.rows[OutboxItem])
