@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, delete, exists, false, func, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import delete, exists, false, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -624,10 +624,10 @@ class OutboxRepository:
         earlier = aliased(OutboxItem)
         # A notice held for the next ones about its case (never tried, not due yet) lets what
         # follows it go first; anything else keeps its place in line.
-        held = (
-            (earlier.status == "pending")
-            & col(earlier.last_error).is_(None)
-            & (col(earlier.next_attempt_at) > now)
+        held = and_(
+            col(earlier.status) == "pending",
+            col(earlier.last_error).is_(None),
+            col(earlier.next_attempt_at) > now,
         )
         blocked = exists().where(
             earlier.channel == OutboxItem.channel,
@@ -695,7 +695,7 @@ class OutboxRepository:
             )
             .values(body=body, options=options, next_attempt_at=due)
         )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
+        if changed.rowcount != 1:
             return False
         if item.message_id is not None:
             messages = Message.__table__

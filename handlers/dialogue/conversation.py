@@ -548,8 +548,9 @@ class Dialogue:
             text = self.t(
                 "staff.handoff_case", folio=case.folio, contact_id=turn.contact.id, channel=channel
             )
-            record_event(turn.uow, case, turn.now, actor="ciudadano", kind="handoff_requested",
-                         public=False)
+            record_event(
+                turn.uow, case, turn.now, actor="ciudadano", kind="handoff_requested", public=False
+            )
         else:
             text = self.t("staff.handoff", contact_id=turn.contact.id, channel=channel)
         if self._alert_staff(turn, Event.HANDOFF, text, case.id if case else None):

@@ -4,12 +4,37 @@ filed as told, and the person is offered to file the other one with a single ans
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any, Protocol
 
+from handlers.core.messages import Option
 from handlers.core.normalise import words
+from handlers.core.policy import CasePolicy
+from handlers.core.texts import Texts
 
-if TYPE_CHECKING:
-    from handlers.dialogue.conversation import Dialogue, Turn
+# The turn being answered (conversation.Turn: step, data, folded, message_id).
+Turn = Any
+
+
+class Dialogue(Protocol):
+    """What of the dialogue this module uses (conversation.Dialogue; no import: no cycle)."""
+
+    policy: CasePolicy
+    t: Texts
+    vocab: Any
+
+    def _ask(self, turn: Turn, text: str, options: Sequence[Option] = ()) -> None: ...
+
+    def _say(self, turn: Turn, text: str) -> None: ...
+
+    def _yes_no(self, yes_key: str, no_key: str) -> list[Option]: ...
+
+    def _on_menu(self, turn: Turn) -> None: ...
+
+    def _new_draft(self) -> dict: ...
+
+    def _after_location(self, turn: Turn) -> None: ...
+
 
 # Where one problem ends and another may start: a sentence's end, "y", "además", "también".
 _BOUNDARY = re.compile(

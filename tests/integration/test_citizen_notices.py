@@ -3,8 +3,10 @@ internal states are not announced, and notices close together go as one message.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from handlers.casework import actions
@@ -14,17 +16,26 @@ from handlers.core.messages import Reply
 from handlers.dialogue.intake import queue
 from storage.models import Case, Message, Staff
 from tests.integration.test_outbox import (
+    ACCOUNT_SID,
     ANA,
+    BOT_TOKEN,
     ManualClock,
     bodies,
     citizen_writes,
     dispatcher,
-    provider,  # noqa: F401 (the fixture)
     rows,
     send_all,
 )
+from tests.provider import Provider
 
 AGENT = Actor("Rosa", "agent")
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    stand_in = Provider(BOT_TOKEN, ACCOUNT_SID).start()
+    yield stand_in
+    stand_in.stop()
 
 
 def filed_case(app, clock) -> int:
@@ -51,7 +62,9 @@ WORK = (
     lambda uow, case, m, app, now: actions.set_status(
         uow, app.policy, case, "resuelto", "", AGENT, now
     ),
-    lambda uow, case, m, app, now: actions.close(uow, app.policy, case, "Bache reparado", AGENT, now),
+    lambda uow, case, m, app, now: actions.close(
+        uow, app.policy, case, "Bache reparado", AGENT, now
+    ),
 )
 
 

@@ -258,7 +258,6 @@ class FakeOutbox(FakeRepository):
                 else:
                     item.message_id, item.confidential, item.created_at = None, True, day
 
-
     def gathering(
         self, channel: str, address: str, case_id: int, now: datetime
     ) -> OutboxItem | None:

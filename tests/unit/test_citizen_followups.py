@@ -53,7 +53,9 @@ def test_a_question_names_the_case_it_is_about_among_several(citizen, uow):
         [
             (
                 "ya arreglaron lo del bache?",
-                status_of("TA-2026-000002", "Caso recibido", "calles y caminos", "17/11/2026 09:13"),
+                status_of(
+                    "TA-2026-000002", "Caso recibido", "calles y caminos", "17/11/2026 09:13"
+                ),
             ),
             (
                 "qué pasó con mi reporte",
@@ -141,7 +143,9 @@ def test_the_other_problem_can_be_declined(citizen, uow):
 
 def test_asking_for_someone_real_hands_over_to_staff_and_flags_the_open_case(citizen, uow):
     citizen.converse(*BRIDGE)
-    uow.insert(Staff(name="Ana", role="agent", whatsapp="+50370000000", created_at=citizen.clock.now))
+    uow.insert(
+        Staff(name="Ana", role="agent", whatsapp="+50370000000", created_at=citizen.clock.now)
+    )
     assert_transcript(
         citizen,
         [
@@ -237,4 +241,3 @@ def test_ayuda_and_mis_datos_work_after_an_erasure(citizen, uow: FakeUnitOfWork)
     assert citizen.send("ayuda") == f"{HELP}\n{GREETING}"
     data = citizen.send("mis datos")
     assert "• Casos: ninguno" in data and data.endswith(CONSENT_AGAIN)
-
