@@ -350,7 +350,7 @@ class Dialogue:
     def _global_command(self, turn: Turn) -> bool:
         """Commands that work at any step: menu, a case's status, help, one's own data."""
         folded, vocab = turn.folded, self.vocab
-        if folded in vocab.cancel or self.intents.cancels(folded):
+        if folded in vocab.cancel or (self.intents.cancels(folded) and not self._urgent(turn)):
             if turn.data.get("parts") or turn.data.get("media"):
                 self._say(turn, self.t("dialogue.cancelled"))
             self._show_menu(turn)
@@ -366,7 +366,7 @@ class Dialogue:
             self._back_to_where_we_were(turn)
         elif folded in vocab.status or self._asks_status(turn):
             self._status(turn, turn.text)
-        elif self.intents.wants_person(folded):
+        elif self.intents.wants_person(folded) and not self._urgent(turn):
             self._hand_over(turn)
             self._back_to_where_we_were(turn)
         elif vocab.without_courtesy(folded) in vocab.help or turn.text == "?":
@@ -376,6 +376,11 @@ class Dialogue:
         else:
             return False
         return True
+
+    def _urgent(self, turn: Turn) -> bool:
+        """Whether a sentence read as a request (a person, a cancel, a status) tells of an
+        emergency instead: that is acted on as one."""
+        return self.policy.classifier.classify(turn.text).urgency == "emergencia"
 
     def _asks_status(self, turn: Turn) -> bool:
         if not mentions_case(turn.text) and not turn.folded.startswith("estado "):
@@ -515,7 +520,7 @@ class Dialogue:
     def _answers_status_question(self, turn: Turn) -> bool:
         """ "como va lo del puente?" from someone with cases: the status of the one meant, or
         the question which one when several may be."""
-        if not self.followups.asks_about_a_case(turn.folded):
+        if not self.followups.asks_about_a_case(turn.folded) or self._urgent(turn):
             return False
         own = [c for c in turn.uow.cases.for_contact(turn.contact.id) if not c.anonymous]
         if not own:

@@ -241,3 +241,10 @@ def test_ayuda_and_mis_datos_work_after_an_erasure(citizen, uow: FakeUnitOfWork)
     assert citizen.send("ayuda") == f"{HELP}\n{GREETING}"
     data = citizen.send("mis datos")
     assert "• Casos: ninguno" in data and data.endswith(CONSENT_AGAIN)
+
+
+def test_an_emergency_worded_like_a_request_is_still_an_emergency(citizen, uow):
+    citizen.converse(*BRIDGE)
+    answer = citizen.send("como va el derrumbe, hay gente atrapada con un humano")
+    assert answer.startswith("🚨 Si hay personas en peligro, llame ahora al 911.")
+    assert len(uow.rows[Case]) == 2
