@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -68,6 +68,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         messages_per_minute=settings.limits.messages_per_minute,
         emergency_deadline_days=settings.deadlines.emergency_business_days,
         referrals=dict(settings.referrals),
+        notice_gather=timedelta(seconds=settings.limits.notice_gather_seconds),
     )
 
 

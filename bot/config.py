@@ -225,6 +225,9 @@ class PrivacySettings(Section):
 
 class LimitSettings(Section):
     messages_per_minute: int = Field(30, ge=0)
+    # Notices to a citizen about one case that follow each other within this many seconds go
+    # as one message (each held this long for the next); 0 sends each at once.
+    notice_gather_seconds: int = Field(120, ge=0, le=3600)
 
 
 class ReportingSettings(Section):

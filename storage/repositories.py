@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, delete, exists, false, func, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import delete, exists, false, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -622,11 +622,19 @@ class OutboxRepository:
         `until`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED on
         PostgreSQL; SQLite's write lock serialises claims). The caller commits."""
         earlier = aliased(OutboxItem)
+        # A notice held for the next ones about its case (never tried, not due yet) lets what
+        # follows it go first; anything else keeps its place in line.
+        held = and_(
+            col(earlier.status) == "pending",
+            col(earlier.last_error).is_(None),
+            col(earlier.next_attempt_at) > now,
+        )
         blocked = exists().where(
             earlier.channel == OutboxItem.channel,
             earlier.address == OutboxItem.address,
             col(earlier.status).in_(("pending", "waiting")),
             col(earlier.id) < col(OutboxItem.id),
+            ~held,
         )
         query = (
             select(OutboxItem)
@@ -646,6 +654,56 @@ class OutboxRepository:
             item.claimed_until = until
             self.session.add(item)
         return items
+
+    def gathering(
+        self, channel: str, address: str, case_id: int, now: datetime
+    ) -> OutboxItem | None:
+        """The latest notice about a case still held for its recipient (see `queue`), with no
+        options yet: the one a new notice about the case joins."""
+        query = (
+            select(OutboxItem)
+            .where(
+                OutboxItem.channel == channel,
+                OutboxItem.address == address,
+                OutboxItem.status == "pending",
+                col(OutboxItem.last_error).is_(None),
+                col(OutboxItem.claimed_until).is_(None),
+                col(OutboxItem.next_attempt_at) > now,
+                OutboxItem.confidential == False,  # noqa: E712
+            )
+            .order_by(col(OutboxItem.id).desc())
+            .limit(5)
+        )
+        for item in self.session.exec(query).all():
+            if item.options.get("gather") == case_id and not item.options.get("options"):
+                return item
+        return None
+
+    def add_to_gathering(
+        self, item: OutboxItem, body: str, options: dict, message_body: str, due: datetime, now
+    ) -> bool:
+        """Give a held notice its new text, options and time to go, unless a dispatcher took
+        it meanwhile (one conditional UPDATE: a row being sent is never changed under it)."""
+        outbox = OutboxItem.__table__
+        changed = self.session.execute(
+            outbox.update()
+            .where(
+                outbox.c.id == item.id,
+                outbox.c.status == "pending",
+                outbox.c.claimed_until.is_(None),
+                outbox.c.next_attempt_at > now,
+            )
+            .values(body=body, options=options, next_attempt_at=due)
+        )
+        if changed.rowcount != 1:
+            return False
+        if item.message_id is not None:
+            messages = Message.__table__
+            self.session.execute(
+                messages.update().where(messages.c.id == item.message_id).values(body=message_body)
+            )
+        self.session.expire(item)
+        return True
 
     def retry(self, item: OutboxItem, at: datetime, error: str, *, counted: bool) -> None:
         """Send again at `at`; a counted failure uses up one of the row's attempts."""

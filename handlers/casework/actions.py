@@ -145,7 +145,8 @@ def ask_survey(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) -
     asked = {"text": question, "options": [[o.key, o.label] for o in options]}
     data = {"case_id": case.id, "folio": case.folio, "asked": asked}
     uow.conversations.save(contact.id, "survey_resolved", data, now)
-    return [Reply(contact.channel, contact.address, question, options, case_id=case.id)]
+    gather = policy.notice_gather or None
+    return [Reply(contact.channel, contact.address, question, options, case.id, gather=gather)]
 
 
 def discard(uow: UnitOfWork, policy: CasePolicy, case: Case, reason: str, actor: Actor, now):

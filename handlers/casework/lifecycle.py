@@ -40,6 +40,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "descartado": frozenset({"en_revision"}),
 }
 REOPENED_FROM = frozenset({"cerrado", "descartado"})
+# Steps of the institution's own work: in the staff's history, never announced to the citizen.
+INTERNAL = frozenset({"en_revision", "asignado"})
 NEEDS_NOTE = frozenset({"descartado", "cerrado", "remitido"})
 FINAL = frozenset({"cerrado", "descartado"})
 ATTENDED = frozenset({"resuelto", "cerrado", "remitido"})  # counted as attended in the report
@@ -130,9 +132,10 @@ def change_status(
         from_status=previous,
         to_status=to,
         note=note.strip() or None,
+        public=to not in INTERNAL,
     )
-    if tell_citizen == "":
-        return []  # the caller tells the citizen itself
+    if tell_citizen == "" or (tell_citizen is None and to in INTERNAL):
+        return []  # the caller tells the citizen itself, or it is not the citizen's business
     t = policy.texts
     text = tell_citizen or t(
         "notify.status_changed", folio=case.folio, status=t(f"labels.status.{to}")
@@ -167,7 +170,10 @@ def notify_citizen(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str) -
     address to reach (anonymous denuncias, phone calls, erased contacts): anonymous reporters
     read it when they follow up with their secret code."""
     contact = reachable_contact(uow, case)
-    return [Reply(contact.channel, contact.address, text, case_id=case.id)] if contact else []
+    if contact is None:
+        return []
+    gather = policy.notice_gather or None
+    return [Reply(contact.channel, contact.address, text, case_id=case.id, gather=gather)]
 
 
 def reachable_contact(uow: UnitOfWork, case: Case) -> Contact | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,9 @@ class Reply:
     options: tuple[Option, ...] = field(default=())
     case_id: int | None = None
     confidential: bool = False  # forgotten once sent: an anonymous case's secret code
+    # A notice about a case held this long, so that the next ones about it within that time
+    # go in the same message (see `queue`); None: sent at once.
+    gather: timedelta | None = None
 
     def rendered(self) -> str:
         """The text with its options as lines, for channels without buttons: "1. Sí" for a

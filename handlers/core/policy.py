@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.core.deadlines import BusinessCalendar
 from handlers.core.ports import Classifier
@@ -41,6 +41,8 @@ class CasePolicy:
     emergency_deadline_days: int = 0  # business days for an emergency, whatever its type
     # Office that handles another service's matters, by service or topic name ([referrals]).
     referrals: Mapping[str, str] = field(default_factory=dict)
+    # Notices to a citizen about one case within this time of each other go as one message.
+    notice_gather: timedelta = timedelta(0)
 
     def case_deadline_days(self, case_type: str, urgency: str | None = None) -> int:
         """Business days to answer a case: the emergency deadline for an emergency (0: the day

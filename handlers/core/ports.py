@@ -148,6 +148,14 @@ class Outbox(Protocol):
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None: ...
 
+    def gathering(
+        self, channel: str, address: str, case_id: int, now: datetime
+    ) -> OutboxItem | None: ...
+
+    def add_to_gathering(
+        self, item: OutboxItem, body: str, options: dict, message_body: str, due: datetime, now
+    ) -> bool: ...
+
 
 class StaffMembers(Protocol):
     """The institution's staff."""

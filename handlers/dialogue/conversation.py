@@ -30,6 +30,9 @@ from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
 from handlers.dialogue.emergency import EmergencySteps
+from handlers.dialogue.followups import Followups, latest_open_case
+from handlers.dialogue.intents import Intents
+from handlers.dialogue.problems import OtherProblems
 from handlers.dialogue.ratelimit import Bursts
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
@@ -140,6 +143,9 @@ class Dialogue(EmergencySteps):
         self.policy = policy
         self.t = policy.texts
         self.vocab = Vocabulary(policy.texts)
+        self.intents = Intents(policy.texts)
+        self.followups = Followups(policy.texts)
+        self.others = OtherProblems(self)
         self.bursts = Bursts()  # per-sender counts, in this process's memory only
         self._steps: dict[str, Callable[[Turn], None]] = {
             "menu": self._on_menu,
@@ -156,6 +162,7 @@ class Dialogue(EmergencySteps):
             "confirm_erase": self._on_confirm_erase,
             "survey_resolved": self._on_survey_resolved,
             "survey_rating": self._on_survey_rating,
+            "offer_other": self.others.on_offer,
         }
 
     def handle(
@@ -261,6 +268,18 @@ class Dialogue(EmergencySteps):
     def _before_consent(self, turn: Turn) -> None:
         t, inst = self.t, self.policy.institution
         consent = self._yes_no("dialogue.consent_yes", "dialogue.consent_no")
+        if self._aside_before_consent(turn):
+            if turn.step != "consent":
+                turn.step, turn.data = "consent", {"pending": []}
+                self._say(
+                    turn,
+                    t("dialogue.greeting", institution=inst.name, short_name=inst.short_name),
+                )
+                notice = t("dialogue.privacy_notice", retention_days=self.policy.retention_days)
+                self._ask(turn, notice, consent)
+            else:
+                self._ask(turn, t("dialogue.consent_again"), consent)
+            return
         if turn.step != "consent":
             turn.step, turn.data = "consent", {"pending": []}
             self._keep_as_pending(turn)
@@ -298,6 +317,19 @@ class Dialogue(EmergencySteps):
             self._warn_if_emergency(turn)
             self._ask(turn, t("dialogue.consent_again"), consent)
 
+    def _aside_before_consent(self, turn: Turn) -> bool:
+        """MIS DATOS and AYUDA work before consent too (after an erasure as well): answered,
+        and then the consent question follows."""
+        folded = turn.folded
+        if folded in self.vocab.my_data:
+            data = personal_data(turn.uow, self.policy, turn.contact)
+            self._say(turn, data, confidential=True)
+        elif self.vocab.without_courtesy(folded) in self.vocab.help or turn.text == "?":
+            self._say(turn, self.t("dialogue.help"))
+        else:
+            return False
+        return True
+
     def _keep_as_pending(self, turn: Turn) -> None:
         """What tells the problem before consent is kept, to be used once they accept."""
         if self._starts_report(turn) and not self._is_command(turn):
@@ -325,7 +357,7 @@ class Dialogue(EmergencySteps):
     def _global_command(self, turn: Turn) -> bool:
         """Commands that work at any step: menu, a case's status, help, one's own data."""
         folded, vocab = turn.folded, self.vocab
-        if folded in vocab.cancel:
+        if folded in vocab.cancel or (self.intents.cancels(folded) and not self._urgent(turn)):
             if turn.data.get("parts") or turn.data.get("media"):
                 self._say(turn, self.t("dialogue.cancelled"))
             self._show_menu(turn)
@@ -341,6 +373,9 @@ class Dialogue(EmergencySteps):
             self._back_to_where_we_were(turn)
         elif folded in vocab.status or self._asks_status(turn):
             self._status(turn, turn.text)
+        elif self.intents.wants_person(folded) and not self._urgent(turn):
+            self._hand_over(turn)
+            self._back_to_where_we_were(turn)
         elif vocab.without_courtesy(folded) in vocab.help or turn.text == "?":
             self._say(turn, self.t("dialogue.help"))
             if turn.step in ("menu", "await_folio") or not self._ask_again(turn):
@@ -348,6 +383,11 @@ class Dialogue(EmergencySteps):
         else:
             return False
         return True
+
+    def _urgent(self, turn: Turn) -> bool:
+        """Whether a sentence read as a request (a person, a cancel, a status) tells of an
+        emergency instead: that is acted on as one."""
+        return self.policy.classifier.classify(turn.text).urgency == "emergencia"
 
     def _asks_status(self, turn: Turn) -> bool:
         if not mentions_case(turn.text) and not turn.folded.startswith("estado "):
@@ -405,11 +445,14 @@ class Dialogue(EmergencySteps):
             return
         self._back_to_where_we_were(turn)
 
-    def _list_own_cases(self, turn: Turn) -> None:
+    def _list_own_cases(self, turn: Turn, cases: Sequence[Any] | None = None) -> None:
         t = self.t
-        cases = turn.uow.cases.for_contact(turn.contact.id)
+        asked_which = cases is not None
+        if cases is None:
+            cases = turn.uow.cases.for_contact(turn.contact.id)
+        cases = list(cases)[-10:]
         if cases:
-            lines = [t("dialogue.status_your_cases")]
+            lines = [t("dialogue.status_which" if asked_which else "dialogue.status_your_cases")]
             lines += [
                 t(
                     "dialogue.status_case_line",
@@ -417,7 +460,7 @@ class Dialogue(EmergencySteps):
                     type=t(f"labels.type.{c.type}"),
                     status=t(f"labels.status.{c.status}"),
                 )
-                for c in cases[-10:]
+                for c in cases
             ]
             self._say(turn, "\n".join(lines))
         else:
@@ -425,8 +468,9 @@ class Dialogue(EmergencySteps):
         if turn.step in DRAFT_STEPS:
             self._back_to_where_we_were(turn)
             return
-        turn.step, turn.data = "await_folio", {}
-        self._ask(turn, t("dialogue.status_ask", example=self.policy.example_folio(turn.now)))
+        turn.step, turn.data = "await_folio", {"listed": [c.folio for c in cases]}
+        ask = t("dialogue.status_ask", example=self.policy.example_folio(turn.now))
+        self._ask(turn, t("dialogue.status_ask_listed") if cases else ask)
 
     def _on_confirm_erase(self, turn: Turn) -> None:
         if self.vocab.answer(turn.folded) is True:
@@ -448,7 +492,9 @@ class Dialogue(EmergencySteps):
         folded = turn.folded
         choice = self._menu_choice(folded)
         turn.step = "menu"
-        if choice == "report":
+        if self._answers_status_question(turn):
+            pass
+        elif choice == "report":
             turn.step, turn.data = "describing", self._new_draft()
             self._ask(turn, self.t("dialogue.describe_prompt"))
         elif choice == "status":
@@ -480,6 +526,21 @@ class Dialogue(EmergencySteps):
         else:
             self._show_menu(turn, "dialogue.menu_hint")
 
+    def _answers_status_question(self, turn: Turn) -> bool:
+        """ "como va lo del puente?" from someone with cases: the status of the one meant, or
+        the question which one when several may be."""
+        if not self.followups.asks_about_a_case(turn.folded) or self._urgent(turn):
+            return False
+        own = [c for c in turn.uow.cases.for_contact(turn.contact.id) if not c.anonymous]
+        if not own:
+            return False
+        meant = self.followups.cases_meant(turn.folded, own, self.policy.topic_label)
+        if len(meant) == 1:
+            self._status(turn, meant[0].folio)
+        else:
+            self._list_own_cases(turn, meant)
+        return True
+
     def _menu_choice(self, folded: str) -> str | None:
         """The option meant: its number, its words, or one of them in a short request
         ("quiero hablar con un humano")."""
@@ -493,13 +554,20 @@ class Dialogue(EmergencySteps):
         return None
 
     def _hand_over(self, turn: Turn) -> None:
-        """Someone asks for a person: the staff on duty are told, if there are any."""
-        text = self.t(
-            "staff.handoff",
-            contact_id=turn.contact.id,
-            channel=self.t(f"labels.channel.{turn.contact.channel}"),
-        )
-        if self._alert_staff(turn, Event.HANDOFF, text, None):
+        """Someone asks for a person: the staff on duty are told, if there are any, and their
+        latest open case keeps the request in its (internal) history."""
+        channel = self.t(f"labels.channel.{turn.contact.channel}")
+        case = latest_open_case(turn.uow, turn.contact)
+        if case is not None:
+            text = self.t(
+                "staff.handoff_case", folio=case.folio, contact_id=turn.contact.id, channel=channel
+            )
+            record_event(
+                turn.uow, case, turn.now, actor="ciudadano", kind="handoff_requested", public=False
+            )
+        else:
+            text = self.t("staff.handoff", contact_id=turn.contact.id, channel=channel)
+        if self._alert_staff(turn, Event.HANDOFF, text, case.id if case else None):
             self._say(turn, self.t("dialogue.person"))
         else:
             numbers = self.policy.institution.emergency_numbers
@@ -552,6 +620,12 @@ class Dialogue(EmergencySteps):
         if not (piece["text"] or piece["media"] or piece["location"]):
             self._say(turn, t("dialogue.describe_unreadable"))
             return
+        if has_content and piece["text"] and self.intents.corrects(turn.folded):
+            # Said as a correction, kept as one: the description does not hold both as true.
+            fixed = self.intents.correction_text(piece["text"])
+            self._add_piece(turn, {**piece, "text": t("dialogue.correction_part", text=fixed)})
+            self._say(turn, t("dialogue.correction_ack"))
+            return
         if has_content and turn.idle is not None and turn.idle >= DESCRIPTION_PAUSE:
             # They stopped for a while and came back: this completes the description.
             self._add_piece(turn, piece)
@@ -584,6 +658,8 @@ class Dialogue(EmergencySteps):
         if self._says_nothing(turn, assessed):
             return
         result = assessed.classification
+        if result.urgency != "emergencia":
+            self.others.notice(turn, result.topic)
         turn.data.update(
             type=result.type,
             topic=self.policy.known_topic(result.topic),
@@ -609,6 +685,7 @@ class Dialogue(EmergencySteps):
     def _ask_confirmation(self, turn: Turn) -> None:
         text = self.t(
             "dialogue.classification",
+            article=self.t(f"labels.type_article.{turn.data['type']}"),
             type=self.t(f"labels.type.{turn.data['type']}"),
             topic=self.policy.topic_label(turn.data["topic"]),
         )
@@ -739,7 +816,9 @@ class Dialogue(EmergencySteps):
         )
         self._receipt(turn, opened.case, opened.secret_code)
         turn.replies.extend(new_case_cards(turn.uow, self.policy, opened.case))
+        draft = turn.data
         turn.step, turn.data = "menu", {}
+        self.others.offer(turn, draft)
 
     def _receipt(
         self, turn: Turn, case: Any, secret_code: str | None, alerted: bool = False
@@ -832,7 +911,14 @@ class Dialogue(EmergencySteps):
 
     def _on_await_folio(self, turn: Turn) -> None:
         folded = turn.folded
-        if folded in {str(i) for i in range(1, len(MENU) + 1)}:
+        picked = self.followups.pick(folded, turn.data.get("listed", []))
+        if picked is None and turn.data.get("listed"):
+            own = turn.uow.cases.for_contact(turn.contact.id)
+            case = self.followups.by_number(folded, own)
+            picked = case.folio if case is not None else None
+        if picked is not None:
+            self._status(turn, picked)
+        elif folded in {str(i) for i in range(1, len(MENU) + 1)}:
             self._on_menu(turn)
         elif mentions_case(turn.text) or re.search(r"\d", turn.text):
             self._status(turn, turn.text)

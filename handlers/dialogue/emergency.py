@@ -22,6 +22,7 @@ from handlers.core.normalise import fold, looks_like_words
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import Classification
 from handlers.core.texts import Texts
+from handlers.dialogue.intents import Intents
 
 # The turn of handlers.dialogue.conversation (not imported: that module imports this one).
 Turn = Any
@@ -52,6 +53,7 @@ class EmergencySteps:
     policy: CasePolicy
     t: Texts
     vocab: Vocabulary
+    intents: Intents
 
     if TYPE_CHECKING:
 
@@ -184,6 +186,9 @@ class EmergencySteps:
         piece = self._draft_piece(turn)
         sent = bool(piece["media"] or piece["location"])
         courtesy = self.vocab.without_courtesy(turn.folded) == ""
+        if not sent and self.intents.only_greets(turn.folded):
+            self._say(turn, self.t("dialogue.followup_greeting", folio=turn.data["folio"]))
+            return
         if not sent and (turn.folded in self.vocab.done or courtesy):
             self._say(turn, self.t("dialogue.thanks"))
             return
@@ -195,6 +200,9 @@ class EmergencySteps:
             self._say(turn, self.t("dialogue.help"))
             return
         case_id, folio = turn.data["case_id"], turn.data["folio"]
+        if piece["text"] and self.intents.corrects(turn.folded):
+            fixed = self.intents.correction_text(piece["text"])
+            piece["text"] = self.t("dialogue.correction_part", text=fixed)
         uow = turn.uow
         uow.messages.attach_to_case([turn.message_id], case_id)
         uow.cases.append_details(case_id, piece["text"], piece["location"])

@@ -178,8 +178,35 @@ def queue(
     placeholder; with `confidential`, every row of the turn leaves the outbox once sent.
     """
     for reply in replies:
+        if reply.gather and _gathered(uow, reply, send_at or now, confidential):
+            continue
         for part in _parts(reply):
             _queue_one(uow, part, now, send_at or now, sender, confidential)
+
+
+# However often notices follow each other, the first waits no longer than this many windows.
+MAX_GATHER_WINDOWS = 4
+
+
+def _gathered(uow: UnitOfWork, reply: Reply, now: datetime, confidential: bool) -> bool:
+    """Add a notice to the one about the same case still held for its recipient, which then
+    waits `reply.gather` again for the next (never past a few windows in all); False when there
+    is none to join, or the two would not fit one message."""
+    if confidential or reply.confidential or reply.case_id is None or reply.gather is None:
+        return False
+    item = uow.outbox.gathering(reply.channel, reply.address, reply.case_id, now)
+    if item is None:
+        return False
+    body = f"{item.body}\n\n{reply.text}"
+    joined = replace(reply, text=body)
+    if len(joined.rendered()) > MAX_MESSAGE:
+        return False
+    options = {
+        "options": [{"key": o.key, "label": o.label} for o in reply.options],
+        "gather": reply.case_id,
+    }
+    due = min(now + reply.gather, item.created_at + MAX_GATHER_WINDOWS * reply.gather)
+    return uow.outbox.add_to_gathering(item, body, options, joined.rendered(), due, now)
 
 
 def _parts(reply: Reply) -> list[Reply]:
@@ -213,14 +240,17 @@ def _queue_one(
         status="pending",
         created_at=now,
     )
-    options = [{"key": o.key, "label": o.label} for o in reply.options]
+    options: dict = {"options": [{"key": o.key, "label": o.label} for o in reply.options]}
+    if reply.gather and reply.case_id is not None and not (confidential or reply.confidential):
+        options["gather"] = reply.case_id  # held, for the next notices about the case to join
+        send_at += reply.gather
     uow.outbox.enqueue(
         message,
         OutboxItem(
             channel=reply.channel,
             address=reply.address,
             body=reply.text,
-            options={"options": options},
+            options=options,
             confidential=confidential or reply.confidential,
             next_attempt_at=send_at,
             window_until=send_at + REPLY_WINDOW if answers_sender else None,

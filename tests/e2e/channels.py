@@ -55,6 +55,8 @@ class Service:
         self.provider = provider
         self.log = tmp_path / "service.log"
         telegram = {"mode": "webhook", **extra.pop("telegram", {})}
+        # Notices go at once unless a test looks at how they are gathered.
+        gather = extra.pop("notice_gather_seconds", 0)
         config = tmp_path / "config.toml"
         config.write_text(
             f"""
@@ -76,6 +78,9 @@ staff_chat_id = {STAFF_CHAT}
 
 [media]
 directory = "{tmp_path / "media"}"
+
+[limits]
+notice_gather_seconds = {gather}
 """,
             encoding="utf-8",
         )

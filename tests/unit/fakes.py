@@ -259,6 +259,30 @@ class FakeOutbox(FakeRepository):
                 else:
                     item.message_id, item.confidential, item.created_at = None, True, day
 
+    def gathering(
+        self, channel: str, address: str, case_id: int, now: datetime
+    ) -> OutboxItem | None:
+        held = [
+            item
+            for item in self.uow.rows[OutboxItem]
+            if (item.channel, item.address, item.status) == (channel, address, "pending")
+            and item.options.get("gather") == case_id
+            and not item.options.get("options")
+            and item.last_error is None
+            and item.claimed_until is None
+            and item.next_attempt_at > now
+        ]
+        return held[-1] if held else None
+
+    def add_to_gathering(
+        self, item: OutboxItem, body: str, options: dict, message_body: str, due: datetime, now
+    ) -> bool:
+        item.body, item.options, item.next_attempt_at = body, options, due
+        for message in self.uow.rows[Message]:
+            if message.id == item.message_id:
+                message.body = message_body
+        return True
+
 
 class FakeStaff(FakeRepository):
     def active(self) -> list[Staff]:
@@ -338,11 +362,17 @@ class FakeUnitOfWork:
 class FakeClassifier:
     """Labels from a few words, urgency from the real emergency rules; no model, no I/O."""
 
-    TYPES = (("denunci", "denuncia"), ("quiero saber", "consulta"), ("queja", "queja"))
+    TYPES = (
+        ("denunci", "denuncia"),
+        ("quiero saber", "consulta"),
+        ("queja", "queja"),
+        ("reclam", "reclamo"),
+    )
     TOPICS = (
         ("tragante", "drenaje"),
         ("puente", "puentes"),
         ("rotulo", "senalizacion_seguridad_vial"),
+        ("semaforo", "senalizacion_seguridad_vial"),
         ("maquinaria", "obras_en_ejecucion"),
         ("constructora", "obras_en_ejecucion"),
         ("contratista", "obras_en_ejecucion"),

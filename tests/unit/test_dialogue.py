@@ -420,9 +420,9 @@ def test_a_bare_folio_number_finds_ones_own_case(citizen, case):
     assert "Caso TA-2026-000001" in citizen.send("000001")
 
 
-def test_at_the_folio_question_the_menu_numbers_still_work(citizen, case):
+def test_at_the_folio_question_numbers_past_the_list_are_menu_choices(citizen, case):
     citizen.send("2")
-    assert "Cuéntenos qué pasa" in citizen.send("1")
+    assert "Teléfono Abierto es el canal" in citizen.send("4")
 
 
 def test_ayuda_explains_and_asks_the_pending_question_again(citizen):
@@ -617,7 +617,7 @@ def test_estado_with_just_the_number_finds_ones_own_case(citizen, case):
 
 def test_greetings_after_an_emergency_are_not_added_to_the_case(citizen, uow):
     citizen.converse("hola", "si", "1", "se cayo el puente y hay gente atrapada")
-    assert "Con gusto" in citizen.send("hola")
+    assert "Seguimos atendiendo su caso" in citizen.send("hola")
     assert "hola" not in only_case(uow).description
     assert "Sus casos:" in citizen.send("2")
 

@@ -39,12 +39,16 @@ def told_citizen(uow) -> list[str]:
     return [i.body for i in uow.rows[OutboxItem] if i.address == CITIZEN_NUMBER]
 
 
-def test_an_agent_takes_a_case_from_whatsapp_and_the_citizen_is_told(uow, citizen, agent):
+def test_an_agent_takes_a_case_from_whatsapp_and_the_citizen_hears_nothing_internal(
+    uow, citizen, agent
+):
+    before = told_citizen(uow)
     answer = agent.send(f"/tomar {FOLIO}")
     assert f"Ana tomó el caso {FOLIO}" in answer and f"Tomar: tomar:{FOLIO}" in answer
     case = the_case(uow)
     assert case.status == "asignado" and case.assignee_id is not None
-    assert told_citizen(uow)[-1] == f"Su caso {FOLIO} cambió de estado: Asignado."
+    assert told_citizen(uow) == before  # "asignado" is the institution's own business
+    assert "Cambio de estado a Asignado" not in citizen.send(f"estado {FOLIO}")
 
 
 def test_an_internal_note_never_reaches_the_citizen(uow, citizen, agent):
@@ -70,7 +74,7 @@ def test_discarding_needs_a_reason_and_says_so(uow, citizen, agent):
 
 def test_only_a_supervisor_reopens_a_closed_case(uow, make_citizen, citizen, agent):
     agent.send(f"/cerrar {FOLIO} Bache reparado el lunes")
-    assert "Resolución: Bache reparado el lunes" in told_citizen(uow)[-2]
+    assert "Resolución: Bache reparado el lunes" in told_citizen(uow)[-1]
     assert "Solo un supervisor" in agent.send(f"/estado {FOLIO} en_proceso")
     assert the_case(uow).status == "cerrado"
     add_staff(lambda: uow, "Sara", "supervisor", telegram_id=555)
@@ -218,7 +222,10 @@ def test_the_transition_table_is_enforced_in_one_place(dialogue):
 
 def test_after_closure_the_citizen_says_whether_it_was_resolved_and_rates_it(uow, citizen, agent):
     agent.send(f"/cerrar {FOLIO} Bache reparado")
-    assert told_citizen(uow)[-1] == f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+    assert told_citizen(uow)[-1] == (
+        f"Su caso {FOLIO} fue cerrado.\nResolución: Bache reparado\n\n"
+        f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+    )
     assert "de 1 (muy mala) a 5 (muy buena)" in citizen.send("sí")
     assert "¡Gracias por su respuesta!" in citizen.send("4")
     case = the_case(uow)
@@ -303,3 +310,51 @@ def test_numbers_a_database_cannot_take_get_an_answer_not_a_failure(uow, citizen
     ):
         assert agent.send(command)  # answered; the message is stored, not retried
     assert the_case(uow).extension_days == 0 and the_case(uow).assignee_id is None
+
+
+def test_a_case_worked_to_its_closure_reaches_the_citizen_as_one_message(uow, citizen, agent):
+    before = len(told_citizen(uow))
+    for command in (
+        f"/tomar {FOLIO}",
+        f"/estado {FOLIO} en_proceso",
+        f"/responder {FOLIO} Mañana pasa la cuadrilla",
+        f"/estado {FOLIO} resuelto",
+        f"/cerrar {FOLIO} Bache reparado",
+    ):
+        agent.send(command)
+    assert told_citizen(uow)[before:] == [
+        f"Su caso {FOLIO} cambió de estado: En proceso.\n\n"
+        f"Respuesta sobre su caso {FOLIO}:\nMañana pasa la cuadrilla\n\n"
+        f"Su caso {FOLIO} cambió de estado: Resuelto.\n\n"
+        f"Su caso {FOLIO} fue cerrado.\nResolución: Bache reparado\n\n"
+        f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+    ]
+    (row,) = [i for i in uow.rows[OutboxItem] if i.address == CITIZEN_NUMBER][before:]
+    assert [o["key"] for o in row.options["options"]] == ["1", "2"]
+    # Held two minutes after the last notice, for the next one to join.
+    assert row.next_attempt_at == citizen.clock.now + timedelta(minutes=2)
+
+
+def test_notices_further_apart_than_the_gathering_time_go_on_their_own(uow, citizen, agent):
+    before = len(told_citizen(uow))
+    agent.send(f"/estado {FOLIO} en_proceso")
+    citizen.clock.now += timedelta(minutes=3)
+    agent.send(f"/responder {FOLIO} Mañana pasa la cuadrilla")
+    assert told_citizen(uow)[before:] == [
+        f"Su caso {FOLIO} cambió de estado: En proceso.",
+        f"Respuesta sobre su caso {FOLIO}:\nMañana pasa la cuadrilla",
+    ]
+
+
+def test_with_no_gathering_time_each_notice_goes_at_once(uow, make_citizen):
+    settings = make_settings(limits={"notice_gather_seconds": 0})
+    dialogue = make_dialogue(settings, FakeClassifier())
+    citizen = Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp")
+    citizen.converse(*POTHOLE)
+    add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
+    agent = Citizen(dialogue, lambda: uow, address=AGENT_NUMBER, channel="whatsapp")
+    before = len(told_citizen(uow))
+    agent.send(f"/estado {FOLIO} en_proceso")
+    agent.send(f"/responder {FOLIO} Mañana pasa la cuadrilla")
+    assert len(told_citizen(uow)[before:]) == 2
+    assert all(i.next_attempt_at == i.created_at for i in uow.rows[OutboxItem])

@@ -28,6 +28,7 @@ def test_every_literal_key_used_in_the_code_is_in_the_catalogue():
     ("group", "labels"),
     [
         ("labels.type", CASE_TYPES),
+        ("labels.type_article", CASE_TYPES),
         ("labels.topic", DEFAULT_TOPICS),
         ("labels.status", STATUSES),
         ("labels.channel", CHANNELS),
