@@ -5,12 +5,13 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.context import Failure, cli_context, config_option
+from bot.cli.context import Failure, cli_context, config_option, confirm
 from bot.cli.staff import normalise_whatsapp
 from handlers.casework.privacy import (
     anonymise_expired,
     erase_inactive_contacts,
     erase_personal_data,
+    erasure_summary,
     personal_data,
 )
 from handlers.core.texts import Texts
@@ -65,6 +66,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ctx: typer.Context,
         whatsapp: WhatsApp = None,
         telegram_id: TelegramId = None,
+        yes: Annotated[bool, typer.Option("--yes", help=t("cli.yes_option"))] = False,
         config: Config = None,
     ) -> None:
         channel, address = address_of(whatsapp, telegram_id)
@@ -72,6 +74,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:
             contact = contact_of(uow, channel, address)
+            confirm(state, erasure_summary(uow, app.policy, contact), yes)
             uow.conversations.delete(contact.id)
             erase_personal_data(uow, app.policy, contact, state.clock())
             uow.commit()

@@ -52,7 +52,10 @@ def test_staff_show_and_erase_a_citizens_data_from_the_terminal(run):
     assert "no mostramos" not in shown.stdout  # the terminal shows every message
     assert "Número o usuario: 555001" in run("privacy", "show", "--telegram-id", "555001").stdout
 
-    erased = run("privacy", "erase", "--whatsapp", NUMBER)
+    piped = run("privacy", "erase", "--whatsapp", NUMBER)
+    assert (piped.returncode, piped.stdout) == (1, "")
+    assert "--yes" in piped.stderr and "No se borró nada" in piped.stderr
+    erased = run("privacy", "erase", "--whatsapp", NUMBER, "--yes")
     assert erased.stdout == "Datos personales borrados; quedan solo las cifras de sus casos.\n"
     gone = run("privacy", "show", "--whatsapp", NUMBER)
     assert (gone.returncode, gone.stderr) == (1, "No hay datos guardados de ese ciudadano.\n")
