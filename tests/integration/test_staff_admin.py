@@ -10,7 +10,7 @@ from typer.testing import CliRunner, Result
 
 from bot.cli import CliContext, build_cli
 from handlers.core.texts import load_texts
-from tests.helpers import POTHOLE, Citizen, Clock, add_staff
+from tests.helpers import POTHOLE, Citizen, Clock
 
 NUMBER = "+50370001234"
 FOLIO = "TA-2026-000001"
