@@ -757,15 +757,20 @@ class StaffRepository:
                 return member
         return self.session.exec(select(Staff).where(Staff.name == who)).first()
 
+    def all(self) -> Sequence[Staff]:
+        """Every staff member, active or not, in the order they were registered."""
+        return self.session.exec(select(Staff).order_by(col(Staff.id))).all()
+
     def by_address(self, channel: str, address: str) -> Staff | None:
-        """The active staff member who writes from this Telegram user id or WhatsApp number."""
+        """The staff member, active or not, who writes from this Telegram user id or WhatsApp
+        number (a deactivated one is answered that they are)."""
         if channel == "telegram" and re.fullmatch(r"-?[0-9]{1,18}", address):
             query = select(Staff).where(Staff.telegram_id == int(address))
         elif channel == "whatsapp":
             query = select(Staff).where(Staff.whatsapp == address)
         else:
             return None
-        return self.session.exec(query.where(Staff.active == True)).first()  # noqa: E712
+        return self.session.exec(query).first()
 
     def with_role(self, *roles: str) -> Sequence[Staff]:
         query = select(Staff).where(Staff.active == True, col(Staff.role).in_(roles))  # noqa: E712

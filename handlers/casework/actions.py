@@ -41,8 +41,10 @@ def find_case(uow: UnitOfWork, policy: CasePolicy, folio: str) -> Case:
 def find_staff(uow: UnitOfWork, policy: CasePolicy, who: str) -> Staff:
     """An active staff member by id or exact name; NotAllowed when there is none."""
     member = uow.staff.by_id_or_name(who.strip())
-    if member is None or not member.active:
+    if member is None:
         raise NotAllowed(policy.texts("staff.error_unknown_staff", who=who))
+    if not member.active:
+        raise NotAllowed(policy.texts("staff.error_inactive_staff", name=member.name))
     return member
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.casework import actions as casework
 from handlers.casework.cases import event_summary
-from handlers.casework.lifecycle import Actor, NotAllowed
+from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
 from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
 from handlers.core.messages import Incoming, Option, Reply
@@ -142,6 +142,10 @@ class StaffDesk:
     ) -> list[Reply]:
         """Run one command from a staff member; the answer goes back where it came from."""
         turn = _Turn(incoming, member, actor_of(member), uow, now)
+        if not member.active:
+            # Deactivated: refused at once, commands and button presses alike.
+            turn.say(self.t("staff.deactivated", name=member.name))
+            return turn.replies
         command = parse_command(incoming.text)
         action = self._commands.get(command.name) if command else None
         if action is None:
@@ -388,6 +392,67 @@ class StaffDesk:
         for card in new_case_cards(turn.uow, self.policy, case):
             if (card.channel, card.address) != here:
                 turn.replies.append(card)
+
+
+# -- the staff accounts (`staff list|deactivate|activate|role|unbind`) -------------------------
+# Each changes a member read by `find_member` in the caller's unit of work; its commit writes it.
+
+
+def find_member(uow: UnitOfWork, policy: CasePolicy, who: str) -> Staff:
+    """A staff member, active or not, as an administrator names them: by id or exact name (the
+    repository's one lookup, where a username can join them); NotAllowed when there is none."""
+    member = uow.staff.by_id_or_name(strip_controls(who).strip())
+    if member is None:
+        raise NotAllowed(policy.texts("staff.error_no_such_member", who=who))
+    return member
+
+
+def open_cases_of(uow: UnitOfWork, member: Staff) -> list[str]:
+    """The folios of the open cases assigned to a staff member."""
+    return [case.folio for case in uow.cases.queue(OPEN_STATUSES, assignee_id=member.id)]
+
+
+def set_active(uow: UnitOfWork, policy: CasePolicy, member: Staff, active: bool) -> list[str]:
+    """Deactivate (or activate again) a staff member: from the next message on, a deactivated
+    one's commands and button presses are refused on every channel, they are told of nothing,
+    and no case can be assigned to them nor done in their name. The folios of the open cases
+    still assigned to them, to be reassigned."""
+    t = policy.texts
+    if member.active == active:
+        key = "staff.error_already_active" if active else "staff.error_already_inactive"
+        raise NotAllowed(t(key, name=member.name))
+    member.active = active
+    return [] if active else open_cases_of(uow, member)
+
+
+def set_role(uow: UnitOfWork, policy: CasePolicy, member: Staff, role: str) -> None:
+    """Change what a staff member may do (agent, supervisor, admin)."""
+    t = policy.texts
+    if role not in ROLES:
+        raise NotAllowed(t("staff.error_unknown_role", value=role, valid=", ".join(ROLES)))
+    if member.role == role:
+        raise NotAllowed(t("staff.error_same_role", name=member.name, role=role))
+    member.role = role
+
+
+def unbind(
+    uow: UnitOfWork, policy: CasePolicy, member: Staff, *, telegram: bool, whatsapp: bool
+) -> list[str]:
+    """Forget a staff member's Telegram user id or WhatsApp number (a lost phone, a number
+    given back): messages from it are a citizen's again. The channels unbound."""
+    t = policy.texts
+    if not (telegram or whatsapp):
+        raise NotAllowed(t("staff.error_unbind_what"))
+    done = []
+    if telegram and member.telegram_id is not None:
+        member.telegram_id = None
+        done.append("Telegram")
+    if whatsapp and member.whatsapp is not None:
+        member.whatsapp = None
+        done.append("WhatsApp")
+    if not done:
+        raise NotAllowed(t("staff.error_unbind_nothing", name=member.name))
+    return done
 
 
 @dataclass

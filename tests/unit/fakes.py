@@ -274,8 +274,11 @@ class FakeStaff(FakeRepository):
             return self.get(int(who))
         return next((s for s in self.uow.rows[Staff] if s.name == who), None)
 
+    def all(self) -> list[Staff]:
+        return sorted(self.uow.rows[Staff], key=lambda s: s.id or 0)
+
     def by_address(self, channel: str, address: str) -> Staff | None:
-        for member in self.active():
+        for member in self.uow.rows[Staff]:
             if channel == "telegram" and str(member.telegram_id) == address:
                 return member
             if channel == "whatsapp" and member.whatsapp == address:
