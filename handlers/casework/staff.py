@@ -103,6 +103,18 @@ def card_buttons(policy: CasePolicy, case: Case) -> tuple[Option, ...]:
     )
 
 
+def reply_done(uow: UnitOfWork, policy: CasePolicy, case: Case) -> str:
+    """What staff are told once they replied: sent, kept for the anonymous reporter, or (no chat)
+    not sent to anyone and noted as a call to make."""
+    t = policy.texts
+    if case.anonymous:
+        return t("staff.done_reply_anonymous", folio=case.folio)
+    if casework.has_chat(uow, case):
+        return t("staff.done_reply", folio=case.folio)
+    number = casework.callback_number(uow, case) or t("staff.callback_no_number")
+    return t("staff.done_reply_no_address", folio=case.folio, number=number)
+
+
 def new_case_cards(uow: UnitOfWork, policy: CasePolicy, case: Case) -> list[Reply]:
     """The card of a new case for the staff the notification rules name (the staff chat)."""
     text = case_card(uow, policy, case, heading=policy.texts("staff.new_case"))
@@ -292,11 +304,10 @@ class StaffDesk:
 
     def _reply(self, turn: _Turn, args: str) -> None:
         case, text = self._case(turn, args)
-        turn.notify(casework.reply(turn.uow, self.policy, case, text, turn.actor, turn.now))
-        key = "staff.done_reply_anonymous" if case.anonymous else "staff.done_reply"
-        if not case.anonymous and case.contact_id is None:
-            key = "staff.done_reply_no_address"
-        turn.say(self.t(key, folio=case.folio))
+        replies = casework.reply(turn.uow, self.policy, case, text, turn.actor, turn.now)
+        here = (turn.incoming.channel, turn.incoming.address)
+        turn.notify([r for r in replies if (r.channel, r.address) != here])
+        turn.say(reply_done(turn.uow, self.policy, case))
 
     def _note(self, turn: _Turn, args: str) -> None:
         case, text = self._case(turn, args)

@@ -65,7 +65,7 @@ def test_staff_show_and_erase_a_citizens_data_from_the_terminal(run):
 
 def test_a_wrong_or_double_address_is_one_line_and_a_non_zero_exit(run):
     both = run("privacy", "show", "--whatsapp", NUMBER, "--telegram-id", "5")
-    assert both.returncode == 1 and "uno de los dos" in both.stderr
+    assert both.returncode == 1 and "solo uno" in both.stderr
     bad = run("privacy", "erase", "--whatsapp", "no-es-un-numero")
     assert (bad.returncode, bad.stderr.count("\n")) == (1, 1)
 
