@@ -706,6 +706,22 @@ class OutboxRepository:
         outbox (what is still to send keeps their address until it is sent, then goes too)."""
         forget_rows(self.session, (OutboxItem.channel == channel) & (OutboxItem.address == address))
 
+    def with_option(self, case_id: int, key: str) -> Sequence[OutboxItem]:
+        """The rows about a case, still to send or sent, that offer the option `key` (a card's
+        button), locked: the dispatcher records their sending first, or after this is done."""
+        query = (
+            select(OutboxItem)
+            .join(Message, col(Message.id) == col(OutboxItem.message_id))
+            .where(Message.case_id == case_id, col(OutboxItem.status).in_(("pending", "sent")))
+            .order_by(col(OutboxItem.id))
+            .with_for_update(of=OutboxItem)
+        )
+        return [
+            item
+            for item in self.session.exec(query).all()
+            if any(option.get("key") == key for option in item.options.get("options", []))
+        ]
+
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         """These messages joined an anonymous case: their rows already sent or given up are
         deleted, and those still to send are unlinked from them and deleted once sent."""

@@ -25,7 +25,7 @@ from handlers.core.messages import Incoming, Location, Option, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
-from storage.models import MAX_DESCRIPTION, Case, Contact, Staff
+from storage.models import MAX_DESCRIPTION, Case, Contact, OutboxItem, Staff
 
 MAX_NOTE = 2000
 
@@ -72,9 +72,38 @@ def assign(
     case.assignee_id = member.id
     uow.cases.add(case)
     record_event(uow, case, now, actor=actor.name, kind="assigned", note=member.name, public=False)
+    withdraw_button(uow, case, f"tomar:{case.folio}", now)
     if case.status in ("recibido", "en_revision"):
         return change_status(uow, policy, case, "asignado", actor, now)
     return []
+
+
+# Where options are buttons that stay on a sent message and can be edited (WhatsApp shows them
+# as lines of text, which stay as they were).
+EDITABLE_BUTTONS = ("telegram",)
+
+
+def withdraw_button(uow: UnitOfWork, case: Case, key: str, now: datetime) -> None:
+    """A button of the case's cards that no longer applies ([Tomar] once the case is taken)
+    leaves every copy: dropped from those still to send, edited out of those already sent."""
+    for item in uow.outbox.with_option(case.id, key):
+        if item.channel not in EDITABLE_BUTTONS:
+            continue
+        options = [o for o in item.options.get("options", []) if o.get("key") != key]
+        if item.status == "pending":
+            item.options = {**item.options, "options": options}
+        elif item.status == "sent" and item.provider_message_id:
+            edit = {"options": options, "edit": item.provider_message_id}
+            uow.outbox.add(
+                OutboxItem(
+                    channel=item.channel,
+                    address=item.address,
+                    body="",
+                    options=edit,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
 
 
 def reply(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime):

@@ -14,7 +14,7 @@ from handlers.casework import actions as casework
 from handlers.casework.cases import event_summary
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
-from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
+from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES, staff_label
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
@@ -75,10 +75,10 @@ def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str =
         t(
             "staff.card",
             folio=case.folio,
-            type=case.type,
-            topic=case.topic,
-            status=case.status,
-            urgency=case.urgency,
+            type=staff_label(t, "type", case.type),
+            topic=policy.topic_label(case.topic),
+            status=staff_label(t, "status", case.status),
+            urgency=staff_label(t, "urgency", case.urgency),
             due=policy.local_day(case.due_at),
             assignee=assignee.name if assignee else t("staff.nobody"),
         )
@@ -96,11 +96,12 @@ def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str =
 
 
 def card_buttons(policy: CasePolicy, case: Case) -> tuple[Option, ...]:
+    """A card's buttons: [Tomar] only while nobody has the case."""
     t = policy.texts
-    return tuple(
-        button(f"{name}:{case.folio}", t(f"staff.button_{name}"))
-        for name in ("tomar", "asignar", "urgente", "descartar")
-    )
+    names: tuple[str, ...] = ("asignar", "urgente", "descartar")
+    if case.assignee_id is None:
+        names = ("tomar", *names)
+    return tuple(button(f"{name}:{case.folio}", t(f"staff.button_{name}")) for name in names)
 
 
 def reply_done(uow: UnitOfWork, policy: CasePolicy, case: Case) -> str:
@@ -193,9 +194,9 @@ class StaffDesk:
                     "staff.queue_line",
                     mark=_mark(case),
                     folio=case.folio,
-                    type=case.type,
-                    topic=case.topic,
-                    status=case.status,
+                    type=staff_label(self.t, "type", case.type),
+                    topic=self.policy.topic_label(case.topic),
+                    status=staff_label(self.t, "status", case.status),
                     due=self.policy.calendar.local_date(case.due_at).strftime("%d/%m"),
                 )
             )
@@ -300,7 +301,9 @@ class StaffDesk:
             turn.uow, self.policy, case, status, note, turn.actor, turn.now
         )
         turn.notify(replies)
-        self._card(turn, case, "staff.done_status", status=case.status)
+        self._card(
+            turn, case, "staff.done_status", status=staff_label(self.t, "status", case.status)
+        )
 
     def _reply(self, turn: _Turn, args: str) -> None:
         case, text = self._case(turn, args)
@@ -349,13 +352,17 @@ class StaffDesk:
     def _refer(self, turn: _Turn, args: str) -> None:
         case, institution = self._case(turn, args)
         turn.notify(casework.refer(turn.uow, self.policy, case, institution, turn.actor, turn.now))
-        self._card(turn, case, "staff.done_status", status=case.status)
+        self._card(
+            turn, case, "staff.done_status", status=staff_label(self.t, "status", case.status)
+        )
 
     def _request_info(self, turn: _Turn, args: str) -> None:
         case, question = self._case(turn, args)
         replies = casework.request_info(turn.uow, self.policy, case, question, turn.actor, turn.now)
         turn.notify(replies)
-        self._card(turn, case, "staff.done_status", status=case.status)
+        self._card(
+            turn, case, "staff.done_status", status=staff_label(self.t, "status", case.status)
+        )
 
     def _extend(self, turn: _Turn, args: str) -> None:
         case, rest = self._case(turn, args)

@@ -148,6 +148,10 @@ class Outbox(Protocol):
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None: ...
 
+    def add(self, item: OutboxItem) -> None: ...
+
+    def with_option(self, case_id: int, key: str) -> Sequence[OutboxItem]: ...
+
 
 class StaffMembers(Protocol):
     """The institution's staff."""
