@@ -29,7 +29,7 @@ from bot.cli.context import (
 from handlers.casework import actions as casework
 from handlers.casework.cases import normalise_folio
 from handlers.casework.lifecycle import Actor, NotAllowed
-from handlers.casework.staff import actor_of, new_case_cards, reply_done
+from handlers.casework.staff import actor_of, find_member, new_case_cards, reply_done
 from handlers.core.labels import CASE_TYPES, STATUSES, URGENCIES
 from handlers.core.policy import CasePolicy
 from handlers.core.texts import Texts
@@ -373,7 +373,13 @@ def list_cases(
     check_label(t, "cli.unknown_type", filters["case_type"], CASE_TYPES)
     app = state.open_app(config, migrate=False)
     with app.uow() as uow:
-        assignee_id = staff_member(uow, app.policy, assignee).id if assignee else None
+        assignee_id = None
+        if assignee:
+            # A deactivated member's cases too: they are the ones to reassign.
+            try:
+                assignee_id = find_member(uow, app.policy, assignee).id
+            except NotAllowed as exc:
+                raise Failure(str(exc)) from exc
         found = uow.cases.search(**filters, assignee_id=assignee_id)
         rows = [case_summary(app, uow, case) for case in found]
     if as_json:

@@ -214,7 +214,8 @@ class StaffDesk:
                 elif value == "yo":
                     filters["assignee_id"] = turn.member.id
                 else:
-                    filters["assignee_id"] = casework.find_staff(turn.uow, self.policy, value).id
+                    # A deactivated member's cases too: they are the ones to reassign.
+                    filters["assignee_id"] = find_member(turn.uow, self.policy, value).id
             elif key in FILTERS and value:
                 filters[FILTERS[key] if key != "tipo" else "case_type"] = value
             else:

@@ -3,6 +3,7 @@ the staff accounts (`staff list|deactivate|activate|role|unbind`), on SQLite and
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from bot.cli import CliContext, build_cli
 from handlers.core.texts import load_texts
-from tests.helpers import POTHOLE, Citizen, Clock
+from tests.helpers import POTHOLE, Citizen, Clock, add_staff
 
 NUMBER = "+50370001234"
 FOLIO = "TA-2026-000001"
@@ -171,6 +172,13 @@ def test_a_deactivated_member_is_refused_at_once_in_every_chat_and_in_the_termin
     assert f"Tiene 1 caso(s) abierto(s) asignado(s); reasígnelos con cases assign: {FOLIO}" in (
         again.output
     )
+    # Their cases can still be found, to be reassigned.
+    (theirs,) = json.loads(terminal("cases", "list", "--assignee", "Ana", "--json").output)
+    assert theirs["folio"] == FOLIO
+    add_staff(app.uow, "Carla", whatsapp="+50370002222")
+    carla = Citizen(app.dialogue, app.uow, address="+50370002222", channel="whatsapp")
+    assert FOLIO in carla.send("/cola asignado=Ana")
+    assert "Carla" in carla.send(f"/asignar {FOLIO} Carla")
 
 
 def test_a_role_is_changed_and_a_wrong_one_or_member_is_one_line(team, terminal):
