@@ -7,7 +7,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -25,6 +25,7 @@ from handlers.core.labels import CASE_TYPES, DEFAULT_TOPICS
 from handlers.core.texts import load_texts
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
+_S = TypeVar("_S", bound="BaseSettings")
 
 
 class ConfigError(Exception):
@@ -319,29 +320,63 @@ def config_path(explicit: str | Path | None, environ: dict[str, str] | None = No
 
 def load_settings(explicit: str | Path | None = None) -> Settings:
     """Read and validate the settings, or raise ConfigError with a one-line reason."""
-    path = config_path(explicit)
-    values: dict[str, Any] = {}
-    if path is not None:
-        try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(_t("config.missing_file", path=path)) from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(_t("config.bad_toml", path=path, error=exc)) from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise ConfigError(_t("config.unreadable_file", path=path, error=reason)) from exc
+    values = _file_values(config_path(explicit))
     _check_variables(os.environ)
+    settings = _validated(Settings, values)
+    _check_secrets(settings)
+    return settings
+
+
+class _DatabaseOnly(BaseSettings):
+    """The `[database]` table and its TA_DATABASE__ variables, and nothing else."""
+
+    model_config = SettingsConfigDict(env_prefix="TA_", env_nested_delimiter="__", extra="ignore")
+
+    database: DatabaseSettings = DatabaseSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+
+def load_database_settings(explicit: str | Path | None = None) -> DatabaseSettings:
+    """Only the database settings (for `db upgrade`): a migration needs no channel's secrets,
+    so the other sections are neither read nor checked."""
+    values = _file_values(config_path(explicit))
+    return _validated(_DatabaseOnly, {"database": values.get("database", {})}).database
+
+
+def _file_values(path: Path | None) -> dict[str, Any]:
+    """The tables of the configuration file, or none without a file."""
+    if path is None:
+        return {}
     try:
-        settings = Settings(**values)
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(_t("config.missing_file", path=path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_t("config.bad_toml", path=path, error=exc)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(_t("config.unreadable_file", path=path, error=reason)) from exc
+
+
+def _validated(model: type[_S], values: dict[str, Any]) -> _S:
+    try:
+        return model(**values)
     except ValidationError as exc:
         # Not chained: a traceback of the validation error would show the values, passwords too.
         raise ConfigError(_one_line(exc)) from None
     except SettingsError as exc:
         field = re.search(r'field "(\w+)"', str(exc))
         raise ConfigError(_t("config.bad_variable", key=field[1] if field else "?")) from exc
-    _check_secrets(settings)
-    return settings
 
 
 NOT_SETTINGS = {"TA_CONFIG", "TA_REQUIRE_POSTGRES"}

@@ -41,6 +41,8 @@ class Delivery:
     folio: str | None  # of the case it is about, when a template may need it
     window_open: bool  # the citizen wrote in the last 24 hours
     photo: str | None = None  # an image file to send, the text as its caption (staff only)
+    # The provider's id of a message sent earlier whose buttons become `options` (no new message).
+    edit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,7 @@ class Dispatcher:
             folio=None if window_open else self._folio(uow, item),
             window_open=window_open,
             photo=item.options.get("photo"),
+            edit=item.options.get("edit"),
         )
 
     @staticmethod

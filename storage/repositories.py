@@ -764,6 +764,22 @@ class OutboxRepository:
         outbox (what is still to send keeps their address until it is sent, then goes too)."""
         forget_rows(self.session, (OutboxItem.channel == channel) & (OutboxItem.address == address))
 
+    def with_option(self, case_id: int, key: str) -> Sequence[OutboxItem]:
+        """The rows about a case, still to send or sent, that offer the option `key` (a card's
+        button), locked: the dispatcher records their sending first, or after this is done."""
+        query = (
+            select(OutboxItem)
+            .join(Message, col(Message.id) == col(OutboxItem.message_id))
+            .where(Message.case_id == case_id, col(OutboxItem.status).in_(("pending", "sent")))
+            .order_by(col(OutboxItem.id))
+            .with_for_update(of=OutboxItem)
+        )
+        return [
+            item
+            for item in self.session.exec(query).all()
+            if any(option.get("key") == key for option in item.options.get("options", []))
+        ]
+
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         """These messages joined an anonymous case: their rows already sent or given up are
         deleted, and those still to send are unlinked from them and deleted once sent."""
@@ -815,15 +831,20 @@ class StaffRepository:
                 return member
         return self.session.exec(select(Staff).where(Staff.name == who)).first()
 
+    def all(self) -> Sequence[Staff]:
+        """Every staff member, active or not, in the order they were registered."""
+        return self.session.exec(select(Staff).order_by(col(Staff.id))).all()
+
     def by_address(self, channel: str, address: str) -> Staff | None:
-        """The active staff member who writes from this Telegram user id or WhatsApp number."""
+        """The staff member, active or not, who writes from this Telegram user id or WhatsApp
+        number (a deactivated one is answered that they are)."""
         if channel == "telegram" and re.fullmatch(r"-?[0-9]{1,18}", address):
             query = select(Staff).where(Staff.telegram_id == int(address))
         elif channel == "whatsapp":
             query = select(Staff).where(Staff.whatsapp == address)
         else:
             return None
-        return self.session.exec(query.where(Staff.active == True)).first()  # noqa: E712
+        return self.session.exec(query).first()
 
     def with_role(self, *roles: str) -> Sequence[Staff]:
         query = select(Staff).where(Staff.active == True, col(Staff.role).in_(roles))  # noqa: E712

@@ -197,6 +197,17 @@ class Provider:
             if "text" in params:
                 result["text"] = params["text"]
             return 200, {"ok": True, "result": result}
+        if method == "editMessageReplyMarkup":
+            # Telegram answers an edit of the bot's own message with the message as it now is.
+            chat_id = int(params["chat_id"])
+            result = {
+                "message_id": int(params["message_id"]),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            }
+            if "reply_markup" in params:
+                result["reply_markup"] = json.loads(params["reply_markup"])
+            return 200, {"ok": True, "result": result}
         if method == "getFile":
             name = params["file_id"]
             content, _ = self.media.get(name, (b"", ""))

@@ -251,6 +251,8 @@ class TelegramSender:
             )
         photo = _photo(delivery.photo)
         try:
+            if delivery.edit is not None:
+                return await self._edit_buttons(delivery.edit, markup)
             if photo is not None:
                 message = await self.bot.send_photo(
                     chat_id, photo, caption=delivery.text[:MAX_CAPTION]
@@ -271,6 +273,21 @@ class TelegramSender:
         except TelegramError as exc:
             return Transient(f"Telegram {type(exc).__name__}")
         return Sent(f"{chat_id}:{message.message_id}")
+
+    async def _edit_buttons(self, sent: str, markup: InlineKeyboardMarkup | None) -> Outcome:
+        """Replace the buttons of a message sent earlier (`chat:message` as `send` recorded it):
+        a card's [Tomar] once the case is taken."""
+        chat, _, message_id = sent.partition(":")
+        try:
+            chat_id, message = int(chat), int(message_id)
+        except ValueError:
+            return Permanent("mensaje inválido")
+        try:
+            await self.bot.edit_message_reply_markup(chat_id, message, reply_markup=markup)
+        except (BadRequest, Forbidden) as exc:
+            # The message is gone, too old or already so: nothing to retry, nobody to alert.
+            log.info("telegram: buttons not edited (%s)", type(exc).__name__)
+        return Sent(sent)
 
 
 class Telegram:

@@ -30,7 +30,7 @@ from bot.cli.context import (
 from handlers.casework import actions as casework
 from handlers.casework.cases import normalise_folio
 from handlers.casework.lifecycle import Actor, NotAllowed
-from handlers.casework.staff import actor_of, new_case_cards
+from handlers.casework.staff import actor_of, find_member, new_case_cards, reply_done
 from handlers.core.labels import CASE_TYPES, STATUSES, URGENCIES
 from handlers.core.policy import CasePolicy
 from handlers.core.texts import Texts
@@ -118,10 +118,14 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
     def cases_reply(
         ctx: typer.Context, folio: str, text: str, as_: As = None, config: Config = None
     ) -> None:
-        def action(uow, policy, case, actor, now):
-            return casework.reply(uow, policy, case, text, actor, now)
+        said: list[str] = []
 
-        work_on(cli_context(ctx), config, as_, folio, action)
+        def action(uow, policy, case, actor, now):
+            replies = casework.reply(uow, policy, case, text, actor, now)
+            said.append(reply_done(uow, policy, case))
+            return replies
+
+        work_on(cli_context(ctx), config, as_, folio, action, said=said)
 
     @cases.command("close", help=t("cli.cases_close_help"))
     def cases_close(
@@ -140,14 +144,36 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
     def cases_new(
         ctx: typer.Context,
         channel: Annotated[str, typer.Option("--channel", help=t("cli.channel_option"))],
-        type_: Annotated[str, typer.Option("--type", help=t("cli.type_option"))],
+        type_: Annotated[str, typer.Option("--type", help=t("cli.case_type_option"))],
         text: Annotated[str, typer.Option("--text", help=t("cli.text_option"))],
+        topic: Annotated[str | None, typer.Option(help=t("cli.case_topic_option"))] = None,
+        municipality: Annotated[
+            str | None, typer.Option(help=t("cli.case_municipality_option"))
+        ] = None,
+        urgency: Annotated[str | None, typer.Option(help=t("cli.case_urgency_option"))] = None,
+        name: Annotated[
+            str | None, typer.Option("--name", help=t("cli.caller_name_option"))
+        ] = None,
+        phone: Annotated[str | None, typer.Option("--phone", help=t("cli.phone_option"))] = None,
+        answered: Annotated[
+            str | None, typer.Option("--answered", help=t("cli.answered_option"))
+        ] = None,
         gender: Annotated[str | None, typer.Option("--gender", help=t("cli.gender_option"))] = None,
         age: Annotated[int | None, typer.Option("--age", help=t("cli.age_option"))] = None,
         as_: As = None,
         config: Config = None,
     ) -> None:
-        details = {"channel": channel, "case_type": type_, "text": text}
+        details = {
+            "channel": channel,
+            "case_type": type_,
+            "text": text,
+            "topic": topic,
+            "municipality": municipality,
+            "urgency": urgency,
+            "name": name,
+            "phone": phone,
+            "answered": answered,
+        }
         new_case(cli_context(ctx), config, as_, details | {"gender": gender, "age": age})
 
 
@@ -267,15 +293,25 @@ def act(state: CliContext, app: App, who: str | None, work: Callable[..., list])
         uow.commit()
 
 
-def work_on(state: CliContext, config: str | None, who: str | None, folio: str, action: Action):
-    """One staff action on one case, from the terminal, as the chat's staff desk does it."""
+def work_on(
+    state: CliContext,
+    config: str | None,
+    who: str | None,
+    folio: str,
+    action: Action,
+    *,
+    said: list[str] | None = None,
+):
+    """One staff action on one case, from the terminal, as the chat's staff desk does it; what
+    the action `said` is printed, else "Listo"."""
     app = state.open_app(config, migrate=False)
 
     def work(uow, actor, now):
         return action(uow, app.policy, casework.find_case(uow, app.policy, folio), actor, now)
 
     act(state, app, who, work)
-    typer.echo(state.texts("cli.done", folio=folio))
+    for line in said or [state.texts("cli.done", folio=folio)]:
+        typer.echo(line)
 
 
 def staff_member(uow: Any, policy: CasePolicy, who: str) -> Staff:
@@ -317,10 +353,12 @@ def new_case(state: CliContext, config: str | None, who: str | None, details: di
     def work(uow, actor, now):
         case = casework.register_case(uow, app.policy, actor=actor, now=now, **details)
         created.append(case.folio)
-        return new_case_cards(uow, app.policy, case)
+        # One answered on the spot is closed already: nothing for the staff chat to take.
+        return [] if details.get("answered") else new_case_cards(uow, app.policy, case)
 
     act(state, app, who, work)
-    typer.echo(state.texts("cli.case_created", folio=created[0]))
+    key = "cli.case_answered" if details.get("answered") else "cli.case_created"
+    typer.echo(state.texts(key, folio=created[0]))
 
 
 def list_cases(
@@ -336,7 +374,13 @@ def list_cases(
     check_label(t, "cli.unknown_type", filters["case_type"], CASE_TYPES)
     app = state.open_app(config, migrate=False)
     with app.uow() as uow:
-        assignee_id = staff_member(uow, app.policy, assignee).id if assignee else None
+        assignee_id = None
+        if assignee:
+            # A deactivated member's cases too: they are the ones to reassign.
+            try:
+                assignee_id = find_member(uow, app.policy, assignee).id
+            except NotAllowed as exc:
+                raise Failure(str(exc)) from exc
         found = uow.cases.search(**filters, assignee_id=assignee_id)
         rows = [case_summary(app, uow, case) for case in found]
     if as_json:

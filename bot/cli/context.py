@@ -1,5 +1,6 @@
 """What every command shares: the texts, the clock, and the application opened on first use."""
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -9,9 +10,10 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App, create_app, utc_now
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_database_settings, load_settings
 from handlers.core.texts import Texts, load_texts
-from storage.migrate import is_current
+from storage.engine import make_engine
+from storage.migrate import is_current, upgrade
 
 
 class Failure(Exception):
@@ -25,6 +27,8 @@ class CliContext:
     clock: Callable[[], datetime] = utc_now
     texts: Texts = field(default_factory=lambda: load_texts("es"))
     config: str | None = None
+    # Whether a person is at the terminal to answer a question (tests say so themselves).
+    interactive: Callable[[], bool] = field(default=lambda: sys.stdin.isatty())
     _app: App | None = field(default=None, repr=False)
 
     def begin(self, config: str | None) -> None:
@@ -50,6 +54,19 @@ class CliContext:
             url = app.engine.url.render_as_string(hide_password=True)
             raise Failure(t("cli.db_unreachable", url=url, reason=one_line(exc))) from exc
         return app
+
+    def upgrade_database(self, config: str | None = None) -> str:
+        """Apply the migrations with the database settings alone (a migration needs no channel's
+        secrets); the database's URL without its password."""
+        engine = make_engine(load_database_settings(config or self.config).url)
+        try:
+            upgrade(engine)
+        except SQLAlchemyError as exc:
+            url = engine.url.render_as_string(hide_password=True)
+            raise Failure(self.texts("cli.db_unreachable", url=url, reason=one_line(exc))) from exc
+        finally:
+            engine.dispose()
+        return engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         """Release the database connections of the application, when one was opened."""
@@ -85,3 +102,18 @@ def parse_day(t: Texts, value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise Failure(t("cli.bad_date", value=value)) from exc
+
+
+def confirm(state: CliContext, question: str, yes: bool) -> None:
+    """Go on only when `--yes` was given or the person at the terminal answers yes; refuse
+    without a terminal to ask at."""
+    t = state.texts
+    if yes:
+        return
+    if not state.interactive():
+        raise Failure(t("cli.confirm_needs_yes"))
+    typer.echo(question)
+    typer.echo(f"{t('cli.confirm_question')} ", nl=False)
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("s", "si", "sí", "y", "yes"):
+        raise Failure(t("cli.confirm_declined"))

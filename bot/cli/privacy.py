@@ -1,16 +1,18 @@
 """The privacy commands: `privacy show|erase` (a citizen's rights, exercised by staff) and
 `privacy retention` (the nightly anonymisation, now)."""
 
+import re
 from typing import Annotated
 
 import typer
 
-from bot.cli.context import Failure, cli_context, config_option
+from bot.cli.context import Failure, cli_context, config_option, confirm
 from bot.cli.staff import normalise_whatsapp
 from handlers.casework.privacy import (
     anonymise_expired,
     erase_inactive_contacts,
     erase_personal_data,
+    erasure_summary,
     personal_data,
 )
 from handlers.core.texts import Texts
@@ -29,12 +31,18 @@ def register(cli: typer.Typer, t: Texts) -> None:
     TelegramId = Annotated[
         int | None, typer.Option("--telegram-id", help=t("cli.privacy_telegram_option"))
     ]
+    Phone = Annotated[str | None, typer.Option("--phone", help=t("cli.privacy_phone_option"))]
 
-    def address_of(whatsapp: str | None, telegram_id: int | None) -> tuple[str, str]:
-        if (whatsapp is None) == (telegram_id is None):
+    def address_of(
+        whatsapp: str | None, telegram_id: int | None, phone: str | None = None
+    ) -> tuple[str, str]:
+        if [whatsapp, telegram_id, phone].count(None) != 2:
             raise Failure(t("cli.privacy_one_address"))
         if telegram_id is not None:
             return "telegram", str(telegram_id)
+        if phone is not None:
+            # Given with `cases new --phone`: kept without spaces, dashes or brackets.
+            return "telefono", re.sub(r"[\s().-]", "", phone)
         number = normalise_whatsapp(whatsapp or "")
         if number is None:
             raise Failure(t("cli.staff_bad_whatsapp", value=whatsapp))
@@ -51,9 +59,10 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ctx: typer.Context,
         whatsapp: WhatsApp = None,
         telegram_id: TelegramId = None,
+        phone: Phone = None,
         config: Config = None,
     ) -> None:
-        channel, address = address_of(whatsapp, telegram_id)
+        channel, address = address_of(whatsapp, telegram_id, phone)
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:
@@ -65,13 +74,16 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ctx: typer.Context,
         whatsapp: WhatsApp = None,
         telegram_id: TelegramId = None,
+        phone: Phone = None,
+        yes: Annotated[bool, typer.Option("--yes", help=t("cli.yes_option"))] = False,
         config: Config = None,
     ) -> None:
-        channel, address = address_of(whatsapp, telegram_id)
+        channel, address = address_of(whatsapp, telegram_id, phone)
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:
             contact = contact_of(uow, channel, address)
+            confirm(state, erasure_summary(uow, app.policy, contact), yes)
             uow.conversations.delete(contact.id)
             erase_personal_data(uow, app.policy, contact, state.clock())
             uow.commit()

@@ -37,8 +37,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
     @db.command("upgrade", help=t("cli.db_upgrade_help"))
     def db_upgrade(ctx: typer.Context, config: Config = None) -> None:
-        app = cli_context(ctx).open_app(config)
-        typer.echo(t("cli.db_upgraded", url=app.engine.url.render_as_string(hide_password=True)))
+        url = cli_context(ctx).upgrade_database(config)
+        typer.echo(t("cli.db_upgraded", url=url))
 
     backup.register(db, t)
 

@@ -1,13 +1,15 @@
-"""Registering staff: `staff add`."""
+"""The staff accounts: `staff add|list|deactivate|activate|role|unbind`."""
 
 import re
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import IntegrityError
 
 from bot.cli.context import CliContext, Failure, check_label, cli_context, config_option
-from handlers.casework.lifecycle import ROLES
+from handlers.casework import staff as accounts
+from handlers.casework.lifecycle import ROLES, NotAllowed
 from handlers.core.normalise import strip_controls
 from handlers.core.texts import Texts
 from storage.models import Staff
@@ -33,6 +35,119 @@ def register(cli: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         add_staff(cli_context(ctx), config, name, role, telegram_id, whatsapp)
+
+    add_account_commands(staff, t)
+
+
+def add_account_commands(staff: typer.Typer, t: Texts) -> None:
+    """`staff list|deactivate|activate|role|unbind`."""
+    Config = config_option(t)
+    Who = Annotated[str, typer.Argument(help=t("cli.staff_who_argument"), show_default=False)]
+
+    @staff.command("list", help=t("cli.staff_list_help"))
+    def staff_list(ctx: typer.Context, config: Config = None) -> None:
+        list_staff(cli_context(ctx), config)
+
+    @staff.command("deactivate", help=t("cli.staff_deactivate_help"))
+    def staff_deactivate(ctx: typer.Context, who: Who, config: Config = None) -> None:
+        def change(uow, policy, member):
+            folios = accounts.set_active(uow, policy, member, False)
+            said = [t("cli.staff_deactivated", name=member.name)]
+            if folios:
+                said.append(t("cli.staff_open_cases", count=len(folios), folios=", ".join(folios)))
+            return said
+
+        change_member(cli_context(ctx), config, who, change)
+
+    @staff.command("activate", help=t("cli.staff_activate_help"))
+    def staff_activate(ctx: typer.Context, who: Who, config: Config = None) -> None:
+        def change(uow, policy, member):
+            accounts.set_active(uow, policy, member, True)
+            return [t("cli.staff_activated", name=member.name)]
+
+        change_member(cli_context(ctx), config, who, change)
+
+    @staff.command("role", help=t("cli.staff_role_help"))
+    def staff_role(ctx: typer.Context, who: Who, role: str, config: Config = None) -> None:
+        check_label(t, "cli.unknown_role", role, ROLES)
+
+        def change(uow, policy, member):
+            accounts.set_role(uow, policy, member, role)
+            return [t("cli.staff_role_changed", name=member.name, role=role)]
+
+        change_member(cli_context(ctx), config, who, change)
+
+    @staff.command("unbind", help=t("cli.staff_unbind_help"))
+    def staff_unbind(
+        ctx: typer.Context,
+        who: Who,
+        telegram: Annotated[
+            bool, typer.Option("--telegram", help=t("cli.staff_unbind_telegram_option"))
+        ] = False,
+        whatsapp: Annotated[
+            bool, typer.Option("--whatsapp", help=t("cli.staff_unbind_whatsapp_option"))
+        ] = False,
+        config: Config = None,
+    ) -> None:
+        def change(uow, policy, member):
+            done = accounts.unbind(uow, policy, member, telegram=telegram, whatsapp=whatsapp)
+            return [t("cli.staff_unbound", name=member.name, channels=" y ".join(done))]
+
+        change_member(cli_context(ctx), config, who, change)
+
+
+def change_member(
+    state: CliContext,
+    config: str | None,
+    who: str,
+    change: Callable[[Any, Any, Staff], list[str]],
+) -> None:
+    """Change one staff member in a transaction, and say what was done."""
+    app = state.open_app(config, migrate=False)
+    with app.uow() as uow:
+        try:
+            member = accounts.find_member(uow, app.policy, who)
+            said = change(uow, app.policy, member)
+        except NotAllowed as exc:
+            raise Failure(str(exc)) from exc
+        uow.commit()
+    for line in said:
+        typer.echo(line)
+
+
+def list_staff(state: CliContext, config: str | None) -> None:
+    """Every staff member, active or not, with their role and chat addresses."""
+    t = state.texts
+    app = state.open_app(config, migrate=False)
+    with app.uow() as uow:
+        members = list(uow.staff.all())
+    if not members:
+        typer.echo(t("cli.staff_none"))
+        return
+    header = [
+        t("cli.staff_col_id"),
+        t("cli.staff_col_name"),
+        t("cli.staff_col_role"),
+        t("cli.staff_col_state"),
+        "Telegram",
+        "WhatsApp",
+    ]
+    rows = [
+        [
+            str(m.id),
+            m.name,
+            m.role,
+            t("cli.staff_active") if m.active else t("cli.staff_inactive"),
+            str(m.telegram_id) if m.telegram_id is not None else "-",
+            m.whatsapp or "-",
+        ]
+        for m in members
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 def add_staff(

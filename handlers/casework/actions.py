@@ -3,6 +3,8 @@ the citizen gets (the caller queues them in its transaction)."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import datetime
 
 from handlers.casework.cases import mentions_case, normalise_folio, record_event
@@ -23,7 +25,7 @@ from handlers.core.messages import Incoming, Location, Option, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
-from storage.models import MAX_DESCRIPTION, Case, Staff
+from storage.models import MAX_DESCRIPTION, Case, Contact, OutboxItem, Staff
 
 MAX_NOTE = 2000
 
@@ -41,8 +43,10 @@ def find_case(uow: UnitOfWork, policy: CasePolicy, folio: str) -> Case:
 def find_staff(uow: UnitOfWork, policy: CasePolicy, who: str) -> Staff:
     """An active staff member by id or exact name; NotAllowed when there is none."""
     member = uow.staff.by_id_or_name(who.strip())
-    if member is None or not member.active:
+    if member is None:
         raise NotAllowed(policy.texts("staff.error_unknown_staff", who=who))
+    if not member.active:
+        raise NotAllowed(policy.texts("staff.error_inactive_staff", name=member.name))
     return member
 
 
@@ -68,9 +72,38 @@ def assign(
     case.assignee_id = member.id
     uow.cases.add(case)
     record_event(uow, case, now, actor=actor.name, kind="assigned", note=member.name, public=False)
+    withdraw_button(uow, case, f"tomar:{case.folio}", now)
     if case.status in ("recibido", "en_revision"):
         return change_status(uow, policy, case, "asignado", actor, now)
     return []
+
+
+# Where options are buttons that stay on a sent message and can be edited (WhatsApp shows them
+# as lines of text, which stay as they were).
+EDITABLE_BUTTONS = ("telegram",)
+
+
+def withdraw_button(uow: UnitOfWork, case: Case, key: str, now: datetime) -> None:
+    """A button of the case's cards that no longer applies ([Tomar] once the case is taken)
+    leaves every copy: dropped from those still to send, edited out of those already sent."""
+    for item in uow.outbox.with_option(case.id, key):
+        if item.channel not in EDITABLE_BUTTONS:
+            continue
+        options = [o for o in item.options.get("options", []) if o.get("key") != key]
+        if item.status == "pending":
+            item.options = {**item.options, "options": options}
+        elif item.status == "sent" and item.provider_message_id:
+            edit = {"options": options, "edit": item.provider_message_id}
+            uow.outbox.add(
+                OutboxItem(
+                    channel=item.channel,
+                    address=item.address,
+                    body="",
+                    options=edit,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
 
 
 def reply(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime):
@@ -82,7 +115,39 @@ def reply(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Act
         case.first_response_at = now
         uow.cases.add(case)
     t = policy.texts
-    return notify_citizen(uow, policy, case, t("notify.reply", folio=case.folio, text=text))
+    replies = notify_citizen(uow, policy, case, t("notify.reply", folio=case.folio, text=text))
+    if not replies and not case.anonymous:
+        # No chat to send it to (a phone call, a walk-in, an erased contact): someone must call.
+        replies = call_back(uow, policy, case, text, actor, now)
+    return replies
+
+
+def has_chat(uow: UnitOfWork, case: Case) -> bool:
+    """Whether what staff say reaches the reporter by chat (else: a call, or the secret code)."""
+    return reachable_contact(uow, case) is not None
+
+
+def callback_number(uow: UnitOfWork, case: Case) -> str | None:
+    """The number a phone or walk-in case's reporter left to be called back on."""
+    contact = uow.contacts.get(case.contact_id) if case.contact_id else None
+    if contact is None or contact.channel != "telefono" or not PHONE.fullmatch(contact.address):
+        return None
+    return contact.address
+
+
+def call_back(
+    uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime
+) -> list[Reply]:
+    """A reply nobody can receive by chat becomes a call to make: an event in the case's history
+    and a message to whoever works the case (the assignee, else the staff chat)."""
+    t = policy.texts
+    number = callback_number(uow, case) or t("staff.callback_no_number")
+    record_event(uow, case, now, actor=actor.name, kind="callback_due", note=text, public=False)
+    contact = uow.contacts.get(case.contact_id) if case.contact_id else None
+    name = (contact.name if contact else None) or t("cli.unnamed")
+    alert = t("staff.callback_alert", folio=case.folio, name=name, number=number, text=text)
+    assignee = uow.staff.get(case.assignee_id) if case.assignee_id else None
+    return staff_replies(Event.CALLBACK, uow, policy, alert, assignee=assignee, case_id=case.id)
 
 
 def add_note(
@@ -251,8 +316,18 @@ def register_case(
     now: datetime,
     gender: str | None = None,
     age: int | None = None,
+    topic: str | None = None,
+    municipality: str | None = None,
+    urgency: str | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    answered: str | None = None,
 ) -> Case:
-    """Log a phone call or a walk-in as a case, with the deadline of its type."""
+    """Log a phone call or a walk-in as a case, with the deadline of its type. Topic and urgency
+    not given are the classifier's; the caller's name and number to call back are kept as a
+    contact's (personal data, erased like any other); `answered`: the answer given on the
+    spot, which closes the case as attended (a phone consultation is an "orientación
+    telefónica")."""
     t = policy.texts
     if channel not in ("telefono", "presencial"):
         raise NotAllowed(t("staff.error_register_channel", channel=channel))
@@ -262,7 +337,16 @@ def register_case(
         raise NotAllowed(t("staff.error_unknown_gender", value=gender))
     if age is not None and not 0 < age < 130:
         raise NotAllowed(t("staff.error_bad_age", value=age))
+    if topic is not None and topic not in policy.topics:
+        raise NotAllowed(
+            t("staff.error_unknown_topic", value=topic, valid=", ".join(policy.topics))
+        )
+    if urgency is not None and urgency not in URGENCIES:
+        raise NotAllowed(t("staff.error_unknown_urgency", value=urgency))
     text = _text(policy, text)
+    answer = _text(policy, answered, "staff.error_needs_answer") if answered is not None else None
+    place = strip_controls(municipality or "").strip()[:120] or None
+    contact = caller(uow, policy, name, phone, now)
     result = policy.classifier.classify(text)
     year = policy.calendar.local_date(now).year
     number = uow.cases.next_folio_number(policy.institution.folio_prefix, year)
@@ -270,11 +354,13 @@ def register_case(
     case = uow.cases.add(
         Case(
             folio=policy.format_folio(year, number),
+            contact_id=contact.id if contact else None,
             channel=channel,
             type=case_type,
-            topic=policy.known_topic(result.topic),
-            urgency=result.urgency if result.urgency in URGENCIES else "normal",
+            topic=topic or policy.known_topic(result.topic),
+            urgency=urgency or (result.urgency if result.urgency in URGENCIES else "normal"),
             description=text[:MAX_DESCRIPTION],
+            municipality=place,
             gender=gender or "sin_dato",
             age=age,
             deadline_days=days,
@@ -283,7 +369,35 @@ def register_case(
         )
     )
     record_event(uow, case, now, actor=actor.name, kind="created", to_status=case.status)
+    if answer is not None:
+        close(uow, policy, case, answer, actor, now)
     return case
+
+
+PHONE = re.compile(r"\+?[0-9]{7,15}")
+
+
+def caller(
+    uow: UnitOfWork, policy: CasePolicy, name: str | None, phone: str | None, now: datetime
+) -> Contact | None:
+    """The person who called or came in, as a contact on the `telefono` channel: by the number to
+    call back (a second call from it joins the same person), else by name alone."""
+    t = policy.texts
+    name = " ".join(strip_controls(name or "").split())[:120] or None
+    if phone is None and name is None:
+        return None
+    address = None
+    if phone is not None:
+        address = re.sub(r"[\s().-]", "", phone)
+        if not PHONE.fullmatch(address):
+            raise NotAllowed(t("staff.error_bad_phone", value=phone))
+    else:
+        # Nobody can write from here: the name is kept, erasable like any contact's.
+        address = f"sin-numero:{secrets.token_hex(8)}"
+    contact = uow.contacts.get_or_create("telefono", address, now)
+    if name:
+        contact.name = name
+    return contact
 
 
 def answers_request(incoming: Incoming) -> bool:

@@ -27,6 +27,7 @@ class Event(StrEnum):
     EMERGENCY_ADDITION = "emergency_addition"  # what they sent next (place, photo, more words)
     HANDOFF = "handoff"  # a citizen asks to talk to a person
     CITIZEN_ANSWERED = "citizen_answered"  # the information staff asked for arrived
+    CALLBACK = "callback"  # a reply to a case without a chat: someone must call the person
     DELIVERY_FAILED = "delivery_failed"  # a message could not be delivered
     REMINDER = "reminder"  # a staff member's own overdue and due-soon cases, each morning
     ESCALATION = "escalation"  # every overdue and stale unassigned case, each morning
@@ -71,6 +72,9 @@ RULES: dict[Event, Rule] = {
     Event.EMERGENCY_ADDITION: Rule((Audience.STAFF_CHAT, Audience.ACTIVE_STAFF)),
     Event.HANDOFF: Rule((Audience.STAFF_CHAT, Audience.ACTIVE_STAFF)),
     Event.CITIZEN_ANSWERED: Rule(
+        (Audience.ASSIGNEE, Audience.STAFF_CHAT), Reach.FIRST, first_reachable=True
+    ),
+    Event.CALLBACK: Rule(
         (Audience.ASSIGNEE, Audience.STAFF_CHAT), Reach.FIRST, first_reachable=True
     ),
     Event.DELIVERY_FAILED: Rule(

@@ -92,6 +92,20 @@ def _cut(text: str, whole: bool) -> str:
     return flat if whole or len(flat) <= CHAT_TEXT else flat[: CHAT_TEXT - 1] + "…"
 
 
+def erasure_summary(uow: UnitOfWork, policy: CasePolicy, contact: Contact) -> str:
+    """What an erasure of this contact clears and what it keeps, in words, to confirm it."""
+    t = policy.texts
+    folios = [case.folio for case in uow.cases.for_contact(contact.id)]
+    return t(
+        "privacy.erase_summary",
+        channel=t(f"labels.channel.{contact.channel}"),
+        address=contact.address,
+        name=contact.name or t("privacy.none"),
+        messages=uow.messages.count_for_contact(contact.id),
+        folios=", ".join(folios) or t("privacy.none"),
+    )
+
+
 def erase_personal_data(
     uow: UnitOfWork, policy: CasePolicy, contact: Contact, now: datetime
 ) -> None:

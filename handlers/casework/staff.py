@@ -12,9 +12,9 @@ from typing import Any
 
 from handlers.casework import actions as casework
 from handlers.casework.cases import event_summary
-from handlers.casework.lifecycle import Actor, NotAllowed
+from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
-from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES
+from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES, staff_label
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
@@ -75,10 +75,10 @@ def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str =
         t(
             "staff.card",
             folio=case.folio,
-            type=case.type,
-            topic=case.topic,
-            status=case.status,
-            urgency=case.urgency,
+            type=staff_label(t, "type", case.type),
+            topic=policy.topic_label(case.topic),
+            status=staff_label(t, "status", case.status),
+            urgency=staff_label(t, "urgency", case.urgency),
             due=policy.local_day(case.due_at),
             assignee=assignee.name if assignee else t("staff.nobody"),
         )
@@ -96,11 +96,24 @@ def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str =
 
 
 def card_buttons(policy: CasePolicy, case: Case) -> tuple[Option, ...]:
+    """A card's buttons: [Tomar] only while nobody has the case."""
     t = policy.texts
-    return tuple(
-        button(f"{name}:{case.folio}", t(f"staff.button_{name}"))
-        for name in ("tomar", "asignar", "urgente", "descartar")
-    )
+    names: tuple[str, ...] = ("asignar", "urgente", "descartar")
+    if case.assignee_id is None:
+        names = ("tomar", *names)
+    return tuple(button(f"{name}:{case.folio}", t(f"staff.button_{name}")) for name in names)
+
+
+def reply_done(uow: UnitOfWork, policy: CasePolicy, case: Case) -> str:
+    """What staff are told once they replied: sent, kept for the anonymous reporter, or (no chat)
+    not sent to anyone and noted as a call to make."""
+    t = policy.texts
+    if case.anonymous:
+        return t("staff.done_reply_anonymous", folio=case.folio)
+    if casework.has_chat(uow, case):
+        return t("staff.done_reply", folio=case.folio)
+    number = casework.callback_number(uow, case) or t("staff.callback_no_number")
+    return t("staff.done_reply_no_address", folio=case.folio, number=number)
 
 
 def new_case_cards(uow: UnitOfWork, policy: CasePolicy, case: Case) -> list[Reply]:
@@ -142,6 +155,10 @@ class StaffDesk:
     ) -> list[Reply]:
         """Run one command from a staff member; the answer goes back where it came from."""
         turn = _Turn(incoming, member, actor_of(member), uow, now)
+        if not member.active:
+            # Deactivated: refused at once, commands and button presses alike.
+            turn.say(self.t("staff.deactivated", name=member.name))
+            return turn.replies
         command = parse_command(incoming.text)
         action = self._commands.get(command.name) if command else None
         if action is None:
@@ -177,9 +194,9 @@ class StaffDesk:
                     "staff.queue_line",
                     mark=_mark(case),
                     folio=case.folio,
-                    type=case.type,
-                    topic=case.topic,
-                    status=case.status,
+                    type=staff_label(self.t, "type", case.type),
+                    topic=self.policy.topic_label(case.topic),
+                    status=staff_label(self.t, "status", case.status),
                     due=self.policy.calendar.local_date(case.due_at).strftime("%d/%m"),
                 )
             )
@@ -197,7 +214,8 @@ class StaffDesk:
                 elif value == "yo":
                     filters["assignee_id"] = turn.member.id
                 else:
-                    filters["assignee_id"] = casework.find_staff(turn.uow, self.policy, value).id
+                    # A deactivated member's cases too: they are the ones to reassign.
+                    filters["assignee_id"] = find_member(turn.uow, self.policy, value).id
             elif key in FILTERS and value:
                 filters[FILTERS[key] if key != "tipo" else "case_type"] = value
             else:
@@ -284,15 +302,16 @@ class StaffDesk:
             turn.uow, self.policy, case, status, note, turn.actor, turn.now
         )
         turn.notify(replies)
-        self._card(turn, case, "staff.done_status", status=case.status)
+        self._card(
+            turn, case, "staff.done_status", status=staff_label(self.t, "status", case.status)
+        )
 
     def _reply(self, turn: _Turn, args: str) -> None:
         case, text = self._case(turn, args)
-        turn.notify(casework.reply(turn.uow, self.policy, case, text, turn.actor, turn.now))
-        key = "staff.done_reply_anonymous" if case.anonymous else "staff.done_reply"
-        if not case.anonymous and case.contact_id is None:
-            key = "staff.done_reply_no_address"
-        turn.say(self.t(key, folio=case.folio))
+        replies = casework.reply(turn.uow, self.policy, case, text, turn.actor, turn.now)
+        here = (turn.incoming.channel, turn.incoming.address)
+        turn.notify([r for r in replies if (r.channel, r.address) != here])
+        turn.say(reply_done(turn.uow, self.policy, case))
 
     def _note(self, turn: _Turn, args: str) -> None:
         case, text = self._case(turn, args)
@@ -334,13 +353,17 @@ class StaffDesk:
     def _refer(self, turn: _Turn, args: str) -> None:
         case, institution = self._case(turn, args)
         turn.notify(casework.refer(turn.uow, self.policy, case, institution, turn.actor, turn.now))
-        self._card(turn, case, "staff.done_status", status=case.status)
+        self._card(
+            turn, case, "staff.done_status", status=staff_label(self.t, "status", case.status)
+        )
 
     def _request_info(self, turn: _Turn, args: str) -> None:
         case, question = self._case(turn, args)
         replies = casework.request_info(turn.uow, self.policy, case, question, turn.actor, turn.now)
         turn.notify(replies)
-        self._card(turn, case, "staff.done_status", status=case.status)
+        self._card(
+            turn, case, "staff.done_status", status=staff_label(self.t, "status", case.status)
+        )
 
     def _extend(self, turn: _Turn, args: str) -> None:
         case, rest = self._case(turn, args)
@@ -388,6 +411,67 @@ class StaffDesk:
         for card in new_case_cards(turn.uow, self.policy, case):
             if (card.channel, card.address) != here:
                 turn.replies.append(card)
+
+
+# -- the staff accounts (`staff list|deactivate|activate|role|unbind`) -------------------------
+# Each changes a member read by `find_member` in the caller's unit of work; its commit writes it.
+
+
+def find_member(uow: UnitOfWork, policy: CasePolicy, who: str) -> Staff:
+    """A staff member, active or not, as an administrator names them: by id or exact name (the
+    repository's one lookup, where a username can join them); NotAllowed when there is none."""
+    member = uow.staff.by_id_or_name(strip_controls(who).strip())
+    if member is None:
+        raise NotAllowed(policy.texts("staff.error_no_such_member", who=who))
+    return member
+
+
+def open_cases_of(uow: UnitOfWork, member: Staff) -> list[str]:
+    """The folios of the open cases assigned to a staff member."""
+    return [case.folio for case in uow.cases.queue(OPEN_STATUSES, assignee_id=member.id)]
+
+
+def set_active(uow: UnitOfWork, policy: CasePolicy, member: Staff, active: bool) -> list[str]:
+    """Deactivate (or activate again) a staff member: from the next message on, a deactivated
+    one's commands and button presses are refused on every channel, they are told of nothing,
+    and no case can be assigned to them nor done in their name. The folios of the open cases
+    still assigned to them, to be reassigned."""
+    t = policy.texts
+    if member.active == active:
+        key = "staff.error_already_active" if active else "staff.error_already_inactive"
+        raise NotAllowed(t(key, name=member.name))
+    member.active = active
+    return [] if active else open_cases_of(uow, member)
+
+
+def set_role(uow: UnitOfWork, policy: CasePolicy, member: Staff, role: str) -> None:
+    """Change what a staff member may do (agent, supervisor, admin)."""
+    t = policy.texts
+    if role not in ROLES:
+        raise NotAllowed(t("staff.error_unknown_role", value=role, valid=", ".join(ROLES)))
+    if member.role == role:
+        raise NotAllowed(t("staff.error_same_role", name=member.name, role=role))
+    member.role = role
+
+
+def unbind(
+    uow: UnitOfWork, policy: CasePolicy, member: Staff, *, telegram: bool, whatsapp: bool
+) -> list[str]:
+    """Forget a staff member's Telegram user id or WhatsApp number (a lost phone, a number
+    given back): messages from it are a citizen's again. The channels unbound."""
+    t = policy.texts
+    if not (telegram or whatsapp):
+        raise NotAllowed(t("staff.error_unbind_what"))
+    done = []
+    if telegram and member.telegram_id is not None:
+        member.telegram_id = None
+        done.append("Telegram")
+    if whatsapp and member.whatsapp is not None:
+        member.whatsapp = None
+        done.append("WhatsApp")
+    if not done:
+        raise NotAllowed(t("staff.error_unbind_nothing", name=member.name))
+    return done
 
 
 @dataclass

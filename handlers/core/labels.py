@@ -1,4 +1,12 @@
-"""The exact labels of spec section 5: lower-case ASCII, relied on from outside."""
+"""The exact labels of spec section 5: lower-case ASCII, relied on from outside; and the words
+people read for them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handlers.core.texts import Texts
 
 CASE_TYPES = ("solicitud", "consulta", "queja", "reclamo", "denuncia", "sugerencia")
 DEFAULT_TOPICS = (
@@ -26,3 +34,13 @@ STATUSES = (
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in ("resuelto", "cerrado", "descartado"))
 CHANNELS = ("whatsapp", "telegram", "telefono", "presencial", "console")
 GENDERS = ("mujer", "hombre", "otro", "sin_dato")
+
+
+def staff_label(texts: Texts, kind: str, code: str) -> str:
+    """The words staff read for a type, topic, status or urgency code: `labels.staff.<kind>` where
+    staff need other words than citizens ("Esperando al ciudadano"), else `labels.<kind>`, else
+    the code's own words (a configured topic without a name)."""
+    for key in (f"labels.staff.{kind}.{code}", f"labels.{kind}.{code}"):
+        if texts.has(key):
+            return texts(key)
+    return code.replace("_", " ")

@@ -391,7 +391,7 @@ def test_after_erasure_and_refused_consent_nothing_of_the_person_remains(service
     # The confirmations reach the people on both channels.
     provider.wait_for(lambda: any("borramos" in r.lower() for r in rigoberta.replies()), 30)
     provider.wait_for(lambda: len(xiomara.replies()) >= 2, timeout=30)
-    erased = service.cli("privacy", "erase", "--telegram-id", str(TELEGRAM_ID + 1))
+    erased = service.cli("privacy", "erase", "--telegram-id", str(TELEGRAM_ID + 1), "--yes")
     assert erased.returncode == 0, erased.stderr
     provider.wait_for(lambda: settled(url), timeout=60)
     service.stop()

@@ -52,7 +52,10 @@ def test_staff_show_and_erase_a_citizens_data_from_the_terminal(run):
     assert "no mostramos" not in shown.stdout  # the terminal shows every message
     assert "Número o usuario: 555001" in run("privacy", "show", "--telegram-id", "555001").stdout
 
-    erased = run("privacy", "erase", "--whatsapp", NUMBER)
+    piped = run("privacy", "erase", "--whatsapp", NUMBER)
+    assert (piped.returncode, piped.stdout) == (1, "")
+    assert "--yes" in piped.stderr and "No se borró nada" in piped.stderr
+    erased = run("privacy", "erase", "--whatsapp", NUMBER, "--yes")
     assert erased.stdout == "Datos personales borrados; quedan solo las cifras de sus casos.\n"
     gone = run("privacy", "show", "--whatsapp", NUMBER)
     assert (gone.returncode, gone.stderr) == (1, "No hay datos guardados de ese ciudadano.\n")
@@ -62,7 +65,7 @@ def test_staff_show_and_erase_a_citizens_data_from_the_terminal(run):
 
 def test_a_wrong_or_double_address_is_one_line_and_a_non_zero_exit(run):
     both = run("privacy", "show", "--whatsapp", NUMBER, "--telegram-id", "5")
-    assert both.returncode == 1 and "uno de los dos" in both.stderr
+    assert both.returncode == 1 and "solo uno" in both.stderr
     bad = run("privacy", "erase", "--whatsapp", "no-es-un-numero")
     assert (bad.returncode, bad.stderr.count("\n")) == (1, 1)
 

@@ -251,6 +251,20 @@ class FakeOutbox(FakeRepository):
                 else:
                     self.uow.rows[OutboxItem].remove(item)
 
+    def add(self, item: OutboxItem) -> None:
+        self.uow.insert(item)
+
+    def with_option(self, case_id: int, key: str) -> list[OutboxItem]:
+        messages = {m.id: m for m in self.uow.rows.get(Message, [])}
+        return [
+            item
+            for item in self.uow.rows.get(OutboxItem, [])
+            if item.message_id in messages
+            and messages[item.message_id].case_id == case_id
+            and item.status in ("pending", "sent")
+            and any(o.get("key") == key for o in item.options.get("options", []))
+        ]
+
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         for item in list(self.uow.rows[OutboxItem]):
             if item.message_id in message_ids:
@@ -299,8 +313,11 @@ class FakeStaff(FakeRepository):
             return self.get(int(who))
         return next((s for s in self.uow.rows[Staff] if s.name == who), None)
 
+    def all(self) -> list[Staff]:
+        return sorted(self.uow.rows[Staff], key=lambda s: s.id or 0)
+
     def by_address(self, channel: str, address: str) -> Staff | None:
-        for member in self.active():
+        for member in self.uow.rows[Staff]:
             if channel == "telegram" and str(member.telegram_id) == address:
                 return member
             if channel == "whatsapp" and member.whatsapp == address:

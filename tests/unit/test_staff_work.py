@@ -44,7 +44,8 @@ def test_an_agent_takes_a_case_from_whatsapp_and_the_citizen_hears_nothing_inter
 ):
     before = told_citizen(uow)
     answer = agent.send(f"/tomar {FOLIO}")
-    assert f"Ana tomó el caso {FOLIO}" in answer and f"Tomar: tomar:{FOLIO}" in answer
+    assert f"Ana tomó el caso {FOLIO}" in answer and f"Asignar: asignar:{FOLIO}" in answer
+    assert "tomar:" not in answer  # taken: the card offers no [Tomar] any more
     case = the_case(uow)
     assert case.status == "asignado" and case.assignee_id is not None
     assert told_citizen(uow) == before  # "asignado" is the institution's own business
@@ -172,10 +173,39 @@ def test_new_cases_are_posted_to_the_staff_chat_as_cards_with_buttons(uow):
     dialogue = make_dialogue(settings, FakeClassifier())
     Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp").converse(*POTHOLE)
     (card,) = [i for i in uow.rows[OutboxItem] if i.address == "-100123"]
-    assert card.body.startswith(f"🆕 Caso nuevo\n📋 {FOLIO} · solicitud · calles_caminos")
+    assert card.body.startswith(
+        f"🆕 Caso nuevo\n📋 {FOLIO} · solicitud · calles y caminos\n"
+        "Estado: Recibido · Urgencia: normal\n"
+    )
     keys = [o["key"] for o in card.options["options"]]
     assert keys == [f"tomar:{FOLIO}", f"asignar:{FOLIO}", f"urgente:{FOLIO}", f"descartar:{FOLIO}"]
     assert CITIZEN_NUMBER not in card.body
+
+
+def test_staff_read_labels_not_codes_in_cards_the_queue_and_answers(uow, make_citizen):
+    settings = make_settings(telegram={"enabled": True, "staff_chat_id": -100123})
+    dialogue = make_dialogue(settings, FakeClassifier())
+    Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp").converse(*POTHOLE)
+    add_staff(lambda: uow, "Ana", telegram_id=111)
+    ana = Citizen(dialogue, lambda: uow, address="111", channel="telegram")
+    asked = ana.send(f"/pedir_info {FOLIO} ¿Qué número de casa?")
+    assert f"✅ Caso {FOLIO}: estado Esperando al ciudadano" in asked
+    assert "Estado: Esperando al ciudadano · Urgencia: normal" in asked
+    queue = ana.send("/cola estado=esperando_ciudadano")
+    assert f"{FOLIO} · solicitud · calles y caminos · Esperando al ciudadano" in queue
+    for code in ("calles_caminos", "esperando_ciudadano"):
+        assert code not in asked and code not in queue
+
+
+def test_a_card_still_to_send_loses_its_take_button_when_the_case_is_taken(uow):
+    settings = make_settings(telegram={"enabled": True, "staff_chat_id": -100123})
+    dialogue = make_dialogue(settings, FakeClassifier())
+    Citizen(dialogue, lambda: uow, address=CITIZEN_NUMBER, channel="whatsapp").converse(*POTHOLE)
+    add_staff(lambda: uow, "Ana", telegram_id=111)
+    Citizen(dialogue, lambda: uow, address="111", channel="telegram").send(f"/tomar {FOLIO}")
+    (card,) = [i for i in uow.rows[OutboxItem] if i.address == "-100123"]
+    keys = [o["key"] for o in card.options["options"]]
+    assert keys == [f"asignar:{FOLIO}", f"urgente:{FOLIO}", f"descartar:{FOLIO}"]
 
 
 def test_in_the_staff_chat_only_staff_commands_are_answered(uow, make_citizen):

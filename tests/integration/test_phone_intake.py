@@ -1,0 +1,126 @@
+"""Phone calls and walk-ins from the terminal (`cases new`, `cases reply`), on SQLite and
+PostgreSQL: the caller's details, a contact answered on the spot, and replies nobody can read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from bot.cli import CliContext, build_cli
+from handlers.core.texts import load_texts
+from tests.helpers import Clock, add_staff
+
+FOLIO = "TA-2026-000001"
+CALLER = "+503 2222-3333"
+NUMBER = "+50322223333"
+
+
+class Terminal:
+    def __init__(self, url: str) -> None:
+        self.env = {"TA_DATABASE__URL": url, "TA_CONFIG": ""}
+        self.clock = Clock()
+
+    def __call__(self, *args: str) -> Result:
+        obj = CliContext(clock=self.clock, interactive=lambda: False)
+        return CliRunner().invoke(build_cli(load_texts()), list(args), env=self.env, obj=obj)
+
+
+@pytest.fixture
+def terminal(app) -> Terminal:
+    return Terminal(app.settings.database.url)
+
+
+def said(result: Result) -> str:
+    failure = f"{result.exception}\n" if result.exit_code == 1 and result.exception else ""
+    return result.output + failure
+
+
+def log_call(terminal: Terminal, *extra: str) -> Result:
+    return terminal(
+        "cases", "new", "--channel", "telefono", "--type", "solicitud",
+        "--text", "hay un hoyo grande en la calle frente a la escuela", *extra,
+    )  # fmt: skip
+
+
+def test_a_call_is_logged_with_its_topic_place_urgency_and_caller(terminal):
+    new = log_call(
+        terminal,
+        "--topic", "puentes", "--municipality", "Ahuachapán Sur", "--urgency", "urgente",
+        "--name", "Rosa Pérez", "--phone", CALLER, "--gender", "mujer",
+    )  # fmt: skip
+    assert new.output == f"Caso registrado: {FOLIO}\n", said(new)
+    (listed,) = json.loads(terminal("cases", "list", "--json").output)
+    assert (listed["topic"], listed["urgency"], listed["municipality"]) == (
+        "puentes",
+        "urgente",
+        "Ahuachapán Sur",
+    )
+    shown = terminal("cases", "show", FOLIO).output
+    assert f"Ciudadano: Rosa Pérez, Teléfono {NUMBER}" in shown
+    assert "Municipio: Ahuachapán Sur" in shown
+
+
+def test_wrong_caller_details_are_one_line(terminal):
+    assert "Tema desconocido: playas" in said(log_call(terminal, "--topic", "playas"))
+    assert "Urgencia desconocida: ya" in said(log_call(terminal, "--urgency", "ya"))
+    assert "Número de teléfono no válido" in said(log_call(terminal, "--phone", "llámeme"))
+    assert json.loads(terminal("cases", "list", "--json").output) == []
+
+
+def test_the_type_option_of_cases_new_says_what_it_is():
+    help_text = CliRunner().invoke(build_cli(load_texts()), ["cases", "new", "--help"]).output
+    assert "Solo casos de este tipo" not in help_text
+    assert "Tipo del caso" in help_text and "--answered" in help_text
+
+
+def test_a_consultation_answered_on_the_spot_counts_as_an_orientacion_telefonica(terminal):
+    for number in range(3):
+        answered = terminal(
+            "cases", "new", "--channel", "telefono", "--type", "consulta",
+            "--text", f"pregunta {number} por el horario de la ventanilla",
+            "--answered", "De lunes a viernes de 8:00 a 16:00",
+        )  # fmt: skip
+        assert answered.output.startswith("Caso registrado y atendido en el momento"), said(
+            answered
+        )
+    shown = terminal("cases", "show", FOLIO).output
+    assert "Estado: cerrado" in shown and "De lunes a viernes de 8:00 a 16:00" in shown
+    tally = json.loads(
+        terminal("tally", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json").output
+    )
+    assert tally["attended"]["by_channel_type"]["telefono"]["consulta"] == 3
+    assert tally["attended"]["total"] == 3
+    assert "3 orientaciones telefónicas" in tally["narrative"]
+
+
+def test_a_reply_to_a_call_is_not_sent_but_noted_as_a_call_to_make(app, terminal):
+    add_staff(app.uow, "Ana", telegram_id=111)
+    log_call(terminal, "--name", "Rosa Pérez", "--phone", CALLER)
+    terminal("cases", "assign", FOLIO, "Ana")
+    replied = terminal("cases", "reply", FOLIO, "La cuadrilla va el jueves", "--as", "Ana")
+    assert replied.exit_code == 0, said(replied)
+    assert not replied.output.startswith("Listo")
+    assert "la respuesta NO se envió a nadie" in replied.output and NUMBER in replied.output
+    shown = terminal("cases", "show", FOLIO).output
+    assert (
+        "Ana: Llamada por hacer: la respuesta no tiene un chat al que enviarse — La cuadrilla"
+        in (shown)
+    )
+    with app.uow() as uow:
+        to_ana = [item.body for item in uow.outbox.pending("telegram", address="111")]
+    assert any(
+        "📞 Llamada por hacer" in body and NUMBER in body and "La cuadrilla va el jueves" in body
+        for body in to_ana
+    ), to_ana
+
+
+def test_the_callers_name_and_number_are_erased_like_any_citizens(terminal):
+    log_call(terminal, "--name", "Rosa Pérez", "--phone", CALLER)
+    shown = terminal("privacy", "show", "--phone", CALLER).output
+    assert "Rosa Pérez" in shown and FOLIO in shown
+    assert terminal("privacy", "erase", "--phone", CALLER, "--yes").exit_code == 0
+    case = terminal("cases", "show", FOLIO).output
+    assert "Rosa Pérez" not in case and NUMBER not in case
+    assert "hoyo grande" not in case
