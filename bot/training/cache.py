@@ -13,7 +13,7 @@ from pathlib import Path
 from handlers.classification import classifier as light
 from handlers.classification import compact as applied
 from handlers.classification.compact import CompactModel
-from handlers.classification.corpus import CORPUS
+from handlers.classification.corpus import corpus_files
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,11 @@ def model_key(examples_digest: str) -> str:
 
 
 def corpus_digest() -> str:
-    return hashlib.sha256(CORPUS.read_bytes()).hexdigest()
+    """One digest of every shipped training file (names and contents)."""
+    digest = hashlib.sha256()
+    for path in corpus_files():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def model_path(directory: Path | None = None) -> Path:

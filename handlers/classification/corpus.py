@@ -10,7 +10,8 @@ from pathlib import Path
 from handlers.core.labels import CASE_TYPES, DEFAULT_TOPICS, URGENCIES
 from handlers.core.normalise import fold
 
-CORPUS = Path(__file__).with_name("training") / "corpus.jsonl"
+TRAINING = Path(__file__).with_name("training")
+CORPUS = TRAINING / "corpus.jsonl"  # the first corpus; the others beside it widen it by register
 HEADS = ("type", "topic", "urgency")
 LABELS = {"type": CASE_TYPES, "topic": DEFAULT_TOPICS, "urgency": URGENCIES}
 
@@ -56,9 +57,14 @@ def read_examples(path: Path) -> list[Example]:
     return examples
 
 
+def corpus_files() -> list[Path]:
+    """Every labelled file shipped with the package, in a fixed order."""
+    return sorted(TRAINING.glob("*.jsonl"))
+
+
 def load_corpus() -> list[Example]:
-    """The corpus shipped with the package."""
-    return read_examples(CORPUS)
+    """The corpus shipped with the package: every file of the training folder."""
+    return [example for path in corpus_files() for example in read_examples(path)]
 
 
 def merge(corpus: Iterable[Example], corrections: Iterable[Example]) -> list[Example]:
