@@ -6,6 +6,7 @@ Create Date: 2026-12-03 12:30:00
 """
 
 import json
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -40,7 +41,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     rows = bind.execute(
         sa.text(
-            "SELECT c.id, c.contact_id, c.description, e.note, e.created_at FROM case_events e"
+            "SELECT c.id, c.contact_id, c.description, e.note FROM case_events e"
             " JOIN cases c ON c.id = e.case_id WHERE e.kind = 'reclassified'"
             " AND NOT c.anonymous AND e.note IS NOT NULL ORDER BY e.id"
         )
@@ -58,7 +59,8 @@ def upgrade() -> None:
         sa.column("created_at", storage.types.UTCDateTime(timezone=True)),
     )
     values = []
-    for case_id, contact_id, description, note, created_at in latest.values():
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    for case_id, contact_id, description, note in latest.values():
         try:
             labels = json.loads(note)
             values.append(
@@ -70,7 +72,7 @@ def upgrade() -> None:
                     "type": labels["type"],
                     "topic": labels["topic"],
                     "urgency": labels["urgency"],
-                    "created_at": created_at,
+                    "created_at": today,
                 }
             )
         except (ValueError, KeyError, TypeError):
