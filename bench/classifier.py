@@ -56,7 +56,8 @@ def measure(rounds: int = ROUNDS) -> dict:
             timings.append(time.perf_counter() - started)
     # CPU time too: on a shared machine the wall clock counts the other processes' turns.
     cpu_ms = (time.process_time() - cpu_started) * 1000 / len(timings)
-    long_text = "hay un hoyo enorme en la calle principal de la colonia " * 70  # ~4,000: a case's most
+    # About 4,000 characters: the longest description a case keeps.
+    long_text = "hay un hoyo enorme en la calle principal de la colonia " * 70
     started = time.perf_counter()
     classifier.classify(long_text)
     long_ms = (time.perf_counter() - started) * 1000
