@@ -63,14 +63,23 @@ def read_examples(path: Path) -> list[Example]:
     return examples
 
 
+# Files written after reading the calibration set's errors: the calibration set is no longer
+# unseen for a model trained on them, so temperatures are fitted on a model trained without them.
+AFTER_CALIBRATION = "conventions"
+
+
 def corpus_files() -> list[Path]:
     """Every labelled file shipped with the package, in a fixed order."""
     return sorted(TRAINING.glob("*.jsonl"))
 
 
-def load_corpus() -> list[Example]:
-    """The corpus shipped with the package: every file of the training folder."""
-    return [example for path in corpus_files() for example in read_examples(path)]
+def load_corpus(*, before_calibration: bool = False) -> list[Example]:
+    """The corpus shipped with the package: every file of the training folder (only those
+    written before the calibration set was read, when asked)."""
+    paths = corpus_files()
+    if before_calibration:
+        paths = [path for path in paths if not path.name.startswith(AFTER_CALIBRATION)]
+    return [example for path in paths for example in read_examples(path)]
 
 
 def merge(corpus: Iterable[Example], corrections: Iterable[Example]) -> list[Example]:
