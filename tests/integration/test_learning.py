@@ -5,6 +5,8 @@ only when it is not worse on the fixed evaluation set."""
 import random
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.training.cache import compact_path, current_path, load_compact, save_compact
 from bot.training.model import compact, train
 from bot.training.retrain import retrain
@@ -167,3 +169,15 @@ def test_a_candidate_at_least_as_good_replaces_the_running_model(tmp_path):
         build=lambda corrections, now: small_model(scrambled(SAMPLE)),
     )
     assert not again.replaced and again.current_score == outcome.candidate_score
+
+
+def test_the_retraining_is_weekly_by_default_and_can_be_turned_off(app):
+    from bot.scheduler import Scheduler
+    from tests.helpers import make_settings
+
+    trigger = Scheduler(app, lambda: NOW, lambda: None).retrain_trigger()
+    assert "day_of_week='sun'" in str(trigger) and "hour='3'" in str(trigger)
+    assert make_settings(classifier={"retrain": "off"}).classifier.retrain == "off"
+    assert make_settings(classifier={"retrain": "Mon 02:00"}).classifier.retrain == "mon 02:00"
+    with pytest.raises(ValueError):
+        make_settings(classifier={"retrain": "cada semana"})
