@@ -113,17 +113,17 @@ def train(
     calibration: Sequence[Labelled] = (),
     calibration_examples: Sequence[Example] | None = None,
 ) -> TrainedModel:
-    """Learn the three heads from labelled examples. Each head's temperature comes from
-    cross-validated scores on the corpus; the type's and the topic's then from the calibration
-    set when one is given (text written apart, as the citizens' will be), so that a confidence of
-    0.6 means right about 6 times in 10 on such text. Those are measured on a model trained on
-    `calibration_examples` when given: the examples written before the calibration set was read."""
+    """Learn the three heads from labelled examples. Each head's temperature comes from the
+    calibration set when one is given (text written apart, as the citizens' will be), so that a
+    confidence of 0.6 means right about 6 times in 10 on such text (else from cross-validated
+    scores on the corpus). They are measured on a model trained on `calibration_examples` when
+    given: the examples written before the calibration set was read."""
     texts = [normalise(example.text) for example in examples]
     features = _features()
     matrix = features.fit_transform(texts)
     heads = _fit_heads(matrix, examples, seed)
     temperatures = {head: 1.0 for head in HEADS}
-    if calibrate:
+    if calibrate and not calibration:
         temperatures = _temperatures(texts, examples, seed)
     model = TrainedModel(features, heads, temperatures)
     if calibrate and calibration:
@@ -135,22 +135,33 @@ def train(
 
 
 def _calibrated(model: TrainedModel, rows: Sequence[Labelled]) -> dict[str, float]:
-    """The type's temperature fitted on the calibration messages in scope, the topic's on all."""
+    """Each head's temperature fitted on the calibration messages: the type's on those in scope,
+    the topic's on all; the urgency's on all, where the set says only whether a message is an
+    emergency (for the others the model's own choice between normal and urgente stands)."""
     normalised = [normalise(row.text) for row in rows]
     matrix = hstack([part.transform(normalised) for _, part in model.features.transformer_list])
     matrix = matrix.tocsr()
     found = {}
-    for head in ("type", "topic"):
+    for head in HEADS:
         classes = list(model.heads[head].classes_)
+        scores = _scores(model.heads[head], matrix)
+        if head == "urgency":
+            if "emergencia" not in classes:
+                continue
+            emergency = classes.index("emergencia")
+            others = scores.copy()
+            others[:, emergency] = -np.inf
+            truth = np.where([row.emergency for row in rows], emergency, np.argmax(others, axis=1))
+            found[head] = _fit_temperature(scores, truth)
+            continue
         chosen = [
             i
             for i, row in enumerate(rows)
             if (row.in_scope or head == "topic") and getattr(row, head) in classes
         ]
         if chosen:
-            scores = _scores(model.heads[head], matrix[chosen])
             truth = np.array([classes.index(getattr(rows[i], head)) for i in chosen])
-            found[head] = _fit_temperature(scores, truth)
+            found[head] = _fit_temperature(scores[chosen], truth)
     return found
 
 
