@@ -113,6 +113,9 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
     with app.engine.connect() as connection:
         stored = connection.execute(text(f"SELECT id FROM {JOBS_TABLE}")).scalars().all()
         runs = connection.execute(text("SELECT count(*) FROM job_runs")).scalar_one()
-    assert sorted(stored) == sorted([DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY]) and runs == 0
+    assert (
+        sorted(stored) == sorted([DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY, RETRAIN])
+        and runs == 0
+    )
     (reminder,) = asyncio.run(restarted())
     assert "Escalamiento diario" in reminder.body
