@@ -245,6 +245,19 @@ class ReportingSettings(Section):
 class ClassifierSettings(Section):
     confidence_threshold: float = Field(0.6, ge=0.0, le=1.0)
     topics: list[str] = list(DEFAULT_TOPICS)
+    # When a candidate model is built from the corpus and the stored labelled examples ("off":
+    # never); it replaces the running one only if it does at least as well on evaluation_set.
+    retrain: str = "sun 03:30"
+    # The fixed evaluation set (JSON Lines); empty: tests/evaluation/eval.jsonl of the source tree.
+    evaluation_set: str = ""
+
+    @field_validator("retrain")
+    @classmethod
+    def _retrain(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "off" and not re.fullmatch(rf"({'|'.join(_WEEKDAYS)}) {_HOUR}", value):
+            raise ValueError(_t("config.bad_retrain"))
+        return value
 
     @field_validator("topics")
     @classmethod

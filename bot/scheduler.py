@@ -20,6 +20,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import App
 from bot.reporting import WEEKLY_SUMMARY, send_weekly_summary
+from bot.training.retrain import Outcome, evaluation_set_path, retrain_in_child
+from handlers.casework.examples import stored_examples
 from handlers.casework.privacy import anonymise_expired, erase_inactive_contacts
 from handlers.casework.reminders import daily_reminders
 from handlers.dialogue.intake import queue
@@ -30,6 +32,7 @@ from storage.models import PERSONAL_TABLES
 log = logging.getLogger(__name__)
 
 DAILY_REMINDERS = "daily_reminders"
+RETRAIN = "classifier_retrain"
 RETENTION = "privacy_retention"
 RETENTION_HOUR = 3  # local time: the retention work runs at night
 JOBS_TABLE = "apscheduler_jobs"
@@ -50,8 +53,9 @@ async def run_job(job_id: str) -> None:
 
 
 class Scheduler:
-    """The daily reminders, on `schedule.daily_reminders`, and the weekly supervisor summary,
-    on `schedule.weekly_summary`, in the institution's time zone."""
+    """The daily reminders, on `schedule.daily_reminders`, the weekly supervisor summary, on
+    `schedule.weekly_summary`, and the classifier's weekly retraining, on `classifier.retrain`,
+    in the institution's time zone."""
 
     def __init__(self, app: App, clock: Callable[[], datetime], wake: Callable[[], None]):
         self.app = app
@@ -113,6 +117,51 @@ class Scheduler:
         except Exception as exc:  # a failed run is logged; next week's still happens
             log.warning("scheduler: weekly summary failed (%s)", type(exc).__name__)
 
+    def retrain_classifier(self) -> Outcome | None:
+        """Claim this week's retraining, build a candidate from the corpus and the stored
+        labelled examples in a child process, and reload the running classifier when the
+        candidate replaced it; None when another process (or an earlier run) already did, or
+        the retraining failed."""
+        now = self.clock()
+        run_date = self.app.policy.calendar.local_date(now).isoformat()
+        with self.app.uow() as uow:
+            if not uow.job_runs.claim(RETRAIN, run_date, now):
+                return None
+            corrections = stored_examples(uow, self.app.policy)
+            uow.commit()
+        evaluation = evaluation_set_path(self.app.settings.classifier.evaluation_set)
+        if not evaluation.exists():
+            log.warning("scheduler: no evaluation set, the classifier is not retrained")
+            return None
+        outcome = retrain_in_child(corrections, evaluation)
+        if outcome is not None and outcome.replaced:
+            reload = getattr(self.app.policy.classifier, "reload", None)
+            if reload is not None:
+                reload()
+        if outcome is not None:
+            log.info(
+                "scheduler: classifier candidate %.3f, running %.3f, %s",
+                outcome.candidate_score,
+                outcome.current_score,
+                "replaced" if outcome.replaced else "kept",
+            )
+        return outcome
+
+    async def _retrain(self) -> None:
+        try:
+            await asyncio.to_thread(self.retrain_classifier)
+        except Exception as exc:  # logged; next week's still happens
+            log.warning("scheduler: classifier retrain failed (%s)", type(exc).__name__)
+
+    def retrain_trigger(self) -> CronTrigger | None:
+        setting = self.app.settings.classifier.retrain
+        if setting == "off":
+            return None
+        day, hour_minute = setting.split()
+        hour, minute = (int(part) for part in hour_minute.split(":"))
+        tz = self.app.policy.calendar.tz
+        return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz)
+
     def weekly_trigger(self) -> CronTrigger:
         day, hour_minute = self.app.settings.schedule.weekly_summary.split()
         hour, minute = (int(part) for part in hour_minute.split(":"))
@@ -134,6 +183,11 @@ class Scheduler:
         retention = CronTrigger(hour=RETENTION_HOUR, minute=0, timezone=self.app.policy.calendar.tz)
         self._ensure(RETENTION, self._retention, retention, GRACE)
         self._ensure(WEEKLY_SUMMARY, self._weekly, self.weekly_trigger(), WEEKLY_GRACE)
+        retrain = self.retrain_trigger()
+        if retrain is not None:
+            self._ensure(RETRAIN, self._retrain, retrain, WEEKLY_GRACE)
+        elif self.scheduler.get_job(RETRAIN) is not None:
+            self.scheduler.remove_job(RETRAIN)
 
     def _ensure(self, job_id: str, runner, trigger: CronTrigger, grace: int) -> None:
         """Register what the job does in this process, and store the job once for all of
@@ -160,3 +214,4 @@ class Scheduler:
         _runners.pop(DAILY_REMINDERS, None)
         _runners.pop(RETENTION, None)
         _runners.pop(WEEKLY_SUMMARY, None)
+        _runners.pop(RETRAIN, None)

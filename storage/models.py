@@ -20,6 +20,7 @@ PERSONAL_TABLES = (
     "messages",
     "attachments",
     "outbox",
+    "labelled_examples",
 )
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
 
@@ -252,3 +253,21 @@ class JobRun(SQLModel, table=True):
     job: str = Field(max_length=40, primary_key=True)
     run_date: str = Field(max_length=16, primary_key=True)
     claimed_at: datetime = utc_column(nullable=False)
+
+
+class LabelledExample(SQLModel, table=True):
+    """A description and the labels a person confirmed for it (a staff reclassification, or the
+    citizen's own correction), which the classifier learns from at its next retraining. It is
+    what someone wrote: erased with their data, and never kept for an anonymous case."""
+
+    __tablename__ = "labelled_examples"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    source: str = Field(max_length=16)  # "personal" (staff) or "ciudadano"
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    type: str = Field(max_length=16)
+    topic: str = Field(max_length=40)
+    urgency: str = Field(max_length=16)
+    created_at: datetime = utc_column(nullable=False)  # to the day (see day_start)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, false, func, update
+from sqlalchemy import and_, delete, exists, false, func, or_, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -24,6 +24,7 @@ from storage.models import (
     ConversationState,
     FolioCounter,
     JobRun,
+    LabelledExample,
     Message,
     OutboxItem,
     Staff,
@@ -865,3 +866,27 @@ class JobRunRepository:
             .returning(JobRun.__table__.c.job)
         )
         return self.session.exec(statement).scalar_one_or_none() is not None
+
+
+class ExampleRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, example: LabelledExample) -> None:
+        """Keep the example; a case has one, the latest labels confirmed for it."""
+        if example.case_id is not None:
+            self.session.exec(
+                delete(LabelledExample).where(col(LabelledExample.case_id) == example.case_id)
+            )
+        self.session.add(example)
+
+    def all(self) -> Sequence[LabelledExample]:
+        return self.session.exec(select(LabelledExample).order_by(col(LabelledExample.id))).all()
+
+    def erase(self, case_ids: list[int], contact_id: int | None) -> None:
+        """Delete the examples taken from these cases or written by this person."""
+        about: list[Any] = [col(LabelledExample.case_id).in_(case_ids)] if case_ids else []
+        if contact_id is not None:
+            about.append(col(LabelledExample.contact_id) == contact_id)
+        if about:
+            self.session.exec(delete(LabelledExample).where(or_(*about)))

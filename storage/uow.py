@@ -13,6 +13,7 @@ from storage.repositories import (
     CaseRepository,
     ContactRepository,
     ConversationRepository,
+    ExampleRepository,
     JobRunRepository,
     MessageRepository,
     OutboxRepository,
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.staff = StaffRepository(self.session)
         self.job_runs = JobRunRepository(self.session)
+        self.examples = ExampleRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

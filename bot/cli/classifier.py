@@ -108,25 +108,106 @@ def register(cli: typer.Typer, t: Texts) -> None:
             Path | None, typer.Option("--holdout", help=t("cli.classifier_holdout_option"))
         ] = None,
         folds: Annotated[int, typer.Option(help=t("cli.classifier_folds_option"))] = 5,
+        evaluation_set: Annotated[
+            Path | None, typer.Option("--set", help=t("cli.classifier_set_option"))
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help=t("cli.classifier_json_option"))] = (
+            False
+        ),
         config: Config = None,
     ) -> None:
-        from bot.training.evaluation import cross_validate, held_out, render
+        from bot.training.evaluation import (
+            assess,
+            cross_validate,
+            held_out,
+            render,
+            render_assessment,
+        )
+        from bot.training.loader import load_default
         from bot.training.model import train_default
+        from bot.training.retrain import evaluation_set_path
         from handlers.classification.compact import ModelClassifier
         from handlers.classification.corpus import load_corpus
 
-        settings_for = cli_context(ctx).settings
-        threshold = settings_for(config).classifier.confidence_threshold
-        if not 2 <= folds <= 20:
+        settings = cli_context(ctx).settings(config)
+        threshold = settings.classifier.confidence_threshold
+        if folds != 0 and not 2 <= folds <= 20:
             raise fail(t("cli.classifier_bad_folds"))
         unseen = read_holdout(t, holdout) if holdout else None
-        name = t("evaluation.cross_validation", folds=folds)
-        typer.echo(render(cross_validate(load_corpus(), name, folds=folds), threshold, t))
+        path = evaluation_set or evaluation_set_path(settings.classifier.evaluation_set)
+        rows = read_set(t, path, required=evaluation_set is not None)
+        if rows is not None:
+            assessment = assess(load_default(), rows, danger_check=danger_check())
+            if as_json:
+                typer.echo(json.dumps(assessment, ensure_ascii=False, indent=2))
+                return
+            typer.echo(render_assessment(assessment, str(path), t))
+        elif as_json:
+            raise fail(t("evaluation.no_set", path=path))
+        else:
+            typer.echo(t("evaluation.no_set", path=path))
+        if folds:
+            name = t("evaluation.cross_validation", folds=folds)
+            typer.echo("")
+            typer.echo(render(cross_validate(load_corpus(), name, folds=folds), threshold, t))
         if unseen is not None:
             classifier = ModelClassifier(train_default())
             report = held_out(classifier, unseen, t("evaluation.holdout", path=holdout))
             typer.echo("")
             typer.echo(render(report, threshold, t))
+
+    @group.command("retrain", help=t("cli.classifier_retrain_help"))
+    def retrain_command(
+        ctx: typer.Context,
+        evaluation_set: Annotated[
+            Path | None, typer.Option("--set", help=t("cli.classifier_set_option"))
+        ] = None,
+        config: Config = None,
+    ) -> None:
+        from bot.training.retrain import evaluation_set_path, retrain
+
+        open_app = cli_context(ctx).open_app
+        app = open_app(config, migrate=False)
+        path = evaluation_set or evaluation_set_path(app.settings.classifier.evaluation_set)
+        rows = read_set(t, path, required=True)
+        with app.uow() as uow:
+            corrections = staff_examples(uow, app.policy)
+        outcome = retrain(corrections, rows or [])
+        key = "cli.classifier_replaced" if outcome.replaced else "cli.classifier_kept"
+        typer.echo(
+            t(
+                key,
+                candidate=f"{outcome.candidate_score:.3f}",
+                current=f"{outcome.current_score:.3f}",
+                staff=outcome.staff_examples,
+                path=path,
+            )
+        )
+
+
+def danger_check():
+    """The dialogue's danger check (handlers.classification.danger), when this version has it:
+    an emergency it would ask about counts as caught."""
+    try:
+        from handlers.classification.danger import needs_danger_check  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return needs_danger_check
+
+
+def read_set(t: Texts, path: Path, *, required: bool) -> list | None:
+    """The fixed evaluation set; None when it is missing and not required."""
+    from handlers.classification.corpus import read_labelled
+
+    if not path.exists() and not required:
+        return None
+    try:
+        return read_labelled(path)
+    except BadExample as exc:
+        raise fail(t("cli.classifier_bad_file", reason=exc)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise fail(t("cli.classifier_no_file", path=path, reason=reason)) from exc
 
 
 def read_holdout(t: Texts, path: Path) -> list:

@@ -13,7 +13,7 @@ from pathlib import Path
 from handlers.classification import classifier as light
 from handlers.classification import compact as applied
 from handlers.classification.compact import CompactModel
-from handlers.classification.corpus import CORPUS
+from handlers.classification.corpus import CALIBRATION, corpus_files
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,13 @@ def model_key(examples_digest: str) -> str:
 
 
 def corpus_digest() -> str:
-    return hashlib.sha256(CORPUS.read_bytes()).hexdigest()
+    """One digest of every shipped training file and the calibration set (names and contents)."""
+    digest = hashlib.sha256()
+    for path in [*corpus_files(), CALIBRATION]:
+        if not path.exists():
+            continue
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def model_path(directory: Path | None = None) -> Path:
@@ -73,3 +79,9 @@ def load_compact(path: Path) -> CompactModel | None:
         log.warning("ignoring unreadable classifier cache %s (%s)", path, type(exc).__name__)
         return None
     return model if isinstance(model, CompactModel) else None
+
+
+def current_path(directory: Path | None = None) -> Path:
+    """The model a retraining chose (corpus plus confirmed examples), beside the corpus's own;
+    tied to the same key, so that a new corpus or new code starts again from the corpus's."""
+    return model_path(directory).with_suffix(".current.compact.pickle")

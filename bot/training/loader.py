@@ -8,15 +8,19 @@ import os
 import subprocess
 import sys
 
-from bot.training.cache import compact_path, load_compact
+from bot.training.cache import compact_path, current_path, load_compact
 from handlers.classification.classifier import LazyClassifier
 from handlers.classification.compact import ModelClassifier
 
 
 def load_default() -> ModelClassifier:
-    """The classifier for the shipped corpus. When it is not cached yet it is trained in a
-    child process, so that scikit-learn never stays in this one; in this process only when
-    the child could not write the cache."""
+    """The running classifier: the one the last retraining chose when there is one, else the
+    one for the shipped corpus. When that is not cached yet it is trained in a child process,
+    so that scikit-learn never stays in this one; in this process only when the child could not
+    write the cache."""
+    current = load_compact(current_path())
+    if current is not None:
+        return ModelClassifier(current)
     path = compact_path()
     model = load_compact(path)
     if model is None:

@@ -132,11 +132,12 @@ def forget_cases(
 ) -> None:
     """What an erasure and the retention run both clear: the text of every message of the contact
     or about these cases, staff commands naming their folios, and the cases' sender, text, place,
-    resolution, codes and event notes."""
+    resolution, codes and event notes, and the labelled examples taken from them."""
     ids = [case.id for case in cases]
     uow.messages.erase_conversation(contact_id, ids, placeholder)
     uow.messages.erase_mentions([case.folio for case in cases], placeholder)
     uow.cases.anonymise(ids, placeholder)
+    uow.examples.erase(ids, contact_id)  # what the classifier would have learned from them
     uow.purge_after_commit()
 
 

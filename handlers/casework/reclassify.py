@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 
 from handlers.casework.cases import record_event
+from handlers.casework.examples import STAFF, learn_from_case, stored_examples
 from handlers.classification.corpus import Example
 from handlers.core.labels import CASE_TYPES, URGENCIES
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
-from storage.models import REDACTED, Case, CaseEvent
+from storage.models import Case, CaseEvent
 
 KIND = "reclassified"
 
@@ -60,26 +60,11 @@ def reclassify(
         note=json.dumps(note, ensure_ascii=False),
         public=False,
     )
+    learn_from_case(uow, policy, case, source=STAFF, now=now)
     return uow.cases.events(case.id)[-1]
 
 
 def staff_examples(uow: UnitOfWork, policy: CasePolicy) -> list[Example]:
-    """The labels staff confirmed, latest per case, with the case's description as the text.
-    Descriptions that were erased, redacted or never written (media only) are left out."""
-    texts = policy.texts
-    hidden = {texts("privacy.erased_placeholder"), REDACTED}
-    template = re.escape(texts.entries["dialogue.description_media_only"])
-    media_only = re.compile(template.replace(re.escape("{count}"), r"\d+"))
-    examples = []
-    for case, event in uow.cases.latest_events(KIND):
-        description = case.description.strip()
-        if not description or description in hidden or media_only.fullmatch(description):
-            continue
-        try:
-            labels = json.loads(event.note or "")
-            examples.append(
-                Example(description, labels["type"], labels["topic"], labels["urgency"])
-            )
-        except (ValueError, KeyError, TypeError):
-            continue  # a note this code did not write
-    return examples
+    """The labels staff and citizens confirmed, one per case, with the description as the text
+    (kept in the labelled examples; see handlers.casework.examples)."""
+    return stored_examples(uow, policy)

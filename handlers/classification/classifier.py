@@ -20,7 +20,9 @@ from handlers.core.normalise import fold
 # Defined with the other ports; imported from here too, as they were before.
 from handlers.core.ports import Classification, Classifier
 
-MAX_CHARS = 2000  # only the beginning of a very long message is read
+# A description is read whole up to this length (a case keeps at most 4,000 characters of it;
+# a single chat message is at most 4,096): longer texts are cut, so that reading stays bounded.
+MAX_CHARS = 12000
 RECENT = 256  # classifications remembered per process
 
 
@@ -60,7 +62,8 @@ _REPEATS = re.compile(r"([a-zñ])\1{2,}")
 
 
 def normalise(text: str) -> str:
-    """What the model reads: the first MAX_CHARS characters, folded, chat spellings expanded."""
+    """What the model reads: the text (up to MAX_CHARS characters), folded, chat spellings
+    expanded."""
     folded = _REPEATS.sub(r"\1\1", fold(text[:MAX_CHARS]))
     tokens = (_ABBREVIATIONS.get(token, token) for token in _TOKEN.findall(folded))
     return " ".join(token for token in tokens if token not in _COURTESY)
@@ -94,6 +97,12 @@ class LazyClassifier:
             if self._classifier is None:
                 self._classifier = self._loader()
             return self._classifier
+
+    def reload(self) -> None:
+        """Forget the loaded model (a retrained one replaced it): the next text loads it anew."""
+        with self._lock:
+            self._classifier = None
+            self._recent.clear()
 
     def classify(self, text: str) -> Classification:
         """Propose labels for a description."""

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -58,10 +58,20 @@ class Analyzer:
                     break
         return grams
 
+    def _idf_values(self) -> list[float]:
+        """The idf as Python floats (reading NumPy scalars one by one is slower)."""
+        values = self.__dict__.get("_idf_list")
+        if values is None:
+            values = self.__dict__["_idf_list"] = [float(v) for v in self.idf]
+        return values
+
     def features(self, text: str) -> dict[int, float]:
         """Columns and values: sublinear term frequency times idf, of unit length."""
-        counts = Counter(self.vocabulary[g] for g in self.ngrams(text) if g in self.vocabulary)
-        values = {col: (1.0 + math.log(n)) * float(self.idf[col]) for col, n in counts.items()}
+        found = Counter(map(self.vocabulary.get, self.ngrams(text)))
+        found.pop(None, None)  # n-grams the model does not know
+        counts = cast("Counter[int]", found)
+        idf = self._idf_values()
+        values = {col: (1.0 + math.log(n)) * idf[col] for col, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values()))
         return {self.offset + col: v / norm for col, v in values.items()} if norm else {}
 

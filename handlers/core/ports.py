@@ -17,6 +17,7 @@ from storage.models import (
     CaseEvent,
     Contact,
     ConversationState,
+    LabelledExample,
     Message,
     OutboxItem,
     Staff,
@@ -183,6 +184,16 @@ class JobRuns(Protocol):
     def claim(self, job: str, run_date: str, now: datetime) -> bool: ...
 
 
+class Examples(Protocol):
+    """Descriptions with the labels a person confirmed, for the classifier to learn from."""
+
+    def record(self, example: LabelledExample) -> None: ...
+
+    def all(self) -> Sequence[LabelledExample]: ...
+
+    def erase(self, case_ids: list[int], contact_id: int | None) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and its repositories; what is not committed rolls back."""
 
@@ -207,6 +218,9 @@ class UnitOfWork(Protocol):
 
     @property
     def job_runs(self) -> JobRuns: ...
+
+    @property
+    def examples(self) -> Examples: ...
 
     def __enter__(self) -> Self: ...
 

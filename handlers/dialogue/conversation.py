@@ -19,6 +19,7 @@ from handlers.casework.cases import (
     record_event,
     render_status,
 )
+from handlers.casework.examples import CITIZEN, learn_from_case
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.privacy import erase_personal_data, personal_data
 from handlers.casework.staff import new_case_cards
@@ -705,6 +706,7 @@ class Dialogue(EmergencySteps):
         if answer is True:
             self._after_classification(turn)
         elif answer is False:
+            turn.data["corrected"] = True  # the person's own labels: the model learns from them
             self._ask_type(turn)
         else:
             self._say(
@@ -814,6 +816,8 @@ class Dialogue(EmergencySteps):
         opened = open_case(
             turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
         )
+        if turn.data.get("corrected"):
+            learn_from_case(turn.uow, self.policy, opened.case, source=CITIZEN, now=turn.now)
         self._receipt(turn, opened.case, opened.secret_code)
         turn.replies.extend(new_case_cards(turn.uow, self.policy, opened.case))
         draft = turn.data

@@ -66,7 +66,7 @@ def test_the_request_to_slow_down_asks_to_write_again_and_promises_no_later_repl
     clock = Seconds()
     ana = Citizen(limited.dialogue, limited.uow, address="+50370001234", channel="whatsapp")
     ana.clock = clock
-    ana.converse("hola", "si", "1", "hay un hoyo", "es muy profundo")
+    ana.converse("hola", "si", "1", "hay un hoyo enorme en la calle", "es muy profundo")
     told = ana.send("listo")  # the sixth this minute
     assert SLOW_DOWN in told and "escríbanos de nuevo en un minuto" in told.lower()
     assert "le responderemos" not in told  # nothing answers later by itself

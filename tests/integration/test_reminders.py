@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.scheduler import DAILY_REMINDERS, JOBS_TABLE, RETENTION, WEEKLY_SUMMARY, Scheduler
+from bot.scheduler import (
+    DAILY_REMINDERS,
+    JOBS_TABLE,
+    RETENTION,
+    RETRAIN,
+    WEEKLY_SUMMARY,
+    Scheduler,
+)
 from handlers.casework.cases import open_case
 from handlers.casework.reminders import daily_reminders
 from storage.models import OutboxItem
@@ -98,7 +105,7 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
         jobs = scheduler.scheduler.get_jobs()
         scheduler.stop()
         assert sorted(job.id for job in jobs) == sorted(
-            [DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY]
+            [DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY, RETRAIN]
         )
         return sent
 
@@ -106,6 +113,9 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
     with app.engine.connect() as connection:
         stored = connection.execute(text(f"SELECT id FROM {JOBS_TABLE}")).scalars().all()
         runs = connection.execute(text("SELECT count(*) FROM job_runs")).scalar_one()
-    assert sorted(stored) == sorted([DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY]) and runs == 0
+    assert (
+        sorted(stored) == sorted([DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY, RETRAIN])
+        and runs == 0
+    )
     (reminder,) = asyncio.run(restarted())
     assert "Escalamiento diario" in reminder.body

@@ -15,12 +15,13 @@ from storage.models import (
     CaseEvent,
     Contact,
     ConversationState,
+    LabelledExample,
     Message,
     OutboxItem,
     Staff,
 )
 
-TABLES = (Case, CaseEvent, Contact, Message, OutboxItem, Staff, Attachment)
+TABLES = (Case, CaseEvent, Contact, Message, OutboxItem, Staff, Attachment, LabelledExample)
 
 
 class FakeRepository:
@@ -336,6 +337,25 @@ class FakeJobRuns(FakeRepository):
         return True
 
 
+class FakeExamples(FakeRepository):
+    def record(self, example: LabelledExample) -> None:
+        rows = self.uow.rows[LabelledExample]
+        if example.case_id is not None:
+            rows[:] = [row for row in rows if row.case_id != example.case_id]
+        self.uow.insert(example)
+
+    def all(self) -> list[LabelledExample]:
+        return list(self.uow.rows[LabelledExample])
+
+    def erase(self, case_ids: list[int], contact_id: int | None) -> None:
+        rows = self.uow.rows[LabelledExample]
+        rows[:] = [
+            row
+            for row in rows
+            if row.case_id not in case_ids and (contact_id is None or row.contact_id != contact_id)
+        ]
+
+
 class FakeUnitOfWork:
     """Keeps rows in lists; `committed` counts commits, as a test may want to know."""
 
@@ -353,6 +373,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self)
         self.staff = FakeStaff(self)
         self.job_runs = FakeJobRuns(self)
+        self.examples = FakeExamples(self)
 
     def insert(self, row):
         if getattr(row, "id", 0) is None:
