@@ -15,7 +15,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -101,28 +102,42 @@ class Sender(Protocol):
 
 class Pacer:
     """Spaces sends: at most `rate` per second overall and one per `interval(address)` seconds
-    per chat."""
+    per chat. The times it decides are kept (the last `KEPT`), so that the pace can be checked
+    where it is decided rather than where the messages happen to arrive."""
 
-    def __init__(self, rate: float, interval: Callable[[str], float]) -> None:
+    KEPT = 1000
+
+    def __init__(
+        self,
+        rate: float,
+        interval: Callable[[str], float],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.step = 1.0 / rate
         self.interval = interval
+        self.clock, self.sleep = clock, sleep
         self.next_slot = 0.0
         self.last_to: dict[str, float] = {}
         self.paused_until = 0.0
+        self.decided: deque[tuple[str, float]] = deque(maxlen=self.KEPT)
 
     def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
 
     async def wait(self, address: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         slot = max(now, self.next_slot, self.paused_until)
         slot = max(slot, self.last_to.get(address, 0.0) + self.interval(address))
         self.next_slot = max(self.next_slot, slot) + self.step
+        self.last_to[address] = slot
         if slot > now:
-            await asyncio.sleep(slot - now)
-        self.last_to[address] = time.monotonic()
+            await self.sleep(slot - now)
+        self.last_to[address] = max(slot, self.clock())
+        self.decided.append((address, self.last_to[address]))
         if len(self.last_to) > 10_000:
-            horizon = time.monotonic() - 10
+            horizon = self.clock() - 10
             self.last_to = {a: t for a, t in self.last_to.items() if t >= horizon}
 
 

@@ -115,6 +115,7 @@ class Service:
         await asyncio.to_thread(self.app.policy.classifier.classify, "hola")
         gc.collect()
         gc.freeze()
+        log.info("warm-up done: the classifier is loaded")
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking work; replies being sent are finished and recorded (within `grace`

@@ -125,6 +125,13 @@ directory = "{tmp_path / "media"}"
             [COMMAND, *args], env=self.env, cwd=self.tmp_path, capture_output=True, text=True
         )
 
+    def wait_for_log(self, line: str, timeout: float = 120.0) -> None:
+        """Until the service logged `line` (the deadline only bounds a hang)."""
+        deadline = time.monotonic() + timeout
+        while line not in self.log_text():
+            assert time.monotonic() < deadline, f"the service never logged {line!r}"
+            time.sleep(0.1)
+
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 

@@ -119,8 +119,8 @@ def test_a_telegram_conversation_with_a_photo_a_pin_and_buttons(service, provide
         for row in keyboard["inline_keyboard"]
         for button in row
     )
-    times = [c.at for c in provider.sent("telegram") if c.params["chat_id"] == "555001"]
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) > 0.9  # 1/s per chat
+    # The one-per-second pace per chat is checked where it is decided, on a clock the test
+    # controls (tests/unit/test_pacing.py): arrival times here move with the machine's load.
     case = db.exec(select(Case).where(Case.folio == folio)).one()[0]
     assert (case.channel, case.latitude) == ("telegram", 13.69)
     (photo,) = db.exec(select(Attachment).where(Attachment.case_id == case.id)).one()

@@ -3,9 +3,11 @@ many service processes share the database, on SQLite and PostgreSQL."""
 
 import asyncio
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from bot.app import create_app
 from bot.scheduler import WEEKLY_SUMMARY, Scheduler
@@ -161,26 +163,33 @@ def test_a_summary_missed_while_both_services_were_down_is_sent_once_when_they_r
         scheduler.scheduler.pause()
         scheduler.stop()
 
-    async def both_come_back() -> None:
+    async def both_come_back(missed: bool) -> None:
         processes = [create_app(app.settings) for _ in range(2)]
         schedulers = [Scheduler(process, clock, lambda: None) for process in processes]
+        ran: list[str] = []
         for scheduler in schedulers:
             scheduler.start()
-        for _ in range(100):
+            scheduler.scheduler.add_listener(
+                lambda event: ran.append(event.job_id), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+            )
+        # Until a process ran the missed job (the deadline only bounds a hang), then a moment
+        # for a second, wrong, send to show up (a wait that can only hide a failure, not make
+        # one).
+        deadline = time.monotonic() + 60
+        while missed and WEEKLY_SUMMARY not in ran:
+            assert time.monotonic() < deadline, "the missed summary never ran"
             await asyncio.sleep(0.05)
-            if summaries_for(app, "telegram", "222"):
-                break
-        await asyncio.sleep(0.3)  # time for a second, wrong, send to show up
+        await asyncio.sleep(0.3)
         for scheduler in schedulers:
             scheduler.stop()
         for process in processes:
             process.engine.dispose()
 
     asyncio.run(went_down_before_monday())
-    asyncio.run(both_come_back())
+    asyncio.run(both_come_back(missed=True))
     assert len(summaries_for(app, "telegram", "222")) == 1
     assert len(summaries_for(app, "whatsapp", "+50370005555")) == 1
-    asyncio.run(both_come_back())  # restarted again the same week
+    asyncio.run(both_come_back(missed=False))  # restarted again the same week
     assert len(summaries_for(app, "telegram", "222")) == 1
 
 
