@@ -272,12 +272,20 @@ class MediaFetcher:
                 raise Refused("type")
             path = await asyncio.to_thread(self._store, download.content, content_type)
         except Refused as exc:
+            self._count(channel, "refused")
             await self._record(attachment_id, ref, failed=str(exc))
         except Exception as exc:  # network, provider or disk: tried again later
             log.info("media: attachment %s not fetched (%s)", attachment_id, type(exc).__name__)
+            self._count(channel, "retry")
             await self._record(attachment_id, ref, failed=None)
         else:
+            self._count(channel, "stored")
             await self._record(attachment_id, ref, stored=path)
+
+    def _count(self, channel: str, outcome: str) -> None:
+        metrics = getattr(self.app, "metrics", None)
+        if metrics is not None:
+            metrics.media_downloads.labels(channel, outcome).inc()
 
     def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
         digest = hashlib.sha256(content).hexdigest()

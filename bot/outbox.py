@@ -255,6 +255,7 @@ class Dispatcher:
             deliveries = await asyncio.to_thread(self.claim, sender)
         except Exception as exc:  # the database is away: try again later
             log.warning("outbox: cannot claim %s rows (%s)", channel, _kind(exc))
+            self.app.metrics.database_errors.labels("claim").inc()
             return 0
         limit, claimed_at = asyncio.Semaphore(self.concurrency), time.monotonic()
         async with asyncio.TaskGroup() as group:
@@ -313,6 +314,7 @@ class Dispatcher:
                 outcome = await sender.send(delivery)
             except Exception as exc:  # an unexpected error in a client library
                 outcome = Transient(_kind(exc))
+            self._count(delivery.channel, outcome)
             if isinstance(outcome, RetryLater):
                 pacer.pause(outcome.seconds)
             # The slot is kept until the outcome is recorded: sends the provider accepted but
@@ -321,6 +323,15 @@ class Dispatcher:
                 await self._records.record(delivery, outcome)
             except Exception as exc:  # the lease expires and the row is tried again
                 log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
+                self.app.metrics.database_errors.labels("record").inc()
+
+    def _count(self, channel: str, outcome: Outcome) -> None:
+        metrics = self.app.metrics
+        metrics.send_attempts.labels(channel).inc()
+        if isinstance(outcome, Sent):
+            metrics.sent(channel)
+        elif not isinstance(outcome, Held) or not outcome.announced:
+            metrics.send_failed(channel, type(outcome).__name__.lower(), outcome.reason)
 
     def settle_many(self, results: list[tuple[Delivery, Outcome]]) -> None:
         """Record what happened to several rows in one transaction; if that fails, each row in

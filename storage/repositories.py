@@ -701,6 +701,20 @@ class OutboxRepository:
             query = query.where(OutboxItem.address == address)
         return self.session.exec(query.order_by(col(OutboxItem.id)).limit(limit)).all()
 
+    def backlog(self) -> tuple[dict[tuple[str, str], int], dict[str, datetime]]:
+        """Rows not yet sent per (status, channel), and per channel when the oldest pending one
+        was written (read through the pending index; sent rows are not counted)."""
+        rows = self.session.exec(
+            select(
+                OutboxItem.status, OutboxItem.channel, func.count(), func.min(OutboxItem.created_at)
+            )
+            .where(col(OutboxItem.status).in_(("pending", "waiting", "failed")))
+            .group_by(OutboxItem.status, OutboxItem.channel)
+        ).all()
+        counts = {(status, channel): int(count) for status, channel, count, _ in rows}
+        oldest = {channel: first for status, channel, _, first in rows if status == "pending"}
+        return counts, oldest
+
     def forget_address(self, channel: str, address: str) -> None:
         """A person's data is erased: what was sent, held or given up for them leaves the
         outbox (what is still to send keeps their address until it is sent, then goes too)."""
