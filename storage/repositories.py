@@ -720,6 +720,25 @@ class OutboxRepository:
         outbox (what is still to send keeps their address until it is sent, then goes too)."""
         forget_rows(self.session, (OutboxItem.channel == channel) & (OutboxItem.address == address))
 
+    def withdraw(self, case_id: int, body: str) -> int:
+        """Rows about this case with this text that are not sent yet are not sent at all (a
+        survey queued before the case was reopened): marked `withdrawn`, as their messages."""
+        linked = select(Message.id).where(Message.case_id == case_id)
+        rows = self.session.exec(
+            select(OutboxItem)
+            .where(
+                col(OutboxItem.message_id).in_(linked),
+                col(OutboxItem.status).in_(("pending", "waiting")),
+                OutboxItem.body == body,
+            )
+            .with_for_update()
+        ).all()
+        for item in rows:
+            item.status, item.claimed_until = "withdrawn", None
+            self.session.add(item)
+            self._set_message_status(item, "withdrawn")
+        return len(rows)
+
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         """These messages joined an anonymous case: their rows already sent or given up are
         deleted, and those still to send are unlinked from them and deleted once sent."""

@@ -148,6 +148,10 @@ class Outbox(Protocol):
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None: ...
 
+    def withdraw(self, case_id: int, body: str) -> int:
+        """Rows about this case with this text that are not sent yet are not sent at all."""
+        ...
+
 
 class StaffMembers(Protocol):
     """The institution's staff."""
