@@ -152,6 +152,14 @@ class MediaSettings(Section):
     directory: str = "./data/media"
     # Weeks the weekly summary's charts are kept under the media folder.
     chart_weeks: int = Field(8, ge=1, le=520)
+
+    @field_validator("directory")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        # A relative folder is taken from where the service (or the command) starts, once:
+        # the files it writes and the chart route it serves then agree whatever the process's
+        # working directory is later.
+        return str(Path(value).expanduser().absolute())
     max_mb: float = Field(25, gt=0, le=1024)
     content_types: list[str] = [
         "image/jpeg",

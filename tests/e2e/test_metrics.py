@@ -101,7 +101,7 @@ def test_counters_move_with_traffic_and_no_label_holds_a_number_an_id_or_a_text(
     folios = re.findall(r"TA-\d{4}-\d+", "\n".join(ana.replies()))
     labels = " ".join(
         re.findall(
-            r"\{([^}]*)\}", "\n".join(l for l in after.splitlines() if not l.startswith("#"))
+            r"\{([^}]*)\}", "\n".join(x for x in after.splitlines() if not x.startswith("#"))
         )
     )
     for secret in (DIGITS, str(TELEGRAM_ID), "bache", "hola", "Ana", "Luis", *folios):

@@ -2,6 +2,7 @@
 many service processes share the database, on SQLite and PostgreSQL."""
 
 import asyncio
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -285,3 +286,51 @@ def test_the_summary_command_sends_a_week_once_unless_forced_and_the_scheduler_t
     forced = summary("--send", "--force")
     assert forced.exit_code == 0 and "en cola para 1 supervisor." in forced.output
     assert len(summaries_for(app, "telegram", "222")) == 2
+
+
+def test_charts_are_kept_the_configured_weeks_and_older_ones_are_deleted(app, tmp_path):
+    supervisors(app)
+    app.settings.media.chart_weeks = 4
+    folder = tmp_path / "media" / "reports"
+    folder.mkdir(parents=True)
+    old, recent, other = (folder / f"{c * 32}.png" for c in "abc")
+    other = folder / "not-a-chart.png"
+    for path in (old, recent, other):
+        path.write_bytes(b"\x89PNG")
+    five_weeks_ago = (MONDAY - timedelta(weeks=5)).timestamp()
+    for path in (old, other):
+        os.utime(path, (five_weeks_ago, five_weeks_ago))
+    three_weeks_ago = (MONDAY - timedelta(weeks=3)).timestamp()
+    os.utime(recent, (three_weeks_ago, three_weeks_ago))
+
+    assert Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
+    left = {path.name for path in folder.iterdir()}
+    assert old.name not in left and recent.name in left and other.name in left
+    assert len(left) == 3  # this week's chart, the recent one and the file it did not write
+
+
+def test_the_chart_route_serves_a_chart_written_under_a_relative_media_folder(
+    app, tmp_path, monkeypatch
+):
+    from starlette.testclient import TestClient
+
+    from bot.reporting import chart_file
+    from bot.server import build_asgi, build_service
+    from tests.helpers import make_settings
+
+    monkeypatch.chdir(tmp_path)
+    settings = make_settings(
+        database={"url": app.settings.database.url}, media={"directory": "rel"}
+    )
+    relative = create_app(settings)
+    supervisors(relative)
+    assert Scheduler(relative, lambda: MONDAY, lambda: None).send_weekly_summary()
+    (chart,) = (tmp_path / "rel" / "reports").iterdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the service's working directory is not the config's
+    assert chart_file(relative, chart.name) == chart
+    asgi = build_asgi(build_service(relative, lambda: MONDAY, channels=[]))
+    response = TestClient(asgi).get(f"/reports/charts/{chart.name}")
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    relative.engine.dispose()
