@@ -160,6 +160,7 @@ class MediaSettings(Section):
         # the files it writes and the chart route it serves then agree whatever the process's
         # working directory is later.
         return str(Path(value).expanduser().absolute())
+
     max_mb: float = Field(25, gt=0, le=1024)
     content_types: list[str] = [
         "image/jpeg",

@@ -208,6 +208,10 @@ class Dispatcher:
         self._wakeups: dict[str, asyncio.Event] = {}
         self._pacers: dict[str, Pacer] = {}
         self._records = Recorder(self.settle_many)
+        # Channels whose provider reports deliveries later (Twilio's status callbacks).
+        self.reporting_channels = {
+            s.channel for s in senders if getattr(s, "reports_delivery", False)
+        }
         self._stopping = False
 
     def wake(self) -> None:
@@ -341,6 +345,7 @@ class Dispatcher:
                 uow.outbox.load([delivery.id for delivery, _ in results])
                 for delivery, outcome in results:
                     self._settle(uow, delivery, outcome, self.clock())
+                self._apply_early_reports(uow, results)
                 uow.commit()
         except Exception:
             if len(results) == 1:
@@ -356,6 +361,7 @@ class Dispatcher:
         with self.app.uow() as uow:
             uow.outbox.load([delivery.id])
             self._settle(uow, delivery, outcome, self.clock())
+            self._apply_early_reports(uow, [(delivery, outcome)])
             uow.commit()
 
     def _settle(self, uow, delivery: Delivery, outcome: Outcome, now: datetime) -> None:
@@ -405,13 +411,34 @@ class Dispatcher:
             item = uow.outbox.by_provider_id(channel, provider_id)
             if item is None or item.status != "sent":
                 return
-            if isinstance(failure, Held):
-                uow.outbox.hold(item, failure.reason, None)
-            else:
-                self._alert(uow, item, now)
-                uow.outbox.fail(item, failure.reason)
-                log.warning("outbox: row %s was not delivered (%s)", item.id, failure.reason)
+            self._undelivered(uow, item, failure, now)
             uow.commit()
+
+    def _undelivered(self, uow, item: OutboxItem, failure: Held | Permanent, now) -> None:
+        if isinstance(failure, Held):
+            uow.outbox.hold(item, failure.reason, None)
+        else:
+            self._alert(uow, item, now)
+            uow.outbox.fail(item, failure.reason)
+            log.warning("outbox: row %s was not delivered (%s)", item.id, failure.reason)
+
+    def _apply_early_reports(self, uow, results: list[tuple[Delivery, Outcome]]) -> None:
+        """Delivery reports that arrived before these sends were recorded are applied now
+        (only channels whose provider reports later, i.e. with status callbacks)."""
+        by_channel: dict[str, dict[str, int]] = {}
+        for delivery, outcome in results:
+            if isinstance(outcome, Sent) and delivery.channel in self.reporting_channels:
+                by_channel.setdefault(delivery.channel, {})[outcome.provider_id] = delivery.id
+        now = self.clock()
+        for channel, ids in by_channel.items():
+            for report in uow.outbox.take_early_reports(channel, list(ids)):
+                uow.messages.set_delivery_status(channel, report.provider_id, report.status)
+                item = uow.outbox.get(ids[report.provider_id])
+                if report.failure is None or item is None or item.status != "sent":
+                    continue
+                reason = report.reason or report.status
+                failure = Held(reason) if report.failure == "held" else Permanent(reason)
+                self._undelivered(uow, item, failure, now)
 
     def _alert(self, uow, item: OutboxItem, now: datetime) -> None:
         """Tell the staff the notification rules name that a message was not delivered (the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case as sql_case
@@ -22,6 +22,7 @@ from storage.models import (
     CaseEvent,
     Contact,
     ConversationState,
+    EarlyDeliveryReport,
     FolioCounter,
     JobRun,
     Message,
@@ -738,6 +739,51 @@ class OutboxRepository:
             self.session.add(item)
             self._set_message_status(item, "withdrawn")
         return len(rows)
+
+    def keep_early_report(
+        self,
+        channel: str,
+        provider_id: str,
+        status: str,
+        failure: tuple[str, str] | None,
+        now: datetime,
+    ) -> None:
+        """A delivery report for a provider id not recorded yet: kept to apply once it is
+        (reports older than a day, whose message never turned up, are dropped)."""
+        self.session.execute(
+            delete(EarlyDeliveryReport).where(
+                col(EarlyDeliveryReport.received_at) < now - timedelta(days=1)
+            )
+        )
+        kind, reason = failure if failure else (None, None)
+        self.session.add(
+            EarlyDeliveryReport(
+                channel=channel,
+                provider_id=provider_id,
+                status=status,
+                failure=kind,
+                reason=reason,
+                received_at=now,
+            )
+        )
+
+    def take_early_reports(
+        self, channel: str, provider_ids: Sequence[str]
+    ) -> list[EarlyDeliveryReport]:
+        """The reports kept for these provider ids, in the order they came; removed."""
+        if not provider_ids:
+            return []
+        reports = self.session.exec(
+            select(EarlyDeliveryReport)
+            .where(
+                EarlyDeliveryReport.channel == channel,
+                col(EarlyDeliveryReport.provider_id).in_(list(provider_ids)),
+            )
+            .order_by(col(EarlyDeliveryReport.id))
+        ).all()
+        for report in reports:
+            self.session.delete(report)
+        return list(reports)
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         """These messages joined an anonymous case: their rows already sent or given up are

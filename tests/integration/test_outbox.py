@@ -239,3 +239,45 @@ def test_when_the_staff_cannot_be_reached_either_the_alerts_do_not_multiply(app,
         send_all(outbox, "telegram")
     alerts = rows(app, channel="telegram")
     assert len(alerts) == 2 and {a.status for a in alerts} == {"failed"}
+
+
+def test_a_status_callback_that_beats_the_sends_answer_is_kept_and_applied_once_recorded(
+    app, provider
+):
+    from types import SimpleNamespace
+    from urllib.parse import urlencode
+
+    from bot.channels.whatsapp import WhatsApp, WhatsAppSettings
+    from bot.channels.whatsapp import Form as TwilioForm
+
+    clock = ManualClock()
+    settings = WhatsAppSettings(
+        enabled=True, account_sid=ACCOUNT_SID, auth_token="token", from_number="+50322220000"
+    )
+    channel = WhatsApp(settings, "http://127.0.0.1", "MOPT", 1024)
+    outbox = dispatcher(app, provider, clock)
+    host = SimpleNamespace(app=app, clock=clock, delivery_failed=outbox.delivery_failed)
+    sender = outbox.senders["whatsapp"]
+    send = sender.send
+
+    async def callback_first(delivery):
+        """Twilio posts the status callback before the send's own answer is recorded."""
+        outcome = await send(delivery)
+        form = {"MessageSid": outcome.provider_id, "MessageStatus": "undelivered"}
+        form["ErrorCode"] = "63003"
+        report = channel._status(TwilioForm(urlencode(form).encode()), clock.now)
+        await asyncio.to_thread(report.work, host)
+        return outcome
+
+    sender.send = callback_first
+    citizen_writes(app, clock, "hola")
+    send_all(outbox)
+
+    (row, *_) = rows(app, channel="whatsapp", address=ANA)
+    assert row.status == "failed" and "63003" in row.last_error
+    with app.uow() as uow:
+        from storage.models import EarlyDeliveryReport, Message
+
+        message = uow.session.get(Message, row.message_id)
+        assert message.status in ("undelivered", "failed")
+        assert uow.session.exec(select(EarlyDeliveryReport)).all() == []
