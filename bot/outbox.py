@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -193,6 +194,7 @@ class Dispatcher:
         batch: int = 50,
         concurrency: int = 8,
         poll_interval: float = 1.0,
+        dead_after: float = 5.0,
     ) -> None:
         self.app = app
         self.senders = {sender.channel: sender for sender in senders}
@@ -213,6 +215,11 @@ class Dispatcher:
             s.channel for s in senders if getattr(s, "reports_delivery", False)
         }
         self._stopping = False
+        # This process's claims are its own: once its heartbeat stops for `dead_after` seconds
+        # (it crashed), another process, or this one restarted, takes them over.
+        self.instance = str(uuid.uuid4())
+        self.dead_after = timedelta(seconds=dead_after)
+        self._fenced_after: float | None = None  # monotonic time past which it must not send
 
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""
@@ -231,10 +238,41 @@ class Dispatcher:
                 await sender.close()
 
     async def run(self) -> None:
-        """Serve every channel until cancelled."""
+        """Serve every channel until cancelled, with this process's heartbeat beside."""
+        await self._beat()
         async with asyncio.TaskGroup() as group:
+            group.create_task(self._heartbeat())
             for sender in self.senders.values():
                 group.create_task(self._serve(sender))
+
+    async def _heartbeat(self) -> None:
+        every = self.dead_after.total_seconds() / 5
+        while not self._stopping:
+            await asyncio.sleep(every)
+            await self._beat()
+
+    async def _beat(self) -> None:
+        """Say this process is alive. Until the next beat succeeds it sends only within half
+        the time after which the others take its claims over: a process cut off from the
+        database (or frozen) stops sending before its rows can be sent by another."""
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(self._record_beat)
+        except Exception as exc:
+            log.warning("outbox: heartbeat not recorded (%s)", _kind(exc))
+            self.app.metrics.database_errors.labels("heartbeat").inc()
+            if self._fenced_after is None:
+                self._fenced_after = started  # never beat: sends nothing until it does
+            return
+        self._fenced_after = started + self.dead_after.total_seconds() / 2
+
+    def _record_beat(self) -> None:
+        with self.app.uow() as uow:
+            uow.outbox.heartbeat(self.instance, self.clock(), self.dead_after)
+            uow.commit()
+
+    def _may_send(self) -> bool:
+        return self._fenced_after is None or time.monotonic() < self._fenced_after
 
     async def _serve(self, sender: Sender) -> None:
         wakeup = self._wakeups.setdefault(sender.channel, asyncio.Event())
@@ -271,7 +309,14 @@ class Dispatcher:
         """Lease the rows that are due and first in line for their recipient."""
         now = self.clock()
         with self.app.uow() as uow:
-            items = uow.outbox.claim(sender.channel, now, now + self.lease, self.batch)
+            items = uow.outbox.claim(
+                sender.channel,
+                now,
+                now + self.lease,
+                self.batch,
+                owner=self.instance,
+                dead_since=now - self.dead_after,
+            )
             deliveries = [self._delivery(uow, sender, item, now) for item in items]
             uow.commit()
         return deliveries
@@ -314,6 +359,8 @@ class Dispatcher:
             await pacer.wait(delivery.address)
             if time.monotonic() - claimed_at > self.lease.total_seconds() * 0.75:
                 return  # waited too long: the lease may pass to another process, which sends it
+            if not self._may_send():
+                return  # its heartbeat is late: the row may be another process's by now
             try:
                 outcome = await sender.send(delivery)
             except Exception as exc:  # an unexpected error in a client library

@@ -185,7 +185,14 @@ def build_service(
     fetchers = {channel.name: channel.media for channel in channels if channel.media is not None}
     staff_chat = ("telegram", str(app.policy.staff_chat_id)) if app.policy.staff_chat_id else None
     lease = timedelta(seconds=settings.server.outbox_lease_seconds)
-    dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat, lease=lease)
+    dispatcher = Dispatcher(
+        app,
+        senders,
+        clock,
+        staff_chat=staff_chat,
+        lease=lease,
+        dead_after=settings.server.dispatcher_dead_after_seconds,
+    )
     media = MediaFetcher(app, fetchers, settings.media)
     return Service(
         app,

@@ -216,7 +216,7 @@ class OutboxItem(SQLModel, table=True):
     provider_message_id: str | None = Field(default=None, max_length=80)
     last_error: str | None = Field(default=None, max_length=300)
     claimed_until: datetime | None = utc_column()  # a dispatcher is sending it until then
-    claimed_by: str | None = Field(default=None, max_length=36)  # that dispatcher (Dispatcher row)
+    claimed_by: str | None = Field(default=None, max_length=36)  # that dispatcher (its heartbeat)
     window_until: datetime | None = utc_column()  # free-form replies allowed until then
     notified_at: datetime | None = utc_column()  # when a template told the citizen it waits
 
@@ -255,7 +255,7 @@ class JobRun(SQLModel, table=True):
     claimed_at: datetime = utc_column(nullable=False)
 
 
-class Dispatcher(SQLModel, table=True):
+class DispatcherHeartbeat(SQLModel, table=True):
     """A running process that sends the outbox, with its heartbeat: the rows a process claimed
     are taken over by another once its heartbeat stops (it crashed), not when the lease ends."""
 

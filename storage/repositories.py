@@ -22,6 +22,7 @@ from storage.models import (
     CaseEvent,
     Contact,
     ConversationState,
+    DispatcherHeartbeat,
     EarlyDeliveryReport,
     FolioCounter,
     JobRun,
@@ -616,12 +617,34 @@ class OutboxRepository:
         )
         return self.session.exec(query).first()
 
+    def heartbeat(self, instance: str, now: datetime, dead_after: timedelta) -> None:
+        """A dispatcher says it is alive; those silent for an hour are forgotten."""
+        table = DispatcherHeartbeat.__table__
+        updated = self.session.execute(
+            table.update().where(table.c.id == instance).values(heartbeat_at=now)
+        ).rowcount
+        if not updated:
+            self.session.execute(
+                table.insert().values(id=instance, started_at=now, heartbeat_at=now)
+            )
+        self.session.execute(
+            table.delete().where(table.c.heartbeat_at < now - max(dead_after, timedelta(hours=1)))
+        )
+
     def claim(
-        self, channel: str, now: datetime, until: datetime, limit: int
+        self,
+        channel: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        *,
+        owner: str | None = None,
+        dead_since: datetime | None = None,
     ) -> Sequence[OutboxItem]:
         """Take the due rows that are first in line for their recipient, for sending until
-        `until`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED on
-        PostgreSQL; SQLite's write lock serialises claims). The caller commits."""
+        `until`, as `owner`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED
+        on PostgreSQL; SQLite's write lock serialises claims), unless their lease ran out or
+        their owner's heartbeat stopped before `dead_since`. The caller commits."""
         earlier = aliased(OutboxItem)
         blocked = exists().where(
             earlier.channel == OutboxItem.channel,
@@ -629,13 +652,19 @@ class OutboxRepository:
             col(earlier.status).in_(("pending", "waiting")),
             col(earlier.id) < col(OutboxItem.id),
         )
+        free = col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now)
+        if dead_since is not None:
+            dead = select(DispatcherHeartbeat.id).where(
+                col(DispatcherHeartbeat.heartbeat_at) < dead_since
+            )
+            free = free | col(OutboxItem.claimed_by).in_(dead)
         query = (
             select(OutboxItem)
             .where(
                 OutboxItem.channel == channel,
                 OutboxItem.status == "pending",
                 col(OutboxItem.next_attempt_at) <= now,
-                col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now),
+                free,
                 ~blocked,
             )
             .order_by(col(OutboxItem.id))
@@ -644,7 +673,7 @@ class OutboxRepository:
         )
         items = self.session.exec(query).all()
         for item in items:
-            item.claimed_until = until
+            item.claimed_until, item.claimed_by = until, owner
             self.session.add(item)
         return items
 

@@ -281,3 +281,49 @@ def test_a_status_callback_that_beats_the_sends_answer_is_kept_and_applied_once_
         message = uow.session.get(Message, row.message_id)
         assert message.status in ("undelivered", "failed")
         assert uow.session.exec(select(EarlyDeliveryReport)).all() == []
+
+
+def test_a_dead_dispatchers_claims_are_taken_over_within_seconds_a_live_ones_never(app, provider):
+    clock = ManualClock()
+    first = dispatcher(app, provider, clock, lease=timedelta(minutes=2), dead_after=5)
+    second = dispatcher(app, provider, clock, lease=timedelta(minutes=2), dead_after=5)
+    for n in range(3):
+        with app.uow() as uow:
+            queue(uow, [Reply("telegram", str(7000 + n), f"aviso {n}")], clock.now)
+            uow.commit()
+    first._record_beat()
+    claimed = first.claim(first.senders["telegram"])
+    assert len(claimed) == 3
+
+    # The first still beats: nothing of it is taken, long as its lease has to run.
+    clock.advance(seconds=4)
+    first._record_beat()
+    second._record_beat()
+    clock.advance(seconds=4)
+    assert second.claim(second.senders["telegram"]) == []
+
+    # Its heartbeat stopped (killed): past `dead_after` the rows are the second's, long
+    # before the two-minute lease ends.
+    clock.advance(seconds=2)
+    second._record_beat()
+    taken = second.claim(second.senders["telegram"])
+    assert sorted(d.id for d in taken) == sorted(d.id for d in claimed)
+    assert {row.claimed_by for row in rows(app, channel="telegram")} == {second.instance}
+
+
+def test_a_dispatcher_whose_heartbeat_is_late_sends_nothing_it_claimed(app, provider):
+    clock = ManualClock()
+    late = dispatcher(app, provider, clock, dead_after=5)
+    with app.uow() as uow:
+        queue(uow, [Reply("telegram", "7100", "aviso")], clock.now)
+        uow.commit()
+
+    async def scenario() -> None:
+        await late._beat()
+        late._fenced_after = 0.0  # as if its last beat were long ago (the database was away)
+        await late.send_due("telegram")
+
+    asyncio.run(scenario())
+    assert provider.sent("telegram") == []
+    (row,) = rows(app, channel="telegram")
+    assert row.status == "pending"
