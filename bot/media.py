@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+import filetype
 import httpx
 
 from bot.config import MediaSettings
@@ -169,6 +170,13 @@ class TwilioMedia:
         await self.client.aclose()
 
 
+def sniffed_type(content: bytes) -> str:
+    """A file's type from its first bytes, not from what the sender declared (a Telegram
+    document's MIME type is whatever the sending app said); unknown content is
+    application/octet-stream, which `media.content_types` does not allow by default."""
+    return filetype.guess_mime(content[:8192]) or "application/octet-stream"
+
+
 class TelegramMedia:
     """Downloads Telegram files by file_id through the Bot API."""
 
@@ -183,7 +191,7 @@ class TelegramMedia:
         content = bytes(await file.download_as_bytearray())
         if len(content) > self.limit:
             raise Refused("too large")
-        return Download(content, declared or "application/octet-stream")
+        return Download(content, sniffed_type(content))
 
     async def close(self) -> None:
         return None

@@ -247,8 +247,8 @@ def test_a_status_callback_that_beats_the_sends_answer_is_kept_and_applied_once_
     from types import SimpleNamespace
     from urllib.parse import urlencode
 
-    from bot.channels.whatsapp import WhatsApp, WhatsAppSettings
     from bot.channels.whatsapp import Form as TwilioForm
+    from bot.channels.whatsapp import WhatsApp, WhatsAppSettings
 
     clock = ManualClock()
     settings = WhatsAppSettings(
