@@ -19,7 +19,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from handlers.casework import notifications
@@ -220,6 +220,9 @@ class Dispatcher:
         self.instance = str(uuid.uuid4())
         self.dead_after = timedelta(seconds=dead_after)
         self._fenced_after: float | None = None  # monotonic time past which it must not send
+        # With several processes possible (PostgreSQL), the providers' overall rate is kept in
+        # the database; SQLite is served by one process, whose own pace is the whole of it.
+        self.shared_pacing = app.engine.dialect.name == "postgresql"
 
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""
@@ -299,11 +302,28 @@ class Dispatcher:
             log.warning("outbox: cannot claim %s rows (%s)", channel, _kind(exc))
             self.app.metrics.database_errors.labels("claim").inc()
             return 0
+        if deliveries and self.shared_pacing:
+            try:
+                delay = await asyncio.to_thread(self._reserve, channel, len(deliveries), pacer.step)
+            except Exception as exc:  # the database is away: the local pace still holds
+                log.warning("outbox: cannot reserve %s slots (%s)", channel, _kind(exc))
+            else:
+                pacer.next_slot = max(pacer.next_slot, pacer.clock() + delay)
         limit, claimed_at = asyncio.Semaphore(self.concurrency), time.monotonic()
         async with asyncio.TaskGroup() as group:
             for delivery in deliveries:
                 group.create_task(self._deliver(sender, delivery, pacer, limit, claimed_at))
         return len(deliveries)
+
+    def _reserve(self, channel: str, count: int, step: float) -> float:
+        """Reserve this batch's sending slots in the channel's shared pace (PostgreSQL, where
+        several processes send for one provider account): seconds until the first. Real time,
+        whatever the dispatcher's clock: it is the provider's rate that is kept."""
+        now = datetime.now(UTC)
+        with self.app.uow() as uow:
+            start = uow.outbox.reserve_slots(channel, count, step, now)
+            uow.commit()
+        return max(0.0, (start - now).total_seconds())
 
     def claim(self, sender: Sender) -> list[Delivery]:
         """Lease the rows that are due and first in line for their recipient."""

@@ -28,6 +28,7 @@ from storage.models import (
     JobRun,
     Message,
     OutboxItem,
+    Pacing,
     Staff,
     day_start,
 )
@@ -616,6 +617,28 @@ class OutboxRepository:
             OutboxItem.channel == channel, OutboxItem.provider_message_id == provider_id
         )
         return self.session.exec(query).first()
+
+    def reserve_slots(self, channel: str, count: int, step: float, now: datetime) -> datetime:
+        """Reserve `count` sending slots `step` seconds apart on a channel, shared by every
+        process on the database (the row is locked until the caller commits): when the first
+        one starts."""
+        table = Pacing.__table__
+        row = self.session.execute(
+            select(table.c.next_slot_at).where(table.c.channel == channel).with_for_update()
+        ).first()
+        if row is None:
+            insert = _insert(self.session, Pacing).values(channel=channel, next_slot_at=now)
+            self.session.execute(insert.on_conflict_do_nothing())
+            row = self.session.execute(
+                select(table.c.next_slot_at).where(table.c.channel == channel).with_for_update()
+            ).first()
+        start = max(now, row[0])
+        self.session.execute(
+            table.update()
+            .where(table.c.channel == channel)
+            .values(next_slot_at=start + timedelta(seconds=count * step))
+        )
+        return start
 
     def heartbeat(self, instance: str, now: datetime, dead_after: timedelta) -> None:
         """A dispatcher says it is alive; those silent for an hour are forgotten."""

@@ -327,3 +327,36 @@ def test_a_dispatcher_whose_heartbeat_is_late_sends_nothing_it_claimed(app, prov
     assert provider.sent("telegram") == []
     (row,) = rows(app, channel="telegram")
     assert row.status == "pending"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_pace_is_shared_by_every_process(postgres_url, provider):
+    """Two processes, two threads each, reserve their batches' sending slots in one locked
+    row: no two blocks overlap, so the provider's overall rate holds however many send."""
+    import threading
+
+    from bot.app import create_app
+    from tests.helpers import make_settings
+
+    apps = [create_app(make_settings(database={"url": postgres_url})) for _ in range(2)]
+    apps[0].migrate()
+    assert all(dispatcher(app, provider, ManualClock()).shared_pacing for app in apps)
+    now = TUESDAY
+    starts: list[float] = []
+
+    def reserve(app) -> None:
+        for _ in range(5):
+            with app.uow() as uow:
+                start = uow.outbox.reserve_slots("telegram", 3, 0.1, now)
+                uow.commit()
+            starts.append(round((start - now).total_seconds(), 6))
+
+    threads = [threading.Thread(target=reserve, args=(app,)) for app in apps * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 20 blocks of three slots 0.1 s apart, one after the other.
+    assert sorted(starts) == [round(n * 0.3, 6) for n in range(20)]
+    for app in apps:
+        app.engine.dispose()
