@@ -80,7 +80,16 @@ class Held:
     announced: bool = False  # a template telling the citizen was just sent
 
 
-Outcome = Sent | RetryLater | Transient | Permanent | Held
+@dataclass(frozen=True)
+class Moved:
+    """The chat has a new address (a Telegram group became a supergroup): sent there instead,
+    with everything else still queued for it."""
+
+    address: str
+    reason: str = "chat migrated"
+
+
+Outcome = Sent | RetryLater | Transient | Permanent | Held | Moved
 
 
 class Sender(Protocol):
@@ -211,6 +220,8 @@ class Dispatcher:
         self._pacers: dict[str, Pacer] = {}
         self._records = Recorder(self.settle_many)
         # Channels whose provider reports deliveries later (Twilio's status callbacks).
+        # Told (after the commit) when a chat moved: the service follows the staff group.
+        self.chat_moved: Callable[[str, str, str], None] | None = None
         self.reporting_channels = {
             s.channel for s in senders if getattr(s, "reports_delivery", False)
         }
@@ -469,6 +480,20 @@ class Dispatcher:
                 uow.outbox.retry(item, now, reason, counted=False)
             case Held(reason, announced):
                 uow.outbox.hold(item, reason, now if announced else None)
+            case Moved(address):
+                old = item.address
+                uow.outbox.record_migration(item.channel, old, address, now)
+                log.warning(
+                    "outbox: %s chat %s moved to %s; followed (update the settings to the new id)",
+                    item.channel,
+                    old,
+                    address,
+                )
+                if self.staff_chat == (item.channel, old):
+                    self.staff_chat = (item.channel, address)
+                uow.outbox.retry(item, now, "chat migrated", counted=False)
+                if self.chat_moved is not None:
+                    self.chat_moved(item.channel, old, address)
 
     def delivery_failed(self, channel: str, provider_id: str, failure: Held | Permanent) -> None:
         """The provider accepted a message and reported later that it could not deliver it:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import hmac
 import logging
@@ -43,6 +44,7 @@ from bot.outbox import Dispatcher, Held, Permanent
 from bot.reporting import chart_file
 from bot.scheduler import Scheduler
 from handlers.core.messages import Incoming
+from handlers.dialogue.conversation import Dialogue
 from handlers.dialogue.intake import receive
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,9 @@ class Service:
     async def start(self) -> None:
         """Start sending, fetching, the scheduled jobs and what each channel runs beside
         (Telegram registers its webhook or polls)."""
+        self.dispatcher.chat_moved = self.chat_moved
+        with contextlib.suppress(Exception):  # the database is away: followed when it moves
+            await asyncio.to_thread(self._follow_staff_chat)
         if self.scheduler is not None:
             self.scheduler.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
@@ -109,6 +114,32 @@ class Service:
         for channel in self.channels:
             self._tasks.append(asyncio.create_task(channel.start(self), name=channel.name))
         self._tasks.append(asyncio.create_task(self._warm_up(), name="warm-up"))
+
+    def _follow_staff_chat(self) -> None:
+        """The staff group named in the settings may have become a supergroup since (its new
+        id was recorded when a send was refused): follow it."""
+        configured = self.app.policy.staff_chat_id
+        if not configured:
+            return
+        with self.app.uow() as uow:
+            new = uow.outbox.migrated("telegram", str(configured))
+        if new is not None:
+            self.chat_moved("telegram", str(configured), new)
+
+    def chat_moved(self, channel: str, old: str, new: str) -> None:
+        """A chat moved (Telegram group → supergroup): when it is the staff group, its new id
+        is the staff chat's from now on, for what is queued and for whose messages are
+        staff's."""
+        policy = self.app.policy
+        if channel != "telegram" or str(policy.staff_chat_id) != old:
+            return
+        self.app.policy = dataclasses.replace(policy, staff_chat_id=int(new))
+        self.app.dialogue = Dialogue(self.app.policy)
+        self.dispatcher.staff_chat = ("telegram", new)
+        for chat in self.channels:
+            inner = getattr(chat, "channel", None)
+            if getattr(inner, "staff_chat_id", None) == int(old):
+                inner.staff_chat_id = int(new)
 
     async def _warm_up(self) -> None:
         """Load (or train, the first time) the classifier now, not in the first citizen's

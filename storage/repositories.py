@@ -20,6 +20,7 @@ from storage.models import (
     Attachment,
     Case,
     CaseEvent,
+    ChatMigration,
     Contact,
     ConversationState,
     DispatcherHeartbeat,
@@ -639,6 +640,42 @@ class OutboxRepository:
             .values(next_slot_at=start + timedelta(seconds=count * step))
         )
         return start
+
+    def record_migration(self, channel: str, old: str, new: str, now: datetime) -> None:
+        """A chat moved to a new address: remembered (the settings may still name the old
+        one), and what is still to be sent to it goes to the new one."""
+        table = ChatMigration.__table__
+        self.session.execute(
+            table.update()
+            .where(table.c.channel == channel, table.c.new_address == old)
+            .values(new_address=new)
+        )
+        insert = _insert(self.session, ChatMigration).values(
+            channel=channel, old_address=old, new_address=new, migrated_at=now
+        )
+        self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["channel", "old_address"],
+                set_={"new_address": new, "migrated_at": now},
+            )
+        )
+        for item in self.session.exec(
+            select(OutboxItem).where(
+                OutboxItem.channel == channel,
+                OutboxItem.address == old,
+                col(OutboxItem.status).in_(("pending", "waiting")),
+            )
+        ).all():
+            item.address = new
+            self.session.add(item)
+
+    def migrated(self, channel: str, address: str) -> str | None:
+        """Where a chat that moved is now (None when it did not)."""
+        return self.session.exec(
+            select(ChatMigration.new_address).where(
+                ChatMigration.channel == channel, ChatMigration.old_address == address
+            )
+        ).first()
 
     def heartbeat(self, instance: str, now: datetime, dead_after: timedelta) -> None:
         """A dispatcher says it is alive; those silent for an hour are forgotten."""

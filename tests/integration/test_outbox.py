@@ -4,6 +4,7 @@ stand-in: the 24-hour window, templates, failures that reach the staff, and clai
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.app import create_app
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.whatsapp import TwilioSender
 from bot.config import TelegramSettings, WhatsAppSettings
@@ -335,7 +337,6 @@ def test_on_postgresql_the_pace_is_shared_by_every_process(postgres_url, provide
     row: no two blocks overlap, so the provider's overall rate holds however many send."""
     import threading
 
-    from bot.app import create_app
     from tests.helpers import make_settings
 
     apps = [create_app(make_settings(database={"url": postgres_url})) for _ in range(2)]
@@ -360,3 +361,44 @@ def test_on_postgresql_the_pace_is_shared_by_every_process(postgres_url, provide
     assert sorted(starts) == [round(n * 0.3, 6) for n in range(20)]
     for app in apps:
         app.engine.dispose()
+
+
+def test_a_staff_group_that_became_a_supergroup_is_followed_and_its_new_id_kept(app, provider):
+    from bot.server import build_service
+    from storage.models import ChatMigration
+    from tests.helpers import make_settings
+
+    clock = ManualClock()
+    outbox = dispatcher(app, provider, clock)
+    upgraded = {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: group chat was upgraded to a supergroup chat",
+        "parameters": {"migrate_to_chat_id": -1001234},
+    }
+    provider.fail_next("telegram", (400, upgraded))
+    with app.uow() as uow:
+        queue(uow, [Reply("telegram", STAFF_CHAT, "Caso nuevo 1")], clock.now)
+        queue(uow, [Reply("telegram", STAFF_CHAT, "Caso nuevo 2")], clock.now)
+        uow.commit()
+    send_all(outbox, "telegram")
+
+    delivered = [(c.params["chat_id"], c.params["text"]) for c in provider.sent("telegram")]
+    assert delivered == [("-1001234", "Caso nuevo 1"), ("-1001234", "Caso nuevo 2")]
+    assert outbox.staff_chat == ("telegram", "-1001234")
+    with app.uow() as uow:
+        (moved,) = uow.session.exec(select(ChatMigration)).all()
+    assert (moved.old_address, moved.new_address) == (STAFF_CHAT, "-1001234")
+
+    # A restarted service, whose settings still name the old group, follows it too.
+    settings = make_settings(
+        database={"url": app.settings.database.url},
+        telegram={"enabled": False, "staff_chat_id": int(STAFF_CHAT)},
+    )
+    restarted = create_app(settings)
+    restarted.policy = dataclasses.replace(restarted.policy, staff_chat_id=int(STAFF_CHAT))
+    service = build_service(restarted, clock, channels=[])
+    service._follow_staff_chat()
+    assert restarted.policy.staff_chat_id == -1001234
+    assert service.dispatcher.staff_chat == ("telegram", "-1001234")
+    restarted.engine.dispose()
