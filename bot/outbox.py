@@ -231,6 +231,7 @@ class Dispatcher:
         self.instance = str(uuid.uuid4())
         self.dead_after = timedelta(seconds=dead_after)
         self._fenced_after: float | None = None  # monotonic time past which it must not send
+        self._unsent: set[int] = set()  # claimed, then not sent while its heartbeat was late
         # With several processes possible (PostgreSQL), the providers' overall rate is kept in
         # the database; SQLite is served by one process, whose own pace is the whole of it.
         self.shared_pacing = app.engine.dialect.name == "postgresql"
@@ -284,6 +285,10 @@ class Dispatcher:
         with self.app.uow() as uow:
             uow.outbox.heartbeat(self.instance, self.clock(), self.dead_after)
             uow.commit()
+
+    def _take_unsent(self) -> list[int]:
+        unsent, self._unsent = list(self._unsent), set()
+        return unsent
 
     def _may_send(self) -> bool:
         return self._fenced_after is None or time.monotonic() < self._fenced_after
@@ -347,6 +352,7 @@ class Dispatcher:
                 self.batch,
                 owner=self.instance,
                 dead_since=now - self.dead_after,
+                again=self._take_unsent(),
             )
             deliveries = [self._delivery(uow, sender, item, now) for item in items]
             uow.commit()
@@ -391,7 +397,10 @@ class Dispatcher:
             if time.monotonic() - claimed_at > self.lease.total_seconds() * 0.75:
                 return  # waited too long: the lease may pass to another process, which sends it
             if not self._may_send():
-                return  # its heartbeat is late: the row may be another process's by now
+                # Its heartbeat is late: the row may be another process's by now. Claimed
+                # again at the next round (if still this process's), not left to its lease.
+                self._unsent.add(delivery.id)
+                return
             try:
                 outcome = await sender.send(delivery)
             except Exception as exc:  # an unexpected error in a client library

@@ -700,6 +700,7 @@ class OutboxRepository:
         *,
         owner: str | None = None,
         dead_since: datetime | None = None,
+        again: Sequence[int] = (),
     ) -> Sequence[OutboxItem]:
         """Take the due rows that are first in line for their recipient, for sending until
         `until`, as `owner`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED
@@ -718,6 +719,8 @@ class OutboxRepository:
                 col(DispatcherHeartbeat.heartbeat_at) < dead_since
             )
             free = free | col(OutboxItem.claimed_by).in_(dead)
+        if again and owner is not None:  # its own claims it did not send after all
+            free = free | (col(OutboxItem.id).in_(list(again)) & (OutboxItem.claimed_by == owner))
         query = (
             select(OutboxItem)
             .where(
