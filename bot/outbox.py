@@ -234,7 +234,8 @@ class Dispatcher:
         self._unsent: set[int] = set()  # claimed, then not sent while its heartbeat was late
         # With several processes possible (PostgreSQL), the providers' overall rate is kept in
         # the database; SQLite is served by one process, whose own pace is the whole of it.
-        self.shared_pacing = app.engine.dialect.name == "postgresql"
+        engine = getattr(app, "engine", None)
+        self.shared_pacing = engine is not None and engine.dialect.name == "postgresql"
 
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""

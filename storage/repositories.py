@@ -117,6 +117,9 @@ def _filtered(query, case_type, topic, municipality, assignee_id):
     return query
 
 
+_FOLIO = re.compile(r"[A-Z]{1,6}-\d{4}-\d+")
+
+
 class ContactRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -494,9 +497,24 @@ class MessageRepository:
     def erase_mentions(self, folios: list[str], placeholder: str) -> None:
         """Clear the text of messages that name these folios (staff commands about the cases,
         which may quote the citizen)."""
-        for folio in folios:
+        if not folios:
+            return
+        # One pass over the messages for all the folios (not one per folio): those that may
+        # name a folio (they hold "-<year>-"), then which of them name one of these.
+        wanted = set(folios)
+        years = {folio.split("-")[1] for folio in folios if folio.count("-") >= 2}
+        maybe = false()
+        for year in years:
+            maybe = maybe | col(Message.body).contains(f"-{year}-")
+        naming = [
+            message_id
+            for message_id, body in self.session.exec(select(Message.id, Message.body).where(maybe))
+            if wanted.intersection(_FOLIO.findall(body))
+        ]
+        for start in range(0, len(naming), 5000):
+            chunk = naming[start : start + 5000]
             self.session.exec(
-                update(Message).where(col(Message.body).contains(folio)).values(body=placeholder)
+                update(Message).where(col(Message.id).in_(chunk)).values(body=placeholder)
             )
 
     def last_incoming_at(self, channel: str, address: str) -> datetime | None:
