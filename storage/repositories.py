@@ -503,7 +503,7 @@ class MessageRepository:
         # name a folio (they hold "-<year>-"), then which of them name one of these.
         wanted = set(folios)
         years = {folio.split("-")[1] for folio in folios if folio.count("-") >= 2}
-        maybe = false()
+        maybe: Any = false()
         for year in years:
             maybe = maybe | col(Message.body).contains(f"-{year}-")
         naming = [
@@ -650,7 +650,7 @@ class OutboxRepository:
             self.session.execute(insert.on_conflict_do_nothing())
             row = self.session.execute(
                 select(table.c.next_slot_at).where(table.c.channel == channel).with_for_update()
-            ).first()
+            ).one()
         start = max(now, row[0])
         self.session.execute(
             table.update()
