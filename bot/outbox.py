@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -232,6 +233,7 @@ class Dispatcher:
         self.dead_after = timedelta(seconds=dead_after)
         self._fenced_after: float | None = None  # monotonic time past which it must not send
         self._unsent: set[int] = set()  # claimed, then not sent while its heartbeat was late
+        self._beat_thread = ThreadPoolExecutor(1, thread_name_prefix="outbox-heartbeat")
         # With several processes possible (PostgreSQL), the providers' overall rate is kept in
         # the database; SQLite is served by one process, whose own pace is the whole of it.
         engine = getattr(app, "engine", None)
@@ -249,6 +251,7 @@ class Dispatcher:
 
     async def close(self) -> None:
         """Let the senders go of their connections (after `stop`, once sending is over)."""
+        self._beat_thread.shutdown(wait=False)
         for sender in self.senders.values():
             with contextlib.suppress(Exception):
                 await sender.close()
@@ -273,14 +276,17 @@ class Dispatcher:
         database (or frozen) stops sending before its rows can be sent by another."""
         started = time.monotonic()
         try:
-            await asyncio.to_thread(self._record_beat)
+            # In a thread of its own: not queued behind the claims and records of a busy
+            # moment in the shared pool, which would make it late for no reason.
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._beat_thread, self._record_beat)
         except Exception as exc:
             log.warning("outbox: heartbeat not recorded (%s)", _kind(exc))
             self.app.metrics.database_errors.labels("heartbeat").inc()
             if self._fenced_after is None:
                 self._fenced_after = started  # never beat: sends nothing until it does
             return
-        self._fenced_after = started + self.dead_after.total_seconds() / 2
+        self._fenced_after = started + self.dead_after.total_seconds() * 0.6
 
     def _record_beat(self) -> None:
         with self.app.uow() as uow:
