@@ -192,12 +192,12 @@ def test_replies_survive_rate_limits_and_errors_arriving_once_and_in_order(servi
 
     for citizen in (luis, marta):
         expected = queued("telegram", str(citizen.user_id))
-        provider.wait_for(lambda c=citizen, e=expected: len(c.replies()) >= len(e), timeout=40)
+        provider.wait_for(lambda c=citizen, e=expected: len(c.replies()) >= len(e), timeout=120)
         assert [r["text"].split("\n")[0] for r in citizen.replies()] == [
             text.split("\n")[0] for text in expected
         ]
     expected = queued("whatsapp", ana.number)
-    provider.wait_for(lambda: len(ana.replies()) >= len(expected), timeout=40)
+    provider.wait_for(lambda: len(ana.replies()) >= len(expected), timeout=120)
     assert [body.split("\n")[0] for body in ana.replies()] == [t.split("\n")[0] for t in expected]
     provider.wait_for(lambda: count(db, OutboxItem, OutboxItem.status != "sent") == 0)
     refused = [c for c in provider.calls if c.answered >= 400]
