@@ -38,6 +38,16 @@ class Admission:
         self._slots = asyncio.Semaphore(limit)
         self._waiting = 0
 
+    @property
+    def inflight(self) -> int:
+        """Requests at work now."""
+        return self.limit - self._slots._value
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting in line now."""
+        return self._waiting
+
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[bool]:
         """Yields whether the request may go on; the slot is freed when it is done."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.training.loader import default_classifier
 from handlers.classification.classifier import Classifier
 from handlers.core.deadlines import BusinessCalendar
@@ -33,6 +34,8 @@ class App:
     engine: Engine
     policy: CasePolicy
     dialogue: Dialogue
+    # Its own registry per application (tests build several in one process).
+    metrics: Metrics = field(default_factory=Metrics)
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work on the application's database."""
@@ -75,4 +78,5 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
 def create_app(settings: Settings) -> App:
     """Wire the application described by the settings (nothing is started)."""
     policy = build_policy(settings)
-    return App(settings, make_engine(settings.database.url), policy, Dialogue(policy))
+    engine = make_engine(settings.database.url)
+    return App(settings, engine, policy, Dialogue(policy), Metrics())

@@ -102,6 +102,14 @@ class ServerSettings(Section):
     # How long a claimed outbox row is reserved for the process sending it.
     outbox_lease_seconds: float = Field(120, ge=5, le=3600)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # GET /metrics (Prometheus) is off until this is set, then asked for with
+    # `Authorization: Bearer <token>`.
+    metrics_token: str = ""
+    # /healthz says "degraded" (still 200) once the oldest reply waiting to be sent is older.
+    degraded_after_seconds: float = Field(300, gt=0, le=86400)
+    # Seconds without a heartbeat after which a dispatcher is taken for dead and the replies
+    # it had claimed are sent by another (or by the restarted) process.
+    dispatcher_dead_after_seconds: float = Field(5, ge=2, le=600)
 
 
 class WhatsAppSettings(Section):
@@ -143,6 +151,17 @@ class MediaSettings(Section):
     """Files citizens send, fetched from the provider in the background."""
 
     directory: str = "./data/media"
+    # Weeks the weekly summary's charts are kept under the media folder.
+    chart_weeks: int = Field(8, ge=1, le=520)
+
+    @field_validator("directory")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        # A relative folder is taken from where the service (or the command) starts, once:
+        # the files it writes and the chart route it serves then agree whatever the process's
+        # working directory is later.
+        return str(Path(value).expanduser().absolute())
+
     max_mb: float = Field(25, gt=0, le=1024)
     content_types: list[str] = [
         "image/jpeg",

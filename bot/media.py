@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+import filetype
 import httpx
 
 from bot.config import MediaSettings
@@ -169,6 +170,13 @@ class TwilioMedia:
         await self.client.aclose()
 
 
+def sniffed_type(content: bytes) -> str:
+    """A file's type from its first bytes, not from what the sender declared (a Telegram
+    document's MIME type is whatever the sending app said); unknown content is
+    application/octet-stream, which `media.content_types` does not allow by default."""
+    return filetype.guess_mime(content[:8192]) or "application/octet-stream"
+
+
 class TelegramMedia:
     """Downloads Telegram files by file_id through the Bot API."""
 
@@ -183,7 +191,7 @@ class TelegramMedia:
         content = bytes(await file.download_as_bytearray())
         if len(content) > self.limit:
             raise Refused("too large")
-        return Download(content, declared or "application/octet-stream")
+        return Download(content, sniffed_type(content))
 
     async def close(self) -> None:
         return None
@@ -272,12 +280,20 @@ class MediaFetcher:
                 raise Refused("type")
             path = await asyncio.to_thread(self._store, download.content, content_type)
         except Refused as exc:
+            self._count(channel, "refused")
             await self._record(attachment_id, ref, failed=str(exc))
         except Exception as exc:  # network, provider or disk: tried again later
             log.info("media: attachment %s not fetched (%s)", attachment_id, type(exc).__name__)
+            self._count(channel, "retry")
             await self._record(attachment_id, ref, failed=None)
         else:
+            self._count(channel, "stored")
             await self._record(attachment_id, ref, stored=path)
+
+    def _count(self, channel: str, outcome: str) -> None:
+        metrics = getattr(self.app, "metrics", None)
+        if metrics is not None:
+            metrics.media_downloads.labels(channel, outcome).inc()
 
     def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
         digest = hashlib.sha256(content).hexdigest()

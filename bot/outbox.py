@@ -15,9 +15,12 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from handlers.casework import notifications
@@ -80,7 +83,16 @@ class Held:
     announced: bool = False  # a template telling the citizen was just sent
 
 
-Outcome = Sent | RetryLater | Transient | Permanent | Held
+@dataclass(frozen=True)
+class Moved:
+    """The chat has a new address (a Telegram group became a supergroup): sent there instead,
+    with everything else still queued for it."""
+
+    address: str
+    reason: str = "chat migrated"
+
+
+Outcome = Sent | RetryLater | Transient | Permanent | Held | Moved
 
 
 class Sender(Protocol):
@@ -103,28 +115,42 @@ class Sender(Protocol):
 
 class Pacer:
     """Spaces sends: at most `rate` per second overall and one per `interval(address)` seconds
-    per chat."""
+    per chat. The times it decides are kept (the last `KEPT`), so that the pace can be checked
+    where it is decided rather than where the messages happen to arrive."""
 
-    def __init__(self, rate: float, interval: Callable[[str], float]) -> None:
+    KEPT = 1000
+
+    def __init__(
+        self,
+        rate: float,
+        interval: Callable[[str], float],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.step = 1.0 / rate
         self.interval = interval
+        self.clock, self.sleep = clock, sleep
         self.next_slot = 0.0
         self.last_to: dict[str, float] = {}
         self.paused_until = 0.0
+        self.decided: deque[tuple[str, float]] = deque(maxlen=self.KEPT)
 
     def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
 
     async def wait(self, address: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         slot = max(now, self.next_slot, self.paused_until)
         slot = max(slot, self.last_to.get(address, 0.0) + self.interval(address))
         self.next_slot = max(self.next_slot, slot) + self.step
+        self.last_to[address] = slot
         if slot > now:
-            await asyncio.sleep(slot - now)
-        self.last_to[address] = time.monotonic()
+            await self.sleep(slot - now)
+        self.last_to[address] = max(slot, self.clock())
+        self.decided.append((address, self.last_to[address]))
         if len(self.last_to) > 10_000:
-            horizon = time.monotonic() - 10
+            horizon = self.clock() - 10
             self.last_to = {a: t for a, t in self.last_to.items() if t >= horizon}
 
 
@@ -180,6 +206,7 @@ class Dispatcher:
         batch: int = 50,
         concurrency: int = 8,
         poll_interval: float = 1.0,
+        dead_after: float = 5.0,
     ) -> None:
         self.app = app
         self.senders = {sender.channel: sender for sender in senders}
@@ -195,7 +222,24 @@ class Dispatcher:
         self._wakeups: dict[str, asyncio.Event] = {}
         self._pacers: dict[str, Pacer] = {}
         self._records = Recorder(self.settle_many)
+        # Channels whose provider reports deliveries later (Twilio's status callbacks).
+        # Told (after the commit) when a chat moved: the service follows the staff group.
+        self.chat_moved: Callable[[str, str, str], None] | None = None
+        self.reporting_channels = {
+            s.channel for s in senders if getattr(s, "reports_delivery", False)
+        }
         self._stopping = False
+        # This process's claims are its own: once its heartbeat stops for `dead_after` seconds
+        # (it crashed), another process, or this one restarted, takes them over.
+        self.instance = str(uuid.uuid4())
+        self.dead_after = timedelta(seconds=dead_after)
+        self._fenced_after: float | None = None  # monotonic time past which it must not send
+        self._unsent: set[int] = set()  # claimed, then not sent while its heartbeat was late
+        self._beat_thread = ThreadPoolExecutor(1, thread_name_prefix="outbox-heartbeat")
+        # With several processes possible (PostgreSQL), the providers' overall rate is kept in
+        # the database; SQLite is served by one process, whose own pace is the whole of it.
+        engine = getattr(app, "engine", None)
+        self.shared_pacing = engine is not None and engine.dialect.name == "postgresql"
 
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""
@@ -209,15 +253,54 @@ class Dispatcher:
 
     async def close(self) -> None:
         """Let the senders go of their connections (after `stop`, once sending is over)."""
+        self._beat_thread.shutdown(wait=False)
         for sender in self.senders.values():
             with contextlib.suppress(Exception):
                 await sender.close()
 
     async def run(self) -> None:
-        """Serve every channel until cancelled."""
+        """Serve every channel until cancelled, with this process's heartbeat beside."""
+        await self._beat()
         async with asyncio.TaskGroup() as group:
+            group.create_task(self._heartbeat())
             for sender in self.senders.values():
                 group.create_task(self._serve(sender))
+
+    async def _heartbeat(self) -> None:
+        every = self.dead_after.total_seconds() / 5
+        while not self._stopping:
+            await asyncio.sleep(every)
+            await self._beat()
+
+    async def _beat(self) -> None:
+        """Say this process is alive. Until the next beat succeeds it sends only within half
+        the time after which the others take its claims over: a process cut off from the
+        database (or frozen) stops sending before its rows can be sent by another."""
+        started = time.monotonic()
+        try:
+            # In a thread of its own: not queued behind the claims and records of a busy
+            # moment in the shared pool, which would make it late for no reason.
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._beat_thread, self._record_beat)
+        except Exception as exc:
+            log.warning("outbox: heartbeat not recorded (%s)", _kind(exc))
+            self.app.metrics.database_errors.labels("heartbeat").inc()
+            if self._fenced_after is None:
+                self._fenced_after = started  # never beat: sends nothing until it does
+            return
+        self._fenced_after = started + self.dead_after.total_seconds() * 0.6
+
+    def _record_beat(self) -> None:
+        with self.app.uow() as uow:
+            uow.outbox.heartbeat(self.instance, self.clock(), self.dead_after)
+            uow.commit()
+
+    def _take_unsent(self) -> list[int]:
+        unsent, self._unsent = list(self._unsent), set()
+        return unsent
+
+    def _may_send(self) -> bool:
+        return self._fenced_after is None or time.monotonic() < self._fenced_after
 
     async def _serve(self, sender: Sender) -> None:
         wakeup = self._wakeups.setdefault(sender.channel, asyncio.Event())
@@ -242,18 +325,44 @@ class Dispatcher:
             deliveries = await asyncio.to_thread(self.claim, sender)
         except Exception as exc:  # the database is away: try again later
             log.warning("outbox: cannot claim %s rows (%s)", channel, _kind(exc))
+            self.app.metrics.database_errors.labels("claim").inc()
             return 0
+        if deliveries and self.shared_pacing:
+            try:
+                delay = await asyncio.to_thread(self._reserve, channel, len(deliveries), pacer.step)
+            except Exception as exc:  # the database is away: the local pace still holds
+                log.warning("outbox: cannot reserve %s slots (%s)", channel, _kind(exc))
+            else:
+                pacer.next_slot = max(pacer.next_slot, pacer.clock() + delay)
         limit, claimed_at = asyncio.Semaphore(self.concurrency), time.monotonic()
         async with asyncio.TaskGroup() as group:
             for delivery in deliveries:
                 group.create_task(self._deliver(sender, delivery, pacer, limit, claimed_at))
         return len(deliveries)
 
+    def _reserve(self, channel: str, count: int, step: float) -> float:
+        """Reserve this batch's sending slots in the channel's shared pace (PostgreSQL, where
+        several processes send for one provider account): seconds until the first. Real time,
+        whatever the dispatcher's clock: it is the provider's rate that is kept."""
+        now = datetime.now(UTC)
+        with self.app.uow() as uow:
+            start = uow.outbox.reserve_slots(channel, count, step, now)
+            uow.commit()
+        return max(0.0, (start - now).total_seconds())
+
     def claim(self, sender: Sender) -> list[Delivery]:
         """Lease the rows that are due and first in line for their recipient."""
         now = self.clock()
         with self.app.uow() as uow:
-            items = uow.outbox.claim(sender.channel, now, now + self.lease, self.batch)
+            items = uow.outbox.claim(
+                sender.channel,
+                now,
+                now + self.lease,
+                self.batch,
+                owner=self.instance,
+                dead_since=now - self.dead_after,
+                again=self._take_unsent(),
+            )
             deliveries = [self._delivery(uow, sender, item, now) for item in items]
             uow.commit()
         return deliveries
@@ -297,10 +406,16 @@ class Dispatcher:
             await pacer.wait(delivery.address)
             if time.monotonic() - claimed_at > self.lease.total_seconds() * 0.75:
                 return  # waited too long: the lease may pass to another process, which sends it
+            if not self._may_send():
+                # Its heartbeat is late: the row may be another process's by now. Claimed
+                # again at the next round (if still this process's), not left to its lease.
+                self._unsent.add(delivery.id)
+                return
             try:
                 outcome = await sender.send(delivery)
             except Exception as exc:  # an unexpected error in a client library
                 outcome = Transient(_kind(exc))
+            self._count(delivery.channel, outcome)
             if isinstance(outcome, RetryLater):
                 pacer.pause(outcome.seconds)
             # The slot is kept until the outcome is recorded: sends the provider accepted but
@@ -309,6 +424,15 @@ class Dispatcher:
                 await self._records.record(delivery, outcome)
             except Exception as exc:  # the lease expires and the row is tried again
                 log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
+                self.app.metrics.database_errors.labels("record").inc()
+
+    def _count(self, channel: str, outcome: Outcome) -> None:
+        metrics = self.app.metrics
+        metrics.send_attempts.labels(channel).inc()
+        if isinstance(outcome, Sent):
+            metrics.sent(channel)
+        elif not isinstance(outcome, Held) or not outcome.announced:
+            metrics.send_failed(channel, type(outcome).__name__.lower(), outcome.reason)
 
     def settle_many(self, results: list[tuple[Delivery, Outcome]]) -> None:
         """Record what happened to several rows in one transaction; if that fails, each row in
@@ -318,6 +442,7 @@ class Dispatcher:
                 uow.outbox.load([delivery.id for delivery, _ in results])
                 for delivery, outcome in results:
                     self._settle(uow, delivery, outcome, self.clock())
+                self._apply_early_reports(uow, results)
                 uow.commit()
         except Exception:
             if len(results) == 1:
@@ -333,6 +458,7 @@ class Dispatcher:
         with self.app.uow() as uow:
             uow.outbox.load([delivery.id])
             self._settle(uow, delivery, outcome, self.clock())
+            self._apply_early_reports(uow, [(delivery, outcome)])
             uow.commit()
 
     def _settle(self, uow, delivery: Delivery, outcome: Outcome, now: datetime) -> None:
@@ -373,6 +499,20 @@ class Dispatcher:
                 uow.outbox.retry(item, now, reason, counted=False)
             case Held(reason, announced):
                 uow.outbox.hold(item, reason, now if announced else None)
+            case Moved(address):
+                old = item.address
+                uow.outbox.record_migration(item.channel, old, address, now)
+                log.warning(
+                    "outbox: %s chat %s moved to %s; followed (update the settings to the new id)",
+                    item.channel,
+                    old,
+                    address,
+                )
+                if self.staff_chat == (item.channel, old):
+                    self.staff_chat = (item.channel, address)
+                uow.outbox.retry(item, now, "chat migrated", counted=False)
+                if self.chat_moved is not None:
+                    self.chat_moved(item.channel, old, address)
 
     def delivery_failed(self, channel: str, provider_id: str, failure: Held | Permanent) -> None:
         """The provider accepted a message and reported later that it could not deliver it:
@@ -382,13 +522,34 @@ class Dispatcher:
             item = uow.outbox.by_provider_id(channel, provider_id)
             if item is None or item.status != "sent":
                 return
-            if isinstance(failure, Held):
-                uow.outbox.hold(item, failure.reason, None)
-            else:
-                self._alert(uow, item, now)
-                uow.outbox.fail(item, failure.reason)
-                log.warning("outbox: row %s was not delivered (%s)", item.id, failure.reason)
+            self._undelivered(uow, item, failure, now)
             uow.commit()
+
+    def _undelivered(self, uow, item: OutboxItem, failure: Held | Permanent, now) -> None:
+        if isinstance(failure, Held):
+            uow.outbox.hold(item, failure.reason, None)
+        else:
+            self._alert(uow, item, now)
+            uow.outbox.fail(item, failure.reason)
+            log.warning("outbox: row %s was not delivered (%s)", item.id, failure.reason)
+
+    def _apply_early_reports(self, uow, results: list[tuple[Delivery, Outcome]]) -> None:
+        """Delivery reports that arrived before these sends were recorded are applied now
+        (only channels whose provider reports later, i.e. with status callbacks)."""
+        by_channel: dict[str, dict[str, int]] = {}
+        for delivery, outcome in results:
+            if isinstance(outcome, Sent) and delivery.channel in self.reporting_channels:
+                by_channel.setdefault(delivery.channel, {})[outcome.provider_id] = delivery.id
+        now = self.clock()
+        for channel, ids in by_channel.items():
+            for report in uow.outbox.take_early_reports(channel, list(ids)):
+                uow.messages.set_delivery_status(channel, report.provider_id, report.status)
+                item = uow.outbox.get(ids[report.provider_id])
+                if report.failure is None or item is None or item.status != "sent":
+                    continue
+                reason = report.reason or report.status
+                failure = Held(reason) if report.failure == "held" else Permanent(reason)
+                self._undelivered(uow, item, failure, now)
 
     def _alert(self, uow, item: OutboxItem, now: datetime) -> None:
         """Tell the staff the notification rules name that a message was not delivered (the

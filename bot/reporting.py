@@ -3,9 +3,10 @@ supervisors) and the synthetic data of `demo-data`."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,7 @@ def send_weekly_summary(
         replies = summary_replies(uow, app.policy, render_summary(app.policy.texts, summary))
         queue(uow, replies, now)
         chart = _chart_file(app, summary)
+        _prune_charts(app, now)
         # WhatsApp takes an image only by URL: the service serves the chart (see CHARTS_PATH).
         photo_channels = (
             ("telegram", "whatsapp") if app.settings.server.public_url else ("telegram",)
@@ -119,6 +121,19 @@ def _chart_file(app: App, summary: WeeklySummary) -> Path:
     path = folder / f"{secrets.token_urlsafe(CHART_TOKEN_BYTES)}.png"
     path.write_bytes(summary_chart(app.policy.texts, summary))
     return path
+
+
+def _prune_charts(app: App, now: datetime) -> int:
+    """Charts older than `media.chart_weeks` weeks are deleted (they were sent long ago);
+    only files named as the summary names them."""
+    horizon = (now - timedelta(weeks=app.settings.media.chart_weeks)).timestamp()
+    removed = 0
+    for path in charts_folder(app).glob("*.png"):
+        with contextlib.suppress(OSError):
+            if CHART_NAME.fullmatch(path.name) and path.stat().st_mtime < horizon:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def _photo_row(app: App, channel: str, address: str, chart: Path, now: datetime) -> OutboxItem:

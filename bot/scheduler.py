@@ -92,16 +92,23 @@ class Scheduler:
 
     async def _retention(self) -> None:
         try:
-            await asyncio.to_thread(self.anonymise_expired_cases)
+            done = await asyncio.to_thread(self.anonymise_expired_cases) is not None
         except Exception as exc:  # logged; the next night's run still happens
             log.warning("scheduler: retention failed (%s)", type(exc).__name__)
+            self.app.metrics.job(RETENTION, "failed")
+        else:
+            self.app.metrics.job(RETENTION, "done" if done else "skipped")
 
     async def _daily(self) -> None:
         try:
-            if await asyncio.to_thread(self.send_daily_reminders):
+            done = await asyncio.to_thread(self.send_daily_reminders)
+            if done:
                 self.wake()
         except Exception as exc:  # a failed run is logged; the next day's still happens
             log.warning("scheduler: daily reminders failed (%s)", type(exc).__name__)
+            self.app.metrics.job(DAILY_REMINDERS, "failed")
+        else:
+            self.app.metrics.job(DAILY_REMINDERS, "done" if done else "skipped")
 
     def send_weekly_summary(self) -> bool:
         """Claim the last full week's summary and queue it for the supervisors; False when
@@ -112,10 +119,14 @@ class Scheduler:
 
     async def _weekly(self) -> None:
         try:
-            if await asyncio.to_thread(self.send_weekly_summary):
+            done = await asyncio.to_thread(self.send_weekly_summary)
+            if done:
                 self.wake()
         except Exception as exc:  # a failed run is logged; next week's still happens
             log.warning("scheduler: weekly summary failed (%s)", type(exc).__name__)
+            self.app.metrics.job(WEEKLY_SUMMARY, "failed")
+        else:
+            self.app.metrics.job(WEEKLY_SUMMARY, "done" if done else "skipped")
 
     def retrain_classifier(self) -> Outcome | None:
         """Claim this week's retraining, build a candidate from the corpus and the stored

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
+import hmac
 import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -37,10 +39,12 @@ from bot.channels import enabled_channels
 from bot.channels.base import Channel, Ignore, Record, Store, Webhook
 from bot.channels.common import CHARTS_PATH, Malformed, NotOurs, log_failure
 from bot.media import MediaFetcher
+from bot.metrics import CONTENT_TYPE_LATEST, OutboxState
 from bot.outbox import Dispatcher, Held, Permanent
 from bot.reporting import chart_file
 from bot.scheduler import Scheduler
 from handlers.core.messages import Incoming
+from handlers.dialogue.conversation import Dialogue
 from handlers.dialogue.intake import receive
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,9 @@ class Service:
     async def start(self) -> None:
         """Start sending, fetching, the scheduled jobs and what each channel runs beside
         (Telegram registers its webhook or polls)."""
+        self.dispatcher.chat_moved = self.chat_moved
+        with contextlib.suppress(Exception):  # the database is away: followed when it moves
+            await asyncio.to_thread(self._follow_staff_chat)
         if self.scheduler is not None:
             self.scheduler.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
@@ -108,6 +115,32 @@ class Service:
             self._tasks.append(asyncio.create_task(channel.start(self), name=channel.name))
         self._tasks.append(asyncio.create_task(self._warm_up(), name="warm-up"))
 
+    def _follow_staff_chat(self) -> None:
+        """The staff group named in the settings may have become a supergroup since (its new
+        id was recorded when a send was refused): follow it."""
+        configured = self.app.policy.staff_chat_id
+        if not configured:
+            return
+        with self.app.uow() as uow:
+            new = uow.outbox.migrated("telegram", str(configured))
+        if new is not None:
+            self.chat_moved("telegram", str(configured), new)
+
+    def chat_moved(self, channel: str, old: str, new: str) -> None:
+        """A chat moved (Telegram group → supergroup): when it is the staff group, its new id
+        is the staff chat's from now on, for what is queued and for whose messages are
+        staff's."""
+        policy = self.app.policy
+        if channel != "telegram" or str(policy.staff_chat_id) != old:
+            return
+        self.app.policy = dataclasses.replace(policy, staff_chat_id=int(new))
+        self.app.dialogue = Dialogue(self.app.policy)
+        self.dispatcher.staff_chat = ("telegram", new)
+        for chat in self.channels:
+            inner = getattr(chat, "channel", None)
+            if getattr(inner, "staff_chat_id", None) == int(old):
+                inner.staff_chat_id = int(new)
+
     async def _warm_up(self) -> None:
         """Load (or train, the first time) the classifier now, not in the first citizen's
         request; then set aside what is loaded for good (modules, the model) from the garbage
@@ -115,6 +148,7 @@ class Service:
         await asyncio.to_thread(self.app.policy.classifier.classify, "hola")
         gc.collect()
         gc.freeze()
+        log.info("warm-up done: the classifier is loaded")
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking work; replies being sent are finished and recorded (within `grace`
@@ -144,7 +178,14 @@ class Service:
             with self.app.uow() as uow:
                 receive(incoming, uow, self.app.dialogue, self.clock())
 
-        await run_in_threadpool(work)
+        metrics = self.app.metrics
+        metrics.received.labels(incoming.channel).inc()
+        try:
+            await run_in_threadpool(work)
+        except Exception:
+            metrics.database_errors.labels("store").inc()
+            raise
+        metrics.acknowledged.labels(incoming.channel).inc()
         self.dispatcher.wake()
         if incoming.media:
             self.media.wake()
@@ -152,6 +193,16 @@ class Service:
     def delivery_failed(self, channel: str, sid: str, failure: Held | Permanent) -> None:
         """The provider reported later that a message it accepted was not delivered."""
         self.dispatcher.delivery_failed(channel, sid, failure)
+
+    def outbox_state(self) -> OutboxState:
+        """The outbox's backlog now (in a thread: it reads the database)."""
+        now = self.clock()
+        with self.app.reading_uow() as uow:
+            counts, oldest = uow.outbox.backlog()
+        ages = {
+            channel: max(0.0, (now - first).total_seconds()) for channel, first in oldest.items()
+        }
+        return OutboxState(counts, ages)
 
 
 def build_service(
@@ -165,7 +216,14 @@ def build_service(
     fetchers = {channel.name: channel.media for channel in channels if channel.media is not None}
     staff_chat = ("telegram", str(app.policy.staff_chat_id)) if app.policy.staff_chat_id else None
     lease = timedelta(seconds=settings.server.outbox_lease_seconds)
-    dispatcher = Dispatcher(app, senders, clock, staff_chat=staff_chat, lease=lease)
+    dispatcher = Dispatcher(
+        app,
+        senders,
+        clock,
+        staff_chat=staff_chat,
+        lease=lease,
+        dead_after=settings.server.dispatcher_dead_after_seconds,
+    )
     media = MediaFetcher(app, fetchers, settings.media)
     return Service(
         app,
@@ -181,7 +239,11 @@ def build_asgi(service: Service) -> Starlette:
     """The ASGI application of spec section 4: every channel's webhooks, /healthz and the
     summary's charts."""
     server = service.app.settings.server
+    metrics = service.app.metrics
     admission = Admission(server.max_inflight or default_limit(service.app.engine))
+    metrics.admission_limit.set(admission.limit)
+    metrics.admission_inflight.set_function(lambda: admission.inflight)
+    metrics.admission_waiting.set_function(lambda: admission.waiting)
     penalties = Penalties()
     refusals = Refusals()
 
@@ -190,6 +252,8 @@ def build_asgi(service: Service) -> Starlette:
         committed. Only verified requests get here."""
         async with admission.slot() as admitted:
             if not admitted:
+                refusals.count("503 admission line full")
+                metrics.admission_refusals.inc()
                 return Response(status_code=503, headers={"Retry-After": "5"})
             return await work()
 
@@ -225,8 +289,14 @@ def build_asgi(service: Service) -> Starlette:
         await asyncio.sleep(PENALTY_DELAY)
         return _refuse(429, {"Retry-After": str(max(1, round(slowed)))})
 
-    def endpoint(hook: Webhook) -> Callable[[Request], Awaitable[Response]]:
-        """One channel's webhook: verified, read, translated, then admitted and stored."""
+    def endpoint(channel: str, hook: Webhook) -> Callable[[Request], Awaitable[Response]]:
+        """One channel's webhook: verified, read, translated, then admitted and stored; its
+        answers counted by status."""
+
+        async def counted(request: Request) -> Response:
+            response = await webhook(request)
+            metrics.webhook_responses.labels(channel, str(response.status_code)).inc()
+            return response
 
         async def webhook(request: Request) -> Response:
             if not hook.active():
@@ -252,7 +322,7 @@ def build_asgi(service: Service) -> Starlette:
                 return accepted.answer
             return await admitted(lambda: _settle(service, accepted))
 
-        return webhook
+        return counted
 
     async def healthz(request: Request) -> Response:
         def probe() -> None:
@@ -261,10 +331,72 @@ def build_asgi(service: Service) -> Starlette:
 
         try:
             await asyncio.wait_for(run_in_threadpool(probe), timeout=5)
+            state = await asyncio.wait_for(run_in_threadpool(service.outbox_state), timeout=5)
         except Exception as exc:
             log.warning("healthz: database unreachable (%s)", type(exc).__name__)
+            metrics.database_errors.labels("health").inc()
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        metrics.outbox(state)
+        return JSONResponse(health(state))
+
+    def health(state: OutboxState) -> dict:
+        """ok, or degraded (still 200: the service works, replies are late) once the oldest
+        reply waiting to be sent is older than `server.degraded_after_seconds`."""
+        oldest = max(state.oldest_pending.values(), default=0.0)
+        last_sent = metrics.last_sent_at()
+        channels = {channel.name for channel in service.channels}
+        channels |= {channel for _, channel in state.rows}
+        outbox = {
+            channel: {
+                "pending": state.rows.get(("pending", channel), 0),
+                "waiting": state.rows.get(("waiting", channel), 0),
+                "failed": state.rows.get(("failed", channel), 0),
+                "oldest_pending_seconds": round(state.oldest_pending.get(channel, 0.0), 1),
+                "last_sent_at": _iso(last_sent.get(channel)),
+            }
+            for channel in sorted(channels)
+        }
+        degraded = oldest > server.degraded_after_seconds
+        return {
+            "status": "degraded" if degraded else "ok",
+            "database": "ok",
+            "outbox": outbox,
+        }
+
+    async def metrics_page(request: Request) -> Response:
+        """Prometheus' text format; 404 unless `server.metrics_token` is set, then only with
+        `Authorization: Bearer <token>` (401 without one, 403 with another)."""
+        token = server.metrics_token
+        if not token:
+            return Response(status_code=404)
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(given.strip().encode(), token.encode()):
+            return Response(status_code=403)
+        try:
+            state = await asyncio.wait_for(run_in_threadpool(service.outbox_state), timeout=5)
+        except Exception as exc:
+            log.warning("metrics: cannot read the outbox (%s)", type(exc).__name__)
+            metrics.database_errors.labels("metrics").inc()
+        else:
+            metrics.outbox(state)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    def timed(route: str, handler: Callable[[Request], Awaitable[Response]]):
+        """The handler, its answers' latency observed under the route's template (never the
+        path itself, which may hold a parameter)."""
+
+        async def observed(request: Request) -> Response:
+            started = time.perf_counter()
+            try:
+                return await handler(request)
+            finally:
+                metrics.request_seconds.labels(route, request.method).observe(
+                    time.perf_counter() - started
+                )
+
+        return observed
 
     async def chart(request: Request) -> Response:
         """A chart of the weekly summary, by its unguessable name; 404 for anything else."""
@@ -286,15 +418,17 @@ def build_asgi(service: Service) -> Starlette:
             await service.stop()
 
     webhooks = [
-        Route(hook.path, endpoint(hook), methods=["POST"])
+        Route(hook.path, timed(hook.path, endpoint(channel.name, hook)), methods=["POST"])
         for channel in service.channels
         for hook in channel.webhooks()
     ]
+    charts = CHARTS_PATH + "/{name}"
     return Starlette(
         routes=[
             *webhooks,
-            Route("/healthz", healthz, methods=["GET"]),
-            Route(CHARTS_PATH + "/{name}", chart, methods=["GET"]),
+            Route("/healthz", timed("/healthz", healthz), methods=["GET"]),
+            Route("/metrics", timed("/metrics", metrics_page), methods=["GET"]),
+            Route(charts, timed(charts, chart), methods=["GET"]),
         ],
         lifespan=lifespan,
     )
@@ -318,6 +452,12 @@ async def _body(request: Request, timeout: float) -> bytes:
     except ClientDisconnect as exc:  # nobody is left to answer; nothing was stored
         raise Malformed("disconnected") from exc
     return bytes(body)
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
 def _refuse(status: int, headers: dict[str, str] | None = None) -> Response:

@@ -217,6 +217,7 @@ class OutboxItem(SQLModel, table=True):
     provider_message_id: str | None = Field(default=None, max_length=80)
     last_error: str | None = Field(default=None, max_length=300)
     claimed_until: datetime | None = utc_column()  # a dispatcher is sending it until then
+    claimed_by: str | None = Field(default=None, max_length=36)  # that dispatcher (its heartbeat)
     window_until: datetime | None = utc_column()  # free-form replies allowed until then
     notified_at: datetime | None = utc_column()  # when a template told the citizen it waits
 
@@ -271,3 +272,52 @@ class LabelledExample(SQLModel, table=True):
     topic: str = Field(max_length=40)
     urgency: str = Field(max_length=16)
     created_at: datetime = utc_column(nullable=False)  # to the day (see day_start)
+
+
+class DispatcherHeartbeat(SQLModel, table=True):
+    """A running process that sends the outbox, with its heartbeat: the rows a process claimed
+    are taken over by another once its heartbeat stops (it crashed), not when the lease ends."""
+
+    __tablename__ = "dispatchers"
+
+    id: str = Field(max_length=36, primary_key=True)
+    started_at: datetime = utc_column(nullable=False)
+    heartbeat_at: datetime = utc_column(nullable=False)
+
+
+class Pacing(SQLModel, table=True):
+    """A channel's next free sending slot, shared by every process on the database, so that
+    the provider's overall rate holds however many instances send (updated under a row lock)."""
+
+    __tablename__ = "pacing"
+
+    channel: str = Field(max_length=16, primary_key=True)
+    next_slot_at: datetime = utc_column(nullable=False)
+
+
+class EarlyDeliveryReport(SQLModel, table=True):
+    """A provider's delivery report that arrived before the provider's id of the message was
+    recorded (the callback can beat the send's own answer): applied when it is."""
+
+    __tablename__ = "early_delivery_reports"
+    __table_args__ = (Index("ix_early_reports_provider", "channel", "provider_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    provider_id: str = Field(max_length=80)
+    status: str = Field(max_length=20)
+    failure: str | None = Field(default=None, max_length=16)  # held or permanent
+    reason: str | None = Field(default=None, max_length=300)
+    received_at: datetime = utc_column(nullable=False)
+
+
+class ChatMigration(SQLModel, table=True):
+    """A Telegram group that became a supergroup, with a new chat id: the staff chat named by
+    its old id in the settings is followed to the new one."""
+
+    __tablename__ = "chat_migrations"
+
+    channel: str = Field(max_length=16, primary_key=True)
+    old_address: str = Field(max_length=64, primary_key=True)
+    new_address: str = Field(max_length=64)
+    migrated_at: datetime = utc_column(nullable=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, false, func, or_, update
@@ -20,13 +20,17 @@ from storage.models import (
     Attachment,
     Case,
     CaseEvent,
+    ChatMigration,
     Contact,
     ConversationState,
+    DispatcherHeartbeat,
+    EarlyDeliveryReport,
     FolioCounter,
     JobRun,
     LabelledExample,
     Message,
     OutboxItem,
+    Pacing,
     Staff,
     day_start,
 )
@@ -112,6 +116,9 @@ def _filtered(query, case_type, topic, municipality, assignee_id):
     if assignee_id is not None:
         query = query.where(Case.assignee_id == assignee_id)
     return query
+
+
+_FOLIO = re.compile(r"[A-Z]{1,6}-\d{4}-\d+")
 
 
 class ContactRepository:
@@ -491,9 +498,24 @@ class MessageRepository:
     def erase_mentions(self, folios: list[str], placeholder: str) -> None:
         """Clear the text of messages that name these folios (staff commands about the cases,
         which may quote the citizen)."""
-        for folio in folios:
+        if not folios:
+            return
+        # One pass over the messages for all the folios (not one per folio): those that may
+        # name a folio (they hold "-<year>-"), then which of them name one of these.
+        wanted = set(folios)
+        years = {folio.split("-")[1] for folio in folios if folio.count("-") >= 2}
+        maybe: Any = false()
+        for year in years:
+            maybe = maybe | col(Message.body).contains(f"-{year}-")
+        naming = [
+            message_id
+            for message_id, body in self.session.exec(select(Message.id, Message.body).where(maybe))
+            if wanted.intersection(_FOLIO.findall(body))
+        ]
+        for start in range(0, len(naming), 5000):
+            chunk = naming[start : start + 5000]
             self.session.exec(
-                update(Message).where(col(Message.body).contains(folio)).values(body=placeholder)
+                update(Message).where(col(Message.id).in_(chunk)).values(body=placeholder)
             )
 
     def last_incoming_at(self, channel: str, address: str) -> datetime | None:
@@ -616,12 +638,93 @@ class OutboxRepository:
         )
         return self.session.exec(query).first()
 
+    def reserve_slots(self, channel: str, count: int, step: float, now: datetime) -> datetime:
+        """Reserve `count` sending slots `step` seconds apart on a channel, shared by every
+        process on the database (the row is locked until the caller commits): when the first
+        one starts."""
+        table = Pacing.__table__
+        row = self.session.execute(
+            select(table.c.next_slot_at).where(table.c.channel == channel).with_for_update()
+        ).first()
+        if row is None:
+            insert = _insert(self.session, Pacing).values(channel=channel, next_slot_at=now)
+            self.session.execute(insert.on_conflict_do_nothing())
+            row = self.session.execute(
+                select(table.c.next_slot_at).where(table.c.channel == channel).with_for_update()
+            ).one()
+        start = max(now, row[0])
+        self.session.execute(
+            table.update()
+            .where(table.c.channel == channel)
+            .values(next_slot_at=start + timedelta(seconds=count * step))
+        )
+        return start
+
+    def record_migration(self, channel: str, old: str, new: str, now: datetime) -> None:
+        """A chat moved to a new address: remembered (the settings may still name the old
+        one), and what is still to be sent to it goes to the new one."""
+        table = ChatMigration.__table__
+        self.session.execute(
+            table.update()
+            .where(table.c.channel == channel, table.c.new_address == old)
+            .values(new_address=new)
+        )
+        insert = _insert(self.session, ChatMigration).values(
+            channel=channel, old_address=old, new_address=new, migrated_at=now
+        )
+        self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["channel", "old_address"],
+                set_={"new_address": new, "migrated_at": now},
+            )
+        )
+        for item in self.session.exec(
+            select(OutboxItem).where(
+                OutboxItem.channel == channel,
+                OutboxItem.address == old,
+                col(OutboxItem.status).in_(("pending", "waiting")),
+            )
+        ).all():
+            item.address = new
+            self.session.add(item)
+
+    def migrated(self, channel: str, address: str) -> str | None:
+        """Where a chat that moved is now (None when it did not)."""
+        return self.session.exec(
+            select(ChatMigration.new_address).where(
+                ChatMigration.channel == channel, ChatMigration.old_address == address
+            )
+        ).first()
+
+    def heartbeat(self, instance: str, now: datetime, dead_after: timedelta) -> None:
+        """A dispatcher says it is alive; those silent for an hour are forgotten."""
+        table = DispatcherHeartbeat.__table__
+        updated = self.session.execute(
+            table.update().where(table.c.id == instance).values(heartbeat_at=now)
+        ).rowcount
+        if not updated:
+            self.session.execute(
+                table.insert().values(id=instance, started_at=now, heartbeat_at=now)
+            )
+        self.session.execute(
+            table.delete().where(table.c.heartbeat_at < now - max(dead_after, timedelta(hours=1)))
+        )
+
     def claim(
-        self, channel: str, now: datetime, until: datetime, limit: int
+        self,
+        channel: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        *,
+        owner: str | None = None,
+        dead_since: datetime | None = None,
+        again: Sequence[int] = (),
     ) -> Sequence[OutboxItem]:
         """Take the due rows that are first in line for their recipient, for sending until
-        `until`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED on
-        PostgreSQL; SQLite's write lock serialises claims). The caller commits."""
+        `until`, as `owner`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED
+        on PostgreSQL; SQLite's write lock serialises claims), unless their lease ran out or
+        their owner's heartbeat stopped before `dead_since`. The caller commits."""
         earlier = aliased(OutboxItem)
         # A notice held for the next ones about its case (never tried, not due yet) lets what
         # follows it go first; anything else keeps its place in line.
@@ -637,13 +740,21 @@ class OutboxRepository:
             col(earlier.id) < col(OutboxItem.id),
             ~held,
         )
+        free = col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now)
+        if dead_since is not None:
+            dead = select(DispatcherHeartbeat.id).where(
+                col(DispatcherHeartbeat.heartbeat_at) < dead_since
+            )
+            free = free | col(OutboxItem.claimed_by).in_(dead)
+        if again and owner is not None:  # its own claims it did not send after all
+            free = free | (col(OutboxItem.id).in_(list(again)) & (OutboxItem.claimed_by == owner))
         query = (
             select(OutboxItem)
             .where(
                 OutboxItem.channel == channel,
                 OutboxItem.status == "pending",
                 col(OutboxItem.next_attempt_at) <= now,
-                col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now),
+                free,
                 ~blocked,
             )
             .order_by(col(OutboxItem.id))
@@ -652,7 +763,7 @@ class OutboxRepository:
         )
         items = self.session.exec(query).all()
         for item in items:
-            item.claimed_until = until
+            item.claimed_until, item.claimed_by = until, owner
             self.session.add(item)
         return items
 
@@ -760,6 +871,20 @@ class OutboxRepository:
             query = query.where(OutboxItem.address == address)
         return self.session.exec(query.order_by(col(OutboxItem.id)).limit(limit)).all()
 
+    def backlog(self) -> tuple[dict[tuple[str, str], int], dict[str, datetime]]:
+        """Rows not yet sent per (status, channel), and per channel when the oldest pending one
+        was written (read through the pending index; sent rows are not counted)."""
+        rows = self.session.exec(
+            select(
+                OutboxItem.status, OutboxItem.channel, func.count(), func.min(OutboxItem.created_at)
+            )
+            .where(col(OutboxItem.status).in_(("pending", "waiting", "failed")))
+            .group_by(OutboxItem.status, OutboxItem.channel)
+        ).all()
+        counts = {(status, channel): int(count) for status, channel, count, _ in rows}
+        oldest = {channel: first for status, channel, _, first in rows if status == "pending"}
+        return counts, oldest
+
     def forget_address(self, channel: str, address: str) -> None:
         """A person's data is erased: what was sent, held or given up for them leaves the
         outbox (what is still to send keeps their address until it is sent, then goes too)."""
@@ -780,6 +905,70 @@ class OutboxRepository:
             for item in self.session.exec(query).all()
             if any(option.get("key") == key for option in item.options.get("options", []))
         ]
+
+    def withdraw(self, case_id: int, body: str) -> int:
+        """Rows about this case with this text that are not sent yet are not sent at all (a
+        survey queued before the case was reopened): marked `withdrawn`, as their messages."""
+        linked = select(Message.id).where(Message.case_id == case_id)
+        rows = self.session.exec(
+            select(OutboxItem)
+            .where(
+                col(OutboxItem.message_id).in_(linked),
+                col(OutboxItem.status).in_(("pending", "waiting")),
+                OutboxItem.body == body,
+            )
+            .with_for_update()
+        ).all()
+        for item in rows:
+            item.status, item.claimed_until = "withdrawn", None
+            self.session.add(item)
+            self._set_message_status(item, "withdrawn")
+        return len(rows)
+
+    def keep_early_report(
+        self,
+        channel: str,
+        provider_id: str,
+        status: str,
+        failure: tuple[str, str] | None,
+        now: datetime,
+    ) -> None:
+        """A delivery report for a provider id not recorded yet: kept to apply once it is
+        (reports older than a day, whose message never turned up, are dropped)."""
+        self.session.execute(
+            delete(EarlyDeliveryReport).where(
+                col(EarlyDeliveryReport.received_at) < now - timedelta(days=1)
+            )
+        )
+        kind, reason = failure if failure else (None, None)
+        self.session.add(
+            EarlyDeliveryReport(
+                channel=channel,
+                provider_id=provider_id,
+                status=status,
+                failure=kind,
+                reason=reason,
+                received_at=now,
+            )
+        )
+
+    def take_early_reports(
+        self, channel: str, provider_ids: Sequence[str]
+    ) -> list[EarlyDeliveryReport]:
+        """The reports kept for these provider ids, in the order they came; removed."""
+        if not provider_ids:
+            return []
+        reports = self.session.exec(
+            select(EarlyDeliveryReport)
+            .where(
+                EarlyDeliveryReport.channel == channel,
+                col(EarlyDeliveryReport.provider_id).in_(list(provider_ids)),
+            )
+            .order_by(col(EarlyDeliveryReport.id))
+        ).all()
+        for report in reports:
+            self.session.delete(report)
+        return list(reports)
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         """These messages joined an anonymous case: their rows already sent or given up are

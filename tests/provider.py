@@ -104,7 +104,7 @@ class Provider:
         with self.lock:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, predicate, timeout: float = 20.0):
+    def wait_for(self, predicate, timeout: float = 120.0):
         """Wait until `predicate()` is truthy; returns its value."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -17,14 +17,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application
 
 from bot.channels.base import Ignore, Store, Webhook
 from bot.channels.common import Malformed, log_failure, media_limit
 from bot.config import TelegramSettings
 from bot.media import TelegramMedia
-from bot.outbox import Delivery, Outcome, Permanent, RetryLater, Sent, Transient
+from bot.outbox import Delivery, Moved, Outcome, Permanent, RetryLater, Sent, Transient
 from handlers.core.messages import Incoming, Location, Media
 
 if TYPE_CHECKING:
@@ -262,6 +269,9 @@ class TelegramSender:
                 message = await self.bot.send_message(
                     chat_id, delivery.text[:MAX_TEXT], reply_markup=markup
                 )
+        except ChatMigrated as exc:
+            # The group became a supergroup: same people, a new id (followed by the outbox).
+            return Moved(str(int(exc.new_chat_id)))
         except RetryAfter as exc:
             return RetryLater(_seconds(exc.retry_after), "Telegram RetryAfter")
         except InvalidToken:

@@ -218,6 +218,7 @@ class TwilioSender:
 
     channel = CHANNEL
     needs_window = True
+    reports_delivery = True  # status callbacks, possibly before the send's own answer
 
     @staticmethod
     def per_chat_interval(address: str) -> float:
@@ -338,8 +339,19 @@ class WhatsApp:
 
         def record(host: Host) -> None:
             with host.app.uow() as uow:
-                if uow.messages.set_delivery_status(CHANNEL, report.sid, report.status):
+                if not uow.messages.set_delivery_status(CHANNEL, report.sid, report.status):
+                    # Before the dispatcher recorded the sid (the callback beat the send's own
+                    # answer): kept, and applied when the sid is recorded.
+                    failure = None
+                    if report.failure is not None:
+                        kind = "held" if isinstance(report.failure, Held) else "permanent"
+                        failure = (kind, report.failure.reason)
+                    uow.outbox.keep_early_report(
+                        CHANNEL, report.sid, report.status, failure, host.clock()
+                    )
                     uow.commit()
+                    return
+                uow.commit()
             if report.failure is not None:
                 host.delivery_failed(CHANNEL, report.sid, report.failure)
 

@@ -118,9 +118,12 @@ def change_status(
         case.closed_at = None
         case.resolution = case.referred_to = None
         case.survey_resolved = case.survey_rating = None
+        _withdraw_survey(uow, policy, case)
     if to in ATTENDED and case.attended_at is None:
         case.attended_at = now
-    if actor.is_staff and case.first_response_at is None:
+    # The first response is the first message the citizen gets from staff: an assignment
+    # (the automatic step to `asignado`) says nothing to them on the case's substance.
+    if actor.is_staff and case.first_response_at is None and to != "asignado":
         case.first_response_at = now
     uow.cases.add(case)
     record_event(
@@ -184,3 +187,20 @@ def reachable_contact(uow: UnitOfWork, case: Case) -> Contact | None:
     if contact is None or contact.address.startswith("borrado:"):
         return None
     return contact if contact.channel in ("whatsapp", "telegram", "console") else None
+
+
+def _withdraw_survey(uow: UnitOfWork, policy: CasePolicy, case: Case) -> None:
+    """The case was reopened: the survey asked at its closure is not sent if it is still
+    waiting, and the dialogue no longer expects its answer."""
+    question = policy.texts("survey.resolved", folio=case.folio)
+    uow.outbox.withdraw(case.id, question)
+    contact = reachable_contact(uow, case)
+    if contact is None:
+        return
+    state = uow.conversations.get(contact.id)
+    if (
+        state is not None
+        and state.step.startswith("survey")
+        and state.data.get("case_id") == case.id
+    ):
+        uow.conversations.delete(contact.id)

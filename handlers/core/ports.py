@@ -161,6 +161,10 @@ class Outbox(Protocol):
 
     def with_option(self, case_id: int, key: str) -> Sequence[OutboxItem]: ...
 
+    def withdraw(self, case_id: int, body: str) -> int:
+        """Rows about this case with this text that are not sent yet are not sent at all."""
+        ...
+
 
 class StaffMembers(Protocol):
     """The institution's staff."""

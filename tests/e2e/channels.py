@@ -96,14 +96,18 @@ notice_gather_seconds = {gather}
             TA_PRIVACY__HASH_SECRET=HASH_SECRET,
         )
         self.process: subprocess.Popen | None = None
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        # A hang bound, not a speed: the service answers in milliseconds when the machine is
+        # idle, and a busy one must not turn that into a failure.
+        self.http = httpx.Client(base_url=self.url, timeout=120)
 
     def start(self) -> Service:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [COMMAND, "run"], env=self.env, cwd=self.tmp_path, stdout=log, stderr=log
             )
-        deadline = time.monotonic() + 30
+        # Bounds a hang only: on a busy machine (load average 80 was seen) starting Python and
+        # its imports alone can take tens of seconds.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"the service exited:\n{self.log.read_text()}")
@@ -113,6 +117,8 @@ notice_gather_seconds = {gather}
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
+        self.process.kill()  # not left running after the test
+        self.process.wait()
         raise AssertionError(f"the service did not start:\n{self.log.read_text()}")
 
     def stop(self) -> None:
@@ -129,6 +135,13 @@ notice_gather_seconds = {gather}
         return subprocess.run(
             [COMMAND, *args], env=self.env, cwd=self.tmp_path, capture_output=True, text=True
         )
+
+    def wait_for_log(self, line: str, timeout: float = 120.0) -> None:
+        """Until the service logged `line` (the deadline only bounds a hang)."""
+        deadline = time.monotonic() + timeout
+        while line not in self.log_text():
+            assert time.monotonic() < deadline, f"the service never logged {line!r}"
+            time.sleep(0.1)
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")

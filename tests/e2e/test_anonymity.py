@@ -211,17 +211,17 @@ def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_den
     for kind, value in steps:
         seen = len(xiomara.replies())
         getattr(xiomara, kind)(value)
-        provider.wait_for(lambda seen=seen: len(xiomara.replies()) > seen, timeout=30)
+        provider.wait_for(lambda seen=seen: len(xiomara.replies()) > seen, timeout=120)
 
     # On WhatsApp: a named report first, then a denuncia typed fast (nothing waits for the
     # answers), with a photo and a look at the first case in the middle.
     rigoberta = TracedWhatsAppCitizen(service, NUMBER, NAME)
     for body in ("hola", "si", "1", POTHOLE, "listo", "si", "Apopa", "mujer 34"):
         rigoberta.send(body)
-    named = provider.wait_for(lambda: FOLIO.search("\n".join(rigoberta.replies())), timeout=30)[0]
+    named = provider.wait_for(lambda: FOLIO.search("\n".join(rigoberta.replies())), timeout=120)[0]
     # From here on, every id of hers belongs to the conversation that becomes anonymous (but
     # the status of her first case she is told, which stays with that case).
-    provider.wait_for(lambda: settled(url), timeout=30)
+    provider.wait_for(lambda: settled(url), timeout=120)
     anonymous_from, sent_from = len(rigoberta.ids), len(provider.calls)
     photo = provider.add_media("ME" + "7f3a" * 8, JPEG, "image/jpeg")
     for body in ("1", DENUNCIA, f"estado {named}"):
@@ -235,19 +235,19 @@ def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_den
         return found and found[0]
 
     codes = [
-        provider.wait_for(lambda: code_of(rigoberta.replies()), timeout=60),
+        provider.wait_for(lambda: code_of(rigoberta.replies()), timeout=120),
         provider.wait_for(lambda: code_of([r.get("text", "") for r in xiomara.replies()]), 60),
     ]
     # Each follows their case with the code, as the receipt says.
     rigoberta.send(f"estado {codes[0].lower()}")
     xiomara.send(f"estado {codes[1]}")
-    provider.wait_for(lambda: sum("Estado" in r for r in rigoberta.replies()) >= 2, timeout=30)
-    provider.wait_for(lambda: settled(url), timeout=60)
+    provider.wait_for(lambda: sum("Estado" in r for r in rigoberta.replies()) >= 2, timeout=120)
+    provider.wait_for(lambda: settled(url), timeout=120)
     # A copy of the files taken while the service runs, as a plain backup would (no checkpoint),
     # once the file has been rebuilt after the last confidential reply (the log is then empty).
     if url.startswith("sqlite"):
         wal = Path(url.removeprefix("sqlite:///") + "-wal")
-        provider.wait_for(lambda: not wal.exists() or wal.stat().st_size == 0, timeout=30)
+        provider.wait_for(lambda: not wal.exists() or wal.stat().st_size == 0, timeout=120)
     copy = copy_files(service, url, tmp_path / "copy")
     service.stop()
 
@@ -375,25 +375,25 @@ def test_after_erasure_and_refused_consent_nothing_of_the_person_remains(service
     rigoberta.send("", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
     for body in ("listo", "si", "Mejicanos", "omitir"):
         rigoberta.send(body)
-    provider.wait_for(lambda: any("TA-" in r for r in rigoberta.replies()), timeout=30)
-    provider.wait_for(lambda: settled(url), timeout=60)
+    provider.wait_for(lambda: any("TA-" in r for r in rigoberta.replies()), timeout=120)
+    provider.wait_for(lambda: settled(url), timeout=120)
     rigoberta.send("borrar mis datos")
     rigoberta.send("si")
     xiomara = TracedTelegramCitizen(service, TELEGRAM_ID, TELEGRAM_NAME)
     xiomara.send("hola, se hundio la calle frente a la escuela")
-    provider.wait_for(lambda: xiomara.replies(), timeout=30)
+    provider.wait_for(lambda: xiomara.replies(), timeout=120)
     xiomara.send("no")  # no consent
     ernesto = TracedTelegramCitizen(service, TELEGRAM_ID + 1, "Ernesto Guardado")
     for value in ("hola", "si", "1", "el puente de hamaca del canton El Jicarito se cae"):
         ernesto.send(value)
-    provider.wait_for(lambda: len(ernesto.replies()) >= 4, timeout=30)
+    provider.wait_for(lambda: len(ernesto.replies()) >= 4, timeout=120)
 
     # The confirmations reach the people on both channels.
     provider.wait_for(lambda: any("borramos" in r.lower() for r in rigoberta.replies()), 30)
-    provider.wait_for(lambda: len(xiomara.replies()) >= 2, timeout=30)
+    provider.wait_for(lambda: len(xiomara.replies()) >= 2, timeout=120)
     erased = service.cli("privacy", "erase", "--telegram-id", str(TELEGRAM_ID + 1), "--yes")
     assert erased.returncode == 0, erased.stderr
-    provider.wait_for(lambda: settled(url), timeout=60)
+    provider.wait_for(lambda: settled(url), timeout=120)
     service.stop()
 
     ids = [

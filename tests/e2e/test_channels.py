@@ -119,8 +119,8 @@ def test_a_telegram_conversation_with_a_photo_a_pin_and_buttons(service, provide
         for row in keyboard["inline_keyboard"]
         for button in row
     )
-    times = [c.at for c in provider.sent("telegram") if c.params["chat_id"] == "555001"]
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) > 0.9  # 1/s per chat
+    # The one-per-second pace per chat is checked where it is decided, on a clock the test
+    # controls (tests/unit/test_pacing.py): arrival times here move with the machine's load.
     case = db.exec(select(Case).where(Case.folio == folio)).one()[0]
     assert (case.channel, case.latitude) == ("telegram", 13.69)
     (photo,) = db.exec(select(Attachment).where(Attachment.case_id == case.id)).one()
@@ -192,12 +192,12 @@ def test_replies_survive_rate_limits_and_errors_arriving_once_and_in_order(servi
 
     for citizen in (luis, marta):
         expected = queued("telegram", str(citizen.user_id))
-        provider.wait_for(lambda c=citizen, e=expected: len(c.replies()) >= len(e), timeout=40)
+        provider.wait_for(lambda c=citizen, e=expected: len(c.replies()) >= len(e), timeout=120)
         assert [r["text"].split("\n")[0] for r in citizen.replies()] == [
             text.split("\n")[0] for text in expected
         ]
     expected = queued("whatsapp", ana.number)
-    provider.wait_for(lambda: len(ana.replies()) >= len(expected), timeout=40)
+    provider.wait_for(lambda: len(ana.replies()) >= len(expected), timeout=120)
     assert [body.split("\n")[0] for body in ana.replies()] == [t.split("\n")[0] for t in expected]
     provider.wait_for(lambda: count(db, OutboxItem, OutboxItem.status != "sent") == 0)
     refused = [c for c in provider.calls if c.answered >= 400]
@@ -301,7 +301,8 @@ def sent_ids(session: Session) -> list[str]:
 def test_health_reports_the_database(service):
     response = service.http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    body = response.json()
+    assert (body["status"], body["database"]) == ("ok", "ok")
 
 
 def test_polling_mode_answers_without_a_public_url(tmp_path, database_url, provider, db):

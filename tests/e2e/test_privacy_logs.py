@@ -50,11 +50,11 @@ def test_a_whole_conversation_logged_at_debug_keeps_no_personal_data_or_secret(s
         found = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", "\n".join(texts))
         return found and found[0]
 
-    secret_code = provider.wait_for(code, timeout=60)  # Telegram: one reply a second
+    secret_code = provider.wait_for(code, timeout=120)  # Telegram: one reply a second
     provider.wait_for(lambda: any("Mensajes guardados" in r for r in rigoberta.replies()))
     xiomara.send(f"estado {secret_code}")
     answered = len(xiomara.replies())
-    provider.wait_for(lambda: len(xiomara.replies()) > answered, timeout=30)
+    provider.wait_for(lambda: len(xiomara.replies()) > answered, timeout=120)
 
     log = service.log_text()
     assert "DEBUG bot.outbox: outbox: row" in log  # the level was applied to our own lines

@@ -82,3 +82,48 @@ def test_erasing_a_citizens_data_deletes_their_files(app, provider, tmp_path):
         uow.commit()
     assert media.prune(min_age=0) == 1
     assert not Path(stored.local_path).exists()
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_telegram_files_are_kept_by_what_their_content_is_not_by_their_declared_type(
+    app, provider, tmp_path
+):
+    from bot.channels.telegram import TelegramChannel
+    from bot.config import TelegramSettings
+    from bot.media import TelegramMedia
+
+    settings = MediaSettings(directory=str(tmp_path / "media"))
+    channel = TelegramChannel(
+        TelegramSettings(enabled=True, token="1:media", api_base_url=f"{provider.url}/bot")
+    )
+    media = MediaFetcher(app, {"telegram": TelegramMedia(channel.bot, 1024 * 1024)}, settings)
+    provider.media["PAGE"] = (b"<html><script>alert(1)</script></html>", "application/pdf")
+    provider.media["REPORT"] = (PDF, "application/octet-stream")
+    provider.media["PHOTO"] = (JPEG, "image/jpeg")
+
+    def document(file_id: str, declared: str) -> Attachment:
+        incoming = Incoming(
+            "telegram",
+            "4242",
+            f"1:{file_id}",
+            TUESDAY,
+            media=(Media("document", file_id, declared),),
+        )
+        with app.uow() as uow:
+            receive(incoming, uow, app.dialogue, TUESDAY)
+        with app.uow() as uow:
+            attachment = max(
+                (a for a, _ in uow.messages.pending_downloads(("telegram",), 100)),
+                key=lambda a: a.id,
+            )
+        asyncio.run(media.fetch_one(attachment.id, "telegram", file_id, declared))
+        with app.uow() as uow:
+            return uow.messages.get_attachment(attachment.id)
+
+    # An HTML page that says it is a PDF is refused; a PDF that does not say so is kept.
+    assert document("PAGE", "application/pdf").status == "failed"
+    report = document("REPORT", "application/octet-stream")
+    assert report.status == "stored" and report.local_path.endswith(".pdf")
+    assert document("PHOTO", "application/pdf").local_path.endswith((".jpg", ".jpeg"))

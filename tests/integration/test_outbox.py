@@ -4,6 +4,7 @@ stand-in: the 24-hour window, templates, failures that reach the staff, and clai
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.app import create_app
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.whatsapp import TwilioSender
 from bot.config import TelegramSettings, WhatsAppSettings
@@ -239,3 +241,164 @@ def test_when_the_staff_cannot_be_reached_either_the_alerts_do_not_multiply(app,
         send_all(outbox, "telegram")
     alerts = rows(app, channel="telegram")
     assert len(alerts) == 2 and {a.status for a in alerts} == {"failed"}
+
+
+def test_a_status_callback_that_beats_the_sends_answer_is_kept_and_applied_once_recorded(
+    app, provider
+):
+    from types import SimpleNamespace
+    from urllib.parse import urlencode
+
+    from bot.channels.whatsapp import Form as TwilioForm
+    from bot.channels.whatsapp import WhatsApp, WhatsAppSettings
+
+    clock = ManualClock()
+    settings = WhatsAppSettings(
+        enabled=True, account_sid=ACCOUNT_SID, auth_token="token", from_number="+50322220000"
+    )
+    channel = WhatsApp(settings, "http://127.0.0.1", "MOPT", 1024)
+    outbox = dispatcher(app, provider, clock)
+    host = SimpleNamespace(app=app, clock=clock, delivery_failed=outbox.delivery_failed)
+    sender = outbox.senders["whatsapp"]
+    send = sender.send
+
+    async def callback_first(delivery):
+        """Twilio posts the status callback before the send's own answer is recorded."""
+        outcome = await send(delivery)
+        form = {"MessageSid": outcome.provider_id, "MessageStatus": "undelivered"}
+        form["ErrorCode"] = "63003"
+        report = channel._status(TwilioForm(urlencode(form).encode()), clock.now)
+        await asyncio.to_thread(report.work, host)
+        return outcome
+
+    sender.send = callback_first
+    citizen_writes(app, clock, "hola")
+    send_all(outbox)
+
+    (row, *_) = rows(app, channel="whatsapp", address=ANA)
+    assert row.status == "failed" and "63003" in row.last_error
+    with app.uow() as uow:
+        from storage.models import EarlyDeliveryReport, Message
+
+        message = uow.session.get(Message, row.message_id)
+        assert message.status in ("undelivered", "failed")
+        assert uow.session.exec(select(EarlyDeliveryReport)).all() == []
+
+
+def test_a_dead_dispatchers_claims_are_taken_over_within_seconds_a_live_ones_never(app, provider):
+    clock = ManualClock()
+    first = dispatcher(app, provider, clock, lease=timedelta(minutes=2), dead_after=5)
+    second = dispatcher(app, provider, clock, lease=timedelta(minutes=2), dead_after=5)
+    for n in range(3):
+        with app.uow() as uow:
+            queue(uow, [Reply("telegram", str(7000 + n), f"aviso {n}")], clock.now)
+            uow.commit()
+    first._record_beat()
+    claimed = first.claim(first.senders["telegram"])
+    assert len(claimed) == 3
+
+    # The first still beats: nothing of it is taken, long as its lease has to run.
+    clock.advance(seconds=4)
+    first._record_beat()
+    second._record_beat()
+    clock.advance(seconds=4)
+    assert second.claim(second.senders["telegram"]) == []
+
+    # Its heartbeat stopped (killed): past `dead_after` the rows are the second's, long
+    # before the two-minute lease ends.
+    clock.advance(seconds=2)
+    second._record_beat()
+    taken = second.claim(second.senders["telegram"])
+    assert sorted(d.id for d in taken) == sorted(d.id for d in claimed)
+    assert {row.claimed_by for row in rows(app, channel="telegram")} == {second.instance}
+
+
+def test_a_dispatcher_whose_heartbeat_is_late_sends_nothing_it_claimed(app, provider):
+    clock = ManualClock()
+    late = dispatcher(app, provider, clock, dead_after=5)
+    with app.uow() as uow:
+        queue(uow, [Reply("telegram", "7100", "aviso")], clock.now)
+        uow.commit()
+
+    async def scenario() -> None:
+        await late._beat()
+        late._fenced_after = 0.0  # as if its last beat were long ago (the database was away)
+        await late.send_due("telegram")
+
+    asyncio.run(scenario())
+    assert provider.sent("telegram") == []
+    (row,) = rows(app, channel="telegram")
+    assert row.status == "pending"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_pace_is_shared_by_every_process(postgres_url, provider):
+    """Two processes, two threads each, reserve their batches' sending slots in one locked
+    row: no two blocks overlap, so the provider's overall rate holds however many send."""
+    import threading
+
+    from tests.helpers import make_settings
+
+    apps = [create_app(make_settings(database={"url": postgres_url})) for _ in range(2)]
+    apps[0].migrate()
+    assert all(dispatcher(app, provider, ManualClock()).shared_pacing for app in apps)
+    now = TUESDAY
+    starts: list[float] = []
+
+    def reserve(app) -> None:
+        for _ in range(5):
+            with app.uow() as uow:
+                start = uow.outbox.reserve_slots("telegram", 3, 0.1, now)
+                uow.commit()
+            starts.append(round((start - now).total_seconds(), 6))
+
+    threads = [threading.Thread(target=reserve, args=(app,)) for app in apps * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 20 blocks of three slots 0.1 s apart, one after the other.
+    assert sorted(starts) == [round(n * 0.3, 6) for n in range(20)]
+    for app in apps:
+        app.engine.dispose()
+
+
+def test_a_staff_group_that_became_a_supergroup_is_followed_and_its_new_id_kept(app, provider):
+    from bot.server import build_service
+    from storage.models import ChatMigration
+    from tests.helpers import make_settings
+
+    clock = ManualClock()
+    outbox = dispatcher(app, provider, clock)
+    upgraded = {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: group chat was upgraded to a supergroup chat",
+        "parameters": {"migrate_to_chat_id": -1001234},
+    }
+    provider.fail_next("telegram", (400, upgraded))
+    with app.uow() as uow:
+        queue(uow, [Reply("telegram", STAFF_CHAT, "Caso nuevo 1")], clock.now)
+        queue(uow, [Reply("telegram", STAFF_CHAT, "Caso nuevo 2")], clock.now)
+        uow.commit()
+    send_all(outbox, "telegram")
+
+    delivered = [(c.params["chat_id"], c.params["text"]) for c in provider.sent("telegram")]
+    assert delivered == [("-1001234", "Caso nuevo 1"), ("-1001234", "Caso nuevo 2")]
+    assert outbox.staff_chat == ("telegram", "-1001234")
+    with app.uow() as uow:
+        (moved,) = uow.session.exec(select(ChatMigration)).all()
+    assert (moved.old_address, moved.new_address) == (STAFF_CHAT, "-1001234")
+
+    # A restarted service, whose settings still name the old group, follows it too.
+    settings = make_settings(
+        database={"url": app.settings.database.url},
+        telegram={"enabled": False, "staff_chat_id": int(STAFF_CHAT)},
+    )
+    restarted = create_app(settings)
+    restarted.policy = dataclasses.replace(restarted.policy, staff_chat_id=int(STAFF_CHAT))
+    service = build_service(restarted, clock, channels=[])
+    service._follow_staff_chat()
+    assert restarted.policy.staff_chat_id == -1001234
+    assert service.dispatcher.staff_chat == ("telegram", "-1001234")
+    restarted.engine.dispose()

@@ -2,10 +2,13 @@
 many service processes share the database, on SQLite and PostgreSQL."""
 
 import asyncio
+import os
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from bot.app import create_app
 from bot.scheduler import WEEKLY_SUMMARY, Scheduler
@@ -162,26 +165,33 @@ def test_a_summary_missed_while_both_services_were_down_is_sent_once_when_they_r
         scheduler.scheduler.pause()
         scheduler.stop()
 
-    async def both_come_back() -> None:
+    async def both_come_back(missed: bool) -> None:
         processes = [create_app(app.settings) for _ in range(2)]
         schedulers = [Scheduler(process, clock, lambda: None) for process in processes]
+        ran: list[str] = []
         for scheduler in schedulers:
             scheduler.start()
-        for _ in range(100):
+            scheduler.scheduler.add_listener(
+                lambda event: ran.append(event.job_id), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+            )
+        # Until a process ran the missed job (the deadline only bounds a hang), then a moment
+        # for a second, wrong, send to show up (a wait that can only hide a failure, not make
+        # one).
+        deadline = time.monotonic() + 60
+        while missed and WEEKLY_SUMMARY not in ran:
+            assert time.monotonic() < deadline, "the missed summary never ran"
             await asyncio.sleep(0.05)
-            if summaries_for(app, "telegram", "222"):
-                break
-        await asyncio.sleep(0.3)  # time for a second, wrong, send to show up
+        await asyncio.sleep(0.3)
         for scheduler in schedulers:
             scheduler.stop()
         for process in processes:
             process.engine.dispose()
 
     asyncio.run(went_down_before_monday())
-    asyncio.run(both_come_back())
+    asyncio.run(both_come_back(missed=True))
     assert len(summaries_for(app, "telegram", "222")) == 1
     assert len(summaries_for(app, "whatsapp", "+50370005555")) == 1
-    asyncio.run(both_come_back())  # restarted again the same week
+    asyncio.run(both_come_back(missed=False))  # restarted again the same week
     assert len(summaries_for(app, "telegram", "222")) == 1
 
 
@@ -305,3 +315,51 @@ def test_a_trial_on_the_console_shows_in_the_summary_only_when_asked_and_a_futur
     assert refused.exit_code == 1 and summaries_for(app, "telegram", "222") == []
     future = CliRunner().invoke(cli, ["summary", "--week", "2099-W10"], env=env)
     assert future.exit_code == 1 and "todavía no ha empezado" in future.output
+
+
+def test_charts_are_kept_the_configured_weeks_and_older_ones_are_deleted(app, tmp_path):
+    supervisors(app)
+    app.settings.media.chart_weeks = 4
+    folder = tmp_path / "media" / "reports"
+    folder.mkdir(parents=True)
+    old, recent, other = (folder / f"{c * 32}.png" for c in "abc")
+    other = folder / "not-a-chart.png"
+    for path in (old, recent, other):
+        path.write_bytes(b"\x89PNG")
+    five_weeks_ago = (MONDAY - timedelta(weeks=5)).timestamp()
+    for path in (old, other):
+        os.utime(path, (five_weeks_ago, five_weeks_ago))
+    three_weeks_ago = (MONDAY - timedelta(weeks=3)).timestamp()
+    os.utime(recent, (three_weeks_ago, three_weeks_ago))
+
+    assert Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
+    left = {path.name for path in folder.iterdir()}
+    assert old.name not in left and recent.name in left and other.name in left
+    assert len(left) == 3  # this week's chart, the recent one and the file it did not write
+
+
+def test_the_chart_route_serves_a_chart_written_under_a_relative_media_folder(
+    app, tmp_path, monkeypatch
+):
+    from starlette.testclient import TestClient
+
+    from bot.reporting import chart_file
+    from bot.server import build_asgi, build_service
+    from tests.helpers import make_settings
+
+    monkeypatch.chdir(tmp_path)
+    settings = make_settings(
+        database={"url": app.settings.database.url}, media={"directory": "rel"}
+    )
+    relative = create_app(settings)
+    supervisors(relative)
+    assert Scheduler(relative, lambda: MONDAY, lambda: None).send_weekly_summary()
+    (chart,) = (tmp_path / "rel" / "reports").iterdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the service's working directory is not the config's
+    assert chart_file(relative, chart.name) == chart
+    asgi = build_asgi(build_service(relative, lambda: MONDAY, channels=[]))
+    response = TestClient(asgi).get(f"/reports/charts/{chart.name}")
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    relative.engine.dispose()

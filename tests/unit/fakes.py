@@ -266,6 +266,23 @@ class FakeOutbox(FakeRepository):
             and any(o.get("key") == key for o in item.options.get("options", []))
         ]
 
+    def withdraw(self, case_id: int, body: str) -> int:
+        messages = {m.id for m in self.uow.rows[Message] if m.case_id == case_id}
+        withdrawn = 0
+        for item in self.uow.rows[OutboxItem]:
+            if (
+                item.message_id in messages
+                and item.body == body
+                and item.status
+                in (
+                    "pending",
+                    "waiting",
+                )
+            ):
+                item.status = "withdrawn"
+                withdrawn += 1
+        return withdrawn
+
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         for item in list(self.uow.rows[OutboxItem]):
             if item.message_id in message_ids:

@@ -11,7 +11,9 @@ from bot.admission import Admission
 
 def test_past_the_slots_and_the_line_a_request_is_turned_away_at_once():
     async def scenario() -> list[str]:
-        admission = Admission(1, line=1, wait=5.0)
+        # A request in line waits up to an hour: one that returns while the first still holds
+        # its slot was turned away without waiting (the 30 s below only bounds a hang).
+        admission = Admission(1, line=1, wait=3600.0)
         events: list[str] = []
         release = asyncio.Event()
 
@@ -25,9 +27,7 @@ def test_past_the_slots_and_the_line_a_request_is_turned_away_at_once():
         await asyncio.sleep(0)
         second = asyncio.create_task(request("second", hold=False))  # waits in line
         await asyncio.sleep(0)
-        started = time.monotonic()
-        await request("third", hold=False)  # the line is full
-        assert time.monotonic() - started < 0.1
+        await asyncio.wait_for(request("third", hold=False), 30)  # the line is full
         release.set()
         await asyncio.gather(first, second)
         return events
@@ -44,4 +44,6 @@ def test_a_request_that_waits_too_long_in_line_is_turned_away():
                 return admitted, time.monotonic() - started
 
     admitted, waited = asyncio.run(scenario())
-    assert not admitted and 0.15 < waited < 1.0
+    # It waited its time in line (a lower bound the machine's speed cannot break); the upper
+    # bound only catches a request left waiting for good.
+    assert not admitted and 0.15 < waited < 30

@@ -65,6 +65,31 @@ def test_a_staff_reply_reaches_the_citizen_with_the_folio(uow, citizen, agent):
     assert the_case(uow).first_response_at is not None
 
 
+def test_taking_a_case_is_not_its_first_response_the_first_message_from_staff_is(
+    uow, citizen, agent, clock
+):
+    agent.send(f"/tomar {FOLIO}")
+    assert the_case(uow).status == "asignado"
+    assert the_case(uow).first_response_at is None
+    clock.now += timedelta(hours=2)
+    agent.send(f"/responder {FOLIO} Mañana pasa la cuadrilla")
+    assert the_case(uow).first_response_at > clock.now - timedelta(minutes=5)
+
+
+def test_a_survey_still_waiting_when_the_case_is_reopened_is_not_sent(
+    uow, make_citizen, citizen, agent
+):
+    agent.send(f"/cerrar {FOLIO} Bache reparado el lunes")
+    survey = next(i for i in uow.rows[OutboxItem] if "¿se resolvió" in i.body)
+    assert survey.status == "pending"
+    add_staff(lambda: uow, "Sara", "supervisor", telegram_id=555)
+    make_citizen("555", channel="telegram").send(f"/estado {FOLIO} en_proceso volvió a hundirse")
+    assert survey.status == "withdrawn"
+    # The citizen's next words are not taken as the survey's answer.
+    citizen.send("1")
+    assert the_case(uow).survey_resolved is None
+
+
 def test_discarding_needs_a_reason_and_says_so(uow, citizen, agent):
     assert "motivo" in agent.send(f"/estado {FOLIO} descartado")
     assert the_case(uow).status == "recibido"
