@@ -592,6 +592,18 @@ class MessageRepository:
         ).all()
 
 
+def without_paragraph(text: str, paragraph: str) -> str | None:
+    """`text` without one of its paragraphs (notices gathered into one message are joined by a
+    blank line); "" when it was the whole text, None when it is not one of them."""
+    parts = text.split("\n\n")
+    if text == paragraph:
+        return ""
+    if paragraph not in parts:
+        return None
+    parts.remove(paragraph)
+    return "\n\n".join(parts)
+
+
 class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -908,22 +920,40 @@ class OutboxRepository:
 
     def withdraw(self, case_id: int, body: str) -> int:
         """Rows about this case with this text that are not sent yet are not sent at all (a
-        survey queued before the case was reopened): marked `withdrawn`, as their messages."""
+        survey queued before the case was reopened): marked `withdrawn`, as their messages; a
+        held notice that gathered this text with others loses that paragraph (and its buttons,
+        when it was the last)."""
         linked = select(Message.id).where(Message.case_id == case_id)
         rows = self.session.exec(
             select(OutboxItem)
             .where(
                 col(OutboxItem.message_id).in_(linked),
                 col(OutboxItem.status).in_(("pending", "waiting")),
-                OutboxItem.body == body,
+                col(OutboxItem.claimed_until).is_(None),
+                col(OutboxItem.body).contains(body),
             )
             .with_for_update()
         ).all()
+        withdrawn = 0
         for item in rows:
-            item.status, item.claimed_until = "withdrawn", None
+            rest = without_paragraph(item.body, body)
+            if rest is None:
+                continue
+            if rest == "":
+                item.status = "withdrawn"
+                self._set_message_status(item, "withdrawn")
+            else:
+                if item.body.endswith(body):
+                    item.options = {**item.options, "options": []}
+                item.body = rest
+                if item.message_id is not None:
+                    message = self.session.get(Message, item.message_id)
+                    if message is not None:
+                        message.body = rest
+                        self.session.add(message)
             self.session.add(item)
-            self._set_message_status(item, "withdrawn")
-        return len(rows)
+            withdrawn += 1
+        return withdrawn
 
     def keep_early_report(
         self,

@@ -20,6 +20,7 @@ from storage.models import (
     OutboxItem,
     Staff,
 )
+from storage.repositories import without_paragraph
 
 TABLES = (Case, CaseEvent, Contact, Message, OutboxItem, Staff, Attachment, LabelledExample)
 
@@ -267,20 +268,21 @@ class FakeOutbox(FakeRepository):
         ]
 
     def withdraw(self, case_id: int, body: str) -> int:
-        messages = {m.id for m in self.uow.rows[Message] if m.case_id == case_id}
+        messages = {m.id: m for m in self.uow.rows[Message] if m.case_id == case_id}
         withdrawn = 0
         for item in self.uow.rows[OutboxItem]:
-            if (
-                item.message_id in messages
-                and item.body == body
-                and item.status
-                in (
-                    "pending",
-                    "waiting",
-                )
-            ):
+            if item.message_id not in messages or item.status not in ("pending", "waiting"):
+                continue
+            rest = without_paragraph(item.body, body)
+            if rest is None:
+                continue
+            if rest == "":
                 item.status = "withdrawn"
-                withdrawn += 1
+            else:
+                if item.body.endswith(body):
+                    item.options = {**item.options, "options": []}
+                item.body = messages[item.message_id].body = rest
+            withdrawn += 1
         return withdrawn
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
