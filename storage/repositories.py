@@ -572,6 +572,7 @@ class MessageRepository:
 class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._loaded: list[Any] = []
 
     def add(self, item: OutboxItem) -> None:
         """A row with no message of its own (the weekly summary's chart)."""
@@ -604,10 +605,14 @@ class OutboxRepository:
         # Locked: an erasure that forgets these rows' recipient waits for the outcome to be
         # written, or the outcome is written after it and finds the rows already forgotten.
         query = select(OutboxItem).where(col(OutboxItem.id).in_(item_ids))
-        items = self.session.exec(query.order_by(col(OutboxItem.id)).with_for_update())
-        message_ids = [item.message_id for item in items.all() if item.message_id is not None]
+        items = self.session.exec(query.order_by(col(OutboxItem.id)).with_for_update()).all()
+        message_ids = [item.message_id for item in items if item.message_id is not None]
+        messages = []
         if message_ids:
-            self.session.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
+            messages = self.session.exec(select(Message).where(col(Message.id).in_(message_ids)))
+        # The session's identity map holds its objects weakly: kept here until the transaction
+        # ends, `get` finds them without asking the database again (and without a flush).
+        self._loaded = [*items, *messages]
 
     def by_provider_id(self, channel: str, provider_id: str) -> OutboxItem | None:
         query = select(OutboxItem).where(
