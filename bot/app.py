@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from bot.clock import utc_now as utc_now  # where the rest of the code has found it
 from bot.config import Settings
 from bot.training.loader import default_classifier
 from handlers.classification.classifier import Classifier
@@ -16,13 +16,7 @@ from handlers.core.policy import CasePolicy, Institution
 from handlers.core.texts import load_texts
 from handlers.dialogue.conversation import Dialogue
 from storage.engine import make_engine
-from storage.migrate import upgrade
 from storage.uow import UnitOfWork
-
-
-def utc_now() -> datetime:
-    """The clock used everywhere outside tests."""
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -45,6 +39,8 @@ class App:
 
     def migrate(self) -> None:
         """Apply pending migrations."""
+        from storage.migrate import upgrade
+
         upgrade(self.engine)
 
 

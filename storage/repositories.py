@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Integer, bindparam, delete, exists, false, func, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import delete, exists, false, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -113,6 +113,61 @@ def _filtered(query, case_type, topic, municipality, assignee_id):
     return query
 
 
+# The statements of every message's transaction and of the outbox, built once: building one
+# (and its cache key) costs more than its compiled form is worth to look up.
+_CONTACT_LOCKED = (
+    select(Contact)
+    .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
+    .with_for_update()
+)
+_RELEASE_WAITING = (
+    OutboxItem.__table__.update()
+    .where(
+        OutboxItem.__table__.c.channel == bindparam("of_channel"),
+        OutboxItem.__table__.c.address == bindparam("of_address"),
+        OutboxItem.__table__.c.status == "waiting",
+    )
+    .values(status="pending", next_attempt_at=bindparam("now"), window_until=bindparam("window"))
+)
+# An incoming message, or nothing when the provider delivered it already.
+_INSERT_INCOMING = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(Message)
+    .on_conflict_do_nothing(index_elements=["channel", "direction", "provider_id"])
+    .returning(Message)
+    for dialect in (postgresql, sqlite)
+}
+_INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
+_INSERT_OUTBOX = OutboxItem.__table__.insert()
+
+
+def _claim_statement() -> Any:
+    """Due rows of a channel first in line for their recipient (see OutboxRepository.claim)."""
+    earlier = aliased(OutboxItem)
+    blocked = exists().where(
+        earlier.channel == OutboxItem.channel,
+        earlier.address == OutboxItem.address,
+        col(earlier.status).in_(("pending", "waiting")),
+        col(earlier.id) < col(OutboxItem.id),
+    )
+    now: Any = bindparam("now")
+    return (
+        select(OutboxItem)
+        .where(
+            OutboxItem.channel == bindparam("channel"),
+            OutboxItem.status == "pending",
+            col(OutboxItem.next_attempt_at) <= now,
+            col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now),
+            ~blocked,
+        )
+        .order_by(col(OutboxItem.id))
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
+
+
+_CLAIM = _claim_statement()
+
+
 class ContactRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -120,12 +175,8 @@ class ContactRepository:
     def get_or_create(self, channel: str, address: str, now: datetime) -> Contact:
         """The contact for this channel and address, created on first sight, and locked until
         the transaction ends, so that two messages from one person are handled one at a time."""
-        locked = (
-            select(Contact)
-            .where(Contact.channel == channel, Contact.address == address)
-            .with_for_update()
-        )
-        contact = self.session.exec(locked).first()
+        at = {"channel": channel, "address": address}
+        contact = self.session.exec(_CONTACT_LOCKED, params=at).first()
         if contact is not None:
             return contact
         statement = (
@@ -134,7 +185,7 @@ class ContactRepository:
             .on_conflict_do_nothing(index_elements=["channel", "address"])
         )
         self.session.exec(statement)
-        return self.session.exec(locked).one()
+        return self.session.exec(_CONTACT_LOCKED, params=at).one()
 
     def find(self, channel: str, address: str) -> Contact | None:
         """The contact at this channel and address, if there is one (nothing is created)."""
@@ -377,13 +428,9 @@ class MessageRepository:
     def add_incoming(self, message: Message) -> Message | None:
         """Store an incoming message, or return None when the provider already delivered it."""
         values = message.model_dump(exclude={"id"})
-        statement = (
-            _insert(self.session, Message)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["channel", "direction", "provider_id"])
-            .returning(Message)
-        )
-        return self.session.scalars(statement).one_or_none()
+        dialect = self.session.get_bind().dialect.name
+        statement = _INSERT_INCOMING["postgresql" if dialect == "postgresql" else "sqlite"]
+        return self.session.scalars(statement, values).one_or_none()
 
     def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None:
         """Link messages (a draft's, a follow-up) and their attachments to the case."""
@@ -590,11 +637,11 @@ class OutboxRepository:
         values = _row(message, messages)
         if detached:  # about an anonymous case: numbered out of sequence
             values["id"] = detached_id(self.session, messages)
-        message_id: int = self.session.execute(
-            messages.insert().returning(messages.c.id), values
-        ).scalar_one()
+        # On the session's connection, in its transaction: the ORM has nothing to do here.
+        connection = self.session.connection()
+        message_id: int = connection.execute(_INSERT_MESSAGE, values).scalar_one()
         values = {**_row(item, outbox), "message_id": message_id if linked else None}
-        self.session.execute(outbox.insert(), values)
+        connection.execute(_INSERT_OUTBOX, values)
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
@@ -607,9 +654,10 @@ class OutboxRepository:
         query = select(OutboxItem).where(col(OutboxItem.id).in_(item_ids))
         items = self.session.exec(query.order_by(col(OutboxItem.id)).with_for_update()).all()
         message_ids = [item.message_id for item in items if item.message_id is not None]
-        messages = []
+        messages: Sequence[Message] = []
         if message_ids:
-            messages = self.session.exec(select(Message).where(col(Message.id).in_(message_ids)))
+            wanted = select(Message).where(col(Message.id).in_(message_ids))
+            messages = self.session.exec(wanted).all()
         # The session's identity map holds its objects weakly: kept here until the transaction
         # ends, `get` finds them without asking the database again (and without a flush).
         self._loaded = [*items, *messages]
@@ -626,27 +674,8 @@ class OutboxRepository:
         """Take the due rows that are first in line for their recipient, for sending until
         `until`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED on
         PostgreSQL; SQLite's write lock serialises claims). The caller commits."""
-        earlier = aliased(OutboxItem)
-        blocked = exists().where(
-            earlier.channel == OutboxItem.channel,
-            earlier.address == OutboxItem.address,
-            col(earlier.status).in_(("pending", "waiting")),
-            col(earlier.id) < col(OutboxItem.id),
-        )
-        query = (
-            select(OutboxItem)
-            .where(
-                OutboxItem.channel == channel,
-                OutboxItem.status == "pending",
-                col(OutboxItem.next_attempt_at) <= now,
-                col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now),
-                ~blocked,
-            )
-            .order_by(col(OutboxItem.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        items = self.session.exec(query).all()
+        at = {"channel": channel, "now": now, "limit": limit}
+        items = self.session.exec(_CLAIM, params=at).all()
         for item in items:
             item.claimed_until = until
             self.session.add(item)
@@ -679,15 +708,9 @@ class OutboxRepository:
         """The citizen wrote: what was held for them can be sent now, inside the new window."""
         # A plain UPDATE: this runs before anything of the outbox is read in the transaction,
         # so no loaded row needs refreshing.
-        outbox = OutboxItem.__table__
-        self.session.execute(
-            outbox.update()
-            .where(
-                outbox.c.channel == channel,
-                outbox.c.address == address,
-                outbox.c.status == "waiting",
-            )
-            .values(status="pending", next_attempt_at=now, window_until=window)
+        self.session.connection().execute(
+            _RELEASE_WAITING,
+            {"of_channel": channel, "of_address": address, "now": now, "window": window},
         )
 
     def _set_message_status(self, item: OutboxItem, status: str) -> None:

@@ -5,48 +5,41 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.app import App
-from bot.case_views import (
-    EXPORT_FIELDS,
-    case_export_row,
-    case_summary,
-    print_table,
-    render_case,
-    spreadsheet_safe_row,
-)
 from bot.cli.context import (
     CliContext,
     Failure,
     check_label,
     cli_context,
+    command_group,
     config_option,
     parse_day,
 )
-from handlers.casework import actions as casework
-from handlers.casework.cases import normalise_folio
-from handlers.casework.lifecycle import Actor, NotAllowed
-from handlers.casework.staff import actor_of, new_case_cards
 from handlers.core.labels import CASE_TYPES, STATUSES, URGENCIES
-from handlers.core.policy import CasePolicy
 from handlers.core.texts import Texts
-from handlers.dialogue.intake import queue
-from storage.models import Case, Staff
+
+# The casework, the database and the views are imported by the commands when they run (the
+# `casework` name inside each action), so that `--help` and other commands start without them.
+if TYPE_CHECKING:
+    from bot.app import App
+    from handlers.casework.lifecycle import Actor
+    from handlers.core.policy import CasePolicy
+    from storage.models import Case, Staff
 
 # Without --as, terminal actions are recorded as the terminal, with an
 # administrator's rights: whoever runs the CLI already holds the database.
-TERMINAL = Actor("consola", "admin")
+TERMINAL = ("consola", "admin")
 
 # What one action does to one case: (uow, policy, case, actor, now) -> the citizen's replies.
-Action = Callable[[Any, CasePolicy, Case, Actor, datetime], list]
+Action = Callable[[Any, "CasePolicy", "Case", "Actor", datetime], list]
 
 
 def register(cli: typer.Typer, t: Texts) -> None:
     """Add the `cases` group to the command tree."""
-    cases = typer.Typer(help=t("cli.cases_help"), no_args_is_help=True)
+    cases = command_group(t("cli.cases_help"))
     cli.add_typer(cases, name="cases")
     add_reading_commands(cases, t)
     add_work_commands(cases, t)
@@ -92,6 +85,8 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, staff_: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             member = staff_member(uow, policy, staff_)
             return casework.assign(uow, policy, case, member, actor, now)
 
@@ -109,6 +104,8 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         check_label(t, "cli.unknown_status", status, STATUSES)
 
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.set_status(uow, policy, case, status, note, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -118,6 +115,8 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, text: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.reply(uow, policy, case, text, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -131,6 +130,8 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.close(uow, policy, case, resolution, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -177,6 +178,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, text: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.add_note(uow, policy, case, text, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -204,6 +207,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.prioritise(uow, policy, case, not off, reason, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -218,6 +223,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.extend(uow, policy, case, days, reason, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -227,6 +234,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, institution: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.refer(uow, policy, case, institution, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -236,6 +245,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, question: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.request_info(uow, policy, case, question, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -245,6 +256,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, reason: Reason = "", as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.discard(uow, policy, case, reason, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -253,8 +266,11 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
 # -- what the commands do ---------------------------------------------------------------------
 
 
-def act(state: CliContext, app: App, who: str | None, work: Callable[..., list]) -> None:
+def act(state: CliContext, app: "App", who: str | None, work: Callable[..., list]) -> None:
     """Run one staff action in a transaction: its citizen replies go to the outbox."""
+    from handlers.casework.lifecycle import NotAllowed
+    from handlers.dialogue.intake import queue
+
     now = state.clock()
     with app.uow() as uow:
         try:
@@ -268,6 +284,8 @@ def act(state: CliContext, app: App, who: str | None, work: Callable[..., list])
 
 def work_on(state: CliContext, config: str | None, who: str | None, folio: str, action: Action):
     """One staff action on one case, from the terminal, as the chat's staff desk does it."""
+    from handlers.casework import actions as casework
+
     app = state.open_app(config, migrate=False)
 
     def work(uow, actor, now):
@@ -277,17 +295,23 @@ def work_on(state: CliContext, config: str | None, who: str | None, folio: str, 
     typer.echo(state.texts("cli.done", folio=folio))
 
 
-def staff_member(uow: Any, policy: CasePolicy, who: str) -> Staff:
+def staff_member(uow: Any, policy: "CasePolicy", who: str) -> "Staff":
     """An active staff member by id or exact name."""
+    from handlers.casework import actions as casework
+    from handlers.casework.lifecycle import NotAllowed
+
     try:
         return casework.find_staff(uow, policy, who)
     except NotAllowed as exc:
         raise Failure(str(exc)) from exc
 
 
-def actor_for(app: App, uow: Any, who: str | None) -> Actor:
+def actor_for(app: "App", uow: Any, who: str | None) -> "Actor":
     """Who the history records: the staff member of `--as`, else the terminal."""
-    return actor_of(staff_member(uow, app.policy, who)) if who else TERMINAL
+    from handlers.casework.lifecycle import Actor
+    from handlers.casework.staff import actor_of
+
+    return actor_of(staff_member(uow, app.policy, who)) if who else Actor(*TERMINAL)
 
 
 def reclassify(
@@ -303,6 +327,8 @@ def reclassify(
     check_label(t, "cli.unknown_topic", labels["topic"], app.policy.topics)
 
     def action(uow, policy, case, actor, now):
+        from handlers.casework import actions as casework
+
         return casework.reclassify_case(uow, policy, case, actor, now, **labels)
 
     work_on(state, config, who, folio, action)
@@ -310,6 +336,9 @@ def reclassify(
 
 def new_case(state: CliContext, config: str | None, who: str | None, details: dict) -> None:
     """Log a phone call or a walk-in; its card goes to the staff chat."""
+    from handlers.casework import actions as casework
+    from handlers.casework.staff import new_case_cards
+
     app = state.open_app(config, migrate=False)
     created: list[str] = []
 
@@ -330,6 +359,8 @@ def list_cases(
     as_json: bool,
 ) -> None:
     """The cases, oldest first, as a table or JSON."""
+    from bot.case_views import case_summary, print_table
+
     t = state.texts
     check_label(t, "cli.unknown_status", filters["status"], STATUSES)
     check_label(t, "cli.unknown_type", filters["case_type"], CASE_TYPES)
@@ -348,6 +379,9 @@ def list_cases(
 
 def show_case(state: CliContext, config: str | None, folio: str) -> None:
     """One case with its messages, attachments and history."""
+    from bot.case_views import render_case
+    from handlers.casework.cases import normalise_folio
+
     app = state.open_app(config, migrate=False)
     with app.uow() as uow:
         case = uow.cases.by_folio(normalise_folio(folio) or folio.strip().upper())
@@ -360,6 +394,8 @@ def export_cases(
     state: CliContext, config: str | None, format_: str, from_: str | None, to: str | None
 ) -> None:
     """One row per case created in the dates given, as CSV or JSON."""
+    from bot.case_views import EXPORT_FIELDS, case_export_row, spreadsheet_safe_row
+
     t = state.texts
     check_label(t, "cli.unknown_format", format_, ("csv", "json"))
     first, last = (parse_day(t, from_) if from_ else None), (parse_day(t, to) if to else None)

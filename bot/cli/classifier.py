@@ -8,10 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.app import create_app
-from bot.cli.context import cli_context, config_option
-from handlers.casework.reclassify import staff_examples
-from handlers.classification.corpus import BadExample, read_examples
+from bot.cli.context import cli_context, command_group, config_option
 from handlers.core.texts import Texts
 
 
@@ -25,11 +22,13 @@ def register(cli: typer.Typer, t: Texts) -> None:
     """Add `classify` and the `classifier` group to the command tree. Training and evaluation
     import scikit-learn when they run, so that the other commands start without it."""
     Config = config_option(t)
-    group = typer.Typer(help=t("cli.classifier_help"), no_args_is_help=True)
+    group = command_group(t("cli.classifier_help"))
     cli.add_typer(group, name="classifier")
 
     @cli.command(help=t("cli.classify_help"))
     def classify(ctx: typer.Context, config: Config = None) -> None:
+        from bot.app import create_app
+
         settings_for = cli_context(ctx).settings
         app = create_app(settings_for(config))
         classifier, policy = app.policy.classifier, app.policy
@@ -70,6 +69,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
     ) -> None:
         from bot.training.cache import model_path
         from bot.training.model import save_model, train_default
+        from handlers.casework.reclassify import staff_examples
 
         settings_for, open_app = cli_context(ctx).settings, cli_context(ctx).open_app
         corrections = []
@@ -127,6 +127,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
 def read_holdout(t: Texts, path: Path) -> list:
     """The examples of a JSON Lines file, or one line saying why they cannot be read."""
+    from handlers.classification.corpus import BadExample, read_examples
+
     try:
         return read_examples(path)
     except BadExample as exc:

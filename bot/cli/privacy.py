@@ -5,23 +5,15 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.context import Failure, cli_context, config_option
+from bot.cli.context import Failure, cli_context, command_group, config_option
 from bot.cli.staff import normalise_whatsapp
-from handlers.casework.privacy import (
-    anonymise_expired,
-    erase_inactive_contacts,
-    erase_personal_data,
-    personal_data,
-)
 from handlers.core.texts import Texts
-from storage.engine import vacuum
-from storage.models import PERSONAL_TABLES
 
 
 def register(cli: typer.Typer, t: Texts) -> None:
     """Add the `privacy` group to the command tree."""
     Config = config_option(t)
-    group = typer.Typer(help=t("cli.privacy_help"), no_args_is_help=True)
+    group = command_group(t("cli.privacy_help"))
     cli.add_typer(group, name="privacy")
     WhatsApp = Annotated[
         str | None, typer.Option("--whatsapp", help=t("cli.privacy_whatsapp_option"))
@@ -53,6 +45,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
         telegram_id: TelegramId = None,
         config: Config = None,
     ) -> None:
+        from handlers.casework.privacy import personal_data
+
         channel, address = address_of(whatsapp, telegram_id)
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
@@ -67,6 +61,10 @@ def register(cli: typer.Typer, t: Texts) -> None:
         telegram_id: TelegramId = None,
         config: Config = None,
     ) -> None:
+        from handlers.casework.privacy import erase_personal_data
+        from storage.engine import vacuum
+        from storage.models import PERSONAL_TABLES
+
         channel, address = address_of(whatsapp, telegram_id)
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
@@ -80,6 +78,10 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
     @group.command("retention", help=t("cli.privacy_retention_help"))
     def privacy_retention(ctx: typer.Context, config: Config = None) -> None:
+        from handlers.casework.privacy import anonymise_expired, erase_inactive_contacts
+        from storage.engine import vacuum
+        from storage.models import PERSONAL_TABLES
+
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:

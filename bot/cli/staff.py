@@ -4,19 +4,23 @@ import re
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import IntegrityError
 
-from bot.cli.context import CliContext, Failure, check_label, cli_context, config_option
-from handlers.casework.lifecycle import ROLES
+from bot.cli.context import (
+    CliContext,
+    Failure,
+    check_label,
+    cli_context,
+    command_group,
+    config_option,
+)
 from handlers.core.normalise import strip_controls
 from handlers.core.texts import Texts
-from storage.models import Staff
 
 
 def register(cli: typer.Typer, t: Texts) -> None:
     """Add the `staff` group to the command tree."""
     Config = config_option(t)
-    staff = typer.Typer(help=t("cli.staff_help"), no_args_is_help=True)
+    staff = command_group(t("cli.staff_help"))
     cli.add_typer(staff, name="staff")
 
     @staff.command("add", help=t("cli.staff_add_help"))
@@ -44,6 +48,11 @@ def add_staff(
     whatsapp: str | None,
 ) -> None:
     """Register a staff member under a unique name, bound to their chat addresses."""
+    from sqlalchemy.exc import IntegrityError
+
+    from handlers.casework.lifecycle import ROLES
+    from storage.models import Staff
+
     t = state.texts
     check_label(t, "cli.unknown_role", role, ROLES)
     name = " ".join(strip_controls(name).split())
