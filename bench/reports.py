@@ -69,7 +69,8 @@ def build(path: Path, cases: int, seed: int) -> tuple[float, float] | None:
         # Built by an older version: its schema brought up to date (new indexes included).
         env = {**os.environ, "TA_DATABASE__URL": f"sqlite:///{path}"}
         env.pop("TA_CONFIG", None)
-        subprocess.run([BIN / "telefono-abierto", "db", "upgrade"], env=env, check=True)
+        upgrade = [BIN / "telefono-abierto", "db", "upgrade"]
+        subprocess.run(upgrade, env=env, check=True, stdout=subprocess.DEVNULL)
         return None
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
