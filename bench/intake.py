@@ -9,7 +9,7 @@ going through the real dialogue (first contact, consent, menu, description, done
 Measures, for SQLite and (with TEST_DATABASE_URL) PostgreSQL:
   1. the highest sustained rate of acknowledged messages over at least 20 s with zero errors;
   2. acknowledgement latency p50/p99/p99.9 at a fixed 150 messages/s (measured first, on the
-     warmed-up service once its replies are sent);
+     warmed-up service once its replies are sent), and again at half the rate of (1);
   3. the service's peak resident memory, and its growth over a 5-minute run at that rate;
 and the same server stack answering a no-op endpoint (this machine's ceiling), printing one JSON
 object. Run with `make bench` (or `.venv/bin/python bench/intake.py --seconds 20`); the test
@@ -401,6 +401,13 @@ def measure_database(
             achieved = result["messages"] / result["seconds"]
             if result["errors"] == 0 and (best is None or achieved > best[0]):
                 best = (achieved, count, 1000 * cpu / max(1, result["messages"]))
+        # Latency again at half the sustained rate just measured (whatever this machine's
+        # speed), once the saturating runs' replies are sent.
+        half = round(best[0] / 2, 1) if best else None
+        at_half = None
+        if half:
+            drained(database_url)
+            at_half = run_generator("open", base, rate=half, seconds=seconds)
         soaked = soak(service.process.pid, base, rate, soak_seconds) if soak_seconds else None
         return {
             "msgs_per_s": round(best[0], 1) if best else 0.0,
@@ -410,12 +417,33 @@ def measure_database(
             "service_cpu_ms_per_msg": round(best[2], 2) if best else None,
             **latency,
             "errors": latency["errors"] if best else -1,
+            "half_rate": {"rate": half, **at_half} if at_half else None,
             "rss_mb": peak_rss_mb(service.process.pid),
             "rss_after_mb": rss_mb(service.process.pid),
             **({"soak": soaked} if soaked else {}),
         }
     finally:
         service.stop()
+
+
+# Issue 18's floors: the rate as a ratio to the same stack's no-op ceiling, and the latency
+# at half that rate.
+RATIO_FLOOR = {"sqlite": 0.035, "postgres": 0.03}
+P99_MS, P999_MS = 200.0, 1000.0
+
+
+def intake_targets(report: dict) -> dict:
+    """Which of the floors this run met (true/false), per database measured."""
+    met = {}
+    for database, floor in RATIO_FLOOR.items():
+        if database not in report:
+            continue
+        figures, half = report[database], report[database].get("half_rate") or {}
+        met[f"ratio_{database}_ge_{floor}"] = report[f"ratio_{database}"] >= floor
+        met[f"{database}_errors_zero"] = figures["errors"] == 0 and half.get("errors") == 0
+        met[f"{database}_half_rate_p99_le_{P99_MS:.0f}ms"] = half.get("p99_ms", 1e9) <= P99_MS
+        met[f"{database}_half_rate_p999_le_{P999_MS:.0f}ms"] = half.get("p999_ms", 1e9) <= P999_MS
+    return met
 
 
 def main() -> None:
@@ -468,6 +496,7 @@ def main() -> None:
         report["ratio_sqlite"] = round(report["sqlite"]["msgs_per_s"] / noop, 3)
         if "postgres" in report:
             report["ratio_postgres"] = round(report["postgres"]["msgs_per_s"] / noop, 3)
+        report["targets"] = intake_targets(report)
         report["machine"] = (
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}"

@@ -2,7 +2,8 @@
 
 Builds (once; reused while it exists, keyed by size and seed, under data/bench/) a SQLite
 database of synthetic cases with `telefono-abierto demo-data`, then times the tally of the last
-full quarter and the summary of the last full week over it (wall and CPU seconds), and the
+full quarter and the summary of the last full week over it (wall and CPU seconds, in process
+and as whole commands, with `telefono-abierto --help` beside them), and the
 classifier's messages per second (bench/classifier.py's own measure), printing one JSON object.
 With TEST_DATABASE_URL set, the same on PostgreSQL ("postgres" in the output): built afresh
 each time in a schema of its own, dropped afterwards (1,000,000 cases take a few minutes there).
@@ -47,6 +48,12 @@ def run_timed(command: list, env: dict) -> tuple[float, float]:
     return time.perf_counter() - started, children_cpu() - cpu
 
 
+def command_timed(command: list, env: dict, rounds: int = ROUNDS) -> tuple[float, float]:
+    """The median wall and CPU seconds of `rounds` runs of a command."""
+    runs = [run_timed(command, env) for _ in range(rounds)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
 def demo_data(url: str, cases: int, seed: int) -> tuple[float, float]:
     """`telefono-abierto demo-data` into the database at `url`; its wall and CPU seconds."""
     env = {**os.environ, "TA_DATABASE__URL": url}
@@ -59,6 +66,11 @@ def build(path: Path, cases: int, seed: int) -> tuple[float, float] | None:
     """Create the database unless a finished one is there; the build's wall and CPU seconds."""
     done = path.with_suffix(".done")
     if path.exists() and done.exists():
+        # Built by an older version: its schema brought up to date (new indexes included).
+        env = {**os.environ, "TA_DATABASE__URL": f"sqlite:///{path}"}
+        env.pop("TA_CONFIG", None)
+        upgrade = [BIN / "telefono-abierto", "db", "upgrade"]
+        subprocess.run(upgrade, env=env, check=True, stdout=subprocess.DEVNULL)
         return None
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
@@ -104,7 +116,7 @@ def measure(url: str, cases: int, built: tuple[float, float] | None) -> dict:
     from bot.app import create_app
     from bot.config import Settings
     from bot.reporting import tally, weekly_summary
-    from handlers.reporting.summary import last_full_week
+    from handlers.reporting.summary import last_full_week, week_label
     from handlers.reporting.tally import parse_period
 
     app = create_app(Settings.model_validate({"database": {"url": url}}))
@@ -117,9 +129,12 @@ def measure(url: str, cases: int, built: tuple[float, float] | None) -> dict:
     app.engine.dispose()
     env = {**os.environ, "TA_DATABASE__URL": url}
     env.pop("TA_CONFIG", None)
-    command_seconds, command_cpu = run_timed(
-        [BIN / "telefono-abierto", "tally", "--period", period.label, "--format", "json"], env
-    )
+    # The whole commands, as a supervisor runs them (the median of ROUNDS runs each).
+    tally_command = [BIN / "telefono-abierto", "tally", "--period", period.label]
+    command_seconds, command_cpu = command_timed([*tally_command, "--format", "json"], env)
+    summary_command = [BIN / "telefono-abierto", "summary", "--week", week_label(monday)]
+    summary_command_seconds, summary_command_cpu = command_timed(summary_command, env)
+    help_seconds, help_cpu = command_timed([BIN / "telefono-abierto", "--help"], env)
     return {
         # None when the database was already built (reused).
         "demo_data_cases_per_second": round(cases / built[0]) if built else None,
@@ -134,6 +149,16 @@ def measure(url: str, cases: int, built: tuple[float, float] | None) -> dict:
         "summary_week": monday.isoformat(),
         "summary_seconds": round(summary_seconds, 3),
         "summary_cpu_seconds": round(summary_cpu, 3),
+        "summary_command_seconds": round(summary_command_seconds, 3),
+        "summary_command_cpu_seconds": round(summary_command_cpu, 3),
+        "help_command_seconds": round(help_seconds, 3),
+        "help_command_cpu_seconds": round(help_cpu, 3),
+        # Issue 18's targets for the whole commands.
+        "targets": {
+            "tally_command_le_1.5s": command_seconds <= 1.5,
+            "summary_command_le_1s": summary_command_seconds <= 1.0,
+            "help_command_le_0.4s": help_seconds <= 0.4,
+        },
     }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from bot.clock import utc_now as utc_now  # where the rest of the code has found it
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.training.loader import default_classifier
@@ -17,13 +18,7 @@ from handlers.core.policy import CasePolicy, Institution
 from handlers.core.texts import load_texts
 from handlers.dialogue.conversation import Dialogue
 from storage.engine import make_engine
-from storage.migrate import upgrade
 from storage.uow import UnitOfWork
-
-
-def utc_now() -> datetime:
-    """The clock used everywhere outside tests."""
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -48,6 +43,8 @@ class App:
 
     def migrate(self) -> None:
         """Apply pending migrations."""
+        from storage.migrate import upgrade
+
         upgrade(self.engine)
 
 

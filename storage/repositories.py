@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, false, func, or_, update
+from sqlalchemy import and_, bindparam, delete, exists, false, func, or_, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -120,6 +120,32 @@ def _filtered(query, case_type, topic, municipality, assignee_id):
 
 _FOLIO = re.compile(r"[A-Z]{1,6}-\d{4}-\d+")
 
+# The statements of every message's transaction and of the outbox, built once: building one
+# (and its cache key) costs more than its compiled form is worth to look up.
+_CONTACT_LOCKED = (
+    select(Contact)
+    .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
+    .with_for_update()
+)
+_RELEASE_WAITING = (
+    OutboxItem.__table__.update()
+    .where(
+        OutboxItem.__table__.c.channel == bindparam("of_channel"),
+        OutboxItem.__table__.c.address == bindparam("of_address"),
+        OutboxItem.__table__.c.status == "waiting",
+    )
+    .values(status="pending", next_attempt_at=bindparam("now"), window_until=bindparam("window"))
+)
+# An incoming message, or nothing when the provider delivered it already.
+_INSERT_INCOMING = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(Message)
+    .on_conflict_do_nothing(index_elements=["channel", "direction", "provider_id"])
+    .returning(Message)
+    for dialect in (postgresql, sqlite)
+}
+_INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
+_INSERT_OUTBOX = OutboxItem.__table__.insert()
+
 
 class ContactRepository:
     def __init__(self, session: Session) -> None:
@@ -128,12 +154,8 @@ class ContactRepository:
     def get_or_create(self, channel: str, address: str, now: datetime) -> Contact:
         """The contact for this channel and address, created on first sight, and locked until
         the transaction ends, so that two messages from one person are handled one at a time."""
-        locked = (
-            select(Contact)
-            .where(Contact.channel == channel, Contact.address == address)
-            .with_for_update()
-        )
-        contact = self.session.exec(locked).first()
+        at = {"channel": channel, "address": address}
+        contact = self.session.exec(_CONTACT_LOCKED, params=at).first()
         if contact is not None:
             return contact
         statement = (
@@ -142,7 +164,7 @@ class ContactRepository:
             .on_conflict_do_nothing(index_elements=["channel", "address"])
         )
         self.session.exec(statement)
-        return self.session.exec(locked).one()
+        return self.session.exec(_CONTACT_LOCKED, params=at).one()
 
     def find(self, channel: str, address: str) -> Contact | None:
         """The contact at this channel and address, if there is one (nothing is created)."""
@@ -385,13 +407,9 @@ class MessageRepository:
     def add_incoming(self, message: Message) -> Message | None:
         """Store an incoming message, or return None when the provider already delivered it."""
         values = message.model_dump(exclude={"id"})
-        statement = (
-            _insert(self.session, Message)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["channel", "direction", "provider_id"])
-            .returning(Message)
-        )
-        return self.session.scalars(statement).one_or_none()
+        dialect = self.session.get_bind().dialect.name
+        statement = _INSERT_INCOMING["postgresql" if dialect == "postgresql" else "sqlite"]
+        return self.session.scalars(statement, values).one_or_none()
 
     def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None:
         """Link messages (a draft's, a follow-up) and their attachments to the case."""
@@ -607,6 +625,7 @@ def without_paragraph(text: str, paragraph: str) -> str | None:
 class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._loaded: list[Any] = []
 
     def add(self, item: OutboxItem) -> None:
         """A row with no message of its own (the weekly summary's chart)."""
@@ -624,11 +643,11 @@ class OutboxRepository:
         values = _row(message, messages)
         if detached:  # about an anonymous case: numbered out of sequence
             values["id"] = detached_id(self.session, messages)
-        message_id: int = self.session.execute(
-            messages.insert().returning(messages.c.id), values
-        ).scalar_one()
+        # On the session's connection, in its transaction: the ORM has nothing to do here.
+        connection = self.session.connection()
+        message_id: int = connection.execute(_INSERT_MESSAGE, values).scalar_one()
         values = {**_row(item, outbox), "message_id": message_id if linked else None}
-        self.session.execute(outbox.insert(), values)
+        connection.execute(_INSERT_OUTBOX, values)
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
@@ -639,10 +658,15 @@ class OutboxRepository:
         # Locked: an erasure that forgets these rows' recipient waits for the outcome to be
         # written, or the outcome is written after it and finds the rows already forgotten.
         query = select(OutboxItem).where(col(OutboxItem.id).in_(item_ids))
-        items = self.session.exec(query.order_by(col(OutboxItem.id)).with_for_update())
-        message_ids = [item.message_id for item in items.all() if item.message_id is not None]
+        items = self.session.exec(query.order_by(col(OutboxItem.id)).with_for_update()).all()
+        message_ids = [item.message_id for item in items if item.message_id is not None]
+        messages: Sequence[Message] = []
         if message_ids:
-            self.session.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
+            wanted = select(Message).where(col(Message.id).in_(message_ids))
+            messages = self.session.exec(wanted).all()
+        # The session's identity map holds its objects weakly: kept here until the transaction
+        # ends, `get` finds them without asking the database again (and without a flush).
+        self._loaded = [*items, *messages]
 
     def by_provider_id(self, channel: str, provider_id: str) -> OutboxItem | None:
         query = select(OutboxItem).where(
@@ -856,15 +880,9 @@ class OutboxRepository:
         """The citizen wrote: what was held for them can be sent now, inside the new window."""
         # A plain UPDATE: this runs before anything of the outbox is read in the transaction,
         # so no loaded row needs refreshing.
-        outbox = OutboxItem.__table__
-        self.session.execute(
-            outbox.update()
-            .where(
-                outbox.c.channel == channel,
-                outbox.c.address == address,
-                outbox.c.status == "waiting",
-            )
-            .values(status="pending", next_attempt_at=now, window_until=window)
+        self.session.connection().execute(
+            _RELEASE_WAITING,
+            {"of_channel": channel, "of_address": address, "now": now, "window": window},
         )
 
     def _set_message_status(self, item: OutboxItem, status: str) -> None:

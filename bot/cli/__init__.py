@@ -8,12 +8,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import utc_now
 from bot.cli import cases, classifier, privacy, reports, run, staff
-from bot.cli.context import CliContext, Failure, cli_context, config_option, one_line
-from bot.config import ConfigError
+from bot.cli.context import (
+    CliContext,
+    Failure,
+    cli_context,
+    config_option,
+    first_paragraph,
+    one_line,
+)
+from bot.clock import utc_now
 from handlers.core.texts import Texts, load_texts
 
 __all__ = ["CliContext", "Failure", "build_cli", "main"]
@@ -28,12 +33,17 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] = utc_n
     except Failure as exc:
         typer.echo(str(exc), err=True)
         sys.exit(1)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        sys.exit(2)
-    except SQLAlchemyError as exc:
-        typer.echo(texts("cli.db_failed", reason=one_line(exc)), err=True)
-        sys.exit(1)
+    except Exception as exc:
+        # The settings and the database are imported only by the commands that use them: an
+        # error of theirs can come only from a command that has imported them.
+        config, database = sys.modules.get("bot.config"), sys.modules.get("sqlalchemy.exc")
+        if config is not None and isinstance(exc, config.ConfigError):
+            typer.echo(str(exc), err=True)
+            sys.exit(2)
+        if database is not None and isinstance(exc, database.SQLAlchemyError):
+            typer.echo(texts("cli.db_failed", reason=one_line(exc)), err=True)
+            sys.exit(1)
+        raise
 
 
 def build_cli(t: Texts) -> typer.Typer:
@@ -43,6 +53,9 @@ def build_cli(t: Texts) -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        # Plain help and errors: rich's formatting imports rich and markdown-it, which took
+        # most of the time of `--help`.
+        rich_markup_mode=None,
     )
     Config = config_option(t)
 
@@ -55,4 +68,16 @@ def build_cli(t: Texts) -> typer.Typer:
     # This order keeps `--help` listing commands and groups as it always has.
     for group in (run, cases, staff, classifier, reports, privacy):
         group.register(cli, t)
+    whole_first_paragraphs(cli)
     return cli
+
+
+def whole_first_paragraphs(cli: typer.Typer) -> None:
+    """Lists of commands show the whole first paragraph of each one's help, as rich's help
+    did (plain help would cut it at the width of the terminal)."""
+    for command in cli.registered_commands:
+        if command.short_help is None and isinstance(command.help, str):
+            command.short_help = first_paragraph(command.help)
+    for group in cli.registered_groups:
+        if isinstance(group.typer_instance, typer.Typer):
+            whole_first_paragraphs(group.typer_instance)

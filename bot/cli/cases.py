@@ -6,48 +6,41 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.app import App
-from bot.case_views import (
-    EXPORT_FIELDS,
-    case_export_row,
-    case_summary,
-    print_table,
-    render_case,
-    spreadsheet_row,
-)
 from bot.cli.context import (
     CliContext,
     Failure,
     check_label,
     cli_context,
+    command_group,
     config_option,
     parse_day,
 )
-from handlers.casework import actions as casework
-from handlers.casework.cases import normalise_folio
-from handlers.casework.lifecycle import Actor, NotAllowed
-from handlers.casework.staff import actor_of, find_member, new_case_cards, reply_done
 from handlers.core.labels import CASE_TYPES, STATUSES, URGENCIES
-from handlers.core.policy import CasePolicy
 from handlers.core.texts import Texts
-from handlers.dialogue.intake import queue
-from storage.models import Case, Staff
+
+# The casework, the database and the views are imported by the commands when they run (the
+# `casework` name inside each action), so that `--help` and other commands start without them.
+if TYPE_CHECKING:
+    from bot.app import App
+    from handlers.casework.lifecycle import Actor
+    from handlers.core.policy import CasePolicy
+    from storage.models import Case, Staff
 
 # Without --as, terminal actions are recorded as the terminal, with an
 # administrator's rights: whoever runs the CLI already holds the database.
-TERMINAL = Actor("consola", "admin")
+TERMINAL = ("consola", "admin")
 
 # What one action does to one case: (uow, policy, case, actor, now) -> the citizen's replies.
-Action = Callable[[Any, CasePolicy, Case, Actor, datetime], list]
+Action = Callable[[Any, "CasePolicy", "Case", "Actor", datetime], list]
 
 
 def register(cli: typer.Typer, t: Texts) -> None:
     """Add the `cases` group to the command tree."""
-    cases = typer.Typer(help=t("cli.cases_help"), no_args_is_help=True)
+    cases = command_group(t("cli.cases_help"))
     cli.add_typer(cases, name="cases")
     add_reading_commands(cases, t)
     add_work_commands(cases, t)
@@ -93,6 +86,8 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, staff_: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             member = staff_member(uow, policy, staff_)
             return casework.assign(uow, policy, case, member, actor, now)
 
@@ -110,6 +105,8 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         check_label(t, "cli.unknown_status", status, STATUSES)
 
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.set_status(uow, policy, case, status, note, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -121,6 +118,9 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         said: list[str] = []
 
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+            from handlers.casework.staff import reply_done
+
             replies = casework.reply(uow, policy, case, text, actor, now)
             said.append(reply_done(uow, policy, case))
             return replies
@@ -136,6 +136,8 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.close(uow, policy, case, resolution, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -204,6 +206,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, text: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.add_note(uow, policy, case, text, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -231,6 +235,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.prioritise(uow, policy, case, not off, reason, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -245,6 +251,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.extend(uow, policy, case, days, reason, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -254,6 +262,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, institution: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.refer(uow, policy, case, institution, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -263,6 +273,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, question: str, as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.request_info(uow, policy, case, question, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -272,6 +284,8 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         ctx: typer.Context, folio: str, reason: Reason = "", as_: As = None, config: Config = None
     ) -> None:
         def action(uow, policy, case, actor, now):
+            from handlers.casework import actions as casework
+
             return casework.discard(uow, policy, case, reason, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)
@@ -280,8 +294,11 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
 # -- what the commands do ---------------------------------------------------------------------
 
 
-def act(state: CliContext, app: App, who: str | None, work: Callable[..., list]) -> None:
+def act(state: CliContext, app: "App", who: str | None, work: Callable[..., list]) -> None:
     """Run one staff action in a transaction: its citizen replies go to the outbox."""
+    from handlers.casework.lifecycle import NotAllowed
+    from handlers.dialogue.intake import queue
+
     now = state.clock()
     with app.uow() as uow:
         try:
@@ -304,6 +321,8 @@ def work_on(
 ):
     """One staff action on one case, from the terminal, as the chat's staff desk does it; what
     the action `said` is printed, else "Listo"."""
+    from handlers.casework import actions as casework
+
     app = state.open_app(config, migrate=False)
 
     def work(uow, actor, now):
@@ -314,17 +333,23 @@ def work_on(
         typer.echo(line)
 
 
-def staff_member(uow: Any, policy: CasePolicy, who: str) -> Staff:
+def staff_member(uow: Any, policy: "CasePolicy", who: str) -> "Staff":
     """An active staff member by id or exact name."""
+    from handlers.casework import actions as casework
+    from handlers.casework.lifecycle import NotAllowed
+
     try:
         return casework.find_staff(uow, policy, who)
     except NotAllowed as exc:
         raise Failure(str(exc)) from exc
 
 
-def actor_for(app: App, uow: Any, who: str | None) -> Actor:
+def actor_for(app: "App", uow: Any, who: str | None) -> "Actor":
     """Who the history records: the staff member of `--as`, else the terminal."""
-    return actor_of(staff_member(uow, app.policy, who)) if who else TERMINAL
+    from handlers.casework.lifecycle import Actor
+    from handlers.casework.staff import actor_of
+
+    return actor_of(staff_member(uow, app.policy, who)) if who else Actor(*TERMINAL)
 
 
 def reclassify(
@@ -340,6 +365,8 @@ def reclassify(
     check_label(t, "cli.unknown_topic", labels["topic"], app.policy.topics)
 
     def action(uow, policy, case, actor, now):
+        from handlers.casework import actions as casework
+
         return casework.reclassify_case(uow, policy, case, actor, now, **labels)
 
     work_on(state, config, who, folio, action)
@@ -347,6 +374,9 @@ def reclassify(
 
 def new_case(state: CliContext, config: str | None, who: str | None, details: dict) -> None:
     """Log a phone call or a walk-in; its card goes to the staff chat."""
+    from handlers.casework import actions as casework
+    from handlers.casework.staff import new_case_cards
+
     app = state.open_app(config, migrate=False)
     created: list[str] = []
 
@@ -369,6 +399,10 @@ def list_cases(
     as_json: bool,
 ) -> None:
     """The cases, oldest first, as a table or JSON."""
+    from bot.case_views import case_summary, print_table
+    from handlers.casework.lifecycle import NotAllowed
+    from handlers.casework.staff import find_member
+
     t = state.texts
     check_label(t, "cli.unknown_status", filters["status"], STATUSES)
     check_label(t, "cli.unknown_type", filters["case_type"], CASE_TYPES)
@@ -405,6 +439,9 @@ def list_cases(
 
 def show_case(state: CliContext, config: str | None, folio: str) -> None:
     """One case with its messages, attachments and history."""
+    from bot.case_views import render_case
+    from handlers.casework.cases import normalise_folio
+
     app = state.open_app(config, migrate=False)
     with app.uow() as uow:
         case = uow.cases.by_folio(normalise_folio(folio) or folio.strip().upper())
@@ -417,6 +454,8 @@ def export_cases(
     state: CliContext, config: str | None, format_: str, from_: str | None, to: str | None
 ) -> None:
     """One row per case created in the dates given, as CSV or JSON."""
+    from bot.case_views import EXPORT_FIELDS, case_export_row, spreadsheet_row
+
     t = state.texts
     check_label(t, "cli.unknown_format", format_, ("csv", "json"))
     first, last = (parse_day(t, from_) if from_ else None), (parse_day(t, to) if to else None)

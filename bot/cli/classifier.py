@@ -8,11 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.app import create_app
-from bot.cli.context import cli_context, config_option
-from handlers.casework.reclassify import staff_examples
-from handlers.classification.assessment import assess
-from handlers.classification.corpus import BadExample, read_examples
+from bot.cli.context import cli_context, command_group, config_option
 from handlers.core.texts import Texts
 
 
@@ -26,11 +22,14 @@ def register(cli: typer.Typer, t: Texts) -> None:
     """Add `classify` and the `classifier` group to the command tree. Training and evaluation
     import scikit-learn when they run, so that the other commands start without it."""
     Config = config_option(t)
-    group = typer.Typer(help=t("cli.classifier_help"), no_args_is_help=True)
+    group = command_group(t("cli.classifier_help"))
     cli.add_typer(group, name="classifier")
 
     @cli.command(help=t("cli.classify_help"))
     def classify(ctx: typer.Context, config: Config = None) -> None:
+        from bot.app import create_app
+        from handlers.classification.assessment import assess
+
         settings_for = cli_context(ctx).settings
         app = create_app(settings_for(config))
         classifier, policy = app.policy.classifier, app.policy
@@ -74,6 +73,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
     ) -> None:
         from bot.training.cache import model_path
         from bot.training.model import save_model, train_default
+        from handlers.casework.reclassify import staff_examples
 
         settings_for, open_app = cli_context(ctx).settings, cli_context(ctx).open_app
         corrections = []
@@ -165,6 +165,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         from bot.training.retrain import evaluation_set_path, retrain
+        from handlers.casework.reclassify import staff_examples
 
         open_app = cli_context(ctx).open_app
         app = open_app(config, migrate=False)
@@ -186,18 +187,15 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
 
 def danger_check():
-    """The dialogue's danger check (handlers.classification.danger), when this version has it:
-    an emergency it would ask about counts as caught."""
-    try:
-        from handlers.classification.danger import needs_danger_check  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+    """The dialogue's danger check: an emergency it would ask about counts as caught."""
+    from handlers.classification.danger import needs_danger_check
+
     return needs_danger_check
 
 
 def read_set(t: Texts, path: Path, *, required: bool) -> list | None:
     """The fixed evaluation set; None when it is missing and not required."""
-    from handlers.classification.corpus import read_labelled
+    from handlers.classification.corpus import BadExample, read_labelled
 
     if not path.exists() and not required:
         return None
@@ -212,6 +210,8 @@ def read_set(t: Texts, path: Path, *, required: bool) -> list | None:
 
 def read_holdout(t: Texts, path: Path) -> list:
     """The examples of a JSON Lines file, or one line saying why they cannot be read."""
+    from handlers.classification.corpus import BadExample, read_examples
+
     try:
         return read_examples(path)
     except BadExample as exc:

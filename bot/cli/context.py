@@ -1,19 +1,26 @@
 """What every command shares: the texts, the clock, and the application opened on first use."""
 
+from __future__ import annotations
+
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import App, create_app, utc_now
-from bot.config import Settings, load_database_settings, load_settings
+from bot.clock import utc_now
 from handlers.core.texts import Texts, load_texts
-from storage.engine import make_engine
-from storage.migrate import is_current, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.app import App
+    from bot.config import Settings
+
+# The application, the settings and the database are imported when a command first asks for
+# them, so that `--help` and the commands that need no database start at once.
 
 
 class Failure(Exception):
@@ -38,10 +45,17 @@ class CliContext:
 
     def settings(self, config: str | None = None) -> Settings:
         """The settings of the command's `--config`, else the root one, else TA_CONFIG."""
+        from bot.config import load_settings
+
         return load_settings(config or self.config)
 
     def open_app(self, config: str | None = None, *, migrate: bool = True) -> App:
         """The application; `migrate` brings the schema up to date, else it must already be."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from bot.app import create_app
+        from storage.migrate import is_current
+
         if self._app is None:
             self._app = create_app(self.settings(config))
         app, t = self._app, self.texts
@@ -58,6 +72,12 @@ class CliContext:
     def upgrade_database(self, config: str | None = None) -> str:
         """Apply the migrations with the database settings alone (a migration needs no channel's
         secrets); the database's URL without its password."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from bot.config import load_database_settings
+        from storage.engine import make_engine
+        from storage.migrate import upgrade
+
         engine = make_engine(load_database_settings(config or self.config).url)
         try:
             upgrade(engine)
@@ -73,6 +93,18 @@ class CliContext:
         if self._app is not None:
             self._app.engine.dispose()
             self._app = None
+
+
+def command_group(help: str) -> typer.Typer:
+    """A group of commands (`cases`, `staff`...), with help as plain as the root's."""
+    return typer.Typer(
+        help=help, short_help=first_paragraph(help), no_args_is_help=True, rich_markup_mode=None
+    )
+
+
+def first_paragraph(help: str) -> str:
+    """What lists of commands show of a command's help."""
+    return " ".join(help.split("\n\n")[0].split())
 
 
 def cli_context(ctx: typer.Context) -> CliContext:

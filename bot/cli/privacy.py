@@ -6,24 +6,15 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.context import Failure, cli_context, config_option, confirm
+from bot.cli.context import Failure, cli_context, command_group, config_option, confirm
 from bot.cli.staff import normalise_whatsapp
-from handlers.casework.privacy import (
-    anonymise_expired,
-    erase_inactive_contacts,
-    erase_personal_data,
-    erasure_summary,
-    personal_data,
-)
 from handlers.core.texts import Texts
-from storage.engine import vacuum
-from storage.models import PERSONAL_TABLES
 
 
 def register(cli: typer.Typer, t: Texts) -> None:
     """Add the `privacy` group to the command tree."""
     Config = config_option(t)
-    group = typer.Typer(help=t("cli.privacy_help"), no_args_is_help=True)
+    group = command_group(t("cli.privacy_help"))
     cli.add_typer(group, name="privacy")
     WhatsApp = Annotated[
         str | None, typer.Option("--whatsapp", help=t("cli.privacy_whatsapp_option"))
@@ -62,6 +53,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
         phone: Phone = None,
         config: Config = None,
     ) -> None:
+        from handlers.casework.privacy import personal_data
+
         channel, address = address_of(whatsapp, telegram_id, phone)
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
@@ -78,6 +71,10 @@ def register(cli: typer.Typer, t: Texts) -> None:
         yes: Annotated[bool, typer.Option("--yes", help=t("cli.yes_option"))] = False,
         config: Config = None,
     ) -> None:
+        from handlers.casework.privacy import erase_personal_data, erasure_summary
+        from storage.engine import vacuum
+        from storage.models import PERSONAL_TABLES
+
         channel, address = address_of(whatsapp, telegram_id, phone)
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
@@ -92,6 +89,10 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
     @group.command("retention", help=t("cli.privacy_retention_help"))
     def privacy_retention(ctx: typer.Context, config: Config = None) -> None:
+        from handlers.casework.privacy import anonymise_expired, erase_inactive_contacts
+        from storage.engine import vacuum
+        from storage.models import PERSONAL_TABLES
+
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:

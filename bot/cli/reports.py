@@ -9,22 +9,10 @@ from typing import Annotated
 import typer
 
 from bot.cli.context import cli_context, config_option
-from bot.reporting import (
-    charts_folder,
-    fill_demo_data,
-    send_weekly_summary,
-    tally,
-    weekly_summary,
-)
 from handlers.core.texts import Texts
-from handlers.reporting.summary import (
-    BadWeek,
-    last_full_week,
-    parse_week,
-    render_summary,
-    week_label,
-)
-from handlers.reporting.tally import BadPeriod, parse_period
+
+# Each command imports what it uses (bot.reporting brings the database, the files' writers,
+# the charts): `--help` and the other commands start without them.
 
 FORMATS = ("md", "csv", "xlsx", "json")
 
@@ -60,7 +48,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ] = False,
         config: Config = None,
     ) -> None:
-        from bot.reporting import write_report
+        from bot.reporting import tally, write_report
+        from handlers.reporting.tally import BadPeriod, parse_period
 
         if format_ not in FORMATS:
             raise fail(t("cli.unknown_format", value=format_, valid=", ".join(FORMATS)))
@@ -91,6 +80,15 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ] = False,
         config: Config = None,
     ) -> None:
+        from bot.reporting import charts_folder, send_weekly_summary, weekly_summary
+        from handlers.reporting.summary import (
+            BadWeek,
+            last_full_week,
+            parse_week,
+            render_summary,
+            week_label,
+        )
+
         state = cli_context(ctx)
         now = state.clock()
         app = state.open_app(config, migrate=False)
@@ -128,6 +126,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
         config: Config = None,
     ) -> None:
         from rich.progress import Progress
+
+        from bot.reporting import fill_demo_data
 
         if not 1 <= cases <= 10_000_000:
             raise fail(t("cli.demo_bad_count"))

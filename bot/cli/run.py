@@ -1,14 +1,16 @@
 """Running the service and trying it: `run`, `chat`, `db upgrade`."""
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.app import App
 from bot.cli import backup
-from bot.cli.context import CliContext, Failure, cli_context, config_option
+from bot.cli.context import CliContext, Failure, cli_context, command_group, config_option
 from handlers.core.texts import Texts
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 MAX_ADDRESS = 64
 
@@ -16,7 +18,7 @@ MAX_ADDRESS = 64
 def register(cli: typer.Typer, t: Texts) -> None:
     """Add `run`, `chat` and the `db` group to the command tree."""
     Config = config_option(t)
-    db = typer.Typer(help=t("cli.db_help"), no_args_is_help=True)
+    db = command_group(t("cli.db_help"))
     cli.add_typer(db, name="db")
 
     @cli.command(help=t("cli.run_help"))
@@ -64,7 +66,7 @@ def serve_or_chat(state: CliContext, config: str | None) -> None:
     chat_loop(state, app, "consola", None)
 
 
-def chat_loop(state: CliContext, app: App, address: str, name: str | None) -> None:
+def chat_loop(state: CliContext, app: "App", address: str, name: str | None) -> None:
     """Talk to the bot on standard input and output until it ends."""
     from bot.channels.console import ConsoleChat
 

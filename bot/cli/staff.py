@@ -2,23 +2,29 @@
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.exc import IntegrityError
 
-from bot.cli.context import CliContext, Failure, check_label, cli_context, config_option
-from handlers.casework import staff as accounts
-from handlers.casework.lifecycle import ROLES, NotAllowed
+from bot.cli.context import (
+    CliContext,
+    Failure,
+    check_label,
+    cli_context,
+    command_group,
+    config_option,
+)
 from handlers.core.normalise import strip_controls
 from handlers.core.texts import Texts
-from storage.models import Staff
+
+if TYPE_CHECKING:
+    from storage.models import Staff
 
 
 def register(cli: typer.Typer, t: Texts) -> None:
     """Add the `staff` group to the command tree."""
     Config = config_option(t)
-    staff = typer.Typer(help=t("cli.staff_help"), no_args_is_help=True)
+    staff = command_group(t("cli.staff_help"))
     cli.add_typer(staff, name="staff")
 
     @staff.command("add", help=t("cli.staff_add_help"))
@@ -50,6 +56,8 @@ def add_account_commands(staff: typer.Typer, t: Texts) -> None:
 
     @staff.command("deactivate", help=t("cli.staff_deactivate_help"))
     def staff_deactivate(ctx: typer.Context, who: Who, config: Config = None) -> None:
+        from handlers.casework import staff as accounts
+
         def change(uow, policy, member):
             folios = accounts.set_active(uow, policy, member, False)
             said = [t("cli.staff_deactivated", name=member.name)]
@@ -61,6 +69,8 @@ def add_account_commands(staff: typer.Typer, t: Texts) -> None:
 
     @staff.command("activate", help=t("cli.staff_activate_help"))
     def staff_activate(ctx: typer.Context, who: Who, config: Config = None) -> None:
+        from handlers.casework import staff as accounts
+
         def change(uow, policy, member):
             accounts.set_active(uow, policy, member, True)
             return [t("cli.staff_activated", name=member.name)]
@@ -69,6 +79,9 @@ def add_account_commands(staff: typer.Typer, t: Texts) -> None:
 
     @staff.command("role", help=t("cli.staff_role_help"))
     def staff_role(ctx: typer.Context, who: Who, role: str, config: Config = None) -> None:
+        from handlers.casework import staff as accounts
+        from handlers.casework.lifecycle import ROLES
+
         check_label(t, "cli.unknown_role", role, ROLES)
 
         def change(uow, policy, member):
@@ -89,6 +102,8 @@ def add_account_commands(staff: typer.Typer, t: Texts) -> None:
         ] = False,
         config: Config = None,
     ) -> None:
+        from handlers.casework import staff as accounts
+
         def change(uow, policy, member):
             done = accounts.unbind(uow, policy, member, telegram=telegram, whatsapp=whatsapp)
             return [t("cli.staff_unbound", name=member.name, channels=" y ".join(done))]
@@ -103,6 +118,9 @@ def change_member(
     change: Callable[[Any, Any, Staff], list[str]],
 ) -> None:
     """Change one staff member in a transaction, and say what was done."""
+    from handlers.casework import staff as accounts
+    from handlers.casework.lifecycle import NotAllowed
+
     app = state.open_app(config, migrate=False)
     with app.uow() as uow:
         try:
@@ -159,6 +177,11 @@ def add_staff(
     whatsapp: str | None,
 ) -> None:
     """Register a staff member under a unique name, bound to their chat addresses."""
+    from sqlalchemy.exc import IntegrityError
+
+    from handlers.casework.lifecycle import ROLES
+    from storage.models import Staff
+
     t = state.texts
     check_label(t, "cli.unknown_role", role, ROLES)
     name = " ".join(strip_controls(name).split())

@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
-from bot.training.cache import compact_path, current_path, load_compact
 from handlers.classification.classifier import LazyClassifier
-from handlers.classification.compact import ModelClassifier
+
+if TYPE_CHECKING:
+    from handlers.classification.compact import ModelClassifier
 
 
 def load_default() -> ModelClassifier:
@@ -18,6 +20,10 @@ def load_default() -> ModelClassifier:
     one for the shipped corpus. When that is not cached yet it is trained in a child process,
     so that scikit-learn never stays in this one; in this process only when the child could not
     write the cache."""
+    # Imported on first use (NumPy among them): commands that never classify skip them.
+    from bot.training.cache import compact_path, current_path, load_compact
+    from handlers.classification.compact import ModelClassifier
+
     current = load_compact(current_path())
     if current is not None:
         return ModelClassifier(current)

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.app import create_app
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.whatsapp import TwilioSender
 from bot.config import TelegramSettings, WhatsAppSettings
-from bot.outbox import Dispatcher
+from bot.outbox import Dispatcher, Sent
 from handlers.core.messages import Incoming, Reply
 from handlers.dialogue.intake import queue, receive
 from storage.models import OutboxItem, Staff
@@ -402,3 +403,28 @@ def test_a_staff_group_that_became_a_supergroup_is_followed_and_its_new_id_kept(
     assert restarted.policy.staff_chat_id == -1001234
     assert service.dispatcher.staff_chat == ("telegram", "-1001234")
     restarted.engine.dispose()
+
+
+def test_recording_a_batch_of_sends_reads_each_row_once_and_writes_them_together(app, provider):
+    clock = ManualClock()
+    outbox = dispatcher(app, provider, clock)
+    with app.uow() as uow:
+        queue(
+            uow, [Reply("telegram", str(chat), "Aviso.") for chat in range(4001, 4005)], clock.now
+        )
+        uow.commit()
+    deliveries = outbox.claim(outbox.senders["telegram"])
+    assert len(deliveries) == 4
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(app.engine, "before_cursor_execute", seen)
+    try:  # four sends recorded at once, as the dispatcher does under load
+        outbox.settle_many([(delivery, Sent(f"{delivery.id}")) for delivery in deliveries])
+    finally:
+        event.remove(app.engine, "before_cursor_execute", seen)
+    assert statements.count("SELECT") == 2  # the rows, then their messages: none read twice
+    assert statements.count("UPDATE") == 2  # the messages together, then the rows together
+    assert [row.status for row in rows(app, channel="telegram")] == ["sent"] * 4
