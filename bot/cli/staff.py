@@ -115,7 +115,7 @@ def change_member(
     state: CliContext,
     config: str | None,
     who: str,
-    change: Callable[[Any, Any, Staff], list[str]],
+    change: Callable[[Any, Any, "Staff"], list[str]],
 ) -> None:
     """Change one staff member in a transaction, and say what was done."""
     from handlers.casework import staff as accounts
