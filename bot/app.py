@@ -12,6 +12,7 @@ from bot.training.loader import default_classifier
 from handlers.classification.classifier import Classifier
 from handlers.core.deadlines import BusinessCalendar
 from handlers.core.labels import CASE_TYPES
+from handlers.core.places import load_gazetteer
 from handlers.core.policy import CasePolicy, Institution
 from handlers.core.texts import load_texts
 from handlers.dialogue.conversation import Dialogue
@@ -66,6 +67,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         texts=load_texts("es"),
         staff_chat_id=settings.telegram.staff_chat_id if settings.telegram.enabled else 0,
         messages_per_minute=settings.limits.messages_per_minute,
+        places=load_gazetteer(inst.country, inst.gazetteer or None),
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from handlers.core.deadlines import BusinessCalendar
+from handlers.core.places import Gazetteer, built_in_gazetteer
 from handlers.core.ports import Classifier
 from handlers.core.texts import Texts
 
@@ -37,6 +38,9 @@ class CasePolicy:
     texts: Texts
     staff_chat_id: int = 0  # Telegram group where new cases are posted (0: none)
     messages_per_minute: int = 30  # per sender; beyond it they are told once to slow down
+    # The administrative units places are matched against (`institution.country` or
+    # `institution.gazetteer`).
+    places: Gazetteer = field(default_factory=lambda: built_in_gazetteer("SV"))
 
     def keyed_hash(self, purpose: str, value: str) -> str:
         """An HMAC of a value with `privacy.hash_secret`, so the value itself is not kept."""
