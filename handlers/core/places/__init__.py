@@ -25,17 +25,78 @@ FUZZY_MIN_LETTERS = 6  # shorter names must be typed exactly: too many short wor
 # Words after which a name is a neighbourhood, a street or a building, not the town: "colonia
 # San Antonio", "barrio San Miguel", "calle La Libertad", "escuela San José".
 _NOT_A_TOWN = frozenset(
-    "colonia col barrio bo caserio canton cton residencial res urbanizacion urb reparto "
-    "comunidad lotificacion condominio pasaje pje calle cl avenida av ave carrera cra kr "
-    "diagonal transversal bulevar boulevard blvd carretera autopista km kilometro escuela "
-    "instituto colegio parque iglesia hospital clinica mercado centro puente rio quebrada "
-    "finca hacienda hotel restaurante plaza estadio cementerio".split()
+    [
+        "colonia",
+        "col",
+        "barrio",
+        "bo",
+        "caserio",
+        "canton",
+        "cton",
+        "residencial",
+        "res",
+        "urbanizacion",
+        "urb",
+        "reparto",
+        "comunidad",
+        "lotificacion",
+        "condominio",
+        "pasaje",
+        "pje",
+        "calle",
+        "cl",
+        "avenida",
+        "av",
+        "ave",
+        "carrera",
+        "cra",
+        "kr",
+        "diagonal",
+        "transversal",
+        "bulevar",
+        "boulevard",
+        "blvd",
+        "carretera",
+        "autopista",
+        "km",
+        "kilometro",
+        "escuela",
+        "instituto",
+        "colegio",
+        "parque",
+        "iglesia",
+        "hospital",
+        "clinica",
+        "mercado",
+        "centro",
+        "puente",
+        "rio",
+        "quebrada",
+        "finca",
+        "hacienda",
+        "hotel",
+        "restaurante",
+        "plaza",
+        "estadio",
+        "cementerio",
+    ]
 )
 _LINKS = frozenset({"el", "la", "los", "las", "de", "del"})
 # Words that say the next words are the place: "en Apopa", "municipio de Mejicanos".
 _PLACE_MARKERS = frozenset(
-    "en de del desde municipio municipalidad distrito departamento localidad ciudad "
-    "pueblo".split()
+    [
+        "en",
+        "de",
+        "del",
+        "desde",
+        "municipio",
+        "municipalidad",
+        "distrito",
+        "departamento",
+        "localidad",
+        "ciudad",
+        "pueblo",
+    ]
 )
 # Unit names that are also ordinary words or common place names elsewhere: they count only
 # typed exactly, at the start of what was written (or after "en", "municipio de"...), or
@@ -261,7 +322,7 @@ class Gazetteer:
         at sea or in another country)."""
         best: tuple[float, Unit] | None = None
         for unit in self._seats:
-            distance = _km(latitude, longitude, unit.latitude, unit.longitude)  # type: ignore[arg-type]
+            distance = _km(latitude, longitude, unit.latitude, unit.longitude)
             if distance <= unit.radius_km and (best is None or distance < best[0]):
                 best = (distance, unit)
         if best is None:
