@@ -1,7 +1,9 @@
 """The gazetteer: typed places and pins turned into El Salvador's and Bogotá's units."""
 
 import pytest
+from pydantic import ValidationError
 
+from bot.app import build_policy
 from handlers.core.places import (
     Gazetteer,
     GazetteerError,
@@ -10,6 +12,7 @@ from handlers.core.places import (
     load_gazetteer,
     parse_gazetteer,
 )
+from tests.helpers import make_settings
 
 SV = built_in_gazetteer("SV")
 BOGOTA = built_in_gazetteer("CO")
@@ -58,7 +61,10 @@ def test_a_district_belongs_to_its_municipality_of_the_2024_reform(district, mun
         ("CHALATENAGO", Place("Chalatenango Sur", "Chalatenango", "Chalatenango")),
         ("Nueva San Salvador", Place("La Libertad Sur", "Santa Tecla", "La Libertad")),
         ("San Salvador Centro", Place("San Salvador Centro", None, "San Salvador")),
-        ("en el municipio de la libertad", Place("La Libertad Costa", "La Libertad", "La Libertad")),
+        (
+            "en el municipio de la libertad",
+            Place("La Libertad Costa", "La Libertad", "La Libertad"),
+        ),
         ("Santa Tecla, La Libertad", Place("La Libertad Sur", "Santa Tecla", "La Libertad")),
         ("San Lorenzo, San Vicente", Place("San Vicente Norte", "San Lorenzo", "San Vicente")),
         ("El Rosario, La Paz", Place("La Paz Centro", "El Rosario", "La Paz")),
@@ -164,3 +170,13 @@ def test_a_gazetteer_without_its_columns_or_with_a_bad_number_is_refused():
 def test_a_country_without_a_gazetteer_keeps_places_as_written():
     assert not built_in_gazetteer("GT")
     assert Gazetteer(()).locate("Zona 1, Ciudad de Guatemala") == Place("Zona 1")
+
+
+def test_a_gazetteer_file_that_cannot_be_read_stops_the_configuration(tmp_path):
+    bad = tmp_path / "units.csv"
+    bad.write_text("department,district\nA,B\n", encoding="utf-8")
+    for path in (bad, tmp_path / "missing.csv"):
+        with pytest.raises(ValidationError, match="nomenclátor"):
+            make_settings(institution={"gazetteer": str(path)})
+    settings = make_settings(institution={"country": "CO", "timezone": "America/Bogota"})
+    assert build_policy(settings, classifier=object()).places.match("suba").municipality == "Suba"
