@@ -203,6 +203,10 @@ class StaffDesk:
                     filters["assignee_id"] = turn.member.id
                 else:
                     filters["assignee_id"] = casework.find_staff(turn.uow, self.policy, value).id
+            elif key == "municipio" and value:
+                # "municipio=mejicanos" or "municipio=san_salvador_centro": the gazetteer's name.
+                found = self.policy.places.match(value)
+                filters["municipality"] = found.municipality if found and found.matched else value
             elif key in FILTERS and value:
                 filters[FILTERS[key] if key != "tipo" else "case_type"] = value
             else:
