@@ -14,6 +14,7 @@ from bot.training.loader import default_classifier
 from handlers.classification.classifier import Classifier
 from handlers.core.deadlines import BusinessCalendar
 from handlers.core.labels import CASE_TYPES
+from handlers.core.places import load_gazetteer
 from handlers.core.policy import CasePolicy, Institution
 from handlers.core.texts import load_texts
 from handlers.dialogue.conversation import Dialogue
@@ -69,6 +70,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         emergency_deadline_days=settings.deadlines.emergency_business_days,
         referrals=dict(settings.referrals),
         notice_gather=timedelta(seconds=settings.limits.notice_gather_seconds),
+        places=load_gazetteer(inst.country, inst.gazetteer or None),
     )
 
 

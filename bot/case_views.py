@@ -49,6 +49,8 @@ EXPORT_FIELDS = [
     "due_date",
     "assignee",
     "municipality",
+    "district",
+    "department",
     "anonymous",
     "location_text",
     "latitude",
@@ -70,6 +72,8 @@ def case_export_row(app: App, uow: Any, case: Case) -> dict[str, Any]:
 
     return {
         **case_summary(app, uow, case),
+        "district": case.district,
+        "department": case.department,
         "location_text": case.location_text,
         "latitude": case.latitude,
         "longitude": case.longitude,
@@ -153,6 +157,8 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         )
     if case.municipality:
         lines.append(t("cli.show_municipality", municipality=case.municipality))
+    if case.district:
+        lines.append(t("cli.show_district", district=case.district))
     if case.location_text:
         lines.append(t("cli.show_location", location=case.location_text))
     if case.latitude is not None:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from handlers.core.labels import CASE_TYPES, DEFAULT_TOPICS
+from handlers.core.places import GazetteerError, load_gazetteer
 from handlers.core.texts import load_texts
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -45,6 +46,9 @@ class InstitutionSettings(Section):
     timezone: str = "America/El_Salvador"
     folio_prefix: str = "TA"
     emergency_numbers: str = "911"
+    # A CSV of the institution's administrative units, replacing the one shipped for `country`
+    # (docs/places.md); empty: the shipped one (El Salvador, Colombia/Bogotá).
+    gazetteer: str = ""
 
     @field_validator("country")
     @classmethod
@@ -53,6 +57,16 @@ class InstitutionSettings(Section):
         if code not in holidays.list_supported_countries():
             raise ValueError(_t("config.unknown_country", value=repr(value)))
         return code
+
+    @field_validator("gazetteer")
+    @classmethod
+    def _readable_gazetteer(cls, value: str) -> str:
+        if value:
+            try:
+                load_gazetteer("", value)
+            except (OSError, UnicodeError, GazetteerError) as exc:
+                raise ValueError(_t("config.bad_gazetteer", path=value, reason=exc)) from exc
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -58,6 +58,7 @@ def tally(
             tuple(settings.reporting.youth_ages),
             app.policy.texts,
             now or utc_now(),
+            places=app.policy.places,
         )
     figures["institution"] = app.policy.institution.name
     return figures

@@ -113,6 +113,10 @@ class Case(SQLModel, table=True):
     description: str = Field(sa_column=Column(Text, nullable=False))
     location_text: str | None = Field(default=None, max_length=300)
     municipality: str | None = Field(default=None, max_length=120, index=True)
+    # Beside the gazetteer's municipality: the district (El Salvador's former municipality) and
+    # the department, when the place was matched (docs/places.md).
+    district: str | None = Field(default=None, max_length=120)
+    department: str | None = Field(default=None, max_length=120)
     latitude: float | None = None
     longitude: float | None = None
     anonymous: bool = False

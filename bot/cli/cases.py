@@ -212,6 +212,12 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
 
         work_on(cli_context(ctx), config, as_, folio, action)
 
+    @cases.command("place", help=t("cli.cases_place_help"))
+    def cases_place(
+        ctx: typer.Context, folio: str, text: str, as_: As = None, config: Config = None
+    ) -> None:
+        set_case_place(cli_context(ctx), config, as_, folio, text)
+
     @cases.command("reclassify", help=t("cli.cases_reclassify_help"))
     def cases_reclassify(
         ctx: typer.Context,
@@ -370,6 +376,26 @@ def reclassify(
         return casework.reclassify_case(uow, policy, case, actor, now, **labels)
 
     work_on(state, config, who, folio, action)
+
+
+def set_case_place(
+    state: CliContext, config: str | None, who: str | None, folio: str, text: str
+) -> None:
+    """Correct where the case happened (the gazetteer's unit, or the text as written)."""
+    from handlers.casework import actions as casework
+    from handlers.casework.places import describe_place, set_place
+
+    app = state.open_app(config, migrate=False)
+    shown: list[str] = []
+
+    def work(uow, actor, now):
+        case = casework.find_case(uow, app.policy, folio)
+        set_place(uow, app.policy, case, text, actor, now)
+        shown.append(state.texts("staff.done_place", folio=case.folio, place=describe_place(case)))
+        return []
+
+    act(state, app, who, work)
+    typer.echo(shown[0])
 
 
 def new_case(state: CliContext, config: str | None, who: str | None, details: dict) -> None:

@@ -345,7 +345,10 @@ def register_case(
         raise NotAllowed(t("staff.error_unknown_urgency", value=urgency))
     text = _text(policy, text)
     answer = _text(policy, answered, "staff.error_needs_answer") if answered is not None else None
-    place = strip_controls(municipality or "").strip()[:120] or None
+    written = strip_controls(municipality or "").strip()[:120] or None
+    # The gazetteer's unit when the place given names one, else the place as given.
+    found = policy.places.match(written) if written else None
+    place = found if found is not None and found.matched else None
     contact = caller(uow, policy, name, phone, now)
     result = policy.classifier.classify(text)
     year = policy.calendar.local_date(now).year
@@ -360,7 +363,9 @@ def register_case(
             topic=topic or policy.known_topic(result.topic),
             urgency=urgency or (result.urgency if result.urgency in URGENCIES else "normal"),
             description=text[:MAX_DESCRIPTION],
-            municipality=place,
+            municipality=place.municipality if place else written,
+            district=place.district if place else None,
+            department=place.department if place else None,
             gender=gender or "sin_dato",
             age=age,
             deadline_days=days,

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from handlers.core.places import MAX_PLACE, Place, place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
@@ -101,6 +102,7 @@ def open_case(
     # An anonymous case is dated by its day only: its hour could be matched with the sender's.
     at = policy.day_of(now) if anonymous else now
     location = draft.get("location") or {}
+    place = place_of_draft(policy, draft)
     case = uow.cases.add(
         Case(
             folio=folio,
@@ -112,7 +114,9 @@ def open_case(
             confidence=draft.get("confidence"),
             description=describe(draft, policy.texts),
             location_text=(draft.get("location_text") or location.get("address") or None),
-            municipality=draft.get("municipality"),
+            municipality=place.municipality,
+            district=place.district,
+            department=place.department,
             latitude=location.get("latitude"),
             longitude=location.get("longitude"),
             anonymous=anonymous,
@@ -133,6 +137,23 @@ def open_case(
         uow, case, at, actor="ciudadano", kind="created", to_status=case.status, detached=anonymous
     )
     return OpenedCase(case, secret_code)
+
+
+def place_of_draft(policy: CasePolicy, draft: dict) -> Place:
+    """Where a draft's case happened: the unit its place as typed names (or the municipality
+    given, by staff logging a call), else the unit of its pin, else the place as written."""
+    location = draft.get("location") or {}
+    for text in (draft.get("location_text"), draft.get("municipality")):
+        found = policy.places.match(text)
+        if found is not None and found.matched:
+            return found
+    pinned = None
+    if location.get("latitude") is not None and location.get("longitude") is not None:
+        pinned = policy.places.nearest(location["latitude"], location["longitude"])
+    if pinned is not None:
+        return pinned
+    written = draft.get("municipality") or place_as_written(draft.get("location_text") or "")
+    return Place(written[:MAX_PLACE] if written else None)
 
 
 # Anonymous denuncias take their folio numbers at random from this range: a number in the

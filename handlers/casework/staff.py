@@ -14,9 +14,10 @@ from handlers.casework import actions as casework
 from handlers.casework.cases import event_summary
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
+from handlers.casework.places import describe_place, set_place
 from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES, staff_label
 from handlers.core.messages import Incoming, Option, Reply
-from handlers.core.normalise import strip_controls
+from handlers.core.normalise import fold, strip_controls
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from storage.models import Case, Staff
@@ -90,7 +91,10 @@ def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str =
     if case.anonymous:
         lines.append(t("staff.card_anonymous"))
     if case.municipality or case.location_text:
-        lines.append(t("staff.card_place", place=case.location_text or case.municipality))
+        place = case.location_text or ""
+        if case.municipality and fold(case.municipality) not in fold(place):
+            place = f"{place} · {describe_place(case)}" if place else describe_place(case)
+        lines.append(t("staff.card_place", place=place))
     lines.append(case.description[:300])
     return strip_controls("\n".join(lines))
 
@@ -140,6 +144,7 @@ class StaffDesk:
             "responder": self._reply,
             "nota": self._note,
             "reclasificar": self._reclassify,
+            "lugar": self._place,
             "prioridad": self._priority,
             "urgente": self._urgent,
             "remitir": self._refer,
@@ -216,6 +221,10 @@ class StaffDesk:
                 else:
                     # A deactivated member's cases too: they are the ones to reassign.
                     filters["assignee_id"] = find_member(turn.uow, self.policy, value).id
+            elif key == "municipio" and value:
+                # "municipio=mejicanos" or "municipio=san_salvador_centro": the gazetteer's name.
+                found = self.policy.places.match(value)
+                filters["municipality"] = found.municipality if found and found.matched else value
             elif key in FILTERS and value:
                 filters[FILTERS[key] if key != "tipo" else "case_type"] = value
             else:
@@ -334,6 +343,11 @@ class StaffDesk:
             raise NotAllowed(self.t("staff.error_reclassify"))
         casework.reclassify_case(turn.uow, self.policy, case, turn.actor, turn.now, **values)
         self._card(turn, case, "staff.done_reclassified")
+
+    def _place(self, turn: _Turn, args: str) -> None:
+        case, text = self._case(turn, args)
+        set_place(turn.uow, self.policy, case, text, turn.actor, turn.now)
+        self._card(turn, case, "staff.done_place", place=describe_place(case))
 
     def _priority(self, turn: _Turn, args: str) -> None:
         case, rest = self._case(turn, args)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from handlers.core.deadlines import BusinessCalendar
+from handlers.core.places import Gazetteer, built_in_gazetteer
 from handlers.core.ports import Classifier
 from handlers.core.texts import Texts
 
@@ -43,6 +44,10 @@ class CasePolicy:
     referrals: Mapping[str, str] = field(default_factory=dict)
     # Notices to a citizen about one case within this time of each other go as one message.
     notice_gather: timedelta = timedelta(0)
+
+    # The administrative units places are matched against (`institution.country` or
+    # `institution.gazetteer`).
+    places: Gazetteer = field(default_factory=lambda: built_in_gazetteer("SV"))
 
     def case_deadline_days(self, case_type: str, urgency: str | None = None) -> int:
         """Business days to answer a case: the emergency deadline for an emergency (0: the day

@@ -27,6 +27,7 @@ from handlers.classification.danger import needs_danger_check
 from handlers.core.labels import CASE_TYPES
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import fold, is_substantive, looks_like_words, words
+from handlers.core.places import place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
@@ -762,7 +763,7 @@ class Dialogue(EmergencySteps):
             pass
         elif looks_like_words(turn.text):
             turn.data["location_text"] = turn.text[:MAX_LOCATION]
-            turn.data["municipality"] = municipality_of(turn.text)
+            turn.data["municipality"] = place_as_written(turn.text)
         else:
             self._say(turn, self.t("dialogue.location_again"))
             return
@@ -928,37 +929,6 @@ class Dialogue(EmergencySteps):
             self._status(turn, turn.text)
         else:
             self._on_menu(turn)
-
-
-def municipality_of(text: str) -> str | None:
-    """The municipality in "San Miguel, colonia Las Brisas": the first part, unless it names a
-    neighbourhood or a street. A best effort that staff can correct."""
-    first = re.split(r"[,;\n.]", text, maxsplit=1)[0].strip()
-    first = re.sub(
-        r"^(en\s+(el\s+)?)?(municipio|municipalidad|distrito)\s+(de\s+)?",
-        "",
-        first,
-        flags=re.IGNORECASE,
-    ).strip()
-    not_a_town = {
-        "colonia",
-        "col",
-        "barrio",
-        "caserio",
-        "canton",
-        "residencial",
-        "urbanizacion",
-        "calle",
-        "av",
-        "avenida",
-        "km",
-        "kilometro",
-        "en",
-        "por",
-    }
-    if not first or fold(first).split()[0] in not_a_town:
-        return None
-    return " ".join(w[:1].upper() + w[1:] for w in first.split())[:120]
 
 
 def parse_demographics(folded: str, vocab: Vocabulary) -> tuple[str, int | None] | str | None:

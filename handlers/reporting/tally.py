@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.core.deadlines import BusinessCalendar
 from handlers.core.labels import CASE_TYPES, CHANNELS, GENDERS
+from handlers.core.places import Gazetteer
 from handlers.core.texts import Texts
 
 REPORT_CHANNELS = tuple(channel for channel in CHANNELS if channel != "console")
@@ -100,6 +101,21 @@ def _counts(totals: dict[Any, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
+def _by_unit(totals: dict[Any, int], places: Gazetteer | None) -> dict[Any, int]:
+    """Counts by municipality with the names the gazetteer gives: "San Miguel", kept as written
+    by an earlier version, counts under "San Miguel Centro"."""
+    if not places:
+        return totals
+    known = set(places.municipalities)
+    counts: dict[Any, int] = {}
+    for name, count in totals.items():
+        if name and name not in known:
+            found = places.match(name)
+            name = found.municipality if found is not None and found.matched else name
+        counts[name] = counts.get(name, 0) + count
+    return counts
+
+
 def sum_by(rows: list[tuple], *columns: int) -> dict:
     """Add up the last column of aggregated rows by the value (or values) of some columns."""
     totals: dict = {}
@@ -141,9 +157,12 @@ def build_tally(
     youth: tuple[int, int],
     t: Texts,
     now: datetime,
+    places: Gazetteer | None = None,
 ) -> dict[str, Any]:
     """Every figure of the period report, as the JSON of spec section 7 (plus added keys); the
-    backlog of a period that has not ended is overdue as of `now`."""
+    backlog of a period that has not ended is overdue as of `now`. Municipalities are counted
+    by the gazetteer's names when `places` is given (a place stored as written that the
+    gazetteer now knows joins its municipality)."""
     tz = calendar.tz
     start, end = period.bounds(tz)
     # Independent queries are asked together (the database answers them in parallel).
@@ -183,7 +202,7 @@ def build_tally(
         "attended": _matrix(sum_by(attended, 0, 1)),
         "people": people,
         "by_topic": _counts(sum_by(received, 2)),
-        "by_municipality": _counts(sum_by(received, 3)),
+        "by_municipality": _counts(_by_unit(sum_by(received, 3), places)),
         "deadlines": {
             "closed": closed,
             "within_deadline": within,

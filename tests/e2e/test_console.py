@@ -190,7 +190,8 @@ def test_cases_export_gives_one_row_per_case_in_csv_and_json(environment, tmp_pa
     listed = telefono(environment, "cases", "list", cwd=tmp_path).stdout.splitlines()
     day_and_hour = received.astimezone(ZoneInfo("America/El_Salvador")).strftime("%d/%m/%Y %H:%M")
     assert day_and_hour in listed[1]
-    assert [c["municipality"] for c in as_json] == ["San Miguel", "San Miguel"]
+    assert [c["municipality"] for c in as_json] == ["San Miguel Centro", "San Miguel Centro"]
+    assert [c["district"] for c in as_json] == ["San Miguel", "San Miguel"]
     empty = json.loads(
         telefono(
             environment,

@@ -18,7 +18,8 @@ def test_a_pothole_report_is_stored_with_its_messages_deadline_and_audit_trail(a
         messages = uow.messages.for_case(case.id)
         events = uow.cases.events(case.id)
         pending = uow.outbox.pending("console", address="7001")
-    assert case.municipality == "San Miguel" and case.status == "recibido"
+    assert (case.municipality, case.district) == ("San Miguel Centro", "San Miguel")
+    assert case.status == "recibido"
     assert app.policy.calendar.local_date(case.due_at).isoformat() == "2026-12-08"
     assert [m.body for m in messages if m.direction == "in"] == list(POTHOLE[3:])
     assert any("Folio: TA-2026-000001" in m.body for m in messages if m.direction == "out")
@@ -152,7 +153,7 @@ def test_erasing_clears_what_staff_wrote_about_the_person_in_notes_replies_and_r
     assert (case.status, case.topic, case.municipality) == (
         "cerrado",
         "calles_caminos",
-        "San Miguel",
+        "San Miguel Centro",
     )
     with app.engine.connect() as connection:
         for table in inspect(connection).get_table_names():

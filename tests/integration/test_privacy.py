@@ -39,7 +39,7 @@ def test_the_retention_run_anonymises_cases_closed_long_ago_and_keeps_the_figure
         "solicitud",
         "calles_caminos",
         "whatsapp",
-        "San Miguel",
+        "San Miguel Centro",
     )
     assert old.created_at and old.closed_at and old.status == "cerrado"
     assert old.contact_id is None and old.latitude is None and old.resolution is None

@@ -141,7 +141,12 @@ EXPECTED = {
     # call logged in chat without data.
     "people": {"total": 7, "mujer": 2, "hombre": 2, "otro": 0, "sin_dato": 3, "jovenes": 2},
     "by_topic": {"calles_caminos": 2, "obras_en_ejecucion": 3, "puentes": 2, "drenaje": 1},
-    "by_municipality": {"sin_dato": 3, "Apopa": 2, "San Miguel": 2, "Santa Ana": 1},
+    "by_municipality": {
+        "sin_dato": 3,
+        "San Miguel Centro": 2,
+        "San Salvador Oeste": 2,
+        "Santa Ana Centro": 1,
+    },
     # Attended within the deadline: 1, 2, 5, 7; not 9. First responses 2, 72, 1, 4, 3 and 646
     # hours (cases 1, 2, 3, 5, 7, 9): median 3.5. Resolution 2, 3, 1, 0.125 and 26.9 days.
     "deadlines": {

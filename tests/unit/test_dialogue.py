@@ -135,7 +135,11 @@ def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):
         "console",
     )
     assert case.description == "la calle principal de la colonia Las Brisas tiene un hoyo enorme"
-    assert case.municipality == "San Miguel"
+    assert (case.department, case.municipality, case.district) == (
+        "San Miguel",
+        "San Miguel Centro",
+        "San Miguel",
+    )
     assert case.location_text == "San Miguel, colonia Las Brisas"
     assert [e.kind for e in uow.rows[CaseEvent]] == ["created"]
 
@@ -449,12 +453,12 @@ def test_mis_datos_shows_each_case_and_the_messages_themselves(citizen):
     assert "nosotros: ✅ Su caso quedó registrado. Folio: TA-2026-000001" in answer
 
 
-def test_mis_datos_shows_a_shared_pin_as_the_place_of_a_case_with_no_municipality(citizen):
+def test_mis_datos_shows_a_shared_pin_and_the_municipality_it_falls_in(citizen):
     citizen.converse("hola", "si", "1", "se tapo el tragante de la esquina")
     citizen.send(location=Location(13.48, -88.17))
     citizen.converse("listo", "si", "omitir")
     citizen.send("omitir")
-    assert "Lugar: 13.48, -88.17" in citizen.send("mis datos")
+    assert "Lugar: San Miguel Centro, 13.48, -88.17" in citizen.send("mis datos")
 
 
 def test_a_long_history_comes_as_several_chat_messages_and_says_what_it_leaves_out(citizen, uow):
@@ -486,7 +490,8 @@ def test_borrar_mis_datos_erases_the_person_and_keeps_the_figures(citizen, uow):
     )
     case = only_case(uow)
     assert case.contact_id is None and case.description == "[borrado a pedido del ciudadano]"
-    assert (case.type, case.gender, case.municipality) == ("solicitud", "mujer", "San Miguel")
+    assert (case.type, case.gender) == ("solicitud", "mujer")
+    assert case.municipality == "San Miguel Centro"
     assert all(m.contact_id is None for m in uow.rows[Message])
     assert all("hoyo" not in m.body for m in uow.rows[Message])
     assert "7001" not in [c.address for c in uow.rows[Contact]]

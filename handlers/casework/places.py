@@ -1,0 +1,67 @@
+"""Staff correct where a case happened: the chat (/lugar), the CLI (cases place) and the web
+desk call `set_place`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from handlers.casework.cases import record_event
+from handlers.casework.lifecycle import Actor, NotAllowed
+from handlers.core.normalise import strip_controls
+from handlers.core.places import MAX_PLACE, Place
+from handlers.core.policy import CasePolicy
+from handlers.core.ports import UnitOfWork
+from storage.models import Case
+
+KIND = "place_changed"
+
+
+def set_place(
+    uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime
+) -> Place:
+    """Set the case's place from what a staff member typed: the gazetteer's unit when it names
+    one ("mejicanos" → San Salvador Centro, district Mejicanos), else the text as written.
+    Recorded in the case's history (internal) with what it was before."""
+    text = " ".join(strip_controls(text).split())
+    if not text:
+        raise NotAllowed(policy.texts("staff.error_needs_place"))
+    found = policy.places.match(text)
+    if found is None or not found.matched:
+        department = found.department if found is not None else None
+        found = Place(text[:MAX_PLACE], None, department)
+    previous = {
+        "municipality": case.municipality,
+        "district": case.district,
+        "department": case.department,
+    }
+    case.municipality, case.district, case.department = (
+        found.municipality,
+        found.district,
+        found.department,
+    )
+    uow.cases.add(case)
+    note = {
+        "text": text[:MAX_PLACE],
+        "municipality": found.municipality,
+        "district": found.district,
+        "department": found.department,
+        "previous": previous,
+    }
+    record_event(
+        uow,
+        case,
+        now,
+        actor=actor.name,
+        kind=KIND,
+        note=json.dumps(note, ensure_ascii=False),
+        public=False,
+    )
+    return found
+
+
+def describe_place(case: Case) -> str:
+    """The case's place for a staff card: "Ahuachapán Centro (distrito Ahuachapán)"."""
+    if case.municipality and case.district:
+        return f"{case.municipality} ({case.district})"
+    return case.municipality or ""

@@ -1,0 +1,86 @@
+"""Places on the real unit of work, on SQLite and PostgreSQL: the gazetteer's municipality in
+the case and in the tally, and staff correcting it from the chat and the terminal."""
+
+import json
+
+from typer.testing import CliRunner
+
+from bot.cli import CliContext, build_cli
+from bot.reporting import tally
+from handlers.core.texts import load_texts
+from handlers.reporting.tally import parse_period
+from tests.helpers import Citizen, Clock, add_staff
+
+JICARITO = "en ahuachapan, canton el jicarito por la escuela"
+REPORT = ("hola", "si", "1", "la calle principal tiene un hoyo enorme", "listo", "si")
+AGENT = "111"
+
+
+def report_from(app, clock, address: str, place: str) -> str:
+    citizen = Citizen(app.dialogue, app.uow, address=address, channel="whatsapp", clock=clock)
+    receipt = citizen.converse(*REPORT, place, "omitir")
+    return receipt.split("Folio: ")[1].split()[0]
+
+
+def by_municipality(app, clock) -> dict[str, int]:
+    period = parse_period(app.policy.texts, "2026-T4", None, None)
+    return tally(app, period, now=clock())["by_municipality"]
+
+
+def test_a_case_filed_in_a_canton_of_ahuachapan_counts_under_ahuachapan_centro(app):
+    clock = Clock()
+    folio = report_from(app, clock, "+50370001111", JICARITO)
+    report_from(app, clock, "+50370002222", "Mejicanos, colonia Zacamil")
+    with app.uow() as uow:
+        case = uow.cases.by_folio(folio)
+    assert (case.department, case.municipality, case.district) == (
+        "Ahuachapán",
+        "Ahuachapán Centro",
+        "Ahuachapán",
+    )
+    assert case.location_text == JICARITO
+    assert by_municipality(app, clock) == {"Ahuachapán Centro": 1, "San Salvador Centro": 1}
+
+
+def test_staff_correct_the_place_from_the_chat_and_the_terminal(app):
+    clock = Clock()
+    first = report_from(app, clock, "+50370001111", "por la escuela del cantón")
+    second = report_from(app, clock, "+50370002222", "colonia las brisas")
+    assert by_municipality(app, clock) == {"sin_dato": 2}
+    add_staff(app.uow, "Ana", telegram_id=int(AGENT))
+    agent = Citizen(app.dialogue, app.uow, address=AGENT, channel="telegram", clock=clock)
+
+    answer = agent.send(f"/lugar {first} canton el jicarito, ahuachapan")
+    assert f"Lugar del caso {first}: Ahuachapán Centro (Ahuachapán)" in answer
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    done = CliRunner().invoke(
+        build_cli(load_texts()),
+        ["cases", "place", second, "soyapngo", "--as", "Ana"],
+        env=env,
+        obj=CliContext(clock=clock),
+    )
+    assert done.exit_code == 0, done.output
+    assert done.output == f"📍 Lugar del caso {second}: San Salvador Este (Soyapango)\n"
+    assert "Falta el lugar" in agent.send(f"/lugar {first}")
+
+    assert by_municipality(app, clock) == {"Ahuachapán Centro": 1, "San Salvador Este": 1}
+    with app.uow() as uow:
+        case = uow.cases.by_folio(second)
+        event = uow.cases.events(case.id)[-1]
+    assert (event.actor, event.kind, event.public) == ("Ana", "place_changed", False)
+    assert json.loads(event.note) == {
+        "text": "soyapngo",
+        "municipality": "San Salvador Este",
+        "district": "Soyapango",
+        "department": "San Salvador",
+        "previous": {"municipality": None, "district": None, "department": None},
+    }
+
+
+def test_a_place_the_gazetteer_does_not_know_is_kept_as_staff_wrote_it(app):
+    clock = Clock()
+    folio = report_from(app, clock, "+50370001111", "colonia las brisas")
+    add_staff(app.uow, "Ana", telegram_id=int(AGENT))
+    agent = Citizen(app.dialogue, app.uow, address=AGENT, channel="telegram", clock=clock)
+    agent.send(f"/lugar {folio} Colonia Escalón")
+    assert by_municipality(app, clock) == {"Colonia Escalón": 1}
