@@ -27,9 +27,12 @@ from handlers.casework import notifications
 from handlers.casework.notifications import Event
 from handlers.core.messages import Option, Reply
 from handlers.dialogue.intake import REPLY_WINDOW, queue
+from storage.engine import purge_pending, retry_purge
 from storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
+
+PURGE_RETRY_SECONDS = 5  # how soon a rebuild that readers got in the way of is tried again
 
 
 @dataclass(frozen=True)
@@ -252,8 +255,11 @@ class Dispatcher:
         self.wake()
 
     async def close(self) -> None:
-        """Let the senders go of their connections (after `stop`, once sending is over)."""
+        """Let the senders go of their connections (after `stop`, once sending is over); a
+        rebuild still owed after an erasure is done now, with nothing else reading."""
         self._beat_thread.shutdown(wait=False)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(retry_purge, self.app.engine)
         for sender in self.senders.values():
             with contextlib.suppress(Exception):
                 await sender.close()
@@ -263,6 +269,7 @@ class Dispatcher:
         await self._beat()
         async with asyncio.TaskGroup() as group:
             group.create_task(self._heartbeat())
+            group.create_task(self._purges())
             for sender in self.senders.values():
                 group.create_task(self._serve(sender))
 
@@ -271,6 +278,16 @@ class Dispatcher:
         while not self._stopping:
             await asyncio.sleep(every)
             await self._beat()
+
+    async def _purges(self) -> None:
+        """An erasure's rebuild of the database that readers got in the way of is tried again
+        every few seconds until it is done: what was erased must not wait for the night."""
+        while not self._stopping:
+            await asyncio.sleep(PURGE_RETRY_SECONDS)
+            if purge_pending(self.app.engine):
+                await asyncio.get_running_loop().run_in_executor(
+                    self._beat_thread, retry_purge, self.app.engine
+                )
 
     async def _beat(self) -> None:
         """Say this process is alive. Until the next beat succeeds it sends only within half

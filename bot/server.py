@@ -46,6 +46,7 @@ from bot.scheduler import Scheduler
 from handlers.core.messages import Incoming
 from handlers.dialogue.conversation import Dialogue
 from handlers.dialogue.intake import receive
+from storage.engine import purge_pending
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +362,9 @@ def build_asgi(service: Service) -> Starlette:
             "status": "degraded" if degraded else "ok",
             "database": "ok",
             "outbox": outbox,
+            # An erasure's rebuild of the file (SQLite) still to be done: retried every few
+            # seconds; what was erased may survive in the file's free space until then.
+            "purge_pending": purge_pending(service.app.engine),
         }
 
     async def metrics_page(request: Request) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -50,33 +51,59 @@ def make_engine(url: str | URL) -> Engine:
     )
 
 
-def purge_old_versions(engine: Engine) -> None:
+# Databases whose last rebuild after an erasure could not be done (busy): retried by the service
+# until it is (see `retry_purge`), and at shutdown.
+_UNPURGED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def purge_pending(engine: Engine) -> bool:
+    """Whether an erasure's rebuild is still to be done on this database."""
+    return engine in _UNPURGED
+
+
+def retry_purge(engine: Engine) -> bool:
+    """Do the rebuild left undone, if any; True when nothing is left to do."""
+    return engine not in _UNPURGED or purge_old_versions(engine)
+
+
+def purge_old_versions(engine: Engine) -> bool:
     """After an erasure or an anonymous report, on SQLite: rebuild the file (VACUUM), so that
     nothing of the rows as they were survives in free space (secure_delete zeroes what is
     deleted, but a page SQLite rebuilds keeps fragments of earlier cells in its unused part),
     and truncate the write-ahead log, with this process's writers held back meanwhile.
-    PostgreSQL keeps old row versions until VACUUM: see `vacuum`."""
+    PostgreSQL keeps old row versions until VACUUM: see `vacuum`. False when it could not be
+    done now (readers in the way): it is then retried (`retry_purge`)."""
     if engine.dialect.name != "sqlite":
-        return
+        return True
+    _UNPURGED.add(engine)  # until it is done
     with engine.connect().execution_options(checkpoint=True) as connection:
-        # Webhooks wait meanwhile: give up soon if a reader is in the way (the nightly
-        # retention run rebuilds the file too).
+        # Webhooks wait meanwhile: give up soon if a reader is in the way (the service tries
+        # again within seconds, see `retry_purge`, and at shutdown).
         connection.exec_driver_sql(f"PRAGMA busy_timeout={PURGE_BUSY_TIMEOUT_MS}")
         try:
-            for attempt in range(3):
-                try:
-                    connection.exec_driver_sql("VACUUM")
-                    break
-                except sqlite3.OperationalError:
-                    if attempt == 2:
-                        log.warning("database: not rebuilt after an erasure (busy)")
+            return _rebuild(connection, engine)
         finally:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        for _ in range(3):
-            busy, *_ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-            if not busy:
-                return
-        log.warning("database: the write-ahead log could not be truncated (readers busy)")
+
+
+def _rebuild(connection, engine: Engine) -> bool:
+    """VACUUM, then truncate the write-ahead log, each tried a few times with a short wait."""
+    for _ in range(3):
+        try:
+            connection.exec_driver_sql("VACUUM")
+            break
+        except sqlite3.OperationalError:
+            continue
+    else:
+        log.warning("database: not rebuilt after an erasure (busy); will try again")
+        return False
+    for _ in range(3):
+        busy, *_ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if not busy:
+            _UNPURGED.discard(engine)
+            return True
+    log.warning("database: the write-ahead log could not be truncated (busy); will try again")
+    return False
 
 
 def vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
