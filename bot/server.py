@@ -178,8 +178,8 @@ def build_service(
 
 
 def build_asgi(service: Service) -> Starlette:
-    """The ASGI application of spec section 4: every channel's webhooks, /healthz and the
-    summary's charts."""
+    """The ASGI application of spec section 4: every channel's webhooks, /healthz, the
+    summary's charts, and the web desk under /mesa/ (bot/desk/)."""
     server = service.app.settings.server
     admission = Admission(server.max_inflight or default_limit(service.app.engine))
     penalties = Penalties()
@@ -290,11 +290,17 @@ def build_asgi(service: Service) -> Starlette:
         for channel in service.channels
         for hook in channel.webhooks()
     ]
+    desk: list = []
+    if service.app.settings.desk.enabled:
+        from bot.desk.web import desk_routes  # the web desk (jinja2, argon2) only when served
+
+        desk = desk_routes(service.app, service.clock)
     return Starlette(
         routes=[
             *webhooks,
             Route("/healthz", healthz, methods=["GET"]),
             Route(CHARTS_PATH + "/{name}", chart, methods=["GET"]),
+            *desk,
         ],
         lifespan=lifespan,
     )
