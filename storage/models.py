@@ -97,6 +97,16 @@ class Case(SQLModel, table=True):
             sqlite_where=text(OPEN_CONDITION),
             postgresql_where=text(OPEN_CONDITION),
         ),
+        # The same, per assignee (the folders Mías and Sin asignar).
+        Index(
+            "ix_cases_desk_assignee",
+            "assignee_id",
+            "urgency",
+            "due_at",
+            "id",
+            sqlite_where=text(OPEN_CONDITION),
+            postgresql_where=text(OPEN_CONDITION),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

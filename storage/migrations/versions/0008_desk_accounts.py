@@ -1,4 +1,4 @@
-"""desk accounts: staff sign-in, sessions, audit log, saved replies, teams, the Bandeja's index
+"""desk accounts: staff sign-in, sessions, audit log, saved replies, teams, the Bandeja's indexes
 
 The web desk (bot/desk/) signs staff in with a user name, an Argon2 password hash and a TOTP
 second factor with one-time recovery codes; its sessions live in the database; what staff open
@@ -41,13 +41,17 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("locked_until", _utc(), nullable=True))
     op.create_index("ix_staff_username", "staff", ["username"], unique=True)
-    op.create_index(
-        "ix_cases_desk_queue",
-        "cases",
-        ["urgency", "due_at", "id"],
-        sqlite_where=sa.text(OPEN_CONDITION),
-        postgresql_where=sa.text(OPEN_CONDITION),
-    )
+    for name, columns in (
+        ("ix_cases_desk_queue", ["urgency", "due_at", "id"]),
+        ("ix_cases_desk_assignee", ["assignee_id", "urgency", "due_at", "id"]),
+    ):
+        op.create_index(
+            name,
+            "cases",
+            columns,
+            sqlite_where=sa.text(OPEN_CONDITION),
+            postgresql_where=sa.text(OPEN_CONDITION),
+        )
     op.create_table(
         "desk_sessions",
         sa.Column("token_hash", sa.String(length=64), primary_key=True),
@@ -115,6 +119,7 @@ def downgrade() -> None:
         "desk_sessions",
     ):
         op.drop_table(table)
+    op.drop_index("ix_cases_desk_assignee", table_name="cases")
     op.drop_index("ix_cases_desk_queue", table_name="cases")
     op.drop_index("ix_staff_username", table_name="staff")
     with op.batch_alter_table("staff") as batch:
