@@ -4,14 +4,49 @@ a case's timeline, the actions its lifecycle allows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from handlers.casework.lifecycle import FINAL, REOPENED_FROM, SUPERVISING, TRANSITIONS
+from handlers.core.deadlines import BusinessCalendar
 from handlers.core.policy import CasePolicy
 from handlers.core.texts import Texts
 from storage.models import Attachment, Case, CaseEvent, Message, Staff
 
 DUE_SOON = 2  # business days left (today included) when a case shows as due soon
+
+
+class DayCounter:
+    """Business days between two dates, counted from per-year tables built once: a page of
+    cases overdue by months would otherwise look up tens of thousands of days."""
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar = calendar
+        self._years: dict[int, list[int]] = {}
+
+    def _year(self, year: int) -> list[int]:
+        if year not in self._years:
+            day, counted, table = date(year, 1, 1), 0, []
+            while day.year == year:
+                counted += self.calendar.is_business_day(day)
+                table.append(counted)
+                day += timedelta(days=1)
+            self._years[year] = table
+        return self._years[year]
+
+    def _upto(self, day: date) -> int:
+        return self._year(day.year)[day.timetuple().tm_yday - 1]
+
+    def is_business_day(self, day: date) -> bool:
+        table = self._year(day.year)
+        index = day.timetuple().tm_yday - 1
+        return table[index] > (table[index - 1] if index else 0)
+
+    def between(self, start: date, end: date) -> int:
+        """As BusinessCalendar.business_days_between: after `start`, up to `end` included."""
+        if end <= start:
+            return 0
+        full_years = sum(self._year(year)[-1] for year in range(start.year, end.year))
+        return full_years + self._upto(end) - self._upto(start)
 
 
 @dataclass(frozen=True)
@@ -21,11 +56,14 @@ class Deadline:
     days_left: int  # negative when overdue
 
 
-def deadline(policy: CasePolicy, t: Texts, case: Case, now: datetime) -> Deadline:
+def deadline(
+    policy: CasePolicy, t: Texts, case: Case, now: datetime, days: DayCounter | None = None
+) -> Deadline:
     """The deadline as a person says it: "vence el jueves 24/12/2026: faltan 6 días hábiles"."""
     from handlers.casework.lifecycle import effective_due
 
     calendar = policy.calendar
+    days = days or DayCounter(calendar)
     due = effective_due(policy, case, now)
     day = policy.local_day(due)
     today, due_day = calendar.local_date(now), calendar.local_date(due)
@@ -33,14 +71,14 @@ def deadline(policy: CasePolicy, t: Texts, case: Case, now: datetime) -> Deadlin
     if case.status in FINAL:
         return Deadline("cerrado", t("deadline.closed", due=day) + extended, 0)
     if due_day >= today:
-        left = calendar.business_days_between(today, due_day) + calendar.is_business_day(today)
+        left = days.between(today, due_day) + days.is_business_day(today)
         if due_day == today:
             words = t("deadline.today", due=day)
         else:
             words = t("deadline.left_one" if left == 1 else "deadline.left", due=day, days=left)
         state = "por_vencer" if left <= DUE_SOON else "a_tiempo"
     else:
-        late = calendar.business_days_between(due_day, today)
+        late = days.between(due_day, today)
         words = t("deadline.late_one" if late == 1 else "deadline.late", due=day, days=late)
         left, state = -late, "vencido"
     if case.paused_at is not None:

@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import App
 from bot.desk import accounts
-from bot.desk.views import Row, allowed_statuses, deadline, since_words, timeline
+from bot.desk.views import DayCounter, Row, allowed_statuses, deadline, since_words, timeline
 from handlers.casework import actions as casework
 from handlers.casework.cases import normalise_folio, record_event
 from handlers.casework.lifecycle import FINAL, SUPERVISING, NotAllowed
@@ -89,6 +89,7 @@ class Desk:
         self.app = app
         self.clock = clock
         self.policy = app.policy
+        self.days = DayCounter(app.policy.calendar)
         self.t = desk_texts()
         settings = app.settings
         self.idle = timedelta(minutes=settings.desk.session_idle_minutes)
@@ -325,7 +326,7 @@ class Desk:
         rows = [
             Row(
                 case,
-                deadline(self.policy, self.t, case, now),
+                deadline(self.policy, self.t, case, now, self.days),
                 names.get(case.assignee_id or 0, self.t("queue.nobody")),
                 since_words(self.t, wrote.get(case.id), now),
             )
@@ -467,7 +468,7 @@ class Desk:
             staff = list(uow.staff.active())
         return {
             "case": case,
-            "deadline": deadline(self.policy, self.t, case, now),
+            "deadline": deadline(self.policy, self.t, case, now, self.days),
             "timeline": timeline(self.policy, self.t, case, messages, events, attachments),
             "attachments": attachments,
             "contact": contact,

@@ -55,3 +55,16 @@ def test_a_paused_or_extended_deadline_says_so():
     assert paused.state == "pausado" and paused.words.startswith("en pausa desde el 17/12/2026")
     extended = deadline(POLICY, T, case(due_on(24), extension_days=5), NOW)
     assert extended.words.endswith("prorrogado 5 días hábiles")
+
+
+def test_the_day_counter_agrees_with_the_calendar_across_years_and_holidays():
+    from datetime import date, timedelta
+
+    from bot.desk.views import DayCounter
+
+    counter, calendar = DayCounter(POLICY.calendar), POLICY.calendar
+    start = date(2025, 12, 20)
+    for offset in range(0, 420, 7):
+        end = start + timedelta(days=offset)
+        assert counter.between(start, end) == calendar.business_days_between(start, end)
+        assert counter.is_business_day(end) == calendar.is_business_day(end)
