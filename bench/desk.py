@@ -1,7 +1,7 @@
 """Desk benchmark: the Bandeja's first page with 1,000,000 cases in a SQLite database.
 
-Builds (once; reused while it exists, under data/bench/) a database of synthetic cases with
-`telefono-abierto demo-data`, brings it to the current schema, signs in an administrator and an
+Builds (once; reused while it exists, under data/bench/, the same one as bench/reports.py) a
+database of synthetic cases with `telefono-abierto demo-data`, brings it to the current schema, signs in an administrator and an
 agent, then requests the Bandeja's first page (and a few of its views) through the ASGI
 application in this process, many times: the server time per request, p50 and p95, printed as
 one JSON object. Target: p95 <= 300 ms on SQLite.
@@ -31,6 +31,7 @@ VIEWS = {
     "sin_asignar": "/mesa/bandeja?carpeta=sin_asignar",
     "tema": "/mesa/bandeja?tema=puentes",
     "pagina_5": "/mesa/bandeja?pagina=5",
+    "busqueda": "/mesa/bandeja?q=puente",
     "filas": "/mesa/bandeja/filas",
 }
 
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--database", type=Path, help="an existing SQLite database to use")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    path = args.database or args.cache_dir / f"desk-{args.cases}-{args.seed}.db"
+    # The reports benchmark's database (built by whichever runs first).
+    path = args.database or args.cache_dir / f"reports-{args.cases}-{args.seed}.db"
     if args.database is None:
         _reports_bench().build(path, args.cases, args.seed)
     figures = measure(f"sqlite:///{path}", args.rounds)
