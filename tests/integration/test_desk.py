@@ -247,21 +247,26 @@ def test_citizen_text_is_shown_as_text(app, client, clock):
 
 
 def anonymous_denuncia(app, clock) -> str:
+    """A named report, then an anonymous denuncia from the same WhatsApp number, through the
+    dialogue; the denuncia's folio."""
+    citizen = report(app, clock, *POTHOLE)
     with app.uow() as uow:
         contact = uow.contacts.get_or_create("whatsapp", CITIZEN_NUMBER, clock())
         contact.name = CITIZEN_NAME
         uow.session.add(contact)
-        draft = {
-            "type": "denuncia",
-            "topic": "obras_en_ejecucion",
-            "anonymous": True,
-            "parts": ["El contratista cobra para adelantar la obra del puente"],
-            "location_text": "Apopa, colonia Popotlán",
-            "message_ids": [],
-        }
-        opened = open_case(uow, app.policy, contact=contact, draft=draft, now=clock())
         uow.commit()
-        return opened.case.folio
+    receipt = citizen.converse(
+        "1",
+        "denuncio que el contratista cobra para adelantar la obra del puente",
+        "listo",
+        "si",
+        "Apopa, colonia Popotlán",
+        "1",
+    )
+    assert "denuncia anónima" in receipt
+    with app.uow() as uow:
+        (case,) = [c for c in uow.cases.queue(("recibido",)) if c.anonymous]
+        return case.folio
 
 
 def test_an_anonymous_denuncia_shows_no_identifier_and_its_opening_is_audited(app, client, clock):
