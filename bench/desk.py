@@ -1,10 +1,10 @@
 """Desk benchmark: the Bandeja's first page with 1,000,000 cases in a SQLite database.
 
 Builds (once; reused while it exists, under data/bench/, the same one as bench/reports.py) a
-database of synthetic cases with `telefono-abierto demo-data`, brings it to the current schema, signs in an administrator and an
-agent, then requests the Bandeja's first page (and a few of its views) through the ASGI
-application in this process, many times: the server time per request, p50 and p95, printed as
-one JSON object. Target: p95 <= 300 ms on SQLite.
+database of synthetic cases with `telefono-abierto demo-data`, brings it to the current schema,
+signs in an administrator and an agent, then requests the Bandeja's first page (and a few of
+its views) through the ASGI application in this process, many times: the server time per
+request, p50 and p95, printed as one JSON object. Target: p95 <= 300 ms on SQLite.
 
 Run with `make bench`, or `.venv/bin/python bench/desk.py [--cases 1000000] [--rounds 40]`.
 """

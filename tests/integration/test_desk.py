@@ -13,7 +13,6 @@ from starlette.testclient import TestClient
 
 from bot.desk.accounts import current_code, hash_password, new_totp_secret
 from bot.server import build_asgi, build_service
-from handlers.casework.cases import open_case
 from storage.models import Attachment, AuditEntry, Staff, Team
 from tests.helpers import POTHOLE, TUESDAY, Citizen
 
