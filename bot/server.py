@@ -292,7 +292,7 @@ def build_asgi(service: Service) -> Starlette:
     ]
     desk: list = []
     if service.app.settings.desk.enabled:
-        from bot.desk.web import desk_routes  # the web desk (jinja2, argon2) only when served
+        from bot.desk.routes import desk_routes  # the web desk (jinja2, argon2) only when served
 
         desk = desk_routes(service.app, service.clock)
     return Starlette(

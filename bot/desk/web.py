@@ -9,7 +9,7 @@ import hashlib
 import logging
 import secrets
 import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -22,8 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from bot.app import App
 from bot.desk import accounts
@@ -800,31 +798,3 @@ def _secure(response: Response) -> Response:
         }
     )
     return response
-
-
-def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
-    """The desk's routes, to mount under /mesa."""
-    desk = Desk(app, clock)
-    handler = Callable[[Request], Awaitable[Response]]
-    routes: list[tuple[str, handler, list[str]]] = [
-        ("/", desk.home, ["GET"]),
-        ("/login", desk.login_page, ["GET"]),
-        ("/login", desk.login, ["POST"]),
-        ("/salir", desk.logout, ["POST"]),
-        ("/bandeja", desk.queue_page, ["GET"]),
-        ("/bandeja/filas", desk.queue_rows, ["GET"]),
-        ("/bandeja/lote", desk.bulk, ["POST"]),
-        ("/casos/{folio}", desk.case_page, ["GET"]),
-        ("/casos/{folio}/{action}", desk.case_action, ["POST"]),
-        ("/adjuntos/{id}", desk.attachment, ["GET"]),
-        ("/respuestas", desk.saved_replies, ["GET", "POST"]),
-    ]
-    return [
-        Mount(
-            "/mesa",
-            routes=[
-                *(Route(path, endpoint, methods=methods) for path, endpoint, methods in routes),
-                Mount("/static", StaticFiles(directory=HERE / "static"), name="desk-static"),
-            ],
-        )
-    ]

@@ -407,3 +407,45 @@ def test_bulk_assignment_assigns_every_case_marked(app, client, clock):
         assert {
             uow.cases.by_folio(f).assignee_id for f in ("TA-2026-000001", "TA-2026-000002")
         } == {ana.id}
+
+
+def test_an_agent_cannot_open_informes_or_personal_and_a_supervisor_only_informes(
+    app, client, clock
+):
+    ana = make_account(app, "Ana Pérez", "ana")
+    sara = make_account(app, "Sara Ruiz", "sara", role="supervisor")
+    marta = make_account(app, "Marta Ríos", "marta", role="admin")
+    report(app, clock, *POTHOLE)
+    for path in ("/mesa/informes", "/mesa/personal", "/mesa/informes/descarga?formato=csv"):
+        assert client.get(path).status_code in (303, 403), path
+    assert client.get("/mesa/informes/descarga?formato=csv").status_code == 403
+    sign_in(client, ana, clock)
+    for path in ("/mesa/informes", "/mesa/personal", "/mesa/informes/descarga?formato=csv"):
+        assert client.get(path).status_code == 403, path
+    assert 'href="/mesa/informes"' not in client.get("/mesa/bandeja").text
+    sign_in(client, sara, clock)
+    reports = client.get("/mesa/informes?periodo=2026-T4")
+    assert reports.status_code == 200 and "data:image/png;base64," in reports.text
+    download = client.get("/mesa/informes/descarga?periodo=2026-T4&formato=json")
+    assert download.status_code == 200 and download.json()["received"]["total"] >= 0
+    assert client.get("/mesa/personal").status_code == 403
+    sign_in(client, marta, clock)
+    staff = client.get("/mesa/personal")
+    assert (
+        staff.status_code == 200 and "Ana Pérez" in staff.text and "entró a la mesa" in staff.text
+    )
+
+
+def test_an_administrator_resets_a_second_factor_and_the_sessions_end(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    marta = make_account(app, "Marta Ríos", "marta", role="admin")
+    other = TestClient(client.app, follow_redirects=False)
+    sign_in(other, ana, clock)
+    assert other.get("/mesa/bandeja").status_code == 200
+    sign_in(client, marta, clock)
+    token = csrf_of(client.get("/mesa/personal").text)
+    reset = client.post(f"/mesa/personal/{ana.id}/segundo-factor", data={"csrf": token})
+    assert reset.status_code == 303
+    assert other.get("/mesa/bandeja").status_code == 303
+    refused = sign_in(other, ana, clock)
+    assert refused.status_code == 401 and "segundo factor" in refused.text
