@@ -268,6 +268,20 @@ class DeskRepository:
                 break
         return page[:limit], len(page) > limit
 
+    def map_points(self, scope: Scope, filters: QueueFilter, limit: int) -> list[Case]:
+        """Open cases with a pin, filtered like the Bandeja, emergencies first."""
+        tiers = [filters.urgency] if filters.urgency in TIERS else list(TIERS)
+        found: list[Case] = []
+        for urgency in tiers:
+            query = self._queue_query(scope, filters, urgency).where(
+                col(Case.latitude).is_not(None), col(Case.longitude).is_not(None)
+            )
+            query = query.order_by(col(Case.due_at), col(Case.id)).limit(limit - len(found))
+            found += list(self.session.exec(query))
+            if len(found) >= limit:
+                break
+        return found
+
     def last_citizen_message(self, case_ids: Sequence[int]) -> dict[int, datetime]:
         """When the citizen last wrote, per case."""
         if not case_ids:

@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from xstatic.pkg import leaflet
 
 from bot.app import App
 from bot.desk.admin import AdminPages
+from bot.desk.mapa import MapPage
 from bot.desk.web import HERE, Desk
 
 
@@ -19,6 +21,7 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
     """The desk's routes, to mount under /mesa."""
     desk = Desk(app, clock)
     admin = AdminPages(desk)
+    mapa = MapPage(desk)
     handler = Callable[[Request], Awaitable[Response]]
     routes: list[tuple[str, handler, list[str]]] = [
         ("/", desk.home, ["GET"]),
@@ -32,6 +35,8 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
         ("/casos/{folio}/{action}", desk.case_action, ["POST"]),
         ("/adjuntos/{id}", desk.attachment, ["GET"]),
         ("/respuestas", desk.saved_replies, ["GET", "POST"]),
+        ("/mapa", mapa.page, ["GET"]),
+        ("/mapa/puntos", mapa.points, ["GET"]),
         ("/informes", admin.reports, ["GET"]),
         ("/informes/descarga", admin.download, ["GET"]),
         ("/personal", admin.staff, ["GET"]),
@@ -42,6 +47,7 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
             "/mesa",
             routes=[
                 *(Route(path, endpoint, methods=methods) for path, endpoint, methods in routes),
+                Mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet"),
                 Mount("/static", StaticFiles(directory=HERE / "static"), name="desk-static"),
             ],
         )

@@ -117,6 +117,9 @@ class Desk:
     def local(self, instant: datetime | None) -> str:
         return self.policy.local_time(instant) if instant else "—"
 
+    def deadline_of(self, case: Case, now: datetime):
+        return deadline(self.policy, self.t, case, now, self.days)
+
     def render(
         self, name: str, status: int = 200, visit: Visit | None = None, **values: Any
     ) -> HTMLResponse:

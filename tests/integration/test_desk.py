@@ -449,3 +449,32 @@ def test_an_administrator_resets_a_second_factor_and_the_sessions_end(app, clien
     assert other.get("/mesa/bandeja").status_code == 303
     refused = sign_in(other, ana, clock)
     assert refused.status_code == 401 and "segundo factor" in refused.text
+
+
+def test_the_mapa_shows_the_open_cases_with_a_pin_to_those_who_may_see_them(
+    app, client, clock, monkeypatch
+):
+    monkeypatch.setattr(
+        app.settings.desk, "map_tiles_url", "https://{s}.tiles.example/{z}/{x}/{y}.png"
+    )
+    ana = make_account(app, "Ana Pérez", "ana")
+    luis = make_account(app, "Luis Gómez", "luis")
+    report(app, clock, *POTHOLE)
+    report(app, clock, *POTHOLE, address="+50370008888")
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        case.latitude, case.longitude = 13.4833, -88.1833
+        uow.session.add(case)
+        office = uow.desk.add_team(Team(name="Santa Ana", topics=[], municipalities=["Santa Ana"]))
+        uow.desk.join_team(office.id, luis.id)
+        uow.commit()
+    assert client.get("/mesa/mapa/puntos").status_code == 403
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/mapa")
+    assert page.status_code == 200 and "13.48330, -88.18330" in page.text
+    assert "https://*.tiles.example" in page.headers["content-security-policy"]
+    points = client.get("/mesa/mapa/puntos?carpeta=todas").json()
+    assert [p["folio"] for p in points] == ["TA-2026-000001"]
+    assert client.get("/mesa/static/leaflet/leaflet.js").status_code == 200
+    sign_in(client, luis, clock)
+    assert client.get("/mesa/mapa/puntos").json() == []
