@@ -68,3 +68,16 @@ def test_the_day_counter_agrees_with_the_calendar_across_years_and_holidays():
         end = start + timedelta(days=offset)
         assert counter.between(start, end) == calendar.business_days_between(start, end)
         assert counter.is_business_day(end) == calendar.is_business_day(end)
+
+
+def test_every_key_the_desk_templates_use_is_in_its_catalogue():
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "bot" / "desk" / "templates"
+    used = set()
+    for path in templates.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_]+)["']""", path.read_text()))
+    assert len(used) > 50
+    # Keys ending in "_" are prefixes completed in the template (t("queue.folder_" ~ f)).
+    assert sorted(key for key in used if not (T.has(key) or key.endswith("_"))) == []
