@@ -126,6 +126,19 @@ class ServerSettings(Section):
     dispatcher_dead_after_seconds: float = Field(5, ge=2, le=600)
 
 
+class DeskSettings(Section):
+    """The web desk (bot/desk/), served under /mesa/ by `run`."""
+
+    enabled: bool = True
+    # A session unused this long ends; staff sign in again.
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    page_size: int = Field(50, ge=5, le=500)
+    # Seconds each sign-in attempt from an address with many recent failures is held back.
+    slow_seconds: float = Field(2.0, ge=0, le=60)
+    # Map tiles (for the Mapa), e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: none.
+    map_tiles_url: str = ""
+
+
 class WhatsAppSettings(Section):
     enabled: bool = False
     account_sid: str = ""
@@ -309,6 +322,7 @@ class Settings(BaseSettings):
     institution: InstitutionSettings = InstitutionSettings()
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
+    desk: DeskSettings = DeskSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     telegram: TelegramSettings = TelegramSettings()
     media: MediaSettings = MediaSettings()

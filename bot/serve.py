@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
+from collections.abc import Callable
 
 import uvicorn
 
@@ -18,24 +20,51 @@ class PortInUse(Exception):
     """The configured address cannot be listened on."""
 
 
+def _listen(app: App) -> socket.socket:
+    settings = app.settings
+    try:
+        return socket.create_server((settings.server.host, settings.server.port))
+    except OSError as exc:
+        raise PortInUse(exc.strerror or type(exc).__name__) from exc
+
+
 def serve(app: App) -> None:
     """Serve the webhooks until interrupted (SIGINT or SIGTERM)."""
     settings = app.settings
     # Bound before anything starts, so that a second instance stops here and sends nothing.
-    try:
-        listener = socket.create_server((settings.server.host, settings.server.port))
-    except OSError as exc:
-        raise PortInUse(exc.strerror or type(exc).__name__) from exc
+    listener = _listen(app)
     configure_logging(getattr(logging, settings.server.log_level.upper()))
     service = build_service(app, utc_now)
-    asgi = build_asgi(service)
     log.info(
         "listening on %s:%s; channels: %s",
         settings.server.host,
         settings.server.port,
         ", ".join(channel.name for channel in service.channels),
     )
-    server = uvicorn.Server(
+    _server(app, build_asgi(service)).run(sockets=[listener])
+
+
+def serve_beside(app: App) -> Callable[[], None]:
+    """Serve the web desk (no channel) in a thread while the console chat runs in the
+    terminal; returns what stops it. PortInUse when the address is taken."""
+    listener = _listen(app)
+    service = build_service(app, utc_now, channels=[])
+    server = _server(app, build_asgi(service))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="desk", daemon=True
+    )
+    thread.start()
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+    return stop
+
+
+def _server(app: App, asgi) -> uvicorn.Server:
+    settings = app.settings
+    return uvicorn.Server(
         uvicorn.Config(
             asgi,
             host=settings.server.host,
@@ -56,4 +85,3 @@ def serve(app: App) -> None:
             proxy_headers=True,
         )
     )
-    server.run(sockets=[listener])

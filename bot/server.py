@@ -237,8 +237,8 @@ def build_service(
 
 
 def build_asgi(service: Service) -> Starlette:
-    """The ASGI application of spec section 4: every channel's webhooks, /healthz and the
-    summary's charts."""
+    """The ASGI application of spec section 4: every channel's webhooks, /healthz, the
+    summary's charts, and the web desk under /mesa/ (bot/desk/)."""
     server = service.app.settings.server
     metrics = service.app.metrics
     admission = Admission(server.max_inflight or default_limit(service.app.engine))
@@ -426,6 +426,11 @@ def build_asgi(service: Service) -> Starlette:
         for channel in service.channels
         for hook in channel.webhooks()
     ]
+    desk: list = []
+    if service.app.settings.desk.enabled:
+        from bot.desk.routes import desk_routes  # the web desk (jinja2, argon2) only when served
+
+        desk = desk_routes(service.app, service.clock)
     charts = CHARTS_PATH + "/{name}"
     return Starlette(
         routes=[
@@ -433,6 +438,7 @@ def build_asgi(service: Service) -> Starlette:
             Route("/healthz", timed("/healthz", healthz), methods=["GET"]),
             Route("/metrics", timed("/metrics", metrics_page), methods=["GET"]),
             Route(charts, timed(charts, chart), methods=["GET"]),
+            *desk,
         ],
         lifespan=lifespan,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -23,6 +23,11 @@ PERSONAL_TABLES = (
     "labelled_examples",
 )
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
+# The open statuses (handlers.core.labels.OPEN_STATUSES) as SQL, for the desk's partial index.
+OPEN_CONDITION = (
+    "status IN ('recibido', 'en_revision', 'asignado', 'en_proceso', 'esperando_ciudadano', "
+    "'remitido')"
+)
 
 
 def day_start(instant: datetime) -> datetime:
@@ -99,6 +104,26 @@ class Case(SQLModel, table=True):
         Index("ix_cases_contact_created", "contact_id", "created_at"),
         # Covers the weekly summary's open and overdue counts, per agent.
         Index("ix_cases_open_due", "status", "due_at", "channel", "assignee_id"),
+        # The web desk's Bandeja: open cases of one urgency in deadline order, read a page at a
+        # time without sorting (the WHERE of a query must repeat OPEN_CONDITION to use it).
+        Index(
+            "ix_cases_desk_queue",
+            "urgency",
+            "due_at",
+            "id",
+            sqlite_where=text(OPEN_CONDITION),
+            postgresql_where=text(OPEN_CONDITION),
+        ),
+        # The same, per assignee (the folders Mías and Sin asignar).
+        Index(
+            "ix_cases_desk_assignee",
+            "assignee_id",
+            "urgency",
+            "due_at",
+            "id",
+            sqlite_where=text(OPEN_CONDITION),
+            postgresql_where=text(OPEN_CONDITION),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -246,6 +271,7 @@ class Staff(SQLModel, table=True):
     """A person of the institution who works the queue."""
 
     __tablename__ = "staff"
+    __table_args__ = (Index("ix_staff_username", "username", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120, unique=True)
@@ -254,6 +280,13 @@ class Staff(SQLModel, table=True):
     whatsapp: str | None = Field(default=None, max_length=32, unique=True)
     active: bool = True
     created_at: datetime = utc_column(nullable=False)
+    # The web desk's sign-in (bot/desk/): unique user name, Argon2 hash, TOTP secret.
+    username: str | None = Field(default=None, max_length=64)
+    password_hash: str | None = Field(default=None, max_length=200)
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = None  # a code is accepted once
+    failed_sign_ins: int = 0
+    locked_until: datetime | None = utc_column()
 
 
 class FolioCounter(SQLModel, table=True):
@@ -341,3 +374,80 @@ class ChatMigration(SQLModel, table=True):
     old_address: str = Field(max_length=64, primary_key=True)
     new_address: str = Field(max_length=64)
     migrated_at: datetime = utc_column(nullable=False)
+
+
+class DeskSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds an opaque token, the table only its hash."""
+
+    __tablename__ = "desk_sessions"
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = utc_column(nullable=False)
+    last_seen_at: datetime = utc_column(nullable=False)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins from one network address: five slow it down for a while."""
+
+    __tablename__ = "desk_sign_in_throttle"
+
+    address: str = Field(max_length=64, primary_key=True)
+    failures: int = 0
+    first_failure_at: datetime | None = utc_column()
+    slowed_until: datetime | None = utc_column()
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for the authenticator; only its hash is kept."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = utc_column()
+
+
+class AuditEntry(SQLModel, table=True):
+    """What a staff member did or opened in the desk (sign-ins, anonymous cases, downloads)."""
+
+    __tablename__ = "staff_audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_column(nullable=False, index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    action: str = Field(max_length=40)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    detail: str | None = Field(default=None, max_length=300)
+
+
+class SavedReply(SQLModel, table=True):
+    """A reply kept by supervisors, with {folio}, {fecha_limite} and {institucion}."""
+
+    __tablename__ = "saved_replies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=120, unique=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = utc_column(nullable=False)
+
+
+class Team(SQLModel, table=True):
+    """Staff who work one part of the cases: some topics and/or some municipalities (a regional
+    office). Empty lists mean any."""
+
+    __tablename__ = "teams"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    topics: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    municipalities: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_members"
+
+    team_id: int = Field(foreign_key="teams.id", primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True)

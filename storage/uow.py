@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from storage.desk import DeskRepository
 from storage.engine import purge_old_versions
 from storage.repositories import (
     CaseRepository,
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.staff = StaffRepository(self.session)
         self.job_runs = JobRunRepository(self.session)
         self.examples = ExampleRepository(self.session)
+        self.desk = DeskRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -46,10 +46,11 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
 
 def serve_or_chat(state: CliContext, config: str | None) -> None:
-    """Serve the enabled channels; with none, open the console chat."""
+    """Serve the enabled channels and the web desk; with no channel, serve the desk beside the
+    console chat, so that one can write as a citizen and watch the case arrive in the browser."""
     # The HTTP service (uvicorn, starlette, the channel clients) is imported only here:
     # the other commands start without it.
-    from bot.serve import PortInUse, serve
+    from bot.serve import PortInUse, serve, serve_beside
 
     t = state.texts
     app = state.open_app(config)
@@ -63,7 +64,24 @@ def serve_or_chat(state: CliContext, config: str | None) -> None:
             ) from exc
         return
     typer.echo(t("cli.run_no_channels"), err=True)
-    chat_loop(state, app, "consola", None)
+    stop = None
+    if app.settings.desk.enabled:
+        server = app.settings.server
+        try:
+            stop = serve_beside(app)
+        except PortInUse as exc:
+            typer.echo(
+                t("desk_cli.desk_not_served", host=server.host, port=server.port, reason=exc),
+                err=True,
+            )
+        else:
+            url = f"http://{server.host}:{server.port}/mesa/"
+            typer.echo(t("desk_cli.desk_served", url=url), err=True)
+    try:
+        chat_loop(state, app, "consola", None)
+    finally:
+        if stop is not None:
+            stop()
 
 
 def chat_loop(state: CliContext, app: "App", address: str, name: str | None) -> None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bot.cli import accounts as desk_accounts
 from bot.cli.context import (
     CliContext,
     Failure,
@@ -38,9 +39,14 @@ def register(cli: typer.Typer, t: Texts) -> None:
         whatsapp: Annotated[
             str | None, typer.Option("--whatsapp", help=t("cli.staff_whatsapp_option"))
         ] = None,
+        username: Annotated[
+            str | None, typer.Option("--username", help=t("desk_cli.username_option"))
+        ] = None,
         config: Config = None,
     ) -> None:
-        add_staff(cli_context(ctx), config, name, role, telegram_id, whatsapp)
+        add_staff(cli_context(ctx), config, name, role, telegram_id, whatsapp, username)
+
+    desk_accounts.register(staff, t)
 
     add_account_commands(staff, t)
 
@@ -175,8 +181,10 @@ def add_staff(
     role: str,
     telegram_id: int | None,
     whatsapp: str | None,
+    username: str | None = None,
 ) -> None:
-    """Register a staff member under a unique name, bound to their chat addresses."""
+    """Register a staff member under a unique name, bound to their chat addresses and, with a
+    user name, able to sign in to the web desk once given a password and a second factor."""
     from sqlalchemy.exc import IntegrityError
 
     from handlers.casework.lifecycle import ROLES
@@ -192,16 +200,21 @@ def add_staff(
         number = normalise_whatsapp(whatsapp)
         if number is None:
             raise Failure(t("cli.staff_bad_whatsapp", value=whatsapp))
+    if username is not None:
+        username = desk_accounts.check_username(t, username)
     app = state.open_app(config)
     with app.uow() as uow:
         if uow.staff.by_id_or_name(name) is not None:
             raise Failure(t("cli.staff_exists", name=name))
+        if username is not None and uow.desk.staff_by_username(username) is not None:
+            raise Failure(t("desk_cli.username_taken", username=username))
         member = uow.staff.add(
             Staff(
                 name=name,
                 role=role,
                 telegram_id=telegram_id,
                 whatsapp=number,
+                username=username,
                 created_at=state.clock(),
             )
         )

@@ -1,0 +1,54 @@
+"""The desk's routes, mounted under /mesa by bot/server.py."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from xstatic.pkg import leaflet
+
+from bot.app import App
+from bot.desk.admin import AdminPages
+from bot.desk.mapa import MapPage
+from bot.desk.web import HERE, Desk
+
+
+def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
+    """The desk's routes, to mount under /mesa."""
+    desk = Desk(app, clock)
+    admin = AdminPages(desk)
+    mapa = MapPage(desk)
+    handler = Callable[[Request], Awaitable[Response]]
+    routes: list[tuple[str, handler, list[str]]] = [
+        ("/", desk.home, ["GET"]),
+        ("/login", desk.login_page, ["GET"]),
+        ("/login", desk.login, ["POST"]),
+        ("/salir", desk.logout, ["POST"]),
+        ("/bandeja", desk.queue_page, ["GET"]),
+        ("/bandeja/filas", desk.queue_rows, ["GET"]),
+        ("/bandeja/lote", desk.bulk, ["POST"]),
+        ("/casos/{folio}", desk.case_page, ["GET"]),
+        ("/casos/{folio}/{action}", desk.case_action, ["POST"]),
+        ("/adjuntos/{id}", desk.attachment, ["GET"]),
+        ("/respuestas", desk.saved_replies, ["GET", "POST"]),
+        ("/mapa", mapa.page, ["GET"]),
+        ("/mapa/puntos", mapa.points, ["GET"]),
+        ("/informes", admin.reports, ["GET"]),
+        ("/informes/descarga", admin.download, ["GET"]),
+        ("/personal", admin.staff, ["GET"]),
+        ("/personal/{id}/segundo-factor", admin.reset_second_factor, ["POST"]),
+    ]
+    return [
+        Mount(
+            "/mesa",
+            routes=[
+                *(Route(path, endpoint, methods=methods) for path, endpoint, methods in routes),
+                Mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet"),
+                Mount("/static", StaticFiles(directory=HERE / "static"), name="desk-static"),
+            ],
+        )
+    ]

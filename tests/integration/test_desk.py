@@ -1,0 +1,480 @@
+"""The web desk (/mesa/) against the real application, on SQLite and PostgreSQL: signing in with
+a second factor, the lock, CSRF, what each role and team may open, anonymity, escaping."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from bot.desk.accounts import current_code, hash_password, new_totp_secret
+from bot.server import build_asgi, build_service
+from storage.models import Attachment, AuditEntry, Staff, Team
+from tests.helpers import POTHOLE, TUESDAY, Citizen
+
+PASSWORD = "una clave bastante larga"
+CITIZEN_NUMBER = "+50370009999"
+CITIZEN_NAME = "Rigoberta Menchú"
+
+
+class StillClock:
+    """A clock that stays where it is put (TOTP codes depend on the instant)."""
+
+    def __init__(self, start: datetime = TUESDAY) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> StillClock:
+    return StillClock()
+
+
+@pytest.fixture
+def client(app, clock):
+    app.settings.desk.slow_seconds = 0  # the slow-down after many failures is not waited for
+    service = build_service(app, clock, channels=[])
+    # No lifespan: nothing runs beside the requests (no dispatcher, no scheduler).
+    return TestClient(build_asgi(service), base_url="http://testserver", follow_redirects=False)
+
+
+def make_account(app, name: str, username: str, role: str = "agent") -> Staff:
+    secret = new_totp_secret()
+    with app.uow() as uow:
+        member = uow.staff.add(
+            Staff(
+                name=name,
+                role=role,
+                username=username,
+                password_hash=hash_password(PASSWORD),
+                totp_secret=secret,
+                created_at=TUESDAY,
+            )
+        )
+        uow.commit()
+    return member
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the page has no CSRF field"
+    return found[1]
+
+
+def sign_in(client, member: Staff, clock, *, password: str = PASSWORD, otp: str | None = None):
+    client.cookies.clear()
+    form = client.get("/mesa/login")
+    code = otp if otp is not None else current_code(member.totp_secret, clock())
+    answer = client.post(
+        "/mesa/login",
+        data={
+            "csrf": csrf_of(form.text),
+            "username": member.username,
+            "password": password,
+            "otp": code,
+        },
+    )
+    clock.advance(seconds=30)  # the next code, for the next sign-in (a code works once)
+    return answer
+
+
+def report(app, clock, *lines: str, address: str = CITIZEN_NUMBER) -> Citizen:
+    citizen = Citizen(
+        app.dialogue, app.uow, address=address, channel="whatsapp", clock=clock, sender_id=None
+    )
+    citizen.converse(*lines)
+    return citizen
+
+
+def test_an_agent_signs_in_with_a_totp_code_and_sees_the_case_in_the_bandeja(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    assert client.get("/mesa/bandeja").headers["location"].startswith("/mesa/login")
+    signed = sign_in(client, ana, clock)
+    assert signed.status_code == 303 and signed.headers["location"] == "/mesa/bandeja"
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    page = client.get("/mesa/bandeja")
+    assert page.status_code == 200 and "TA-2026-000001" in page.text
+    rows = client.get("/mesa/bandeja/filas?carpeta=sin_asignar")
+    assert "TA-2026-000001" in rows.text
+    assert "TA-2026-000001" not in client.get("/mesa/bandeja/filas?carpeta=mias").text
+
+
+def test_a_wrong_code_or_password_is_refused_and_a_code_works_once(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    assert sign_in(client, ana, clock, otp="000000").status_code == 401
+    assert sign_in(client, ana, clock, password="otra clave cualquiera").status_code == 401
+    code = current_code(ana.totp_secret, clock())
+    assert sign_in(client, ana, clock, otp=code).status_code == 303
+    # 30 seconds later the same code would still be in its window, but it was used.
+    assert sign_in(client, ana, clock, otp=code).status_code == 401
+
+
+def test_a_recovery_code_stands_in_for_the_authenticator_once(app, client, clock):
+    from bot.desk.accounts import recovery_hash
+
+    ana = make_account(app, "Ana Pérez", "ana")
+    with app.uow() as uow:
+        uow.desk.replace_recovery_codes(ana.id, [recovery_hash("abcd-1234-ef56")])
+        uow.commit()
+    assert sign_in(client, ana, clock, otp="ABCD-1234-EF56").status_code == 303
+    client.cookies.clear()
+    assert sign_in(client, ana, clock, otp="abcd-1234-ef56").status_code == 401
+
+
+def test_the_sixth_attempt_after_five_wrong_passwords_is_refused_even_with_the_right_one(
+    app, client, clock
+):
+    ana = make_account(app, "Ana Pérez", "ana")
+    for _ in range(5):
+        assert sign_in(client, ana, clock, password="no es la clave").status_code == 401
+    refused = sign_in(client, ana, clock)
+    assert refused.status_code == 401 and "bloqueada" in refused.text
+    clock.advance(minutes=16)
+    assert sign_in(client, ana, clock).status_code == 303
+
+
+def test_a_post_without_the_csrf_token_is_refused(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    assert client.post("/mesa/login", data={"username": "ana"}).status_code == 403
+    sign_in(client, ana, clock)
+    refused = client.post("/mesa/casos/TA-2026-000001/nota", data={"texto": "sin token"})
+    assert refused.status_code == 403
+    wrong = client.post(
+        "/mesa/casos/TA-2026-000001/nota", data={"texto": "otro token", "csrf": "x" * 43}
+    )
+    assert wrong.status_code == 403
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        assert not [e for e in uow.cases.events(case.id) if e.kind == "note"]
+
+
+def test_without_a_session_pages_redirect_to_sign_in_and_files_are_refused(app, client, clock):
+    report(app, clock, *POTHOLE)
+    for path in ("/mesa/", "/mesa/bandeja", "/mesa/casos/TA-2026-000001", "/mesa/respuestas"):
+        answer = client.get(path)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/mesa/"), path
+    assert client.get("/mesa/bandeja").headers["location"].startswith("/mesa/login")
+    assert client.get("/mesa/adjuntos/1").status_code in (403, 404)
+    assert client.get("/mesa/bandeja/filas").status_code == 403
+    assert client.post("/mesa/casos/TA-2026-000001/cerrar", data={}).status_code == 303
+
+
+def test_a_session_ends_after_the_idle_time_and_at_sign_out(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    sign_in(client, ana, clock)
+    assert client.get("/mesa/bandeja").status_code == 200
+    clock.advance(minutes=31)
+    assert client.get("/mesa/bandeja").status_code == 303
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/bandeja")
+    assert client.post("/mesa/salir", data={"csrf": csrf_of(page.text)}).status_code == 303
+    assert client.get("/mesa/bandeja").status_code == 303
+
+
+def test_a_deactivated_account_cannot_sign_in_and_its_session_ends(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    sign_in(client, ana, clock)
+    with app.uow() as uow:
+        member = uow.staff.get(ana.id)
+        member.active = False
+        uow.session.add(member)
+        uow.commit()
+    assert client.get("/mesa/bandeja").status_code == 303
+    assert sign_in(client, ana, clock).status_code == 401
+
+
+def test_an_agent_works_a_case_through_the_same_casework_as_the_chat(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/casos/TA-2026-000001")
+    assert "vence el" in page.text and "faltan" in page.text
+    token = csrf_of(page.text)
+    folio = "/mesa/casos/TA-2026-000001"
+    assert client.post(f"{folio}/tomar", data={"csrf": token}).status_code == 303
+    client.post(f"{folio}/nota", data={"csrf": token, "texto": "llevar la retroexcavadora"})
+    preview = client.post(f"{folio}/responder", data={"csrf": token, "texto": "Llegamos el jueves"})
+    assert "Respuesta sobre su caso TA-2026-000001" in preview.text
+    with app.uow() as uow:
+        assert not uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)[-1].body.count(
+            "Llegamos el jueves"
+        )
+    sent = client.post(
+        f"{folio}/responder", data={"csrf": token, "texto": "Llegamos el jueves", "enviar": "1"}
+    )
+    assert sent.status_code == 303
+    refused = client.post(f"{folio}/estado", data={"csrf": token, "estado": "recibido"})
+    assert refused.status_code == 400
+    assert (
+        client.post(f"{folio}/cerrar", data={"csrf": token, "texto": "Reparado"}).status_code == 303
+    )
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        kinds = [(e.actor, e.kind) for e in uow.cases.events(case.id)]
+        told = [i.body for i in uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)]
+    assert case.status == "cerrado" and case.assignee_id == ana.id
+    assert ("Ana Pérez", "note") in kinds and ("Ana Pérez", "staff_reply") in kinds
+    assert any("Llegamos el jueves" in body for body in told)
+    assert not any("retroexcavadora" in body for body in told)
+    closed = client.get(folio).text
+    assert "NOTA INTERNA" in closed and "llevar la retroexcavadora" in closed
+
+
+def test_citizen_text_is_shown_as_text(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    lines = list(POTHOLE)
+    lines[3] = "<img src=x onerror=alert(1)> hay un hoyo enorme en la calle principal"
+    report(app, clock, *lines)
+    sign_in(client, ana, clock)
+    for path in ("/mesa/casos/TA-2026-000001", "/mesa/bandeja?q=hoyo"):
+        page = client.get(path).text
+        assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in client.get("/mesa/casos/TA-2026-000001").text
+
+
+def anonymous_denuncia(app, clock) -> str:
+    """A named report, then an anonymous denuncia from the same WhatsApp number, through the
+    dialogue; the denuncia's folio."""
+    citizen = report(app, clock, *POTHOLE)
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("whatsapp", CITIZEN_NUMBER, clock())
+        contact.name = CITIZEN_NAME
+        uow.session.add(contact)
+        uow.commit()
+    receipt = citizen.converse(
+        "1",
+        "denuncio que el contratista cobra para adelantar la obra del puente",
+        "listo",
+        "si",
+        "Apopa, colonia Popotlán",
+        "1",
+    )
+    assert "denuncia anónima" in receipt
+    with app.uow() as uow:
+        (case,) = [c for c in uow.cases.queue(("recibido",)) if c.anonymous]
+        return case.folio
+
+
+def test_an_anonymous_denuncia_shows_no_identifier_and_its_opening_is_audited(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    folio = anonymous_denuncia(app, clock)
+    sign_in(client, ana, clock)
+    page = client.get(f"/mesa/casos/{folio}")
+    assert page.status_code == 200 and "contratista" in page.text
+    for identifier in (CITIZEN_NUMBER, CITIZEN_NUMBER[1:], "Rigoberta", "Menchú"):
+        assert identifier not in page.text
+    queue = client.get("/mesa/bandeja").text
+    assert folio in queue and CITIZEN_NUMBER not in queue and "Rigoberta" not in queue
+    with app.uow() as uow:
+        case = uow.cases.by_folio(folio)
+        entries = list(
+            uow.session.exec(select(AuditEntry).where(AuditEntry.action == "opened_anonymous"))
+        )
+    assert [(e.staff_id, e.case_id) for e in entries] == [(ana.id, case.id)]
+
+
+def stored_photo(app, tmp_path: Path, folio: str) -> int:
+    directory = Path(app.settings.media.directory).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "foto.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0 not quite a jpeg")
+    with app.uow() as uow:
+        case = uow.cases.by_folio(folio)
+        message = [m for m in uow.messages.for_case(case.id) if m.direction == "in"][0]
+        attachment = Attachment(
+            message_id=message.id,
+            case_id=case.id,
+            kind="photo",
+            provider_ref="",
+            content_type="image/jpeg",
+            local_path=str(path),
+            status="stored",
+            created_at=TUESDAY,
+        )
+        uow.session.add(attachment)
+        uow.commit()
+        return attachment.id
+
+
+@pytest.fixture
+def media_app(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app.settings.media, "directory", str(tmp_path / "media"))
+    return app
+
+
+def test_attachments_are_served_only_to_staff_who_may_see_the_case(
+    media_app, client, clock, tmp_path
+):
+    app = media_app
+    ana = make_account(app, "Ana Pérez", "ana")
+    luis = make_account(app, "Luis Gómez", "luis")
+    report(app, clock, *POTHOLE)
+    attachment_id = stored_photo(app, tmp_path, "TA-2026-000001")
+    assert client.get(f"/mesa/adjuntos/{attachment_id}").status_code == 403
+    sign_in(client, ana, clock)
+    shown = client.get(f"/mesa/adjuntos/{attachment_id}")
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
+    assert f'src="/mesa/adjuntos/{attachment_id}"' in client.get("/mesa/casos/TA-2026-000001").text
+    assert client.get("/mesa/adjuntos/999999").status_code == 404
+    # Luis works in a regional team of another municipality: the case is not his to see.
+    with app.uow() as uow:
+        team = uow.desk.add_team(
+            Team(name="Oficina de Santa Ana", topics=[], municipalities=["Santa Ana"])
+        )
+        uow.desk.join_team(team.id, luis.id)
+        uow.commit()
+    client.cookies.clear()
+    sign_in(client, luis, clock)
+    assert client.get(f"/mesa/adjuntos/{attachment_id}").status_code == 404
+    assert client.get("/mesa/casos/TA-2026-000001").status_code == 404
+    assert "TA-2026-000001" not in client.get("/mesa/bandeja").text
+
+
+def test_saved_replies_are_kept_by_supervisors_and_filled_in_for_a_case(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    sara = make_account(app, "Sara Ruiz", "sara", role="supervisor")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/respuestas")
+    refused = client.post(
+        "/mesa/respuestas", data={"csrf": csrf_of(page.text), "titulo": "x", "texto": "y"}
+    )
+    assert refused.status_code == 403
+    client.cookies.clear()
+    sign_in(client, sara, clock)
+    token = csrf_of(client.get("/mesa/respuestas").text)
+    body = "Su caso {folio} vence el {fecha_limite}. {institucion}"
+    saved = client.post("/mesa/respuestas", data={"csrf": token, "titulo": "Plazo", "texto": body})
+    assert saved.status_code == 303
+    with app.uow() as uow:
+        reply_id = uow.desk.saved_replies()[0].id
+    filled = client.post(
+        "/mesa/casos/TA-2026-000001/insertar", data={"csrf": token, "guardada": str(reply_id)}
+    )
+    assert "Su caso TA-2026-000001 vence el" in filled.text
+    assert app.policy.institution.name in filled.text
+
+
+def test_a_duplicate_is_discarded_and_linked_to_the_original(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    report(app, clock, *POTHOLE, address="+50370008888")
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get("/mesa/casos/TA-2026-000002").text)
+    marked = client.post(
+        "/mesa/casos/TA-2026-000002/duplicado", data={"csrf": token, "original": "ta-2026-1"}
+    )
+    assert marked.status_code == 303
+    with app.uow() as uow:
+        duplicate = uow.cases.by_folio("TA-2026-000002")
+        original = uow.cases.by_folio("TA-2026-000001")
+        linked = [e.note for e in uow.cases.events(original.id) if e.kind == "duplicate_linked"]
+    assert duplicate.status == "descartado" and original.status == "recibido"
+    assert linked == ["TA-2026-000002"]
+
+
+def test_bulk_assignment_assigns_every_case_marked(app, client, clock):
+    sara = make_account(app, "Sara Ruiz", "sara", role="supervisor")
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    report(app, clock, *POTHOLE, address="+50370008888")
+    sign_in(client, sara, clock)
+    token = csrf_of(client.get("/mesa/bandeja").text)
+    done = client.post(
+        "/mesa/bandeja/lote",
+        data={
+            "csrf": token,
+            "accion": "asignar",
+            "personal": str(ana.id),
+            "folios[]": ["TA-2026-000001", "TA-2026-000002"],
+        },
+    )
+    assert done.status_code == 303
+    with app.uow() as uow:
+        assert {
+            uow.cases.by_folio(f).assignee_id for f in ("TA-2026-000001", "TA-2026-000002")
+        } == {ana.id}
+
+
+def test_an_agent_cannot_open_informes_or_personal_and_a_supervisor_only_informes(
+    app, client, clock
+):
+    ana = make_account(app, "Ana Pérez", "ana")
+    sara = make_account(app, "Sara Ruiz", "sara", role="supervisor")
+    marta = make_account(app, "Marta Ríos", "marta", role="admin")
+    report(app, clock, *POTHOLE)
+    for path in ("/mesa/informes", "/mesa/personal", "/mesa/informes/descarga?formato=csv"):
+        assert client.get(path).status_code in (303, 403), path
+    assert client.get("/mesa/informes/descarga?formato=csv").status_code == 403
+    sign_in(client, ana, clock)
+    for path in ("/mesa/informes", "/mesa/personal", "/mesa/informes/descarga?formato=csv"):
+        assert client.get(path).status_code == 403, path
+    assert 'href="/mesa/informes"' not in client.get("/mesa/bandeja").text
+    sign_in(client, sara, clock)
+    reports = client.get("/mesa/informes?periodo=2026-T4")
+    assert reports.status_code == 200 and "data:image/png;base64," in reports.text
+    download = client.get("/mesa/informes/descarga?periodo=2026-T4&formato=json")
+    assert download.status_code == 200 and download.json()["received"]["total"] >= 0
+    assert client.get("/mesa/personal").status_code == 403
+    sign_in(client, marta, clock)
+    staff = client.get("/mesa/personal")
+    assert (
+        staff.status_code == 200 and "Ana Pérez" in staff.text and "entró a la mesa" in staff.text
+    )
+
+
+def test_an_administrator_resets_a_second_factor_and_the_sessions_end(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    marta = make_account(app, "Marta Ríos", "marta", role="admin")
+    other = TestClient(client.app, follow_redirects=False)
+    sign_in(other, ana, clock)
+    assert other.get("/mesa/bandeja").status_code == 200
+    sign_in(client, marta, clock)
+    token = csrf_of(client.get("/mesa/personal").text)
+    reset = client.post(f"/mesa/personal/{ana.id}/segundo-factor", data={"csrf": token})
+    assert reset.status_code == 303
+    assert other.get("/mesa/bandeja").status_code == 303
+    refused = sign_in(other, ana, clock)
+    assert refused.status_code == 401 and "segundo factor" in refused.text
+
+
+def test_the_mapa_shows_the_open_cases_with_a_pin_to_those_who_may_see_them(
+    app, client, clock, monkeypatch
+):
+    monkeypatch.setattr(
+        app.settings.desk, "map_tiles_url", "https://{s}.tiles.example/{z}/{x}/{y}.png"
+    )
+    ana = make_account(app, "Ana Pérez", "ana")
+    luis = make_account(app, "Luis Gómez", "luis")
+    report(app, clock, *POTHOLE)
+    report(app, clock, *POTHOLE, address="+50370008888")
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        case.latitude, case.longitude = 13.4833, -88.1833
+        uow.session.add(case)
+        office = uow.desk.add_team(Team(name="Santa Ana", topics=[], municipalities=["Santa Ana"]))
+        uow.desk.join_team(office.id, luis.id)
+        uow.commit()
+    assert client.get("/mesa/mapa/puntos").status_code == 403
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/mapa")
+    assert page.status_code == 200 and "13.48330, -88.18330" in page.text
+    assert "https://*.tiles.example" in page.headers["content-security-policy"]
+    points = client.get("/mesa/mapa/puntos?carpeta=todas").json()
+    assert [p["folio"] for p in points] == ["TA-2026-000001"]
+    assert client.get("/mesa/static/leaflet/leaflet.js").status_code == 200
+    sign_in(client, luis, clock)
+    assert client.get("/mesa/mapa/puntos").json() == []
