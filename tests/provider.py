@@ -320,7 +320,10 @@ def main(argv: list[str] | None = None) -> None:
     }[args.command]
     missing = [name for name in needed if not env.get(name)]
     if missing:
-        parser.exit(2, f"Defina primero {', '.join(missing)} (vea el README, sección Channels).\n")
+        parser.exit(
+            2,
+            f"Defina primero {', '.join(missing)} (vea docs/administrators.md).\n",
+        )
 
     if args.command == "serve":
         token, sid = env["TA_TELEGRAM__TOKEN"], env["TA_WHATSAPP__ACCOUNT_SID"]

@@ -59,4 +59,7 @@ def test_every_relative_link_in_the_readme_and_the_guides_leads_to_a_file_and_he
 def test_the_link_check_sees_a_missing_file_and_a_missing_heading(tmp_path):
     page = tmp_path / "page.md"
     page.write_text("# Title\n\n[a](page.md#title) [b](gone.md) [c](#nowhere) [d](https://x.org)\n")
-    assert broken(page) == ["page.md: gone.md (no such file)", "page.md: #nowhere (no such heading)"]
+    assert broken(page) == [
+        "page.md: gone.md (no such file)",
+        "page.md: #nowhere (no such heading)",
+    ]
