@@ -307,6 +307,8 @@ def main(argv: list[str] | None = None) -> None:
     who = say.add_mutually_exclusive_group(required=True)
     who.add_argument("--whatsapp", metavar="+NUMBER")
     who.add_argument("--telegram", metavar="USER_ID", type=int)
+    say.add_argument("--group", metavar="CHAT_ID", type=int, help="Telegram: send from this group")
+    say.add_argument("--button", action="store_true", help="Telegram: TEXT is a button's data")
     say.add_argument("text")
     args = parser.parse_args(argv)
     env = os.environ
@@ -318,7 +320,10 @@ def main(argv: list[str] | None = None) -> None:
     }[args.command]
     missing = [name for name in needed if not env.get(name)]
     if missing:
-        parser.exit(2, f"Defina primero {', '.join(missing)} (vea el README, sección Channels).\n")
+        parser.exit(
+            2,
+            f"Defina primero {', '.join(missing)} (vea docs/administrators.md).\n",
+        )
 
     if args.command == "serve":
         token, sid = env["TA_TELEGRAM__TOKEN"], env["TA_WHATSAPP__ACCOUNT_SID"]
@@ -339,7 +344,11 @@ def main(argv: list[str] | None = None) -> None:
                         text = call.params.get("text") or call.params.get("Body", "")
                         markup = json.loads(call.params.get("reply_markup") or "{}")
                         for row in markup.get("inline_keyboard", []):
-                            text += "\n" + " ".join(f"[{b['text']}]" for b in row)
+                            text += "\n" + " ".join(
+                                f"[{b['text']}]"
+                                + (f" ({b['callback_data']})" if "callback_data" in b else "")
+                                for b in row
+                            )
                         print(f"[{call.api} → {to}]\n{text}\n", flush=True)
                 seen = len(provider.calls)
         except KeyboardInterrupt:
@@ -365,16 +374,24 @@ def main(argv: list[str] | None = None) -> None:
         response = httpx.post(url, data=form, headers=headers, timeout=30)
     else:
         user = {"id": args.telegram, "is_bot": False, "first_name": "Prueba"}
-        update = {
-            "update_id": int(time.time() * 1000) % 2**31,
+        chat: dict[str, object] = {"id": args.telegram, "type": "private"}
+        if args.group is not None:
+            chat = {"id": args.group, "type": "supergroup", "title": "Personal"}
+        update_id = int(time.time() * 1000) % 2**31
+        update: dict[str, object] = {
+            "update_id": update_id,
             "message": {
                 "message_id": 1,
                 "date": int(time.time()),
-                "chat": {"id": args.telegram, "type": "private"},
+                "chat": chat,
                 "from": user,
                 "text": args.text,
             },
         }
+        if args.button:
+            query = {"id": str(update_id), "from": user, "chat_instance": "1", "data": args.text}
+            query["message"] = {"message_id": 1, "date": int(time.time()), "chat": chat}
+            update = {"update_id": update_id, "callback_query": query}
         headers = {"X-Telegram-Bot-Api-Secret-Token": env["TA_TELEGRAM__SECRET_TOKEN"]}
         url = args.service.rstrip("/") + "/webhooks/telegram"
         response = httpx.post(url, json=update, headers=headers, timeout=30)
