@@ -284,10 +284,23 @@ class Dispatcher:
         every few seconds until it is done: what was erased must not wait for the night."""
         while not self._stopping:
             await asyncio.sleep(PURGE_RETRY_SECONDS)
+            await asyncio.get_running_loop().run_in_executor(
+                self._beat_thread, self._prune_early_reports
+            )
             if purge_pending(self.app.engine):
                 await asyncio.get_running_loop().run_in_executor(
                     self._beat_thread, retry_purge, self.app.engine
                 )
+
+    def _prune_early_reports(self) -> None:
+        """Delivery reports kept for sends not recorded are dropped after a few minutes: those
+        about confidential sends, which are never recorded, must not keep their time."""
+        try:
+            with self.app.uow() as uow:
+                uow.outbox.prune_early_reports(self.clock())
+                uow.commit()
+        except Exception as exc:
+            log.warning("outbox: early delivery reports not pruned (%s)", _kind(exc))
 
     async def _beat(self) -> None:
         """Say this process is alive. Until the next beat succeeds it sends only within half

@@ -610,6 +610,10 @@ class MessageRepository:
         ).all()
 
 
+# How long a delivery report that beat its send's recording is kept (see keep_early_report).
+EARLY_REPORT_MINUTES = 5
+
+
 def without_paragraph(text: str, paragraph: str) -> str | None:
     """`text` without one of its paragraphs (notices gathered into one message are joined by a
     blank line); "" when it was the whole text, None when it is not one of them."""
@@ -981,13 +985,10 @@ class OutboxRepository:
         failure: tuple[str, str] | None,
         now: datetime,
     ) -> None:
-        """A delivery report for a provider id not recorded yet: kept to apply once it is
-        (reports older than a day, whose message never turned up, are dropped)."""
-        self.session.execute(
-            delete(EarlyDeliveryReport).where(
-                col(EarlyDeliveryReport.received_at) < now - timedelta(days=1)
-            )
-        )
+        """A delivery report for a provider id not recorded yet: kept to apply once it is, for
+        a few minutes only (`prune_early_reports`), to the minute. A report about a confidential
+        message, whose provider id is never recorded, lands here too: its time is a clue."""
+        self.prune_early_reports(now)
         kind, reason = failure if failure else (None, None)
         self.session.add(
             EarlyDeliveryReport(
@@ -996,7 +997,16 @@ class OutboxRepository:
                 status=status,
                 failure=kind,
                 reason=reason,
-                received_at=now,
+                received_at=now.replace(second=0, microsecond=0),
+            )
+        )
+
+    def prune_early_reports(self, now: datetime) -> None:
+        """Reports whose message did not turn up within EARLY_REPORT_MINUTES are dropped (the
+        send they beat is recorded within seconds; the rest were about confidential sends)."""
+        self.session.execute(
+            delete(EarlyDeliveryReport).where(
+                col(EarlyDeliveryReport.received_at) < now - timedelta(minutes=EARLY_REPORT_MINUTES)
             )
         )
 

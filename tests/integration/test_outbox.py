@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -283,6 +283,27 @@ def test_a_status_callback_that_beats_the_sends_answer_is_kept_and_applied_once_
 
         message = uow.session.get(Message, row.message_id)
         assert message.status in ("undelivered", "failed")
+        assert uow.session.exec(select(EarlyDeliveryReport)).all() == []
+
+
+def test_a_report_no_send_claims_is_kept_only_minutes_and_only_to_the_minute(app):
+    """A report about a confidential send (its id is never recorded) must not keep its time."""
+    from storage.models import EarlyDeliveryReport
+
+    at = datetime(2026, 12, 3, 15, 7, 42, 123456, tzinfo=UTC)
+    with app.uow() as uow:
+        uow.outbox.keep_early_report("whatsapp", "SM0123456789", "delivered", None, at)
+        uow.commit()
+    with app.uow() as uow:
+        (kept,) = uow.session.exec(select(EarlyDeliveryReport)).all()
+        assert kept.received_at.replace(tzinfo=UTC) == at.replace(second=0, microsecond=0)
+        uow.outbox.prune_early_reports(at + timedelta(minutes=4))
+        uow.commit()
+    with app.uow() as uow:
+        assert len(uow.session.exec(select(EarlyDeliveryReport)).all()) == 1
+        uow.outbox.prune_early_reports(at + timedelta(minutes=6))
+        uow.commit()
+    with app.uow() as uow:
         assert uow.session.exec(select(EarlyDeliveryReport)).all() == []
 
 
