@@ -80,12 +80,14 @@ def send_weekly_summary(
     claims the week: only the first caller for that week sends it (once a week, across
     processes and the `summary --send` command); the others get (None, None), unless `force`."""
     with app.uow() as uow:
-        claimed = uow.job_runs.claim(WEEKLY_SUMMARY, week_label(monday), now)
-        if not (claimed or force):
-            return None, None
         reports = ReportRepository(uow.session, REPORT_CHANNELS)
         summary = build_summary(reports, app.policy, monday, now)
         replies = summary_replies(uow, app.policy, render_summary(app.policy.texts, summary))
+        if not replies:  # nobody to send it to: the week is not taken as sent
+            return summary, 0
+        claimed = uow.job_runs.claim(WEEKLY_SUMMARY, week_label(monday), now)
+        if not (claimed or force):
+            return None, None
         queue(uow, replies, now)
         chart = _chart_file(app, summary)
         _prune_charts(app, now)

@@ -21,10 +21,13 @@ def register(db: typer.Typer, t: Texts) -> None:
         if app.engine.dialect.name != "sqlite":
             url = app.engine.url.set(drivername="postgresql", password=None).render_as_string()
             raise Failure(t("cli.db_backup_postgres", url=url, file=file))
+        import sqlite3
+
         try:
             cases = backup_sqlite(app.engine, file)
-        except OSError as exc:
-            raise Failure(t("cli.cannot_write", path=file, reason=exc.strerror or exc)) from None
+        except (OSError, sqlite3.Error) as exc:
+            reason = t("cli.not_a_writable_file")
+            raise Failure(t("cli.cannot_write", path=file, reason=reason)) from exc
         typer.echo(t("cli.db_backup_done", file=file, cases=f"{cases:,}"))
 
     @db.command("restore", help=t("cli.db_restore_help"))

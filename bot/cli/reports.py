@@ -110,6 +110,9 @@ def register(cli: typer.Typer, t: Texts) -> None:
                 raise fail(t("cli.cannot_write", path=path, reason=exc.strerror or exc)) from None
             if summary is None or count is None:
                 raise fail(t("summary.already_sent", week=week_label(monday)))
+            if count == 0:
+                typer.echo(render_summary(t, summary))
+                raise fail(t("summary.nobody", week=summary.week))
             typer.echo(render_summary(t, summary))
             form = "one" if count == 1 else "many"
             typer.echo(t(f"summary.queued_{form}", week=summary.week, count=count))

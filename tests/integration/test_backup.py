@@ -73,6 +73,9 @@ def test_a_file_that_is_not_a_backup_is_refused_and_nothing_changes(app, db, tmp
     kept = a_case(app, "+50370001111")
     not_a_backup = tmp_path / "notas.db"
     not_a_backup.write_text("lista de compras")
+    for nowhere in ("/proc/copia.db", str(tmp_path)):
+        status, said = db("backup", nowhere)
+        assert status == 1 and "No se pudo escribir" in said and "Traceback" not in said
     status, refused = db("restore", str(not_a_backup), "--yes")
     assert status == 1 and "no es una copia válida" in refused
     with app.uow() as uow:

@@ -363,3 +363,19 @@ def test_the_chart_route_serves_a_chart_written_under_a_relative_media_folder(
     response = TestClient(asgi).get(f"/reports/charts/{chart.name}")
     assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
     relative.engine.dispose()
+
+
+def test_a_summary_with_nobody_to_receive_it_says_so_and_is_not_taken_as_sent(app):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.core.texts import load_texts
+
+    case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    cli = build_cli(load_texts())
+    nobody = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
+    assert nobody.exit_code == 1 and "no se envió a nadie" in nobody.output
+    supervisors(app)
+    sent = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
+    assert sent.exit_code == 0 and "en cola para 2 supervisores" in sent.output
