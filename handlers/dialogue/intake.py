@@ -135,10 +135,14 @@ def _is_emergency(text: str, dialogue: Dialogue) -> bool:
 def citizen_answer(
     incoming: Incoming, contact: Contact, message_id: int, uow: UnitOfWork, dialogue: Dialogue, now
 ) -> list[Reply]:
-    """The dialogue's answer; a person outside any conversation whose case waits for them is
-    answering what staff asked, which goes to that case and restarts its clock."""
+    """The dialogue's answer; a person outside any conversation (or only adding to an
+    emergency) whose case waits for them is answering what staff asked, which goes to that case
+    and restarts its clock."""
     waiting = None
-    if contact.consented_at and uow.conversations.get(contact.id) is None:
+    state = uow.conversations.get(contact.id)
+    # After an emergency the conversation stays open a while for what the person adds; staff
+    # asking them something meanwhile is answered all the same.
+    if contact.consented_at and (state is None or state.step == "followup"):
         waiting = uow.cases.waiting_for(contact.id)
     if (
         waiting is not None

@@ -272,3 +272,19 @@ def test_what_may_be_a_report_is_in_scope(text):
 )
 def test_other_services_are_named_unless_the_text_is_about_public_works(text, service):
     assert other_service(text) == service
+
+
+def test_an_answer_to_staff_within_the_emergency_window_restarts_the_case(
+    citizen, uow, on_duty, make_citizen
+):
+    from tests.helpers import add_staff
+
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    add_staff(lambda: uow, "Ana", whatsapp="+50370001111")
+    agent = make_citizen("+50370001111", channel="whatsapp")
+    agent.send("/pedir_info TA-2026-000001 ¿Puede enviar una foto del lugar?")
+    (case,) = uow.rows[Case]
+    assert case.status == "esperando_ciudadano"
+    answer = citizen.send("aqui va la foto del vado, esta junto a la escuela")
+    assert case.status == "en_proceso" and case.paused_at is None
+    assert "Nuevo plazo" in answer
