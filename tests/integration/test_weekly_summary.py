@@ -73,9 +73,9 @@ def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
     # An emergency's deadline is its own day: unanswered, it is overdue by Monday.
     emergency = case_received(app, datetime(2026, 11, 19, 15, tzinfo=UTC), urgency="emergencia")
     ana.clock.now = datetime(2026, 11, 17, 16, 59, tzinfo=UTC)
-    ana.send(f"/tomar {closed}")  # two hours after it arrived
+    ana.send(f"/tomar {closed}")  # two hours after it arrived: not a response to the citizen
     ana.clock.now = datetime(2026, 11, 18, 15, tzinfo=UTC)
-    ana.send(f"/cerrar {closed} Puente reforzado")
+    ana.send(f"/cerrar {closed} Puente reforzado")  # the first response, 24 hours after
     citizen = Citizen(
         app.dialogue, app.uow, address="+503711171500", channel="whatsapp", clock=ana.clock
     )
@@ -95,7 +95,7 @@ def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
         "Casos con plazo vencido: 2",
         f"Los más antiguos: {late}, {emergency}",
         "Con más casos vencidos: Ana (1)",
-        "Mediana de primera respuesta: 2.0 horas",
+        "Mediana de primera respuesta: 24.0 horas",  # the closure (see above)
         "Satisfacción: 4.0 sobre 5 (1 respuesta)",
     ]
     assert summaries_for(app, "whatsapp", "+50370005555") == [text]
