@@ -88,7 +88,7 @@ def test_staff_work_to_closure_reaches_the_whatsapp_citizen_as_one_message(
         f"/cerrar {folio} Bache reparado el jueves",
     ):
         marta.send(command)
-    provider.wait_for(lambda: containing(ana.replies(), "¿se resolvió su caso?"), timeout=90)
+    provider.wait_for(lambda: containing(ana.replies(), "¿se resolvió su caso?"), timeout=180)
     assert ana.replies()[before:] == [
         f"Su caso {folio} cambió de estado: En proceso.\n\n"
         f"Respuesta sobre su caso {folio}:\nLa cuadrilla llega el jueves\n\n"

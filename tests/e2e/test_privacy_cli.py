@@ -35,7 +35,7 @@ def run(tmp_path, database):
 
     def telefono(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [COMMAND, *args], capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path
+            [COMMAND, *args], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path
         )
 
     return telefono

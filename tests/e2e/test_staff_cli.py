@@ -20,7 +20,7 @@ def run(tmp_path):
 
     def telefono(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [COMMAND, *args], capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path
+            [COMMAND, *args], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path
         )
 
     telefono("db", "upgrade")
