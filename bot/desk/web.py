@@ -719,8 +719,13 @@ class Desk:
 
             def change() -> str | None:
                 with self.app.uow() as uow:
+                    staff_id, now = visit.member.id, self.clock()
                     if form.get("borrar"):
-                        uow.desk.delete_saved_reply(int(str(form["borrar"])))
+                        number = int(str(form["borrar"]))
+                        gone = [r.title for r in uow.desk.saved_replies() if r.id == number]
+                        uow.desk.delete_saved_reply(number)
+                        detail = gone[0] if gone else str(number)
+                        uow.desk.audit(now, staff_id, "saved_reply_deleted", detail=detail)
                     else:
                         title = " ".join(str(form.get("titulo", "")).split())[:120]
                         body = str(form.get("texto", "")).strip()[:4000]
@@ -728,9 +733,8 @@ class Desk:
                             return self.t("saved.needs_both")
                         if any(r.title == title for r in uow.desk.saved_replies()):
                             return self.t("saved.exists")
-                        uow.desk.add_saved_reply(
-                            SavedReply(title=title, body=body, created_at=self.clock())
-                        )
+                        uow.desk.add_saved_reply(SavedReply(title=title, body=body, created_at=now))
+                        uow.desk.audit(now, staff_id, "saved_reply_added", detail=title)
                     uow.commit()
                 return None
 

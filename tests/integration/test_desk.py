@@ -361,6 +361,9 @@ def test_saved_replies_are_kept_by_supervisors_and_filled_in_for_a_case(app, cli
     assert saved.status_code == 303
     with app.uow() as uow:
         reply_id = uow.desk.saved_replies()[0].id
+        # Text that later goes to citizens: who added it is in the audit log.
+        (added,) = [e for e in uow.desk.audit_entries() if e.action == "saved_reply_added"]
+        assert (added.staff_id, added.detail) == (sara.id, "Plazo")
     filled = client.post(
         "/mesa/casos/TA-2026-000001/insertar", data={"csrf": token, "guardada": str(reply_id)}
     )
