@@ -291,8 +291,8 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
         if count
     ]
     if came_in:
-        form = "one" if received == 1 else "many"
-        sentences.append(t(f"report.received_items_{form}", items="; ".join(came_in)))
+        # "Por canal y tipo: 1 queja por teléfono; 2 solicitudes…": no verb to agree with.
+        sentences.append(t("report.received_items", items="; ".join(came_in)))
     items = [
         attention_line(t, channel, case_type, count)
         for channel, types in tally["attended"]["by_channel_type"].items()

@@ -168,7 +168,7 @@ EXPECTED = {
     "backlog": {"open": 3, "overdue": 3},
     "narrative": (
         "En el periodo 2026-T4 se recibieron 8 casos por Teléfono Abierto y se atendieron 5. "
-        "Se recibieron 2 solicitudes por medio de WhatsApp; 1 denuncia por medio de WhatsApp; "
+        "Por canal y tipo: 2 solicitudes por medio de WhatsApp; 1 denuncia por medio de WhatsApp; "
         "1 consulta por medio de Telegram; 1 denuncia por medio de Telegram; "
         "1 solicitud por teléfono; 1 consulta por teléfono; 1 queja en atención presencial. "
         "2 atenciones de solicitudes por medio de WhatsApp; 1 orientación por medio de Telegram; "
@@ -309,7 +309,7 @@ def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
 
     assert narrative("2026-11-01", "2026-11-30") == (
         "En el periodo 2026-11-01/2026-11-30 se recibió 1 caso por Teléfono Abierto y se atendió "
-        "1. Se recibió 1 solicitud por medio de WhatsApp. "
+        "1. Por canal y tipo: 1 solicitud por medio de WhatsApp. "
         "1 atención de solicitud por medio de WhatsApp. "
         "Los casos recibidos fueron presentados por 1 persona: 1 mujer. "
         "De 1 caso atendido, 1 (100.0%) se atendió dentro del plazo legal. "
@@ -318,7 +318,7 @@ def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
     )
     assert narrative("2026-12-01", "2026-12-31") == (
         "En el periodo 2026-12-01/2026-12-31 se recibió 1 caso por Teléfono Abierto y no se "
-        "atendió ninguno. Se recibió 1 solicitud por medio de WhatsApp. "
+        "atendió ninguno. Por canal y tipo: 1 solicitud por medio de WhatsApp. "
         "Los casos recibidos fueron presentados por 1 persona: 1 persona sin dato de género. "
         "Al cierre del periodo quedaba 1 caso abierto, con el plazo vencido."
     )
