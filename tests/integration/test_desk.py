@@ -503,9 +503,7 @@ def test_an_administrator_deactivates_and_activates_an_account_from_personal(app
     assert {"staff_deactivated", "staff_activated"} <= set(actions)
 
 
-def test_an_administrator_changes_a_role_and_unbinds_a_chat_and_an_agent_cannot(
-    app, client, clock
-):
+def test_an_administrator_changes_a_role_and_unbinds_a_chat_and_an_agent_cannot(app, client, clock):
     ana = make_account(app, "Ana Pérez", "ana")
     marta = make_account(app, "Marta Ríos", "marta", role="admin")
     with app.uow() as uow:
