@@ -80,13 +80,6 @@ _PROBLEM = pytest.StashKey[str | None]()
 BROWSER_PROBLEM = pytest.StashKey[str | None]()
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
-    problem = config.stash.get(BROWSER_PROBLEM, None)
-    if problem:
-        return f"browser tests skipped ({problem}): to run them, {HOW_TO_RUN_BROWSER_TESTS}"
-    return None
-
-
 @pytest.fixture
 def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
