@@ -140,7 +140,7 @@ def test_an_administrator_works_a_whatsapp_case_from_arrival_to_the_report(
     assert not [text for text in ana.replies() if REPLY in text]
     page.click("form.reply button[name=enviar]")
     provider.wait_for(lambda: [text for text in ana.replies() if REPLY in text])
-    page.screenshot(path=str(shots / "caso.png"))
+    page.screenshot(path=str(shots / "caso.png"), full_page=True)
     found += serious_violations(page)
 
     # The agent closes it, with the resolution the citizen is told.
