@@ -1,7 +1,9 @@
 """Databases for the tests: a temporary SQLite file always, PostgreSQL with TEST_DATABASE_URL.
 
 With TA_REQUIRE_POSTGRES=1 (as CI sets it) a missing or unreachable PostgreSQL fails the run
-instead of skipping its tests.
+instead of skipping its tests. The browser tests (tests/browser) likewise: without Chromium or
+Playwright they are skipped with one line saying how to run them, and TA_REQUIRE_BROWSER=1 (as CI
+sets it) fails the run instead.
 """
 
 from __future__ import annotations
@@ -45,14 +47,37 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["XDG_CACHE_HOME"] = str(cache)
 
 
+CHROMIUM = os.environ.get("TA_CHROMIUM", "/usr/bin/chromium")
+HOW_TO_RUN_BROWSER_TESTS = (
+    "apt-get install chromium (or TA_CHROMIUM=/path/to/chromium) and make install, "
+    "then make test (TA_REQUIRE_BROWSER=1 fails the run when they cannot run)"
+)
+
+
+def _browser_problem() -> str | None:
+    try:
+        import axe_playwright_python  # noqa: F401
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright or axe-playwright-python is not installed"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"no Chromium at {CHROMIUM}"
+    return None
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     problem = _postgres_problem()
     session.config.stash[_PROBLEM] = problem
     if problem and os.environ.get("TA_REQUIRE_POSTGRES") == "1":
         pytest.exit(f"TA_REQUIRE_POSTGRES=1 but {problem}", returncode=1)
+    browser = _browser_problem()
+    session.config.stash[BROWSER_PROBLEM] = browser
+    if browser and os.environ.get("TA_REQUIRE_BROWSER") == "1":
+        pytest.exit(f"TA_REQUIRE_BROWSER=1 but {browser}", returncode=1)
 
 
 _PROBLEM = pytest.StashKey[str | None]()
+BROWSER_PROBLEM = pytest.StashKey[str | None]()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.desk.web import Desk, Visit, _forbidden, _to_login
+from handlers.casework.lifecycle import ROLES
 from handlers.reporting.summary import BadWeek, last_full_week, parse_week, week_label
 from handlers.reporting.tally import BadPeriod, Period, parse_period
 
@@ -169,10 +170,14 @@ class AdminPages:
 
     # -- Personal ------------------------------------------------------------------------------
 
-    async def staff(self, request: Request) -> Response:
-        visit = await self._visit(request, admin=True)
-        if isinstance(visit, Response):
-            return visit
+    async def staff(
+        self, request: Request, visit: Visit | None = None, problem: str | None = None
+    ) -> Response:
+        if visit is None:
+            checked = await self._visit(request, admin=True)
+            if isinstance(checked, Response):
+                return checked
+            visit = checked
 
         def listing() -> dict[str, Any]:
             from sqlmodel import col, select
@@ -206,9 +211,72 @@ class AdminPages:
         return self.desk.render(
             "personal.html",
             visit=visit,
-            notice=self.desk._notice(request),
+            notice=None if problem else self.desk._notice(request),
+            problem=problem,
+            roles=ROLES,
             **await run_in_threadpool(listing),
         )
+
+    async def change_member(self, request: Request) -> Response:
+        """Activate, deactivate, change the role of, or unbind the chats of a staff member,
+        through the staff-operations functions the CLI and the chat call; audited."""
+        from handlers.casework import staff as accounts
+        from handlers.casework.lifecycle import NotAllowed
+
+        visit = await self._visit(request, admin=True)
+        if isinstance(visit, Response):
+            return visit
+        form = await self.desk.form(request, visit)
+        if form is None:
+            return _forbidden()
+        action = request.path_params["accion"]
+        if action not in MEMBER_ACTIONS:
+            return Response(status_code=404)
+        try:
+            staff_id = int(request.path_params["id"])
+        except ValueError:
+            return Response(status_code=404)
+
+        def change() -> str | None:
+            with self.app.uow() as uow:
+                if uow.staff.get(staff_id) is None:
+                    return None
+                policy = self.app.policy
+                member = accounts.find_member(uow, policy, str(staff_id))
+                detail = member.name
+                if action in ("activar", "desactivar"):
+                    accounts.set_active(uow, policy, member, action == "activar")
+                    if action == "desactivar":
+                        uow.desk.end_sessions_of(member.id)
+                elif action == "rol":
+                    role = str(form.get("rol") or "")
+                    accounts.set_role(uow, policy, member, role)
+                    detail = f"{member.name}: {role}"
+                else:
+                    done = accounts.unbind(
+                        uow,
+                        policy,
+                        member,
+                        telegram=form.get("telegram") == "1",
+                        whatsapp=form.get("whatsapp") == "1",
+                    )
+                    detail = f"{member.name}: {', '.join(done)}"
+                uow.session.add(member)
+                uow.desk.audit(
+                    self.desk.clock(), visit.member.id, MEMBER_ACTIONS[action], detail=detail
+                )
+                uow.commit()
+                return action
+
+        try:
+            done = await run_in_threadpool(change)
+        except NotAllowed as exc:
+            response = await self.staff(request, visit=visit, problem=str(exc))
+            response.status_code = 409
+            return response
+        if done is None:
+            return Response(status_code=404)
+        return RedirectResponse(f"/mesa/personal?hecho=personal_{done}", status_code=303)
 
     async def reset_second_factor(self, request: Request) -> Response:
         """The member's authenticator and recovery codes stop working and their sessions end;
@@ -241,6 +309,15 @@ class AdminPages:
         if not await run_in_threadpool(reset):
             return Response(status_code=404)
         return RedirectResponse("/mesa/personal?hecho=segundo_factor", status_code=303)
+
+
+# The Personal page's buttons and the audit-log action each one writes.
+MEMBER_ACTIONS = {
+    "activar": "staff_activated",
+    "desactivar": "staff_deactivated",
+    "rol": "staff_role_changed",
+    "desvincular": "staff_unbound",
+}
 
 
 def _data_uri(png: bytes) -> str:

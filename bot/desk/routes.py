@@ -41,6 +41,7 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
         ("/informes/descarga", admin.download, ["GET"]),
         ("/personal", admin.staff, ["GET"]),
         ("/personal/{id}/segundo-factor", admin.reset_second_factor, ["POST"]),
+        ("/personal/{id}/{accion}", admin.change_member, ["POST"]),
     ]
     return [
         Mount(

@@ -481,3 +481,59 @@ def test_the_mapa_shows_the_open_cases_with_a_pin_to_those_who_may_see_them(
     assert client.get("/mesa/static/leaflet/leaflet.js").status_code == 200
     sign_in(client, luis, clock)
     assert client.get("/mesa/mapa/puntos").json() == []
+
+
+def test_an_administrator_deactivates_and_activates_an_account_from_personal(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    marta = make_account(app, "Marta Ríos", "marta", role="admin")
+    other = TestClient(client.app, follow_redirects=False)
+    sign_in(other, ana, clock)
+    sign_in(client, marta, clock)
+    token = csrf_of(client.get("/mesa/personal").text)
+    assert client.post(f"/mesa/personal/{ana.id}/desactivar").status_code == 403
+    off = client.post(f"/mesa/personal/{ana.id}/desactivar", data={"csrf": token})
+    assert off.status_code == 303 and "hecho=personal_desactivar" in off.headers["location"]
+    assert other.get("/mesa/bandeja").status_code == 303
+    assert sign_in(other, ana, clock).status_code != 303
+    again = client.post(f"/mesa/personal/{ana.id}/desactivar", data={"csrf": token})
+    assert again.status_code == 409 and "Ana Pérez" in again.text
+    on = client.post(f"/mesa/personal/{ana.id}/activar", data={"csrf": token})
+    assert on.status_code == 303
+    clock.advance(minutes=1)
+    assert sign_in(other, ana, clock).status_code == 303
+    with app.uow() as uow:
+        actions = [e.action for e in uow.desk.audit_entries(limit=50) if e.staff_id == marta.id]
+    assert {"staff_deactivated", "staff_activated"} <= set(actions)
+
+
+def test_an_administrator_changes_a_role_and_unbinds_a_chat_and_an_agent_cannot(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    marta = make_account(app, "Marta Ríos", "marta", role="admin")
+    with app.uow() as uow:
+        row = uow.staff.get(ana.id)
+        row.telegram_id, row.whatsapp = 4242, "+50370009999"
+        uow.session.add(row)
+        uow.commit()
+    agent = TestClient(client.app, follow_redirects=False)
+    sign_in(agent, ana, clock)
+    agent_token = csrf_of(agent.get("/mesa/bandeja").text)
+    refused = agent.post(f"/mesa/personal/{ana.id}/rol", data={"csrf": agent_token, "rol": "admin"})
+    assert refused.status_code == 403
+    sign_in(client, marta, clock)
+    page = client.get("/mesa/personal").text
+    assert "Desvincular Telegram" in page and "Cambiar rol" in page
+    token = csrf_of(page)
+    role = client.post(f"/mesa/personal/{ana.id}/rol", data={"csrf": token, "rol": "supervisor"})
+    assert role.status_code == 303
+    unbound = client.post(
+        f"/mesa/personal/{ana.id}/desvincular", data={"csrf": token, "telegram": "1"}
+    )
+    assert unbound.status_code == 303
+    with app.uow() as uow:
+        row = uow.staff.get(ana.id)
+        assert (row.role, row.telegram_id, row.whatsapp) == ("supervisor", None, "+50370009999")
+        entries = {(e.action, e.detail) for e in uow.desk.audit_entries(limit=50)}
+    assert ("staff_role_changed", "Ana Pérez: supervisor") in entries
+    assert ("staff_unbound", "Ana Pérez: Telegram") in entries
+    assert "cambió el rol de" in client.get("/mesa/personal").text
+    assert client.post("/mesa/personal/999/activar", data={"csrf": token}).status_code == 404
