@@ -17,7 +17,9 @@ from tests.e2e.channels import STAFF_CHAT, TelegramCitizen, WhatsAppCitizen
 from tests.provider import JPEG
 
 # Signs of danger that no explicit rule marks as an emergency: the bot asks.
-BLEEDING = "hay un señor sangrando en la calle del puente, vengan rapido"
+# Signs of danger that the real model, alone, does not mark as an emergency (its probability of
+# one is about 0.24, far from the 0.5 that marks it): the danger question is asked.
+SMOKE = "hay humo saliendo de la bodega junto al puente"
 QUESTION = "¿Hay personas en peligro en este momento?"
 WHERE = "¿Dónde es?"
 
@@ -47,7 +49,7 @@ def test_on_whatsapp_the_danger_question_leads_to_an_emergency_that_asks_where_a
     service, provider, db
 ):
     ana = WhatsAppCitizen(service, "+50370008888", "Ana")
-    for body in ("hola", "si", "1", BLEEDING):
+    for body in ("hola", "si", "1", SMOKE):
         ana.send(body)
     provider.wait_for(lambda: any(QUESTION in reply for reply in ana.replies()))
     assert cases(db) == []
@@ -83,7 +85,7 @@ def test_on_telegram_yes_by_button_is_an_emergency_and_a_pin_reaches_the_staff_g
     luis.send("hola")
     luis.press("1")  # consent
     luis.send("1")
-    luis.send(BLEEDING)
+    luis.send(SMOKE)
     provider.wait_for(lambda: any(QUESTION in r.get("text", "") for r in luis.replies()))
     luis.press("1")  # "Sí, hay peligro"
     provider.wait_for(lambda: any(WHERE in r.get("text", "") for r in luis.replies()))
