@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from xstatic.pkg import leaflet
@@ -14,7 +14,12 @@ from xstatic.pkg import leaflet
 from bot.app import App
 from bot.desk.admin import AdminPages
 from bot.desk.mapa import MapPage
-from bot.desk.web import HERE, Desk
+from bot.desk.web import HERE, Desk, _secure, desk_texts
+
+
+async def not_found(request: Request) -> Response:
+    """An address the desk does not have."""
+    return _secure(HTMLResponse(desk_texts()("errors.not_found"), status_code=404))
 
 
 def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
@@ -50,6 +55,8 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
                 *(Route(path, endpoint, methods=methods) for path, endpoint, methods in routes),
                 Mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet"),
                 Mount("/static", StaticFiles(directory=HERE / "static"), name="desk-static"),
+                # Any other address under /mesa: a page that says so in Spanish.
+                Route("/{rest:path}", not_found, methods=["GET", "POST"]),
             ],
         )
     ]

@@ -537,3 +537,9 @@ def test_an_administrator_changes_a_role_and_unbinds_a_chat_and_an_agent_cannot(
     assert ("staff_unbound", "Ana Pérez: Telegram") in entries
     assert "cambió el rol de" in client.get("/mesa/personal").text
     assert client.post("/mesa/personal/999/activar", data={"csrf": token}).status_code == 404
+
+
+def test_an_address_the_desk_does_not_have_says_so_in_spanish(client):
+    for path in ("/mesa/noexiste", "/mesa/caso/TA-2026-000001"):
+        missing = client.get(path)
+        assert missing.status_code == 404 and "no existe en la mesa" in missing.text
