@@ -68,8 +68,9 @@ class OtherProblems:
         sure = [
             (clause, result)
             for clause in clauses
+            # The model's confidence is the type's (calibrated, so often below the threshold
+            # on a short clause): a clause counts by its topic alone, never "otro".
             if (result := policy.classifier.classify(clause)).topic != "otro"
-            and result.confidence >= policy.confidence_threshold
             and result.urgency != "emergencia"
         ]
         topics = {policy.known_topic(result.topic) for _, result in sure}
