@@ -439,7 +439,14 @@ def _validated(model: type[_S], values: dict[str, Any]) -> _S:
         raise ConfigError(_t("config.bad_variable", key=field[1] if field else "?")) from exc
 
 
-NOT_SETTINGS = {"TA_CONFIG", "TA_REQUIRE_POSTGRES"}
+# TA_ variables that are not settings: the config file, and what the test suite reads.
+NOT_SETTINGS = {
+    "TA_CONFIG",
+    "TA_REQUIRE_POSTGRES",
+    "TA_REQUIRE_BROWSER",
+    "TA_CHROMIUM",
+    "TA_SCREENSHOTS",
+}
 
 
 def _check_variables(environ: Any) -> None:
