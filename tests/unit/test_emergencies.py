@@ -15,7 +15,7 @@ from storage.models import Case, Message, OutboxItem, Staff
 from tests.helpers import Citizen, assert_transcript, make_dialogue, make_settings
 from tests.unit.fakes import FakeClassifier
 
-DEV_SET = Path(__file__).parent / "data" / "danger_dev.txt"
+DEV_SET = Path(__file__).parent / "danger" / "danger_dev.txt"
 # Signs of danger the explicit emergency rules do not recognise: the fake model says "normal".
 BLEEDING = "hay un señor sangrando en la calle del puente, vengan rapido"
 QUESTION = "¿Hay personas en peligro en este momento?\n1. Sí, hay peligro\n2. No"
