@@ -16,8 +16,11 @@ from tests.e2e.channels import ACCOUNT_SID, BOT_TOKEN, Service
 from tests.provider import Provider
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Module-scoped, not session-scoped: while Playwright's sync API is started, its event
+    loop counts as running on the main thread, and every later test that calls asyncio.run()
+    would fail."""
     problem = request.config.stash.get(BROWSER_PROBLEM, None)
     if problem:
         pytest.skip(f"browser tests: {problem}; to run them, {HOW_TO_RUN_BROWSER_TESTS}")
