@@ -198,7 +198,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
                 "cli.show_event_line",
                 at=policy.local_time(event.at),
                 actor=event.actor,
-                what=event_summary(t, event),
+                what=event_summary(t, event, for_staff=True),
                 note=note,
             )
         )

@@ -164,7 +164,7 @@ def timeline(
         elif event.kind == "note":
             entries.append(Entry(event.at, "note", event.actor, event.note or ""))
         else:
-            what = event_summary(policy.texts, event)
+            what = event_summary(policy.texts, event, for_staff=True)
             if event.kind == "assigned" and event.note:
                 what = t("timeline.assigned", name=event.note)
             elif event.note:

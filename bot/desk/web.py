@@ -30,7 +30,7 @@ from handlers.casework import actions as casework
 from handlers.casework.cases import normalise_folio, record_event
 from handlers.casework.lifecycle import FINAL, SUPERVISING, NotAllowed
 from handlers.casework.staff import actor_of
-from handlers.core.labels import CASE_TYPES, CHANNELS, OPEN_STATUSES, URGENCIES
+from handlers.core.labels import CASE_TYPES, CHANNELS, OPEN_STATUSES, URGENCIES, staff_label
 from handlers.core.texts import Texts
 from handlers.dialogue.intake import queue
 from storage.desk import QueueFilter, Scope
@@ -112,7 +112,7 @@ class Desk:
         key = f"labels.{kind}.{value}"
         if self.t.has(key):
             return self.t(key)
-        return self.policy.texts(key) if self.policy.texts.has(key) else value
+        return staff_label(self.policy.texts, kind, value)
 
     def local(self, instant: datetime | None) -> str:
         return self.policy.local_time(instant) if instant else "—"

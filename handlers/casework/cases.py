@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from handlers.core.labels import staff_label
 from handlers.core.places import MAX_PLACE, Place, place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
@@ -307,9 +308,14 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
     return "\n".join(lines)
 
 
-def event_summary(t: Texts, event: CaseEvent) -> str:
-    """One line saying what an event did, in words a person understands."""
+def event_summary(t: Texts, event: CaseEvent, *, for_staff: bool = False) -> str:
+    """One line saying what an event did, in words a person understands: the citizen's words,
+    or with `for_staff` the staff's ("Esperando al ciudadano", not "... de usted")."""
     if event.to_status and event.kind == "status_changed":
-        return t("events.status_changed", status=t(f"labels.status.{event.to_status}"))
+        if for_staff:
+            status = staff_label(t, "status", event.to_status)
+        else:
+            status = t(f"labels.status.{event.to_status}")
+        return t("events.status_changed", status=status)
     key = f"events.{event.kind}"
     return t(key) if t.has(key) else t("events.other")

@@ -276,7 +276,7 @@ class StaffDesk:
                     "cli.show_event_line",
                     at=self.policy.local_time(event.at),
                     actor=event.actor,
-                    what=lock + event_summary(t, event),
+                    what=lock + event_summary(t, event, for_staff=True),
                     note=note[:300],
                 )
             )

@@ -233,6 +233,20 @@ def test_an_agent_works_a_case_through_the_same_casework_as_the_chat(app, client
     assert "NOTA INTERNA" in closed and "llevar la retroexcavadora" in closed
 
 
+def test_a_case_waiting_for_the_citizen_reads_so_to_staff(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    folio = "/mesa/casos/TA-2026-000001"
+    token = csrf_of(client.get(folio).text)
+    client.post(f"{folio}/tomar", data={"csrf": token})
+    asked = client.post(f"{folio}/pedir_info", data={"csrf": token, "texto": "¿Cuál es el número de casa?"})
+    assert asked.status_code == 303
+    for page in (client.get(folio).text, client.get("/mesa/bandeja/filas?carpeta=mias").text):
+        assert "Esperando al ciudadano" in page
+        assert "de usted" not in page  # the citizen's words, not the staff's
+
+
 def test_citizen_text_is_shown_as_text(app, client, clock):
     ana = make_account(app, "Ana Pérez", "ana")
     lines = list(POTHOLE)
