@@ -8,7 +8,21 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, false, func, or_, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    tuple_,
+    update,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -183,15 +197,41 @@ class ContactRepository:
     def get(self, contact_id: int) -> Contact | None:
         return self.session.get(Contact, contact_id)
 
-    def inactive(self, since: datetime) -> Sequence[Contact]:
-        """Contacts not erased yet, first seen before the instant, with no case linked to them
-        and no message or conversation step since; locked, skipping any being written to now."""
+    def erase_all(self, contact_ids: list[int]) -> None:
+        """erase() for many contacts in one statement: each address becomes a random token
+        made by the database."""
+        if not contact_ids:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            token: Any = func.replace(cast(func.gen_random_uuid(), String), "-", "")
+        else:
+            token = func.lower(func.hex(func.randomblob(16)))
+        self.session.execute(
+            update(Contact)
+            .where(col(Contact.id).in_(contact_ids))
+            .values(
+                address=literal(ERASED, String) + token,
+                name=None,
+                gender=None,
+                age=None,
+                consented_at=None,
+                folio_misses_since=None,
+                folio_blocked_until=None,
+                folio_misses=0,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def inactive(self, since: datetime) -> list[int]:
+        """The ids of the contacts not erased yet, first seen before the instant, with no case
+        linked to them and no message or conversation step since; locked, skipping any being
+        written to now."""
         case = exists().where(Case.contact_id == Contact.id)
         message = exists().where(Message.contact_id == Contact.id, col(Message.created_at) >= since)
         step = exists().where(
             ConversationState.contact_id == Contact.id, col(ConversationState.updated_at) >= since
         )
-        query = select(Contact).where(
+        query = select(Contact.id).where(
             ~col(Contact.address).startswith(ERASED),
             col(Contact.created_at) < since,
             ~case,
@@ -199,7 +239,7 @@ class ContactRepository:
             ~step,
         )
         query = query.order_by(col(Contact.id)).with_for_update(skip_locked=True)
-        return self.session.exec(query).all()
+        return [contact_id for contact_id in self.session.exec(query) if contact_id is not None]
 
 
 class ConversationRepository:
@@ -229,6 +269,15 @@ class ConversationRepository:
         if state is not None:
             self.session.delete(state)
         self._states[contact_id] = None
+
+    def delete_all(self, contact_ids: list[int]) -> None:
+        """delete() for many contacts in one statement."""
+        if not contact_ids:
+            return
+        self.session.exec(
+            delete(ConversationState).where(col(ConversationState.contact_id).in_(contact_ids))
+        )
+        self._states.update(dict.fromkeys(contact_ids))
 
 
 class CaseRepository:
@@ -338,15 +387,27 @@ class CaseRepository:
             case.location_text = case.location_text or location.get("address")
         self.session.add(case)
 
-    def expired(self, statuses: Sequence[str], closed_before: datetime) -> Sequence[Case]:
-        """Cases in these statuses closed before the instant and not anonymised yet."""
+    def expired(self, statuses: Sequence[str], closed_before: datetime) -> list[tuple[int, str]]:
+        """(id, folio) of the cases in these statuses closed before the instant and not
+        anonymised yet, in id order (tuples: a first run reads most of the table)."""
         done = exists().where(
             CaseEvent.case_id == Case.id, CaseEvent.kind == "retention_anonymised"
         )
-        query = select(Case).where(
+        query = select(Case.id, Case.folio).where(
             col(Case.status).in_(statuses), col(Case.closed_at) < closed_before, ~done
         )
-        return self.session.exec(query.order_by(col(Case.id))).all()
+        rows = self.session.exec(query.order_by(col(Case.id)))
+        return [(case_id, folio) for case_id, folio in rows if case_id is not None]
+
+    def add_events(
+        self, case_ids: list[int], at: datetime, *, actor: str, kind: str, public: bool
+    ) -> None:
+        """The same event on many cases, in one statement."""
+        if not case_ids:
+            return
+        values = {"at": at, "actor": actor, "kind": kind, "public": public}
+        rows = [{"case_id": case_id, **values} for case_id in case_ids]
+        self.session.execute(insert(CaseEvent), rows)
 
     def anonymise(self, case_ids: list[int], placeholder: str) -> None:
         """Clear what identifies anyone in these cases (sender, text, place, codes, notes); the
@@ -492,12 +553,13 @@ class MessageRepository:
                 self.session.expunge(held)
 
     def erase_conversation(
-        self, contact_id: int | None, case_ids: list[int], placeholder: str
+        self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:
-        """Clear the text of every message to or from a contact (None: no one in particular) or
-        about their cases (staff alerts included), their attachments' references and their
-        outbox copies."""
-        mine = col(Message.contact_id) == contact_id if contact_id is not None else false()
+        """Clear the text of every message to or from these contacts or about these cases
+        (staff alerts included), their attachments' references and their outbox copies."""
+        if not (contact_ids or case_ids):
+            return
+        mine: Any = col(Message.contact_id).in_(contact_ids) if contact_ids else false()
         if case_ids:
             mine = mine | col(Message.case_id).in_(case_ids)
         ids = select(Message.id).where(mine).scalar_subquery()
@@ -924,6 +986,13 @@ class OutboxRepository:
         outbox (what is still to send keeps their address until it is sent, then goes too)."""
         forget_rows(self.session, (OutboxItem.channel == channel) & (OutboxItem.address == address))
 
+    def forget_contacts(self, contact_ids: list[int]) -> None:
+        """forget_address() for the addresses of many contacts (before they are erased)."""
+        if not contact_ids:
+            return
+        addresses = select(Contact.channel, Contact.address).where(col(Contact.id).in_(contact_ids))
+        forget_rows(self.session, tuple_(OutboxItem.channel, OutboxItem.address).in_(addresses))
+
     def with_option(self, case_id: int, key: str) -> Sequence[OutboxItem]:
         """The rows about a case, still to send or sent, that offer the option `key` (a card's
         button), locked: the dispatcher records their sending first, or after this is done."""
@@ -1130,10 +1199,10 @@ class ExampleRepository:
     def all(self) -> Sequence[LabelledExample]:
         return self.session.exec(select(LabelledExample).order_by(col(LabelledExample.id))).all()
 
-    def erase(self, case_ids: list[int], contact_id: int | None) -> None:
-        """Delete the examples taken from these cases or written by this person."""
+    def erase(self, case_ids: list[int], contact_ids: list[int]) -> None:
+        """Delete the examples taken from these cases or written by these people."""
         about: list[Any] = [col(LabelledExample.case_id).in_(case_ids)] if case_ids else []
-        if contact_id is not None:
-            about.append(col(LabelledExample.contact_id) == contact_id)
+        if contact_ids:
+            about.append(col(LabelledExample.contact_id).in_(contact_ids))
         if about:
             self.session.exec(delete(LabelledExample).where(or_(*about)))

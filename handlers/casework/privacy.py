@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 from handlers.casework.cases import record_event
@@ -16,6 +16,8 @@ from storage.models import Case, Contact
 CHAT_CASES = 10
 CHAT_MESSAGES = 20
 CHAT_TEXT = 300
+# Ids per statement of the erasures (within every database's limit on bound values).
+CHUNK = 5000
 
 
 def personal_data(
@@ -133,12 +135,39 @@ def forget_cases(
     """What an erasure and the retention run both clear: the text of every message of the contact
     or about these cases, staff commands naming their folios, and the cases' sender, text, place,
     resolution, codes and event notes, and the labelled examples taken from them."""
-    ids = [case.id for case in cases]
-    uow.messages.erase_conversation(contact_id, ids, placeholder)
-    uow.messages.erase_mentions([case.folio for case in cases], placeholder)
-    uow.cases.anonymise(ids, placeholder)
-    uow.examples.erase(ids, contact_id)  # what the classifier would have learned from them
+    contacts = [] if contact_id is None else [contact_id]
+    _forget(
+        uow, [(case.id, case.folio) for case in cases if case.id is not None], contacts, placeholder
+    )
+
+
+def _forget(
+    uow: UnitOfWork, cases: list[tuple[int, str]], contact_ids: list[int], placeholder: str
+) -> None:
+    """forget_cases() for cases given as (id, folio) and any number of contacts, in set-based
+    statements of at most CHUNK ids each; the messages are read once for the folios named."""
+    ids = [case_id for case_id, _ in cases]
+    for contacts, chunk in _pairs(contact_ids, ids):
+        uow.messages.erase_conversation(contacts, chunk, placeholder)
+        uow.cases.anonymise(chunk, placeholder)
+        uow.examples.erase(chunk, contacts)  # what the classifier would have learned from them
+    uow.messages.erase_mentions([folio for _, folio in cases], placeholder)
     uow.purge_after_commit()
+
+
+def _pairs(contact_ids: list[int], case_ids: list[int]) -> Iterator[tuple[list[int], list[int]]]:
+    """(contacts, cases) in chunks of at most CHUNK ids each (a database takes only so many
+    bound values in one statement): the first chunk of each with the other's first."""
+    contacts, cases = _chunks(contact_ids), _chunks(case_ids)
+    for number in range(max(len(contacts), len(cases))):
+        yield (
+            contacts[number] if number < len(contacts) else [],
+            cases[number] if number < len(cases) else [],
+        )
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
 
 
 def anonymise_expired(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[str]:
@@ -146,21 +175,23 @@ def anonymise_expired(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> lis
     erasure does for one person, keeping the figures; the folios it anonymised."""
     cutoff = now - timedelta(days=policy.retention_days)
     cases = uow.cases.expired(sorted(FINAL), cutoff)
-    forget_cases(uow, cases, None, policy.texts("privacy.expired_placeholder"))
-    for case in cases:
-        record_event(uow, case, now, actor="sistema", kind="retention_anonymised", public=False)
-    return [case.folio for case in cases]
+    _forget(uow, cases, [], policy.texts("privacy.expired_placeholder"))
+    for chunk in _chunks([case_id for case_id, _ in cases]):
+        uow.cases.add_events(chunk, now, actor="sistema", kind="retention_anonymised", public=False)
+    return [folio for _, folio in cases]
 
 
 def erase_inactive_contacts(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> int:
     """Erase, as the retention run's second step, every person with no case left linked to them
     (their expired cases were just anonymised) who has written nothing, been sent nothing and
-    been in no conversation for `privacy.retention_days`; how many."""
+    been in no conversation for `privacy.retention_days`; how many. As erase_personal_data
+    does for one person, in set-based statements over many at a time."""
     cutoff = now - timedelta(days=policy.retention_days)
-    contacts = uow.contacts.inactive(cutoff)
+    contact_ids = uow.contacts.inactive(cutoff)
     placeholder = policy.texts("privacy.expired_placeholder")
-    for contact in contacts:
-        uow.conversations.delete(contact.id)
-        forget_cases(uow, [], contact.id, placeholder)
-        forget_contact(uow, contact)
-    return len(contacts)
+    for chunk in _chunks(contact_ids):
+        uow.conversations.delete_all(chunk)
+        _forget(uow, [], chunk, placeholder)
+        uow.outbox.forget_contacts(chunk)
+        uow.contacts.erase_all(chunk)
+    return len(contact_ids)
