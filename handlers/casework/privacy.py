@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from handlers.casework.cases import record_event
@@ -16,8 +16,6 @@ from storage.models import Case, Contact
 CHAT_CASES = 10
 CHAT_MESSAGES = 20
 CHAT_TEXT = 300
-# Ids per statement of the erasures (within every database's limit on bound values).
-CHUNK = 5000
 
 
 def personal_data(
@@ -144,30 +142,14 @@ def forget_cases(
 def _forget(
     uow: UnitOfWork, cases: list[tuple[int, str]], contact_ids: list[int], placeholder: str
 ) -> None:
-    """forget_cases() for cases given as (id, folio) and any number of contacts, in set-based
-    statements of at most CHUNK ids each; the messages are read once for the folios named."""
+    """forget_cases() for cases given as (id, folio) and any number of contacts: each step is
+    one statement over all of them (the messages are read once for the folios named)."""
     ids = [case_id for case_id, _ in cases]
-    for contacts, chunk in _pairs(contact_ids, ids):
-        uow.messages.erase_conversation(contacts, chunk, placeholder)
-        uow.cases.anonymise(chunk, placeholder)
-        uow.examples.erase(chunk, contacts)  # what the classifier would have learned from them
+    uow.messages.erase_conversation(contact_ids, ids, placeholder)
     uow.messages.erase_mentions([folio for _, folio in cases], placeholder)
+    uow.cases.anonymise(ids, placeholder)
+    uow.examples.erase(ids, contact_ids)  # what the classifier would have learned from them
     uow.purge_after_commit()
-
-
-def _pairs(contact_ids: list[int], case_ids: list[int]) -> Iterator[tuple[list[int], list[int]]]:
-    """(contacts, cases) in chunks of at most CHUNK ids each (a database takes only so many
-    bound values in one statement): the first chunk of each with the other's first."""
-    contacts, cases = _chunks(contact_ids), _chunks(case_ids)
-    for number in range(max(len(contacts), len(cases))):
-        yield (
-            contacts[number] if number < len(contacts) else [],
-            cases[number] if number < len(cases) else [],
-        )
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
 
 
 def anonymise_expired(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[str]:
@@ -176,22 +158,22 @@ def anonymise_expired(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> lis
     cutoff = now - timedelta(days=policy.retention_days)
     cases = uow.cases.expired(sorted(FINAL), cutoff)
     _forget(uow, cases, [], policy.texts("privacy.expired_placeholder"))
-    for chunk in _chunks([case_id for case_id, _ in cases]):
-        uow.cases.add_events(chunk, now, actor="sistema", kind="retention_anonymised", public=False)
+    ids = [case_id for case_id, _ in cases]
+    uow.cases.add_events(ids, now, actor="sistema", kind="retention_anonymised", public=False)
     return [folio for _, folio in cases]
 
 
 def erase_inactive_contacts(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> int:
     """Erase, as the retention run's second step, every person with no case left linked to them
     (their expired cases were just anonymised) who has written nothing, been sent nothing and
-    been in no conversation for `privacy.retention_days`; how many. As erase_personal_data
-    does for one person, in set-based statements over many at a time."""
+    been in no conversation for `privacy.retention_days`; how many. What erase_personal_data
+    does for one person, each step one statement over all of them."""
     cutoff = now - timedelta(days=policy.retention_days)
     contact_ids = uow.contacts.inactive(cutoff)
-    placeholder = policy.texts("privacy.expired_placeholder")
-    for chunk in _chunks(contact_ids):
-        uow.conversations.delete_all(chunk)
-        _forget(uow, [], chunk, placeholder)
-        uow.outbox.forget_contacts(chunk)
-        uow.contacts.erase_all(chunk)
+    if not contact_ids:
+        return 0
+    uow.conversations.delete_all(contact_ids)
+    _forget(uow, [], contact_ids, policy.texts("privacy.expired_placeholder"))
+    uow.outbox.forget_contacts(contact_ids)
+    uow.contacts.erase_all(contact_ids)
     return len(contact_ids)
