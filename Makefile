@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/retention.py
 	$(BIN)/python bench/desk.py
 
 install: $(STAMP)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
+from holidays.registry import EntityLoader
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -54,7 +54,9 @@ class InstitutionSettings(Section):
     @classmethod
     def _known_country(cls, value: str) -> str:
         code = value.strip().upper()
-        if code not in holidays.list_supported_countries():
+        # The registry's codes (aliases included), without loading every country's module as
+        # holidays.list_supported_countries() does.
+        if code not in EntityLoader.get_country_codes():
             raise ValueError(_t("config.unknown_country", value=repr(value)))
         return code
 

@@ -108,9 +108,10 @@ def _rebuild(connection, engine: Engine) -> bool:
 
 def vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
     """Let PostgreSQL reclaim the old versions of these tables' rows (the nightly retention run
-    does it after erasing); on SQLite, checkpoint the log as `purge_old_versions` does."""
+    does it after erasing); on SQLite, finish the rebuild of `purge_old_versions` if the commit
+    of the erasure could not (rebuilding a large file twice took as long as the erasure)."""
     if engine.dialect.name != "postgresql":
-        purge_old_versions(engine)
+        retry_purge(engine)
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")

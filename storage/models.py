@@ -28,6 +28,7 @@ OPEN_CONDITION = (
     "status IN ('recibido', 'en_revision', 'asignado', 'en_proceso', 'esperando_ciudadano', "
     "'remitido')"
 )
+UNATTENDED_CONDITION = "attended_at IS NULL"  # the cases of ix_cases_unattended
 
 
 def day_start(instant: datetime) -> datetime:
@@ -102,8 +103,20 @@ class Case(SQLModel, table=True):
         ),
         # Also serves searches by contact_id alone, as the next one does by status and due_at.
         Index("ix_cases_contact_created", "contact_id", "created_at"),
-        # Covers the weekly summary's open and overdue counts, per agent.
+        # Searches by status and deadline.
         Index("ix_cases_open_due", "status", "due_at", "channel", "assignee_id"),
+        # The summary's open and overdue cases (never attended), read from this index alone.
+        Index(
+            "ix_cases_unattended",
+            "attended_at",
+            "status",
+            "due_at",
+            "channel",
+            "assignee_id",
+            "folio",
+            sqlite_where=text(UNATTENDED_CONDITION),
+            postgresql_where=text(UNATTENDED_CONDITION),
+        ),
         # The web desk's Bandeja: open cases of one urgency in deadline order, read a page at a
         # time without sorting (the WHERE of a query must repeat OPEN_CONDITION to use it).
         Index(

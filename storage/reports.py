@@ -131,14 +131,13 @@ class ReportRepository:
         into_today = case((working_today, 0.0), else_=local - day * DAY)
         return local - days_off * DAY - into_today
 
-    def _business_median(
-        self, later, condition: ColumnElement[bool], count: int, offset: int, closed: Sequence[int]
-    ) -> float | None:
-        """The median business seconds from receipt to `later` of the `count` cases meeting
-        `condition`. The local instants are computed once per case, in a materialised CTE: the
-        business-day arithmetic uses each many times."""
-        if not count:
-            return None
+    def _receipt_medians(
+        self, later, condition: ColumnElement[bool], offset: int, closed: Sequence[int]
+    ) -> tuple[float | None, float | None]:
+        """(median hours, median business seconds) from receipt to `later` of the cases meeting
+        `condition`, in one statement: the local instants are computed once per case, in a
+        materialised CTE that both medians (and, on SQLite, their count) read; the business-day
+        arithmetic uses each many times."""
         spans = (
             select(
                 self._local_seconds(cases.created_at, offset).label("created"),
@@ -148,10 +147,33 @@ class ReportRepository:
             .cte("spans")
             .prefix_with("MATERIALIZED")
         )
-        value = self._business_seconds(spans.c.later, closed) - self._business_seconds(
+        hours = (spans.c.later - spans.c.created) / 3600.0
+        business = self._business_seconds(spans.c.later, closed) - self._business_seconds(
             spans.c.created, closed
         )
-        return self._median(value, true(), count, spans)
+        if self.postgres:
+            median = func.percentile_cont(0.5).within_group
+            statement = select(median(hours), median(business)).select_from(spans)
+        else:
+            count = select(func.count()).select_from(spans).scalar_subquery()
+
+            def middle(value: ColumnElement[float]) -> Any:
+                # The middle value (of an even count, the two middle ones' mean) of the sorted
+                # values; no row, hence NULL, when there is none.
+                labelled = value.label("v")
+                rows = (
+                    select(labelled)
+                    .select_from(spans)
+                    .order_by(labelled)
+                    .limit(2 - count % 2)
+                    .offset((count - 1) // 2)
+                    .subquery()
+                )
+                return select(func.avg(rows.c.v)).scalar_subquery()
+
+            statement = select(middle(hours), middle(business))
+        first, second = self._one(statement)
+        return _float(first), _float(second)
 
     def _median(
         self,
@@ -186,34 +208,31 @@ class ReportRepository:
             self._hours(cases.first_response_at, cases.created_at), condition, count
         )
 
-    def median_first_response_business_hours(
+    def first_response_medians(
         self, start: datetime, end: datetime, offset: int, closed: Sequence[int]
-    ) -> float | None:
-        """The same median counting only business days (see _business_seconds)."""
+    ) -> tuple[float | None, float | None]:
+        """(median hours, median business hours) from receipt to the first staff action, of the
+        cases created in the range (business time: see _business_seconds)."""
         condition = and_(self._received(start, end), cases.first_response_at.is_not(None))
-        count = self._one(select(func.count()).where(condition))[0]
-        median = self._business_median(cases.first_response_at, condition, count, offset, closed)
-        return None if median is None else median / 3600.0
-
-    def median_resolution_business_days(
-        self, start: datetime, end: datetime, attended: int, offset: int, closed: Sequence[int]
-    ) -> float | None:
-        """Median business days (of 24 hours) from receipt to attention, as
-        median_resolution_days."""
-        condition = self._attended(start, end)
-        median = self._business_median(cases.attended_at, condition, attended, offset, closed)
-        return None if median is None else median / DAY
+        hours, business = self._receipt_medians(cases.first_response_at, condition, offset, closed)
+        return hours, None if business is None else business / 3600.0
 
     def earliest_attended_receipt(self, start: datetime, end: datetime) -> datetime | None:
         """When the oldest of the cases first attended in the range was received."""
         return self._one(select(func.min(cases.created_at)).where(self._attended(start, end)))[0]
 
-    def median_resolution_days(self, start: datetime, end: datetime, attended: int) -> float | None:
-        """Median days from receipt to attention of the `attended` cases first attended in the
-        range."""
-        hours = self._hours(cases.attended_at, cases.created_at)
-        median = self._median(hours, self._attended(start, end), attended)
-        return None if median is None else median / 24.0
+    def resolution_medians(
+        self, start: datetime, end: datetime, offset: int, closed: Sequence[int]
+    ) -> tuple[float | None, float | None]:
+        """(median days, median business days, of 24 hours) from receipt to attention of the
+        cases first attended in the range."""
+        hours, business = self._receipt_medians(
+            cases.attended_at, self._attended(start, end), offset, closed
+        )
+        return (
+            None if hours is None else hours / 24.0,
+            None if business is None else business / DAY,
+        )
 
     def backlog(self, end: datetime, now: datetime) -> tuple[int, int]:
         """(cases open at `end`, of them past their deadline): created before it and neither
@@ -270,3 +289,7 @@ class ReportRepository:
         )
         agents = [(name, int(n)) for name, n in self._rows(per_agent)]
         return count, [row[0] for row in self._rows(oldest)], agents
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, false, func, or_, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    tuple_,
+    update,
+)
+from sqlalchemy import any_ as sql_any
 from sqlalchemy import case as sql_case
+from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -83,15 +101,47 @@ def _free_block(session: Session, table: Any) -> int:
     raise RuntimeError("no free block of ids")
 
 
-def forget_rows(session: Session, rows: Any, **values: Any) -> None:
+# Ids written out in a statement's IN (...); more are bound as one value (see `among`).
+LISTED_IDS = 5000
+
+
+def among(session: Session, column: Any, ids: Sequence[int]) -> Any:
+    """`column IN ids`. Up to LISTED_IDS the ids are listed in the statement; more (the
+    retention run's hundreds of thousands) are bound as one value, a PostgreSQL array or a
+    JSON array that SQLite reads with json_each: no statement grows with their number, and
+    nothing is done per id in Python. Statements using the latter go through `execute_many`."""
+    if len(ids) <= LISTED_IDS:
+        return column.in_(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sql_any(literal(list(ids), postgresql.ARRAY(Integer)))
+    values = func.json_each(literal(json.dumps(list(ids)), String)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def execute_many(session: Session, statement: Any, count: int) -> None:
+    """Run an UPDATE or DELETE whose WHERE uses `among` over `count` ids. With the ids listed,
+    as any ORM statement (the objects the session holds are updated to match); bound as one
+    value, the WHERE cannot be evaluated in Python, so the session's objects of that table are
+    expired instead (read again if used)."""
+    if count <= LISTED_IDS:
+        session.exec(statement)
+        return
+    session.execute(statement.execution_options(synchronize_session=False))
+    entity = statement.entity_description["entity"]
+    for held in list(session.identity_map.values()):
+        if isinstance(held, entity):
+            session.expire(held)
+
+
+def forget_rows(session: Session, rows: Any, count: int = 1, **values: Any) -> None:
     """Outbox rows whose recipient must be forgotten: marked confidential, those already sent,
     held or given up deleted, the rest unlinked from their messages (and deleted once sent).
     Marking first takes the rows' locks, so a dispatcher recording a send finishes first and
-    what it recorded is then seen and deleted."""
-    session.exec(update(OutboxItem).where(rows).values(confidential=True, **values))
+    what it recorded is then seen and deleted. `count`: the ids `rows` names (`among`)."""
+    execute_many(session, update(OutboxItem).where(rows).values(confidential=True, **values), count)
     done = col(OutboxItem.status).in_(("sent", "waiting", "failed"))
-    session.exec(delete(OutboxItem).where(rows, done))
-    session.exec(update(OutboxItem).where(rows).values(message_id=None))
+    execute_many(session, delete(OutboxItem).where(rows, done), count)
+    execute_many(session, update(OutboxItem).where(rows).values(message_id=None), count)
 
 
 def _insert(session: Session, table: type):
@@ -183,15 +233,42 @@ class ContactRepository:
     def get(self, contact_id: int) -> Contact | None:
         return self.session.get(Contact, contact_id)
 
-    def inactive(self, since: datetime) -> Sequence[Contact]:
-        """Contacts not erased yet, first seen before the instant, with no case linked to them
-        and no message or conversation step since; locked, skipping any being written to now."""
+    def erase_all(self, contact_ids: list[int]) -> None:
+        """erase() for many contacts in one statement: each address becomes a random token
+        made by the database."""
+        if not contact_ids:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            token: Any = func.replace(cast(func.gen_random_uuid(), String), "-", "")
+        else:
+            token = func.lower(func.hex(func.randomblob(16)))
+        execute_many(
+            self.session,
+            update(Contact)
+            .where(among(self.session, Contact.id, contact_ids))
+            .values(
+                address=literal(ERASED, String) + token,
+                name=None,
+                gender=None,
+                age=None,
+                consented_at=None,
+                folio_misses_since=None,
+                folio_blocked_until=None,
+                folio_misses=0,
+            ),
+            len(contact_ids),
+        )
+
+    def inactive(self, since: datetime) -> list[int]:
+        """The ids of the contacts not erased yet, first seen before the instant, with no case
+        linked to them and no message or conversation step since; locked, skipping any being
+        written to now."""
         case = exists().where(Case.contact_id == Contact.id)
         message = exists().where(Message.contact_id == Contact.id, col(Message.created_at) >= since)
         step = exists().where(
             ConversationState.contact_id == Contact.id, col(ConversationState.updated_at) >= since
         )
-        query = select(Contact).where(
+        query = select(Contact.id).where(
             ~col(Contact.address).startswith(ERASED),
             col(Contact.created_at) < since,
             ~case,
@@ -199,7 +276,7 @@ class ContactRepository:
             ~step,
         )
         query = query.order_by(col(Contact.id)).with_for_update(skip_locked=True)
-        return self.session.exec(query).all()
+        return [contact_id for contact_id in self.session.exec(query) if contact_id is not None]
 
 
 class ConversationRepository:
@@ -229,6 +306,15 @@ class ConversationRepository:
         if state is not None:
             self.session.delete(state)
         self._states[contact_id] = None
+
+    def delete_all(self, contact_ids: list[int]) -> None:
+        """delete() for many contacts in one statement."""
+        if not contact_ids:
+            return
+        state = ConversationState.contact_id
+        statement = delete(ConversationState).where(among(self.session, state, contact_ids))
+        execute_many(self.session, statement, len(contact_ids))
+        self._states.update(dict.fromkeys(contact_ids))
 
 
 class CaseRepository:
@@ -338,24 +424,45 @@ class CaseRepository:
             case.location_text = case.location_text or location.get("address")
         self.session.add(case)
 
-    def expired(self, statuses: Sequence[str], closed_before: datetime) -> Sequence[Case]:
-        """Cases in these statuses closed before the instant and not anonymised yet."""
+    def expired(self, statuses: Sequence[str], closed_before: datetime) -> list[tuple[int, str]]:
+        """(id, folio) of the cases in these statuses closed before the instant and not
+        anonymised yet, in id order (tuples: a first run reads most of the table)."""
         done = exists().where(
             CaseEvent.case_id == Case.id, CaseEvent.kind == "retention_anonymised"
         )
-        query = select(Case).where(
+        query = select(Case.id, Case.folio).where(
             col(Case.status).in_(statuses), col(Case.closed_at) < closed_before, ~done
         )
-        return self.session.exec(query.order_by(col(Case.id))).all()
+        rows = self.session.exec(query.order_by(col(Case.id)))
+        return [(case_id, folio) for case_id, folio in rows if case_id is not None]
+
+    def add_events(
+        self, case_ids: list[int], at: datetime, *, actor: str, kind: str, public: bool
+    ) -> None:
+        """The same event on many cases, in one statement."""
+        if not case_ids:
+            return
+        events = CaseEvent.__table__
+        values = sql_select(
+            Case.__table__.c.id,
+            literal(at, events.c.at.type),
+            literal(actor, String),
+            literal(kind, String),
+            literal(public, events.c.public.type),
+        ).where(among(self.session, Case.id, case_ids))
+        columns = ["case_id", "at", "actor", "kind", "public"]
+        self.session.execute(insert(events).from_select(columns, values))
 
     def anonymise(self, case_ids: list[int], placeholder: str) -> None:
         """Clear what identifies anyone in these cases (sender, text, place, codes, notes); the
         figures the reports count stay: type, topic, channel, dates, municipality, gender, age."""
         if not case_ids:
             return
-        self.session.exec(
+        many = len(case_ids)
+        execute_many(
+            self.session,
             update(Case)
-            .where(col(Case.id).in_(case_ids))
+            .where(among(self.session, Case.id, case_ids))
             .values(
                 contact_id=None,
                 description=placeholder,
@@ -364,11 +471,11 @@ class CaseRepository:
                 longitude=None,
                 resolution=None,
                 secret_code_hash=None,
-            )
+            ),
+            many,
         )
-        self.session.exec(
-            update(CaseEvent).where(col(CaseEvent.case_id).in_(case_ids)).values(note=None)
-        )
+        events = among(self.session, CaseEvent.case_id, case_ids)
+        execute_many(self.session, update(CaseEvent).where(events).values(note=None), many)
 
     def folio_of_message(self, message_id: int) -> str | None:
         """The folio of the case a message belongs to, if it belongs to one."""
@@ -492,25 +599,31 @@ class MessageRepository:
                 self.session.expunge(held)
 
     def erase_conversation(
-        self, contact_id: int | None, case_ids: list[int], placeholder: str
+        self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:
-        """Clear the text of every message to or from a contact (None: no one in particular) or
-        about their cases (staff alerts included), their attachments' references and their
-        outbox copies."""
-        mine = col(Message.contact_id) == contact_id if contact_id is not None else false()
+        """Clear the text of every message to or from these contacts or about these cases
+        (staff alerts included), their attachments' references and their outbox copies."""
+        if not (contact_ids or case_ids):
+            return
+        many = max(len(contact_ids), len(case_ids))
+        mine: Any = among(self.session, Message.contact_id, contact_ids) if contact_ids else false()
         if case_ids:
-            mine = mine | col(Message.case_id).in_(case_ids)
+            mine = mine | among(self.session, Message.case_id, case_ids)
         ids = select(Message.id).where(mine).scalar_subquery()
-        self.session.exec(
+        execute_many(
+            self.session,
             update(Attachment)
             .where(col(Attachment.message_id).in_(ids))
-            .values(provider_ref=placeholder, local_path=None, sha256=None)
+            .values(provider_ref=placeholder, local_path=None, sha256=None),
+            many,
         )
         # Replies already sent or given up leave the outbox; one still to send (the answer to
         # the erasure itself) keeps its recipient until it is sent, and is then deleted.
-        forget_rows(self.session, col(OutboxItem.message_id).in_(ids), body=placeholder)
-        self.session.exec(
-            update(Message).where(mine).values(body=placeholder, contact_id=None, provider_id=None)
+        forget_rows(self.session, col(OutboxItem.message_id).in_(ids), many, body=placeholder)
+        execute_many(
+            self.session,
+            update(Message).where(mine).values(body=placeholder, contact_id=None, provider_id=None),
+            many,
         )
 
     def erase_mentions(self, folios: list[str], placeholder: str) -> None:
@@ -525,16 +638,16 @@ class MessageRepository:
         maybe: Any = false()
         for year in years:
             maybe = maybe | col(Message.body).contains(f"-{year}-")
+        # Read as plain rows (the ORM's handling of each of a million rows cost more than the
+        # reading), after the session's pending changes are written.
+        self.session.flush()
+        rows: Any = self.session.connection().execute(select(Message.id, Message.body).where(maybe))
         naming = [
-            message_id
-            for message_id, body in self.session.exec(select(Message.id, Message.body).where(maybe))
-            if wanted.intersection(_FOLIO.findall(body))
+            message_id for message_id, body in rows if wanted.intersection(_FOLIO.findall(body))
         ]
-        for start in range(0, len(naming), 5000):
-            chunk = naming[start : start + 5000]
-            self.session.exec(
-                update(Message).where(col(Message.id).in_(chunk)).values(body=placeholder)
-            )
+        if naming:
+            statement = update(Message).where(among(self.session, Message.id, naming))
+            execute_many(self.session, statement.values(body=placeholder), len(naming))
 
     def last_incoming_at(self, channel: str, address: str) -> datetime | None:
         """When the person at this address last wrote (in a conversation linked to them)."""
@@ -924,6 +1037,16 @@ class OutboxRepository:
         outbox (what is still to send keeps their address until it is sent, then goes too)."""
         forget_rows(self.session, (OutboxItem.channel == channel) & (OutboxItem.address == address))
 
+    def forget_contacts(self, contact_ids: list[int]) -> None:
+        """forget_address() for the addresses of many contacts (before they are erased)."""
+        if not contact_ids:
+            return
+        addresses = select(Contact.channel, Contact.address).where(
+            among(self.session, Contact.id, contact_ids)
+        )
+        recipient = tuple_(OutboxItem.channel, OutboxItem.address)
+        forget_rows(self.session, recipient.in_(addresses), len(contact_ids))
+
     def with_option(self, case_id: int, key: str) -> Sequence[OutboxItem]:
         """The rows about a case, still to send or sent, that offer the option `key` (a card's
         button), locked: the dispatcher records their sending first, or after this is done."""
@@ -1130,10 +1253,12 @@ class ExampleRepository:
     def all(self) -> Sequence[LabelledExample]:
         return self.session.exec(select(LabelledExample).order_by(col(LabelledExample.id))).all()
 
-    def erase(self, case_ids: list[int], contact_id: int | None) -> None:
-        """Delete the examples taken from these cases or written by this person."""
-        about: list[Any] = [col(LabelledExample.case_id).in_(case_ids)] if case_ids else []
-        if contact_id is not None:
-            about.append(col(LabelledExample.contact_id) == contact_id)
+    def erase(self, case_ids: list[int], contact_ids: list[int]) -> None:
+        """Delete the examples taken from these cases or written by these people."""
+        session, example = self.session, LabelledExample
+        about: list[Any] = [among(session, example.case_id, case_ids)] if case_ids else []
+        if contact_ids:
+            about.append(among(session, example.contact_id, contact_ids))
         if about:
-            self.session.exec(delete(LabelledExample).where(or_(*about)))
+            many = max(len(case_ids), len(contact_ids))
+            execute_many(session, delete(example).where(or_(*about)), many)

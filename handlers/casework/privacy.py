@@ -133,11 +133,22 @@ def forget_cases(
     """What an erasure and the retention run both clear: the text of every message of the contact
     or about these cases, staff commands naming their folios, and the cases' sender, text, place,
     resolution, codes and event notes, and the labelled examples taken from them."""
-    ids = [case.id for case in cases]
-    uow.messages.erase_conversation(contact_id, ids, placeholder)
-    uow.messages.erase_mentions([case.folio for case in cases], placeholder)
+    contacts = [] if contact_id is None else [contact_id]
+    _forget(
+        uow, [(case.id, case.folio) for case in cases if case.id is not None], contacts, placeholder
+    )
+
+
+def _forget(
+    uow: UnitOfWork, cases: list[tuple[int, str]], contact_ids: list[int], placeholder: str
+) -> None:
+    """forget_cases() for cases given as (id, folio) and any number of contacts: each step is
+    one statement over all of them (the messages are read once for the folios named)."""
+    ids = [case_id for case_id, _ in cases]
+    uow.messages.erase_conversation(contact_ids, ids, placeholder)
+    uow.messages.erase_mentions([folio for _, folio in cases], placeholder)
     uow.cases.anonymise(ids, placeholder)
-    uow.examples.erase(ids, contact_id)  # what the classifier would have learned from them
+    uow.examples.erase(ids, contact_ids)  # what the classifier would have learned from them
     uow.purge_after_commit()
 
 
@@ -146,21 +157,23 @@ def anonymise_expired(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> lis
     erasure does for one person, keeping the figures; the folios it anonymised."""
     cutoff = now - timedelta(days=policy.retention_days)
     cases = uow.cases.expired(sorted(FINAL), cutoff)
-    forget_cases(uow, cases, None, policy.texts("privacy.expired_placeholder"))
-    for case in cases:
-        record_event(uow, case, now, actor="sistema", kind="retention_anonymised", public=False)
-    return [case.folio for case in cases]
+    _forget(uow, cases, [], policy.texts("privacy.expired_placeholder"))
+    ids = [case_id for case_id, _ in cases]
+    uow.cases.add_events(ids, now, actor="sistema", kind="retention_anonymised", public=False)
+    return [folio for _, folio in cases]
 
 
 def erase_inactive_contacts(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> int:
     """Erase, as the retention run's second step, every person with no case left linked to them
     (their expired cases were just anonymised) who has written nothing, been sent nothing and
-    been in no conversation for `privacy.retention_days`; how many."""
+    been in no conversation for `privacy.retention_days`; how many. What erase_personal_data
+    does for one person, each step one statement over all of them."""
     cutoff = now - timedelta(days=policy.retention_days)
-    contacts = uow.contacts.inactive(cutoff)
-    placeholder = policy.texts("privacy.expired_placeholder")
-    for contact in contacts:
-        uow.conversations.delete(contact.id)
-        forget_cases(uow, [], contact.id, placeholder)
-        forget_contact(uow, contact)
-    return len(contacts)
+    contact_ids = uow.contacts.inactive(cutoff)
+    if not contact_ids:
+        return 0
+    uow.conversations.delete_all(contact_ids)
+    _forget(uow, [], contact_ids, policy.texts("privacy.expired_placeholder"))
+    uow.outbox.forget_contacts(contact_ids)
+    uow.contacts.erase_all(contact_ids)
+    return len(contact_ids)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
-
-import holidays
 
 
 class BusinessCalendar:
@@ -15,8 +14,15 @@ class BusinessCalendar:
     def __init__(self, country: str, timezone: str, extra_holidays: Iterable[date] = ()) -> None:
         self.country = country
         self.tz = ZoneInfo(timezone)
-        self._holidays = holidays.country_holidays(country)
         self._extra = frozenset(extra_holidays)
+
+    @cached_property
+    def _holidays(self) -> Container[date]:
+        """The country's holidays, loaded when first asked about a day (loading the package's
+        countries takes a tenth of a second that the reports without deadlines do not need)."""
+        import holidays
+
+        return holidays.country_holidays(self.country)
 
     def is_business_day(self, day: date) -> bool:
         """Whether the institution works on this date."""

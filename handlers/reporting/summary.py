@@ -79,10 +79,18 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
     week = Period(week_label(monday), monday, monday + timedelta(days=6))
     start, end = week.bounds(tz)
     before_start, _ = Period("", monday - timedelta(days=7), monday).bounds(tz)
-    this_week = reports.received_cube(start, end)
-    previous = reports.received_cube(before_start, start)
-    attended = attended_figures(reports.attended_cube(start, end))
-    overdue, oldest, agents = reports.overdue(min(now, end), RUNNING, OLDEST)
+    # Independent queries, asked together (the database answers them in parallel).
+    this_week, previous, attended_rows, overdue_rows, still_open, open_now, median = reports.gather(
+        lambda r: r.received_cube(start, end),
+        lambda r: r.received_cube(before_start, start),
+        lambda r: r.attended_cube(start, end),
+        lambda r: r.overdue(min(now, end), RUNNING, OLDEST),
+        lambda r: r.open_count(PENDING, start, end),
+        lambda r: r.open_count(PENDING),
+        lambda r: r.median_first_response_hours(start, end),
+    )
+    attended = attended_figures(attended_rows)
+    overdue, oldest, agents = overdue_rows
     return WeeklySummary(
         week=week.label,
         first=week.first,
@@ -92,13 +100,13 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         by_channel=sum_by(this_week, 0),
         by_channel_before=sum_by(previous, 0),
         attended=attended["closed"],
-        still_open=reports.open_count(PENDING, start, end),
-        open_now=reports.open_count(PENDING),
+        still_open=still_open,
+        open_now=open_now,
         overdue=overdue,
         oldest_overdue=oldest,
         agents_overdue=agents,
         emergencies=sum_by(this_week, 4).get("emergencia", 0),
-        median_first_response_hours=reports.median_first_response_hours(start, end),
+        median_first_response_hours=median,
         satisfaction_responses=attended["responses"],
         satisfaction_mean=attended["mean"] if attended["responses"] else None,
     )

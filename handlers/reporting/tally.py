@@ -166,15 +166,12 @@ def build_tally(
     tz = calendar.tz
     start, end = period.bounds(tz)
     # Independent queries are asked together (the database answers them in parallel).
-    people_rows, received, attended, first_response, earliest, (backlog, backlog_overdue) = (
-        reports.gather(
-            lambda r: r.people(start, end, youth),
-            lambda r: r.received_cube(start, end),
-            lambda r: r.attended_cube(start, end),
-            lambda r: r.median_first_response_hours(start, end),
-            lambda r: r.earliest_attended_receipt(start, end),
-            lambda r: r.backlog(end, now),
-        )
+    people_rows, received, attended, earliest, (backlog, backlog_overdue) = reports.gather(
+        lambda r: r.people(start, end, youth),
+        lambda r: r.received_cube(start, end),
+        lambda r: r.attended_cube(start, end),
+        lambda r: r.earliest_attended_receipt(start, end),
+        lambda r: r.backlog(end, now),
     )
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
     for gender, count, young in people_rows:
@@ -185,10 +182,10 @@ def build_tally(
     done = attended_figures(attended)
     closed, within = done["closed"], done["within_deadline"]
     offset, days_off = _business_days_off(calendar, start, end, earliest if closed else None, now)
-    resolution, business_response, business_resolution = reports.gather(
-        lambda r: r.median_resolution_days(start, end, closed),
-        lambda r: r.median_first_response_business_hours(start, end, offset, days_off),
-        lambda r: r.median_resolution_business_days(start, end, closed, offset, days_off),
+    # Each pair of medians (calendar and business time) in one statement over the same cases.
+    (first_response, business_response), (resolution, business_resolution) = reports.gather(
+        lambda r: r.first_response_medians(start, end, offset, days_off),
+        lambda r: r.resolution_medians(start, end, offset, days_off),
     )
     tally: dict[str, Any] = {
         "period": {

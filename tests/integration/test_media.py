@@ -78,7 +78,7 @@ def test_erasing_a_citizens_data_deletes_their_files(app, provider, tmp_path):
     assert media.prune(min_age=0) == 0  # still referenced
     with app.uow() as uow:
         contact = uow.contacts.get_or_create("whatsapp", "+50370002222", TUESDAY)
-        uow.messages.erase_conversation(contact.id, [], "[borrado]")
+        uow.messages.erase_conversation([contact.id], [], "[borrado]")
         uow.commit()
     assert media.prune(min_age=0) == 1
     assert not Path(stored.local_path).exists()

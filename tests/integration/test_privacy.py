@@ -96,3 +96,58 @@ def test_the_retention_run_erases_people_with_no_open_case_who_wrote_nothing_for
             dump = " ".join(map(str, connection.execute(text(f"SELECT * FROM {table}")).all()))
             for gone in (CITIZEN, "+50370005555", "Luis Alberto Menjívar"):
                 assert gone not in dump, f"{gone!r} is still in {table}"
+
+
+def test_a_first_retention_run_over_thousands_of_cases_leaves_nothing_of_anyone(app):
+    # A year of cases before the service kept any: more expired cases and idle people than a
+    # statement lists one by one (storage.repositories.LISTED_IDS), so the run binds them as one
+    # value, as it does on a real first run.
+    from bot.reporting import fill_demo_data
+    from storage.repositories import LISTED_IDS
+
+    days = app.policy.retention_days
+    fill_demo_data(app, 3 * LISTED_IDS, 7, TUESDAY)
+    clock = Clock()
+    ana = Citizen(app.dialogue, app.uow, address=CITIZEN, channel="whatsapp", clock=clock)
+    ana.converse(*POTHOLE)
+    add_staff(app.uow, "Beto", whatsapp=AGENT)
+    agent = Citizen(app.dialogue, app.uow, address=AGENT, channel="whatsapp", clock=clock)
+    with app.uow() as uow:
+        folio = uow.cases.for_contact(uow.contacts.find("whatsapp", CITIZEN).id)[0].folio
+    agent.send(f"/cerrar {folio} Se rellenó el hoyo frente a la casa de Ana")
+    with app.uow() as uow:  # the dispatcher sent every reply long ago
+        for item in uow.outbox.pending("whatsapp"):
+            uow.outbox.mark_sent(item, f"SM{item.id}", item.created_at)
+        uow.commit()
+
+    later = Scheduler(app, lambda: TUESDAY + timedelta(days=days + 1), lambda: None)
+    folios = later.anonymise_expired_cases()
+    assert folios is not None and folio in folios and len(folios) > LISTED_IDS
+
+    with app.engine.connect() as connection:
+        left = connection.execute(
+            text(
+                "SELECT count(*) FROM cases WHERE status IN ('cerrado', 'descartado') "
+                "AND (contact_id IS NOT NULL OR description NOT LIKE '[%')"
+            )
+        ).scalar_one()
+        anonymised = connection.execute(
+            text("SELECT count(*) FROM case_events WHERE kind = 'retention_anonymised'")
+        ).scalar_one()
+        erased, idle = connection.execute(
+            text(
+                "SELECT sum(CASE WHEN address LIKE 'borrado:%' THEN 1 ELSE 0 END), "
+                "sum(CASE WHEN address NOT LIKE 'borrado:%' AND id NOT IN "
+                "(SELECT contact_id FROM cases WHERE contact_id IS NOT NULL) THEN 1 ELSE 0 END) "
+                "FROM contacts"
+            )
+        ).one()
+        dump = " ".join(
+            " ".join(map(str, connection.execute(text(f"SELECT * FROM {table}")).all()))
+            for table in ("cases", "messages", "outbox", "case_events", "contacts")
+        )
+    assert left == 0 and anonymised == len(folios)
+    # Everyone left with no case, who has written nothing since, is erased (the agent too: the
+    # staff account stays, the chat contact goes).
+    assert erased > LISTED_IDS and idle == 0
+    assert CITIZEN not in dump and "frente a la casa de Ana" not in dump

@@ -44,15 +44,23 @@ class FakeContacts(FakeRepository):
     def get(self, contact_id: int) -> Contact | None:
         return next((c for c in self.uow.rows[Contact] if c.id == contact_id), None)
 
-    def inactive(self, since: datetime) -> list[Contact]:
+    def erase_all(self, contact_ids: list[int]) -> None:
+        for contact in self.uow.rows[Contact]:
+            if contact.id in contact_ids:
+                self.erase(contact)
+
+    def inactive(self, since: datetime) -> list[int]:
         rows = self.uow.rows
         busy = {c.contact_id for c in rows[Case]}
         busy |= {m.contact_id for m in rows[Message] if m.created_at >= since}
         busy |= {i for i, state in self.uow.states.items() if state.updated_at >= since}
         return [
-            c
+            c.id
             for c in rows[Contact]
-            if not c.address.startswith("borrado:") and c.created_at < since and c.id not in busy
+            if c.id is not None
+            and not c.address.startswith("borrado:")
+            and c.created_at < since
+            and c.id not in busy
         ]
 
 
@@ -67,6 +75,10 @@ class FakeConversations(FakeRepository):
 
     def delete(self, contact_id: int) -> None:
         self.uow.states.pop(contact_id, None)
+
+    def delete_all(self, contact_ids: list[int]) -> None:
+        for contact_id in contact_ids:
+            self.delete(contact_id)
 
 
 class FakeCases(FakeRepository):
@@ -130,19 +142,26 @@ class FakeCases(FakeRepository):
         waiting = [c for c in self.for_contact(contact_id) if c.status == "esperando_ciudadano"]
         return waiting[-1] if waiting else None
 
-    def expired(self, statuses: Sequence[str], closed_before: datetime) -> list[Case]:
+    def expired(self, statuses: Sequence[str], closed_before: datetime) -> list[tuple[int, str]]:
         done = {e.case_id for e in self.uow.rows[CaseEvent] if e.kind == "retention_anonymised"}
         return [
-            c
+            (c.id, c.folio)
             for c in self.uow.rows[Case]
             if c.status in statuses
             and c.closed_at is not None
             and c.closed_at < closed_before
+            and c.id is not None
             and c.id not in done
         ]
 
     def add_event(self, event: CaseEvent, *, detached: bool = False) -> None:
         self.uow.insert(event)
+
+    def add_events(
+        self, case_ids: list[int], at: datetime, *, actor: str, kind: str, public: bool
+    ) -> None:
+        for case_id in case_ids:
+            self.add_event(CaseEvent(case_id=case_id, at=at, actor=actor, kind=kind, public=public))
 
     def events(self, case_id: int, *, public_only: bool = False) -> list[CaseEvent]:
         return [
@@ -196,11 +215,11 @@ class FakeMessages(FakeRepository):
                 message.case_id = case_id if case_id is not None else message.case_id
 
     def erase_conversation(
-        self, contact_id: int | None, case_ids: list[int], placeholder: str
+        self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:
         ids = set()
         for message in self.uow.rows[Message]:
-            if message.contact_id == contact_id or message.case_id in case_ids:
+            if message.contact_id in contact_ids or message.case_id in case_ids:
                 message.body, message.contact_id, message.provider_id = placeholder, None, None
                 ids.add(message.id)
         for item in list(self.uow.rows[OutboxItem]):
@@ -252,6 +271,11 @@ class FakeOutbox(FakeRepository):
                     item.confidential, item.message_id = True, None
                 else:
                     self.uow.rows[OutboxItem].remove(item)
+
+    def forget_contacts(self, contact_ids: list[int]) -> None:
+        for contact in self.uow.rows[Contact]:
+            if contact.id in contact_ids:
+                self.forget_address(contact.channel, contact.address)
 
     def add(self, item: OutboxItem) -> None:
         self.uow.insert(item)
@@ -366,12 +390,10 @@ class FakeExamples(FakeRepository):
     def all(self) -> list[LabelledExample]:
         return list(self.uow.rows[LabelledExample])
 
-    def erase(self, case_ids: list[int], contact_id: int | None) -> None:
+    def erase(self, case_ids: list[int], contact_ids: list[int]) -> None:
         rows = self.uow.rows[LabelledExample]
         rows[:] = [
-            row
-            for row in rows
-            if row.case_id not in case_ids and (contact_id is None or row.contact_id != contact_id)
+            row for row in rows if row.case_id not in case_ids and row.contact_id not in contact_ids
         ]
 
 
