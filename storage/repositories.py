@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from storage.ids import PROCESS_IDS, IdClock
 from storage.models import (
     MAX_DESCRIPTION,
     REDACTED,
@@ -83,6 +84,26 @@ def _free_block(session: Session, table: Any) -> int:
     raise RuntimeError("no free block of ids")
 
 
+# How many ids a row may be given before giving up: another process writing a row in the same
+# microsecond happens rarely, twice in a row for one row only if something else is wrong.
+MAX_DRAWS = 20
+
+
+def insert_timed(session: Session, ids: IdClock, table: Any, values: dict) -> int:
+    """Insert a row of a table numbered by time (storage/ids.py); its id. When another process
+    wrote a row with the same id (in the same microsecond) the row is numbered again: nothing
+    is lost, and the transaction goes on."""
+    session.flush()  # what the ORM holds goes first: the row may refer to it
+    connection = session.connection()
+    statement = _INSERT_TIMED[connection.dialect.name][table.name]
+    for _ in range(MAX_DRAWS):
+        row_id = ids.next()
+        if connection.execute(statement, {**values, "id": row_id}).first() is not None:
+            return row_id
+        ids.taken(row_id)
+    raise RuntimeError(f"no free id for a row of {table.name}")
+
+
 def forget_rows(session: Session, rows: Any, **values: Any) -> None:
     """Outbox rows whose recipient must be forgotten: marked confidential, those already sent,
     held or given up deleted, the rest unlinked from their messages (and deleted once sent).
@@ -136,15 +157,35 @@ _RELEASE_WAITING = (
     )
     .values(status="pending", next_attempt_at=bindparam("now"), window_until=bindparam("window"))
 )
-# An incoming message, or nothing when the provider delivered it already.
+_DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
+# An incoming message, or nothing when the provider delivered it already, or when its id was
+# taken (by another process, in the same microsecond): with no conflict target, either.
 _INSERT_INCOMING = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(Message)
-    .on_conflict_do_nothing(index_elements=["channel", "direction", "provider_id"])
-    .returning(Message)
-    for dialect in (postgresql, sqlite)
+    name: dialect.insert(Message).on_conflict_do_nothing().returning(Message)
+    for name, dialect in _DIALECTS.items()
 }
-_INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
-_INSERT_OUTBOX = OutboxItem.__table__.insert()
+# A row of a table numbered by time, or nothing when its id was taken.
+_INSERT_TIMED = {
+    name: {
+        table.name: dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id)
+        for table in (
+            Message.__table__,
+            Attachment.__table__,
+            OutboxItem.__table__,
+            CaseEvent.__table__,
+        )
+    }
+    for name, dialect in _DIALECTS.items()
+}
+_INSERT_MESSAGE = Message.__table__.insert()
+# A person's last message (read from ix_messages_contact_id alone).
+_LAST_OF_CONTACT = select(func.max(Message.id)).where(Message.contact_id == bindparam("contact_id"))
+# The last row queued for a recipient (read from ix_outbox_recipient alone).
+_LAST_FOR_RECIPIENT = select(func.max(OutboxItem.id)).where(
+    OutboxItem.channel == bindparam("channel"), OutboxItem.address == bindparam("address")
+)
 
 
 class ContactRepository:
@@ -232,8 +273,9 @@ class ConversationRepository:
 
 
 class CaseRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, ids: IdClock = PROCESS_IDS) -> None:
         self.session = session
+        self.ids = ids
 
     def next_folio_number(self, prefix: str, year: int) -> int:
         """Increment the year's counter under a row lock, so concurrent writers never share one."""
@@ -376,9 +418,15 @@ class CaseRepository:
         return self.session.exec(query.where(Message.id == message_id)).first()
 
     def add_event(self, event: CaseEvent, *, detached: bool = False) -> None:
+        """Append to a case's trail, numbered by time (`detached`: out of sequence, see
+        `detached_id`)."""
+        table = CaseEvent.__table__
+        values = _row(event, table)
         if detached:
-            event.id = detached_id(self.session, CaseEvent.__table__)
-        self.session.add(event)
+            event.id = detached_id(self.session, table)
+            self.session.execute(table.insert(), {**values, "id": event.id})
+        else:
+            event.id = insert_timed(self.session, self.ids, table, values)
 
     def events(self, case_id: int, *, public_only: bool = False) -> Sequence[CaseEvent]:
         query = select(CaseEvent).where(CaseEvent.case_id == case_id)
@@ -401,15 +449,42 @@ class CaseRepository:
 
 
 class MessageRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, ids: IdClock = PROCESS_IDS) -> None:
         self.session = session
+        self.ids = ids
 
     def add_incoming(self, message: Message) -> Message | None:
-        """Store an incoming message, or return None when the provider already delivered it."""
+        """Store an incoming message, numbered by time, or return None when the provider
+        already delivered it."""
         values = message.model_dump(exclude={"id"})
-        dialect = self.session.get_bind().dialect.name
-        statement = _INSERT_INCOMING["postgresql" if dialect == "postgresql" else "sqlite"]
-        return self.session.scalars(statement, values).one_or_none()
+        statement = _INSERT_INCOMING[self.session.get_bind().dialect.name]
+        if message.contact_id is not None:
+            # After every message of theirs, even one numbered by a process whose clock runs
+            # ahead of this one's (the contact is locked: theirs come one at a time).
+            last = self.session.connection().execute(
+                _LAST_OF_CONTACT, {"contact_id": message.contact_id}
+            )
+            self.ids.taken(last.scalar() or 0)
+        for _ in range(MAX_DRAWS):
+            row_id = self.ids.next()
+            stored = self.session.scalars(statement, {**values, "id": row_id}).one_or_none()
+            if stored is not None:
+                return stored
+            if self._delivered(message):
+                return None
+            self.ids.taken(row_id)  # another process's row, written in the same microsecond
+        raise RuntimeError("no free id for a message")
+
+    def _delivered(self, message: Message) -> bool:
+        """Whether a message with this one's provider id is stored already."""
+        if message.provider_id is None:
+            return False
+        query = select(Message.id).where(
+            Message.channel == message.channel,
+            Message.direction == message.direction,
+            Message.provider_id == message.provider_id,
+        )
+        return self.session.exec(query).first() is not None
 
     def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None:
         """Link messages (a draft's, a follow-up) and their attachments to the case."""
@@ -602,7 +677,9 @@ class MessageRepository:
         ).all()
 
     def add_attachment(self, attachment: Attachment) -> None:
-        self.session.add(attachment)
+        """Keep an attachment of a message, numbered by time."""
+        table = Attachment.__table__
+        attachment.id = insert_timed(self.session, self.ids, table, _row(attachment, table))
 
     def attachments_for_case(self, case_id: int) -> Sequence[Attachment]:
         return self.session.exec(
@@ -627,31 +704,48 @@ def without_paragraph(text: str, paragraph: str) -> str | None:
 
 
 class OutboxRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, ids: IdClock = PROCESS_IDS) -> None:
         self.session = session
+        self.ids = ids
         self._loaded: list[Any] = []
+        self._in_line: set[tuple[str, str]] = set()  # recipients whose last row was looked up
 
     def add(self, item: OutboxItem) -> None:
-        """A row with no message of its own (the weekly summary's chart)."""
-        self.session.add(item)
+        """A row with no message of its own (the weekly summary's chart, a card's edit)."""
+        table = OutboxItem.__table__
+        self._after_earlier(item.channel, item.address)
+        item.id = insert_timed(self.session, self.ids, table, _row(item, table))
+
+    def _after_earlier(self, channel: str, address: str) -> None:
+        """Number what is queued now for a recipient after every row queued for them before,
+        even by a process whose clock runs ahead of this one's: rows are sent in id order."""
+        if (channel, address) in self._in_line:
+            return
+        self._in_line.add((channel, address))
+        at = {"channel": channel, "address": address}
+        last = self.session.connection().execute(_LAST_FOR_RECIPIENT, at).scalar()
+        if last is not None:
+            self.ids.taken(last)
 
     def enqueue(
         self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
     ) -> None:
-        """Write an outgoing message and its outbox row (two plain INSERTs: nothing of them is
-        read back in the transaction that queues them); an unlinked row does not point to its
-        message (a confidential reply: the row holds the recipient until it is sent), and a
-        detached message is numbered out of sequence (see `detached_id`)."""
-        self.session.flush()  # what the ORM holds goes first, for the foreign keys
+        """Write an outgoing message and its outbox row, both numbered by time (two plain
+        INSERTs: nothing of them is read back in the transaction that queues them); an unlinked
+        row does not point to its message (a confidential reply: the row holds the recipient
+        until it is sent), and a detached message is numbered out of sequence (see
+        `detached_id`)."""
         messages, outbox = Message.__table__, OutboxItem.__table__
         values = _row(message, messages)
+        self._after_earlier(item.channel, item.address)
         if detached:  # about an anonymous case: numbered out of sequence
-            values["id"] = detached_id(self.session, messages)
-        # On the session's connection, in its transaction: the ORM has nothing to do here.
-        connection = self.session.connection()
-        message_id: int = connection.execute(_INSERT_MESSAGE, values).scalar_one()
+            self.session.flush()  # what the ORM holds goes first, for the foreign keys
+            message_id = detached_id(self.session, messages)
+            self.session.connection().execute(_INSERT_MESSAGE, {**values, "id": message_id})
+        else:
+            message_id = insert_timed(self.session, self.ids, messages, values)
         values = {**_row(item, outbox), "message_id": message_id if linked else None}
-        connection.execute(_INSERT_OUTBOX, values)
+        insert_timed(self.session, self.ids, outbox, values)
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
