@@ -6,9 +6,9 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, exists, false, func, or_, update
+from sqlalchemy import and_, bindparam, delete, exists, false, func, or_, text, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -180,12 +180,43 @@ _INSERT_TIMED = {
     for name, dialect in _DIALECTS.items()
 }
 _INSERT_MESSAGE = Message.__table__.insert()
-# A person's last message (read from ix_messages_contact_id alone).
-_LAST_OF_CONTACT = select(func.max(Message.id)).where(Message.contact_id == bindparam("contact_id"))
 # The last row queued for a recipient (read from ix_outbox_recipient alone).
-_LAST_FOR_RECIPIENT = select(func.max(OutboxItem.id)).where(
-    OutboxItem.channel == bindparam("channel"), OutboxItem.address == bindparam("address")
+_LAST_FOR_RECIPIENT = text(
+    "SELECT max(id) FROM outbox WHERE channel = :channel AND address = :address"
 )
+# A person's address, their last message and the last row queued for them, in one statement
+# (read from ix_messages_contact_id and ix_outbox_recipient alone).
+_LAST_OF_CONTACT = text(
+    "SELECT c.channel, c.address, (SELECT max(m.id) FROM messages m WHERE m.contact_id = c.id),"
+    " (SELECT max(o.id) FROM outbox o WHERE o.channel = c.channel AND o.address = c.address)"
+    " FROM contacts c WHERE c.id = :contact_id"
+)
+
+
+def after_contact(session: Session, ids: IdClock, contact_id: int) -> None:
+    """Number what comes now from or for a person after every message of theirs and every row
+    queued for them, even those numbered by a process whose clock runs ahead of this one's (the
+    contact is locked: their turns come one at a time). Rows go out, and are listed, by id."""
+    found = session.connection().execute(_LAST_OF_CONTACT, {"contact_id": contact_id}).first()
+    if found is not None:
+        channel, address, message, queued = cast(tuple[str, str, int | None, int | None], found)
+        _in_line(session).add((channel, address))
+        ids.taken(max(message or 0, queued or 0))
+
+
+def after_recipient(session: Session, ids: IdClock, channel: str, address: str) -> None:
+    """Number what is queued now for a recipient after every row queued for them before
+    (looked up once per transaction; see `after_contact`)."""
+    if (channel, address) in _in_line(session):
+        return
+    _in_line(session).add((channel, address))
+    at = {"channel": channel, "address": address}
+    ids.taken(session.connection().execute(_LAST_FOR_RECIPIENT, at).scalar() or 0)
+
+
+def _in_line(session: Session) -> set[tuple[str, str]]:
+    """The recipients this transaction numbers after their earlier rows already."""
+    return session.info.setdefault("in_line", set())
 
 
 class ContactRepository:
@@ -459,12 +490,7 @@ class MessageRepository:
         values = message.model_dump(exclude={"id"})
         statement = _INSERT_INCOMING[self.session.get_bind().dialect.name]
         if message.contact_id is not None:
-            # After every message of theirs, even one numbered by a process whose clock runs
-            # ahead of this one's (the contact is locked: theirs come one at a time).
-            last = self.session.connection().execute(
-                _LAST_OF_CONTACT, {"contact_id": message.contact_id}
-            )
-            self.ids.taken(last.scalar() or 0)
+            after_contact(self.session, self.ids, message.contact_id)
         for _ in range(MAX_DRAWS):
             row_id = self.ids.next()
             stored = self.session.scalars(statement, {**values, "id": row_id}).one_or_none()
@@ -708,24 +734,12 @@ class OutboxRepository:
         self.session = session
         self.ids = ids
         self._loaded: list[Any] = []
-        self._in_line: set[tuple[str, str]] = set()  # recipients whose last row was looked up
 
     def add(self, item: OutboxItem) -> None:
         """A row with no message of its own (the weekly summary's chart, a card's edit)."""
         table = OutboxItem.__table__
-        self._after_earlier(item.channel, item.address)
+        after_recipient(self.session, self.ids, item.channel, item.address)
         item.id = insert_timed(self.session, self.ids, table, _row(item, table))
-
-    def _after_earlier(self, channel: str, address: str) -> None:
-        """Number what is queued now for a recipient after every row queued for them before,
-        even by a process whose clock runs ahead of this one's: rows are sent in id order."""
-        if (channel, address) in self._in_line:
-            return
-        self._in_line.add((channel, address))
-        at = {"channel": channel, "address": address}
-        last = self.session.connection().execute(_LAST_FOR_RECIPIENT, at).scalar()
-        if last is not None:
-            self.ids.taken(last)
 
     def enqueue(
         self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
@@ -737,7 +751,7 @@ class OutboxRepository:
         `detached_id`)."""
         messages, outbox = Message.__table__, OutboxItem.__table__
         values = _row(message, messages)
-        self._after_earlier(item.channel, item.address)
+        after_recipient(self.session, self.ids, item.channel, item.address)
         if detached:  # about an anonymous case: numbered out of sequence
             self.session.flush()  # what the ORM holds goes first, for the foreign keys
             message_id = detached_id(self.session, messages)
