@@ -352,8 +352,8 @@ def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_den
         ("messages", "created_at"),
         ("attachments", "created_at"),
     ):
-        # Rows out of the sequence keep only their day; the rest (exact times) follow their own
-        # sequence, never numbered next to an anonymous case's rows.
+        # Rows numbered apart keep only their day; the rest keep exact times (and, but for
+        # cases, ids that are those times: see the quiet line's test below).
         apart = rows(url, f"SELECT {column} FROM {table} WHERE id < 0")
         assert all(local_day_start(as_instant(at)) for (at,) in apart), table
     assert all(int(folio.rsplit("-", 1)[1]) >= 900_000 for *_, folio in cases)
