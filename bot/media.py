@@ -339,8 +339,7 @@ class MediaFetcher:
                     # The provider's reference (Twilio's URL holds the message's sid) is needed
                     # only to fetch the file.
                     attachment.provider_ref = ""
-                uow.messages.add_attachment(attachment)
-                uow.commit()
+                uow.commit()  # the attachment was read in this unit of work: its changes go
             if stored is not None:
                 # The file's own times are kept to the day, as an anonymous case's are: its
                 # modification time would otherwise say when the person sent it.

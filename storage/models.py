@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
+from storage.ids import timed_id
 from storage.types import UTCDateTime
 
 MAX_DESCRIPTION = 4000  # characters of a case description; the messages keep everything
@@ -40,6 +51,27 @@ def day_start(instant: datetime) -> datetime:
 def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
     """A UTC timestamp field."""
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+# A timed id (storage/ids.py) needs 64 bits: BIGINT on PostgreSQL; on SQLite an INTEGER primary
+# key, which is already 64 bits and is the row's rowid (a BIGINT one would leave a hidden rowid
+# beside it, counted one by one).
+TIMED_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def timed_id_column() -> Any:
+    """The id of a row that can leave for an anonymous case: the time it was written, never a
+    count (drawn by the application; no sequence in the database)."""
+    return Field(
+        default=None,
+        sa_column=Column(TIMED_ID, primary_key=True, autoincrement=False, default=timed_id),
+    )
+
+
+def message_column(*, nullable: bool, index: bool = False) -> Any:
+    """A reference to a message (a timed id)."""
+    column = Column(TIMED_ID, ForeignKey("messages.id"), nullable=nullable, index=index)
+    return Field(default=None, sa_column=column)
 
 
 def json_column() -> Any:
@@ -185,13 +217,15 @@ class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("channel", "direction", "provider_id", name="uq_messages_provider"),
+        # A person's messages in order, and the last of them (read when a new one comes).
+        Index("ix_messages_contact_id", "contact_id", "id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = timed_id_column()
     direction: str = Field(max_length=3)  # "in" or "out"
     channel: str = Field(max_length=16)
     provider_id: str | None = Field(default=None, max_length=80)
-    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id")
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: str = Field(default="received", max_length=16)
@@ -203,8 +237,8 @@ class Attachment(SQLModel, table=True):
 
     __tablename__ = "attachments"
 
-    id: int | None = Field(default=None, primary_key=True)
-    message_id: int = Field(foreign_key="messages.id", index=True)
+    id: int | None = timed_id_column()
+    message_id: int = message_column(nullable=False, index=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     kind: str = Field(max_length=16)
     provider_ref: str = Field(max_length=1000)
@@ -221,7 +255,7 @@ class CaseEvent(SQLModel, table=True):
 
     __tablename__ = "case_events"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = timed_id_column()
     case_id: int = Field(foreign_key="cases.id", index=True)
     at: datetime = utc_column(nullable=False)
     actor: str = Field(max_length=80)
@@ -260,8 +294,8 @@ class OutboxItem(SQLModel, table=True):
         Index("ix_outbox_provider_id", "channel", "provider_message_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    message_id: int | None = Field(default=None, foreign_key="messages.id")
+    id: int | None = timed_id_column()
+    message_id: int | None = message_column(nullable=True)
     channel: str = Field(max_length=16)
     address: str = Field(max_length=64)
     body: str = Field(sa_column=Column(Text, nullable=False))

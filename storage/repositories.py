@@ -7,14 +7,13 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
-    Integer,
+    BigInteger,
     String,
     and_,
     bindparam,
-    cast,
     delete,
     exists,
     false,
@@ -22,16 +21,19 @@ from sqlalchemy import (
     insert,
     literal,
     or_,
+    text,
     tuple_,
     update,
 )
 from sqlalchemy import any_ as sql_any
 from sqlalchemy import case as sql_case
+from sqlalchemy import cast as sql_cast
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from storage.ids import PROCESS_IDS, IdClock
 from storage.models import (
     MAX_DESCRIPTION,
     REDACTED,
@@ -113,7 +115,7 @@ def among(session: Session, column: Any, ids: Sequence[int]) -> Any:
     if len(ids) <= LISTED_IDS:
         return column.in_(ids)
     if session.get_bind().dialect.name == "postgresql":
-        return column == sql_any(literal(list(ids), postgresql.ARRAY(Integer)))
+        return column == sql_any(literal(list(ids), postgresql.ARRAY(BigInteger)))
     values = func.json_each(literal(json.dumps(list(ids)), String)).table_valued("value")
     return column.in_(select(values.c.value))
 
@@ -131,6 +133,26 @@ def execute_many(session: Session, statement: Any, count: int) -> None:
     for held in list(session.identity_map.values()):
         if isinstance(held, entity):
             session.expire(held)
+
+
+# How many ids a row may be given before giving up: another process writing a row in the same
+# microsecond happens rarely, twice in a row for one row only if something else is wrong.
+MAX_DRAWS = 20
+
+
+def insert_timed(session: Session, ids: IdClock, table: Any, values: dict) -> int:
+    """Insert a row of a table numbered by time (storage/ids.py); its id. When another process
+    wrote a row with the same id (in the same microsecond) the row is numbered again: nothing
+    is lost, and the transaction goes on."""
+    session.flush()  # what the ORM holds goes first: the row may refer to it
+    connection = session.connection()
+    statement = _INSERT_TIMED[connection.dialect.name][table.name]
+    for _ in range(MAX_DRAWS):
+        row_id = ids.next()
+        if connection.execute(statement, {**values, "id": row_id}).first() is not None:
+            return row_id
+        ids.taken(row_id)
+    raise RuntimeError(f"no free id for a row of {table.name}")
 
 
 def forget_rows(session: Session, rows: Any, count: int = 1, **values: Any) -> None:
@@ -186,15 +208,66 @@ _RELEASE_WAITING = (
     )
     .values(status="pending", next_attempt_at=bindparam("now"), window_until=bindparam("window"))
 )
-# An incoming message, or nothing when the provider delivered it already.
+_DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
+# An incoming message, or nothing when the provider delivered it already, or when its id was
+# taken (by another process, in the same microsecond): with no conflict target, either.
 _INSERT_INCOMING = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(Message)
-    .on_conflict_do_nothing(index_elements=["channel", "direction", "provider_id"])
-    .returning(Message)
-    for dialect in (postgresql, sqlite)
+    name: dialect.insert(Message).on_conflict_do_nothing().returning(Message)
+    for name, dialect in _DIALECTS.items()
 }
-_INSERT_MESSAGE = Message.__table__.insert().returning(Message.__table__.c.id)
-_INSERT_OUTBOX = OutboxItem.__table__.insert()
+# A row of a table numbered by time, or nothing when its id was taken.
+_INSERT_TIMED = {
+    name: {
+        table.name: dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id)
+        for table in (
+            Message.__table__,
+            Attachment.__table__,
+            OutboxItem.__table__,
+            CaseEvent.__table__,
+        )
+    }
+    for name, dialect in _DIALECTS.items()
+}
+_INSERT_MESSAGE = Message.__table__.insert()
+# The last row queued for a recipient (read from ix_outbox_recipient alone).
+_LAST_FOR_RECIPIENT = text(
+    "SELECT max(id) FROM outbox WHERE channel = :channel AND address = :address"
+)
+# A person's address, their last message and the last row queued for them, in one statement
+# (read from ix_messages_contact_id and ix_outbox_recipient alone).
+_LAST_OF_CONTACT = text(
+    "SELECT c.channel, c.address, (SELECT max(m.id) FROM messages m WHERE m.contact_id = c.id),"
+    " (SELECT max(o.id) FROM outbox o WHERE o.channel = c.channel AND o.address = c.address)"
+    " FROM contacts c WHERE c.id = :contact_id"
+)
+
+
+def after_contact(session: Session, ids: IdClock, contact_id: int) -> None:
+    """Number what comes now from or for a person after every message of theirs and every row
+    queued for them, even those numbered by a process whose clock runs ahead of this one's (the
+    contact is locked: their turns come one at a time). Rows go out, and are listed, by id."""
+    found = session.connection().execute(_LAST_OF_CONTACT, {"contact_id": contact_id}).first()
+    if found is not None:
+        channel, address, message, queued = cast(tuple[str, str, int | None, int | None], found)
+        _in_line(session).add((channel, address))
+        ids.taken(max(message or 0, queued or 0))
+
+
+def after_recipient(session: Session, ids: IdClock, channel: str, address: str) -> None:
+    """Number what is queued now for a recipient after every row queued for them before
+    (looked up once per transaction; see `after_contact`)."""
+    if (channel, address) in _in_line(session):
+        return
+    _in_line(session).add((channel, address))
+    at = {"channel": channel, "address": address}
+    ids.taken(session.connection().execute(_LAST_FOR_RECIPIENT, at).scalar() or 0)
+
+
+def _in_line(session: Session) -> set[tuple[str, str]]:
+    """The recipients this transaction numbers after their earlier rows already."""
+    return session.info.setdefault("in_line", set())
 
 
 class ContactRepository:
@@ -239,7 +312,7 @@ class ContactRepository:
         if not contact_ids:
             return
         if self.session.get_bind().dialect.name == "postgresql":
-            token: Any = func.replace(cast(func.gen_random_uuid(), String), "-", "")
+            token: Any = func.replace(sql_cast(func.gen_random_uuid(), String), "-", "")
         else:
             token = func.lower(func.hex(func.randomblob(16)))
         execute_many(
@@ -318,8 +391,9 @@ class ConversationRepository:
 
 
 class CaseRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, ids: IdClock = PROCESS_IDS) -> None:
         self.session = session
+        self.ids = ids
 
     def next_folio_number(self, prefix: str, year: int) -> int:
         """Increment the year's counter under a row lock, so concurrent writers never share one."""
@@ -483,9 +557,15 @@ class CaseRepository:
         return self.session.exec(query.where(Message.id == message_id)).first()
 
     def add_event(self, event: CaseEvent, *, detached: bool = False) -> None:
+        """Append to a case's trail, numbered by time (`detached`: out of sequence, see
+        `detached_id`)."""
+        table = CaseEvent.__table__
+        values = _row(event, table)
         if detached:
-            event.id = detached_id(self.session, CaseEvent.__table__)
-        self.session.add(event)
+            event.id = detached_id(self.session, table)
+            self.session.execute(table.insert(), {**values, "id": event.id})
+        else:
+            event.id = insert_timed(self.session, self.ids, table, values)
 
     def events(self, case_id: int, *, public_only: bool = False) -> Sequence[CaseEvent]:
         query = select(CaseEvent).where(CaseEvent.case_id == case_id)
@@ -508,15 +588,37 @@ class CaseRepository:
 
 
 class MessageRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, ids: IdClock = PROCESS_IDS) -> None:
         self.session = session
+        self.ids = ids
 
     def add_incoming(self, message: Message) -> Message | None:
-        """Store an incoming message, or return None when the provider already delivered it."""
+        """Store an incoming message, numbered by time, or return None when the provider
+        already delivered it."""
         values = message.model_dump(exclude={"id"})
-        dialect = self.session.get_bind().dialect.name
-        statement = _INSERT_INCOMING["postgresql" if dialect == "postgresql" else "sqlite"]
-        return self.session.scalars(statement, values).one_or_none()
+        statement = _INSERT_INCOMING[self.session.get_bind().dialect.name]
+        if message.contact_id is not None:
+            after_contact(self.session, self.ids, message.contact_id)
+        for _ in range(MAX_DRAWS):
+            row_id = self.ids.next()
+            stored = self.session.scalars(statement, {**values, "id": row_id}).one_or_none()
+            if stored is not None:
+                return stored
+            if self._delivered(message):
+                return None
+            self.ids.taken(row_id)  # another process's row, written in the same microsecond
+        raise RuntimeError("no free id for a message")
+
+    def _delivered(self, message: Message) -> bool:
+        """Whether a message with this one's provider id is stored already."""
+        if message.provider_id is None:
+            return False
+        query = select(Message.id).where(
+            Message.channel == message.channel,
+            Message.direction == message.direction,
+            Message.provider_id == message.provider_id,
+        )
+        return self.session.exec(query).first() is not None
 
     def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None:
         """Link messages (a draft's, a follow-up) and their attachments to the case."""
@@ -715,7 +817,9 @@ class MessageRepository:
         ).all()
 
     def add_attachment(self, attachment: Attachment) -> None:
-        self.session.add(attachment)
+        """Keep an attachment of a message, numbered by time."""
+        table = Attachment.__table__
+        attachment.id = insert_timed(self.session, self.ids, table, _row(attachment, table))
 
     def attachments_for_case(self, case_id: int) -> Sequence[Attachment]:
         return self.session.exec(
@@ -740,31 +844,36 @@ def without_paragraph(text: str, paragraph: str) -> str | None:
 
 
 class OutboxRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, ids: IdClock = PROCESS_IDS) -> None:
         self.session = session
+        self.ids = ids
         self._loaded: list[Any] = []
 
     def add(self, item: OutboxItem) -> None:
-        """A row with no message of its own (the weekly summary's chart)."""
-        self.session.add(item)
+        """A row with no message of its own (the weekly summary's chart, a card's edit)."""
+        table = OutboxItem.__table__
+        after_recipient(self.session, self.ids, item.channel, item.address)
+        item.id = insert_timed(self.session, self.ids, table, _row(item, table))
 
     def enqueue(
         self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
     ) -> None:
-        """Write an outgoing message and its outbox row (two plain INSERTs: nothing of them is
-        read back in the transaction that queues them); an unlinked row does not point to its
-        message (a confidential reply: the row holds the recipient until it is sent), and a
-        detached message is numbered out of sequence (see `detached_id`)."""
-        self.session.flush()  # what the ORM holds goes first, for the foreign keys
+        """Write an outgoing message and its outbox row, both numbered by time (two plain
+        INSERTs: nothing of them is read back in the transaction that queues them); an unlinked
+        row does not point to its message (a confidential reply: the row holds the recipient
+        until it is sent), and a detached message is numbered out of sequence (see
+        `detached_id`)."""
         messages, outbox = Message.__table__, OutboxItem.__table__
         values = _row(message, messages)
+        after_recipient(self.session, self.ids, item.channel, item.address)
         if detached:  # about an anonymous case: numbered out of sequence
-            values["id"] = detached_id(self.session, messages)
-        # On the session's connection, in its transaction: the ORM has nothing to do here.
-        connection = self.session.connection()
-        message_id: int = connection.execute(_INSERT_MESSAGE, values).scalar_one()
+            self.session.flush()  # what the ORM holds goes first, for the foreign keys
+            message_id = detached_id(self.session, messages)
+            self.session.connection().execute(_INSERT_MESSAGE, {**values, "id": message_id})
+        else:
+            message_id = insert_timed(self.session, self.ids, messages, values)
         values = {**_row(item, outbox), "message_id": message_id if linked else None}
-        connection.execute(_INSERT_OUTBOX, values)
+        insert_timed(self.session, self.ids, outbox, values)
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from storage.desk import DeskRepository
 from storage.engine import purge_old_versions
+from storage.ids import PROCESS_IDS, IdClock
 from storage.repositories import (
     CaseRepository,
     ContactRepository,
@@ -25,8 +26,9 @@ from storage.repositories import (
 class UnitOfWork:
     """Everything done inside `with uow:` is one transaction; what is not committed rolls back."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, ids: IdClock = PROCESS_IDS) -> None:
         self._engine = engine
+        self._ids = ids  # numbers the rows that can leave for an anonymous case (storage/ids.py)
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
 
     def __enter__(self) -> Self:
@@ -34,9 +36,9 @@ class UnitOfWork:
         self.session = self._sessions()
         self.contacts = ContactRepository(self.session)
         self.conversations = ConversationRepository(self.session)
-        self.cases = CaseRepository(self.session)
-        self.messages = MessageRepository(self.session)
-        self.outbox = OutboxRepository(self.session)
+        self.cases = CaseRepository(self.session, self._ids)
+        self.messages = MessageRepository(self.session, self._ids)
+        self.outbox = OutboxRepository(self.session, self._ids)
         self.staff = StaffRepository(self.session)
         self.job_runs = JobRunRepository(self.session)
         self.examples = ExampleRepository(self.session)

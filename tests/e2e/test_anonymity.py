@@ -355,8 +355,8 @@ def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_den
         ("messages", "created_at"),
         ("attachments", "created_at"),
     ):
-        # Rows out of the sequence keep only their day; the rest (exact times) follow their own
-        # sequence, never numbered next to an anonymous case's rows.
+        # Rows numbered apart keep only their day; the rest keep exact times (and, but for
+        # cases, ids that are those times: see the quiet line's test below).
         apart = rows(url, f"SELECT {column} FROM {table} WHERE id < 0")
         assert all(local_day_start(as_instant(at)) for (at,) in apart), table
     assert all(int(folio.rsplit("-", 1)[1]) >= 900_000 for *_, folio in cases)
@@ -429,3 +429,103 @@ def test_after_erasure_and_refused_consent_nothing_of_the_person_remains(service
     if url.startswith("sqlite"):
         assert_absent(person, files)
     assert OUR_NUMBER  # the institution's own number may be anywhere
+
+
+# Numbered by time rather than counted: the tables whose rows can leave for an anonymous case.
+TIMED = ("messages", "outbox", "attachments", "case_events")
+
+
+def skipped_ids(url: str, table: str) -> dict[int, int]:
+    """The investigator's count: each row with an id of its own (the anonymous rows' are
+    negative), and how many ids are skipped between it and the next. Were ids counted, the
+    skipped ones would be rows taken away."""
+    ids = [row_id for (row_id,) in rows(url, f"SELECT id FROM {table} WHERE id > 0 ORDER BY id")]
+    return {a: b - a - 1 for a, b in zip(ids, ids[1:], strict=False)}
+
+
+def test_on_a_quiet_line_the_numbering_of_rows_does_not_point_at_who_made_an_anonymous_denuncia(
+    service, provider
+):
+    url = service.env["TA_DATABASE__URL"]
+    people = {
+        "+50378561234": WhatsAppCitizen(service, "+50378561234", NAME),
+        "+50370112233": WhatsAppCitizen(service, "+50370112233", "Ana Tobar"),
+        "+50370445566": WhatsAppCitizen(service, "+50370445566", "Beto Alfaro"),
+    }
+    rigoberta, ana, beto = people.values()
+    photos = [provider.add_media(f"ME{n}" + "a1b2" * 8, JPEG, "image/jpeg") for n in range(3)]
+
+    def say(citizen: WhatsAppCitizen, body: str, photo: str) -> None:
+        """One message (a photo where the body is blank), answered in full before anyone
+        writes again: a quiet line, where every row of the others is exactly timed."""
+        extra = {"NumMedia": "1", "MediaUrl0": photo, "MediaContentType0": "image/jpeg"}
+        citizen.send(body, **({} if body else extra))
+        provider.wait_for(lambda: settled(url), timeout=120)
+
+    report = ["hola", "si", "1", POTHOLE, "", "listo", "si", "Apopa", "mujer 34"]
+    ana_report = ["hola", "si", "1", POTHOLE.replace("Las Brisas", "Santa Lucía"), ""]
+    ana_report += ["listo", "si", "Soyapango", "mujer 51"]
+    beto_report = ["hola", "si", "1", POTHOLE.replace("Las Brisas", "Miramonte"), ""]
+    beto_report += ["listo", "si", "San Salvador", "hombre 45"]
+    anonymous = ["1", DENUNCIA, "", "listo", "si", "Apopa, colonia Popotlán", "1"]
+    # Rigoberta reports a pothole by name while Ana starts hers; then, while Ana finishes hers
+    # and Beto makes his, she files an anonymous denuncia with a photo; Beto ends the day.
+    turns = [(rigoberta, body) for body in report]
+    for n, body in enumerate(ana_report[:4]):
+        turns.insert(2 * n + 1, (ana, body))
+    tail = [(ana, body) for body in ana_report[4:]] + [(beto, body) for body in beto_report]
+    for n, body in enumerate(anonymous):
+        tail.insert(2 * n + 1, (rigoberta, body))
+    photo_of = dict(zip((ana, rigoberta, beto), photos, strict=True))
+    for citizen, body in [*turns, *tail]:
+        say(citizen, body, photo_of[citizen])
+    code = provider.wait_for(lambda: CODE.search("\n".join(rigoberta.replies())), timeout=120)
+    assert code and all(FOLIO.search("\n".join(p.replies())) for p in (ana, beto))
+    folios = {
+        "anonymous": rows(url, "SELECT folio FROM cases WHERE anonymous")[0][0],
+        "ana": FOLIO.search("\n".join(ana.replies()))[0],
+    }
+    service.stop()
+
+    # The investigator, with the database alone, lists each table's rows in id order and counts
+    # the ids skipped after each. Were ids counted, the only skips would be the anonymous
+    # conversation's rows taken away: the first would follow Rigoberta's last message of her
+    # own, and her neighbours' exact times would date each missing row. Here every row is
+    # followed by skipped ids, in each table: no count in which a hole could show.
+    skips = {table: skipped_ids(url, table) for table in TIMED}
+    for table, skipped in skips.items():
+        assert len(skipped) >= 2 and all(n > 0 for n in skipped.values()), table
+    # So the suspects the skips name (whoever wrote a message right before skipped ids) are
+    # everyone, not the one whose last message of her own came before the first hole.
+    suspects = set()
+    for number in people:
+        (contact,) = rows(url, "SELECT id FROM contacts WHERE address = :a", a=number)
+        theirs = rows(url, "SELECT id FROM messages WHERE contact_id = :c", c=contact[0])
+        if any(skips["messages"].get(row_id, 0) > 0 for (row_id,) in theirs):
+            suspects.add(number)
+    assert suspects == set(people)
+    # Nor is a count kept beside the ids: on SQLite each id is the row's rowid and no table's
+    # largest id is remembered; on PostgreSQL no sequence numbers these tables.
+    for table in TIMED:
+        if url.startswith("sqlite"):
+            assert rows(url, f"SELECT count(*) FROM {table} WHERE rowid <> id") == [(0,)]
+            assert not rows(url, "SELECT 1 FROM sqlite_sequence WHERE name = :t", t=table)
+        else:
+            assert rows(url, f"SELECT pg_get_serial_sequence('{table}', 'id')") == [(None,)]
+            default = "SELECT column_default FROM information_schema.columns WHERE table_name = :t"
+            default += " AND column_name = 'id' AND table_schema = current_schema()"
+            assert rows(url, default, t=table) == [(None,)]
+
+    # The order still holds. Each person's first answers reached the provider in the order of
+    # the turn: the greeting, then the privacy notice.
+    for citizen in people.values():
+        first, second, *_ = citizen.replies()
+        assert first.startswith("¡Hola!") and second.startswith("Aviso de privacidad")
+    # A case's timeline shows its messages in the order they were written, a named case's
+    # (numbered by time) as an anonymous one's (numbered apart).
+    for folio, written in ((folios["ana"], ana_report), (folios["anonymous"], anonymous)):
+        shown = service.cli("cases", "show", folio)
+        assert shown.returncode == 0, shown.stderr
+        incoming = [line.split(" ← ", 1)[1] for line in shown.stdout.splitlines() if " ← " in line]
+        # From the description on (the anonymous case's from the menu's "1"), every message.
+        assert len(incoming) >= 6 and incoming == written[-len(incoming) :], shown.stdout

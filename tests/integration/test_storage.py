@@ -1,6 +1,5 @@
 """The real unit of work on SQLite and PostgreSQL: schema, folios, deduplication, rollback."""
 
-import multiprocessing
 import threading
 from datetime import UTC, datetime
 
@@ -12,7 +11,7 @@ from handlers.casework.cases import open_case
 from handlers.core.messages import Incoming
 from handlers.dialogue.intake import receive
 from storage.models import Case, Message
-from tests.integration.workers import open_cases
+from tests.integration.workers import open_cases, run_together
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 DRAFT = {"type": "consulta", "topic": "drenaje", "parts": ["cuando limpian los tragantes"]}
@@ -91,19 +90,7 @@ def test_the_same_provider_message_delivered_concurrently_is_stored_once(app):
 
 
 def test_two_processes_creating_fifty_cases_each_get_a_hundred_distinct_folios(app, database_url):
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Event(), context.Queue()
-    workers = [
-        context.Process(target=open_cases, args=(database_url, f"70{n}", 50, start, results))
-        for n in range(2)
-    ]
-    for worker in workers:
-        worker.start()
-    start.set()
-    folios = results.get(timeout=120) + results.get(timeout=120)
-    for worker in workers:
-        worker.join(30)
-        assert worker.exitcode == 0
+    folios = run_together(open_cases, database_url, ["700", "701"], 50)
     assert len(folios) == len(set(folios)) == 100
     assert sorted(int(folio.rsplit("-", 1)[1]) for folio in folios) == list(range(1, 101))
     with app.uow() as uow:
