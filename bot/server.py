@@ -38,6 +38,7 @@ from bot.app import App
 from bot.channels import enabled_channels
 from bot.channels.base import Channel, Ignore, Record, Store, Webhook
 from bot.channels.common import CHARTS_PATH, Malformed, NotOurs, log_failure
+from bot.documents import DOCUMENTS_PATH, document_links
 from bot.media import MediaFetcher
 from bot.metrics import CONTENT_TYPE_LATEST, OutboxState
 from bot.outbox import Dispatcher, Held, Permanent
@@ -413,6 +414,20 @@ def build_asgi(service: Service) -> Starlette:
             return Response(status_code=404)
         return Response(content, media_type="image/png", headers={"Cache-Control": "no-store"})
 
+    links = document_links(service.app.settings)
+
+    async def document(request: Request) -> Response:
+        """A case's document while its link is valid (for Twilio); 404 for anything else."""
+        path = links.find(request.path_params["name"])
+        if path is None:
+            return Response(status_code=404)
+        try:
+            content = await run_in_threadpool(path.read_bytes)
+        except OSError:
+            return Response(status_code=404)
+        headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+        return Response(content, media_type="application/pdf", headers=headers)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette):
         await service.start()
@@ -432,12 +447,14 @@ def build_asgi(service: Service) -> Starlette:
 
         desk = desk_routes(service.app, service.clock)
     charts = CHARTS_PATH + "/{name}"
+    documents = DOCUMENTS_PATH + "/{name}"
     return Starlette(
         routes=[
             *webhooks,
             Route("/healthz", timed("/healthz", healthz), methods=["GET"]),
             Route("/metrics", timed("/metrics", metrics_page), methods=["GET"]),
             Route(charts, timed(charts, chart), methods=["GET"]),
+            Route(documents, timed(documents, document), methods=["GET"]),
             *desk,
         ],
         lifespan=lifespan,
