@@ -240,7 +240,9 @@ def test_a_case_waiting_for_the_citizen_reads_so_to_staff(app, client, clock):
     folio = "/mesa/casos/TA-2026-000001"
     token = csrf_of(client.get(folio).text)
     client.post(f"{folio}/tomar", data={"csrf": token})
-    asked = client.post(f"{folio}/pedir_info", data={"csrf": token, "texto": "¿Cuál es el número de casa?"})
+    asked = client.post(
+        f"{folio}/pedir_info", data={"csrf": token, "texto": "¿Cuál es el número de casa?"}
+    )
     assert asked.status_code == 303
     for page in (client.get(folio).text, client.get("/mesa/bandeja/filas?carpeta=mias").text):
         assert "Esperando al ciudadano" in page
