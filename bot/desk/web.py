@@ -712,8 +712,8 @@ class Desk:
         visit = await run_in_threadpool(self.visit, request)
         if visit is None:
             return _forbidden()
-        kind = request.path_params["name"].removesuffix(".pdf")
-        if kind not in documents.KINDS:
+        kind, dot, extension = request.path_params["name"].partition(".")
+        if kind not in documents.KINDS or (dot, extension) != (".", "pdf"):
             return Response(status_code=404)
 
         def build() -> documents.Document | None:

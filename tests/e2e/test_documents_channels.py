@@ -14,17 +14,11 @@ from PIL import Image
 from pypdf import PdfReader
 
 from tests.e2e.channels import Service, TelegramCitizen, WhatsAppCitizen
-from tests.helpers import POTHOLE
+from tests.helpers import POTHOLE, pdf_text
 
 DENUNCIA = "denuncio que el capataz vende el cemento de la obra del puente"
 CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}")
 HOUR = re.compile(r"\b\d{1,2}:\d{2}\b")
-
-
-def pdf_text(content: bytes) -> str:
-    """The text of every page, its lines joined as one run of words."""
-    pages = PdfReader(io.BytesIO(content)).pages
-    return " ".join(" ".join(page.extract_text() or "" for page in pages).split())
 
 
 def receipt_values(texts: list[str]) -> dict[str, str]:
