@@ -8,7 +8,14 @@ from bot.documents import render_pdf
 from handlers.casework.documents import build, constancia, solicitud
 from handlers.dialogue.conversation import Dialogue
 from storage.models import Case, Contact, OutboxItem
-from tests.helpers import POTHOLE, Citizen, assert_transcript, make_dialogue, make_settings, pdf_text
+from tests.helpers import (
+    POTHOLE,
+    Citizen,
+    assert_transcript,
+    make_dialogue,
+    make_settings,
+    pdf_text,
+)
 from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
 
 DENUNCIA = (
