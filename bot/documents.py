@@ -98,8 +98,8 @@ def render_pdf(document: Document) -> bytes:
             row.cell(printable(field.value))
     for section in document.sections:
         pdf.ln(4)
-        line(section.heading, 12, "B", 7)
-        line(section.text)
+        line(section.label, 12, "B", 7)
+        line(section.value)
     if document.signature:
         pdf.ln(4)
         if pdf.will_page_break(40):
@@ -111,18 +111,16 @@ def render_pdf(document: Document) -> bytes:
         pdf.ln(4)
         line(document.annexes_heading, 12, "B", 7)
         for annex in document.annexes:
-            line(annex.caption, 10)
+            line(annex.label, 10)
     pdf.ln(6)
     for text in document.footer:
         line(text, 8, height=4.5)
     for annex in document.annexes:
-        if annex.path is None:
-            continue
-        image = _annex_image(annex.path)
+        image = _annex_image(annex.value) if annex.value else None
         if image is None:
             continue
         pdf.add_page()
-        line(annex.caption, 11, "B", 7)
+        line(annex.label, 11, "B", 7)
         pdf.ln(2)
         width = pdf.w - 2 * MARGIN
         height = pdf.h - pdf.get_y() - MARGIN

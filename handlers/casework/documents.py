@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
@@ -21,28 +22,11 @@ KINDS = (CONSTANCIA, SOLICITUD)
 PRINTABLE = ("image/jpeg", "image/png", "image/webp", "image/gif")
 
 
-@dataclass(frozen=True)
-class Field:
-    """One line of the document's table: what, and its value."""
+class Field(NamedTuple):
+    """A label and its value: a line of the document's table, a section, an annex."""
 
     label: str
     value: str
-
-
-@dataclass(frozen=True)
-class Section:
-    """A heading and its paragraph."""
-
-    heading: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Annex:
-    """A file of the case: printed as a page when `path` is an image, else only named."""
-
-    caption: str
-    path: str | None
 
 
 @dataclass(frozen=True)
@@ -57,9 +41,11 @@ class Document:
     issued: datetime  # the PDF's own date: an anonymous case's day only
     intro: str
     fields: tuple[Field, ...]
-    sections: tuple[Section, ...]
+    sections: tuple[Field, ...]  # a heading (its label) and its paragraph (its value)
     footer: tuple[str, ...]
-    annexes: tuple[Annex, ...] = ()
+    # The case's files: a caption (its label) and the image printed on a page of its own (its
+    # value: a file's path, or "" for a file that is only named).
+    annexes: tuple[Field, ...] = ()
     annexes_heading: str = ""
     # The lines of the place to sign (the solicitud); empty: none.
     signature: tuple[str, ...] = ()
@@ -97,21 +83,11 @@ def constancia(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) -
     else:
         follow = t("documents.follow", folio=case.folio)
     sections = (
-        Section(t("documents.description"), case.description),
-        Section(t("documents.follow_heading"), follow),
+        Field(t("documents.description"), case.description),
+        Field(t("documents.follow_heading"), follow),
     )
-    return Document(
-        kind=CONSTANCIA,
-        title=t("documents.constancia_title"),
-        filename=t("documents.filename_constancia", folio=case.folio),
-        institution=policy.institution.name,
-        logo=policy.institution.logo,
-        issued=_issued(policy, case, now),
-        intro=t("documents.constancia_intro", institution=policy.institution.name),
-        fields=fields,
-        sections=sections,
-        footer=_footer(policy, case, now),
-    )
+    intro = t("documents.constancia_intro", institution=policy.institution.name)
+    return _document(policy, case, now, CONSTANCIA, intro, fields, sections)
 
 
 def solicitud(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) -> Document:
@@ -145,21 +121,48 @@ def solicitud(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) ->
         Field(t("documents.field_place"), place_of(policy, case)),
     )
     annexes, waiting = _annexes(uow, policy, case)
+    intro = t("documents.solicitud_to", institution=policy.institution.name) + "\n\n" + intro
+    sections = (Field(t("documents.description"), case.description),)
+    return _document(
+        policy,
+        case,
+        now,
+        SOLICITUD,
+        intro,
+        fields,
+        sections,
+        annexes=annexes,
+        annexes_heading=t("documents.annexes_heading"),
+        signature=signature,
+        waiting=waiting,
+    )
+
+
+def _document(
+    policy: CasePolicy,
+    case: Case,
+    now: datetime,
+    kind: str,
+    intro: str,
+    fields: tuple[Field, ...],
+    sections: tuple[Field, ...],
+    **more: Any,
+) -> Document:
+    """A document of the case with what every document has: title, file name, institution,
+    date of issue and footer."""
+    t = policy.texts
     return Document(
-        kind=SOLICITUD,
-        title=t("documents.solicitud_title"),
-        filename=t("documents.filename_solicitud", folio=case.folio),
+        kind=kind,
+        title=t(f"documents.{kind}_title"),
+        filename=t(f"documents.filename_{kind}", folio=case.folio),
         institution=policy.institution.name,
         logo=policy.institution.logo,
         issued=_issued(policy, case, now),
-        intro=t("documents.solicitud_to", institution=policy.institution.name) + "\n\n" + intro,
+        intro=intro,
         fields=fields,
-        sections=(Section(t("documents.description"), case.description),),
+        sections=sections,
         footer=_footer(policy, case, now),
-        annexes=annexes,
-        annexes_heading=policy.texts("documents.annexes_heading"),
-        signature=signature,
-        waiting=waiting,
+        **more,
     )
 
 
@@ -239,11 +242,11 @@ def _footer(policy: CasePolicy, case: Case, now: datetime) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _annexes(uow: UnitOfWork, policy: CasePolicy, case: Case) -> tuple[tuple[Annex, ...], bool]:
+def _annexes(uow: UnitOfWork, policy: CasePolicy, case: Case) -> tuple[tuple[Field, ...], bool]:
     """The case's files as annexes (photos printed, the rest named), and whether some photo is
     still being downloaded."""
     t = policy.texts
-    annexes: list[Annex] = []
+    annexes: list[Field] = []
     waiting = False
     for attachment in uow.messages.attachments_for_case(case.id):
         if attachment.status == "pending":
@@ -255,10 +258,10 @@ def _annexes(uow: UnitOfWork, policy: CasePolicy, case: Case) -> tuple[tuple[Ann
         day = policy.calendar.local_date(attachment.created_at).strftime("%d/%m/%Y")
         if (attachment.content_type or "") in PRINTABLE:
             annexes.append(
-                Annex(t("documents.annex_photo", number=number, day=day), attachment.local_path)
+                Field(t("documents.annex_photo", number=number, day=day), attachment.local_path)
             )
         else:
             kind = attachment.content_type or attachment.kind
             caption = t("documents.annex_unprintable", number=number, day=day, kind=kind)
-            annexes.append(Annex(caption, None))
+            annexes.append(Field(caption, ""))
     return tuple(annexes), waiting

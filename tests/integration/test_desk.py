@@ -331,6 +331,16 @@ def media_app(app, tmp_path, monkeypatch):
     return app
 
 
+def in_santa_ana(app, member: Staff) -> None:
+    """The member works in a regional team of another municipality than the reports'."""
+    with app.uow() as uow:
+        team = uow.desk.add_team(
+            Team(name="Oficina de Santa Ana", topics=[], municipalities=["Santa Ana"])
+        )
+        uow.desk.join_team(team.id, member.id)
+        uow.commit()
+
+
 def test_attachments_are_served_only_to_staff_who_may_see_the_case(
     media_app, client, clock, tmp_path
 ):
@@ -346,12 +356,7 @@ def test_attachments_are_served_only_to_staff_who_may_see_the_case(
     assert f'src="/mesa/adjuntos/{attachment_id}"' in client.get("/mesa/casos/TA-2026-000001").text
     assert client.get("/mesa/adjuntos/999999").status_code == 404
     # Luis works in a regional team of another municipality: the case is not his to see.
-    with app.uow() as uow:
-        team = uow.desk.add_team(
-            Team(name="Oficina de Santa Ana", topics=[], municipalities=["Santa Ana"])
-        )
-        uow.desk.join_team(team.id, luis.id)
-        uow.commit()
+    in_santa_ana(app, luis)
     client.cookies.clear()
     sign_in(client, luis, clock)
     assert client.get(f"/mesa/adjuntos/{attachment_id}").status_code == 404
@@ -382,12 +387,7 @@ def test_staff_download_a_cases_documents_only_when_they_may_see_the_case(app, c
         assert client.get(f"/mesa/casos/TA-2026-000001/documentos/{other}").status_code == 404
     assert client.get("/mesa/casos/TA-2026-000099/documentos/constancia.pdf").status_code == 404
     # Luis works in a regional team of another municipality: not his case, not its documents.
-    with app.uow() as uow:
-        team = uow.desk.add_team(
-            Team(name="Oficina de Santa Ana", topics=[], municipalities=["Santa Ana"])
-        )
-        uow.desk.join_team(team.id, luis.id)
-        uow.commit()
+    in_santa_ana(app, luis)
     sign_in(client, luis, clock)
     assert client.get(constancia).status_code == 404
 

@@ -17,16 +17,8 @@ from tests.helpers import (
     pdf_text,
 )
 from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
+from tests.unit.test_dialogue import DENUNCIA
 
-DENUNCIA = (
-    "hola",
-    "si",
-    "1",
-    "denuncio que el alcalde usa la maquinaria del estado",
-    "listo",
-    "si",
-    "omitir",
-)
 CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}")
 
 
@@ -97,7 +89,7 @@ def test_an_anonymous_denuncias_constancia_is_asked_for_by_its_code_and_names_no
     (case,) = uow.rows[Case]
     document = constancia(uow, citizen.dialogue.policy, case, clock())
     said = " ".join(f"{f.label} {f.value}" for f in document.fields)
-    said += " ".join(s.text for s in document.sections) + " ".join(document.footer)
+    said += " ".join(s.value for s in document.sections) + " ".join(document.footer)
     assert "Denuncia anónima: este documento no nombra a nadie" in said
     assert code not in said and re.search(r"\d{1,2}:\d{2}", said) is None
     assert document.issued == citizen.dialogue.policy.day_of(clock.now)
