@@ -122,9 +122,12 @@ def render_pdf(document: Document) -> bytes:
         pdf.add_page()
         line(annex.label, 11, "B", 7)
         pdf.ln(2)
-        width = pdf.w - 2 * MARGIN
-        height = pdf.h - pdf.get_y() - MARGIN
-        pdf.image(image, x=MARGIN, w=width, h=height, keep_aspect_ratio=True)
+        content, (pixels_wide, pixels_high) = image
+        # As large as the page allows, from the top, in its own proportions.
+        scale = min(
+            (pdf.w - 2 * MARGIN) / pixels_wide, (pdf.h - pdf.get_y() - MARGIN) / pixels_high
+        )
+        pdf.image(content, x=MARGIN, w=pixels_wide * scale, h=pixels_high * scale)
     return bytes(pdf.output())
 
 
@@ -139,7 +142,7 @@ def _printable(pdf) -> Callable[[str], str]:
     return printable
 
 
-def _annex_image(path: str):
+def _annex_image(path: str) -> tuple[io.BytesIO, tuple[int, int]] | None:
     """A photo to print: scaled down and re-encoded, which also leaves out its metadata (a
     camera's EXIF may hold where and when it was taken); None when it cannot be read."""
     from PIL import Image, ImageOps
@@ -150,7 +153,7 @@ def _annex_image(path: str):
         image.thumbnail((ANNEX_PIXELS, ANNEX_PIXELS))
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85)
-        return io.BytesIO(out.getvalue())
+        return io.BytesIO(out.getvalue()), image.size
     except Exception as exc:  # a file that is not an image after all, or gone
         log.info("documents: an annex could not be printed (%s)", type(exc).__name__)
         return None

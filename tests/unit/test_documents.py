@@ -2,7 +2,13 @@
 the institution asks for written filings, what each document says (and, for an anonymous
 denuncia, does not), and the PDF they become."""
 
+import io
 import re
+
+import pytest
+from PIL import Image
+from pydantic import ValidationError
+from pypdf import PdfReader
 
 from bot.documents import render_pdf
 from handlers.casework.documents import build, constancia, solicitud
@@ -10,6 +16,7 @@ from handlers.dialogue.conversation import Dialogue
 from storage.models import Case, Contact, OutboxItem
 from tests.helpers import (
     POTHOLE,
+    TUESDAY,
     Citizen,
     assert_transcript,
     make_dialogue,
@@ -128,3 +135,21 @@ def test_the_pdf_prints_accents_and_enye_and_leaves_out_what_the_font_cannot_pri
     assert "Año tras año el niño cruza el puente sin señalización" in text
     assert "Constancia de recepción" in text and "Ministerio de Obras Públicas" in text
     assert "martes 08/12/2026 (15 días hábiles)" in text
+
+
+def test_the_institutions_logo_from_the_settings_heads_the_pdf_and_a_bad_one_is_refused(
+    tmp_path, uow
+):
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 60), (0, 70, 140)).save(logo, "PNG")
+    dialogue = make_dialogue(make_settings(institution={"logo": str(logo)}), FakeClassifier())
+    Citizen(dialogue, lambda: uow, address="7001").converse(*POTHOLE)
+    (case,) = uow.rows[Case]
+    document = constancia(uow, dialogue.policy, case, TUESDAY)
+    assert document.logo == str(logo)
+    page = PdfReader(io.BytesIO(render_pdf(document))).pages[0]
+    assert len(page.images) == 1
+    (tmp_path / "logo.txt").write_text("no soy una imagen")
+    for wrong in (tmp_path / "logo.txt", tmp_path / "no-existe.png"):
+        with pytest.raises(ValidationError, match="El logotipo"):
+            make_settings(institution={"logo": str(wrong)})
