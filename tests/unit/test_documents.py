@@ -14,15 +14,8 @@ from bot.documents import render_pdf
 from handlers.casework.documents import build, constancia, solicitud
 from handlers.dialogue.conversation import Dialogue
 from storage.models import Case, Contact, OutboxItem
-from tests.helpers import (
-    POTHOLE,
-    TUESDAY,
-    Citizen,
-    assert_transcript,
-    make_dialogue,
-    make_settings,
-    pdf_text,
-)
+from tests import helpers
+from tests.helpers import POTHOLE, TUESDAY, Citizen, assert_transcript, pdf_text
 from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
 from tests.unit.test_dialogue import DENUNCIA
 
@@ -103,8 +96,8 @@ def test_an_anonymous_denuncias_constancia_is_asked_for_by_its_code_and_names_no
 
 
 def test_where_written_filings_are_asked_for_the_solicitud_follows_every_receipt(uow):
-    settings = make_settings(documents={"written_filing": True})
-    dialogue: Dialogue = make_dialogue(settings, FakeClassifier())
+    settings = helpers.make_settings(documents={"written_filing": True})
+    dialogue: Dialogue = helpers.make_dialogue(settings, FakeClassifier())
     ana = Citizen(dialogue, lambda: uow, address="7001")
     answer = ana.converse(*POTHOLE)
     receipt, told, sent = answer.split("\n")[-9:-8], answer.split("\n")[-2], answer.split("\n")[-1]
@@ -142,7 +135,8 @@ def test_the_institutions_logo_from_the_settings_heads_the_pdf_and_a_bad_one_is_
 ):
     logo = tmp_path / "logo.png"
     Image.new("RGB", (120, 60), (0, 70, 140)).save(logo, "PNG")
-    dialogue = make_dialogue(make_settings(institution={"logo": str(logo)}), FakeClassifier())
+    settings = helpers.make_settings(institution={"logo": str(logo)})
+    dialogue = helpers.make_dialogue(settings, FakeClassifier())
     Citizen(dialogue, lambda: uow, address="7001").converse(*POTHOLE)
     (case,) = uow.rows[Case]
     document = constancia(uow, dialogue.policy, case, TUESDAY)
@@ -152,4 +146,4 @@ def test_the_institutions_logo_from_the_settings_heads_the_pdf_and_a_bad_one_is_
     (tmp_path / "logo.txt").write_text("no soy una imagen")
     for wrong in (tmp_path / "logo.txt", tmp_path / "no-existe.png"):
         with pytest.raises(ValidationError, match="El logotipo"):
-            make_settings(institution={"logo": str(wrong)})
+            helpers.make_settings(institution={"logo": str(wrong)})
