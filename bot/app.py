@@ -55,7 +55,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
     inst = settings.institution
     return CasePolicy(
         institution=Institution(
-            inst.name, inst.short_name, inst.folio_prefix, inst.emergency_numbers
+            inst.name, inst.short_name, inst.folio_prefix, inst.emergency_numbers, inst.logo
         ),
         calendar=BusinessCalendar(inst.country, inst.timezone, settings.deadlines.extra_holidays),
         deadline_days={name: settings.deadlines.for_type(name) for name in CASE_TYPES},
@@ -70,6 +70,7 @@ def build_policy(settings: Settings, classifier: Classifier | None = None) -> Ca
         emergency_deadline_days=settings.deadlines.emergency_business_days,
         referrals=dict(settings.referrals),
         notice_gather=timedelta(seconds=settings.limits.notice_gather_seconds),
+        written_filing=settings.documents.written_filing,
         places=load_gazetteer(inst.country, inst.gazetteer or None),
     )
 

@@ -49,6 +49,23 @@ class InstitutionSettings(Section):
     # A CSV of the institution's administrative units, replacing the one shipped for `country`
     # (docs/places.md); empty: the shipped one (El Salvador, Colombia/Bogotá).
     gazetteer: str = ""
+    # A PNG or JPEG printed at the top of the case's documents (constancia, solicitud); empty:
+    # the institution's name alone.
+    logo: str = ""
+
+    @field_validator("logo")
+    @classmethod
+    def _readable_logo(cls, value: str) -> str:
+        if not value:
+            return value
+        path = Path(value).expanduser().absolute()
+        try:
+            head = path.read_bytes()[:8]
+        except OSError as exc:
+            raise ValueError(_t("config.bad_logo", path=value)) from exc
+        if not (head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff")):
+            raise ValueError(_t("config.bad_logo", path=value))
+        return str(path)
 
     @field_validator("country")
     @classmethod
@@ -209,6 +226,16 @@ class MediaSettings(Section):
     ]
 
 
+class DocumentSettings(Section):
+    """The case's PDF documents (docs/citizens.md#documentos)."""
+
+    # The institution asks for cases in writing: after the receipt the citizen gets a
+    # solicitud escrita filled in from the conversation, to sign and hand in.
+    written_filing: bool = False
+    # Minutes a document's link for Twilio (WhatsApp takes files only by URL) stays valid.
+    link_minutes: int = Field(30, ge=5, le=24 * 60)
+
+
 class DeadlineSettings(Section):
     """Business days to answer, per case type (Ley 1755 de 2015; LAIP art. 71)."""
 
@@ -328,6 +355,7 @@ class Settings(BaseSettings):
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     telegram: TelegramSettings = TelegramSettings()
     media: MediaSettings = MediaSettings()
+    documents: DocumentSettings = DocumentSettings()
     deadlines: DeadlineSettings = DeadlineSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     privacy: PrivacySettings = PrivacySettings()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from handlers.casework import notifications
+from handlers.casework import documents, notifications
 from handlers.casework.notifications import Event
 from handlers.core.messages import Option, Reply
 from handlers.dialogue.intake import REPLY_WINDOW, queue
@@ -33,6 +33,10 @@ from storage.models import OutboxItem
 log = logging.getLogger(__name__)
 
 PURGE_RETRY_SECONDS = 5  # how soon a rebuild that readers got in the way of is tried again
+# A document whose photos are still being downloaded waits for them this long at most, looking
+# again every few seconds (what follows it to the same person waits too).
+ANNEX_WAIT_SECONDS = 60.0
+ANNEX_RETRY_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Delivery:
     photo: str | None = None  # an image file to send, the text as its caption (staff only)
     # The provider's id of a message sent earlier whose buttons become `options` (no new message).
     edit: str | None = None
+    # A document of the case to send as a file (rendered by the sender), the text its caption.
+    document: documents.Document | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,7 @@ class Dispatcher:
         self._fenced_after: float | None = None  # monotonic time past which it must not send
         self._unsent: set[int] = set()  # claimed, then not sent while its heartbeat was late
         self._beat_thread = ThreadPoolExecutor(1, thread_name_prefix="outbox-heartbeat")
+        self._annex_waits: dict[int, float] = {}  # row id: when it first waited for photos
         # With several processes possible (PostgreSQL), the providers' overall rate is kept in
         # the database; SQLite is served by one process, whose own pace is the whole of it.
         engine = getattr(app, "engine", None)
@@ -410,7 +417,27 @@ class Dispatcher:
             window_open=window_open,
             photo=item.options.get("photo"),
             edit=item.options.get("edit"),
+            document=self._document(uow, item, now),
         )
+
+    def _document(self, uow, item: OutboxItem, now: datetime) -> documents.Document | None:
+        """The document a row carries, built as the case now stands (None: none, or its case
+        is gone, and the text goes alone)."""
+        wanted = item.options.get("document")
+        if not wanted:
+            return None
+        return documents.build(uow, self.app.policy, wanted["kind"], wanted["case_id"], now)
+
+    def _waits_for_annexes(self, delivery: Delivery) -> bool:
+        """Whether a document should wait a little for photos still being downloaded."""
+        if delivery.document is None or not delivery.document.waiting:
+            self._annex_waits.pop(delivery.id, None)
+            return False
+        first = self._annex_waits.setdefault(delivery.id, time.monotonic())
+        if time.monotonic() - first < ANNEX_WAIT_SECONDS:
+            return True
+        self._annex_waits.pop(delivery.id, None)  # sent with the photos it has
+        return False
 
     @staticmethod
     def _folio(uow, item: OutboxItem) -> str | None:
@@ -433,6 +460,11 @@ class Dispatcher:
         claimed_at: float,
     ) -> None:
         async with limit:
+            if self._waits_for_annexes(delivery):
+                later = RetryLater(ANNEX_RETRY_SECONDS, "anexos por descargar")
+                with contextlib.suppress(Exception):  # else its lease expires: tried again
+                    await self._records.record(delivery, later)
+                return
             await pacer.wait(delivery.address)
             if time.monotonic() - claimed_at > self.lease.total_seconds() * 0.75:
                 return  # waited too long: the lease may pass to another process, which sends it

@@ -38,6 +38,7 @@ from bot.app import App
 from bot.channels import enabled_channels
 from bot.channels.base import Channel, Ignore, Record, Store, Webhook
 from bot.channels.common import CHARTS_PATH, Malformed, NotOurs, log_failure
+from bot.documents import DOCUMENTS_PATH, document_links
 from bot.media import MediaFetcher
 from bot.metrics import CONTENT_TYPE_LATEST, OutboxState
 from bot.outbox import Dispatcher, Held, Permanent
@@ -405,13 +406,13 @@ def build_asgi(service: Service) -> Starlette:
     async def chart(request: Request) -> Response:
         """A chart of the weekly summary, by its unguessable name; 404 for anything else."""
         path = chart_file(service.app, request.path_params["name"])
-        if path is None:
-            return Response(status_code=404)
-        try:
-            content = await run_in_threadpool(path.read_bytes)
-        except OSError:
-            return Response(status_code=404)
-        return Response(content, media_type="image/png", headers={"Cache-Control": "no-store"})
+        return await _file(path, "image/png")
+
+    links = document_links(service.app.settings)
+
+    async def document(request: Request) -> Response:
+        """A case's document while its link is valid (for Twilio); 404 for anything else."""
+        return await _file(links.find(request.path_params["name"]), "application/pdf")
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette):
@@ -432,16 +433,30 @@ def build_asgi(service: Service) -> Starlette:
 
         desk = desk_routes(service.app, service.clock)
     charts = CHARTS_PATH + "/{name}"
+    documents = DOCUMENTS_PATH + "/{name}"
     return Starlette(
         routes=[
             *webhooks,
             Route("/healthz", timed("/healthz", healthz), methods=["GET"]),
             Route("/metrics", timed("/metrics", metrics_page), methods=["GET"]),
             Route(charts, timed(charts, chart), methods=["GET"]),
+            Route(documents, timed(documents, document), methods=["GET"]),
             *desk,
         ],
         lifespan=lifespan,
     )
+
+
+async def _file(path, media_type: str) -> Response:
+    """A file served to the provider by its unguessable name (never cached); 404 without one."""
+    if path is None:
+        return Response(status_code=404)
+    try:
+        content = await run_in_threadpool(path.read_bytes)
+    except OSError:
+        return Response(status_code=404)
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    return Response(content, media_type=media_type, headers=headers)
 
 
 async def _body(request: Request, timeout: float) -> bytes:

@@ -125,6 +125,16 @@ def _as_lines(exchange: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
+def pdf_text(content: bytes) -> str:
+    """The text of every page of a PDF, its lines joined as one run of words."""
+    import io
+
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(content)).pages
+    return " ".join(" ".join(page.extract_text() or "" for page in pages).split())
+
+
 POTHOLE = (
     "hola",
     "si",

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+# The Bot API methods that send a message (and may be told to fail).
+SENDS = ("sendMessage", "sendPhoto", "sendDocument")
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
 
@@ -172,12 +174,12 @@ class Provider:
             return self.failures[api].pop(0) if self.failures[api] else None
 
     def _telegram(self, method: str, params: dict) -> tuple[int, dict]:
-        if method in ("sendMessage", "sendPhoto"):
+        if method in SENDS:
             failure = self._planned_failure("telegram")
             if failure is not None:
                 self._record("telegram", method, params, failure[0])
                 return failure
-        sent_id = str(next(self._ids)) if method in ("sendMessage", "sendPhoto") else ""
+        sent_id = str(next(self._ids)) if method in SENDS else ""
         self._record("telegram", method, params, 200, sent_id)
         if method == "getMe":
             user = {
@@ -187,7 +189,7 @@ class Provider:
                 "username": "ta_bot",
             }
             return 200, {"ok": True, "result": user}
-        if method in ("sendMessage", "sendPhoto"):
+        if method in SENDS:
             chat_id = int(params["chat_id"])
             result = {
                 "message_id": int(sent_id),
@@ -270,10 +272,16 @@ def _parse(content_type: str, body: bytes) -> dict:
         message = email.parser.BytesParser().parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + body
         )
-        return {
-            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
-            for part in message.get_payload()
-        }
+        params: dict = {}
+        for part in message.get_payload():
+            name = part.get_param("name", header="content-disposition")
+            content = part.get_payload(decode=True)
+            filename = part.get_filename()
+            if filename is None:  # a plain field: text, as in a form
+                params[name] = content.decode()
+            else:  # a file: its bytes, and the name it was sent under
+                params[name], params[f"{name}.filename"] = content, filename
+        return params
     if content_type.startswith("application/json"):
         return json.loads(body or b"{}")
     return dict(parse_qsl(body.decode(), keep_blank_values=True))

@@ -51,9 +51,25 @@ class ConsoleChat:
             for item in uow.outbox.pending(CHANNEL, address=self.address):
                 options = tuple(Option(o["key"], o["label"]) for o in item.options["options"])
                 self._print(Reply(CHANNEL, self.address, item.body, options).rendered())
+                if item.options.get("document"):
+                    self._save_document(uow, item.options["document"])
                 uow.outbox.mark_sent(item, f"console-{item.id}", self.clock())
             uow.commit()
         self.out.flush()
+
+    def _save_document(self, uow, wanted: dict) -> None:
+        """A document has no chat to go to here: it is written beside the media folder."""
+        from bot.documents import render_pdf
+        from handlers.casework.documents import build
+
+        document = build(uow, self.app.policy, wanted["kind"], wanted["case_id"], self.clock())
+        if document is None:
+            return
+        folder = Path(self.app.settings.media.directory).parent / "documentos"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / document.filename
+        path.write_bytes(render_pdf(document))
+        self._print(self.t("documents.console_saved", path=path))
 
     def _print(self, text: str) -> None:
         for line in text.splitlines() or [""]:

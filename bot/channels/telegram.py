@@ -30,6 +30,7 @@ from telegram.ext import Application
 from bot.channels.base import Ignore, Store, Webhook
 from bot.channels.common import Malformed, log_failure, media_limit
 from bot.config import TelegramSettings
+from bot.documents import render_pdf
 from bot.media import TelegramMedia
 from bot.outbox import Delivery, Moved, Outcome, Permanent, RetryLater, Sent, Transient
 from handlers.core.messages import Incoming, Location, Media
@@ -260,7 +261,15 @@ class TelegramSender:
         try:
             if delivery.edit is not None:
                 return await self._edit_buttons(delivery.edit, markup)
-            if photo is not None:
+            if delivery.document is not None:
+                pdf = await asyncio.to_thread(render_pdf, delivery.document)
+                message = await self.bot.send_document(
+                    chat_id,
+                    pdf,
+                    filename=delivery.document.filename,
+                    caption=delivery.text[:MAX_CAPTION],
+                )
+            elif photo is not None:
                 message = await self.bot.send_photo(
                     chat_id, photo, caption=delivery.text[:MAX_CAPTION]
                 )

@@ -26,6 +26,7 @@ from twilio.rest import Client
 from bot.channels.base import Record, Store, Webhook
 from bot.channels.common import CHARTS_PATH, Malformed, NotOurs, media_kind, media_limit
 from bot.config import WhatsAppSettings
+from bot.documents import DocumentLinks, document_links
 from bot.media import TwilioMedia
 from bot.outbox import Delivery, Held, Outcome, Permanent, RetryLater, Sent, Transient
 from handlers.core.messages import Incoming, Location, Media, Reply
@@ -230,6 +231,7 @@ class TwilioSender:
         status_callback: str | None,
         announce: Callable[[str | None], str],
         charts_url: str | None = None,
+        documents: DocumentLinks | None = None,
     ) -> None:
         self.http = TwilioHttp(settings.api_base_url)
         self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
@@ -239,12 +241,18 @@ class TwilioSender:
         self.status_callback = status_callback
         self.announce = announce  # the template's variable, from the folio
         self.charts_url = charts_url  # where the service serves the summary's charts, by name
+        self.documents = documents  # where it serves the documents, for a while
 
     async def send(self, delivery: Delivery) -> Outcome:
         if not delivery.window_open:
             return await self._outside_window(delivery)
         # Rows are cut to fit one message when queued (handlers.dialogue.intake.queue).
         text = Reply(CHANNEL, delivery.address, delivery.text, delivery.options).rendered()
+        if delivery.document is not None and self.documents is not None:
+            # Twilio fetches the PDF from the service; a document on WhatsApp shows no caption
+            # (the text before it says what it is), so none is sent.
+            url = await asyncio.to_thread(self.documents.publish, delivery.document)
+            return await self._create(delivery.address, media_url=[url])
         chart = Path(delivery.photo) if delivery.photo and self.charts_url else None
         if chart is not None and chart.is_file():
             # A media message: Twilio fetches the image from the service (bot/server.py).
@@ -304,7 +312,12 @@ class WhatsApp:
     name = CHANNEL
 
     def __init__(
-        self, settings: WhatsAppSettings, public_url: str, short_name: str, media_bytes: int
+        self,
+        settings: WhatsAppSettings,
+        public_url: str,
+        short_name: str,
+        media_bytes: int,
+        documents: DocumentLinks | None = None,
     ) -> None:
         base = public_url.rstrip("/")
         self.channel = WhatsAppChannel(settings, base)
@@ -313,6 +326,7 @@ class WhatsApp:
             base + STATUS_PATH,
             lambda folio: folio or short_name,
             charts_url=base + CHARTS_PATH + "/",
+            documents=documents,
         )
         self.media = TwilioMedia(
             settings.account_sid, settings.auth_token, settings.api_base_url, media_bytes
@@ -374,4 +388,5 @@ def from_app(app: App) -> WhatsApp | None:
         settings.server.public_url,
         settings.institution.short_name,
         media_limit(settings),
+        document_links(settings),
     )

@@ -75,6 +75,20 @@ def add_reading_commands(cases: typer.Typer, t: Texts) -> None:
     def cases_show(ctx: typer.Context, folio: str, config: Config = None) -> None:
         show_case(cli_context(ctx), config, folio)
 
+    Output = Annotated[str | None, typer.Option("--output", "-o", help=t("cli.output_option"))]
+
+    @cases.command("constancia", help=t("cli.cases_constancia_help"))
+    def cases_constancia(
+        ctx: typer.Context, folio: str, output: Output = None, config: Config = None
+    ) -> None:
+        write_document(cli_context(ctx), config, folio, "constancia", output)
+
+    @cases.command("solicitud", help=t("cli.cases_solicitud_help"))
+    def cases_solicitud(
+        ctx: typer.Context, folio: str, output: Output = None, config: Config = None
+    ) -> None:
+        write_document(cli_context(ctx), config, folio, "solicitud", output)
+
 
 def add_work_commands(cases: typer.Typer, t: Texts) -> None:
     """`cases assign|status|reply|close|new`, the first staff actions of the terminal."""
@@ -474,6 +488,31 @@ def show_case(state: CliContext, config: str | None, folio: str) -> None:
         if case is None:
             raise Failure(state.texts("cli.unknown_folio", folio=folio))
         typer.echo(render_case(app, uow, case))
+
+
+def write_document(
+    state: CliContext, config: str | None, folio: str, kind: str, output: str | None
+) -> None:
+    """A case's document as a PDF file (fpdf2 is loaded by this command only)."""
+    from pathlib import Path
+
+    from bot.documents import render_pdf
+    from handlers.casework import documents
+    from handlers.casework.cases import normalise_folio
+
+    app = state.open_app(config, migrate=False)
+    with app.uow() as uow:
+        case = uow.cases.by_folio(normalise_folio(folio) or folio.strip().upper())
+        if case is None:
+            raise Failure(state.texts("cli.unknown_folio", folio=folio))
+        document = documents.build(uow, app.policy, kind, case.id, state.clock())
+    assert document is not None  # the case exists and the kind is one of the two
+    path = Path(output or document.filename)
+    try:
+        path.write_bytes(render_pdf(document))
+    except OSError as exc:
+        raise Failure(f"{path}: {exc.strerror or exc}") from exc
+    typer.echo(state.texts("cli.document_written", path=path))
 
 
 def export_cases(

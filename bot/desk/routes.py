@@ -38,6 +38,7 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
         ("/bandeja/lote", desk.bulk, ["POST"]),
         ("/casos/{folio}", desk.case_page, ["GET"]),
         ("/casos/{folio}/{action}", desk.case_action, ["POST"]),
+        ("/casos/{folio}/documentos/{name}", desk.document, ["GET"]),
         ("/adjuntos/{id}", desk.attachment, ["GET"]),
         ("/respuestas", desk.saved_replies, ["GET", "POST"]),
         ("/mapa", mapa.page, ["GET"]),

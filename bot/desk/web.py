@@ -26,7 +26,9 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from bot.app import App
 from bot.desk import accounts
 from bot.desk.views import DayCounter, Row, allowed_statuses, deadline, since_words, timeline
+from bot.documents import render_pdf
 from handlers.casework import actions as casework
+from handlers.casework import documents
 from handlers.casework.cases import normalise_folio, record_event
 from handlers.casework.lifecycle import FINAL, SUPERVISING, NotAllowed
 from handlers.casework.staff import actor_of
@@ -701,6 +703,41 @@ class Desk:
                 "X-Content-Type-Options": "nosniff",
                 "Content-Security-Policy": "sandbox; default-src 'none'",
                 "Content-Disposition": "inline",
+            },
+        )
+
+    async def document(self, request: Request) -> Response:
+        """A case's constancia or solicitud as PDF, for staff who may see the case (audited);
+        403 without a session, 404 for anything else."""
+        visit = await run_in_threadpool(self.visit, request)
+        if visit is None:
+            return _forbidden()
+        kind, dot, extension = request.path_params["name"].partition(".")
+        if kind not in documents.KINDS or (dot, extension) != (".", "pdf"):
+            return Response(status_code=404)
+
+        def build() -> documents.Document | None:
+            now = self.clock()
+            with self.app.uow() as uow:
+                case = self._case_for(uow, visit, request.path_params["folio"], lock=False)
+                if case is None:
+                    return None
+                document = documents.build(uow, self.policy, kind, case.id, now)
+                uow.desk.audit(now, visit.member.id, "downloaded_document", case_id=case.id)
+                uow.commit()
+                return document
+
+        document = await run_in_threadpool(build)
+        if document is None:
+            return Response(status_code=404)
+        content = await run_in_threadpool(render_pdf, document)
+        return Response(
+            content,
+            media_type="application/pdf",
+            headers={
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": f'attachment; filename="{document.filename}"',
             },
         )
 

@@ -58,6 +58,15 @@ class Option:
 
 
 @dataclass(frozen=True)
+class DocumentRef:
+    """A PDF to send with a reply: which document of which case (handlers.casework.documents);
+    it is built and rendered when the reply is sent."""
+
+    kind: str  # "constancia" or "solicitud"
+    case_id: int
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to send to a person; channels render the options their own way."""
 
@@ -70,6 +79,8 @@ class Reply:
     # A notice about a case held this long, so that the next ones about it within that time
     # go in the same message (see `queue`); None: sent at once.
     gather: timedelta | None = None
+    # A document sent as a file, the text as its caption where the channel shows one.
+    document: DocumentRef | None = None
 
     def rendered(self) -> str:
         """The text with its options as lines, for channels without buttons: "1. Sí" for a

@@ -22,6 +22,7 @@ class Institution:
     short_name: str
     folio_prefix: str
     emergency_numbers: str
+    logo: str = ""  # a PNG or JPEG printed on the case's documents ("": none)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class CasePolicy:
     referrals: Mapping[str, str] = field(default_factory=dict)
     # Notices to a citizen about one case within this time of each other go as one message.
     notice_gather: timedelta = timedelta(0)
+    # The institution asks for cases in writing: a prefilled solicitud follows each receipt.
+    written_filing: bool = False
 
     # The administrative units places are matched against (`institution.country` or
     # `institution.gazetteer`).

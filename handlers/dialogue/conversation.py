@@ -19,13 +19,14 @@ from handlers.casework.cases import (
     record_event,
     render_status,
 )
+from handlers.casework.documents import CONSTANCIA, SOLICITUD, caption
 from handlers.casework.examples import CITIZEN, learn_from_case
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.privacy import erase_personal_data, personal_data
 from handlers.casework.staff import new_case_cards
 from handlers.classification.danger import needs_danger_check
 from handlers.core.labels import CASE_TYPES
-from handlers.core.messages import Incoming, Option, Reply
+from handlers.core.messages import DocumentRef, Incoming, Option, Reply
 from handlers.core.normalise import fold, is_substantive, looks_like_words, words
 from handlers.core.places import place_as_written
 from handlers.core.policy import CasePolicy
@@ -69,6 +70,8 @@ class Vocabulary:
         self.greetings, self.thanks = phrases("greetings"), phrases("thanks")
         self.status, self.my_data = phrases("status"), phrases("my_data")
         self.erase_data = phrases("erase_data")
+        # Longest first: "constancia de recepcion TA-..." is read as that phrase and a folio.
+        self.document = sorted(phrases("document"), key=len, reverse=True)
         self.anonymous, self.named = phrases("anonymous"), phrases("named")
         self.menu = {name: phrases(f"menu_{name}") for name in MENU}
         self.genders = {name: phrases(f"gender_{name}") for name in GENDERS}
@@ -79,7 +82,18 @@ class Vocabulary:
         only greets) rather than saying something to staff."""
         rest = self.without_courtesy(folded)
         asks = self.cancel | self.help | self.status | self.my_data | self.erase_data
+        asks |= frozenset(self.document)
         return not rest or rest in asks or any(rest in words for words in self.menu.values())
+
+    def document_request(self, folded: str) -> str | None:
+        """What follows a request for a case's constancia ("" for none: their latest case);
+        None when the text is not one."""
+        for phrase in self.document:
+            if folded == phrase:
+                return ""
+            if folded.startswith(phrase + " "):
+                return folded[len(phrase) :].strip()
+        return None
 
     def without_courtesy(self, folded: str) -> str:
         """The text without greetings and thanks around it ("hola buenas, hay un hoyo")."""
@@ -235,12 +249,15 @@ class Dialogue(EmergencySteps):
         options: Sequence[Option] = (),
         case_id: int | None = None,
         confidential: bool = False,
+        document: DocumentRef | None = None,
     ) -> None:
         channel, address = turn.incoming.channel, turn.incoming.address
         confidential = confidential or turn.confidential
         if confidential:
             case_id = None
-        reply = Reply(channel, address, text, tuple(options), case_id, confidential)
+        reply = Reply(
+            channel, address, text, tuple(options), case_id, confidential, document=document
+        )
         turn.replies.append(reply)
 
     def _ask(self, turn: Turn, text: str, options: Sequence[Option] = ()) -> None:
@@ -348,6 +365,8 @@ class Dialogue(EmergencySteps):
     def _is_command(self, turn: Turn) -> bool:
         folded, vocab = turn.folded, self.vocab
         commands = vocab.cancel | vocab.erase_data | vocab.my_data | vocab.status | vocab.help
+        if vocab.document_request(folded) == "":
+            return True
         return folded in commands or folded.startswith("estado ") or mentions_case(turn.text)
 
     def _starts_report(self, turn: Turn) -> bool:
@@ -373,6 +392,8 @@ class Dialogue(EmergencySteps):
             data = personal_data(turn.uow, self.policy, turn.contact)
             self._say(turn, data, confidential=True)
             self._back_to_where_we_were(turn)
+        elif self._asks_document(turn):
+            self._document(turn)
         elif folded in vocab.status or self._asks_status(turn):
             self._status(turn, turn.text)
         elif self.intents.wants_person(folded) and not self._urgent(turn):
@@ -446,6 +467,54 @@ class Dialogue(EmergencySteps):
             self._list_own_cases(turn)
             return
         self._back_to_where_we_were(turn)
+
+    def _asks_document(self, turn: Turn) -> bool:
+        """ "constancia", or "constancia" and a folio or code (nothing else after it)."""
+        rest = self.vocab.document_request(turn.folded)
+        if rest is None:
+            return False
+        return rest == "" or (mentions_case(turn.text) and len(rest.split()) <= 4)
+
+    def _document(self, turn: Turn) -> None:
+        """The constancia de recepción of the case named (by folio their own, by code an
+        anonymous one), or of their latest case, as a PDF after a line that says so."""
+        t = self.t
+        named = mentions_case(turn.text)
+        if named and lookups_refused(turn.contact, turn.now):
+            self._say(turn, t("dialogue.status_refused"))
+            self._back_to_where_we_were(turn)
+            return
+        if named:
+            found = find_own_case(turn.uow, self.policy, turn.contact, turn.text)
+            if found is None:
+                count_miss(turn.contact, turn.now)
+                example = self.policy.example_folio(turn.now)
+                self._say(turn, t("dialogue.status_not_found", example=example))
+                self._back_to_where_we_were(turn)
+                return
+            case, intro = found[0], t("documents.sending")
+        else:
+            own = [c for c in turn.uow.cases.for_contact(turn.contact.id) if not c.anonymous]
+            if not own:
+                self._say(turn, t("documents.no_cases"))
+                self._back_to_where_we_were(turn)
+                return
+            case = own[-1]
+            several = len(own) > 1
+            intro = t("documents.sending_other", folio=case.folio) if several else ""
+            intro = intro or t("documents.sending")
+        if case.anonymous:
+            # Whoever asks about an anonymous case must not be linked to it (as "estado CODE").
+            turn.confidential = True
+            detach_message(turn.uow, self.policy, turn.message_id, turn.now)
+        self._say(turn, intro, case_id=case.id)
+        self._send_document(turn, CONSTANCIA, case)
+        self._back_to_where_we_were(turn)
+
+    def _send_document(self, turn: Turn, kind: str, case: Any) -> None:
+        """A document of the case as a file, with its caption."""
+        ref = DocumentRef(kind, case.id)
+        self._say(turn, caption(self.policy, kind, case), case_id=case.id, document=ref)
 
     def _list_own_cases(self, turn: Turn, cases: Sequence[Any] | None = None) -> None:
         t = self.t
@@ -820,6 +889,11 @@ class Dialogue(EmergencySteps):
         if turn.data.get("corrected"):
             learn_from_case(turn.uow, self.policy, opened.case, source=CITIZEN, now=turn.now)
         self._receipt(turn, opened.case, opened.secret_code)
+        if self.policy.written_filing:
+            suffix = "_anonymous" if opened.case.anonymous else ""
+            institution = self.policy.institution.name
+            self._say(turn, self.t(f"documents.solicitud_sending{suffix}", institution=institution))
+            self._send_document(turn, SOLICITUD, opened.case)
         turn.replies.extend(new_case_cards(turn.uow, self.policy, opened.case))
         draft = turn.data
         turn.step, turn.data = "menu", {}

@@ -217,7 +217,12 @@ def _parts(reply: Reply) -> list[Reply]:
     rendered_options = len(reply.rendered()) - len(reply.text)
     pieces = split_text(reply.text, max(MAX_MESSAGE // 2, MAX_MESSAGE - rendered_options))
     return [
-        replace(reply, text=piece, options=reply.options if last else ())
+        replace(
+            reply,
+            text=piece,
+            options=reply.options if last else (),
+            document=reply.document if last else None,
+        )
         for last, piece in ((i == len(pieces) - 1, piece) for i, piece in enumerate(pieces))
     ]
 
@@ -245,6 +250,9 @@ def _queue_one(
         created_at=now,
     )
     options: dict = {"options": [{"key": o.key, "label": o.label} for o in reply.options]}
+    if reply.document is not None:
+        # Built and rendered when sent (bot/outbox.py): the photos may still be downloading.
+        options["document"] = {"kind": reply.document.kind, "case_id": reply.document.case_id}
     if reply.gather and reply.case_id is not None and not (confidential or reply.confidential):
         options["gather"] = reply.case_id  # held, for the next notices about the case to join
         send_at += reply.gather

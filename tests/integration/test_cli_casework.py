@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from bot.cli import CliContext, build_cli, main
 from handlers.core.texts import load_texts
-from tests.helpers import POTHOLE, Citizen, Clock, add_staff
+from tests.helpers import POTHOLE, Citizen, Clock, add_staff, pdf_text
 
 FIRST, SECOND = "TA-2026-000001", "TA-2026-000002"
 REPORTERS = {FIRST: "+50370009991", SECOND: "+50370009992"}
@@ -135,3 +135,16 @@ def test_what_cannot_be_done_from_the_terminal_is_one_line_and_a_failure(desk, m
     run_main(desk, monkeypatch, capsys, "discard", SECOND, "--reason", "duplicado")
     assert "reabrir" in refused("status", SECOND, "en_revision", "--as", "Ana")
     assert refused("refer", SECOND, "MOP", "--as", "Nadie") == desk.chat(f"/asignar {FIRST} Nadie")
+
+
+def test_staff_write_a_cases_constancia_and_solicitud_from_the_terminal(desk, tmp_path):
+    target = tmp_path / "constancia.pdf"
+    done = desk.terminal("constancia", FIRST.lower(), "--output", str(target))
+    assert (done.exit_code, done.output) == (0, f"Escrito {target}\n")
+    text = pdf_text(target.read_bytes())
+    assert FIRST in text and "(15 días hábiles)" in text and f"«estado {FIRST}»" in text
+    target = tmp_path / "solicitud.pdf"
+    assert desk.terminal("solicitud", SECOND, "-o", str(target)).exit_code == 0
+    assert "Solicitud escrita" in pdf_text(target.read_bytes())
+    missing = desk.terminal("constancia", "TA-2026-000099", "--output", str(tmp_path / "x.pdf"))
+    assert missing.exit_code == 1 and not (tmp_path / "x.pdf").exists()

@@ -8,6 +8,7 @@ import sys
 # rich's formatting, the migrations.
 HEAVY = (
     "alembic",
+    "fpdf",
     "matplotlib",
     "numpy",
     "rich",

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from bot.desk.accounts import current_code, hash_password, new_totp_secret
 from bot.server import build_asgi, build_service
 from storage.models import Attachment, AuditEntry, Staff, Team
-from tests.helpers import POTHOLE, TUESDAY, Citizen
+from tests.helpers import POTHOLE, TUESDAY, Citizen, pdf_text
 
 PASSWORD = "una clave bastante larga"
 CITIZEN_NUMBER = "+50370009999"
@@ -331,6 +331,16 @@ def media_app(app, tmp_path, monkeypatch):
     return app
 
 
+def in_santa_ana(app, member: Staff) -> None:
+    """The member works in a regional team of another municipality than the reports'."""
+    with app.uow() as uow:
+        team = uow.desk.add_team(
+            Team(name="Oficina de Santa Ana", topics=[], municipalities=["Santa Ana"])
+        )
+        uow.desk.join_team(team.id, member.id)
+        uow.commit()
+
+
 def test_attachments_are_served_only_to_staff_who_may_see_the_case(
     media_app, client, clock, tmp_path
 ):
@@ -346,17 +356,40 @@ def test_attachments_are_served_only_to_staff_who_may_see_the_case(
     assert f'src="/mesa/adjuntos/{attachment_id}"' in client.get("/mesa/casos/TA-2026-000001").text
     assert client.get("/mesa/adjuntos/999999").status_code == 404
     # Luis works in a regional team of another municipality: the case is not his to see.
-    with app.uow() as uow:
-        team = uow.desk.add_team(
-            Team(name="Oficina de Santa Ana", topics=[], municipalities=["Santa Ana"])
-        )
-        uow.desk.join_team(team.id, luis.id)
-        uow.commit()
+    in_santa_ana(app, luis)
     client.cookies.clear()
     sign_in(client, luis, clock)
     assert client.get(f"/mesa/adjuntos/{attachment_id}").status_code == 404
     assert client.get("/mesa/casos/TA-2026-000001").status_code == 404
     assert "TA-2026-000001" not in client.get("/mesa/bandeja").text
+
+
+def test_staff_download_a_cases_documents_only_when_they_may_see_the_case(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    luis = make_account(app, "Luis Gómez", "luis")
+    report(app, clock, *POTHOLE)
+    constancia = "/mesa/casos/TA-2026-000001/documentos/constancia.pdf"
+    assert client.get(constancia).status_code == 403  # no session
+    sign_in(client, ana, clock)
+    assert f'href="{constancia}"' in client.get("/mesa/casos/TA-2026-000001").text
+    got = client.get(constancia)
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    assert 'filename="constancia-TA-2026-000001.pdf"' in got.headers["content-disposition"]
+    text = pdf_text(got.content)
+    assert "Constancia de recepción" in text and "TA-2026-000001" in text
+    assert "martes 08/12/2026 (15 días hábiles)" in text
+    solicitud = client.get("/mesa/casos/TA-2026-000001/documentos/solicitud.pdf")
+    assert solicitud.status_code == 200 and "Firma:" in pdf_text(solicitud.content)
+    with app.uow() as uow:
+        audit = uow.desk.audit_entries(case_id=uow.cases.by_folio("TA-2026-000001").id)
+        assert [e.action for e in audit].count("downloaded_document") == 2
+    for other in ("otro.pdf", "constancia", "../constancia.pdf"):
+        assert client.get(f"/mesa/casos/TA-2026-000001/documentos/{other}").status_code == 404
+    assert client.get("/mesa/casos/TA-2026-000099/documentos/constancia.pdf").status_code == 404
+    # Luis works in a regional team of another municipality: not his case, not its documents.
+    in_santa_ana(app, luis)
+    sign_in(client, luis, clock)
+    assert client.get(constancia).status_code == 404
 
 
 def test_saved_replies_are_kept_by_supervisors_and_filled_in_for_a_case(app, client, clock):

@@ -213,7 +213,7 @@ def test_supervisors_on_telegram_get_the_chart_as_a_photo_and_on_whatsapp_the_te
     assert text.startswith("📊 Resumen semanal 2026-W47")
     assert photo.params["chat_id"] in ("222", b"222")
     assert photo.params["photo"].startswith(b"\x89PNG")
-    assert "Casos recibidos por tipo" in str(photo.params["caption"], "utf-8")
+    assert "Casos recibidos por tipo" in photo.params["caption"]
     # WhatsApp gets the text (sent within the supervisor's 24-hour window, like any reply).
     assert summaries_for(app, "whatsapp", "+50370005555") == [text]
 

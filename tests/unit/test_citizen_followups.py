@@ -221,8 +221,9 @@ CONSENT_AGAIN = (
     "2. No"
 )
 HELP = (
-    "Puede escribir MENU para volver al inicio, ESTADO y su folio para consultar un caso, MIS"
-    " DATOS para ver lo que guardamos de usted, o BORRAR MIS DATOS."
+    "Puede escribir MENU para volver al inicio, ESTADO y su folio para consultar un caso,"
+    " CONSTANCIA y su folio para recibir la constancia en PDF, MIS DATOS para ver lo que"
+    " guardamos de usted, o BORRAR MIS DATOS."
 )
 
 

@@ -1,0 +1,149 @@
+"""A case's written documents: CONSTANCIA in the chat, the solicitud after the receipt where
+the institution asks for written filings, what each document says (and, for an anonymous
+denuncia, does not), and the PDF they become."""
+
+import io
+import re
+
+import pytest
+from PIL import Image
+from pydantic import ValidationError
+from pypdf import PdfReader
+
+from bot.documents import render_pdf
+from handlers.casework.documents import build, constancia, solicitud
+from handlers.dialogue.conversation import Dialogue
+from storage.models import Case, Contact, OutboxItem
+from tests import helpers
+from tests.helpers import POTHOLE, TUESDAY, Citizen, assert_transcript, pdf_text
+from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
+from tests.unit.test_dialogue import DENUNCIA
+
+CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}")
+
+
+def documents_queued(uow: FakeUnitOfWork) -> list[tuple[str, dict, bool]]:
+    """The outbox rows that carry a document: (their text, the document, confidential)."""
+    return [
+        (item.body, item.options["document"], item.confidential)
+        for item in uow.rows[OutboxItem]
+        if "document" in item.options
+    ]
+
+
+def test_constancia_in_the_chat_sends_the_latest_cases_document_after_a_line_that_says_so(
+    citizen, uow, case
+):
+    assert_transcript(
+        citizen,
+        [
+            (
+                "constancia",
+                "Le enviamos la constancia de recepción en PDF en el siguiente mensaje.\n"
+                "Constancia de recepción del caso TA-2026-000001 (PDF)",
+            ),
+        ],
+    )
+    assert documents_queued(uow) == [
+        (
+            "Constancia de recepción del caso TA-2026-000001 (PDF)",
+            {"kind": "constancia", "case_id": case.id},
+            False,
+        )
+    ]
+
+
+def test_with_several_cases_constancia_says_which_and_a_folio_names_another(citizen, uow, case):
+    citizen.converse(*POTHOLE[2:])
+    answer = citizen.send("constancia")
+    assert answer.startswith("Le enviamos la constancia de su caso más reciente, TA-2026-000002.")
+    assert citizen.send("Constancia de recepción ta-2026-1").endswith(
+        "Constancia de recepción del caso TA-2026-000001 (PDF)"
+    )
+    assert [doc["case_id"] for _, doc, _ in documents_queued(uow)] == [
+        uow.rows[Case][1].id,
+        case.id,
+    ]
+
+
+def test_constancia_of_someone_elses_folio_or_with_no_case_sends_nothing(
+    make_citizen, citizen, uow, case
+):
+    other = make_citizen("7002")
+    other.converse("hola", "si")
+    assert other.send("constancia TA-2026-000001").startswith("No encontramos ese caso")
+    assert other.send("constancia").startswith("No tiene casos registrados")
+    assert documents_queued(uow) == []
+
+
+def test_an_anonymous_denuncias_constancia_is_asked_for_by_its_code_and_names_no_one(
+    citizen, uow, clock
+):
+    citizen.converse(*DENUNCIA)
+    receipt = citizen.send("1")  # anonymous
+    code = CODE.search(receipt)[0]
+    answer = citizen.send(f"constancia {code}")
+    assert answer.endswith("Constancia de recepción de su denuncia anónima (PDF)")
+    (queued,) = documents_queued(uow)
+    assert queued[2] is True  # confidential: it leaves the outbox once sent
+    (case,) = uow.rows[Case]
+    document = constancia(uow, citizen.dialogue.policy, case, clock())
+    said = " ".join(f"{f.label} {f.value}" for f in document.fields)
+    said += " ".join(s.value for s in document.sections) + " ".join(document.footer)
+    assert "Denuncia anónima: este documento no nombra a nadie" in said
+    assert code not in said and re.search(r"\d{1,2}:\d{2}", said) is None
+    assert document.issued == citizen.dialogue.policy.day_of(clock.now)
+
+
+def test_where_written_filings_are_asked_for_the_solicitud_follows_every_receipt(uow):
+    settings = helpers.make_settings(documents={"written_filing": True})
+    dialogue: Dialogue = helpers.make_dialogue(settings, FakeClassifier())
+    ana = Citizen(dialogue, lambda: uow, address="7001")
+    answer = ana.converse(*POTHOLE)
+    receipt, told, sent = answer.split("\n")[-9:-8], answer.split("\n")[-2], answer.split("\n")[-1]
+    assert receipt == ["✅ Su caso quedó registrado."]
+    assert told.startswith("Ministerio de Obras Públicas pide que los casos se presenten")
+    assert sent == "Solicitud escrita del caso TA-2026-000001 (PDF), lista para firmar"
+    (case,) = uow.rows[Case]
+    assert documents_queued(uow)[0][1] == {"kind": "solicitud", "case_id": case.id}
+
+
+def test_the_solicitud_is_filled_in_with_the_persons_name_and_a_place_to_sign(
+    citizen, uow, case, clock
+):
+    (contact,) = uow.rows[Contact]
+    contact.name = "Rosa Peña"
+    document = solicitud(uow, citizen.dialogue.policy, case, clock())
+    assert "Rosa Peña" in document.intro and "Nombre: Rosa Peña" in document.signature
+    assert document.annexes == () and not document.waiting
+    assert build(uow, citizen.dialogue.policy, "otra", case.id, clock()) is None
+    assert build(uow, citizen.dialogue.policy, "constancia", 999, clock()) is None
+
+
+def test_the_pdf_prints_accents_and_enye_and_leaves_out_what_the_font_cannot_print(
+    citizen, uow, case, clock
+):
+    case.description = "Año tras año el niño cruza el puente 🚧 sin señalización"
+    text = pdf_text(render_pdf(constancia(uow, citizen.dialogue.policy, case, clock())))
+    assert "Año tras año el niño cruza el puente sin señalización" in text
+    assert "Constancia de recepción" in text and "Ministerio de Obras Públicas" in text
+    assert "martes 08/12/2026 (15 días hábiles)" in text
+
+
+def test_the_institutions_logo_from_the_settings_heads_the_pdf_and_a_bad_one_is_refused(
+    tmp_path, uow
+):
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 60), (0, 70, 140)).save(logo, "PNG")
+    settings = helpers.make_settings(institution={"logo": str(logo)})
+    dialogue = helpers.make_dialogue(settings, FakeClassifier())
+    Citizen(dialogue, lambda: uow, address="7001").converse(*POTHOLE)
+    (case,) = uow.rows[Case]
+    document = constancia(uow, dialogue.policy, case, TUESDAY)
+    assert document.logo == str(logo)
+    page = PdfReader(io.BytesIO(render_pdf(document))).pages[0]
+    assert len(page.images) == 1
+    (tmp_path / "logo.txt").write_text("no soy una imagen")
+    for wrong in (tmp_path / "logo.txt", tmp_path / "no-existe.png"):
+        with pytest.raises(ValidationError, match="El logotipo"):
+            helpers.make_settings(institution={"logo": str(wrong)})
