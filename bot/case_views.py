@@ -9,6 +9,7 @@ import typer
 from bot.app import App
 from handlers.casework.cases import event_summary
 from handlers.core.cells import spreadsheet_safe
+from handlers.core.labels import staff_label
 from handlers.core.normalise import strip_controls
 from handlers.core.texts import Texts
 from storage.models import Case
@@ -86,6 +87,18 @@ def case_export_row(app: App, uow: Any, case: Case) -> dict[str, Any]:
     }
 
 
+LABELLED = ("type", "topic", "urgency", "status", "channel")
+
+
+def with_labels(t: Texts, row: dict[str, Any]) -> dict[str, Any]:
+    """A summary with the words staff read for its codes ("calles y caminos", "En proceso",
+    "Teléfono"), for the terminal; `--json` and `cases export` keep the codes (spec section 5)."""
+    return {
+        **row,
+        **{key: staff_label(t, key, row[key]) for key in LABELLED if row.get(key) is not None},
+    }
+
+
 TABLE_COLUMNS = {
     "folio": "folio",
     "type": "type",
@@ -120,7 +133,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     """A case with its messages, attachments and history, for staff."""
     t = app.policy.texts
     policy = app.policy
-    summary = case_summary(app, uow, case)
+    summary = with_labels(t, case_summary(app, uow, case))
     lines = [t("cli.show_header", folio=case.folio)]
     for key in ("type", "topic", "urgency", "status", "channel"):
         lines.append(f"  {t('cli.col_' + key)}: {summary[key]}")

@@ -425,7 +425,7 @@ def list_cases(
     as_json: bool,
 ) -> None:
     """The cases, oldest first, as a table or JSON."""
-    from bot.case_views import case_summary, print_table
+    from bot.case_views import case_summary, print_table, with_labels
     from handlers.casework.lifecycle import NotAllowed
     from handlers.casework.staff import find_member
 
@@ -448,13 +448,14 @@ def list_cases(
     elif not rows:
         typer.echo(t("cli.no_cases"))
     else:
-        # On a terminal, times as a person at the institution reads them (as `cases show`).
+        # On a terminal, labels and times as a person at the institution reads them (as
+        # `cases show`); --json keeps the codes and UTC (spec section 5).
         policy = app.policy
         print_table(
             t,
             [
                 {
-                    **row,
+                    **with_labels(t, row),
                     "created_at": policy.local_time(case.created_at),
                     "due_date": policy.calendar.local_date(case.due_at).strftime("%d/%m/%Y"),
                 }

@@ -1,5 +1,6 @@
 """The same casework from the chat's staff desk and from the terminal, on SQLite and PostgreSQL."""
 
+import json
 import shlex
 
 import pytest
@@ -135,3 +136,27 @@ def test_what_cannot_be_done_from_the_terminal_is_one_line_and_a_failure(desk, m
     run_main(desk, monkeypatch, capsys, "discard", SECOND, "--reason", "duplicado")
     assert "reabrir" in refused("status", SECOND, "en_revision", "--as", "Ana")
     assert refused("refer", SECOND, "MOP", "--as", "Nadie") == desk.chat(f"/asignar {FIRST} Nadie")
+
+
+def test_the_list_and_a_case_read_in_spanish_while_json_and_export_keep_the_codes(desk):
+    desk.terminal("status", FIRST, "en_proceso")
+    desk.terminal("request-info", SECOND, "¿Hay un número de casa cerca?")
+    listed = desk.terminal("list").output.splitlines()
+    assert listed[0].split("\t")[:6] == ["Folio", "Tipo", "Tema", "Urgencia", "Estado", "Canal"]
+    assert [line.split("\t")[:6] for line in listed[1:]] == [
+        [FIRST, "solicitud", "calles y caminos", "normal", "En proceso", "WhatsApp"],
+        [SECOND, "solicitud", "calles y caminos", "normal", "Esperando al ciudadano", "WhatsApp"],
+    ]
+    shown = desk.terminal("show", SECOND).output
+    assert "  Tema: calles y caminos\n  Urgencia: normal\n  Estado: Esperando al ciudadano\n" in (
+        shown
+    )
+    assert "  Canal: WhatsApp\n" in shown
+    # What scripts read stays as spec section 5 defines it: the codes.
+    as_json = json.loads(desk.terminal("list", "--json").output)
+    assert [(c["topic"], c["status"], c["channel"]) for c in as_json] == [
+        ("calles_caminos", "en_proceso", "whatsapp"),
+        ("calles_caminos", "esperando_ciudadano", "whatsapp"),
+    ]
+    exported = json.loads(desk.terminal("export", "--format", "json").output)
+    assert [c["status"] for c in exported] == ["en_proceso", "esperando_ciudadano"]
