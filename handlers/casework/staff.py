@@ -462,9 +462,12 @@ def set_role(uow: UnitOfWork, policy: CasePolicy, member: Staff, role: str) -> N
     """Change what a staff member may do (agent, supervisor, admin)."""
     t = policy.texts
     if role not in ROLES:
-        raise NotAllowed(t("staff.error_unknown_role", value=role, valid=", ".join(ROLES)))
+        valid = ", ".join(staff_label(t, "role", code) for code in ROLES)
+        raise NotAllowed(t("staff.error_unknown_role", value=role, valid=valid))
     if member.role == role:
-        raise NotAllowed(t("staff.error_same_role", name=member.name, role=role))
+        raise NotAllowed(
+            t("staff.error_same_role", name=member.name, role=staff_label(t, "role", role))
+        )
     member.role = role
 
 

@@ -29,7 +29,7 @@ def run(tmp_path):
 
 def test_a_phone_call_is_logged_assigned_answered_and_closed_from_the_terminal(run):
     assert run("staff", "add", "--name", "Ana López", "--role", "agent").stdout == (
-        "Personal registrado: #1 Ana López (agent)\n"
+        "Personal registrado: #1 Ana López (agente)\n"
     )
     assert run("staff", "add", "--name", "Beto", "--role", "jefe").returncode == 1
     call = "pregunta cuándo reparan el puente de Apopa"
