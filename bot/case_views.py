@@ -138,7 +138,8 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     for key in ("type", "topic", "urgency", "status", "channel"):
         lines.append(f"  {t('cli.col_' + key)}: {summary[key]}")
     lines.append(f"  {t('cli.col_created')}: {policy.local_time(case.created_at)}")
-    lines.append(t("cli.show_due", due=policy.local_day(case.due_at), days=case.deadline_days))
+    due_key = "cli.show_due" if case.deadline_days else "cli.show_due_same_day"
+    lines.append(t(due_key, due=policy.local_day(case.due_at), days=case.deadline_days))
     if case.assignee_id:
         lines.append(f"  {t('cli.col_assignee')}: {summary['assignee']}")
     if case.extension_days:

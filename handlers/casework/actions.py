@@ -286,6 +286,9 @@ def extend(
     reason and the new date told to the citizen."""
     t = policy.texts
     _open(policy, case)
+    if case.deadline_days == 0:
+        # An emergency's deadline is the day it came in: days cannot be added to "today".
+        raise NotAllowed(t("staff.error_extension_same_day", folio=case.folio))
     reason = _text(policy, reason, "staff.error_needs_reason")
     if case.extension_days:
         raise NotAllowed(t("staff.error_already_extended", folio=case.folio))
@@ -353,7 +356,9 @@ def register_case(
     result = policy.classifier.classify(text)
     year = policy.calendar.local_date(now).year
     number = uow.cases.next_folio_number(policy.institution.folio_prefix, year)
-    days = policy.deadline_days[case_type]
+    urgency = urgency or (result.urgency if result.urgency in URGENCIES else "normal")
+    # An emergency logged by phone has the emergency's deadline, as one from the chat.
+    days = policy.case_deadline_days(case_type, urgency)
     case = uow.cases.add(
         Case(
             folio=policy.format_folio(year, number),
@@ -361,7 +366,7 @@ def register_case(
             channel=channel,
             type=case_type,
             topic=topic or policy.known_topic(result.topic),
-            urgency=urgency or (result.urgency if result.urgency in URGENCIES else "normal"),
+            urgency=urgency,
             description=text[:MAX_DESCRIPTION],
             municipality=place.municipality if place else written,
             district=place.district if place else None,

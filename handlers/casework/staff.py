@@ -383,7 +383,9 @@ class StaffDesk:
         case, rest = self._case(turn, args)
         days, _, reason = rest.partition(" ")
         if not re.fullmatch(r"[0-9]{1,3}", days):
-            raise NotAllowed(self.t("staff.error_extension_days", most=case.deadline_days))
+            if case.deadline_days == 0:
+                raise NotAllowed(self.t("staff.error_extension_same_day", folio=case.folio))
+            raise NotAllowed(self.t("staff.error_extension_usage", most=case.deadline_days))
         replies = casework.extend(
             turn.uow, self.policy, case, int(days), reason, turn.actor, turn.now
         )

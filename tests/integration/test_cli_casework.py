@@ -160,3 +160,31 @@ def test_the_list_and_a_case_read_in_spanish_while_json_and_export_keep_the_code
     ]
     exported = json.loads(desk.terminal("export", "--format", "json").output)
     assert [c["status"] for c in exported] == ["en_proceso", "esperando_ciudadano"]
+
+
+def test_an_emergency_same_day_deadline_is_not_extended_and_the_terminal_says_why(
+    desk, monkeypatch, capsys
+):
+    call = "se cayó el puente y hay personas atrapadas"
+    new = ("new", "--channel", "telefono", "--type", "solicitud", "--urgency", "emergencia")
+    assert run_main(desk, monkeypatch, capsys, *new, "--text", call)[0] == 0
+    emergency = "TA-2026-000003"
+    why = (
+        f"El caso {emergency} es una emergencia: su plazo vence el mismo día en que se recibió "
+        "y no se puede prorrogar por días hábiles.\n"
+    )
+    extend = ("extend", emergency, "5", "--reason", "falta material")
+    assert run_main(desk, monkeypatch, capsys, *extend) == (1, "", why)
+    assert desk.chat(f"/prorroga {emergency} 5 falta material") == why.strip()
+    assert "Vence: " in (shown := desk.terminal("show", emergency).output)
+    assert "(el mismo día: emergencia)" in shown
+    # A case with days to add is told its range in words, not in the chat's commands.
+    too_long = ("extend", SECOND, "30", "--reason", "falta material")
+    assert run_main(desk, monkeypatch, capsys, *too_long) == (
+        1,
+        "",
+        "La prórroga es de 1 a 15 días hábiles.\n",
+    )
+    assert desk.chat(f"/prorroga {FIRST} muchos") == (
+        "La prórroga es de 1 a 15 días hábiles: /prorroga FOLIO DÍAS motivo."
+    )
