@@ -137,7 +137,10 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     lines = [t("cli.show_header", folio=case.folio)]
     for key in ("type", "topic", "urgency", "status", "channel"):
         lines.append(f"  {t('cli.col_' + key)}: {summary[key]}")
-    lines.append(f"  {t('cli.col_created')}: {policy.local_time(case.created_at)}")
+    anonymous = case.anonymous
+    lines.append(
+        f"  {t('cli.col_created')}: {policy.local_time(case.created_at, anonymous=anonymous)}"
+    )
     due_key = "cli.show_due" if case.deadline_days else "cli.show_due_same_day"
     lines.append(t(due_key, due=policy.local_day(case.due_at), days=case.deadline_days))
     if case.assignee_id:
@@ -145,7 +148,9 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     if case.extension_days:
         lines.append(t("cli.show_extension", days=case.extension_days))
     if case.paused_at is not None:
-        lines.append(t("cli.show_paused", since=policy.local_time(case.paused_at)))
+        lines.append(
+            t("cli.show_paused", since=policy.local_time(case.paused_at, anonymous=anonymous))
+        )
     if case.prioritised:
         lines.append(t("cli.show_prioritised"))
     if case.referred_to:
@@ -187,7 +192,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         lines.append(
             t(
                 "cli.show_message_line",
-                at=policy.local_time(message.created_at),
+                at=policy.local_time(message.created_at, anonymous=anonymous),
                 direction=arrow,
                 body=body[:400],
             )
@@ -210,7 +215,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         lines.append(
             t(
                 "cli.show_event_line",
-                at=policy.local_time(event.at),
+                at=policy.local_time(event.at, anonymous=anonymous),
                 actor=event.actor,
                 what=event_summary(t, event, for_staff=True),
                 note=note,

@@ -456,7 +456,7 @@ def list_cases(
             [
                 {
                     **with_labels(t, row),
-                    "created_at": policy.local_time(case.created_at),
+                    "created_at": policy.local_time(case.created_at, anonymous=case.anonymous),
                     "due_date": policy.calendar.local_date(case.due_at).strftime("%d/%m/%Y"),
                 }
                 for row, case in zip(rows, found, strict=True)

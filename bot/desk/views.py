@@ -82,7 +82,7 @@ def deadline(
         words = t("deadline.late_one" if late == 1 else "deadline.late", due=day, days=late)
         left, state = -late, "vencido"
     if case.paused_at is not None:
-        since = policy.local_time(case.paused_at)
+        since = policy.local_time(case.paused_at, anonymous=case.anonymous)
         return Deadline("pausado", t("deadline.paused", since=since, rest=words) + extended, left)
     return Deadline(state, words + extended, left)
 

@@ -114,8 +114,11 @@ class Desk:
             return self.t(key)
         return staff_label(self.policy.texts, kind, value)
 
-    def local(self, instant: datetime | None) -> str:
-        return self.policy.local_time(instant) if instant else "—"
+    def local(self, instant: datetime | None, case: Case | None = None) -> str:
+        """A time on a page; of an anonymous `case`, kept to the day, the date alone."""
+        if instant is None:
+            return "—"
+        return self.policy.local_time(instant, anonymous=bool(case and case.anonymous))
 
     def deadline_of(self, case: Case, now: datetime):
         return deadline(self.policy, self.t, case, now, self.days)

@@ -295,7 +295,7 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
             type=t(f"labels.type.{case.type}"),
             topic=policy.topic_label(case.topic),
             status=t(f"labels.status.{case.status}"),
-            received=policy.local_time(case.created_at),
+            received=policy.local_time(case.created_at, anonymous=case.anonymous),
             due=policy.local_day(case.due_at),
         )
     ]
@@ -304,7 +304,8 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
         if event.kind == "staff_reply" and event.note:
             # Anonymous reporters read staff replies here, with their secret code.
             what = f"{what}: {event.note}"
-        lines.append(t("dialogue.status_event_line", at=policy.local_time(event.at), what=what))
+        at = policy.local_time(event.at, anonymous=case.anonymous)
+        lines.append(t("dialogue.status_event_line", at=at, what=what))
     return "\n".join(lines)
 
 

@@ -261,7 +261,7 @@ class StaffDesk:
                     t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
                 )
                 body = message.body.replace("\n", " / ")[:200]
-                at = self.policy.local_time(message.created_at)
+                at = self.policy.local_time(message.created_at, anonymous=case.anonymous)
                 lines.append(t("cli.show_message_line", at=at, direction=arrow, body=body))
         attachments = uow.messages.attachments_for_case(case.id)
         if attachments:
@@ -274,7 +274,7 @@ class StaffDesk:
             lines.append(
                 t(
                     "cli.show_event_line",
-                    at=self.policy.local_time(event.at),
+                    at=self.policy.local_time(event.at, anonymous=case.anonymous),
                     actor=event.actor,
                     what=lock + event_summary(t, event, for_staff=True),
                     note=note[:300],

@@ -557,3 +557,37 @@ def test_an_address_the_desk_does_not_have_says_so_in_spanish(client):
     for path in ("/mesa/noexiste", "/mesa/caso/TA-2026-000001"):
         missing = client.get(path)
         assert missing.status_code == 404 and "no existe en la mesa" in missing.text
+
+
+def test_an_anonymous_case_kept_to_the_day_shows_its_date_without_an_hour_everywhere(
+    app, client, clock
+):
+    """Its times are kept to the day on purpose (docs/privacy.md): staff read "17/11/2026", not a
+    made-up "17/11/2026 00:00"; what staff do on it later keeps its hour."""
+    from typer.testing import CliRunner
+
+    from bot.cli import CliContext, build_cli
+    from handlers.core.texts import load_texts
+    from tests.helpers import add_staff
+
+    ana = make_account(app, "Ana Pérez", "ana")
+    folio = anonymous_denuncia(app, clock)
+    add_staff(app.uow, "Beto", telegram_id=4242)
+    beto = Citizen(app.dialogue, app.uow, address="4242", channel="telegram", clock=clock)
+    beto.send(f"/nota {folio} revisar el almacén")  # 17/11/2026 09:00 in El Salvador
+    sign_in(client, ana, clock)
+    page = client.get(f"/mesa/casos/{folio}").text
+    chat = beto.send(f"/caso {folio}")
+
+    def terminal(*args: str) -> str:
+        env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+        cli, obj = build_cli(load_texts()), CliContext(clock=clock)
+        return CliRunner().invoke(cli, ["cases", *args], env=env, obj=obj).output
+
+    shown, listed = terminal("show", folio), terminal("list")
+    for where, text in (("desk", page), ("chat", chat), ("show", shown), ("list", listed)):
+        assert "17/11/2026" in text and "00:00" not in text, where
+    assert "<dd>17/11/2026</dd>" in page
+    assert "  Recibido: 17/11/2026\n" in shown
+    assert "17/11/2026 09:00 Ana" not in shown and "17/11/2026 09:00 Beto: Nota interna" in shown
+    assert "17/11/2026 09:00 Beto" in chat
