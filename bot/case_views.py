@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from bot.app import App
-from handlers.casework.cases import event_summary
+from handlers.casework.cases import direction, event_summary
 from handlers.core.cells import spreadsheet_safe
 from handlers.core.labels import staff_label
 from handlers.core.normalise import strip_controls
@@ -185,7 +185,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     lines += [t("cli.show_description"), *("  " + line for line in case.description.splitlines())]
     lines.append(t("cli.show_messages"))
     for message in uow.messages.for_case(case.id):
-        arrow = t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
+        arrow = direction(t, message)
         body = message.body.replace("\n", " / ")
         if message.direction == "out" and t.has(f"cli.delivery_{message.status}"):
             body = f"{body[:300]} {t(f'cli.delivery_{message.status}')}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -183,6 +183,8 @@ class Message(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: str = Field(default="received", max_length=16)
     created_at: datetime = utc_column(nullable=False)
+    # An outgoing message to staff (a card, an alert, an answer to a command), not the citizen.
+    to_staff: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Attachment(SQLModel, table=True):

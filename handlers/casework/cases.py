@@ -12,7 +12,7 @@ from handlers.core.places import MAX_PLACE, Place, place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
-from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact
+from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact, Message
 
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -307,6 +307,13 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
         at = policy.local_time(event.at, anonymous=case.anonymous)
         lines.append(t("dialogue.status_event_line", at=at, what=what))
     return "\n".join(lines)
+
+
+def direction(t: Texts, message: Message) -> str:
+    """How a case's history marks a message: from the citizen, to the citizen, or to staff."""
+    if message.direction == "in":
+        return t("cli.direction_in")
+    return t("cli.direction_staff") if message.to_staff else t("cli.direction_out")
 
 
 def event_summary(t: Texts, event: CaseEvent, *, for_staff: bool = False) -> str:

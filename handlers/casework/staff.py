@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.casework import actions as casework
-from handlers.casework.cases import event_summary
+from handlers.casework.cases import direction, event_summary
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.places import describe_place, set_place
@@ -257,9 +257,7 @@ class StaffDesk:
         if messages:
             lines.append(t("cli.show_messages"))
             for message in messages[-10:]:
-                arrow = (
-                    t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
-                )
+                arrow = direction(t, message)
                 body = message.body.replace("\n", " / ")[:200]
                 at = self.policy.local_time(message.created_at, anonymous=case.anonymous)
                 lines.append(t("cli.show_message_line", at=at, direction=arrow, body=body))
@@ -507,7 +505,9 @@ class _Turn:
     def say(self, text: str, options: tuple[Option, ...] = (), case_id: int | None = None) -> None:
         """An answer to the staff member; `case_id` when it shows a case, so that erasing the
         citizen's data reaches this copy too."""
-        reply = Reply(self.incoming.channel, self.incoming.address, text, options, case_id)
+        reply = Reply(
+            self.incoming.channel, self.incoming.address, text, options, case_id, to_staff=True
+        )
         self.replies.append(reply)
 
     def notify(self, replies: list[Reply]) -> None:

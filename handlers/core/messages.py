@@ -70,6 +70,9 @@ class Reply:
     # A notice about a case held this long, so that the next ones about it within that time
     # go in the same message (see `queue`); None: sent at once.
     gather: timedelta | None = None
+    # To staff (a card, an alert, an answer to a command) rather than to the citizen: the case's
+    # history tells the two apart.
+    to_staff: bool = False
 
     def rendered(self) -> str:
         """The text with its options as lines, for channels without buttons: "1. Sí" for a

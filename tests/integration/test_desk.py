@@ -240,7 +240,9 @@ def test_a_case_waiting_for_the_citizen_reads_so_to_staff(app, client, clock):
     folio = "/mesa/casos/TA-2026-000001"
     token = csrf_of(client.get(folio).text)
     client.post(f"{folio}/tomar", data={"csrf": token})
-    asked = client.post(f"{folio}/pedir_info", data={"csrf": token, "texto": "¿Cuál es el número de casa?"})
+    asked = client.post(
+        f"{folio}/pedir_info", data={"csrf": token, "texto": "¿Cuál es el número de casa?"}
+    )
     assert asked.status_code == 303
     for page in (client.get(folio).text, client.get("/mesa/bandeja/filas?carpeta=mias").text):
         assert "Esperando al ciudadano" in page
@@ -591,3 +593,36 @@ def test_an_anonymous_case_kept_to_the_day_shows_its_date_without_an_hour_everyw
     assert "  Recibido: 17/11/2026\n" in shown
     assert "17/11/2026 09:00 Ana" not in shown and "17/11/2026 09:00 Beto: Nota interna" in shown
     assert "17/11/2026 09:00 Beto" in chat
+
+
+def test_the_timeline_tells_what_went_to_the_citizen_from_what_went_to_staff(app, client, clock):
+    from tests.helpers import add_staff
+
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    folio = "TA-2026-000001"
+    add_staff(app.uow, "Beto", telegram_id=4242)
+    beto = Citizen(app.dialogue, app.uow, address="4242", channel="telegram", clock=clock)
+    beto.send(f"/tomar {folio}")  # Beto gets the case's card back: for staff only
+    beto.send(f"/responder {folio} Mañana pasa la cuadrilla")
+    sign_in(client, ana, clock)
+    page = client.get(f"/mesa/casos/{folio}").text
+    entries = re.findall(
+        r'<li class="entry-(\w+)">\s*<p class="meta">.*?<strong>(.*?)</strong>', page
+    )
+    to_citizen = [who for kind, who in entries if kind == "sent"]
+    to_staff = [who for kind, who in entries if kind == "staff"]
+    assert to_citizen and set(to_citizen) == {"Enviado al ciudadano"}
+    assert to_staff and set(to_staff) == {"Aviso al personal"}
+    card = page.index("Beto tomó el caso")
+    assert "Aviso al personal" in page[page.rindex("<li", 0, card) : card]
+    answer = page.index("Mañana pasa la cuadrilla")
+    assert "Enviado al ciudadano" in page[page.rindex("<li", 0, answer) : answer]
+    with app.uow() as uow:
+        sent = uow.messages.for_case(uow.cases.by_folio(folio).id)
+        assert {
+            (m.body.startswith("✅ Beto tomó"), m.to_staff) for m in sent if m.direction == "out"
+        } == {
+            (True, True),
+            (False, False),
+        }

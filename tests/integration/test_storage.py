@@ -108,3 +108,26 @@ def test_two_processes_creating_fifty_cases_each_get_a_hundred_distinct_folios(a
     assert sorted(int(folio.rsplit("-", 1)[1]) for folio in folios) == list(range(1, 101))
     with app.uow() as uow:
         assert len(uow.session.exec(select(Case)).all()) == 100
+
+
+def test_on_sqlite_the_tables_numbered_apart_keep_autoincrement_after_every_migration(app):
+    """Anonymous cases' rows have negative ids; without AUTOINCREMENT SQLite would number the
+    next ordinary row next to them (see 0007_anonymity). A later migration must not rebuild
+    these tables without it."""
+    if app.engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import text
+
+    with app.engine.connect() as connection:
+        found = connection.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE name IN "
+                "('cases', 'case_events', 'messages', 'attachments')"
+            )
+        ).all()
+    assert {name: "AUTOINCREMENT" in sql for name, sql in found} == {
+        "cases": True,
+        "case_events": True,
+        "messages": True,
+        "attachments": True,
+    }
