@@ -113,19 +113,26 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
 
     @cases.command("reply", help=t("cli.cases_reply_help"))
     def cases_reply(
-        ctx: typer.Context, folio: str, text: str, as_: As = None, config: Config = None
+        ctx: typer.Context,
+        folio: str,
+        text: str,
+        yes: Annotated[bool, typer.Option("--yes", help=t("cli.reply_yes_option"))] = False,
+        as_: As = None,
+        config: Config = None,
     ) -> None:
+        state = cli_context(ctx)
+        closed_ok = yes or confirm_reply_to_closed(state, config, folio)
         said: list[str] = []
 
         def action(uow, policy, case, actor, now):
             from handlers.casework import actions as casework
             from handlers.casework.staff import reply_done
 
-            replies = casework.reply(uow, policy, case, text, actor, now)
+            replies = casework.reply(uow, policy, case, text, actor, now, closed_ok=closed_ok)
             said.append(reply_done(uow, policy, case))
             return replies
 
-        work_on(cli_context(ctx), config, as_, folio, action, said=said)
+        work_on(state, config, as_, folio, action, said=said)
 
     @cases.command("close", help=t("cli.cases_close_help"))
     def cases_close(
@@ -337,6 +344,34 @@ def work_on(
     act(state, app, who, work)
     for line in said or [state.texts("cli.done", folio=folio)]:
         typer.echo(line)
+
+
+def confirm_reply_to_closed(state: CliContext, config: str | None, folio: str) -> bool:
+    """Whether a reply to this case may go although it is closed or discarded: the person at
+    the terminal is warned and asked; without a terminal the command is refused, saying how to
+    confirm (--yes). False for an open case (nothing to confirm)."""
+    from handlers.casework import actions as casework
+    from handlers.casework.lifecycle import NotAllowed
+
+    t, app = state.texts, state.open_app(config, migrate=False)
+    with app.uow() as uow:
+        try:
+            case = casework.find_case(uow, app.policy, folio)
+            casework.reply_allowed(app.policy, case)
+        except casework.ClosedCase as exc:
+            warning = str(exc)
+            case_folio = case.folio
+        except NotAllowed:
+            return False  # said by the reply itself (an unknown folio...)
+        else:
+            return False
+    if not state.interactive():
+        raise Failure(f"{warning} {t('cli.reply_closed_how', folio=case_folio)}")
+    typer.echo(warning)
+    typer.echo(f"{t('cli.reply_closed_question')} ", nl=False)
+    if sys.stdin.readline().strip().lower() not in ("s", "si", "sí", "y", "yes"):
+        raise Failure(t("cli.reply_closed_declined"))
+    return True
 
 
 def staff_member(uow: Any, policy: "CasePolicy", who: str) -> "Staff":

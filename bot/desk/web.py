@@ -550,7 +550,10 @@ class Desk:
                 )
             shown = normalise_folio(folio) or folio.strip().upper()[:40]
             preview = self.policy.texts("notify.reply", folio=shown, text=text)
-            return await self._show_case(request, visit, draft=text, preview=preview)
+            confirmed = form.get("cerrado") == "1"
+            return await self._show_case(
+                request, visit, draft=text, preview=preview, closed_confirmed=confirmed
+            )
 
         def act(uow, case: Case, actor, now) -> list:
             policy = self.policy
@@ -568,7 +571,9 @@ class Desk:
                     raise NotAllowed(self.t("case.status_not_allowed"))
                 return casework.set_status(uow, policy, case, to, text, actor, now)
             if action == "responder":
-                return casework.reply(uow, policy, case, text, actor, now)
+                # To a closed case only with the box "send although it is closed" ticked.
+                confirmed = form.get("cerrado") == "1"
+                return casework.reply(uow, policy, case, text, actor, now, closed_ok=confirmed)
             if action == "nota":
                 return casework.add_note(uow, policy, case, text, actor, now)
             if action == "reclasificar":

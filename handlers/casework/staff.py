@@ -142,6 +142,7 @@ class StaffDesk:
             "asignar": self._assign,
             "estado": self._status,
             "responder": self._reply,
+            "responder_cerrado": self._reply_closed,
             "nota": self._note,
             "reclasificar": self._reclassify,
             "lugar": self._place,
@@ -313,12 +314,22 @@ class StaffDesk:
             turn, case, "staff.done_status", status=staff_label(self.t, "status", case.status)
         )
 
-    def _reply(self, turn: _Turn, args: str) -> None:
+    def _reply(self, turn: _Turn, args: str, *, closed_ok: bool = False) -> None:
         case, text = self._case(turn, args)
-        replies = casework.reply(turn.uow, self.policy, case, text, turn.actor, turn.now)
+        try:
+            replies = casework.reply(
+                turn.uow, self.policy, case, text, turn.actor, turn.now, closed_ok=closed_ok
+            )
+        except casework.ClosedCase as exc:
+            how = self.t("staff.reply_closed_how", folio=case.folio)
+            raise NotAllowed(f"{exc}\n{how}") from exc
         here = (turn.incoming.channel, turn.incoming.address)
         turn.notify([r for r in replies if (r.channel, r.address) != here])
         turn.say(reply_done(turn.uow, self.policy, case))
+
+    def _reply_closed(self, turn: _Turn, args: str) -> None:
+        """/responder_cerrado: a reply to a closed case, confirmed by the command's name."""
+        self._reply(turn, args, closed_ok=True)
 
     def _note(self, turn: _Turn, args: str) -> None:
         case, text = self._case(turn, args)

@@ -188,3 +188,42 @@ def test_an_emergency_same_day_deadline_is_not_extended_and_the_terminal_says_wh
     assert desk.chat(f"/prorroga {FIRST} muchos") == (
         "La prórroga es de 1 a 15 días hábiles: /prorroga FOLIO DÍAS motivo."
     )
+
+
+def test_a_reply_to_a_closed_case_is_held_until_the_staff_member_confirms_it(
+    desk, monkeypatch, capsys
+):
+    for folio in (FIRST, SECOND):
+        desk.terminal("close", folio, "--resolution", "Bache reparado")
+    before = {folio: len(desk.told(folio)) for folio in (FIRST, SECOND)}
+    warning = (
+        "⚠️ El caso {folio} está cerrado: el ciudadano ya recibió su cierre. La respuesta le "
+        "llegaría igual, pero el caso seguirá cerrado (reabrirlo es decisión de un supervisor)."
+    )
+    # In the chat: the warning, and how to send it anyway or reopen.
+    assert desk.chat(f"/responder {FIRST} Pasamos a revisar otra vez") == (
+        warning.format(folio=FIRST) + "\n"
+        f"Para enviarla igual: /responder_cerrado {FIRST} texto. "
+        f"Para reabrirlo (supervisor): /estado {FIRST} en_proceso."
+    )
+    # From a script (no terminal to ask at): refused, saying how to confirm.
+    status, out, err = run_main(desk, monkeypatch, capsys, "reply", SECOND, "Pasamos otra vez")
+    assert (status, out) == (1, "")
+    assert err == (
+        warning.format(folio=SECOND) + " Para enviarla igual, repita la orden con --yes. "
+        f"Para reabrirlo (supervisor): telefono-abierto cases status {SECOND} en_proceso "
+        "--as NOMBRE.\n"
+    )
+    assert [len(desk.told(f)) for f in (FIRST, SECOND)] == [before[FIRST], before[SECOND]]
+    # Confirmed: sent, and the case stays closed.
+    assert "Respuesta enviada" in desk.chat(
+        f"/responder_cerrado {FIRST} Pasamos a revisar otra vez"
+    )
+    sent = run_main(desk, monkeypatch, capsys, "reply", SECOND, "Pasamos otra vez", "--yes")
+    assert sent[0] == 0 and "Respuesta enviada" in sent[1]
+    assert desk.told(FIRST)[-1] == "Respuesta sobre su caso FOLIO:\nPasamos a revisar otra vez"
+    assert desk.told(SECOND)[-1] == "Respuesta sobre su caso FOLIO:\nPasamos otra vez"
+    assert [c["status"] for c in json.loads(desk.terminal("list", "--json").output)] == [
+        "cerrado",
+        "cerrado",
+    ]

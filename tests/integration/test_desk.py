@@ -626,3 +626,31 @@ def test_the_timeline_tells_what_went_to_the_citizen_from_what_went_to_staff(app
             (True, True),
             (False, False),
         }
+
+
+def test_a_reply_to_a_closed_case_from_the_desk_warns_and_needs_the_box_ticked(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    folio = "/mesa/casos/TA-2026-000001"
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get(folio).text)
+    client.post(f"{folio}/cerrar", data={"csrf": token, "texto": "Bache reparado"})
+    page = client.get(folio).text
+    assert "Este caso está cerrado: el ciudadano ya recibió su cierre." in page
+    assert 'name="cerrado" value="1" required' in page
+
+    def sent() -> list[str]:
+        with app.uow() as uow:
+            items = uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)
+            return [item.body for item in items if "Pasamos otra vez" in item.body]
+
+    unticked = client.post(
+        f"{folio}/responder", data={"csrf": token, "texto": "Pasamos otra vez", "enviar": "1"}
+    )
+    assert "está cerrado" in unticked.text and sent() == []
+    ticked = client.post(
+        f"{folio}/responder",
+        data={"csrf": token, "texto": "Pasamos otra vez", "enviar": "1", "cerrado": "1"},
+    )
+    assert ticked.status_code == 303 and len(sent()) == 1
+    assert "Cerrado" in client.get(folio).text
