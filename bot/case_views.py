@@ -7,8 +7,9 @@ from typing import Any
 import typer
 
 from bot.app import App
-from handlers.casework.cases import event_summary
+from handlers.casework.cases import direction, event_summary
 from handlers.core.cells import spreadsheet_safe
+from handlers.core.labels import staff_label
 from handlers.core.normalise import strip_controls
 from handlers.core.texts import Texts
 from storage.models import Case
@@ -86,6 +87,18 @@ def case_export_row(app: App, uow: Any, case: Case) -> dict[str, Any]:
     }
 
 
+LABELLED = ("type", "topic", "urgency", "status", "channel")
+
+
+def with_labels(t: Texts, row: dict[str, Any]) -> dict[str, Any]:
+    """A summary with the words staff read for its codes ("calles y caminos", "En proceso",
+    "Teléfono"), for the terminal; `--json` and `cases export` keep the codes (spec section 5)."""
+    return {
+        **row,
+        **{key: staff_label(t, key, row[key]) for key in LABELLED if row.get(key) is not None},
+    }
+
+
 TABLE_COLUMNS = {
     "folio": "folio",
     "type": "type",
@@ -120,18 +133,24 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     """A case with its messages, attachments and history, for staff."""
     t = app.policy.texts
     policy = app.policy
-    summary = case_summary(app, uow, case)
+    summary = with_labels(t, case_summary(app, uow, case))
     lines = [t("cli.show_header", folio=case.folio)]
     for key in ("type", "topic", "urgency", "status", "channel"):
         lines.append(f"  {t('cli.col_' + key)}: {summary[key]}")
-    lines.append(f"  {t('cli.col_created')}: {policy.local_time(case.created_at)}")
-    lines.append(t("cli.show_due", due=policy.local_day(case.due_at), days=case.deadline_days))
+    anonymous = case.anonymous
+    lines.append(
+        f"  {t('cli.col_created')}: {policy.local_time(case.created_at, anonymous=anonymous)}"
+    )
+    due_key = "cli.show_due" if case.deadline_days else "cli.show_due_same_day"
+    lines.append(t(due_key, due=policy.local_day(case.due_at), days=case.deadline_days))
     if case.assignee_id:
         lines.append(f"  {t('cli.col_assignee')}: {summary['assignee']}")
     if case.extension_days:
         lines.append(t("cli.show_extension", days=case.extension_days))
     if case.paused_at is not None:
-        lines.append(t("cli.show_paused", since=policy.local_time(case.paused_at)))
+        lines.append(
+            t("cli.show_paused", since=policy.local_time(case.paused_at, anonymous=anonymous))
+        )
     if case.prioritised:
         lines.append(t("cli.show_prioritised"))
     if case.referred_to:
@@ -166,14 +185,14 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     lines += [t("cli.show_description"), *("  " + line for line in case.description.splitlines())]
     lines.append(t("cli.show_messages"))
     for message in uow.messages.for_case(case.id):
-        arrow = t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
+        arrow = direction(t, message)
         body = message.body.replace("\n", " / ")
         if message.direction == "out" and t.has(f"cli.delivery_{message.status}"):
             body = f"{body[:300]} {t(f'cli.delivery_{message.status}')}"
         lines.append(
             t(
                 "cli.show_message_line",
-                at=policy.local_time(message.created_at),
+                at=policy.local_time(message.created_at, anonymous=anonymous),
                 direction=arrow,
                 body=body[:400],
             )
@@ -196,7 +215,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         lines.append(
             t(
                 "cli.show_event_line",
-                at=policy.local_time(event.at),
+                at=policy.local_time(event.at, anonymous=anonymous),
                 actor=event.actor,
                 what=event_summary(t, event, for_staff=True),
                 note=note,

@@ -632,7 +632,8 @@ class Dispatcher:
             channels=self.senders,
             failed=(item.channel, item.address),
         )
-        queue(uow, [Reply(channel, address, text) for channel, address in recipients], now)
+        alerts = [Reply(channel, address, text, to_staff=True) for channel, address in recipients]
+        queue(uow, alerts, now)
 
 
 def _kind(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -230,6 +231,8 @@ class Message(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: str = Field(default="received", max_length=16)
     created_at: datetime = utc_column(nullable=False)
+    # An outgoing message to staff (a card, an alert, an answer to a command), not the citizen.
+    to_staff: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Attachment(SQLModel, table=True):

@@ -18,6 +18,7 @@ from bot.cli.context import (
     first_paragraph,
     one_line,
 )
+from bot.cli.spanish import RootGroup, SpanishTyper
 from bot.clock import utc_now
 from handlers.core.texts import Texts, load_texts
 
@@ -48,13 +49,14 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] = utc_n
 
 def build_cli(t: Texts) -> typer.Typer:
     """Build the command tree; texts come from the catalogue."""
-    cli = typer.Typer(
+    cli = SpanishTyper(
+        cls=RootGroup,
         help=t("cli.help"),
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
         # Plain help and errors: rich's formatting imports rich and markdown-it, which took
-        # most of the time of `--help`.
+        # most of the time of `--help`; and titles its boxes in English.
         rich_markup_mode=None,
     )
     Config = config_option(t)

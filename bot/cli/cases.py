@@ -127,19 +127,26 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
 
     @cases.command("reply", help=t("cli.cases_reply_help"))
     def cases_reply(
-        ctx: typer.Context, folio: str, text: str, as_: As = None, config: Config = None
+        ctx: typer.Context,
+        folio: str,
+        text: str,
+        yes: Annotated[bool, typer.Option("--yes", help=t("cli.reply_yes_option"))] = False,
+        as_: As = None,
+        config: Config = None,
     ) -> None:
+        state = cli_context(ctx)
+        closed_ok = yes or confirm_reply_to_closed(state, config, folio)
         said: list[str] = []
 
         def action(uow, policy, case, actor, now):
             from handlers.casework import actions as casework
             from handlers.casework.staff import reply_done
 
-            replies = casework.reply(uow, policy, case, text, actor, now)
+            replies = casework.reply(uow, policy, case, text, actor, now, closed_ok=closed_ok)
             said.append(reply_done(uow, policy, case))
             return replies
 
-        work_on(cli_context(ctx), config, as_, folio, action, said=said)
+        work_on(state, config, as_, folio, action, said=said)
 
     @cases.command("close", help=t("cli.cases_close_help"))
     def cases_close(
@@ -353,6 +360,34 @@ def work_on(
         typer.echo(line)
 
 
+def confirm_reply_to_closed(state: CliContext, config: str | None, folio: str) -> bool:
+    """Whether a reply to this case may go although it is closed or discarded: the person at
+    the terminal is warned and asked; without a terminal the command is refused, saying how to
+    confirm (--yes). False for an open case (nothing to confirm)."""
+    from handlers.casework import actions as casework
+    from handlers.casework.lifecycle import NotAllowed
+
+    t, app = state.texts, state.open_app(config, migrate=False)
+    with app.uow() as uow:
+        try:
+            case = casework.find_case(uow, app.policy, folio)
+            casework.reply_allowed(app.policy, case)
+        except casework.ClosedCase as exc:
+            warning = str(exc)
+            case_folio = case.folio
+        except NotAllowed:
+            return False  # said by the reply itself (an unknown folio...)
+        else:
+            return False
+    if not state.interactive():
+        raise Failure(f"{warning} {t('cli.reply_closed_how', folio=case_folio)}")
+    typer.echo(warning)
+    typer.echo(f"{t('cli.reply_closed_question')} ", nl=False)
+    if sys.stdin.readline().strip().lower() not in ("s", "si", "sí", "y", "yes"):
+        raise Failure(t("cli.reply_closed_declined"))
+    return True
+
+
 def staff_member(uow: Any, policy: "CasePolicy", who: str) -> "Staff":
     """An active staff member by id or exact name."""
     from handlers.casework import actions as casework
@@ -439,7 +474,7 @@ def list_cases(
     as_json: bool,
 ) -> None:
     """The cases, oldest first, as a table or JSON."""
-    from bot.case_views import case_summary, print_table
+    from bot.case_views import case_summary, print_table, with_labels
     from handlers.casework.lifecycle import NotAllowed
     from handlers.casework.staff import find_member
 
@@ -462,14 +497,15 @@ def list_cases(
     elif not rows:
         typer.echo(t("cli.no_cases"))
     else:
-        # On a terminal, times as a person at the institution reads them (as `cases show`).
+        # On a terminal, labels and times as a person at the institution reads them (as
+        # `cases show`); --json keeps the codes and UTC (spec section 5).
         policy = app.policy
         print_table(
             t,
             [
                 {
-                    **row,
-                    "created_at": policy.local_time(case.created_at),
+                    **with_labels(t, row),
+                    "created_at": policy.local_time(case.created_at, anonymous=case.anonymous),
                     "due_date": policy.calendar.local_date(case.due_at).strftime("%d/%m/%Y"),
                 }
                 for row, case in zip(rows, found, strict=True)

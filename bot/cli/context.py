@@ -96,8 +96,10 @@ class CliContext:
 
 
 def command_group(help: str) -> typer.Typer:
-    """A group of commands (`cases`, `staff`...), with help as plain as the root's."""
-    return typer.Typer(
+    """A group of commands (`cases`, `staff`...), with help as plain as the root's, in Spanish."""
+    from bot.cli.spanish import SpanishTyper
+
+    return SpanishTyper(
         help=help, short_help=first_paragraph(help), no_args_is_help=True, rich_markup_mode=None
     )
 

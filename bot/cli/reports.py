@@ -53,8 +53,15 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
         if format_ not in FORMATS:
             raise fail(t("cli.unknown_format", value=format_, valid=", ".join(FORMATS)))
+        if period and (from_ or to):
+            raise fail(t("cli.period_and_dates"))
+        if (from_ is None) != (to is None):
+            raise fail(t("cli.dates_need_both"))
+        first, last = day(from_), day(to)
+        if first and last and first > last:
+            raise fail(t("cli.bad_range", first=from_, last=to))
         try:
-            chosen = parse_period(t, period, day(from_), day(to))
+            chosen = parse_period(t, period, first, last)
         except BadPeriod as exc:
             raise fail(str(exc)) from None
         state = cli_context(ctx)

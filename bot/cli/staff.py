@@ -10,11 +10,11 @@ from bot.cli import accounts as desk_accounts
 from bot.cli.context import (
     CliContext,
     Failure,
-    check_label,
     cli_context,
     command_group,
     config_option,
 )
+from handlers.core.labels import ROLES, role_code, staff_label
 from handlers.core.normalise import strip_controls
 from handlers.core.texts import Texts
 
@@ -86,13 +86,14 @@ def add_account_commands(staff: typer.Typer, t: Texts) -> None:
     @staff.command("role", help=t("cli.staff_role_help"))
     def staff_role(ctx: typer.Context, who: Who, role: str, config: Config = None) -> None:
         from handlers.casework import staff as accounts
-        from handlers.casework.lifecycle import ROLES
 
-        check_label(t, "cli.unknown_role", role, ROLES)
+        code = role_of(t, role)
 
         def change(uow, policy, member):
-            accounts.set_role(uow, policy, member, role)
-            return [t("cli.staff_role_changed", name=member.name, role=role)]
+            accounts.set_role(uow, policy, member, code)
+            return [
+                t("cli.staff_role_changed", name=member.name, role=staff_label(t, "role", code))
+            ]
 
         change_member(cli_context(ctx), config, who, change)
 
@@ -160,7 +161,7 @@ def list_staff(state: CliContext, config: str | None) -> None:
         [
             str(m.id),
             m.name,
-            m.role,
+            staff_label(t, "role", m.role),
             t("cli.staff_active") if m.active else t("cli.staff_inactive"),
             str(m.telegram_id) if m.telegram_id is not None else "-",
             m.whatsapp or "-",
@@ -187,11 +188,10 @@ def add_staff(
     user name, able to sign in to the web desk once given a password and a second factor."""
     from sqlalchemy.exc import IntegrityError
 
-    from handlers.casework.lifecycle import ROLES
     from storage.models import Staff
 
     t = state.texts
-    check_label(t, "cli.unknown_role", role, ROLES)
+    role = role_of(t, role)
     name = " ".join(strip_controls(name).split())
     if not 1 <= len(name) <= 120:
         raise Failure(t("cli.staff_bad_name"))
@@ -222,7 +222,18 @@ def add_staff(
             uow.commit()
         except IntegrityError as exc:
             raise Failure(t("cli.staff_address_taken")) from exc
-        typer.echo(t("cli.staff_added", id=member.id, name=member.name, role=member.role))
+        role_words = staff_label(t, "role", member.role)
+        typer.echo(t("cli.staff_added", id=member.id, name=member.name, role=role_words))
+
+
+def role_of(t: Texts, word: str) -> str:
+    """The role code of a word given on the command line: agente, supervisor(a), administrador(a),
+    or the codes of spec section 5 (agent, supervisor, admin)."""
+    code = role_code(word)
+    if code is None:
+        valid = ", ".join(staff_label(t, "role", code) for code in ROLES)
+        raise Failure(t("cli.unknown_role", value=word, valid=valid))
+    return code
 
 
 def normalise_whatsapp(value: str) -> str | None:

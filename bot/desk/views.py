@@ -82,7 +82,7 @@ def deadline(
         words = t("deadline.late_one" if late == 1 else "deadline.late", due=day, days=late)
         left, state = -late, "vencido"
     if case.paused_at is not None:
-        since = policy.local_time(case.paused_at)
+        since = policy.local_time(case.paused_at, anonymous=case.anonymous)
         return Deadline("pausado", t("deadline.paused", since=since, rest=words) + extended, left)
     return Deadline(state, words + extended, left)
 
@@ -119,7 +119,7 @@ class Entry:
     """One line of a case's timeline."""
 
     at: datetime
-    kind: str  # citizen, sent, reply, note, event
+    kind: str  # citizen, sent (to the citizen), staff (to staff), reply, note, event
     who: str
     text: str
     attachments: tuple[Attachment, ...] = ()
@@ -133,8 +133,8 @@ def timeline(
     events: list[CaseEvent],
     attachments: list[Attachment],
 ) -> list[Entry]:
-    """The citizen's messages, what was sent to them, staff replies, internal notes and status
-    events, in the order they happened."""
+    """The citizen's messages, what was sent to them, what was sent to staff about the case (cards,
+    alerts), staff replies, internal notes and status events, in the order they happened."""
     from handlers.casework.cases import event_summary
 
     by_message: dict[int, list[Attachment]] = {}
@@ -153,9 +153,11 @@ def timeline(
                     tuple(by_message.get(message.id, ())),
                 )
             )
+        elif message.to_staff:
+            entries.append(Entry(message.created_at, "staff", t("timeline.staff"), message.body))
         else:
             entries.append(Entry(message.created_at, "sent", t("timeline.sent"), message.body))
-    replies_sent = any(m.direction == "out" for m in messages)
+    replies_sent = any(m.direction == "out" and not m.to_staff for m in messages)
     for event in events:
         if event.kind == "staff_reply":
             if replies_sent:

@@ -116,8 +116,11 @@ class Desk:
             return self.t(key)
         return staff_label(self.policy.texts, kind, value)
 
-    def local(self, instant: datetime | None) -> str:
-        return self.policy.local_time(instant) if instant else "—"
+    def local(self, instant: datetime | None, case: Case | None = None) -> str:
+        """A time on a page; of an anonymous `case`, kept to the day, the date alone."""
+        if instant is None:
+            return "—"
+        return self.policy.local_time(instant, anonymous=bool(case and case.anonymous))
 
     def deadline_of(self, case: Case, now: datetime):
         return deadline(self.policy, self.t, case, now, self.days)
@@ -549,7 +552,10 @@ class Desk:
                 )
             shown = normalise_folio(folio) or folio.strip().upper()[:40]
             preview = self.policy.texts("notify.reply", folio=shown, text=text)
-            return await self._show_case(request, visit, draft=text, preview=preview)
+            confirmed = form.get("cerrado") == "1"
+            return await self._show_case(
+                request, visit, draft=text, preview=preview, closed_confirmed=confirmed
+            )
 
         def act(uow, case: Case, actor, now) -> list:
             policy = self.policy
@@ -567,7 +573,9 @@ class Desk:
                     raise NotAllowed(self.t("case.status_not_allowed"))
                 return casework.set_status(uow, policy, case, to, text, actor, now)
             if action == "responder":
-                return casework.reply(uow, policy, case, text, actor, now)
+                # To a closed case only with the box "send although it is closed" ticked.
+                confirmed = form.get("cerrado") == "1"
+                return casework.reply(uow, policy, case, text, actor, now, closed_ok=confirmed)
             if action == "nota":
                 return casework.add_note(uow, policy, case, text, actor, now)
             if action == "reclasificar":

@@ -20,7 +20,7 @@ from handlers.casework.lifecycle import (
 )
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.reclassify import reclassify
-from handlers.core.labels import CASE_TYPES, GENDERS, STATUSES, URGENCIES
+from handlers.core.labels import CASE_TYPES, GENDERS, STATUSES, URGENCIES, staff_label
 from handlers.core.messages import Incoming, Location, Option, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
@@ -106,10 +106,35 @@ def withdraw_button(uow: UnitOfWork, case: Case, key: str, now: datetime) -> Non
             )
 
 
-def reply(uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime):
+class ClosedCase(NotAllowed):
+    """A reply to a closed or discarded case, not confirmed: the message says so; each surface
+    adds how to confirm it."""
+
+
+def reply_allowed(policy: CasePolicy, case: Case) -> None:
+    """Refuse an unconfirmed reply to a closed or discarded case (ClosedCase), saying so."""
+    if case.status in FINAL:
+        status = staff_label(policy.texts, "status", case.status).lower()
+        raise ClosedCase(policy.texts("staff.reply_closed", folio=case.folio, status=status))
+
+
+def reply(
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    case: Case,
+    text: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    closed_ok: bool = False,
+):
     """An answer from staff to the citizen; kept in the public history (anonymous reporters
-    read it there, with their secret code)."""
+    read it there, with their secret code). To a closed or discarded case only when the staff
+    member confirmed it (`closed_ok`): it is sent, and the case stays as it is (reopening is a
+    supervisor's decision, not a side effect of a message)."""
     text = _text(policy, text)
+    if not closed_ok:
+        reply_allowed(policy, case)
     record_event(uow, case, now, actor=actor.name, kind="staff_reply", note=text)
     if case.first_response_at is None:
         case.first_response_at = now
@@ -286,6 +311,9 @@ def extend(
     reason and the new date told to the citizen."""
     t = policy.texts
     _open(policy, case)
+    if case.deadline_days == 0:
+        # An emergency's deadline is the day it came in: days cannot be added to "today".
+        raise NotAllowed(t("staff.error_extension_same_day", folio=case.folio))
     reason = _text(policy, reason, "staff.error_needs_reason")
     if case.extension_days:
         raise NotAllowed(t("staff.error_already_extended", folio=case.folio))
@@ -353,7 +381,9 @@ def register_case(
     result = policy.classifier.classify(text)
     year = policy.calendar.local_date(now).year
     number = uow.cases.next_folio_number(policy.institution.folio_prefix, year)
-    days = policy.deadline_days[case_type]
+    urgency = urgency or (result.urgency if result.urgency in URGENCIES else "normal")
+    # An emergency logged by phone has the emergency's deadline, as one from the chat.
+    days = policy.case_deadline_days(case_type, urgency)
     case = uow.cases.add(
         Case(
             folio=policy.format_folio(year, number),
@@ -361,7 +391,7 @@ def register_case(
             channel=channel,
             type=case_type,
             topic=topic or policy.known_topic(result.topic),
-            urgency=urgency or (result.urgency if result.urgency in URGENCIES else "normal"),
+            urgency=urgency,
             description=text[:MAX_DESCRIPTION],
             municipality=place.municipality if place else written,
             district=place.district if place else None,

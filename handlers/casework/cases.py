@@ -12,7 +12,7 @@ from handlers.core.places import MAX_PLACE, Place, place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
-from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact
+from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact, Message
 
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -295,7 +295,7 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
             type=t(f"labels.type.{case.type}"),
             topic=policy.topic_label(case.topic),
             status=t(f"labels.status.{case.status}"),
-            received=policy.local_time(case.created_at),
+            received=policy.local_time(case.created_at, anonymous=case.anonymous),
             due=policy.local_day(case.due_at),
         )
     ]
@@ -304,8 +304,16 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
         if event.kind == "staff_reply" and event.note:
             # Anonymous reporters read staff replies here, with their secret code.
             what = f"{what}: {event.note}"
-        lines.append(t("dialogue.status_event_line", at=policy.local_time(event.at), what=what))
+        at = policy.local_time(event.at, anonymous=case.anonymous)
+        lines.append(t("dialogue.status_event_line", at=at, what=what))
     return "\n".join(lines)
+
+
+def direction(t: Texts, message: Message) -> str:
+    """How a case's history marks a message: from the citizen, to the citizen, or to staff."""
+    if message.direction == "in":
+        return t("cli.direction_in")
+    return t("cli.direction_staff") if message.to_staff else t("cli.direction_out")
 
 
 def event_summary(t: Texts, event: CaseEvent, *, for_staff: bool = False) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.casework.cases import record_event
+from handlers.core.labels import ROLES
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
@@ -46,7 +47,6 @@ NEEDS_NOTE = frozenset({"descartado", "cerrado", "remitido"})
 FINAL = frozenset({"cerrado", "descartado"})
 ATTENDED = frozenset({"resuelto", "cerrado", "remitido"})  # counted as attended in the report
 SUPERVISING = frozenset({"supervisor", "admin"})
-ROLES = ("agent", "supervisor", "admin")
 
 
 class NotAllowed(Exception):

@@ -163,4 +163,6 @@ def staff_replies(
     to = recipients(
         event, staff_for(event, uow), staff_chat_id=policy.staff_chat_id, assignee=assignee
     )
-    return [Reply(channel, address, text, options, case_id) for channel, address in to]
+    return [
+        Reply(channel, address, text, options, case_id, to_staff=True) for channel, address in to
+    ]

@@ -32,9 +32,9 @@ def personal_data(
         t("privacy.data_header"),
         t("privacy.data_channel", channel=t(f"labels.channel.{contact.channel}")),
         t("privacy.data_address", address=contact.address),
-        t("privacy.data_name", name=contact.name or t("privacy.none")),
+        t("privacy.data_name", name=contact.name or t("privacy.no_data")),
         t("privacy.data_gender", gender=t(f"labels.gender.{contact.gender or 'sin_dato'}")),
-        t("privacy.data_age", age=contact.age if contact.age is not None else t("privacy.none")),
+        t("privacy.data_age", age=contact.age if contact.age is not None else t("privacy.no_data")),
         t("privacy.data_cases", folios=", ".join(c.folio for c in cases) or t("privacy.none")),
     ]
     shown_cases = cases if whole else cases[-CHAT_CASES:]

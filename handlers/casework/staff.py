@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.casework import actions as casework
-from handlers.casework.cases import event_summary
+from handlers.casework.cases import direction, event_summary
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.places import describe_place, set_place
@@ -142,6 +142,7 @@ class StaffDesk:
             "asignar": self._assign,
             "estado": self._status,
             "responder": self._reply,
+            "responder_cerrado": self._reply_closed,
             "nota": self._note,
             "reclasificar": self._reclassify,
             "lugar": self._place,
@@ -257,11 +258,9 @@ class StaffDesk:
         if messages:
             lines.append(t("cli.show_messages"))
             for message in messages[-10:]:
-                arrow = (
-                    t("cli.direction_in") if message.direction == "in" else t("cli.direction_out")
-                )
+                arrow = direction(t, message)
                 body = message.body.replace("\n", " / ")[:200]
-                at = self.policy.local_time(message.created_at)
+                at = self.policy.local_time(message.created_at, anonymous=case.anonymous)
                 lines.append(t("cli.show_message_line", at=at, direction=arrow, body=body))
         attachments = uow.messages.attachments_for_case(case.id)
         if attachments:
@@ -274,7 +273,7 @@ class StaffDesk:
             lines.append(
                 t(
                     "cli.show_event_line",
-                    at=self.policy.local_time(event.at),
+                    at=self.policy.local_time(event.at, anonymous=case.anonymous),
                     actor=event.actor,
                     what=lock + event_summary(t, event, for_staff=True),
                     note=note[:300],
@@ -315,12 +314,22 @@ class StaffDesk:
             turn, case, "staff.done_status", status=staff_label(self.t, "status", case.status)
         )
 
-    def _reply(self, turn: _Turn, args: str) -> None:
+    def _reply(self, turn: _Turn, args: str, *, closed_ok: bool = False) -> None:
         case, text = self._case(turn, args)
-        replies = casework.reply(turn.uow, self.policy, case, text, turn.actor, turn.now)
+        try:
+            replies = casework.reply(
+                turn.uow, self.policy, case, text, turn.actor, turn.now, closed_ok=closed_ok
+            )
+        except casework.ClosedCase as exc:
+            how = self.t("staff.reply_closed_how", folio=case.folio)
+            raise NotAllowed(f"{exc}\n{how}") from exc
         here = (turn.incoming.channel, turn.incoming.address)
         turn.notify([r for r in replies if (r.channel, r.address) != here])
         turn.say(reply_done(turn.uow, self.policy, case))
+
+    def _reply_closed(self, turn: _Turn, args: str) -> None:
+        """/responder_cerrado: a reply to a closed case, confirmed by the command's name."""
+        self._reply(turn, args, closed_ok=True)
 
     def _note(self, turn: _Turn, args: str) -> None:
         case, text = self._case(turn, args)
@@ -383,7 +392,9 @@ class StaffDesk:
         case, rest = self._case(turn, args)
         days, _, reason = rest.partition(" ")
         if not re.fullmatch(r"[0-9]{1,3}", days):
-            raise NotAllowed(self.t("staff.error_extension_days", most=case.deadline_days))
+            if case.deadline_days == 0:
+                raise NotAllowed(self.t("staff.error_extension_same_day", folio=case.folio))
+            raise NotAllowed(self.t("staff.error_extension_usage", most=case.deadline_days))
         replies = casework.extend(
             turn.uow, self.policy, case, int(days), reason, turn.actor, turn.now
         )
@@ -462,9 +473,12 @@ def set_role(uow: UnitOfWork, policy: CasePolicy, member: Staff, role: str) -> N
     """Change what a staff member may do (agent, supervisor, admin)."""
     t = policy.texts
     if role not in ROLES:
-        raise NotAllowed(t("staff.error_unknown_role", value=role, valid=", ".join(ROLES)))
+        valid = ", ".join(staff_label(t, "role", code) for code in ROLES)
+        raise NotAllowed(t("staff.error_unknown_role", value=role, valid=valid))
     if member.role == role:
-        raise NotAllowed(t("staff.error_same_role", name=member.name, role=role))
+        raise NotAllowed(
+            t("staff.error_same_role", name=member.name, role=staff_label(t, "role", role))
+        )
     member.role = role
 
 
@@ -502,7 +516,9 @@ class _Turn:
     def say(self, text: str, options: tuple[Option, ...] = (), case_id: int | None = None) -> None:
         """An answer to the staff member; `case_id` when it shows a case, so that erasing the
         citizen's data reaches this copy too."""
-        reply = Reply(self.incoming.channel, self.incoming.address, text, options, case_id)
+        reply = Reply(
+            self.incoming.channel, self.incoming.address, text, options, case_id, to_staff=True
+        )
         self.replies.append(reply)
 
     def notify(self, replies: list[Reply]) -> None:

@@ -81,6 +81,9 @@ class Reply:
     gather: timedelta | None = None
     # A document sent as a file, the text as its caption where the channel shows one.
     document: DocumentRef | None = None
+    # To staff (a card, an alert, an answer to a command) rather than to the citizen: the case's
+    # history tells the two apart.
+    to_staff: bool = False
 
     def rendered(self) -> str:
         """The text with its options as lines, for channels without buttons: "1. Sí" for a

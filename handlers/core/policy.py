@@ -83,9 +83,19 @@ class CasePolicy:
     def example_folio(self, now: datetime) -> str:
         return self.format_folio(self.calendar.local_date(now).year, 123)
 
-    def local_time(self, instant: datetime) -> str:
-        """Date and hour as a person at the institution reads them."""
-        return instant.astimezone(self.calendar.tz).strftime("%d/%m/%Y %H:%M")
+    def local_time(self, instant: datetime, *, anonymous: bool = False) -> str:
+        """Date and hour as a person at the institution reads them. `anonymous`: a time of an
+        anonymous case, which is kept to the day on purpose (docs/privacy.md), reads as the date
+        alone rather than as a misleading 00:00."""
+        local = instant.astimezone(self.calendar.tz)
+        if anonymous and (local.hour, local.minute, local.second, local.microsecond) == (
+            0,
+            0,
+            0,
+            0,
+        ):
+            return local.strftime("%d/%m/%Y")
+        return local.strftime("%d/%m/%Y %H:%M")
 
     def local_day(self, instant: datetime) -> str:
         """The local date with its weekday, for deadlines."""

@@ -318,7 +318,10 @@ class Dialogue(EmergencySteps):
             if not pending:
                 self._show_menu(turn)
                 return
+            told = turn.data.get("numbers_told", False)
             turn.step, turn.data = "describing", self._new_draft()
+            # Told before the consent question: the emergency path does not repeat them.
+            turn.data["numbers_told"] = told
             for piece in pending[:-1]:
                 self._add_piece(turn, piece)
             self._take_piece(turn, pending[-1], first=len(pending) == 1)
@@ -358,7 +361,10 @@ class Dialogue(EmergencySteps):
         """The emergency numbers need no consent: they are told at once."""
         text = "\n".join(p["text"] for p in turn.data.get("pending", []) if p["text"])
         result = self.policy.classifier.classify(text) if text else None
+        if turn.data.get("numbers_told"):
+            return  # once is enough, however many messages come before the answer
         if result and (result.urgency == "emergencia" or needs_danger_check(text, result)):
+            turn.data["numbers_told"] = True
             numbers = self.policy.institution.emergency_numbers
             self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
 
@@ -742,8 +748,9 @@ class Dialogue(EmergencySteps):
                 # No time to ask: a denuncia in an emergency is filed anonymously, to protect
                 # whoever makes it.
                 turn.data["anonymous"] = turn.confidential = True
-            numbers = self.policy.institution.emergency_numbers
-            self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
+            if not turn.data.get("numbers_told"):
+                numbers = self.policy.institution.emergency_numbers
+                self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
             self._open_emergency(turn)
         elif result.confidence < self.policy.confidence_threshold:
             self._refer(turn, assessed)

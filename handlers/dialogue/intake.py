@@ -248,6 +248,7 @@ def _queue_one(
         body=REDACTED if reply.confidential else reply.rendered(),
         status="pending",
         created_at=now,
+        to_staff=reply.to_staff,
     )
     options: dict = {"options": [{"key": o.key, "label": o.label} for o in reply.options]}
     if reply.document is not None:

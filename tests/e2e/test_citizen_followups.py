@@ -88,11 +88,11 @@ def test_staff_work_to_closure_reaches_the_whatsapp_citizen_as_one_message(
         f"/cerrar {folio} Bache reparado el jueves",
     ):
         marta.send(command)
-    provider.wait_for(lambda: containing(ana.replies(), "¿se resolvió su caso?"), timeout=180)
+    provider.wait_for(lambda: containing(ana.replies(), "¿Se resolvió su caso "), timeout=180)
     assert ana.replies()[before:] == [
         f"Su caso {folio} cambió de estado: En proceso.\n\n"
         f"Respuesta sobre su caso {folio}:\nLa cuadrilla llega el jueves\n\n"
         f"Su caso {folio} cambió de estado: Resuelto.\n\n"
         f"Su caso {folio} fue cerrado.\nResolución: Bache reparado el jueves\n\n"
-        f"Sobre su caso {folio}: ¿se resolvió su caso?\n1. Sí\n2. No"
+        f"¿Se resolvió su caso {folio}?\n1. Sí\n2. No"
     ]

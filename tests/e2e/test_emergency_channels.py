@@ -98,6 +98,27 @@ def test_on_telegram_yes_by_button_is_an_emergency_and_a_pin_reaches_the_staff_g
     assert case.latitude == 13.69
 
 
+def test_on_telegram_an_emergency_before_consent_tells_the_emergency_numbers_once(
+    service, provider, db
+):
+    marta = TelegramCitizen(service, 556002, "Marta")
+    marta.send("se cayó el puente y hay personas atrapadas bajo los escombros")
+    provider.wait_for(
+        lambda: any("¿Está de acuerdo?" in r.get("text", "") for r in marta.replies())
+    )
+    marta.press("1")  # consent
+    provider.wait_for(lambda: any(WHERE in r.get("text", "") for r in marta.replies()))
+    said = [r.get("text", "") for r in marta.replies()]
+    numbers = [text for text in said if "llame ahora al 911" in text]
+    assert numbers == ["🚨 Si hay personas en peligro, llame ahora al 911."]
+    # Told before the privacy question, where it is needed at once; not again after it.
+    assert said.index(numbers[0]) < next(
+        i for i, t in enumerate(said) if "Aviso de privacidad" in t
+    )
+    (case,) = cases(db)
+    assert case.urgency == "emergencia"
+
+
 def test_thanks_and_praise_on_both_channels_are_answered_and_never_become_cases(
     service, provider, db
 ):

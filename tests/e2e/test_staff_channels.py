@@ -37,7 +37,7 @@ def test_a_whatsapp_case_is_worked_in_the_telegram_staff_chat_and_rated(service,
     marta.send(f"/nota {folio} el vecino de la casa 26 es conflictivo")
     marta.send(f"/responder {folio} La cuadrilla llega el jueves por la mañana")
     marta.send(f"/cerrar {folio} Bache reparado el jueves")
-    provider.wait_for(lambda: containing(ana.replies(), "¿se resolvió su caso?"))
+    provider.wait_for(lambda: containing(ana.replies(), "¿Se resolvió su caso "))
     ana.send("si")
     provider.wait_for(lambda: containing(ana.replies(), "de 1 (muy mala) a 5"))
     ana.send("5")

@@ -98,3 +98,18 @@ def test_mis_datos_and_ayuda_before_consent_and_after_an_erasure(app):
     assert data.startswith("Estos son los datos que guardamos de usted:")
     assert "Para continuar necesitamos su autorización" not in data.split("\n")[0]
     assert citizen.send("ayuda").startswith("Puede escribir MENU")
+
+
+def test_mis_datos_says_sin_dato_for_what_the_citizen_did_not_give(app):
+    citizen = Citizen(app.dialogue, app.uow)
+    citizen.converse(*POTHOLE)  # skipped the optional question: no name, gender or age
+    data = citizen.send("mis datos").splitlines()
+    assert data[:6] == [
+        "Estos son los datos que guardamos de usted:",
+        "• Canal: Consola de prueba",
+        f"• Número o usuario: {citizen.address}",
+        "• Nombre: sin dato",
+        "• Género: sin dato",
+        "• Edad: sin dato",
+    ]
+    assert not any("ninguno" in line for line in data[:6])

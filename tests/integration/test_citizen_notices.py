@@ -102,7 +102,7 @@ def test_a_case_worked_to_its_closure_is_one_message_to_the_citizen(app, provide
         f"Respuesta sobre su caso {folio}:\nMañana pasa la cuadrilla\n\n"
         f"Su caso {folio} cambió de estado: Resuelto.\n\n"
         f"Su caso {folio} fue cerrado.\nResolución: Bache reparado\n\n"
-        f"Sobre su caso {folio}: ¿se resolvió su caso?\n1. Sí\n2. No"
+        f"¿Se resolvió su caso {folio}?\n1. Sí\n2. No"
     ]
     # Nothing lost: the one row is sent, and the history holds the message as it went.
     (sent,) = [r for r in rows(app) if r.options.get("gather") == case_id]

@@ -1,5 +1,6 @@
 """The same casework from the chat's staff desk and from the terminal, on SQLite and PostgreSQL."""
 
+import json
 import shlex
 
 import pytest
@@ -148,3 +149,94 @@ def test_staff_write_a_cases_constancia_and_solicitud_from_the_terminal(desk, tm
     assert "Solicitud escrita" in pdf_text(target.read_bytes())
     missing = desk.terminal("constancia", "TA-2026-000099", "--output", str(tmp_path / "x.pdf"))
     assert missing.exit_code == 1 and not (tmp_path / "x.pdf").exists()
+
+
+def test_the_list_and_a_case_read_in_spanish_while_json_and_export_keep_the_codes(desk):
+    desk.terminal("status", FIRST, "en_proceso")
+    desk.terminal("request-info", SECOND, "¿Hay un número de casa cerca?")
+    listed = desk.terminal("list").output.splitlines()
+    assert listed[0].split("\t")[:6] == ["Folio", "Tipo", "Tema", "Urgencia", "Estado", "Canal"]
+    assert [line.split("\t")[:6] for line in listed[1:]] == [
+        [FIRST, "solicitud", "calles y caminos", "normal", "En proceso", "WhatsApp"],
+        [SECOND, "solicitud", "calles y caminos", "normal", "Esperando al ciudadano", "WhatsApp"],
+    ]
+    shown = desk.terminal("show", SECOND).output
+    assert "  Tema: calles y caminos\n  Urgencia: normal\n  Estado: Esperando al ciudadano\n" in (
+        shown
+    )
+    assert "  Canal: WhatsApp\n" in shown
+    # What scripts read stays as spec section 5 defines it: the codes.
+    as_json = json.loads(desk.terminal("list", "--json").output)
+    assert [(c["topic"], c["status"], c["channel"]) for c in as_json] == [
+        ("calles_caminos", "en_proceso", "whatsapp"),
+        ("calles_caminos", "esperando_ciudadano", "whatsapp"),
+    ]
+    exported = json.loads(desk.terminal("export", "--format", "json").output)
+    assert [c["status"] for c in exported] == ["en_proceso", "esperando_ciudadano"]
+
+
+def test_an_emergency_same_day_deadline_is_not_extended_and_the_terminal_says_why(
+    desk, monkeypatch, capsys
+):
+    call = "se cayó el puente y hay personas atrapadas"
+    new = ("new", "--channel", "telefono", "--type", "solicitud", "--urgency", "emergencia")
+    assert run_main(desk, monkeypatch, capsys, *new, "--text", call)[0] == 0
+    emergency = "TA-2026-000003"
+    why = (
+        f"El caso {emergency} es una emergencia: su plazo vence el mismo día en que se recibió "
+        "y no se puede prorrogar por días hábiles.\n"
+    )
+    extend = ("extend", emergency, "5", "--reason", "falta material")
+    assert run_main(desk, monkeypatch, capsys, *extend) == (1, "", why)
+    assert desk.chat(f"/prorroga {emergency} 5 falta material") == why.strip()
+    assert "Vence: " in (shown := desk.terminal("show", emergency).output)
+    assert "(el mismo día: emergencia)" in shown
+    # A case with days to add is told its range in words, not in the chat's commands.
+    too_long = ("extend", SECOND, "30", "--reason", "falta material")
+    assert run_main(desk, monkeypatch, capsys, *too_long) == (
+        1,
+        "",
+        "La prórroga es de 1 a 15 días hábiles.\n",
+    )
+    assert desk.chat(f"/prorroga {FIRST} muchos") == (
+        "La prórroga es de 1 a 15 días hábiles: /prorroga FOLIO DÍAS motivo."
+    )
+
+
+def test_a_reply_to_a_closed_case_is_held_until_the_staff_member_confirms_it(
+    desk, monkeypatch, capsys
+):
+    for folio in (FIRST, SECOND):
+        desk.terminal("close", folio, "--resolution", "Bache reparado")
+    before = {folio: len(desk.told(folio)) for folio in (FIRST, SECOND)}
+    warning = (
+        "⚠️ El caso {folio} está cerrado: el ciudadano ya recibió su cierre. La respuesta le "
+        "llegaría igual, pero el caso seguirá cerrado (reabrirlo es decisión de un supervisor)."
+    )
+    # In the chat: the warning, and how to send it anyway or reopen.
+    assert desk.chat(f"/responder {FIRST} Pasamos a revisar otra vez") == (
+        warning.format(folio=FIRST) + "\n"
+        f"Para enviarla igual: /responder_cerrado {FIRST} texto. "
+        f"Para reabrirlo (supervisor): /estado {FIRST} en_proceso."
+    )
+    # From a script (no terminal to ask at): refused, saying how to confirm.
+    status, out, err = run_main(desk, monkeypatch, capsys, "reply", SECOND, "Pasamos otra vez")
+    assert (status, out) == (1, "")
+    assert err == (
+        warning.format(folio=SECOND) + " Para enviarla igual, repita la orden con --yes. "
+        f"Para reabrirlo (supervisor): telefono-abierto cases status {SECOND} en_proceso "
+        "--as NOMBRE.\n"
+    )
+    assert [len(desk.told(f)) for f in (FIRST, SECOND)] == [before[FIRST], before[SECOND]]
+    # Confirmed: sent, and the case stays closed.
+    assert "Respuesta enviada" in desk.chat(
+        f"/responder_cerrado {FIRST} Pasamos a revisar otra vez"
+    )
+    sent = run_main(desk, monkeypatch, capsys, "reply", SECOND, "Pasamos otra vez", "--yes")
+    assert sent[0] == 0 and "Respuesta enviada" in sent[1]
+    assert desk.told(FIRST)[-1] == "Respuesta sobre su caso FOLIO:\nPasamos a revisar otra vez"
+    assert desk.told(SECOND)[-1] == "Respuesta sobre su caso FOLIO:\nPasamos otra vez"
+    assert [c["status"] for c in json.loads(desk.terminal("list", "--json").output)] == [
+        "cerrado",
+        "cerrado",
+    ]

@@ -592,3 +592,98 @@ def test_an_address_the_desk_does_not_have_says_so_in_spanish(client):
     for path in ("/mesa/noexiste", "/mesa/caso/TA-2026-000001"):
         missing = client.get(path)
         assert missing.status_code == 404 and "no existe en la mesa" in missing.text
+
+
+def test_an_anonymous_case_kept_to_the_day_shows_its_date_without_an_hour_everywhere(
+    app, client, clock
+):
+    """Its times are kept to the day on purpose (docs/privacy.md): staff read "17/11/2026", not a
+    made-up "17/11/2026 00:00"; what staff do on it later keeps its hour."""
+    from typer.testing import CliRunner
+
+    from bot.cli import CliContext, build_cli
+    from handlers.core.texts import load_texts
+    from tests.helpers import add_staff
+
+    ana = make_account(app, "Ana Pérez", "ana")
+    folio = anonymous_denuncia(app, clock)
+    add_staff(app.uow, "Beto", telegram_id=4242)
+    beto = Citizen(app.dialogue, app.uow, address="4242", channel="telegram", clock=clock)
+    beto.send(f"/nota {folio} revisar el almacén")  # 17/11/2026 09:00 in El Salvador
+    sign_in(client, ana, clock)
+    page = client.get(f"/mesa/casos/{folio}").text
+    chat = beto.send(f"/caso {folio}")
+
+    def terminal(*args: str) -> str:
+        env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+        cli, obj = build_cli(load_texts()), CliContext(clock=clock)
+        return CliRunner().invoke(cli, ["cases", *args], env=env, obj=obj).output
+
+    shown, listed = terminal("show", folio), terminal("list")
+    for where, text in (("desk", page), ("chat", chat), ("show", shown), ("list", listed)):
+        assert "17/11/2026" in text and "00:00" not in text, where
+    assert "<dd>17/11/2026</dd>" in page
+    assert "  Recibido: 17/11/2026\n" in shown
+    assert "17/11/2026 09:00 Ana" not in shown and "17/11/2026 09:00 Beto: Nota interna" in shown
+    assert "17/11/2026 09:00 Beto" in chat
+
+
+def test_the_timeline_tells_what_went_to_the_citizen_from_what_went_to_staff(app, client, clock):
+    from tests.helpers import add_staff
+
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    folio = "TA-2026-000001"
+    add_staff(app.uow, "Beto", telegram_id=4242)
+    beto = Citizen(app.dialogue, app.uow, address="4242", channel="telegram", clock=clock)
+    beto.send(f"/tomar {folio}")  # Beto gets the case's card back: for staff only
+    beto.send(f"/responder {folio} Mañana pasa la cuadrilla")
+    sign_in(client, ana, clock)
+    page = client.get(f"/mesa/casos/{folio}").text
+    entries = re.findall(
+        r'<li class="entry-(\w+)">\s*<p class="meta">.*?<strong>(.*?)</strong>', page
+    )
+    to_citizen = [who for kind, who in entries if kind == "sent"]
+    to_staff = [who for kind, who in entries if kind == "staff"]
+    assert to_citizen and set(to_citizen) == {"Enviado al ciudadano"}
+    assert to_staff and set(to_staff) == {"Aviso al personal"}
+    card = page.index("Beto tomó el caso")
+    assert "Aviso al personal" in page[page.rindex("<li", 0, card) : card]
+    answer = page.index("Mañana pasa la cuadrilla")
+    assert "Enviado al ciudadano" in page[page.rindex("<li", 0, answer) : answer]
+    with app.uow() as uow:
+        sent = uow.messages.for_case(uow.cases.by_folio(folio).id)
+        assert {
+            (m.body.startswith("✅ Beto tomó"), m.to_staff) for m in sent if m.direction == "out"
+        } == {
+            (True, True),
+            (False, False),
+        }
+
+
+def test_a_reply_to_a_closed_case_from_the_desk_warns_and_needs_the_box_ticked(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    folio = "/mesa/casos/TA-2026-000001"
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get(folio).text)
+    client.post(f"{folio}/cerrar", data={"csrf": token, "texto": "Bache reparado"})
+    page = client.get(folio).text
+    assert "Este caso está cerrado: el ciudadano ya recibió su cierre." in page
+    assert 'name="cerrado" value="1" required' in page
+
+    def sent() -> list[str]:
+        with app.uow() as uow:
+            items = uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)
+            return [item.body for item in items if "Pasamos otra vez" in item.body]
+
+    unticked = client.post(
+        f"{folio}/responder", data={"csrf": token, "texto": "Pasamos otra vez", "enviar": "1"}
+    )
+    assert "está cerrado" in unticked.text and sent() == []
+    ticked = client.post(
+        f"{folio}/responder",
+        data={"csrf": token, "texto": "Pasamos otra vez", "enviar": "1", "cerrado": "1"},
+    )
+    assert ticked.status_code == 303 and len(sent()) == 1
+    assert "Cerrado" in client.get(folio).text

@@ -86,7 +86,7 @@ def test_a_consultation_answered_on_the_spot_counts_as_an_orientacion_telefonica
             answered
         )
     shown = terminal("cases", "show", FOLIO).output
-    assert "Estado: cerrado" in shown and "De lunes a viernes de 8:00 a 16:00" in shown
+    assert "Estado: Cerrado" in shown and "De lunes a viernes de 8:00 a 16:00" in shown
     tally = json.loads(
         terminal("tally", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json").output
     )

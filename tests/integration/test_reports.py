@@ -337,3 +337,23 @@ def test_a_year_out_of_the_calendar_is_a_wrong_period_in_one_line(line):
         assert wrong.exception is None or isinstance(wrong.exception, SystemExit)
         assert "Periodo desconocido" in wrong.output
         assert len(wrong.output.strip().splitlines()) == 1
+
+
+def test_a_period_and_dates_together_are_refused_saying_they_cannot_be_combined(line):
+    said = {
+        ("--period", "2026-T4", "--from", "2026-10-01"): (
+            "Indique el periodo con --period o con --from y --to, no con ambos.\n"
+        ),
+        ("--period", "2026", "--from", "2026-01-01", "--to", "2026-03-31"): (
+            "Indique el periodo con --period o con --from y --to, no con ambos.\n"
+        ),
+        ("--from", "2026-10-01"): (
+            "Con fechas hacen falta las dos: --from AAAA-MM-DD --to AAAA-MM-DD.\n"
+        ),
+        ("--from", "2026-11-30", "--to", "2026-11-01"): (
+            "La fecha --from 2026-11-30 es posterior a --to 2026-11-01\n"
+        ),
+    }
+    for arguments, sentence in said.items():
+        wrong = line.cli(None, "tally", *arguments)
+        assert (wrong.exit_code, wrong.output) == (1, sentence), arguments

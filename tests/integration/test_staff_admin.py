@@ -139,7 +139,7 @@ def test_staff_list_shows_every_member_their_role_state_and_addresses(team, term
     lines = [line.split() for line in listed.output.splitlines()]
     assert lines == [
         ["Id", "Nombre", "Rol", "Estado", "Telegram", "WhatsApp"],
-        ["1", "Ana", "agent", "activo", "111", "+50370001111"],
+        ["1", "Ana", "agente", "activo", "111", "+50370001111"],
         ["2", "Beto", "supervisor", "activo", "-", "-"],
     ]
     assert terminal("staff", "deactivate", "Beto").exit_code == 0
@@ -187,8 +187,36 @@ def test_a_role_is_changed_and_a_wrong_one_or_member_is_one_line(team, terminal)
     )
     with team.uow() as uow:
         assert uow.staff.by_id_or_name("Ana").role == "supervisor"
-    assert "Rol desconocido: jefa" in said(terminal("staff", "role", "Ana", "jefa"))
-    assert "ya tiene el rol" in said(terminal("staff", "role", "Ana", "supervisor"))
+    assert said(terminal("staff", "role", "Ana", "jefa")).strip() == (
+        "Rol desconocido: jefa (válidos: agente, supervisor, administrador)"
+    )
+    assert "ya tiene el rol supervisor" in said(terminal("staff", "role", "Ana", "supervisora"))
+
+
+def test_roles_are_given_and_shown_in_spanish_and_the_english_codes_still_work(reported, terminal):
+    """An administrator writes the roles as they say them; scripts written against spec section
+    5 (agent, supervisor, admin) keep working, and the database keeps those codes."""
+    said_back = [
+        terminal("staff", "add", "--name", name, "--role", role).output
+        for name, role in (("Ana", "agente"), ("Sara", "supervisora"), ("Rita", "administradora"))
+    ]
+    assert said_back == [
+        "Personal registrado: #1 Ana (agente)\n",
+        "Personal registrado: #2 Sara (supervisor)\n",
+        "Personal registrado: #3 Rita (administrador)\n",
+    ]
+    assert terminal("staff", "add", "--name", "Beto", "--role", "admin").exit_code == 0
+    assert terminal("staff", "role", "Ana", "administrador").output == (
+        "Ana tiene ahora el rol administrador\n"
+    )
+    assert [line.split()[2] for line in terminal("staff", "list").output.splitlines()[1:]] == [
+        "administrador",
+        "supervisor",
+        "administrador",
+        "administrador",
+    ]
+    with reported.uow() as uow:
+        assert [m.role for m in uow.staff.all()] == ["admin", "supervisor", "admin", "admin"]
     assert "No hay personal con id o nombre «Carla»" in said(
         terminal("staff", "deactivate", "Carla")
     )

@@ -34,7 +34,7 @@ def test_a_case_worked_from_a_private_telegram_chat_keeps_its_audit_trail(app):
     assert not any("retroexcavadora" in body for body in told)
     assert any("La cuadrilla llega el jueves" in body for body in told)
     # Closed and asked about in one message: the notices were gathered.
-    assert "Resolución: Bache reparado" in told[-1] and "¿se resolvió" in told[-1]
+    assert "Resolución: Bache reparado" in told[-1] and "¿Se resolvió" in told[-1]
     with app.uow() as uow:
         case = uow.cases.by_folio(FOLIO)
         events = [(e.actor, e.kind, e.to_status) for e in uow.cases.events(case.id)]

@@ -95,3 +95,27 @@ def test_two_processes_creating_fifty_cases_each_get_a_hundred_distinct_folios(a
     assert sorted(int(folio.rsplit("-", 1)[1]) for folio in folios) == list(range(1, 101))
     with app.uow() as uow:
         assert len(uow.session.exec(select(Case)).all()) == 100
+
+
+def test_on_sqlite_no_migration_brings_back_a_count_beside_the_anonymous_rows(app):
+    """Anonymous cases' rows have negative ids. Cases are counted, with AUTOINCREMENT, so no
+    ordinary case is numbered next to them (0007_anonymity); the tables numbered by time
+    (storage/ids.py) keep no largest id at all (0014_anonids). A later migration that rebuilds
+    one of them must keep it so."""
+    if app.engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import text
+
+    with app.engine.connect() as connection:
+        found = connection.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE name IN "
+                "('cases', 'case_events', 'messages', 'attachments')"
+            )
+        ).all()
+    assert {name: "AUTOINCREMENT" in sql for name, sql in found} == {
+        "cases": True,
+        "case_events": False,
+        "messages": False,
+        "attachments": False,
+    }

@@ -297,10 +297,10 @@ def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sende
     status = (
         "Su denuncia anónima: denuncia sobre obras en ejecución\n"
         "Estado: Recibido\n"
-        "Recibido: 17/11/2026 00:00\n"
+        "Recibido: 17/11/2026\n"
         "Fecha límite de respuesta: martes 08/12/2026\n"
         "Historial:\n"
-        "• 17/11/2026 00:00: Caso recibido"
+        "• 17/11/2026: Caso recibido"
     )
     assert_transcript(
         citizen, [(f"estado {code.lower()}", status), (f"estado {code.replace('-', ' ')}", status)]

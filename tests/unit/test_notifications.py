@@ -187,7 +187,7 @@ def test_replies_carry_the_text_the_case_and_the_buttons():
     replies = staff_replies(
         Event.EMERGENCY, uow, _policy(CHAT), "Emergencia", case_id=7, options=options
     )
-    assert replies[0] == Reply("telegram", "-1000", "Emergencia", options, case_id=7)
+    assert replies[0] == Reply("telegram", "-1000", "Emergencia", options, case_id=7, to_staff=True)
     assert [(r.channel, r.address) for r in replies[1:]] == EVERYONE_EVERYWHERE
 
 
@@ -198,4 +198,4 @@ def test_a_new_case_card_does_not_read_the_staff():
             raise AssertionError("the staff chat needs no staff list")
 
     replies = staff_replies(Event.NEW_CASE, NoStaff(), _policy(CHAT), "Caso nuevo", case_id=1)
-    assert replies == [Reply("telegram", "-1000", "Caso nuevo", case_id=1)]
+    assert replies == [Reply("telegram", "-1000", "Caso nuevo", case_id=1, to_staff=True)]

@@ -80,14 +80,14 @@ def test_a_survey_still_waiting_when_the_case_is_reopened_is_not_sent(
     uow, make_citizen, citizen, agent
 ):
     agent.send(f"/cerrar {FOLIO} Bache reparado el lunes")
-    survey = next(i for i in uow.rows[OutboxItem] if "¿se resolvió" in i.body)
+    survey = next(i for i in uow.rows[OutboxItem] if "¿Se resolvió" in i.body)
     assert survey.status == "pending"
     add_staff(lambda: uow, "Sara", "supervisor", telegram_id=555)
     make_citizen("555", channel="telegram").send(f"/estado {FOLIO} en_proceso volvió a hundirse")
     # The question is taken out of what is still to send (held with the closure's notice, it
     # leaves that message; alone, its row is withdrawn).
     waiting = [i for i in uow.rows[OutboxItem] if i.status in ("pending", "waiting")]
-    assert not any("¿se resolvió" in i.body for i in waiting)
+    assert not any("¿Se resolvió" in i.body for i in waiting)
     assert survey.status == "withdrawn" or "fue cerrado" in survey.body
     # The citizen's next words are not taken as the survey's answer.
     citizen.send("1")
@@ -282,8 +282,7 @@ def test_the_transition_table_is_enforced_in_one_place(dialogue):
 def test_after_closure_the_citizen_says_whether_it_was_resolved_and_rates_it(uow, citizen, agent):
     agent.send(f"/cerrar {FOLIO} Bache reparado")
     assert told_citizen(uow)[-1] == (
-        f"Su caso {FOLIO} fue cerrado.\nResolución: Bache reparado\n\n"
-        f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+        f"Su caso {FOLIO} fue cerrado.\nResolución: Bache reparado\n\n¿Se resolvió su caso {FOLIO}?"
     )
     assert "de 1 (muy mala) a 5 (muy buena)" in citizen.send("sí")
     assert "¡Gracias por su respuesta!" in citizen.send("4")
@@ -386,7 +385,7 @@ def test_a_case_worked_to_its_closure_reaches_the_citizen_as_one_message(uow, ci
         f"Respuesta sobre su caso {FOLIO}:\nMañana pasa la cuadrilla\n\n"
         f"Su caso {FOLIO} cambió de estado: Resuelto.\n\n"
         f"Su caso {FOLIO} fue cerrado.\nResolución: Bache reparado\n\n"
-        f"Sobre su caso {FOLIO}: ¿se resolvió su caso?"
+        f"¿Se resolvió su caso {FOLIO}?"
     ]
     (row,) = [i for i in uow.rows[OutboxItem] if i.address == CITIZEN_NUMBER][before:]
     assert [o["key"] for o in row.options["options"]] == ["1", "2"]
