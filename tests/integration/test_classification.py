@@ -160,6 +160,6 @@ def test_with_the_real_model_an_emergency_gets_the_numbers_at_once(app):
 def test_with_the_real_model_a_vague_description_lets_the_person_choose(app):
     citizen = Citizen(app.dialogue, app.uow)
     # Nothing in it says what kind of case it is (a vaguer "quiero decirles algo sobre mi
-    # comunidad" the model of 2026-12-03 16:00 takes for a consulta at 0.86: docs/classification.md).
+    # comunidad" the model of 2026-12-03 takes for a consulta at 0.86: docs/classification.md).
     citizen.converse("hola", "si", "1", "mire es que fijese que lo de la obra pues")
     assert "Qué tipo de caso es" in citizen.send("listo")
