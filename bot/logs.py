@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import logging
 
-QUIET = ("httpx", "httpcore", "telegram", "twilio", "urllib3", "hpack", "apscheduler")
+# fontTools logs, at INFO, each glyph a document uses (what it says) and the time it was made.
+QUIET = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "twilio",
+    "urllib3",
+    "hpack",
+    "apscheduler",
+    "fontTools",
+    "fpdf",
+    "PIL",
+    "matplotlib",
+)
 
 
 def configure_logging(level: int = logging.INFO) -> None:

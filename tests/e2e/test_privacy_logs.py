@@ -55,8 +55,15 @@ def test_a_whole_conversation_logged_at_debug_keeps_no_personal_data_or_secret(s
     xiomara.send(f"estado {secret_code}")
     answered = len(xiomara.replies())
     provider.wait_for(lambda: len(xiomara.replies()) > answered, timeout=120)
+    # Her receipt as a PDF: its making logs nothing of what it says, nor when it was made.
+    asked = len(provider.calls)
+    xiomara.send(f"constancia {secret_code}")
+    provider.wait_for(
+        lambda: any(c.method == "sendDocument" for c in provider.calls[asked:]), timeout=120
+    )
 
     log = service.log_text()
+    assert "fontTools" not in log and "Glyph" not in log
     assert "DEBUG bot.outbox: outbox: row" in log  # the level was applied to our own lines
     said = [*POTHOLE, *DENUNCIA]
     personal = [
