@@ -173,19 +173,22 @@ def queue(
     sender: Sender | None = None,
     confidential: bool = False,
     send_at: datetime | None = None,
-) -> None:
+) -> list[int]:
     """Write each reply as outgoing messages and outbox rows, in the caller's transaction; a
-    reply too long for one chat message becomes several, its options on the last.
+    reply too long for one chat message becomes several, its options on the last. The ids of
+    the outbox rows written (a notice joined to one already held writes none).
 
     `now` dates the messages and `send_at` (default `now`) is when they may go. A confidential
     reply (an anonymous case's code, an erasure's answer) is kept in the message history as a
     placeholder; with `confidential`, every row of the turn leaves the outbox once sent.
     """
+    written = []
     for reply in replies:
         if reply.gather and _gathered(uow, reply, send_at or now, confidential):
             continue
         for part in _parts(reply):
-            _queue_one(uow, part, now, send_at or now, sender, confidential)
+            written.append(_queue_one(uow, part, now, send_at or now, sender, confidential))
+    return written
 
 
 # However often notices follow each other, the first waits no longer than this many windows.
@@ -234,7 +237,7 @@ def _queue_one(
     send_at: datetime,
     sender: Sender | None,
     confidential: bool,
-) -> None:
+) -> int:
     answers_sender = sender is not None and (reply.channel, reply.address) == (
         sender.channel,
         sender.address,
@@ -257,7 +260,7 @@ def _queue_one(
     if reply.gather and reply.case_id is not None and not (confidential or reply.confidential):
         options["gather"] = reply.case_id  # held, for the next notices about the case to join
         send_at += reply.gather
-    uow.outbox.enqueue(
+    return uow.outbox.enqueue(
         message,
         OutboxItem(
             channel=reply.channel,

@@ -1,0 +1,161 @@
+"""Community updates: people follow a project by writing its keyword, leave with BAJA, and
+receive the updates staff send; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from handlers.dialogue.broadcast import CommunityError, add_project, send_update
+from tests.helpers import TUESDAY, Citizen, Clock
+
+UPDATE = "Mañana de 8 a 12 se cierra el paso por el puente para colar la losa."
+
+
+def create_bridge(app) -> None:
+    with app.uow() as uow:
+        add_project(
+            uow,
+            app.policy.texts,
+            keyword="PuenteNorte",
+            name="Puente de la colonia Norte",
+            place="San Miguel Centro",
+            description="Reconstrucción del puente sobre la quebrada.",
+            now=TUESDAY,
+        )
+        uow.commit()
+
+
+def send(app, text: str = UPDATE, keyword: str = "puentenorte") -> int:
+    with app.uow() as uow:
+        sent = send_update(uow, app.policy.texts, keyword, text, TUESDAY + timedelta(hours=2))
+        uow.commit()
+    return sent.recipients
+
+
+def updates_to(app, channel: str, address: str) -> list[str]:
+    """The updates queued for one person."""
+    with app.uow() as uow:
+        rows = uow.outbox.pending(channel, address=address)
+    return [row.body for row in rows if row.body.startswith("Aviso sobre")]
+
+
+def test_people_follow_by_keyword_and_an_update_reaches_each_once_but_not_who_left(app):
+    create_bridge(app)
+    clock = Clock()
+    # Ana's first message is the keyword (the link printed on a poster): she is asked to accept
+    # the privacy notice first, and follows the project once she does.
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp", clock=clock)
+    first = ana.send("PUENTENORTE")
+    assert "Aviso de privacidad" in first and "Puente de la colonia Norte" not in first
+    joined = ana.send("si")
+    assert "Gracias por aceptar." in joined
+    assert "le enviaremos por este chat los avisos de «Puente de la colonia Norte»" in joined
+    assert "BAJA PUENTENORTE" in joined
+    # Beto had already talked to the bot; he opens Telegram's deep link (/start keyword).
+    beto = Citizen(app.dialogue, app.uow, address="2002", channel="telegram", clock=clock)
+    beto.converse("hola", "si")
+    assert "avisos de «Puente de la colonia Norte»" in beto.send("/start puentenorte")
+    assert "Ya recibe los avisos" in beto.send("Puentenorte")
+    # Carla follows it, then leaves with BAJA.
+    carla = Citizen(app.dialogue, app.uow, address="+50370003333", channel="whatsapp", clock=clock)
+    carla.converse("hola", "si", "puentenorte")
+    assert carla.send("BAJA") == (
+        "Listo: ya no le enviaremos avisos de Puente de la colonia Norte."
+    )
+    assert carla.send("baja") == "Usted no recibe avisos de ningún proyecto."
+
+    assert send(app) == 2
+
+    expected = (
+        "Aviso sobre «Puente de la colonia Norte»:\n"
+        f"{UPDATE}\n\n"
+        "Para dejar de recibir estos avisos escriba BAJA PUENTENORTE."
+    )
+    assert updates_to(app, "whatsapp", "+50370001111") == [expected]
+    assert updates_to(app, "telegram", "2002") == [expected]
+    assert updates_to(app, "whatsapp", "+50370003333") == []
+
+    with app.uow() as uow:
+        project = uow.community.by_keyword("puentenorte")
+        counts = uow.community.counts(project.id)
+    assert (counts.subscribers, counts.updates) == (2, 1)
+    assert (counts.sent, counts.waiting, counts.unreachable) == (0, 0, 0)
+
+
+def test_the_counts_show_who_could_not_be_reached_without_naming_them(app):
+    create_bridge(app)
+    clock = Clock()
+    people = [
+        Citizen(app.dialogue, app.uow, address=f"+5037000{n}000", channel="whatsapp", clock=clock)
+        for n in range(1, 4)
+    ]
+    for person in people:
+        person.converse("hola", "si", "puentenorte")
+    send(app)
+    # The dispatcher's outcomes: one delivered, one held outside the 24-hour window (a template
+    # told the person), one refused by the provider.
+    with app.uow() as uow:
+        rows = [row for row in uow.outbox.pending("whatsapp") if row.body.startswith("Aviso sobre")]
+        uow.outbox.mark_sent(rows[0], "SM1", TUESDAY)
+        uow.outbox.hold(rows[1], "fuera de la ventana de 24 horas; aviso enviado", TUESDAY)
+        uow.outbox.fail(rows[2], "Twilio HTTP 400 código 63024")
+        uow.commit()
+    with app.uow() as uow:
+        counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
+    assert (counts.subscribers, counts.updates) == (3, 1)
+    assert (counts.sent, counts.waiting, counts.unreachable) == (1, 1, 1)
+
+
+def test_my_data_lists_the_subscriptions_and_erasing_removes_them(app):
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("hola", "si", "puentenorte")
+    assert "• Avisos de proyectos que sigue: Puente de la colonia Norte (PUENTENORTE)" in ana.send(
+        "mis datos"
+    )
+    ana.converse("borrar mis datos", "si")
+    with app.uow() as uow:
+        project = uow.community.by_keyword("puentenorte")
+        assert uow.community.subscribers(project.id) == []
+    assert send(app) == 0
+    assert "• Avisos de proyectos que sigue: ninguno" in ana.send("mis datos")
+
+
+def test_an_unknown_keyword_is_not_taken_for_a_subscription(app):
+    create_bridge(app)
+    luis = Citizen(app.dialogue, app.uow, address="+50370004444", channel="whatsapp")
+    luis.converse("hola", "si")
+    assert "No entendimos su mensaje" in luis.send("puentesur")
+    # "baja" before words that name no project is an ordinary message: here, a report.
+    answer = luis.send("baja mucho la presion del agua en la colonia desde ayer")
+    assert "avisos" not in answer
+    with app.uow() as uow:
+        state = uow.conversations.get(uow.contacts.find("whatsapp", "+50370004444").id)
+    assert state is not None and state.step != "menu"
+    with app.uow() as uow:
+        assert uow.community.followed_by(uow.contacts.find("whatsapp", "+50370004444").id) == []
+
+
+def test_staff_cannot_create_a_keyword_the_chat_already_reads_or_one_taken(app):
+    create_bridge(app)
+    for keyword, says in (
+        ("menu", "ya la usa el chat"),
+        ("baja", "ya la usa el chat"),
+        ("puente norte", "debe ser una sola palabra"),
+        ("123", "debe ser una sola palabra"),
+        ("puentenorte", "Ya hay un proyecto"),
+    ):
+        with app.uow() as uow, pytest.raises(CommunityError, match=says):
+            add_project(
+                uow,
+                app.policy.texts,
+                keyword=keyword,
+                name="X",
+                place="",
+                description="",
+                now=TUESDAY,
+            )
+    with app.uow() as uow, pytest.raises(CommunityError, match="No hay ningún proyecto"):
+        send_update(uow, app.policy.texts, "puentesur", UPDATE, TUESDAY)
