@@ -93,13 +93,14 @@ def register(cli: typer.Typer, t: Texts) -> None:
         state = cli_context(ctx)
         app = state.open_app(config)
         with app.uow() as uow:
-            project = uow.community.by_keyword(keyword.strip().lower())
-            if project is not None:
-                count = len(uow.community.subscribers(project.id or 0))
-                confirm(state, t("cli.community_send_confirm", name=project.name, count=count), yes)
             try:
                 sent = send_update(uow, t, keyword, text, state.clock())
             except CommunityError as exc:
                 raise Failure(str(exc)) from exc
+            # Asked once queued in this transaction, which is not committed if the answer is no.
+            question = t(
+                "cli.community_send_confirm", name=sent.project.name, count=sent.recipients
+            )
+            confirm(state, question, yes, refused="cli.community_send_")
             uow.commit()
         typer.echo(t("cli.community_sent", name=sent.project.name, count=sent.recipients))

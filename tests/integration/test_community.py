@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from handlers.casework.privacy import erase_inactive_contacts
 from handlers.dialogue.broadcast import CommunityError, add_project, send_update
 from tests.helpers import TUESDAY, Citizen, Clock
 
@@ -159,3 +160,21 @@ def test_staff_cannot_create_a_keyword_the_chat_already_reads_or_one_taken(app):
             )
     with app.uow() as uow, pytest.raises(CommunityError, match="No hay ningún proyecto"):
         send_update(uow, app.policy.texts, "puentesur", UPDATE, TUESDAY)
+
+
+def test_the_retention_run_ends_the_subscriptions_of_people_it_erases(app):
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("hola", "si", "puentenorte")
+    send(app)
+    days = app.policy.retention_days
+    with app.uow() as uow:
+        assert erase_inactive_contacts(uow, app.policy, TUESDAY + timedelta(days=days - 1)) == 0
+        assert erase_inactive_contacts(uow, app.policy, TUESDAY + timedelta(days=days + 1)) == 1
+        uow.commit()
+    with app.uow() as uow:
+        project = uow.community.by_keyword("puentenorte")
+        assert uow.community.subscribers(project.id) == []
+        counts = uow.community.counts(project.id)
+    # The update sent stays counted; whom it went to is no longer known.
+    assert (counts.subscribers, counts.updates) == (0, 1)
