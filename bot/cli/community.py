@@ -1,11 +1,28 @@
 """Community updates from the terminal: `community add|list|send`."""
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
-from bot.cli.context import Failure, cli_context, command_group, config_option, confirm
+from bot.cli.context import CliContext, Failure, cli_context, command_group, config_option, confirm
 from handlers.core.texts import Texts
+
+
+@contextmanager
+def staff_work(ctx: typer.Context, config: str | None) -> Iterator[tuple[CliContext, Any]]:
+    """The command's state and a unit of work; a request the handlers refuse (a keyword taken,
+    a project that does not exist) ends the command with their Spanish message."""
+    from handlers.dialogue.broadcast import CommunityError
+
+    state = cli_context(ctx)
+    app = state.open_app(config)
+    with app.uow() as uow:
+        try:
+            yield state, uow
+        except CommunityError as exc:
+            raise Failure(str(exc)) from exc
 
 
 def register(cli: typer.Typer, t: Texts) -> None:
@@ -26,23 +43,13 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ] = "",
         config: Config = None,
     ) -> None:
-        from handlers.dialogue.broadcast import CommunityError, add_project
+        from handlers.dialogue.broadcast import add_project
 
-        state = cli_context(ctx)
-        app = state.open_app(config)
-        with app.uow() as uow:
-            try:
-                project = add_project(
-                    uow,
-                    t,
-                    keyword=keyword,
-                    name=name,
-                    place=place,
-                    description=description,
-                    now=state.clock(),
-                )
-            except CommunityError as exc:
-                raise Failure(str(exc)) from exc
+        with staff_work(ctx, config) as (state, uow):
+            now = state.clock()
+            project = add_project(
+                uow, t, keyword=keyword, name=name, place=place, description=description, now=now
+            )
             uow.commit()
         typer.echo(t("cli.community_added", name=project.name, keyword=project.keyword.upper()))
 
@@ -88,15 +95,10 @@ def register(cli: typer.Typer, t: Texts) -> None:
         yes: Annotated[bool, typer.Option("--yes", help=t("cli.yes_option"))] = False,
         config: Config = None,
     ) -> None:
-        from handlers.dialogue.broadcast import CommunityError, send_update
+        from handlers.dialogue.broadcast import send_update
 
-        state = cli_context(ctx)
-        app = state.open_app(config)
-        with app.uow() as uow:
-            try:
-                sent = send_update(uow, t, keyword, text, state.clock())
-            except CommunityError as exc:
-                raise Failure(str(exc)) from exc
+        with staff_work(ctx, config) as (state, uow):
+            sent = send_update(uow, t, keyword, text, state.clock())
             # Asked once queued in this transaction, which is not committed if the answer is no.
             question = t(
                 "cli.community_send_confirm", name=sent.project.name, count=sent.recipients

@@ -14,17 +14,17 @@ from tests.helpers import TUESDAY, Citizen, Clock
 UPDATE = "Mañana de 8 a 12 se cierra el paso por el puente para colar la losa."
 
 
+BRIDGE = {
+    "keyword": "PuenteNorte",
+    "name": "Puente de la colonia Norte",
+    "place": "San Miguel Centro",
+    "description": "Reconstrucción del puente sobre la quebrada.",
+}
+
+
 def create_bridge(app) -> None:
     with app.uow() as uow:
-        add_project(
-            uow,
-            app.policy.texts,
-            keyword="PuenteNorte",
-            name="Puente de la colonia Norte",
-            place="San Miguel Centro",
-            description="Reconstrucción del puente sobre la quebrada.",
-            now=TUESDAY,
-        )
+        add_project(uow, app.policy.texts, **BRIDGE, now=TUESDAY)
         uow.commit()
 
 
