@@ -3,13 +3,20 @@ receive the updates staff send; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
+from bot.outbox import Dispatcher
 from handlers.casework.privacy import erase_inactive_contacts
+from handlers.core.messages import Incoming
 from handlers.dialogue.broadcast import CommunityError, add_project, send_update
+from handlers.dialogue.intake import receive
 from tests.helpers import TUESDAY, Citizen, Clock
+from tests.integration.test_outbox import ACCOUNT_SID, BOT_TOKEN, ManualClock, send_all, whatsapp
+from tests.provider import Provider
 
 UPDATE = "Mañana de 8 a 12 se cierra el paso por el puente para colar la losa."
 
@@ -20,6 +27,13 @@ BRIDGE = {
     "place": "San Miguel Centro",
     "description": "Reconstrucción del puente sobre la quebrada.",
 }
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    stand_in = Provider(BOT_TOKEN, ACCOUNT_SID).start()
+    yield stand_in
+    stand_in.stop()
 
 
 def create_bridge(app) -> None:
@@ -178,3 +192,48 @@ def test_the_retention_run_ends_the_subscriptions_of_people_it_erases(app):
         counts = uow.community.counts(project.id)
     # The update sent stays counted; whom it went to is no longer known.
     assert (counts.subscribers, counts.updates) == (0, 1)
+
+
+def test_500_subscribers_get_the_update_once_each_through_the_provider_and_who_left_none(
+    app, provider
+):
+    """The real dispatcher and Twilio client against the provider stand-in (the pace itself is
+    checked where it is decided: tests/unit/test_pacing.py)."""
+    create_bridge(app)
+    clock = ManualClock()
+    numbers = [f"+5037{n:07d}" for n in range(500)]
+    for number in numbers:
+        for text in ("PUENTENORTE", "si"):
+            incoming = Incoming("whatsapp", number, uuid.uuid4().hex, clock.now, text=text)
+            with app.uow() as uow:
+                receive(incoming, uow, app.dialogue, clock.now)
+    leaver = numbers[137]
+    with app.uow() as uow:
+        incoming = Incoming("whatsapp", leaver, uuid.uuid4().hex, clock.now, text="BAJA")
+        receive(incoming, uow, app.dialogue, clock.now)
+        for item in uow.outbox.pending("whatsapp", limit=5000):  # the chat's answers, sent
+            uow.outbox.mark_sent(item, f"SM{item.id}", clock.now)
+        uow.commit()
+
+    clock.advance(minutes=5)  # within everyone's 24-hour window: free-form messages
+    with app.uow() as uow:
+        sent = send_update(uow, app.policy.texts, "puentenorte", UPDATE, clock.now)
+        uow.commit()
+    assert sent.recipients == 499
+    with app.uow() as uow:
+        queued = [row.address for row in uow.outbox.pending("whatsapp", limit=5000)]
+    assert queued == [n for n in numbers if n != leaver]  # in the order they began following
+
+    # Twilio's pace for a high-throughput sender, so that 500 take half a second.
+    outbox = Dispatcher(app, [whatsapp(provider, rate=1000)], clock)
+    send_all(outbox)
+    received = [
+        call.params["To"].removeprefix("whatsapp:")
+        for call in provider.sent("twilio")
+        if UPDATE in call.params.get("Body", "")
+    ]
+    assert sorted(received) == sorted(queued)  # each once, and no one else
+    assert leaver not in received
+    with app.uow() as uow:
+        counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
+    assert (counts.subscribers, counts.sent, counts.waiting, counts.unreachable) == (499, 499, 0, 0)
