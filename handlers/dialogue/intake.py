@@ -9,8 +9,9 @@ from handlers.casework.actions import answers_request, receive_requested_info
 from handlers.casework.cases import mask_codes
 from handlers.casework.staff import StaffDesk, is_staff_command
 from handlers.core.messages import MAX_MESSAGE, Incoming, Reply, split_text
-from handlers.core.normalise import fold, strip_controls
+from handlers.core.normalise import fold, strip_controls, words
 from handlers.core.ports import UnitOfWork
+from handlers.dialogue.community import read_request
 from handlers.dialogue.conversation import Dialogue
 from handlers.dialogue.ratelimit import Admission
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
@@ -148,6 +149,8 @@ def citizen_answer(
         waiting is not None
         and answers_request(incoming)
         and not dialogue.vocab.is_request(fold(incoming.text))
+        # "/start <keyword>" (Telegram's deep link) and "BAJA <keyword>" are for the dialogue.
+        and read_request(" ".join(words(incoming.text)), dialogue.vocab.leave) is None
     ):
         return receive_requested_info(
             uow, dialogue.policy, waiting, incoming.text, message_id, incoming.location, now

@@ -14,7 +14,7 @@ from handlers.casework.privacy import erase_inactive_contacts
 from handlers.core.messages import Incoming
 from handlers.dialogue.broadcast import CommunityError, add_project, send_update
 from handlers.dialogue.intake import receive
-from tests.helpers import TUESDAY, Citizen, Clock
+from tests.helpers import POTHOLE, TUESDAY, Citizen, Clock, add_staff
 from tests.integration.test_outbox import ACCOUNT_SID, BOT_TOKEN, ManualClock, send_all, whatsapp
 from tests.provider import Provider
 
@@ -237,3 +237,57 @@ def test_500_subscribers_get_the_update_once_each_through_the_provider_and_who_l
     with app.uow() as uow:
         counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
     assert (counts.subscribers, counts.sent, counts.waiting, counts.unreachable) == (499, 499, 0, 0)
+
+
+def test_outside_the_24_hour_window_the_template_announces_the_update_which_waits(app, provider):
+    create_bridge(app)
+    clock = ManualClock()
+    for text in ("puentenorte", "si"):
+        incoming = Incoming("whatsapp", "+50370001111", uuid.uuid4().hex, clock.now, text=text)
+        with app.uow() as uow:
+            receive(incoming, uow, app.dialogue, clock.now)
+    outbox = Dispatcher(app, [whatsapp(provider, template_sid="HX" + "3" * 32)], clock)
+    send_all(outbox)
+    clock.advance(days=3)
+    with app.uow() as uow:
+        send_update(uow, app.policy.texts, "puentenorte", UPDATE, clock.now)
+        uow.commit()
+    send_all(outbox)
+    templates = [c.params for c in provider.sent("twilio") if "ContentSid" in c.params]
+    assert [t["To"] for t in templates] == ["whatsapp:+50370001111"]
+    assert not [c for c in provider.sent("twilio") if UPDATE in c.params.get("Body", "")]
+    with app.uow() as uow:
+        counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
+    assert (counts.sent, counts.waiting, counts.unreachable) == (0, 1, 0)
+    # She answers: the update goes, and counts as delivered.
+    incoming = Incoming("whatsapp", "+50370001111", uuid.uuid4().hex, clock.now, text="hola")
+    with app.uow() as uow:
+        receive(incoming, uow, app.dialogue, clock.now)
+    send_all(outbox)
+    assert [c for c in provider.sent("twilio") if UPDATE in c.params.get("Body", "")]
+    with app.uow() as uow:
+        counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
+    assert (counts.sent, counts.waiting, counts.unreachable) == (1, 0, 0)
+
+
+def test_a_keyword_before_refusing_consent_keeps_no_subscription(app):
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("PUENTENORTE", "no")
+    with app.uow() as uow:
+        assert uow.community.subscribers(uow.community.by_keyword("puentenorte").id) == []
+
+
+def test_baja_with_a_keyword_is_not_taken_for_the_answer_staff_asked_for(app):
+    create_bridge(app)
+    clock = Clock()
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp", clock=clock)
+    ana.converse(*POTHOLE)  # TA-2026-000001
+    ana.send("puentenorte")
+    add_staff(app.uow, "Beto", telegram_id=111)
+    agent = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=clock)
+    agent.send("/pedir_info TA-2026-000001 ¿Hay un número de casa cerca?")
+    assert ana.send("BAJA PUENTENORTE") == (
+        "Listo: ya no le enviaremos avisos de Puente de la colonia Norte."
+    )
+    assert "agregamos su respuesta" in ana.send("frente a la casa 24")
