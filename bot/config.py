@@ -183,6 +183,7 @@ class TelegramSettings(Section):
     mode: Literal["webhook", "polling"] = "webhook"
     api_base_url: str = ""
     staff_chat_id: int = 0
+    bot_username: str = ""  # for the t.me links that open the chat with a project's keyword
 
     @field_validator("secret_token")
     @classmethod

@@ -33,6 +33,8 @@ PERSONAL_TABLES = (
     "attachments",
     "outbox",
     "labelled_examples",
+    "community_subscriptions",
+    "community_deliveries",
 )
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
 # The open statuses (handlers.core.labels.OPEN_STATUSES) as SQL, for the desk's partial index.
@@ -501,3 +503,51 @@ class TeamMember(SQLModel, table=True):
 
     team_id: int = Field(foreign_key="teams.id", primary_key=True)
     staff_id: int = Field(foreign_key="staff.id", primary_key=True)
+
+
+class CommunityProject(SQLModel, table=True):
+    """A public work or a watched place that people follow by writing its keyword."""
+
+    __tablename__ = "community_projects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    keyword: str = Field(max_length=30, unique=True)  # folded: lower case, no accents
+    name: str = Field(max_length=120)
+    place: str = Field(default="", max_length=300)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = utc_column(nullable=False)
+
+
+class CommunitySubscription(SQLModel, table=True):
+    """A person following a project: personal data (shown by MIS DATOS, erased by BORRAR)."""
+
+    __tablename__ = "community_subscriptions"
+    __table_args__ = (UniqueConstraint("project_id", "contact_id", name="uq_subscription"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="community_projects.id", index=True)
+    contact_id: int = Field(foreign_key="contacts.id", index=True)
+    created_at: datetime = utc_column(nullable=False)  # to the day (see day_start)
+
+
+class CommunityUpdate(SQLModel, table=True):
+    """A message staff sent to every subscriber of a project."""
+
+    __tablename__ = "community_updates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="community_projects.id", index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = utc_column(nullable=False)
+
+
+class CommunityDelivery(SQLModel, table=True):
+    """One subscriber's copy of an update: its outbox row tells whether it reached them. The
+    person is unlinked when their data are erased; the row stays for the counts."""
+
+    __tablename__ = "community_deliveries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(foreign_key="community_updates.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    outbox_id: int | None = Field(default=None, sa_column=Column(TIMED_ID, nullable=True))

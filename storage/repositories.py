@@ -863,12 +863,12 @@ class OutboxRepository:
 
     def enqueue(
         self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
-    ) -> None:
+    ) -> int:
         """Write an outgoing message and its outbox row, both numbered by time (two plain
         INSERTs: nothing of them is read back in the transaction that queues them); an unlinked
         row does not point to its message (a confidential reply: the row holds the recipient
         until it is sent), and a detached message is numbered out of sequence (see
-        `detached_id`)."""
+        `detached_id`); the outbox row's id."""
         messages, outbox = Message.__table__, OutboxItem.__table__
         values = _row(message, messages)
         after_recipient(self.session, self.ids, item.channel, item.address)
@@ -879,7 +879,7 @@ class OutboxRepository:
         else:
             message_id = insert_timed(self.session, self.ids, messages, values)
         values = {**_row(item, outbox), "message_id": message_id if linked else None}
-        insert_timed(self.session, self.ids, outbox, values)
+        return insert_timed(self.session, self.ids, outbox, values)
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)

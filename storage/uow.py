@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from storage.community import CommunityRepository
 from storage.desk import DeskRepository
 from storage.engine import purge_old_versions
 from storage.ids import PROCESS_IDS, IdClock
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.job_runs = JobRunRepository(self.session)
         self.examples = ExampleRepository(self.session)
         self.desk = DeskRepository(self.session)
+        self.community = CommunityRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

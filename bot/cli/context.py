@@ -138,16 +138,17 @@ def parse_day(t: Texts, value: str) -> date:
         raise Failure(t("cli.bad_date", value=value)) from exc
 
 
-def confirm(state: CliContext, question: str, yes: bool) -> None:
+def confirm(state: CliContext, question: str, yes: bool, *, refused: str = "cli.confirm_") -> None:
     """Go on only when `--yes` was given or the person at the terminal answers yes; refuse
-    without a terminal to ask at."""
+    without a terminal to ask at. `refused` prefixes the keys saying that nothing was done
+    (`needs_yes`, `declined`): by default, nothing was erased."""
     t = state.texts
     if yes:
         return
     if not state.interactive():
-        raise Failure(t("cli.confirm_needs_yes"))
+        raise Failure(t(f"{refused}needs_yes"))
     typer.echo(question)
     typer.echo(f"{t('cli.confirm_question')} ", nl=False)
     answer = sys.stdin.readline().strip().lower()
     if answer not in ("s", "si", "sí", "y", "yes"):
-        raise Failure(t("cli.confirm_declined"))
+        raise Failure(t(f"{refused}declined"))

@@ -42,6 +42,9 @@ def personal_data(
         lines.append(t("privacy.data_cases_left_out", count=len(cases) - len(shown_cases)))
     for case in shown_cases:
         lines += _case_lines(policy, case, whole)
+    followed = uow.community.followed_by(contact.id or 0)
+    projects = ", ".join(f"{p.name} ({p.keyword.upper()})" for p in followed)
+    lines.append(t("privacy.data_subscriptions", projects=projects or t("privacy.none")))
     lines.append(t("privacy.data_messages", count=count))
     if len(messages) < count:
         lines.append(t("privacy.data_messages_left_out", count=count - len(messages)))
@@ -120,9 +123,10 @@ def erase_personal_data(
 
 
 def forget_contact(uow: UnitOfWork, contact: Contact) -> None:
-    """Clear who the person is, and their address from the outbox (their messages' text is
-    cleared before)."""
+    """Clear who the person is, their address from the outbox and the projects they follow
+    (their messages' text is cleared before)."""
     uow.outbox.forget_address(contact.channel, contact.address)
+    uow.community.forget_contacts([contact.id or 0])  # what they follow goes with them
     uow.contacts.erase(contact)
     uow.purge_after_commit()
 
@@ -175,5 +179,6 @@ def erase_inactive_contacts(uow: UnitOfWork, policy: CasePolicy, now: datetime) 
     uow.conversations.delete_all(contact_ids)
     _forget(uow, [], contact_ids, policy.texts("privacy.expired_placeholder"))
     uow.outbox.forget_contacts(contact_ids)
+    uow.community.forget_contacts(contact_ids)
     uow.contacts.erase_all(contact_ids)
     return len(contact_ids)

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self
 
+from storage.community import ProjectCounts
 from storage.models import (
     Attachment,
     Case,
     CaseEvent,
+    CommunityProject,
+    CommunityUpdate,
     Contact,
     ConversationState,
     LabelledExample,
@@ -149,7 +152,7 @@ class Outbox(Protocol):
 
     def enqueue(
         self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
-    ) -> None: ...
+    ) -> int: ...
 
     def release_waiting(
         self, channel: str, address: str, now: datetime, window: datetime
@@ -210,6 +213,32 @@ class Examples(Protocol):
     def erase(self, case_ids: list[int], contact_ids: list[int]) -> None: ...
 
 
+class Community(Protocol):
+    """Projects people follow by keyword, their subscriptions and the updates sent."""
+
+    def add_project(self, project: CommunityProject) -> CommunityProject: ...
+
+    def projects(self) -> Sequence[CommunityProject]: ...
+
+    def by_keyword(self, keyword: str) -> CommunityProject | None: ...
+
+    def subscribe(self, project_id: int, contact_id: int, day: datetime) -> bool: ...
+
+    def unsubscribe(self, project_id: int, contact_id: int) -> bool: ...
+
+    def followed_by(self, contact_id: int) -> list[CommunityProject]: ...
+
+    def subscribers(self, project_id: int) -> list[Contact]: ...
+
+    def add_update(self, update: CommunityUpdate) -> CommunityUpdate: ...
+
+    def add_deliveries(self, update_id: int, copies: Sequence[tuple[int, int | None]]) -> None: ...
+
+    def counts(self, project_id: int) -> ProjectCounts: ...
+
+    def forget_contacts(self, contact_ids: list[int]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and its repositories; what is not committed rolls back."""
 
@@ -237,6 +266,9 @@ class UnitOfWork(Protocol):
 
     @property
     def examples(self) -> Examples: ...
+
+    @property
+    def community(self) -> Community: ...
 
     def __enter__(self) -> Self: ...
 

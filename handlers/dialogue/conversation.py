@@ -32,6 +32,7 @@ from handlers.core.places import place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
+from handlers.dialogue import community
 from handlers.dialogue.emergency import EmergencySteps
 from handlers.dialogue.followups import Followups, latest_open_case
 from handlers.dialogue.intents import Intents
@@ -70,6 +71,8 @@ class Vocabulary:
         self.greetings, self.thanks = phrases("greetings"), phrases("thanks")
         self.status, self.my_data = phrases("status"), phrases("my_data")
         self.erase_data = phrases("erase_data")
+        # Longest first: "darme de baja puentenorte" is read as that phrase and a keyword.
+        self.leave = sorted(phrases("leave"), key=len, reverse=True)
         # Longest first: "constancia de recepcion TA-..." is read as that phrase and a folio.
         self.document = sorted(phrases("document"), key=len, reverse=True)
         self.anonymous, self.named = phrases("anonymous"), phrases("named")
@@ -162,6 +165,7 @@ class Dialogue(EmergencySteps):
         self.intents = Intents(policy.texts)
         self.followups = Followups(policy.texts)
         self.others = OtherProblems(self)
+        self.reserved = community.reserved_words(policy.texts)  # never a project's keyword
         self.bursts = Bursts()  # per-sender counts, in this process's memory only
         self._steps: dict[str, Callable[[Turn], None]] = {
             "menu": self._on_menu,
@@ -299,9 +303,13 @@ class Dialogue(EmergencySteps):
             else:
                 self._ask(turn, t("dialogue.consent_again"), consent)
             return
+        follows = self._follow_request(turn)
         if turn.step != "consent":
             turn.step, turn.data = "consent", {"pending": []}
-            self._keep_as_pending(turn)
+            if follows:
+                turn.data["follow"] = follows
+            else:
+                self._keep_as_pending(turn)
             greeting = t("dialogue.greeting", institution=inst.name, short_name=inst.short_name)
             self._say(turn, greeting)
             self._warn_if_emergency(turn)
@@ -315,6 +323,14 @@ class Dialogue(EmergencySteps):
             turn.contact.consented_at = day_start(turn.now)
             pending = turn.data.get("pending", [])
             self._say(turn, t("dialogue.consent_thanks"))
+            follow = turn.data.get("follow")
+            joined = follow and community.follow(turn.uow, t, turn.contact, follow, turn.now)
+            if joined and not pending:
+                self._say(turn, joined)
+                turn.step, turn.data = "menu", {}
+                return
+            if joined:
+                self._say(turn, joined)
             if not pending:
                 self._show_menu(turn)
                 return
@@ -334,10 +350,40 @@ class Dialogue(EmergencySteps):
                 confidential=True,
             )
             turn.step, turn.data = "erased", {}
+        elif follows:
+            turn.data["follow"] = follows
+            self._ask(turn, t("dialogue.consent_again"), consent)
         else:
             self._keep_as_pending(turn)
             self._warn_if_emergency(turn)
             self._ask(turn, t("dialogue.consent_again"), consent)
+
+    def _follow_request(self, turn: Turn) -> str | None:
+        """Before consent: the keyword of an existing project the message asks to follow
+        (followed once they accept: a subscription is personal data)."""
+        request = community.read_request(turn.folded, self.vocab.leave)
+        if request is None or request.leave or request.keyword in self.reserved:
+            return None
+        return request.keyword if turn.uow.community.by_keyword(request.keyword) else None
+
+    def _community(self, turn: Turn) -> bool:
+        """A project's keyword (follow it) or BAJA (leave), outside a report being written;
+        False for anything else, an unknown keyword included: the dialogue goes on."""
+        if turn.step in DRAFT_STEPS or turn.step == "confirm_erase":
+            return False
+        request = community.read_request(turn.folded, self.vocab.leave)
+        if request is None or request.keyword in self.reserved:
+            return False
+        uow, t, contact = turn.uow, self.t, turn.contact
+        if request.leave:
+            answer = community.leave(uow, t, contact, request.keyword)
+        else:
+            answer = community.follow(uow, t, contact, request.keyword, turn.now)
+        if answer is None:
+            return False
+        self._say(turn, answer)
+        turn.step, turn.data = "menu", {}
+        return True
 
     def _aside_before_consent(self, turn: Turn) -> bool:
         """MIS DATOS and AYUDA work before consent too (after an erasure as well): answered,
@@ -398,6 +444,8 @@ class Dialogue(EmergencySteps):
             data = personal_data(turn.uow, self.policy, turn.contact)
             self._say(turn, data, confidential=True)
             self._back_to_where_we_were(turn)
+        elif self._community(turn):
+            pass
         elif self._asks_document(turn):
             self._document(turn)
         elif folded in vocab.status or self._asks_status(turn):

@@ -9,8 +9,9 @@ from handlers.casework.actions import answers_request, receive_requested_info
 from handlers.casework.cases import mask_codes
 from handlers.casework.staff import StaffDesk, is_staff_command
 from handlers.core.messages import MAX_MESSAGE, Incoming, Reply, split_text
-from handlers.core.normalise import fold, strip_controls
+from handlers.core.normalise import fold, strip_controls, words
 from handlers.core.ports import UnitOfWork
+from handlers.dialogue.community import read_request
 from handlers.dialogue.conversation import Dialogue
 from handlers.dialogue.ratelimit import Admission
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
@@ -148,6 +149,8 @@ def citizen_answer(
         waiting is not None
         and answers_request(incoming)
         and not dialogue.vocab.is_request(fold(incoming.text))
+        # "/start <keyword>" (Telegram's deep link) and "BAJA <keyword>" are for the dialogue.
+        and read_request(" ".join(words(incoming.text)), dialogue.vocab.leave) is None
     ):
         return receive_requested_info(
             uow, dialogue.policy, waiting, incoming.text, message_id, incoming.location, now
@@ -173,19 +176,22 @@ def queue(
     sender: Sender | None = None,
     confidential: bool = False,
     send_at: datetime | None = None,
-) -> None:
+) -> list[int]:
     """Write each reply as outgoing messages and outbox rows, in the caller's transaction; a
-    reply too long for one chat message becomes several, its options on the last.
+    reply too long for one chat message becomes several, its options on the last. The ids of
+    the outbox rows written (a notice joined to one already held writes none).
 
     `now` dates the messages and `send_at` (default `now`) is when they may go. A confidential
     reply (an anonymous case's code, an erasure's answer) is kept in the message history as a
     placeholder; with `confidential`, every row of the turn leaves the outbox once sent.
     """
+    written = []
     for reply in replies:
         if reply.gather and _gathered(uow, reply, send_at or now, confidential):
             continue
         for part in _parts(reply):
-            _queue_one(uow, part, now, send_at or now, sender, confidential)
+            written.append(_queue_one(uow, part, now, send_at or now, sender, confidential))
+    return written
 
 
 # However often notices follow each other, the first waits no longer than this many windows.
@@ -234,7 +240,7 @@ def _queue_one(
     send_at: datetime,
     sender: Sender | None,
     confidential: bool,
-) -> None:
+) -> int:
     answers_sender = sender is not None and (reply.channel, reply.address) == (
         sender.channel,
         sender.address,
@@ -257,7 +263,7 @@ def _queue_one(
     if reply.gather and reply.case_id is not None and not (confidential or reply.confidential):
         options["gather"] = reply.case_id  # held, for the next notices about the case to join
         send_at += reply.gather
-    uow.outbox.enqueue(
+    return uow.outbox.enqueue(
         message,
         OutboxItem(
             channel=reply.channel,

@@ -37,6 +37,7 @@ OUR_NUMBER = "+50322220000"
 BOT_TOKEN = "123456789:TEST-token-for-the-e2e-tests"
 SECRET_TOKEN = "telegram-secret-for-tests"
 STAFF_CHAT = -1000
+BOT_USERNAME = "ta_pruebas_bot"
 
 
 def free_port() -> int:
@@ -75,6 +76,7 @@ enabled = true
 mode = "{telegram["mode"]}"
 api_base_url = "{provider.url}/bot"
 staff_chat_id = {STAFF_CHAT}
+bot_username = "{BOT_USERNAME}"
 
 [media]
 directory = "{tmp_path / "media"}"

@@ -48,7 +48,7 @@ def provider() -> Iterator[Provider]:
     stand_in.stop()
 
 
-def whatsapp(provider: Provider, template_sid: str = "") -> TwilioSender:
+def whatsapp(provider: Provider, template_sid: str = "", rate: float = 10.0) -> TwilioSender:
     settings = WhatsAppSettings(
         enabled=True,
         account_sid=ACCOUNT_SID,
@@ -56,6 +56,7 @@ def whatsapp(provider: Provider, template_sid: str = "") -> TwilioSender:
         from_number="+50322220000",
         api_base_url=provider.url,
         template_sid=template_sid,
+        messages_per_second=rate,
     )
     return TwilioSender(settings, None, lambda folio: folio or "MOPT")
 

@@ -9,10 +9,14 @@ from datetime import datetime
 from handlers.classification.classifier import decide_urgency
 from handlers.core.normalise import fold
 from handlers.core.ports import Classification, UnitOfWork
+from storage.community import ProjectCounts
 from storage.models import (
     Attachment,
     Case,
     CaseEvent,
+    CommunityProject,
+    CommunitySubscription,
+    CommunityUpdate,
     Contact,
     ConversationState,
     LabelledExample,
@@ -22,7 +26,19 @@ from storage.models import (
 )
 from storage.repositories import without_paragraph
 
-TABLES = (Case, CaseEvent, Contact, Message, OutboxItem, Staff, Attachment, LabelledExample)
+TABLES = (
+    Case,
+    CaseEvent,
+    Contact,
+    Message,
+    OutboxItem,
+    Staff,
+    Attachment,
+    LabelledExample,
+    CommunityProject,
+    CommunitySubscription,
+    CommunityUpdate,
+)
 
 
 class FakeRepository:
@@ -254,10 +270,10 @@ class FakeMessages(FakeRepository):
 class FakeOutbox(FakeRepository):
     def enqueue(
         self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
-    ) -> None:
+    ) -> int:
         message_id = self.uow.insert(message).id
         item.message_id = message_id if linked else None
-        self.uow.insert(item)
+        return self.uow.insert(item).id
 
     def release_waiting(self, channel: str, address: str, now: datetime, window: datetime) -> None:
         for item in self.uow.rows[OutboxItem]:
@@ -397,6 +413,62 @@ class FakeExamples(FakeRepository):
         ]
 
 
+class FakeCommunity(FakeRepository):
+    """Projects and subscriptions in lists (updates are sent through the real storage only)."""
+
+    def add_project(self, project: CommunityProject) -> CommunityProject:
+        return self.uow.insert(project)
+
+    def projects(self) -> list[CommunityProject]:
+        return list(self.uow.rows[CommunityProject])
+
+    def by_keyword(self, keyword: str) -> CommunityProject | None:
+        return next((p for p in self.uow.rows[CommunityProject] if p.keyword == keyword), None)
+
+    def _find(self, project_id: int, contact_id: int) -> CommunitySubscription | None:
+        rows = self.uow.rows[CommunitySubscription]
+        wanted = (project_id, contact_id)
+        return next((s for s in rows if (s.project_id, s.contact_id) == wanted), None)
+
+    def subscribe(self, project_id: int, contact_id: int, day: datetime) -> bool:
+        if self._find(project_id, contact_id) is not None:
+            return False
+        row = CommunitySubscription(project_id=project_id, contact_id=contact_id, created_at=day)
+        self.uow.insert(row)
+        return True
+
+    def unsubscribe(self, project_id: int, contact_id: int) -> bool:
+        row = self._find(project_id, contact_id)
+        if row is not None:
+            self.uow.rows[CommunitySubscription].remove(row)
+        return row is not None
+
+    def followed_by(self, contact_id: int) -> list[CommunityProject]:
+        ids = [
+            s.project_id for s in self.uow.rows[CommunitySubscription] if s.contact_id == contact_id
+        ]
+        return [p for i in ids for p in self.uow.rows[CommunityProject] if p.id == i]
+
+    def subscribers(self, project_id: int) -> list[Contact]:
+        ids = [
+            s.contact_id for s in self.uow.rows[CommunitySubscription] if s.project_id == project_id
+        ]
+        return [c for i in ids for c in self.uow.rows[Contact] if c.id == i]
+
+    def add_update(self, update: CommunityUpdate) -> CommunityUpdate:
+        return self.uow.insert(update)
+
+    def add_deliveries(self, update_id: int, copies: Sequence[tuple[int, int | None]]) -> None:
+        raise NotImplementedError("updates are tested on the real storage")
+
+    def counts(self, project_id: int) -> ProjectCounts:
+        raise NotImplementedError("counts are tested on the real storage")
+
+    def forget_contacts(self, contact_ids: list[int]) -> None:
+        rows = self.uow.rows[CommunitySubscription]
+        rows[:] = [s for s in rows if s.contact_id not in contact_ids]
+
+
 class FakeUnitOfWork:
     """Keeps rows in lists; `committed` counts commits, as a test may want to know."""
 
@@ -415,6 +487,7 @@ class FakeUnitOfWork:
         self.staff = FakeStaff(self)
         self.job_runs = FakeJobRuns(self)
         self.examples = FakeExamples(self)
+        self.community = FakeCommunity(self)
 
     def insert(self, row):
         if getattr(row, "id", 0) is None:

@@ -1,0 +1,293 @@
+"""Community updates: people follow a project by writing its keyword, leave with BAJA, and
+receive the updates staff send; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from bot.outbox import Dispatcher
+from handlers.casework.privacy import erase_inactive_contacts
+from handlers.core.messages import Incoming
+from handlers.dialogue.broadcast import CommunityError, add_project, send_update
+from handlers.dialogue.intake import receive
+from tests.helpers import POTHOLE, TUESDAY, Citizen, Clock, add_staff
+from tests.integration.test_outbox import ACCOUNT_SID, BOT_TOKEN, ManualClock, send_all, whatsapp
+from tests.provider import Provider
+
+UPDATE = "Mañana de 8 a 12 se cierra el paso por el puente para colar la losa."
+
+
+BRIDGE = {
+    "keyword": "PuenteNorte",
+    "name": "Puente de la colonia Norte",
+    "place": "San Miguel Centro",
+    "description": "Reconstrucción del puente sobre la quebrada.",
+}
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    stand_in = Provider(BOT_TOKEN, ACCOUNT_SID).start()
+    yield stand_in
+    stand_in.stop()
+
+
+def create_bridge(app) -> None:
+    with app.uow() as uow:
+        add_project(uow, app.policy.texts, **BRIDGE, now=TUESDAY)
+        uow.commit()
+
+
+def send(app, text: str = UPDATE, keyword: str = "puentenorte") -> int:
+    with app.uow() as uow:
+        sent = send_update(uow, app.policy.texts, keyword, text, TUESDAY + timedelta(hours=2))
+        uow.commit()
+    return sent.recipients
+
+
+def updates_to(app, channel: str, address: str) -> list[str]:
+    """The updates queued for one person."""
+    with app.uow() as uow:
+        rows = uow.outbox.pending(channel, address=address)
+    return [row.body for row in rows if row.body.startswith("Aviso sobre")]
+
+
+def test_people_follow_by_keyword_and_an_update_reaches_each_once_but_not_who_left(app):
+    create_bridge(app)
+    clock = Clock()
+    # Ana's first message is the keyword (the link printed on a poster): she is asked to accept
+    # the privacy notice first, and follows the project once she does.
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp", clock=clock)
+    first = ana.send("PUENTENORTE")
+    assert "Aviso de privacidad" in first and "Puente de la colonia Norte" not in first
+    joined = ana.send("si")
+    assert "Gracias por aceptar." in joined
+    assert "le enviaremos por este chat los avisos de «Puente de la colonia Norte»" in joined
+    assert "BAJA PUENTENORTE" in joined
+    # Beto had already talked to the bot; he opens Telegram's deep link (/start keyword).
+    beto = Citizen(app.dialogue, app.uow, address="2002", channel="telegram", clock=clock)
+    beto.converse("hola", "si")
+    assert "avisos de «Puente de la colonia Norte»" in beto.send("/start puentenorte")
+    assert "Ya recibe los avisos" in beto.send("Puentenorte")
+    # Carla follows it, then leaves with BAJA.
+    carla = Citizen(app.dialogue, app.uow, address="+50370003333", channel="whatsapp", clock=clock)
+    carla.converse("hola", "si", "puentenorte")
+    assert carla.send("BAJA") == (
+        "Listo: ya no le enviaremos avisos de Puente de la colonia Norte."
+    )
+    assert carla.send("baja") == "Usted no recibe avisos de ningún proyecto."
+
+    assert send(app) == 2
+
+    expected = (
+        "Aviso sobre «Puente de la colonia Norte»:\n"
+        f"{UPDATE}\n\n"
+        "Para dejar de recibir estos avisos escriba BAJA PUENTENORTE."
+    )
+    assert updates_to(app, "whatsapp", "+50370001111") == [expected]
+    assert updates_to(app, "telegram", "2002") == [expected]
+    assert updates_to(app, "whatsapp", "+50370003333") == []
+
+    with app.uow() as uow:
+        project = uow.community.by_keyword("puentenorte")
+        counts = uow.community.counts(project.id)
+    assert (counts.subscribers, counts.updates) == (2, 1)
+    assert (counts.sent, counts.waiting, counts.unreachable) == (0, 0, 0)
+
+
+def test_the_counts_show_who_could_not_be_reached_without_naming_them(app):
+    create_bridge(app)
+    clock = Clock()
+    people = [
+        Citizen(app.dialogue, app.uow, address=f"+5037000{n}000", channel="whatsapp", clock=clock)
+        for n in range(1, 4)
+    ]
+    for person in people:
+        person.converse("hola", "si", "puentenorte")
+    send(app)
+    # The dispatcher's outcomes: one delivered, one held outside the 24-hour window (a template
+    # told the person), one refused by the provider.
+    with app.uow() as uow:
+        rows = [row for row in uow.outbox.pending("whatsapp") if row.body.startswith("Aviso sobre")]
+        uow.outbox.mark_sent(rows[0], "SM1", TUESDAY)
+        uow.outbox.hold(rows[1], "fuera de la ventana de 24 horas; aviso enviado", TUESDAY)
+        uow.outbox.fail(rows[2], "Twilio HTTP 400 código 63024")
+        uow.commit()
+    with app.uow() as uow:
+        counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
+    assert (counts.subscribers, counts.updates) == (3, 1)
+    assert (counts.sent, counts.waiting, counts.unreachable) == (1, 1, 1)
+
+
+def test_my_data_lists_the_subscriptions_and_erasing_removes_them(app):
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("hola", "si", "puentenorte")
+    assert "• Avisos de proyectos que sigue: Puente de la colonia Norte (PUENTENORTE)" in ana.send(
+        "mis datos"
+    )
+    ana.converse("borrar mis datos", "si")
+    with app.uow() as uow:
+        project = uow.community.by_keyword("puentenorte")
+        assert uow.community.subscribers(project.id) == []
+    assert send(app) == 0
+    assert "• Avisos de proyectos que sigue: ninguno" in ana.send("mis datos")
+
+
+def test_an_unknown_keyword_is_not_taken_for_a_subscription(app):
+    create_bridge(app)
+    luis = Citizen(app.dialogue, app.uow, address="+50370004444", channel="whatsapp")
+    luis.converse("hola", "si")
+    assert "No entendimos su mensaje" in luis.send("puentesur")
+    # "baja" before words that name no project is an ordinary message: here, a report.
+    answer = luis.send("baja mucho la presion del agua en la colonia desde ayer")
+    assert "avisos" not in answer
+    with app.uow() as uow:
+        state = uow.conversations.get(uow.contacts.find("whatsapp", "+50370004444").id)
+    assert state is not None and state.step != "menu"
+    with app.uow() as uow:
+        assert uow.community.followed_by(uow.contacts.find("whatsapp", "+50370004444").id) == []
+
+
+def test_staff_cannot_create_a_keyword_the_chat_already_reads_or_one_taken(app):
+    create_bridge(app)
+    for keyword, says in (
+        ("menu", "ya la usa el chat"),
+        ("baja", "ya la usa el chat"),
+        ("puente norte", "debe ser una sola palabra"),
+        ("123", "debe ser una sola palabra"),
+        ("puentenorte", "Ya hay un proyecto"),
+    ):
+        with app.uow() as uow, pytest.raises(CommunityError, match=says):
+            add_project(
+                uow,
+                app.policy.texts,
+                keyword=keyword,
+                name="X",
+                place="",
+                description="",
+                now=TUESDAY,
+            )
+    with app.uow() as uow, pytest.raises(CommunityError, match="No hay ningún proyecto"):
+        send_update(uow, app.policy.texts, "puentesur", UPDATE, TUESDAY)
+
+
+def test_the_retention_run_ends_the_subscriptions_of_people_it_erases(app):
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("hola", "si", "puentenorte")
+    send(app)
+    days = app.policy.retention_days
+    with app.uow() as uow:
+        assert erase_inactive_contacts(uow, app.policy, TUESDAY + timedelta(days=days - 1)) == 0
+        assert erase_inactive_contacts(uow, app.policy, TUESDAY + timedelta(days=days + 1)) == 1
+        uow.commit()
+    with app.uow() as uow:
+        project = uow.community.by_keyword("puentenorte")
+        assert uow.community.subscribers(project.id) == []
+        counts = uow.community.counts(project.id)
+    # The update sent stays counted; whom it went to is no longer known.
+    assert (counts.subscribers, counts.updates) == (0, 1)
+
+
+def test_500_subscribers_get_the_update_once_each_through_the_provider_and_who_left_none(
+    app, provider
+):
+    """The real dispatcher and Twilio client against the provider stand-in (the pace itself is
+    checked where it is decided: tests/unit/test_pacing.py)."""
+    create_bridge(app)
+    clock = ManualClock()
+    numbers = [f"+5037{n:07d}" for n in range(500)]
+    for number in numbers:
+        for text in ("PUENTENORTE", "si"):
+            incoming = Incoming("whatsapp", number, uuid.uuid4().hex, clock.now, text=text)
+            with app.uow() as uow:
+                receive(incoming, uow, app.dialogue, clock.now)
+    leaver = numbers[137]
+    with app.uow() as uow:
+        incoming = Incoming("whatsapp", leaver, uuid.uuid4().hex, clock.now, text="BAJA")
+        receive(incoming, uow, app.dialogue, clock.now)
+        for item in uow.outbox.pending("whatsapp", limit=5000):  # the chat's answers, sent
+            uow.outbox.mark_sent(item, f"SM{item.id}", clock.now)
+        uow.commit()
+
+    clock.advance(minutes=5)  # within everyone's 24-hour window: free-form messages
+    with app.uow() as uow:
+        sent = send_update(uow, app.policy.texts, "puentenorte", UPDATE, clock.now)
+        uow.commit()
+    assert sent.recipients == 499
+    with app.uow() as uow:
+        queued = [row.address for row in uow.outbox.pending("whatsapp", limit=5000)]
+    assert queued == [n for n in numbers if n != leaver]  # in the order they began following
+
+    # Twilio's pace for a high-throughput sender, so that 500 take half a second.
+    outbox = Dispatcher(app, [whatsapp(provider, rate=1000)], clock)
+    send_all(outbox)
+    received = [
+        call.params["To"].removeprefix("whatsapp:")
+        for call in provider.sent("twilio")
+        if UPDATE in call.params.get("Body", "")
+    ]
+    assert sorted(received) == sorted(queued)  # each once, and no one else
+    assert leaver not in received
+    with app.uow() as uow:
+        counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
+    assert (counts.subscribers, counts.sent, counts.waiting, counts.unreachable) == (499, 499, 0, 0)
+
+
+def test_outside_the_24_hour_window_the_template_announces_the_update_which_waits(app, provider):
+    create_bridge(app)
+    clock = ManualClock()
+    for text in ("puentenorte", "si"):
+        incoming = Incoming("whatsapp", "+50370001111", uuid.uuid4().hex, clock.now, text=text)
+        with app.uow() as uow:
+            receive(incoming, uow, app.dialogue, clock.now)
+    outbox = Dispatcher(app, [whatsapp(provider, template_sid="HX" + "3" * 32)], clock)
+    send_all(outbox)
+    clock.advance(days=3)
+    with app.uow() as uow:
+        send_update(uow, app.policy.texts, "puentenorte", UPDATE, clock.now)
+        uow.commit()
+    send_all(outbox)
+    templates = [c.params for c in provider.sent("twilio") if "ContentSid" in c.params]
+    assert [t["To"] for t in templates] == ["whatsapp:+50370001111"]
+    assert not [c for c in provider.sent("twilio") if UPDATE in c.params.get("Body", "")]
+    with app.uow() as uow:
+        counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
+    assert (counts.sent, counts.waiting, counts.unreachable) == (0, 1, 0)
+    # She answers: the update goes, and counts as delivered.
+    incoming = Incoming("whatsapp", "+50370001111", uuid.uuid4().hex, clock.now, text="hola")
+    with app.uow() as uow:
+        receive(incoming, uow, app.dialogue, clock.now)
+    send_all(outbox)
+    assert [c for c in provider.sent("twilio") if UPDATE in c.params.get("Body", "")]
+    with app.uow() as uow:
+        counts = uow.community.counts(uow.community.by_keyword("puentenorte").id)
+    assert (counts.sent, counts.waiting, counts.unreachable) == (1, 0, 0)
+
+
+def test_a_keyword_before_refusing_consent_keeps_no_subscription(app):
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("PUENTENORTE", "no")
+    with app.uow() as uow:
+        assert uow.community.subscribers(uow.community.by_keyword("puentenorte").id) == []
+
+
+def test_baja_with_a_keyword_is_not_taken_for_the_answer_staff_asked_for(app):
+    create_bridge(app)
+    clock = Clock()
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp", clock=clock)
+    ana.converse(*POTHOLE)  # TA-2026-000001
+    ana.send("puentenorte")
+    add_staff(app.uow, "Beto", telegram_id=111)
+    agent = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=clock)
+    agent.send("/pedir_info TA-2026-000001 ¿Hay un número de casa cerca?")
+    assert ana.send("BAJA PUENTENORTE") == (
+        "Listo: ya no le enviaremos avisos de Puente de la colonia Norte."
+    )
+    assert "agregamos su respuesta" in ana.send("frente a la casa 24")
