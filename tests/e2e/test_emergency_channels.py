@@ -16,10 +16,10 @@ from storage.models import Attachment, Case
 from tests.e2e.channels import STAFF_CHAT, TelegramCitizen, WhatsAppCitizen
 from tests.provider import JPEG
 
-# Signs of danger that no explicit rule marks as an emergency: the bot asks.
-# Signs of danger that the real model, alone, does not mark as an emergency (its probability of
-# one is about 0.24, far from the 0.5 that marks it): the danger question is asked.
-SMOKE = "hay humo saliendo de la bodega junto al puente"
+# Signs of danger that no explicit rule marks as an emergency and the real model, alone, does not
+# (the model of 2026-12-03 calls it normal): the danger question is asked. Smoke by a bridge,
+# used before, the widened model now marks an emergency by itself.
+GAS = "huele a gas cerca de la escuela"
 QUESTION = "¿Hay personas en peligro en este momento?"
 WHERE = "¿Dónde es?"
 
@@ -49,7 +49,7 @@ def test_on_whatsapp_the_danger_question_leads_to_an_emergency_that_asks_where_a
     service, provider, db
 ):
     ana = WhatsAppCitizen(service, "+50370008888", "Ana")
-    for body in ("hola", "si", "1", SMOKE):
+    for body in ("hola", "si", "1", GAS):
         ana.send(body)
     provider.wait_for(lambda: any(QUESTION in reply for reply in ana.replies()))
     assert cases(db) == []
@@ -85,7 +85,7 @@ def test_on_telegram_yes_by_button_is_an_emergency_and_a_pin_reaches_the_staff_g
     luis.send("hola")
     luis.press("1")  # consent
     luis.send("1")
-    luis.send(SMOKE)
+    luis.send(GAS)
     provider.wait_for(lambda: any(QUESTION in r.get("text", "") for r in luis.replies()))
     luis.press("1")  # "Sí, hay peligro"
     provider.wait_for(lambda: any(WHERE in r.get("text", "") for r in luis.replies()))
