@@ -376,7 +376,7 @@ def test_after_erasure_and_refused_consent_nothing_of_the_person_remains(service
     secret = service.env["TA_PRIVACY__HASH_SECRET"]
     rigoberta = TracedWhatsAppCitizen(service, NUMBER, NAME)
     photo = provider.add_media("ME" + "5e1d" * 8, JPEG, "image/jpeg")
-    pothole = "el tragante de la colonia Zacamil frente a mi casa esta tapado"
+    pothole = "el tragante de la colonia Zacamil frente a mi casa esta tapado, vengan a destaparlo"
     for body in ("hola", "si", "1", pothole):
         rigoberta.send(body)
     rigoberta.send("", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
