@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import BROWSER_PROBLEM, CHROMIUM, HOW_TO_RUN_BROWSER_TESTS
-from tests.e2e.channels import ACCOUNT_SID, BOT_TOKEN, Service
-from tests.provider import Provider
+from tests.e2e import conftest as channels
+from tests.e2e.channels import Service
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +43,7 @@ def page(chromium) -> Iterator[Any]:
     context.close()
 
 
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    stand_in = Provider(BOT_TOKEN, ACCOUNT_SID).start()
-    yield stand_in
-    stand_in.stop()
+provider = channels.provider  # the channels' provider stand-in, the same fixture
 
 
 @pytest.fixture
