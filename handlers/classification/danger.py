@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from handlers.classification.urgency import denies_emergency
+from handlers.classification.urgency import denies_emergency, says_not_an_emergency
 from handlers.core.normalise import fold
 from handlers.core.ports import Classification
 
@@ -56,7 +56,10 @@ _PATTERNS: dict[Signal, str] = {
         rf"atrapad{_W}|atrapo a|soterrad{_W}|sepultad{_W}|enterrad{_W}|aplastad{_W}|aprisionad{_W}"
         r"|no (?:puede|pueden|podemos|pude) salir|quedo? adentro|quedaron adentro|debajo de los"
         r" escombros|bajo los escombros|encerrad\w* por el agua|rodead\w* de agua|ilhad\w*"
-        r"|aislad\w* por el agua"
+        r"|aislad\w* por el agua|no (?:lo|la|los|las) (?:pueden|podemos) sacar"
+        r"|no se (?:puede|pueden|podemos) mover|(?:en|sobre) (?:el|los) techos?|encaramad\w*"
+        r"|subid[oa]s? (?:en|a) (?:el|los|la|las) (?:techos?|terrazas?|arboles?|segundo piso)"
+        r"|sin poder (?:bajar|salir)|atascad[oa]s? (?:en|con)"
     ),
     Signal.INJURED: (
         rf"herid{_W}|lesionad{_W}|golpead{_W}|sangr{_W}|inconsciente|desmayad{_W}|fracturad{_W}"
@@ -75,6 +78,7 @@ _PATTERNS: dict[Signal, str] = {
     Signal.FIRE: (
         r"incendi\w*|fuego|llamas|humo|se esta quemando|se quema|quemandose|explosion|explot\w*"
         r"|fuga de gas|olor a gas|huele a gas|chispas|cortocircuito|corto circuito"
+        r"|huele \w+ a gas|olor \w+ a gas|chispea\w*|echando chispas"
     ),
     Signal.COLLAPSE: (
         r"derrumb\w*|derrunb\w*|colaps\w*|desplom\w*|se vino|se vinieron|se viene|viniendo abajo"
@@ -82,6 +86,11 @@ _PATTERNS: dict[Signal, str] = {
         r"|se partio|se esta partiendo|cedio|esta cediendo|se rajo|se esta cayendo|se estan cayendo"
         r"|se callo la casa|se cayo la casa|se cayo el puente|se cayo el muro|se cayo la pared"
         r"|se cayo el techo|se cayo una casa|cayo el puente|cayo el muro|cayo el techo"
+        r"|se (?:nos )?(?:cae|esta cayendo) (?:el|la) (?:puente|muro|pared|techo|casa|pasarela"
+        r"|loma|cerro)|se (?:nos|les) (?:vino|vinieron|viene)|se desliza\w*|deslizandose"
+        r"|se (?:esta|estan) deslizando|se trago (?:un|una|el|la|a)"
+        r"|se cayo parte del? (?:muro|pared"
+        r"|techo|puente|losa)"
     ),
     Signal.CALL: (
         r"auxilio|socorro|ayuda urgente|ayudenos|ayudennos|ayudennnos|urgente ayuda|emergencia"
@@ -94,12 +103,24 @@ _PATTERNS: dict[Signal, str] = {
         r"|arrastr\w*"
         r"|el agua (?:entro|se esta metiendo|esta entrando|nos llega|llega)|se rebalso|rebalsad\w*"
         r"|(?:rio|quebrada|canal) (?:crecid|lleno|se sal)\w*"
+        r"|represad\w*|se (?:nos )?(?:metio|esta metiendo|mete) (?:el )?agua|(?:entrando|metiendo"
+        r"|subiendo|saliendo) (?:el )?agua|agua (?:hasta|a) (?:la rodilla|la cintura|el pecho"
+        r"|medio metro)|se esta saliendo|se (?:esta|estan) (?:saliendo|rebalsando)"
+        r"|revent\w*|va (?:entrando|sacando|llevando)|paso el jarillon|rompio el jarillon"
+        r"|se (?:esta|estan) entrando|agua adentro|sigue subiendo|sigue creciendo"
     ),
     Signal.FALLEN: (
         r"se cayo|se callo|se cayeron|cayo|cayeron|caido|caida|caer\b|cae\b|cable\w* "
         r"(?:caido|suelto|pelado|con corriente|colgando|en el suelo)|poste caido|arbol caido"
         r"|se esta inclinando|se va a caer|a punto de caer|tambalea\w*"
         r"|cayendo|socavon|desmoron\w*"
+        r"|se abrio un (?:hoyo|agujero|hueco|boquete|crater)|quedo colgando|colgando de"
+        r"|se balancea\w*|rechin\w*|se bajo de un lado|se (?:ladeo|esta ladeando)|ladead\w*"
+        r"|(?:rodo|se rodo|se vino) (?:la|el) (?:loma|cerro|talud|ladera|barranco|tierra)"
+        r"|(?:carros|casas|gente|personas|vehiculos) (?:tapad|sepultad)\w*|quedo tapad\w*"
+        r"|desprendi\w*|pende sobre|inclinad\w*"
+        r"|se (?:esta|estan) (?:doblando|moviendo|torciendo|rajando|agrietando|zafando|inclinando"
+        r"|deformando|yendo de lado|hundiendo|abriendo)|se mece|tronando|crujiendo|crujidos"
     ),
     Signal.PEOPLE: (
         r"gente|personas?|senor\w*|ni[nñ][oa]s?|nin[oa]s?|bebes?|cipot\w*|bich[oa]s?|pelad[oa]s?"
@@ -108,11 +129,14 @@ _PATTERNS: dict[Signal, str] = {
         r"|motorista|peat[oa]n\w*|un carro con|adentro|dona|don|ella|el senor|casas|viviendas"
         r"|champas?"
         r"|caserio|comunidad|asentamiento|lotificacion|escuela|centro escolar|alumnos"
+        r"|carros|vehiculos|buses|bus|tractomulas?|pasan los|trafico|jornaleros"
     ),
     Signal.NOW: (
         r"ahorita|ahora mismo|ahora|en este momento|en este instante|acaba de|acaban de|ya mismo"
         r"|urgente|rapido|pronto|apurense|vengan|manden|esta pasando|estan pasando|en vivo"
         r"|hace un rato|hace rato|hace unos minutos|recien|esta noche"
+        r"|se esta haciendo (?:mas )?grande|cada vez mas grande|alerta|sigue lloviendo|hoy"
+        r"|hace (?:como )?(?:media hora|un momento|unos? minutos?)|siguen pasando|estamos sacando"
     ),
 }
 # What has lasted, or comes back, is not happening to people now: one point less, unless the
@@ -125,7 +149,18 @@ _CHRONIC = re.compile(
     r"|los|las)"
     r" (?:limpiaron|repararon|quitaron|sacaron)|todos los (?:dias|inviernos|a[nñ]os)"
     r"|la semana pasada"
-    r"|el mes pasado|el a[nñ]o pasado|el invierno pasado)"
+    r"|el mes pasado|el a[nñ]o pasado|el invierno pasado"
+    # Works and studies about an event, and what may happen when it rains, are asked about later.
+    r"|cuando (?:vengan|vuelvan|lleguen|empiecen|caigan) (?:las )?(?:lluvias|aguas)|cuando llueva"
+    r"|obras? de (?:mitigacion|contencion)|estudios? del|muros? de contencion|que paso con"
+    r"|cuando (?:empiezan|inician|comienzan|vienen)|ya vinieron|video|noticias|jaja)"
+)
+# What the person says is settled, or not real, takes a point even with "now" ("ya lo atendió
+# el IDIGER, ahora quiero saber...", "no hagan caso, me equivoqué de chat").
+_SETTLED = re.compile(
+    r"\b(?:ya (?:lo|la|los|las) (?:atendi\w*|atendieron)|no hubo (?:muertos|heridos|victimas)"
+    r"|gracias a dios (?:no|esa vez)|no ha pasado ningun|me equivoque de chat|no hagan caso"
+    r"|casi (?:atropell|me estrell|nos estrell)\w*)"
 )
 _COMPILED = {signal: re.compile(rf"\b(?:{pattern})") for signal, pattern in _PATTERNS.items()}
 _REPEATS = re.compile(r"([a-zñ])\1{2,}")
@@ -165,10 +200,17 @@ def needs_danger_check(
     ago (see handlers.classification.urgency.denies_emergency)."""
     if classification.urgency == "emergencia" or not text.strip():
         return False
-    if denies_emergency(fold(text[:MAX_CHARS])):
-        return False
     found = signals(text)
+    # Someone trapped or being carried away is happening now, whatever else is said of the past
+    # ("lo de la zanja que reporté hace 3 días: un cipote se cayó adentro y no lo pueden sacar").
+    folded = _REPEATS.sub(r"\1\1", fold(text[:MAX_CHARS]))
+    if says_not_an_emergency(folded):
+        return False
+    if denies_emergency(folded) and not found & {Signal.TRAPPED, Signal.DRAGGED}:
+        return False
     points = score(found)
-    if Signal.NOW not in found and _CHRONIC.search(_REPEATS.sub(r"\1\1", fold(text[:MAX_CHARS]))):
+    if Signal.NOW not in found and _CHRONIC.search(folded):
+        points -= 1
+    if _SETTLED.search(folded):
         points -= 1
     return points >= threshold

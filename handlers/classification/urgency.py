@@ -106,6 +106,11 @@ def is_emergency(folded: str) -> bool:
     return any(rule.search(text) for rule in _RULES)
 
 
+def says_not_an_emergency(folded: str) -> bool:
+    """Whether the person says in so many words that there is no emergency."""
+    return bool(_NOT_AN_EMERGENCY.search(folded))
+
+
 def denies_emergency(folded: str) -> bool:
     """Whether the person says there is no emergency, or that it happened long ago."""
     past = _PAST.search(folded) and not _NOW.search(folded)

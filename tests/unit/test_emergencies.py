@@ -288,3 +288,39 @@ def test_an_answer_to_staff_within_the_emergency_window_restarts_the_case(
     answer = citizen.send("aqui va la foto del vado, esta junto a la escuela")
     assert case.status == "en_proceso" and case.paused_at is None
     assert "Nuevo plazo" in answer
+
+
+def test_someone_trapped_now_is_asked_about_even_in_a_follow_up_of_days_ago():
+    normal = Classification("consulta", "drenaje", "urgente", 0.9)
+    text = (
+        "lo de la zanja que les reporté hace 3 días, un cipote se cayó adentro y no lo pueden sacar"
+    )
+    assert needs_danger_check(text, normal)
+    # Said outright, it is not asked about, trapped or not.
+    assert not needs_danger_check("no hay personas atrapadas, solo el carro", normal)
+
+
+def test_a_danger_already_attended_or_a_joke_is_not_asked_about():
+    normal = Classification("consulta", "deslizamientos", "normal", 0.9)
+    attended = (
+        "ya vinieron los tecnicos por lo del derrumbe, muchas gracias, solo queremos saber cuando"
+        " empiezan el muro"
+    )
+    assert not needs_danger_check(attended, normal)
+    joke = '"emergencia" dijo mi mamá cuando vio la cocina jajaja, no hagan caso'
+    assert not needs_danger_check(joke, normal)
+    assert needs_danger_check("se está deslizando la ladera y hay gente adentro", normal)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el puente peatonal se está doblando y hay gente encima",
+        "agua adentro, cipotes en el techo",
+        "huele fuertísimo a gas en el pasaje y hay gente adentro",
+        "la señal elevada quedó colgando sobre los carriles mientras pasan los vehículos",
+    ],
+)
+def test_structures_giving_way_and_people_cut_off_are_asked_about(text):
+    normal = Classification("solicitud", "puentes", "normal", 0.9)
+    assert needs_danger_check(text, normal)
