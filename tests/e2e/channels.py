@@ -106,8 +106,12 @@ notice_gather_seconds = {self.gather}
         )
         self.http.close()
         # A hang bound, not a speed: the service answers in milliseconds when the machine is
-        # idle, and a busy one must not turn that into a failure.
-        self.http = httpx.Client(base_url=self.url, timeout=120)
+        # idle, and a busy one must not turn that into a failure. A connection for each
+        # request: one kept open would be closed by the service after 5 s idle, and a request
+        # sent just then would find it closed (as a test waiting on replies often does).
+        self.http = httpx.Client(
+            base_url=self.url, timeout=120, limits=httpx.Limits(max_keepalive_connections=0)
+        )
 
     def start(self) -> Service:
         """Start the service and wait until it answers. The free port was only free when it
