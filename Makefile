@@ -10,8 +10,12 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/telefono-abierto run
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each test where a process is free: more
+# processes than cores, since the end-to-end tests spend most of their time waiting on the
+# service (replies paced at Telegram's one a second per chat). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The fault tests: crashes, outages and overload against the real service (a few minutes).
 test-slow: $(STAMP)

@@ -238,6 +238,7 @@ class Dispatcher:
             s.channel for s in senders if getattr(s, "reports_delivery", False)
         }
         self._stopping = False
+        self._stopped: asyncio.Event | None = None  # made in `run`, inside its event loop
         # This process's claims are its own: once its heartbeat stops for `dead_after` seconds
         # (it crashed), another process, or this one restarted, takes them over.
         self.instance = str(uuid.uuid4())
@@ -259,6 +260,8 @@ class Dispatcher:
     def stop(self) -> None:
         """Claim nothing more; what is being sent is finished and recorded."""
         self._stopping = True
+        if self._stopped is not None:
+            self._stopped.set()
         self.wake()
 
     async def close(self) -> None:
@@ -273,6 +276,9 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Serve every channel until cancelled, with this process's heartbeat beside."""
+        self._stopped = asyncio.Event()
+        if self._stopping:
+            self._stopped.set()
         await self._beat()
         async with asyncio.TaskGroup() as group:
             group.create_task(self._heartbeat())
@@ -283,14 +289,16 @@ class Dispatcher:
     async def _heartbeat(self) -> None:
         every = self.dead_after.total_seconds() / 5
         while not self._stopping:
-            await asyncio.sleep(every)
+            await self._rest(every)
             await self._beat()
 
     async def _purges(self) -> None:
         """An erasure's rebuild of the database that readers got in the way of is tried again
         every few seconds until it is done: what was erased must not wait for the night."""
         while not self._stopping:
-            await asyncio.sleep(PURGE_RETRY_SECONDS)
+            await self._rest(PURGE_RETRY_SECONDS)
+            if self._stopping:
+                break
             await asyncio.get_running_loop().run_in_executor(
                 self._beat_thread, self._prune_early_reports
             )
@@ -298,6 +306,15 @@ class Dispatcher:
                 await asyncio.get_running_loop().run_in_executor(
                     self._beat_thread, retry_purge, self.app.engine
                 )
+
+    async def _rest(self, seconds: float) -> None:
+        """Wait `seconds`, or less when the dispatcher is stopped meanwhile (a stopping service
+        does not wait out a pause of these loops)."""
+        if self._stopped is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
 
     def _prune_early_reports(self) -> None:
         """Delivery reports kept for sends not recorded are dropped after a few minutes: those

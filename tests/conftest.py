@@ -43,7 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """The classifier's model is cached where the test run keeps its own files, not in the home
     directory; processes started by the tests inherit it. The cache is keyed by the corpus, so
     it is safe to keep between runs."""
-    cache = config.cache.mkdir("classifier") if config.cache else Path(tempfile.mkdtemp())
+    cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
+    cache = cache.mkdir("classifier") if cache else Path(tempfile.mkdtemp())
     os.environ["XDG_CACHE_HOME"] = str(cache)
 
 

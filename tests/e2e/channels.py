@@ -50,46 +50,20 @@ class Service:
     """`telefono-abierto run` with both channels, pointed at the provider stand-in."""
 
     def __init__(self, tmp_path: Path, database_url: str, provider: Provider, **extra) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.tmp_path = tmp_path
         self.provider = provider
         self.log = tmp_path / "service.log"
-        telegram = {"mode": "webhook", **extra.pop("telegram", {})}
+        self.config = tmp_path / "config.toml"
+        self.telegram_mode = extra.pop("telegram", {}).get("mode", "webhook")
+        self.template_sid = extra.pop("template_sid", "")
         # Notices go at once unless a test looks at how they are gathered.
-        gather = extra.pop("notice_gather_seconds", 0)
-        config = tmp_path / "config.toml"
-        config.write_text(
-            f"""
-[server]
-port = {self.port}
-public_url = "{self.url}"
-
-[whatsapp]
-enabled = true
-from_number = "{OUR_NUMBER}"
-api_base_url = "{provider.url}"
-template_sid = "{extra.pop("template_sid", "")}"
-
-[telegram]
-enabled = true
-mode = "{telegram["mode"]}"
-api_base_url = "{provider.url}/bot"
-staff_chat_id = {STAFF_CHAT}
-bot_username = "{BOT_USERNAME}"
-
-[media]
-directory = "{tmp_path / "media"}"
-
-[limits]
-notice_gather_seconds = {gather}
-""",
-            encoding="utf-8",
-        )
+        self.gather = extra.pop("notice_gather_seconds", 0)
+        self.http = httpx.Client()  # replaced by _listen_on
+        self._listen_on(free_port())
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
         # Secrets come from the environment, as the README's deployment instructions say.
         self.env.update(
-            TA_CONFIG=str(config),
+            TA_CONFIG=str(self.config),
             TA_DATABASE__URL=database_url,
             TA_WHATSAPP__ACCOUNT_SID=ACCOUNT_SID,
             TA_WHATSAPP__AUTH_TOKEN=AUTH_TOKEN,
@@ -98,11 +72,60 @@ notice_gather_seconds = {gather}
             TA_PRIVACY__HASH_SECRET=HASH_SECRET,
         )
         self.process: subprocess.Popen | None = None
+
+    def _listen_on(self, port: int) -> None:
+        """The port the service is to listen on, in its configuration and the test's client."""
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.config.write_text(
+            f"""
+[server]
+port = {port}
+public_url = "{self.url}"
+
+[whatsapp]
+enabled = true
+from_number = "{OUR_NUMBER}"
+api_base_url = "{self.provider.url}"
+template_sid = "{self.template_sid}"
+
+[telegram]
+enabled = true
+mode = "{self.telegram_mode}"
+api_base_url = "{self.provider.url}/bot"
+staff_chat_id = {STAFF_CHAT}
+bot_username = "{BOT_USERNAME}"
+
+[media]
+directory = "{self.tmp_path / "media"}"
+
+[limits]
+notice_gather_seconds = {self.gather}
+""",
+            encoding="utf-8",
+        )
+        self.http.close()
         # A hang bound, not a speed: the service answers in milliseconds when the machine is
-        # idle, and a busy one must not turn that into a failure.
-        self.http = httpx.Client(base_url=self.url, timeout=120)
+        # idle, and a busy one must not turn that into a failure. A connection for each
+        # request: one kept open would be closed by the service after 5 s idle, and a request
+        # sent just then would find it closed (as a test waiting on replies often does).
+        self.http = httpx.Client(
+            base_url=self.url, timeout=120, limits=httpx.Limits(max_keepalive_connections=0)
+        )
 
     def start(self) -> Service:
+        """Start the service and wait until it answers. The free port was only free when it
+        was picked: when another process (another test worker, say) took it in the meantime,
+        the service cannot listen, and is started again on another one."""
+        for _ in range(5):
+            if self._start():
+                return self
+            self._listen_on(free_port())
+        raise AssertionError(f"the service found no free port:\n{self.log_text()}")
+
+    def _start(self) -> bool:
+        """True once the service answers; False when it exited because its port was taken."""
+        seen = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [COMMAND, "run"], env=self.env, cwd=self.tmp_path, stdout=log, stderr=log
@@ -110,18 +133,25 @@ notice_gather_seconds = {gather}
         # Bounds a hang only: on a busy machine (load average 80 was seen) starting Python and
         # its imports alone can take tens of seconds.
         deadline = time.monotonic() + 180
+        # Asked only once this process says it listens: another service on the port (one
+        # that took it first) would answer too.
+        listening = f"listening on 127.0.0.1:{self.port};"
         while time.monotonic() < deadline:
+            said = self.log.read_bytes()[seen:].decode("utf-8", "replace")
             if self.process.poll() is not None:
-                raise AssertionError(f"the service exited:\n{self.log.read_text()}")
-            try:
-                if self.http.get("/healthz").status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
+                if "address already in use" in said.lower():
+                    return False
+                raise AssertionError(f"the service exited:\n{self.log_text()}")
+            if listening in said:
+                try:
+                    if self.http.get("/healthz").status_code == 200:
+                        return True
+                except httpx.TransportError:
+                    pass
             time.sleep(0.1)
         self.process.kill()  # not left running after the test
         self.process.wait()
-        raise AssertionError(f"the service did not start:\n{self.log.read_text()}")
+        raise AssertionError(f"the service did not start:\n{self.log_text()}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -58,8 +58,9 @@ def test_after_estado_on_telegram_the_second_listed_case_is_picked(service, prov
 
 @pytest.fixture
 def gathering_service(tmp_path, database_url, provider) -> Iterator[Service]:
-    """The service holding each notice ten seconds for the next."""
-    running = Service(tmp_path, database_url, provider, notice_gather_seconds=10).start()
+    """The service holding each notice twenty seconds for the next: the staff's four commands
+    below follow each other well within that, however busy the machine."""
+    running = Service(tmp_path, database_url, provider, notice_gather_seconds=20).start()
     yield running
     running.stop()
 

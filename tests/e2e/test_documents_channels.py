@@ -99,7 +99,7 @@ def test_an_anonymous_denuncia_gets_a_constancia_that_names_no_one_and_holds_no_
         xiomara.send(line)
         provider.wait_for(lambda seen=seen: len(xiomara.replies()) > seen)
     said = lambda: "\n".join(r.get("text", "") for r in xiomara.replies())  # noqa: E731
-    code = provider.wait_for(lambda: CODE.search(said()), timeout=30)[0]
+    code = provider.wait_for(lambda: CODE.search(said()))[0]
     # Asked for by the code (the only way to reach an anonymous case), in lower case too.
     xiomara.send(f"constancia {code.lower()}")
     (sent,) = provider.wait_for(lambda: documents_to(provider, 5202))

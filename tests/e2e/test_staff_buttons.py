@@ -4,6 +4,7 @@ labels rather than codes, and a card's [Tomar] edited away once the case is take
 import json
 
 from tests.e2e.channels import STAFF_CHAT, TelegramStaff, WhatsAppCitizen
+from tests.e2e.crowd import Database
 from tests.helpers import POTHOLE
 
 
@@ -27,6 +28,13 @@ def test_a_cards_take_button_is_edited_away_once_the_case_is_taken(service, prov
     assert f"📋 {folio} · solicitud · calles y caminos" in text
     assert "Estado: Recibido · Urgencia: normal" in text and "calles_caminos" not in text
 
+    # Pressed once the service has recorded the card as sent (what it edits is a message it
+    # knows it sent; a press while the send is being recorded is not what this test is about).
+    database = Database(service.env["TA_DATABASE__URL"])
+    try:
+        provider.wait_for(lambda: database.unsent() == 0)
+    finally:
+        database.close()
     marta.press(f"tomar:{folio}")
     edit = provider.wait_for(lambda: provider.calls_to("editMessageReplyMarkup"))[0]
     assert int(edit.params["chat_id"]) == STAFF_CHAT

@@ -196,6 +196,28 @@ def test_transient_failures_are_retried_with_backoff_then_given_up(app, provider
     assert rows(app, channel="telegram", address=STAFF_CHAT)
 
 
+def test_a_message_telegram_asked_to_wait_for_is_sent_again_only_after_that_wait(app, provider):
+    """Measured with the clock the dispatcher is given, where the wait is decided (the pacer's
+    own pause is tests/unit/test_pacing.py's)."""
+    clock = ManualClock()
+    outbox = dispatcher(app, provider, clock)
+    provider.fail_next("telegram", telegram_error(429, retry_after=1))
+    with app.uow() as uow:
+        queue(uow, [Reply("telegram", "555001", "Aviso.")], clock.now)
+        uow.commit()
+
+    send_all(outbox, "telegram")
+    (row,) = rows(app, channel="telegram")
+    assert row.status == "pending" and row.next_attempt_at == clock.now + timedelta(seconds=1)
+    send_all(outbox, "telegram")
+    clock.advance(milliseconds=999)
+    send_all(outbox, "telegram")
+    assert provider.sent("telegram") == []  # not before the second Telegram asked for
+    clock.advance(milliseconds=1)
+    send_all(outbox, "telegram")
+    assert [c.params["text"] for c in provider.sent("telegram")] == ["Aviso."]
+
+
 def test_a_row_being_sent_is_claimed_once_and_holds_back_the_next_for_that_chat(app, provider):
     clock = ManualClock()
     first, second = dispatcher(app, provider, clock), dispatcher(app, provider, clock)
