@@ -89,8 +89,7 @@ _PATTERNS: dict[Signal, str] = {
         r"|se (?:nos )?(?:cae|esta cayendo) (?:el|la) (?:puente|muro|pared|techo|casa|pasarela"
         r"|loma|cerro)|se (?:nos|les) (?:vino|vinieron|viene)|se desliza\w*|deslizandose"
         r"|se (?:esta|estan) deslizando|se trago (?:un|una|el|la|a)"
-        r"|se cayo parte del? (?:muro|pared"
-        r"|techo|puente|losa)"
+        r"|se cayo parte del? (?:muro|pared|techo|puente|losa)"
     ),
     Signal.CALL: (
         r"auxilio|socorro|ayuda urgente|ayudenos|ayudennos|ayudennnos|urgente ayuda|emergencia"
@@ -196,16 +195,17 @@ def needs_danger_check(
 
     True when the text's danger score reaches `threshold` and the classifier did not already
     mark it `emergencia` (an emergency marked as such takes the emergency path at once: asking
-    would only delay it). Not when the person says it is not an emergency or it happened long
-    ago (see handlers.classification.urgency.denies_emergency)."""
+    would only delay it). Not when the person says it is not an emergency, nor when it
+    happened long ago unless someone is trapped or being carried away now (see
+    handlers.classification.urgency.denies_emergency)."""
     if classification.urgency == "emergencia" or not text.strip():
         return False
     found = signals(text)
-    # Someone trapped or being carried away is happening now, whatever else is said of the past
-    # ("lo de la zanja que reporté hace 3 días: un cipote se cayó adentro y no lo pueden sacar").
     folded = _REPEATS.sub(r"\1\1", fold(text[:MAX_CHARS]))
     if says_not_an_emergency(folded):
         return False
+    # Someone trapped or being carried away is happening now, whatever else is said of the past
+    # ("lo de la zanja que reporté hace 3 días: un cipote se cayó adentro y no lo pueden sacar").
     if denies_emergency(folded) and not found & {Signal.TRAPPED, Signal.DRAGGED}:
         return False
     points = score(found)
