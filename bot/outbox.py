@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from handlers.casework import actions as casework
 from handlers.casework import documents, notifications
 from handlers.casework.notifications import Event
 from handlers.core.messages import Option, Reply
@@ -552,6 +553,10 @@ class Dispatcher:
                 uow.purge_after_commit()
             case Sent(provider_id):
                 uow.outbox.mark_sent(item, provider_id, now)
+                sent = tuple(option.key for option in delivery.options)
+                edit = casework.buttons_left_behind(item, sent, provider_id, now)
+                if edit is not None:
+                    uow.outbox.add(edit)
                 log.debug("outbox: row %s sent on %s", item.id, item.channel)
             case RetryLater(seconds, reason):
                 at = now + timedelta(seconds=seconds)

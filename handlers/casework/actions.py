@@ -85,7 +85,8 @@ EDITABLE_BUTTONS = ("telegram",)
 
 def withdraw_button(uow: UnitOfWork, case: Case, key: str, now: datetime) -> None:
     """A button of the case's cards that no longer applies ([Tomar] once the case is taken)
-    leaves every copy: dropped from those still to send, edited out of those already sent."""
+    leaves every copy: dropped from those still to send, edited out of those already sent.
+    A copy being sent right now keeps it on the way out: see `buttons_left_behind`."""
     for item in uow.outbox.with_option(case.id, key):
         if item.channel not in EDITABLE_BUTTONS:
             continue
@@ -93,17 +94,33 @@ def withdraw_button(uow: UnitOfWork, case: Case, key: str, now: datetime) -> Non
         if item.status == "pending":
             item.options = {**item.options, "options": options}
         elif item.status == "sent" and item.provider_message_id:
-            edit = {"options": options, "edit": item.provider_message_id}
-            uow.outbox.add(
-                OutboxItem(
-                    channel=item.channel,
-                    address=item.address,
-                    body="",
-                    options=edit,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+            uow.outbox.add(_buttons_edit(item, options, item.provider_message_id, now))
+
+
+def buttons_left_behind(
+    item: OutboxItem, sent: tuple[str, ...], provider_message_id: str, now: datetime
+) -> OutboxItem | None:
+    """The edit that takes away buttons withdrawn while their message was being sent (a case
+    taken while its card was on its way): `sent` are the keys the message went out with."""
+    if item.channel not in EDITABLE_BUTTONS:
+        return None
+    options = item.options.get("options", [])
+    if set(sent) <= {o.get("key") for o in options}:
+        return None
+    return _buttons_edit(item, options, provider_message_id, now)
+
+
+def _buttons_edit(
+    item: OutboxItem, options: list[dict], provider_message_id: str, now: datetime
+) -> OutboxItem:
+    return OutboxItem(
+        channel=item.channel,
+        address=item.address,
+        body="",
+        options={"options": options, "edit": provider_message_id},
+        next_attempt_at=now,
+        created_at=now,
+    )
 
 
 class ClosedCase(NotAllowed):

@@ -28,8 +28,8 @@ def test_a_cards_take_button_is_edited_away_once_the_case_is_taken(service, prov
     assert f"📋 {folio} · solicitud · calles y caminos" in text
     assert "Estado: Recibido · Urgencia: normal" in text and "calles_caminos" not in text
 
-    # Pressed once the service has recorded the card as sent (what it edits is a message it
-    # knows it sent; a press while the send is being recorded is not what this test is about).
+    # Pressed once the service has recorded the card as sent (a press while the card is on its
+    # way is tests/integration/test_outbox.py's, where the test decides when the send lands).
     database = Database(service.env["TA_DATABASE__URL"])
     try:
         provider.wait_for(lambda: database.unsent() == 0)

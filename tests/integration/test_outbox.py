@@ -472,3 +472,32 @@ def test_recording_a_batch_of_sends_reads_each_row_once_and_writes_them_together
     assert statements.count("SELECT") == 2  # the rows, then their messages: none read twice
     assert statements.count("UPDATE") == 2  # the messages together, then the rows together
     assert [row.status for row in rows(app, channel="telegram")] == ["sent"] * 4
+
+
+def test_a_case_taken_while_its_card_is_on_its_way_loses_the_take_button_once_it_lands(
+    app, provider
+):
+    from handlers.dialogue.conversation import Dialogue
+    from tests.helpers import POTHOLE, Citizen, add_staff
+
+    app.policy = dataclasses.replace(app.policy, staff_chat_id=int(STAFF_CHAT))
+    app.dialogue = Dialogue(app.policy)
+    clock = ManualClock()
+    Citizen(app.dialogue, app.uow, address=ANA, channel="whatsapp", clock=clock).converse(*POTHOLE)
+    outbox = dispatcher(app, provider, clock)
+    sender = outbox.senders["telegram"]
+    (card,) = outbox.claim(sender)
+    assert "tomar:TA-2026-000001" in [option.key for option in card.options]
+
+    # Rosa presses [Tomar] on another copy while this one is being sent.
+    add_staff(app.uow, "Rosa", telegram_id=777)
+    rosa = Citizen(app.dialogue, app.uow, address="777", channel="telegram", clock=clock)
+    assert "Rosa tomó el caso" in rosa.send("tomar:TA-2026-000001")
+    outbox.settle(card, asyncio.run(sender.send(card)))
+    send_all(outbox, "telegram")
+
+    (sent,) = [c for c in provider.sent("telegram") if c.params["chat_id"] == STAFF_CHAT]
+    assert "tomar:" in sent.params["reply_markup"]  # it left with the button...
+    (edit,) = provider.calls_to("editMessageReplyMarkup")
+    assert (edit.params["chat_id"], edit.params["message_id"]) == (STAFF_CHAT, sent.result_id)
+    assert "tomar:" not in edit.params.get("reply_markup", "")  # ...which is then taken away
