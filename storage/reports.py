@@ -3,9 +3,11 @@ the database (GROUP BY, counts, medians), never by loading cases into Python as 
 
 SQLite has no hash aggregation and no selection algorithm: its GROUP BY and its medians sort
 the period's rows in a temporary B-tree, which over a quarter of a large database costs more
-than reading the rows. There the breakdowns count the plain rows the driver gives (a Counter),
-and the medians sort an array of the cases' local instants (NumPy), with the same arithmetic
-as PostgreSQL's statements; PostgreSQL aggregates and takes its medians itself.
+than reading the rows. There the received breakdown counts the plain rows the driver gives (a
+Counter), and the medians sort arrays of the cases' local instants (NumPy) with the same
+arithmetic as PostgreSQL's statements, which aggregate and take the medians in the database.
+Reading rows into Python holds the interpreter's lock, so only one query of each gather does
+it: the others run in SQLite alone, in parallel with it.
 """
 
 from __future__ import annotations
@@ -103,9 +105,6 @@ class ReportRepository:
         the cases first attended in the range."""
         within = case((cases.attended_at <= cases.due_at, 1), else_=0).label("within")
         dimensions = (cases.channel, cases.type, within, cases.survey_rating, cases.survey_resolved)
-        if not self.postgres:
-            # survey_resolved as stored, 0 or 1 (True or False on PostgreSQL).
-            return self._counted(select(*dimensions).where(self._attended(start, end)))
         statement = (
             select(*dimensions, func.count())
             .where(self._attended(start, end))
