@@ -13,6 +13,7 @@ it: the others run in SQLite alone, in parallel with it.
 from __future__ import annotations
 
 import os
+import typing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -68,7 +69,8 @@ class ReportRepository:
         columns the driver gives as they are stored (text, numbers)."""
         result = self.session.connection().execute(statement)
         try:
-            yield from result.cursor
+            # The DB-API cursor iterates its rows (the type stubs do not say so).
+            yield from typing.cast(Iterable[tuple], result.cursor)
         finally:
             result.close()
 
