@@ -4,8 +4,8 @@ the database (GROUP BY, counts, medians), never by loading cases into Python as 
 SQLite has no hash aggregation and no selection algorithm: its GROUP BY and its medians sort
 the period's rows in a temporary B-tree, which over a quarter of a large database costs more
 than reading the rows. There the received breakdown counts the plain rows the driver gives (a
-Counter), and the medians sort arrays of the cases' local instants (NumPy) with the same
-arithmetic as PostgreSQL's statements, which aggregate and take the medians in the database.
+Counter), and the medians are the middle values of arrays of the cases' times (NumPy), by the
+arithmetic of PostgreSQL's statements (which aggregate and take the medians in the database).
 Reading rows into Python holds the interpreter's lock, so only one query of each gather does
 it: the others run in SQLite alone, in parallel with it.
 """
@@ -157,11 +157,9 @@ class ReportRepository:
     def _business_seconds(self, local, closed: Sequence[int]) -> ColumnElement[float]:
         """Seconds of business days from 1970-01-01 to the local instant `local` (seconds, see
         _local_seconds): weekends and the `closed` weekdays (day numbers since 1970-01-01) left
-        out. Differences of two such values are business time."""
-        if self.postgres:
-            day = cast(func.floor(local / DAY), Integer)
-        else:
-            day = cast(local / DAY, Integer)  # after 1970, truncation is the floor
+        out. Differences of two such values are business time. In PostgreSQL's statement; on
+        SQLite _business_array does the same to an array."""
+        day = cast(func.floor(local / DAY), Integer)
         # 1970-01-01 was a Thursday: Saturdays before `day` are (day + 4) // 7, Sundays
         # (day + 3) // 7, and its weekday (Monday 0) is (day + 3) % 7.
         days_off = (day + 4) // 7 + (day + 3) // 7
@@ -334,7 +332,7 @@ def _business_array(local: np.ndarray, closed: np.ndarray) -> np.ndarray:
     the same operations on the same doubles, so the same values."""
     import numpy as np
 
-    day = (local / DAY).astype(np.int64)  # truncation, as SQLite's CAST; after 1970, the floor
+    day = np.floor(local / DAY).astype(np.int64)
     days_off = (day + 4) // 7 + (day + 3) // 7 + np.searchsorted(closed, day, side="left")
     working_today = ((day + 3) % 7 < 5) & ~np.isin(day, closed)
     into_today = np.where(working_today, 0.0, local - day * DAY)
