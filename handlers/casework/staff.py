@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.casework import actions as casework
+from handlers.casework import commitments
 from handlers.casework.cases import direction, event_summary
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
@@ -154,6 +155,10 @@ class StaffDesk:
             "cerrar": self._close,
             "descartar": self._discard,
             "registrar": self._register,
+            "compromiso": self._commitment,
+            "compromiso_cumplido": self._commitment_met,
+            "compromiso_mover": self._commitment_move,
+            "compromisos": self._commitments,
         }
 
     def handle(
@@ -436,6 +441,102 @@ class StaffDesk:
         for card in new_case_cards(turn.uow, self.policy, case):
             if (card.channel, card.address) != here:
                 turn.replies.append(card)
+
+    # -- commitments ------------------------------------------------------------------------
+
+    def _commitment(self, turn: _Turn, args: str) -> None:
+        """/compromiso FOLIO FECHA [@NOMBRE] texto"""
+        case, rest = self._case(turn, args)
+        when, _, what = rest.partition(" ")
+        what = what.strip()
+        if not when or not what:
+            raise NotAllowed(self.t("commitments.error_usage"))
+        due = commitments.parse_due(self.t, when, commitments.today(self.policy, turn.now))
+        member, name = None, None
+        if what.startswith("@"):
+            who, _, what = what.partition(" ")
+            member, name = commitments.find_responsible(turn.uow, self.policy, who)
+        commitment, replies = commitments.make(
+            turn.uow,
+            self.policy,
+            case,
+            what=what,
+            due=due,
+            actor=turn.actor,
+            now=turn.now,
+            responsible=member,
+            responsible_name=name,
+        )
+        turn.notify(replies)
+        responsible = commitments.responsible_label(turn.uow, self.policy, commitment)
+        if commitment.responsible_id is None and commitment.responsible_name:
+            responsible = f"{responsible} {self.t('commitments.outside_staff')}"
+        done = self.t(
+            "commitments.done_made",
+            number=commitment.id,
+            folio=case.folio,
+            due=commitments.day_label(self.policy, due),
+            responsible=responsible,
+        )
+        turn.say(f"{done}\n{self._told(case, replies)}", case_id=case.id)
+
+    def _told(self, case: Case, replies: list[Reply]) -> str:
+        """Whether the citizen hears of it in their chat, with their code, or not at all."""
+        if case.anonymous:
+            return self.t("commitments.told_anonymous")
+        return self.t("commitments.told" if replies else "commitments.told_nobody")
+
+    def _commitment_met(self, turn: _Turn, args: str) -> None:
+        """/compromiso_cumplido N [nota]"""
+        number, _, note = args.strip().partition(" ")
+        if not number:
+            raise NotAllowed(self.t("commitments.error_met_usage"))
+        commitment, case = commitments.find(turn.uow, self.policy, number)
+        replies = commitments.meet(
+            turn.uow, self.policy, commitment, case, note, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        on_time = commitments.met_on_time(self.policy, commitment)
+        done = self.t(
+            "commitments.done_met_on_time" if on_time else "commitments.done_met_late",
+            number=commitment.id,
+            folio=case.folio,
+            due=commitments.day_label(self.policy, commitment.due_date),
+        )
+        turn.say(f"{done}\n{self._told(case, replies)}", case_id=case.id)
+
+    def _commitment_move(self, turn: _Turn, args: str) -> None:
+        """/compromiso_mover N FECHA motivo"""
+        number, _, rest = args.strip().partition(" ")
+        when, _, reason = rest.strip().partition(" ")
+        if not number or not when or not reason.strip():
+            raise NotAllowed(self.t("commitments.error_move_usage"))
+        commitment, case = commitments.find(turn.uow, self.policy, number)
+        due = commitments.parse_due(self.t, when, commitments.today(self.policy, turn.now))
+        replies = commitments.move(
+            turn.uow, self.policy, commitment, case, due, reason, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        done = self.t(
+            "commitments.done_moved",
+            number=commitment.id,
+            folio=case.folio,
+            due=commitments.day_label(self.policy, due),
+            count=commitment.moved_count,
+        )
+        turn.say(f"{done}\n{self._told(case, replies)}", case_id=case.id)
+
+    def _commitments(self, turn: _Turn, args: str) -> None:
+        """/compromisos [FOLIO]: a case's, or every pending one (the overdue first)."""
+        case = casework.find_case(turn.uow, self.policy, args) if args.strip() else None
+        lines = commitments.listing(turn.uow, self.policy, turn.now, case)
+        if case is not None:
+            heading = self.t("commitments.header_case", folio=case.folio)
+            empty = self.t("commitments.none_case", folio=case.folio)
+        else:
+            heading, empty = self.t("commitments.header_all"), self.t("commitments.none_all")
+        text = "\n".join([heading, *lines]) if lines else empty
+        turn.say(text, case_id=case.id if case else None)
 
 
 # -- the staff accounts (`staff list|deactivate|activate|role|unbind`) -------------------------
