@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.app import App
 from bot.reporting import WEEKLY_SUMMARY, send_weekly_summary
 from bot.training.retrain import Outcome, evaluation_set_path, retrain_in_child
+from handlers.casework.commitments import overdue_reminders
 from handlers.casework.examples import stored_examples
 from handlers.casework.privacy import anonymise_expired, erase_inactive_contacts
 from handlers.casework.reminders import daily_reminders
@@ -32,6 +33,7 @@ from storage.models import PERSONAL_TABLES
 log = logging.getLogger(__name__)
 
 DAILY_REMINDERS = "daily_reminders"
+COMMITMENTS_OVERDUE = "commitments_overdue"
 RETRAIN = "classifier_retrain"
 RETENTION = "privacy_retention"
 RETENTION_HOUR = 3  # local time: the retention work runs at night
@@ -53,7 +55,8 @@ async def run_job(job_id: str) -> None:
 
 
 class Scheduler:
-    """The daily reminders, on `schedule.daily_reminders`, the weekly supervisor summary, on
+    """The daily reminders, on `schedule.daily_reminders`, the overdue commitments, on
+    `schedule.commitments_overdue`, the weekly supervisor summary, on
     `schedule.weekly_summary`, and the classifier's weekly retraining, on `classifier.retrain`,
     in the institution's time zone."""
 
@@ -74,6 +77,29 @@ class Scheduler:
             queue(uow, daily_reminders(uow, self.app.policy, now), now)
             uow.commit()
         return True
+
+    def remind_overdue_commitments(self) -> bool:
+        """Claim today's run and tell the responsible staff of their overdue commitments; False
+        when another process (or an earlier run of this one) already did."""
+        now = self.clock()
+        run_date = self.app.policy.calendar.local_date(now).isoformat()
+        with self.app.uow() as uow:
+            if not uow.job_runs.claim(COMMITMENTS_OVERDUE, run_date, now):
+                return False
+            queue(uow, overdue_reminders(uow, self.app.policy, now), now)
+            uow.commit()
+        return True
+
+    async def _commitments(self) -> None:
+        try:
+            done = await asyncio.to_thread(self.remind_overdue_commitments)
+            if done:
+                self.wake()
+        except Exception as exc:  # logged; the next day's run still happens
+            log.warning("scheduler: overdue commitments failed (%s)", type(exc).__name__)
+            self.app.metrics.job(COMMITMENTS_OVERDUE, "failed")
+        else:
+            self.app.metrics.job(COMMITMENTS_OVERDUE, "done" if done else "skipped")
 
     def anonymise_expired_cases(self) -> list[str] | None:
         """Claim today's retention run and anonymise the expired cases; None when another
@@ -179,8 +205,10 @@ class Scheduler:
         tz = self.app.policy.calendar.tz
         return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz)
 
-    def trigger(self) -> CronTrigger:
-        hour, minute = (int(part) for part in self.app.settings.schedule.daily_reminders.split(":"))
+    def trigger(self, setting: str | None = None) -> CronTrigger:
+        """Every day at `setting` (by default `schedule.daily_reminders`), local time."""
+        setting = setting or self.app.settings.schedule.daily_reminders
+        hour, minute = (int(part) for part in setting.split(":"))
         return CronTrigger(hour=hour, minute=minute, timezone=self.app.policy.calendar.tz)
 
     def start(self) -> None:
@@ -191,6 +219,8 @@ class Scheduler:
         )
         self.scheduler.start()
         self._ensure(DAILY_REMINDERS, self._daily, self.trigger(), GRACE)
+        overdue = self.trigger(self.app.settings.schedule.commitments_overdue)
+        self._ensure(COMMITMENTS_OVERDUE, self._commitments, overdue, GRACE)
         retention = CronTrigger(hour=RETENTION_HOUR, minute=0, timezone=self.app.policy.calendar.tz)
         self._ensure(RETENTION, self._retention, retention, GRACE)
         self._ensure(WEEKLY_SUMMARY, self._weekly, self.weekly_trigger(), WEEKLY_GRACE)
@@ -223,6 +253,7 @@ class Scheduler:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         _runners.pop(DAILY_REMINDERS, None)
+        _runners.pop(COMMITMENTS_OVERDUE, None)
         _runners.pop(RETENTION, None)
         _runners.pop(WEEKLY_SUMMARY, None)
         _runners.pop(RETRAIN, None)

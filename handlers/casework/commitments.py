@@ -244,6 +244,55 @@ def move(
     return notify_citizen(uow, policy, case, text)
 
 
+def told(policy: CasePolicy, case: Case, replies: list[Reply]) -> str:
+    """For staff: whether the citizen hears of it in their chat, with their code, or not at all."""
+    if case.anonymous:
+        return policy.texts("commitments.told_anonymous")
+    return policy.texts("commitments.told" if replies else "commitments.told_nobody")
+
+
+def made_text(
+    uow: UnitOfWork, policy: CasePolicy, commitment: Commitment, case: Case, replies: list[Reply]
+) -> str:
+    """What staff are told once a commitment is recorded."""
+    t = policy.texts
+    responsible = responsible_label(uow, policy, commitment)
+    if commitment.responsible_id is None and commitment.responsible_name:
+        responsible = f"{responsible} {t('commitments.outside_staff')}"
+    done = t(
+        "commitments.done_made",
+        number=commitment.id,
+        folio=case.folio,
+        due=day_label(policy, commitment.due_date),
+        responsible=responsible,
+    )
+    return f"{done}\n{told(policy, case, replies)}"
+
+
+def met_text(policy: CasePolicy, commitment: Commitment, case: Case, replies: list[Reply]) -> str:
+    """What staff are told once a commitment is met: on time or late."""
+    key = "done_met_on_time" if met_on_time(policy, commitment) else "done_met_late"
+    done = policy.texts(
+        f"commitments.{key}",
+        number=commitment.id,
+        folio=case.folio,
+        due=day_label(policy, commitment.due_date),
+    )
+    return f"{done}\n{told(policy, case, replies)}"
+
+
+def moved_text(policy: CasePolicy, commitment: Commitment, case: Case, replies: list[Reply]) -> str:
+    """What staff are told once a commitment has a new date."""
+    done = policy.texts(
+        "commitments.done_moved",
+        number=commitment.id,
+        folio=case.folio,
+        due=day_label(policy, commitment.due_date),
+        count=commitment.moved_count,
+    )
+    return f"{done}\n{told(policy, case, replies)}"
+
+
 def line(policy: CasePolicy, commitment: Commitment, folio: str, day: date) -> str:
     """One commitment in a list: "⏰ #3 TA-2026-000001 · viernes 15/12/2026 · Rosa · what"."""
     t = policy.texts

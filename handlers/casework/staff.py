@@ -468,23 +468,8 @@ class StaffDesk:
             responsible_name=name,
         )
         turn.notify(replies)
-        responsible = commitments.responsible_label(turn.uow, self.policy, commitment)
-        if commitment.responsible_id is None and commitment.responsible_name:
-            responsible = f"{responsible} {self.t('commitments.outside_staff')}"
-        done = self.t(
-            "commitments.done_made",
-            number=commitment.id,
-            folio=case.folio,
-            due=commitments.day_label(self.policy, due),
-            responsible=responsible,
-        )
-        turn.say(f"{done}\n{self._told(case, replies)}", case_id=case.id)
-
-    def _told(self, case: Case, replies: list[Reply]) -> str:
-        """Whether the citizen hears of it in their chat, with their code, or not at all."""
-        if case.anonymous:
-            return self.t("commitments.told_anonymous")
-        return self.t("commitments.told" if replies else "commitments.told_nobody")
+        text = commitments.made_text(turn.uow, self.policy, commitment, case, replies)
+        turn.say(text, case_id=case.id)
 
     def _commitment_met(self, turn: _Turn, args: str) -> None:
         """/compromiso_cumplido N [nota]"""
@@ -496,14 +481,7 @@ class StaffDesk:
             turn.uow, self.policy, commitment, case, note, turn.actor, turn.now
         )
         turn.notify(replies)
-        on_time = commitments.met_on_time(self.policy, commitment)
-        done = self.t(
-            "commitments.done_met_on_time" if on_time else "commitments.done_met_late",
-            number=commitment.id,
-            folio=case.folio,
-            due=commitments.day_label(self.policy, commitment.due_date),
-        )
-        turn.say(f"{done}\n{self._told(case, replies)}", case_id=case.id)
+        turn.say(commitments.met_text(self.policy, commitment, case, replies), case_id=case.id)
 
     def _commitment_move(self, turn: _Turn, args: str) -> None:
         """/compromiso_mover N FECHA motivo"""
@@ -517,14 +495,7 @@ class StaffDesk:
             turn.uow, self.policy, commitment, case, due, reason, turn.actor, turn.now
         )
         turn.notify(replies)
-        done = self.t(
-            "commitments.done_moved",
-            number=commitment.id,
-            folio=case.folio,
-            due=commitments.day_label(self.policy, due),
-            count=commitment.moved_count,
-        )
-        turn.say(f"{done}\n{self._told(case, replies)}", case_id=case.id)
+        turn.say(commitments.moved_text(self.policy, commitment, case, replies), case_id=case.id)
 
     def _commitments(self, turn: _Turn, args: str) -> None:
         """/compromisos [FOLIO]: a case's, or every pending one (the overdue first)."""
