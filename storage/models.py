@@ -573,6 +573,7 @@ class Commitment(SQLModel, table=True):
     original_due_date: date = Field(sa_column=Column(Date, nullable=False))
     status: str = Field(default="pending", max_length=16)  # pending, met, cancelled
     met_at: datetime | None = utc_column()
+    met_on_time: bool | None = None  # on or before its date (as it stood), in local days
     moved_count: int = 0
     moved_reason: str | None = Field(default=None, sa_column=Column(Text))  # the last one
     created_by: str = Field(max_length=80)

@@ -25,7 +25,7 @@ LIST_LENGTH = 20  # commitments shown by /compromisos without a folio
 EVENT_KINDS = ("commitment_made", "commitment_met", "commitment_moved")
 DAY_MONTH = re.compile(r"(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2}|\d{4}))?")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-RELATIVE = {"hoy": 0, "manana": 1, "pasado manana": 2}
+RELATIVE = {"hoy": 0, "mañana": 1, "manana": 1, "pasado mañana": 2, "pasado manana": 2}
 
 
 class BadDate(NotAllowed):
@@ -75,12 +75,6 @@ def today(policy: CasePolicy, now: datetime) -> date:
 def is_overdue(commitment: Commitment, day: date) -> bool:
     """Pending past its date (due on `day` itself is not overdue yet)."""
     return commitment.status == "pending" and commitment.due_date < day
-
-
-def met_on_time(policy: CasePolicy, commitment: Commitment) -> bool:
-    """Met on or before its date (the date as it stands, after any move)."""
-    met = commitment.met_at
-    return met is not None and policy.calendar.local_date(met) <= commitment.due_date
 
 
 def find_responsible(uow: UnitOfWork, policy: CasePolicy, name: str) -> tuple[Staff | None, str]:
@@ -195,6 +189,7 @@ def meet(
     t = policy.texts
     _pending(policy, commitment)
     commitment.status, commitment.met_at, commitment.updated_at = "met", now, now
+    commitment.met_on_time = policy.calendar.local_date(now) <= commitment.due_date
     uow.commitments.add(commitment)
     note = strip_controls(note).strip()[:MAX_REASON]
     text = t("commitments.event_met", what=commitment.what)
@@ -271,7 +266,7 @@ def made_text(
 
 def met_text(policy: CasePolicy, commitment: Commitment, case: Case, replies: list[Reply]) -> str:
     """What staff are told once a commitment is met: on time or late."""
-    key = "done_met_on_time" if met_on_time(policy, commitment) else "done_met_late"
+    key = "done_met_on_time" if commitment.met_on_time else "done_met_late"
     done = policy.texts(
         f"commitments.{key}",
         number=commitment.id,

@@ -476,6 +476,8 @@ class FakeCommitments(FakeRepository):
 
     def add(self, commitment: Commitment) -> Commitment:
         if commitment.id is None:
+            # Numbered on their own, as the table's sequence does: staff write these numbers.
+            commitment.id = len(self.uow.rows[Commitment]) + 1
             self.uow.insert(commitment)
         return commitment
 

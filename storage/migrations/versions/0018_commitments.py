@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("original_due_date", sa.Date(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("met_at", UTCDateTime(), nullable=True),
+        sa.Column("met_on_time", sa.Boolean(), nullable=True),
         sa.Column("moved_count", sa.Integer(), nullable=False),
         sa.Column("moved_reason", sa.Text(), nullable=True),
         sa.Column("created_by", sa.String(80), nullable=False),
