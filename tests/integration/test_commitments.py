@@ -1,0 +1,85 @@
+"""Commitments through the real unit of work, on SQLite and PostgreSQL: planned against executed
+in the period tally, the overdue ones in the weekly summary, reminded once a day."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from bot.reporting import tally, weekly_summary
+from bot.scheduler import Scheduler
+from handlers.casework.privacy import forget_cases
+from handlers.reporting.tally import Period
+from tests.helpers import POTHOLE, Citizen, Clock, add_staff
+
+CITIZEN_NUMBER = "+50370009999"
+FOLIO = "TA-2026-000001"
+NOVEMBER = Period("2026-11", date(2026, 11, 1), date(2026, 11, 30))
+
+
+def test_made_met_on_time_met_late_moved_and_overdue_are_counted_as_planned_against_executed(
+    app,
+):
+    clock = Clock()  # Tuesday 17 November 2026
+    citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
+    citizen.clock = clock
+    citizen.converse(*POTHOLE)
+    add_staff(app.uow, "Ana Gómez", telegram_id=111)
+    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=clock)
+    ana.send(f"/compromiso {FOLIO} viernes limpiar el tragante")  # 1: met on time
+    ana.send(f"/compromiso {FOLIO} 19/11 reponer la tapadera")  # 2: met late
+    ana.send(f"/compromiso {FOLIO} 20/11 podar el árbol")  # 3: moved, still pending, overdue
+    ana.send(f"/compromiso {FOLIO} 15/12 asfaltar la calle")  # 4: due next month
+    assert "cumplido a tiempo" in ana.send("/compromiso_cumplido 1")
+    ana.send("/compromiso_mover 3 24/11 falta la grúa")
+    clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday
+    assert "con retraso" in ana.send("/compromiso_cumplido 2")
+
+    later = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    figures = tally(app, NOVEMBER, now=later)
+    assert figures["commitments"] == {
+        "made": 4,
+        "due": 3,  # 1, 2 and 3 had their dates in November
+        "met_on_time": 1,
+        "met_late": 1,
+        "pending": 2,
+        "overdue": 1,  # 3, due on the 24th
+        "moved": 1,
+        "cancelled": 0,
+    }
+    assert (
+        "Compromisos con la ciudadanía: se adquirieron 4, y 3 tenían fecha en el periodo; se "
+        "cumplieron 2 (1 a tiempo y 1 con retraso). Al cierre quedaban 2 pendientes, 1 vencido, y "
+        "1 de los adquiridos cambió de fecha." in figures["narrative"]
+    )
+    # Seen from before the 24th, the moved one was not overdue yet.
+    assert tally(app, NOVEMBER, now=clock.now)["commitments"]["overdue"] == 0
+
+    summary = weekly_summary(app, date(2026, 11, 23), later)
+    assert summary.commitments_overdue == 1
+    (folio, number, responsible, due) = summary.oldest_commitments[0]
+    assert (folio, number, responsible, due) == (FOLIO, 3, "Ana Gómez", date(2026, 11, 24))
+
+    # The daily job: Ana hears of #3 once that day, whatever the number of runs.
+    morning = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    assert Scheduler(app, lambda: morning, lambda: None).remind_overdue_commitments()
+    assert not Scheduler(app, lambda: morning, lambda: None).remind_overdue_commitments()
+    with app.uow() as uow:
+        told = [i.body for i in uow.outbox.pending("telegram", address="111", limit=100)]
+    overdue = [body for body in told if body.startswith("⏰ Compromisos vencidos")]
+    assert len(overdue) == 1 and "#3" in overdue[0] and "#4" not in overdue[0]
+
+
+def test_forgetting_a_case_clears_what_was_promised_and_keeps_the_figures(app):
+    clock = Clock()
+    citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
+    citizen.clock = clock
+    citizen.converse(*POTHOLE)
+    add_staff(app.uow, "Ana Gómez", telegram_id=111)
+    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=clock)
+    ana.send(f"/compromiso {FOLIO} 15/12 visitar a doña Marta en la casa 24")
+    with app.uow() as uow:
+        case = uow.cases.by_folio(FOLIO)
+        forget_cases(uow, [case], case.contact_id, "[borrado]")
+        uow.commit()
+    with app.uow() as uow:
+        (commitment,) = uow.commitments.for_case(case.id)
+        assert commitment.what == "[borrado]" and commitment.due_date == date(2026, 12, 15)
+    assert tally(app, NOVEMBER, now=clock.now + timedelta(days=1))["commitments"]["made"] == 1
