@@ -353,10 +353,20 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
 
 
 def commitments_sentence(t: Texts, figures: dict[str, int]) -> str:
-    """ "Compromisos con la ciudadanía: se adquirieron 12 y 9 tenían fecha en el periodo; se
-    cumplieron 8 (6 a tiempo y 2 con retraso). Al cierre quedaban 4 pendientes, 1 vencido, y 2
-    cambiaron de fecha." """
+    """ "Compromisos con la ciudadanía: se adquirieron 12, y 9 tenían fecha en el periodo; se
+    cumplieron 8 (6 a tiempo y 2 con retraso). Al cierre quedaban 4 pendientes (1 vencido), y 2
+    de los adquiridos cambiaron de fecha." """
     met = figures["met_on_time"] + figures["met_late"]
+    overdue = (
+        _plural(t, "report.commitments_overdue", figures["overdue"])
+        if figures["overdue"]
+        else t("report.commitments_overdue_none")
+    )
+    pending = (
+        _plural(t, "report.commitments_pending", figures["pending"], overdue=overdue)
+        if figures["pending"]
+        else t("report.commitments_pending_none")
+    )
     return t(
         "report.commitments",
         made=_plural(t, "report.commitments_made", figures["made"]),
@@ -364,8 +374,7 @@ def commitments_sentence(t: Texts, figures: dict[str, int]) -> str:
         met=_plural(t, "report.commitments_met", met),
         on_time=number(figures["met_on_time"]),
         late=number(figures["met_late"]),
-        pending=number(figures["pending"]),
-        overdue=_plural(t, "report.commitments_overdue", figures["overdue"]),
+        pending=pending,
         moved=_plural(t, "report.commitments_moved", figures["moved"]),
     )
 

@@ -46,8 +46,8 @@ def test_made_met_on_time_met_late_moved_and_overdue_are_counted_as_planned_agai
     }
     assert (
         "Compromisos con la ciudadanía: se adquirieron 4, y 3 tenían fecha en el periodo; se "
-        "cumplieron 2 (1 a tiempo y 1 con retraso). Al cierre quedaban 2 pendientes, 1 vencido, y "
-        "1 de los adquiridos cambió de fecha." in figures["narrative"]
+        "cumplieron 2 (1 a tiempo y 1 con retraso). Al cierre quedaban 2 pendientes (1 vencido), "
+        "y 1 de los adquiridos cambió de fecha." in figures["narrative"]
     )
     # Seen from before the 24th, the moved one was not overdue yet.
     assert tally(app, NOVEMBER, now=clock.now)["commitments"]["overdue"] == 0
