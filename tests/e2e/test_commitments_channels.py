@@ -1,6 +1,7 @@
 """Issue 19's commitments through the real channels: an agent makes one from Telegram and the
 citizen hears of it on WhatsApp; its date passes and the agent is told; the weekly summary and
-the period tally show it overdue; met, the citizen hears of that too and the tally counts it late."""
+the period tally show it overdue; met, the citizen hears of that too and the tally counts it
+late."""
 
 from __future__ import annotations
 
