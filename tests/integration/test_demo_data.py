@@ -57,7 +57,8 @@ def test_demo_data_carries_commitments_that_a_demo_tally_shows(app):
     assert result.exit_code == 0, result.output
     today = datetime.now(UTC).date()
     first, last = str(today - timedelta(days=367)), str(today + timedelta(days=1))
-    figures = json.loads(run(app, "tally", "--from", first, "--to", last, "--format", "json").output)
+    period = ("--from", first, "--to", last)
+    figures = json.loads(run(app, "tally", *period, "--format", "json").output)
     commitments = figures["commitments"]
     assert 20 < commitments["made"] < 90
     assert commitments["met_on_time"] > commitments["met_late"] > 0
