@@ -3,9 +3,13 @@ in the period tally, the overdue ones in the weekly summary, reminded once a day
 
 from datetime import UTC, date, datetime, timedelta
 
+from typer.testing import CliRunner
+
+from bot.cli import CliContext, build_cli
 from bot.reporting import tally, weekly_summary
 from bot.scheduler import Scheduler
 from handlers.casework.privacy import forget_cases
+from handlers.core.texts import load_texts
 from handlers.reporting.tally import Period
 from tests.helpers import POTHOLE, Citizen, Clock, add_staff
 
@@ -83,3 +87,42 @@ def test_forgetting_a_case_clears_what_was_promised_and_keeps_the_figures(app):
         (commitment,) = uow.commitments.for_case(case.id)
         assert commitment.what == "[borrado]" and commitment.due_date == date(2026, 12, 15)
     assert tally(app, NOVEMBER, now=clock.now + timedelta(days=1))["commitments"]["made"] == 1
+
+
+def test_the_terminal_makes_lists_moves_and_meets_commitments_as_the_chat_does(app):
+    clock = Clock()
+    citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
+    citizen.clock = clock
+    citizen.converse(*POTHOLE)
+    add_staff(app.uow, "Rosa Pérez", telegram_id=4242)
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+
+    def terminal(*args: str):
+        obj = CliContext(clock=clock)
+        return CliRunner().invoke(build_cli(load_texts()), ["commitments", *args], env=env, obj=obj)
+
+    made = terminal("add", FOLIO, "15/12", "Visita técnica al puente", "--responsible", "Rosa")
+    assert made.exit_code == 0, made.output
+    assert "Compromiso #1 en el caso TA-2026-000001, para el martes 15/12/2026" in made.output
+    assert "responsable: Rosa Pérez" in made.output
+    refused = terminal("add", FOLIO, "ayer", "algo")
+    assert "Fecha no válida: «ayer»" in str(refused.exception)  # one line; main() prints it
+    moved = terminal("move", "1", "2026-12-18", "Lluvias en la zona", "--as", "Rosa Pérez")
+    assert moved.exit_code == 0 and "nueva fecha viernes 18/12/2026" in moved.output
+    listed = terminal("list", FOLIO)
+    assert "📋 Compromisos del caso TA-2026-000001:" in listed.output
+    assert "#1 TA-2026-000001 · viernes 18/12/2026 · Visita técnica al puente" in listed.output
+    met = terminal("met", "1", "--note", "Visita hecha")
+    assert met.exit_code == 0 and "cumplido a tiempo" in met.output
+    assert terminal("list").output == "No hay compromisos pendientes.\n"
+    assert "No hay un compromiso número 7" in str(terminal("met", "7").exception)
+    with app.uow() as uow:
+        told = [i.body for i in uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=100)]
+        case = uow.cases.by_folio(FOLIO)
+        actors = [(e.actor, e.kind) for e in uow.cases.events(case.id) if "commitment" in e.kind]
+    assert sum("Visita técnica al puente" in body for body in told) == 3
+    assert actors == [
+        ("consola", "commitment_made"),
+        ("Rosa Pérez", "commitment_moved"),
+        ("consola", "commitment_met"),
+    ]
