@@ -69,37 +69,41 @@ class Scheduler:
     def send_daily_reminders(self) -> bool:
         """Claim today's run and queue the reminders; False when another process (or an earlier
         run of this one) already did."""
-        now = self.clock()
-        run_date = self.app.policy.calendar.local_date(now).isoformat()
-        with self.app.uow() as uow:
-            if not uow.job_runs.claim(DAILY_REMINDERS, run_date, now):
-                return False
-            queue(uow, daily_reminders(uow, self.app.policy, now), now)
-            uow.commit()
-        return True
+        return self._queue_once_a_day(DAILY_REMINDERS, daily_reminders)
 
     def remind_overdue_commitments(self) -> bool:
         """Claim today's run and tell the responsible staff of their overdue commitments; False
         when another process (or an earlier run of this one) already did."""
+        return self._queue_once_a_day(COMMITMENTS_OVERDUE, overdue_reminders)
+
+    def _queue_once_a_day(self, job: str, replies: Callable[..., list]) -> bool:
+        """Claim today's run of `job` and queue what `replies(uow, policy, now)` says."""
         now = self.clock()
         run_date = self.app.policy.calendar.local_date(now).isoformat()
         with self.app.uow() as uow:
-            if not uow.job_runs.claim(COMMITMENTS_OVERDUE, run_date, now):
+            if not uow.job_runs.claim(job, run_date, now):
                 return False
-            queue(uow, overdue_reminders(uow, self.app.policy, now), now)
+            queue(uow, replies(uow, self.app.policy, now), now)
             uow.commit()
         return True
 
+    async def _daily(self) -> None:
+        await self._queued(DAILY_REMINDERS, self.send_daily_reminders)
+
     async def _commitments(self) -> None:
+        await self._queued(COMMITMENTS_OVERDUE, self.remind_overdue_commitments)
+
+    async def _queued(self, job: str, run: Callable[[], bool]) -> None:
+        """Run a job that queues messages, waking the dispatcher when it did."""
         try:
-            done = await asyncio.to_thread(self.remind_overdue_commitments)
+            done = await asyncio.to_thread(run)
             if done:
                 self.wake()
-        except Exception as exc:  # logged; the next day's run still happens
-            log.warning("scheduler: overdue commitments failed (%s)", type(exc).__name__)
-            self.app.metrics.job(COMMITMENTS_OVERDUE, "failed")
+        except Exception as exc:  # a failed run is logged; the next day's still happens
+            log.warning("scheduler: %s failed (%s)", job, type(exc).__name__)
+            self.app.metrics.job(job, "failed")
         else:
-            self.app.metrics.job(COMMITMENTS_OVERDUE, "done" if done else "skipped")
+            self.app.metrics.job(job, "done" if done else "skipped")
 
     def anonymise_expired_cases(self) -> list[str] | None:
         """Claim today's retention run and anonymise the expired cases; None when another
@@ -124,17 +128,6 @@ class Scheduler:
             self.app.metrics.job(RETENTION, "failed")
         else:
             self.app.metrics.job(RETENTION, "done" if done else "skipped")
-
-    async def _daily(self) -> None:
-        try:
-            done = await asyncio.to_thread(self.send_daily_reminders)
-            if done:
-                self.wake()
-        except Exception as exc:  # a failed run is logged; the next day's still happens
-            log.warning("scheduler: daily reminders failed (%s)", type(exc).__name__)
-            self.app.metrics.job(DAILY_REMINDERS, "failed")
-        else:
-            self.app.metrics.job(DAILY_REMINDERS, "done" if done else "skipped")
 
     def send_weekly_summary(self) -> bool:
         """Claim the last full week's summary and queue it for the supervisors; False when

@@ -1,13 +1,34 @@
 """Commitments from the terminal: `commitments add|list|met|move|remind`, through the casework
 functions the chat uses."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from bot.cli.cases import act
 from bot.cli.context import Failure, cli_context, command_group, config_option
 from handlers.core.texts import Texts
+
+# What one command does in its transaction: (uow, policy, actor, now) -> (what it prints, the
+# citizen's replies).
+Work = Callable[[Any, Any, Any, Any], tuple[str, list]]
+
+
+def run(ctx: typer.Context, config: str | None, who: str | None, work: Work) -> None:
+    """One staff action from the terminal, as the chat's staff desk does it; its replies go to
+    the outbox and what it says is printed."""
+    state = cli_context(ctx)
+    app = state.open_app(config, migrate=False)
+    said: list[str] = []
+
+    def action(uow, actor, now):
+        text, replies = work(uow, app.policy, actor, now)
+        said.append(text)
+        return replies
+
+    act(state, app, who, action)
+    typer.echo("\n".join(said))
 
 
 def register(cli: typer.Typer, t: Texts) -> None:
@@ -34,35 +55,14 @@ def register(cli: typer.Typer, t: Texts) -> None:
         from handlers.casework import actions as casework
         from handlers.casework import commitments
 
-        state = cli_context(ctx)
-        app = state.open_app(config, migrate=False)
-        said: list[str] = []
-
-        def work(uow, actor, now):
-            policy = app.policy
+        def work(uow, policy, actor, now):
             case = casework.find_case(uow, policy, folio)
-            due = commitments.parse_due(t, day, commitments.today(policy, now))
-            member, name = (
-                commitments.find_responsible(uow, policy, responsible)
-                if responsible
-                else (None, None)
+            made, replies = commitments.make_as_written(
+                uow, policy, case, day=day, what=what, who=responsible, actor=actor, now=now
             )
-            made, replies = commitments.make(
-                uow,
-                policy,
-                case,
-                what=what,
-                due=due,
-                actor=actor,
-                now=now,
-                responsible=member,
-                responsible_name=name,
-            )
-            said.append(commitments.made_text(uow, policy, made, case, replies))
-            return replies
+            return commitments.made_text(uow, policy, made, case, replies), replies
 
-        act(state, app, as_, work)
-        typer.echo("\n".join(said))
+        run(ctx, config, as_, work)
 
     @group.command("list", help=t("cli.commitments_list_help"))
     def commitments_list(
@@ -99,18 +99,12 @@ def register(cli: typer.Typer, t: Texts) -> None:
     ) -> None:
         from handlers.casework import commitments
 
-        state = cli_context(ctx)
-        app = state.open_app(config, migrate=False)
-        said: list[str] = []
+        def work(uow, policy, actor, now):
+            commitment, case = commitments.find(uow, policy, number)
+            replies = commitments.meet(uow, policy, commitment, case, note, actor, now)
+            return commitments.met_text(policy, commitment, case, replies), replies
 
-        def work(uow, actor, now):
-            commitment, case = commitments.find(uow, app.policy, number)
-            replies = commitments.meet(uow, app.policy, commitment, case, note, actor, now)
-            said.append(commitments.met_text(app.policy, commitment, case, replies))
-            return replies
-
-        act(state, app, as_, work)
-        typer.echo("\n".join(said))
+        run(ctx, config, as_, work)
 
     @group.command("move", help=t("cli.commitments_move_help"))
     def commitments_move(
@@ -125,33 +119,19 @@ def register(cli: typer.Typer, t: Texts) -> None:
     ) -> None:
         from handlers.casework import commitments
 
-        state = cli_context(ctx)
-        app = state.open_app(config, migrate=False)
-        said: list[str] = []
+        def work(uow, policy, actor, now):
+            commitment, case = commitments.find(uow, policy, number)
+            replies = commitments.move(uow, policy, commitment, case, day, reason, actor, now)
+            return commitments.moved_text(policy, commitment, case, replies), replies
 
-        def work(uow, actor, now):
-            commitment, case = commitments.find(uow, app.policy, number)
-            due = commitments.parse_due(t, day, commitments.today(app.policy, now))
-            replies = commitments.move(uow, app.policy, commitment, case, due, reason, actor, now)
-            said.append(commitments.moved_text(app.policy, commitment, case, replies))
-            return replies
-
-        act(state, app, as_, work)
-        typer.echo("\n".join(said))
+        run(ctx, config, as_, work)
 
     @group.command("remind", help=t("cli.commitments_remind_help"))
     def commitments_remind(ctx: typer.Context, config: Config = None) -> None:
         from handlers.casework.commitments import overdue_reminders
 
-        state = cli_context(ctx)
-        app = state.open_app(config, migrate=False)
-        count = 0
+        def work(uow, policy, actor, now):
+            replies = overdue_reminders(uow, policy, now)
+            return t("cli.commitments_reminded", count=len(replies)), replies
 
-        def work(uow, actor, now):
-            nonlocal count
-            replies = overdue_reminders(uow, app.policy, now)
-            count = len(replies)
-            return replies
-
-        act(state, app, None, work)
-        typer.echo(t("cli.commitments_reminded", count=count))
+        run(ctx, config, None, work)

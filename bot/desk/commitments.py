@@ -5,7 +5,7 @@ terminal. The page of every pending one is bot/desk/compromisos.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from handlers.casework import commitments
@@ -67,22 +67,18 @@ def act(
     now: datetime,
 ) -> list[Reply]:
     """Make a commitment on the case, mark one of its commitments met, or move one."""
-    today: date = commitments.today(policy, now)
     t = policy.texts
     if action == "compromiso":
-        due = commitments.parse_due(t, str(form.get("fecha", "")), today)
-        who = str(form.get("responsable", "")).strip()
-        member, name = commitments.find_responsible(uow, policy, who) if who else (None, None)
-        _, replies = commitments.make(
+        who = str(form.get("responsable", "")).strip() or None
+        _, replies = commitments.make_as_written(
             uow,
             policy,
             case,
+            day=str(form.get("fecha", "")),
             what=str(form.get("texto", "")),
-            due=due,
+            who=who,
             actor=actor,
             now=now,
-            responsible=member,
-            responsible_name=name,
         )
         return replies
     commitment, of_case = commitments.find(uow, policy, str(form.get("numero", "")))
@@ -91,6 +87,5 @@ def act(
     if action == "compromiso_cumplido":
         note = str(form.get("texto", ""))
         return commitments.meet(uow, policy, commitment, case, note, actor, now)
-    due = commitments.parse_due(t, str(form.get("fecha", "")), today)
-    reason = str(form.get("texto", ""))
-    return commitments.move(uow, policy, commitment, case, due, reason, actor, now)
+    day, reason = str(form.get("fecha", "")), str(form.get("texto", ""))
+    return commitments.move(uow, policy, commitment, case, day, reason, actor, now)

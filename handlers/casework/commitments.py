@@ -154,6 +154,34 @@ def make(
     return commitment, notify_citizen(uow, policy, case, text)
 
 
+def make_as_written(
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    case: Case,
+    *,
+    day: str,
+    what: str,
+    who: str | None,
+    actor: Actor,
+    now: datetime,
+) -> tuple[Commitment, list[Reply]]:
+    """`make`, with the date and the responsible as staff write them (see parse_due and
+    find_responsible; no one named: see `make`)."""
+    due = parse_due(policy.texts, day, today(policy, now))
+    member, name = find_responsible(uow, policy, who) if who else (None, None)
+    return make(
+        uow,
+        policy,
+        case,
+        what=what,
+        due=due,
+        actor=actor,
+        now=now,
+        responsible=member,
+        responsible_name=name,
+    )
+
+
 def find(uow: UnitOfWork, policy: CasePolicy, number: str) -> tuple[Commitment, Case]:
     """The commitment numbered `number` ("7" or "#7") and its case, both locked until the
     transaction ends; NotAllowed when there is none."""
@@ -207,21 +235,20 @@ def move(
     policy: CasePolicy,
     commitment: Commitment,
     case: Case,
-    due: date,
+    day: str,
     reason: str,
     actor: Actor,
     now: datetime,
 ) -> list[Reply]:
-    """A new date, with the reason, which the citizen is told; the first date is kept and the
-    moves counted. A moved commitment is no longer overdue (its responsible may be told again
-    once the new date passes)."""
+    """A new date (as staff write it, see parse_due), with the reason, which the citizen is
+    told; the first date is kept and the moves counted. A moved commitment is no longer overdue
+    (its responsible may be told again once the new date passes)."""
     t = policy.texts
     _pending(policy, commitment)
     reason = strip_controls(reason).strip()[:MAX_REASON]
     if not reason:
         raise NotAllowed(t("commitments.error_move_usage"))
-    if due < today(policy, now):
-        raise BadDate(t("commitments.past_date", value=due.strftime("%d/%m/%Y")))
+    due = parse_due(t, day, today(policy, now))
     if due == commitment.due_date:
         raise NotAllowed(t("commitments.error_same_date", number=commitment.id))
     commitment.due_date = due

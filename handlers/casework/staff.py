@@ -451,21 +451,18 @@ class StaffDesk:
         what = what.strip()
         if not when or not what:
             raise NotAllowed(self.t("commitments.error_usage"))
-        due = commitments.parse_due(self.t, when, commitments.today(self.policy, turn.now))
-        member, name = None, None
+        who = None
         if what.startswith("@"):
             who, _, what = what.partition(" ")
-            member, name = commitments.find_responsible(turn.uow, self.policy, who)
-        commitment, replies = commitments.make(
+        commitment, replies = commitments.make_as_written(
             turn.uow,
             self.policy,
             case,
+            day=when,
             what=what,
-            due=due,
+            who=who,
             actor=turn.actor,
             now=turn.now,
-            responsible=member,
-            responsible_name=name,
         )
         turn.notify(replies)
         text = commitments.made_text(turn.uow, self.policy, commitment, case, replies)
@@ -490,9 +487,8 @@ class StaffDesk:
         if not number or not when or not reason.strip():
             raise NotAllowed(self.t("commitments.error_move_usage"))
         commitment, case = commitments.find(turn.uow, self.policy, number)
-        due = commitments.parse_due(self.t, when, commitments.today(self.policy, turn.now))
         replies = commitments.move(
-            turn.uow, self.policy, commitment, case, due, reason, turn.actor, turn.now
+            turn.uow, self.policy, commitment, case, when, reason, turn.actor, turn.now
         )
         turn.notify(replies)
         turn.say(commitments.moved_text(self.policy, commitment, case, replies), case_id=case.id)

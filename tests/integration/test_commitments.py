@@ -18,15 +18,21 @@ FOLIO = "TA-2026-000001"
 NOVEMBER = Period("2026-11", date(2026, 11, 1), date(2026, 11, 30))
 
 
-def test_made_met_on_time_met_late_moved_and_overdue_are_counted_as_planned_against_executed(
-    app,
-):
-    clock = Clock()  # Tuesday 17 November 2026
+def reported(app) -> tuple[Clock, Citizen]:
+    """The pothole case (FOLIO) reported on Tuesday 17 November 2026, and Ana, an agent on
+    Telegram, on the same clock."""
+    clock = Clock()
     citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
     citizen.clock = clock
     citizen.converse(*POTHOLE)
     add_staff(app.uow, "Ana Gómez", telegram_id=111)
-    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=clock)
+    return clock, Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=clock)
+
+
+def test_made_met_on_time_met_late_moved_and_overdue_are_counted_as_planned_against_executed(
+    app,
+):
+    clock, ana = reported(app)
     ana.send(f"/compromiso {FOLIO} viernes limpiar el tragante")  # 1: met on time
     ana.send(f"/compromiso {FOLIO} 19/11 reponer la tapadera")  # 2: met late
     ana.send(f"/compromiso {FOLIO} 20/11 podar el árbol")  # 3: moved, still pending, overdue
@@ -72,12 +78,7 @@ def test_made_met_on_time_met_late_moved_and_overdue_are_counted_as_planned_agai
 
 
 def test_forgetting_a_case_clears_what_was_promised_and_keeps_the_figures(app):
-    clock = Clock()
-    citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
-    citizen.clock = clock
-    citizen.converse(*POTHOLE)
-    add_staff(app.uow, "Ana Gómez", telegram_id=111)
-    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=clock)
+    clock, ana = reported(app)
     ana.send(f"/compromiso {FOLIO} 15/12 visitar a doña Marta en la casa 24")
     with app.uow() as uow:
         case = uow.cases.by_folio(FOLIO)

@@ -11,22 +11,13 @@ import pytest
 from handlers.casework.commitments import BadDate, overdue_reminders, parse_due
 from handlers.core.texts import load_texts
 from storage.models import Case, Commitment, OutboxItem
-from tests.helpers import Citizen, add_staff
+from tests.helpers import DENUNCIA, Citizen, add_staff
 
 t = load_texts()
 CITIZEN_NUMBER = "+50370009999"
 AGENT_NUMBER = "+50370001111"
 FOLIO = "TA-2026-000001"
 TUESDAY = date(2026, 11, 17)  # the tests' clock starts that morning (tests/helpers.py)
-DENUNCIA = (
-    "hola",
-    "si",
-    "1",
-    "denuncio que el alcalde usa la maquinaria del estado",
-    "listo",
-    "si",
-    "omitir",
-)
 
 
 @pytest.mark.parametrize(
