@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import Case, Contact, FolioCounter
+from storage.models import Case, Commitment, Contact, FolioCounter
 from storage.types import UTCDateTime
 
 
@@ -77,3 +77,30 @@ def insert_cases(connection: Connection, rows: Sequence[dict]) -> None:
         _raw_insert(connection, Case.__table__, rows)
     else:
         connection.execute(insert(Case.__table__), list(rows))
+
+
+def case_ids(connection: Connection, folios: Sequence[str]) -> dict[str, int]:
+    """The ids of the cases with these folios."""
+    if not folios:
+        return {}
+    table = Case.__table__
+    statement = select(table.c.folio, table.c.id).where(table.c.folio.in_(folios))
+    return {row.folio: row.id for row in connection.execute(statement)}
+
+
+def insert_commitments(connection: Connection, rows: Sequence[dict]) -> None:
+    if not rows:
+        return
+    if connection.dialect.name == "sqlite":
+        # Dates as SQLAlchemy stores them there (ISO text).
+        values = [
+            {
+                **row,
+                "due_date": row["due_date"].isoformat(),
+                "original_due_date": row["original_due_date"].isoformat(),
+            }
+            for row in rows
+        ]
+        _raw_insert(connection, Commitment.__table__, values)
+    else:
+        connection.execute(insert(Commitment.__table__), list(rows))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -35,6 +36,7 @@ PERSONAL_TABLES = (
     "labelled_examples",
     "community_subscriptions",
     "community_deliveries",
+    "commitments",
 )
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
 # The open statuses (handlers.core.labels.OPEN_STATUSES) as SQL, for the desk's partial index.
@@ -551,3 +553,30 @@ class CommunityDelivery(SQLModel, table=True):
     update_id: int = Field(foreign_key="community_updates.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
     outbox_id: int | None = Field(default=None, sa_column=Column(TIMED_ID, nullable=True))
+
+
+class Commitment(SQLModel, table=True):
+    """What the institution promised a citizen on a case (or a visit): what, who answers for it
+    and by when; met, moved (the new date and why) or cancelled. Dates are local days."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (Index("ix_commitments_status_due", "status", "due_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    # A field visit's commitment (the visits' table is wired to it later: no foreign key yet).
+    visit_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    responsible_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    responsible_name: str | None = Field(default=None, max_length=120)  # someone not on the staff
+    due_date: date = Field(sa_column=Column(Date, nullable=False))
+    original_due_date: date = Field(sa_column=Column(Date, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending, met, cancelled
+    met_at: datetime | None = utc_column()
+    met_on_time: bool | None = None  # on or before its date (as it stood), in local days
+    moved_count: int = 0
+    moved_reason: str | None = Field(default=None, sa_column=Column(Text))  # the last one
+    created_by: str = Field(max_length=80)
+    created_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False)
+    overdue_notified_at: datetime | None = utc_column()  # the responsible was told it is late

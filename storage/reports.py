@@ -6,16 +6,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, or_, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from storage.models import Case, Staff
+from storage.models import Case, Commitment, Staff
 
 cases = Case.__table__.c
+commitments = Commitment.__table__.c
 DAY = 86400  # seconds
 UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
 
@@ -289,6 +290,88 @@ class ReportRepository:
         )
         agents = [(name, int(n)) for name, n in self._rows(per_agent)]
         return count, [row[0] for row in self._rows(oldest)], agents
+
+    def _commitments_of(self) -> Any:
+        """Commitments joined to their cases of these channels."""
+        return Commitment.__table__.join(
+            Case.__table__,
+            and_(cases.id == commitments.case_id, cases.channel.in_(self.channels)),
+        )
+
+    def commitment_figures(
+        self, start: datetime, end: datetime, first: date, last: date, overdue_before: date
+    ) -> dict[str, int]:
+        """Planned against executed, in one pass: commitments made in the range, due in it
+        (dates `first` to `last`, not cancelled), met in it on time and late, pending at its end
+        (made before, neither met nor cancelled by then), of them due before `overdue_before`,
+        and those made in the range whose date was moved, or that were cancelled."""
+        made = and_(commitments.created_at >= start, commitments.created_at < end)
+        met = and_(
+            commitments.status == "met", commitments.met_at >= start, commitments.met_at < end
+        )
+        still_pending = and_(
+            commitments.created_at < end,
+            or_(
+                commitments.status == "pending",
+                and_(commitments.status == "met", commitments.met_at >= end),
+            ),
+        )
+
+        def count(condition: ColumnElement[bool]) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        statement = select(
+            count(made),
+            count(
+                and_(
+                    commitments.due_date >= first,
+                    commitments.due_date <= last,
+                    commitments.status != "cancelled",
+                )
+            ),
+            count(and_(met, commitments.met_on_time == true())),
+            count(
+                and_(met, or_(commitments.met_on_time.is_(None), commitments.met_on_time != true()))
+            ),
+            count(still_pending),
+            count(and_(still_pending, commitments.due_date < overdue_before)),
+            count(and_(made, commitments.moved_count > 0)),
+            count(and_(made, commitments.status == "cancelled")),
+        ).select_from(self._commitments_of())
+        keys = (
+            "made",
+            "due",
+            "met_on_time",
+            "met_late",
+            "pending",
+            "overdue",
+            "moved",
+            "cancelled",
+        )
+        return {key: int(value) for key, value in zip(keys, self._one(statement), strict=True)}
+
+    def overdue_commitments(
+        self, before: date, limit: int
+    ) -> tuple[int, list[tuple[str, int, str | None, date]]]:
+        """(pending commitments due before `before`, the `limit` oldest of them as (folio,
+        number, responsible's name, date))."""
+        condition = and_(commitments.status == "pending", commitments.due_date < before)
+        source = self._commitments_of()
+        total = int(self._one(select(func.count()).select_from(source).where(condition))[0])
+        staff = Staff.__table__.c
+        oldest = (
+            select(
+                cases.folio,
+                commitments.id,
+                func.coalesce(staff.name, commitments.responsible_name),
+                commitments.due_date,
+            )
+            .select_from(source.outerjoin(Staff.__table__, staff.id == commitments.responsible_id))
+            .where(condition)
+            .order_by(commitments.due_date, commitments.id)
+            .limit(limit)
+        )
+        return total, [tuple(row) for row in self._rows(oldest)]
 
 
 def _float(value: Any) -> float | None:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from storage.commitments import CommitmentRepository
 from storage.community import CommunityRepository
 from storage.desk import DeskRepository
 from storage.engine import purge_old_versions
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.examples = ExampleRepository(self.session)
         self.desk = DeskRepository(self.session)
         self.community = CommunityRepository(self.session)
+        self.commitments = CommitmentRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

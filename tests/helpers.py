@@ -135,6 +135,17 @@ def pdf_text(content: bytes) -> str:
     return " ".join(" ".join(page.extract_text() or "" for page in pages).split())
 
 
+# An anonymous denuncia, up to the question whether to keep it anonymous (answer "1": yes).
+DENUNCIA = (
+    "hola",
+    "si",
+    "1",
+    "denuncio que el alcalde usa la maquinaria del estado",
+    "listo",
+    "si",
+    "omitir",
+)
+
 POTHOLE = (
     "hola",
     "si",

@@ -25,6 +25,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 
 from bot.app import App
 from bot.desk import accounts
+from bot.desk import commitments as commitment_pages
 from bot.desk.views import DayCounter, Row, allowed_statuses, deadline, since_words, timeline
 from bot.documents import render_pdf
 from handlers.casework import actions as casework
@@ -472,7 +473,9 @@ class Desk:
             names = uow.desk.staff_names({entry.staff_id for entry in audit if entry.staff_id})
             saved = uow.desk.saved_replies()
             staff = list(uow.staff.active())
+            promised = commitment_pages.case_rows(uow, self.policy, case, now)
         return {
+            "commitments": promised,
             "case": case,
             "deadline": deadline(self.policy, self.t, case, now, self.days),
             "timeline": timeline(self.policy, self.t, case, messages, events, attachments),
@@ -629,6 +632,8 @@ class Desk:
                     public=False,
                 )
                 return replies
+            if action in commitment_pages.ACTIONS:
+                return commitment_pages.act(uow, policy, case, action, form, actor, now)
             raise LookupError(action)
 
         def work() -> str | None:

@@ -285,6 +285,10 @@ def find_own_case(
     return None
 
 
+# Events whose note was written for the citizen (a reply, a commitment made, met or moved).
+CITIZEN_NOTES = ("staff_reply", "commitment_made", "commitment_met", "commitment_moved")
+
+
 def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: str) -> str:
     """Status, deadline and public history of a case, for the citizen."""
     t = policy.texts
@@ -301,8 +305,8 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
     ]
     for event in uow.cases.events(case.id, public_only=True):
         what = event_summary(t, event)
-        if event.kind == "staff_reply" and event.note:
-            # Anonymous reporters read staff replies here, with their secret code.
+        if event.kind in CITIZEN_NOTES and event.note:
+            # Anonymous reporters read staff replies and commitments here, with their secret code.
             what = f"{what}: {event.note}"
         at = policy.local_time(event.at, anonymous=case.anonymous)
         lines.append(t("dialogue.status_event_line", at=at, what=what))

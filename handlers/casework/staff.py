@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.casework import actions as casework
+from handlers.casework import commitments
 from handlers.casework.cases import direction, event_summary
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
@@ -154,6 +155,10 @@ class StaffDesk:
             "cerrar": self._close,
             "descartar": self._discard,
             "registrar": self._register,
+            "compromiso": self._commitment,
+            "compromiso_cumplido": self._commitment_met,
+            "compromiso_mover": self._commitment_move,
+            "compromisos": self._commitments,
         }
 
     def handle(
@@ -436,6 +441,69 @@ class StaffDesk:
         for card in new_case_cards(turn.uow, self.policy, case):
             if (card.channel, card.address) != here:
                 turn.replies.append(card)
+
+    # -- commitments ------------------------------------------------------------------------
+
+    def _commitment(self, turn: _Turn, args: str) -> None:
+        """/compromiso FOLIO FECHA [@NOMBRE] texto"""
+        case, rest = self._case(turn, args)
+        when, _, what = rest.partition(" ")
+        what = what.strip()
+        if not when or not what:
+            raise NotAllowed(self.t("commitments.error_usage"))
+        who = None
+        if what.startswith("@"):
+            who, _, what = what.partition(" ")
+        commitment, replies = commitments.make_as_written(
+            turn.uow,
+            self.policy,
+            case,
+            day=when,
+            what=what,
+            who=who,
+            actor=turn.actor,
+            now=turn.now,
+        )
+        turn.notify(replies)
+        text = commitments.made_text(turn.uow, self.policy, commitment, case, replies)
+        turn.say(text, case_id=case.id)
+
+    def _commitment_met(self, turn: _Turn, args: str) -> None:
+        """/compromiso_cumplido N [nota]"""
+        number, _, note = args.strip().partition(" ")
+        if not number:
+            raise NotAllowed(self.t("commitments.error_met_usage"))
+        commitment, case = commitments.find(turn.uow, self.policy, number)
+        replies = commitments.meet(
+            turn.uow, self.policy, commitment, case, note, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        turn.say(commitments.met_text(self.policy, commitment, case, replies), case_id=case.id)
+
+    def _commitment_move(self, turn: _Turn, args: str) -> None:
+        """/compromiso_mover N FECHA motivo"""
+        number, _, rest = args.strip().partition(" ")
+        when, _, reason = rest.strip().partition(" ")
+        if not number or not when or not reason.strip():
+            raise NotAllowed(self.t("commitments.error_move_usage"))
+        commitment, case = commitments.find(turn.uow, self.policy, number)
+        replies = commitments.move(
+            turn.uow, self.policy, commitment, case, when, reason, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        turn.say(commitments.moved_text(self.policy, commitment, case, replies), case_id=case.id)
+
+    def _commitments(self, turn: _Turn, args: str) -> None:
+        """/compromisos [FOLIO]: a case's, or every pending one (the overdue first)."""
+        case = casework.find_case(turn.uow, self.policy, args) if args.strip() else None
+        lines = commitments.listing(turn.uow, self.policy, turn.now, case)
+        if case is not None:
+            heading = self.t("commitments.header_case", folio=case.folio)
+            empty = self.t("commitments.none_case", folio=case.folio)
+        else:
+            heading, empty = self.t("commitments.header_all"), self.t("commitments.none_all")
+        text = "\n".join([heading, *lines]) if lines else empty
+        turn.say(text, case_id=case.id if case else None)
 
 
 # -- the staff accounts (`staff list|deactivate|activate|role|unbind`) -------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, Self
 
 from storage.community import ProjectCounts
@@ -16,6 +16,7 @@ from storage.models import (
     Attachment,
     Case,
     CaseEvent,
+    Commitment,
     CommunityProject,
     CommunityUpdate,
     Contact,
@@ -239,6 +240,22 @@ class Community(Protocol):
     def forget_contacts(self, contact_ids: list[int]) -> None: ...
 
 
+class Commitments(Protocol):
+    """What the institution promised citizens on their cases."""
+
+    def add(self, commitment: Commitment) -> Commitment: ...
+
+    def get(self, commitment_id: int, *, lock: bool = False) -> Commitment | None: ...
+
+    def for_case(self, case_id: int) -> list[Commitment]: ...
+
+    def pending(self, limit: int | None = None) -> list[tuple[Commitment, str]]: ...
+
+    def overdue_untold(self, today: date, since: datetime) -> list[tuple[Commitment, str]]: ...
+
+    def anonymise(self, case_ids: list[int], placeholder: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and its repositories; what is not committed rolls back."""
 
@@ -269,6 +286,9 @@ class UnitOfWork(Protocol):
 
     @property
     def community(self) -> Community: ...
+
+    @property
+    def commitments(self) -> Commitments: ...
 
     def __enter__(self) -> Self: ...
 

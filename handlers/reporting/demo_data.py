@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from handlers.core.policy import CasePolicy
@@ -103,6 +103,15 @@ DESCRIPTIONS = {
     "sugerencia": "Sugerimos poner señales en la curva cerca de la escuela",
 }
 CHUNK = 5000
+COMMITMENT_SHARE = 0.08  # cases with a commitment made to the citizen
+COMMITMENTS = (
+    "Visita técnica al lugar",
+    "Limpieza del tragante",
+    "Reparación del bache",
+    "Respuesta escrita de la unidad de obras",
+    "Reunión con la comunidad",
+)
+MOVE_REASONS = ("Lluvias en la zona", "Falta de material", "Cuadrilla en una emergencia")
 AGES = [*range(15, 81), *[None] * 28]  # three in ten say no age
 YEAR = 365 * 86400  # seconds
 
@@ -115,6 +124,9 @@ class DemoBatch:
     cases: list[dict[str, Any]]
     case_contact: list[int | None]  # index into `contacts`, per case
     folio_years: dict[int, int]  # cases per folio year, numbered by the caller
+    # (index into `cases`, commitment row without its case_id), given their case's id by the
+    # caller once the cases are inserted.
+    commitments: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 def _picker(rng: random.Random, weights: dict[str, int]) -> Callable[[int], list[str]]:
@@ -133,6 +145,8 @@ def _picker(rng: random.Random, weights: dict[str, int]) -> Callable[[int], list
 def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> Iterator[DemoBatch]:
     """`count` synthetic cases in chunks, the same for the same seed and `now`."""
     rng = random.Random(seed)
+    # The commitments draw from their own generator: the cases stay those of earlier versions.
+    promises = random.Random(seed * 7919 + 1)
     calendar = policy.calendar
     tz = calendar.tz
     run = secrets.token_hex(4)  # contacts' addresses must not collide with an earlier run
@@ -240,8 +254,58 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
                     "survey_rating": 1 + int(chance[3 * i] * 5) if rated else None,
                 }
             )
+        for i, row in enumerate(batch.cases):
+            if promises.random() < COMMITMENT_SHARE:
+                batch.commitments.append((i, demo_commitment(promises, row, calendar, now)))
         made += size
         yield batch
+
+
+def demo_commitment(
+    rng: random.Random, case: dict[str, Any], calendar: Any, now: datetime
+) -> dict[str, Any]:
+    """A commitment made a little after the case came in, due one to three weeks later: most of
+    those due by now met (three in four on time), some moved once, the rest pending."""
+    made = case["first_response_at"] or case["created_at"] + timedelta(hours=4)
+    made = min(made, now)
+    due = calendar.local_date(made) + timedelta(days=rng.randint(3, 21))
+    original, moved, reason = due, 0, None
+    if rng.random() < 0.15:
+        moved, reason = 1, rng.choice(MOVE_REASONS)
+        due += timedelta(days=rng.randint(3, 10))
+    row: dict[str, Any] = {
+        "visit_id": None,
+        "what": rng.choice(COMMITMENTS),
+        "responsible_id": None,
+        "responsible_name": None,
+        "due_date": due,
+        "original_due_date": original,
+        "status": "pending",
+        "met_at": None,
+        "met_on_time": None,
+        "moved_count": moved,
+        "moved_reason": reason,
+        "created_by": "demo",
+        "created_at": made,
+        "updated_at": made,
+        "overdue_notified_at": None,
+    }
+    today = calendar.local_date(now)
+    if due < today and rng.random() < 0.9:
+        late = rng.random() < 0.25
+        day = (
+            due + timedelta(days=rng.randint(1, 7))
+            if late
+            else due - timedelta(days=rng.randint(0, 2))
+        )
+        met = datetime.combine(
+            min(max(day, calendar.local_date(made)), today), time(15), tzinfo=UTC
+        )
+        row.update(
+            status="met", met_at=min(max(met, made), now), updated_at=min(max(met, made), now)
+        )
+        row["met_on_time"] = calendar.local_date(row["met_at"]) <= due
+    return row
 
 
 def number_folios(policy: CasePolicy, batch: DemoBatch, first: dict[int, int]) -> None:

@@ -166,12 +166,18 @@ def build_tally(
     tz = calendar.tz
     start, end = period.bounds(tz)
     # Independent queries are asked together (the database answers them in parallel).
-    people_rows, received, attended, earliest, (backlog, backlog_overdue) = reports.gather(
-        lambda r: r.people(start, end, youth),
-        lambda r: r.received_cube(start, end),
-        lambda r: r.attended_cube(start, end),
-        lambda r: r.earliest_attended_receipt(start, end),
-        lambda r: r.backlog(end, now),
+    # A pending commitment is overdue at the period's end (now, for one not ended) when its date
+    # was before that day.
+    overdue_before = min(period.last + timedelta(days=1), calendar.local_date(now))
+    people_rows, received, attended, earliest, (backlog, backlog_overdue), commitments = (
+        reports.gather(
+            lambda r: r.people(start, end, youth),
+            lambda r: r.received_cube(start, end),
+            lambda r: r.attended_cube(start, end),
+            lambda r: r.earliest_attended_receipt(start, end),
+            lambda r: r.backlog(end, now),
+            lambda r: r.commitment_figures(start, end, period.first, period.last, overdue_before),
+        )
     )
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
     for gender, count, young in people_rows:
@@ -215,6 +221,8 @@ def build_tally(
             "resolved_yes": done["resolved_yes"],
         },
         "backlog": {"open": backlog, "overdue": backlog_overdue},
+        # Planned against executed, as the Bogotá reports follow their commitments.
+        "commitments": commitments,
     }
     tally["narrative"] = narrative(t, tally)
     return tally
@@ -338,7 +346,37 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
             )
         )
     sentences.append(_backlog_sentence(t, tally["backlog"]))
+    commitments = tally.get("commitments") or {}
+    if any(commitments.get(key) for key in ("made", "due", "pending")):
+        sentences.append(commitments_sentence(t, commitments))
     return " ".join(sentences)
+
+
+def commitments_sentence(t: Texts, figures: dict[str, int]) -> str:
+    """ "Compromisos con la ciudadanía: se adquirieron 12, y 9 tenían fecha en el periodo; se
+    cumplieron 8 (6 a tiempo y 2 con retraso). Al cierre quedaban 4 pendientes (1 vencido), y 2
+    de los adquiridos cambiaron de fecha." """
+    met = figures["met_on_time"] + figures["met_late"]
+    overdue = (
+        _plural(t, "report.commitments_overdue", figures["overdue"])
+        if figures["overdue"]
+        else t("report.commitments_overdue_none")
+    )
+    pending = (
+        _plural(t, "report.commitments_pending", figures["pending"], overdue=overdue)
+        if figures["pending"]
+        else t("report.commitments_pending_none")
+    )
+    return t(
+        "report.commitments",
+        made=_plural(t, "report.commitments_made", figures["made"]),
+        due=number(figures["due"]),
+        met=_plural(t, "report.commitments_met", met),
+        on_time=number(figures["met_on_time"]),
+        late=number(figures["met_late"]),
+        pending=pending,
+        moved=_plural(t, "report.commitments_moved", figures["moved"]),
+    )
 
 
 def _backlog_sentence(t: Texts, backlog: dict[str, int]) -> str:
@@ -420,4 +458,18 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
         figures(t("report.table.deadlines"), deadlines),
         figures(t("report.table.satisfaction"), satisfaction),
         figures(t("report.table.backlog"), backlog),
+        *_commitments_table(t, tally),
+    ]
+
+
+def _commitments_table(t: Texts, tally: dict[str, Any]) -> list[Table]:
+    """Planned against executed: one row per figure (none for a tally written before them)."""
+    figures = tally.get("commitments")
+    if not figures:
+        return []
+    rows = tuple((t(f"report.commitment_row.{key}"), value) for key, value in figures.items())
+    return [
+        Table(
+            t("report.table.commitments"), (t("report.col.name"), t("report.col.commitment")), rows
+        )
     ]

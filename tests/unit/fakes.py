@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from handlers.classification.classifier import decide_urgency
 from handlers.core.normalise import fold
@@ -14,6 +14,7 @@ from storage.models import (
     Attachment,
     Case,
     CaseEvent,
+    Commitment,
     CommunityProject,
     CommunitySubscription,
     CommunityUpdate,
@@ -38,6 +39,7 @@ TABLES = (
     CommunityProject,
     CommunitySubscription,
     CommunityUpdate,
+    Commitment,
 )
 
 
@@ -469,6 +471,49 @@ class FakeCommunity(FakeRepository):
         rows[:] = [s for s in rows if s.contact_id not in contact_ids]
 
 
+class FakeCommitments(FakeRepository):
+    """Commitments in a list, in the real repository's orders."""
+
+    def add(self, commitment: Commitment) -> Commitment:
+        if commitment.id is None:
+            # Numbered on their own, as the table's sequence does: staff write these numbers.
+            commitment.id = len(self.uow.rows[Commitment]) + 1
+            self.uow.insert(commitment)
+        return commitment
+
+    def get(self, commitment_id: int, *, lock: bool = False) -> Commitment | None:
+        return next((c for c in self.uow.rows[Commitment] if c.id == commitment_id), None)
+
+    def for_case(self, case_id: int) -> list[Commitment]:
+        mine = [c for c in self.uow.rows[Commitment] if c.case_id == case_id]
+        pending = sorted((c for c in mine if c.status == "pending"), key=lambda c: c.due_date)
+        return pending + sorted((c for c in mine if c.status != "pending"), key=lambda c: -c.id)
+
+    def _with_folio(self, rows: list[Commitment]) -> list[tuple[Commitment, str]]:
+        folios = {case.id: case.folio for case in self.uow.rows[Case]}
+        ordered = sorted(rows, key=lambda c: (c.due_date, c.id))
+        return [(c, folios[c.case_id]) for c in ordered]
+
+    def pending(self, limit: int | None = None) -> list[tuple[Commitment, str]]:
+        rows = [c for c in self.uow.rows[Commitment] if c.status == "pending"]
+        return self._with_folio(rows)[:limit]
+
+    def overdue_untold(self, today: date, since: datetime) -> list[tuple[Commitment, str]]:
+        rows = [
+            c
+            for c in self.uow.rows[Commitment]
+            if c.status == "pending"
+            and c.due_date < today
+            and (c.overdue_notified_at is None or c.overdue_notified_at < since)
+        ]
+        return self._with_folio(rows)
+
+    def anonymise(self, case_ids: list[int], placeholder: str) -> None:
+        for commitment in self.uow.rows[Commitment]:
+            if commitment.case_id in case_ids:
+                commitment.what, commitment.moved_reason = placeholder, None
+
+
 class FakeUnitOfWork:
     """Keeps rows in lists; `committed` counts commits, as a test may want to know."""
 
@@ -488,6 +533,7 @@ class FakeUnitOfWork:
         self.job_runs = FakeJobRuns(self)
         self.examples = FakeExamples(self)
         self.community = FakeCommunity(self)
+        self.commitments = FakeCommitments(self)
 
     def insert(self, row):
         if getattr(row, "id", 0) is None:
