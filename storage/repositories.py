@@ -706,6 +706,25 @@ class MessageRepository:
             ):
                 self.session.expunge(held)
 
+    def delete(self, message_ids: list[int]) -> None:
+        """Delete these messages and their attachments (their outbox rows must be unlinked
+        first): what must not be kept at all."""
+        if not message_ids:
+            return
+        self.session.flush()
+        gone = set(message_ids)
+        for held in list(self.session.identity_map.values()):
+            if isinstance(held, Message) and held.id in gone:
+                self.session.expunge(held)
+        many = len(message_ids)
+        attachments = delete(Attachment).where(
+            among(self.session, Attachment.message_id, message_ids)
+        )
+        execute_many(self.session, attachments, many)
+        execute_many(
+            self.session, delete(Message).where(among(self.session, Message.id, message_ids)), many
+        )
+
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:

@@ -366,6 +366,12 @@ class Dialogue(EmergencySteps):
             return None
         return request.keyword if turn.uow.community.by_keyword(request.keyword) else None
 
+    def _aside(self, turn: Turn) -> Any:
+        """What an anonymous denuncia's conversation leaves out (see community.aside)."""
+        if not turn.data.get("anonymous"):
+            return None
+        return community.aside(turn.uow, self.t, self.vocab.leave, self.reserved)
+
     def _community(self, turn: Turn) -> bool:
         """A project's keyword (follow it) or BAJA (leave), outside a report being written;
         False for anything else, an unknown keyword included: the dialogue goes on."""
@@ -939,7 +945,12 @@ class Dialogue(EmergencySteps):
     def _finish(self, turn: Turn) -> None:
         turn.confidential = bool(turn.data.get("anonymous"))
         opened = open_case(
-            turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
+            turn.uow,
+            self.policy,
+            contact=turn.contact,
+            draft=turn.data,
+            now=turn.now,
+            aside=self._aside(turn),
         )
         if turn.data.get("corrected"):
             learn_from_case(turn.uow, self.policy, opened.case, source=CITIZEN, now=turn.now)
@@ -987,7 +998,12 @@ class Dialogue(EmergencySteps):
         """Emergencies skip the remaining questions: the case now, and the staff alerted now."""
         turn.confidential = bool(turn.data.get("anonymous"))
         opened = open_case(
-            turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
+            turn.uow,
+            self.policy,
+            contact=turn.contact,
+            draft=turn.data,
+            now=turn.now,
+            aside=self._aside(turn),
         )
         case = opened.case
         t = self.t

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
+from sqlalchemy import text
+
 import pytest
 
 from bot.outbox import Dispatcher
@@ -222,7 +224,7 @@ def test_500_subscribers_get_the_update_once_each_through_the_provider_and_who_l
     assert sent.recipients == 499
     with app.uow() as uow:
         queued = [row.address for row in uow.outbox.pending("whatsapp", limit=5000)]
-    assert queued == [n for n in numbers if n != leaver]  # in the order they began following
+    assert queued == [n for n in numbers if n != leaver]  # in the order they first wrote
 
     # Twilio's pace for a high-throughput sender, so that 500 take half a second.
     outbox = Dispatcher(app, [whatsapp(provider, rate=1000)], clock)
@@ -291,3 +293,108 @@ def test_baja_with_a_keyword_is_not_taken_for_the_answer_staff_asked_for(app):
         "Listo: ya no le enviaremos avisos de Puente de la colonia Norte."
     )
     assert "agregamos su respuesta" in ana.send("frente a la casa 24")
+
+
+ANONYMOUS = (
+    "1",
+    "denuncio que el contratista del puente vende el cemento de la obra",
+    "listo",
+    "si",
+    "San Miguel, colonia Las Brisas",
+    "1",
+)
+
+
+def deliver_all(app, channel: str = "whatsapp") -> None:
+    """What the dispatcher does: every pending row is sent, with the provider's id."""
+    with app.uow() as uow:
+        for row in uow.outbox.pending(channel):
+            uow.outbox.mark_sent(row, f"SM{uuid.uuid4().hex}", row.created_at)
+        uow.commit()
+
+
+def rows(app, query: str) -> list:
+    with app.engine.connect() as connection:
+        return list(connection.execute(text(query)))
+
+
+def bridge_counts(app):
+    with app.uow() as uow:
+        return uow.community.counts(uow.community.by_keyword("puentenorte").id)
+
+
+def test_an_anonymous_denuncia_holds_nothing_of_following_a_project_and_ids_are_not_counted(app):
+    """F1 and F8 of the privacy attack: following, leaving and an update's copy written just
+    before an anonymous denuncia joined it, next to the project, and its counts fell."""
+    create_bridge(app)
+    clock = Clock()
+    beto = Citizen(app.dialogue, app.uow, address="+50370002222", channel="whatsapp", clock=clock)
+    beto.converse("hola", "si", "puentenorte")
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp", clock=clock)
+    ana.converse("PUENTENORTE", "si")  # the keyword from a poster, followed once she accepts
+    send(app)
+    deliver_all(app)
+    before = bridge_counts(app)
+    assert (before.subscribers, before.sent) == (2, 2)
+    assert "ya no le enviaremos avisos" in ana.send("baja")
+    assert bridge_counts(app).subscribers == 1  # the count falls at once
+    assert "avisos de «Puente de la colonia Norte»" in ana.send("puentenorte")
+    deliver_all(app)
+    receipt = ana.converse(*ANONYMOUS)
+    assert "Código secreto de seguimiento" in receipt
+    with app.uow() as uow:
+        (case,) = uow.cases.search()
+        assert case.anonymous and case.contact_id is None
+        in_case = [m.body for m in uow.messages.for_case(case.id)]
+    project_words = ("puentenorte", "puente de la colonia norte", "avisos", "baja")
+    said = [body for body in in_case if any(w in body.lower() for w in project_words)]
+    assert said == [], "the anonymous case names the project its sender follows"
+    nobodys = rows(app, "SELECT body FROM messages WHERE contact_id IS NULL")
+    # (An update's copy is written to no contact: the same text for every follower.)
+    assert not [b for (b,) in nobodys if "uente" in b and not b.startswith(("Aviso", "denuncio"))]
+    # The update's copy stays hers, and the project's counts do not change with the report.
+    after = bridge_counts(app)
+    assert (after.subscribers, after.updates, after.sent) == (2, 1, 2)
+    # Subscriptions and copies are numbered at random: their ids tell no order of joining.
+    for table in ("community_subscriptions", "community_deliveries"):
+        ids = sorted(i for (i,) in rows(app, f"SELECT id FROM {table}"))
+        assert len(ids) == 2 and ids[1] - ids[0] > 1000, (table, ids)
+
+
+def test_erasing_deletes_the_updates_sent_to_the_person_and_keeps_only_the_counts(app):
+    """F2 and F8: after BORRAR MIS DATOS, and the retention's erasure, no message or outbox row
+    of the updates sent to the person remains, nor the provider's id of them; the counts do."""
+    create_bridge(app)
+    clock = Clock()
+    people = [
+        Citizen(app.dialogue, app.uow, address=f"+5037000{n}000", channel="whatsapp", clock=clock)
+        for n in range(1, 4)
+    ]
+    for person in people:
+        person.converse("hola", "si", "puentenorte")
+    send(app)
+    deliver_all(app)
+    query = "SELECT address, provider_message_id FROM outbox WHERE body LIKE 'Aviso sobre%'"
+    sent_ids = dict(rows(app, query))
+    assert len(sent_ids) == 3
+
+    def stored() -> str:
+        return " ".join(
+            map(str, rows(app, "SELECT * FROM outbox") + rows(app, "SELECT * FROM messages"))
+        )
+
+    people[0].converse("borrar mis datos", "si")
+    assert sent_ids["+50370001000"] not in stored()
+    assert len(rows(app, "SELECT id FROM messages WHERE body LIKE 'Aviso sobre%'")) == 2
+    counts = bridge_counts(app)
+    assert (counts.subscribers, counts.updates, counts.sent) == (2, 1, 3)
+    later = TUESDAY + timedelta(days=app.policy.retention_days + 1)
+    with app.uow() as uow:
+        assert erase_inactive_contacts(uow, app.policy, later) == 2
+        uow.commit()
+    assert not any(provider_id in stored() for provider_id in sent_ids.values())
+    assert rows(app, "SELECT id FROM messages WHERE body LIKE 'Aviso sobre%'") == []
+    counts = bridge_counts(app)
+    assert (counts.subscribers, counts.updates, counts.sent) == (0, 1, 3)
+    left = rows(app, "SELECT contact_id, outbox_id, status FROM community_deliveries")
+    assert left == [(None, None, "sent")] * 3

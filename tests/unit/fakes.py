@@ -230,6 +230,10 @@ class FakeMessages(FakeRepository):
                 message.created_at = day
                 message.case_id = case_id if case_id is not None else message.case_id
 
+    def delete(self, message_ids: list[int]) -> None:
+        rows = self.uow.rows[Message]
+        rows[:] = [m for m in rows if m.id not in message_ids]
+
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:
