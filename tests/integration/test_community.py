@@ -7,9 +7,8 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import text
-
 import pytest
+from sqlalchemy import text as sql
 
 from bot.outbox import Dispatcher
 from handlers.casework.privacy import erase_inactive_contacts
@@ -315,7 +314,7 @@ def deliver_all(app, channel: str = "whatsapp") -> None:
 
 def rows(app, query: str) -> list:
     with app.engine.connect() as connection:
-        return list(connection.execute(text(query)))
+        return list(connection.execute(sql(query)))
 
 
 def bridge_counts(app):
