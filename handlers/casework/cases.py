@@ -172,6 +172,12 @@ def place_of_draft(policy: CasePolicy, draft: dict) -> Place:
 ANONYMOUS_FOLIOS = range(900_000, 1_000_000)
 
 
+def in_anonymous_range(text: str) -> bool:
+    """Whether a text names a folio of the range anonymous denuncias take theirs from."""
+    folio = normalise_folio(text)
+    return folio is not None and int(folio.rsplit("-", 1)[1]) in ANONYMOUS_FOLIOS
+
+
 def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
     """A folio for an anonymous denuncia that no case of the year has."""
     while True:

@@ -12,6 +12,7 @@ from handlers.casework.cases import (
     count_miss,
     detach_message,
     find_own_case,
+    in_anonymous_range,
     lookups_refused,
     mask_codes,
     mentions_case,
@@ -519,7 +520,7 @@ class Dialogue(EmergencySteps):
                 detach_message(turn.uow, self.policy, turn.message_id, turn.now)
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif looks_up:
-            count_miss(turn.contact, turn.now)
+            self._missed(turn)
             self._say(
                 turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
             )
@@ -527,6 +528,17 @@ class Dialogue(EmergencySteps):
             self._list_own_cases(turn)
             return
         self._back_to_where_we_were(turn)
+
+    def _missed(self, turn: Turn) -> None:
+        """A folio or code that is not theirs or does not exist. A folio of the anonymous range
+        is kept as "estado CODE" is (its sender may be the one who asks: the question must not
+        tie them to it), and counts no miss (no such folio is ever found by its number, so
+        trying them tells nothing)."""
+        if in_anonymous_range(turn.text):
+            turn.confidential = True
+            detach_message(turn.uow, self.policy, turn.message_id, turn.now)
+        else:
+            count_miss(turn.contact, turn.now)
 
     def _asks_document(self, turn: Turn) -> bool:
         """ "constancia", or "constancia" and a folio or code (nothing else after it)."""
@@ -547,7 +559,7 @@ class Dialogue(EmergencySteps):
         if named:
             found = find_own_case(turn.uow, self.policy, turn.contact, turn.text)
             if found is None:
-                count_miss(turn.contact, turn.now)
+                self._missed(turn)
                 example = self.policy.example_folio(turn.now)
                 self._say(turn, t("dialogue.status_not_found", example=example))
                 self._back_to_where_we_were(turn)

@@ -426,6 +426,9 @@ class FakeCommunity(FakeRepository):
     def projects(self) -> list[CommunityProject]:
         return list(self.uow.rows[CommunityProject])
 
+    def keywords(self) -> list[str]:
+        return [p.keyword for p in self.uow.rows[CommunityProject]]
+
     def by_keyword(self, keyword: str) -> CommunityProject | None:
         return next((p for p in self.uow.rows[CommunityProject] if p.keyword == keyword), None)
 
