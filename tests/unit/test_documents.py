@@ -4,13 +4,14 @@ denuncia, does not), and the PDF they become."""
 
 import io
 import re
+import time
 
 import pytest
 from PIL import Image
 from pydantic import ValidationError
 from pypdf import PdfReader
 
-from bot.documents import render_pdf
+from bot.documents import DocumentLinks, render_pdf
 from handlers.casework.documents import build, constancia, solicitud
 from handlers.dialogue.conversation import Dialogue
 from storage.models import Case, Contact, Message, OutboxItem
@@ -120,6 +121,28 @@ def test_an_anonymous_denuncias_documents_carry_no_folio_and_asking_by_its_folio
     citizen.send("estado TA-2026-000077")
     assert [m.contact_id for m in uow.rows[Message] if "000077" in m.body] == [contact.id]
     assert contact.folio_misses == 1
+
+
+def test_a_documents_file_keeps_only_its_day_and_is_deleted_once_its_link_expires(
+    tmp_path, citizen, uow, case, clock
+):
+    """F4 of the privacy attack: a file's modification time was when its link expires (its
+    sending time to the second), and an expired file stayed until the next document was sent."""
+    later = [0.0]
+    folder = tmp_path / "documents"
+    links = DocumentLinks(
+        folder, "https://x.example/documents", 5, clock=lambda: time.time() + later[0]
+    )
+    document = constancia(uow, citizen.dialogue.policy, case, clock())
+    first, second = (links.publish(document).rsplit("/", 1)[1] for _ in range(2))
+    day = int(time.time()) // 86400 * 86400
+    for path in (folder / first, folder / second, folder):
+        assert path.stat().st_mtime == path.stat().st_atime == day, path
+    assert links.find(first) == folder / first
+    later[0] = 5 * 60 + 1  # the link's minutes have passed
+    assert links.find(first) is None and not (folder / first).exists()
+    assert links.prune() == 1 and list(folder.iterdir()) == []
+    assert folder.stat().st_mtime == day
 
 
 def test_where_written_filings_are_asked_for_the_solicitud_follows_every_receipt(uow):
