@@ -283,7 +283,9 @@ class MediaFetcher:
             self._count(channel, "refused")
             await self._record(attachment_id, ref, failed=str(exc))
         except Exception as exc:  # network, provider or disk: tried again later
-            log.info("media: attachment %s not fetched (%s)", attachment_id, type(exc).__name__)
+            # No attachment's id in the log: it is the time the person sent the file (and, once
+            # it joined an anonymous case, the case's number for it).
+            log.info("media: an attachment was not fetched (%s)", type(exc).__name__)
             self._count(channel, "retry")
             await self._record(attachment_id, ref, failed=None)
         else:
@@ -330,7 +332,7 @@ class MediaFetcher:
                     attachment.status = "stored"
                 elif failed is not None or attachment.attempts >= MAX_ATTEMPTS:
                     attachment.status = "failed"
-                    log.info("media: attachment %s refused (%s)", attachment_id, failed)
+                    log.info("media: an attachment was given up (%s)", failed or "attempts")
                 else:
                     delay = self.backoff * 2**attachment.attempts
                     self._retry_at[attachment_id] = time.monotonic() + delay
@@ -350,6 +352,4 @@ class MediaFetcher:
         try:
             await asyncio.to_thread(record)
         except Exception as exc:
-            log.warning(
-                "media: cannot record attachment %s (%s)", attachment_id, type(exc).__name__
-            )
+            log.warning("media: cannot record an attachment (%s)", type(exc).__name__)

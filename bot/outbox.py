@@ -574,19 +574,16 @@ class Dispatcher:
                 delay = min(self.max_backoff, self.backoff * 2**item.attempts)
                 at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
                 uow.outbox.retry(item, at, reason, counted=True)
-                log.info("outbox: row %s will be retried (%s)", item.id, reason)
+                if not item.confidential:  # its id and time would date an anonymous reply
+                    log.info("outbox: row %s will be retried (%s)", item.id, reason)
             case Transient(reason) | Permanent(reason):
                 item.attempts += 1
                 self._alert(uow, item, now)
                 if item.confidential:
                     uow.purge_after_commit()  # its recipient and text are wiped
+                row = "a confidential row" if item.confidential else f"row {item.id}"
                 uow.outbox.fail(item, reason)
-                log.warning(
-                    "outbox: row %s failed after %s attempts (%s)",
-                    item.id,
-                    item.attempts,
-                    reason,
-                )
+                log.warning("outbox: %s failed after %s attempts (%s)", row, item.attempts, reason)
             case Held(reason, announced) if self._window_open(uow, item, now):
                 # The citizen wrote while this was being tried: it can go now.
                 uow.outbox.retry(item, now, reason, counted=False)
