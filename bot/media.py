@@ -197,6 +197,28 @@ class TelegramMedia:
         return None
 
 
+class LocalMedia:
+    """Reads a file the console's citizen named (`/foto PATH`, kept as a file:// URI): stored
+    at once like any download, so that the path (a home folder names its owner) is kept no
+    longer than a provider's reference is."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    async def __call__(self, ref: str, declared: str | None) -> Download:
+        parts = urlsplit(ref)
+        if parts.scheme != "file":
+            raise Refused("not a local file")
+        path = Path(unquote(parts.path))
+        if path.stat().st_size > self.limit:
+            raise Refused("too large")
+        content = await asyncio.to_thread(path.read_bytes)
+        return Download(content, sniffed_type(content))
+
+    async def close(self) -> None:
+        return None
+
+
 class MediaFetcher:
     """Works through pending attachments of the channels it has a fetcher for."""
 
@@ -243,6 +265,11 @@ class MediaFetcher:
             if not pending:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+
+    async def fetch_pending(self) -> None:
+        """One pass over the pending attachments (the console's, right after each message)."""
+        for attachment_id, channel, ref, declared in await asyncio.to_thread(self._pending):
+            await self.fetch_one(attachment_id, channel, ref, declared)
 
     def prune(self, min_age: float = 3600.0) -> int:
         """Delete downloaded files no attachment refers to any more (a citizen's data was

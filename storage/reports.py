@@ -1,31 +1,19 @@
 """The report queries: every figure of the period report and the weekly summary is aggregated by
-the database (GROUP BY, counts, medians), never by loading cases into Python as objects.
-
-SQLite has no hash aggregation and no selection algorithm: its GROUP BY and its medians sort
-the period's rows in a temporary B-tree, which over a quarter of a large database costs more
-than reading the rows. There the breakdowns count the plain rows the driver gives (a Counter),
-and the medians sort an array of the cases' local instants (NumPy), with the same arithmetic
-as PostgreSQL's statements; PostgreSQL aggregates and takes its medians itself.
-"""
+the database (GROUP BY, counts, medians), never by loading cases into Python."""
 
 from __future__ import annotations
 
 import os
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, or_, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from storage.models import Case, Staff
-
-if TYPE_CHECKING:
-    import numpy as np
 
 cases = Case.__table__.c
 DAY = 86400  # seconds
@@ -60,21 +48,6 @@ class ReportRepository:
     def _one(self, statement) -> Any:
         return self.session.connection().execute(statement).one()
 
-    def _plain_rows(self, statement) -> Iterator[tuple]:
-        """The rows of a statement as the driver returns them, plain tuples: for a quarter's
-        cases, building SQLAlchemy's rows costs more than the database's own work. Only for
-        columns the driver gives as they are stored (text, numbers)."""
-        result = self.session.connection().execute(statement)
-        try:
-            yield from result.cursor
-        finally:
-            result.close()
-
-    def _counted(self, statement) -> list[tuple]:
-        """The distinct rows of a statement, each with how many times it came (as a GROUP BY
-        of all its columns with a count, in no particular order)."""
-        return [(*row, count) for row, count in Counter(self._plain_rows(statement)).items()]
-
     def _received(self, start: datetime, end: datetime) -> ColumnElement[bool]:
         return and_(
             cases.created_at >= start, cases.created_at < end, cases.channel.in_(self.channels)
@@ -89,8 +62,6 @@ class ReportRepository:
         """(channel, type, topic, municipality, urgency, cases) of the cases created in the
         range: every breakdown of the received cases, from one pass."""
         dimensions = (cases.channel, cases.type, cases.topic, cases.municipality, cases.urgency)
-        if not self.postgres:
-            return self._counted(select(*dimensions).where(self._received(start, end)))
         statement = (
             select(*dimensions, func.count())
             .where(self._received(start, end))
@@ -103,9 +74,6 @@ class ReportRepository:
         the cases first attended in the range."""
         within = case((cases.attended_at <= cases.due_at, 1), else_=0).label("within")
         dimensions = (cases.channel, cases.type, within, cases.survey_rating, cases.survey_resolved)
-        if not self.postgres:
-            # survey_resolved as stored, 0 or 1 (True or False on PostgreSQL).
-            return self._counted(select(*dimensions).where(self._attended(start, end)))
         statement = (
             select(*dimensions, func.count())
             .where(self._attended(start, end))
@@ -119,24 +87,17 @@ class ReportRepository:
         """(gender, people, young people) among the distinct citizens with a case created in the
         range: one per contact (as their latest case there describes them), one per case
         without a contact (anonymous, phone calls, erased)."""
-        with_contact = and_(self._received(start, end), cases.contact_id.is_not(None))
-        without_contact = select(cases.gender, cases.age).where(
-            self._received(start, end), cases.contact_id.is_(None)
+        latest = (
+            select(func.max(cases.id))
+            .where(self._received(start, end), cases.contact_id.is_not(None))
+            .group_by(cases.contact_id)
         )
-        if self.postgres:
-            latest = select(func.max(cases.id)).where(with_contact).group_by(cases.contact_id)
-            people = union_all(
-                select(cases.gender, cases.age).where(cases.id.in_(latest)), without_contact
-            ).subquery()
-        else:
-            # SQLite gives a bare column the value of the row whose max() the group took: each
-            # contact's latest case in the same pass over the index, not a lookup per contact.
-            people = union_all(
-                select(cases.gender, cases.age, func.max(cases.id))
-                .where(with_contact)
-                .group_by(cases.contact_id),
-                without_contact.add_columns(cases.id),
-            ).subquery()
+        people = union_all(
+            select(cases.gender, cases.age).where(cases.id.in_(latest)),
+            select(cases.gender, cases.age).where(
+                self._received(start, end), cases.contact_id.is_(None)
+            ),
+        ).subquery()
         young = case((people.c.age.between(youth[0], youth[1]), 1), else_=0)
         statement = select(people.c.gender, func.count(), func.sum(young)).group_by(people.c.gender)
         return [(gender, count, int(young or 0)) for gender, count, young in self._rows(statement)]
@@ -174,22 +135,43 @@ class ReportRepository:
         self, later, condition: ColumnElement[bool], offset: int, closed: Sequence[int]
     ) -> tuple[float | None, float | None]:
         """(median hours, median business seconds) from receipt to `later` of the cases meeting
-        `condition`, from one pass over them: the local instants are computed once per case (on
-        PostgreSQL in a materialised CTE that both medians read, as the business-day arithmetic
-        uses each many times; SQLite gives them to _span_medians)."""
-        instants = select(
-            self._local_seconds(cases.created_at, offset).label("created"),
-            self._local_seconds(later, offset).label("later"),
-        ).where(condition)
-        if not self.postgres:
-            return _span_medians(self._plain_rows(instants), closed)
-        spans = instants.cte("spans").prefix_with("MATERIALIZED")
+        `condition`, in one statement: the local instants are computed once per case, in a
+        materialised CTE that both medians (and, on SQLite, their count) read; the business-day
+        arithmetic uses each many times."""
+        spans = (
+            select(
+                self._local_seconds(cases.created_at, offset).label("created"),
+                self._local_seconds(later, offset).label("later"),
+            )
+            .where(condition)
+            .cte("spans")
+            .prefix_with("MATERIALIZED")
+        )
         hours = (spans.c.later - spans.c.created) / 3600.0
         business = self._business_seconds(spans.c.later, closed) - self._business_seconds(
             spans.c.created, closed
         )
-        median = func.percentile_cont(0.5).within_group
-        statement = select(median(hours), median(business)).select_from(spans)
+        if self.postgres:
+            median = func.percentile_cont(0.5).within_group
+            statement = select(median(hours), median(business)).select_from(spans)
+        else:
+            count = select(func.count()).select_from(spans).scalar_subquery()
+
+            def middle(value: ColumnElement[float]) -> Any:
+                # The middle value (of an even count, the two middle ones' mean) of the sorted
+                # values; no row, hence NULL, when there is none.
+                labelled = value.label("v")
+                rows = (
+                    select(labelled)
+                    .select_from(spans)
+                    .order_by(labelled)
+                    .limit(2 - count % 2)
+                    .offset((count - 1) // 2)
+                    .subquery()
+                )
+                return select(func.avg(rows.c.v)).scalar_subquery()
+
+            statement = select(middle(hours), middle(business))
         first, second = self._one(statement)
         return _float(first), _float(second)
 
@@ -311,45 +293,3 @@ class ReportRepository:
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-def _span_medians(
-    rows: Iterable[tuple[float, float]], closed: Sequence[int]
-) -> tuple[float | None, float | None]:
-    """(median hours, median business seconds) of (local receipt, local later) instants in
-    seconds (see ReportRepository._local_seconds), by the arithmetic of _business_seconds."""
-    import numpy as np
-
-    spans = np.fromiter(chain.from_iterable(rows), dtype=np.float64).reshape(-1, 2)
-    created, later = spans[:, 0], spans[:, 1]
-    days_off = np.sort(np.asarray(closed, dtype=np.int64))
-    hours = (later - created) / 3600.0
-    business = _business_array(later, days_off) - _business_array(created, days_off)
-    return _middle(hours), _middle(business)
-
-
-def _business_array(local: np.ndarray, closed: np.ndarray) -> np.ndarray:
-    """ReportRepository._business_seconds over an array of local instants (`closed` sorted):
-    the same operations on the same doubles, so the same values."""
-    import numpy as np
-
-    day = (local / DAY).astype(np.int64)  # truncation, as SQLite's CAST; after 1970, the floor
-    days_off = (day + 4) // 7 + (day + 3) // 7 + np.searchsorted(closed, day, side="left")
-    working_today = ((day + 3) % 7 < 5) & ~np.isin(day, closed)
-    into_today = np.where(working_today, 0.0, local - day * DAY)
-    return local - days_off * DAY - into_today
-
-
-def _middle(values: np.ndarray) -> float | None:
-    """The median: the middle value, or the mean of the two middle ones, of the sorted values
-    (a partial sort); None when there are none."""
-    import numpy as np
-
-    count = len(values)
-    if not count:
-        return None
-    middle = (count - 1) // 2
-    if count % 2:
-        return float(np.partition(values, middle)[middle])
-    lower, upper = np.partition(values, (middle, middle + 1))[middle : middle + 2]
-    return (float(lower) + float(upper)) / 2

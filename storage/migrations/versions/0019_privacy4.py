@@ -6,7 +6,8 @@ they told who joined (or was sent an update) right before and after whom, and so
 now drawn at random by the application (storage/community.py); on PostgreSQL their sequences go.
 When a person's data are erased, the message and outbox rows of the updates sent to them (the
 provider's ids among them) are deleted; the copy keeps only how it fared (`status`), for the
-counts.
+counts. Photos the console's citizen named (`/foto PATH`) were kept as a file:// URI and never
+fetched: the path (a home folder names its owner) is cleared from those still waiting.
 
 Revision ID: 0019_privacy4
 Revises: 0016_community
@@ -27,6 +28,10 @@ RANDOM_IDS = ("community_subscriptions", "community_deliveries")
 def upgrade() -> None:
     with op.batch_alter_table("community_deliveries") as batch:
         batch.add_column(sa.Column("status", sa.String(16), nullable=True))
+    op.execute(
+        "UPDATE attachments SET provider_ref = '', status = 'failed' "
+        "WHERE status = 'pending' AND provider_ref LIKE 'file:%'"
+    )
     if op.get_bind().dialect.name == "sqlite":
         return  # an INTEGER primary key without AUTOINCREMENT: no sequence to drop
     for table in RANDOM_IDS:
