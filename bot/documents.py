@@ -221,10 +221,10 @@ class DocumentLinks:
             return removed
         for path in self.directory.iterdir():
             with contextlib.suppress(OSError):
-                if LINK_NAME.fullmatch(path.name) or path.name.startswith(".partial-"):
-                    if self._expired(path):
-                        path.unlink()
-                        removed += 1
+                ours = LINK_NAME.fullmatch(path.name) or path.name.startswith(".partial-")
+                if ours and self._expired(path):
+                    path.unlink()
+                    removed += 1
         with contextlib.suppress(OSError):
             to_the_day(self.directory)
         return removed

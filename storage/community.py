@@ -179,7 +179,7 @@ class CommunityRepository:
         by_outcome: dict[str, list[int]] = {}
         for copy_id, outbox_id, status, _ in rows:
             if outbox_id is not None:
-                by_outcome.setdefault(OUTCOME.get(status, WITHDRAWN), []).append(copy_id)
+                by_outcome.setdefault(OUTCOME.get(status, WITHDRAWN), []).append(copy_id or 0)
         for outcome, ids in by_outcome.items():
             execute_many(
                 session,
