@@ -178,6 +178,11 @@ def in_anonymous_range(text: str) -> bool:
     return folio is not None and int(folio.rsplit("-", 1)[1]) in ANONYMOUS_FOLIOS
 
 
+def names_code(text: str) -> bool:
+    """Whether a text holds something shaped like an anonymous case's code."""
+    return bool(_codes(text))
+
+
 def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
     """A folio for an anonymous denuncia that no case of the year has."""
     while True:

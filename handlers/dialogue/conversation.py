@@ -16,6 +16,7 @@ from handlers.casework.cases import (
     lookups_refused,
     mask_codes,
     mentions_case,
+    names_code,
     open_case,
     record_event,
     render_status,
@@ -530,14 +531,16 @@ class Dialogue(EmergencySteps):
         self._back_to_where_we_were(turn)
 
     def _missed(self, turn: Turn) -> None:
-        """A folio or code that is not theirs or does not exist. A folio of the anonymous range
-        is kept as "estado CODE" is (its sender may be the one who asks: the question must not
-        tie them to it), and counts no miss (no such folio is ever found by its number, so
-        trying them tells nothing)."""
-        if in_anonymous_range(turn.text):
+        """A folio or code that is not theirs or does not exist. A code (mistyped, say) or a
+        folio of the anonymous range is kept as "estado CODE" is: only someone who made an
+        anonymous denuncia asks about one, so the question must not stay with their number. A
+        folio of that range counts no miss (no such folio is ever found by its number: trying
+        them tells nothing); a code does (codes must not be tried by the thousand)."""
+        code = names_code(turn.text)
+        if code or in_anonymous_range(turn.text):
             turn.confidential = True
             detach_message(turn.uow, self.policy, turn.message_id, turn.now)
-        else:
+        if code or not in_anonymous_range(turn.text):
             count_miss(turn.contact, turn.now)
 
     def _asks_document(self, turn: Turn) -> bool:

@@ -117,10 +117,14 @@ def test_an_anonymous_denuncias_documents_carry_no_folio_and_asking_by_its_folio
         assert message.contact_id is None and message.provider_id is None
         assert message.created_at == policy.day_of(message.created_at)
     assert contact.folio_misses == 0 and documents_queued(uow) == []
+    # A code mistyped is kept the same way (only an anonymous reporter holds one), and counts.
+    assert citizen.send("estado ABCD-2345-EFGH").startswith("No encontramos ese caso")
+    (message,) = [m for m in uow.rows[Message] if "estado" in m.body and "-" in m.body[-5:]]
+    assert message.contact_id is None and contact.folio_misses == 1
     # Any other folio not theirs stays theirs, and counts as a miss.
     citizen.send("estado TA-2026-000077")
     assert [m.contact_id for m in uow.rows[Message] if "000077" in m.body] == [contact.id]
-    assert contact.folio_misses == 1
+    assert contact.folio_misses == 2
 
 
 def test_a_documents_file_keeps_only_its_day_and_is_deleted_once_its_link_expires(
