@@ -368,11 +368,21 @@ class Dialogue(EmergencySteps):
             return None
         return request.keyword if turn.uow.community.by_keyword(request.keyword) else None
 
-    def _aside(self, turn: Turn) -> Any:
-        """What an anonymous denuncia's conversation leaves out (see community.aside)."""
-        if not turn.data.get("anonymous"):
-            return None
-        return community.aside(turn.uow, self.t, self.vocab.leave, self.reserved)
+    def _open_case(self, turn: Turn) -> Any:
+        """The case of the finished draft. An anonymous one makes every reply of the turn
+        confidential, and its conversation leaves out following and leaving projects (see
+        community.aside)."""
+        anonymous = bool(turn.data.get("anonymous"))
+        turn.confidential = anonymous
+        aside = anonymous and community.aside(turn.uow, self.t, self.vocab.leave, self.reserved)
+        return open_case(
+            turn.uow,
+            self.policy,
+            contact=turn.contact,
+            draft=turn.data,
+            now=turn.now,
+            aside=aside or None,
+        )
 
     def _community(self, turn: Turn) -> bool:
         """A project's keyword (follow it) or BAJA (leave), outside a report being written;
@@ -958,15 +968,7 @@ class Dialogue(EmergencySteps):
     # -- the case --------------------------------------------------------------------------
 
     def _finish(self, turn: Turn) -> None:
-        turn.confidential = bool(turn.data.get("anonymous"))
-        opened = open_case(
-            turn.uow,
-            self.policy,
-            contact=turn.contact,
-            draft=turn.data,
-            now=turn.now,
-            aside=self._aside(turn),
-        )
+        opened = self._open_case(turn)
         if turn.data.get("corrected"):
             learn_from_case(turn.uow, self.policy, opened.case, source=CITIZEN, now=turn.now)
         self._receipt(turn, opened.case, opened.secret_code)
@@ -1011,15 +1013,7 @@ class Dialogue(EmergencySteps):
 
     def _open_emergency(self, turn: Turn) -> None:
         """Emergencies skip the remaining questions: the case now, and the staff alerted now."""
-        turn.confidential = bool(turn.data.get("anonymous"))
-        opened = open_case(
-            turn.uow,
-            self.policy,
-            contact=turn.contact,
-            draft=turn.data,
-            now=turn.now,
-            aside=self._aside(turn),
-        )
+        opened = self._open_case(turn)
         case = opened.case
         t = self.t
         alert = t(

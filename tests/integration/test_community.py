@@ -57,6 +57,19 @@ def updates_to(app, channel: str, address: str) -> list[str]:
     return [row.body for row in rows if row.body.startswith("Aviso sobre")]
 
 
+def three_followers(app) -> list[Citizen]:
+    """The bridge project, and three people on WhatsApp who follow it."""
+    create_bridge(app)
+    clock = Clock()
+    people = [
+        Citizen(app.dialogue, app.uow, address=f"+5037000{n}000", channel="whatsapp", clock=clock)
+        for n in range(1, 4)
+    ]
+    for person in people:
+        person.converse("hola", "si", "puentenorte")
+    return people
+
+
 def test_people_follow_by_keyword_and_an_update_reaches_each_once_but_not_who_left(app):
     create_bridge(app)
     clock = Clock()
@@ -101,14 +114,7 @@ def test_people_follow_by_keyword_and_an_update_reaches_each_once_but_not_who_le
 
 
 def test_the_counts_show_who_could_not_be_reached_without_naming_them(app):
-    create_bridge(app)
-    clock = Clock()
-    people = [
-        Citizen(app.dialogue, app.uow, address=f"+5037000{n}000", channel="whatsapp", clock=clock)
-        for n in range(1, 4)
-    ]
-    for person in people:
-        person.converse("hola", "si", "puentenorte")
+    three_followers(app)
     send(app)
     # The dispatcher's outcomes: one delivered, one held outside the 24-hour window (a template
     # told the person), one refused by the provider.
@@ -363,14 +369,7 @@ def test_an_anonymous_denuncia_holds_nothing_of_following_a_project_and_ids_are_
 def test_erasing_deletes_the_updates_sent_to_the_person_and_keeps_only_the_counts(app):
     """F2 and F8: after BORRAR MIS DATOS, and the retention's erasure, no message or outbox row
     of the updates sent to the person remains, nor the provider's id of them; the counts do."""
-    create_bridge(app)
-    clock = Clock()
-    people = [
-        Citizen(app.dialogue, app.uow, address=f"+5037000{n}000", channel="whatsapp", clock=clock)
-        for n in range(1, 4)
-    ]
-    for person in people:
-        person.converse("hola", "si", "puentenorte")
+    people = three_followers(app)
     send(app)
     deliver_all(app)
     query = "SELECT address, provider_message_id FROM outbox WHERE body LIKE 'Aviso sobre%'"
