@@ -1292,6 +1292,34 @@ class OutboxRepository:
             return
         forget_rows(self.session, col(OutboxItem.message_id).in_(message_ids), created_at=day)
 
+    def released_to_the_day(
+        self, channel: str, address: str, since: datetime, day: datetime, window: timedelta
+    ) -> None:
+        """Rows held for this person before `since` (outside WhatsApp's window) that their
+        writing released since then keep only the day as the times it set: when to send, when
+        sent, and the window's end (from the day: it closes earlier, never later). Their exact
+        values would say when the person wrote, under their number."""
+        self.session.flush()
+        table = OutboxItem.__table__
+        mine = (
+            (table.c.channel == channel)
+            & (table.c.address == address)
+            & (table.c.created_at < since)
+            & (table.c.confidential == false())
+        )
+        for column in ("next_attempt_at", "sent_at"):
+            self.session.execute(
+                table.update().where(mine, table.c[column] >= since).values({column: day})
+            )
+        self.session.execute(
+            table.update()
+            .where(mine, table.c.window_until >= since + window)
+            .values(window_until=day + window)
+        )
+        for held in list(self.session.identity_map.values()):
+            if isinstance(held, OutboxItem):
+                self.session.expire(held)
+
     def mark_sent(self, item: OutboxItem, provider_message_id: str, now: datetime) -> None:
         """Record a successful send, and the provider's id for the outgoing message; a
         confidential row is deleted instead, and no provider id is kept (the provider can

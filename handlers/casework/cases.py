@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.core.labels import staff_label
+from handlers.core.messages import REPLY_WINDOW
 from handlers.core.places import MAX_PLACE, Place, place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
@@ -228,6 +229,9 @@ def detach_conversation(
     if first is not None:
         start = uow.messages.after_last_filed(contact.id, before=first, since=now - CONVERSATION)
         messages = uow.messages.unfiled(contact.id, from_id=start, also=draft_ids)
+    # When the conversation began: replies held for them (outside WhatsApp's window) that their
+    # writing released since then keep only the day of it.
+    since = min((message.created_at for message in messages), default=now)
     own = set(draft_ids)
     sorted_out = {
         message.id: aside(message) if aside and message.id not in own else None
@@ -244,6 +248,7 @@ def detach_conversation(
         message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
     uow.messages.detach(ids, case.id, day)
     uow.messages.delete(deleted)
+    uow.outbox.released_to_the_day(contact.channel, contact.address, since, day, REPLY_WINDOW)
     uow.purge_after_commit()
 
 

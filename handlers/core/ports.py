@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, Self
 
 from storage.community import ProjectCounts
@@ -165,6 +165,10 @@ class Outbox(Protocol):
     def forget_contacts(self, contact_ids: list[int]) -> None: ...
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None: ...
+
+    def released_to_the_day(
+        self, channel: str, address: str, since: datetime, day: datetime, window: timedelta
+    ) -> None: ...
 
     def gathering(
         self, channel: str, address: str, case_id: int, now: datetime

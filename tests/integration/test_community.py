@@ -9,12 +9,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text as sql
+from sqlmodel import col, select
 
 from bot.outbox import Dispatcher
 from handlers.casework.privacy import erase_inactive_contacts
 from handlers.core.messages import Incoming
 from handlers.dialogue.broadcast import CommunityError, add_project, send_update
 from handlers.dialogue.intake import receive
+from storage.models import OutboxItem
 from tests.helpers import POTHOLE, TUESDAY, Citizen, Clock, add_staff
 from tests.integration.test_outbox import ACCOUNT_SID, BOT_TOKEN, ManualClock, send_all, whatsapp
 from tests.provider import Provider
@@ -396,3 +398,35 @@ def test_erasing_deletes_the_updates_sent_to_the_person_and_keeps_only_the_count
     assert (counts.subscribers, counts.updates, counts.sent) == (0, 1, 3)
     left = rows(app, "SELECT contact_id, outbox_id, status FROM community_deliveries")
     assert left == [(None, None, "sent")] * 3
+
+
+def test_an_update_held_for_an_anonymous_reporter_keeps_only_the_day_it_was_released(app):
+    """Found by the same attack: a copy held outside WhatsApp's 24-hour window goes when the
+    person next writes; its row kept, under their number, the exact times of that (when to
+    send, when sent, the window's end), which told when they began an anonymous denuncia."""
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("hola", "si", "puentenorte")
+    deliver_all(app)
+    send(app)
+    with app.uow() as uow:
+        (row,) = [r for r in uow.outbox.pending("whatsapp") if r.body.startswith("Aviso sobre")]
+        uow.outbox.hold(row, "fuera de la ventana de 24 horas; aviso enviado", TUESDAY)
+        uow.commit()
+    ana.clock.now = TUESDAY + timedelta(days=2, hours=3, minutes=17)
+    ana.send("hola")  # she writes again: the update goes now
+    with app.uow() as uow:
+        (row,) = [r for r in uow.outbox.pending("whatsapp") if r.body.startswith("Aviso sobre")]
+        released = row.next_attempt_at
+        uow.outbox.mark_sent(row, "SMupdate", released)
+        uow.commit()
+    assert released.minute == 18  # when she wrote, to the minute
+    assert "Código secreto de seguimiento" in ana.converse(*ANONYMOUS)
+    with app.uow() as uow:
+        (case,) = uow.cases.search()
+        query = select(OutboxItem).where(col(OutboxItem.body).startswith("Aviso sobre"))
+        (copy,) = uow.session.exec(query).all()
+    day = case.created_at
+    assert case.anonymous and copy.sent_at == copy.next_attempt_at == day
+    assert copy.window_until == day + timedelta(hours=24)
+    assert bridge_counts(app).sent == 1

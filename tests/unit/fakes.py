@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.classification.classifier import decide_urgency
 from handlers.core.normalise import fold
@@ -328,6 +328,21 @@ class FakeOutbox(FakeRepository):
                 item.body = messages[item.message_id].body = rest
             withdrawn += 1
         return withdrawn
+
+    def released_to_the_day(
+        self, channel: str, address: str, since: datetime, day: datetime, window: timedelta
+    ) -> None:
+        for item in self.uow.rows[OutboxItem]:
+            if (item.channel, item.address) != (channel, address) or item.created_at >= since:
+                continue
+            if item.confidential:
+                continue
+            if item.next_attempt_at and item.next_attempt_at >= since:
+                item.next_attempt_at = day
+            if item.sent_at and item.sent_at >= since:
+                item.sent_at = day
+            if item.window_until and item.window_until >= since + window:
+                item.window_until = day + window
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         for item in list(self.uow.rows[OutboxItem]):
