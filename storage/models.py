@@ -73,6 +73,12 @@ def timed_id_column() -> Any:
     )
 
 
+def random_id_column() -> Any:
+    """The id of a row whose place among the others must not tell when it was written (who
+    follows a project): drawn at random by the application (storage/community.py)."""
+    return Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=False))
+
+
 def message_column(*, nullable: bool, index: bool = False) -> Any:
     """A reference to a message (a timed id)."""
     column = Column(TIMED_ID, ForeignKey("messages.id"), nullable=nullable, index=index)
@@ -526,7 +532,7 @@ class CommunitySubscription(SQLModel, table=True):
     __tablename__ = "community_subscriptions"
     __table_args__ = (UniqueConstraint("project_id", "contact_id", name="uq_subscription"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = random_id_column()
     project_id: int = Field(foreign_key="community_projects.id", index=True)
     contact_id: int = Field(foreign_key="contacts.id", index=True)
     created_at: datetime = utc_column(nullable=False)  # to the day (see day_start)
@@ -549,10 +555,13 @@ class CommunityDelivery(SQLModel, table=True):
 
     __tablename__ = "community_deliveries"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = random_id_column()
     update_id: int = Field(foreign_key="community_updates.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
     outbox_id: int | None = Field(default=None, sa_column=Column(TIMED_ID, nullable=True))
+    # How the copy fared, kept once its person was erased and its outbox row deleted with them:
+    # "sent", "failed" or "withdrawn" (never sent); None while the outbox row tells.
+    status: str | None = Field(default=None, max_length=16)
 
 
 class Commitment(SQLModel, table=True):

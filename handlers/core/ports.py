@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol, Self
 
 from storage.community import ProjectCounts
@@ -131,6 +131,8 @@ class Messages(Protocol):
 
     def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None: ...
 
+    def delete(self, message_ids: list[int]) -> None: ...
+
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None: ...
@@ -164,6 +166,10 @@ class Outbox(Protocol):
     def forget_contacts(self, contact_ids: list[int]) -> None: ...
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None: ...
+
+    def released_to_the_day(
+        self, channel: str, address: str, since: datetime, day: datetime, window: timedelta
+    ) -> None: ...
 
     def gathering(
         self, channel: str, address: str, case_id: int, now: datetime
@@ -222,6 +228,8 @@ class Community(Protocol):
     def projects(self) -> Sequence[CommunityProject]: ...
 
     def by_keyword(self, keyword: str) -> CommunityProject | None: ...
+
+    def keywords(self) -> list[str]: ...
 
     def subscribe(self, project_id: int, contact_id: int, day: datetime) -> bool: ...
 

@@ -12,9 +12,11 @@ from handlers.casework.cases import (
     count_miss,
     detach_message,
     find_own_case,
+    in_anonymous_range,
     lookups_refused,
     mask_codes,
     mentions_case,
+    names_code,
     open_case,
     record_event,
     render_status,
@@ -366,6 +368,22 @@ class Dialogue(EmergencySteps):
             return None
         return request.keyword if turn.uow.community.by_keyword(request.keyword) else None
 
+    def _open_case(self, turn: Turn) -> Any:
+        """The case of the finished draft. An anonymous one makes every reply of the turn
+        confidential, and its conversation leaves out following and leaving projects (see
+        community.aside)."""
+        anonymous = bool(turn.data.get("anonymous"))
+        turn.confidential = anonymous
+        aside = anonymous and community.aside(turn.uow, self.t, self.vocab.leave, self.reserved)
+        return open_case(
+            turn.uow,
+            self.policy,
+            contact=turn.contact,
+            draft=turn.data,
+            now=turn.now,
+            aside=aside or None,
+        )
+
     def _community(self, turn: Turn) -> bool:
         """A project's keyword (follow it) or BAJA (leave), outside a report being written;
         False for anything else, an unknown keyword included: the dialogue goes on."""
@@ -513,7 +531,7 @@ class Dialogue(EmergencySteps):
                 detach_message(turn.uow, self.policy, turn.message_id, turn.now)
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif looks_up:
-            count_miss(turn.contact, turn.now)
+            self._missed(turn)
             self._say(
                 turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
             )
@@ -521,6 +539,19 @@ class Dialogue(EmergencySteps):
             self._list_own_cases(turn)
             return
         self._back_to_where_we_were(turn)
+
+    def _missed(self, turn: Turn) -> None:
+        """A folio or code that is not theirs or does not exist. A code (mistyped, say) or a
+        folio of the anonymous range is kept as "estado CODE" is: only someone who made an
+        anonymous denuncia asks about one, so the question must not stay with their number. A
+        folio of that range counts no miss (no such folio is ever found by its number: trying
+        them tells nothing); a code does (codes must not be tried by the thousand)."""
+        code = names_code(turn.text)
+        if code or in_anonymous_range(turn.text):
+            turn.confidential = True
+            detach_message(turn.uow, self.policy, turn.message_id, turn.now)
+        if code or not in_anonymous_range(turn.text):
+            count_miss(turn.contact, turn.now)
 
     def _asks_document(self, turn: Turn) -> bool:
         """ "constancia", or "constancia" and a folio or code (nothing else after it)."""
@@ -541,7 +572,7 @@ class Dialogue(EmergencySteps):
         if named:
             found = find_own_case(turn.uow, self.policy, turn.contact, turn.text)
             if found is None:
-                count_miss(turn.contact, turn.now)
+                self._missed(turn)
                 example = self.policy.example_folio(turn.now)
                 self._say(turn, t("dialogue.status_not_found", example=example))
                 self._back_to_where_we_were(turn)
@@ -937,10 +968,7 @@ class Dialogue(EmergencySteps):
     # -- the case --------------------------------------------------------------------------
 
     def _finish(self, turn: Turn) -> None:
-        turn.confidential = bool(turn.data.get("anonymous"))
-        opened = open_case(
-            turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
-        )
+        opened = self._open_case(turn)
         if turn.data.get("corrected"):
             learn_from_case(turn.uow, self.policy, opened.case, source=CITIZEN, now=turn.now)
         self._receipt(turn, opened.case, opened.secret_code)
@@ -985,10 +1013,7 @@ class Dialogue(EmergencySteps):
 
     def _open_emergency(self, turn: Turn) -> None:
         """Emergencies skip the remaining questions: the case now, and the staff alerted now."""
-        turn.confidential = bool(turn.data.get("anonymous"))
-        opened = open_case(
-            turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
-        )
+        opened = self._open_case(turn)
         case = opened.case
         t = self.t
         alert = t(

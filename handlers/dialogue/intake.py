@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from handlers.casework.actions import answers_request, receive_requested_info
 from handlers.casework.cases import mask_codes
 from handlers.casework.staff import StaffDesk, is_staff_command
-from handlers.core.messages import MAX_MESSAGE, Incoming, Reply, split_text
+from handlers.core.messages import MAX_MESSAGE, REPLY_WINDOW, Incoming, Reply, split_text
 from handlers.core.normalise import fold, strip_controls, words
 from handlers.core.ports import UnitOfWork
 from handlers.dialogue.community import read_request
@@ -17,9 +17,6 @@ from handlers.dialogue.ratelimit import Admission
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
 MAX_TEXT = 64 * 1024
-# Some channels (WhatsApp) accept free-form replies only this long after the person last wrote;
-# later messages wait for them to write again, or are announced with an approved template.
-REPLY_WINDOW = timedelta(hours=24)
 
 
 def clean(incoming: Incoming) -> Incoming:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from handlers.classification.classifier import decide_urgency
 from handlers.core.normalise import fold
@@ -232,6 +232,10 @@ class FakeMessages(FakeRepository):
                 message.created_at = day
                 message.case_id = case_id if case_id is not None else message.case_id
 
+    def delete(self, message_ids: list[int]) -> None:
+        rows = self.uow.rows[Message]
+        rows[:] = [m for m in rows if m.id not in message_ids]
+
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:
@@ -326,6 +330,21 @@ class FakeOutbox(FakeRepository):
                 item.body = messages[item.message_id].body = rest
             withdrawn += 1
         return withdrawn
+
+    def released_to_the_day(
+        self, channel: str, address: str, since: datetime, day: datetime, window: timedelta
+    ) -> None:
+        for item in self.uow.rows[OutboxItem]:
+            if (item.channel, item.address) != (channel, address) or item.created_at >= since:
+                continue
+            if item.confidential:
+                continue
+            if item.next_attempt_at and item.next_attempt_at >= since:
+                item.next_attempt_at = day
+            if item.sent_at and item.sent_at >= since:
+                item.sent_at = day
+            if item.window_until and item.window_until >= since + window:
+                item.window_until = day + window
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         for item in list(self.uow.rows[OutboxItem]):
@@ -423,6 +442,9 @@ class FakeCommunity(FakeRepository):
 
     def projects(self) -> list[CommunityProject]:
         return list(self.uow.rows[CommunityProject])
+
+    def keywords(self) -> list[str]:
+        return [p.keyword for p in self.uow.rows[CommunityProject]]
 
     def by_keyword(self, keyword: str) -> CommunityProject | None:
         return next((p for p in self.uow.rows[CommunityProject] if p.keyword == keyword), None)
