@@ -35,6 +35,7 @@ PERSONAL_TABLES = (
     "labelled_examples",
     "community_subscriptions",
     "community_deliveries",
+    "visits",
 )
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
 # The open statuses (handlers.core.labels.OPEN_STATUSES) as SQL, for the desk's partial index.
@@ -212,6 +213,8 @@ class Case(SQLModel, table=True):
     extension_days: int = 0  # business days added by the one extension allowed
     survey_resolved: bool | None = None
     survey_rating: int | None = None
+    # "Situaciones que afectan a mujeres": its visits come first, and the tally counts them.
+    affects_women: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Message(SQLModel, table=True):
@@ -551,3 +554,32 @@ class CommunityDelivery(SQLModel, table=True):
     update_id: int = Field(foreign_key="community_updates.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
     outbox_id: int | None = Field(default=None, sa_column=Column(TIMED_ID, nullable=True))
+
+
+class Visit(SQLModel, table=True):
+    """A field visit ("Visita Técnica Social") on a case: proposed by staff, confirmed by the
+    citizen or moved, reminded the day before, and then done, cancelled or missed."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_status", "status", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    starts_at: datetime = utc_column(nullable=False, index=True)  # the window, in UTC
+    ends_at: datetime = utc_column(nullable=False)
+    who: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    # proposed, confirmed, reschedule_asked, done, cancelled, missed
+    status: str = Field(max_length=20)
+    proposed_by: str = Field(max_length=80)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")  # who proposed it
+    citizen_answer: str | None = Field(default=None, sa_column=Column(Text))  # "otro día ..."
+    outcome: str | None = Field(default=None, sa_column=Column(Text))
+    next_step: str | None = Field(default=None, sa_column=Column(Text))
+    reason: str | None = Field(default=None, sa_column=Column(Text))  # of a cancellation
+    created_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False)
+    confirmed_at: datetime | None = utc_column()
+    done_at: datetime | None = utc_column()
+    # Who recorded it done: the photos they send right after join the case.
+    done_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    reminded_at: datetime | None = utc_column()  # the day-before reminder, sent once

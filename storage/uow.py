@@ -22,6 +22,7 @@ from storage.repositories import (
     OutboxRepository,
     StaffRepository,
 )
+from storage.visits import VisitRepository
 
 
 class UnitOfWork:
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.examples = ExampleRepository(self.session)
         self.desk = DeskRepository(self.session)
         self.community = CommunityRepository(self.session)
+        self.visits = VisitRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

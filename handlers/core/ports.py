@@ -24,6 +24,7 @@ from storage.models import (
     Message,
     OutboxItem,
     Staff,
+    Visit,
 )
 
 
@@ -239,6 +240,33 @@ class Community(Protocol):
     def forget_contacts(self, contact_ids: list[int]) -> None: ...
 
 
+class Visits(Protocol):
+    """Field visits on cases."""
+
+    def add(self, visit: Visit) -> Visit: ...
+
+    def get(self, visit_id: int, *, lock: bool = False) -> Visit | None: ...
+
+    def for_case(self, case_id: int) -> Sequence[Visit]: ...
+
+    def awaiting_answer(self, contact_id: int) -> Visit | None: ...
+
+    def listing(
+        self,
+        *,
+        since: datetime | None = None,
+        statuses: Sequence[str] | None = None,
+        who: str | None = None,
+        limit: int = 500,
+    ) -> list[tuple[Visit, Case]]: ...
+
+    def to_remind(self, start: datetime, end: datetime) -> list[tuple[Visit, Case]]: ...
+
+    def done_by(self, staff_id: int, since: datetime) -> Visit | None: ...
+
+    def forget_cases(self, case_ids: list[int]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and its repositories; what is not committed rolls back."""
 
@@ -269,6 +297,9 @@ class UnitOfWork(Protocol):
 
     @property
     def community(self) -> Community: ...
+
+    @property
+    def visits(self) -> Visits: ...
 
     def __enter__(self) -> Self: ...
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from handlers.casework.actions import answers_request, receive_requested_info
 from handlers.casework.cases import mask_codes
 from handlers.casework.staff import StaffDesk, is_staff_command
+from handlers.casework.visits import add_photo, recent_visit_done
 from handlers.core.messages import MAX_MESSAGE, Incoming, Reply, split_text
 from handlers.core.normalise import fold, strip_controls, words
 from handlers.core.ports import UnitOfWork
@@ -62,10 +63,14 @@ def receive(
     incoming = clean(incoming)
     # Only a message that reads as a command can be one, so most messages skip the staff lookup.
     member = None
-    if is_staff_command(incoming.text):
+    if is_staff_command(incoming.text) or incoming.media:
         member = uow.staff.by_address(incoming.channel, incoming.sender_id or incoming.address)
-    command = member is not None
-    if incoming.sender_id is not None and not command:
+    command = member is not None and is_staff_command(incoming.text)
+    # A photo a staff member sends right after recording a field visit done joins its case.
+    visit = None
+    if member is not None and not command:
+        visit = recent_visit_done(uow, member, now)
+    if incoming.sender_id is not None and not command and visit is None:
         return []
     contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
     if incoming.name and not contact.name:
@@ -98,7 +103,10 @@ def receive(
             )
         )
     if command:
-        replies = (desk or StaffDesk(dialogue.policy)).handle(incoming, member, uow, now)
+        staff_desk = desk or StaffDesk(dialogue.policy)
+        replies = staff_desk.handle(incoming, member, uow, now, message.id)
+    elif visit is not None and member is not None:
+        replies = add_photo(uow, dialogue.policy, member, visit, incoming, message.id, now)
     else:
         replies = limited_answer(incoming, contact, message.id, uow, dialogue, now)
     # A turn about an anonymous case (its filing, its code asked about) and an erasure's answer
