@@ -262,6 +262,7 @@ _HOUR = r"([01]\d|2[0-3]):[0-5]\d"
 class ScheduleSettings(Section):
     weekly_summary: str = "mon 07:00"
     daily_reminders: str = "08:00"
+    visit_reminders: str = "16:00"  # local time: tomorrow's field visits, to both sides
 
     @field_validator("weekly_summary")
     @classmethod
@@ -270,7 +271,7 @@ class ScheduleSettings(Section):
             raise ValueError(_t("config.bad_weekly"))
         return value.strip().lower()
 
-    @field_validator("daily_reminders")
+    @field_validator("daily_reminders", "visit_reminders")
     @classmethod
     def _daily(cls, value: str) -> str:
         if not re.fullmatch(_HOUR, value.strip()):

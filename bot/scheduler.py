@@ -24,6 +24,7 @@ from bot.training.retrain import Outcome, evaluation_set_path, retrain_in_child
 from handlers.casework.examples import stored_examples
 from handlers.casework.privacy import anonymise_expired, erase_inactive_contacts
 from handlers.casework.reminders import daily_reminders
+from handlers.casework.visits import due_reminders
 from handlers.dialogue.intake import queue
 from handlers.reporting.summary import last_full_week
 from storage.engine import vacuum
@@ -32,6 +33,7 @@ from storage.models import PERSONAL_TABLES
 log = logging.getLogger(__name__)
 
 DAILY_REMINDERS = "daily_reminders"
+VISIT_REMINDERS = "visit_reminders"
 RETRAIN = "classifier_retrain"
 RETENTION = "privacy_retention"
 RETENTION_HOUR = 3  # local time: the retention work runs at night
@@ -53,7 +55,8 @@ async def run_job(job_id: str) -> None:
 
 
 class Scheduler:
-    """The daily reminders, on `schedule.daily_reminders`, the weekly supervisor summary, on
+    """The daily reminders, on `schedule.daily_reminders`, tomorrow's field visits, on
+    `schedule.visit_reminders`, the weekly supervisor summary, on
     `schedule.weekly_summary`, and the classifier's weekly retraining, on `classifier.retrain`,
     in the institution's time zone."""
 
@@ -74,6 +77,27 @@ class Scheduler:
             queue(uow, daily_reminders(uow, self.app.policy, now), now)
             uow.commit()
         return True
+
+    def send_visit_reminders(self) -> int:
+        """Queue the reminders of tomorrow's field visits; each visit is reminded once (its
+        `reminded_at`), however often this runs. The number of messages queued."""
+        now = self.clock()
+        with self.app.uow() as uow:
+            replies = due_reminders(uow, self.app.policy, now)
+            queue(uow, replies, now)
+            uow.commit()
+        return len(replies)
+
+    async def _visits(self) -> None:
+        try:
+            sent = await asyncio.to_thread(self.send_visit_reminders)
+            if sent:
+                self.wake()
+        except Exception as exc:  # logged; the next day's run still happens
+            log.warning("scheduler: visit reminders failed (%s)", type(exc).__name__)
+            self.app.metrics.job(VISIT_REMINDERS, "failed")
+        else:
+            self.app.metrics.job(VISIT_REMINDERS, "done" if sent else "skipped")
 
     def anonymise_expired_cases(self) -> list[str] | None:
         """Claim today's retention run and anonymise the expired cases; None when another
@@ -179,8 +203,9 @@ class Scheduler:
         tz = self.app.policy.calendar.tz
         return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz)
 
-    def trigger(self) -> CronTrigger:
-        hour, minute = (int(part) for part in self.app.settings.schedule.daily_reminders.split(":"))
+    def trigger(self, setting: str | None = None) -> CronTrigger:
+        value = setting or self.app.settings.schedule.daily_reminders
+        hour, minute = (int(part) for part in value.split(":"))
         return CronTrigger(hour=hour, minute=minute, timezone=self.app.policy.calendar.tz)
 
     def start(self) -> None:
@@ -191,6 +216,8 @@ class Scheduler:
         )
         self.scheduler.start()
         self._ensure(DAILY_REMINDERS, self._daily, self.trigger(), GRACE)
+        visits = self.trigger(self.app.settings.schedule.visit_reminders)
+        self._ensure(VISIT_REMINDERS, self._visits, visits, GRACE)
         retention = CronTrigger(hour=RETENTION_HOUR, minute=0, timezone=self.app.policy.calendar.tz)
         self._ensure(RETENTION, self._retention, retention, GRACE)
         self._ensure(WEEKLY_SUMMARY, self._weekly, self.weekly_trigger(), WEEKLY_GRACE)
@@ -223,6 +250,7 @@ class Scheduler:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         _runners.pop(DAILY_REMINDERS, None)
+        _runners.pop(VISIT_REMINDERS, None)
         _runners.pop(RETENTION, None)
         _runners.pop(WEEKLY_SUMMARY, None)
         _runners.pop(RETRAIN, None)

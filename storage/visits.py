@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import Case, Visit
+from storage.repositories import among, execute_many
 
 OPEN_VISIT = ("proposed", "confirmed", "reschedule_asked")  # not yet done, cancelled or missed
 # What a citizen can still answer, and what is reminded the day before.
@@ -64,7 +65,11 @@ class VisitRepository:
         if statuses:
             query = query.where(col(Visit.status).in_(statuses))
         if who:
-            query = query.where(func.lower(Visit.who).contains(who.lower()))
+            # A staff member's visits: those they go to, and those they proposed.
+            name = who.lower()
+            query = query.where(
+                or_(func.lower(Visit.who).contains(name), func.lower(Visit.proposed_by) == name)
+            )
         query = query.order_by(col(Case.affects_women).desc(), col(Visit.starts_at), col(Visit.id))
         return [(visit, case) for visit, case in self.session.exec(query.limit(limit)).all()]
 
@@ -97,6 +102,10 @@ class VisitRepository:
         """An anonymised case's visits keep their dates and status, not what was written."""
         if not case_ids:
             return
-        for visit in self.session.exec(select(Visit).where(col(Visit.case_id).in_(case_ids))):
-            visit.citizen_answer = visit.outcome = visit.next_step = visit.reason = None
-            self.session.add(visit)
+        execute_many(
+            self.session,
+            update(Visit)
+            .where(among(self.session, Visit.case_id, case_ids))
+            .values(citizen_answer=None, outcome=None, next_step=None, reason=None),
+            len(case_ids),
+        )

@@ -505,7 +505,7 @@ class FakeVisits(FakeRepository):
             for v, c in self._with_cases(self.uow.rows[Visit])
             if (since is None or v.ends_at >= since)
             and (not statuses or v.status in statuses)
-            and (not who or who.lower() in v.who.lower())
+            and (not who or who.lower() in v.who.lower() or who.lower() == v.proposed_by.lower())
         ]
         rows.sort(key=lambda row: (not row[1].affects_women, row[0].starts_at, row[0].id))
         return rows[:limit]
