@@ -23,7 +23,7 @@ from handlers.reporting.summary import (
     week_label,
 )
 from handlers.reporting.tally import REPORT_CHANNELS, Period, build_tally
-from storage.bulk import insert_cases, insert_contacts, reserve_folios
+from storage.bulk import insert_cases, insert_contacts, insert_visits, reserve_folios
 from storage.models import OutboxItem
 from storage.reports import ReportRepository
 
@@ -172,6 +172,8 @@ def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None
                 for row, contact in zip(batch.cases, batch.case_contact, strict=True):
                     row["contact_id"] = None if contact is None else ids[contact]
                 insert_cases(connection, batch.cases)
+                folios = [row["folio"] for row in batch.cases]
+                insert_visits(connection, batch.visits, folios)
                 pending += len(batch.cases)
                 if pending >= DEMO_COMMIT_CASES:
                     connection.commit()

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import Case, Contact, FolioCounter
+from storage.models import Case, Contact, FolioCounter, Visit
 from storage.types import UTCDateTime
 
 
@@ -77,3 +77,19 @@ def insert_cases(connection: Connection, rows: Sequence[dict]) -> None:
         _raw_insert(connection, Case.__table__, rows)
     else:
         connection.execute(insert(Case.__table__), list(rows))
+
+
+def insert_visits(connection: Connection, rows: Sequence[dict], folios: Sequence[str]) -> None:
+    """Insert field visits, each given the id of the case whose folio is `folios[row["case"]]`
+    (the cases were inserted just before)."""
+    if not rows:
+        return
+    cases = Case.__table__.c
+    wanted = sorted({folios[row["case"]] for row in rows})
+    found = connection.execute(select(cases.folio, cases.id).where(cases.folio.in_(wanted)))
+    ids = dict(found.all())
+    visits = [
+        {**{k: v for k, v in row.items() if k != "case"}, "case_id": ids[folios[row["case"]]]}
+        for row in rows
+    ]
+    connection.execute(insert(Visit.__table__), visits)
