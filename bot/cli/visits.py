@@ -137,6 +137,20 @@ def register(cli: typer.Typer, t: Texts) -> None:
             lines = visits.list_lines(app.policy, rows)
         typer.echo("\n".join(lines) if lines else t("visits.list_empty"))
 
+    @group.command("remind", help=t("cli.visits_remind_help"))
+    def visits_remind(ctx: typer.Context, config: Config = None) -> None:
+        from handlers.casework.visits import due_reminders
+        from handlers.dialogue.intake import queue
+
+        state = cli_context(ctx)
+        app = state.open_app(config, migrate=False)
+        now = state.clock()
+        with app.uow() as uow:
+            replies = due_reminders(uow, app.policy, now)
+            queue(uow, replies, now)
+            uow.commit()
+        typer.echo(t("cli.visits_reminded", count=len(replies)))
+
     @group.command("ics", help=t("cli.visits_ics_help"))
     def visits_ics(
         ctx: typer.Context,
