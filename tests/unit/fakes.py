@@ -209,6 +209,9 @@ class FakeMessages(FakeRepository):
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
                 message.case_id = case_id
+        for attachment in self.uow.rows[Attachment]:
+            if attachment.message_id in message_ids:
+                attachment.case_id = case_id
 
     def after_last_filed(self, contact_id: int, *, before: int, since: datetime) -> int:
         mine = [m for m in self.uow.rows[Message] if m.contact_id == contact_id and (m.id or 0) > 0]
@@ -476,6 +479,7 @@ class FakeVisits(FakeRepository):
 
     def add(self, visit: Visit) -> Visit:
         if visit not in self.uow.rows[Visit]:
+            visit.id = len(self.uow.rows[Visit]) + 1  # numbered on their own, as in a table
             self.uow.insert(visit)
         return visit
 
