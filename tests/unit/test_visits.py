@@ -14,7 +14,6 @@ from handlers.casework.lifecycle import Actor, NotAllowed
 from handlers.core.messages import Media
 from storage.models import Attachment, Case, CaseEvent, OutboxItem, Visit
 from tests.helpers import Citizen, add_staff
-from tests.unit.fakes import FakeUnitOfWork
 
 CITIZEN_NUMBER = "+50370009999"
 AGENT_NUMBER = "+50370001111"
