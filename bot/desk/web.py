@@ -27,8 +27,10 @@ from bot.app import App
 from bot.desk import accounts
 from bot.desk.views import DayCounter, Row, allowed_statuses, deadline, since_words, timeline
 from bot.documents import render_pdf
+from bot.visit_calendar import visits_ics
 from handlers.casework import actions as casework
 from handlers.casework import documents
+from handlers.casework import visits as field_visits
 from handlers.casework.cases import normalise_folio, record_event
 from handlers.casework.lifecycle import FINAL, SUPERVISING, NotAllowed
 from handlers.casework.staff import actor_of
@@ -472,7 +474,10 @@ class Desk:
             names = uow.desk.staff_names({entry.staff_id for entry in audit if entry.staff_id})
             saved = uow.desk.saved_replies()
             staff = list(uow.staff.active())
+            planned = [(v, case) for v in uow.visits.for_case(case.id)]
         return {
+            "visits": self._visit_rows(planned),
+            "visit_open": any(v.status in ("proposed", "confirmed") for v, _ in planned),
             "case": case,
             "deadline": deadline(self.policy, self.t, case, now, self.days),
             "timeline": timeline(self.policy, self.t, case, messages, events, attachments),
@@ -604,6 +609,12 @@ class Desk:
                 return casework.close(uow, policy, case, text, actor, now)
             if action == "descartar":
                 return casework.discard(uow, policy, case, text, actor, now)
+            if action == "mujeres":
+                on = form.get("mujeres") == "si"
+                field_visits.mark_women(uow, policy, case, on, actor, now)
+                return []
+            if action.startswith("visita"):
+                return self._visit_action(uow, case, action, form, actor, now)
             if action == "duplicado":
                 original = self._case_for(uow, visit, str(form.get("original", "")))
                 if original is None or original.id == case.id:
@@ -659,6 +670,85 @@ class Desk:
             return await self._show_case(request, visit, status=400, problem=problem, draft=text)
         target = normalise_folio(folio) or folio.strip().upper()
         return RedirectResponse(f"/mesa/casos/{target}?hecho={action}", status_code=303)
+
+    # -- field visits (handlers/casework/visits.py) ---------------------------------------------
+
+    def _visit_rows(self, rows: list) -> list[dict[str, Any]]:
+        """What the desk shows of visits: number, folio, when, where, who goes, status, notes."""
+        return [
+            {
+                "id": v.id,
+                "folio": c.folio,
+                "when": field_visits.describe_slot(self.policy, v),
+                "place": field_visits.place_of(c) or "—",
+                "who": v.who or "—",
+                "status": v.status,
+                "status_label": field_visits.status_label(self.policy, v.status),
+                "women": c.affects_women,
+                "outcome": v.outcome,
+                "next_step": v.next_step,
+                "open": v.status not in field_visits.CLOSED,
+            }
+            for v, c in rows
+        ]
+
+    def _visit_action(self, uow, case: Case, action: str, form, actor, now) -> list:
+        """Propose a visit on the case, or record what became of one of its visits."""
+        policy = self.policy
+        if action == "visita":
+            window = f"{form.get('desde', '')}-{form.get('hasta', '')}"
+            slot = field_visits.parse_slot(policy, str(form.get("fecha", "")), window, now)
+            who = str(form.get("quien", ""))
+            return field_visits.propose(uow, policy, case, slot, who, actor, now)[1]
+        planned, of = field_visits.find_visit(uow, policy, str(form.get("visita", "")))
+        if of.id != case.id:
+            raise NotAllowed(self.t("visits.not_of_case"))
+        text = str(form.get("texto", ""))
+        if action == "visita_confirmar":
+            return field_visits.confirm_by_staff(uow, policy, planned, case, actor, now)
+        if action == "visita_hecha":
+            next_step = str(form.get("proximo", ""))
+            return field_visits.record_done(uow, policy, planned, case, text, next_step, actor, now)
+        if action == "visita_cancelar":
+            return field_visits.cancel(uow, policy, planned, case, text, actor, now)
+        if action == "visita_fallida":
+            return field_visits.record_missed(uow, policy, planned, case, text, actor, now)
+        raise LookupError(action)
+
+    def _visible_visits(self, visit: Visit, every: bool, who: str | None) -> list:
+        """The visits of cases this member may see: pending ones (all with `every`), women's
+        cases first."""
+        now = self.clock()
+        with self.app.uow() as uow:
+            rows = uow.visits.listing(
+                since=None if every else now - timedelta(days=1),
+                statuses=None if every else ("proposed", "confirmed", "reschedule_asked"),
+                who=who or None,
+            )
+        return [(v, c) for v, c in rows if visit.scope.allows(c)]
+
+    async def visits_page(self, request: Request) -> Response:
+        """Visitas: the pending field visits, and the calendar file to subscribe to."""
+        visit = await run_in_threadpool(self.visit, request)
+        if visit is None:
+            return _to_login(request)
+        every = request.query_params.get("todas") == "1"
+        who = (request.query_params.get("personal") or "").strip()[:120]
+        rows = await run_in_threadpool(self._visible_visits, visit, every, who)
+        return self.render(
+            "visitas.html", visit=visit, rows=self._visit_rows(rows), every=every, who=who
+        )
+
+    async def visits_calendar(self, request: Request) -> Response:
+        """The same visits as an iCalendar file (folio, place, window, who goes; no citizen)."""
+        visit = await run_in_threadpool(self.visit, request)
+        if visit is None:
+            return _to_login(request)
+        who = (request.query_params.get("personal") or "").strip()[:120]
+        rows = await run_in_threadpool(self._visible_visits, visit, True, who)
+        content = visits_ics(self.policy, rows, self.clock())
+        headers = {"Content-Disposition": 'attachment; filename="visitas.ics"'}
+        return _secure(Response(content, media_type="text/calendar", headers=headers))
 
     # -- attachments ---------------------------------------------------------------------------
 
