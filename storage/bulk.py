@@ -8,6 +8,7 @@ the insert itself. PostgreSQL goes through SQLAlchemy Core.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from datetime import UTC as _UTC
 from datetime import datetime
 
@@ -87,7 +88,7 @@ def insert_visits(connection: Connection, rows: Sequence[dict], folios: Sequence
     cases = Case.__table__.c
     wanted = sorted({folios[row["case"]] for row in rows})
     found = connection.execute(select(cases.folio, cases.id).where(cases.folio.in_(wanted)))
-    ids = dict(found.all())
+    ids: dict[Any, Any] = dict(found.tuples().all())
     visits = [
         {**{k: v for k, v in row.items() if k != "case"}, "case_id": ids[folios[row["case"]]]}
         for row in rows

@@ -93,7 +93,7 @@ class VisitRepository:
         """The visit this staff member last recorded as done, if not before `since`."""
         query = (
             select(Visit)
-            .where(Visit.done_by_id == staff_id, Visit.done_at >= since)
+            .where(Visit.done_by_id == staff_id, col(Visit.done_at) >= since)
             .order_by(col(Visit.done_at).desc())
         )
         return self.session.exec(query).first()
