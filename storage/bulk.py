@@ -8,9 +8,9 @@ the insert itself. PostgreSQL goes through SQLAlchemy Core.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from datetime import UTC as _UTC
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
