@@ -87,35 +87,26 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
         on_visit(ctx, config, as_, number, work, "visits.done_done")
 
-    @group.command("cancel", help=t("cli.visits_cancel_help"))
-    def visits_cancel(
-        ctx: typer.Context,
-        number: Number,
-        reason: Reason = "",
-        as_: As = None,
-        config: Config = None,
-    ) -> None:
-        from handlers.casework import visits
+    def ending(name: str, status: str, done_key: str) -> None:
+        """`visits cancel` (the citizen is told the reason) and `visits missed`."""
 
-        def work(uow, policy, visit, case, actor, now):
-            return visits.cancel(uow, policy, visit, case, reason, actor, now)
+        @group.command(name, help=t(f"cli.visits_{name}_help"))
+        def visits_end(
+            ctx: typer.Context,
+            number: Number,
+            reason: Reason = "",
+            as_: As = None,
+            config: Config = None,
+        ) -> None:
+            from handlers.casework import visits
 
-        on_visit(ctx, config, as_, number, work, "visits.done_cancelled")
+            def work(uow, policy, visit, case, actor, now):
+                return visits.end(uow, policy, visit, case, status, reason, actor, now)
 
-    @group.command("missed", help=t("cli.visits_missed_help"))
-    def visits_missed(
-        ctx: typer.Context,
-        number: Number,
-        reason: Reason = "",
-        as_: As = None,
-        config: Config = None,
-    ) -> None:
-        from handlers.casework import visits
+            on_visit(ctx, config, as_, number, work, done_key)
 
-        def work(uow, policy, visit, case, actor, now):
-            return visits.record_missed(uow, policy, visit, case, reason, actor, now)
-
-        on_visit(ctx, config, as_, number, work, "visits.done_missed")
+    ending("cancel", "cancelled", "visits.done_cancelled")
+    ending("missed", "missed", "visits.done_missed")
 
     @group.command("list", help=t("cli.visits_list_help"))
     def visits_list(

@@ -300,17 +300,7 @@ def cancel(
     now: datetime,
 ) -> list[Reply]:
     """Staff call the visit off, with a reason the citizen is told."""
-    t = policy.texts
-    reason = _clean(reason)
-    if not reason:
-        raise NotAllowed(t("visits.error_needs_reason"))
-    when = describe_slot(policy, visit)
-    _move(policy, visit, "cancelled", now)
-    visit.reason = reason
-    uow.visits.add(visit)
-    record_event(uow, case, now, actor=actor.name, kind="visit_cancelled", note=f"{when}: {reason}")
-    text = t("visits.notify_cancelled", folio=case.folio, when=when, reason=reason)
-    return notify_citizen(uow, policy, case, text)
+    return end(uow, policy, visit, case, "cancelled", reason, actor, now)
 
 
 def record_missed(
@@ -323,13 +313,36 @@ def record_missed(
     now: datetime,
 ) -> list[Reply]:
     """The visit did not happen (nobody there, no access): recorded for staff only."""
+    return end(uow, policy, visit, case, "missed", reason, actor, now)
+
+
+def end(
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    visit: Visit,
+    case: Case,
+    to: str,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+) -> list[Reply]:
+    """A visit that will not happen: `cancelled` (a reason is needed, and the citizen is told
+    it) or `missed` (in the staff's history only)."""
+    t = policy.texts
+    reason = _clean(reason)
+    cancelled = to == "cancelled"
+    if cancelled and not reason:
+        raise NotAllowed(t("visits.error_needs_reason"))
     when = describe_slot(policy, visit)
-    _move(policy, visit, "missed", now)
-    visit.reason = _clean(reason) or None
+    _move(policy, visit, to, now)
+    visit.reason = reason or None
     uow.visits.add(visit)
-    note = f"{when}: {visit.reason}" if visit.reason else when
-    record_event(uow, case, now, actor=actor.name, kind="visit_missed", note=note, public=False)
-    return []
+    note = f"{when}: {reason}" if reason else when
+    record_event(uow, case, now, actor=actor.name, kind=f"visit_{to}", note=note, public=cancelled)
+    if not cancelled:
+        return []
+    text = t("visits.notify_cancelled", folio=case.folio, when=when, reason=reason)
+    return notify_citizen(uow, policy, case, text)
 
 
 def recent_visit_done(uow: UnitOfWork, member: Staff, now: datetime) -> Visit | None:
