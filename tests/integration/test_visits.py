@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.reporting import tally
+from bot.reporting import tally, weekly_summary
 from handlers.casework import visits
 from handlers.casework.privacy import anonymise_expired
 from handlers.dialogue.intake import queue
+from handlers.reporting.summary import render_summary
 from handlers.reporting.tally import parse_period
 from storage.models import Case, OutboxItem, Visit
 from tests.helpers import POTHOLE, Citizen, Clock, add_staff
@@ -74,6 +75,10 @@ def test_a_visit_answered_reminded_once_and_counted(app):
         "women_priority": 0,
     }
     assert "Se realizó 1 visita técnica social de 1 programada" in figures["narrative"]
+    # The supervisors' summary of that week has a line about it.
+    monday = app.policy.calendar.local_date(clock()) - timedelta(days=1)  # Tuesday's week
+    text = render_summary(app.policy.texts, weekly_summary(app, monday, clock()))
+    assert "Visitas técnicas: 1 propuestas, 1 realizadas, 0 canceladas, 0 no realizadas." in text
 
 
 def test_the_list_puts_cases_affecting_women_first_and_finds_a_staff_members_visits(app):
