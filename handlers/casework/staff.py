@@ -87,6 +87,8 @@ def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str =
     )
     if case.prioritised:
         lines.append(t("staff.card_prioritised"))
+    if case.affects_women:
+        lines.append(t("staff.card_women"))
     if case.paused_at is not None:
         lines.append(t("staff.card_paused"))
     if case.anonymous:

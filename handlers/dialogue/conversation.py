@@ -83,6 +83,16 @@ class Vocabulary:
         self.genders = {name: phrases(f"gender_{name}") for name in GENDERS}
         self._courtesy = sorted(self.greetings | self.thanks, key=len, reverse=True)
 
+    def visit_answer(self, folded: str) -> bool | None:
+        """True for a field visit confirmed ("sí", "confirmo"), False for another day asked
+        ("otro día, mejor el lunes"), None for anything else."""
+        if self.without_courtesy(folded) in self.visit_confirm:
+            return True
+        other = self.visit_other_day
+        if any(folded == phrase or folded.startswith(phrase + " ") for phrase in other):
+            return False
+        return None
+
     def is_request(self, folded: str) -> bool:
         """Whether a text asks the bot for something (menu, help, status, my data, erasure, or
         only greets) rather than saying something to staff."""
@@ -393,14 +403,11 @@ class Dialogue(EmergencySteps):
         a report being written (and, for a bare yes, outside the survey's questions)."""
         if turn.step in DRAFT_STEPS or turn.step == "confirm_erase":
             return False
-        folded, vocab = turn.folded, self.vocab
-        confirm = vocab.without_courtesy(folded) in vocab.visit_confirm
-        other_day = any(
-            folded == phrase or folded.startswith(phrase + " ") for phrase in vocab.visit_other_day
-        )
-        if confirm and (turn.step.startswith("survey") or turn.step == "offer_other"):
+        answer = self.vocab.visit_answer(turn.folded)
+        if answer is None:
             return False
-        if not (confirm or other_day):
+        confirm = answer
+        if confirm and (turn.step.startswith("survey") or turn.step == "offer_other"):
             return False
         visit = turn.uow.visits.awaiting_answer(turn.contact.id or 0)
         if visit is None or (confirm and visit.status == "confirmed"):

@@ -159,11 +159,23 @@ def citizen_answer(
         and not dialogue.vocab.is_request(fold(incoming.text))
         # "/start <keyword>" (Telegram's deep link) and "BAJA <keyword>" are for the dialogue.
         and read_request(" ".join(words(incoming.text)), dialogue.vocab.leave) is None
+        # So is "otro día ..." answering a field visit proposed meanwhile.
+        and not _answers_visit(incoming, contact, uow, dialogue)
     ):
         return receive_requested_info(
             uow, dialogue.policy, waiting, incoming.text, message_id, incoming.location, now
         )
     return dialogue.handle(incoming, contact, message_id, uow, now)
+
+
+def _answers_visit(
+    incoming: Incoming, contact: Contact, uow: UnitOfWork, dialogue: Dialogue
+) -> bool:
+    """Whether the message answers a field visit that waits for the person's answer."""
+    folded = " ".join(words(incoming.text))
+    if dialogue.vocab.visit_answer(folded) is None:
+        return False
+    return uow.visits.awaiting_answer(contact.id or 0) is not None
 
 
 @dataclass(frozen=True)

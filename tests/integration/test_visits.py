@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.reporting import tally, weekly_summary
+from bot.scheduler import Scheduler
 from handlers.casework import visits
 from handlers.casework.privacy import anonymise_expired
 from handlers.dialogue.intake import queue
@@ -113,3 +114,13 @@ def test_an_anonymised_case_keeps_its_visits_dates_not_their_text(app):
         (case,) = uow.session.query(Case).all()
     assert case.contact_id is None
     assert visit.status == "cancelled" and visit.reason is None
+
+
+def test_the_scheduled_run_reminds_each_visit_once_whatever_the_runs(app):
+    clock = Clock()
+    citizen, agent = filed(app, clock)
+    agent.send(f"/visita {FOLIO} mañana 09:00-11:00")
+    runs = [Scheduler(app, clock, lambda: None).send_visit_reminders() for _ in range(3)]
+    assert runs == [2, 0, 0]
+    reminders = [b for b in queued_for(app, "+50370009999") if "⏰" in b]
+    assert len(reminders) == 1 and "Responda SÍ para confirmarla" in reminders[0]

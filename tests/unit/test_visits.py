@@ -103,6 +103,14 @@ def test_the_citizen_asks_for_another_day_and_then_confirms_the_new_proposal(uow
     assert "confirmada" not in citizen.send("si")
 
 
+def test_a_visit_answer_is_not_taken_for_the_information_staff_asked_for(uow, citizen, agent):
+    agent.send(f"/pedir_info {FOLIO} ¿Cuál es el número de la casa?")
+    agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    assert "le propondrán otro día" in citizen.send("otro día, el viernes en la tarde")
+    assert uow.rows[Case][0].status == "esperando_ciudadano"
+    assert the_visit(uow).citizen_answer == "otro día, el viernes en la tarde"
+
+
 def test_a_second_visit_waits_for_the_first_to_be_done_or_cancelled(uow, citizen, agent):
     agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
     answer = agent.send(f"/visita {FOLIO} 20/11 09:00-11:00")
