@@ -236,7 +236,8 @@ class Message(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: str = Field(default="received", max_length=16)
     created_at: datetime = utc_column(nullable=False)
-    # An outgoing message to staff (a card, an alert, an answer to a command), not the citizen.
+    # An outgoing message to staff (a card, an alert, an answer to a command), not the citizen;
+    # an incoming one from a staff member (a command, a field visit's photo), not the citizen.
     to_staff: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 

@@ -87,6 +87,8 @@ def receive(
             contact_id=contact.id,
             body=mask_codes(incoming.text),
             created_at=now,
+            # A staff member's own message (a command, a visit's photo), not a citizen's.
+            to_staff=command or visit is not None,
         ),
     )
     if message is None:
