@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
@@ -27,6 +28,7 @@ from bot.app import App
 from bot.desk import accounts
 from bot.desk.views import DayCounter, Row, allowed_statuses, deadline, since_words, timeline
 from bot.documents import render_pdf
+from bot.media import sniffed_type, store_file
 from bot.visit_calendar import visits_ics
 from handlers.casework import actions as casework
 from handlers.casework import documents
@@ -170,12 +172,19 @@ class Desk:
                 uow.commit()
             return Visit(session, member, self.scope_of(uow, member))
 
-    async def form(self, request: Request, visit: Visit | None) -> dict[str, Any] | None:
-        """The posted form, or None when its CSRF token is missing or wrong."""
+    async def form(
+        self, request: Request, visit: Visit | None, *, files: dict | None = None
+    ) -> dict[str, Any] | None:
+        """The posted form, or None when its CSRF token is missing or wrong. With `files`, one
+        uploaded file may come too: it is put there under its field's name."""
         try:
-            form = await request.form(max_files=0, max_fields=500)
+            form = await request.form(max_files=1 if files is not None else 0, max_fields=500)
         except Exception:  # noqa: BLE001 - a malformed body is a refusal like any other
             return None
+        if files is not None:
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    files[key] = value
         expected = visit.session.csrf_token if visit else request.cookies.get(LOGIN_COOKIE, "")
         given = form.get("csrf")
         if (
@@ -186,6 +195,8 @@ class Desk:
             return None
         values: dict[str, Any] = {}
         for key in form:
+            if files is not None and key in files:
+                continue
             items = [str(v)[:MAX_FORM] for v in form.getlist(key)]
             values[key] = items if len(items) > 1 or key.endswith("[]") else items[0]
         return values
@@ -715,6 +726,53 @@ class Desk:
             return field_visits.record_missed(uow, policy, planned, case, text, actor, now)
         raise LookupError(action)
 
+    async def visit_photo(self, request: Request) -> Response:
+        """A photo of a field visit attached from the desk: it joins the case as the staff
+        member's, as one sent from their phone does."""
+        visit = await run_in_threadpool(self.visit, request)
+        if visit is None:
+            return _to_login(request)
+        files: dict[str, UploadFile] = {}
+        form = await self.form(request, visit, files=files)
+        if form is None:
+            return _forbidden()
+        folio = request.path_params["folio"]
+        limit = int(self.app.settings.media.max_mb * 1024 * 1024)
+        upload = files.get("foto")
+        content = await upload.read(limit + 1) if upload is not None else b""
+        kind = sniffed_type(content)
+        if not content or len(content) > limit or kind not in PHOTO_TYPES:
+            problem = self.t("visits.bad_photo")
+            return await self._show_case(request, visit, status=400, problem=problem)
+
+        def work() -> str | None:
+            now = self.clock()
+            with self.app.uow() as uow:
+                case = self._case_for(uow, visit, folio)
+                if case is None:
+                    raise LookupError(folio)
+                try:
+                    planned, of = field_visits.find_visit(uow, self.policy, form.get("visita", ""))
+                    if of.id != case.id:
+                        raise NotAllowed(self.t("visits.not_of_case"))
+                except NotAllowed as exc:
+                    return str(exc)
+                path, digest = store_file(Path(self.app.settings.media.directory), content, kind)
+                field_visits.attach_desk_photo(
+                    uow, planned, case, visit.member, path, digest, kind, now
+                )
+                uow.commit()
+                return None
+
+        try:
+            problem = await run_in_threadpool(work)
+        except LookupError:
+            return _forbidden()
+        if problem:
+            return await self._show_case(request, visit, status=400, problem=problem)
+        target = normalise_folio(folio) or folio.strip().upper()
+        return RedirectResponse(f"/mesa/casos/{target}?hecho=visita_foto", status_code=303)
+
     def _visible_visits(self, visit: Visit, every: bool, who: str | None) -> list:
         """The visits of cases this member may see: pending ones (all with `every`), women's
         cases first."""
@@ -898,6 +956,9 @@ class Desk:
 
     async def home(self, request: Request) -> Response:
         return RedirectResponse("/mesa/bandeja", status_code=303)
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")  # photos a browser shows
 
 
 def _pick(value: Any, valid: tuple[str, ...]) -> str | None:

@@ -17,7 +17,7 @@ from handlers.core.messages import Incoming, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
-from storage.models import Case, Staff, Visit
+from storage.models import Attachment, Case, Message, Staff, Visit
 
 STATUSES = ("proposed", "confirmed", "reschedule_asked", "done", "cancelled", "missed")
 CLOSED = frozenset({"done", "cancelled", "missed"})
@@ -370,6 +370,46 @@ def add_photo(
     record_event(uow, case, now, actor=member.name, kind="visit_photo", note=f"#{visit.id}")
     text = policy.texts("visits.photo_added", folio=case.folio)
     return [Reply(incoming.channel, incoming.address, text, case_id=case.id, to_staff=True)]
+
+
+def attach_desk_photo(
+    uow: UnitOfWork,
+    visit: Visit,
+    case: Case,
+    member: Staff,
+    path: str,
+    digest: str,
+    content_type: str,
+    now: datetime,
+) -> None:
+    """A photo of the visit attached on the web desk (already stored at `path`): kept as the
+    staff member's message on the case, with the photo, and noted in the history."""
+    message = uow.messages.add_incoming(
+        Message(
+            direction="in",
+            channel="desk",
+            case_id=case.id,
+            body="",
+            created_at=now,
+            to_staff=True,
+        )
+    )
+    if message is None or message.id is None:
+        return
+    uow.messages.add_attachment(
+        Attachment(
+            message_id=message.id,
+            case_id=case.id,
+            kind="photo",
+            provider_ref=f"mesa:{digest}",
+            content_type=content_type,
+            local_path=path,
+            sha256=digest,
+            status="stored",
+            created_at=now,
+        )
+    )
+    record_event(uow, case, now, actor=member.name, kind="visit_photo", note=f"#{visit.id}")
 
 
 def due_reminders(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[Reply]:

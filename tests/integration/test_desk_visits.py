@@ -2,7 +2,10 @@
 in Visitas with women's cases first, recorded done, and downloaded as a calendar that names
 no citizen."""
 
+# ruff: noqa: F811 (the desk tests' fixtures, imported as arguments)
 from __future__ import annotations
+
+import io
 
 from tests.helpers import POTHOLE
 from tests.integration.test_desk import (  # noqa: F401 (fixtures)
@@ -11,6 +14,7 @@ from tests.integration.test_desk import (  # noqa: F401 (fixtures)
     clock,
     csrf_of,
     make_account,
+    media_app,
     report,
     sign_in,
 )
@@ -18,7 +22,21 @@ from tests.integration.test_desk import (  # noqa: F401 (fixtures)
 FOLIO = "TA-2026-000001"
 
 
-def test_a_visit_proposed_on_the_desk_is_listed_done_and_exported(app, client, clock):  # noqa: F811
+def jpeg() -> bytes:
+    """A small real JPEG, as a phone's camera would send."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (120, 90, 60)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_a_visit_proposed_on_the_desk_is_listed_done_and_exported(
+    media_app,
+    app,
+    client,
+    clock,
+):
     ana = make_account(app, "Ana Pérez", "ana")
     report(app, clock, *POTHOLE)
     sign_in(client, ana, clock)
@@ -66,8 +84,25 @@ def test_a_visit_proposed_on_the_desk_is_listed_done_and_exported(app, client, c
     assert FOLIO not in client.get("/mesa/visitas").text  # done: no longer pending
     assert FOLIO in client.get("/mesa/visitas?todas=1").text
 
+    # A photo of the visit, attached on the desk, joins the case as the staff member's.
+    attached = client.post(
+        f"/mesa/casos/{FOLIO}/visita_foto",
+        data={"csrf": token, "visita": "1"},
+        files={"foto": ("hoyo.jpg", jpeg(), "image/jpeg")},
+    )
+    assert attached.status_code == 303, attached.text
+    shown = client.get(f"/mesa/casos/{FOLIO}").text
+    assert "Foto de la visita de campo" in shown and "/mesa/adjuntos/" in shown
+    assert "foto o mensaje del personal" in shown
+    not_a_photo = client.post(
+        f"/mesa/casos/{FOLIO}/visita_foto",
+        data={"csrf": token, "visita": "1"},
+        files={"foto": ("notas.txt", b"solo texto", "image/jpeg")},
+    )
+    assert not_a_photo.status_code == 400 and "Adjunte una foto JPEG" in not_a_photo.text
 
-def test_a_visit_of_another_case_cannot_be_changed_from_this_one(app, client, clock):  # noqa: F811
+
+def test_a_visit_of_another_case_cannot_be_changed_from_this_one(app, client, clock):
     ana = make_account(app, "Ana Pérez", "ana")
     report(app, clock, *POTHOLE)
     report(app, clock, *POTHOLE, address="+50370002222")
