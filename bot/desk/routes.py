@@ -37,7 +37,6 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
         ("/bandeja/filas", desk.queue_rows, ["GET"]),
         ("/bandeja/lote", desk.bulk, ["POST"]),
         ("/casos/{folio}", desk.case_page, ["GET"]),
-        ("/casos/{folio}/visita_foto", desk.visit_photo, ["POST"]),
         ("/casos/{folio}/{action}", desk.case_action, ["POST"]),
         ("/casos/{folio}/documentos/{name}", desk.document, ["GET"]),
         ("/adjuntos/{id}", desk.attachment, ["GET"]),

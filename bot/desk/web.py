@@ -542,11 +542,13 @@ class Desk:
         visit = await run_in_threadpool(self.visit, request)
         if visit is None:
             return _to_login(request)
-        form = await self.form(request, visit)
+        files: dict[str, UploadFile] = {}
+        form = await self.form(request, visit, files=files)
         if form is None:
             return _forbidden()
         folio, action = request.path_params["folio"], request.path_params["action"]
         text = str(form.get("texto", "")).strip()
+        photo = await self._photo(files.get("foto")) if action == "visita_foto" else None
 
         if action == "insertar":  # a saved reply into the reply box, variables filled in
 
@@ -625,7 +627,7 @@ class Desk:
                 field_visits.mark_women(uow, policy, case, on, actor, now)
                 return []
             if action.startswith("visita"):
-                return self._visit_action(uow, case, action, form, actor, now)
+                return self._visit_action(uow, case, action, form, actor, now, photo)
             if action == "duplicado":
                 original = self._case_for(uow, visit, str(form.get("original", "")))
                 if original is None or original.id == case.id:
@@ -703,8 +705,21 @@ class Desk:
             for v, c in rows
         ]
 
-    def _visit_action(self, uow, case: Case, action: str, form, actor, now) -> list:
-        """Propose a visit on the case, or record what became of one of its visits."""
+    async def _photo(self, upload: UploadFile | None) -> tuple[bytes, str] | None:
+        """An uploaded photo and its type, read from its content (None when it is not one a
+        browser shows, or is larger than `media.max_mb`)."""
+        limit = int(self.app.settings.media.max_mb * 1024 * 1024)
+        content = await upload.read(limit + 1) if upload is not None else b""
+        kind = sniffed_type(content)
+        if not content or len(content) > limit or kind not in PHOTO_TYPES:
+            return None
+        return content, kind
+
+    def _visit_action(
+        self, uow, case: Case, action: str, form, actor, now, photo: tuple[bytes, str] | None
+    ) -> list:
+        """Propose a visit on the case, record what became of one of its visits, or attach a
+        photo of it (it joins the case as the staff member's, as one sent from a phone does)."""
         policy = self.policy
         if action == "visita":
             window = f"{form.get('desde', '')}-{form.get('hasta', '')}"
@@ -720,58 +735,17 @@ class Desk:
         if action == "visita_hecha":
             next_step = str(form.get("proximo", ""))
             return field_visits.record_done(uow, policy, planned, case, text, next_step, actor, now)
-        if action == "visita_cancelar":
-            return field_visits.cancel(uow, policy, planned, case, text, actor, now)
-        if action == "visita_fallida":
-            return field_visits.record_missed(uow, policy, planned, case, text, actor, now)
+        if action in ("visita_cancelar", "visita_fallida"):
+            to = "cancelled" if action == "visita_cancelar" else "missed"
+            return field_visits.end(uow, policy, planned, case, to, text, actor, now)
+        if action == "visita_foto":
+            if photo is None:
+                raise NotAllowed(self.t("visits.bad_photo"))
+            content, kind = photo
+            path, digest = store_file(Path(self.app.settings.media.directory), content, kind)
+            field_visits.attach_desk_photo(uow, planned, case, actor, path, digest, kind, now)
+            return []
         raise LookupError(action)
-
-    async def visit_photo(self, request: Request) -> Response:
-        """A photo of a field visit attached from the desk: it joins the case as the staff
-        member's, as one sent from their phone does."""
-        visit = await run_in_threadpool(self.visit, request)
-        if visit is None:
-            return _to_login(request)
-        files: dict[str, UploadFile] = {}
-        form = await self.form(request, visit, files=files)
-        if form is None:
-            return _forbidden()
-        folio = request.path_params["folio"]
-        limit = int(self.app.settings.media.max_mb * 1024 * 1024)
-        upload = files.get("foto")
-        content = await upload.read(limit + 1) if upload is not None else b""
-        kind = sniffed_type(content)
-        if not content or len(content) > limit or kind not in PHOTO_TYPES:
-            problem = self.t("visits.bad_photo")
-            return await self._show_case(request, visit, status=400, problem=problem)
-
-        def work() -> str | None:
-            now = self.clock()
-            with self.app.uow() as uow:
-                case = self._case_for(uow, visit, folio)
-                if case is None:
-                    raise LookupError(folio)
-                try:
-                    planned, of = field_visits.find_visit(uow, self.policy, form.get("visita", ""))
-                    if of.id != case.id:
-                        raise NotAllowed(self.t("visits.not_of_case"))
-                except NotAllowed as exc:
-                    return str(exc)
-                path, digest = store_file(Path(self.app.settings.media.directory), content, kind)
-                field_visits.attach_desk_photo(
-                    uow, planned, case, visit.member, path, digest, kind, now
-                )
-                uow.commit()
-                return None
-
-        try:
-            problem = await run_in_threadpool(work)
-        except LookupError:
-            return _forbidden()
-        if problem:
-            return await self._show_case(request, visit, status=400, problem=problem)
-        target = normalise_folio(folio) or folio.strip().upper()
-        return RedirectResponse(f"/mesa/casos/{target}?hecho=visita_foto", status_code=303)
 
     def _visible_visits(self, visit: Visit, every: bool, who: str | None) -> list:
         """The visits of cases this member may see: pending ones (all with `every`), women's

@@ -519,13 +519,15 @@ class StaffDesk:
 
     def _visit_cancel(self, turn: _Turn, args: str) -> None:
         visit, case, reason = self._visit_number(turn, args)
-        replies = visits.cancel(turn.uow, self.policy, visit, case, reason, turn.actor, turn.now)
+        replies = visits.end(
+            turn.uow, self.policy, visit, case, "cancelled", reason, turn.actor, turn.now
+        )
         turn.notify(replies)
         turn.say(self.t("visits.done_cancelled", number=visit.id, folio=case.folio))
 
     def _visit_missed(self, turn: _Turn, args: str) -> None:
         visit, case, reason = self._visit_number(turn, args)
-        visits.record_missed(turn.uow, self.policy, visit, case, reason, turn.actor, turn.now)
+        visits.end(turn.uow, self.policy, visit, case, "missed", reason, turn.actor, turn.now)
         turn.say(self.t("visits.done_missed", number=visit.id, folio=case.folio))
 
 

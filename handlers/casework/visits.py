@@ -290,32 +290,6 @@ def record_done(
     return notify_citizen(uow, policy, case, text)
 
 
-def cancel(
-    uow: UnitOfWork,
-    policy: CasePolicy,
-    visit: Visit,
-    case: Case,
-    reason: str,
-    actor: Actor,
-    now: datetime,
-) -> list[Reply]:
-    """Staff call the visit off, with a reason the citizen is told."""
-    return end(uow, policy, visit, case, "cancelled", reason, actor, now)
-
-
-def record_missed(
-    uow: UnitOfWork,
-    policy: CasePolicy,
-    visit: Visit,
-    case: Case,
-    reason: str,
-    actor: Actor,
-    now: datetime,
-) -> list[Reply]:
-    """The visit did not happen (nobody there, no access): recorded for staff only."""
-    return end(uow, policy, visit, case, "missed", reason, actor, now)
-
-
 def end(
     uow: UnitOfWork,
     policy: CasePolicy,
@@ -376,7 +350,7 @@ def attach_desk_photo(
     uow: UnitOfWork,
     visit: Visit,
     case: Case,
-    member: Staff,
+    actor: Actor,
     path: str,
     digest: str,
     content_type: str,
@@ -409,7 +383,7 @@ def attach_desk_photo(
             created_at=now,
         )
     )
-    record_event(uow, case, now, actor=member.name, kind="visit_photo", note=f"#{visit.id}")
+    record_event(uow, case, now, actor=actor.name, kind="visit_photo", note=f"#{visit.id}")
 
 
 def due_reminders(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[Reply]:
