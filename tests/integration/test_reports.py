@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bot.cli import CliContext, build_cli
 from handlers.core.texts import load_texts
-from tests.helpers import Citizen, Clock, add_staff
+from tests.helpers import Citizen, Clock, add_staff, visit_counts
 
 ANA, BETO = "+50370000001", "+50370000002"
 CARLA, DARIO = "3003", "3004"
@@ -167,15 +167,7 @@ EXPECTED = {
     # Open on 31 December: 3 (asignado), 4 and 8 (recibido), all past their December deadlines.
     "backlog": {"open": 3, "overdue": 3},
     # No field visit in this quarter (tests/integration/test_visits.py counts them).
-    "visits": {
-        "proposed": 0,
-        "confirmed": 0,
-        "rescheduled": 0,
-        "done": 0,
-        "cancelled": 0,
-        "missed": 0,
-        "women_priority": 0,
-    },
+    "visits": visit_counts(),
     "narrative": (
         "En el periodo 2026-T4 se recibieron 8 casos por Teléfono Abierto y se atendieron 5. "
         "Por canal y tipo: 2 solicitudes por medio de WhatsApp; 1 denuncia por medio de WhatsApp; "

@@ -14,7 +14,7 @@ from handlers.dialogue.intake import queue
 from handlers.reporting.summary import render_summary
 from handlers.reporting.tally import parse_period
 from storage.models import Case, OutboxItem, Visit
-from tests.helpers import POTHOLE, Citizen, Clock, add_staff
+from tests.helpers import POTHOLE, Citizen, Clock, add_staff, visit_counts
 
 AGENT = "+50370001111"
 FOLIO = "TA-2026-000001"
@@ -66,15 +66,7 @@ def test_a_visit_answered_reminded_once_and_counted(app):
         assert visit.confirmed_at is not None and visit.done_by_id is not None
     period = parse_period(app.policy.texts, "2026", None, None)
     figures = tally(app, period, include_console=False, now=clock())
-    assert figures["visits"] == {
-        "proposed": 1,
-        "confirmed": 1,
-        "rescheduled": 0,
-        "done": 1,
-        "cancelled": 0,
-        "missed": 0,
-        "women_priority": 0,
-    }
+    assert figures["visits"] == visit_counts(proposed=1, confirmed=1, done=1)
     assert "Se realizó 1 visita técnica social de 1 programada" in figures["narrative"]
     # The supervisors' summary of that week has a line about it.
     monday = app.policy.calendar.local_date(clock()) - timedelta(days=1)  # Tuesday's week

@@ -2,6 +2,7 @@
 window, the status rules, the citizen's answers, the day-before reminder sent once, the
 women's priority and the iCalendar export."""
 
+# ruff: noqa: F811 (the staff work tests' fixtures, imported as arguments)
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -13,23 +14,15 @@ from handlers.casework import visits
 from handlers.casework.lifecycle import Actor, NotAllowed
 from handlers.core.messages import Media
 from storage.models import Attachment, Case, CaseEvent, OutboxItem, Visit
-from tests.helpers import Citizen, add_staff
+from tests.unit.test_staff_work import (  # noqa: F401 (fixtures)
+    AGENT_NUMBER,
+    CITIZEN_NUMBER,
+    agent,
+    citizen,
+)
 
-CITIZEN_NUMBER = "+50370009999"
-AGENT_NUMBER = "+50370001111"
 FOLIO = "TA-2026-000001"
 STAFF = Actor("Ana", "agent", 1)
-
-
-@pytest.fixture
-def citizen(make_citizen) -> Citizen:
-    return make_citizen(CITIZEN_NUMBER, channel="whatsapp")
-
-
-@pytest.fixture
-def agent(uow, make_citizen, case) -> Citizen:
-    add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
-    return make_citizen(AGENT_NUMBER, channel="whatsapp")
 
 
 @pytest.fixture
