@@ -264,6 +264,7 @@ class ScheduleSettings(Section):
     daily_reminders: str = "08:00"
     # When responsible staff hear of their overdue commitments, every day.
     commitments_overdue: str = "08:00"
+    visit_reminders: str = "16:00"  # local time: tomorrow's field visits, to both sides
 
     @field_validator("weekly_summary")
     @classmethod
@@ -272,7 +273,7 @@ class ScheduleSettings(Section):
             raise ValueError(_t("config.bad_weekly"))
         return value.strip().lower()
 
-    @field_validator("daily_reminders", "commitments_overdue")
+    @field_validator("daily_reminders", "commitments_overdue", "visit_reminders")
     @classmethod
     def _daily(cls, value: str) -> str:
         if not re.fullmatch(_HOUR, value.strip()):

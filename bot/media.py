@@ -177,6 +177,23 @@ def sniffed_type(content: bytes) -> str:
     return filetype.guess_mime(content[:8192]) or "application/octet-stream"
 
 
+def store_file(directory: Path, content: bytes, content_type: str) -> tuple[str, str]:
+    """Keep a file under the media folder, named by its SHA-256 (the same file once); its
+    path and hash."""
+    digest = hashlib.sha256(content).hexdigest()
+    extension = mimetypes.guess_extension(content_type) or ".bin"
+    target = directory / digest[:2] / f"{digest}{extension}"
+    if target.exists():
+        target.touch()  # a fresh reference: not pruned before it is recorded
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temporary, target)
+    return str(target.resolve()), digest
+
+
 class TelegramMedia:
     """Downloads Telegram files by file_id through the Bot API."""
 
@@ -325,18 +342,7 @@ class MediaFetcher:
             metrics.media_downloads.labels(channel, outcome).inc()
 
     def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
-        digest = hashlib.sha256(content).hexdigest()
-        extension = mimetypes.guess_extension(content_type) or ".bin"
-        target = self.directory / digest[:2] / f"{digest}{extension}"
-        if target.exists():
-            target.touch()  # a fresh reference: not pruned before it is recorded
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-            os.replace(temporary, target)
-        return str(target.resolve()), digest
+        return store_file(self.directory, content, content_type)
 
     async def _record(
         self,

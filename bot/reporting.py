@@ -28,6 +28,7 @@ from storage.bulk import (
     insert_cases,
     insert_commitments,
     insert_contacts,
+    insert_visits,
     reserve_folios,
 )
 from storage.models import OutboxItem
@@ -188,6 +189,8 @@ def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None
                             for i, row in batch.commitments
                         ],
                     )
+                folios = [row["folio"] for row in batch.cases]
+                insert_visits(connection, batch.visits, folios)
                 pending += len(batch.cases)
                 if pending >= DEMO_COMMIT_CASES:
                     connection.commit()

@@ -25,6 +25,7 @@ from handlers.casework.commitments import overdue_reminders
 from handlers.casework.examples import stored_examples
 from handlers.casework.privacy import anonymise_expired, erase_inactive_contacts
 from handlers.casework.reminders import daily_reminders
+from handlers.casework.visits import due_reminders
 from handlers.dialogue.intake import queue
 from handlers.reporting.summary import last_full_week
 from storage.engine import vacuum
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DAILY_REMINDERS = "daily_reminders"
 COMMITMENTS_OVERDUE = "commitments_overdue"
+VISIT_REMINDERS = "visit_reminders"
 RETRAIN = "classifier_retrain"
 RETENTION = "privacy_retention"
 RETENTION_HOUR = 3  # local time: the retention work runs at night
@@ -56,7 +58,8 @@ async def run_job(job_id: str) -> None:
 
 class Scheduler:
     """The daily reminders, on `schedule.daily_reminders`, the overdue commitments, on
-    `schedule.commitments_overdue`, the weekly supervisor summary, on
+    `schedule.commitments_overdue`, tomorrow's field visits, on `schedule.visit_reminders`, the
+    weekly supervisor summary, on
     `schedule.weekly_summary`, and the classifier's weekly retraining, on `classifier.retrain`,
     in the institution's time zone."""
 
@@ -104,6 +107,19 @@ class Scheduler:
             self.app.metrics.job(job, "failed")
         else:
             self.app.metrics.job(job, "done" if done else "skipped")
+
+    def send_visit_reminders(self) -> int:
+        """Queue the reminders of tomorrow's field visits; each visit is reminded once (its
+        `reminded_at`), however often this runs. The number of messages queued."""
+        now = self.clock()
+        with self.app.uow() as uow:
+            replies = due_reminders(uow, self.app.policy, now)
+            queue(uow, replies, now)
+            uow.commit()
+        return len(replies)
+
+    async def _visits(self) -> None:
+        await self._queued(VISIT_REMINDERS, lambda: self.send_visit_reminders() > 0)
 
     def anonymise_expired_cases(self) -> list[str] | None:
         """Claim today's retention run and anonymise the expired cases; None when another
@@ -214,6 +230,8 @@ class Scheduler:
         self._ensure(DAILY_REMINDERS, self._daily, self.trigger(), GRACE)
         overdue = self.trigger(self.app.settings.schedule.commitments_overdue)
         self._ensure(COMMITMENTS_OVERDUE, self._commitments, overdue, GRACE)
+        visits = self.trigger(self.app.settings.schedule.visit_reminders)
+        self._ensure(VISIT_REMINDERS, self._visits, visits, GRACE)
         retention = CronTrigger(hour=RETENTION_HOUR, minute=0, timezone=self.app.policy.calendar.tz)
         self._ensure(RETENTION, self._retention, retention, GRACE)
         self._ensure(WEEKLY_SUMMARY, self._weekly, self.weekly_trigger(), WEEKLY_GRACE)
@@ -247,6 +265,7 @@ class Scheduler:
             self.scheduler.shutdown(wait=False)
         _runners.pop(DAILY_REMINDERS, None)
         _runners.pop(COMMITMENTS_OVERDUE, None)
+        _runners.pop(VISIT_REMINDERS, None)
         _runners.pop(RETENTION, None)
         _runners.pop(WEEKLY_SUMMARY, None)
         _runners.pop(RETRAIN, None)

@@ -37,6 +37,7 @@ PERSONAL_TABLES = (
     "community_subscriptions",
     "community_deliveries",
     "commitments",
+    "visits",
 )
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
 # The open statuses (handlers.core.labels.OPEN_STATUSES) as SQL, for the desk's partial index.
@@ -220,6 +221,8 @@ class Case(SQLModel, table=True):
     extension_days: int = 0  # business days added by the one extension allowed
     survey_resolved: bool | None = None
     survey_rating: int | None = None
+    # "Situaciones que afectan a mujeres": its visits come first, and the tally counts them.
+    affects_women: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Message(SQLModel, table=True):
@@ -241,7 +244,8 @@ class Message(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: str = Field(default="received", max_length=16)
     created_at: datetime = utc_column(nullable=False)
-    # An outgoing message to staff (a card, an alert, an answer to a command), not the citizen.
+    # An outgoing message to staff (a card, an alert, an answer to a command), not the citizen;
+    # an incoming one from a staff member (a command, a field visit's photo), not the citizen.
     to_staff: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
@@ -589,3 +593,32 @@ class Commitment(SQLModel, table=True):
     created_at: datetime = utc_column(nullable=False)
     updated_at: datetime = utc_column(nullable=False)
     overdue_notified_at: datetime | None = utc_column()  # the responsible was told it is late
+
+
+class Visit(SQLModel, table=True):
+    """A field visit ("Visita Técnica Social") on a case: proposed by staff, confirmed by the
+    citizen or moved, reminded the day before, and then done, cancelled or missed."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_status", "status", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    starts_at: datetime = utc_column(nullable=False, index=True)  # the window, in UTC
+    ends_at: datetime = utc_column(nullable=False)
+    who: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    # proposed, confirmed, reschedule_asked, done, cancelled, missed
+    status: str = Field(max_length=20)
+    proposed_by: str = Field(max_length=80)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")  # who proposed it
+    citizen_answer: str | None = Field(default=None, sa_column=Column(Text))  # "otro día ..."
+    outcome: str | None = Field(default=None, sa_column=Column(Text))
+    next_step: str | None = Field(default=None, sa_column=Column(Text))
+    reason: str | None = Field(default=None, sa_column=Column(Text))  # of a cancellation
+    created_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False)
+    confirmed_at: datetime | None = utc_column()
+    done_at: datetime | None = utc_column()
+    # Who recorded it done: the photos they send right after join the case.
+    done_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    reminded_at: datetime | None = utc_column()  # the day-before reminder, sent once

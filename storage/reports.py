@@ -13,10 +13,11 @@ from sqlalchemy import Integer, and_, case, cast, func, or_, select, true, union
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from storage.models import Case, Commitment, Staff
+from storage.models import Case, Commitment, Staff, Visit
 
 cases = Case.__table__.c
 commitments = Commitment.__table__.c
+visits = Visit.__table__.c
 DAY = 86400  # seconds
 UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
 
@@ -48,6 +49,22 @@ class ReportRepository:
 
     def _one(self, statement) -> Any:
         return self.session.connection().execute(statement).one()
+
+    def visit_counts(self, start: datetime, end: datetime) -> list[tuple]:
+        """Visits planned in [start, end) on cases of these channels: (status, confirmed by the
+        citizen, the case affects women, count)."""
+        confirmed = visits.confirmed_at.is_not(None)
+        statement = (
+            select(visits.status, confirmed, cases.affects_women, func.count())
+            .select_from(Visit.__table__.join(Case.__table__, cases.id == visits.case_id))
+            .where(
+                visits.starts_at >= start,
+                visits.starts_at < end,
+                cases.channel.in_(self.channels),
+            )
+            .group_by(visits.status, confirmed, cases.affects_women)
+        )
+        return self._rows(statement)
 
     def _received(self, start: datetime, end: datetime) -> ColumnElement[bool]:
         return and_(

@@ -23,6 +23,7 @@ from storage.repositories import (
     OutboxRepository,
     StaffRepository,
 )
+from storage.visits import VisitRepository
 
 
 class UnitOfWork:
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.desk = DeskRepository(self.session)
         self.community = CommunityRepository(self.session)
         self.commitments = CommitmentRepository(self.session)
+        self.visits = VisitRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -158,6 +158,12 @@ POTHOLE = (
 )
 
 
+def visit_counts(**counts: int) -> dict[str, int]:
+    """The tally's `visits` section: zero but for the counts given."""
+    keys = ("proposed", "confirmed", "rescheduled", "done", "cancelled", "missed")
+    return {key: counts.get(key, 0) for key in (*keys, "women_priority")}
+
+
 def add_staff(uow_factory: Callable[[], Any], name: str, role: str = "agent", **addresses: Any):
     """Register a staff member (telegram_id=..., whatsapp=...), as `staff add` does."""
     from storage.models import Staff

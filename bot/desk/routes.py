@@ -43,6 +43,8 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
         ("/casos/{folio}/documentos/{name}", desk.document, ["GET"]),
         ("/adjuntos/{id}", desk.attachment, ["GET"]),
         ("/respuestas", desk.saved_replies, ["GET", "POST"]),
+        ("/visitas", desk.visits_page, ["GET"]),
+        ("/visitas.ics", desk.visits_calendar, ["GET"]),
         ("/mapa", mapa.page, ["GET"]),
         ("/mapa/puntos", mapa.points, ["GET"]),
         ("/compromisos", compromisos.page, ["GET"]),

@@ -365,9 +365,10 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
 
 
 def direction(t: Texts, message: Message) -> str:
-    """How a case's history marks a message: from the citizen, to the citizen, or to staff."""
+    """How a case's history marks a message: from the citizen, to the citizen, to staff, or
+    from a staff member (a field visit's photo)."""
     if message.direction == "in":
-        return t("cli.direction_in")
+        return t("cli.direction_from_staff") if message.to_staff else t("cli.direction_in")
     return t("cli.direction_staff") if message.to_staff else t("cli.direction_out")
 
 

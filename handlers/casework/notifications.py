@@ -33,6 +33,7 @@ class Event(StrEnum):
     ESCALATION = "escalation"  # every overdue and stale unassigned case, each morning
     WEEKLY_SUMMARY = "weekly_summary"  # the week's figures
     COMMITMENT_OVERDUE = "commitment_overdue"  # a commitment's date passed, each morning
+    VISIT = "visit"  # a field visit's news: the citizen's answer, tomorrow's reminder
 
 
 class Audience(StrEnum):
@@ -88,6 +89,8 @@ RULES: dict[Event, Rule] = {
     Event.COMMITMENT_OVERDUE: Rule(
         (Audience.ASSIGNEE, Audience.STAFF_CHAT), Reach.FIRST, first_reachable=True
     ),
+    # The staff member who proposed the visit (else whoever works the case), else the staff chat.
+    Event.VISIT: Rule((Audience.ASSIGNEE, Audience.STAFF_CHAT), Reach.FIRST, first_reachable=True),
 }
 
 

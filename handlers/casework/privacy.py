@@ -153,6 +153,7 @@ def _forget(
     uow.messages.erase_conversation(contact_ids, ids, placeholder)
     uow.messages.erase_mentions([folio for _, folio in cases], placeholder)
     uow.cases.anonymise(ids, placeholder)
+    uow.visits.forget_cases(ids)  # what was written of their field visits
     uow.examples.erase(ids, contact_ids)  # what the classifier would have learned from them
     uow.commitments.anonymise(ids, placeholder)  # what was promised can name people
     uow.purge_after_commit()

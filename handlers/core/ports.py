@@ -25,6 +25,7 @@ from storage.models import (
     Message,
     OutboxItem,
     Staff,
+    Visit,
 )
 
 
@@ -264,6 +265,33 @@ class Commitments(Protocol):
     def anonymise(self, case_ids: list[int], placeholder: str) -> None: ...
 
 
+class Visits(Protocol):
+    """Field visits on cases."""
+
+    def add(self, visit: Visit) -> Visit: ...
+
+    def get(self, visit_id: int, *, lock: bool = False) -> Visit | None: ...
+
+    def for_case(self, case_id: int) -> Sequence[Visit]: ...
+
+    def awaiting_answer(self, contact_id: int) -> Visit | None: ...
+
+    def listing(
+        self,
+        *,
+        since: datetime | None = None,
+        statuses: Sequence[str] | None = None,
+        who: str | None = None,
+        limit: int = 500,
+    ) -> list[tuple[Visit, Case]]: ...
+
+    def to_remind(self, start: datetime, end: datetime) -> list[tuple[Visit, Case]]: ...
+
+    def done_by(self, staff_id: int, since: datetime) -> Visit | None: ...
+
+    def forget_cases(self, case_ids: list[int]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and its repositories; what is not committed rolls back."""
 
@@ -297,6 +325,9 @@ class UnitOfWork(Protocol):
 
     @property
     def commitments(self) -> Commitments: ...
+
+    @property
+    def visits(self) -> Visits: ...
 
     def __enter__(self) -> Self: ...
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from handlers.casework import visits
 from handlers.casework.cases import (
     count_miss,
     detach_message,
@@ -75,12 +76,24 @@ class Vocabulary:
         self.erase_data = phrases("erase_data")
         # Longest first: "darme de baja puentenorte" is read as that phrase and a keyword.
         self.leave = sorted(phrases("leave"), key=len, reverse=True)
+        self.visit_confirm = phrases("visit_confirm")
+        self.visit_other_day = sorted(phrases("visit_other_day"), key=len, reverse=True)
         # Longest first: "constancia de recepcion TA-..." is read as that phrase and a folio.
         self.document = sorted(phrases("document"), key=len, reverse=True)
         self.anonymous, self.named = phrases("anonymous"), phrases("named")
         self.menu = {name: phrases(f"menu_{name}") for name in MENU}
         self.genders = {name: phrases(f"gender_{name}") for name in GENDERS}
         self._courtesy = sorted(self.greetings | self.thanks, key=len, reverse=True)
+
+    def visit_answer(self, folded: str) -> bool | None:
+        """True for a field visit confirmed ("sí", "confirmo"), False for another day asked
+        ("otro día, mejor el lunes"), None for anything else."""
+        if self.without_courtesy(folded) in self.visit_confirm:
+            return True
+        other = self.visit_other_day
+        if any(folded == phrase or folded.startswith(phrase + " ") for phrase in other):
+            return False
+        return None
 
     def is_request(self, folded: str) -> bool:
         """Whether a text asks the bot for something (menu, help, status, my data, erasure, or
@@ -403,6 +416,30 @@ class Dialogue(EmergencySteps):
         turn.step, turn.data = "menu", {}
         return True
 
+    def _visit_answer(self, turn: Turn) -> bool:
+        """ "Sí"/"confirmo" or "otro día ..." from someone asked to confirm a field visit, outside
+        a report being written (and, for a bare yes, outside the survey's questions)."""
+        if turn.step in DRAFT_STEPS or turn.step == "confirm_erase":
+            return False
+        answer = self.vocab.visit_answer(turn.folded)
+        if answer is None:
+            return False
+        confirm = answer
+        if confirm and (turn.step.startswith("survey") or turn.step == "offer_other"):
+            return False
+        visit = turn.uow.visits.awaiting_answer(turn.contact.id or 0)
+        if visit is None or (confirm and visit.status == "confirmed"):
+            return False
+        case = turn.uow.cases.get(visit.case_id)
+        if case is None:
+            return False
+        replies = visits.citizen_answer(
+            turn.uow, self.policy, visit, case, confirm, turn.text, turn.now
+        )
+        turn.replies.extend(replies)
+        turn.step, turn.data = "menu", {}
+        return True
+
     def _aside_before_consent(self, turn: Turn) -> bool:
         """MIS DATOS and AYUDA work before consent too (after an erasure as well): answered,
         and then the consent question follows."""
@@ -462,7 +499,7 @@ class Dialogue(EmergencySteps):
             data = personal_data(turn.uow, self.policy, turn.contact)
             self._say(turn, data, confidential=True)
             self._back_to_where_we_were(turn)
-        elif self._community(turn):
+        elif self._visit_answer(turn) or self._community(turn):
             pass
         elif self._asks_document(turn):
             self._document(turn)

@@ -102,6 +102,12 @@ DESCRIPTIONS = {
     "denuncia": "Usan la maquinaria de la obra para trabajos privados",
     "sugerencia": "Sugerimos poner señales en la curva cerca de la escuela",
 }
+# Cases that get a field visit (some types, not anonymous, once worked on), and what became of
+# the visits already past.
+VISITED_TYPES = frozenset({"solicitud", "queja", "reclamo", "denuncia"})
+VISIT_SHARE = 0.06
+WOMEN_SHARE = 0.3  # of visited cases reported by women: marked as affecting women
+PAST_VISIT = {"done": 80, "cancelled": 8, "missed": 7, "reschedule_asked": 5}
 CHUNK = 5000
 COMMITMENT_SHARE = 0.08  # cases with a commitment made to the citizen
 COMMITMENTS = (
@@ -127,6 +133,8 @@ class DemoBatch:
     # (index into `cases`, commitment row without its case_id), given their case's id by the
     # caller once the cases are inserted.
     commitments: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Field visits, each with the index of its case in `cases` ("case"), joined by the caller.
+    visits: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _picker(rng: random.Random, weights: dict[str, int]) -> Callable[[int], list[str]]:
@@ -156,6 +164,9 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
     channels, types = _picker(rng, CHANNEL_WEIGHTS), _picker(rng, TYPE_WEIGHTS)
     genders, urgencies = _picker(rng, GENDER_WEIGHTS), _picker(rng, URGENCY_WEIGHTS)
     old_status, new_status = _picker(rng, OLD_STATUS), _picker(rng, NEW_STATUS)
+    # Visits draw from their own generator: the cases stay the same as before visits existed.
+    visit_rng = random.Random(seed + 1)
+    past_visit = _picker(visit_rng, PAST_VISIT)
     due_cache: dict[tuple[date, int], datetime] = {}
     year_start = now - timedelta(days=365)
     recent = now - timedelta(days=30)
@@ -226,6 +237,17 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
             year = local.year
             batch.folio_years[year] = batch.folio_years.get(year, 0) + 1
             batch.case_contact.append(contact)
+            visited = (
+                case_type in VISITED_TYPES
+                and not anonymous
+                and status not in ("recibido", "descartado")
+                and visit_rng.random() < VISIT_SHARE
+            )
+            women = visited and gender == "mujer" and visit_rng.random() < WOMEN_SHARE
+            if visited:
+                batch.visits.append(
+                    _demo_visit(visit_rng, past_visit, len(batch.cases), created, tz, now)
+                )
             batch.cases.append(
                 {
                     "folio": year,  # numbered by the caller, see number_folios
@@ -247,7 +269,8 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
                     "due_at": due,
                     "attended_at": attended,
                     "closed_at": closed,
-                    "prioritised": False,
+                    "prioritised": women,
+                    "affects_women": women,
                     "extension_days": 0,
                     "paused_at": created if status == "esperando_ciudadano" else None,
                     "survey_resolved": (chance[3 * i + 2] < 0.8) if rated else None,
@@ -306,6 +329,34 @@ def demo_commitment(
         )
         row["met_on_time"] = calendar.local_date(row["met_at"]) <= due
     return row
+
+
+def _demo_visit(
+    rng: random.Random, past: Callable[[int], list[str]], case: int, created: datetime, tz, now
+) -> dict[str, Any]:
+    """A visit a few days after the case came in, on a weekday morning; one already past was
+    done (mostly), cancelled, missed or moved."""
+    day = (created + timedelta(days=2 + int(rng.random() * 10))).astimezone(tz).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    hour = 8 + int(rng.random() * 6)
+    starts = datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(UTC)
+    ends = starts + timedelta(hours=2)
+    status = past(1)[0] if ends < now else ("confirmed" if rng.random() < 0.6 else "proposed")
+    confirmed = status in ("done", "confirmed") or (status == "missed" and rng.random() < 0.5)
+    return {
+        "case": case,
+        "starts_at": starts,
+        "ends_at": ends,
+        "who": "Equipo técnico y promotoría social",
+        "status": status,
+        "proposed_by": "demo",
+        "created_at": created,
+        "updated_at": min(ends, now),
+        "confirmed_at": created if confirmed else None,
+        "done_at": ends if status == "done" else None,
+        "reminded_at": starts - timedelta(hours=18) if starts - timedelta(hours=18) < now else None,
+    }
 
 
 def number_folios(policy: CasePolicy, batch: DemoBatch, first: dict[int, int]) -> None:

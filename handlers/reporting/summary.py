@@ -15,7 +15,15 @@ from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
-from handlers.reporting.tally import FIRST_DAY, LAST_DAY, Period, attended_figures, number, sum_by
+from handlers.reporting.tally import (
+    FIRST_DAY,
+    LAST_DAY,
+    Period,
+    attended_figures,
+    number,
+    sum_by,
+    visit_figures,
+)
 
 OLDEST = 5  # overdue folios and agents listed
 
@@ -72,6 +80,7 @@ class WeeklySummary:
     # Pending commitments past their date, and the oldest: (folio, number, responsible, date).
     commitments_overdue: int = 0
     oldest_commitments: tuple[tuple[str, int, str | None, date], ...] = ()
+    visits: dict[str, int] | None = None  # the week's field visits (tally.visit_figures)
 
 
 def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime) -> WeeklySummary:
@@ -94,6 +103,7 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         open_now,
         median,
         (commitments_overdue, oldest_commitments),
+        visit_rows,
     ) = reports.gather(
         lambda r: r.received_cube(start, end),
         lambda r: r.received_cube(before_start, start),
@@ -103,6 +113,7 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         lambda r: r.open_count(PENDING),
         lambda r: r.median_first_response_hours(start, end),
         lambda r: r.overdue_commitments(commitments_before, OLDEST),
+        lambda r: r.visit_counts(start, end),
     )
     attended = attended_figures(attended_rows)
     overdue, oldest, agents = overdue_rows
@@ -126,6 +137,7 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         satisfaction_mean=attended["mean"] if attended["responses"] else None,
         commitments_overdue=commitments_overdue,
         oldest_commitments=tuple(oldest_commitments),
+        visits=visit_figures(visit_rows),
     )
 
 
@@ -200,6 +212,9 @@ def render_summary(t: Texts, summary: WeeklySummary) -> str:
                 count=number(summary.satisfaction_responses),
             )
         )
+    if summary.visits and summary.visits["proposed"]:
+        visits = {key: number(value) for key, value in summary.visits.items()}
+        lines.append(t("visits.summary_line", **visits))
     return "\n".join(lines)
 
 

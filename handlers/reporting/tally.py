@@ -138,6 +138,25 @@ def attended_figures(rows: list[tuple]) -> dict[str, Any]:
     }
 
 
+VISIT_KEYS = ("proposed", "confirmed", "rescheduled", "done", "cancelled", "missed")
+
+
+def visit_figures(rows: list[tuple]) -> dict[str, int]:
+    """The period's field visits from (status, confirmed, affects women, count) rows: every
+    visit planned in the period was proposed; confirmed by the citizen (or agreed by phone);
+    moved at the citizen's request; done, cancelled, missed; and those of situations affecting
+    women."""
+    figures = {key: 0 for key in (*VISIT_KEYS, "women_priority")}
+    for status, confirmed, women, count in rows:
+        figures["proposed"] += count
+        figures["confirmed"] += count if confirmed else 0
+        figures["rescheduled"] += count if status == "reschedule_asked" else 0
+        if status in ("done", "cancelled", "missed"):
+            figures[status] += count
+        figures["women_priority"] += count if women else 0
+    return figures
+
+
 def _business_days_off(
     calendar: BusinessCalendar, start: datetime, end: datetime, earliest: datetime | None, now
 ) -> tuple[int, list[int]]:
@@ -169,7 +188,7 @@ def build_tally(
     # A pending commitment is overdue at the period's end (now, for one not ended) when its date
     # was before that day.
     overdue_before = min(period.last + timedelta(days=1), calendar.local_date(now))
-    people_rows, received, attended, earliest, (backlog, backlog_overdue), commitments = (
+    people_rows, received, attended, earliest, (backlog, backlog_overdue), commitments, visits = (
         reports.gather(
             lambda r: r.people(start, end, youth),
             lambda r: r.received_cube(start, end),
@@ -177,6 +196,7 @@ def build_tally(
             lambda r: r.earliest_attended_receipt(start, end),
             lambda r: r.backlog(end, now),
             lambda r: r.commitment_figures(start, end, period.first, period.last, overdue_before),
+            lambda r: r.visit_counts(start, end),
         )
     )
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
@@ -223,6 +243,7 @@ def build_tally(
         "backlog": {"open": backlog, "overdue": backlog_overdue},
         # Planned against executed, as the Bogotá reports follow their commitments.
         "commitments": commitments,
+        "visits": visit_figures(visits),
     }
     tally["narrative"] = narrative(t, tally)
     return tally
@@ -345,6 +366,9 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
                 mean=number(satisfaction["mean"], 1),
             )
         )
+    visits = tally.get("visits") or {}
+    if visits.get("proposed"):
+        sentences.append(_visits_sentence(t, visits))
     sentences.append(_backlog_sentence(t, tally["backlog"]))
     commitments = tally.get("commitments") or {}
     if any(commitments.get(key) for key in ("made", "due", "pending")):
@@ -377,6 +401,29 @@ def commitments_sentence(t: Texts, figures: dict[str, int]) -> str:
         pending=pending,
         moved=_plural(t, "report.commitments_moved", figures["moved"]),
     )
+
+
+def _visits_sentence(t: Texts, visits: dict[str, int]) -> str:
+    """ "Se realizaron 5 visitas técnicas sociales de 8 programadas (2 en situaciones que
+    afectan a mujeres); 1 se canceló y 1 no pudo realizarse." """
+    done = visits["done"]
+    parts = [
+        _plural_or_none(t, "report.visits_done", done),
+        _plural(t, "report.visits_of", visits["proposed"]),
+    ]
+    sentence = " ".join(parts)
+    if visits["women_priority"]:
+        sentence += " " + _plural(t, "report.visits_women", visits["women_priority"])
+    others = []
+    if visits["cancelled"]:
+        others.append(_plural(t, "report.visits_cancelled", visits["cancelled"]))
+    if visits["missed"]:
+        others.append(_plural(t, "report.visits_missed", visits["missed"]))
+    if visits["rescheduled"]:
+        others.append(_plural(t, "report.visits_rescheduled", visits["rescheduled"]))
+    if others:
+        sentence += "; " + _join(t, others)
+    return sentence + "."
 
 
 def _backlog_sentence(t: Texts, backlog: dict[str, int]) -> str:
@@ -459,6 +506,7 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
         figures(t("report.table.satisfaction"), satisfaction),
         figures(t("report.table.backlog"), backlog),
         *_commitments_table(t, tally),
+        *_visits_table(t, tally),
     ]
 
 
@@ -473,3 +521,12 @@ def _commitments_table(t: Texts, tally: dict[str, Any]) -> list[Table]:
             t("report.table.commitments"), (t("report.col.name"), t("report.col.commitment")), rows
         )
     ]
+
+
+def _visits_table(t: Texts, tally: dict[str, Any]) -> list[Table]:
+    """The field visits' figures (a tally written before visits existed has none)."""
+    visits = tally.get("visits")
+    if visits is None:
+        return []
+    rows = tuple((t(f"report.row.visits_{key}"), value) for key, value in visits.items())
+    return [Table(t("report.table.visits"), (t("report.col.name"), t("report.col.value")), rows)]

@@ -14,6 +14,7 @@ from bot.scheduler import (
     JOBS_TABLE,
     RETENTION,
     RETRAIN,
+    VISIT_REMINDERS,
     WEEKLY_SUMMARY,
     Scheduler,
 )
@@ -108,7 +109,14 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
         jobs = scheduler.scheduler.get_jobs()
         scheduler.stop()
         assert sorted(job.id for job in jobs) == sorted(
-            [DAILY_REMINDERS, COMMITMENTS_OVERDUE, RETENTION, WEEKLY_SUMMARY, RETRAIN]
+            [
+                DAILY_REMINDERS,
+                COMMITMENTS_OVERDUE,
+                RETENTION,
+                WEEKLY_SUMMARY,
+                RETRAIN,
+                VISIT_REMINDERS,
+            ]
         )
         return sent
 
@@ -118,7 +126,16 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
         runs = connection.execute(text("SELECT count(*) FROM job_runs")).scalar_one()
     assert (
         sorted(stored)
-        == sorted([DAILY_REMINDERS, COMMITMENTS_OVERDUE, RETENTION, WEEKLY_SUMMARY, RETRAIN])
+        == sorted(
+            [
+                DAILY_REMINDERS,
+                COMMITMENTS_OVERDUE,
+                RETENTION,
+                WEEKLY_SUMMARY,
+                RETRAIN,
+                VISIT_REMINDERS,
+            ]
+        )
         and runs == 0
     )
     (reminder,) = asyncio.run(restarted())

@@ -24,6 +24,7 @@ from storage.models import (
     Message,
     OutboxItem,
     Staff,
+    Visit,
 )
 from storage.repositories import without_paragraph
 
@@ -40,6 +41,7 @@ TABLES = (
     CommunitySubscription,
     CommunityUpdate,
     Commitment,
+    Visit,
 )
 
 
@@ -209,6 +211,9 @@ class FakeMessages(FakeRepository):
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
                 message.case_id = case_id
+        for attachment in self.uow.rows[Attachment]:
+            if attachment.message_id in message_ids:
+                attachment.case_id = case_id
 
     def after_last_filed(self, contact_id: int, *, before: int, since: datetime) -> int:
         mine = [m for m in self.uow.rows[Message] if m.contact_id == contact_id and (m.id or 0) > 0]
@@ -536,6 +541,69 @@ class FakeCommitments(FakeRepository):
                 commitment.what, commitment.moved_reason = placeholder, None
 
 
+class FakeVisits(FakeRepository):
+    """Visits in a list, with their cases."""
+
+    def add(self, visit: Visit) -> Visit:
+        if visit not in self.uow.rows[Visit]:
+            visit.id = len(self.uow.rows[Visit]) + 1  # numbered on their own, as in a table
+            self.uow.insert(visit)
+        return visit
+
+    def get(self, visit_id: int, *, lock: bool = False) -> Visit | None:
+        return next((v for v in self.uow.rows[Visit] if v.id == visit_id), None)
+
+    def for_case(self, case_id: int) -> list[Visit]:
+        return [v for v in self.uow.rows[Visit] if v.case_id == case_id]
+
+    def _with_cases(self, visits: Iterable[Visit]) -> list[tuple[Visit, Case]]:
+        cases = {c.id: c for c in self.uow.rows[Case]}
+        return [(v, cases[v.case_id]) for v in visits if v.case_id in cases]
+
+    def awaiting_answer(self, contact_id: int) -> Visit | None:
+        rows = [
+            v
+            for v, c in self._with_cases(self.uow.rows[Visit])
+            if c.contact_id == contact_id
+            and not c.anonymous
+            and v.status in ("proposed", "confirmed")
+        ]
+        return rows[-1] if rows else None
+
+    def listing(self, *, since=None, statuses=None, who=None, limit=500):
+        rows = [
+            (v, c)
+            for v, c in self._with_cases(self.uow.rows[Visit])
+            if (since is None or v.ends_at >= since)
+            and (not statuses or v.status in statuses)
+            and (not who or who.lower() in v.who.lower() or who.lower() == v.proposed_by.lower())
+        ]
+        rows.sort(key=lambda row: (not row[1].affects_women, row[0].starts_at, row[0].id))
+        return rows[:limit]
+
+    def to_remind(self, start: datetime, end: datetime) -> list[tuple[Visit, Case]]:
+        return [
+            (v, c)
+            for v, c in self._with_cases(sorted(self.uow.rows[Visit], key=lambda v: v.starts_at))
+            if v.status in ("proposed", "confirmed")
+            and v.reminded_at is None
+            and start <= v.starts_at < end
+        ]
+
+    def done_by(self, staff_id: int, since: datetime) -> Visit | None:
+        rows = [
+            v
+            for v in self.uow.rows[Visit]
+            if v.done_by_id == staff_id and v.done_at is not None and v.done_at >= since
+        ]
+        return max(rows, key=lambda v: v.done_at) if rows else None
+
+    def forget_cases(self, case_ids: list[int]) -> None:
+        for visit in self.uow.rows[Visit]:
+            if visit.case_id in case_ids:
+                visit.citizen_answer = visit.outcome = visit.next_step = visit.reason = None
+
+
 class FakeUnitOfWork:
     """Keeps rows in lists; `committed` counts commits, as a test may want to know."""
 
@@ -556,6 +624,7 @@ class FakeUnitOfWork:
         self.examples = FakeExamples(self)
         self.community = FakeCommunity(self)
         self.commitments = FakeCommitments(self)
+        self.visits = FakeVisits(self)
 
     def insert(self, row):
         if getattr(row, "id", 0) is None:
