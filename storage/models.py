@@ -577,8 +577,8 @@ class Commitment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
-    # A field visit's commitment (the visits' table is wired to it later: no foreign key yet).
-    visit_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # A commitment made on a field visit (the visit's case is the commitment's).
+    visit_id: int | None = Field(default=None, foreign_key="visits.id")
     what: str = Field(sa_column=Column(Text, nullable=False))
     responsible_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     responsible_name: str | None = Field(default=None, max_length=120)  # someone not on the staff

@@ -49,16 +49,28 @@ def register(cli: typer.Typer, t: Texts) -> None:
         responsible: Annotated[
             str | None, typer.Option("--responsible", help=t("cli.commitments_responsible"))
         ] = None,
+        visit: Annotated[
+            int | None, typer.Option("--visit", help=t("cli.commitments_visit"), show_default=False)
+        ] = None,
         as_: As = None,
         config: Config = None,
     ) -> None:
         from handlers.casework import actions as casework
-        from handlers.casework import commitments
+        from handlers.casework import commitments, visits
 
         def work(uow, policy, actor, now):
             case = casework.find_case(uow, policy, folio)
+            on_visit = visits.find_visit(uow, policy, visit)[0] if visit is not None else None
             made, replies = commitments.make_as_written(
-                uow, policy, case, day=day, what=what, who=responsible, actor=actor, now=now
+                uow,
+                policy,
+                case,
+                day=day,
+                what=what,
+                who=responsible,
+                actor=actor,
+                now=now,
+                visit=on_visit,
             )
             return commitments.made_text(uow, policy, made, case, replies), replies
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.casework import commitments
+from handlers.casework import commitments, visits
 from handlers.casework.lifecycle import Actor, NotAllowed
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
@@ -30,6 +30,7 @@ class Row:
     overdue: bool
     moved: int
     reason: str | None
+    visit: int | None  # made on this field visit
 
 
 def rows(
@@ -47,6 +48,7 @@ def rows(
             overdue=commitments.is_overdue(c, today),
             moved=c.moved_count,
             reason=c.moved_reason,
+            visit=c.visit_id,
         )
         for c, folio in listed
     ]
@@ -70,6 +72,8 @@ def act(
     t = policy.texts
     if action == "compromiso":
         who = str(form.get("responsable", "")).strip() or None
+        number = str(form.get("visita", "")).strip()
+        visit = visits.find_visit(uow, policy, number)[0] if number else None
         _, replies = commitments.make_as_written(
             uow,
             policy,
@@ -79,6 +83,7 @@ def act(
             who=who,
             actor=actor,
             now=now,
+            visit=visit,
         )
         return replies
     commitment, of_case = commitments.find(uow, policy, str(form.get("numero", "")))

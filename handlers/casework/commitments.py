@@ -15,7 +15,7 @@ from handlers.core.normalise import fold, strip_controls
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
-from storage.models import Case, Commitment, Staff
+from storage.models import Case, Commitment, Staff, Visit
 
 MAX_WHAT = 500
 MAX_REASON = 300
@@ -119,16 +119,19 @@ def make(
     now: datetime,
     responsible: Staff | None = None,
     responsible_name: str | None = None,
+    visit: Visit | None = None,
 ) -> tuple[Commitment, list[Reply]]:
-    """Record a commitment on an open case; the citizen is told what and by when. Without a
-    responsible named, the staff member who makes it answers for it (else whoever has the
-    case)."""
+    """Record a commitment on an open case (made on one of its field visits: `visit`); the
+    citizen is told what and by when. Without a responsible named, the staff member who makes
+    it answers for it (else whoever has the case)."""
     t = policy.texts
     if case.status in FINAL:
         raise NotAllowed(t("staff.error_closed", folio=case.folio))
     what = strip_controls(what).strip()[:MAX_WHAT]
     if not what:
         raise NotAllowed(t("commitments.error_usage"))
+    if visit is not None and visit.case_id != case.id:
+        raise NotAllowed(t("commitments.error_visit", number=visit.id, folio=case.folio))
     if due < today(policy, now):
         raise BadDate(t("commitments.past_date", value=due.strftime("%d/%m/%Y")))
     if responsible is None and not responsible_name:
@@ -137,6 +140,7 @@ def make(
     commitment = uow.commitments.add(
         Commitment(
             case_id=case.id,
+            visit_id=visit.id if visit is not None else None,
             what=what,
             responsible_id=responsible.id if responsible else None,
             responsible_name=None if responsible else (responsible_name or None),
@@ -164,6 +168,7 @@ def make_as_written(
     who: str | None,
     actor: Actor,
     now: datetime,
+    visit: Visit | None = None,
 ) -> tuple[Commitment, list[Reply]]:
     """`make`, with the date and the responsible as staff write them (see parse_due and
     find_responsible; no one named: see `make`)."""
@@ -179,6 +184,7 @@ def make_as_written(
         now=now,
         responsible=member,
         responsible_name=name,
+        visit=visit,
     )
 
 
@@ -331,6 +337,7 @@ def line(policy: CasePolicy, commitment: Commitment, folio: str, day: date) -> s
         due=day_label(policy, commitment.due_date),
         what=commitment.what[:120],
         moved=moved if commitment.moved_count else "",
+        visit=t("commitments.of_visit", number=commitment.visit_id) if commitment.visit_id else "",
     )
 
 

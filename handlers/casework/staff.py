@@ -465,8 +465,15 @@ class StaffDesk:
     # -- commitments ------------------------------------------------------------------------
 
     def _commitment(self, turn: _Turn, args: str) -> None:
-        """/compromiso FOLIO FECHA [@NOMBRE] texto"""
-        case, rest = self._case(turn, args)
+        """/compromiso FOLIO FECHA [@NOMBRE] texto, or /compromiso visita N FECHA ... (one made
+        on field visit N, of its case)"""
+        head, _, after = args.strip().partition(" ")
+        visit = None
+        if fold(head) == "visita":
+            number, _, rest = after.strip().partition(" ")
+            visit, case = visits.find_visit(turn.uow, self.policy, number)
+        else:
+            case, rest = self._case(turn, args)
         when, _, what = rest.partition(" ")
         what = what.strip()
         if not when or not what:
@@ -483,6 +490,7 @@ class StaffDesk:
             who=who,
             actor=turn.actor,
             now=turn.now,
+            visit=visit,
         )
         turn.notify(replies)
         text = commitments.made_text(turn.uow, self.policy, commitment, case, replies)

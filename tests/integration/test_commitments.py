@@ -127,3 +127,28 @@ def test_the_terminal_makes_lists_moves_and_meets_commitments_as_the_chat_does(a
         ("Rosa Pérez", "commitment_moved"),
         ("consola", "commitment_met"),
     ]
+
+
+def test_a_commitment_made_on_a_field_visit_is_listed_with_it_and_only_on_its_case(app):
+    clock, ana = reported(app)
+    ana.send(f"/visita {FOLIO} mañana 09:00-11:00 Ing. Pérez")
+    clock.now += timedelta(days=1)
+    ana.send("/visita_hecha 1 El hoyo mide 2 m | Cuadrilla la otra semana")
+
+    made = ana.send("/compromiso visita 1 viernes rellenar el hoyo")
+    assert f"Compromiso #1 en el caso {FOLIO}" in made
+    assert f"#1 {FOLIO} (visita #1)" in ana.send(f"/compromisos {FOLIO}")
+    assert "No hay una visita #7" in ana.send("/compromiso visita 7 viernes otra cosa")
+
+    Citizen(app.dialogue, app.uow, address="+50370008888", channel="whatsapp").converse(*POTHOLE)
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    refused = CliRunner().invoke(
+        build_cli(load_texts()),
+        ["commitments", "add", "TA-2026-000002", "15/12", "tapar el hoyo", "--visit", "1"],
+        env=env,
+        obj=CliContext(clock=clock),
+    )
+    assert "La visita #1 no es del caso TA-2026-000002." in str(refused.exception)
+    with app.uow() as uow:
+        (commitment,) = uow.commitments.for_case(uow.cases.by_folio(FOLIO).id)
+    assert commitment.visit_id == 1

@@ -1,8 +1,8 @@
 """Field visits ("Visitas Técnicas Sociales"): a visit staff propose on a case, agreed with the
 citizen, reminded the day before, with its outcome; and cases marked as affecting women.
 
-Revision ID: 0020_visits
-Revises: 0019_privacy4
+Revision ID: 0018_visits
+Revises: 0017_privacy4
 Create Date: 2026-12-03 22:00:00
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0020_visits"
-down_revision = "0019_privacy4"
+revision = "0018_visits"
+down_revision = "0017_privacy4"
 branch_labels = None
 depends_on = None
 

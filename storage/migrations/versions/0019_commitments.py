@@ -1,8 +1,8 @@
 """Commitments made to citizens on a case (or a field visit): what, who answers for it, by when,
 and whether it was met on time, moved or cancelled.
 
-Revision ID: 0018_commitments
-Revises: 0016_community
+Revision ID: 0019_commitments
+Revises: 0018_visits
 Create Date: 2026-12-03 22:00:00
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0018_commitments"
-down_revision = "0016_community"
+revision = "0019_commitments"
+down_revision = "0018_visits"
 branch_labels = None
 depends_on = None
 
@@ -22,8 +22,8 @@ def upgrade() -> None:
         "commitments",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("case_id", sa.Integer(), sa.ForeignKey("cases.id"), nullable=False),
-        # A field visit's commitment: the visits' table is wired to it later.
-        sa.Column("visit_id", sa.BigInteger(), nullable=True),
+        # A commitment made on a field visit (the visit's case is the commitment's).
+        sa.Column("visit_id", sa.Integer(), sa.ForeignKey("visits.id"), nullable=True),
         sa.Column("what", sa.Text(), nullable=False),
         sa.Column("responsible_id", sa.Integer(), sa.ForeignKey("staff.id"), nullable=True),
         sa.Column("responsible_name", sa.String(120), nullable=True),

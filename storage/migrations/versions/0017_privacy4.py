@@ -9,16 +9,16 @@ provider's ids among them) are deleted; the copy keeps only how it fared (`statu
 counts. Photos the console's citizen named (`/foto PATH`) were kept as a file:// URI and never
 fetched: the path (a home folder names its owner) is cleared from those still waiting.
 
-Revision ID: 0019_privacy4
-Revises: 0018_commitments
+Revision ID: 0017_privacy4
+Revises: 0016_community
 Create Date: 2026-12-03 22:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_privacy4"
-down_revision = "0018_commitments"
+revision = "0017_privacy4"
+down_revision = "0016_community"
 branch_labels = None
 depends_on = None
 
