@@ -846,10 +846,17 @@ class MessageRepository:
         table = Attachment.__table__
         attachment.id = insert_timed(self.session, self.ids, table, _row(attachment, table))
 
-    def attachments_for_case(self, case_id: int) -> Sequence[Attachment]:
-        return self.session.exec(
-            select(Attachment).where(Attachment.case_id == case_id).order_by(col(Attachment.id))
-        ).all()
+    def attachments_for_case(
+        self, case_id: int, *, citizens_only: bool = False
+    ) -> Sequence[Attachment]:
+        """A case's files in order; `citizens_only`: not those staff sent (a visit's photos)."""
+        query = select(Attachment).where(Attachment.case_id == case_id)
+        if citizens_only:
+            sent_by_staff = select(Message.id).where(
+                col(Message.case_id) == case_id, col(Message.to_staff)
+            )
+            query = query.where(col(Attachment.message_id).not_in(sent_by_staff))
+        return self.session.exec(query.order_by(col(Attachment.id))).all()
 
 
 # How long a delivery report that beat its send's recording is kept (see keep_early_report).

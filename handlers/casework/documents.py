@@ -258,7 +258,8 @@ def _annexes(uow: UnitOfWork, policy: CasePolicy, case: Case) -> tuple[tuple[Fie
     t = policy.texts
     annexes: list[Field] = []
     waiting = False
-    for attachment in uow.messages.attachments_for_case(case.id):
+    # The citizen's files only: a field visit's photos are the staff's, not part of the filing.
+    for attachment in uow.messages.attachments_for_case(case.id, citizens_only=True):
         if attachment.status == "pending":
             waiting = waiting or attachment.kind == "photo"
             continue

@@ -148,7 +148,9 @@ class Messages(Protocol):
 
     def add_attachment(self, attachment: Attachment) -> None: ...
 
-    def attachments_for_case(self, case_id: int) -> Sequence[Attachment]: ...
+    def attachments_for_case(
+        self, case_id: int, *, citizens_only: bool = False
+    ) -> Sequence[Attachment]: ...
 
 
 class Outbox(Protocol):

@@ -274,8 +274,15 @@ class FakeMessages(FakeRepository):
     def for_case(self, case_id: int) -> list[Message]:
         return [m for m in self.uow.rows[Message] if m.case_id == case_id]
 
-    def attachments_for_case(self, case_id: int) -> list[Attachment]:
-        return [a for a in self.uow.rows[Attachment] if a.case_id == case_id]
+    def attachments_for_case(
+        self, case_id: int, *, citizens_only: bool = False
+    ) -> list[Attachment]:
+        staff = {m.id for m in self.uow.rows[Message] if m.to_staff} if citizens_only else set()
+        return [
+            a
+            for a in self.uow.rows[Attachment]
+            if a.case_id == case_id and a.message_id not in staff
+        ]
 
 
 class FakeOutbox(FakeRepository):

@@ -11,6 +11,7 @@ import pytest
 
 from bot.visit_calendar import visits_ics
 from handlers.casework import visits
+from handlers.casework.documents import solicitud
 from handlers.casework.lifecycle import Actor, NotAllowed
 from handlers.core.messages import Media
 from storage.models import Attachment, Case, CaseEvent, OutboxItem, Visit
@@ -198,6 +199,10 @@ def test_a_photo_sent_right_after_the_visit_joins_the_case(uow, citizen, agent, 
     case = uow.rows[Case][0]
     assert [a.case_id for a in uow.rows[Attachment]] == [case.id]
     assert any(e.kind == "visit_photo" for e in uow.rows[CaseEvent] if e.case_id == case.id)
+    # It is the staff's: the citizen's written filing does not print it as their annex.
+    (photo,) = uow.rows[Attachment]
+    photo.status, photo.local_path = "stored", "visita.jpg"
+    assert solicitud(uow, agent.dialogue.policy, case, clock()).annexes == ()
     # Long after, a photo from the same phone is a message like any other.
     clock.now += timedelta(hours=2)
     assert "Foto agregada" not in agent.send(
