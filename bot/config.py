@@ -262,6 +262,9 @@ _HOUR = r"([01]\d|2[0-3]):[0-5]\d"
 class ScheduleSettings(Section):
     weekly_summary: str = "mon 07:00"
     daily_reminders: str = "08:00"
+    # When responsible staff hear of their overdue commitments, every day.
+    commitments_overdue: str = "08:00"
+    visit_reminders: str = "16:00"  # local time: tomorrow's field visits, to both sides
 
     @field_validator("weekly_summary")
     @classmethod
@@ -270,7 +273,7 @@ class ScheduleSettings(Section):
             raise ValueError(_t("config.bad_weekly"))
         return value.strip().lower()
 
-    @field_validator("daily_reminders")
+    @field_validator("daily_reminders", "commitments_overdue", "visit_reminders")
     @classmethod
     def _daily(cls, value: str) -> str:
         if not re.fullmatch(_HOUR, value.strip()):
@@ -344,7 +347,24 @@ class ClassifierSettings(Section):
         return value
 
 
-class Settings(BaseSettings):
+class _FileThenEnvironment(BaseSettings):
+    """Settings read from the file's values (given as init arguments), which the environment's
+    TA_ variables override; nothing else (no .env, no secrets directory)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's values arrive as init arguments; the environment overrides them.
+        return (env_settings, init_settings)
+
+
+class Settings(_FileThenEnvironment):
     """Every setting of spec section 3; defaults are the safe ones."""
 
     model_config = SettingsConfigDict(env_prefix="TA_", env_nested_delimiter="__", extra="forbid")
@@ -377,18 +397,6 @@ class Settings(BaseSettings):
                 raise ValueError(_t("config.bad_referral", key=key))
         return {key: office.strip() for key, office in value.items()}
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The file's values arrive as init arguments; the environment overrides them.
-        return (env_settings, init_settings)
-
     @property
     def channels_enabled(self) -> list[str]:
         """Names of the chat channels switched on."""
@@ -418,23 +426,12 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
     return settings
 
 
-class _DatabaseOnly(BaseSettings):
+class _DatabaseOnly(_FileThenEnvironment):
     """The `[database]` table and its TA_DATABASE__ variables, and nothing else."""
 
     model_config = SettingsConfigDict(env_prefix="TA_", env_nested_delimiter="__", extra="ignore")
 
     database: DatabaseSettings = DatabaseSettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (env_settings, init_settings)
 
 
 def load_database_settings(explicit: str | Path | None = None) -> DatabaseSettings:

@@ -161,7 +161,16 @@ def _annex_image(path: str) -> tuple[io.BytesIO, tuple[int, int]] | None:
 
 class DocumentLinks:
     """PDF files served for a short while under unguessable names, for providers that take a
-    file only by URL (Twilio): each file's modification time is when its link expires."""
+    file only by URL (Twilio).
+
+    A file's times must not date the document (an anonymous denuncia's constancia is sent right
+    after the report): its modification time, and the folder's, are set to the day. Its link
+    expires `minutes` after it was written, which its status-change time tells (the system's,
+    not settable); an expired file is deleted when asked for and by `prune`, which the service
+    runs every few seconds (bot/outbox.py), so no file outlives its link for long. Each pass also
+    sets the folder's times to the day again: its change time is then always a few seconds ago,
+    whatever was written or deleted in it.
+    """
 
     def __init__(
         self,
@@ -185,41 +194,49 @@ class DocumentLinks:
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".partial-")
         with os.fdopen(handle, "wb") as out:
             out.write(content)
-        expires = self.clock() + self.seconds
-        os.utime(temporary, (expires, expires))
         os.replace(temporary, self.directory / name)
+        to_the_day(self.directory / name)
+        to_the_day(self.directory)
         return self.base_url + name
 
     def find(self, name: str) -> Path | None:
-        """The file called `name` while its link is valid; None for any other name."""
+        """The file called `name` while its link is valid; None for any other name (an expired
+        one is deleted)."""
         if not LINK_NAME.fullmatch(name):
             return None
         path = self.directory / name
         try:
-            if path.stat().st_mtime <= self.clock():
+            if self._expired(path):
+                path.unlink()
                 return None
         except OSError:
             return None
         return path
 
     def prune(self) -> int:
-        """Delete the files whose links expired; only files named as `publish` names them."""
+        """Delete the files whose links expired (only files named as `publish` names them, and
+        what a crash left half written); the folder's times go back to the day."""
         removed = 0
         if not self.directory.is_dir():
             return removed
-        now = self.clock()
         for path in self.directory.iterdir():
             with contextlib.suppress(OSError):
-                if LINK_NAME.fullmatch(path.name):
-                    expired = path.stat().st_mtime <= now
-                else:  # a file left half written by a crash
-                    expired = path.name.startswith(".partial-") and (
-                        path.stat().st_mtime <= now - 3600
-                    )
-                if expired:
+                ours = LINK_NAME.fullmatch(path.name) or path.name.startswith(".partial-")
+                if ours and self._expired(path):
                     path.unlink()
                     removed += 1
+        with contextlib.suppress(OSError):
+            to_the_day(self.directory)
         return removed
+
+    def _expired(self, path: Path) -> bool:
+        return path.stat().st_ctime + self.seconds <= self.clock()
+
+
+def to_the_day(path: Path) -> None:
+    """A file's or folder's access and modification times set to the start of its UTC day."""
+    day = int(time.time()) // 86400 * 86400
+    os.utime(path, (day, day))
 
 
 def document_links(settings: Settings) -> DocumentLinks:

@@ -177,6 +177,23 @@ def sniffed_type(content: bytes) -> str:
     return filetype.guess_mime(content[:8192]) or "application/octet-stream"
 
 
+def store_file(directory: Path, content: bytes, content_type: str) -> tuple[str, str]:
+    """Keep a file under the media folder, named by its SHA-256 (the same file once); its
+    path and hash."""
+    digest = hashlib.sha256(content).hexdigest()
+    extension = mimetypes.guess_extension(content_type) or ".bin"
+    target = directory / digest[:2] / f"{digest}{extension}"
+    if target.exists():
+        target.touch()  # a fresh reference: not pruned before it is recorded
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temporary, target)
+    return str(target.resolve()), digest
+
+
 class TelegramMedia:
     """Downloads Telegram files by file_id through the Bot API."""
 
@@ -191,6 +208,28 @@ class TelegramMedia:
         content = bytes(await file.download_as_bytearray())
         if len(content) > self.limit:
             raise Refused("too large")
+        return Download(content, sniffed_type(content))
+
+    async def close(self) -> None:
+        return None
+
+
+class LocalMedia:
+    """Reads a file the console's citizen named (`/foto PATH`, kept as a file:// URI): stored
+    at once like any download, so that the path (a home folder names its owner) is kept no
+    longer than a provider's reference is."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    async def __call__(self, ref: str, declared: str | None) -> Download:
+        parts = urlsplit(ref)
+        if parts.scheme != "file":
+            raise Refused("not a local file")
+        path = Path(unquote(parts.path))
+        if path.stat().st_size > self.limit:
+            raise Refused("too large")
+        content = await asyncio.to_thread(path.read_bytes)
         return Download(content, sniffed_type(content))
 
     async def close(self) -> None:
@@ -244,6 +283,11 @@ class MediaFetcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
 
+    async def fetch_pending(self) -> None:
+        """One pass over the pending attachments (the console's, right after each message)."""
+        for attachment_id, channel, ref, declared in await asyncio.to_thread(self._pending):
+            await self.fetch_one(attachment_id, channel, ref, declared)
+
     def prune(self, min_age: float = 3600.0) -> int:
         """Delete downloaded files no attachment refers to any more (a citizen's data was
         erased); files younger than `min_age` seconds may still be about to be recorded."""
@@ -283,7 +327,9 @@ class MediaFetcher:
             self._count(channel, "refused")
             await self._record(attachment_id, ref, failed=str(exc))
         except Exception as exc:  # network, provider or disk: tried again later
-            log.info("media: attachment %s not fetched (%s)", attachment_id, type(exc).__name__)
+            # No attachment's id in the log: it is the time the person sent the file (and, once
+            # it joined an anonymous case, the case's number for it).
+            log.info("media: an attachment was not fetched (%s)", type(exc).__name__)
             self._count(channel, "retry")
             await self._record(attachment_id, ref, failed=None)
         else:
@@ -296,18 +342,7 @@ class MediaFetcher:
             metrics.media_downloads.labels(channel, outcome).inc()
 
     def _store(self, content: bytes, content_type: str) -> tuple[str, str]:
-        digest = hashlib.sha256(content).hexdigest()
-        extension = mimetypes.guess_extension(content_type) or ".bin"
-        target = self.directory / digest[:2] / f"{digest}{extension}"
-        if target.exists():
-            target.touch()  # a fresh reference: not pruned before it is recorded
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-            os.replace(temporary, target)
-        return str(target.resolve()), digest
+        return store_file(self.directory, content, content_type)
 
     async def _record(
         self,
@@ -330,7 +365,7 @@ class MediaFetcher:
                     attachment.status = "stored"
                 elif failed is not None or attachment.attempts >= MAX_ATTEMPTS:
                     attachment.status = "failed"
-                    log.info("media: attachment %s refused (%s)", attachment_id, failed)
+                    log.info("media: an attachment was given up (%s)", failed or "attempts")
                 else:
                     delay = self.backoff * 2**attachment.attempts
                     self._retry_at[attachment_id] = time.monotonic() + delay
@@ -350,6 +385,4 @@ class MediaFetcher:
         try:
             await asyncio.to_thread(record)
         except Exception as exc:
-            log.warning(
-                "media: cannot record attachment %s (%s)", attachment_id, type(exc).__name__
-            )
+            log.warning("media: cannot record an attachment (%s)", type(exc).__name__)

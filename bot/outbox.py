@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.documents import document_links
 from handlers.casework import actions as casework
 from handlers.casework import documents, notifications
 from handlers.casework.notifications import Event
@@ -295,13 +296,17 @@ class Dispatcher:
 
     async def _purges(self) -> None:
         """An erasure's rebuild of the database that readers got in the way of is tried again
-        every few seconds until it is done: what was erased must not wait for the night."""
+        every few seconds until it is done: what was erased must not wait for the night. Expired
+        documents are deleted on the same beat."""
         while not self._stopping:
             await self._rest(PURGE_RETRY_SECONDS)
             if self._stopping:
                 break
             await asyncio.get_running_loop().run_in_executor(
                 self._beat_thread, self._prune_early_reports
+            )
+            await asyncio.get_running_loop().run_in_executor(
+                self._beat_thread, self.prune_documents
             )
             if purge_pending(self.app.engine):
                 await asyncio.get_running_loop().run_in_executor(
@@ -326,6 +331,15 @@ class Dispatcher:
                 uow.commit()
         except Exception as exc:
             log.warning("outbox: early delivery reports not pruned (%s)", _kind(exc))
+
+    def prune_documents(self) -> int:
+        """Documents whose links expired are deleted within seconds: a file left in the folder
+        would date when it was sent (an anonymous denuncia's constancia, for one); how many."""
+        try:
+            return document_links(self.app.settings).prune()
+        except Exception as exc:
+            log.warning("outbox: documents not pruned (%s)", _kind(exc))
+            return 0
 
     async def _beat(self) -> None:
         """Say this process is alive. Until the next beat succeeds it sends only within half
@@ -565,19 +579,16 @@ class Dispatcher:
                 delay = min(self.max_backoff, self.backoff * 2**item.attempts)
                 at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
                 uow.outbox.retry(item, at, reason, counted=True)
-                log.info("outbox: row %s will be retried (%s)", item.id, reason)
+                if not item.confidential:  # its id and time would date an anonymous reply
+                    log.info("outbox: row %s will be retried (%s)", item.id, reason)
             case Transient(reason) | Permanent(reason):
                 item.attempts += 1
                 self._alert(uow, item, now)
                 if item.confidential:
                     uow.purge_after_commit()  # its recipient and text are wiped
+                row = "a confidential row" if item.confidential else f"row {item.id}"
                 uow.outbox.fail(item, reason)
-                log.warning(
-                    "outbox: row %s failed after %s attempts (%s)",
-                    item.id,
-                    item.attempts,
-                    reason,
-                )
+                log.warning("outbox: %s failed after %s attempts (%s)", row, item.attempts, reason)
             case Held(reason, announced) if self._window_open(uow, item, now):
                 # The citizen wrote while this was being tried: it can go now.
                 uow.outbox.retry(item, now, reason, counted=False)

@@ -23,7 +23,14 @@ from handlers.reporting.summary import (
     week_label,
 )
 from handlers.reporting.tally import REPORT_CHANNELS, Period, build_tally
-from storage.bulk import insert_cases, insert_contacts, reserve_folios
+from storage.bulk import (
+    case_ids,
+    insert_cases,
+    insert_commitments,
+    insert_contacts,
+    insert_visits,
+    reserve_folios,
+)
 from storage.models import OutboxItem
 from storage.reports import ReportRepository
 
@@ -172,6 +179,18 @@ def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None
                 for row, contact in zip(batch.cases, batch.case_contact, strict=True):
                     row["contact_id"] = None if contact is None else ids[contact]
                 insert_cases(connection, batch.cases)
+                if batch.commitments:
+                    folios = [batch.cases[i]["folio"] for i, _ in batch.commitments]
+                    by_folio = case_ids(connection, folios)
+                    insert_commitments(
+                        connection,
+                        [
+                            {**row, "case_id": by_folio[batch.cases[i]["folio"]]}
+                            for i, row in batch.commitments
+                        ],
+                    )
+                folios = [row["folio"] for row in batch.cases]
+                insert_visits(connection, batch.visits, folios)
                 pending += len(batch.cases)
                 if pending >= DEMO_COMMIT_CASES:
                     connection.commit()

@@ -21,9 +21,11 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.app import App
 from bot.reporting import WEEKLY_SUMMARY, send_weekly_summary
 from bot.training.retrain import Outcome, evaluation_set_path, retrain_in_child
+from handlers.casework.commitments import overdue_reminders
 from handlers.casework.examples import stored_examples
 from handlers.casework.privacy import anonymise_expired, erase_inactive_contacts
 from handlers.casework.reminders import daily_reminders
+from handlers.casework.visits import due_reminders
 from handlers.dialogue.intake import queue
 from handlers.reporting.summary import last_full_week
 from storage.engine import vacuum
@@ -32,6 +34,8 @@ from storage.models import PERSONAL_TABLES
 log = logging.getLogger(__name__)
 
 DAILY_REMINDERS = "daily_reminders"
+COMMITMENTS_OVERDUE = "commitments_overdue"
+VISIT_REMINDERS = "visit_reminders"
 RETRAIN = "classifier_retrain"
 RETENTION = "privacy_retention"
 RETENTION_HOUR = 3  # local time: the retention work runs at night
@@ -53,7 +57,9 @@ async def run_job(job_id: str) -> None:
 
 
 class Scheduler:
-    """The daily reminders, on `schedule.daily_reminders`, the weekly supervisor summary, on
+    """The daily reminders, on `schedule.daily_reminders`, the overdue commitments, on
+    `schedule.commitments_overdue`, tomorrow's field visits, on `schedule.visit_reminders`, the
+    weekly supervisor summary, on
     `schedule.weekly_summary`, and the classifier's weekly retraining, on `classifier.retrain`,
     in the institution's time zone."""
 
@@ -66,14 +72,54 @@ class Scheduler:
     def send_daily_reminders(self) -> bool:
         """Claim today's run and queue the reminders; False when another process (or an earlier
         run of this one) already did."""
+        return self._queue_once_a_day(DAILY_REMINDERS, daily_reminders)
+
+    def remind_overdue_commitments(self) -> bool:
+        """Claim today's run and tell the responsible staff of their overdue commitments; False
+        when another process (or an earlier run of this one) already did."""
+        return self._queue_once_a_day(COMMITMENTS_OVERDUE, overdue_reminders)
+
+    def _queue_once_a_day(self, job: str, replies: Callable[..., list]) -> bool:
+        """Claim today's run of `job` and queue what `replies(uow, policy, now)` says."""
         now = self.clock()
         run_date = self.app.policy.calendar.local_date(now).isoformat()
         with self.app.uow() as uow:
-            if not uow.job_runs.claim(DAILY_REMINDERS, run_date, now):
+            if not uow.job_runs.claim(job, run_date, now):
                 return False
-            queue(uow, daily_reminders(uow, self.app.policy, now), now)
+            queue(uow, replies(uow, self.app.policy, now), now)
             uow.commit()
         return True
+
+    async def _daily(self) -> None:
+        await self._queued(DAILY_REMINDERS, self.send_daily_reminders)
+
+    async def _commitments(self) -> None:
+        await self._queued(COMMITMENTS_OVERDUE, self.remind_overdue_commitments)
+
+    async def _queued(self, job: str, run: Callable[[], bool]) -> None:
+        """Run a job that queues messages, waking the dispatcher when it did."""
+        try:
+            done = await asyncio.to_thread(run)
+            if done:
+                self.wake()
+        except Exception as exc:  # a failed run is logged; the next day's still happens
+            log.warning("scheduler: %s failed (%s)", job, type(exc).__name__)
+            self.app.metrics.job(job, "failed")
+        else:
+            self.app.metrics.job(job, "done" if done else "skipped")
+
+    def send_visit_reminders(self) -> int:
+        """Queue the reminders of tomorrow's field visits; each visit is reminded once (its
+        `reminded_at`), however often this runs. The number of messages queued."""
+        now = self.clock()
+        with self.app.uow() as uow:
+            replies = due_reminders(uow, self.app.policy, now)
+            queue(uow, replies, now)
+            uow.commit()
+        return len(replies)
+
+    async def _visits(self) -> None:
+        await self._queued(VISIT_REMINDERS, lambda: self.send_visit_reminders() > 0)
 
     def anonymise_expired_cases(self) -> list[str] | None:
         """Claim today's retention run and anonymise the expired cases; None when another
@@ -98,17 +144,6 @@ class Scheduler:
             self.app.metrics.job(RETENTION, "failed")
         else:
             self.app.metrics.job(RETENTION, "done" if done else "skipped")
-
-    async def _daily(self) -> None:
-        try:
-            done = await asyncio.to_thread(self.send_daily_reminders)
-            if done:
-                self.wake()
-        except Exception as exc:  # a failed run is logged; the next day's still happens
-            log.warning("scheduler: daily reminders failed (%s)", type(exc).__name__)
-            self.app.metrics.job(DAILY_REMINDERS, "failed")
-        else:
-            self.app.metrics.job(DAILY_REMINDERS, "done" if done else "skipped")
 
     def send_weekly_summary(self) -> bool:
         """Claim the last full week's summary and queue it for the supervisors; False when
@@ -179,8 +214,10 @@ class Scheduler:
         tz = self.app.policy.calendar.tz
         return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz)
 
-    def trigger(self) -> CronTrigger:
-        hour, minute = (int(part) for part in self.app.settings.schedule.daily_reminders.split(":"))
+    def trigger(self, setting: str | None = None) -> CronTrigger:
+        """Every day at `setting` (by default `schedule.daily_reminders`), local time."""
+        setting = setting or self.app.settings.schedule.daily_reminders
+        hour, minute = (int(part) for part in setting.split(":"))
         return CronTrigger(hour=hour, minute=minute, timezone=self.app.policy.calendar.tz)
 
     def start(self) -> None:
@@ -191,6 +228,10 @@ class Scheduler:
         )
         self.scheduler.start()
         self._ensure(DAILY_REMINDERS, self._daily, self.trigger(), GRACE)
+        overdue = self.trigger(self.app.settings.schedule.commitments_overdue)
+        self._ensure(COMMITMENTS_OVERDUE, self._commitments, overdue, GRACE)
+        visits = self.trigger(self.app.settings.schedule.visit_reminders)
+        self._ensure(VISIT_REMINDERS, self._visits, visits, GRACE)
         retention = CronTrigger(hour=RETENTION_HOUR, minute=0, timezone=self.app.policy.calendar.tz)
         self._ensure(RETENTION, self._retention, retention, GRACE)
         self._ensure(WEEKLY_SUMMARY, self._weekly, self.weekly_trigger(), WEEKLY_GRACE)
@@ -223,6 +264,8 @@ class Scheduler:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         _runners.pop(DAILY_REMINDERS, None)
+        _runners.pop(COMMITMENTS_OVERDUE, None)
+        _runners.pop(VISIT_REMINDERS, None)
         _runners.pop(RETENTION, None)
         _runners.pop(WEEKLY_SUMMARY, None)
         _runners.pop(RETRAIN, None)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC as _UTC
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import Case, Contact, FolioCounter
+from storage.models import Case, Commitment, Contact, FolioCounter, Visit
 from storage.types import UTCDateTime
 
 
@@ -77,3 +78,46 @@ def insert_cases(connection: Connection, rows: Sequence[dict]) -> None:
         _raw_insert(connection, Case.__table__, rows)
     else:
         connection.execute(insert(Case.__table__), list(rows))
+
+
+def case_ids(connection: Connection, folios: Sequence[str]) -> dict[str, int]:
+    """The ids of the cases with these folios."""
+    if not folios:
+        return {}
+    table = Case.__table__
+    statement = select(table.c.folio, table.c.id).where(table.c.folio.in_(folios))
+    return {row.folio: row.id for row in connection.execute(statement)}
+
+
+def insert_commitments(connection: Connection, rows: Sequence[dict]) -> None:
+    if not rows:
+        return
+    if connection.dialect.name == "sqlite":
+        # Dates as SQLAlchemy stores them there (ISO text).
+        values = [
+            {
+                **row,
+                "due_date": row["due_date"].isoformat(),
+                "original_due_date": row["original_due_date"].isoformat(),
+            }
+            for row in rows
+        ]
+        _raw_insert(connection, Commitment.__table__, values)
+    else:
+        connection.execute(insert(Commitment.__table__), list(rows))
+
+
+def insert_visits(connection: Connection, rows: Sequence[dict], folios: Sequence[str]) -> None:
+    """Insert field visits, each given the id of the case whose folio is `folios[row["case"]]`
+    (the cases were inserted just before)."""
+    if not rows:
+        return
+    cases = Case.__table__.c
+    wanted = sorted({folios[row["case"]] for row in rows})
+    found = connection.execute(select(cases.folio, cases.id).where(cases.folio.in_(wanted)))
+    ids: dict[Any, Any] = dict(found.tuples().all())
+    visits = [
+        {**{k: v for k, v in row.items() if k != "case"}, "case_id": ids[folios[row["case"]]]}
+        for row in rows
+    ]
+    connection.execute(insert(Visit.__table__), visits)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -35,6 +36,8 @@ PERSONAL_TABLES = (
     "labelled_examples",
     "community_subscriptions",
     "community_deliveries",
+    "commitments",
+    "visits",
 )
 REDACTED = "[confidencial]"  # stands in for a confidential text once it has been sent
 # The open statuses (handlers.core.labels.OPEN_STATUSES) as SQL, for the desk's partial index.
@@ -69,6 +72,12 @@ def timed_id_column() -> Any:
         default=None,
         sa_column=Column(TIMED_ID, primary_key=True, autoincrement=False, default=timed_id),
     )
+
+
+def random_id_column() -> Any:
+    """The id of a row whose place among the others must not tell when it was written (who
+    follows a project): drawn at random by the application (storage/community.py)."""
+    return Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=False))
 
 
 def message_column(*, nullable: bool, index: bool = False) -> Any:
@@ -212,6 +221,8 @@ class Case(SQLModel, table=True):
     extension_days: int = 0  # business days added by the one extension allowed
     survey_resolved: bool | None = None
     survey_rating: int | None = None
+    # "Situaciones que afectan a mujeres": its visits come first, and the tally counts them.
+    affects_women: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Message(SQLModel, table=True):
@@ -233,7 +244,8 @@ class Message(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: str = Field(default="received", max_length=16)
     created_at: datetime = utc_column(nullable=False)
-    # An outgoing message to staff (a card, an alert, an answer to a command), not the citizen.
+    # An outgoing message to staff (a card, an alert, an answer to a command), not the citizen;
+    # an incoming one from a staff member (a command, a field visit's photo), not the citizen.
     to_staff: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
@@ -524,7 +536,7 @@ class CommunitySubscription(SQLModel, table=True):
     __tablename__ = "community_subscriptions"
     __table_args__ = (UniqueConstraint("project_id", "contact_id", name="uq_subscription"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = random_id_column()
     project_id: int = Field(foreign_key="community_projects.id", index=True)
     contact_id: int = Field(foreign_key="contacts.id", index=True)
     created_at: datetime = utc_column(nullable=False)  # to the day (see day_start)
@@ -547,7 +559,66 @@ class CommunityDelivery(SQLModel, table=True):
 
     __tablename__ = "community_deliveries"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = random_id_column()
     update_id: int = Field(foreign_key="community_updates.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
     outbox_id: int | None = Field(default=None, sa_column=Column(TIMED_ID, nullable=True))
+    # How the copy fared, kept once its person was erased and its outbox row deleted with them:
+    # "sent", "failed" or "withdrawn" (never sent); None while the outbox row tells.
+    status: str | None = Field(default=None, max_length=16)
+
+
+class Commitment(SQLModel, table=True):
+    """What the institution promised a citizen on a case (or a visit): what, who answers for it
+    and by when; met, moved (the new date and why) or cancelled. Dates are local days."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (Index("ix_commitments_status_due", "status", "due_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    # A commitment made on a field visit (the visit's case is the commitment's).
+    visit_id: int | None = Field(default=None, foreign_key="visits.id")
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    responsible_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    responsible_name: str | None = Field(default=None, max_length=120)  # someone not on the staff
+    due_date: date = Field(sa_column=Column(Date, nullable=False))
+    original_due_date: date = Field(sa_column=Column(Date, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending, met, cancelled
+    met_at: datetime | None = utc_column()
+    met_on_time: bool | None = None  # on or before its date (as it stood), in local days
+    moved_count: int = 0
+    moved_reason: str | None = Field(default=None, sa_column=Column(Text))  # the last one
+    created_by: str = Field(max_length=80)
+    created_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False)
+    overdue_notified_at: datetime | None = utc_column()  # the responsible was told it is late
+
+
+class Visit(SQLModel, table=True):
+    """A field visit ("Visita Técnica Social") on a case: proposed by staff, confirmed by the
+    citizen or moved, reminded the day before, and then done, cancelled or missed."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_status", "status", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    starts_at: datetime = utc_column(nullable=False, index=True)  # the window, in UTC
+    ends_at: datetime = utc_column(nullable=False)
+    who: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    # proposed, confirmed, reschedule_asked, done, cancelled, missed
+    status: str = Field(max_length=20)
+    proposed_by: str = Field(max_length=80)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")  # who proposed it
+    citizen_answer: str | None = Field(default=None, sa_column=Column(Text))  # "otro día ..."
+    outcome: str | None = Field(default=None, sa_column=Column(Text))
+    next_step: str | None = Field(default=None, sa_column=Column(Text))
+    reason: str | None = Field(default=None, sa_column=Column(Text))  # of a cancellation
+    created_at: datetime = utc_column(nullable=False)
+    updated_at: datetime = utc_column(nullable=False)
+    confirmed_at: datetime | None = utc_column()
+    done_at: datetime | None = utc_column()
+    # Who recorded it done: the photos they send right after join the case.
+    done_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    reminded_at: datetime | None = utc_column()  # the day-before reminder, sent once

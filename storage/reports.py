@@ -17,7 +17,7 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,14 @@ from sqlalchemy import Integer, and_, case, cast, func, or_, select, true, union
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from storage.models import Case, Staff
+from storage.models import Case, Commitment, Staff, Visit
 
 if TYPE_CHECKING:
     import numpy as np
 
 cases = Case.__table__.c
+commitments = Commitment.__table__.c
+visits = Visit.__table__.c
 DAY = 86400  # seconds
 UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
 
@@ -78,6 +80,22 @@ class ReportRepository:
         """The distinct rows of a statement, each with how many times it came (as a GROUP BY
         of all its columns with a count, in no particular order)."""
         return [(*row, count) for row, count in Counter(self._plain_rows(statement)).items()]
+
+    def visit_counts(self, start: datetime, end: datetime) -> list[tuple]:
+        """Visits planned in [start, end) on cases of these channels: (status, confirmed by the
+        citizen, the case affects women, count)."""
+        confirmed = visits.confirmed_at.is_not(None)
+        statement = (
+            select(visits.status, confirmed, cases.affects_women, func.count())
+            .select_from(Visit.__table__.join(Case.__table__, cases.id == visits.case_id))
+            .where(
+                visits.starts_at >= start,
+                visits.starts_at < end,
+                cases.channel.in_(self.channels),
+            )
+            .group_by(visits.status, confirmed, cases.affects_women)
+        )
+        return self._rows(statement)
 
     def _received(self, start: datetime, end: datetime) -> ColumnElement[bool]:
         return and_(
@@ -306,6 +324,88 @@ class ReportRepository:
         )
         agents = [(name, int(n)) for name, n in self._rows(per_agent)]
         return count, [row[0] for row in self._rows(oldest)], agents
+
+    def _commitments_of(self) -> Any:
+        """Commitments joined to their cases of these channels."""
+        return Commitment.__table__.join(
+            Case.__table__,
+            and_(cases.id == commitments.case_id, cases.channel.in_(self.channels)),
+        )
+
+    def commitment_figures(
+        self, start: datetime, end: datetime, first: date, last: date, overdue_before: date
+    ) -> dict[str, int]:
+        """Planned against executed, in one pass: commitments made in the range, due in it
+        (dates `first` to `last`, not cancelled), met in it on time and late, pending at its end
+        (made before, neither met nor cancelled by then), of them due before `overdue_before`,
+        and those made in the range whose date was moved, or that were cancelled."""
+        made = and_(commitments.created_at >= start, commitments.created_at < end)
+        met = and_(
+            commitments.status == "met", commitments.met_at >= start, commitments.met_at < end
+        )
+        still_pending = and_(
+            commitments.created_at < end,
+            or_(
+                commitments.status == "pending",
+                and_(commitments.status == "met", commitments.met_at >= end),
+            ),
+        )
+
+        def count(condition: ColumnElement[bool]) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        statement = select(
+            count(made),
+            count(
+                and_(
+                    commitments.due_date >= first,
+                    commitments.due_date <= last,
+                    commitments.status != "cancelled",
+                )
+            ),
+            count(and_(met, commitments.met_on_time == true())),
+            count(
+                and_(met, or_(commitments.met_on_time.is_(None), commitments.met_on_time != true()))
+            ),
+            count(still_pending),
+            count(and_(still_pending, commitments.due_date < overdue_before)),
+            count(and_(made, commitments.moved_count > 0)),
+            count(and_(made, commitments.status == "cancelled")),
+        ).select_from(self._commitments_of())
+        keys = (
+            "made",
+            "due",
+            "met_on_time",
+            "met_late",
+            "pending",
+            "overdue",
+            "moved",
+            "cancelled",
+        )
+        return {key: int(value) for key, value in zip(keys, self._one(statement), strict=True)}
+
+    def overdue_commitments(
+        self, before: date, limit: int
+    ) -> tuple[int, list[tuple[str, int, str | None, date]]]:
+        """(pending commitments due before `before`, the `limit` oldest of them as (folio,
+        number, responsible's name, date))."""
+        condition = and_(commitments.status == "pending", commitments.due_date < before)
+        source = self._commitments_of()
+        total = int(self._one(select(func.count()).select_from(source).where(condition))[0])
+        staff = Staff.__table__.c
+        oldest = (
+            select(
+                cases.folio,
+                commitments.id,
+                func.coalesce(staff.name, commitments.responsible_name),
+                commitments.due_date,
+            )
+            .select_from(source.outerjoin(Staff.__table__, staff.id == commitments.responsible_id))
+            .where(condition)
+            .order_by(commitments.due_date, commitments.id)
+            .limit(limit)
+        )
+        return total, [tuple(row) for row in self._rows(oldest)]
 
 
 def _float(value: Any) -> float | None:

@@ -706,6 +706,25 @@ class MessageRepository:
             ):
                 self.session.expunge(held)
 
+    def delete(self, message_ids: list[int]) -> None:
+        """Delete these messages and their attachments (their outbox rows must be unlinked
+        first): what must not be kept at all."""
+        if not message_ids:
+            return
+        self.session.flush()
+        gone = set(message_ids)
+        for held in list(self.session.identity_map.values()):
+            if isinstance(held, Message) and held.id in gone:
+                self.session.expunge(held)
+        many = len(message_ids)
+        attachments = delete(Attachment).where(
+            among(self.session, Attachment.message_id, message_ids)
+        )
+        execute_many(self.session, attachments, many)
+        execute_many(
+            self.session, delete(Message).where(among(self.session, Message.id, message_ids)), many
+        )
+
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:
@@ -827,10 +846,17 @@ class MessageRepository:
         table = Attachment.__table__
         attachment.id = insert_timed(self.session, self.ids, table, _row(attachment, table))
 
-    def attachments_for_case(self, case_id: int) -> Sequence[Attachment]:
-        return self.session.exec(
-            select(Attachment).where(Attachment.case_id == case_id).order_by(col(Attachment.id))
-        ).all()
+    def attachments_for_case(
+        self, case_id: int, *, citizens_only: bool = False
+    ) -> Sequence[Attachment]:
+        """A case's files in order; `citizens_only`: not those staff sent (a visit's photos)."""
+        query = select(Attachment).where(Attachment.case_id == case_id)
+        if citizens_only:
+            sent_by_staff = select(Message.id).where(
+                col(Message.case_id) == case_id, col(Message.to_staff)
+            )
+            query = query.where(col(Attachment.message_id).not_in(sent_by_staff))
+        return self.session.exec(query.order_by(col(Attachment.id))).all()
 
 
 # How long a delivery report that beat its send's recording is kept (see keep_early_report).
@@ -1272,6 +1298,34 @@ class OutboxRepository:
         if not message_ids:
             return
         forget_rows(self.session, col(OutboxItem.message_id).in_(message_ids), created_at=day)
+
+    def released_to_the_day(
+        self, channel: str, address: str, since: datetime, day: datetime, window: timedelta
+    ) -> None:
+        """Rows held for this person before `since` (outside WhatsApp's window) that their
+        writing released since then keep only the day as the times it set: when to send, when
+        sent, and the window's end (from the day: it closes earlier, never later). Their exact
+        values would say when the person wrote, under their number."""
+        self.session.flush()
+        table = OutboxItem.__table__
+        mine = (
+            (table.c.channel == channel)
+            & (table.c.address == address)
+            & (table.c.created_at < since)
+            & (table.c.confidential == false())
+        )
+        for column in ("next_attempt_at", "sent_at"):
+            self.session.execute(
+                table.update().where(mine, table.c[column] >= since).values({column: day})
+            )
+        self.session.execute(
+            table.update()
+            .where(mine, table.c.window_until >= since + window)
+            .values(window_until=day + window)
+        )
+        for held in list(self.session.identity_map.values()):
+            if isinstance(held, OutboxItem):
+                self.session.expire(held)
 
     def mark_sent(self, item: OutboxItem, provider_message_id: str, now: datetime) -> None:
         """Record a successful send, and the provider's id for the outgoing message; a

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from storage.commitments import CommitmentRepository
 from storage.community import CommunityRepository
 from storage.desk import DeskRepository
 from storage.engine import purge_old_versions
@@ -22,6 +23,7 @@ from storage.repositories import (
     OutboxRepository,
     StaffRepository,
 )
+from storage.visits import VisitRepository
 
 
 class UnitOfWork:
@@ -45,6 +47,8 @@ class UnitOfWork:
         self.examples = ExampleRepository(self.session)
         self.desk = DeskRepository(self.session)
         self.community = CommunityRepository(self.session)
+        self.commitments = CommitmentRepository(self.session)
+        self.visits = VisitRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

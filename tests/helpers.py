@@ -135,6 +135,17 @@ def pdf_text(content: bytes) -> str:
     return " ".join(" ".join(page.extract_text() or "" for page in pages).split())
 
 
+# An anonymous denuncia, up to the question whether to keep it anonymous (answer "1": yes).
+DENUNCIA = (
+    "hola",
+    "si",
+    "1",
+    "denuncio que el alcalde usa la maquinaria del estado",
+    "listo",
+    "si",
+    "omitir",
+)
+
 POTHOLE = (
     "hola",
     "si",
@@ -145,6 +156,12 @@ POTHOLE = (
     "San Miguel, colonia Las Brisas",
     "omitir",
 )
+
+
+def visit_counts(**counts: int) -> dict[str, int]:
+    """The tally's `visits` section: zero but for the counts given."""
+    keys = ("proposed", "confirmed", "rescheduled", "done", "cancelled", "missed")
+    return {key: counts.get(key, 0) for key in (*keys, "women_priority")}
 
 
 def add_staff(uow_factory: Callable[[], Any], name: str, role: str = "agent", **addresses: Any):

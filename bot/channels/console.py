@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import uuid
 from collections.abc import Callable
@@ -43,7 +44,18 @@ class ConsoleChat:
             return
         with self.app.uow() as uow:
             receive(incoming, uow, self.app.dialogue, self.clock())
+        if incoming.media:
+            self._store_files()
         self.drain()
+
+    def _store_files(self) -> None:
+        """The files named with /foto are stored at once, as a provider's would be downloaded:
+        their path (a home folder names its owner) is not kept, printed or shown to staff."""
+        from bot.media import LocalMedia, MediaFetcher
+
+        settings = self.app.settings.media
+        local = LocalMedia(int(settings.max_mb * 1024 * 1024))
+        asyncio.run(MediaFetcher(self.app, {CHANNEL: local}, settings).fetch_pending())
 
     def drain(self) -> None:
         """Print and mark sent every pending console reply to this citizen."""
@@ -59,7 +71,7 @@ class ConsoleChat:
 
     def _save_document(self, uow, wanted: dict) -> None:
         """A document has no chat to go to here: it is written beside the media folder."""
-        from bot.documents import render_pdf
+        from bot.documents import render_pdf, to_the_day
         from handlers.casework.documents import build
 
         document = build(uow, self.app.policy, wanted["kind"], wanted["case_id"], self.clock())
@@ -69,6 +81,7 @@ class ConsoleChat:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / document.filename
         path.write_bytes(render_pdf(document))
+        to_the_day(path)  # its time would date the request (an anonymous case's, for one)
         self._print(self.t("documents.console_saved", path=path))
 
     def _print(self, text: str) -> None:

@@ -9,7 +9,17 @@ from datetime import datetime
 
 import typer
 
-from bot.cli import cases, classifier, community, privacy, reports, run, staff
+from bot.cli import (
+    cases,
+    classifier,
+    commitments,
+    community,
+    privacy,
+    reports,
+    run,
+    staff,
+    visits,
+)
 from bot.cli.context import (
     CliContext,
     Failure,
@@ -68,7 +78,7 @@ def build_cli(t: Texts) -> typer.Typer:
         ctx.call_on_close(state.close)
 
     # This order keeps `--help` listing commands and groups as it always has.
-    for group in (run, cases, staff, classifier, reports, privacy, community):
+    for group in (run, cases, staff, classifier, reports, privacy, community, commitments, visits):
         group.register(cli, t)
     whole_first_paragraphs(cli)
     return cli

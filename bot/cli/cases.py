@@ -258,12 +258,19 @@ def add_more_work_commands(cases: typer.Typer, t: Texts) -> None:
         folio: str,
         reason: Annotated[str, typer.Option("--reason", help=t("cli.priority_reason_option"))] = "",
         off: Annotated[bool, typer.Option("--off", help=t("cli.priority_off_option"))] = False,
+        women: Annotated[
+            bool, typer.Option("--women", help=t("cli.priority_women_option"))
+        ] = False,
         as_: As = None,
         config: Config = None,
     ) -> None:
         def action(uow, policy, case, actor, now):
             from handlers.casework import actions as casework
+            from handlers.casework import visits
 
+            if women:
+                visits.mark_women(uow, policy, case, not off, actor, now)
+                return []
             return casework.prioritise(uow, policy, case, not off, reason, actor, now)
 
         work_on(cli_context(ctx), config, as_, folio, action)

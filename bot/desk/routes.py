@@ -13,6 +13,7 @@ from xstatic.pkg import leaflet
 
 from bot.app import App
 from bot.desk.admin import AdminPages
+from bot.desk.compromisos import CommitmentsPage
 from bot.desk.mapa import MapPage
 from bot.desk.web import HERE, Desk, _secure, desk_texts
 
@@ -27,6 +28,7 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
     desk = Desk(app, clock)
     admin = AdminPages(desk)
     mapa = MapPage(desk)
+    compromisos = CommitmentsPage(desk)
     handler = Callable[[Request], Awaitable[Response]]
     routes: list[tuple[str, handler, list[str]]] = [
         ("/", desk.home, ["GET"]),
@@ -41,8 +43,11 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
         ("/casos/{folio}/documentos/{name}", desk.document, ["GET"]),
         ("/adjuntos/{id}", desk.attachment, ["GET"]),
         ("/respuestas", desk.saved_replies, ["GET", "POST"]),
+        ("/visitas", desk.visits_page, ["GET"]),
+        ("/visitas.ics", desk.visits_calendar, ["GET"]),
         ("/mapa", mapa.page, ["GET"]),
         ("/mapa/puntos", mapa.points, ["GET"]),
+        ("/compromisos", compromisos.page, ["GET"]),
         ("/informes", admin.reports, ["GET"]),
         ("/informes/descarga", admin.download, ["GET"]),
         ("/personal", admin.staff, ["GET"]),

@@ -143,12 +143,13 @@ def timeline(
     entries: list[Entry] = []
     for message in messages:
         if message.direction == "in":
-            who = t("timeline.citizen")
+            # A staff member's photo from a field visit is theirs, not the citizen's.
+            kind = "from_staff" if message.to_staff else "citizen"
             entries.append(
                 Entry(
                     message.created_at,
-                    "citizen",
-                    who,
+                    kind,
+                    t(f"timeline.{kind}"),
                     message.body,
                     tuple(by_message.get(message.id, ())),
                 )

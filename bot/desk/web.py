@@ -20,15 +20,20 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from bot.app import App
 from bot.desk import accounts
+from bot.desk import commitments as commitment_pages
 from bot.desk.views import DayCounter, Row, allowed_statuses, deadline, since_words, timeline
 from bot.documents import render_pdf
+from bot.media import sniffed_type, store_file
+from bot.visit_calendar import visits_ics
 from handlers.casework import actions as casework
 from handlers.casework import documents
+from handlers.casework import visits as field_visits
 from handlers.casework.cases import normalise_folio, record_event
 from handlers.casework.lifecycle import FINAL, SUPERVISING, NotAllowed
 from handlers.casework.staff import actor_of
@@ -168,12 +173,19 @@ class Desk:
                 uow.commit()
             return Visit(session, member, self.scope_of(uow, member))
 
-    async def form(self, request: Request, visit: Visit | None) -> dict[str, Any] | None:
-        """The posted form, or None when its CSRF token is missing or wrong."""
+    async def form(
+        self, request: Request, visit: Visit | None, *, files: dict | None = None
+    ) -> dict[str, Any] | None:
+        """The posted form, or None when its CSRF token is missing or wrong. With `files`, one
+        uploaded file may come too: it is put there under its field's name."""
         try:
-            form = await request.form(max_files=0, max_fields=500)
+            form = await request.form(max_files=1 if files is not None else 0, max_fields=500)
         except Exception:  # noqa: BLE001 - a malformed body is a refusal like any other
             return None
+        if files is not None:
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    files[key] = value
         expected = visit.session.csrf_token if visit else request.cookies.get(LOGIN_COOKIE, "")
         given = form.get("csrf")
         if (
@@ -184,6 +196,8 @@ class Desk:
             return None
         values: dict[str, Any] = {}
         for key in form:
+            if files is not None and key in files:
+                continue
             items = [str(v)[:MAX_FORM] for v in form.getlist(key)]
             values[key] = items if len(items) > 1 or key.endswith("[]") else items[0]
         return values
@@ -472,7 +486,12 @@ class Desk:
             names = uow.desk.staff_names({entry.staff_id for entry in audit if entry.staff_id})
             saved = uow.desk.saved_replies()
             staff = list(uow.staff.active())
+            promised = commitment_pages.case_rows(uow, self.policy, case, now)
+            planned = [(v, case) for v in uow.visits.for_case(case.id)]
         return {
+            "commitments": promised,
+            "visits": self._visit_rows(planned),
+            "visit_open": any(v.status in ("proposed", "confirmed") for v, _ in planned),
             "case": case,
             "deadline": deadline(self.policy, self.t, case, now, self.days),
             "timeline": timeline(self.policy, self.t, case, messages, events, attachments),
@@ -526,11 +545,13 @@ class Desk:
         visit = await run_in_threadpool(self.visit, request)
         if visit is None:
             return _to_login(request)
-        form = await self.form(request, visit)
+        files: dict[str, UploadFile] = {}
+        form = await self.form(request, visit, files=files)
         if form is None:
             return _forbidden()
         folio, action = request.path_params["folio"], request.path_params["action"]
         text = str(form.get("texto", "")).strip()
+        photo = await self._photo(files.get("foto")) if action == "visita_foto" else None
 
         if action == "insertar":  # a saved reply into the reply box, variables filled in
 
@@ -604,6 +625,12 @@ class Desk:
                 return casework.close(uow, policy, case, text, actor, now)
             if action == "descartar":
                 return casework.discard(uow, policy, case, text, actor, now)
+            if action == "mujeres":
+                on = form.get("mujeres") == "si"
+                field_visits.mark_women(uow, policy, case, on, actor, now)
+                return []
+            if action.startswith("visita"):
+                return self._visit_action(uow, case, action, form, actor, now, photo)
             if action == "duplicado":
                 original = self._case_for(uow, visit, str(form.get("original", "")))
                 if original is None or original.id == case.id:
@@ -629,6 +656,8 @@ class Desk:
                     public=False,
                 )
                 return replies
+            if action in commitment_pages.ACTIONS:
+                return commitment_pages.act(uow, policy, case, action, form, actor, now)
             raise LookupError(action)
 
         def work() -> str | None:
@@ -659,6 +688,104 @@ class Desk:
             return await self._show_case(request, visit, status=400, problem=problem, draft=text)
         target = normalise_folio(folio) or folio.strip().upper()
         return RedirectResponse(f"/mesa/casos/{target}?hecho={action}", status_code=303)
+
+    # -- field visits (handlers/casework/visits.py) ---------------------------------------------
+
+    def _visit_rows(self, rows: list) -> list[dict[str, Any]]:
+        """What the desk shows of visits: number, folio, when, where, who goes, status, notes."""
+        return [
+            {
+                "id": v.id,
+                "folio": c.folio,
+                "when": field_visits.describe_slot(self.policy, v),
+                "place": field_visits.place_of(c) or "—",
+                "who": v.who or "—",
+                "status": v.status,
+                "status_label": field_visits.status_label(self.policy, v.status),
+                "women": c.affects_women,
+                "outcome": v.outcome,
+                "next_step": v.next_step,
+                "open": v.status not in field_visits.CLOSED,
+            }
+            for v, c in rows
+        ]
+
+    async def _photo(self, upload: UploadFile | None) -> tuple[bytes, str] | None:
+        """An uploaded photo and its type, read from its content (None when it is not one a
+        browser shows, or is larger than `media.max_mb`)."""
+        limit = int(self.app.settings.media.max_mb * 1024 * 1024)
+        content = await upload.read(limit + 1) if upload is not None else b""
+        kind = sniffed_type(content)
+        if not content or len(content) > limit or kind not in PHOTO_TYPES:
+            return None
+        return content, kind
+
+    def _visit_action(
+        self, uow, case: Case, action: str, form, actor, now, photo: tuple[bytes, str] | None
+    ) -> list:
+        """Propose a visit on the case, record what became of one of its visits, or attach a
+        photo of it (it joins the case as the staff member's, as one sent from a phone does)."""
+        policy = self.policy
+        if action == "visita":
+            window = f"{form.get('desde', '')}-{form.get('hasta', '')}"
+            slot = field_visits.parse_slot(policy, str(form.get("fecha", "")), window, now)
+            who = str(form.get("quien", ""))
+            return field_visits.propose(uow, policy, case, slot, who, actor, now)[1]
+        planned, of = field_visits.find_visit(uow, policy, str(form.get("visita", "")))
+        if of.id != case.id:
+            raise NotAllowed(self.t("visits.not_of_case"))
+        text = str(form.get("texto", ""))
+        if action == "visita_confirmar":
+            return field_visits.confirm_by_staff(uow, policy, planned, case, actor, now)
+        if action == "visita_hecha":
+            next_step = str(form.get("proximo", ""))
+            return field_visits.record_done(uow, policy, planned, case, text, next_step, actor, now)
+        if action in ("visita_cancelar", "visita_fallida"):
+            to = "cancelled" if action == "visita_cancelar" else "missed"
+            return field_visits.end(uow, policy, planned, case, to, text, actor, now)
+        if action == "visita_foto":
+            if photo is None:
+                raise NotAllowed(self.t("visits.bad_photo"))
+            content, kind = photo
+            path, digest = store_file(Path(self.app.settings.media.directory), content, kind)
+            field_visits.attach_desk_photo(uow, planned, case, actor, path, digest, kind, now)
+            return []
+        raise LookupError(action)
+
+    def _visible_visits(self, visit: Visit, every: bool, who: str | None) -> list:
+        """The visits of cases this member may see: pending ones (all with `every`), women's
+        cases first."""
+        now = self.clock()
+        with self.app.uow() as uow:
+            rows = uow.visits.listing(
+                since=None if every else now - timedelta(days=1),
+                statuses=None if every else ("proposed", "confirmed", "reschedule_asked"),
+                who=who or None,
+            )
+        return [(v, c) for v, c in rows if visit.scope.allows(c)]
+
+    async def visits_page(self, request: Request) -> Response:
+        """Visitas: the pending field visits, and the calendar file to subscribe to."""
+        visit = await run_in_threadpool(self.visit, request)
+        if visit is None:
+            return _to_login(request)
+        every = request.query_params.get("todas") == "1"
+        who = (request.query_params.get("personal") or "").strip()[:120]
+        rows = await run_in_threadpool(self._visible_visits, visit, every, who)
+        return self.render(
+            "visitas.html", visit=visit, rows=self._visit_rows(rows), every=every, who=who
+        )
+
+    async def visits_calendar(self, request: Request) -> Response:
+        """The same visits as an iCalendar file (folio, place, window, who goes; no citizen)."""
+        visit = await run_in_threadpool(self.visit, request)
+        if visit is None:
+            return _to_login(request)
+        who = (request.query_params.get("personal") or "").strip()[:120]
+        rows = await run_in_threadpool(self._visible_visits, visit, True, who)
+        content = visits_ics(self.policy, rows, self.clock())
+        headers = {"Content-Disposition": 'attachment; filename="visitas.ics"'}
+        return _secure(Response(content, media_type="text/calendar", headers=headers))
 
     # -- attachments ---------------------------------------------------------------------------
 
@@ -808,6 +935,9 @@ class Desk:
 
     async def home(self, request: Request) -> Response:
         return RedirectResponse("/mesa/bandeja", status_code=303)
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")  # photos a browser shows
 
 
 def _pick(value: Any, valid: tuple[str, ...]) -> str | None:

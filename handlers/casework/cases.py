@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.core.labels import staff_label
+from handlers.core.messages import REPLY_WINDOW
 from handlers.core.places import MAX_PLACE, Place, place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
@@ -87,9 +89,17 @@ def normalise_folio(text: str) -> str | None:
 
 
 def open_case(
-    uow: UnitOfWork, policy: CasePolicy, *, contact: Contact, draft: dict, now: datetime
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    *,
+    contact: Contact,
+    draft: dict,
+    now: datetime,
+    aside: Aside | None = None,
 ) -> OpenedCase:
-    """Create the case of a finished draft: folio, deadline, audit event, linked messages."""
+    """Create the case of a finished draft: folio, deadline, audit event, linked messages.
+    `aside` sorts out, when it becomes an anonymous case, the messages of the conversation that
+    must not join it (see detach_conversation)."""
     year = policy.calendar.local_date(now).year
     days = policy.case_deadline_days(draft["type"], draft.get("urgency"))
     anonymous = bool(draft.get("anonymous"))
@@ -131,7 +141,8 @@ def open_case(
         detached=anonymous,
     )
     if anonymous:
-        detach_conversation(uow, policy, contact, case, draft.get("message_ids", []), now)
+        draft_ids = draft.get("message_ids", [])
+        detach_conversation(uow, policy, contact, case, draft_ids, now, aside=aside)
     else:
         uow.messages.attach_to_case(draft.get("message_ids", []), case.id)
     record_event(
@@ -162,6 +173,17 @@ def place_of_draft(policy: CasePolicy, draft: dict) -> Place:
 ANONYMOUS_FOLIOS = range(900_000, 1_000_000)
 
 
+def in_anonymous_range(text: str) -> bool:
+    """Whether a text names a folio of the range anonymous denuncias take theirs from."""
+    folio = normalise_folio(text)
+    return folio is not None and int(folio.rsplit("-", 1)[1]) in ANONYMOUS_FOLIOS
+
+
+def names_code(text: str) -> bool:
+    """Whether a text holds something shaped like an anonymous case's code."""
+    return bool(_codes(text))
+
+
 def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
     """A folio for an anonymous denuncia that no case of the year has."""
     while True:
@@ -175,13 +197,30 @@ def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
 CONVERSATION = timedelta(hours=24)
 
 
+# What `Aside` says of a message of the conversation that becomes an anonymous case: deleted
+# (following or leaving a project, and its answer: who follows what is known by name, so those
+# words in an anonymous case would name its sender), or left as it is, theirs (an update staff
+# sent to every follower: in the case it would name the project, and leaving its outbox row
+# would change the project's counts when the case is made). None: it joins the case.
+DELETE, KEEP = "delete", "keep"
+Aside = Callable[[Message], str | None]
+
+
 def detach_conversation(
-    uow: UnitOfWork, policy: CasePolicy, contact: Contact, case: Case, draft_ids: list[int], now
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    contact: Contact,
+    case: Case,
+    draft_ids: list[int],
+    now,
+    *,
+    aside: Aside | None = None,
 ) -> None:
     """The conversation that became an anonymous case joins it with nothing left that leads to
     the sender: no contact, no provider id, only the day, rows numbered out of sequence; folios
     of the person's other cases are masked in what they wrote and were answered; replies already
-    sent leave the outbox, and those still to send keep their recipient only until sent."""
+    sent leave the outbox, and those still to send keep their recipient only until sent. What
+    `aside` sorts out of the report's own messages is deleted or stays theirs."""
     # The conversation that led to the report: what was said to and by the person since their
     # last filed case (within a day), in no case; not what belongs to another case (a status
     # of it asked for meanwhile), nor what came before it (another report's questions).
@@ -190,14 +229,26 @@ def detach_conversation(
     if first is not None:
         start = uow.messages.after_last_filed(contact.id, before=first, since=now - CONVERSATION)
         messages = uow.messages.unfiled(contact.id, from_id=start, also=draft_ids)
+    # When the conversation began: replies held for them (outside WhatsApp's window) that their
+    # writing released since then keep only the day of it.
+    since = min((message.created_at for message in messages), default=now)
+    own = set(draft_ids)
+    sorted_out = {
+        message.id: aside(message) if aside and message.id not in own else None
+        for message in messages
+    }
+    deleted = [message.id for message in messages if sorted_out[message.id] == DELETE]
+    messages = [message for message in messages if sorted_out[message.id] is None]
     ids = [message.id for message in messages]
     day = policy.day_of(now)
     # The outbox rows first, then their messages: the order in which the dispatcher locks them
     # when it records a send, so that the two never wait for each other.
-    uow.outbox.make_confidential(ids, day)
+    uow.outbox.make_confidential(ids + deleted, day)
     for message in messages:
         message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
     uow.messages.detach(ids, case.id, day)
+    uow.messages.delete(deleted)
+    uow.outbox.released_to_the_day(contact.channel, contact.address, since, day, REPLY_WINDOW)
     uow.purge_after_commit()
 
 
@@ -285,6 +336,10 @@ def find_own_case(
     return None
 
 
+# Events whose note was written for the citizen (a reply, a commitment made, met or moved).
+CITIZEN_NOTES = ("staff_reply", "commitment_made", "commitment_met", "commitment_moved")
+
+
 def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: str) -> str:
     """Status, deadline and public history of a case, for the citizen."""
     t = policy.texts
@@ -301,8 +356,8 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
     ]
     for event in uow.cases.events(case.id, public_only=True):
         what = event_summary(t, event)
-        if event.kind == "staff_reply" and event.note:
-            # Anonymous reporters read staff replies here, with their secret code.
+        if event.kind in CITIZEN_NOTES and event.note:
+            # Anonymous reporters read staff replies and commitments here, with their secret code.
             what = f"{what}: {event.note}"
         at = policy.local_time(event.at, anonymous=case.anonymous)
         lines.append(t("dialogue.status_event_line", at=at, what=what))
@@ -310,9 +365,10 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
 
 
 def direction(t: Texts, message: Message) -> str:
-    """How a case's history marks a message: from the citizen, to the citizen, or to staff."""
+    """How a case's history marks a message: from the citizen, to the citizen, to staff, or
+    from a staff member (a field visit's photo)."""
     if message.direction == "in":
-        return t("cli.direction_in")
+        return t("cli.direction_from_staff") if message.to_staff else t("cli.direction_in")
     return t("cli.direction_staff") if message.to_staff else t("cli.direction_out")
 
 

@@ -1,8 +1,9 @@
 """The written documents of a case: the constancia de recepción and the solicitud escrita.
 
 Here they are decided, as a model of fields and texts from the catalogue; bot/documents.py
-turns a model into PDF bytes. An anonymous denuncia's documents name no one and carry no time
-finer than the day: the case keeps only its day, and so does what is written about it.
+turns a model into PDF bytes. An anonymous denuncia's documents name no one, carry no folio
+and no time finer than the day: the case keeps only its day, and so does what is written about
+it.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def constancia(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) -
     """The constancia de recepción: who received what, when, its deadline and how to follow it."""
     t = policy.texts
     fields = (
-        Field(t("documents.field_folio"), case.folio),
+        *_folio(policy, case),
         _received(policy, case),
         Field(t("documents.field_channel"), t(f"labels.channel.{case.channel}")),
         Field(t("documents.field_type"), _type(policy, case)),
@@ -111,7 +112,7 @@ def solicitud(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) ->
             t("documents.signature_id"),
         )
     fields = (
-        Field(t("documents.field_folio"), case.folio),
+        *_folio(policy, case),
         Field(
             t("documents.field_date"),
             policy.calendar.local_date(_issued(policy, case, now)).strftime("%d/%m/%Y"),
@@ -154,7 +155,9 @@ def _document(
     return Document(
         kind=kind,
         title=t(f"documents.{kind}_title"),
-        filename=t(f"documents.filename_{kind}", folio=case.folio),
+        filename=t(
+            f"documents.filename_{kind}{'_anonymous' if case.anonymous else ''}", folio=case.folio
+        ),
         institution=policy.institution.name,
         logo=policy.institution.logo,
         issued=_issued(policy, case, now),
@@ -187,6 +190,13 @@ def place_of(policy: CasePolicy, case: Case) -> str:
             "documents.pin", latitude=f"{case.latitude:.5f}", longitude=f"{case.longitude:.5f}"
         )
     return policy.texts("documents.no_place")
+
+
+def _folio(policy: CasePolicy, case: Case) -> tuple[Field, ...]:
+    """The folio's line; none for an anonymous denuncia. Its sender follows it by the code: a
+    folio in their hands (a PDF kept, a file name the provider saw, the folio typed later to ask
+    about it) would be one more thing that ties them to the case."""
+    return () if case.anonymous else (Field(policy.texts("documents.field_folio"), case.folio),)
 
 
 def _received(policy: CasePolicy, case: Case) -> Field:
@@ -248,7 +258,8 @@ def _annexes(uow: UnitOfWork, policy: CasePolicy, case: Case) -> tuple[tuple[Fie
     t = policy.texts
     annexes: list[Field] = []
     waiting = False
-    for attachment in uow.messages.attachments_for_case(case.id):
+    # The citizen's files only: a field visit's photos are the staff's, not part of the filing.
+    for attachment in uow.messages.attachments_for_case(case.id, citizens_only=True):
         if attachment.status == "pending":
             waiting = waiting or attachment.kind == "photo"
             continue

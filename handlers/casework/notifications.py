@@ -32,6 +32,8 @@ class Event(StrEnum):
     REMINDER = "reminder"  # a staff member's own overdue and due-soon cases, each morning
     ESCALATION = "escalation"  # every overdue and stale unassigned case, each morning
     WEEKLY_SUMMARY = "weekly_summary"  # the week's figures
+    COMMITMENT_OVERDUE = "commitment_overdue"  # a commitment's date passed, each morning
+    VISIT = "visit"  # a field visit's news: the citizen's answer, tomorrow's reminder
 
 
 class Audience(StrEnum):
@@ -83,6 +85,12 @@ RULES: dict[Event, Rule] = {
     Event.REMINDER: Rule((Audience.ASSIGNEE,), Reach.FIRST),
     Event.ESCALATION: Rule((Audience.SUPERVISORS,), Reach.FIRST),
     Event.WEEKLY_SUMMARY: Rule((Audience.SUPERVISORS,), Reach.FIRST),
+    # The responsible staff member; nobody on the staff (or unreachable): the staff chat.
+    Event.COMMITMENT_OVERDUE: Rule(
+        (Audience.ASSIGNEE, Audience.STAFF_CHAT), Reach.FIRST, first_reachable=True
+    ),
+    # The staff member who proposed the visit (else whoever works the case), else the staff chat.
+    Event.VISIT: Rule((Audience.ASSIGNEE, Audience.STAFF_CHAT), Reach.FIRST, first_reachable=True),
 }
 
 

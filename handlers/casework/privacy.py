@@ -115,6 +115,8 @@ def erase_personal_data(
     """Delete what identifies a person and what they wrote; keep the cases' anonymous figures
     (type, topic, dates, municipality) for the statistics."""
     placeholder = policy.texts("privacy.erased_placeholder")
+    # First: the updates sent to them are found by their outbox rows, which the next steps clear.
+    uow.community.forget_contacts([contact.id or 0])
     cases = uow.cases.for_contact(contact.id)
     forget_cases(uow, cases, contact.id, placeholder)
     for case in cases:
@@ -123,10 +125,9 @@ def erase_personal_data(
 
 
 def forget_contact(uow: UnitOfWork, contact: Contact) -> None:
-    """Clear who the person is, their address from the outbox and the projects they follow
-    (their messages' text is cleared before)."""
+    """Clear who the person is and their address from the outbox (their messages' text, the
+    projects they follow and the updates sent to them are cleared before)."""
     uow.outbox.forget_address(contact.channel, contact.address)
-    uow.community.forget_contacts([contact.id or 0])  # what they follow goes with them
     uow.contacts.erase(contact)
     uow.purge_after_commit()
 
@@ -152,7 +153,9 @@ def _forget(
     uow.messages.erase_conversation(contact_ids, ids, placeholder)
     uow.messages.erase_mentions([folio for _, folio in cases], placeholder)
     uow.cases.anonymise(ids, placeholder)
+    uow.visits.forget_cases(ids)  # what was written of their field visits
     uow.examples.erase(ids, contact_ids)  # what the classifier would have learned from them
+    uow.commitments.anonymise(ids, placeholder)  # what was promised can name people
     uow.purge_after_commit()
 
 
@@ -177,8 +180,8 @@ def erase_inactive_contacts(uow: UnitOfWork, policy: CasePolicy, now: datetime) 
     if not contact_ids:
         return 0
     uow.conversations.delete_all(contact_ids)
+    uow.community.forget_contacts(contact_ids)  # before their messages and outbox rows
     _forget(uow, [], contact_ids, policy.texts("privacy.expired_placeholder"))
     uow.outbox.forget_contacts(contact_ids)
-    uow.community.forget_contacts(contact_ids)
     uow.contacts.erase_all(contact_ids)
     return len(contact_ids)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.casework import actions as casework
+from handlers.casework import commitments, visits
 from handlers.casework.cases import direction, event_summary
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
@@ -86,6 +87,8 @@ def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str =
     )
     if case.prioritised:
         lines.append(t("staff.card_prioritised"))
+    if case.affects_women:
+        lines.append(t("staff.card_women"))
     if case.paused_at is not None:
         lines.append(t("staff.card_paused"))
     if case.anonymous:
@@ -154,13 +157,28 @@ class StaffDesk:
             "cerrar": self._close,
             "descartar": self._discard,
             "registrar": self._register,
+            "compromiso": self._commitment,
+            "compromiso_cumplido": self._commitment_met,
+            "compromiso_mover": self._commitment_move,
+            "compromisos": self._commitments,
+            "visita": self._visit,
+            "visitas": self._visits,
+            "visita_confirmar": self._visit_confirm,
+            "visita_hecha": self._visit_done,
+            "visita_cancelar": self._visit_cancel,
+            "visita_fallida": self._visit_missed,
         }
 
     def handle(
-        self, incoming: Incoming, member: Staff, uow: UnitOfWork, now: datetime
+        self,
+        incoming: Incoming,
+        member: Staff,
+        uow: UnitOfWork,
+        now: datetime,
+        message_id: int | None = None,
     ) -> list[Reply]:
         """Run one command from a staff member; the answer goes back where it came from."""
-        turn = _Turn(incoming, member, actor_of(member), uow, now)
+        turn = _Turn(incoming, member, actor_of(member), uow, now, message_id)
         if not member.active:
             # Deactivated: refused at once, commands and button presses alike.
             turn.say(self.t("staff.deactivated", name=member.name))
@@ -360,6 +378,13 @@ class StaffDesk:
 
     def _priority(self, turn: _Turn, args: str) -> None:
         case, rest = self._case(turn, args)
+        women = fold(rest).split()
+        if women in (["mujeres"], ["no", "mujeres"]):
+            on = women == ["mujeres"]
+            visits.mark_women(turn.uow, self.policy, case, on, turn.actor, turn.now)
+            key = "visits.women_on" if on else "visits.women_off"
+            self._card(turn, case, key)
+            return
         off = rest.split()[:1] == ["no"]
         reason = rest[2:].strip() if off else rest
         casework.prioritise(turn.uow, self.policy, case, not off, reason, turn.actor, turn.now)
@@ -437,6 +462,149 @@ class StaffDesk:
             if (card.channel, card.address) != here:
                 turn.replies.append(card)
 
+    # -- commitments ------------------------------------------------------------------------
+
+    def _commitment(self, turn: _Turn, args: str) -> None:
+        """/compromiso FOLIO FECHA [@NOMBRE] texto, or /compromiso visita N FECHA ... (one made
+        on field visit N, of its case)"""
+        head, _, after = args.strip().partition(" ")
+        visit = None
+        if fold(head) == "visita":
+            number, _, rest = after.strip().partition(" ")
+            visit, case = visits.find_visit(turn.uow, self.policy, number)
+        else:
+            case, rest = self._case(turn, args)
+        when, _, what = rest.partition(" ")
+        what = what.strip()
+        if not when or not what:
+            raise NotAllowed(self.t("commitments.error_usage"))
+        who = None
+        if what.startswith("@"):
+            who, _, what = what.partition(" ")
+        commitment, replies = commitments.make_as_written(
+            turn.uow,
+            self.policy,
+            case,
+            day=when,
+            what=what,
+            who=who,
+            actor=turn.actor,
+            now=turn.now,
+            visit=visit,
+        )
+        turn.notify(replies)
+        text = commitments.made_text(turn.uow, self.policy, commitment, case, replies)
+        turn.say(text, case_id=case.id)
+
+    def _commitment_met(self, turn: _Turn, args: str) -> None:
+        """/compromiso_cumplido N [nota]"""
+        number, _, note = args.strip().partition(" ")
+        if not number:
+            raise NotAllowed(self.t("commitments.error_met_usage"))
+        commitment, case = commitments.find(turn.uow, self.policy, number)
+        replies = commitments.meet(
+            turn.uow, self.policy, commitment, case, note, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        turn.say(commitments.met_text(self.policy, commitment, case, replies), case_id=case.id)
+
+    def _commitment_move(self, turn: _Turn, args: str) -> None:
+        """/compromiso_mover N FECHA motivo"""
+        number, _, rest = args.strip().partition(" ")
+        when, _, reason = rest.strip().partition(" ")
+        if not number or not when or not reason.strip():
+            raise NotAllowed(self.t("commitments.error_move_usage"))
+        commitment, case = commitments.find(turn.uow, self.policy, number)
+        replies = commitments.move(
+            turn.uow, self.policy, commitment, case, when, reason, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        turn.say(commitments.moved_text(self.policy, commitment, case, replies), case_id=case.id)
+
+    def _commitments(self, turn: _Turn, args: str) -> None:
+        """/compromisos [FOLIO]: a case's, or every pending one (the overdue first)."""
+        case = casework.find_case(turn.uow, self.policy, args) if args.strip() else None
+        lines = commitments.listing(turn.uow, self.policy, turn.now, case)
+        if case is not None:
+            heading = self.t("commitments.header_case", folio=case.folio)
+            empty = self.t("commitments.none_case", folio=case.folio)
+        else:
+            heading, empty = self.t("commitments.header_all"), self.t("commitments.none_all")
+        text = "\n".join([heading, *lines]) if lines else empty
+        turn.say(text, case_id=case.id if case else None)
+
+    # -- field visits (handlers/casework/visits.py) -----------------------------------------
+
+    def _visit(self, turn: _Turn, args: str) -> None:
+        """/visita FOLIO FECHA HH:MM-HH:MM [quién va]"""
+        parts = args.split(maxsplit=3)
+        if len(parts) < 3:
+            raise NotAllowed(self.t("visits.usage"))
+        case = casework.find_case(turn.uow, self.policy, parts[0])
+        slot = visits.parse_slot(self.policy, parts[1], parts[2], turn.now)
+        who = parts[3] if len(parts) > 3 else ""
+        visit, replies = visits.propose(
+            turn.uow, self.policy, case, slot, who, turn.actor, turn.now
+        )
+        here = (turn.incoming.channel, turn.incoming.address)
+        turn.notify([r for r in replies if (r.channel, r.address) != here])
+        when = visits.describe_slot(self.policy, visit)
+        text = self.t("visits.done_proposed", number=visit.id, folio=case.folio, when=when)
+        if visits.has_chat(turn.uow, case):
+            text = f"{text}\n{self.t('visits.done_proposed_chat')}"
+        else:
+            number = casework.callback_number(turn.uow, case) or self.t("staff.callback_no_number")
+            text = f"{text}\n" + self.t(
+                "visits.call_to_agree", folio=case.folio, number=number, when=when
+            )
+        turn.say(text, case_id=case.id)
+
+    def _visits(self, turn: _Turn, args: str) -> None:
+        rows = turn.uow.visits.listing(
+            since=turn.now, statuses=("proposed", "confirmed", "reschedule_asked"), limit=30
+        )
+        if not rows:
+            turn.say(self.t("visits.list_empty"))
+            return
+        lines = [self.t("visits.list_header", count=len(rows))]
+        turn.say("\n".join(lines + visits.list_lines(self.policy, rows)))
+
+    def _visit_number(self, turn: _Turn, args: str):
+        number, _, rest = args.strip().partition(" ")
+        visit, case = visits.find_visit(turn.uow, self.policy, number)
+        return visit, case, rest.strip()
+
+    def _visit_confirm(self, turn: _Turn, args: str) -> None:
+        visit, case, _ = self._visit_number(turn, args)
+        replies = visits.confirm_by_staff(turn.uow, self.policy, visit, case, turn.actor, turn.now)
+        turn.notify(replies)
+        turn.say(self.t("visits.done_confirmed", number=visit.id, folio=case.folio))
+
+    def _visit_done(self, turn: _Turn, args: str) -> None:
+        """/visita_hecha N notas [| próximo paso]; a photo with it (its caption) joins the case."""
+        visit, case, rest = self._visit_number(turn, args)
+        notes, _, next_step = rest.partition("|")
+        replies = visits.record_done(
+            turn.uow, self.policy, visit, case, notes, next_step, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        if turn.incoming.media and turn.message_id is not None:
+            turn.uow.messages.attach_to_case([turn.message_id], case.id)
+        turn.say(self.t("visits.done_done", number=visit.id, folio=case.folio), case_id=case.id)
+
+    def _visit_cancel(self, turn: _Turn, args: str) -> None:
+        visit, case, reason = self._visit_number(turn, args)
+        replies = visits.end(
+            turn.uow, self.policy, visit, case, "cancelled", reason, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        turn.say(self.t("visits.done_cancelled", number=visit.id, folio=case.folio))
+
+    def _visit_missed(self, turn: _Turn, args: str) -> None:
+        visit, case, reason = self._visit_number(turn, args)
+        visits.end(turn.uow, self.policy, visit, case, "missed", reason, turn.actor, turn.now)
+        turn.say(self.t("visits.done_missed", number=visit.id, folio=case.folio))
+
 
 # -- the staff accounts (`staff list|deactivate|activate|role|unbind`) -------------------------
 # Each changes a member read by `find_member` in the caller's unit of work; its commit writes it.
@@ -509,6 +677,7 @@ class _Turn:
     actor: Actor
     uow: UnitOfWork
     now: datetime
+    message_id: int | None = None  # the command's stored message (its photos, if any)
 
     def __post_init__(self) -> None:
         self.replies: list[Reply] = []

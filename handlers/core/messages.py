@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+# Some channels (WhatsApp) accept free-form replies only this long after the person last wrote;
+# later messages wait for them to write again, or are announced with an approved template.
+REPLY_WINDOW = timedelta(hours=24)
+
 
 @dataclass(frozen=True)
 class Media:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol, Self
 
 from storage.community import ProjectCounts
@@ -16,6 +16,7 @@ from storage.models import (
     Attachment,
     Case,
     CaseEvent,
+    Commitment,
     CommunityProject,
     CommunityUpdate,
     Contact,
@@ -24,6 +25,7 @@ from storage.models import (
     Message,
     OutboxItem,
     Staff,
+    Visit,
 )
 
 
@@ -130,6 +132,8 @@ class Messages(Protocol):
 
     def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None: ...
 
+    def delete(self, message_ids: list[int]) -> None: ...
+
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None: ...
@@ -144,7 +148,9 @@ class Messages(Protocol):
 
     def add_attachment(self, attachment: Attachment) -> None: ...
 
-    def attachments_for_case(self, case_id: int) -> Sequence[Attachment]: ...
+    def attachments_for_case(
+        self, case_id: int, *, citizens_only: bool = False
+    ) -> Sequence[Attachment]: ...
 
 
 class Outbox(Protocol):
@@ -163,6 +169,10 @@ class Outbox(Protocol):
     def forget_contacts(self, contact_ids: list[int]) -> None: ...
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None: ...
+
+    def released_to_the_day(
+        self, channel: str, address: str, since: datetime, day: datetime, window: timedelta
+    ) -> None: ...
 
     def gathering(
         self, channel: str, address: str, case_id: int, now: datetime
@@ -222,6 +232,8 @@ class Community(Protocol):
 
     def by_keyword(self, keyword: str) -> CommunityProject | None: ...
 
+    def keywords(self) -> list[str]: ...
+
     def subscribe(self, project_id: int, contact_id: int, day: datetime) -> bool: ...
 
     def unsubscribe(self, project_id: int, contact_id: int) -> bool: ...
@@ -237,6 +249,49 @@ class Community(Protocol):
     def counts(self, project_id: int) -> ProjectCounts: ...
 
     def forget_contacts(self, contact_ids: list[int]) -> None: ...
+
+
+class Commitments(Protocol):
+    """What the institution promised citizens on their cases."""
+
+    def add(self, commitment: Commitment) -> Commitment: ...
+
+    def get(self, commitment_id: int, *, lock: bool = False) -> Commitment | None: ...
+
+    def for_case(self, case_id: int) -> list[Commitment]: ...
+
+    def pending(self, limit: int | None = None) -> list[tuple[Commitment, str]]: ...
+
+    def overdue_untold(self, today: date, since: datetime) -> list[tuple[Commitment, str]]: ...
+
+    def anonymise(self, case_ids: list[int], placeholder: str) -> None: ...
+
+
+class Visits(Protocol):
+    """Field visits on cases."""
+
+    def add(self, visit: Visit) -> Visit: ...
+
+    def get(self, visit_id: int, *, lock: bool = False) -> Visit | None: ...
+
+    def for_case(self, case_id: int) -> Sequence[Visit]: ...
+
+    def awaiting_answer(self, contact_id: int) -> Visit | None: ...
+
+    def listing(
+        self,
+        *,
+        since: datetime | None = None,
+        statuses: Sequence[str] | None = None,
+        who: str | None = None,
+        limit: int = 500,
+    ) -> list[tuple[Visit, Case]]: ...
+
+    def to_remind(self, start: datetime, end: datetime) -> list[tuple[Visit, Case]]: ...
+
+    def done_by(self, staff_id: int, since: datetime) -> Visit | None: ...
+
+    def forget_cases(self, case_ids: list[int]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -269,6 +324,12 @@ class UnitOfWork(Protocol):
 
     @property
     def community(self) -> Community: ...
+
+    @property
+    def commitments(self) -> Commitments: ...
+
+    @property
+    def visits(self) -> Visits: ...
 
     def __enter__(self) -> Self: ...
 

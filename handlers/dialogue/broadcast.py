@@ -63,7 +63,7 @@ class Sent:
 
 
 def send_update(uow: UnitOfWork, t: Texts, keyword: str, text: str, now: datetime) -> Sent:
-    """Queue an update to every subscriber of a project, once each, in the order they joined;
+    """Queue an update to every subscriber of a project, once each, in the order they first wrote;
     each copy's outbox row is recorded, to count later who it reached. The outbox paces it per
     channel, and on WhatsApp outside the 24-hour window announces it with the approved template
     and holds it until the person writes (bot/outbox.py)."""

@@ -7,9 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from handlers.casework.cases import DELETE, KEEP, Aside
+from handlers.core.normalise import words
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
-from storage.models import Contact, day_start
+from storage.models import Contact, Message, day_start
 
 # One plain word: what Telegram's deep links carry (`start=`) and anyone types as it is printed.
 KEYWORD = re.compile(r"(?=[a-z0-9]*[a-z])[a-z0-9]{3,30}")  # a letter: "123" is a case number
@@ -76,3 +78,40 @@ def leave(uow: UnitOfWork, t: Texts, contact: Contact, keyword: str) -> str | No
         uow.community.unsubscribe(project.id or 0, contact.id or 0)
     names = ", ".join(project.name for project in followed)
     return t("community.left", names=names)
+
+
+# The answers to following and leaving, and an update's copy, as the catalogue words them.
+ANSWERS = ("joined", "already", "left", "left_none")
+PLACEHOLDER = re.compile(r"\{\w+\}")
+
+
+def _shape(template: str) -> re.Pattern[str]:
+    """A catalogue text as a pattern that any values fill in."""
+    pieces = (re.escape(piece) for piece in PLACEHOLDER.split(template))
+    return re.compile("(?s:.+?)".join(pieces))
+
+
+def aside(uow: UnitOfWork, t: Texts, leave_words: list[str], reserved: frozenset[str]) -> Aside:
+    """How a conversation that becomes an anonymous denuncia sorts out its community messages:
+    following or leaving a project and the answer to it are deleted (who follows what is kept
+    by name; those words in an anonymous case would point at its sender), an update's copy
+    stays the person's (see handlers/casework/cases.py)."""
+    keywords = set(uow.community.keywords())
+    answers = [_shape(t.entries[f"community.{key}"]) for key in ANSWERS]
+    update = _shape(t.entries["community.update"])
+
+    def sort_out(message: Message) -> str | None:
+        if message.direction == "in":
+            request = read_request(" ".join(words(message.body)), leave_words)
+            if request is None or request.keyword in reserved:
+                return None
+            if request.keyword in keywords or (request.leave and not request.keyword):
+                return DELETE
+            return None
+        if message.to_staff:
+            return None
+        if update.fullmatch(message.body):
+            return KEEP
+        return DELETE if any(answer.fullmatch(message.body) for answer in answers) else None
+
+    return sort_out

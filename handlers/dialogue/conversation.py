@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from handlers.casework import visits
 from handlers.casework.cases import (
     count_miss,
     detach_message,
     find_own_case,
+    in_anonymous_range,
     lookups_refused,
     mask_codes,
     mentions_case,
+    names_code,
     open_case,
     record_event,
     render_status,
@@ -73,12 +76,24 @@ class Vocabulary:
         self.erase_data = phrases("erase_data")
         # Longest first: "darme de baja puentenorte" is read as that phrase and a keyword.
         self.leave = sorted(phrases("leave"), key=len, reverse=True)
+        self.visit_confirm = phrases("visit_confirm")
+        self.visit_other_day = sorted(phrases("visit_other_day"), key=len, reverse=True)
         # Longest first: "constancia de recepcion TA-..." is read as that phrase and a folio.
         self.document = sorted(phrases("document"), key=len, reverse=True)
         self.anonymous, self.named = phrases("anonymous"), phrases("named")
         self.menu = {name: phrases(f"menu_{name}") for name in MENU}
         self.genders = {name: phrases(f"gender_{name}") for name in GENDERS}
         self._courtesy = sorted(self.greetings | self.thanks, key=len, reverse=True)
+
+    def visit_answer(self, folded: str) -> bool | None:
+        """True for a field visit confirmed ("sí", "confirmo"), False for another day asked
+        ("otro día, mejor el lunes"), None for anything else."""
+        if self.without_courtesy(folded) in self.visit_confirm:
+            return True
+        other = self.visit_other_day
+        if any(folded == phrase or folded.startswith(phrase + " ") for phrase in other):
+            return False
+        return None
 
     def is_request(self, folded: str) -> bool:
         """Whether a text asks the bot for something (menu, help, status, my data, erasure, or
@@ -366,6 +381,22 @@ class Dialogue(EmergencySteps):
             return None
         return request.keyword if turn.uow.community.by_keyword(request.keyword) else None
 
+    def _open_case(self, turn: Turn) -> Any:
+        """The case of the finished draft. An anonymous one makes every reply of the turn
+        confidential, and its conversation leaves out following and leaving projects (see
+        community.aside)."""
+        anonymous = bool(turn.data.get("anonymous"))
+        turn.confidential = anonymous
+        aside = anonymous and community.aside(turn.uow, self.t, self.vocab.leave, self.reserved)
+        return open_case(
+            turn.uow,
+            self.policy,
+            contact=turn.contact,
+            draft=turn.data,
+            now=turn.now,
+            aside=aside or None,
+        )
+
     def _community(self, turn: Turn) -> bool:
         """A project's keyword (follow it) or BAJA (leave), outside a report being written;
         False for anything else, an unknown keyword included: the dialogue goes on."""
@@ -382,6 +413,30 @@ class Dialogue(EmergencySteps):
         if answer is None:
             return False
         self._say(turn, answer)
+        turn.step, turn.data = "menu", {}
+        return True
+
+    def _visit_answer(self, turn: Turn) -> bool:
+        """ "Sí"/"confirmo" or "otro día ..." from someone asked to confirm a field visit, outside
+        a report being written (and, for a bare yes, outside the survey's questions)."""
+        if turn.step in DRAFT_STEPS or turn.step == "confirm_erase":
+            return False
+        answer = self.vocab.visit_answer(turn.folded)
+        if answer is None:
+            return False
+        confirm = answer
+        if confirm and (turn.step.startswith("survey") or turn.step == "offer_other"):
+            return False
+        visit = turn.uow.visits.awaiting_answer(turn.contact.id or 0)
+        if visit is None or (confirm and visit.status == "confirmed"):
+            return False
+        case = turn.uow.cases.get(visit.case_id)
+        if case is None:
+            return False
+        replies = visits.citizen_answer(
+            turn.uow, self.policy, visit, case, confirm, turn.text, turn.now
+        )
+        turn.replies.extend(replies)
         turn.step, turn.data = "menu", {}
         return True
 
@@ -444,7 +499,7 @@ class Dialogue(EmergencySteps):
             data = personal_data(turn.uow, self.policy, turn.contact)
             self._say(turn, data, confidential=True)
             self._back_to_where_we_were(turn)
-        elif self._community(turn):
+        elif self._visit_answer(turn) or self._community(turn):
             pass
         elif self._asks_document(turn):
             self._document(turn)
@@ -513,7 +568,7 @@ class Dialogue(EmergencySteps):
                 detach_message(turn.uow, self.policy, turn.message_id, turn.now)
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif looks_up:
-            count_miss(turn.contact, turn.now)
+            self._missed(turn)
             self._say(
                 turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
             )
@@ -521,6 +576,19 @@ class Dialogue(EmergencySteps):
             self._list_own_cases(turn)
             return
         self._back_to_where_we_were(turn)
+
+    def _missed(self, turn: Turn) -> None:
+        """A folio or code that is not theirs or does not exist. A code (mistyped, say) or a
+        folio of the anonymous range is kept as "estado CODE" is: only someone who made an
+        anonymous denuncia asks about one, so the question must not stay with their number. A
+        folio of that range counts no miss (no such folio is ever found by its number: trying
+        them tells nothing); a code does (codes must not be tried by the thousand)."""
+        code = names_code(turn.text)
+        if code or in_anonymous_range(turn.text):
+            turn.confidential = True
+            detach_message(turn.uow, self.policy, turn.message_id, turn.now)
+        if code or not in_anonymous_range(turn.text):
+            count_miss(turn.contact, turn.now)
 
     def _asks_document(self, turn: Turn) -> bool:
         """ "constancia", or "constancia" and a folio or code (nothing else after it)."""
@@ -541,7 +609,7 @@ class Dialogue(EmergencySteps):
         if named:
             found = find_own_case(turn.uow, self.policy, turn.contact, turn.text)
             if found is None:
-                count_miss(turn.contact, turn.now)
+                self._missed(turn)
                 example = self.policy.example_folio(turn.now)
                 self._say(turn, t("dialogue.status_not_found", example=example))
                 self._back_to_where_we_were(turn)
@@ -937,10 +1005,7 @@ class Dialogue(EmergencySteps):
     # -- the case --------------------------------------------------------------------------
 
     def _finish(self, turn: Turn) -> None:
-        turn.confidential = bool(turn.data.get("anonymous"))
-        opened = open_case(
-            turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
-        )
+        opened = self._open_case(turn)
         if turn.data.get("corrected"):
             learn_from_case(turn.uow, self.policy, opened.case, source=CITIZEN, now=turn.now)
         self._receipt(turn, opened.case, opened.secret_code)
@@ -985,10 +1050,7 @@ class Dialogue(EmergencySteps):
 
     def _open_emergency(self, turn: Turn) -> None:
         """Emergencies skip the remaining questions: the case now, and the staff alerted now."""
-        turn.confidential = bool(turn.data.get("anonymous"))
-        opened = open_case(
-            turn.uow, self.policy, contact=turn.contact, draft=turn.data, now=turn.now
-        )
+        opened = self._open_case(turn)
         case = opened.case
         t = self.t
         alert = t(

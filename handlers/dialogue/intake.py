@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from handlers.casework.actions import answers_request, receive_requested_info
 from handlers.casework.cases import mask_codes
 from handlers.casework.staff import StaffDesk, is_staff_command
-from handlers.core.messages import MAX_MESSAGE, Incoming, Reply, split_text
+from handlers.casework.visits import add_photo, recent_visit_done
+from handlers.core.messages import MAX_MESSAGE, REPLY_WINDOW, Incoming, Reply, split_text
 from handlers.core.normalise import fold, strip_controls, words
 from handlers.core.ports import UnitOfWork
 from handlers.dialogue.community import read_request
@@ -17,9 +18,6 @@ from handlers.dialogue.ratelimit import Admission
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
 
 MAX_TEXT = 64 * 1024
-# Some channels (WhatsApp) accept free-form replies only this long after the person last wrote;
-# later messages wait for them to write again, or are announced with an approved template.
-REPLY_WINDOW = timedelta(hours=24)
 
 
 def clean(incoming: Incoming) -> Incoming:
@@ -62,10 +60,14 @@ def receive(
     incoming = clean(incoming)
     # Only a message that reads as a command can be one, so most messages skip the staff lookup.
     member = None
-    if is_staff_command(incoming.text):
+    if is_staff_command(incoming.text) or incoming.media:
         member = uow.staff.by_address(incoming.channel, incoming.sender_id or incoming.address)
-    command = member is not None
-    if incoming.sender_id is not None and not command:
+    command = member is not None and is_staff_command(incoming.text)
+    # A photo a staff member sends right after recording a field visit done joins its case.
+    visit = None
+    if member is not None and not command:
+        visit = recent_visit_done(uow, member, now)
+    if incoming.sender_id is not None and not command and visit is None:
         return []
     contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
     if incoming.name and not contact.name:
@@ -82,6 +84,8 @@ def receive(
             contact_id=contact.id,
             body=mask_codes(incoming.text),
             created_at=now,
+            # A staff member's own message (a command, a visit's photo), not a citizen's.
+            to_staff=command or visit is not None,
         ),
     )
     if message is None:
@@ -98,7 +102,10 @@ def receive(
             )
         )
     if command:
-        replies = (desk or StaffDesk(dialogue.policy)).handle(incoming, member, uow, now)
+        staff_desk = desk or StaffDesk(dialogue.policy)
+        replies = staff_desk.handle(incoming, member, uow, now, message.id)
+    elif visit is not None and member is not None:
+        replies = add_photo(uow, dialogue.policy, member, visit, incoming, message.id, now)
     else:
         replies = limited_answer(incoming, contact, message.id, uow, dialogue, now)
     # A turn about an anonymous case (its filing, its code asked about) and an erasure's answer
@@ -151,11 +158,23 @@ def citizen_answer(
         and not dialogue.vocab.is_request(fold(incoming.text))
         # "/start <keyword>" (Telegram's deep link) and "BAJA <keyword>" are for the dialogue.
         and read_request(" ".join(words(incoming.text)), dialogue.vocab.leave) is None
+        # So is "otro día ..." answering a field visit proposed meanwhile.
+        and not _answers_visit(incoming, contact, uow, dialogue)
     ):
         return receive_requested_info(
             uow, dialogue.policy, waiting, incoming.text, message_id, incoming.location, now
         )
     return dialogue.handle(incoming, contact, message_id, uow, now)
+
+
+def _answers_visit(
+    incoming: Incoming, contact: Contact, uow: UnitOfWork, dialogue: Dialogue
+) -> bool:
+    """Whether the message answers a field visit that waits for the person's answer."""
+    folded = " ".join(words(incoming.text))
+    if dialogue.vocab.visit_answer(folded) is None:
+        return False
+    return uow.visits.awaiting_answer(contact.id or 0) is not None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,15 @@ from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
-from handlers.reporting.tally import FIRST_DAY, LAST_DAY, Period, attended_figures, number, sum_by
+from handlers.reporting.tally import (
+    FIRST_DAY,
+    LAST_DAY,
+    Period,
+    attended_figures,
+    number,
+    sum_by,
+    visit_figures,
+)
 
 OLDEST = 5  # overdue folios and agents listed
 
@@ -69,6 +77,10 @@ class WeeklySummary:
     median_first_response_hours: float | None
     satisfaction_responses: int
     satisfaction_mean: float | None
+    # Pending commitments past their date, and the oldest: (folio, number, responsible, date).
+    commitments_overdue: int = 0
+    oldest_commitments: tuple[tuple[str, int, str | None, date], ...] = ()
+    visits: dict[str, int] | None = None  # the week's field visits (tally.visit_figures)
 
 
 def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime) -> WeeklySummary:
@@ -80,7 +92,19 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
     start, end = week.bounds(tz)
     before_start, _ = Period("", monday - timedelta(days=7), monday).bounds(tz)
     # Independent queries, asked together (the database answers them in parallel).
-    this_week, previous, attended_rows, overdue_rows, still_open, open_now, median = reports.gather(
+    # Commitments overdue as of the day after the week (or today, if earlier).
+    commitments_before = min(week.last + timedelta(days=1), policy.calendar.local_date(now))
+    (
+        this_week,
+        previous,
+        attended_rows,
+        overdue_rows,
+        still_open,
+        open_now,
+        median,
+        (commitments_overdue, oldest_commitments),
+        visit_rows,
+    ) = reports.gather(
         lambda r: r.received_cube(start, end),
         lambda r: r.received_cube(before_start, start),
         lambda r: r.attended_cube(start, end),
@@ -88,6 +112,8 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         lambda r: r.open_count(PENDING, start, end),
         lambda r: r.open_count(PENDING),
         lambda r: r.median_first_response_hours(start, end),
+        lambda r: r.overdue_commitments(commitments_before, OLDEST),
+        lambda r: r.visit_counts(start, end),
     )
     attended = attended_figures(attended_rows)
     overdue, oldest, agents = overdue_rows
@@ -109,6 +135,9 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         median_first_response_hours=median,
         satisfaction_responses=attended["responses"],
         satisfaction_mean=attended["mean"] if attended["responses"] else None,
+        commitments_overdue=commitments_overdue,
+        oldest_commitments=tuple(oldest_commitments),
+        visits=visit_figures(visit_rows),
     )
 
 
@@ -155,6 +184,20 @@ def render_summary(t: Texts, summary: WeeklySummary) -> str:
     if summary.agents_overdue:
         agents = ", ".join(f"{name} ({number(count)})" for name, count in summary.agents_overdue)
         lines.append(t("summary.agents", agents=agents))
+    if summary.commitments_overdue:
+        items = "; ".join(
+            t(
+                "summary.commitments_overdue_item",
+                folio=folio,
+                number=number_,
+                responsible=responsible or t("commitments.nobody"),
+                due=due.strftime("%d/%m"),
+            )
+            for folio, number_, responsible, due in summary.oldest_commitments
+        )
+        lines.append(
+            t("summary.commitments_overdue", count=number(summary.commitments_overdue), items=items)
+        )
     if summary.median_first_response_hours is None:
         lines.append(t("summary.no_first_response"))
     else:
@@ -169,6 +212,9 @@ def render_summary(t: Texts, summary: WeeklySummary) -> str:
                 count=number(summary.satisfaction_responses),
             )
         )
+    if summary.visits and summary.visits["proposed"]:
+        visits = {key: number(value) for key, value in summary.visits.items()}
+        lines.append(t("visits.summary_line", **visits))
     return "\n".join(lines)
 
 

@@ -138,6 +138,25 @@ def attended_figures(rows: list[tuple]) -> dict[str, Any]:
     }
 
 
+VISIT_KEYS = ("proposed", "confirmed", "rescheduled", "done", "cancelled", "missed")
+
+
+def visit_figures(rows: list[tuple]) -> dict[str, int]:
+    """The period's field visits from (status, confirmed, affects women, count) rows: every
+    visit planned in the period was proposed; confirmed by the citizen (or agreed by phone);
+    moved at the citizen's request; done, cancelled, missed; and those of situations affecting
+    women."""
+    figures = {key: 0 for key in (*VISIT_KEYS, "women_priority")}
+    for status, confirmed, women, count in rows:
+        figures["proposed"] += count
+        figures["confirmed"] += count if confirmed else 0
+        figures["rescheduled"] += count if status == "reschedule_asked" else 0
+        if status in ("done", "cancelled", "missed"):
+            figures[status] += count
+        figures["women_priority"] += count if women else 0
+    return figures
+
+
 def _business_days_off(
     calendar: BusinessCalendar, start: datetime, end: datetime, earliest: datetime | None, now
 ) -> tuple[int, list[int]]:
@@ -166,12 +185,19 @@ def build_tally(
     tz = calendar.tz
     start, end = period.bounds(tz)
     # Independent queries are asked together (the database answers them in parallel).
-    people_rows, received, attended, earliest, (backlog, backlog_overdue) = reports.gather(
-        lambda r: r.people(start, end, youth),
-        lambda r: r.received_cube(start, end),
-        lambda r: r.attended_cube(start, end),
-        lambda r: r.earliest_attended_receipt(start, end),
-        lambda r: r.backlog(end, now),
+    # A pending commitment is overdue at the period's end (now, for one not ended) when its date
+    # was before that day.
+    overdue_before = min(period.last + timedelta(days=1), calendar.local_date(now))
+    people_rows, received, attended, earliest, (backlog, backlog_overdue), commitments, visits = (
+        reports.gather(
+            lambda r: r.people(start, end, youth),
+            lambda r: r.received_cube(start, end),
+            lambda r: r.attended_cube(start, end),
+            lambda r: r.earliest_attended_receipt(start, end),
+            lambda r: r.backlog(end, now),
+            lambda r: r.commitment_figures(start, end, period.first, period.last, overdue_before),
+            lambda r: r.visit_counts(start, end),
+        )
     )
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
     for gender, count, young in people_rows:
@@ -215,6 +241,9 @@ def build_tally(
             "resolved_yes": done["resolved_yes"],
         },
         "backlog": {"open": backlog, "overdue": backlog_overdue},
+        # Planned against executed, as the Bogotá reports follow their commitments.
+        "commitments": commitments,
+        "visits": visit_figures(visits),
     }
     tally["narrative"] = narrative(t, tally)
     return tally
@@ -337,8 +366,64 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
                 mean=number(satisfaction["mean"], 1),
             )
         )
+    visits = tally.get("visits") or {}
+    if visits.get("proposed"):
+        sentences.append(_visits_sentence(t, visits))
     sentences.append(_backlog_sentence(t, tally["backlog"]))
+    commitments = tally.get("commitments") or {}
+    if any(commitments.get(key) for key in ("made", "due", "pending")):
+        sentences.append(commitments_sentence(t, commitments))
     return " ".join(sentences)
+
+
+def commitments_sentence(t: Texts, figures: dict[str, int]) -> str:
+    """ "Compromisos con la ciudadanía: se adquirieron 12, y 9 tenían fecha en el periodo; se
+    cumplieron 8 (6 a tiempo y 2 con retraso). Al cierre quedaban 4 pendientes (1 vencido), y 2
+    de los adquiridos cambiaron de fecha." """
+    met = figures["met_on_time"] + figures["met_late"]
+    overdue = (
+        _plural(t, "report.commitments_overdue", figures["overdue"])
+        if figures["overdue"]
+        else t("report.commitments_overdue_none")
+    )
+    pending = (
+        _plural(t, "report.commitments_pending", figures["pending"], overdue=overdue)
+        if figures["pending"]
+        else t("report.commitments_pending_none")
+    )
+    return t(
+        "report.commitments",
+        made=_plural(t, "report.commitments_made", figures["made"]),
+        due=number(figures["due"]),
+        met=_plural(t, "report.commitments_met", met),
+        on_time=number(figures["met_on_time"]),
+        late=number(figures["met_late"]),
+        pending=pending,
+        moved=_plural(t, "report.commitments_moved", figures["moved"]),
+    )
+
+
+def _visits_sentence(t: Texts, visits: dict[str, int]) -> str:
+    """ "Se realizaron 5 visitas técnicas sociales de 8 programadas (2 en situaciones que
+    afectan a mujeres); 1 se canceló y 1 no pudo realizarse." """
+    done = visits["done"]
+    parts = [
+        _plural_or_none(t, "report.visits_done", done),
+        _plural(t, "report.visits_of", visits["proposed"]),
+    ]
+    sentence = " ".join(parts)
+    if visits["women_priority"]:
+        sentence += " " + _plural(t, "report.visits_women", visits["women_priority"])
+    others = []
+    if visits["cancelled"]:
+        others.append(_plural(t, "report.visits_cancelled", visits["cancelled"]))
+    if visits["missed"]:
+        others.append(_plural(t, "report.visits_missed", visits["missed"]))
+    if visits["rescheduled"]:
+        others.append(_plural(t, "report.visits_rescheduled", visits["rescheduled"]))
+    if others:
+        sentence += "; " + _join(t, others)
+    return sentence + "."
 
 
 def _backlog_sentence(t: Texts, backlog: dict[str, int]) -> str:
@@ -420,4 +505,28 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
         figures(t("report.table.deadlines"), deadlines),
         figures(t("report.table.satisfaction"), satisfaction),
         figures(t("report.table.backlog"), backlog),
+        *_commitments_table(t, tally),
+        *_visits_table(t, tally),
     ]
+
+
+def _commitments_table(t: Texts, tally: dict[str, Any]) -> list[Table]:
+    """Planned against executed: one row per figure (none for a tally written before them)."""
+    figures = tally.get("commitments")
+    if not figures:
+        return []
+    rows = tuple((t(f"report.commitment_row.{key}"), value) for key, value in figures.items())
+    return [
+        Table(
+            t("report.table.commitments"), (t("report.col.name"), t("report.col.commitment")), rows
+        )
+    ]
+
+
+def _visits_table(t: Texts, tally: dict[str, Any]) -> list[Table]:
+    """The field visits' figures (a tally written before visits existed has none)."""
+    visits = tally.get("visits")
+    if visits is None:
+        return []
+    rows = tuple((t(f"report.row.visits_{key}"), value) for key, value in visits.items())
+    return [Table(t("report.table.visits"), (t("report.col.name"), t("report.col.value")), rows)]

@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
 from tests.helpers import HASH_SECRET, POTHOLE
 
@@ -163,6 +164,31 @@ def test_a_photo_and_a_location_can_be_simulated(environment, tmp_path):
         )
         shown = telefono(environment, "cases", "show", folio, cwd=tmp_path).stdout
     assert "photo image/jpeg" in shown and "13.7, -89.2" in shown
+
+
+def test_a_photo_from_the_console_is_stored_at_once_and_its_path_is_shown_nowhere(
+    environment, tmp_path
+):
+    """F7 of the privacy attack: `/foto PATH` was kept as a file:// URI, never fetched, and
+    `cases show` printed it: a home folder names the person who sent the photo."""
+    folder = tmp_path / "Maria Lopez" / "Fotos"
+    folder.mkdir(parents=True)
+    photo = folder / "denuncia del puente.jpg"
+    Image.new("RGB", (32, 24), (10, 200, 30)).save(photo, "JPEG")
+    lines = ["hola", "si", "1", "hay un hoyo en la calle", f"/foto {photo}", "listo", "si"]
+    lines += ["omitir", "omitir"]
+    chat = telefono(
+        environment, "chat", "--as", "7014", stdin="\n".join(lines) + "\n", cwd=tmp_path
+    )
+    folio = next(
+        line.split(": ")[1] for line in chat.stdout.splitlines() if line.startswith("bot> Folio: ")
+    )
+    shown = telefono(environment, "cases", "show", folio, cwd=tmp_path).stdout
+    assert "photo image/jpeg" in shown
+    assert "Maria" not in shown and "file:" not in shown and "Fotos" not in shown
+    stored = [p for p in (tmp_path / "data" / "media").glob("*/*") if p.suffix in (".jpg", ".jpeg")]
+    assert len(stored) == 1 and stored[0].read_bytes() == photo.read_bytes()
+    assert stored[0].name in shown
 
 
 def test_cases_export_gives_one_row_per_case_in_csv_and_json(environment, tmp_path):

@@ -110,7 +110,8 @@ def test_an_anonymous_denuncia_gets_a_constancia_that_names_no_one_and_holds_no_
     assert code not in text and "código secreto" in text
     assert HOUR.search(text) is None, "an anonymous case is dated by its day only"
     assert "Fecha de recepción" in text and "Mejicanos, colonia Montreal" in text
-    assert re.search(r"TA-2026-9\d{5}", text)  # its folio, drawn apart from the sequence
+    assert re.search(r"TA-\d{4}-\d{6}", text) is None  # no folio: its sender follows the code
+    assert sent.params["document.filename"] == "constancia-denuncia-anonima.pdf"
     # The PDF's own date is the day too: midnight in San Salvador, 06:00 UTC.
     created = PdfReader(io.BytesIO(sent.params["document"])).metadata["/CreationDate"]
     assert re.fullmatch(r"D:\d{8}060000Z?.*", created), created

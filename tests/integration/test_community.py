@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text as sql
+from sqlmodel import col, select
 
 from bot.outbox import Dispatcher
 from handlers.casework.privacy import erase_inactive_contacts
 from handlers.core.messages import Incoming
 from handlers.dialogue.broadcast import CommunityError, add_project, send_update
 from handlers.dialogue.intake import receive
+from storage.models import OutboxItem
 from tests.helpers import POTHOLE, TUESDAY, Citizen, Clock, add_staff
 from tests.integration.test_outbox import ACCOUNT_SID, BOT_TOKEN, ManualClock, send_all, whatsapp
 from tests.provider import Provider
@@ -54,6 +57,19 @@ def updates_to(app, channel: str, address: str) -> list[str]:
     with app.uow() as uow:
         rows = uow.outbox.pending(channel, address=address)
     return [row.body for row in rows if row.body.startswith("Aviso sobre")]
+
+
+def three_followers(app) -> list[Citizen]:
+    """The bridge project, and three people on WhatsApp who follow it."""
+    create_bridge(app)
+    clock = Clock()
+    people = [
+        Citizen(app.dialogue, app.uow, address=f"+5037000{n}000", channel="whatsapp", clock=clock)
+        for n in range(1, 4)
+    ]
+    for person in people:
+        person.converse("hola", "si", "puentenorte")
+    return people
 
 
 def test_people_follow_by_keyword_and_an_update_reaches_each_once_but_not_who_left(app):
@@ -100,14 +116,7 @@ def test_people_follow_by_keyword_and_an_update_reaches_each_once_but_not_who_le
 
 
 def test_the_counts_show_who_could_not_be_reached_without_naming_them(app):
-    create_bridge(app)
-    clock = Clock()
-    people = [
-        Citizen(app.dialogue, app.uow, address=f"+5037000{n}000", channel="whatsapp", clock=clock)
-        for n in range(1, 4)
-    ]
-    for person in people:
-        person.converse("hola", "si", "puentenorte")
+    three_followers(app)
     send(app)
     # The dispatcher's outcomes: one delivered, one held outside the 24-hour window (a template
     # told the person), one refused by the provider.
@@ -222,7 +231,7 @@ def test_500_subscribers_get_the_update_once_each_through_the_provider_and_who_l
     assert sent.recipients == 499
     with app.uow() as uow:
         queued = [row.address for row in uow.outbox.pending("whatsapp", limit=5000)]
-    assert queued == [n for n in numbers if n != leaver]  # in the order they began following
+    assert queued == [n for n in numbers if n != leaver]  # in the order they first wrote
 
     # Twilio's pace for a high-throughput sender, so that 500 take half a second.
     outbox = Dispatcher(app, [whatsapp(provider, rate=1000)], clock)
@@ -291,3 +300,133 @@ def test_baja_with_a_keyword_is_not_taken_for_the_answer_staff_asked_for(app):
         "Listo: ya no le enviaremos avisos de Puente de la colonia Norte."
     )
     assert "agregamos su respuesta" in ana.send("frente a la casa 24")
+
+
+ANONYMOUS = (
+    "1",
+    "denuncio que el contratista del puente vende el cemento de la obra",
+    "listo",
+    "si",
+    "San Miguel, colonia Las Brisas",
+    "1",
+)
+
+
+def deliver_all(app, channel: str = "whatsapp") -> None:
+    """What the dispatcher does: every pending row is sent, with the provider's id."""
+    with app.uow() as uow:
+        for row in uow.outbox.pending(channel):
+            uow.outbox.mark_sent(row, f"SM{uuid.uuid4().hex}", row.created_at)
+        uow.commit()
+
+
+def rows(app, query: str) -> list:
+    with app.engine.connect() as connection:
+        return list(connection.execute(sql(query)))
+
+
+def bridge_counts(app):
+    with app.uow() as uow:
+        return uow.community.counts(uow.community.by_keyword("puentenorte").id)
+
+
+def test_an_anonymous_denuncia_holds_nothing_of_following_a_project_and_ids_are_not_counted(app):
+    """F1 and F8 of the privacy attack: following, leaving and an update's copy written just
+    before an anonymous denuncia joined it, next to the project, and its counts fell."""
+    create_bridge(app)
+    clock = Clock()
+    beto = Citizen(app.dialogue, app.uow, address="+50370002222", channel="whatsapp", clock=clock)
+    beto.converse("hola", "si", "puentenorte")
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp", clock=clock)
+    ana.converse("PUENTENORTE", "si")  # the keyword from a poster, followed once she accepts
+    send(app)
+    deliver_all(app)
+    before = bridge_counts(app)
+    assert (before.subscribers, before.sent) == (2, 2)
+    assert "ya no le enviaremos avisos" in ana.send("baja")
+    assert bridge_counts(app).subscribers == 1  # the count falls at once
+    assert "avisos de «Puente de la colonia Norte»" in ana.send("puentenorte")
+    deliver_all(app)
+    receipt = ana.converse(*ANONYMOUS)
+    assert "Código secreto de seguimiento" in receipt
+    with app.uow() as uow:
+        (case,) = uow.cases.search()
+        assert case.anonymous and case.contact_id is None
+        in_case = [m.body for m in uow.messages.for_case(case.id)]
+    project_words = ("puentenorte", "puente de la colonia norte", "avisos", "baja")
+    said = [body for body in in_case if any(w in body.lower() for w in project_words)]
+    assert said == [], "the anonymous case names the project its sender follows"
+    nobodys = rows(app, "SELECT body FROM messages WHERE contact_id IS NULL")
+    # (An update's copy is written to no contact: the same text for every follower.)
+    assert not [b for (b,) in nobodys if "uente" in b and not b.startswith(("Aviso", "denuncio"))]
+    # The update's copy stays hers, and the project's counts do not change with the report.
+    after = bridge_counts(app)
+    assert (after.subscribers, after.updates, after.sent) == (2, 1, 2)
+    # Subscriptions and copies are numbered at random: their ids tell no order of joining.
+    for table in ("community_subscriptions", "community_deliveries"):
+        ids = sorted(i for (i,) in rows(app, f"SELECT id FROM {table}"))
+        assert len(ids) == 2 and ids[1] - ids[0] > 1000, (table, ids)
+
+
+def test_erasing_deletes_the_updates_sent_to_the_person_and_keeps_only_the_counts(app):
+    """F2 and F8: after BORRAR MIS DATOS, and the retention's erasure, no message or outbox row
+    of the updates sent to the person remains, nor the provider's id of them; the counts do."""
+    people = three_followers(app)
+    send(app)
+    deliver_all(app)
+    query = "SELECT address, provider_message_id FROM outbox WHERE body LIKE 'Aviso sobre%'"
+    sent_ids = dict(rows(app, query))
+    assert len(sent_ids) == 3
+
+    def stored() -> str:
+        return " ".join(
+            map(str, rows(app, "SELECT * FROM outbox") + rows(app, "SELECT * FROM messages"))
+        )
+
+    people[0].converse("borrar mis datos", "si")
+    assert sent_ids["+50370001000"] not in stored()
+    assert len(rows(app, "SELECT id FROM messages WHERE body LIKE 'Aviso sobre%'")) == 2
+    counts = bridge_counts(app)
+    assert (counts.subscribers, counts.updates, counts.sent) == (2, 1, 3)
+    later = TUESDAY + timedelta(days=app.policy.retention_days + 1)
+    with app.uow() as uow:
+        assert erase_inactive_contacts(uow, app.policy, later) == 2
+        uow.commit()
+    assert not any(provider_id in stored() for provider_id in sent_ids.values())
+    assert rows(app, "SELECT id FROM messages WHERE body LIKE 'Aviso sobre%'") == []
+    counts = bridge_counts(app)
+    assert (counts.subscribers, counts.updates, counts.sent) == (0, 1, 3)
+    left = rows(app, "SELECT contact_id, outbox_id, status FROM community_deliveries")
+    assert left == [(None, None, "sent")] * 3
+
+
+def test_an_update_held_for_an_anonymous_reporter_keeps_only_the_day_it_was_released(app):
+    """Found by the same attack: a copy held outside WhatsApp's 24-hour window goes when the
+    person next writes; its row kept, under their number, the exact times of that (when to
+    send, when sent, the window's end), which told when they began an anonymous denuncia."""
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("hola", "si", "puentenorte")
+    deliver_all(app)
+    send(app)
+    with app.uow() as uow:
+        (row,) = [r for r in uow.outbox.pending("whatsapp") if r.body.startswith("Aviso sobre")]
+        uow.outbox.hold(row, "fuera de la ventana de 24 horas; aviso enviado", TUESDAY)
+        uow.commit()
+    ana.clock.now = TUESDAY + timedelta(days=2, hours=3, minutes=17)
+    ana.send("hola")  # she writes again: the update goes now
+    with app.uow() as uow:
+        (row,) = [r for r in uow.outbox.pending("whatsapp") if r.body.startswith("Aviso sobre")]
+        released = row.next_attempt_at
+        uow.outbox.mark_sent(row, "SMupdate", released)
+        uow.commit()
+    assert released.minute == 18  # when she wrote, to the minute
+    assert "Código secreto de seguimiento" in ana.converse(*ANONYMOUS)
+    with app.uow() as uow:
+        (case,) = uow.cases.search()
+        query = select(OutboxItem).where(col(OutboxItem.body).startswith("Aviso sobre"))
+        (copy,) = uow.session.exec(query).all()
+    day = case.created_at
+    assert case.anonymous and copy.sent_at == copy.next_attempt_at == day
+    assert copy.window_until == day + timedelta(hours=24)
+    assert bridge_counts(app).sent == 1

@@ -50,3 +50,19 @@ def test_demo_data_fills_a_year_of_consistent_cases_that_the_tally_counts(app):
     assert figures["received"]["total"] == 600
     attended = sum(case.status in ("resuelto", "cerrado", "remitido") for case in cases)
     assert figures["attended"]["total"] == figures["deadlines"]["closed"] == attended
+
+
+def test_demo_data_carries_commitments_that_a_demo_tally_shows(app):
+    result = run(app, "demo-data", "--cases", "600", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    today = datetime.now(UTC).date()
+    first, last = str(today - timedelta(days=367)), str(today + timedelta(days=1))
+    period = ("--from", first, "--to", last)
+    figures = json.loads(run(app, "tally", *period, "--format", "json").output)
+    commitments = figures["commitments"]
+    assert 20 < commitments["made"] < 90
+    assert commitments["met_on_time"] > commitments["met_late"] > 0
+    assert commitments["moved"] > 0 and commitments["pending"] > 0
+    assert "Compromisos con la ciudadanía" in figures["narrative"]
+    table = run(app, "tally", "--from", first, "--to", last, "--format", "md").output
+    assert "## Compromisos" in table and "| Ejecutados a tiempo |" in table

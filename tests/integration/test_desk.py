@@ -687,3 +687,43 @@ def test_a_reply_to_a_closed_case_from_the_desk_warns_and_needs_the_box_ticked(a
     )
     assert ticked.status_code == 303 and len(sent()) == 1
     assert "Cerrado" in client.get(folio).text
+
+
+def test_commitments_are_made_met_and_moved_from_the_case_page_and_listed_overdue_first(
+    app, client, clock
+):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    folio = "/mesa/casos/TA-2026-000001"
+    page = client.get(folio)
+    assert "Este caso no tiene compromisos." in page.text
+    token = csrf_of(page.text)
+    for what, day in (("limpiar el tragante", "2026-11-18"), ("reponer la tapadera", "2026-12-15")):
+        made = client.post(f"{folio}/compromiso", data={"csrf": token, "texto": what, "fecha": day})
+        assert made.status_code == 303
+    refused = client.post(
+        f"{folio}/compromiso", data={"csrf": token, "texto": "algo", "fecha": "2026-01-01"}
+    )
+    assert refused.status_code == 400 and "ya pasó" in refused.text
+    moved = client.post(
+        f"{folio}/compromiso_mover",
+        data={"csrf": token, "numero": "2", "fecha": "2026-12-20", "texto": "falta material"},
+    )
+    assert moved.status_code == 303
+    clock.advance(days=3)  # Friday 20 November: the first one is overdue
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get(folio).text)
+    listed = client.get("/mesa/compromisos").text
+    assert "2 pendientes, 1 vencidos" in listed
+    assert listed.index("limpiar el tragante") < listed.index("reponer la tapadera")
+    assert "Vencido" in listed and "falta material" in listed
+    met = client.post(f"{folio}/compromiso_cumplido", data={"csrf": token, "numero": "1"})
+    assert met.status_code == 303
+    shown = client.get(folio).text
+    assert "Cumplido" in shown and "Compromiso cumplido" in shown
+    with app.uow() as uow:
+        told = [i.body for i in uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)]
+    assert any("nos comprometemos a: limpiar el tragante" in body for body in told)
+    assert any("ahora es el domingo 20/12/2026" in body for body in told)
+    assert any("Cumplimos el compromiso" in body for body in told)

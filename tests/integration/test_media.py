@@ -4,13 +4,14 @@ and deleted from disk once the citizen's data is erased."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import MediaSettings
-from bot.media import MediaFetcher, TwilioMedia
+from bot.media import MAX_ATTEMPTS, MediaFetcher, TwilioMedia
 from handlers.core.messages import Incoming, Media
 from handlers.dialogue.intake import receive
 from storage.models import Attachment
@@ -82,6 +83,37 @@ def test_erasing_a_citizens_data_deletes_their_files(app, provider, tmp_path):
         uow.commit()
     assert media.prune(min_age=0) == 1
     assert not Path(stored.local_path).exists()
+
+
+def test_the_providers_reference_goes_once_a_file_is_stored_or_given_up_and_no_log_names_it(
+    app, provider, tmp_path, caplog
+):
+    """F5 and F6 of the privacy attack: Twilio's URL (which holds the message's sid) must not
+    outlive the download, and the log must not carry an attachment's id (the time it was sent)."""
+    caplog.set_level(logging.DEBUG)
+    media = fetcher(app, provider, tmp_path)
+    url = provider.add_media("ME3", JPEG, "image/jpeg")
+    stored = fetch(app, media, photo_from(app, url))
+    assert (stored.status, stored.provider_ref) == ("stored", "")
+    refused = fetch(app, media, photo_from(app, url.replace("ME3", "MEgone"), number="+5037003"))
+    assert (refused.status, refused.provider_ref) == ("failed", "")
+    # The provider unreachable: the reference is kept to try again, and dropped when given up.
+    settings = MediaSettings(directory=str(tmp_path / "media"))
+    closed = "http://127.0.0.1:9"
+    unreachable = MediaFetcher(
+        app, {"whatsapp": TwilioMedia(ACCOUNT_SID, "token", closed, 1024 * 1024)}, settings
+    )
+    waiting = photo_from(app, url.replace(provider.url, closed), number="+5037004")
+    tries = [fetch(app, unreachable, waiting) for _ in range(MAX_ATTEMPTS)]
+    assert [t.status for t in tries] == ["pending"] * (MAX_ATTEMPTS - 1) + ["failed"]
+    assert tries[0].provider_ref.startswith(closed) and tries[-1].provider_ref == ""
+    # The service's own lines (the HTTP libraries are held at WARNING by its log settings).
+    ours = [r for r in caplog.records if r.name.split(".")[0] in ("bot", "handlers", "storage")]
+    logged = "\n".join(record.getMessage() for record in ours)
+    assert "not fetched" in logged and "given up" in logged
+    for attachment in (stored, refused, tries[-1]):
+        assert str(attachment.id) not in logged
+    assert "MEgone" not in logged and "ME3" not in logged
 
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

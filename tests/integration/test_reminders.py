@@ -9,10 +9,12 @@ from sqlalchemy import text
 
 from bot.app import create_app
 from bot.scheduler import (
+    COMMITMENTS_OVERDUE,
     DAILY_REMINDERS,
     JOBS_TABLE,
     RETENTION,
     RETRAIN,
+    VISIT_REMINDERS,
     WEEKLY_SUMMARY,
     Scheduler,
 )
@@ -107,7 +109,14 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
         jobs = scheduler.scheduler.get_jobs()
         scheduler.stop()
         assert sorted(job.id for job in jobs) == sorted(
-            [DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY, RETRAIN]
+            [
+                DAILY_REMINDERS,
+                COMMITMENTS_OVERDUE,
+                RETENTION,
+                WEEKLY_SUMMARY,
+                RETRAIN,
+                VISIT_REMINDERS,
+            ]
         )
         return sent
 
@@ -116,7 +125,17 @@ def test_the_job_lives_in_the_database_and_a_run_missed_while_down_happens_on_st
         stored = connection.execute(text(f"SELECT id FROM {JOBS_TABLE}")).scalars().all()
         runs = connection.execute(text("SELECT count(*) FROM job_runs")).scalar_one()
     assert (
-        sorted(stored) == sorted([DAILY_REMINDERS, RETENTION, WEEKLY_SUMMARY, RETRAIN])
+        sorted(stored)
+        == sorted(
+            [
+                DAILY_REMINDERS,
+                COMMITMENTS_OVERDUE,
+                RETENTION,
+                WEEKLY_SUMMARY,
+                RETRAIN,
+                VISIT_REMINDERS,
+            ]
+        )
         and runs == 0
     )
     (reminder,) = asyncio.run(restarted())

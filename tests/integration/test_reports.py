@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bot.cli import CliContext, build_cli
 from handlers.core.texts import load_texts
-from tests.helpers import Citizen, Clock, add_staff
+from tests.helpers import Citizen, Clock, add_staff, visit_counts
 
 ANA, BETO = "+50370000001", "+50370000002"
 CARLA, DARIO = "3003", "3004"
@@ -166,6 +166,18 @@ EXPECTED = {
     "satisfaction": {"responses": 1, "mean": 5.0, "resolved_yes": 1},
     # Open on 31 December: 3 (asignado), 4 and 8 (recibido), all past their December deadlines.
     "backlog": {"open": 3, "overdue": 3},
+    "commitments": {
+        "made": 0,
+        "due": 0,
+        "met_on_time": 0,
+        "met_late": 0,
+        "pending": 0,
+        "overdue": 0,
+        "moved": 0,
+        "cancelled": 0,
+    },
+    # No field visit in this quarter (tests/integration/test_visits.py counts them).
+    "visits": visit_counts(),
     "narrative": (
         "En el periodo 2026-T4 se recibieron 8 casos por Teléfono Abierto y se atendieron 5. "
         "Por canal y tipo: 2 solicitudes por medio de WhatsApp; 1 denuncia por medio de WhatsApp; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from handlers.classification.classifier import decide_urgency
 from handlers.core.normalise import fold
@@ -14,6 +14,7 @@ from storage.models import (
     Attachment,
     Case,
     CaseEvent,
+    Commitment,
     CommunityProject,
     CommunitySubscription,
     CommunityUpdate,
@@ -23,6 +24,7 @@ from storage.models import (
     Message,
     OutboxItem,
     Staff,
+    Visit,
 )
 from storage.repositories import without_paragraph
 
@@ -38,6 +40,8 @@ TABLES = (
     CommunityProject,
     CommunitySubscription,
     CommunityUpdate,
+    Commitment,
+    Visit,
 )
 
 
@@ -207,6 +211,9 @@ class FakeMessages(FakeRepository):
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
                 message.case_id = case_id
+        for attachment in self.uow.rows[Attachment]:
+            if attachment.message_id in message_ids:
+                attachment.case_id = case_id
 
     def after_last_filed(self, contact_id: int, *, before: int, since: datetime) -> int:
         mine = [m for m in self.uow.rows[Message] if m.contact_id == contact_id and (m.id or 0) > 0]
@@ -229,6 +236,10 @@ class FakeMessages(FakeRepository):
                 message.contact_id = message.provider_id = None
                 message.created_at = day
                 message.case_id = case_id if case_id is not None else message.case_id
+
+    def delete(self, message_ids: list[int]) -> None:
+        rows = self.uow.rows[Message]
+        rows[:] = [m for m in rows if m.id not in message_ids]
 
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
@@ -263,8 +274,15 @@ class FakeMessages(FakeRepository):
     def for_case(self, case_id: int) -> list[Message]:
         return [m for m in self.uow.rows[Message] if m.case_id == case_id]
 
-    def attachments_for_case(self, case_id: int) -> list[Attachment]:
-        return [a for a in self.uow.rows[Attachment] if a.case_id == case_id]
+    def attachments_for_case(
+        self, case_id: int, *, citizens_only: bool = False
+    ) -> list[Attachment]:
+        staff = {m.id for m in self.uow.rows[Message] if m.to_staff} if citizens_only else set()
+        return [
+            a
+            for a in self.uow.rows[Attachment]
+            if a.case_id == case_id and a.message_id not in staff
+        ]
 
 
 class FakeOutbox(FakeRepository):
@@ -324,6 +342,21 @@ class FakeOutbox(FakeRepository):
                 item.body = messages[item.message_id].body = rest
             withdrawn += 1
         return withdrawn
+
+    def released_to_the_day(
+        self, channel: str, address: str, since: datetime, day: datetime, window: timedelta
+    ) -> None:
+        for item in self.uow.rows[OutboxItem]:
+            if (item.channel, item.address) != (channel, address) or item.created_at >= since:
+                continue
+            if item.confidential:
+                continue
+            if item.next_attempt_at and item.next_attempt_at >= since:
+                item.next_attempt_at = day
+            if item.sent_at and item.sent_at >= since:
+                item.sent_at = day
+            if item.window_until and item.window_until >= since + window:
+                item.window_until = day + window
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         for item in list(self.uow.rows[OutboxItem]):
@@ -422,6 +455,9 @@ class FakeCommunity(FakeRepository):
     def projects(self) -> list[CommunityProject]:
         return list(self.uow.rows[CommunityProject])
 
+    def keywords(self) -> list[str]:
+        return [p.keyword for p in self.uow.rows[CommunityProject]]
+
     def by_keyword(self, keyword: str) -> CommunityProject | None:
         return next((p for p in self.uow.rows[CommunityProject] if p.keyword == keyword), None)
 
@@ -469,6 +505,112 @@ class FakeCommunity(FakeRepository):
         rows[:] = [s for s in rows if s.contact_id not in contact_ids]
 
 
+class FakeCommitments(FakeRepository):
+    """Commitments in a list, in the real repository's orders."""
+
+    def add(self, commitment: Commitment) -> Commitment:
+        if commitment.id is None:
+            # Numbered on their own, as the table's sequence does: staff write these numbers.
+            commitment.id = len(self.uow.rows[Commitment]) + 1
+            self.uow.insert(commitment)
+        return commitment
+
+    def get(self, commitment_id: int, *, lock: bool = False) -> Commitment | None:
+        return next((c for c in self.uow.rows[Commitment] if c.id == commitment_id), None)
+
+    def for_case(self, case_id: int) -> list[Commitment]:
+        mine = [c for c in self.uow.rows[Commitment] if c.case_id == case_id]
+        pending = sorted((c for c in mine if c.status == "pending"), key=lambda c: c.due_date)
+        return pending + sorted((c for c in mine if c.status != "pending"), key=lambda c: -c.id)
+
+    def _with_folio(self, rows: list[Commitment]) -> list[tuple[Commitment, str]]:
+        folios = {case.id: case.folio for case in self.uow.rows[Case]}
+        ordered = sorted(rows, key=lambda c: (c.due_date, c.id))
+        return [(c, folios[c.case_id]) for c in ordered]
+
+    def pending(self, limit: int | None = None) -> list[tuple[Commitment, str]]:
+        rows = [c for c in self.uow.rows[Commitment] if c.status == "pending"]
+        return self._with_folio(rows)[:limit]
+
+    def overdue_untold(self, today: date, since: datetime) -> list[tuple[Commitment, str]]:
+        rows = [
+            c
+            for c in self.uow.rows[Commitment]
+            if c.status == "pending"
+            and c.due_date < today
+            and (c.overdue_notified_at is None or c.overdue_notified_at < since)
+        ]
+        return self._with_folio(rows)
+
+    def anonymise(self, case_ids: list[int], placeholder: str) -> None:
+        for commitment in self.uow.rows[Commitment]:
+            if commitment.case_id in case_ids:
+                commitment.what, commitment.moved_reason = placeholder, None
+
+
+class FakeVisits(FakeRepository):
+    """Visits in a list, with their cases."""
+
+    def add(self, visit: Visit) -> Visit:
+        if visit not in self.uow.rows[Visit]:
+            visit.id = len(self.uow.rows[Visit]) + 1  # numbered on their own, as in a table
+            self.uow.insert(visit)
+        return visit
+
+    def get(self, visit_id: int, *, lock: bool = False) -> Visit | None:
+        return next((v for v in self.uow.rows[Visit] if v.id == visit_id), None)
+
+    def for_case(self, case_id: int) -> list[Visit]:
+        return [v for v in self.uow.rows[Visit] if v.case_id == case_id]
+
+    def _with_cases(self, visits: Iterable[Visit]) -> list[tuple[Visit, Case]]:
+        cases = {c.id: c for c in self.uow.rows[Case]}
+        return [(v, cases[v.case_id]) for v in visits if v.case_id in cases]
+
+    def awaiting_answer(self, contact_id: int) -> Visit | None:
+        rows = [
+            v
+            for v, c in self._with_cases(self.uow.rows[Visit])
+            if c.contact_id == contact_id
+            and not c.anonymous
+            and v.status in ("proposed", "confirmed")
+        ]
+        return rows[-1] if rows else None
+
+    def listing(self, *, since=None, statuses=None, who=None, limit=500):
+        rows = [
+            (v, c)
+            for v, c in self._with_cases(self.uow.rows[Visit])
+            if (since is None or v.ends_at >= since)
+            and (not statuses or v.status in statuses)
+            and (not who or who.lower() in v.who.lower() or who.lower() == v.proposed_by.lower())
+        ]
+        rows.sort(key=lambda row: (not row[1].affects_women, row[0].starts_at, row[0].id))
+        return rows[:limit]
+
+    def to_remind(self, start: datetime, end: datetime) -> list[tuple[Visit, Case]]:
+        return [
+            (v, c)
+            for v, c in self._with_cases(sorted(self.uow.rows[Visit], key=lambda v: v.starts_at))
+            if v.status in ("proposed", "confirmed")
+            and v.reminded_at is None
+            and start <= v.starts_at < end
+        ]
+
+    def done_by(self, staff_id: int, since: datetime) -> Visit | None:
+        rows = [
+            v
+            for v in self.uow.rows[Visit]
+            if v.done_by_id == staff_id and v.done_at is not None and v.done_at >= since
+        ]
+        return max(rows, key=lambda v: v.done_at) if rows else None
+
+    def forget_cases(self, case_ids: list[int]) -> None:
+        for visit in self.uow.rows[Visit]:
+            if visit.case_id in case_ids:
+                visit.citizen_answer = visit.outcome = visit.next_step = visit.reason = None
+
+
 class FakeUnitOfWork:
     """Keeps rows in lists; `committed` counts commits, as a test may want to know."""
 
@@ -488,6 +630,8 @@ class FakeUnitOfWork:
         self.job_runs = FakeJobRuns(self)
         self.examples = FakeExamples(self)
         self.community = FakeCommunity(self)
+        self.commitments = FakeCommitments(self)
+        self.visits = FakeVisits(self)
 
     def insert(self, row):
         if getattr(row, "id", 0) is None:

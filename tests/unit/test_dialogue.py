@@ -10,6 +10,7 @@ from handlers.core.messages import MAX_MESSAGE, Location, Media, Option, Reply
 from handlers.dialogue.intake import queue
 from storage.models import Case, CaseEvent, Contact, Message, OutboxItem, Staff
 from tests.helpers import (
+    DENUNCIA,
     POTHOLE,
     TUESDAY,
     Citizen,
@@ -57,15 +58,6 @@ NOT_FOUND = (
 )
 
 # A denuncia up to the question about anonymity.
-DENUNCIA = (
-    "hola",
-    "si",
-    "1",
-    "denuncio que el alcalde usa la maquinaria del estado",
-    "listo",
-    "si",
-    "omitir",
-)
 
 
 def only_case(uow: FakeUnitOfWork) -> Case:

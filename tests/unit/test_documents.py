@@ -4,16 +4,17 @@ denuncia, does not), and the PDF they become."""
 
 import io
 import re
+import time
 
 import pytest
 from PIL import Image
 from pydantic import ValidationError
 from pypdf import PdfReader
 
-from bot.documents import render_pdf
+from bot.documents import DocumentLinks, render_pdf
 from handlers.casework.documents import build, constancia, solicitud
 from handlers.dialogue.conversation import Dialogue
-from storage.models import Case, Contact, OutboxItem
+from storage.models import Case, Contact, Message, OutboxItem
 from tests import helpers
 from tests.helpers import POTHOLE, TUESDAY, Citizen, assert_transcript, pdf_text
 from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
@@ -93,6 +94,59 @@ def test_an_anonymous_denuncias_constancia_is_asked_for_by_its_code_and_names_no
     assert "Denuncia anónima: este documento no nombra a nadie" in said
     assert code not in said and re.search(r"\d{1,2}:\d{2}", said) is None
     assert document.issued == citizen.dialogue.policy.day_of(clock.now)
+
+
+def test_an_anonymous_denuncias_documents_carry_no_folio_and_asking_by_its_folio_ties_no_one(
+    citizen, uow, clock
+):
+    """F3 of the privacy attack: the folio printed in the citizen's PDF (and its file name), then
+    typed to ask about the case, was stored with the sender's number."""
+    citizen.converse(*DENUNCIA)
+    citizen.send("1")  # anonymous
+    (case,) = uow.rows[Case]
+    policy = citizen.dialogue.policy
+    for document in (constancia(uow, policy, case, clock()), solicitud(uow, policy, case, clock())):
+        said = " ".join(f"{f.label} {f.value}" for f in document.fields + document.sections)
+        said += document.intro + " ".join(document.footer) + " ".join(document.signature)
+        assert case.folio not in said + document.filename and "Folio" not in said
+        assert document.filename.endswith("-denuncia-anonima.pdf")
+    (contact,) = uow.rows[Contact]
+    for asked in (f"constancia {case.folio}", f"estado {case.folio.lower()}"):
+        assert citizen.send(asked).startswith("No encontramos ese caso")
+        (message,) = [m for m in uow.rows[Message] if m.body == asked]
+        assert message.contact_id is None and message.provider_id is None
+        assert message.created_at == policy.day_of(message.created_at)
+    assert contact.folio_misses == 0 and documents_queued(uow) == []
+    # A code mistyped is kept the same way (only an anonymous reporter holds one), and counts.
+    assert citizen.send("estado ABCD-2345-EFGH").startswith("No encontramos ese caso")
+    (message,) = [m for m in uow.rows[Message] if "estado" in m.body and "-" in m.body[-5:]]
+    assert message.contact_id is None and contact.folio_misses == 1
+    # Any other folio not theirs stays theirs, and counts as a miss.
+    citizen.send("estado TA-2026-000077")
+    assert [m.contact_id for m in uow.rows[Message] if "000077" in m.body] == [contact.id]
+    assert contact.folio_misses == 2
+
+
+def test_a_documents_file_keeps_only_its_day_and_is_deleted_once_its_link_expires(
+    tmp_path, citizen, uow, case, clock
+):
+    """F4 of the privacy attack: a file's modification time was when its link expires (its
+    sending time to the second), and an expired file stayed until the next document was sent."""
+    later = [0.0]
+    folder = tmp_path / "documents"
+    links = DocumentLinks(
+        folder, "https://x.example/documents", 5, clock=lambda: time.time() + later[0]
+    )
+    document = constancia(uow, citizen.dialogue.policy, case, clock())
+    first, second = (links.publish(document).rsplit("/", 1)[1] for _ in range(2))
+    day = int(time.time()) // 86400 * 86400
+    for path in (folder / first, folder / second, folder):
+        assert path.stat().st_mtime == path.stat().st_atime == day, path
+    assert links.find(first) == folder / first
+    later[0] = 5 * 60 + 1  # the link's minutes have passed
+    assert links.find(first) is None and not (folder / first).exists()
+    assert links.prune() == 1 and list(folder.iterdir()) == []
+    assert folder.stat().st_mtime == day
 
 
 def test_where_written_filings_are_asked_for_the_solicitud_follows_every_receipt(uow):
