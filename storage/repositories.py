@@ -667,6 +667,23 @@ class MessageRepository:
             mine = mine | col(Message.id).in_(also)
         return list(self.session.exec(select(Message).where(mine).order_by(col(Message.id))))
 
+    def answers_about_cases(
+        self, contact_id: int, *, from_id: int, at: Iterable[datetime]
+    ) -> list[Message]:
+        """The contact's replies, from this message on, that belong to a case and were written
+        at one of these instants (the answers to questions asked then about a case)."""
+        instants = list(at)
+        if not instants:
+            return []
+        query = select(Message).where(
+            Message.contact_id == contact_id,
+            Message.direction == "out",
+            col(Message.case_id).is_not(None),
+            col(Message.id) >= from_id,
+            col(Message.created_at).in_(instants),
+        )
+        return list(self.session.exec(query.order_by(col(Message.id))))
+
     def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
         """Keep these messages (and their attachments) with no sender, no provider id and only
         their day, as new rows numbered out of sequence (see `detached_id`); with a case, they

@@ -225,10 +225,17 @@ def detach_conversation(
     # last filed case (within a day), in no case; not what belongs to another case (a status
     # of it asked for meanwhile), nor what came before it (another report's questions).
     first = min(draft_ids, default=None)
-    messages = []
+    messages: list[Message] = []
+    answers: list[Message] = []
     if first is not None:
         start = uow.messages.after_last_filed(contact.id, before=first, since=now - CONVERSATION)
         messages = uow.messages.unfiled(contact.id, from_id=start, also=draft_ids)
+        # A question about another of their cases asked meanwhile ("estado FOLIO", a named
+        # constancia) joins the report, masked; its answer, kept with that case under their
+        # number and at the question's exact time, would be the one reply of theirs with no
+        # question beside it: it goes.
+        asked = {message.created_at for message in messages if message.direction == "in"}
+        answers = uow.messages.answers_about_cases(contact.id, from_id=start, at=asked)
     # When the conversation began: replies held for them (outside WhatsApp's window) that their
     # writing released since then keep only the day of it.
     since = min((message.created_at for message in messages), default=now)
@@ -237,7 +244,11 @@ def detach_conversation(
         message.id: aside(message) if aside and message.id not in own else None
         for message in messages
     }
+    for message in messages:
+        if lists_their_cases(policy.texts, message):
+            sorted_out[message.id] = DELETE
     deleted = [message.id for message in messages if sorted_out[message.id] == DELETE]
+    deleted += [answer.id for answer in answers]
     messages = [message for message in messages if sorted_out[message.id] is None]
     ids = [message.id for message in messages]
     day = policy.day_of(now)
@@ -250,6 +261,13 @@ def detach_conversation(
     uow.messages.delete(deleted)
     uow.outbox.released_to_the_day(contact.channel, contact.address, since, day, REPLY_WINDOW)
     uow.purge_after_commit()
+
+
+def lists_their_cases(t: Texts, message: Message) -> bool:
+    """Whether a reply lists the person's cases (a plain "estado"): in an anonymous case it
+    would tell, folios masked or not, how many cases its sender has and of which kinds."""
+    heads = (t("dialogue.status_your_cases"), t("dialogue.status_which"))
+    return message.direction == "out" and message.body.startswith(heads)
 
 
 def detach_message(uow: UnitOfWork, policy: CasePolicy, message_id: int, now: datetime) -> None:
