@@ -571,8 +571,8 @@ class Dispatcher:
                 edit = casework.buttons_left_behind(item, sent, provider_id, now)
                 if edit is not None:
                     uow.outbox.add(edit)
-                # No row id in the log: ids are the microsecond each row was written, and a row later
-                # deleted (an erasure, an anonymous report) would leave its time here.
+                # No row id in the log: ids are the microsecond each row was written, and a
+                # row later deleted (an erasure, an anonymous report) would leave its time.
                 log.debug("outbox: a row sent on %s", item.channel)
             case RetryLater(seconds, reason):
                 at = now + timedelta(seconds=seconds)
