@@ -633,15 +633,19 @@ class Dispatcher:
     def _apply_early_reports(self, uow, results: list[tuple[Delivery, Outcome]]) -> None:
         """Delivery reports that arrived before these sends were recorded are applied now
         (only channels whose provider reports later, i.e. with status callbacks)."""
-        by_channel: dict[str, dict[str, int]] = {}
+        # Reports are kept by a keyed hash of the provider's id (see keep_early_report).
+        hashed = self.app.policy.delivery_hash
+        by_channel: dict[str, dict[str, tuple[str, int]]] = {}
         for delivery, outcome in results:
             if isinstance(outcome, Sent) and delivery.channel in self.reporting_channels:
-                by_channel.setdefault(delivery.channel, {})[outcome.provider_id] = delivery.id
+                sent = (outcome.provider_id, delivery.id)
+                by_channel.setdefault(delivery.channel, {})[hashed(outcome.provider_id)] = sent
         now = self.clock()
         for channel, ids in by_channel.items():
             for report in uow.outbox.take_early_reports(channel, list(ids)):
-                uow.messages.set_delivery_status(channel, report.provider_id, report.status)
-                item = uow.outbox.get(ids[report.provider_id])
+                provider_id, row_id = ids[report.provider_id]
+                uow.messages.set_delivery_status(channel, provider_id, report.status)
+                item = uow.outbox.get(row_id)
                 if report.failure is None or item is None or item.status != "sent":
                     continue
                 reason = report.reason or report.status

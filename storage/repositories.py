@@ -880,6 +880,12 @@ class MessageRepository:
 EARLY_REPORT_MINUTES = 5
 
 
+def report_block(instant: datetime) -> datetime:
+    """The start of the EARLY_REPORT_MINUTES block an instant falls in."""
+    minute = instant.minute - instant.minute % EARLY_REPORT_MINUTES
+    return instant.replace(minute=minute, second=0, microsecond=0)
+
+
 def without_paragraph(text: str, paragraph: str) -> str | None:
     """`text` without one of its paragraphs (notices gathered into one message are joined by a
     blank line); "" when it was the whole text, None when it is not one of them."""
@@ -1261,53 +1267,68 @@ class OutboxRepository:
     def keep_early_report(
         self,
         channel: str,
-        provider_id: str,
+        provider_hash: str,
         status: str,
         failure: tuple[str, str] | None,
         now: datetime,
     ) -> None:
         """A delivery report for a provider id not recorded yet: kept to apply once it is, for
-        a few minutes only (`prune_early_reports`), to the minute. A report about a confidential
-        message, whose provider id is never recorded, lands here too: its time is a clue."""
+        a few minutes only (`prune_early_reports`). A report about a confidential message,
+        whose provider id is never recorded, lands here too: so the provider's id is kept only
+        as a keyed hash (`CasePolicy.delivery_hash`), and the time only to its block of
+        EARLY_REPORT_MINUTES."""
         self.prune_early_reports(now)
         kind, reason = failure if failure else (None, None)
         self.session.add(
             EarlyDeliveryReport(
                 channel=channel,
-                provider_id=provider_id,
+                provider_id=provider_hash,
                 status=status,
                 failure=kind,
                 reason=reason,
-                received_at=now.replace(second=0, microsecond=0),
+                received_at=report_block(now),
             )
         )
 
     def prune_early_reports(self, now: datetime) -> None:
-        """Reports whose message did not turn up within EARLY_REPORT_MINUTES are dropped (the
-        send they beat is recorded within seconds; the rest were about confidential sends)."""
+        """Reports whose message did not turn up within EARLY_REPORT_MINUTES (one to two
+        blocks) are dropped (the send they beat is recorded within seconds; the rest were
+        about confidential sends)."""
         self.session.execute(
             delete(EarlyDeliveryReport).where(
-                col(EarlyDeliveryReport.received_at) < now - timedelta(minutes=EARLY_REPORT_MINUTES)
+                col(EarlyDeliveryReport.received_at)
+                < report_block(now) - timedelta(minutes=EARLY_REPORT_MINUTES)
             )
         )
 
     def take_early_reports(
-        self, channel: str, provider_ids: Sequence[str]
+        self, channel: str, provider_hashes: Sequence[str]
     ) -> list[EarlyDeliveryReport]:
-        """The reports kept for these provider ids, in the order they came; removed."""
-        if not provider_ids:
+        """The reports kept for these providers' ids (as keyed hashes), in the order they
+        came; removed."""
+        if not provider_hashes:
             return []
         reports = self.session.exec(
             select(EarlyDeliveryReport)
             .where(
                 EarlyDeliveryReport.channel == channel,
-                col(EarlyDeliveryReport.provider_id).in_(list(provider_ids)),
+                col(EarlyDeliveryReport.provider_id).in_(list(provider_hashes)),
             )
             .order_by(col(EarlyDeliveryReport.id))
         ).all()
         for report in reports:
             self.session.delete(report)
         return list(reports)
+
+    def drop_early_reports(self, provider_hashes: Sequence[str]) -> None:
+        """Reports kept for these providers' ids (keyed hashes) are deleted: those of a
+        confidential send, or of messages that joined an anonymous case."""
+        if provider_hashes:
+            self.session.execute(
+                delete(EarlyDeliveryReport).where(
+                    col(EarlyDeliveryReport.provider_id).in_(list(provider_hashes))
+                )
+            )
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         """These messages joined an anonymous case: their rows already sent or given up are

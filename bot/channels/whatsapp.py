@@ -360,8 +360,9 @@ class WhatsApp:
                     if report.failure is not None:
                         kind = "held" if isinstance(report.failure, Held) else "permanent"
                         failure = (kind, report.failure.reason)
+                    kept = host.app.policy.delivery_hash(report.sid)
                     uow.outbox.keep_early_report(
-                        CHANNEL, report.sid, report.status, failure, host.clock()
+                        CHANNEL, kept, report.status, failure, host.clock()
                     )
                     uow.commit()
                     return

@@ -249,6 +249,11 @@ def detach_conversation(
             sorted_out[message.id] = DELETE
     deleted = [message.id for message in messages if sorted_out[message.id] == DELETE]
     deleted += [answer.id for answer in answers]
+    # Delivery reports for what was sent to them in it, come before its provider id was
+    # recorded, name that id (hashed): they go with it. Those that come later match no row
+    # and are kept a few minutes only, by a keyed hash and a coarse time (keep_early_report).
+    sent = [m.provider_id for m in [*messages, *answers] if m.direction == "out" and m.provider_id]
+    uow.outbox.drop_early_reports([policy.delivery_hash(provider_id) for provider_id in sent])
     messages = [message for message in messages if sorted_out[message.id] is None]
     ids = [message.id for message in messages]
     day = policy.day_of(now)
