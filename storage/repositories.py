@@ -734,6 +734,11 @@ class MessageRepository:
             if isinstance(held, Message) and held.id in gone:
                 self.session.expunge(held)
         many = len(message_ids)
+        files = select(Attachment.local_path).where(
+            among(self.session, Attachment.message_id, message_ids),
+            col(Attachment.local_path).is_not(None),
+        )
+        forget_files(self.session, self.session.exec(files).all())
         attachments = delete(Attachment).where(
             among(self.session, Attachment.message_id, message_ids)
         )
@@ -754,6 +759,10 @@ class MessageRepository:
         if case_ids:
             mine = mine | among(self.session, Message.case_id, case_ids)
         ids = select(Message.id).where(mine).scalar_subquery()
+        files = select(Attachment.local_path).where(
+            col(Attachment.message_id).in_(ids), col(Attachment.local_path).is_not(None)
+        )
+        forget_files(self.session, self.session.exec(files).all())
         execute_many(
             self.session,
             update(Attachment)
@@ -874,6 +883,22 @@ class MessageRepository:
             )
             query = query.where(col(Attachment.message_id).not_in(sent_by_staff))
         return self.session.exec(query.order_by(col(Attachment.id))).all()
+
+
+# Where a session notes the stored files whose attachments it erased (see UnitOfWork.commit).
+FILES_TO_FORGET = "files_to_forget"
+
+
+def forget_files(session: Session, paths: Iterable[str | None]) -> None:
+    """These downloaded files lose their attachment in this transaction: once it commits, each
+    that no other attachment still uses is deleted (UnitOfWork.commit)."""
+    session.info.setdefault(FILES_TO_FORGET, set()).update(path for path in paths if path)
+
+
+def files_in_use(session: Session, paths: Iterable[str]) -> set[str]:
+    """Which of these files some attachment still refers to."""
+    query = select(Attachment.local_path).where(col(Attachment.local_path).in_(list(paths)))
+    return {path for path in session.exec(query).all() if path}
 
 
 # How long a delivery report that beat its send's recording is kept (see keep_early_report).

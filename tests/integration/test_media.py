@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -81,8 +82,40 @@ def test_erasing_a_citizens_data_deletes_their_files(app, provider, tmp_path):
         contact = uow.contacts.get_or_create("whatsapp", "+50370002222", TUESDAY)
         uow.messages.erase_conversation([contact.id], [], "[borrado]")
         uow.commit()
-    assert media.prune(min_age=0) == 1
-    assert not Path(stored.local_path).exists()
+    assert not Path(stored.local_path).exists()  # at once, not at the next prune
+    assert media.prune(min_age=0) == 0
+
+
+def test_erasure_and_retention_delete_a_file_at_once_unless_someone_else_sent_it_too(
+    app, provider, tmp_path
+):
+    """Found by the outside attack: the file, named by its content's hash, outlived the
+    erasure of its row until the next prune (and an hour more)."""
+    from handlers.casework.privacy import erase_inactive_contacts
+
+    media = fetcher(app, provider, tmp_path)
+    url = provider.add_media("ME7", JPEG, "image/jpeg")
+    own = fetch(app, media, photo_from(app, url, number="+50370007777"))
+    again = provider.add_media("ME7again", JPEG, "image/jpeg")
+    alike = fetch(app, media, photo_from(app, again, number="+50370008888"))
+    other = provider.add_media("ME8", JPEG + b"\x00", "image/jpeg")
+    alone = fetch(app, media, photo_from(app, other, number="+50370009999"))
+    assert own.local_path == alike.local_path != alone.local_path
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("whatsapp", "+50370007777", TUESDAY)
+        uow.messages.erase_conversation([contact.id], [], "[borrado]")
+        uow.commit()
+    assert Path(own.local_path).exists()  # the same photo, still someone else's
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("whatsapp", "+50370008888", TUESDAY)
+        uow.messages.erase_conversation([contact.id], [], "[borrado]")
+        uow.commit()
+    assert not Path(own.local_path).exists()
+    # The retention run's erasure of someone who wrote nothing since.
+    with app.uow() as uow:
+        erased = erase_inactive_contacts(uow, app.policy, TUESDAY + timedelta(days=3650))
+        uow.commit()
+    assert erased >= 1 and not Path(alone.local_path).exists()
 
 
 def test_the_providers_reference_goes_once_a_file_is_stored_or_given_up_and_no_log_names_it(
