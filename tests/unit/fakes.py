@@ -230,6 +230,20 @@ class FakeMessages(FakeRepository):
             or m.id in also
         ]
 
+    def answers_about_cases(
+        self, contact_id: int, *, from_id: int, at: Iterable[datetime]
+    ) -> list[Message]:
+        instants = set(at)
+        return [
+            m
+            for m in self.uow.rows[Message]
+            if m.contact_id == contact_id
+            and m.direction == "out"
+            and m.case_id is not None
+            and (m.id or 0) >= from_id
+            and m.created_at in instants
+        ]
+
     def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
@@ -357,6 +371,9 @@ class FakeOutbox(FakeRepository):
                 item.sent_at = day
             if item.window_until and item.window_until >= since + window:
                 item.window_until = day + window
+
+    def drop_early_reports(self, provider_hashes: Sequence[str]) -> None:
+        return None  # the fake keeps no delivery reports
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         for item in list(self.uow.rows[OutboxItem]):
