@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -684,10 +688,17 @@ class MessageRepository:
         )
         return list(self.session.exec(query.order_by(col(Message.id))))
 
-    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
+    def detach(
+        self,
+        message_ids: list[int],
+        case_id: int | None,
+        day: datetime,
+        key: Callable[[int, str], str] | None = None,
+    ) -> None:
         """Keep these messages (and their attachments) with no sender, no provider id and only
         their day, as new rows numbered out of sequence (see `detached_id`); with a case, they
-        join it. Their outbox rows must be unlinked first."""
+        join it, and `key` (the case's id and a file's hash: its keyed hash) keeps their stored
+        files apart (see `file_apart`). Their outbox rows must be unlinked first."""
         if not message_ids:
             return
         self.session.flush()  # what the ORM holds of them goes first
@@ -711,6 +722,12 @@ class MessageRepository:
             for file in [dict(file) for file in files]:
                 values: dict[str, Any] = {"id": detached_id(self.session, attachments)}
                 values |= {"message_id": new, "case_id": kept_case, "created_at": day}
+                if key is not None and kept_case is not None and file["local_path"]:
+                    by_case = functools.partial(key, kept_case)
+                    path, digest = file_apart(
+                        self.session, file["local_path"], file["sha256"] or "", by_case
+                    )
+                    values |= {"local_path": path, "sha256": digest}
                 self.session.execute(attachments.insert().values(**{**file, **values}))
             self.session.execute(attachments.delete().where(attachments.c.message_id == old))
             self.session.execute(messages.delete().where(messages.c.id == old))
@@ -844,6 +861,19 @@ class MessageRepository:
         )
         return self.session.exec(query).all()
 
+    def keep_apart(self, attachment: Attachment, key: Callable[[int, str], str]) -> None:
+        """A file just stored for an anonymous case (negative ids: see `detached_id`) is kept
+        apart from the same content sent elsewhere, as `detach` does (`file_apart`)."""
+        case_id = attachment.case_id
+        if case_id is None or case_id >= 0 or not attachment.local_path:
+            return
+        attachment.local_path, attachment.sha256 = file_apart(
+            self.session,
+            attachment.local_path,
+            attachment.sha256 or "",
+            functools.partial(key, case_id),
+        )
+
     def stored_media_paths(self) -> set[str]:
         """Every downloaded file some attachment still refers to."""
         query = select(Attachment.local_path).where(col(Attachment.local_path).is_not(None))
@@ -893,6 +923,27 @@ def forget_files(session: Session, paths: Iterable[str | None]) -> None:
     """These downloaded files lose their attachment in this transaction: once it commits, each
     that no other attachment still uses is deleted (UnitOfWork.commit)."""
     session.info.setdefault(FILES_TO_FORGET, set()).update(path for path in paths if path)
+
+
+def file_apart(
+    session: Session, path: str, digest: str, key: Callable[[str], str]
+) -> tuple[str, str]:
+    """An anonymous case's copy of a stored file: named and hashed by `key` of its content's
+    hash (keyed per case), so that no join on the hash or the name links it to the same photo
+    sent in a named case; the copy keeps the file's and its folder's times (the day). The
+    file named by the content goes after the commit, unless another attachment uses it."""
+    keyed = key(digest)
+    source = Path(path)
+    target = source.parent.parent / keyed[:2] / f"{keyed}{source.suffix}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        folder = source.parent.stat()
+        os.utime(target.parent, (folder.st_atime, folder.st_mtime))
+    except OSError:
+        return path, digest  # the file is gone (or unreadable): the row stays as it was
+    forget_files(session, [path])
+    return str(target), keyed
 
 
 def files_in_use(session: Session, paths: Iterable[str]) -> set[str]:

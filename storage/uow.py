@@ -81,7 +81,11 @@ class UnitOfWork:
             for path in chunk:
                 if path not in used:
                     with contextlib.suppress(OSError):
+                        # The folder's times stay as they were: a deletion must not date
+                        # what was erased, nor when.
+                        folder = os.stat(os.path.dirname(path))
                         os.unlink(path)
+                        os.utime(os.path.dirname(path), (folder.st_atime, folder.st_mtime))
 
     def purge_after_commit(self) -> None:
         """What this transaction erases must not survive in the database's log either."""

@@ -262,7 +262,7 @@ def detach_conversation(
     uow.outbox.make_confidential(ids + deleted, day)
     for message in messages:
         message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
-    uow.messages.detach(ids, case.id, day)
+    uow.messages.detach(ids, case.id, day, key=policy.media_hash)
     uow.messages.delete(deleted)
     uow.outbox.released_to_the_day(contact.channel, contact.address, since, day, REPLY_WINDOW)
     uow.purge_after_commit()

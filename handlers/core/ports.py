@@ -6,7 +6,7 @@ of work (storage.uow) and the unit tests' fake both satisfy these Protocols, as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol, Self
@@ -134,7 +134,13 @@ class Messages(Protocol):
         self, contact_id: int, *, from_id: int, at: Iterable[datetime]
     ) -> list[Message]: ...
 
-    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None: ...
+    def detach(
+        self,
+        message_ids: list[int],
+        case_id: int | None,
+        day: datetime,
+        key: Callable[[int, str], str] | None = None,
+    ) -> None: ...
 
     def delete(self, message_ids: list[int]) -> None: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from handlers.classification.classifier import decide_urgency
@@ -244,7 +244,13 @@ class FakeMessages(FakeRepository):
             and m.created_at in instants
         ]
 
-    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
+    def detach(
+        self,
+        message_ids: list[int],
+        case_id: int | None,
+        day: datetime,
+        key: Callable[[int, str], str] | None = None,
+    ) -> None:
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
                 message.contact_id = message.provider_id = None
