@@ -62,6 +62,9 @@ class Delivery:
 @dataclass(frozen=True)
 class Sent:
     provider_id: str
+    # A file published for the provider to fetch (a document on WhatsApp): kept with the row,
+    # so that an erasure deletes it with the row before its link expires.
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -565,8 +568,8 @@ class Dispatcher:
                 # logged: the time of a confidential send is itself a clue.
                 uow.outbox.mark_sent(item, provider_id, now)
                 uow.purge_after_commit()
-            case Sent(provider_id):
-                uow.outbox.mark_sent(item, provider_id, now)
+            case Sent(provider_id, file):
+                uow.outbox.mark_sent(item, provider_id, now, file=file)
                 sent = tuple(option.key for option in delivery.options)
                 edit = casework.buttons_left_behind(item, sent, provider_id, now)
                 if edit is not None:

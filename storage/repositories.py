@@ -159,13 +159,22 @@ def insert_timed(session: Session, ids: IdClock, table: Any, values: dict) -> in
     raise RuntimeError(f"no free id for a row of {table.name}")
 
 
+# Where a sent row keeps the file published for the provider to fetch (a document).
+SENT_FILE = "file"
+
+
 def forget_rows(session: Session, rows: Any, count: int = 1, **values: Any) -> None:
     """Outbox rows whose recipient must be forgotten: marked confidential, those already sent,
-    held or given up deleted, the rest unlinked from their messages (and deleted once sent).
-    Marking first takes the rows' locks, so a dispatcher recording a send finishes first and
-    what it recorded is then seen and deleted. `count`: the ids `rows` names (`among`)."""
+    held or given up deleted (with the document files published for them), the rest unlinked
+    from their messages (and deleted once sent). Marking first takes the rows' locks, so a
+    dispatcher recording a send finishes first and what it recorded is then seen and deleted.
+    `count`: the ids `rows` names (`among`)."""
     execute_many(session, update(OutboxItem).where(rows).values(confidential=True, **values), count)
     done = col(OutboxItem.status).in_(("sent", "waiting", "failed"))
+    published = select(OutboxItem.options).where(
+        rows, done, sql_cast(OutboxItem.options, String).like(f'%"{SENT_FILE}"%')
+    )
+    forget_files(session, [options.get(SENT_FILE) for options in session.exec(published).all()])
     execute_many(session, delete(OutboxItem).where(rows, done), count)
     execute_many(session, update(OutboxItem).where(rows).values(message_id=None), count)
 
@@ -1441,7 +1450,14 @@ class OutboxRepository:
             if isinstance(held, OutboxItem):
                 self.session.expire(held)
 
-    def mark_sent(self, item: OutboxItem, provider_message_id: str, now: datetime) -> None:
+    def mark_sent(
+        self,
+        item: OutboxItem,
+        provider_message_id: str,
+        now: datetime,
+        *,
+        file: str | None = None,
+    ) -> None:
         """Record a successful send, and the provider's id for the outgoing message; a
         confidential row is deleted instead, and no provider id is kept (the provider can
         resolve it to the recipient)."""
@@ -1455,6 +1471,9 @@ class OutboxRepository:
             self.session.delete(item)
             return
         item.status, item.sent_at, item.provider_message_id = "sent", now, provider_message_id
+        if file is not None:
+            # A document published for the provider: erasing the row deletes it (forget_rows).
+            item.options = {**item.options, SENT_FILE: file}
         item.attempts += 1
         item.claimed_until = None
         self.session.add(item)
