@@ -352,6 +352,8 @@ class MediaFetcher:
         stored: tuple[str, str] | None = None,
         failed: str | None = None,
     ) -> None:
+        kept: list[str] = []
+
         def record() -> None:
             with self.app.uow() as uow:
                 attachment = uow.messages.get_attachment(attachment_id)
@@ -362,6 +364,8 @@ class MediaFetcher:
                 attachment.attempts += 1
                 if stored is not None:
                     attachment.local_path, attachment.sha256 = stored
+                    uow.messages.keep_apart(attachment, self.app.policy.media_hash)
+                    kept.append(attachment.local_path)
                     attachment.status = "stored"
                 elif failed is not None or attachment.attempts >= MAX_ATTEMPTS:
                     attachment.status = "failed"
@@ -375,11 +379,11 @@ class MediaFetcher:
                     # only to fetch the file.
                     attachment.provider_ref = ""
                 uow.commit()  # the attachment was read in this unit of work: its changes go
-            if stored is not None:
+            for file in kept:
                 # The file's own times are kept to the day, as an anonymous case's are: its
                 # modification time would otherwise say when the person sent it.
                 day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-                for path in (stored[0], os.path.dirname(stored[0])):  # its folder's too
+                for path in (file, os.path.dirname(file)):  # its folder's too
                     os.utime(path, (day.timestamp(), day.timestamp()))
 
         try:

@@ -62,6 +62,9 @@ class Delivery:
 @dataclass(frozen=True)
 class Sent:
     provider_id: str
+    # A file published for the provider to fetch (a document on WhatsApp): kept with the row,
+    # so that an erasure deletes it with the row before its link expires.
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -517,7 +520,7 @@ class Dispatcher:
             try:
                 await self._records.record(delivery, outcome)
             except Exception as exc:  # the lease expires and the row is tried again
-                log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
+                log.warning("outbox: cannot record a send (%s)", _kind(exc))
                 self.app.metrics.database_errors.labels("record").inc()
 
     def _count(self, channel: str, outcome: Outcome) -> None:
@@ -545,7 +548,7 @@ class Dispatcher:
                 try:
                     self.settle(delivery, outcome)
                 except Exception as exc:  # the lease expires and the row is tried again
-                    log.warning("outbox: cannot record row %s (%s)", delivery.id, _kind(exc))
+                    log.warning("outbox: cannot record a send (%s)", _kind(exc))
 
     def settle(self, delivery: Delivery, outcome: Outcome) -> None:
         """Record what happened to one row."""
@@ -565,13 +568,15 @@ class Dispatcher:
                 # logged: the time of a confidential send is itself a clue.
                 uow.outbox.mark_sent(item, provider_id, now)
                 uow.purge_after_commit()
-            case Sent(provider_id):
-                uow.outbox.mark_sent(item, provider_id, now)
+            case Sent(provider_id, file):
+                uow.outbox.mark_sent(item, provider_id, now, file=file)
                 sent = tuple(option.key for option in delivery.options)
                 edit = casework.buttons_left_behind(item, sent, provider_id, now)
                 if edit is not None:
                     uow.outbox.add(edit)
-                log.debug("outbox: row %s sent on %s", item.id, item.channel)
+                # No row id in the log: ids are the microsecond each row was written, and a
+                # row later deleted (an erasure, an anonymous report) would leave its time.
+                log.debug("outbox: a row sent on %s", item.channel)
             case RetryLater(seconds, reason):
                 at = now + timedelta(seconds=seconds)
                 uow.outbox.retry(item, at, reason, counted=False)
@@ -580,13 +585,13 @@ class Dispatcher:
                 at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
                 uow.outbox.retry(item, at, reason, counted=True)
                 if not item.confidential:  # its id and time would date an anonymous reply
-                    log.info("outbox: row %s will be retried (%s)", item.id, reason)
+                    log.info("outbox: a row will be retried (%s)", reason)
             case Transient(reason) | Permanent(reason):
                 item.attempts += 1
                 self._alert(uow, item, now)
                 if item.confidential:
                     uow.purge_after_commit()  # its recipient and text are wiped
-                row = "a confidential row" if item.confidential else f"row {item.id}"
+                row = "a confidential row" if item.confidential else "a row"
                 uow.outbox.fail(item, reason)
                 log.warning("outbox: %s failed after %s attempts (%s)", row, item.attempts, reason)
             case Held(reason, announced) if self._window_open(uow, item, now):
@@ -626,20 +631,24 @@ class Dispatcher:
         else:
             self._alert(uow, item, now)
             uow.outbox.fail(item, failure.reason)
-            log.warning("outbox: row %s was not delivered (%s)", item.id, failure.reason)
+            log.warning("outbox: a row was not delivered (%s)", failure.reason)
 
     def _apply_early_reports(self, uow, results: list[tuple[Delivery, Outcome]]) -> None:
         """Delivery reports that arrived before these sends were recorded are applied now
         (only channels whose provider reports later, i.e. with status callbacks)."""
-        by_channel: dict[str, dict[str, int]] = {}
+        # Reports are kept by a keyed hash of the provider's id (see keep_early_report).
+        hashed = self.app.policy.delivery_hash
+        by_channel: dict[str, dict[str, tuple[str, int]]] = {}
         for delivery, outcome in results:
             if isinstance(outcome, Sent) and delivery.channel in self.reporting_channels:
-                by_channel.setdefault(delivery.channel, {})[outcome.provider_id] = delivery.id
+                sent = (outcome.provider_id, delivery.id)
+                by_channel.setdefault(delivery.channel, {})[hashed(outcome.provider_id)] = sent
         now = self.clock()
         for channel, ids in by_channel.items():
             for report in uow.outbox.take_early_reports(channel, list(ids)):
-                uow.messages.set_delivery_status(channel, report.provider_id, report.status)
-                item = uow.outbox.get(ids[report.provider_id])
+                provider_id, row_id = ids[report.provider_id]
+                uow.messages.set_delivery_status(channel, provider_id, report.status)
+                item = uow.outbox.get(row_id)
                 if report.failure is None or item is None or item.status != "sent":
                     continue
                 reason = report.reason or report.status

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -155,13 +159,22 @@ def insert_timed(session: Session, ids: IdClock, table: Any, values: dict) -> in
     raise RuntimeError(f"no free id for a row of {table.name}")
 
 
+# Where a sent row keeps the file published for the provider to fetch (a document).
+SENT_FILE = "file"
+
+
 def forget_rows(session: Session, rows: Any, count: int = 1, **values: Any) -> None:
     """Outbox rows whose recipient must be forgotten: marked confidential, those already sent,
-    held or given up deleted, the rest unlinked from their messages (and deleted once sent).
-    Marking first takes the rows' locks, so a dispatcher recording a send finishes first and
-    what it recorded is then seen and deleted. `count`: the ids `rows` names (`among`)."""
+    held or given up deleted (with the document files published for them), the rest unlinked
+    from their messages (and deleted once sent). Marking first takes the rows' locks, so a
+    dispatcher recording a send finishes first and what it recorded is then seen and deleted.
+    `count`: the ids `rows` names (`among`)."""
     execute_many(session, update(OutboxItem).where(rows).values(confidential=True, **values), count)
     done = col(OutboxItem.status).in_(("sent", "waiting", "failed"))
+    published = select(OutboxItem.options).where(
+        rows, done, sql_cast(OutboxItem.options, String).like(f'%"{SENT_FILE}"%')
+    )
+    forget_files(session, [options.get(SENT_FILE) for options in session.exec(published).all()])
     execute_many(session, delete(OutboxItem).where(rows, done), count)
     execute_many(session, update(OutboxItem).where(rows).values(message_id=None), count)
 
@@ -667,10 +680,34 @@ class MessageRepository:
             mine = mine | col(Message.id).in_(also)
         return list(self.session.exec(select(Message).where(mine).order_by(col(Message.id))))
 
-    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
+    def answers_about_cases(
+        self, contact_id: int, *, from_id: int, at: Iterable[datetime]
+    ) -> list[Message]:
+        """The contact's replies, from this message on, that belong to a case and were written
+        at one of these instants (the answers to questions asked then about a case)."""
+        instants = list(at)
+        if not instants:
+            return []
+        query = select(Message).where(
+            Message.contact_id == contact_id,
+            Message.direction == "out",
+            col(Message.case_id).is_not(None),
+            col(Message.id) >= from_id,
+            col(Message.created_at).in_(instants),
+        )
+        return list(self.session.exec(query.order_by(col(Message.id))))
+
+    def detach(
+        self,
+        message_ids: list[int],
+        case_id: int | None,
+        day: datetime,
+        key: Callable[[int, str], str] | None = None,
+    ) -> None:
         """Keep these messages (and their attachments) with no sender, no provider id and only
         their day, as new rows numbered out of sequence (see `detached_id`); with a case, they
-        join it. Their outbox rows must be unlinked first."""
+        join it, and `key` (the case's id and a file's hash: its keyed hash) keeps their stored
+        files apart (see `file_apart`). Their outbox rows must be unlinked first."""
         if not message_ids:
             return
         self.session.flush()  # what the ORM holds of them goes first
@@ -694,6 +731,12 @@ class MessageRepository:
             for file in [dict(file) for file in files]:
                 values: dict[str, Any] = {"id": detached_id(self.session, attachments)}
                 values |= {"message_id": new, "case_id": kept_case, "created_at": day}
+                if key is not None and kept_case is not None and file["local_path"]:
+                    by_case = functools.partial(key, kept_case)
+                    path, digest = file_apart(
+                        self.session, file["local_path"], file["sha256"] or "", by_case
+                    )
+                    values |= {"local_path": path, "sha256": digest}
                 self.session.execute(attachments.insert().values(**{**file, **values}))
             self.session.execute(attachments.delete().where(attachments.c.message_id == old))
             self.session.execute(messages.delete().where(messages.c.id == old))
@@ -717,6 +760,11 @@ class MessageRepository:
             if isinstance(held, Message) and held.id in gone:
                 self.session.expunge(held)
         many = len(message_ids)
+        files = select(Attachment.local_path).where(
+            among(self.session, Attachment.message_id, message_ids),
+            col(Attachment.local_path).is_not(None),
+        )
+        forget_files(self.session, self.session.exec(files).all())
         attachments = delete(Attachment).where(
             among(self.session, Attachment.message_id, message_ids)
         )
@@ -737,6 +785,10 @@ class MessageRepository:
         if case_ids:
             mine = mine | among(self.session, Message.case_id, case_ids)
         ids = select(Message.id).where(mine).scalar_subquery()
+        files = select(Attachment.local_path).where(
+            col(Attachment.message_id).in_(ids), col(Attachment.local_path).is_not(None)
+        )
+        forget_files(self.session, self.session.exec(files).all())
         execute_many(
             self.session,
             update(Attachment)
@@ -818,6 +870,19 @@ class MessageRepository:
         )
         return self.session.exec(query).all()
 
+    def keep_apart(self, attachment: Attachment, key: Callable[[int, str], str]) -> None:
+        """A file just stored for an anonymous case (negative ids: see `detached_id`) is kept
+        apart from the same content sent elsewhere, as `detach` does (`file_apart`)."""
+        case_id = attachment.case_id
+        if case_id is None or case_id >= 0 or not attachment.local_path:
+            return
+        attachment.local_path, attachment.sha256 = file_apart(
+            self.session,
+            attachment.local_path,
+            attachment.sha256 or "",
+            functools.partial(key, case_id),
+        )
+
     def stored_media_paths(self) -> set[str]:
         """Every downloaded file some attachment still refers to."""
         query = select(Attachment.local_path).where(col(Attachment.local_path).is_not(None))
@@ -859,8 +924,51 @@ class MessageRepository:
         return self.session.exec(query.order_by(col(Attachment.id))).all()
 
 
+# Where a session notes the stored files whose attachments it erased (see UnitOfWork.commit).
+FILES_TO_FORGET = "files_to_forget"
+
+
+def forget_files(session: Session, paths: Iterable[str | None]) -> None:
+    """These downloaded files lose their attachment in this transaction: once it commits, each
+    that no other attachment still uses is deleted (UnitOfWork.commit)."""
+    session.info.setdefault(FILES_TO_FORGET, set()).update(path for path in paths if path)
+
+
+def file_apart(
+    session: Session, path: str, digest: str, key: Callable[[str], str]
+) -> tuple[str, str]:
+    """An anonymous case's copy of a stored file: named and hashed by `key` of its content's
+    hash (keyed per case), so that no join on the hash or the name links it to the same photo
+    sent in a named case; the copy keeps the file's and its folder's times (the day). The
+    file named by the content goes after the commit, unless another attachment uses it."""
+    keyed = key(digest)
+    source = Path(path)
+    target = source.parent.parent / keyed[:2] / f"{keyed}{source.suffix}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        folder = source.parent.stat()
+        os.utime(target.parent, (folder.st_atime, folder.st_mtime))
+    except OSError:
+        return path, digest  # the file is gone (or unreadable): the row stays as it was
+    forget_files(session, [path])
+    return str(target), keyed
+
+
+def files_in_use(session: Session, paths: Iterable[str]) -> set[str]:
+    """Which of these files some attachment still refers to."""
+    query = select(Attachment.local_path).where(col(Attachment.local_path).in_(list(paths)))
+    return {path for path in session.exec(query).all() if path}
+
+
 # How long a delivery report that beat its send's recording is kept (see keep_early_report).
 EARLY_REPORT_MINUTES = 5
+
+
+def report_block(instant: datetime) -> datetime:
+    """The start of the EARLY_REPORT_MINUTES block an instant falls in."""
+    minute = instant.minute - instant.minute % EARLY_REPORT_MINUTES
+    return instant.replace(minute=minute, second=0, microsecond=0)
 
 
 def without_paragraph(text: str, paragraph: str) -> str | None:
@@ -1244,53 +1352,68 @@ class OutboxRepository:
     def keep_early_report(
         self,
         channel: str,
-        provider_id: str,
+        provider_hash: str,
         status: str,
         failure: tuple[str, str] | None,
         now: datetime,
     ) -> None:
         """A delivery report for a provider id not recorded yet: kept to apply once it is, for
-        a few minutes only (`prune_early_reports`), to the minute. A report about a confidential
-        message, whose provider id is never recorded, lands here too: its time is a clue."""
+        a few minutes only (`prune_early_reports`). A report about a confidential message,
+        whose provider id is never recorded, lands here too: so the provider's id is kept only
+        as a keyed hash (`CasePolicy.delivery_hash`), and the time only to its block of
+        EARLY_REPORT_MINUTES."""
         self.prune_early_reports(now)
         kind, reason = failure if failure else (None, None)
         self.session.add(
             EarlyDeliveryReport(
                 channel=channel,
-                provider_id=provider_id,
+                provider_id=provider_hash,
                 status=status,
                 failure=kind,
                 reason=reason,
-                received_at=now.replace(second=0, microsecond=0),
+                received_at=report_block(now),
             )
         )
 
     def prune_early_reports(self, now: datetime) -> None:
-        """Reports whose message did not turn up within EARLY_REPORT_MINUTES are dropped (the
-        send they beat is recorded within seconds; the rest were about confidential sends)."""
+        """Reports whose message did not turn up within EARLY_REPORT_MINUTES (one to two
+        blocks) are dropped (the send they beat is recorded within seconds; the rest were
+        about confidential sends)."""
         self.session.execute(
             delete(EarlyDeliveryReport).where(
-                col(EarlyDeliveryReport.received_at) < now - timedelta(minutes=EARLY_REPORT_MINUTES)
+                col(EarlyDeliveryReport.received_at)
+                < report_block(now) - timedelta(minutes=EARLY_REPORT_MINUTES)
             )
         )
 
     def take_early_reports(
-        self, channel: str, provider_ids: Sequence[str]
+        self, channel: str, provider_hashes: Sequence[str]
     ) -> list[EarlyDeliveryReport]:
-        """The reports kept for these provider ids, in the order they came; removed."""
-        if not provider_ids:
+        """The reports kept for these providers' ids (as keyed hashes), in the order they
+        came; removed."""
+        if not provider_hashes:
             return []
         reports = self.session.exec(
             select(EarlyDeliveryReport)
             .where(
                 EarlyDeliveryReport.channel == channel,
-                col(EarlyDeliveryReport.provider_id).in_(list(provider_ids)),
+                col(EarlyDeliveryReport.provider_id).in_(list(provider_hashes)),
             )
             .order_by(col(EarlyDeliveryReport.id))
         ).all()
         for report in reports:
             self.session.delete(report)
         return list(reports)
+
+    def drop_early_reports(self, provider_hashes: Sequence[str]) -> None:
+        """Reports kept for these providers' ids (keyed hashes) are deleted: those of a
+        confidential send, or of messages that joined an anonymous case."""
+        if provider_hashes:
+            self.session.execute(
+                delete(EarlyDeliveryReport).where(
+                    col(EarlyDeliveryReport.provider_id).in_(list(provider_hashes))
+                )
+            )
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         """These messages joined an anonymous case: their rows already sent or given up are
@@ -1327,7 +1450,14 @@ class OutboxRepository:
             if isinstance(held, OutboxItem):
                 self.session.expire(held)
 
-    def mark_sent(self, item: OutboxItem, provider_message_id: str, now: datetime) -> None:
+    def mark_sent(
+        self,
+        item: OutboxItem,
+        provider_message_id: str,
+        now: datetime,
+        *,
+        file: str | None = None,
+    ) -> None:
         """Record a successful send, and the provider's id for the outgoing message; a
         confidential row is deleted instead, and no provider id is kept (the provider can
         resolve it to the recipient)."""
@@ -1341,6 +1471,9 @@ class OutboxRepository:
             self.session.delete(item)
             return
         item.status, item.sent_at, item.provider_message_id = "sent", now, provider_message_id
+        if file is not None:
+            # A document published for the provider: erasing the row deletes it (forget_rows).
+            item.options = {**item.options, SENT_FILE: file}
         item.attempts += 1
         item.claimed_until = None
         self.session.add(item)

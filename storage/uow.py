@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Self
 
 from sqlalchemy import Engine
@@ -14,6 +16,7 @@ from storage.desk import DeskRepository
 from storage.engine import purge_old_versions
 from storage.ids import PROCESS_IDS, IdClock
 from storage.repositories import (
+    FILES_TO_FORGET,
     CaseRepository,
     ContactRepository,
     ConversationRepository,
@@ -22,8 +25,12 @@ from storage.repositories import (
     MessageRepository,
     OutboxRepository,
     StaffRepository,
+    files_in_use,
 )
 from storage.visits import VisitRepository
+
+# How many erased files are checked for other uses in one query.
+FILES_PER_QUERY = 500
 
 
 class UnitOfWork:
@@ -56,10 +63,29 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        forgotten = self.session.info.pop(FILES_TO_FORGET, set())
         self.session.commit()
         if self._purge:
             self._purge = False
             purge_old_versions(self._engine)
+        self._delete_files(sorted(forgotten))
+
+    def _delete_files(self, paths: list[str]) -> None:
+        """Downloaded files whose attachments this transaction erased go at once, unless some
+        other attachment (the same photo sent again) still uses them: a file named by its
+        content's hash would tell what was erased, and when it was sent."""
+        for start in range(0, len(paths), FILES_PER_QUERY):
+            chunk = paths[start : start + FILES_PER_QUERY]
+            used = files_in_use(self.session, chunk)
+            self.session.rollback()  # only read: end the transaction the check began
+            for path in chunk:
+                if path not in used:
+                    with contextlib.suppress(OSError):
+                        # The folder's times stay as they were: a deletion must not date
+                        # what was erased, nor when.
+                        folder = os.stat(os.path.dirname(path))
+                        os.unlink(path)
+                        os.utime(os.path.dirname(path), (folder.st_atime, folder.st_mtime))
 
     def purge_after_commit(self) -> None:
         """What this transaction erases must not survive in the database's log either."""

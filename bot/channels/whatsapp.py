@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import logging
 import re
@@ -252,7 +253,12 @@ class TwilioSender:
             # Twilio fetches the PDF from the service; a document on WhatsApp shows no caption
             # (the text before it says what it is), so none is sent.
             url = await asyncio.to_thread(self.documents.publish, delivery.document)
-            return await self._create(delivery.address, media_url=[url])
+            outcome = await self._create(delivery.address, media_url=[url])
+            if isinstance(outcome, Sent):
+                # The row keeps where the file is: an erasure deletes it before its link expires.
+                file = self.documents.directory / url.rsplit("/", 1)[-1]
+                return dataclasses.replace(outcome, file=str(file))
+            return outcome
         chart = Path(delivery.photo) if delivery.photo and self.charts_url else None
         if chart is not None and chart.is_file():
             # A media message: Twilio fetches the image from the service (bot/server.py).
@@ -360,8 +366,9 @@ class WhatsApp:
                     if report.failure is not None:
                         kind = "held" if isinstance(report.failure, Held) else "permanent"
                         failure = (kind, report.failure.reason)
+                    kept = host.app.policy.delivery_hash(report.sid)
                     uow.outbox.keep_early_report(
-                        CHANNEL, report.sid, report.status, failure, host.clock()
+                        CHANNEL, kept, report.status, failure, host.clock()
                     )
                     uow.commit()
                     return

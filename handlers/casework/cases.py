@@ -225,10 +225,17 @@ def detach_conversation(
     # last filed case (within a day), in no case; not what belongs to another case (a status
     # of it asked for meanwhile), nor what came before it (another report's questions).
     first = min(draft_ids, default=None)
-    messages = []
+    messages: list[Message] = []
+    answers: list[Message] = []
     if first is not None:
         start = uow.messages.after_last_filed(contact.id, before=first, since=now - CONVERSATION)
         messages = uow.messages.unfiled(contact.id, from_id=start, also=draft_ids)
+        # A question about another of their cases asked meanwhile ("estado FOLIO", a named
+        # constancia) joins the report, masked; its answer, kept with that case under their
+        # number and at the question's exact time, would be the one reply of theirs with no
+        # question beside it: it goes.
+        asked = {message.created_at for message in messages if message.direction == "in"}
+        answers = uow.messages.answers_about_cases(contact.id, from_id=start, at=asked)
     # When the conversation began: replies held for them (outside WhatsApp's window) that their
     # writing released since then keep only the day of it.
     since = min((message.created_at for message in messages), default=now)
@@ -237,7 +244,16 @@ def detach_conversation(
         message.id: aside(message) if aside and message.id not in own else None
         for message in messages
     }
+    for message in messages:
+        if lists_their_cases(policy.texts, message):
+            sorted_out[message.id] = DELETE
     deleted = [message.id for message in messages if sorted_out[message.id] == DELETE]
+    deleted += [answer.id for answer in answers]
+    # Delivery reports for what was sent to them in it, come before its provider id was
+    # recorded, name that id (hashed): they go with it. Those that come later match no row
+    # and are kept a few minutes only, by a keyed hash and a coarse time (keep_early_report).
+    sent = [m.provider_id for m in [*messages, *answers] if m.direction == "out" and m.provider_id]
+    uow.outbox.drop_early_reports([policy.delivery_hash(provider_id) for provider_id in sent])
     messages = [message for message in messages if sorted_out[message.id] is None]
     ids = [message.id for message in messages]
     day = policy.day_of(now)
@@ -246,10 +262,17 @@ def detach_conversation(
     uow.outbox.make_confidential(ids + deleted, day)
     for message in messages:
         message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
-    uow.messages.detach(ids, case.id, day)
+    uow.messages.detach(ids, case.id, day, key=policy.media_hash)
     uow.messages.delete(deleted)
     uow.outbox.released_to_the_day(contact.channel, contact.address, since, day, REPLY_WINDOW)
     uow.purge_after_commit()
+
+
+def lists_their_cases(t: Texts, message: Message) -> bool:
+    """Whether a reply lists the person's cases (a plain "estado"): in an anonymous case it
+    would tell, folios masked or not, how many cases its sender has and of which kinds."""
+    heads = (t("dialogue.status_your_cases"), t("dialogue.status_which"))
+    return message.direction == "out" and message.body.startswith(heads)
 
 
 def detach_message(uow: UnitOfWork, policy: CasePolicy, message_id: int, now: datetime) -> None:

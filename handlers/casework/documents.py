@@ -224,11 +224,19 @@ def _deadline(policy: CasePolicy, case: Case) -> str:
     return t("documents.deadline_value", due=due, days=case.deadline_days)
 
 
+# Contacts whose name the person gave: to staff logging their call or visit (a chat's contact
+# is named by the chat's profile, which the person never gave as theirs for the case).
+GIVEN_NAMES = ("telefono",)
+
+
 def _name(uow: UnitOfWork, case: Case) -> str | None:
+    """The name the person gave, if any: never a WhatsApp or Telegram profile's."""
     if case.anonymous or case.contact_id is None:
         return None
     contact = uow.contacts.get(case.contact_id)
-    return contact.name if contact is not None and contact.name else None
+    if contact is None or contact.channel not in GIVEN_NAMES:
+        return None
+    return contact.name or None
 
 
 def _person(uow: UnitOfWork, policy: CasePolicy, case: Case) -> str:

@@ -68,6 +68,16 @@ class CasePolicy:
         message = f"{purpose}:{value}".encode()
         return hmac.new(self.hash_secret.encode(), message, hashlib.sha256).hexdigest()
 
+    def media_hash(self, case_id: int, digest: str) -> str:
+        """What an anonymous case keeps of a file's content hash, and names it by: keyed per
+        case, so the same photo sent in a named case does not link the two."""
+        return self.keyed_hash(f"media:{case_id}", digest)
+
+    def delivery_hash(self, provider_id: str) -> str:
+        """What a delivery report kept before its message's provider id is recorded holds of
+        that id (a confidential message's is never recorded: the report must not name it)."""
+        return self.keyed_hash("delivery", provider_id)
+
     def day_of(self, instant: datetime) -> datetime:
         """The start of the instant's local day, in UTC: how finely anything about an anonymous
         case is dated, so that no time of it can be matched with the sender's activity."""

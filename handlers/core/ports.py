@@ -6,7 +6,7 @@ of work (storage.uow) and the unit tests' fake both satisfy these Protocols, as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol, Self
@@ -130,7 +130,17 @@ class Messages(Protocol):
 
     def unfiled(self, contact_id: int, *, from_id: int, also: Iterable[int]) -> list[Message]: ...
 
-    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None: ...
+    def answers_about_cases(
+        self, contact_id: int, *, from_id: int, at: Iterable[datetime]
+    ) -> list[Message]: ...
+
+    def detach(
+        self,
+        message_ids: list[int],
+        case_id: int | None,
+        day: datetime,
+        key: Callable[[int, str], str] | None = None,
+    ) -> None: ...
 
     def delete(self, message_ids: list[int]) -> None: ...
 
@@ -169,6 +179,8 @@ class Outbox(Protocol):
     def forget_contacts(self, contact_ids: list[int]) -> None: ...
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None: ...
+
+    def drop_early_reports(self, provider_hashes: Sequence[str]) -> None: ...
 
     def released_to_the_day(
         self, channel: str, address: str, since: datetime, day: datetime, window: timedelta

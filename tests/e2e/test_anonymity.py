@@ -330,6 +330,20 @@ def test_an_investigator_with_the_database_cannot_find_who_made_an_anonymous_den
             case=case_id,
         )
         assert joined == []
+    # Every other reply shares its instant with the message or event that caused it: one that
+    # does not answered a question taken into an anonymous case ("estado FOLIO" of her named
+    # case, asked while drafting), and would name her (the outside attack of 2026-12-03, night).
+    unanswered = rows(
+        url,
+        """SELECT o.id, c.address, o.case_id, o.created_at FROM messages o
+           JOIN contacts c ON c.id = o.contact_id
+           WHERE o.direction = 'out'
+            AND NOT EXISTS (SELECT 1 FROM messages i WHERE i.direction = 'in'
+                            AND i.contact_id = o.contact_id AND i.created_at = o.created_at)
+            AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.at = o.created_at)
+            AND NOT EXISTS (SELECT 1 FROM community_updates u WHERE u.created_at = o.created_at)""",
+    )
+    assert [row for row in unanswered if row[1] in (NUMBER, str(TELEGRAM_ID))] == []
     # No time of the cases, their messages, attachments or events is finer than the day, and
     # their place among other rows says nothing either: their ids and folios are out of the
     # sequence the rows with exact times follow.

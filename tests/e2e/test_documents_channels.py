@@ -57,7 +57,9 @@ def test_a_citizen_who_writes_constancia_gets_the_pdf_with_the_folio_and_the_dea
     text = pdf_text(sent.params["document"])
     assert "Constancia de recepción" in text and "Ministerio de Obras Públicas" in text
     assert folio in text and deadline in text
-    assert "Luis Martínez" in text and f"«estado {folio}»" in text
+    # Presented by the name he gave: a chat's profile name is not one (he gave none).
+    assert "Luis Martínez" not in text and "No lo indicó" in text
+    assert f"«estado {folio}»" in text
     assert "San Miguel, colonia Las Brisas" in text
 
     # On WhatsApp: a media message whose URL the service serves, as a PDF, for Twilio to fetch.
@@ -88,6 +90,13 @@ def test_a_citizen_who_writes_constancia_gets_the_pdf_with_the_folio_and_the_dea
     ana.send(f"constancia {folio}")
     provider.wait_for(lambda: "No encontramos ese caso" in ana.replies()[-1])
     assert len(media_to(provider, "+50370001234")) == 1
+    # She erases her data: her constancia goes at once, not when its link expires.
+    ana.send("borrar mis datos")
+    provider.wait_for(lambda: "Seguro" in ana.replies()[-1])
+    ana.send("si")
+    provider.wait_for(lambda: "borramos sus datos" in ana.replies()[-1])
+    assert service.http.get(link.path).status_code == 404
+    assert not list((service.tmp_path / "media" / "documents").glob("*.pdf"))
 
 
 def test_an_anonymous_denuncia_gets_a_constancia_that_names_no_one_and_holds_no_hour(
@@ -141,7 +150,8 @@ def test_where_written_filings_are_asked_for_the_solicitud_follows_the_receipt_w
         content = service.http.get(urlsplit(link).path).content
         text = pdf_text(content)
         assert "Solicitud escrita" in text and "A: Alcaldía de Ñuñoa" in text
-        assert "Rosa Peña" in text and "Firma:" in text
+        # Her WhatsApp profile's name is not one she gave: a line to fill in by hand instead.
+        assert "Rosa Peña" not in text and "Quien suscribe, ____" in text and "Firma:" in text
         assert "hoyo enorme" in text and "Anexo 1: fotografía" in text
         assert len(PdfReader(io.BytesIO(content)).pages) == 2  # the photo on a page of its own
     finally:

@@ -82,6 +82,57 @@ def test_an_anonymous_denuncia_leaves_nothing_that_leads_back_to_the_sender(app)
                 assert "50370001234" not in dump, f"the sender's number is stored in {table}"
 
 
+# Every reply shares its instant with the message or event that caused it: one that does not
+# is an answer whose question was taken away (into an anonymous case), and names its author.
+ANSWERS_WITH_NO_QUESTION = """
+SELECT o.id, c.address, o.case_id, o.created_at FROM messages o JOIN contacts c ON c.id=o.contact_id
+WHERE o.direction='out'
+ AND NOT EXISTS (SELECT 1 FROM messages i WHERE i.direction='in' AND i.contact_id=o.contact_id
+                 AND i.created_at=o.created_at)
+ AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.at=o.created_at)
+ AND NOT EXISTS (SELECT 1 FROM community_updates u WHERE u.created_at=o.created_at)
+"""
+
+
+def test_asking_about_ones_own_case_while_drafting_an_anonymous_denuncia_leaves_no_answer_behind(
+    app,
+):
+    citizen = Citizen(app.dialogue, app.uow, address="50370005555")
+    citizen.converse(*POTHOLE)  # TA-2026-000001, theirs by name
+    deliver_everything(app)
+    asked = []
+    for line in (
+        "1",
+        "denuncio que el capataz vende el cemento de la obra del puente",
+        "estado TA-2026-000001",
+        "constancia TA-2026-000001",
+        "constancia",
+        "estado",
+        "listo",
+        "si",
+        "omitir",
+        "1",
+    ):
+        asked.append(citizen.send(line))
+        deliver_everything(app)
+    assert "Recibido" in asked[2] and "Sus casos" in asked[5]  # they were answered
+    assert "Código secreto de seguimiento" in asked[-1]
+    with app.engine.connect() as connection:
+        assert connection.execute(text(ANSWERS_WITH_NO_QUESTION)).all() == []
+        stored = " ".join(map(str, connection.execute(text("SELECT body FROM messages")).all()))
+        sent = " ".join(map(str, connection.execute(text("SELECT body FROM outbox")).all()))
+    assert "Sus casos" not in stored + sent and "¿Sobre cuál de sus casos" not in stored
+    assert "Estado: Recibido" not in stored + sent
+    with app.uow() as uow:
+        named = uow.cases.by_folio("TA-2026-000001")
+        (anonymous,) = [case for case in uow.cases.search() if case.anonymous]
+        # The named case keeps its own report, none of the answers given during the other.
+        assert not any("Estado:" in m.body for m in uow.messages.for_case(named.id))
+        assert [m.body for m in uow.messages.for_case(anonymous.id) if m.direction == "in"][
+            2:4
+        ] == ["estado [folio]", "constancia [folio]"]
+
+
 def test_two_messages_from_one_person_at_the_same_moment_both_reach_the_description(app):
     citizen = Citizen(app.dialogue, app.uow)
     citizen.converse("hola", "si", "1")

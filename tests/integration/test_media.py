@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -81,8 +82,78 @@ def test_erasing_a_citizens_data_deletes_their_files(app, provider, tmp_path):
         contact = uow.contacts.get_or_create("whatsapp", "+50370002222", TUESDAY)
         uow.messages.erase_conversation([contact.id], [], "[borrado]")
         uow.commit()
-    assert media.prune(min_age=0) == 1
-    assert not Path(stored.local_path).exists()
+    assert not Path(stored.local_path).exists()  # at once, not at the next prune
+    assert media.prune(min_age=0) == 0
+
+
+def test_erasure_and_retention_delete_a_file_at_once_unless_someone_else_sent_it_too(
+    app, provider, tmp_path
+):
+    """Found by the outside attack: the file, named by its content's hash, outlived the
+    erasure of its row until the next prune (and an hour more)."""
+    from handlers.casework.privacy import erase_inactive_contacts
+
+    media = fetcher(app, provider, tmp_path)
+    url = provider.add_media("ME7", JPEG, "image/jpeg")
+    own = fetch(app, media, photo_from(app, url, number="+50370007777"))
+    again = provider.add_media("ME7again", JPEG, "image/jpeg")
+    alike = fetch(app, media, photo_from(app, again, number="+50370008888"))
+    other = provider.add_media("ME8", JPEG + b"\x00", "image/jpeg")
+    alone = fetch(app, media, photo_from(app, other, number="+50370009999"))
+    assert own.local_path == alike.local_path != alone.local_path
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("whatsapp", "+50370007777", TUESDAY)
+        uow.messages.erase_conversation([contact.id], [], "[borrado]")
+        uow.commit()
+    assert Path(own.local_path).exists()  # the same photo, still someone else's
+    with app.uow() as uow:
+        contact = uow.contacts.get_or_create("whatsapp", "+50370008888", TUESDAY)
+        uow.messages.erase_conversation([contact.id], [], "[borrado]")
+        uow.commit()
+    assert not Path(own.local_path).exists()
+    # The retention run's erasure of someone who wrote nothing since.
+    with app.uow() as uow:
+        erased = erase_inactive_contacts(uow, app.policy, TUESDAY + timedelta(days=3650))
+        uow.commit()
+    assert erased >= 1 and not Path(alone.local_path).exists()
+
+
+def test_the_same_photo_in_a_named_and_an_anonymous_case_shares_no_hash_and_no_file(
+    app, provider, tmp_path
+):
+    """Found by the outside attack: the same photo in both cases had the same sha256 and the
+    same file, a join that named the anonymous reporter."""
+    from tests.helpers import Citizen
+
+    media = fetcher(app, provider, tmp_path)
+    named = fetch(app, media, photo_from(app, provider.add_media("MEa", JPEG, "image/jpeg")))
+
+    def anonymous_with_photo(number: str, ref: str, fetched_before: bool) -> Attachment:
+        citizen = Citizen(app.dialogue, app.uow, address=number, channel="whatsapp")
+        citizen.converse("hola", "si", "1", "denuncio que el capataz vende el cemento")
+        citizen.send("", media=(Media("photo", provider.add_media(ref, JPEG, "image/jpeg"), ""),))
+        with app.uow() as uow:
+            (pending, _), *_ = uow.messages.pending_downloads(("whatsapp",), 100)
+        if fetched_before:
+            fetch(app, media, pending.id)
+        assert "Código secreto" in citizen.converse("listo", "si", "omitir", "1")
+        with app.uow() as uow:
+            (case, *_) = [c for c in uow.cases.search() if c.anonymous and c.id not in seen]
+            seen.add(case.id)
+            (attachment,) = uow.messages.attachments_for_case(case.id)
+        if not fetched_before:
+            attachment = fetch(app, media, attachment.id)
+        return attachment
+
+    seen: set[int] = set()
+    downloaded_first = anonymous_with_photo("+50370004444", "MEb", fetched_before=True)
+    made_anonymous_first = anonymous_with_photo("+50370006666", "MEc", fetched_before=False)
+    hashes = {named.sha256, downloaded_first.sha256, made_anonymous_first.sha256}
+    paths = {named.local_path, downloaded_first.local_path, made_anonymous_first.local_path}
+    assert len(hashes) == len(paths) == 3
+    for attachment in (named, downloaded_first, made_anonymous_first):
+        assert Path(attachment.local_path).read_bytes() == JPEG
+    assert {p.name for p in (tmp_path / "media").glob("*/*")} == {Path(p).name for p in paths}
 
 
 def test_the_providers_reference_goes_once_a_file_is_stored_or_given_up_and_no_log_names_it(

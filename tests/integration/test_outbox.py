@@ -309,22 +309,27 @@ def test_a_status_callback_that_beats_the_sends_answer_is_kept_and_applied_once_
         assert uow.session.exec(select(EarlyDeliveryReport)).all() == []
 
 
-def test_a_report_no_send_claims_is_kept_only_minutes_and_only_to_the_minute(app):
-    """A report about a confidential send (its id is never recorded) must not keep its time."""
+def test_a_report_no_send_claims_is_kept_minutes_only_with_no_provider_id_and_no_exact_time(app):
+    """A report about a confidential send (its id is never recorded, or was cleared when the
+    conversation became an anonymous case) must keep neither the Twilio id nor its time."""
     from storage.models import EarlyDeliveryReport
 
     at = datetime(2026, 12, 3, 15, 7, 42, 123456, tzinfo=UTC)
+    hashed = app.policy.delivery_hash("SM0123456789")
     with app.uow() as uow:
-        uow.outbox.keep_early_report("whatsapp", "SM0123456789", "delivered", None, at)
+        uow.outbox.keep_early_report("whatsapp", hashed, "delivered", None, at)
         uow.commit()
+    with app.engine.connect() as connection:
+        dump = " ".join(map(str, connection.execute(select(EarlyDeliveryReport)).all()))
+    assert "SM0123456789" not in dump and "15:07" not in dump
     with app.uow() as uow:
         (kept,) = uow.session.exec(select(EarlyDeliveryReport)).all()
-        assert kept.received_at.replace(tzinfo=UTC) == at.replace(second=0, microsecond=0)
+        assert kept.received_at.replace(tzinfo=UTC) == at.replace(minute=5, second=0, microsecond=0)
         uow.outbox.prune_early_reports(at + timedelta(minutes=4))
         uow.commit()
     with app.uow() as uow:
         assert len(uow.session.exec(select(EarlyDeliveryReport)).all()) == 1
-        uow.outbox.prune_early_reports(at + timedelta(minutes=6))
+        uow.outbox.prune_early_reports(at + timedelta(minutes=10))
         uow.commit()
     with app.uow() as uow:
         assert uow.session.exec(select(EarlyDeliveryReport)).all() == []

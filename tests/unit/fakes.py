@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from handlers.classification.classifier import decide_urgency
@@ -230,7 +230,27 @@ class FakeMessages(FakeRepository):
             or m.id in also
         ]
 
-    def detach(self, message_ids: list[int], case_id: int | None, day: datetime) -> None:
+    def answers_about_cases(
+        self, contact_id: int, *, from_id: int, at: Iterable[datetime]
+    ) -> list[Message]:
+        instants = set(at)
+        return [
+            m
+            for m in self.uow.rows[Message]
+            if m.contact_id == contact_id
+            and m.direction == "out"
+            and m.case_id is not None
+            and (m.id or 0) >= from_id
+            and m.created_at in instants
+        ]
+
+    def detach(
+        self,
+        message_ids: list[int],
+        case_id: int | None,
+        day: datetime,
+        key: Callable[[int, str], str] | None = None,
+    ) -> None:
         for message in self.uow.rows[Message]:
             if message.id in message_ids:
                 message.contact_id = message.provider_id = None
@@ -357,6 +377,9 @@ class FakeOutbox(FakeRepository):
                 item.sent_at = day
             if item.window_until and item.window_until >= since + window:
                 item.window_until = day + window
+
+    def drop_early_reports(self, provider_hashes: Sequence[str]) -> None:
+        return None  # the fake keeps no delivery reports
 
     def make_confidential(self, message_ids: list[int], day: datetime) -> None:
         for item in list(self.uow.rows[OutboxItem]):

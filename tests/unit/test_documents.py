@@ -166,7 +166,14 @@ def test_the_solicitud_is_filled_in_with_the_persons_name_and_a_place_to_sign(
     citizen, uow, case, clock
 ):
     (contact,) = uow.rows[Contact]
-    contact.name = "Rosa Peña"
+    # A chat's profile name is not a name the person gave: neither document prints it.
+    contact.name = "Rosita WA"
+    policy = citizen.dialogue.policy
+    assert "Rosita WA" not in solicitud(uow, policy, case, clock()).intro
+    assert "Rosita WA" not in " ".join(map(str, constancia(uow, policy, case, clock()).fields))
+    # The name given to staff who logged the call is printed.
+    contact.channel, contact.name = "telefono", "Rosa Peña"
+    assert "Rosa Peña" in " ".join(map(str, constancia(uow, policy, case, clock()).fields))
     document = solicitud(uow, citizen.dialogue.policy, case, clock())
     assert "Rosa Peña" in document.intro and "Nombre: Rosa Peña" in document.signature
     assert document.annexes == () and not document.waiting
