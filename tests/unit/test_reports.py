@@ -6,7 +6,7 @@ import pytest
 
 from handlers.core.texts import load_texts
 from handlers.reporting.summary import BadWeek, last_full_week, parse_week
-from handlers.reporting.tally import BadPeriod, attention_line, number, parse_period
+from handlers.reporting.tally import BadPeriod, attention_line, narrative, number, parse_period
 
 t = load_texts()
 
@@ -98,6 +98,34 @@ def large_tally() -> dict:
         "backlog": {"open": 1174, "overdue": 81},
         "narrative": "…",
     }
+
+
+def test_the_narrative_says_whom_the_youth_and_the_women_visits_are_counted_among():
+    figures = large_tally()
+    figures["visits"] = {
+        "proposed": 5,
+        "done": 1,
+        "women_priority": 4,
+        "cancelled": 0,
+        "missed": 0,
+        "rescheduled": 0,
+    }
+    closed = narrative(t, figures)
+    # The youth are among all the people, not among those without a gender.
+    assert "1,100 mujeres, 900 hombres y 100 personas sin dato de género; " in closed
+    assert "300 de ellas son jóvenes." in closed
+    # The four affecting women are of the five scheduled, not of the one done.
+    assert (
+        "Se realizó 1 visita técnica social de 5 programadas "
+        "(de ellas, 4 en situaciones que afectan a mujeres)."
+    ) in closed
+    assert closed.endswith(
+        "Al cierre del periodo quedaban 1,174 casos abiertos, 81 de ellos con el plazo vencido."
+    )
+    # A period not yet ended tells its backlog as of today.
+    assert narrative(t, figures, ongoing=True).endswith(
+        "A la fecha quedaban 1,174 casos abiertos, 81 de ellos con el plazo vencido."
+    )
 
 
 def test_the_report_tables_name_their_rows_in_spanish_and_write_numbers_as_the_narrative():
