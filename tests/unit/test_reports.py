@@ -5,7 +5,13 @@ from datetime import date
 import pytest
 
 from handlers.core.texts import load_texts
-from handlers.reporting.summary import BadWeek, last_full_week, parse_week
+from handlers.reporting.summary import (
+    BadWeek,
+    WeeklySummary,
+    last_full_week,
+    parse_week,
+    render_summary,
+)
 from handlers.reporting.tally import BadPeriod, attention_line, narrative, number, parse_period
 
 t = load_texts()
@@ -282,3 +288,33 @@ def test_no_report_format_writes_a_typed_place_as_a_live_formula():
     assert len(table) == 2 + len(PLACES)  # header, rule, one line per place: none broken
     assert all(line.count(" | ") == 1 for line in table[2:])
     assert "| '=HYPERLINK(" in text and "| Colonia \\| Las Brisas San Miguel | 1 |" in text
+
+
+def test_the_summary_gives_the_year_of_a_commitment_overdue_since_another_year():
+    week = WeeklySummary(
+        week="2026-W49",
+        first=date(2026, 11, 30),
+        last=date(2026, 12, 6),
+        received={},
+        received_before={},
+        by_channel={},
+        by_channel_before={},
+        attended=0,
+        still_open=0,
+        open_now=0,
+        overdue=0,
+        oldest_overdue=[],
+        agents_overdue=[],
+        emergencies=0,
+        median_first_response_hours=None,
+        satisfaction_responses=0,
+        satisfaction_mean=None,
+        commitments_overdue=2,
+        oldest_commitments=(
+            ("TA-2025-000007", 1, "Rosa", date(2025, 12, 31)),
+            ("TA-2026-000002", 1, "Rosa", date(2026, 11, 20)),
+        ),
+    )
+    text = render_summary(t, week)
+    assert "TA-2025-000007 #1, Rosa, vencía 31/12/2025;" in text
+    assert "TA-2026-000002 #1, Rosa, vencía 20/11" in text and "20/11/2026" not in text
