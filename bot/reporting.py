@@ -24,6 +24,7 @@ from handlers.reporting.summary import (
 )
 from handlers.reporting.tally import REPORT_CHANNELS, Period, build_tally
 from storage.bulk import (
+    active_staff,
     case_ids,
     insert_cases,
     insert_commitments,
@@ -169,6 +170,8 @@ def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None
             _pragmas(connection, DEMO_PRAGMAS)
         try:
             pending = 0
+            # A pending commitment has someone who answers for it when there is staff.
+            staff = active_staff(connection)
             for batch in demo_batches(policy, count, seed, now):
                 first = {
                     year: reserve_folios(connection, prefix, year, n)
@@ -180,6 +183,7 @@ def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None
                     row["contact_id"] = None if contact is None else ids[contact]
                 insert_cases(connection, batch.cases)
                 if batch.commitments:
+                    give_responsibles(batch.commitments, staff)
                     folios = [batch.cases[i]["folio"] for i, _ in batch.commitments]
                     by_folio = case_ids(connection, folios)
                     insert_commitments(
@@ -202,6 +206,15 @@ def fill_demo_data(app: App, count: int, seed: int, now: datetime, progress=None
             if sqlite:
                 connection.rollback()
                 _pragmas(connection, NORMAL_PRAGMAS)
+
+
+def give_responsibles(commitments: list[tuple[int, dict[str, Any]]], staff) -> None:
+    """The staff in turn answer for the demo's pending commitments (none without staff)."""
+    if not staff:
+        return
+    for turn, (_, row) in enumerate(commitments):
+        if row["status"] == "pending":
+            row["responsible_id"] = staff[turn % len(staff)]
 
 
 def _pragmas(connection, pragmas: dict[str, str]) -> None:

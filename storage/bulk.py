@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import Case, Commitment, Contact, FolioCounter, Visit
+from storage.models import Case, Commitment, Contact, FolioCounter, Staff, Visit
 from storage.types import UTCDateTime
 
 
@@ -87,6 +87,13 @@ def case_ids(connection: Connection, folios: Sequence[str]) -> dict[str, int]:
     table = Case.__table__
     statement = select(table.c.folio, table.c.id).where(table.c.folio.in_(folios))
     return {row.folio: row.id for row in connection.execute(statement)}
+
+
+def active_staff(connection: Connection) -> list[int]:
+    """The ids of the active staff: the demo's pending commitments are theirs in turn."""
+    table = Staff.__table__
+    statement = select(table.c.id).where(table.c.active.is_(True)).order_by(table.c.id)
+    return [row.id for row in connection.execute(statement)]
 
 
 def insert_commitments(connection: Connection, rows: Sequence[dict]) -> None:

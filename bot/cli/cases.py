@@ -13,6 +13,7 @@ import typer
 from bot.cli.context import (
     CliContext,
     Failure,
+    cannot_write,
     check_label,
     cli_context,
     command_group,
@@ -554,7 +555,7 @@ def write_document(
     try:
         path.write_bytes(render_pdf(document))
     except OSError as exc:
-        raise Failure(f"{path}: {exc.strerror or exc}") from exc
+        raise Failure(cannot_write(state.texts, path, exc)) from exc
     typer.echo(state.texts("cli.document_written", path=path))
 
 

@@ -86,6 +86,17 @@ def register(cli: typer.Typer, t: Texts) -> None:
             for link in (view.telegram_link, view.whatsapp_link):
                 if link:
                     typer.echo(f"  {link}")
+        # Links need the bot's name or our number: say which setting is missing.
+        missing = [
+            name
+            for name, value in (
+                ("telegram.bot_username", settings.telegram.bot_username),
+                ("whatsapp.from_number", settings.whatsapp.from_number),
+            )
+            if not value
+        ]
+        if views and missing:
+            typer.echo(t("cli.community_no_links", settings=" o ".join(missing)))
 
     @group.command("send", help=t("cli.community_send_help"))
     def community_send(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,25 @@ if TYPE_CHECKING:
 
 # The application, the settings and the database are imported when a command first asks for
 # them, so that `--help` and the commands that need no database start at once.
+
+
+# Why a file could not be written, in the catalogue's Spanish rather than the system's English.
+_WRITE_REASONS = {
+    errno.ENOENT: "cli.write_no_folder",
+    errno.ENOTDIR: "cli.write_no_folder",
+    errno.EACCES: "cli.write_no_permission",
+    errno.EPERM: "cli.write_no_permission",
+    errno.EROFS: "cli.write_no_permission",
+    errno.EISDIR: "cli.write_is_folder",
+    errno.ENOSPC: "cli.write_no_space",
+}
+
+
+def cannot_write(t: Texts, path: object, exc: OSError) -> str:
+    """ "No se pudo escribir c.pdf: la carpeta no existe", one Spanish line for any OSError."""
+    key = _WRITE_REASONS.get(exc.errno or 0)
+    reason = t(key) if key else t("cli.write_other", number=exc.errno or 0)
+    return t("cli.cannot_write", path=path, reason=reason)
 
 
 class Failure(Exception):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.context import cli_context, config_option
+from bot.cli.context import cannot_write, cli_context, config_option
 from handlers.core.texts import Texts
 
 # Each command imports what it uses (bot.reporting brings the database, the files' writers,
@@ -70,7 +70,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
         try:
             data = write_report(t, figures, format_, out)
         except OSError as exc:
-            raise fail(t("cli.cannot_write", path=out, reason=exc.strerror or exc)) from None
+            raise fail(cannot_write(t, out, exc)) from None
         if data is not None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
@@ -114,7 +114,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
                 summary, count = send_weekly_summary(app, monday, now, force=force)
             except OSError as exc:  # the chart could not be written
                 path = exc.filename or charts_folder(app)
-                raise fail(t("cli.cannot_write", path=path, reason=exc.strerror or exc)) from None
+                raise fail(cannot_write(t, path, exc)) from None
             if summary is None or count is None:
                 raise fail(t("summary.already_sent", week=week_label(monday)))
             if count == 0:

@@ -74,7 +74,7 @@ class AdminPages:
         from bot.reporting import tally, weekly_summary
         from handlers.reporting.files import received_chart
         from handlers.reporting.summary import render_summary, summary_chart
-        from handlers.reporting.tally import narrative, tables
+        from handlers.reporting.tally import tables
 
         visit = await self._visit(request, admin=False)
         if isinstance(visit, Response):
@@ -100,7 +100,7 @@ class AdminPages:
             figures = tally(self.app, period, now=now)
             summary = weekly_summary(self.app, monday, now)
             return {
-                "narrative": narrative(policy.texts, figures),
+                "narrative": figures["narrative"],
                 "tables": tables(policy.texts, figures),
                 "chart": _data_uri(received_chart(policy.texts, figures)),
                 "summary": render_summary(policy.texts, summary),

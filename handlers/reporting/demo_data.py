@@ -215,7 +215,8 @@ def demo_batches(policy: CasePolicy, count: int, seed: int, now: datetime) -> It
                             "folio_misses": 0,
                         }
                     )
-            days = policy.deadline_days[case_type]
+            # The deadline real cases get: an emergency's is the emergency deadline.
+            days = policy.case_deadline_days(case_type, urgency_of[i])
             local = created.astimezone(tz)
             due = due_cache.get((local.date(), days))
             if due is None:

@@ -191,7 +191,8 @@ def render_summary(t: Texts, summary: WeeklySummary) -> str:
                 folio=folio,
                 number=number_,
                 responsible=responsible or t("commitments.nobody"),
-                due=due.strftime("%d/%m"),
+                # The year only when it is not the week's: "vencía 31/12/2025".
+                due=due.strftime("%d/%m" if due.year == summary.last.year else "%d/%m/%Y"),
             )
             for folio, number_, responsible, due in summary.oldest_commitments
         )

@@ -245,7 +245,8 @@ def build_tally(
         "commitments": commitments,
         "visits": visit_figures(visits),
     }
-    tally["narrative"] = narrative(t, tally)
+    # A period not yet ended counts its backlog "a la fecha", not "al cierre del periodo".
+    tally["narrative"] = narrative(t, tally, ongoing=period.last >= calendar.local_date(now))
     return tally
 
 
@@ -298,8 +299,9 @@ def received_line(t: Texts, channel: str, case_type: str, count: int) -> str:
     return t("report.received_item", count=number(count), kind=kind, via=via)
 
 
-def narrative(t: Texts, tally: dict[str, Any]) -> str:
-    """Sentences ready to paste into the institution's report, in the seeds' style."""
+def narrative(t: Texts, tally: dict[str, Any], *, ongoing: bool = False) -> str:
+    """Sentences ready to paste into the institution's report, in the seeds' style; the backlog
+    of a period not yet ended (`ongoing`) is told as of today."""
     period = tally["period"]
     received, attended = tally["received"]["total"], tally["attended"]["total"]
     sentences = [
@@ -369,7 +371,7 @@ def narrative(t: Texts, tally: dict[str, Any]) -> str:
     visits = tally.get("visits") or {}
     if visits.get("proposed"):
         sentences.append(_visits_sentence(t, visits))
-    sentences.append(_backlog_sentence(t, tally["backlog"]))
+    sentences.append(_backlog_sentence(t, tally["backlog"], ongoing))
     commitments = tally.get("commitments") or {}
     if any(commitments.get(key) for key in ("made", "due", "pending")):
         sentences.append(commitments_sentence(t, commitments))
@@ -413,6 +415,7 @@ def _visits_sentence(t: Texts, visits: dict[str, int]) -> str:
     ]
     sentence = " ".join(parts)
     if visits["women_priority"]:
+        # Of the scheduled ones, not of the done: "de 5 programadas (de ellas, 4 en ...)".
         sentence += " " + _plural(t, "report.visits_women", visits["women_priority"])
     others = []
     if visits["cancelled"]:
@@ -426,17 +429,18 @@ def _visits_sentence(t: Texts, visits: dict[str, int]) -> str:
     return sentence + "."
 
 
-def _backlog_sentence(t: Texts, backlog: dict[str, int]) -> str:
+def _backlog_sentence(t: Texts, backlog: dict[str, int], ongoing: bool) -> str:
     """ "quedaban 3 casos abiertos, 2 de ellos con el plazo vencido", "quedaba 1 caso abierto,
-    dentro del plazo", "no quedaban casos abiertos"."""
+    dentro del plazo", "no quedaban casos abiertos"; at the period's end, or to date."""
     still_open, overdue = backlog["open"], backlog["overdue"]
+    when = t("report.backlog_to_date" if ongoing else "report.backlog_at_end")
     if not still_open:
-        return t("report.backlog_none")
+        return t("report.backlog_none", when=when)
     if still_open == 1:
         late = t("report.overdue_of_one_one" if overdue else "report.overdue_of_one_none")
-        return t("report.backlog_one", overdue=late)
+        return t("report.backlog_one", when=when, overdue=late)
     late = t("report.overdue_of_many", count=number(overdue))
-    return t("report.backlog_many", count=number(still_open), overdue=late)
+    return t("report.backlog_many", when=when, count=number(still_open), overdue=late)
 
 
 @dataclass(frozen=True)

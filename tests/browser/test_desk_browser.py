@@ -157,4 +157,12 @@ def test_an_administrator_works_a_whatsapp_case_from_arrival_to_the_report(
     page.screenshot(path=str(shots / "informes.png"))
     found += serious_violations(page)
 
+    # On a 390 px wide phone no page scrolls sideways (tables scroll in their own box).
+    page.set_viewport_size({"width": 390, "height": 844})
+    pages = ("bandeja", f"casos/{folio}", "visitas", "compromisos", "informes")
+    for path in (f"/mesa/{name}" for name in pages):
+        page.goto(service.url + path)
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= 390, (path, width)
+
     assert found == []

@@ -151,6 +151,20 @@ def test_staff_write_a_cases_constancia_and_solicitud_from_the_terminal(desk, tm
     assert missing.exit_code == 1 and not (tmp_path / "x.pdf").exists()
 
 
+def test_a_document_that_cannot_be_written_is_one_spanish_line(desk, tmp_path, monkeypatch, capsys):
+    nowhere = tmp_path / "no-such-folder" / "c.pdf"
+    assert run_main(desk, monkeypatch, capsys, "constancia", FIRST, "--output", str(nowhere)) == (
+        1,
+        "",
+        f"No se pudo escribir {nowhere}: la carpeta no existe\n",
+    )
+    assert run_main(desk, monkeypatch, capsys, "solicitud", FIRST, "-o", str(tmp_path)) == (
+        1,
+        "",
+        f"No se pudo escribir {tmp_path}: es una carpeta, no un archivo\n",
+    )
+
+
 def test_the_list_and_a_case_read_in_spanish_while_json_and_export_keep_the_codes(desk):
     desk.terminal("status", FIRST, "en_proceso")
     desk.terminal("request-info", SECOND, "¿Hay un número de casa cerca?")
@@ -228,12 +242,12 @@ def test_a_reply_to_a_closed_case_is_held_until_the_staff_member_confirms_it(
         "--as NOMBRE.\n"
     )
     assert [len(desk.told(f)) for f in (FIRST, SECOND)] == [before[FIRST], before[SECOND]]
-    # Confirmed: sent, and the case stays closed.
-    assert "Respuesta enviada" in desk.chat(
+    # Confirmed: queued for sending (the outbox sends it), and the case stays closed.
+    assert "Respuesta en cola para enviarse" in desk.chat(
         f"/responder_cerrado {FIRST} Pasamos a revisar otra vez"
     )
     sent = run_main(desk, monkeypatch, capsys, "reply", SECOND, "Pasamos otra vez", "--yes")
-    assert sent[0] == 0 and "Respuesta enviada" in sent[1]
+    assert sent[0] == 0 and "Respuesta en cola para enviarse al ciudadano" in sent[1]
     assert desk.told(FIRST)[-1] == "Respuesta sobre su caso FOLIO:\nPasamos a revisar otra vez"
     assert desk.told(SECOND)[-1] == "Respuesta sobre su caso FOLIO:\nPasamos otra vez"
     assert [c["status"] for c in json.loads(desk.terminal("list", "--json").output)] == [

@@ -430,3 +430,25 @@ def test_an_update_held_for_an_anonymous_reporter_keeps_only_the_day_it_was_rele
     assert case.anonymous and copy.sent_at == copy.next_attempt_at == day
     assert copy.window_until == day + timedelta(hours=24)
     assert bridge_counts(app).sent == 1
+
+
+def test_the_list_says_which_setting_its_links_wait_for(app):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.core.texts import load_texts
+
+    def community(*args: str, **settings: str) -> str:
+        env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": "", **settings}
+        result = CliRunner().invoke(build_cli(load_texts()), ["community", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    community("add", "puentenorte", "--name", "Puente de la colonia Norte")
+    assert community("list").splitlines()[-1] == (
+        "Para mostrar también los enlaces que abren el chat, configure telegram.bot_username "
+        "o whatsapp.from_number (config.toml)."
+    )
+    shown = community("list", TA_TELEGRAM__BOT_USERNAME="AbiertoBot")
+    assert "https://t.me/AbiertoBot?start=puentenorte" in shown
+    assert shown.splitlines()[-1].endswith("configure whatsapp.from_number (config.toml).")

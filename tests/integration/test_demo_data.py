@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from bot.cli import build_cli
 from handlers.core.labels import CASE_TYPES
 from handlers.core.texts import load_texts
-from storage.models import Case, Contact
+from storage.models import Case, Commitment, Contact
+from tests.helpers import add_staff
 
 
 def run(app, *args: str):
@@ -43,6 +44,9 @@ def test_demo_data_fills_a_year_of_consistent_cases_that_the_tally_counts(app):
         assert case.survey_rating is None or case.status == "cerrado"
         if case.anonymous:
             assert case.contact_id is None and case.gender == "sin_dato"
+        # The deadline the policy gives real cases: an emergency's is the emergency deadline.
+        assert case.deadline_days == app.policy.case_deadline_days(case.type, case.urgency)
+    assert any(case.urgency == "emergencia" for case in cases)
     today = now.date()
     first, last = str(today - timedelta(days=367)), str(today + timedelta(days=1))
     tally = run(app, "tally", "--from", first, "--to", last, "--format", "json")
@@ -66,3 +70,19 @@ def test_demo_data_carries_commitments_that_a_demo_tally_shows(app):
     assert "Compromisos con la ciudadanía" in figures["narrative"]
     table = run(app, "tally", "--from", first, "--to", last, "--format", "md").output
     assert "## Compromisos" in table and "| Ejecutados a tiempo |" in table
+
+
+def test_the_demos_pending_commitments_have_a_responsible_when_there_is_staff(app):
+    ana, beto = add_staff(app.uow, "Ana"), add_staff(app.uow, "Beto")
+    assert run(app, "demo-data", "--cases", "600", "--seed", "3").exit_code == 0
+    with app.uow() as uow:
+        commitments = uow.session.exec(select(Commitment)).all()
+    pending = [c.responsible_id for c in commitments if c.status == "pending"]
+    assert pending and set(pending) == {ana.id, beto.id}
+
+
+def test_without_staff_the_demos_commitments_have_no_responsible(app):
+    assert run(app, "demo-data", "--cases", "300", "--seed", "3").exit_code == 0
+    with app.uow() as uow:
+        commitments = uow.session.exec(select(Commitment)).all()
+    assert commitments and {c.responsible_id for c in commitments} == {None}

@@ -5,8 +5,14 @@ from datetime import date
 import pytest
 
 from handlers.core.texts import load_texts
-from handlers.reporting.summary import BadWeek, last_full_week, parse_week
-from handlers.reporting.tally import BadPeriod, attention_line, number, parse_period
+from handlers.reporting.summary import (
+    BadWeek,
+    WeeklySummary,
+    last_full_week,
+    parse_week,
+    render_summary,
+)
+from handlers.reporting.tally import BadPeriod, attention_line, narrative, number, parse_period
 
 t = load_texts()
 
@@ -98,6 +104,34 @@ def large_tally() -> dict:
         "backlog": {"open": 1174, "overdue": 81},
         "narrative": "…",
     }
+
+
+def test_the_narrative_says_whom_the_youth_and_the_women_visits_are_counted_among():
+    figures = large_tally()
+    figures["visits"] = {
+        "proposed": 5,
+        "done": 1,
+        "women_priority": 4,
+        "cancelled": 0,
+        "missed": 0,
+        "rescheduled": 0,
+    }
+    closed = narrative(t, figures)
+    # The youth are among all the people, not among those without a gender.
+    assert "1,100 mujeres, 900 hombres y 100 personas sin dato de género; " in closed
+    assert "300 de ellas son jóvenes." in closed
+    # The four affecting women are of the five scheduled, not of the one done.
+    assert (
+        "Se realizó 1 visita técnica social de 5 programadas "
+        "(de ellas, 4 en situaciones que afectan a mujeres)."
+    ) in closed
+    assert closed.endswith(
+        "Al cierre del periodo quedaban 1,174 casos abiertos, 81 de ellos con el plazo vencido."
+    )
+    # A period not yet ended tells its backlog as of today.
+    assert narrative(t, figures, ongoing=True).endswith(
+        "A la fecha quedaban 1,174 casos abiertos, 81 de ellos con el plazo vencido."
+    )
 
 
 def test_the_report_tables_name_their_rows_in_spanish_and_write_numbers_as_the_narrative():
@@ -254,3 +288,33 @@ def test_no_report_format_writes_a_typed_place_as_a_live_formula():
     assert len(table) == 2 + len(PLACES)  # header, rule, one line per place: none broken
     assert all(line.count(" | ") == 1 for line in table[2:])
     assert "| '=HYPERLINK(" in text and "| Colonia \\| Las Brisas San Miguel | 1 |" in text
+
+
+def test_the_summary_gives_the_year_of_a_commitment_overdue_since_another_year():
+    week = WeeklySummary(
+        week="2026-W49",
+        first=date(2026, 11, 30),
+        last=date(2026, 12, 6),
+        received={},
+        received_before={},
+        by_channel={},
+        by_channel_before={},
+        attended=0,
+        still_open=0,
+        open_now=0,
+        overdue=0,
+        oldest_overdue=[],
+        agents_overdue=[],
+        emergencies=0,
+        median_first_response_hours=None,
+        satisfaction_responses=0,
+        satisfaction_mean=None,
+        commitments_overdue=2,
+        oldest_commitments=(
+            ("TA-2025-000007", 1, "Rosa", date(2025, 12, 31)),
+            ("TA-2026-000002", 1, "Rosa", date(2026, 11, 20)),
+        ),
+    )
+    text = render_summary(t, week)
+    assert "TA-2025-000007 #1, Rosa, vencía 31/12/2025;" in text
+    assert "TA-2026-000002 #1, Rosa, vencía 20/11" in text and "20/11/2026" not in text
