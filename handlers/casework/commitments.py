@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import FINAL, Actor, NotAllowed, notify_citizen
 from handlers.casework.notifications import Event, staff_replies
+from handlers.casework.visits import day_without_year
 from handlers.core.messages import Reply
 from handlers.core.normalise import fold, strip_controls
 from handlers.core.policy import CasePolicy
@@ -33,7 +34,7 @@ class BadDate(NotAllowed):
 
 
 def parse_due(t: Texts, value: str, today: date) -> date:
-    """The day a commitment is due: "15/12" (the next 15 December), "15/12/2026", "2026-12-15",
+    """The day a commitment is due: "15/12" (see day_without_year), "15/12/2026", "2026-12-15",
     "hoy", "mañana" or a weekday ("viernes": the next Friday after today). Never before today."""
     text = fold(value).strip(" .,")
     weekdays = [fold(day) for day in t("dates.weekdays").split(",")]
@@ -48,9 +49,7 @@ def parse_due(t: Texts, value: str, today: date) -> date:
         elif match := DAY_MONTH.fullmatch(text):
             number, month, year = int(match[1]), int(match[2]), match[3]
             if year is None:
-                day = date(today.year, month, number)
-                if day < today:
-                    day = date(today.year + 1, month, number)
+                day = day_without_year(today, month, number)
             else:
                 day = date(int(year) + (2000 if len(year) == 2 else 0), month, number)
         else:

@@ -5,6 +5,8 @@ no citizen."""
 # ruff: noqa: F811 (the desk tests' fixtures, imported as arguments)
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import io
 
 from tests.helpers import POTHOLE
@@ -73,6 +75,9 @@ def test_a_visit_proposed_on_the_desk_is_listed_done_and_exported(
     assert "SUMMARY:Visita TA-2026-000001 (#1)" in text and "DTSTART:20261119T150000Z" in text
     assert "70009999" not in text and "Rigoberta" not in text
 
+    clock.now = datetime(2026, 11, 19, 15, 30, tzinfo=UTC)  # the visit's day
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get(f"/mesa/casos/{FOLIO}").text)
     done = client.post(
         f"/mesa/casos/{FOLIO}/visita_hecha",
         data={"csrf": token, "visita": "1", "texto": "Se midió el hoyo", "proximo": "Bacheo"},
