@@ -5,9 +5,8 @@ no citizen."""
 # ruff: noqa: F811 (the desk tests' fixtures, imported as arguments)
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import io
+from datetime import UTC, datetime
 
 from tests.helpers import POTHOLE
 from tests.integration.test_desk import (  # noqa: F401 (fixtures)

@@ -246,9 +246,7 @@ def test_the_calendar_names_folio_place_window_and_who_goes_never_the_citizen(
     assert "70009999" not in content
 
 
-def test_a_visit_the_citizen_asked_to_move_is_closed_once_another_is_proposed(
-    uow, citizen, agent
-):
+def test_a_visit_the_citizen_asked_to_move_is_closed_once_another_is_proposed(uow, citizen, agent):
     agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
     assert "le propondrán otro día" in citizen.send("otro día, mejor el sábado")
     assert "Visita #2 propuesta" in agent.send(f"/visita {FOLIO} 21/11 09:00-11:00")
