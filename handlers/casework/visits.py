@@ -151,7 +151,9 @@ def _replaced_by(uow: UnitOfWork, visit: Visit) -> Visit | None:
     keeps its status (counted as rescheduled) and is closed to any change."""
     if visit.status != "reschedule_asked":
         return None
-    later = [other for other in uow.visits.for_case(visit.case_id) if (other.id or 0) > (visit.id or 0)]
+    later = [
+        other for other in uow.visits.for_case(visit.case_id) if (other.id or 0) > (visit.id or 0)
+    ]
     return later[0] if later else None
 
 
