@@ -138,6 +138,25 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
         run(ctx, config, as_, work)
 
+    @group.command("cancel", help=t("cli.commitments_cancel_help"))
+    def commitments_cancel(
+        ctx: typer.Context,
+        number: Number,
+        reason: Annotated[
+            str, typer.Argument(help=t("cli.commitments_reason"), show_default=False)
+        ],
+        as_: As = None,
+        config: Config = None,
+    ) -> None:
+        from handlers.casework import commitments
+
+        def work(uow, policy, actor, now):
+            commitment, case = commitments.find(uow, policy, number)
+            replies = commitments.cancel(uow, policy, commitment, case, reason, actor, now)
+            return commitments.cancelled_text(policy, commitment, case, replies), replies
+
+        run(ctx, config, as_, work)
+
     @group.command("remind", help=t("cli.commitments_remind_help"))
     def commitments_remind(ctx: typer.Context, config: Config = None) -> None:
         from handlers.casework.commitments import overdue_reminders

@@ -337,7 +337,13 @@ def find_own_case(
 
 
 # Events whose note was written for the citizen (a reply, a commitment made, met or moved).
-CITIZEN_NOTES = ("staff_reply", "commitment_made", "commitment_met", "commitment_moved")
+CITIZEN_NOTES = (
+    "staff_reply",
+    "commitment_made",
+    "commitment_met",
+    "commitment_moved",
+    "commitment_cancelled",
+)
 
 
 def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: str) -> str:

@@ -23,7 +23,7 @@ MAX_REASON = 300
 LIST_LENGTH = 20  # commitments shown by /compromisos without a folio
 # The case events that carry a commitment; their notes are the citizen's to read (anonymous
 # reporters read them with their secret code).
-EVENT_KINDS = ("commitment_made", "commitment_met", "commitment_moved")
+EVENT_KINDS = ("commitment_made", "commitment_met", "commitment_moved", "commitment_cancelled")
 DAY_MONTH = re.compile(r"(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2}|\d{4}))?")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 RELATIVE = {"hoy": 0, "mañana": 1, "manana": 1, "pasado mañana": 2, "pasado manana": 2}
@@ -269,6 +269,38 @@ def move(
         "commitments.citizen_moved", folio=case.folio, what=commitment.what, due=when, reason=reason
     )
     return notify_citizen(uow, policy, case, text)
+
+
+def cancel(
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    commitment: Commitment,
+    case: Case,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+) -> list[Reply]:
+    """A pending commitment that will not be met: the reason is needed and the citizen is told
+    it; the tally counts it as cancelled."""
+    t = policy.texts
+    _pending(policy, commitment)
+    reason = strip_controls(reason).strip()[:MAX_REASON]
+    if not reason:
+        raise NotAllowed(t("commitments.error_cancel_usage"))
+    commitment.status, commitment.updated_at = "cancelled", now
+    uow.commitments.add(commitment)
+    note = t("commitments.event_cancelled", what=commitment.what, reason=reason)
+    record_event(uow, case, now, actor=actor.name, kind="commitment_cancelled", note=note)
+    text = t("commitments.citizen_cancelled", folio=case.folio, what=commitment.what, reason=reason)
+    return notify_citizen(uow, policy, case, text)
+
+
+def cancelled_text(
+    policy: CasePolicy, commitment: Commitment, case: Case, replies: list[Reply]
+) -> str:
+    """What staff are told once a commitment is cancelled."""
+    done = policy.texts("commitments.done_cancelled", number=commitment.id, folio=case.folio)
+    return f"{done}\n{told(policy, case, replies)}"
 
 
 def told(policy: CasePolicy, case: Case, replies: list[Reply]) -> str:

@@ -100,6 +100,21 @@ def test_a_commitment_made_moved_and_met_late_is_told_to_the_citizen_each_time(
     assert "Compromiso cumplido: limpiar el tragante de la esquina Nota: quedó limpio" in status
 
 
+def test_a_commitment_cancelled_with_its_reason_is_told_to_the_citizen(uow, citizen, agent):
+    agent.send(f"/compromiso {FOLIO} viernes limpiar el tragante de la esquina")
+    assert "/compromiso_cancelar N motivo" in agent.send("/compromiso_cancelar 1")
+    answer = agent.send("/compromiso_cancelar 1 la alcaldía ya lo limpió")
+    assert "Compromiso #1 del caso TA-2026-000001 cancelado" in answer
+    assert told_citizen(uow)[-1] == (
+        "✖️ El compromiso de su caso TA-2026-000001 («limpiar el tragante de la esquina») "
+        "se canceló.\nMotivo: la alcaldía ya lo limpió"
+    )
+    assert uow.rows[Commitment][0].status == "cancelled"
+    assert "ya está cancelado" in agent.send("/compromiso_cumplido 1")
+    status = citizen.send(f"estado {FOLIO}")
+    assert "Compromiso cancelado: limpiar el tragante de la esquina: cancelado." in status
+
+
 def test_met_on_its_day_is_on_time(uow, agent, clock):
     agent.send(f"/compromiso {FOLIO} hoy visitar el lugar")
     assert "cumplido a tiempo" in agent.send("/compromiso_cumplido 1")
