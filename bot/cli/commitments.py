@@ -105,15 +105,20 @@ def register(cli: typer.Typer, t: Texts) -> None:
     def commitments_met(
         ctx: typer.Context,
         number: Number,
+        written: Annotated[
+            str, typer.Argument(help=t("cli.commitments_note"), show_default=False)
+        ] = "",
         note: Annotated[str, typer.Option("--note", help=t("cli.commitments_note"))] = "",
         as_: As = None,
         config: Config = None,
     ) -> None:
         from handlers.casework import commitments
 
+        said = " ".join(part for part in (written, note) if part.strip())
+
         def work(uow, policy, actor, now):
             commitment, case = commitments.find(uow, policy, number)
-            replies = commitments.meet(uow, policy, commitment, case, note, actor, now)
+            replies = commitments.meet(uow, policy, commitment, case, said, actor, now)
             return commitments.met_text(policy, commitment, case, replies), replies
 
         run(ctx, config, as_, work)

@@ -152,3 +152,29 @@ def test_a_commitment_made_on_a_field_visit_is_listed_with_it_and_only_on_its_ca
     with app.uow() as uow:
         (commitment,) = uow.commitments.for_case(uow.cases.by_folio(FOLIO).id)
     assert commitment.visit_id == 1
+
+
+def test_the_terminal_cancels_a_commitment_and_takes_the_note_as_written(app):
+    clock = Clock()
+    citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
+    citizen.clock = clock
+    citizen.converse(*POTHOLE)
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+
+    def terminal(*args: str):
+        obj = CliContext(clock=clock)
+        return CliRunner().invoke(build_cli(load_texts()), ["commitments", *args], env=env, obj=obj)
+
+    assert terminal("add", FOLIO, "15/12", "podar el árbol").exit_code == 0
+    assert terminal("add", FOLIO, "16/12", "limpiar el tragante").exit_code == 0
+    cancelled = terminal("cancel", "1", "La alcaldía ya lo hizo")
+    assert cancelled.exit_code == 0, cancelled.output
+    assert "Compromiso #1 del caso TA-2026-000001 cancelado" in cancelled.output
+    met = terminal("met", "2", "quedó reparado")
+    assert met.exit_code == 0, met.output
+    with app.uow() as uow:
+        told = [i.body for i in uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=100)]
+    assert any("se canceló.\nMotivo: La alcaldía ya lo hizo" in body for body in told)
+    assert any(body.endswith("Nota: quedó reparado") for body in told)
+    figures = tally(app, NOVEMBER, now=datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    assert figures["commitments"]["cancelled"] == 1
