@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import FINAL, Actor, NotAllowed, notify_citizen
 from handlers.casework.notifications import Event, staff_replies
-from handlers.casework.visits import day_without_year
+from handlers.casework.visits import COMMITTABLE, day_without_year
 from handlers.core.messages import Reply
 from handlers.core.normalise import fold, strip_controls
 from handlers.core.policy import CasePolicy
@@ -131,6 +131,9 @@ def make(
         raise NotAllowed(t("commitments.error_usage"))
     if visit is not None and visit.case_id != case.id:
         raise NotAllowed(t("commitments.error_visit", number=visit.id, folio=case.folio))
+    if visit is not None and visit.status not in COMMITTABLE:
+        status = policy.texts(f"visits.status.{visit.status}")
+        raise NotAllowed(t("commitments.error_visit_status", number=visit.id, status=status))
     if due < today(policy, now):
         raise BadDate(t("commitments.past_date", value=due.strftime("%d/%m/%Y")))
     if responsible is None and not responsible_name:

@@ -21,6 +21,8 @@ from storage.models import Attachment, Case, Message, Staff, Visit
 
 STATUSES = ("proposed", "confirmed", "reschedule_asked", "done", "cancelled", "missed")
 CLOSED = frozenset({"done", "cancelled", "missed"})
+# The visits a commitment can be made on: not one that will not happen or was moved.
+COMMITTABLE = frozenset({"proposed", "confirmed", "done"})
 # Which status may follow which (the citizen confirms or asks for another day; staff record the
 # outcome). A visit the citizen asked to move stays so once a new one is proposed.
 TRANSITIONS: dict[str, frozenset[str]] = {

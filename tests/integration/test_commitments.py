@@ -139,6 +139,10 @@ def test_a_commitment_made_on_a_field_visit_is_listed_with_it_and_only_on_its_ca
     assert f"Compromiso #1 en el caso {FOLIO}" in made
     assert f"#1 {FOLIO} (visita #1)" in ana.send(f"/compromisos {FOLIO}")
     assert "No hay una visita #7" in ana.send("/compromiso visita 7 viernes otra cosa")
+    ana.send(f"/visita {FOLIO} 30/11 09:00-11:00")
+    ana.send("/visita_cancelar 2 lluvias")
+    refused = ana.send("/compromiso visita 2 viernes otra cosa")
+    assert refused.startswith("La visita #2 está cancelada: un compromiso se registra en una")
 
     Citizen(app.dialogue, app.uow, address="+50370008888", channel="whatsapp").converse(*POTHOLE)
     env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
