@@ -128,7 +128,7 @@ def make(
         raise NotAllowed(t("staff.error_closed", folio=case.folio))
     what = strip_controls(what).strip()[:MAX_WHAT]
     if not what:
-        raise NotAllowed(t("commitments.error_usage"))
+        raise NotAllowed(t("commitments.error_no_what"))
     if visit is not None and visit.case_id != case.id:
         raise NotAllowed(t("commitments.error_visit", number=visit.id, folio=case.folio))
     if visit is not None and visit.status not in COMMITTABLE:
@@ -194,6 +194,8 @@ def find(uow: UnitOfWork, policy: CasePolicy, number: str) -> tuple[Commitment, 
     """The commitment numbered `number` ("7" or "#7") and its case, both locked until the
     transaction ends; NotAllowed when there is none."""
     digits = number.strip().lstrip("#")
+    if not digits:
+        raise NotAllowed(policy.texts("commitments.error_no_number"))
     known = digits.isdigit() and len(digits) <= 9
     commitment = uow.commitments.get(int(digits), lock=True) if known else None
     case = uow.cases.get(commitment.case_id) if commitment is not None else None
@@ -255,7 +257,7 @@ def move(
     _pending(policy, commitment)
     reason = strip_controls(reason).strip()[:MAX_REASON]
     if not reason:
-        raise NotAllowed(t("commitments.error_move_usage"))
+        raise NotAllowed(t("commitments.error_needs_reason"))
     due = parse_due(t, day, today(policy, now))
     if due == commitment.due_date:
         raise NotAllowed(t("commitments.error_same_date", number=commitment.id))
@@ -289,7 +291,7 @@ def cancel(
     _pending(policy, commitment)
     reason = strip_controls(reason).strip()[:MAX_REASON]
     if not reason:
-        raise NotAllowed(t("commitments.error_cancel_usage"))
+        raise NotAllowed(t("commitments.error_needs_reason"))
     commitment.status, commitment.updated_at = "cancelled", now
     uow.commitments.add(commitment)
     note = t("commitments.event_cancelled", what=commitment.what, reason=reason)

@@ -182,3 +182,28 @@ def test_the_terminal_cancels_a_commitment_and_takes_the_note_as_written(app):
     assert any(body.endswith("Nota: quedó reparado") for body in told)
     figures = tally(app, NOVEMBER, now=datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
     assert figures["commitments"]["cancelled"] == 1
+
+
+def test_terminal_errors_name_no_chat_command(app):
+    clock = Clock()
+    citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
+    citizen.clock = clock
+    citizen.converse(*POTHOLE)
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+
+    def terminal(*args: str) -> str:
+        obj = CliContext(clock=clock)
+        result = CliRunner().invoke(build_cli(load_texts()), list(args), env=env, obj=obj)
+        return str(result.exception) + result.output
+
+    assert "No hay una visita #99." in terminal("visits", "done", "99", "--notes", "x")
+    assert "No hay un compromiso número 99." in terminal("commitments", "move", "99", "15/12", "x")
+    said = terminal("commitments", "add", FOLIO, "15/12", " ")
+    assert "Escriba qué se compromete a hacer la institución." in said
+    terminal("visits", "propose", FOLIO, "--date", "20/11", "--from", "09:00", "--to", "11:00")
+    busy = terminal(
+        "visits", "propose", FOLIO, "--date", "21/11", "--from", "09:00", "--to", "11:00"
+    )
+    assert "ya tiene la visita #1 pendiente: cancélela antes de proponer otra." in busy
+    for said in (busy, said):
+        assert "/" not in said.replace("20/11", "").replace("15/12", "")

@@ -748,3 +748,5 @@ def test_a_commitment_is_cancelled_from_the_case_page_and_the_citizen_told_why(a
     with app.uow() as uow:
         told = [i.body for i in uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)]
     assert any("se canceló.\nMotivo: la alcaldía ya lo hizo" in body for body in told)
+    nameless = client.post(f"{folio}/compromiso_cumplido", data={"csrf": token})
+    assert nameless.status_code == 400 and "Indique el número del compromiso." in nameless.text
