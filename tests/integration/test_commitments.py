@@ -205,5 +205,5 @@ def test_terminal_errors_name_no_chat_command(app):
         "visits", "propose", FOLIO, "--date", "21/11", "--from", "09:00", "--to", "11:00"
     )
     assert "ya tiene la visita #1 pendiente: cancélela antes de proponer otra." in busy
-    for said in (busy, said):
-        assert "/" not in said.replace("20/11", "").replace("15/12", "")
+    for shown in (busy, said):
+        assert "/" not in shown.replace("20/11", "").replace("15/12", "")
