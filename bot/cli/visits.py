@@ -36,11 +36,22 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
         def action(uow, policy, case, actor, now):
             from handlers.casework import visits
+            from handlers.casework.actions import callback_number
 
             slot = visits.parse_slot(policy, day, f"{start}-{end}", now)
             visit, replies = visits.propose(uow, policy, case, slot, who, actor, now)
             when = visits.describe_slot(policy, visit)
             said.append(t("visits.done_proposed", number=visit.id, folio=case.folio, when=when))
+            if not visits.has_chat(uow, case):
+                phone = callback_number(uow, case) or t("staff.callback_no_number")
+                said.append(
+                    t(
+                        "visits.call_to_agree_terminal",
+                        folio=case.folio,
+                        number=phone,
+                        visit=visit.id,
+                    )
+                )
             return replies
 
         work_on(cli_context(ctx), config, as_, folio, action, said=said)

@@ -124,3 +124,14 @@ def test_the_callers_name_and_number_are_erased_like_any_citizens(terminal):
     case = terminal("cases", "show", FOLIO).output
     assert "Rosa Pérez" not in case and NUMBER not in case
     assert "hoyo grande" not in case
+
+
+def test_a_visit_proposed_on_a_phone_case_says_to_call_and_how_to_confirm(terminal):
+    log_call(terminal, "--phone", CALLER, "--municipality", "Ahuachapán Sur")
+    proposed = terminal(
+        "visits", "propose", FOLIO, "--date", "20/11", "--from", "09:00", "--to", "11:00"
+    )
+    assert proposed.exit_code == 0, said(proposed)
+    assert "📅 Visita #1 propuesta" in proposed.output
+    assert f"acuerde la visita por teléfono con {NUMBER}" in proposed.output
+    assert "visits confirm 1" in proposed.output
