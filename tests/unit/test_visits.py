@@ -279,3 +279,11 @@ def test_a_day_without_a_year_just_past_is_refused_and_an_older_one_is_next_year
     assert visits.day_without_year(today, 9, 20) == date(2026, 9, 20)
     assert visits.day_without_year(today, 9, 10) == date(2027, 9, 10)
     assert "Visita #1 propuesta" in agent.send(f"/visita {FOLIO} 15/01 09:00-11:00")
+
+
+def test_the_citizens_status_names_the_visits_day(uow, citizen, agent):
+    agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    citizen.send("sí")
+    status = citizen.send(f"estado {FOLIO}")
+    assert "Visita de campo propuesta: jueves 19/11/2026 de 09:00 a 11:00" in status
+    assert "Visita de campo confirmada: jueves 19/11/2026 de 09:00 a 11:00" in status
