@@ -490,6 +490,8 @@ def mark_women(
     counted in the tally."""
     if case.status in FINAL:
         raise NotAllowed(policy.texts("staff.error_closed", folio=case.folio))
+    if not on and not case.affects_women:
+        raise NotAllowed(policy.texts("visits.error_not_women", folio=case.folio))
     case.affects_women = on
     if on:
         case.prioritised = True

@@ -135,3 +135,13 @@ def test_a_visit_proposed_on_a_phone_case_says_to_call_and_how_to_confirm(termin
     assert "📅 Visita #1 propuesta" in proposed.output
     assert f"acuerde la visita por teléfono con {NUMBER}" in proposed.output
     assert "visits confirm 1" in proposed.output
+
+
+def test_a_case_affecting_women_says_so_and_unmarking_an_unmarked_one_is_refused(terminal):
+    log_call(terminal, "--phone", CALLER)
+    refused = terminal("cases", "priority", FOLIO, "--women", "--off")
+    assert "no está marcado como situación que afecta a mujeres" in said(refused)
+    assert terminal("cases", "priority", FOLIO, "--women").exit_code == 0
+    shown = terminal("cases", "show", FOLIO).output
+    assert "Prioritario: situación que afecta a mujeres" in shown
+    assert "Ya no se marca" not in shown
