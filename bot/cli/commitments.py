@@ -37,15 +37,21 @@ def register(cli: typer.Typer, t: Texts) -> None:
     group = command_group(t("cli.commitments_help"))
     cli.add_typer(group, name="commitments")
     As = Annotated[str | None, typer.Option("--as", help=t("cli.as_option"))]
-    Number = Annotated[str, typer.Argument(help=t("cli.commitments_number"), show_default=False)]
-    Day = Annotated[str, typer.Argument(help=t("cli.commitments_day"), show_default=False)]
+    Number = Annotated[
+        str, typer.Argument(help=t("cli.commitments_number"), metavar="N", show_default=False)
+    ]
+    Day = Annotated[
+        str, typer.Argument(help=t("cli.commitments_day"), metavar="FECHA", show_default=False)
+    ]
 
     @group.command("add", help=t("cli.commitments_add_help"))
     def commitments_add(
         ctx: typer.Context,
         folio: str,
         day: Day,
-        what: Annotated[str, typer.Argument(help=t("cli.commitments_what"), show_default=False)],
+        what: Annotated[
+            str, typer.Argument(help=t("cli.commitments_what"), metavar="QUÉ", show_default=False)
+        ],
         responsible: Annotated[
             str | None, typer.Option("--responsible", help=t("cli.commitments_responsible"))
         ] = None,
@@ -106,7 +112,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ctx: typer.Context,
         number: Number,
         written: Annotated[
-            str, typer.Argument(help=t("cli.commitments_note"), show_default=False)
+            str, typer.Argument(help=t("cli.commitments_note"), metavar="NOTA", show_default=False)
         ] = "",
         note: Annotated[str, typer.Option("--note", help=t("cli.commitments_note"))] = "",
         as_: As = None,
@@ -129,7 +135,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
         number: Number,
         day: Day,
         reason: Annotated[
-            str, typer.Argument(help=t("cli.commitments_reason"), show_default=False)
+            str,
+            typer.Argument(help=t("cli.commitments_reason"), metavar="MOTIVO", show_default=False),
         ],
         as_: As = None,
         config: Config = None,
@@ -148,7 +155,8 @@ def register(cli: typer.Typer, t: Texts) -> None:
         ctx: typer.Context,
         number: Number,
         reason: Annotated[
-            str, typer.Argument(help=t("cli.commitments_reason"), show_default=False)
+            str,
+            typer.Argument(help=t("cli.commitments_reason"), metavar="MOTIVO", show_default=False),
         ],
         as_: As = None,
         config: Config = None,

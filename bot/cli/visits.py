@@ -25,10 +25,14 @@ def register(cli: typer.Typer, t: Texts) -> None:
     def visits_propose(
         ctx: typer.Context,
         folio: str,
-        day: Annotated[str, typer.Option("--date", help=t("cli.visits_date_option"))],
+        day: Annotated[
+            str, typer.Option("--date", help=t("cli.visits_date_option"), metavar="FECHA")
+        ],
         start: Annotated[str, typer.Option("--from", help=t("cli.visits_from_option"))],
         end: Annotated[str, typer.Option("--to", help=t("cli.visits_to_option"))],
-        who: Annotated[str, typer.Option("--who", help=t("cli.visits_who_option"))] = "",
+        who: Annotated[
+            str, typer.Option("--who", help=t("cli.visits_who_option"), metavar="QUIÉN")
+        ] = "",
         as_: As = None,
         config: Config = None,
     ) -> None:

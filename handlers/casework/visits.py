@@ -98,7 +98,7 @@ def parse_slot(policy: CasePolicy, day_text: str, window_text: str, now: datetim
     except ValueError as exc:
         raise NotAllowed(t("visits.error_window", value=window_text)) from exc
     if end <= start:
-        raise NotAllowed(t("visits.error_window", value=window_text))
+        raise NotAllowed(t("visits.error_window_order", value=window_text))
     tz = policy.calendar.tz
     slot = Slot(
         datetime.combine(day, start, tzinfo=tz).astimezone(now.tzinfo),
@@ -173,6 +173,9 @@ def _check_started(policy: CasePolicy, visit: Visit, now: datetime) -> None:
 
 
 def _move(policy: CasePolicy, visit: Visit, to: str, now: datetime) -> None:
+    if to == visit.status:
+        current = status_label(policy, to)
+        raise NotAllowed(policy.texts("visits.error_same_status", number=visit.id, current=current))
     if to not in TRANSITIONS[visit.status]:
         raise NotAllowed(
             policy.texts(

@@ -207,3 +207,15 @@ def test_terminal_errors_name_no_chat_command(app):
     assert "ya tiene la visita #1 pendiente: cancélela antes de proponer otra." in busy
     for shown in (busy, said):
         assert "/" not in shown.replace("20/11", "").replace("15/12", "")
+
+
+def test_the_help_names_each_argument_for_what_it_is():
+    cli = build_cli(load_texts())
+    add = CliRunner().invoke(cli, ["commitments", "add", "--help"]).output
+    assert "commitments add [OPCIONES] FOLIO FECHA QUÉ" in add
+    move = CliRunner().invoke(cli, ["commitments", "move", "--help"]).output
+    assert "commitments move [OPCIONES] N FECHA MOTIVO" in move
+    propose = " ".join(CliRunner().invoke(cli, ["visits", "propose", "--help"]).output.split())
+    assert "--who QUIÉN" in propose and "hoy o mañana" in propose
+    tally_help = " ".join(CliRunner().invoke(cli, ["tally", "--help"]).output.split())
+    assert "visitas técnicas, compromisos" in tally_help

@@ -83,7 +83,7 @@ def test_a_commitment_made_moved_and_met_late_is_told_to_the_citizen_each_time(
     clock.now = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # the day after the new date
     answer = agent.send("/compromisos")
     assert "⏰ VENCIDO #1 TA-2026-000001 · miércoles 25/11/2026" in answer
-    assert "cambió de fecha 1 vez/veces" in answer and "Ana Gómez" in answer
+    assert "cambios de fecha: 1" in answer and "Ana Gómez" in answer
     answer = agent.send("/compromiso_cumplido 1 quedó limpio")
     assert "cumplido con retraso (era para el miércoles 25/11/2026)" in answer
     assert told_citizen(uow)[-1] == (

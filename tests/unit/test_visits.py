@@ -62,7 +62,7 @@ def test_how_staff_write_a_visits_date_and_window(policy, day, window, start, en
     [
         ("32/11", "09:00-11:00", "No entiendo la fecha «32/11»"),
         ("el jueves", "09:00-11:00", "No entiendo la fecha «el jueves»"),
-        ("19/11", "11:00-09:00", "No entiendo el horario «11:00-09:00»"),
+        ("19/11", "11:00-09:00", "termina antes de empezar"),
         ("19/11", "25:00-26:00", "No entiendo el horario «25:00-26:00»"),
         ("16/11/2026", "09:00-11:00", "La visita del 16/11/2026 ya habría pasado"),
     ],
@@ -287,3 +287,10 @@ def test_the_citizens_status_names_the_visits_day(uow, citizen, agent):
     status = citizen.send(f"estado {FOLIO}")
     assert "Visita de campo propuesta: jueves 19/11/2026 de 09:00 a 11:00" in status
     assert "Visita de campo confirmada: jueves 19/11/2026 de 09:00 a 11:00" in status
+
+
+def test_a_visit_already_done_says_so(uow, citizen, agent, clock):
+    agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    clock.now = the_visit(uow).starts_at
+    agent.send("/visita_hecha 1 Se midió el hoyo")
+    assert agent.send("/visita_hecha 1 otra vez") == "La visita #1 ya está realizada."
