@@ -107,6 +107,23 @@ def register(cli: typer.Typer, t: Texts) -> None:
         heading = t("commitments.header_case", folio=case.folio) if case else None
         typer.echo("\n".join([heading or t("commitments.header_all"), *lines]))
 
+    Reason = Annotated[
+        str,
+        typer.Argument(help=t("cli.commitments_reason"), metavar="MOTIVO", show_default=False),
+    ]
+
+    def change(ctx, config, as_, number, act, text_of) -> None:
+        """One change to commitment `number`: act(uow, policy, commitment, case, actor, now)
+        returns the replies; text_of(policy, commitment, case, replies) what staff read."""
+        from handlers.casework import commitments
+
+        def work(uow, policy, actor, now):
+            commitment, case = commitments.find(uow, policy, number)
+            replies = act(uow, policy, commitment, case, actor, now)
+            return text_of(policy, commitment, case, replies), replies
+
+        run(ctx, config, as_, work)
+
     @group.command("met", help=t("cli.commitments_met_help"))
     def commitments_met(
         ctx: typer.Context,
@@ -122,53 +139,41 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
         said = " ".join(part for part in (written, note) if part.strip())
 
-        def work(uow, policy, actor, now):
-            commitment, case = commitments.find(uow, policy, number)
-            replies = commitments.meet(uow, policy, commitment, case, said, actor, now)
-            return commitments.met_text(policy, commitment, case, replies), replies
+        def act(uow, policy, commitment, case, actor, now):
+            return commitments.meet(uow, policy, commitment, case, said, actor, now)
 
-        run(ctx, config, as_, work)
+        change(ctx, config, as_, number, act, commitments.met_text)
 
     @group.command("move", help=t("cli.commitments_move_help"))
     def commitments_move(
         ctx: typer.Context,
         number: Number,
         day: Day,
-        reason: Annotated[
-            str,
-            typer.Argument(help=t("cli.commitments_reason"), metavar="MOTIVO", show_default=False),
-        ],
+        reason: Reason,
         as_: As = None,
         config: Config = None,
     ) -> None:
         from handlers.casework import commitments
 
-        def work(uow, policy, actor, now):
-            commitment, case = commitments.find(uow, policy, number)
-            replies = commitments.move(uow, policy, commitment, case, day, reason, actor, now)
-            return commitments.moved_text(policy, commitment, case, replies), replies
+        def act(uow, policy, commitment, case, actor, now):
+            return commitments.move(uow, policy, commitment, case, day, reason, actor, now)
 
-        run(ctx, config, as_, work)
+        change(ctx, config, as_, number, act, commitments.moved_text)
 
     @group.command("cancel", help=t("cli.commitments_cancel_help"))
     def commitments_cancel(
         ctx: typer.Context,
         number: Number,
-        reason: Annotated[
-            str,
-            typer.Argument(help=t("cli.commitments_reason"), metavar="MOTIVO", show_default=False),
-        ],
+        reason: Reason,
         as_: As = None,
         config: Config = None,
     ) -> None:
         from handlers.casework import commitments
 
-        def work(uow, policy, actor, now):
-            commitment, case = commitments.find(uow, policy, number)
-            replies = commitments.cancel(uow, policy, commitment, case, reason, actor, now)
-            return commitments.cancelled_text(policy, commitment, case, replies), replies
+        def act(uow, policy, commitment, case, actor, now):
+            return commitments.cancel(uow, policy, commitment, case, reason, actor, now)
 
-        run(ctx, config, as_, work)
+        change(ctx, config, as_, number, act, commitments.cancelled_text)
 
     @group.command("remind", help=t("cli.commitments_remind_help"))
     def commitments_remind(ctx: typer.Context, config: Config = None) -> None:

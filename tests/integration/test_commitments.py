@@ -158,7 +158,8 @@ def test_a_commitment_made_on_a_field_visit_is_listed_with_it_and_only_on_its_ca
     assert commitment.visit_id == 1
 
 
-def test_the_terminal_cancels_a_commitment_and_takes_the_note_as_written(app):
+def filed_with_a_terminal(app):
+    """The pothole reported on WhatsApp, and the terminal to work on it (its Result)."""
     clock = Clock()
     citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
     citizen.clock = clock
@@ -167,14 +168,19 @@ def test_the_terminal_cancels_a_commitment_and_takes_the_note_as_written(app):
 
     def terminal(*args: str):
         obj = CliContext(clock=clock)
-        return CliRunner().invoke(build_cli(load_texts()), ["commitments", *args], env=env, obj=obj)
+        return CliRunner().invoke(build_cli(load_texts()), list(args), env=env, obj=obj)
 
-    assert terminal("add", FOLIO, "15/12", "podar el árbol").exit_code == 0
-    assert terminal("add", FOLIO, "16/12", "limpiar el tragante").exit_code == 0
-    cancelled = terminal("cancel", "1", "La alcaldía ya lo hizo")
+    return terminal
+
+
+def test_the_terminal_cancels_a_commitment_and_takes_the_note_as_written(app):
+    terminal = filed_with_a_terminal(app)
+    assert terminal("commitments", "add", FOLIO, "15/12", "podar el árbol").exit_code == 0
+    assert terminal("commitments", "add", FOLIO, "16/12", "limpiar el tragante").exit_code == 0
+    cancelled = terminal("commitments", "cancel", "1", "La alcaldía ya lo hizo")
     assert cancelled.exit_code == 0, cancelled.output
     assert "Compromiso #1 del caso TA-2026-000001 cancelado" in cancelled.output
-    met = terminal("met", "2", "quedó reparado")
+    met = terminal("commitments", "met", "2", "quedó reparado")
     assert met.exit_code == 0, met.output
     with app.uow() as uow:
         told = [i.body for i in uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=100)]
@@ -185,15 +191,10 @@ def test_the_terminal_cancels_a_commitment_and_takes_the_note_as_written(app):
 
 
 def test_terminal_errors_name_no_chat_command(app):
-    clock = Clock()
-    citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
-    citizen.clock = clock
-    citizen.converse(*POTHOLE)
-    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    run = filed_with_a_terminal(app)
 
     def terminal(*args: str) -> str:
-        obj = CliContext(clock=clock)
-        result = CliRunner().invoke(build_cli(load_texts()), list(args), env=env, obj=obj)
+        result = run(*args)
         return str(result.exception) + result.output
 
     assert "No hay una visita #99." in terminal("visits", "done", "99", "--notes", "x")
