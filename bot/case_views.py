@@ -152,7 +152,8 @@ def render_case(app: App, uow: Any, case: Case) -> str:
             t("cli.show_paused", since=policy.local_time(case.paused_at, anonymous=anonymous))
         )
     if case.prioritised:
-        lines.append(t("cli.show_prioritised"))
+        key = "cli.show_prioritised_women" if case.affects_women else "cli.show_prioritised"
+        lines.append(t(key))
     if case.referred_to:
         lines.append(t("cli.show_referred", institution=case.referred_to))
     if case.resolution:

@@ -37,15 +37,21 @@ def register(cli: typer.Typer, t: Texts) -> None:
     group = command_group(t("cli.commitments_help"))
     cli.add_typer(group, name="commitments")
     As = Annotated[str | None, typer.Option("--as", help=t("cli.as_option"))]
-    Number = Annotated[str, typer.Argument(help=t("cli.commitments_number"), show_default=False)]
-    Day = Annotated[str, typer.Argument(help=t("cli.commitments_day"), show_default=False)]
+    Number = Annotated[
+        str, typer.Argument(help=t("cli.commitments_number"), metavar="N", show_default=False)
+    ]
+    Day = Annotated[
+        str, typer.Argument(help=t("cli.commitments_day"), metavar="FECHA", show_default=False)
+    ]
 
     @group.command("add", help=t("cli.commitments_add_help"))
     def commitments_add(
         ctx: typer.Context,
         folio: str,
         day: Day,
-        what: Annotated[str, typer.Argument(help=t("cli.commitments_what"), show_default=False)],
+        what: Annotated[
+            str, typer.Argument(help=t("cli.commitments_what"), metavar="QUÉ", show_default=False)
+        ],
         responsible: Annotated[
             str | None, typer.Option("--responsible", help=t("cli.commitments_responsible"))
         ] = None,
@@ -101,42 +107,73 @@ def register(cli: typer.Typer, t: Texts) -> None:
         heading = t("commitments.header_case", folio=case.folio) if case else None
         typer.echo("\n".join([heading or t("commitments.header_all"), *lines]))
 
+    Reason = Annotated[
+        str,
+        typer.Argument(help=t("cli.commitments_reason"), metavar="MOTIVO", show_default=False),
+    ]
+
+    def change(ctx, config, as_, number, act, text_of) -> None:
+        """One change to commitment `number`: act(uow, policy, commitment, case, actor, now)
+        returns the replies; text_of(policy, commitment, case, replies) what staff read."""
+        from handlers.casework import commitments
+
+        def work(uow, policy, actor, now):
+            commitment, case = commitments.find(uow, policy, number)
+            replies = act(uow, policy, commitment, case, actor, now)
+            return text_of(policy, commitment, case, replies), replies
+
+        run(ctx, config, as_, work)
+
     @group.command("met", help=t("cli.commitments_met_help"))
     def commitments_met(
         ctx: typer.Context,
         number: Number,
+        written: Annotated[
+            str, typer.Argument(help=t("cli.commitments_note"), metavar="NOTA", show_default=False)
+        ] = "",
         note: Annotated[str, typer.Option("--note", help=t("cli.commitments_note"))] = "",
         as_: As = None,
         config: Config = None,
     ) -> None:
         from handlers.casework import commitments
 
-        def work(uow, policy, actor, now):
-            commitment, case = commitments.find(uow, policy, number)
-            replies = commitments.meet(uow, policy, commitment, case, note, actor, now)
-            return commitments.met_text(policy, commitment, case, replies), replies
+        said = " ".join(part for part in (written, note) if part.strip())
 
-        run(ctx, config, as_, work)
+        def act(uow, policy, commitment, case, actor, now):
+            return commitments.meet(uow, policy, commitment, case, said, actor, now)
+
+        change(ctx, config, as_, number, act, commitments.met_text)
 
     @group.command("move", help=t("cli.commitments_move_help"))
     def commitments_move(
         ctx: typer.Context,
         number: Number,
         day: Day,
-        reason: Annotated[
-            str, typer.Argument(help=t("cli.commitments_reason"), show_default=False)
-        ],
+        reason: Reason,
         as_: As = None,
         config: Config = None,
     ) -> None:
         from handlers.casework import commitments
 
-        def work(uow, policy, actor, now):
-            commitment, case = commitments.find(uow, policy, number)
-            replies = commitments.move(uow, policy, commitment, case, day, reason, actor, now)
-            return commitments.moved_text(policy, commitment, case, replies), replies
+        def act(uow, policy, commitment, case, actor, now):
+            return commitments.move(uow, policy, commitment, case, day, reason, actor, now)
 
-        run(ctx, config, as_, work)
+        change(ctx, config, as_, number, act, commitments.moved_text)
+
+    @group.command("cancel", help=t("cli.commitments_cancel_help"))
+    def commitments_cancel(
+        ctx: typer.Context,
+        number: Number,
+        reason: Reason,
+        as_: As = None,
+        config: Config = None,
+    ) -> None:
+        from handlers.casework import commitments
+
+        def act(uow, policy, commitment, case, actor, now):
+            return commitments.cancel(uow, policy, commitment, case, reason, actor, now)
+
+        change(ctx, config, as_, number, act, commitments.cancelled_text)
 
     @group.command("remind", help=t("cli.commitments_remind_help"))
     def commitments_remind(ctx: typer.Context, config: Config = None) -> None:

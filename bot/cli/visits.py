@@ -25,10 +25,14 @@ def register(cli: typer.Typer, t: Texts) -> None:
     def visits_propose(
         ctx: typer.Context,
         folio: str,
-        day: Annotated[str, typer.Option("--date", help=t("cli.visits_date_option"))],
+        day: Annotated[
+            str, typer.Option("--date", help=t("cli.visits_date_option"), metavar="FECHA")
+        ],
         start: Annotated[str, typer.Option("--from", help=t("cli.visits_from_option"))],
         end: Annotated[str, typer.Option("--to", help=t("cli.visits_to_option"))],
-        who: Annotated[str, typer.Option("--who", help=t("cli.visits_who_option"))] = "",
+        who: Annotated[
+            str, typer.Option("--who", help=t("cli.visits_who_option"), metavar="QUIÉN")
+        ] = "",
         as_: As = None,
         config: Config = None,
     ) -> None:
@@ -36,11 +40,22 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
         def action(uow, policy, case, actor, now):
             from handlers.casework import visits
+            from handlers.casework.actions import callback_number
 
             slot = visits.parse_slot(policy, day, f"{start}-{end}", now)
             visit, replies = visits.propose(uow, policy, case, slot, who, actor, now)
             when = visits.describe_slot(policy, visit)
             said.append(t("visits.done_proposed", number=visit.id, folio=case.folio, when=when))
+            if not visits.has_chat(uow, case):
+                phone = callback_number(uow, case) or t("staff.callback_no_number")
+                said.append(
+                    t(
+                        "visits.call_to_agree_terminal",
+                        folio=case.folio,
+                        number=phone,
+                        visit=visit.id,
+                    )
+                )
             return replies
 
         work_on(cli_context(ctx), config, as_, folio, action, said=said)

@@ -14,7 +14,7 @@ from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
 from storage.models import Case, Commitment
 
-ACTIONS = ("compromiso", "compromiso_cumplido", "compromiso_mover")
+ACTIONS = ("compromiso", "compromiso_cumplido", "compromiso_mover", "compromiso_cancelar")
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def act(
     actor: Actor,
     now: datetime,
 ) -> list[Reply]:
-    """Make a commitment on the case, mark one of its commitments met, or move one."""
+    """Make a commitment on the case, mark one of its commitments met, move or cancel one."""
     t = policy.texts
     if action == "compromiso":
         who = str(form.get("responsable", "")).strip() or None
@@ -92,5 +92,8 @@ def act(
     if action == "compromiso_cumplido":
         note = str(form.get("texto", ""))
         return commitments.meet(uow, policy, commitment, case, note, actor, now)
+    if action == "compromiso_cancelar":
+        reason = str(form.get("texto", ""))
+        return commitments.cancel(uow, policy, commitment, case, reason, actor, now)
     day, reason = str(form.get("fecha", "")), str(form.get("texto", ""))
     return commitments.move(uow, policy, commitment, case, day, reason, actor, now)

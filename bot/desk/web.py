@@ -706,6 +706,7 @@ class Desk:
                 "outcome": v.outcome,
                 "next_step": v.next_step,
                 "open": v.status not in field_visits.CLOSED,
+                "committable": v.status in field_visits.COMMITTABLE,
             }
             for v, c in rows
         ]

@@ -359,8 +359,19 @@ def find_own_case(
     return None
 
 
-# Events whose note was written for the citizen (a reply, a commitment made, met or moved).
-CITIZEN_NOTES = ("staff_reply", "commitment_made", "commitment_met", "commitment_moved")
+# Events whose note was written for the citizen (a reply, a commitment made, met, moved or
+# cancelled; a field visit's day, or its outcome, as the citizen was told them).
+CITIZEN_NOTES = (
+    "staff_reply",
+    "commitment_made",
+    "commitment_met",
+    "commitment_moved",
+    "commitment_cancelled",
+    "visit_proposed",
+    "visit_confirmed",
+    "visit_cancelled",
+    "visit_done",
+)
 
 
 def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: str) -> str:

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import FINAL, Actor, NotAllowed, notify_citizen
 from handlers.casework.notifications import Event, staff_replies
+from handlers.casework.visits import COMMITTABLE, day_without_year
 from handlers.core.messages import Reply
 from handlers.core.normalise import fold, strip_controls
 from handlers.core.policy import CasePolicy
@@ -22,7 +23,7 @@ MAX_REASON = 300
 LIST_LENGTH = 20  # commitments shown by /compromisos without a folio
 # The case events that carry a commitment; their notes are the citizen's to read (anonymous
 # reporters read them with their secret code).
-EVENT_KINDS = ("commitment_made", "commitment_met", "commitment_moved")
+EVENT_KINDS = ("commitment_made", "commitment_met", "commitment_moved", "commitment_cancelled")
 DAY_MONTH = re.compile(r"(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2}|\d{4}))?")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 RELATIVE = {"hoy": 0, "mañana": 1, "manana": 1, "pasado mañana": 2, "pasado manana": 2}
@@ -33,7 +34,7 @@ class BadDate(NotAllowed):
 
 
 def parse_due(t: Texts, value: str, today: date) -> date:
-    """The day a commitment is due: "15/12" (the next 15 December), "15/12/2026", "2026-12-15",
+    """The day a commitment is due: "15/12" (see day_without_year), "15/12/2026", "2026-12-15",
     "hoy", "mañana" or a weekday ("viernes": the next Friday after today). Never before today."""
     text = fold(value).strip(" .,")
     weekdays = [fold(day) for day in t("dates.weekdays").split(",")]
@@ -48,9 +49,7 @@ def parse_due(t: Texts, value: str, today: date) -> date:
         elif match := DAY_MONTH.fullmatch(text):
             number, month, year = int(match[1]), int(match[2]), match[3]
             if year is None:
-                day = date(today.year, month, number)
-                if day < today:
-                    day = date(today.year + 1, month, number)
+                day = day_without_year(today, month, number)
             else:
                 day = date(int(year) + (2000 if len(year) == 2 else 0), month, number)
         else:
@@ -129,9 +128,12 @@ def make(
         raise NotAllowed(t("staff.error_closed", folio=case.folio))
     what = strip_controls(what).strip()[:MAX_WHAT]
     if not what:
-        raise NotAllowed(t("commitments.error_usage"))
+        raise NotAllowed(t("commitments.error_no_what"))
     if visit is not None and visit.case_id != case.id:
         raise NotAllowed(t("commitments.error_visit", number=visit.id, folio=case.folio))
+    if visit is not None and visit.status not in COMMITTABLE:
+        status = policy.texts(f"visits.status.{visit.status}")
+        raise NotAllowed(t("commitments.error_visit_status", number=visit.id, status=status))
     if due < today(policy, now):
         raise BadDate(t("commitments.past_date", value=due.strftime("%d/%m/%Y")))
     if responsible is None and not responsible_name:
@@ -192,6 +194,8 @@ def find(uow: UnitOfWork, policy: CasePolicy, number: str) -> tuple[Commitment, 
     """The commitment numbered `number` ("7" or "#7") and its case, both locked until the
     transaction ends; NotAllowed when there is none."""
     digits = number.strip().lstrip("#")
+    if not digits:
+        raise NotAllowed(policy.texts("commitments.error_no_number"))
     known = digits.isdigit() and len(digits) <= 9
     commitment = uow.commitments.get(int(digits), lock=True) if known else None
     case = uow.cases.get(commitment.case_id) if commitment is not None else None
@@ -253,7 +257,7 @@ def move(
     _pending(policy, commitment)
     reason = strip_controls(reason).strip()[:MAX_REASON]
     if not reason:
-        raise NotAllowed(t("commitments.error_move_usage"))
+        raise NotAllowed(t("commitments.error_needs_reason"))
     due = parse_due(t, day, today(policy, now))
     if due == commitment.due_date:
         raise NotAllowed(t("commitments.error_same_date", number=commitment.id))
@@ -270,6 +274,38 @@ def move(
         "commitments.citizen_moved", folio=case.folio, what=commitment.what, due=when, reason=reason
     )
     return notify_citizen(uow, policy, case, text)
+
+
+def cancel(
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    commitment: Commitment,
+    case: Case,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+) -> list[Reply]:
+    """A pending commitment that will not be met: the reason is needed and the citizen is told
+    it; the tally counts it as cancelled."""
+    t = policy.texts
+    _pending(policy, commitment)
+    reason = strip_controls(reason).strip()[:MAX_REASON]
+    if not reason:
+        raise NotAllowed(t("commitments.error_needs_reason"))
+    commitment.status, commitment.updated_at = "cancelled", now
+    uow.commitments.add(commitment)
+    note = t("commitments.event_cancelled", what=commitment.what, reason=reason)
+    record_event(uow, case, now, actor=actor.name, kind="commitment_cancelled", note=note)
+    text = t("commitments.citizen_cancelled", folio=case.folio, what=commitment.what, reason=reason)
+    return notify_citizen(uow, policy, case, text)
+
+
+def cancelled_text(
+    policy: CasePolicy, commitment: Commitment, case: Case, replies: list[Reply]
+) -> str:
+    """What staff are told once a commitment is cancelled."""
+    done = policy.texts("commitments.done_cancelled", number=commitment.id, folio=case.folio)
+    return f"{done}\n{told(policy, case, replies)}"
 
 
 def told(policy: CasePolicy, case: Case, replies: list[Reply]) -> str:

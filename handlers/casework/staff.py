@@ -160,6 +160,7 @@ class StaffDesk:
             "compromiso": self._commitment,
             "compromiso_cumplido": self._commitment_met,
             "compromiso_mover": self._commitment_move,
+            "compromiso_cancelar": self._commitment_cancel,
             "compromisos": self._commitments,
             "visita": self._visit,
             "visitas": self._visits,
@@ -520,6 +521,19 @@ class StaffDesk:
         )
         turn.notify(replies)
         turn.say(commitments.moved_text(self.policy, commitment, case, replies), case_id=case.id)
+
+    def _commitment_cancel(self, turn: _Turn, args: str) -> None:
+        """/compromiso_cancelar N motivo"""
+        number, _, reason = args.strip().partition(" ")
+        if not number or not reason.strip():
+            raise NotAllowed(self.t("commitments.error_cancel_usage"))
+        commitment, case = commitments.find(turn.uow, self.policy, number)
+        replies = commitments.cancel(
+            turn.uow, self.policy, commitment, case, reason, turn.actor, turn.now
+        )
+        turn.notify(replies)
+        text = commitments.cancelled_text(self.policy, commitment, case, replies)
+        turn.say(text, case_id=case.id)
 
     def _commitments(self, turn: _Turn, args: str) -> None:
         """/compromisos [FOLIO]: a case's, or every pending one (the overdue first)."""

@@ -21,6 +21,8 @@ from storage.models import Attachment, Case, Message, Staff, Visit
 
 STATUSES = ("proposed", "confirmed", "reschedule_asked", "done", "cancelled", "missed")
 CLOSED = frozenset({"done", "cancelled", "missed"})
+# The visits a commitment can be made on: not one that will not happen or was moved.
+COMMITTABLE = frozenset({"proposed", "confirmed", "done"})
 # Which status may follow which (the citizen confirms or asks for another day; staff record the
 # outcome). A visit the citizen asked to move stays so once a new one is proposed.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -36,6 +38,9 @@ PHOTO_MINUTES = 30
 MAX_TEXT = 2000
 MAX_WHO = 200
 WINDOW = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*-\s*(\d{1,2})(?::(\d{2}))?")
+# A day and month without a year that passed fewer days ago than this is a typo, refused as past;
+# an older one means next year.
+RECENT_PAST_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,18 @@ class Slot:
     ends_at: datetime
 
 
+def day_without_year(today: date, month: int, day: int) -> date:
+    """The date a day and month without a year mean: this year's, unless it passed at least
+    RECENT_PAST_DAYS ago (then next year's). A recent past date is returned as it is, for the
+    caller to refuse as past. ValueError when no such day."""
+    this_year = date(today.year, month, day)
+    if this_year >= today or (today - this_year).days < RECENT_PAST_DAYS:
+        return this_year
+    return date(today.year + 1, month, day)
+
+
 def parse_day(policy: CasePolicy, text: str, now: datetime) -> date:
-    """`2026-12-10`, `10/12/2026`, `10/12` (the next such date) or `mañana`; NotAllowed else."""
+    """`2026-12-10`, `10/12/2026`, `10/12` (see day_without_year) or `mañana`; NotAllowed else."""
     t = policy.texts
     value = text.strip().lower()
     today = policy.calendar.local_date(now)
@@ -63,8 +78,7 @@ def parse_day(policy: CasePolicy, text: str, now: datetime) -> date:
             return date(int(full[3]), int(full[2]), int(full[1]))
         short = re.fullmatch(r"(\d{1,2})/(\d{1,2})", value)
         if short:
-            day = date(today.year, int(short[2]), int(short[1]))
-            return day if day >= today else date(today.year + 1, day.month, day.day)
+            return day_without_year(today, int(short[2]), int(short[1]))
     except ValueError:
         pass
     raise NotAllowed(t("visits.error_date", value=text))
@@ -84,7 +98,7 @@ def parse_slot(policy: CasePolicy, day_text: str, window_text: str, now: datetim
     except ValueError as exc:
         raise NotAllowed(t("visits.error_window", value=window_text)) from exc
     if end <= start:
-        raise NotAllowed(t("visits.error_window", value=window_text))
+        raise NotAllowed(t("visits.error_window_order", value=window_text))
     tz = policy.calendar.tz
     slot = Slot(
         datetime.combine(day, start, tzinfo=tz).astimezone(now.tzinfo),
@@ -134,7 +148,34 @@ def find_visit(uow: UnitOfWork, policy: CasePolicy, number: str | int) -> tuple[
     return visit, case
 
 
+def _replaced_by(uow: UnitOfWork, visit: Visit) -> Visit | None:
+    """The visit proposed after this one when the citizen asked for another day: the old one
+    keeps its status (counted as rescheduled) and is closed to any change."""
+    if visit.status != "reschedule_asked":
+        return None
+    later = [
+        other for other in uow.visits.for_case(visit.case_id) if (other.id or 0) > (visit.id or 0)
+    ]
+    return later[0] if later else None
+
+
+def _check_open(uow: UnitOfWork, policy: CasePolicy, visit: Visit) -> None:
+    newer = _replaced_by(uow, visit)
+    if newer is not None:
+        raise NotAllowed(policy.texts("visits.error_replaced", number=visit.id, newer=newer.id))
+
+
+def _check_started(policy: CasePolicy, visit: Visit, now: datetime) -> None:
+    """Done or missed is recorded once the visit's window has started."""
+    if now < visit.starts_at:
+        when = describe_slot(policy, visit)
+        raise NotAllowed(policy.texts("visits.error_not_yet", number=visit.id, when=when))
+
+
 def _move(policy: CasePolicy, visit: Visit, to: str, now: datetime) -> None:
+    if to == visit.status:
+        current = status_label(policy, to)
+        raise NotAllowed(policy.texts("visits.error_same_status", number=visit.id, current=current))
     if to not in TRANSITIONS[visit.status]:
         raise NotAllowed(
             policy.texts(
@@ -215,6 +256,7 @@ def confirm_by_staff(
     uow: UnitOfWork, policy: CasePolicy, visit: Visit, case: Case, actor: Actor, now: datetime
 ) -> list[Reply]:
     """The citizen agreed by another way (a call): recorded as confirmed, and they are told."""
+    _check_open(uow, policy, visit)
     _move(policy, visit, "confirmed", now)
     visit.confirmed_at = now
     uow.visits.add(visit)
@@ -237,6 +279,7 @@ def citizen_answer(
     visit records it, the case's history shows it, and staff are told. The replies start with
     what the citizen is answered."""
     t = policy.texts
+    _check_open(uow, policy, visit)
     when = describe_slot(policy, visit)
     words = _clean(text, 500)
     if confirmed:
@@ -272,9 +315,12 @@ def record_done(
     """The visit happened: its notes and next step join the case's history (the citizen reads
     them with their case's status); photos the staff member sends next join the case."""
     t = policy.texts
+    _check_open(uow, policy, visit)
     notes = _clean(notes)
     if not notes:
         raise NotAllowed(t("visits.error_needs_notes"))
+    if "done" in TRANSITIONS[visit.status]:
+        _check_started(policy, visit, now)
     _move(policy, visit, "done", now)
     visit.outcome = notes
     visit.next_step = _clean(next_step) or None
@@ -303,8 +349,11 @@ def end(
     """A visit that will not happen: `cancelled` (a reason is needed, and the citizen is told
     it) or `missed` (in the staff's history only)."""
     t = policy.texts
+    _check_open(uow, policy, visit)
     reason = _clean(reason)
     cancelled = to == "cancelled"
+    if not cancelled and to in TRANSITIONS[visit.status]:
+        _check_started(policy, visit, now)
     if cancelled and not reason:
         raise NotAllowed(t("visits.error_needs_reason"))
     when = describe_slot(policy, visit)
@@ -444,6 +493,8 @@ def mark_women(
     counted in the tally."""
     if case.status in FINAL:
         raise NotAllowed(policy.texts("staff.error_closed", folio=case.folio))
+    if not on and not case.affects_women:
+        raise NotAllowed(policy.texts("visits.error_not_women", folio=case.folio))
     case.affects_women = on
     if on:
         case.prioritised = True

@@ -48,12 +48,12 @@ def test_a_visit_is_proposed_confirmed_reminded_once_done_with_a_photo_and_count
 
     reminded = service.cli("visits", "remind")
     assert reminded.returncode == 0, reminded.stderr
-    assert reminded.stdout == "2 recordatorio(s) en cola.\n"
+    assert reminded.stdout == "Recordatorios en cola: 2.\n"
     provider.wait_for(lambda: said(ana.replies(), "Recordatorio: mañana"))
     provider.wait_for(lambda: said(marta_own(), "Visita de mañana #1"))
     # A second run (a restart, another process) reminds nobody again.
     again = service.cli("visits", "remind")
-    assert again.stdout == "0 recordatorio(s) en cola.\n"
+    assert again.stdout == "Recordatorios en cola: 0.\n"
 
     marta.send("/visita_hecha 1 El hoyo mide 2 m; hay que bachear | Cuadrilla el lunes")
     provider.wait_for(lambda: said(marta_chat(), "registrada como realizada"))

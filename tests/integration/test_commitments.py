@@ -139,6 +139,10 @@ def test_a_commitment_made_on_a_field_visit_is_listed_with_it_and_only_on_its_ca
     assert f"Compromiso #1 en el caso {FOLIO}" in made
     assert f"#1 {FOLIO} (visita #1)" in ana.send(f"/compromisos {FOLIO}")
     assert "No hay una visita #7" in ana.send("/compromiso visita 7 viernes otra cosa")
+    ana.send(f"/visita {FOLIO} 30/11 09:00-11:00")
+    ana.send("/visita_cancelar 2 lluvias")
+    refused = ana.send("/compromiso visita 2 viernes otra cosa")
+    assert refused.startswith("La visita #2 está cancelada: un compromiso se registra en una")
 
     Citizen(app.dialogue, app.uow, address="+50370008888", channel="whatsapp").converse(*POTHOLE)
     env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
@@ -152,3 +156,67 @@ def test_a_commitment_made_on_a_field_visit_is_listed_with_it_and_only_on_its_ca
     with app.uow() as uow:
         (commitment,) = uow.commitments.for_case(uow.cases.by_folio(FOLIO).id)
     assert commitment.visit_id == 1
+
+
+def filed_with_a_terminal(app):
+    """The pothole reported on WhatsApp, and the terminal to work on it (its Result)."""
+    clock = Clock()
+    citizen = Citizen(app.dialogue, app.uow, address=CITIZEN_NUMBER, channel="whatsapp")
+    citizen.clock = clock
+    citizen.converse(*POTHOLE)
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+
+    def terminal(*args: str):
+        obj = CliContext(clock=clock)
+        return CliRunner().invoke(build_cli(load_texts()), list(args), env=env, obj=obj)
+
+    return terminal
+
+
+def test_the_terminal_cancels_a_commitment_and_takes_the_note_as_written(app):
+    terminal = filed_with_a_terminal(app)
+    assert terminal("commitments", "add", FOLIO, "15/12", "podar el árbol").exit_code == 0
+    assert terminal("commitments", "add", FOLIO, "16/12", "limpiar el tragante").exit_code == 0
+    cancelled = terminal("commitments", "cancel", "1", "La alcaldía ya lo hizo")
+    assert cancelled.exit_code == 0, cancelled.output
+    assert "Compromiso #1 del caso TA-2026-000001 cancelado" in cancelled.output
+    met = terminal("commitments", "met", "2", "quedó reparado")
+    assert met.exit_code == 0, met.output
+    with app.uow() as uow:
+        told = [i.body for i in uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=100)]
+    assert any("se canceló.\nMotivo: La alcaldía ya lo hizo" in body for body in told)
+    assert any(body.endswith("Nota: quedó reparado") for body in told)
+    figures = tally(app, NOVEMBER, now=datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    assert figures["commitments"]["cancelled"] == 1
+
+
+def test_terminal_errors_name_no_chat_command(app):
+    run = filed_with_a_terminal(app)
+
+    def terminal(*args: str) -> str:
+        result = run(*args)
+        return str(result.exception) + result.output
+
+    assert "No hay una visita #99." in terminal("visits", "done", "99", "--notes", "x")
+    assert "No hay un compromiso número 99." in terminal("commitments", "move", "99", "15/12", "x")
+    said = terminal("commitments", "add", FOLIO, "15/12", " ")
+    assert "Escriba qué se compromete a hacer la institución." in said
+    terminal("visits", "propose", FOLIO, "--date", "20/11", "--from", "09:00", "--to", "11:00")
+    busy = terminal(
+        "visits", "propose", FOLIO, "--date", "21/11", "--from", "09:00", "--to", "11:00"
+    )
+    assert "ya tiene la visita #1 pendiente: cancélela antes de proponer otra." in busy
+    for shown in (busy, said):
+        assert "/" not in shown.replace("20/11", "").replace("15/12", "")
+
+
+def test_the_help_names_each_argument_for_what_it_is():
+    cli = build_cli(load_texts())
+    add = CliRunner().invoke(cli, ["commitments", "add", "--help"]).output
+    assert "commitments add [OPCIONES] FOLIO FECHA QUÉ" in add
+    move = CliRunner().invoke(cli, ["commitments", "move", "--help"]).output
+    assert "commitments move [OPCIONES] N FECHA MOTIVO" in move
+    propose = " ".join(CliRunner().invoke(cli, ["visits", "propose", "--help"]).output.split())
+    assert "--who QUIÉN" in propose and "hoy o mañana" in propose
+    tally_help = " ".join(CliRunner().invoke(cli, ["tally", "--help"]).output.split())
+    assert "visitas técnicas, compromisos" in tally_help

@@ -727,3 +727,26 @@ def test_commitments_are_made_met_and_moved_from_the_case_page_and_listed_overdu
     assert any("nos comprometemos a: limpiar el tragante" in body for body in told)
     assert any("ahora es el domingo 20/12/2026" in body for body in told)
     assert any("Cumplimos el compromiso" in body for body in told)
+
+
+def test_a_commitment_is_cancelled_from_the_case_page_and_the_citizen_told_why(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    folio = "/mesa/casos/TA-2026-000001"
+    token = csrf_of(client.get(folio).text)
+    data = {"csrf": token, "texto": "podar el árbol", "fecha": "2026-12-15"}
+    assert client.post(f"{folio}/compromiso", data=data).status_code == 303
+    assert "Cancelar el compromiso" in client.get(folio).text
+    cancelled = client.post(
+        f"{folio}/compromiso_cancelar",
+        data={"csrf": token, "numero": "1", "texto": "la alcaldía ya lo hizo"},
+    )
+    assert cancelled.status_code == 303
+    shown = client.get(folio).text
+    assert "Cancelado" in shown and "Cancelar el compromiso" not in shown
+    with app.uow() as uow:
+        told = [i.body for i in uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)]
+    assert any("se canceló.\nMotivo: la alcaldía ya lo hizo" in body for body in told)
+    nameless = client.post(f"{folio}/compromiso_cumplido", data={"csrf": token})
+    assert nameless.status_code == 400 and "Indique el número del compromiso." in nameless.text

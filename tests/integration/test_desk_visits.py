@@ -6,6 +6,7 @@ no citizen."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 from tests.helpers import POTHOLE
 from tests.integration.test_desk import (  # noqa: F401 (fixtures)
@@ -73,6 +74,9 @@ def test_a_visit_proposed_on_the_desk_is_listed_done_and_exported(
     assert "SUMMARY:Visita TA-2026-000001 (#1)" in text and "DTSTART:20261119T150000Z" in text
     assert "70009999" not in text and "Rigoberta" not in text
 
+    clock.now = datetime(2026, 11, 19, 15, 30, tzinfo=UTC)  # the visit's day
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get(f"/mesa/casos/{FOLIO}").text)
     done = client.post(
         f"/mesa/casos/{FOLIO}/visita_hecha",
         data={"csrf": token, "visita": "1", "texto": "Se midió el hoyo", "proximo": "Bacheo"},
@@ -115,3 +119,22 @@ def test_a_visit_of_another_case_cannot_be_changed_from_this_one(app, client, cl
         data={"csrf": token, "visita": "1", "texto": "lluvia"},
     )
     assert refused.status_code == 400 and "Esa visita no es de este caso." in refused.text
+
+
+def test_the_commitment_form_offers_only_visits_that_can_carry_one(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get(f"/mesa/casos/{FOLIO}").text)
+    form = {"csrf": token, "fecha": "2026-11-19", "desde": "09:00", "hasta": "11:00"}
+    assert client.post(f"/mesa/casos/{FOLIO}/visita", data=form).status_code == 303
+    assert '<option value="1">#1 ·' in client.get(f"/mesa/casos/{FOLIO}").text
+    cancelled = client.post(
+        f"/mesa/casos/{FOLIO}/visita_cancelar",
+        data={"csrf": token, "visita": "1", "texto": "lluvia"},
+    )
+    assert cancelled.status_code == 303
+    form["fecha"] = "2026-11-20"
+    assert client.post(f"/mesa/casos/{FOLIO}/visita", data=form).status_code == 303
+    page = client.get(f"/mesa/casos/{FOLIO}").text
+    assert '<option value="2">#2 ·' in page and '<option value="1">#1 ·' not in page

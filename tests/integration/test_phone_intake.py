@@ -124,3 +124,24 @@ def test_the_callers_name_and_number_are_erased_like_any_citizens(terminal):
     case = terminal("cases", "show", FOLIO).output
     assert "Rosa Pérez" not in case and NUMBER not in case
     assert "hoyo grande" not in case
+
+
+def test_a_visit_proposed_on_a_phone_case_says_to_call_and_how_to_confirm(terminal):
+    log_call(terminal, "--phone", CALLER, "--municipality", "Ahuachapán Sur")
+    proposed = terminal(
+        "visits", "propose", FOLIO, "--date", "20/11", "--from", "09:00", "--to", "11:00"
+    )
+    assert proposed.exit_code == 0, said(proposed)
+    assert "📅 Visita #1 propuesta" in proposed.output
+    assert f"acuerde la visita por teléfono con {NUMBER}" in proposed.output
+    assert "visits confirm 1" in proposed.output
+
+
+def test_a_case_affecting_women_says_so_and_unmarking_an_unmarked_one_is_refused(terminal):
+    log_call(terminal, "--phone", CALLER)
+    refused = terminal("cases", "priority", FOLIO, "--women", "--off")
+    assert "no está marcado como situación que afecta a mujeres" in said(refused)
+    assert terminal("cases", "priority", FOLIO, "--women").exit_code == 0
+    shown = terminal("cases", "show", FOLIO).output
+    assert "Prioritario: situación que afecta a mujeres" in shown
+    assert "Ya no se marca" not in shown

@@ -55,6 +55,7 @@ def test_a_visit_answered_reminded_once_and_counted(app):
     assert remind() == 0
     assert sum("Recordatorio: mañana" in body for body in queued_for(app, "+50370009999")) == 1
 
+    clock.now += timedelta(days=1)
     agent.send("/visita_hecha 1 Se midió el hoyo | Bacheo el lunes")
     with app.uow() as uow:
         (visit,) = uow.session.query(Visit).all()

@@ -5,7 +5,7 @@ women's priority and the iCalendar export."""
 # ruff: noqa: F811 (the staff work tests' fixtures, imported as arguments)
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -62,7 +62,7 @@ def test_how_staff_write_a_visits_date_and_window(policy, day, window, start, en
     [
         ("32/11", "09:00-11:00", "No entiendo la fecha «32/11»"),
         ("el jueves", "09:00-11:00", "No entiendo la fecha «el jueves»"),
-        ("19/11", "11:00-09:00", "No entiendo el horario «11:00-09:00»"),
+        ("19/11", "11:00-09:00", "termina antes de empezar"),
         ("19/11", "25:00-26:00", "No entiendo el horario «25:00-26:00»"),
         ("16/11/2026", "09:00-11:00", "La visita del 16/11/2026 ya habría pasado"),
     ],
@@ -113,9 +113,10 @@ def test_a_second_visit_waits_for_the_first_to_be_done_or_cancelled(uow, citizen
 
 
 def test_a_visit_done_cannot_be_cancelled_and_a_cancelled_one_is_told_to_the_citizen(
-    uow, citizen, agent
+    uow, citizen, agent, clock
 ):
     agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    clock.now = the_visit(uow).starts_at
     assert "registrada como realizada" in agent.send("/visita_hecha 1 Se midió el hoyo")
     assert "La visita #1 está realizada: no puede pasar a cancelada" in agent.send(
         "/visita_cancelar 1 lluvia"
@@ -128,6 +129,7 @@ def test_a_visit_done_cannot_be_cancelled_and_a_cancelled_one_is_told_to_the_cit
         "Motivo: Lluvias fuertes en la zona"
     )
     agent.send(f"/visita {FOLIO} 25/11 09:00-11:00")
+    clock.now = the_visit(uow).ends_at
     assert "no realizada" in agent.send("/visita_fallida 3 nadie en casa")
     assert [v.status for v in uow.rows[Visit]] == ["done", "cancelled", "missed"]
     kinds = [e.kind for e in uow.rows[CaseEvent] if e.kind.startswith("visit")]
@@ -193,6 +195,7 @@ def test_an_anonymous_denuncia_gets_no_visit_offered(uow, policy, clock):
 
 def test_a_photo_sent_right_after_the_visit_joins_the_case(uow, citizen, agent, clock):
     agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    clock.now = the_visit(uow).starts_at
     agent.send("/visita_hecha 1 Se midió el hoyo | Bacheo la próxima semana")
     answer = agent.send(media=(Media("image", "https://api.twilio.com/m/1", "image/jpeg"),))
     assert answer == "📎 Foto agregada al caso TA-2026-000001."
@@ -241,3 +244,53 @@ def test_the_calendar_names_folio_place_window_and_who_goes_never_the_citizen(
     assert "LOCATION:San Miguel\\, colonia Las Brisas" in unfolded
     assert "Van: Ing. Pérez" in unfolded and "STATUS:TENTATIVE" in content
     assert "70009999" not in content
+
+
+def test_a_visit_the_citizen_asked_to_move_is_closed_once_another_is_proposed(uow, citizen, agent):
+    agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    assert "le propondrán otro día" in citizen.send("otro día, mejor el sábado")
+    assert "Visita #2 propuesta" in agent.send(f"/visita {FOLIO} 21/11 09:00-11:00")
+    refused = agent.send("/visita_confirmar 1")
+    assert "La visita #1 se cambió de día por la visita #2" in refused
+    assert "se cambió de día" in agent.send("/visita_cancelar 1 ya no")
+    answer = citizen.send("sí")
+    assert "sábado 21/11/2026" in answer and "19/11" not in answer
+    assert [v.status for v in uow.rows[Visit]] == ["reschedule_asked", "confirmed"]
+
+
+def test_a_visit_is_recorded_done_or_missed_only_once_it_starts(uow, citizen, agent, clock):
+    agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    early = agent.send("/visita_hecha 1 Se midió el hoyo")
+    assert early == "La visita #1 es el jueves 19/11/2026 de 09:00 a 11:00: regístrela después."
+    assert "regístrela después" in agent.send("/visita_fallida 1 nadie en casa")
+    assert the_visit(uow).status == "proposed"
+    clock.now = the_visit(uow).starts_at
+    assert "registrada como realizada" in agent.send("/visita_hecha 1 Se midió el hoyo")
+
+
+def test_a_day_without_a_year_just_past_is_refused_and_an_older_one_is_next_year(
+    uow, citizen, agent, policy, clock
+):
+    # Today is 17/11/2026: 10/11 is a typo, not November 2027; 15/01 is January 2027.
+    assert "ya habría pasado" in agent.send(f"/visita {FOLIO} 10/11 09:00-11:00")
+    assert not uow.rows[Visit]
+    today = clock.now.date()
+    assert visits.day_without_year(today, 1, 15) == date(2027, 1, 15)
+    assert visits.day_without_year(today, 9, 20) == date(2026, 9, 20)
+    assert visits.day_without_year(today, 9, 10) == date(2027, 9, 10)
+    assert "Visita #1 propuesta" in agent.send(f"/visita {FOLIO} 15/01 09:00-11:00")
+
+
+def test_the_citizens_status_names_the_visits_day(uow, citizen, agent):
+    agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    citizen.send("sí")
+    status = citizen.send(f"estado {FOLIO}")
+    assert "Visita de campo propuesta: jueves 19/11/2026 de 09:00 a 11:00" in status
+    assert "Visita de campo confirmada: jueves 19/11/2026 de 09:00 a 11:00" in status
+
+
+def test_a_visit_already_done_says_so(uow, citizen, agent, clock):
+    agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    clock.now = the_visit(uow).starts_at
+    agent.send("/visita_hecha 1 Se midió el hoyo")
+    assert agent.send("/visita_hecha 1 otra vez") == "La visita #1 ya está realizada."
