@@ -6,9 +6,14 @@ it."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import create_engine
+from sqlmodel import Session
+
+from storage.engine import normalise_url
+from storage.models import Visit
 from tests.e2e.channels import TelegramStaff, WhatsAppCitizen
 from tests.helpers import POTHOLE, visit_counts
 
@@ -20,8 +25,23 @@ def said(replies: list[str], words: str) -> bool:
     return any(words in reply for reply in replies)
 
 
+def the_day_comes(database_url: str, visit_id: int) -> None:
+    """As if the visit's day came: its window began a minute ago (a visit is recorded done
+    once it started)."""
+    engine = create_engine(normalise_url(database_url))
+    with Session(engine) as session:
+        visit = session.get(Visit, visit_id)
+        assert visit is not None
+        length = visit.ends_at - visit.starts_at
+        visit.starts_at = datetime.now(UTC) - timedelta(minutes=1)
+        visit.ends_at = visit.starts_at + length
+        session.add(visit)
+        session.commit()
+    engine.dispose()
+
+
 def test_a_visit_is_proposed_confirmed_reminded_once_done_with_a_photo_and_counted(
-    service, provider
+    service, provider, database_url
 ):
     added = service.cli(
         "staff", "add", "--name", "Marta Ruiz", "--role", "agente", "--telegram-id", "4242"
@@ -55,6 +75,7 @@ def test_a_visit_is_proposed_confirmed_reminded_once_done_with_a_photo_and_count
     again = service.cli("visits", "remind")
     assert again.stdout == "Recordatorios en cola: 0.\n"
 
+    the_day_comes(database_url, 1)
     marta.send("/visita_hecha 1 El hoyo mide 2 m; hay que bachear | Cuadrilla el lunes")
     provider.wait_for(lambda: said(marta_chat(), "registrada como realizada"))
     marta.send(photo=[PHOTO])
@@ -72,7 +93,7 @@ def test_a_visit_is_proposed_confirmed_reminded_once_done_with_a_photo_and_count
     tally = service.cli(
         "tally",
         "--from",
-        today.isoformat(),
+        (today - timedelta(days=1)).isoformat(),  # the visit now began a minute ago
         "--to",
         (today + timedelta(days=2)).isoformat(),
         "--format",
