@@ -51,4 +51,7 @@ def test_the_tally_reads_the_database_without_migrations_training_charts_or_the_
     env["TA_DATABASE__URL"] = database_url
     loaded = modules_after(["tally", "--period", "2026-T3", "--format", "json"], env)
     assert "sqlalchemy" in loaded
-    assert not loaded & set(HEAVY)
+    # On SQLite the exact medians are computed with NumPy (storage/reports.py), which is
+    # cheaper than SQLite sorting the period's cases; PostgreSQL computes them itself.
+    allowed = {"numpy"} if database_url.startswith("sqlite") else set()
+    assert not loaded & (set(HEAVY) - allowed)
