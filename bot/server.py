@@ -102,6 +102,8 @@ class Service:
         self.media = media
         self.scheduler = scheduler
         self._tasks: list[asyncio.Task] = []
+        # Set once the warm-up has loaded the classifier (None: no warm-up, e.g. not started).
+        self._warmed: asyncio.Event | None = None
 
     async def start(self) -> None:
         """Start sending, fetching, the scheduled jobs and what each channel runs beside
@@ -115,6 +117,7 @@ class Service:
         self._tasks.append(asyncio.create_task(self.media.run(), name="media"))
         for channel in self.channels:
             self._tasks.append(asyncio.create_task(channel.start(self), name=channel.name))
+        self._warmed = asyncio.Event()
         self._tasks.append(asyncio.create_task(self._warm_up(), name="warm-up"))
 
     def _follow_staff_chat(self) -> None:
@@ -147,7 +150,11 @@ class Service:
         """Load (or train, the first time) the classifier now, not in the first citizen's
         request; then set aside what is loaded for good (modules, the model) from the garbage
         collector's full passes, which otherwise pause every request for over 100 ms."""
-        await asyncio.to_thread(self.app.policy.classifier.classify, "hola")
+        try:
+            await asyncio.to_thread(self.app.policy.classifier.classify, "hola")
+        finally:
+            if self._warmed is not None:
+                self._warmed.set()
         gc.collect()
         gc.freeze()
         log.info("warm-up done: the classifier is loaded")
@@ -182,6 +189,10 @@ class Service:
 
         metrics = self.app.metrics
         metrics.received.labels(incoming.channel).inc()
+        if self._warmed is not None and not self._warmed.is_set():
+            # The dialogue classifies inside the message's transaction: loading the model there
+            # would hold SQLite's one writer while every other message waits for it.
+            await self._warmed.wait()
         try:
             await run_in_threadpool(work)
         except Exception:
