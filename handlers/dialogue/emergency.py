@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from handlers.casework.cases import place_of_draft
 from handlers.casework.notifications import Event
 from handlers.classification.assessment import Assessment, assess
 from handlers.classification.danger import needs_danger_check
@@ -213,6 +214,8 @@ class EmergencySteps:
             if case is not None and not case.location_text:
                 case.location_text = place
                 uow.cases.add(case)
+        if turn.data.get("where") and (place or piece["location"]):
+            self._locate(uow, case_id)
         self._alert_staff(
             turn, Event.EMERGENCY_ADDITION, self._addition(turn, piece, place), case_id
         )
@@ -222,6 +225,19 @@ class EmergencySteps:
         else:
             text = self.t("dialogue.emergency_followup", folio=folio)
         self._say(turn, text, case_id=case_id)
+
+    def _locate(self, uow, case_id: int) -> None:
+        """The emergency's municipality from the place the person gave when asked where (typed
+        or pinned), as a case opened with its place gets it; one staff set is kept."""
+        case = uow.cases.get(case_id)
+        if case is None or case.municipality:
+            return
+        pin = {"latitude": case.latitude, "longitude": case.longitude}
+        found = place_of_draft(self.policy, {"location_text": case.location_text, "location": pin})
+        if found.municipality:
+            case.municipality, case.district = found.municipality, found.district
+            case.department = found.department
+            uow.cases.add(case)
 
     def _addition(self, turn: Turn, piece: dict, place: str | None) -> str:
         """The staff's notice of what the person added to an emergency."""

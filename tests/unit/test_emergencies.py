@@ -93,6 +93,7 @@ def test_a_pin_and_a_photo_after_an_emergency_join_the_case_and_reach_the_alerte
     (case,) = uow.rows[Case]
     assert (case.latitude, case.longitude) == (13.69294, -89.21819)
     assert case.location_text == "Puente de la colonia Las Brisas"
+    assert case.department == "San Salvador" and case.municipality  # from the pin
     in_case = [m for m in uow.rows[Message] if m.case_id == case.id and m.direction == "in"]
     assert len(in_case) == 4  # the description, the yes, the pin and the photo
     first, pin_alert, photo_alert = staff_alerts(uow)
@@ -112,6 +113,8 @@ def test_a_place_written_in_one_line_becomes_the_case_location(citizen, uow, on_
     citizen.send("San Miguel, colonia Las Brisas, frente a la iglesia")
     (case,) = uow.rows[Case]
     assert case.location_text == "San Miguel, colonia Las Brisas, frente a la iglesia"
+    # Counted where it happened in the reports, as a case opened with its place is.
+    assert (case.municipality, case.department) == ("San Miguel Centro", "San Miguel")
     assert staff_alerts(uow)[-1] == (
         "🚨 EMERGENCIA TA-2026-000001: el ciudadano agregó el lugar\n"
         "San Miguel, colonia Las Brisas, frente a la iglesia"
