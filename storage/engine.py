@@ -117,6 +117,12 @@ def vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
         connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
 
 
+def _driver(connection) -> sqlite3.Connection:  # noqa: ANN001
+    """The sqlite3 connection under SQLAlchemy's: BEGIN, COMMIT and ROLLBACK go to it directly
+    (a statement through SQLAlchemy costs more than SQLite's own work for these)."""
+    return connection.connection.dbapi_connection
+
+
 def _sqlite_engine(url: URL) -> Engine:
     pool: dict = {}
     if url.database and url.database != ":memory:":
@@ -157,7 +163,7 @@ def _sqlite_engine(url: URL) -> Engine:
             return
         if connection.get_execution_options().get("read_only"):
             # Reports: a reader needs no write lock, and in WAL mode never blocks a writer.
-            connection.exec_driver_sql("BEGIN")
+            _driver(connection).execute("BEGIN")
             return
         if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise sqlite3.OperationalError("database is locked")
@@ -165,7 +171,7 @@ def _sqlite_engine(url: URL) -> Engine:
         try:
             # Take the write lock at the start: a deferred transaction that reads and then
             # writes can fail at once with SQLITE_BUSY when another process wrote in between.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _driver(connection).execute("BEGIN IMMEDIATE")
         except BaseException:
             _release(connection)
             raise
@@ -179,16 +185,16 @@ def _sqlite_engine(url: URL) -> Engine:
         # The event comes before the driver commits: commit here, so that the lock is released
         # after the transaction really ended (the driver's own commit then has nothing to do).
         try:
-            if connection.connection.dbapi_connection.in_transaction:
-                connection.exec_driver_sql("COMMIT")
+            if _driver(connection).in_transaction:
+                _driver(connection).execute("COMMIT")
         finally:
             _release(connection)
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(connection):  # noqa: ANN001
         try:
-            if connection.connection.dbapi_connection.in_transaction:
-                connection.exec_driver_sql("ROLLBACK")
+            if _driver(connection).in_transaction:
+                _driver(connection).execute("ROLLBACK")
         finally:
             _release(connection)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -622,3 +623,33 @@ class Visit(SQLModel, table=True):
     # Who recorded it done: the photos they send right after join the case.
     done_by_id: int | None = Field(default=None, foreign_key="staff.id")
     reminded_at: datetime | None = utc_column()  # the day-before reminder, sent once
+
+
+def row_values(model: Any, **values: Any) -> dict[str, Any]:
+    """The column values of a new row of `model` (a table's SQLModel class): those given, the
+    fields' defaults for the rest. What `_row` gives for `model(**values)`, without building
+    and instrumenting the object (a turn's replies are written, never read back)."""
+    missing = _required(model) - values.keys()
+    if missing:
+        raise TypeError(f"{model.__name__}: no value for {', '.join(sorted(missing))}")
+    return {**_defaults(model), **values}
+
+
+@functools.cache
+def _defaults(model: Any) -> dict[str, Any]:
+    fields = model.model_fields
+    return {
+        name: field.get_default(call_default_factory=False)
+        for name, field in fields.items()
+        if name != "id" and not field.is_required() and field.default_factory is None
+    }
+
+
+@functools.cache
+def _required(model: Any) -> frozenset[str]:
+    fields = model.model_fields
+    return frozenset(
+        name
+        for name, field in fields.items()
+        if name != "id" and (field.is_required() or field.default_factory is not None)
+    )

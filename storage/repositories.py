@@ -224,8 +224,21 @@ _RELEASE_WAITING = (
 _DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
 # An incoming message, or nothing when the provider delivered it already, or when its id was
 # taken (by another process, in the same microsecond): with no conflict target, either.
+_MESSAGES = Message.__table__
+_ATTACHMENTS = Attachment.__table__
+# A draft's messages and their attachments joining the case opened from it.
+_ATTACH_MESSAGES = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(case_id=bindparam("case_id"))
+)
+_ATTACH_ATTACHMENTS = (
+    update(_ATTACHMENTS)
+    .where(_ATTACHMENTS.c.message_id.in_(bindparam("ids", expanding=True)))
+    .values(case_id=bindparam("case_id"))
+)
 _INSERT_INCOMING = {
-    name: dialect.insert(Message).on_conflict_do_nothing().returning(Message)
+    name: dialect.insert(_MESSAGES).on_conflict_do_nothing().returning(_MESSAGES.c.id)
     for name, dialect in _DIALECTS.items()
 }
 # A row of a table numbered by time, or nothing when its id was taken.
@@ -611,31 +624,31 @@ class MessageRepository:
         self.session = session
         self.ids = ids
 
-    def add_incoming(self, message: Message) -> Message | None:
-        """Store an incoming message, numbered by time, or return None when the provider
-        already delivered it."""
-        values = message.model_dump(exclude={"id"})
+    def add_incoming(self, message: dict[str, Any]) -> int | None:
+        """Store an incoming message (its column values, `row_values`), numbered by time; its
+        id, or None when the provider already delivered it."""
         statement = _INSERT_INCOMING[self.session.get_bind().dialect.name]
-        if message.contact_id is not None:
-            after_contact(self.session, self.ids, message.contact_id)
+        if message["contact_id"] is not None:
+            after_contact(self.session, self.ids, message["contact_id"])
+        self.session.flush()  # what the ORM holds goes first: the row may refer to it
+        connection = self.session.connection()
         for _ in range(MAX_DRAWS):
             row_id = self.ids.next()
-            stored = self.session.scalars(statement, {**values, "id": row_id}).one_or_none()
-            if stored is not None:
-                return stored
+            if connection.execute(statement, {**message, "id": row_id}).first() is not None:
+                return row_id
             if self._delivered(message):
                 return None
             self.ids.taken(row_id)  # another process's row, written in the same microsecond
         raise RuntimeError("no free id for a message")
 
-    def _delivered(self, message: Message) -> bool:
+    def _delivered(self, message: dict[str, Any]) -> bool:
         """Whether a message with this one's provider id is stored already."""
-        if message.provider_id is None:
+        if message["provider_id"] is None:
             return False
         query = select(Message.id).where(
-            Message.channel == message.channel,
-            Message.direction == message.direction,
-            Message.provider_id == message.provider_id,
+            Message.channel == message["channel"],
+            Message.direction == message["direction"],
+            Message.provider_id == message["provider_id"],
         )
         return self.session.exec(query).first() is not None
 
@@ -644,10 +657,18 @@ class MessageRepository:
         ids = list(message_ids)
         if not ids:
             return
-        self.session.exec(update(Message).where(col(Message.id).in_(ids)).values(case_id=case_id))
-        self.session.exec(
-            update(Attachment).where(col(Attachment.message_id).in_(ids)).values(case_id=case_id)
-        )
+        # Two plain UPDATEs built once (the ORM's bulk update was most of opening a case); the
+        # session's copies of these rows, if any, read their case again when used.
+        self.session.flush()
+        connection = self.session.connection()
+        connection.execute(_ATTACH_MESSAGES, {"ids": ids, "case_id": case_id})
+        connection.execute(_ATTACH_ATTACHMENTS, {"ids": ids, "case_id": case_id})
+        wanted = set(ids)
+        for held in list(self.session.identity_map.values()):
+            if (isinstance(held, Message) and held.id in wanted) or (
+                isinstance(held, Attachment) and held.message_id in wanted
+            ):
+                self.session.expire(held, ["case_id"])
 
     def after_last_filed(self, contact_id: int, *, before: int, since: datetime) -> int:
         """The id from which the contact's conversation before message `before` runs: after
@@ -996,23 +1017,27 @@ class OutboxRepository:
         item.id = insert_timed(self.session, self.ids, table, _row(item, table))
 
     def enqueue(
-        self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
+        self,
+        message: dict[str, Any],
+        item: dict[str, Any],
+        *,
+        linked: bool = True,
+        detached: bool = False,
     ) -> int:
         """Write an outgoing message and its outbox row, both numbered by time (two plain
-        INSERTs: nothing of them is read back in the transaction that queues them); an unlinked
-        row does not point to its message (a confidential reply: the row holds the recipient
-        until it is sent), and a detached message is numbered out of sequence (see
-        `detached_id`); the outbox row's id."""
+        INSERTs of the column values `row_values` gives: nothing of them is read back in the
+        transaction that queues them); an unlinked row does not point to its message (a
+        confidential reply: the row holds the recipient until it is sent), and a detached
+        message is numbered out of sequence (see `detached_id`); the outbox row's id."""
         messages, outbox = Message.__table__, OutboxItem.__table__
-        values = _row(message, messages)
-        after_recipient(self.session, self.ids, item.channel, item.address)
+        after_recipient(self.session, self.ids, item["channel"], item["address"])
         if detached:  # about an anonymous case: numbered out of sequence
             self.session.flush()  # what the ORM holds goes first, for the foreign keys
             message_id = detached_id(self.session, messages)
-            self.session.connection().execute(_INSERT_MESSAGE, {**values, "id": message_id})
+            self.session.connection().execute(_INSERT_MESSAGE, {**message, "id": message_id})
         else:
-            message_id = insert_timed(self.session, self.ids, messages, values)
-        values = {**_row(item, outbox), "message_id": message_id if linked else None}
+            message_id = insert_timed(self.session, self.ids, messages, message)
+        values = {**item, "message_id": message_id if linked else None}
         return insert_timed(self.session, self.ids, outbox, values)
 
     def get(self, item_id: int) -> OutboxItem | None:

@@ -7,7 +7,6 @@ import os
 from typing import Self
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from storage.commitments import CommitmentRepository
@@ -39,11 +38,12 @@ class UnitOfWork:
     def __init__(self, engine: Engine, ids: IdClock = PROCESS_IDS) -> None:
         self._engine = engine
         self._ids = ids  # numbers the rows that can leave for an anonymous case (storage/ids.py)
-        self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
 
     def __enter__(self) -> Self:
         self._purge = False
-        self.session = self._sessions()
+        # A plain Session: a sessionmaker made here would make a new Session class per unit
+        # of work, and SQLAlchemy sets up each new class's event dispatch on its first use.
+        self.session = Session(self._engine, expire_on_commit=False)
         self.contacts = ContactRepository(self.session)
         self.conversations = ConversationRepository(self.session)
         self.cases = CaseRepository(self.session, self._ids)

@@ -17,7 +17,7 @@ from handlers.core.messages import Incoming, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
-from storage.models import Attachment, Case, Message, Staff, Visit
+from storage.models import Attachment, Case, Message, Staff, Visit, row_values
 
 STATUSES = ("proposed", "confirmed", "reschedule_asked", "done", "cancelled", "missed")
 CLOSED = frozenset({"done", "cancelled", "missed"})
@@ -407,8 +407,9 @@ def attach_desk_photo(
 ) -> None:
     """A photo of the visit attached on the web desk (already stored at `path`): kept as the
     staff member's message on the case, with the photo, and noted in the history."""
-    message = uow.messages.add_incoming(
-        Message(
+    message_id = uow.messages.add_incoming(
+        row_values(
+            Message,
             direction="in",
             channel="desk",
             case_id=case.id,
@@ -417,11 +418,11 @@ def attach_desk_photo(
             to_staff=True,
         )
     )
-    if message is None or message.id is None:
+    if message_id is None:
         return
     uow.messages.add_attachment(
         Attachment(
-            message_id=message.id,
+            message_id=message_id,
             case_id=case.id,
             kind="photo",
             provider_ref=f"mesa:{digest}",

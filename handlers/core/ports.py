@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from storage.community import ProjectCounts
 from storage.models import (
@@ -122,7 +122,7 @@ class Cases(Protocol):
 class Messages(Protocol):
     """Messages both ways and their attachments."""
 
-    def add_incoming(self, message: Message) -> Message | None: ...
+    def add_incoming(self, message: dict[str, Any]) -> int | None: ...
 
     def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None: ...
 
@@ -167,7 +167,12 @@ class Outbox(Protocol):
     """What is to be sent, written in the same transaction as what caused it."""
 
     def enqueue(
-        self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
+        self,
+        message: dict[str, Any],
+        item: dict[str, Any],
+        *,
+        linked: bool = True,
+        detached: bool = False,
     ) -> int: ...
 
     def release_waiting(

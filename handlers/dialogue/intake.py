@@ -15,7 +15,7 @@ from handlers.core.ports import UnitOfWork
 from handlers.dialogue.community import read_request
 from handlers.dialogue.conversation import Dialogue
 from handlers.dialogue.ratelimit import Admission
-from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem
+from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem, row_values
 
 MAX_TEXT = 64 * 1024
 
@@ -76,8 +76,9 @@ def receive(
     # The provider's id is kept only as a keyed hash: enough to recognise a redelivery, not to
     # ask the provider who sent it. A secret code is never stored as it was typed.
     provider_key = f"{incoming.channel}:{incoming.provider_id}"
-    message = uow.messages.add_incoming(
-        Message(
+    message_id = uow.messages.add_incoming(
+        row_values(
+            Message,
             direction="in",
             channel=incoming.channel,
             provider_id=dialogue.policy.keyed_hash("provider", provider_key),
@@ -88,13 +89,13 @@ def receive(
             to_staff=command or visit is not None,
         ),
     )
-    if message is None:
+    if message_id is None:
         uow.rollback()
         return None
     for media in incoming.media:
         uow.messages.add_attachment(
             Attachment(
-                message_id=message.id,
+                message_id=message_id,
                 kind=media.kind,
                 provider_ref=media.ref[:1000],
                 content_type=media.content_type,
@@ -103,11 +104,11 @@ def receive(
         )
     if command:
         staff_desk = desk or StaffDesk(dialogue.policy)
-        replies = staff_desk.handle(incoming, member, uow, now, message.id)
+        replies = staff_desk.handle(incoming, member, uow, now, message_id)
     elif visit is not None and member is not None:
-        replies = add_photo(uow, dialogue.policy, member, visit, incoming, message.id, now)
+        replies = add_photo(uow, dialogue.policy, member, visit, incoming, message_id, now)
     else:
-        replies = limited_answer(incoming, contact, message.id, uow, dialogue, now)
+        replies = limited_answer(incoming, contact, message_id, uow, dialogue, now)
     # A turn about an anonymous case (its filing, its code asked about) and an erasure's answer
     # are written with their day only, and leave the outbox once sent (see OutboxItem).
     confidential = any(reply.confidential for reply in replies)
@@ -265,7 +266,8 @@ def _queue_one(
         sender.address,
     )
     to_sender = answers_sender and not reply.confidential
-    message = Message(
+    message = row_values(
+        Message,
         direction="out",
         channel=reply.channel,
         contact_id=sender.contact_id if to_sender and sender else None,
@@ -284,7 +286,8 @@ def _queue_one(
         send_at += reply.gather
     return uow.outbox.enqueue(
         message,
-        OutboxItem(
+        row_values(
+            OutboxItem,
             channel=reply.channel,
             address=reply.address,
             body=reply.text,
@@ -297,5 +300,5 @@ def _queue_one(
         linked=not reply.confidential,
         # Rows of a confidential turn are numbered apart, but for what stays the person's own
         # (the rest of a MIS DATOS answer), which goes with a report they are writing.
-        detached=confidential and message.contact_id is None,
+        detached=confidential and message["contact_id"] is None,
     )

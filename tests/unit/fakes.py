@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from handlers.classification.classifier import decide_urgency
 from handlers.core.normalise import fold
@@ -200,11 +201,11 @@ class FakeCases(FakeRepository):
 
 
 class FakeMessages(FakeRepository):
-    def add_incoming(self, message: Message) -> Message | None:
-        key = (message.channel, message.direction, message.provider_id)
+    def add_incoming(self, message: dict[str, Any]) -> int | None:
+        key = (message["channel"], message["direction"], message["provider_id"])
         if any((m.channel, m.direction, m.provider_id) == key for m in self.uow.rows[Message]):
             return None
-        return self.uow.insert(message)
+        return self.uow.insert(Message(**message)).id
 
     def attach_to_case(self, message_ids: Iterable[int], case_id: int) -> None:
         message_ids = list(message_ids)
@@ -307,11 +308,16 @@ class FakeMessages(FakeRepository):
 
 class FakeOutbox(FakeRepository):
     def enqueue(
-        self, message: Message, item: OutboxItem, *, linked: bool = True, detached: bool = False
+        self,
+        message: dict[str, Any],
+        item: dict[str, Any],
+        *,
+        linked: bool = True,
+        detached: bool = False,
     ) -> int:
-        message_id = self.uow.insert(message).id
-        item.message_id = message_id if linked else None
-        return self.uow.insert(item).id
+        message_id = self.uow.insert(Message(**message)).id
+        row = OutboxItem(**{**item, "message_id": message_id if linked else None})
+        return self.uow.insert(row).id
 
     def release_waiting(self, channel: str, address: str, now: datetime, window: datetime) -> None:
         for item in self.uow.rows[OutboxItem]:
