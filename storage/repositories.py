@@ -1004,6 +1004,61 @@ def without_paragraph(text: str, paragraph: str) -> str | None:
     return "\n\n".join(parts)
 
 
+# The rows `OutboxRepository.load` reads (the outbox's locked), built once.
+_LOAD_OUTBOX = (
+    select(OutboxItem)
+    .where(col(OutboxItem.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(OutboxItem.id))
+    .with_for_update()
+)
+_LOAD_MESSAGES = select(Message).where(col(Message.id).in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _claim_query(dead_owners: bool, again: bool, limit: int) -> Any:
+    """The claim's query (see `OutboxRepository.claim`), built once per shape: its values are
+    bound parameters (channel, now, dead_since, owner, again)."""
+    now = bindparam("now", type_=OutboxItem.__table__.c.next_attempt_at.type)
+    earlier = aliased(OutboxItem)
+    # A notice held for the next ones about its case (never tried, not due yet) lets what
+    # follows it go first; anything else keeps its place in line.
+    held = and_(
+        col(earlier.status) == "pending",
+        col(earlier.last_error).is_(None),
+        col(earlier.next_attempt_at) > now,
+    )
+    blocked = exists().where(
+        earlier.channel == OutboxItem.channel,
+        earlier.address == OutboxItem.address,
+        col(earlier.status).in_(("pending", "waiting")),
+        col(earlier.id) < col(OutboxItem.id),
+        ~held,
+    )
+    free = col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now)
+    if dead_owners:
+        dead_since = bindparam("dead_since", type_=now.type)
+        dead = select(DispatcherHeartbeat.id).where(
+            col(DispatcherHeartbeat.heartbeat_at) < dead_since
+        )
+        free = free | col(OutboxItem.claimed_by).in_(dead)
+    if again:  # its own claims it did not send after all
+        mine = col(OutboxItem.id).in_(bindparam("again", expanding=True))
+        free = free | (mine & (OutboxItem.claimed_by == bindparam("owner")))
+    return (
+        select(OutboxItem)
+        .where(
+            OutboxItem.channel == bindparam("channel"),
+            OutboxItem.status == "pending",
+            col(OutboxItem.next_attempt_at) <= now,
+            free,
+            ~blocked,
+        )
+        .order_by(col(OutboxItem.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
 class OutboxRepository:
     def __init__(self, session: Session, ids: IdClock = PROCESS_IDS) -> None:
         self.session = session
@@ -1048,13 +1103,11 @@ class OutboxRepository:
         the status updates that follow find them in the session."""
         # Locked: an erasure that forgets these rows' recipient waits for the outcome to be
         # written, or the outcome is written after it and finds the rows already forgotten.
-        query = select(OutboxItem).where(col(OutboxItem.id).in_(item_ids))
-        items = self.session.exec(query.order_by(col(OutboxItem.id)).with_for_update()).all()
+        items = self.session.exec(_LOAD_OUTBOX, params={"ids": list(item_ids)}).all()
         message_ids = [item.message_id for item in items if item.message_id is not None]
         messages: Sequence[Message] = []
         if message_ids:
-            wanted = select(Message).where(col(Message.id).in_(message_ids))
-            messages = self.session.exec(wanted).all()
+            messages = self.session.exec(_LOAD_MESSAGES, params={"ids": message_ids}).all()
         # The session's identity map holds its objects weakly: kept here until the transaction
         # ends, `get` finds them without asking the database again (and without a flush).
         self._loaded = [*items, *messages]
@@ -1152,43 +1205,11 @@ class OutboxRepository:
         `until`, as `owner`. Rows another process is sending are skipped (FOR UPDATE SKIP LOCKED
         on PostgreSQL; SQLite's write lock serialises claims), unless their lease ran out or
         their owner's heartbeat stopped before `dead_since`. The caller commits."""
-        earlier = aliased(OutboxItem)
-        # A notice held for the next ones about its case (never tried, not due yet) lets what
-        # follows it go first; anything else keeps its place in line.
-        held = and_(
-            col(earlier.status) == "pending",
-            col(earlier.last_error).is_(None),
-            col(earlier.next_attempt_at) > now,
-        )
-        blocked = exists().where(
-            earlier.channel == OutboxItem.channel,
-            earlier.address == OutboxItem.address,
-            col(earlier.status).in_(("pending", "waiting")),
-            col(earlier.id) < col(OutboxItem.id),
-            ~held,
-        )
-        free = col(OutboxItem.claimed_until).is_(None) | (col(OutboxItem.claimed_until) < now)
-        if dead_since is not None:
-            dead = select(DispatcherHeartbeat.id).where(
-                col(DispatcherHeartbeat.heartbeat_at) < dead_since
-            )
-            free = free | col(OutboxItem.claimed_by).in_(dead)
-        if again and owner is not None:  # its own claims it did not send after all
-            free = free | (col(OutboxItem.id).in_(list(again)) & (OutboxItem.claimed_by == owner))
-        query = (
-            select(OutboxItem)
-            .where(
-                OutboxItem.channel == channel,
-                OutboxItem.status == "pending",
-                col(OutboxItem.next_attempt_at) <= now,
-                free,
-                ~blocked,
-            )
-            .order_by(col(OutboxItem.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        items = self.session.exec(query).all()
+        query = _claim_query(dead_since is not None, bool(again) and owner is not None, limit)
+        params = {"channel": channel, "now": now, "dead_since": dead_since, "owner": owner}
+        if again and owner is not None:
+            params["again"] = list(again)
+        items = self.session.exec(query, params=params).all()
         for item in items:
             item.claimed_until, item.claimed_by = until, owner
             self.session.add(item)
