@@ -627,8 +627,9 @@ class Visit(SQLModel, table=True):
 
 def row_values(model: Any, **values: Any) -> dict[str, Any]:
     """The column values of a new row of `model` (a table's SQLModel class): those given, the
-    fields' defaults for the rest. What `_row` gives for `model(**values)`, without building
-    and instrumenting the object (a turn's replies are written, never read back)."""
+    fields' defaults for the rest: what `model(**values)` would hold, without building and
+    instrumenting the object (for rows written with a plain INSERT and never read back in the
+    transaction, such as a turn's replies)."""
     missing = _required(model) - values.keys()
     if missing:
         raise TypeError(f"{model.__name__}: no value for {', '.join(sorted(missing))}")

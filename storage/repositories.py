@@ -222,8 +222,6 @@ _RELEASE_WAITING = (
     .values(status="pending", next_attempt_at=bindparam("now"), window_until=bindparam("window"))
 )
 _DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
-# An incoming message, or nothing when the provider delivered it already, or when its id was
-# taken (by another process, in the same microsecond): with no conflict target, either.
 _MESSAGES = Message.__table__
 _ATTACHMENTS = Attachment.__table__
 # A draft's messages and their attachments joining the case opened from it.
@@ -237,6 +235,8 @@ _ATTACH_ATTACHMENTS = (
     .where(_ATTACHMENTS.c.message_id.in_(bindparam("ids", expanding=True)))
     .values(case_id=bindparam("case_id"))
 )
+# An incoming message, or nothing when the provider delivered it already, or when its id was
+# taken (by another process, in the same microsecond): with no conflict target, either.
 _INSERT_INCOMING = {
     name: dialect.insert(_MESSAGES).on_conflict_do_nothing().returning(_MESSAGES.c.id)
     for name, dialect in _DIALECTS.items()
