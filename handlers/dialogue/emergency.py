@@ -19,7 +19,7 @@ from handlers.classification.assessment import Assessment, assess
 from handlers.classification.danger import needs_danger_check
 from handlers.classification.scope import Kind, out_of_scope_kind
 from handlers.core.messages import Option
-from handlers.core.normalise import fold, looks_like_words
+from handlers.core.normalise import fold, looks_like_words, words
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import Classification
 from handlers.core.texts import Texts
@@ -44,6 +44,23 @@ class Vocabulary(Protocol):
 # Said at the danger question besides the yes and no words: not knowing is taken as yes.
 DANGER_YES = frozenset({"no se", "no sabemos", "creo que si", "tal vez", "puede ser", "hay gente"})
 MAX_PLACE = 300
+# Answers to "¿Dónde es?" that say the person does not know (their words, folded).
+UNKNOWN_PLACE = frozenset(
+    {
+        "no se",
+        "no lo se",
+        "no sabemos",
+        "no se donde",
+        "no se donde es",
+        "no se la direccion",
+        "ni idea",
+        "no tengo idea",
+        "desconozco",
+        "no estoy seguro",
+        "no estoy segura",
+        "no sabria decir",
+    }
+)
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _NOT_DANGER = Classification("solicitud", "otro", "normal", 0.0)
 
@@ -190,12 +207,14 @@ class EmergencySteps:
         if not sent and self.intents.only_greets(turn.folded):
             self._say(turn, self.t("dialogue.followup_greeting", folio=turn.data["folio"]))
             return
-        if not sent and (turn.folded in self.vocab.done or courtesy):
-            self._say(turn, self.t("dialogue.thanks"))
-            return
         if not sent and self._menu_choice(turn.folded):
             turn.step, turn.data = "menu", {}
             self._on_menu(turn)
+            return
+        if turn.data.get("where") is True and not sent and self._no_place(turn, courtesy):
+            return
+        if not sent and (turn.folded in self.vocab.done or courtesy):
+            self._say(turn, self.t("dialogue.thanks"))
             return
         if not (piece["text"] or sent):
             self._say(turn, self.t("dialogue.help"))
@@ -207,37 +226,71 @@ class EmergencySteps:
         uow = turn.uow
         uow.messages.attach_to_case([turn.message_id], case_id)
         uow.cases.append_details(case_id, piece["text"], piece["location"])
-        place = None
-        if turn.data.get("where") and piece["text"] and not piece["location"]:
-            place = turn.text[:MAX_PLACE]
-            case = uow.cases.get(case_id)
-            if case is not None and not case.location_text:
-                case.location_text = place
-                uow.cases.add(case)
-        if turn.data.get("where") and (place or piece["location"]):
-            self._locate(uow, case_id)
-        self._alert_staff(
+        where = turn.data.get("where")
+        typed = turn.text[:MAX_PLACE] if where and piece["text"] and not piece["location"] else None
+        placed = where and (typed or piece["location"]) and self._locate(turn, case_id, typed)
+        # The first answer is taken as the place whatever it says; after one the gazetteer did
+        # not know, only a place it knows or a pin is (other words are more details).
+        place = typed if where is True or placed else None
+        alerted = self._alert_staff(
             turn, Event.EMERGENCY_ADDITION, self._addition(turn, piece, place), case_id
         )
-        if turn.data.get("where") and (place or piece["location"]):
-            del turn.data["where"]
-            text = self.t("dialogue.emergency_where_thanks", folio=folio)
+        # A pin the gazetteer cannot place (at sea, abroad) still answers where: staff see it.
+        answered = placed or bool(where and piece["location"])
+        if place or answered:
+            if answered:
+                del turn.data["where"]
+            key = "emergency_where_thanks" if alerted else "emergency_where_saved"
+            text = self.t(f"dialogue.{key}", folio=folio)
         else:
             text = self.t("dialogue.emergency_followup", folio=folio)
         self._say(turn, text, case_id=case_id)
 
-    def _locate(self, uow, case_id: int) -> None:
-        """The emergency's municipality from the place the person gave when asked where (typed
-        or pinned), as a case opened with its place gets it; one staff set is kept."""
+    def _no_place(self, turn: Turn, courtesy: bool) -> bool:
+        """Asked where, an answer that gives no place: not knowing it (kept on the case) asks
+        for a pin or a landmark; thanks, a blank or a keyboard mash asks where again."""
+        folio = turn.data["folio"]
+        if " ".join(words(turn.text)) in UNKNOWN_PLACE:
+            turn.uow.messages.attach_to_case([turn.message_id], turn.data["case_id"])
+            self._say(turn, self.t("dialogue.emergency_where_unknown", folio=folio))
+            return True
+        if courtesy or turn.folded in self.vocab.done or not looks_like_words(turn.text):
+            self._say(turn, self.t("dialogue.emergency_where_again", folio=folio))
+            return True
+        return False
+
+    def _locate(self, turn: Turn, case_id: int, typed: str | None) -> bool:
+        """The emergency's place from an answer to where: the place typed becomes the case's
+        place, and its municipality the one the gazetteer finds for it, or for the case's pin;
+        whether it found one. A place it does not know is kept as written until a better
+        answer (a known place, a pin) comes; a municipality staff set is kept."""
+        uow = turn.uow
         case = uow.cases.get(case_id)
-        if case is None or case.municipality:
-            return
-        pin = {"latitude": case.latitude, "longitude": case.longitude}
-        found = place_of_draft(self.policy, {"location_text": case.location_text, "location": pin})
-        if found.municipality:
-            case.municipality, case.district = found.municipality, found.district
-            case.department = found.department
+        if case is None:
+            return False
+        places = self.policy.places
+        found = places.match(typed) if typed else None
+        if (found is None or not found.matched) and case.latitude is not None:
+            found = places.nearest(case.latitude, case.longitude)
+        written = turn.data["where"] == "written"
+        if found is not None and found.matched:
+            if typed and (written or not case.location_text):
+                case.location_text = typed
+            if written or not case.municipality:
+                case.municipality, case.district = found.municipality, found.district
+                case.department = found.department
             uow.cases.add(case)
+            return True
+        if typed and turn.data["where"] is True:
+            if not case.location_text:
+                case.location_text = typed
+            if not case.municipality:
+                case.municipality = place_of_draft(
+                    self.policy, {"location_text": typed}
+                ).municipality
+                turn.data["where"] = "written"
+            uow.cases.add(case)
+        return False
 
     def _addition(self, turn: Turn, piece: dict, place: str | None) -> str:
         """The staff's notice of what the person added to an emergency."""

@@ -121,6 +121,48 @@ def test_a_place_written_in_one_line_becomes_the_case_location(citizen, uow, on_
     )
 
 
+def test_not_knowing_where_is_not_a_place_and_the_place_given_next_is(citizen, uow, on_duty):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    assert "comparta su ubicación desde el chat, o escriba una referencia" in citizen.send("No sé")
+    (case,) = uow.rows[Case]
+    assert (case.location_text, case.municipality) == (None, None)
+    assert "enviamos el lugar" in citizen.send("Soyapango, calle principal")
+    assert case.location_text == "Soyapango, calle principal"
+    assert (case.municipality, case.district) == ("San Salvador Este", "Soyapango")
+    in_case = [m.body for m in uow.rows[Message] if m.case_id == case.id and m.direction == "in"]
+    assert "No sé" in in_case  # kept with the case, as everything the person sent
+
+
+def test_a_place_the_gazetteer_does_not_know_gives_way_to_a_pin(citizen, uow, on_duty):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    assert "enviamos el lugar" in citizen.send("Macondo")
+    (case,) = uow.rows[Case]
+    assert case.municipality == "Macondo"  # as written, as the reports keep unknown places
+    citizen.send(location=Location(13.4833, -88.1833))
+    assert (case.municipality, case.department) == ("San Miguel Centro", "San Miguel")
+    assert case.location_text == "Macondo"
+    # Once placed, words are details, not a new place.
+    assert "Agregamos esta información" in citizen.send("Soyapango, calle principal")
+    assert case.municipality == "San Miguel Centro"
+
+
+@pytest.mark.parametrize("text", ["asdf", "ok", "gracias", "   "])
+def test_an_answer_to_where_that_says_no_place_asks_again(citizen, uow, on_duty, text):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    assert "díganos dónde es" in citizen.send(text)
+    (case,) = uow.rows[Case]
+    assert (case.location_text, case.municipality) == (None, None)
+    assert "enviamos el lugar" in citizen.send("San Miguel, colonia Las Brisas")
+    assert case.municipality == "San Miguel Centro"
+
+
+def test_with_nobody_on_duty_the_place_is_kept_not_sent(citizen, uow):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    answer = citizen.send("San Miguel, colonia Las Brisas")
+    assert "guardamos el lugar en su caso TA-2026-000001" in answer
+    assert "equipo de turno" not in answer
+
+
 def test_no_to_the_danger_question_goes_on_with_the_report_as_written(citizen, uow):
     citizen.converse("hola", "si", "1", BLEEDING)
     assert_transcript(citizen, [("no", MORE)])
