@@ -135,7 +135,7 @@ class Case(SQLModel, table=True):
             "closed_at",
             "due_at",
         ),
-        # Covers the report's attended figures: no table reads for them.
+        # Covers the report's attended figures and its backlog: no table reads for them.
         Index(
             "ix_cases_attended",
             "attended_at",
@@ -145,6 +145,7 @@ class Case(SQLModel, table=True):
             "created_at",
             "survey_rating",
             "survey_resolved",
+            "closed_at",
         ),
         # Also serves searches by contact_id alone, as the next one does by status and due_at.
         Index("ix_cases_contact_created", "contact_id", "created_at"),

@@ -3,20 +3,23 @@ the database (GROUP BY, counts, medians), never by loading cases into Python as 
 
 SQLite has no hash aggregation and no selection algorithm: its GROUP BY and its medians sort
 the period's rows in a temporary B-tree, which over a quarter of a large database costs more
-than reading the rows. There the received breakdown counts the plain rows the driver gives (a
-Counter), and the medians are the middle values of arrays of the cases' times (NumPy), by the
-arithmetic of PostgreSQL's statements (which aggregate and take the medians in the database).
-Reading rows into Python holds the interpreter's lock, so only one query of each gather does
-it: the others run in SQLite alone, in parallel with it.
+than reading the rows. There the breakdowns are grouped by one JSON array of each row's values
+(sorted faster than the values), and the medians are the middle values of arrays of the cases'
+times (NumPy), by the arithmetic of PostgreSQL's statements (which aggregate and take the
+medians in the database). Reading rows into Python holds the interpreter's lock, so the queries
+of a gather that do it take turns (two at once run slower than one after the other), while the
+others run in SQLite alone, in parallel with them.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import typing
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -40,22 +43,31 @@ UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
 class ReportRepository:
     """Aggregates over the cases of some channels; instants are UTC, ranges half-open."""
 
-    def __init__(self, session: Session, channels: Sequence[str]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        channels: Sequence[str],
+        rows_turn: AbstractContextManager[Any] | None = None,
+    ) -> None:
         self.session = session
         self.channels = tuple(channels)
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        # Held while reading rows into Python (see the module's docstring).
+        self.rows_turn = rows_turn or nullcontext()
 
     def gather(self, *queries: Callable[[ReportRepository], Any]) -> list[Any]:
         """The answers of independent queries, in order, asked at once: each on a connection of
-        its own that only reads, on as many threads as there are cores (a tally's queries are
-        the most of its time, and the database works on each in parallel)."""
+        its own that only reads, on a thread more than there are cores (a tally's queries are
+        the most of its time, and the database works on each in parallel; the extra thread
+        keeps the cores busy while a query waits for its turn to read rows into Python)."""
         engine = self.session.get_bind().execution_options(read_only=True)
+        rows_turn = threading.Lock()
 
         def ask(query: Callable[[ReportRepository], Any]) -> Any:
             with Session(engine) as session:
-                return query(ReportRepository(session, self.channels))
+                return query(ReportRepository(session, self.channels, rows_turn))
 
-        workers = max(1, min(len(queries), os.cpu_count() or 1))
+        workers = max(1, min(len(queries), (os.cpu_count() or 1) + 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(ask, queries))
 
@@ -69,17 +81,25 @@ class ReportRepository:
         """The rows of a statement as the driver returns them, plain tuples: for a quarter's
         cases, building SQLAlchemy's rows costs more than the database's own work. Only for
         columns the driver gives as they are stored (text, numbers)."""
-        result = self.session.connection().execute(statement)
-        try:
-            # The DB-API cursor iterates its rows (the type stubs do not say so).
-            yield from typing.cast(Iterable[tuple], result.cursor)
-        finally:
-            result.close()
+        with self.rows_turn:
+            result = self.session.connection().execute(statement)
+            try:
+                # The DB-API cursor iterates its rows (the type stubs do not say so).
+                yield from typing.cast(Iterable[tuple], result.cursor)
+            finally:
+                result.close()
 
-    def _counted(self, statement) -> list[tuple]:
-        """The distinct rows of a statement, each with how many times it came (as a GROUP BY
-        of all its columns with a count, in no particular order)."""
-        return [(*row, count) for row, count in Counter(self._plain_rows(statement)).items()]
+    def _grouped(
+        self, columns: Sequence[ColumnElement[Any]], condition: ColumnElement[bool]
+    ) -> list[tuple]:
+        """On SQLite, the distinct values of `columns` among the rows meeting `condition`, each
+        with how many rows have them, as a GROUP BY of the columns with a count would give
+        them: grouped by one JSON array of each row's values, which SQLite's sorter orders
+        faster than the values themselves (a quarter to a third less time over a quarter's
+        cases)."""
+        values = func.json_array(*columns).label("key")
+        statement = select(values, func.count()).where(condition).group_by(values)
+        return [(*json.loads(key), count) for key, count in self._rows(statement)]
 
     def visit_counts(self, start: datetime, end: datetime) -> list[tuple]:
         """Visits planned in [start, end) on cases of these channels: (status, confirmed by the
@@ -112,7 +132,7 @@ class ReportRepository:
         range: every breakdown of the received cases, from one pass."""
         dimensions = (cases.channel, cases.type, cases.topic, cases.municipality, cases.urgency)
         if not self.postgres:
-            return self._counted(select(*dimensions).where(self._received(start, end)))
+            return self._grouped(dimensions, self._received(start, end))
         statement = (
             select(*dimensions, func.count())
             .where(self._received(start, end))
@@ -122,13 +142,16 @@ class ReportRepository:
 
     def attended_cube(self, start: datetime, end: datetime) -> list[tuple]:
         """(channel, type, within the deadline 0/1, survey rating, survey resolved, cases) of
-        the cases first attended in the range."""
-        within = case((cases.attended_at <= cases.due_at, 1), else_=0).label("within")
+        the cases first attended in the range (on SQLite the survey's resolved answer as it
+        keeps it, 0 or 1)."""
+        within = case((cases.attended_at <= cases.due_at, 1), else_=0)
         dimensions = (cases.channel, cases.type, within, cases.survey_rating, cases.survey_resolved)
+        if not self.postgres:
+            return self._grouped(dimensions, self._attended(start, end))
         statement = (
             select(*dimensions, func.count())
             .where(self._attended(start, end))
-            .group_by(cases.channel, cases.type, within, cases.survey_rating, cases.survey_resolved)
+            .group_by(*dimensions)
         )
         return [tuple(row) for row in self._rows(statement)]
 

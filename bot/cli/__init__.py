@@ -3,6 +3,7 @@
 Commands import what only they need (the HTTP service, the console chat, scikit-learn,
 openpyxl, matplotlib) inside their functions, so that each command starts quickly."""
 
+import gc
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -55,6 +56,13 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] = utc_n
             typer.echo(texts("cli.db_failed", reason=one_line(exc)), err=True)
             sys.exit(1)
         raise
+    finally:
+        if argv is None:
+            # The process ends with the command. The interpreter's teardown would collect every
+            # object the command made, one by one (a sixth of a second after a tally): frozen,
+            # they are left to the operating system, which frees them at once. Files, database
+            # connections and exit handlers are closed and run as always.
+            gc.freeze()
 
 
 def build_cli(t: Texts) -> typer.Typer:

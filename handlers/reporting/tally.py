@@ -7,9 +7,11 @@ this module names periods, shapes the figures into the stable JSON and writes th
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from handlers.core.deadlines import BusinessCalendar
@@ -21,6 +23,7 @@ REPORT_CHANNELS = tuple(channel for channel in CHANNELS if channel != "console")
 # Months in each period kind: T quarters, C four-month periods (as Bogotá reports), S halves.
 PERIOD_MONTHS = {"T": 3, "C": 4, "S": 6}
 EPOCH = date(1970, 1, 1)
+T = TypeVar("T")
 # The days a period may cover: its UTC bounds, and the previous week, must be dates too.
 FIRST_DAY, LAST_DAY = date(1, 1, 15), date(9999, 12, 15)
 
@@ -157,16 +160,35 @@ def visit_figures(rows: list[tuple]) -> dict[str, int]:
     return figures
 
 
-def _business_days_off(
+def _zone_offset(calendar: BusinessCalendar, start: datetime) -> int:
+    """The time zone's offset from UTC in seconds, taken at the start (the institutions' zones
+    keep one all year), for the business-time medians."""
+    return int(start.astimezone(calendar.tz).utcoffset().total_seconds())
+
+
+def _closed_days(
     calendar: BusinessCalendar, start: datetime, end: datetime, earliest: datetime | None, now
-) -> tuple[int, list[int]]:
-    """For the business-time medians (weekends, holidays and closed days left out): the time
-    zone's offset, taken at the start (the institutions' zones keep one all year), and the
-    closed weekdays from the earliest receipt to the latest attention, as days since 1970."""
-    offset = int(start.astimezone(calendar.tz).utcoffset().total_seconds())
+) -> list[int]:
+    """For the business-time medians (weekends, holidays and closed days left out): the closed
+    weekdays from the earliest receipt to the latest attention, as days since 1970."""
     first = calendar.local_date(min(start, earliest or start))
     last = calendar.local_date(max(now, end)) + timedelta(days=1)
-    return offset, [(day - EPOCH).days for day in calendar.closed_weekdays(first, last)]
+    return [(day - EPOCH).days for day in calendar.closed_weekdays(first, last)]
+
+
+def _once(compute: Callable[[Any], T]) -> Callable[[Any], T]:
+    """`compute(reports)` for the first caller, on whichever thread; its answer to every later
+    one (who waits for it)."""
+    lock = threading.Lock()
+    answers: list[T] = []
+
+    def answer(reports: Any) -> T:
+        with lock:
+            if not answers:
+                answers.append(compute(reports))
+        return answers[0]
+
+    return answer
 
 
 def build_tally(
@@ -184,20 +206,35 @@ def build_tally(
     gazetteer now knows joins its municipality)."""
     tz = calendar.tz
     start, end = period.bounds(tz)
-    # Independent queries are asked together (the database answers them in parallel).
     # A pending commitment is overdue at the period's end (now, for one not ended) when its date
     # was before that day.
     overdue_before = min(period.last + timedelta(days=1), calendar.local_date(now))
-    people_rows, received, attended, earliest, (backlog, backlog_overdue), commitments, visits = (
-        reports.gather(
-            lambda r: r.people(start, end, youth),
-            lambda r: r.received_cube(start, end),
-            lambda r: r.attended_cube(start, end),
-            lambda r: r.earliest_attended_receipt(start, end),
-            lambda r: r.backlog(end, now),
-            lambda r: r.commitment_figures(start, end, period.first, period.last, overdue_before),
-            lambda r: r.visit_counts(start, end),
-        )
+    # Every query is asked together, the longest first. The business-time medians leave out
+    # the closed days from the oldest receipt they span: a small query and the calendar's
+    # holidays (loaded on first use), asked by the first median to need them while the
+    # database already answers the others.
+    offset = _zone_offset(calendar, start)
+    closed_days = _once(
+        lambda r: _closed_days(calendar, start, end, r.earliest_attended_receipt(start, end), now)
+    )
+    (
+        received,
+        (first_response, business_response),
+        people_rows,
+        attended,
+        (resolution, business_resolution),
+        (backlog, backlog_overdue),
+        commitments,
+        visits,
+    ) = reports.gather(
+        lambda r: r.received_cube(start, end),
+        lambda r: r.first_response_medians(start, end, offset, closed_days(r)),
+        lambda r: r.people(start, end, youth),
+        lambda r: r.attended_cube(start, end),
+        lambda r: r.resolution_medians(start, end, offset, closed_days(r)),
+        lambda r: r.backlog(end, now),
+        lambda r: r.commitment_figures(start, end, period.first, period.last, overdue_before),
+        lambda r: r.visit_counts(start, end),
     )
     people = {"total": 0, **{gender: 0 for gender in GENDERS}, "jovenes": 0}
     for gender, count, young in people_rows:
@@ -207,12 +244,6 @@ def build_tally(
         people["jovenes"] += young
     done = attended_figures(attended)
     closed, within = done["closed"], done["within_deadline"]
-    offset, days_off = _business_days_off(calendar, start, end, earliest if closed else None, now)
-    # Each pair of medians (calendar and business time) in one statement over the same cases.
-    (first_response, business_response), (resolution, business_resolution) = reports.gather(
-        lambda r: r.first_response_medians(start, end, offset, days_off),
-        lambda r: r.resolution_medians(start, end, offset, days_off),
-    )
     tally: dict[str, Any] = {
         "period": {
             "label": period.label,
