@@ -28,6 +28,7 @@ from bot.cli.context import (
     config_option,
     first_paragraph,
     one_line,
+    starting,
 )
 from bot.cli.spanish import RootGroup, SpanishTyper
 from bot.clock import utc_now
@@ -38,6 +39,8 @@ __all__ = ["CliContext", "Failure", "build_cli", "main"]
 
 def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] = utc_now) -> None:
     """Entry point of the console script; `argv` and `clock` are for tests."""
+    if argv is None:
+        starting()
     texts = load_texts("es")
     cli = build_cli(texts)
     try:
