@@ -29,6 +29,7 @@ from telegram.ext import Application
 
 from bot.channels.base import Ignore, Store, Webhook
 from bot.channels.common import Malformed, log_failure, media_limit
+from bot.channels.telegram_http import AiohttpRequest
 from bot.config import TelegramSettings
 from bot.documents import render_pdf
 from bot.media import TelegramMedia
@@ -68,7 +69,13 @@ class TelegramChannel:
     """One bot: its Application (with no Updater: our endpoint or poller feeds it)."""
 
     def __init__(self, settings: TelegramSettings) -> None:
-        builder = Application.builder().token(settings.token).updater(None)
+        builder = (
+            Application.builder()
+            .token(settings.token)
+            .updater(None)
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest())
+        )
         if settings.api_base_url:
             builder = builder.base_url(settings.api_base_url).base_file_url(
                 file_base_url(settings.api_base_url)
@@ -242,7 +249,9 @@ class TelegramSender:
         self.bot = channel.bot
 
     async def close(self) -> None:
-        return None  # the channel's Application owns the bot's connections
+        # The connections are the bot's (its Application's): closed here as the dispatcher
+        # stops, they open again on the next send.
+        await self.bot.request.shutdown()
 
     async def send(self, delivery: Delivery) -> Outcome:
         try:
