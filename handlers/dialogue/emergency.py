@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from handlers.casework.cases import place_of_draft
 from handlers.casework.notifications import Event
 from handlers.classification.assessment import Assessment, assess
 from handlers.classification.danger import needs_danger_check
@@ -44,6 +43,11 @@ class Vocabulary(Protocol):
 # Said at the danger question besides the yes and no words: not knowing is taken as yes.
 DANGER_YES = frozenset({"no se", "no sabemos", "creo que si", "tal vez", "puede ser", "hay gente"})
 MAX_PLACE = 300
+# "No sé" at the start of an answer to where, before the landmark that follows it.
+_NOT_KNOWING = re.compile(
+    r"^\W*(?:no\s+(?:lo\s+)?s[eé]|no\s+sabemos|ni\s+idea|no\s+tengo\s+idea|desconozco)\b\W*",
+    re.IGNORECASE,
+)
 # Answers to "¿Dónde es?" that say the person does not know (their words, folded).
 UNKNOWN_PLACE = frozenset(
     {
@@ -227,7 +231,8 @@ class EmergencySteps:
         uow.messages.attach_to_case([turn.message_id], case_id)
         uow.cases.append_details(case_id, piece["text"], piece["location"])
         where = turn.data.get("where")
-        typed = turn.text[:MAX_PLACE] if where and piece["text"] and not piece["location"] else None
+        said = _NOT_KNOWING.sub("", turn.text, count=1).strip()  # "no sé, cerca del río"
+        typed = said[:MAX_PLACE] if where and said and not piece["location"] else None
         placed = where and (typed or piece["location"]) and self._locate(turn, case_id, typed)
         # The first answer is taken as the place whatever it says; after one the gazetteer did
         # not know, only a place it knows or a pin is (other words are more details).
@@ -262,8 +267,9 @@ class EmergencySteps:
     def _locate(self, turn: Turn, case_id: int, typed: str | None) -> bool:
         """The emergency's place from an answer to where: the place typed becomes the case's
         place, and its municipality the one the gazetteer finds for it, or for the case's pin;
-        whether it found one. A place it does not know is kept as written until a better
-        answer (a known place, a pin) comes; a municipality staff set is kept."""
+        whether it found one. A place it does not know ("frente al kinder") is kept for the
+        staff but names no municipality: a better answer (a known place, a pin) may still come.
+        A municipality staff set is kept."""
         uow = turn.uow
         case = uow.cases.get(case_id)
         if case is None:
@@ -276,7 +282,7 @@ class EmergencySteps:
         if found is not None and found.matched:
             if typed and (written or not case.location_text):
                 case.location_text = typed
-            if written or not case.municipality:
+            if not case.municipality:
                 case.municipality, case.district = found.municipality, found.district
                 case.department = found.department
             uow.cases.add(case)
@@ -284,12 +290,8 @@ class EmergencySteps:
         if typed and turn.data["where"] is True:
             if not case.location_text:
                 case.location_text = typed
-            if not case.municipality:
-                case.municipality = place_of_draft(
-                    self.policy, {"location_text": typed}
-                ).municipality
-                turn.data["where"] = "written"
-            uow.cases.add(case)
+                uow.cases.add(case)
+            turn.data["where"] = "written"
         return False
 
     def _addition(self, turn: Turn, piece: dict, place: str | None) -> str:

@@ -510,7 +510,7 @@ def test_an_emergency_without_staff_does_not_claim_anyone_was_alerted(citizen, u
 
 def test_after_an_emergency_the_follow_up_window_closes(citizen, uow):
     citizen.converse("hola", "si", "1", "se cayo el puente y hay gente atrapada")
-    assert "enviamos el lugar" in citizen.send("es en la colonia El Carmen")
+    assert "guardamos el lugar" in citizen.send("es en la colonia El Carmen")  # nobody on duty
     assert "Agregamos esta información" in citizen.send("el agua sigue subiendo")
     citizen.clock.now += timedelta(hours=3)
     assert "Puede enviar más detalles" in citizen.send(

@@ -137,13 +137,35 @@ def test_a_place_the_gazetteer_does_not_know_gives_way_to_a_pin(citizen, uow, on
     citizen.converse("hola", "si", "1", BLEEDING, "si")
     assert "enviamos el lugar" in citizen.send("Macondo")
     (case,) = uow.rows[Case]
-    assert case.municipality == "Macondo"  # as written, as the reports keep unknown places
+    # Kept for the staff, but a landmark is no municipality for the reports to count.
+    assert (case.location_text, case.municipality) == ("Macondo", None)
     citizen.send(location=Location(13.4833, -88.1833))
     assert (case.municipality, case.department) == ("San Miguel Centro", "San Miguel")
     assert case.location_text == "Macondo"
     # Once placed, words are details, not a new place.
     assert "Agregamos esta información" in citizen.send("Soyapango, calle principal")
     assert case.municipality == "San Miguel Centro"
+
+
+@pytest.mark.parametrize(
+    ("answer", "place"),
+    [
+        ("no sé, cerca del río Acelhuate", "cerca del río Acelhuate"),
+        (
+            "cerca de la gasolinera, por el puente negro",
+            "cerca de la gasolinera, por el puente negro",
+        ),
+        ("NO SE. frente al kinder, casa celeste", "frente al kinder, casa celeste"),
+    ],
+)
+def test_a_landmark_is_the_place_for_the_staff_but_no_municipality(
+    citizen, uow, on_duty, answer, place
+):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    assert "enviamos el lugar" in citizen.send(answer)
+    (case,) = uow.rows[Case]
+    assert (case.location_text, case.municipality) == (place, None)
+    assert staff_alerts(uow)[-1].endswith(answer)  # the staff read what the person wrote
 
 
 @pytest.mark.parametrize("text", ["asdf", "ok", "gracias", "   "])
