@@ -18,7 +18,7 @@ from handlers.classification.assessment import Assessment, assess
 from handlers.classification.danger import needs_danger_check
 from handlers.classification.scope import Kind, out_of_scope_kind
 from handlers.core.messages import Option
-from handlers.core.normalise import fold, looks_like_words, words
+from handlers.core.normalise import fold, looks_like_words
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import Classification
 from handlers.core.texts import Texts
@@ -43,27 +43,13 @@ class Vocabulary(Protocol):
 # Said at the danger question besides the yes and no words: not knowing is taken as yes.
 DANGER_YES = frozenset({"no se", "no sabemos", "creo que si", "tal vez", "puede ser", "hay gente"})
 MAX_PLACE = 300
-# "No sé" at the start of an answer to where, before the landmark that follows it.
+# Not knowing where, said at the start of an answer to "¿Dónde es?" ("no sé", "ni idea"), alone
+# or before the landmark that follows it ("no sé, cerca del río").
 _NOT_KNOWING = re.compile(
-    r"^\W*(?:no\s+(?:lo\s+)?s[eé]|no\s+sabemos|ni\s+idea|no\s+tengo\s+idea|desconozco)\b\W*",
+    r"^\W*(?:no\s+(?:lo\s+)?s[eé](?:\s+(?:d[oó]nde(?:\s+es)?|la\s+direcci[oó]n))?"
+    r"|no\s+sabemos|ni\s+idea|no\s+tengo\s+idea|desconozco|no\s+estoy\s+segur[oa]"
+    r"|no\s+sabr[ií]a\s+decir)\b\W*",
     re.IGNORECASE,
-)
-# Answers to "¿Dónde es?" that say the person does not know (their words, folded).
-UNKNOWN_PLACE = frozenset(
-    {
-        "no se",
-        "no lo se",
-        "no sabemos",
-        "no se donde",
-        "no se donde es",
-        "no se la direccion",
-        "ni idea",
-        "no tengo idea",
-        "desconozco",
-        "no estoy seguro",
-        "no estoy segura",
-        "no sabria decir",
-    }
 )
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _NOT_DANGER = Classification("solicitud", "otro", "normal", 0.0)
@@ -255,7 +241,8 @@ class EmergencySteps:
         """Asked where, an answer that gives no place: not knowing it (kept on the case) asks
         for a pin or a landmark; thanks, a blank or a keyboard mash asks where again."""
         folio = turn.data["folio"]
-        if " ".join(words(turn.text)) in UNKNOWN_PLACE:
+        said = _NOT_KNOWING.match(turn.text)
+        if said is not None and not turn.text[said.end() :].strip():
             turn.uow.messages.attach_to_case([turn.message_id], turn.data["case_id"])
             self._say(turn, self.t("dialogue.emergency_where_unknown", folio=folio))
             return True

@@ -156,6 +156,7 @@ def test_a_place_the_gazetteer_does_not_know_gives_way_to_a_pin(citizen, uow, on
             "cerca de la gasolinera, por el puente negro",
         ),
         ("NO SE. frente al kinder, casa celeste", "frente al kinder, casa celeste"),
+        ("no estoy seguro, cerca del río Acelhuate", "cerca del río Acelhuate"),
     ],
 )
 def test_a_landmark_is_the_place_for_the_staff_but_no_municipality(
