@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from storage.folios import next_number
 from storage.ids import PROCESS_IDS, IdClock
 from storage.models import (
     MAX_DESCRIPTION,
@@ -49,7 +50,6 @@ from storage.models import (
     ConversationState,
     DispatcherHeartbeat,
     EarlyDeliveryReport,
-    FolioCounter,
     JobRun,
     LabelledExample,
     Message,
@@ -422,17 +422,8 @@ class CaseRepository:
         self.ids = ids
 
     def next_folio_number(self, prefix: str, year: int) -> int:
-        """Increment the year's counter under a row lock, so concurrent writers never share one."""
-        statement = (
-            _insert(self.session, FolioCounter)
-            .values(prefix=prefix, year=year, last_value=1)
-            .on_conflict_do_update(
-                index_elements=["prefix", "year"],
-                set_={"last_value": FolioCounter.__table__.c.last_value + 1},
-            )
-            .returning(FolioCounter.__table__.c.last_value)
-        )
-        return int(self.session.exec(statement).scalar_one())
+        """The year's next number, never shared by concurrent writers (storage/folios.py)."""
+        return next_number(self.session, prefix, year)
 
     def add(self, case: Case, *, detached: bool = False) -> Case:
         """Insert the case; a detached one (anonymous) is numbered out of sequence."""
