@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from bot.app import App
-from handlers.casework.cases import direction, event_summary
+from handlers.casework.cases import direction, event_summary, message_text
 from handlers.core.cells import spreadsheet_safe
 from handlers.core.labels import staff_label
 from handlers.core.normalise import strip_controls
@@ -177,6 +177,8 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         )
     if case.municipality:
         lines.append(t("cli.show_municipality", municipality=case.municipality))
+    if case.department:
+        lines.append(t("cli.show_department", department=case.department))
     if case.district:
         lines.append(t("cli.show_district", district=case.district))
     if case.location_text:
@@ -187,7 +189,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     lines.append(t("cli.show_messages"))
     for message in uow.messages.for_case(case.id):
         arrow = direction(t, message)
-        body = message.body.replace("\n", " / ")
+        body = message_text(t, message).replace("\n", " / ")
         if message.direction == "out" and t.has(f"cli.delivery_{message.status}"):
             body = f"{body[:300]} {t(f'cli.delivery_{message.status}')}"
         lines.append(

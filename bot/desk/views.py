@@ -135,7 +135,7 @@ def timeline(
 ) -> list[Entry]:
     """The citizen's messages, what was sent to them, what was sent to staff about the case (cards,
     alerts), staff replies, internal notes and status events, in the order they happened."""
-    from handlers.casework.cases import event_summary
+    from handlers.casework.cases import event_summary, message_text
 
     by_message: dict[int, list[Attachment]] = {}
     for attachment in attachments:
@@ -145,15 +145,10 @@ def timeline(
         if message.direction == "in":
             # A staff member's photo from a field visit is theirs, not the citizen's.
             kind = "from_staff" if message.to_staff else "citizen"
-            entries.append(
-                Entry(
-                    message.created_at,
-                    kind,
-                    t(f"timeline.{kind}"),
-                    message.body,
-                    tuple(by_message.get(message.id, ())),
-                )
-            )
+            files = tuple(by_message.get(message.id, ()))
+            # Words, or the files shown; a pin alone says it had no text.
+            body = message.body if files else message_text(policy.texts, message)
+            entries.append(Entry(message.created_at, kind, t(f"timeline.{kind}"), body, files))
         elif message.to_staff:
             entries.append(Entry(message.created_at, "staff", t("timeline.staff"), message.body))
         else:

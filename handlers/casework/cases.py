@@ -406,6 +406,12 @@ def direction(t: Texts, message: Message) -> str:
     return t("cli.direction_staff") if message.to_staff else t("cli.direction_out")
 
 
+def message_text(t: Texts, message: Message) -> str:
+    """A message's words for a case's history; one without any (a pin, a photo without a
+    caption) says so rather than showing an empty line."""
+    return message.body if message.body.strip() else t("cli.show_no_text")
+
+
 def event_summary(t: Texts, event: CaseEvent, *, for_staff: bool = False) -> str:
     """One line saying what an event did, in words a person understands: the citizen's words,
     or with `for_staff` the staff's ("Esperando al ciudadano", not "... de usted")."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.casework import actions as casework
 from handlers.casework import commitments, visits
-from handlers.casework.cases import direction, event_summary
+from handlers.casework.cases import direction, event_summary, message_text
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.places import describe_place, set_place
@@ -278,7 +278,7 @@ class StaffDesk:
             lines.append(t("cli.show_messages"))
             for message in messages[-10:]:
                 arrow = direction(t, message)
-                body = message.body.replace("\n", " / ")[:200]
+                body = message_text(t, message).replace("\n", " / ")[:200]
                 at = self.policy.local_time(message.created_at, anonymous=case.anonymous)
                 lines.append(t("cli.show_message_line", at=at, direction=arrow, body=body))
         attachments = uow.messages.attachments_for_case(case.id)

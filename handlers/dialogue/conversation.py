@@ -1034,8 +1034,14 @@ class Dialogue(EmergencySteps):
             days=case.deadline_days,
         )
         if case.urgency == "emergencia":
-            # No deadline of days is promised for an emergency: staff were alerted (or not).
-            values["alerted"] = t("dialogue.receipt_emergency_alerted") if alerted else ""
+            # No deadline of days is promised for an emergency: staff were alerted, or the
+            # person is told that nobody was, and whom to call.
+            numbers = self.policy.institution.emergency_numbers
+            values["alerted"] = (
+                t("dialogue.receipt_emergency_alerted")
+                if alerted
+                else t("dialogue.receipt_emergency_unalerted", emergency_numbers=numbers)
+            )
         if secret_code:
             key = (
                 "receipt_emergency_anonymous"

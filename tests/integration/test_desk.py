@@ -628,6 +628,22 @@ def test_an_anonymous_case_kept_to_the_day_shows_its_date_without_an_hour_everyw
     assert "17/11/2026 09:00 Beto" in chat
 
 
+def test_a_pin_without_words_says_so_in_the_timeline_not_an_empty_entry(app, client, clock):
+    from handlers.core.messages import Location
+
+    ana = make_account(app, "Ana Pérez", "ana")
+    bleeding = "se cayó el puente peatonal y hay un señor sangrando, no se puede mover"
+    citizen = report(app, clock, "hola", "si", "1", bleeding, "si")  # an emergency: where?
+    citizen.send(location=Location(13.69294, -89.21819))
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        assert case.latitude == 13.69294
+        assert [m for m in uow.messages.for_case(case.id) if m.direction == "in" and not m.body]
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/casos/TA-2026-000001").text
+    assert "(sin texto: una ubicación, un archivo u otro contenido)" in page
+
+
 def test_the_timeline_tells_what_went_to_the_citizen_from_what_went_to_staff(app, client, clock):
     from tests.helpers import add_staff
 

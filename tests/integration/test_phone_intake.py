@@ -60,6 +60,7 @@ def test_a_call_is_logged_with_its_topic_place_urgency_and_caller(terminal):
     shown = terminal("cases", "show", FOLIO).output
     assert f"Ciudadano: Rosa Pérez, Teléfono {NUMBER}" in shown
     assert "Municipio: Ahuachapán Sur" in shown
+    assert "Departamento: Ahuachapán" in shown
 
 
 def test_wrong_caller_details_are_one_line(terminal):

@@ -186,6 +186,16 @@ def test_with_nobody_on_duty_the_place_is_kept_not_sent(citizen, uow):
     assert "equipo de turno" not in answer
 
 
+def test_with_nobody_on_duty_the_receipt_says_nobody_was_alerted_and_whom_to_call(citizen, uow):
+    citizen.converse("hola", "si", "1", BLEEDING)
+    answer = citizen.send("si")
+    assert (
+        "✅ Su emergencia quedó registrada, pero en este momento nadie del equipo recibe "
+        "alertas: si hay peligro, llame al 911.\nFolio: TA-2026-000001"
+    ) in answer
+    assert "alertamos" not in answer
+
+
 def test_no_to_the_danger_question_goes_on_with_the_report_as_written(citizen, uow):
     citizen.converse("hola", "si", "1", BLEEDING)
     assert_transcript(citizen, [("no", MORE)])
@@ -340,6 +350,20 @@ def test_what_may_be_a_report_is_in_scope(text):
 )
 def test_other_services_are_named_unless_the_text_is_about_public_works(text, service):
     assert other_service(text) == service
+
+
+def test_staff_reading_the_case_see_that_the_pin_had_no_text_not_an_empty_line(
+    citizen, uow, on_duty, make_citizen
+):
+    from tests.helpers import add_staff
+
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    citizen.send(location=Location(13.69294, -89.21819))
+    add_staff(lambda: uow, "Ana", whatsapp="+50370001111")
+    card = make_citizen("+50370001111", channel="whatsapp").send("/caso TA-2026-000001")
+    (pin_line,) = [line for line in card.splitlines() if "(sin texto" in line]
+    assert pin_line.endswith("← (sin texto: una ubicación, un archivo u otro contenido)")
+    assert not any(line.rstrip().endswith("←") for line in card.splitlines())
 
 
 def test_an_answer_to_staff_within_the_emergency_window_restarts_the_case(
