@@ -132,6 +132,8 @@ class Vocabulary:
     ) -> bool | None:
         """True for yes, False for no, None when unclear ("sí, no quiero que sepan mi nombre").
         A plain "no" at the end settles it ("claro que no"); `yes` and `no` add step words."""
+        if folded in yes or folded in no:
+            return folded in yes  # the step's own words, whole ("no sé" is yes to danger)
         tokens = folded.split()
         said_no = folded in self.no or folded in no or "no" in tokens
         said_yes = folded in self.yes or folded in yes or bool(tokens and tokens[0] in self.yes)

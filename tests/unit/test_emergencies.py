@@ -196,6 +196,14 @@ def test_with_nobody_on_duty_the_receipt_says_nobody_was_alerted_and_whom_to_cal
     assert "alertamos" not in answer
 
 
+@pytest.mark.parametrize("unsure", ["no sé", "No se.", "no sabemos", "creo que sí", "tal vez"])
+def test_not_knowing_whether_people_are_in_danger_is_taken_as_yes(citizen, uow, unsure):
+    citizen.converse("hola", "si", "1", BLEEDING)
+    assert "Su emergencia quedó registrada" in citizen.send(unsure)
+    (case,) = uow.rows[Case]
+    assert case.urgency == "emergencia"
+
+
 def test_no_to_the_danger_question_goes_on_with_the_report_as_written(citizen, uow):
     citizen.converse("hola", "si", "1", BLEEDING)
     assert_transcript(citizen, [("no", MORE)])
