@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
 from starlette.responses import Response
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -30,11 +30,22 @@ from telegram.ext import Application
 from bot.channels.base import Ignore, Store, Webhook
 from bot.channels.common import Malformed, log_failure, media_limit
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_update import (
+    full_name,
+    integer,
+    is_bot,
+    location,
+    media,
+    message_text,
+    obj,
+    optional_obj,
+    text,
+)
 from bot.config import TelegramSettings
 from bot.documents import render_pdf
 from bot.media import TelegramMedia
 from bot.outbox import Delivery, Moved, Outcome, Permanent, RetryLater, Sent, Transient
-from handlers.core.messages import Incoming, Location, Media
+from handlers.core.messages import Incoming
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -99,65 +110,65 @@ class TelegramChannel:
         user id as `sender_id`); None for updates we do not handle."""
         if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
             raise Malformed("update_id")
-        if not any(kind in payload for kind in ALLOWED_UPDATES):
+        provider_id = f"{self.bot_id}:{payload['update_id']}"
+        query = optional_obj(payload, "callback_query")
+        if query is not None:
+            return self._button(query, provider_id, received_at)
+        message = optional_obj(payload, "message")
+        if message is None:
             return None  # edited messages, channel posts, polls...: not citizens' cases
-        try:
-            update = Update.de_json(payload, self.bot)
-        except Exception as exc:  # the library's parsing of a payload of the wrong shape
-            raise Malformed("update") from exc
-        provider_id = f"{self.bot_id}:{update.update_id}"
-        if update.callback_query is not None:
-            return self._button(update, provider_id, received_at)
-        message = update.message
-        if message is None or message.from_user is None or message.from_user.is_bot:
+        chat = obj(message.get("chat"), "chat")  # every message is in a chat
+        sender = optional_obj(message, "from")
+        if sender is None or is_bot(sender):
             return None  # messages without a (human) sender
-        if message.via_bot is not None:
+        if message.get("via_bot") is not None:
             return None  # written by another bot in the person's name (inline mode)
-        in_staff_chat = self._is_staff_chat(message.chat)
-        if message.chat.type != "private" and not in_staff_chat:
+        in_staff_chat = self._is_staff_chat(chat)
+        if chat.get("type") != "private" and not in_staff_chat:
             return None  # other groups
-        try:
-            incoming = Incoming(
-                channel=CHANNEL,
-                address=str(int(message.chat.id)),
-                provider_id=provider_id,
-                received_at=received_at,
-                text=_text(message.text or message.caption or _contact_text(message)),
-                name=_text(message.from_user.full_name) or None,
-                media=_media(message),
-                location=_location(message),
-                sender_id=str(int(message.from_user.id)) if in_staff_chat else None,
-            )
-        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
-            raise Malformed("message") from exc
+        incoming = Incoming(
+            channel=CHANNEL,
+            address=str(integer(chat.get("id"), "chat")),
+            provider_id=provider_id,
+            received_at=received_at,
+            text=message_text(message),
+            name=full_name(sender) or None,
+            media=media(message),
+            location=location(message),
+            sender_id=str(integer(sender.get("id"), "from")) if in_staff_chat else None,
+        )
         return TelegramMessage(incoming)
 
-    def _button(self, update: Update, provider_id: str, received_at: datetime):
-        query = update.callback_query
-        if query.from_user is None or query.from_user.is_bot:
+    def _button(self, query: dict, provider_id: str, received_at: datetime):
+        sender = obj(query.get("from"), "from")
+        if is_bot(sender):
             return None  # only people press buttons
-        chat = query.message.chat if query.message is not None else None
+        pressed_on = optional_obj(query, "message")
+        chat = obj(pressed_on.get("chat"), "chat") if pressed_on is not None else None
         in_staff_chat = chat is not None and self._is_staff_chat(chat)
-        if chat is not None and chat.type != "private" and not in_staff_chat:
+        if chat is not None and chat.get("type") != "private" and not in_staff_chat:
             return None
-        try:
-            address = str(int(chat.id if chat is not None else query.from_user.id))
-            incoming = Incoming(
-                channel=CHANNEL,
-                address=address,
-                provider_id=provider_id,
-                received_at=received_at,
-                text=_text(query.data),
-                name=_text(query.from_user.full_name) or None,
-                sender_id=str(int(query.from_user.id)) if in_staff_chat else None,
-            )
-        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
-            raise Malformed("callback_query") from exc
-        return TelegramMessage(incoming, callback_query_id=str(query.id))
+        incoming = Incoming(
+            channel=CHANNEL,
+            address=str(integer((chat or sender).get("id"), "chat")),
+            provider_id=provider_id,
+            received_at=received_at,
+            text=text(query.get("data"), "data"),
+            name=full_name(sender) or None,
+            sender_id=str(integer(sender.get("id"), "from")) if in_staff_chat else None,
+        )
+        query_id = query.get("id")
+        if not isinstance(query_id, str) or not query_id:
+            raise Malformed("callback_query")
+        return TelegramMessage(incoming, callback_query_id=query_id)
 
-    def _is_staff_chat(self, chat) -> bool:
+    def _is_staff_chat(self, chat: dict) -> bool:
         """Whether a chat is the staff group, where messages say who wrote them."""
-        return bool(self.staff_chat_id) and chat.type != "private" and chat.id == self.staff_chat_id
+        return (
+            bool(self.staff_chat_id)
+            and chat.get("type") != "private"
+            and chat.get("id") == self.staff_chat_id
+        )
 
     def acknowledge_button(self, callback_query_id: str) -> None:
         """Stop the button's spinner; in the background, as nothing depends on it."""
@@ -415,56 +426,9 @@ def _photo(path: str | None) -> bytes | None:
         return None
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise TypeError("text")
-    return value
-
-
 def _data(key: str) -> str:
     return key.encode()[:MAX_CALLBACK_DATA].decode(errors="ignore")
 
 
 def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _media(message) -> tuple[Media, ...]:
-    if message.photo:
-        return (Media("photo", _text(message.photo[-1].file_id), "image/jpeg"),)
-    for attribute, kind, default_type in (
-        ("video", "video", "video/mp4"),
-        ("video_note", "video", "video/mp4"),
-        ("voice", "audio", "audio/ogg"),
-        ("audio", "audio", "audio/mpeg"),
-        ("document", "document", "application/octet-stream"),
-    ):
-        item = getattr(message, attribute)
-        if item is not None:
-            content_type = _text(getattr(item, "mime_type", None)) or default_type
-            return (Media(kind, _text(item.file_id), content_type[:100]),)
-    return ()
-
-
-def _location(message) -> Location | None:
-    venue = message.venue
-    place = venue.location if venue is not None else message.location
-    if place is None:
-        return None
-    latitude, longitude = float(place.latitude), float(place.longitude)
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise ValueError("coordinates")
-    if venue is None:
-        return Location(latitude, longitude)
-    return Location(latitude, longitude, _text(venue.address) or None, _text(venue.title) or None)
-
-
-def _contact_text(message) -> str | None:
-    """A shared contact card becomes a line of the case: the name and the number given."""
-    contact = message.contact
-    if contact is None:
-        return None
-    name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
-    return f"{name} {contact.phone_number}".strip()

@@ -139,6 +139,16 @@ def test_telegram_updates_that_are_not_a_citizens_message_are_ignored_or_refused
         channel.translate([], TUESDAY)
     with pytest.raises(Malformed):
         channel.translate(message(location={"latitude": 200, "longitude": 0}), TUESDAY)
+    wrong_shapes = (
+        message(text="hola", chat={"id": "99", "type": "private"}),
+        message(text=["hola"]),
+        message(text="hola", user={"id": 99, "is_bot": "no", "first_name": "Luis"}),
+        message(photo={"file_id": "P"}),
+        {"update_id": 8, "callback_query": {"from": LUIS, "data": "1"}},  # no id to answer
+    )
+    for update in wrong_shapes:
+        with pytest.raises(Malformed):
+            channel.translate(update, TUESDAY)
     assert channel.verify("s3") and not channel.verify("s4") and not channel.verify(None)
 
 
