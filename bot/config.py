@@ -130,7 +130,8 @@ class ServerSettings(Section):
     # briefly in a bounded line, and beyond it get 503 at once.
     max_inflight: int = Field(0, ge=0, le=10_000)
     # The longest a webhook's body may take to arrive, read before the request takes one of
-    # those places; a slower one gets 408 and its connection is closed.
+    # those places; a slower one gets 408 and its connection is closed. A request's headers
+    # have as long (bot/http_protocol.py).
     body_timeout_seconds: float = Field(10, gt=0, le=300)
     # How long a claimed outbox row is reserved for the process sending it.
     outbox_lease_seconds: float = Field(120, ge=5, le=3600)

@@ -284,6 +284,7 @@ class Dispatcher:
         self._stopped = asyncio.Event()
         if self._stopping:
             self._stopped.set()
+        log.debug("outbox: sending for %s", ", ".join(sorted(self.senders)) or "no channel")
         await self._beat()
         async with asyncio.TaskGroup() as group:
             group.create_task(self._heartbeat())
@@ -574,9 +575,9 @@ class Dispatcher:
                 edit = casework.buttons_left_behind(item, sent, provider_id, now)
                 if edit is not None:
                     uow.outbox.add(edit)
-                # No row id in the log: ids are the microsecond each row was written, and a
-                # row later deleted (an erasure, an anonymous report) would leave its time.
-                log.debug("outbox: a row sent on %s", item.channel)
+                # Nothing in the log per send, at any level: a line's time is the send's, and
+                # the replies of a conversation that became an anonymous report leave the
+                # table (ids are times too). The sends are counted in the metrics instead.
             case RetryLater(seconds, reason):
                 at = now + timedelta(seconds=seconds)
                 uow.outbox.retry(item, at, reason, counted=False)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import uvicorn
 
 from bot.app import App, utc_now
+from bot.http_protocol import headers_within
 from bot.logs import configure_logging
 from bot.server import build_asgi, build_service
 
@@ -34,6 +35,7 @@ def serve(app: App) -> None:
     # Bound before anything starts, so that a second instance stops here and sends nothing.
     listener = _listen(app)
     configure_logging(getattr(logging, settings.server.log_level.upper()))
+    _all_open_files()
     service = build_service(app, utc_now)
     log.info(
         "listening on %s:%s; channels: %s",
@@ -42,6 +44,19 @@ def serve(app: App) -> None:
         ", ".join(channel.name for channel in service.channels),
     )
     _server(app, build_asgi(service)).run(sockets=[listener])
+
+
+def _all_open_files() -> None:
+    """Every connection is an open file: take as many as the system lets this process have
+    (the soft limit is often 1,024, the hard one far more)."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError) as exc:  # not on this system, or not allowed
+        log.info("open files: the limit stays as it is (%s)", type(exc).__name__)
 
 
 def serve_beside(app: App) -> Callable[[], None]:
@@ -73,8 +88,11 @@ def _server(app: App, asgi) -> uvicorn.Server:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=10,
-            # An idle kept-alive connection is closed after 5 s.
+            # An idle kept-alive connection is closed after 5 s; a request's headers have the
+            # body's time limit to arrive (bot/http_protocol.py), so slow or silent clients
+            # cannot hold connections for ever.
             timeout_keep_alive=5,
+            http=headers_within(settings.server.body_timeout_seconds),
             # Headers are capped at 16 KiB should uvicorn fall back to h11 (httptools is
             # installed and used; bodies are capped and timed by the application itself).
             h11_max_incomplete_event_size=16 * 1024,

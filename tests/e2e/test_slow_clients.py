@@ -173,3 +173,50 @@ def test_an_address_sending_many_forged_webhooks_is_slowed_and_no_one_else(
     log = service.log_text()
     assert log.count(f"{FAILURES} forged requests within a minute from 127.0.0.2") == 1
     assert "Traceback" not in log
+
+
+HEADER_LIMIT = 3  # server.body_timeout_seconds in the next test: headers have the same limit
+
+
+async def held(port: int, dribble: bytes | None) -> str:
+    """Open a connection and send nothing (None) or a request's headers a byte every second;
+    "closed" once the service closes it, "open" if it is still open when the client gives up."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    loop = asyncio.get_running_loop()
+    give_up, sent = loop.time() + HEADER_LIMIT + 60, 0
+    try:
+        while loop.time() < give_up:
+            try:
+                if not await asyncio.wait_for(reader.read(100), 1.0):
+                    return "closed"
+            except TimeoutError:
+                if dribble is not None:
+                    writer.write(dribble[sent % len(dribble) : sent % len(dribble) + 1])
+                    sent += 1
+                    await writer.drain()
+        return "open"
+    except (ConnectionResetError, BrokenPipeError):
+        return "closed"
+    finally:
+        writer.close()
+
+
+def test_connections_that_send_no_request_or_trickle_its_headers_are_closed(
+    tmp_path, database_url, provider
+):
+    service = Service(tmp_path, database_url, provider)
+    service.env["TA_SERVER__BODY_TIMEOUT_SECONDS"] = str(HEADER_LIMIT)
+    service.start()
+    headers = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 200
+
+    async def both():
+        return await asyncio.gather(held(service.port, None), held(service.port, headers))
+
+    try:
+        silent, trickled = asyncio.run(both())
+        ana = WhatsAppCitizen(service, "+50370004444")
+        assert ana.post(ana.form("hola")).status_code == 200  # a real request is served
+    finally:
+        service.stop()
+    assert (silent, trickled) == ("closed", "closed")
+    assert "Traceback" not in service.log_text()
