@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from bot.app import App
-from handlers.casework.cases import direction, event_summary, message_text
+from handlers.casework.cases import direction, event_note, event_summary, message_text
 from handlers.core.cells import spreadsheet_safe
 from handlers.core.labels import staff_label
 from handlers.core.normalise import strip_controls
@@ -214,7 +214,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         ]
     lines.append(t("cli.show_history"))
     for event in uow.cases.events(case.id):
-        note = f" — {event.note}" if event.note else ""
+        note = f" — {event_note(t, event)}" if event.note else ""
         lines.append(
             t(
                 "cli.show_event_line",

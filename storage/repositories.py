@@ -785,6 +785,10 @@ class MessageRepository:
             self.session, delete(Message).where(among(self.session, Message.id, message_ids)), many
         )
 
+    def replace_body(self, message_id: int, body: str) -> None:
+        """Keep a message (a redelivery is still recognised) but not what it said."""
+        self.session.execute(update(Message).where(col(Message.id) == message_id).values(body=body))
+
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:

@@ -3,6 +3,7 @@ a case's timeline, the actions its lifecycle allows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -71,11 +72,16 @@ def deadline(
     if case.status in FINAL:
         return Deadline("cerrado", t("deadline.closed", due=day) + extended, 0)
     if due_day >= today:
-        left = days.between(today, due_day) + days.is_business_day(today)
+        counted_today = days.is_business_day(today)
+        left = days.between(today, due_day) + counted_today
         if due_day == today:
             words = t("deadline.today", due=day)
+        elif left == 1:
+            words = t("deadline.left_one", due=day)
         else:
-            words = t("deadline.left_one" if left == 1 else "deadline.left", due=day, days=left)
+            # Today is said to be counted: on the day a case comes in, its 15 days are 16 here.
+            key = "deadline.left_with_today" if counted_today else "deadline.left"
+            words = t(key, due=day, days=left)
         state = "por_vencer" if left <= DUE_SOON else "a_tiempo"
     else:
         late = days.between(due_day, today)
@@ -87,11 +93,24 @@ def deadline(
     return Deadline(state, words + extended, left)
 
 
-def since_words(t: Texts, then: datetime | None, now: datetime) -> str:
-    """How long ago, in the largest unit that fits: "hace 3 h"."""
+def since_words(
+    t: Texts,
+    then: datetime | None,
+    now: datetime,
+    day_of: Callable[[datetime], date] | None = None,
+) -> str:
+    """How long ago, in the largest unit that fits: "hace 3 h". With `day_of` (the local
+    date of an instant), for what is kept to its day only (an anonymous case): "hoy", "ayer"."""
     if then is None:
         return t("time.never")
+    if day_of is not None:
+        days = (day_of(now) - day_of(then)).days
+        if days <= 1:
+            return t("time.today" if days <= 0 else "time.yesterday")
+        return t("time.days", n=days)
     seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 60:
+        return t("time.just_now")
     if seconds < 3600:
         return t("time.minutes", n=seconds // 60)
     if seconds < 48 * 3600:
@@ -114,12 +133,22 @@ def allowed_statuses(case: Case, member: Staff) -> list[str]:
     return sorted(TRANSITIONS.get(case.status, frozenset()))
 
 
+# A message to the citizen by where it stands (messages.status): not yet sent (queued, or
+# waiting for the person to write within WhatsApp's 24 hours), or given up; else sent.
+DELIVERY_KINDS = {
+    "pending": "to_send",
+    "waiting": "to_send",
+    "failed": "undelivered",
+    "undelivered": "undelivered",
+}
+
+
 @dataclass(frozen=True)
 class Entry:
     """One line of a case's timeline."""
 
     at: datetime
-    kind: str  # citizen, sent (to the citizen), staff (to staff), reply, note, event
+    kind: str  # citizen, sent / to_send / undelivered (to the citizen), staff, reply, note, event
     who: str
     text: str
     attachments: tuple[Attachment, ...] = ()
@@ -135,7 +164,7 @@ def timeline(
 ) -> list[Entry]:
     """The citizen's messages, what was sent to them, what was sent to staff about the case (cards,
     alerts), staff replies, internal notes and status events, in the order they happened."""
-    from handlers.casework.cases import event_summary, message_text
+    from handlers.casework.cases import event_note, event_summary, message_text
 
     by_message: dict[int, list[Attachment]] = {}
     for attachment in attachments:
@@ -152,7 +181,9 @@ def timeline(
         elif message.to_staff:
             entries.append(Entry(message.created_at, "staff", t("timeline.staff"), message.body))
         else:
-            entries.append(Entry(message.created_at, "sent", t("timeline.sent"), message.body))
+            # Queued is not sent: the desk says which replies the citizen has not received.
+            kind = DELIVERY_KINDS.get(message.status, "sent")
+            entries.append(Entry(message.created_at, kind, t(f"timeline.{kind}"), message.body))
     replies_sent = any(m.direction == "out" and not m.to_staff for m in messages)
     for event in events:
         if event.kind == "staff_reply":
@@ -166,7 +197,7 @@ def timeline(
             if event.kind == "assigned" and event.note:
                 what = t("timeline.assigned", name=event.note)
             elif event.note:
-                what = f"{what}: {event.note}"
+                what = f"{what}: {event_note(policy.texts, event)}"
             entries.append(Entry(event.at, "event", event.actor, what))
     entries.sort(key=lambda entry: entry.at)
     return entries

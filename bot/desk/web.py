@@ -348,7 +348,13 @@ class Desk:
                 case,
                 deadline(self.policy, self.t, case, now, self.days),
                 names.get(case.assignee_id or 0, self.t("queue.nobody")),
-                since_words(self.t, wrote.get(case.id), now),
+                since_words(
+                    self.t,
+                    wrote.get(case.id),
+                    now,
+                    # An anonymous case's messages keep their day only: said as a day.
+                    self.policy.calendar.local_date if case.anonymous else None,
+                ),
             )
             for case in cases
         ]
@@ -412,6 +418,12 @@ class Desk:
         folios = form.get("folios[]") or form.get("folios") or []
         folios = [folios] if isinstance(folios, str) else list(folios)[:200]
         what = form.get("accion")
+        missing = _bulk_missing(folios, what, form)
+        if missing:
+            problems = [self.t(missing)]
+            return self.render(
+                "aviso.html", status=400, visit=visit, problems=problems, back="/mesa/bandeja"
+            )
 
         def one(uow, case: Case, actor, now) -> list:
             if what == "asignar":
@@ -499,6 +511,12 @@ class Desk:
             "contact": contact,
             "assignee": assignee,
             "statuses": allowed_statuses(case, visit.member),
+            # An emergency's deadline is its day: no form of days to add, but the reason why.
+            "no_extension": (
+                None
+                if case.deadline_days
+                else self.policy.texts("staff.error_extension_same_day", folio=case.folio)
+            ),
             "open": case.status not in FINAL,
             "audit": [(entry, names.get(entry.staff_id or 0, "—")) for entry in audit],
             "saved": saved,
@@ -981,3 +999,15 @@ def _secure(response: Response) -> Response:
         }
     )
     return response
+
+
+def _bulk_missing(folios: list, what: object, form) -> str | None:
+    """The text key saying what a bulk action lacks (no case marked, no person or status
+    chosen), before any case is touched; None when nothing is missing."""
+    if not folios:
+        return "bulk.none_marked"
+    if what == "asignar" and not str(form.get("personal", "")).strip():
+        return "bulk.no_staff"
+    if what == "estado" and not str(form.get("estado", "")).strip():
+        return "bulk.no_status"
+    return None

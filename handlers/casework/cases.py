@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Callable
@@ -423,3 +424,24 @@ def event_summary(t: Texts, event: CaseEvent, *, for_staff: bool = False) -> str
         return t("events.status_changed", status=status)
     key = f"events.{event.kind}"
     return t(key) if t.has(key) else t("events.other")
+
+
+def event_note(t: Texts, event: CaseEvent) -> str:
+    """The note an event carries, for staff to read: a reclassification's labels in words
+    («tema: Calles y caminos (antes: Puentes)»), not the record kept for the classifier."""
+    if event.kind != "reclassified" or not event.note:
+        return event.note or ""
+    try:
+        labels = json.loads(event.note)
+        previous = labels.get("previous") or {}
+        parts = []
+        for field, kind in (("type", "type"), ("topic", "topic"), ("urgency", "urgency")):
+            now, before = labels[field], previous.get(field)
+            words = staff_label(t, kind, now)
+            if before and before != now:
+                earlier = staff_label(t, kind, before)
+                words = t("events.reclassified_from", now=words, before=earlier)
+            parts.append(t(f"events.reclassified_{field}", value=words))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return event.note  # an older or hand-written note: shown as it is
+    return "; ".join(parts)

@@ -101,7 +101,8 @@ MAX_MESSAGE = 1600
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split a text into pieces of at most `limit` characters, at line breaks where possible."""
+    """Split a text into pieces of at most `limit` characters, at line breaks where possible,
+    else between words (a word is cut only when it alone is longer than half the limit)."""
     pieces: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -109,8 +110,13 @@ def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
             if current:
                 pieces.append(current)
                 current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
+            space = line.rfind(" ", limit // 2, limit + 1)
+            if space > 0:
+                pieces.append(line[:space])
+                line = line[space + 1 :]
+            else:
+                pieces.append(line[:limit])
+                line = line[limit:]
         candidate = f"{current}\n{line}" if current else line
         if current and len(candidate) > limit:
             pieces.append(current)

@@ -1002,6 +1002,11 @@ class Dialogue(EmergencySteps):
             self._say(turn, self.t("dialogue.demographics_bad_age"))
         else:
             turn.contact.gender, turn.contact.age = parsed  # type: ignore[str-unpack, assignment]
+            # Asked «solo para estadísticas»: what was given is kept as the contact's figures,
+            # not as a line of the case's history that staff read («omitir» stays as it was).
+            if parsed != ("sin_dato", None):
+                kept = self.t("dialogue.demographics_kept")
+                turn.uow.messages.replace_body(turn.message_id, kept)
             self._finish(turn)
 
     # -- the case --------------------------------------------------------------------------

@@ -478,6 +478,7 @@ def test_an_agent_cannot_open_informes_or_personal_and_a_supervisor_only_informe
     sign_in(client, sara, clock)
     reports = client.get("/mesa/informes?periodo=2026-T4")
     assert reports.status_code == 200 and "data:image/png;base64," in reports.text
+    assert "Los casos de prueba escritos en la consola (make run) no se cuentan" in reports.text
     download = client.get("/mesa/informes/descarga?periodo=2026-T4&formato=json")
     assert download.status_code == 200 and download.json()["received"]["total"] >= 0
     assert client.get("/mesa/personal").status_code == 403
@@ -659,14 +660,26 @@ def test_the_timeline_tells_what_went_to_the_citizen_from_what_went_to_staff(app
     entries = re.findall(
         r'<li class="entry-(\w+)">\s*<p class="meta">.*?<strong>(.*?)</strong>', page
     )
-    to_citizen = [who for kind, who in entries if kind == "sent"]
+    # Nothing is sending here (no dispatcher): what is for the citizen is said to be not sent.
+    to_citizen = [who for kind, who in entries if kind == "to_send"]
     to_staff = [who for kind, who in entries if kind == "staff"]
-    assert to_citizen and set(to_citizen) == {"Enviado al ciudadano"}
+    assert to_citizen and set(to_citizen) == {"Para el ciudadano"}
+    assert not [kind for kind, _ in entries if kind == "sent"]
     assert to_staff and set(to_staff) == {"Aviso al personal"}
     card = page.index("Beto tomó el caso")
     assert "Aviso al personal" in page[page.rindex("<li", 0, card) : card]
     answer = page.index("Mañana pasa la cuadrilla")
-    assert "Enviado al ciudadano" in page[page.rindex("<li", 0, answer) : answer]
+    entry = page[page.rindex("<li", 0, answer) : answer]
+    assert "Para el ciudadano" in entry and "por enviar: todavía no le llega" in entry
+    with app.uow() as uow:  # as the dispatcher records it once the provider took it
+        queued = uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)
+        for n, item in enumerate(queued):
+            uow.outbox.mark_sent(item, f"SM{n}", clock())
+        uow.commit()
+    page = client.get(f"/mesa/casos/{folio}").text
+    answer = page.index("Mañana pasa la cuadrilla")
+    entry = page[page.rindex("<li", 0, answer) : answer]
+    assert "Enviado al ciudadano" in entry and "mensaje enviado" in entry
     with app.uow() as uow:
         sent = uow.messages.for_case(uow.cases.by_folio(folio).id)
         assert {
@@ -766,3 +779,83 @@ def test_a_commitment_is_cancelled_from_the_case_page_and_the_citizen_told_why(a
     assert any("se canceló.\nMotivo: la alcaldía ya lo hizo" in body for body in told)
     nameless = client.post(f"{folio}/compromiso_cumplido", data={"csrf": token})
     assert nameless.status_code == 400 and "Indique el número del compromiso." in nameless.text
+
+
+def test_the_status_form_starts_on_no_status_and_says_when_the_reason_reaches_the_citizen(
+    app, client, clock
+):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    folio = "/mesa/casos/TA-2026-000001"
+    token = csrf_of(client.get(folio).text)
+    assert f'action="{folio}/tomar"' in client.get(folio).text
+    client.post(f"{folio}/tomar", data={"csrf": token})
+    page = client.get(folio).text
+    assert f'action="{folio}/tomar"' not in page  # hers now: nothing to take
+    form = page[page.index(f'action="{folio}/estado"') :]
+    choices = re.findall(r"<option ([^>]*)>([^<]*)</option>", form[: form.index("</select>")])
+    # Nothing is chosen for her: «Cambiar estado» with the first status would have closed it.
+    assert choices[0] == ('value="" selected disabled', "— elija el estado —")
+    assert not any("selected" in attributes for attributes, _ in choices[1:])
+    assert "El motivo se le envía a la persona cuando el caso pasa a Esperando" in page
+    unchosen = client.post(f"{folio}/estado", data={"csrf": token, "estado": "", "texto": "x"})
+    assert unchosen.status_code == 400
+    with app.uow() as uow:
+        assert uow.cases.by_folio("TA-2026-000001").status == "asignado"
+
+
+def test_an_emergency_offers_no_extension_by_days_and_says_why(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    bleeding = "se cayó el puente peatonal y hay un señor sangrando, no se puede mover"
+    report(app, clock, "hola", "si", "1", bleeding, "si", "San Miguel, colonia Las Brisas")
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/casos/TA-2026-000001").text
+    assert "EMERGENCIA" in page
+    assert 'action="/mesa/casos/TA-2026-000001/prorroga"' not in page
+    assert 'max="0"' not in page
+    assert "es una emergencia: su plazo vence el mismo día en que se recibió" in page
+
+
+def test_bulk_actions_without_a_case_marked_or_a_choice_say_what_is_missing(app, client, clock):
+    sara = make_account(app, "Sara Ruiz", "sara", role="supervisor")
+    report(app, clock, *POTHOLE)
+    sign_in(client, sara, clock)
+    token = csrf_of(client.get("/mesa/bandeja").text)
+    nothing_marked = client.post(
+        "/mesa/bandeja/lote", data={"csrf": token, "accion": "nota", "nota": "revisar"}
+    )
+    assert nothing_marked.status_code == 400
+    assert "No marcó ningún caso" in nothing_marked.text
+    marked = {"csrf": token, "folios[]": ["TA-2026-000001"]}
+    nobody = client.post("/mesa/bandeja/lote", data={**marked, "accion": "asignar", "personal": ""})
+    assert nobody.status_code == 400
+    assert "Elija en «Persona» a quién asignar" in nobody.text and "«»" not in nobody.text
+    no_status = client.post("/mesa/bandeja/lote", data={**marked, "accion": "estado"})
+    assert "Elija en «Estado nuevo»" in no_status.text
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        assert case.assignee_id is None and case.status == "recibido"
+
+
+def test_a_reclassification_reads_in_words_in_the_history(app, client, clock):
+    from bot.case_views import render_case
+
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    folio = "/mesa/casos/TA-2026-000001"
+    token = csrf_of(client.get(folio).text)
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        labels = {"tipo": "queja", "tema": case.topic, "urgencia": case.urgency}
+    assert client.post(f"{folio}/reclasificar", data={"csrf": token, **labels}).status_code == 303
+    page = client.get(folio).text
+    assert (
+        "Caso reclasificado: tipo: queja (antes: solicitud); tema: calles y caminos; urgencia"
+        in page
+    )
+    assert "previous" not in page and "{" not in page.split("Caso reclasificado")[1][:200]
+    with app.uow() as uow:
+        shown = render_case(app, uow, uow.cases.by_folio("TA-2026-000001"))
+    assert "tipo: queja (antes: solicitud)" in shown and '"previous"' not in shown

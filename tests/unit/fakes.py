@@ -262,6 +262,11 @@ class FakeMessages(FakeRepository):
         rows = self.uow.rows[Message]
         rows[:] = [m for m in rows if m.id not in message_ids]
 
+    def replace_body(self, message_id: int, body: str) -> None:
+        for message in self.uow.rows[Message]:
+            if message.id == message_id:
+                message.body = body
+
     def erase_conversation(
         self, contact_ids: list[int], case_ids: list[int], placeholder: str
     ) -> None:

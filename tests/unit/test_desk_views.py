@@ -34,7 +34,7 @@ def due_on(day: int, month: int = 12) -> datetime:
 
 def test_a_deadline_a_week_ahead_counts_the_business_days_left_today_included():
     said = deadline(POLICY, T, case(due_on(24)), NOW)
-    assert said.words == "vence el jueves 24/12/2026: faltan 6 días hábiles"
+    assert said.words == "vence el jueves 24/12/2026: faltan 6 días hábiles contando hoy"
     assert said.state == "a_tiempo"
 
 
@@ -52,7 +52,8 @@ def test_a_passed_deadline_says_how_many_business_days_ago():
 
 def test_a_paused_or_extended_deadline_says_so():
     paused = deadline(POLICY, T, case(due_on(24), paused_at=NOW), NOW)
-    assert paused.state == "pausado" and paused.words.startswith("en pausa desde el 17/12/2026")
+    # Shown after the state's own label, «En pausa»: the words do not say it again.
+    assert paused.state == "pausado" and paused.words.startswith("desde el 17/12/2026")
     extended = deadline(POLICY, T, case(due_on(24), extension_days=5), NOW)
     assert extended.words.endswith("prorrogado 5 días hábiles")
 
@@ -81,3 +82,24 @@ def test_every_key_the_desk_templates_use_is_in_its_catalogue():
     assert len(used) > 50
     # Keys ending in "_" are prefixes completed in the template (t("queue.folder_" ~ f)).
     assert sorted(key for key in used if not (T.has(key) or key.endswith("_"))) == []
+
+
+def test_a_message_of_less_than_a_minute_ago_is_said_so_not_zero_minutes():
+    from datetime import timedelta
+
+    from bot.desk.views import since_words
+
+    assert since_words(T, NOW - timedelta(seconds=20), NOW) == "hace un momento"
+    assert since_words(T, NOW - timedelta(minutes=5), NOW) == "hace 5 min"
+
+
+def test_an_anonymous_cases_last_message_is_said_as_its_day_not_hours_from_midnight():
+    from datetime import timedelta
+
+    from bot.desk.views import since_words
+
+    day_of = POLICY.calendar.local_date
+    midnight = POLICY.calendar.start_of_day(day_of(NOW))  # how an anonymous message is dated
+    assert since_words(T, midnight, NOW, day_of) == "hoy"
+    assert since_words(T, midnight - timedelta(days=1), NOW, day_of) == "ayer"
+    assert since_words(T, midnight - timedelta(days=3), NOW, day_of) == "hace 3 días"

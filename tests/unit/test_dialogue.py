@@ -231,6 +231,9 @@ def test_gender_and_age_are_optional_and_asked_once(citizen, uow):
     contact = uow.rows[Contact][0]
     assert (contact.gender, contact.age) == ("mujer", 34)
     assert (only_case(uow).gender, only_case(uow).age) == ("mujer", 34)
+    # Asked «solo para estadísticas»: the answer is a figure, not a line staff read in the case.
+    said = [m.body for m in uow.rows[Message] if m.direction == "in"]
+    assert "mujer 34" not in said and "(respuesta para estadísticas: no se muestra)" in said
     receipt = citizen.converse(
         "1", "se cayo el rotulo de pare en la esquina", "listo", "si", "omitir"
     )
@@ -639,6 +642,19 @@ def test_a_reply_too_long_for_one_chat_message_is_queued_as_several_with_the_opt
     assert all(len(Reply("w", "a", r.body, ()).rendered()) <= MAX_MESSAGE for r in rows)
     assert "\n".join(r.body for r in rows) == long_text
     assert [len(r.options["options"]) for r in rows] == [0] * (len(rows) - 1) + [2]
+
+
+def test_a_long_paragraph_is_split_between_words_not_inside_one():
+    from handlers.core.messages import split_text
+
+    sentence = "La ventanilla estuvo cerrada toda la semana"
+    paragraph = " ".join([sentence] * 100)
+    pieces = split_text(paragraph, 1600)
+    assert len(pieces) > 1 and all(len(piece) <= 1600 for piece in pieces)
+    assert " ".join(pieces) == paragraph  # nothing lost
+    words = set(sentence.split())
+    assert all({piece.split()[0], piece.split()[-1]} <= words for piece in pieces)  # none cut
+    assert split_text("x" * 4000, 1600) == ["x" * 1600, "x" * 1600, "x" * 800]
 
 
 @pytest.mark.parametrize("separator", ["_", ".", "–", "—"])

@@ -190,8 +190,8 @@ def test_with_nobody_on_duty_the_receipt_says_nobody_was_alerted_and_whom_to_cal
     citizen.converse("hola", "si", "1", BLEEDING)
     answer = citizen.send("si")
     assert (
-        "✅ Su emergencia quedó registrada, pero en este momento nadie del equipo recibe "
-        "alertas: si hay peligro, llame al 911.\nFolio: TA-2026-000001"
+        "✅ Su emergencia quedó registrada, pero no pudimos avisarle de inmediato a nadie del "
+        "equipo de turno: si hay peligro, llame al 911.\nFolio: TA-2026-000001"
     ) in answer
     assert "alertamos" not in answer
 
