@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -16,6 +17,7 @@ from handlers.dialogue.intake import receive
 
 CHANNEL = "console"
 PREFIX = "bot> "
+WATCH_SECONDS = 1.0  # how often the terminal looks for replies that came without a message
 
 
 class ConsoleChat:
@@ -36,17 +38,21 @@ class ConsoleChat:
         self.out = out
         self.clock = clock
         self.t = app.policy.texts
+        # A turn of the citizen and the printing of replies that come later (staff answering
+        # from the desk) take turns.
+        self._turn = threading.Lock()
 
     def say(self, line: str) -> None:
         """One line of input, as the citizen's message; prints every reply it causes."""
         incoming = self._incoming(line)
         if incoming is None:
             return
-        with self.app.uow() as uow:
-            receive(incoming, uow, self.app.dialogue, self.clock())
-        if incoming.media:
-            self._store_files()
-        self.drain()
+        with self._turn:
+            with self.app.uow() as uow:
+                receive(incoming, uow, self.app.dialogue, self.clock())
+            if incoming.media:
+                self._store_files()
+            self.drain()
 
     def _store_files(self) -> None:
         """The files named with /foto are stored at once, as a provider's would be downloaded:
@@ -57,10 +63,11 @@ class ConsoleChat:
         local = LocalMedia(int(settings.max_mb * 1024 * 1024))
         asyncio.run(MediaFetcher(self.app, {CHANNEL: local}, settings).fetch_pending())
 
-    def drain(self) -> None:
-        """Print and mark sent every pending console reply to this citizen."""
+    def drain(self) -> int:
+        """Print and mark sent every pending console reply to this citizen; how many."""
         with self.app.uow() as uow:
-            for item in uow.outbox.pending(CHANNEL, address=self.address):
+            items = uow.outbox.pending(CHANNEL, address=self.address)
+            for item in items:
                 options = tuple(Option(o["key"], o["label"]) for o in item.options["options"])
                 self._print(Reply(CHANNEL, self.address, item.body, options).rendered())
                 if item.options.get("document"):
@@ -68,6 +75,20 @@ class ConsoleChat:
                 uow.outbox.mark_sent(item, f"console-{item.id}", self.clock())
             uow.commit()
         self.out.flush()
+        return len(items)
+
+    def _watch(self, stop: threading.Event) -> None:
+        """In the terminal, what staff send later (a reply from the desk, a closure and its
+        survey) is printed when it is queued, not only once the citizen writes again."""
+        while not stop.wait(WATCH_SECONDS):
+            with self._turn:
+                try:
+                    printed = self.drain()
+                except Exception:  # the database is busy or away: printed at the next look
+                    continue
+                if printed:
+                    self.out.write("> ")
+                    self.out.flush()
 
     def _save_document(self, uow, wanted: dict) -> None:
         """A document has no chat to go to here: it is written beside the media folder."""
@@ -127,11 +148,20 @@ class ConsoleChat:
         if interactive:
             self.out.write(self.t("cli.chat_intro", address=self.address) + "\n")
         self.drain()
-        while True:
-            if interactive:
-                self.out.write("> ")
-                self.out.flush()
-            line = source.readline()
-            if not line or line.strip() == "/salir":
-                break
-            self.say(line)
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._watch, args=(stop,), name="console-replies")
+        if interactive:
+            watcher.start()
+        try:
+            while True:
+                if interactive:
+                    self.out.write("> ")
+                    self.out.flush()
+                line = source.readline()
+                if not line or line.strip() == "/salir":
+                    break
+                self.say(line)
+        finally:
+            stop.set()
+            if watcher.is_alive():
+                watcher.join()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -298,3 +299,50 @@ def test_bytes_that_are_not_utf8_are_read_as_replacement_characters(sqlite_envir
     )
     assert result.returncode == 0 and b"Traceback" not in result.stderr
     assert "bot> 1. Reportar un problema" in result.stdout.decode()
+
+
+def test_in_a_terminal_a_staff_reply_is_printed_without_the_citizen_writing_again(
+    sqlite_environment, tmp_path
+):
+    """A person trying it: the citizen in a terminal (`chat`), staff answering from elsewhere
+    (here `cases reply`); the answer shows up in the terminal on its own, as on a phone."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    chat = subprocess.Popen(
+        [COMMAND, "chat", "--as", "7003"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=subprocess.DEVNULL,
+        env=sqlite_environment,
+        cwd=tmp_path,
+    )
+    os.close(terminal)
+    seen = b""
+
+    def read_until(text: str, timeout: float = 180) -> str:  # the timeout bounds a hang only
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while text.encode() not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            if ready:
+                seen += os.read(controller, 65536)
+        return seen.decode(errors="replace")
+
+    try:
+        os.write(controller, ("\n".join(POTHOLE) + "\n").encode())
+        folio = re.search(r"Folio: (TA-\d{4}-\d{6})", read_until("Para saber cómo va"))[1]
+        replied = telefono(
+            sqlite_environment, "cases", "reply", folio, "Mañana pasa la cuadrilla", cwd=tmp_path
+        )
+        assert replied.returncode == 0, replied.stderr
+        # Nothing more is typed: the reply arrives by itself.
+        assert "Mañana pasa la cuadrilla" in read_until("Mañana pasa la cuadrilla")
+        shown = telefono(sqlite_environment, "cases", "show", folio, cwd=tmp_path)
+        assert "Mañana pasa la cuadrilla" in shown.stdout and "(por enviar)" not in shown.stdout
+        os.write(controller, b"/salir\n")
+        assert chat.wait(timeout=120) == 0  # bounds a hang only
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+        os.close(controller)
