@@ -513,7 +513,9 @@ class Desk:
             "statuses": allowed_statuses(case, visit.member),
             # An emergency's deadline is its day: no form of days to add, but the reason why.
             "no_extension": (
-                None
+                self.policy.texts("staff.error_already_extended", folio=case.folio)
+                if case.extension_days
+                else None
                 if case.deadline_days
                 else self.policy.texts("staff.error_extension_same_day", folio=case.folio)
             ),
@@ -589,11 +591,24 @@ class Desk:
                 return await self._show_case(
                     request, visit, status=400, problem=self.t("case.needs_text")
                 )
+            if len(text) > casework.MAX_NOTE:  # said before the preview, the text kept
+                most = casework.MAX_NOTE
+                too_long = self.policy.texts("staff.error_too_long", count=len(text), most=most)
+                return await self._show_case(
+                    request, visit, status=400, problem=too_long, draft=text
+                )
             shown = normalise_folio(folio) or folio.strip().upper()[:40]
             preview = self.policy.texts("notify.reply", folio=shown, text=text)
+            # An anonymous reporter reads it in the case's history, with their secret code.
+            in_history = f"{self.policy.texts('events.staff_reply')}: {text}"
             confirmed = form.get("cerrado") == "1"
             return await self._show_case(
-                request, visit, draft=text, preview=preview, closed_confirmed=confirmed
+                request,
+                visit,
+                draft=text,
+                preview=preview,
+                preview_in_history=in_history,
+                closed_confirmed=confirmed,
             )
 
         def act(uow, case: Case, actor, now) -> list:

@@ -54,7 +54,9 @@ def _text(policy: CasePolicy, text: str, key: str = "staff.error_needs_text") ->
     text = strip_controls(text).strip()
     if not text:
         raise NotAllowed(policy.texts(key))
-    return text[:MAX_NOTE]
+    if len(text) > MAX_NOTE:  # refused whole, not cut: what was cut would be lost unsaid
+        raise NotAllowed(policy.texts("staff.error_too_long", count=len(text), most=MAX_NOTE))
+    return text
 
 
 def _open(policy: CasePolicy, case: Case) -> None:

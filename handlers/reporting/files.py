@@ -85,7 +85,15 @@ def _received_series(tally: dict[str, Any]) -> tuple[list[str], dict[str, list[i
 
 def chart_png(t: Texts, title: str, labels: list[str], series: dict[str, list[int]]) -> bytes:
     """A stacked bar chart as PNG bytes (matplotlib's Agg backend: no display needed)."""
+    buffer = io.BytesIO()
+    chart_figure(t, title, labels, series).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_figure(t: Texts, title: str, labels: list[str], series: dict[str, list[int]]):
+    """The stacked bar chart, drawn (a matplotlib Figure)."""
     from matplotlib.figure import Figure  # lazy: only report commands draw
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(7, 4), dpi=100)
     axes = figure.subplots()
@@ -95,11 +103,13 @@ def chart_png(t: Texts, title: str, labels: list[str], series: dict[str, list[in
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.set_title(title)
     axes.set_ylabel(t("report.col.cases"))
+    # Cases are whole and never negative, even in a period with none (matplotlib would draw
+    # an axis from -0.04 to 0.04 then).
+    axes.set_ylim(bottom=0, top=1.1 * max([1, *bottom]))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend(fontsize="small")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
 
 
 def chart_title(t: Texts, tally: dict[str, Any]) -> str:

@@ -698,7 +698,7 @@ def test_a_reply_to_a_closed_case_from_the_desk_warns_and_needs_the_box_ticked(a
     token = csrf_of(client.get(folio).text)
     client.post(f"{folio}/cerrar", data={"csrf": token, "texto": "Bache reparado"})
     page = client.get(folio).text
-    assert "Este caso está cerrado: el ciudadano ya recibió su cierre." in page
+    assert "Este caso está cerrado: el aviso del cierre ya salió hacia el ciudadano" in page
     assert 'name="cerrado" value="1" required' in page
 
     def sent() -> list[str]:
@@ -859,3 +859,51 @@ def test_a_reclassification_reads_in_words_in_the_history(app, client, clock):
     with app.uow() as uow:
         shown = render_case(app, uow, uow.cases.by_folio("TA-2026-000001"))
     assert "tipo: queja (antes: solicitud)" in shown and '"previous"' not in shown
+
+
+def test_a_reply_too_long_is_refused_whole_with_its_length_and_kept_in_the_box(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    folio = "/mesa/casos/TA-2026-000001"
+    page = client.get(folio).text
+    assert 'maxlength="2000"' not in page[page.index('id="texto-respuesta"') - 200 :][:600]
+    assert "Hasta 2.000 caracteres" in page
+    long = "La cuadrilla pasará el lunes. " * 100  # 3,000 characters, cut by nobody
+    token = csrf_of(page)
+    for step in ({}, {"enviar": "1"}):  # the preview says so, and so does sending
+        refused = client.post(f"{folio}/responder", data={"csrf": token, "texto": long, **step})
+        assert refused.status_code == 400
+        assert "El texto tiene 2999 caracteres y el máximo es 2000" in refused.text
+        assert long.strip() in refused.text  # still in the box, to shorten
+    with app.uow() as uow:
+        queued = uow.outbox.pending("whatsapp", address=CITIZEN_NUMBER, limit=500)
+        assert not any("La cuadrilla pasará" in item.body for item in queued)
+
+
+def test_an_anonymous_reply_is_previewed_as_its_reporter_will_read_it(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana", role="supervisor")
+    folio = f"/mesa/casos/{anonymous_denuncia(app, clock)}"
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get(folio).text)
+    preview = client.post(f"{folio}/responder", data={"csrf": token, "texto": "Lo revisamos"})
+    assert "Respuesta del equipo: Lo revisamos" in preview.text
+    assert "Respuesta sobre su caso" not in preview.text
+
+
+def test_after_its_one_extension_a_case_says_so_instead_of_hiding_the_form(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    folio = "/mesa/casos/TA-2026-000001"
+    token = csrf_of(client.get(folio).text)
+    page = client.get(folio).text
+    assert "Motivo (se le dice a la persona)" in page  # the extension's reason is told
+    assert "Motivo (queda en el historial interno)" in page  # the priority's is not
+    extended = client.post(
+        f"{folio}/prorroga", data={"csrf": token, "dias": "5", "texto": "Falta material"}
+    )
+    assert extended.status_code == 303
+    page = client.get(folio).text
+    assert f'action="{folio}/prorroga"' not in page
+    assert "El caso TA-2026-000001 ya tuvo su única prórroga." in page

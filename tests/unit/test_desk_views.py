@@ -54,6 +54,9 @@ def test_a_paused_or_extended_deadline_says_so():
     paused = deadline(POLICY, T, case(due_on(24), paused_at=NOW), NOW)
     # Shown after the state's own label, «En pausa»: the words do not say it again.
     assert paused.state == "pausado" and paused.words.startswith("desde el 17/12/2026")
+    assert paused.words.endswith(
+        "(sin contar la pausa, vence el jueves 24/12/2026: faltan 6 días hábiles contando hoy)"
+    )
     extended = deadline(POLICY, T, case(due_on(24), extension_days=5), NOW)
     assert extended.words.endswith("prorrogado 5 días hábiles")
 

@@ -318,3 +318,13 @@ def test_the_summary_gives_the_year_of_a_commitment_overdue_since_another_year()
     text = render_summary(t, week)
     assert "TA-2025-000007 #1, Rosa, vencía 31/12/2025;" in text
     assert "TA-2026-000002 #1, Rosa, vencía 20/11" in text and "20/11/2026" not in text
+
+
+def test_a_chart_of_a_period_with_no_cases_counts_from_zero_in_whole_cases():
+    from handlers.reporting.files import chart_figure
+
+    axes = chart_figure(load_texts(), "Casos", ["WhatsApp"], {"solicitud": [0]}).axes[0]
+    assert axes.get_ylim()[0] == 0  # not from -0.04
+    assert all(tick == int(tick) for tick in axes.get_yticks())
+    busy = chart_figure(load_texts(), "Casos", ["WhatsApp", "Telegram"], {"queja": [3, 7]})
+    assert busy.axes[0].get_ylim()[0] == 0 and busy.axes[0].get_ylim()[1] >= 7  # all shown
