@@ -591,11 +591,11 @@ class Desk:
                 return await self._show_case(
                     request, visit, status=400, problem=self.t("case.needs_text")
                 )
-            if len(text) > casework.MAX_NOTE:  # said before the preview, the text kept
-                most = casework.MAX_NOTE
-                too_long = self.policy.texts("staff.error_too_long", count=len(text), most=most)
+            try:  # too long: said before the preview, the text kept in the box
+                casework.within_length(self.policy, text)
+            except NotAllowed as exc:
                 return await self._show_case(
-                    request, visit, status=400, problem=too_long, draft=text
+                    request, visit, status=400, problem=str(exc), draft=text
                 )
             shown = normalise_folio(folio) or folio.strip().upper()[:40]
             preview = self.policy.texts("notify.reply", folio=shown, text=text)

@@ -54,7 +54,13 @@ def _text(policy: CasePolicy, text: str, key: str = "staff.error_needs_text") ->
     text = strip_controls(text).strip()
     if not text:
         raise NotAllowed(policy.texts(key))
-    if len(text) > MAX_NOTE:  # refused whole, not cut: what was cut would be lost unsaid
+    return within_length(policy, text)
+
+
+def within_length(policy: CasePolicy, text: str) -> str:
+    """The text, or NotAllowed saying its length when it is over the limit: refused whole,
+    not cut (what was cut would be lost without anyone knowing)."""
+    if len(text) > MAX_NOTE:
         raise NotAllowed(policy.texts("staff.error_too_long", count=len(text), most=MAX_NOTE))
     return text
 

@@ -95,6 +95,16 @@ def report(app, clock, *lines: str, address: str = CITIZEN_NUMBER) -> Citizen:
     return citizen
 
 
+def an_agent_on_a_new_case(app, client, clock) -> tuple[str, str]:
+    """Ana, an agent, signed in on the page of the pothole a citizen just reported: the
+    page's path and its form token."""
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, *POTHOLE)
+    sign_in(client, ana, clock)
+    folio = "/mesa/casos/TA-2026-000001"
+    return folio, csrf_of(client.get(folio).text)
+
+
 def test_an_agent_signs_in_with_a_totp_code_and_sees_the_case_in_the_bandeja(app, client, clock):
     ana = make_account(app, "Ana Pérez", "ana")
     report(app, clock, *POTHOLE)
@@ -234,11 +244,7 @@ def test_an_agent_works_a_case_through_the_same_casework_as_the_chat(app, client
 
 
 def test_a_case_waiting_for_the_citizen_reads_so_to_staff(app, client, clock):
-    ana = make_account(app, "Ana Pérez", "ana")
-    report(app, clock, *POTHOLE)
-    sign_in(client, ana, clock)
-    folio = "/mesa/casos/TA-2026-000001"
-    token = csrf_of(client.get(folio).text)
+    folio, token = an_agent_on_a_new_case(app, client, clock)
     client.post(f"{folio}/tomar", data={"csrf": token})
     asked = client.post(
         f"{folio}/pedir_info", data={"csrf": token, "texto": "¿Cuál es el número de casa?"}
@@ -759,11 +765,7 @@ def test_commitments_are_made_met_and_moved_from_the_case_page_and_listed_overdu
 
 
 def test_a_commitment_is_cancelled_from_the_case_page_and_the_citizen_told_why(app, client, clock):
-    ana = make_account(app, "Ana Pérez", "ana")
-    report(app, clock, *POTHOLE)
-    sign_in(client, ana, clock)
-    folio = "/mesa/casos/TA-2026-000001"
-    token = csrf_of(client.get(folio).text)
+    folio, token = an_agent_on_a_new_case(app, client, clock)
     data = {"csrf": token, "texto": "podar el árbol", "fecha": "2026-12-15"}
     assert client.post(f"{folio}/compromiso", data=data).status_code == 303
     assert "Cancelar el compromiso" in client.get(folio).text
@@ -784,11 +786,7 @@ def test_a_commitment_is_cancelled_from_the_case_page_and_the_citizen_told_why(a
 def test_the_status_form_starts_on_no_status_and_says_when_the_reason_reaches_the_citizen(
     app, client, clock
 ):
-    ana = make_account(app, "Ana Pérez", "ana")
-    report(app, clock, *POTHOLE)
-    sign_in(client, ana, clock)
-    folio = "/mesa/casos/TA-2026-000001"
-    token = csrf_of(client.get(folio).text)
+    folio, token = an_agent_on_a_new_case(app, client, clock)
     assert f'action="{folio}/tomar"' in client.get(folio).text
     client.post(f"{folio}/tomar", data={"csrf": token})
     page = client.get(folio).text
@@ -841,11 +839,7 @@ def test_bulk_actions_without_a_case_marked_or_a_choice_say_what_is_missing(app,
 def test_a_reclassification_reads_in_words_in_the_history(app, client, clock):
     from bot.case_views import render_case
 
-    ana = make_account(app, "Ana Pérez", "ana")
-    report(app, clock, *POTHOLE)
-    sign_in(client, ana, clock)
-    folio = "/mesa/casos/TA-2026-000001"
-    token = csrf_of(client.get(folio).text)
+    folio, token = an_agent_on_a_new_case(app, client, clock)
     with app.uow() as uow:
         case = uow.cases.by_folio("TA-2026-000001")
         labels = {"tipo": "queja", "tema": case.topic, "urgencia": case.urgency}
@@ -892,11 +886,7 @@ def test_an_anonymous_reply_is_previewed_as_its_reporter_will_read_it(app, clien
 
 
 def test_after_its_one_extension_a_case_says_so_instead_of_hiding_the_form(app, client, clock):
-    ana = make_account(app, "Ana Pérez", "ana")
-    report(app, clock, *POTHOLE)
-    sign_in(client, ana, clock)
-    folio = "/mesa/casos/TA-2026-000001"
-    token = csrf_of(client.get(folio).text)
+    folio, token = an_agent_on_a_new_case(app, client, clock)
     page = client.get(folio).text
     assert "Motivo (se le dice a la persona)" in page  # the extension's reason is told
     assert "Motivo (queda en el historial interno)" in page  # the priority's is not
