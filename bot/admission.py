@@ -22,7 +22,7 @@ LINE_FACTOR = 4  # the line holds this many times the slots
 
 
 def default_limit(engine: Engine) -> int:
-    """Four times the database pool's size (20 on SQLite, 40 on PostgreSQL): more at once would only
+    """Four times the database pool's size (40 on either database): more at once would only
     wait for a connection, holding memory and threads."""
     size = getattr(engine.pool, "size", None)
     return 4 * size() if callable(size) else 20

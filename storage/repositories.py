@@ -207,11 +207,56 @@ _FOLIO = re.compile(r"[A-Z]{1,6}-\d{4}-\d+")
 
 # The statements of every message's transaction and of the outbox, built once: building one
 # (and its cache key) costs more than its compiled form is worth to look up.
-_CONTACT_LOCKED = (
-    select(Contact)
+_OUTBOX = OutboxItem.__table__
+# A person who writes, with what their turn needs next, in one statement: their place in the
+# dialogue, their last message and the last row queued for them (what is written now is
+# numbered after both, see `after_contact`), and whether replies wait for them to write (see
+# `release_waiting`).
+_CONTACT_ARRIVING = (
+    sql_select(
+        Contact,
+        ConversationState,
+        sql_select(func.max(Message.__table__.c.id))
+        .where(Message.__table__.c.contact_id == Contact.__table__.c.id)
+        .scalar_subquery(),
+        sql_select(func.max(_OUTBOX.c.id))
+        .where(
+            _OUTBOX.c.channel == Contact.__table__.c.channel,
+            _OUTBOX.c.address == Contact.__table__.c.address,
+        )
+        .scalar_subquery(),
+        exists()
+        .where(
+            _OUTBOX.c.channel == Contact.__table__.c.channel,
+            _OUTBOX.c.address == Contact.__table__.c.address,
+            _OUTBOX.c.status == "waiting",
+        )
+        .label("waiting"),
+    )
+    .outerjoin(ConversationState, ConversationState.contact_id == Contact.id)
+    .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
+)
+# Their turns come one at a time: the contact's row lock (PostgreSQL; SQLite's write
+# transactions are serial already).
+_CONTACT_LOCK = (
+    sql_select(Contact.__table__.c.id)
     .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
     .with_for_update()
 )
+# Recipients this transaction knows have no reply waiting for them (`release_waiting`).
+_NONE_WAITING = "none_waiting"
+# Each contact's last message or queued row, read with the contact (`after_contact`).
+_NUMBERED = "numbered_contacts"
+# Each contact's place in the dialogue, read once per transaction (`ConversationRepository`).
+_STATES = "conversation_states"
+
+
+def transaction_ended(session: Session) -> None:
+    """Forget what was known only for the transaction that ended (what `get_or_create` read)."""
+    session.info.pop(_NONE_WAITING, None)
+    session.info.pop(_NUMBERED, None)
+
+
 _RELEASE_WAITING = (
     OutboxItem.__table__.update()
     .where(
@@ -274,11 +319,16 @@ def after_contact(session: Session, ids: IdClock, contact_id: int) -> None:
     """Number what comes now from or for a person after every message of theirs and every row
     queued for them, even those numbered by a process whose clock runs ahead of this one's (the
     contact is locked: their turns come one at a time). Rows go out, and are listed, by id."""
-    found = session.connection().execute(_LAST_OF_CONTACT, {"contact_id": contact_id}).first()
-    if found is not None:
+    known = session.info.get(_NUMBERED, {}).get(contact_id)
+    if known is None:
+        found = session.connection().execute(_LAST_OF_CONTACT, {"contact_id": contact_id}).first()
+        if found is None:
+            return
         channel, address, message, queued = cast(tuple[str, str, int | None, int | None], found)
-        _in_line(session).add((channel, address))
-        ids.taken(max(message or 0, queued or 0))
+        known = (channel, address, max(message or 0, queued or 0))
+    channel, address, last = known
+    _in_line(session).add((channel, address))
+    ids.taken(last)
 
 
 def after_recipient(session: Session, ids: IdClock, channel: str, address: str) -> None:
@@ -302,18 +352,42 @@ class ContactRepository:
 
     def get_or_create(self, channel: str, address: str, now: datetime) -> Contact:
         """The contact for this channel and address, created on first sight, and locked until
-        the transaction ends, so that two messages from one person are handled one at a time."""
+        the transaction ends, so that two messages from one person are handled one at a time.
+        What the turn reads next about them comes in the same statement (`_CONTACT_ARRIVING`)."""
         at = {"channel": channel, "address": address}
-        contact = self.session.exec(_CONTACT_LOCKED, params=at).first()
-        if contact is not None:
-            return contact
-        statement = (
-            _insert(self.session, Contact)
-            .values(channel=channel, address=address, created_at=day_start(now))
-            .on_conflict_do_nothing(index_elements=["channel", "address"])
+        found = self._arriving(at)
+        if found is None:
+            statement = (
+                _insert(self.session, Contact)
+                .values(channel=channel, address=address, created_at=day_start(now))
+                .on_conflict_do_nothing(index_elements=["channel", "address"])
+            )
+            self.session.exec(statement)
+            found = self._arriving(at)
+            assert found is not None, "a contact just written or found is there"
+        contact, state, message, queued, waiting = cast(
+            tuple[Contact, ConversationState | None, int | None, int | None, bool], tuple(found)
         )
-        self.session.exec(statement)
-        return self.session.exec(_CONTACT_LOCKED, params=at).one()
+        info = self.session.info
+        # Held here until the transaction ends: the session's identity map holds it weakly.
+        info.setdefault(_STATES, {})[contact.id] = state
+        info.setdefault(_NUMBERED, {})[contact.id] = (
+            channel,
+            address,
+            max(message or 0, queued or 0),
+        )
+        if not waiting:
+            info.setdefault(_NONE_WAITING, set()).add((channel, address))
+        return contact
+
+    def _arriving(self, at: dict[str, str]) -> Any:
+        """The contact's row of `_CONTACT_ARRIVING`, locked first on PostgreSQL by a statement of
+        its own: a statement that waits for a lock reads the other tables as they were before it
+        waited (a turn would miss the dialogue's step the one before it just saved)."""
+        locking = self.session.get_bind().dialect.name == "postgresql"
+        if locking and self.session.execute(_CONTACT_LOCK, at).first() is None:
+            return None
+        return self.session.execute(_CONTACT_ARRIVING, at).first()
 
     def find(self, channel: str, address: str) -> Contact | None:
         """The contact at this channel and address, if there is one (nothing is created)."""
@@ -382,8 +456,8 @@ class ConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         # Each contact's state is read once per transaction, its absence included: the intake
-        # and the dialogue both ask for it.
-        self._states: dict[int, ConversationState | None] = {}
+        # and the dialogue both ask for it, and a contact arriving brings it along.
+        self._states: dict[int, ConversationState | None] = session.info.setdefault(_STATES, {})
 
     def get(self, contact_id: int) -> ConversationState | None:
         if contact_id not in self._states:
@@ -1285,6 +1359,9 @@ class OutboxRepository:
 
     def release_waiting(self, channel: str, address: str, now: datetime, window: datetime) -> None:
         """The citizen wrote: what was held for them can be sent now, inside the new window."""
+        if (channel, address) in self.session.info.get(_NONE_WAITING, ()):
+            self.session.info[_NONE_WAITING].discard((channel, address))
+            return  # nothing was, when they arrived in this transaction
         # A plain UPDATE: this runs before anything of the outbox is read in the transaction,
         # so no loaded row needs refreshing.
         self.session.connection().execute(

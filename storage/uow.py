@@ -25,6 +25,7 @@ from storage.repositories import (
     OutboxRepository,
     StaffRepository,
     files_in_use,
+    transaction_ended,
 )
 from storage.visits import VisitRepository
 
@@ -65,6 +66,7 @@ class UnitOfWork:
     def commit(self) -> None:
         forgotten = self.session.info.pop(FILES_TO_FORGET, set())
         self.session.commit()
+        transaction_ended(self.session)
         if self._purge:
             self._purge = False
             purge_old_versions(self._engine)
@@ -93,3 +95,4 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+        transaction_ended(self.session)
