@@ -251,12 +251,6 @@ _NUMBERED = "numbered_contacts"
 _STATES = "conversation_states"
 
 
-def transaction_ended(session: Session) -> None:
-    """Forget what was known only for the transaction that ended (what `get_or_create` read)."""
-    session.info.pop(_NONE_WAITING, None)
-    session.info.pop(_NUMBERED, None)
-
-
 _RELEASE_WAITING = (
     OutboxItem.__table__.update()
     .where(
@@ -346,6 +340,12 @@ def _in_line(session: Session) -> set[tuple[str, str]]:
     return session.info.setdefault("in_line", set())
 
 
+def transaction_ended(session: Session) -> None:
+    """Forget what was known only for the transaction that ended (what `get_or_create` read)."""
+    session.info.pop(_NONE_WAITING, None)
+    session.info.pop(_NUMBERED, None)
+
+
 class ContactRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -369,7 +369,7 @@ class ContactRepository:
             tuple[Contact, ConversationState | None, int | None, int | None, bool], tuple(found)
         )
         info = self.session.info
-        # Held here until the transaction ends: the session's identity map holds it weakly.
+        # Held here for the unit of work: the session's identity map holds it weakly.
         info.setdefault(_STATES, {})[contact.id] = state
         info.setdefault(_NUMBERED, {})[contact.id] = (
             channel,
