@@ -511,14 +511,8 @@ class Desk:
             "contact": contact,
             "assignee": assignee,
             "statuses": allowed_statuses(case, visit.member),
-            # An emergency's deadline is its day: no form of days to add, but the reason why.
-            "no_extension": (
-                self.policy.texts("staff.error_already_extended", folio=case.folio)
-                if case.extension_days
-                else None
-                if case.deadline_days
-                else self.policy.texts("staff.error_extension_same_day", folio=case.folio)
-            ),
+            "no_extension": self._no_extension(case),
+            "reply_most": f"{casework.MAX_NOTE:,}".replace(",", "."),
             "open": case.status not in FINAL,
             "audit": [(entry, names.get(entry.staff_id or 0, "—")) for entry in audit],
             "saved": saved,
@@ -533,6 +527,15 @@ class Desk:
         if visit is None:
             return _to_login(request)
         return await self._show_case(request, visit, **extra)
+
+    def _no_extension(self, case: Case) -> str | None:
+        """Why a case has no form to extend its deadline (None: it has one). Its one extension
+        was given; an emergency's deadline is its day, no days to add."""
+        if case.extension_days:
+            return self.policy.texts("staff.error_already_extended", folio=case.folio)
+        if not case.deadline_days:
+            return self.policy.texts("staff.error_extension_same_day", folio=case.folio)
+        return None
 
     async def _show_case(
         self, request: Request, visit: Visit, status: int = 200, **extra: Any
