@@ -179,18 +179,24 @@ def sniffed_type(content: bytes) -> str:
 
 def store_file(directory: Path, content: bytes, content_type: str) -> tuple[str, str]:
     """Keep a file under the media folder, named by its SHA-256 (the same file once); its
-    path and hash."""
+    path and hash. A file already there is left as it is, its times included: touched, its
+    change time would say when the same content arrived again, perhaps for an anonymous case
+    (`MediaFetcher.prune` runs between downloads, never between a file's storing and its
+    recording)."""
     digest = hashlib.sha256(content).hexdigest()
     extension = mimetypes.guess_extension(content_type) or ".bin"
     target = directory / digest[:2] / f"{digest}{extension}"
-    if target.exists():
-        target.touch()  # a fresh reference: not pruned before it is recorded
-    else:
+    if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
         with os.fdopen(handle, "wb") as out:
             out.write(content)
         os.replace(temporary, target)
+        # The file's own times are kept to the day, as an anonymous case's are: its
+        # modification time would otherwise say when the person sent it; its folder's too.
+        day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        for path in (target, target.parent):
+            os.utime(path, (day, day))
     return str(target.resolve()), digest
 
 
@@ -352,8 +358,6 @@ class MediaFetcher:
         stored: tuple[str, str] | None = None,
         failed: str | None = None,
     ) -> None:
-        kept: list[str] = []
-
         def record() -> None:
             with self.app.uow() as uow:
                 attachment = uow.messages.get_attachment(attachment_id)
@@ -365,7 +369,6 @@ class MediaFetcher:
                 if stored is not None:
                     attachment.local_path, attachment.sha256 = stored
                     uow.messages.keep_apart(attachment, self.app.policy.media_hash)
-                    kept.append(attachment.local_path)
                     attachment.status = "stored"
                 elif failed is not None or attachment.attempts >= MAX_ATTEMPTS:
                     attachment.status = "failed"
@@ -379,12 +382,6 @@ class MediaFetcher:
                     # only to fetch the file.
                     attachment.provider_ref = ""
                 uow.commit()  # the attachment was read in this unit of work: its changes go
-            for file in kept:
-                # The file's own times are kept to the day, as an anonymous case's are: its
-                # modification time would otherwise say when the person sent it.
-                day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-                for path in (file, os.path.dirname(file)):  # its folder's too
-                    os.utime(path, (day.timestamp(), day.timestamp()))
 
         try:
             await asyncio.to_thread(record)

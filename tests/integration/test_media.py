@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -127,6 +128,10 @@ def test_the_same_photo_in_a_named_and_an_anonymous_case_shares_no_hash_and_no_f
 
     media = fetcher(app, provider, tmp_path)
     named = fetch(app, media, photo_from(app, provider.add_media("MEa", JPEG, "image/jpeg")))
+    # Found by the next outside attack: the named file was touched when the same photo arrived
+    # for the anonymous case, and its change time dated the anonymous report.
+    os.utime(named.local_path, (1_000_000_000, 1_000_000_000))
+    named_times = os.stat(named.local_path)
 
     def anonymous_with_photo(number: str, ref: str, fetched_before: bool) -> Attachment:
         citizen = Citizen(app.dialogue, app.uow, address=number, channel="whatsapp")
@@ -154,6 +159,11 @@ def test_the_same_photo_in_a_named_and_an_anonymous_case_shares_no_hash_and_no_f
     for attachment in (named, downloaded_first, made_anonymous_first):
         assert Path(attachment.local_path).read_bytes() == JPEG
     assert {p.name for p in (tmp_path / "media").glob("*/*")} == {Path(p).name for p in paths}
+    after = os.stat(named.local_path)
+    assert (after.st_mtime_ns, after.st_ctime_ns) == (
+        named_times.st_mtime_ns,
+        named_times.st_ctime_ns,
+    )
 
 
 def test_the_providers_reference_goes_once_a_file_is_stored_or_given_up_and_no_log_names_it(
