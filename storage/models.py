@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -294,6 +295,17 @@ class ConversationState(SQLModel, table=True):
     step: str = Field(max_length=32)
     data: dict = json_column()
     updated_at: datetime = utc_column(nullable=False)
+
+
+@dataclass(frozen=True)
+class DialogueState:
+    """A contact's ConversationState as read, or as last saved in this transaction: a plain
+    value, not the session's object (`ConversationRepository` writes it by statements)."""
+
+    contact_id: int
+    step: str
+    data: dict
+    updated_at: datetime
 
 
 class OutboxItem(SQLModel, table=True):

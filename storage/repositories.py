@@ -48,6 +48,7 @@ from storage.models import (
     ChatMigration,
     Contact,
     ConversationState,
+    DialogueState,
     DispatcherHeartbeat,
     EarlyDeliveryReport,
     JobRun,
@@ -212,10 +213,13 @@ _OUTBOX = OutboxItem.__table__
 # dialogue, their last message and the last row queued for them (what is written now is
 # numbered after both, see `after_contact`), and whether replies wait for them to write (see
 # `release_waiting`).
+_STATE = ConversationState.__table__
 _CONTACT_ARRIVING = (
     sql_select(
         Contact,
-        ConversationState,
+        _STATE.c.step,
+        _STATE.c.data,
+        _STATE.c.updated_at,
         sql_select(func.max(Message.__table__.c.id))
         .where(Message.__table__.c.contact_id == Contact.__table__.c.id)
         .scalar_subquery(),
@@ -233,9 +237,26 @@ _CONTACT_ARRIVING = (
         )
         .label("waiting"),
     )
-    .outerjoin(ConversationState, ConversationState.contact_id == Contact.id)
+    .outerjoin(_STATE, _STATE.c.contact_id == Contact.id)
     .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
 )
+_READ_STATE = sql_select(_STATE.c.step, _STATE.c.data, _STATE.c.updated_at).where(
+    _STATE.c.contact_id == bindparam("contact_id")
+)
+_INSERT_STATE = _STATE.insert()
+_UPDATE_STATE = (
+    _STATE.update()
+    .where(_STATE.c.contact_id == bindparam("of_contact"))
+    .values(step=bindparam("step"), data=bindparam("data"), updated_at=bindparam("updated_at"))
+)
+# A person's most recent case that waits for them to answer (`CaseRepository.waiting_for`).
+_WAITING_FOR = (
+    select(Case)
+    .where(Case.contact_id == bindparam("contact_id"), Case.status == "esperando_ciudadano")
+    .order_by(col(Case.id).desc())
+    .limit(1)
+)
+_DELETE_STATE = _STATE.delete().where(_STATE.c.contact_id == bindparam("contact_id"))
 # Their turns come one at a time: the contact's row lock (PostgreSQL; SQLite's write
 # transactions are serial already).
 _CONTACT_LOCK = (
@@ -340,6 +361,15 @@ def _in_line(session: Session) -> set[tuple[str, str]]:
     return session.info.setdefault("in_line", set())
 
 
+def _state(
+    contact_id: int, step: str | None, data: dict | None, updated_at: datetime | None
+) -> DialogueState | None:
+    """A contact's place in the dialogue as read (None: no row)."""
+    if step is None or data is None or updated_at is None:
+        return None
+    return DialogueState(contact_id, step, data, updated_at)
+
+
 def transaction_ended(session: Session) -> None:
     """Forget what was known only for the transaction that ended (what `get_or_create` read)."""
     session.info.pop(_NONE_WAITING, None)
@@ -365,12 +395,9 @@ class ContactRepository:
             self.session.exec(statement)
             found = self._arriving(at)
             assert found is not None, "a contact just written or found is there"
-        contact, state, message, queued, waiting = cast(
-            tuple[Contact, ConversationState | None, int | None, int | None, bool], tuple(found)
-        )
+        contact, step, data, updated_at, message, queued, waiting = tuple(found)
         info = self.session.info
-        # Held here for the unit of work: the session's identity map holds it weakly.
-        info.setdefault(_STATES, {})[contact.id] = state
+        info.setdefault(_STATES, {})[contact.id] = _state(contact.id, step, data, updated_at)
         info.setdefault(_NUMBERED, {})[contact.id] = (
             channel,
             address,
@@ -453,31 +480,36 @@ class ContactRepository:
 
 
 class ConversationRepository:
+    """Where each contact is in the dialogue: read once per transaction (a contact arriving
+    brings it along, see `ContactRepository.get_or_create`) and written by plain statements at
+    once: every message's turn saves one, and the ORM's flush costs more than the statement."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        # Each contact's state is read once per transaction, its absence included: the intake
-        # and the dialogue both ask for it, and a contact arriving brings it along.
-        self._states: dict[int, ConversationState | None] = session.info.setdefault(_STATES, {})
+        self._states: dict[int, DialogueState | None] = session.info.setdefault(_STATES, {})
 
-    def get(self, contact_id: int) -> ConversationState | None:
+    def get(self, contact_id: int) -> DialogueState | None:
         if contact_id not in self._states:
-            self._states[contact_id] = self.session.get(ConversationState, contact_id)
+            found = (
+                self.session.connection().execute(_READ_STATE, {"contact_id": contact_id}).first()
+            )
+            self._states[contact_id] = _state(contact_id, *found) if found else None
         return self._states[contact_id]
 
     def save(self, contact_id: int, step: str, data: dict, now: datetime) -> None:
         """Store where the contact is in the dialogue."""
-        state = self.get(contact_id)
-        if state is None:
-            state = ConversationState(contact_id=contact_id, step=step, data=data, updated_at=now)
+        known = self.get(contact_id)
+        values = {"step": step, "data": dict(data), "updated_at": now}
+        self.session.flush()  # the contact's row first, when it is new to the session
+        if known is None:
+            self.session.connection().execute(_INSERT_STATE, {"contact_id": contact_id, **values})
         else:
-            state.step, state.data, state.updated_at = step, dict(data), now
-        self.session.add(state)
-        self._states[contact_id] = state
+            self.session.connection().execute(_UPDATE_STATE, {"of_contact": contact_id, **values})
+        self._states[contact_id] = DialogueState(contact_id, step, values["data"], now)
 
     def delete(self, contact_id: int) -> None:
-        state = self.get(contact_id)
-        if state is not None:
-            self.session.delete(state)
+        if self.get(contact_id) is not None:
+            self.session.connection().execute(_DELETE_STATE, {"contact_id": contact_id})
         self._states[contact_id] = None
 
     def delete_all(self, contact_ids: list[int]) -> None:
@@ -572,10 +604,7 @@ class CaseRepository:
 
     def waiting_for(self, contact_id: int) -> Case | None:
         """The person's most recent case that waits for them to answer."""
-        query = select(Case).where(
-            Case.contact_id == contact_id, Case.status == "esperando_ciudadano"
-        )
-        return self.session.exec(query.order_by(col(Case.id).desc())).first()
+        return self.session.exec(_WAITING_FOR, params={"contact_id": contact_id}).first()
 
     def append_details(self, case_id: int, text: str, location: dict | None) -> None:
         """Add what a person sent after the case was opened to its description and place."""

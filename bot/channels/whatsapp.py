@@ -62,21 +62,24 @@ class Form:
     def __init__(self, body: bytes) -> None:
         try:
             text = body.decode("utf-8")
-            self.pairs = parse_qsl(
-                text, keep_blank_values=True, errors="strict", max_num_fields=500
-            )
+            pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=500)
         except (UnicodeDecodeError, ValueError) as exc:
             raise Malformed("not a form") from exc
+        # Each field's values, in the order they came: read once, not searched for each field.
+        self._fields: dict[str, list[str]] = {}
+        for key, value in pairs:
+            self._fields.setdefault(key, []).append(value)
 
-    def getlist(self, name: str) -> list[str]:
-        """Every value of a field (what Twilio's RequestValidator signs)."""
-        return [value for key, value in self.pairs if key == name]
+    def getall(self, name: str) -> list[str]:
+        """Every value of a field (what Twilio's RequestValidator signs: it asks for `getall`
+        first)."""
+        return self._fields.get(name, [])
 
     def __iter__(self):
-        return iter(dict.fromkeys(key for key, _ in self.pairs))
+        return iter(self._fields)
 
     def get(self, name: str, default: str = "") -> str:
-        values = self.getlist(name)
+        values = self._fields.get(name)
         return values[0] if values else default
 
 

@@ -20,7 +20,7 @@ from storage.models import (
     CommunityProject,
     CommunityUpdate,
     Contact,
-    ConversationState,
+    DialogueState,
     LabelledExample,
     Message,
     OutboxItem,
@@ -62,7 +62,7 @@ class Contacts(Protocol):
 class Conversations(Protocol):
     """Where each contact is in the dialogue."""
 
-    def get(self, contact_id: int) -> ConversationState | None: ...
+    def get(self, contact_id: int) -> DialogueState | None: ...
 
     def save(self, contact_id: int, step: str, data: dict, now: datetime) -> None: ...
 

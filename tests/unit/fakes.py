@@ -20,7 +20,7 @@ from storage.models import (
     CommunitySubscription,
     CommunityUpdate,
     Contact,
-    ConversationState,
+    DialogueState,
     LabelledExample,
     Message,
     OutboxItem,
@@ -86,13 +86,11 @@ class FakeContacts(FakeRepository):
 
 
 class FakeConversations(FakeRepository):
-    def get(self, contact_id: int) -> ConversationState | None:
+    def get(self, contact_id: int) -> DialogueState | None:
         return self.uow.states.get(contact_id)
 
     def save(self, contact_id: int, step: str, data: dict, now: datetime) -> None:
-        self.uow.states[contact_id] = ConversationState(
-            contact_id=contact_id, step=step, data=dict(data), updated_at=now
-        )
+        self.uow.states[contact_id] = DialogueState(contact_id, step, dict(data), now)
 
     def delete(self, contact_id: int) -> None:
         self.uow.states.pop(contact_id, None)
@@ -650,7 +648,7 @@ class FakeUnitOfWork:
 
     def __init__(self) -> None:
         self.rows: dict[type, list] = {table: [] for table in TABLES}
-        self.states: dict[int, ConversationState] = {}
+        self.states: dict[int, DialogueState] = {}
         self.counters: dict[tuple[str, int], int] = {}
         self.job_claims: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
