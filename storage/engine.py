@@ -150,8 +150,8 @@ def _writer_first(session, transaction) -> None:  # noqa: ANN001
     if transaction.parent is not None or not isinstance(bind, Engine):
         return
     writer = _WRITERS.get(bind.pool)
-    if writer is None or bind.get_execution_options().get("read_only"):
-        return
+    if writer is None or writer in _taken() or bind.get_execution_options().get("read_only"):
+        return  # not SQLite, taken by this thread's outer transaction, or a report
     if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
         raise sqlite3.OperationalError("database is locked")
     _taken().add(writer)
@@ -220,11 +220,10 @@ def _sqlite_engine(url: URL) -> Engine:
             # Reports: a reader needs no write lock, and in WAL mode never blocks a writer.
             _driver(connection).execute("BEGIN")
             return
-        if writer in _taken():
-            pass  # the session's transaction holds it (`_writer_first`) and gives it back
-        elif not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise sqlite3.OperationalError("database is locked")
-        else:
+        # A session's transaction took it already, and gives it back (`_writer_first`).
+        if writer not in _taken():
+            if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise sqlite3.OperationalError("database is locked")
             connection.info[_HOLDS_WRITER] = True
         try:
             # Take the write lock at the start: a deferred transaction that reads and then

@@ -240,6 +240,8 @@ _CONTACT_ARRIVING = (
     .outerjoin(_STATE, _STATE.c.contact_id == Contact.id)
     .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
 )
+# A contact's place in the dialogue, read and written by plain statements
+# (`ConversationRepository`).
 _READ_STATE = sql_select(_STATE.c.step, _STATE.c.data, _STATE.c.updated_at).where(
     _STATE.c.contact_id == bindparam("contact_id")
 )
@@ -249,6 +251,7 @@ _UPDATE_STATE = (
     .where(_STATE.c.contact_id == bindparam("of_contact"))
     .values(step=bindparam("step"), data=bindparam("data"), updated_at=bindparam("updated_at"))
 )
+_DELETE_STATE = _STATE.delete().where(_STATE.c.contact_id == bindparam("contact_id"))
 # A person's most recent case that waits for them to answer (`CaseRepository.waiting_for`).
 _WAITING_FOR = (
     select(Case)
@@ -256,7 +259,6 @@ _WAITING_FOR = (
     .order_by(col(Case.id).desc())
     .limit(1)
 )
-_DELETE_STATE = _STATE.delete().where(_STATE.c.contact_id == bindparam("contact_id"))
 # Their turns come one at a time: the contact's row lock (PostgreSQL; SQLite's write
 # transactions are serial already).
 _CONTACT_LOCK = (
