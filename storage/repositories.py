@@ -1060,16 +1060,19 @@ def file_apart(
 ) -> tuple[str, str]:
     """An anonymous case's copy of a stored file: named and hashed by `key` of its content's
     hash (keyed per case), so that no join on the hash or the name links it to the same photo
-    sent in a named case; the copy keeps the file's and its folder's times (the day). The
-    file named by the content goes after the commit, unless another attachment uses it."""
+    sent in a named case; the copy and its folder get the file's time (its day). The file
+    named by the content goes after the commit, unless another attachment uses it."""
     keyed = key(digest)
     source = Path(path)
     target = source.parent.parent / keyed[:2] / f"{keyed}{source.suffix}"
     try:
+        # The file's day, read before the copy: when both names share a folder, the folder's
+        # time read after it would be the copy's, and reading the file sets its access time.
+        day = source.stat().st_mtime
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-        folder = source.parent.stat()
-        os.utime(target.parent, (folder.st_atime, folder.st_mtime))
+        shutil.copyfile(source, target)
+        for copied in (target, target.parent):
+            os.utime(copied, (day, day))
     except OSError:
         return path, digest  # the file is gone (or unreadable): the row stays as it was
     forget_files(session, [path])

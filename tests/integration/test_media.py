@@ -17,6 +17,7 @@ from bot.media import MAX_ATTEMPTS, MediaFetcher, TwilioMedia
 from handlers.core.messages import Incoming, Media
 from handlers.dialogue.intake import receive
 from storage.models import Attachment
+from storage.repositories import file_apart
 from tests.helpers import TUESDAY
 from tests.provider import JPEG, Provider
 
@@ -164,6 +165,27 @@ def test_the_same_photo_in_a_named_and_an_anonymous_case_shares_no_hash_and_no_f
         named_times.st_mtime_ns,
         named_times.st_ctime_ns,
     )
+
+
+def test_a_copy_kept_apart_in_the_folder_of_the_file_it_copies_leaves_the_folders_time_at_the_day(
+    app, tmp_path
+):
+    """Found by CI under load: when the anonymous copy's keyed name fell in the folder of the
+    name by content (one time in 256), the folder's time was read after the copy and set back
+    to that: the time the anonymous photo arrived."""
+    folder = tmp_path / "media" / "ab"
+    folder.mkdir(parents=True)
+    digest = "ab" + "0" * 62
+    source = folder / f"{digest}.jpg"
+    source.write_bytes(JPEG)
+    midnight = 1_796_428_800  # 2026-12-05 00:00 UTC, as the service sets a file's day
+    for path in (source, folder):
+        os.utime(path, (midnight, midnight))
+    with app.uow() as uow:
+        kept, _ = file_apart(uow.session, str(source), digest, lambda _: "ab" + "1" * 62)
+        uow.commit()  # the file named by its content goes: nothing else uses it
+    assert Path(kept).parent == folder and not source.exists()
+    assert (os.stat(kept).st_mtime, os.stat(folder).st_mtime) == (midnight, midnight)
 
 
 def test_the_providers_reference_goes_once_a_file_is_stored_or_given_up_and_no_log_names_it(
