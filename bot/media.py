@@ -17,7 +17,6 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -26,6 +25,7 @@ import filetype
 import httpx
 
 from bot.config import MediaSettings
+from bot.documents import to_the_day
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +194,8 @@ def store_file(directory: Path, content: bytes, content_type: str) -> tuple[str,
         os.replace(temporary, target)
         # The file's own times are kept to the day, as an anonymous case's are: its
         # modification time would otherwise say when the person sent it; its folder's too.
-        day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         for path in (target, target.parent):
-            os.utime(path, (day, day))
+            to_the_day(path)
     return str(target.resolve()), digest
 
 
