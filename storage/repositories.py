@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -1067,16 +1067,28 @@ def file_apart(
     target = source.parent.parent / keyed[:2] / f"{keyed}{source.suffix}"
     try:
         # The file's day, read before the copy: when both names share a folder, the folder's
-        # time read after it would be the copy's, and reading the file sets its access time.
+        # time read after it would be the copy's.
         day = source.stat().st_mtime
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        with _unseen(source) as original, open(target, "wb") as copy:
+            shutil.copyfileobj(original, copy)
         for copied in (target, target.parent):
             os.utime(copied, (day, day))
     except OSError:
         return path, digest  # the file is gone (or unreadable): the row stays as it was
     forget_files(session, [path])
     return str(target), keyed
+
+
+def _unseen(path: Path) -> IO[bytes]:
+    """The file opened for reading without updating its access time where the system allows
+    it (Linux, the service's own files): read for an anonymous case's copy, a named case's
+    photo would otherwise keep, as its access time, when the anonymous report was made (found
+    by the outside attack of 2026-12-05; setting the time back would date it as a change)."""
+    try:
+        return os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0)), "rb")
+    except PermissionError:  # O_NOATIME on a file of another user
+        return open(path, "rb")  # noqa: SIM115
 
 
 def files_in_use(session: Session, paths: Iterable[str]) -> set[str]:

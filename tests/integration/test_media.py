@@ -188,6 +188,23 @@ def test_a_copy_kept_apart_in_the_folder_of_the_file_it_copies_leaves_the_folder
     assert (os.stat(kept).st_mtime, os.stat(folder).st_mtime) == (midnight, midnight)
 
 
+def test_copying_a_named_photo_for_an_anonymous_case_leaves_its_access_time_alone(app, tmp_path):
+    """Found by the second outside attack of 2026-12-05: the named case's photo, read to make
+    the anonymous copy, took that moment as its access time (a disk mounted relatime)."""
+    folder = tmp_path / "media" / "cd"
+    folder.mkdir(parents=True)
+    digest = "cd" + "0" * 62
+    named = folder / f"{digest}.jpg"
+    named.write_bytes(JPEG)
+    midnight = 1_796_428_800
+    os.utime(named, (midnight, midnight))
+    with app.uow() as uow:
+        # Another attachment still uses the file: it stays, as the named case's photo does.
+        kept, _ = file_apart(uow.session, str(named), digest, lambda _: "ef" + "1" * 62)
+    assert Path(kept).read_bytes() == JPEG
+    assert (os.stat(named).st_atime, os.stat(named).st_mtime) == (midnight, midnight)
+
+
 def test_the_providers_reference_goes_once_a_file_is_stored_or_given_up_and_no_log_names_it(
     app, provider, tmp_path, caplog
 ):
