@@ -9,7 +9,8 @@ going through the real dialogue (first contact, consent, menu, description, done
 Measures, for SQLite and (with TEST_DATABASE_URL) PostgreSQL:
   1. the highest sustained rate of acknowledged messages over at least 20 s with zero errors;
   2. acknowledgement latency p50/p99/p99.9 at a fixed 150 messages/s (measured first, on the
-     warmed-up service once its replies are sent), and again at half the rate of (1);
+     warmed-up service once its replies are sent), and again at half the rate of (1), on a
+     service and database of their own (the runs of (1) leave minutes of Telegram replies);
   3. the service's peak resident memory, and its growth over a 5-minute run at that rate;
 and the same server stack answering a no-op endpoint (this machine's ceiling), printing one JSON
 object. Run with `make bench` (or `.venv/bin/python bench/intake.py --seconds 20`); the test
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,17 +96,26 @@ def rss_mb(pid: int) -> float:
 # -- the load generator (its own process) --------------------------------------------------
 
 
-class Citizens:
-    """Builds each simulated citizen's messages, signed or with the secret, as providers do."""
+# Each run of the load generator (a process of its own) writes as people and Telegram
+# updates no earlier run used: a Telegram update id seen before is a redelivery, acknowledged
+# and not handled again, and a number seen before continues its conversation.
+PEOPLE_PER_RUN = 1_000_000
+UPDATES_PER_RUN = 10_000_000
+RUNS = itertools.count()
 
-    def __init__(self, base_url: str) -> None:
+
+class Citizens:
+    """Builds each simulated citizen's messages, signed or with the secret, as providers do;
+    `run`: which run of the generator this is (each has people and update ids of its own)."""
+
+    def __init__(self, base_url: str, run: int) -> None:
         sys.path.insert(0, str(ROOT))
         from tests import builders
 
         self.builders = builders
         self.base_url = base_url
-        self.numbers = itertools.count(10_000_000)
-        self.update_ids = itertools.count(1)
+        self.numbers = itertools.count(10_000_000 + run * PEOPLE_PER_RUN)
+        self.update_ids = itertools.count(1 + run * UPDATES_PER_RUN)
 
     def conversation(self) -> list[tuple[str, dict, dict | None, bytes | None]]:
         """(path, headers, form, json body) for each message of one citizen."""
@@ -144,11 +155,11 @@ async def _post(session, base, message, latencies, errors) -> None:
         errors.append(1)
 
 
-async def closed_loop(base: str, workers: int, seconds: float, noop: bool) -> dict:
+async def closed_loop(base: str, run: int, workers: int, seconds: float, noop: bool) -> dict:
     """`workers` citizens at a time, each message sent when the previous one was answered."""
     import aiohttp
 
-    citizens = Citizens(base)
+    citizens = Citizens(base, run)
     latencies: list[float] = []
     errors: list[int] = []
     connector = aiohttp.TCPConnector(limit=workers)
@@ -170,11 +181,11 @@ async def closed_loop(base: str, workers: int, seconds: float, noop: bool) -> di
     return {"messages": len(latencies), "seconds": elapsed, "errors": len(errors)}
 
 
-async def open_loop(base: str, rate: float, seconds: float) -> dict:
+async def open_loop(base: str, run: int, rate: float, seconds: float) -> dict:
     """A new message every 1/rate seconds whatever the answers, each citizen in order."""
     import aiohttp
 
-    citizens = Citizens(base)
+    citizens = Citizens(base, run)
     latencies: list[float] = []
     errors: list[int] = []
     total = int(rate * seconds)
@@ -214,6 +225,7 @@ def generate(kind: str, base: str, options: dict, results) -> None:
 def run_generator(kind: str, base: str, **options) -> dict:
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
+    options = {**options, "run": next(RUNS)}
     process = context.Process(target=generate, args=(kind, base, options, results))
     process.start()
     result = results.get()
@@ -379,13 +391,15 @@ def soak(pid: int, base: str, rate: float, seconds: float) -> dict:
 
 def measure_database(
     workdir: Path,
-    database_url: str,
+    fresh_database: Callable[[str], str],
     provider_url: str,
     seconds: float,
     workers: list[int],
     rate: float,
     soak_seconds: float,
 ) -> dict:
+    """The figures of one database; `fresh_database(name)`: the URL of a new, empty one."""
+    database_url = fresh_database("rate")
     service, base = start_service(workdir, database_url, provider_url)
     try:
         run_generator("closed", base, workers=16, seconds=min(3.0, seconds), noop=False)  # warm
@@ -401,12 +415,20 @@ def measure_database(
             achieved = result["messages"] / result["seconds"]
             if result["errors"] == 0 and (best is None or achieved > best[0]):
                 best = (achieved, count, 1000 * cpu / max(1, result["messages"]))
-        # Latency again at half the sustained rate just measured (whatever this machine's
-        # speed), once the saturating runs' replies are sent.
-        half = round(best[0] / 2, 1) if best else None
-        at_half = None
+        peak = peak_rss_mb(service.process.pid)
+    finally:
+        service.stop()
+    # Latency again at half the sustained rate just measured (whatever this machine's speed),
+    # on a service and a database of their own: the saturating runs leave thousands of
+    # Telegram replies to send, at Telegram's 30 a second, for many minutes.
+    half = round(best[0] / 2, 1) if best else None
+    at_half = soaked = None
+    database_url = fresh_database("half")
+    service, base = start_service(workdir, database_url, provider_url)
+    try:
+        run_generator("closed", base, workers=16, seconds=min(3.0, seconds), noop=False)  # warm
+        drained(database_url)
         if half:
-            drained(database_url)
             at_half = run_generator("open", base, rate=half, seconds=seconds)
         soaked = soak(service.process.pid, base, rate, soak_seconds) if soak_seconds else None
         return {
@@ -418,7 +440,7 @@ def measure_database(
             **latency,
             "errors": latency["errors"] if best else -1,
             "half_rate": {"rate": half, **at_half} if at_half else None,
-            "rss_mb": peak_rss_mb(service.process.pid),
+            "rss_mb": max(peak, peak_rss_mb(service.process.pid)),
             "rss_after_mb": rss_mb(service.process.pid),
             **({"soak": soaked} if soaked else {}),
         }
@@ -478,19 +500,29 @@ def main() -> None:
     try:
         time.sleep(1)
         report: dict = {}
-        sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
         report["sqlite"] = measure_database(
-            workdir, sqlite_url, provider_url, args.seconds, workers, args.rate, args.soak
+            workdir,
+            lambda name: f"sqlite:///{workdir / f'bench_{name}.db'}",
+            provider_url,
+            args.seconds,
+            workers,
+            args.rate,
+            args.soak,
         )
         if os.environ.get("TEST_DATABASE_URL"):
-            schema = f"bench_{os.getpid()}"
-            pg_url = postgres_schema(os.environ["TEST_DATABASE_URL"], schema)
+            schemas: list[str] = []
+
+            def fresh_schema(name: str) -> str:
+                schemas.append(f"bench_{os.getpid()}_{name}")
+                return postgres_schema(os.environ["TEST_DATABASE_URL"], schemas[-1])
+
             try:
                 report["postgres"] = measure_database(
-                    workdir, pg_url, provider_url, args.seconds, workers, args.rate, args.soak
+                    workdir, fresh_schema, provider_url, args.seconds, workers, args.rate, args.soak
                 )
             finally:
-                postgres_schema(os.environ["TEST_DATABASE_URL"], schema, drop=True)
+                for schema in schemas:
+                    postgres_schema(os.environ["TEST_DATABASE_URL"], schema, drop=True)
         noop = measure_noop(workdir, args.seconds)
         report["noop_req_per_s"] = noop
         report["ratio_sqlite"] = round(report["sqlite"]["msgs_per_s"] / noop, 3)
