@@ -34,6 +34,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -266,6 +267,11 @@ _CONTACT_LOCK = (
     .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
     .with_for_update()
 )
+# The same, locked in the same statement when no other transaction holds the contact (the
+# usual case: one round trip to the server instead of two); see `ContactRepository._arriving`.
+_CONTACT_ARRIVING_LOCKED = _CONTACT_ARRIVING.with_for_update(of=Contact.__table__, nowait=True)
+# PostgreSQL's error for a lock that NOWAIT did not get.
+_LOCK_NOT_AVAILABLE = "55P03"
 # Recipients this transaction knows have no reply waiting for them (`release_waiting`).
 _NONE_WAITING = "none_waiting"
 # Each contact's last message or queued row, read with the contact (`after_contact`).
@@ -319,6 +325,36 @@ _INSERT_TIMED = {
     for name, dialect in _DIALECTS.items()
 }
 _INSERT_MESSAGE = Message.__table__.insert()
+
+
+def _reply_statement() -> Any:
+    """A reply's message and its outbox row in one statement (PostgreSQL): the row is written
+    only if its message was. Each is numbered by time, and either id may have been taken by
+    another process's row: the statement gives back the ids written (None for one that was
+    not). Parameters: the columns' names prefixed with "m_" and "o_"."""
+    message = (
+        postgresql.insert(_MESSAGES)
+        .values({c.name: bindparam(f"m_{c.name}", type_=c.type) for c in _MESSAGES.c})
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(_MESSAGES.c.id)
+        .cte("message")
+    )
+    row = sql_select(*(bindparam(f"o_{c.name}", type_=c.type) for c in _OUTBOX.c)).select_from(
+        message
+    )
+    queued = (
+        postgresql.insert(_OUTBOX)
+        .from_select([c.name for c in _OUTBOX.c], row)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(_OUTBOX.c.id)
+        .cte("queued")
+    )
+    return sql_select(
+        sql_select(message.c.id).scalar_subquery(), sql_select(queued.c.id).scalar_subquery()
+    )
+
+
+_INSERT_REPLY = _reply_statement()
 # The last row queued for a recipient (read from ix_outbox_recipient alone).
 _LAST_FOR_RECIPIENT = text(
     "SELECT max(id) FROM outbox WHERE channel = :channel AND address = :address"
@@ -410,11 +446,22 @@ class ContactRepository:
         return contact
 
     def _arriving(self, at: dict[str, str]) -> Any:
-        """The contact's row of `_CONTACT_ARRIVING`, locked first on PostgreSQL by a statement of
-        its own: a statement that waits for a lock reads the other tables as they were before it
-        waited (a turn would miss the dialogue's step the one before it just saved)."""
-        locking = self.session.get_bind().dialect.name == "postgresql"
-        if locking and self.session.execute(_CONTACT_LOCK, at).first() is None:
+        """The contact's row of `_CONTACT_ARRIVING`, locked on PostgreSQL. A statement that
+        waits for a lock reads the other tables as they were before it waited (a turn would
+        miss the dialogue's step the one before it just saved), so the lock is taken in the same
+        statement only if it need not wait (NOWAIT), as the transaction's first statement;
+        when another turn of theirs holds it, the transaction starts again and waits for the
+        lock in a statement of its own, and reads after it."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return self.session.execute(_CONTACT_ARRIVING, at).first()
+        if not self.session.in_transaction():
+            try:
+                return self.session.execute(_CONTACT_ARRIVING_LOCKED, at).first()
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                    raise
+                self.session.rollback()  # nothing else was done in it
+        if self.session.execute(_CONTACT_LOCK, at).first() is None:
             return None
         return self.session.execute(_CONTACT_ARRIVING, at).first()
 
@@ -1201,6 +1248,8 @@ class OutboxRepository:
         message is numbered out of sequence (see `detached_id`); the outbox row's id."""
         messages, outbox = Message.__table__, OutboxItem.__table__
         after_recipient(self.session, self.ids, item["channel"], item["address"])
+        if linked and not detached and self.session.get_bind().dialect.name == "postgresql":
+            return self._enqueue_together(message, item)
         if detached:  # about an anonymous case: numbered out of sequence
             self.session.flush()  # what the ORM holds goes first, for the foreign keys
             message_id = detached_id(self.session, messages)
@@ -1209,6 +1258,28 @@ class OutboxRepository:
             message_id = insert_timed(self.session, self.ids, messages, message)
         values = {**item, "message_id": message_id if linked else None}
         return insert_timed(self.session, self.ids, outbox, values)
+
+    def _enqueue_together(self, message: dict[str, Any], item: dict[str, Any]) -> int:
+        """`enqueue` in one statement (`_INSERT_REPLY`): one round trip to the server, not two.
+        Only for a row that points to its message anyway: the two ids are drawn together, a
+        microsecond apart, and would pair an unlinked row with its message."""
+        self.session.flush()  # what the ORM holds goes first, for the foreign keys
+        connection = self.session.connection()
+        for _ in range(MAX_DRAWS):
+            message_id, item_id = self.ids.next(), self.ids.next()
+            params = {f"m_{name}": value for name, value in message.items()}
+            params.update({f"o_{name}": value for name, value in item.items()})
+            params.update(m_id=message_id, o_id=item_id, o_message_id=message_id)
+            written, queued = connection.execute(_INSERT_REPLY, params).one()
+            if written is None:  # the message's id was taken: neither was written
+                self.ids.taken(message_id)
+                continue
+            if queued is None:  # the row's id was taken: it is numbered again
+                self.ids.taken(item_id)
+                values = {**item, "message_id": message_id}
+                return insert_timed(self.session, self.ids, OutboxItem.__table__, values)
+            return item_id
+        raise RuntimeError("no free id for a reply")
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)

@@ -18,7 +18,7 @@ from handlers.dialogue.intake import receive
 from storage.engine import make_engine
 from storage.ids import TIMED_TABLES, IdClock
 from storage.migrate import upgrade
-from storage.models import Attachment, CaseEvent, Contact, Message, OutboxItem
+from storage.models import Attachment, CaseEvent, Contact, Message, OutboxItem, row_values
 from storage.uow import UnitOfWork
 from tests.conftest import is_postgres
 from tests.helpers import make_settings
@@ -82,6 +82,72 @@ def test_two_processes_writing_in_the_same_microsecond_keep_every_row(app):
     for number in ("+50370000001", "+50370000002"):
         theirs = [item.body for item in greeted if item.address == number and item.body]
         assert theirs[0].startswith("¡Hola!") and theirs[1].startswith("Aviso de privacidad")
+
+
+def ticking() -> IdClock:
+    """A clock at `SAME` whose ids follow one another by one microsecond each."""
+    return IdClock(lambda: SAME * 1000, lambda: 0)
+
+
+@pytest.mark.parametrize("taken", ["messages", "outbox"])
+def test_a_reply_whose_id_another_process_took_is_numbered_again_and_keeps_its_message(app, taken):
+    # Another process wrote a message with the id this reply's message would get (the clock's
+    # first), or queued a row with the id its outbox row would get (the second).
+    other = {
+        "messages": (
+            SAME,
+            row_values(Message, direction="out", channel="telegram", body="otro", created_at=NOW),
+        ),
+        "outbox": (
+            SAME + 1,
+            row_values(
+                OutboxItem,
+                channel="telegram",
+                address="-1009",
+                body="otro",
+                options={},
+                next_attempt_at=NOW,
+                created_at=NOW,
+            ),
+        ),
+    }
+    with app.uow() as uow:
+        other_id, values = other[taken]
+        table = (Message if taken == "messages" else OutboxItem).__table__
+        uow.session.execute(table.insert(), {**values, "id": other_id})
+        uow.commit()
+    with UnitOfWork(app.engine, ticking()) as uow:
+        message = row_values(
+            Message,
+            direction="out",
+            channel="whatsapp",
+            body="Gracias",
+            status="pending",
+            created_at=NOW,
+        )
+        item = row_values(
+            OutboxItem,
+            channel="whatsapp",
+            address="+50370000009",
+            body="Gracias",
+            options={},
+            next_attempt_at=NOW,
+            created_at=NOW,
+        )
+        queued = uow.outbox.enqueue(message, item)
+        uow.commit()
+    with app.uow() as uow:
+        row = uow.outbox.get(queued)
+        written = uow.session.get(Message, row.message_id)
+    # Numbered after the id taken, the row pointing at its own message; nothing else changed.
+    if taken == "messages":
+        assert SAME < row.message_id < row.id
+    else:
+        assert row.message_id == SAME and row.id > SAME + 1
+    assert (written.body, row.body) == ("Gracias", "Gracias")
+    with app.uow() as uow:
+        kept = uow.session.get(Message if taken == "messages" else OutboxItem, other_id)
+    assert kept.body == "otro"
 
 
 def test_a_process_whose_clock_is_behind_numbers_a_persons_next_turn_after_the_last(app):

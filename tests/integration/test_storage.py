@@ -1,6 +1,7 @@
 """The real unit of work on SQLite and PostgreSQL: schema, folios, deduplication, rollback."""
 
 import threading
+import time
 from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
@@ -13,7 +14,7 @@ from handlers.casework.cases import open_case
 from handlers.core.messages import Incoming
 from handlers.dialogue.intake import receive
 from storage.models import Case, Message
-from tests.helpers import make_settings
+from tests.helpers import Citizen, make_settings
 from tests.integration.workers import open_cases, run_together
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
@@ -113,6 +114,39 @@ def test_the_same_provider_message_delivered_concurrently_is_stored_once(app):
         outgoing_rows = uow.session.exec(select(Message).where(Message.direction == "out")).all()
     assert len(incoming_rows) == 1
     assert len(outgoing_rows) == 2  # greeting and privacy notice, once
+
+
+def test_a_message_that_arrives_while_the_persons_last_is_handled_waits_and_reads_what_it_saved(
+    app,
+):
+    """Two turns of one person never interleave: the second waits for the first to commit and
+    then reads the conversation as the first left it (on PostgreSQL a turn that finds the
+    person locked starts again and waits for the lock, rather than read what was before)."""
+    citizen = Citizen(app.dialogue, app.uow, address="7001")
+    greeting = citizen.send("hola")  # and the consent is asked
+    answers = []
+    with app.uow() as first:
+        contact = first.contacts.get_or_create("console", "7001", NOW)
+        first.conversations.delete(contact.id)  # this turn ends the conversation
+        second = threading.Thread(target=lambda: answers.append(citizen.send("si")))
+        second.start()
+        if app.engine.dialect.name == "postgresql":
+            _wait_until_blocked_by(app, first.session.execute(text("SELECT pg_backend_pid()")))
+        first.commit()
+    second.join()
+    # Greeted again, as a person outside any conversation: not taken as consenting.
+    assert answers == [greeting]
+
+
+def _wait_until_blocked_by(app, backend) -> None:
+    """Until another connection waits for a lock that `backend`'s transaction holds."""
+    pid = backend.scalar_one()
+    blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+    deadline = time.monotonic() + 60
+    with app.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        while not watcher.execute(blocked, {"pid": pid}).scalar_one():
+            assert time.monotonic() < deadline, "the second turn never waited for the first"
+            time.sleep(0.01)
 
 
 def test_two_processes_creating_fifty_cases_each_get_a_hundred_distinct_folios(app, database_url):
