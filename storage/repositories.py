@@ -34,10 +34,11 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from storage.deferred import connection as connection_of
+from storage.deferred import defer, take
 from storage.folios import next_number
 from storage.ids import PROCESS_IDS, IdClock
 from storage.models import (
@@ -151,7 +152,7 @@ def insert_timed(session: Session, ids: IdClock, table: Any, values: dict) -> in
     wrote a row with the same id (in the same microsecond) the row is numbered again: nothing
     is lost, and the transaction goes on."""
     session.flush()  # what the ORM holds goes first: the row may refer to it
-    connection = session.connection()
+    connection = connection_of(session)
     statement = _INSERT_TIMED[connection.dialect.name][table.name]
     for _ in range(MAX_DRAWS):
         row_id = ids.next()
@@ -246,13 +247,17 @@ _CONTACT_ARRIVING = (
 _READ_STATE = sql_select(_STATE.c.step, _STATE.c.data, _STATE.c.updated_at).where(
     _STATE.c.contact_id == bindparam("contact_id")
 )
-_INSERT_STATE = _STATE.insert()
-_UPDATE_STATE = (
-    _STATE.update()
-    .where(_STATE.c.contact_id == bindparam("of_contact"))
-    .values(step=bindparam("step"), data=bindparam("data"), updated_at=bindparam("updated_at"))
-)
-_DELETE_STATE = _STATE.delete().where(_STATE.c.contact_id == bindparam("contact_id"))
+_STATE_VALUES = {
+    "step": bindparam("s_step", type_=_STATE.c.step.type),
+    "data": bindparam("s_data", type_=_STATE.c.data.type),
+    "updated_at": bindparam("s_updated_at", type_=_STATE.c.updated_at.type),
+}
+_OF_CONTACT = _STATE.c.contact_id == bindparam("s_contact_id", type_=_STATE.c.contact_id.type)
+_WRITE_STATE = {
+    "insert": _STATE.insert().values(contact_id=_OF_CONTACT.right, **_STATE_VALUES),
+    "update": _STATE.update().where(_OF_CONTACT).values(**_STATE_VALUES),
+    "delete": _STATE.delete().where(_OF_CONTACT),
+}
 # A person's most recent case that waits for them to answer (`CaseRepository.waiting_for`).
 _WAITING_FOR = (
     select(Case)
@@ -267,11 +272,6 @@ _CONTACT_LOCK = (
     .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
     .with_for_update()
 )
-# The same, locked in the same statement when no other transaction holds the contact (the
-# usual case: one round trip to the server instead of two); see `ContactRepository._arriving`.
-_CONTACT_ARRIVING_LOCKED = _CONTACT_ARRIVING.with_for_update(of=Contact.__table__, nowait=True)
-# PostgreSQL's error for a lock that NOWAIT did not get.
-_LOCK_NOT_AVAILABLE = "55P03"
 # Recipients this transaction knows have no reply waiting for them (`release_waiting`).
 _NONE_WAITING = "none_waiting"
 # Each contact's last message or queued row, read with the contact (`after_contact`).
@@ -327,11 +327,12 @@ _INSERT_TIMED = {
 _INSERT_MESSAGE = Message.__table__.insert()
 
 
-def _reply_statement() -> Any:
+def _reply_statement(state: str | None = None) -> Any:
     """A reply's message and its outbox row in one statement (PostgreSQL): the row is written
     only if its message was. Each is numbered by time, and either id may have been taken by
     another process's row: the statement gives back the ids written (None for one that was
-    not). Parameters: the columns' names prefixed with "m_" and "o_"."""
+    not). Parameters: the columns' names prefixed with "m_" and "o_". With `state`, the
+    person's place in the dialogue is written in it too (`_WRITE_STATE`, storage/deferred.py)."""
     message = (
         postgresql.insert(_MESSAGES)
         .values({c.name: bindparam(f"m_{c.name}", type_=c.type) for c in _MESSAGES.c})
@@ -349,12 +350,13 @@ def _reply_statement() -> Any:
         .returning(_OUTBOX.c.id)
         .cte("queued")
     )
-    return sql_select(
+    statement = sql_select(
         sql_select(message.c.id).scalar_subquery(), sql_select(queued.c.id).scalar_subquery()
     )
+    return statement if state is None else statement.add_cte(_WRITE_STATE[state].cte("state"))
 
 
-_INSERT_REPLY = _reply_statement()
+_INSERT_REPLY = {state: _reply_statement(state) for state in (None, *_WRITE_STATE)}
 # The last row queued for a recipient (read from ix_outbox_recipient alone).
 _LAST_FOR_RECIPIENT = text(
     "SELECT max(id) FROM outbox WHERE channel = :channel AND address = :address"
@@ -374,7 +376,7 @@ def after_contact(session: Session, ids: IdClock, contact_id: int) -> None:
     contact is locked: their turns come one at a time). Rows go out, and are listed, by id."""
     known = session.info.get(_NUMBERED, {}).get(contact_id)
     if known is None:
-        found = session.connection().execute(_LAST_OF_CONTACT, {"contact_id": contact_id}).first()
+        found = connection_of(session).execute(_LAST_OF_CONTACT, {"contact_id": contact_id}).first()
         if found is None:
             return
         channel, address, message, queued = cast(tuple[str, str, int | None, int | None], found)
@@ -391,7 +393,7 @@ def after_recipient(session: Session, ids: IdClock, channel: str, address: str) 
         return
     _in_line(session).add((channel, address))
     at = {"channel": channel, "address": address}
-    ids.taken(session.connection().execute(_LAST_FOR_RECIPIENT, at).scalar() or 0)
+    ids.taken(connection_of(session).execute(_LAST_FOR_RECIPIENT, at).scalar() or 0)
 
 
 def _in_line(session: Session) -> set[tuple[str, str]]:
@@ -446,22 +448,15 @@ class ContactRepository:
         return contact
 
     def _arriving(self, at: dict[str, str]) -> Any:
-        """The contact's row of `_CONTACT_ARRIVING`, locked on PostgreSQL. A statement that
-        waits for a lock reads the other tables as they were before it waited (a turn would
-        miss the dialogue's step the one before it just saved), so the lock is taken in the same
-        statement only if it need not wait (NOWAIT), as the transaction's first statement;
-        when another turn of theirs holds it, the transaction starts again and waits for the
-        lock in a statement of its own, and reads after it."""
-        if self.session.get_bind().dialect.name != "postgresql":
-            return self.session.execute(_CONTACT_ARRIVING, at).first()
-        if not self.session.in_transaction():
-            try:
-                return self.session.execute(_CONTACT_ARRIVING_LOCKED, at).first()
-            except OperationalError as exc:
-                if getattr(exc.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
-                    raise
-                self.session.rollback()  # nothing else was done in it
-        if self.session.execute(_CONTACT_LOCK, at).first() is None:
+        """The contact's row of `_CONTACT_ARRIVING`, locked first on PostgreSQL by a statement of
+        its own. A statement reads every table as it was when the statement began, whenever it
+        gets its lock: one that waited reads the dialogue's step as it was before the turn it
+        waited for saved it, and so does one that takes the lock in the same statement even
+        without waiting (NOWAIT), when that turn commits between the statement's start and its
+        lock (found under load by an outside test: a reply made from the step before). The read
+        after the lock is a new statement, which sees what that turn committed."""
+        locking = self.session.get_bind().dialect.name == "postgresql"
+        if locking and self.session.execute(_CONTACT_LOCK, at).first() is None:
             return None
         return self.session.execute(_CONTACT_ARRIVING, at).first()
 
@@ -530,8 +525,9 @@ class ContactRepository:
 
 class ConversationRepository:
     """Where each contact is in the dialogue: read once per transaction (a contact arriving
-    brings it along, see `ContactRepository.get_or_create`) and written by plain statements at
-    once: every message's turn saves one, and the ORM's flush costs more than the statement."""
+    brings it along, see `ContactRepository.get_or_create`) and written by plain statements
+    (every message's turn saves one, and the ORM's flush costs more than the statement); on
+    PostgreSQL in the statement of the turn's reply (storage/deferred.py)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -540,7 +536,7 @@ class ConversationRepository:
     def get(self, contact_id: int) -> DialogueState | None:
         if contact_id not in self._states:
             found = (
-                self.session.connection().execute(_READ_STATE, {"contact_id": contact_id}).first()
+                connection_of(self.session).execute(_READ_STATE, {"contact_id": contact_id}).first()
             )
             self._states[contact_id] = _state(contact_id, *found) if found else None
         return self._states[contact_id]
@@ -548,18 +544,24 @@ class ConversationRepository:
     def save(self, contact_id: int, step: str, data: dict, now: datetime) -> None:
         """Store where the contact is in the dialogue."""
         known = self.get(contact_id)
-        values = {"step": step, "data": dict(data), "updated_at": now}
         self.session.flush()  # the contact's row first, when it is new to the session
-        if known is None:
-            self.session.connection().execute(_INSERT_STATE, {"contact_id": contact_id, **values})
-        else:
-            self.session.connection().execute(_UPDATE_STATE, {"of_contact": contact_id, **values})
-        self._states[contact_id] = DialogueState(contact_id, step, values["data"], now)
+        values = {"s_step": step, "s_data": dict(data), "s_updated_at": now}
+        self._write("insert" if known is None else "update", contact_id, values)
+        self._states[contact_id] = DialogueState(contact_id, step, values["s_data"], now)
 
     def delete(self, contact_id: int) -> None:
         if self.get(contact_id) is not None:
-            self.session.connection().execute(_DELETE_STATE, {"contact_id": contact_id})
+            self._write("delete", contact_id, {})
         self._states[contact_id] = None
+
+    def _write(self, kind: str, contact_id: int, values: dict[str, Any]) -> None:
+        """On PostgreSQL the write waits for the turn's reply, to go in its statement
+        (storage/deferred.py); on SQLite, where a statement is no round trip, it goes now."""
+        params = {"s_contact_id": contact_id, **values}
+        if self.session.get_bind().dialect.name == "postgresql":
+            defer(self.session, kind, _WRITE_STATE[kind], params)
+        else:
+            connection_of(self.session).execute(_WRITE_STATE[kind], params)
 
     def delete_all(self, contact_ids: list[int]) -> None:
         """delete() for many contacts in one statement."""
@@ -774,7 +776,7 @@ class MessageRepository:
         if message["contact_id"] is not None:
             after_contact(self.session, self.ids, message["contact_id"])
         self.session.flush()  # what the ORM holds goes first: the row may refer to it
-        connection = self.session.connection()
+        connection = connection_of(self.session)
         for _ in range(MAX_DRAWS):
             row_id = self.ids.next()
             if connection.execute(statement, {**message, "id": row_id}).first() is not None:
@@ -803,7 +805,7 @@ class MessageRepository:
         # Two plain UPDATEs built once (the ORM's bulk update was most of opening a case); the
         # session's copies of these rows, if any, read their case again when used.
         self.session.flush()
-        connection = self.session.connection()
+        connection = connection_of(self.session)
         connection.execute(_ATTACH_MESSAGES, {"ids": ids, "case_id": case_id})
         connection.execute(_ATTACH_ATTACHMENTS, {"ids": ids, "case_id": case_id})
         wanted = set(ids)
@@ -988,7 +990,9 @@ class MessageRepository:
         # Read as plain rows (the ORM's handling of each of a million rows cost more than the
         # reading), after the session's pending changes are written.
         self.session.flush()
-        rows: Any = self.session.connection().execute(select(Message.id, Message.body).where(maybe))
+        rows: Any = connection_of(self.session).execute(
+            select(Message.id, Message.body).where(maybe)
+        )
         naming = [
             message_id for message_id, body in rows if wanted.intersection(_FOLIO.findall(body))
         ]
@@ -1253,7 +1257,7 @@ class OutboxRepository:
         if detached:  # about an anonymous case: numbered out of sequence
             self.session.flush()  # what the ORM holds goes first, for the foreign keys
             message_id = detached_id(self.session, messages)
-            self.session.connection().execute(_INSERT_MESSAGE, {**message, "id": message_id})
+            connection_of(self.session).execute(_INSERT_MESSAGE, {**message, "id": message_id})
         else:
             message_id = insert_timed(self.session, self.ids, messages, message)
         values = {**item, "message_id": message_id if linked else None}
@@ -1264,15 +1268,19 @@ class OutboxRepository:
         Only for a row that points to its message anyway: the two ids are drawn together, a
         microsecond apart, and would pair an unlinked row with its message."""
         self.session.flush()  # what the ORM holds goes first, for the foreign keys
-        connection = self.session.connection()
+        state = take(self.session)  # the dialogue's place, written with the reply
+        kind, state_params = state if state else (None, {})
         for _ in range(MAX_DRAWS):
             message_id, item_id = self.ids.next(), self.ids.next()
             params = {f"m_{name}": value for name, value in message.items()}
             params.update({f"o_{name}": value for name, value in item.items()})
-            params.update(m_id=message_id, o_id=item_id, o_message_id=message_id)
-            written, queued = connection.execute(_INSERT_REPLY, params).one()
+            params.update(m_id=message_id, o_id=item_id, o_message_id=message_id, **state_params)
+            statement = _INSERT_REPLY[kind]
+            written, queued = connection_of(self.session).execute(statement, params).one()
             if written is None:  # the message's id was taken: neither was written
                 self.ids.taken(message_id)
+                if kind is not None:  # but the state was: not again
+                    kind, state_params = None, {}
                 continue
             if queued is None:  # the row's id was taken: it is numbered again
                 self.ids.taken(item_id)
@@ -1481,7 +1489,7 @@ class OutboxRepository:
             return  # nothing was, when they arrived in this transaction
         # A plain UPDATE: this runs before anything of the outbox is read in the transaction,
         # so no loaded row needs refreshing.
-        self.session.connection().execute(
+        connection_of(self.session).execute(
             _RELEASE_WAITING,
             {"of_channel": channel, "of_address": address, "now": now, "window": window},
         )

@@ -120,8 +120,8 @@ def test_a_message_that_arrives_while_the_persons_last_is_handled_waits_and_read
     app,
 ):
     """Two turns of one person never interleave: the second waits for the first to commit and
-    then reads the conversation as the first left it (on PostgreSQL a turn that finds the
-    person locked starts again and waits for the lock, rather than read what was before)."""
+    then reads the conversation as the first left it (on PostgreSQL it waits for the person's
+    lock in a statement of its own, and reads in the next)."""
     citizen = Citizen(app.dialogue, app.uow, address="7001")
     greeting = citizen.send("hola")  # and the consent is asked
     answers = []
@@ -147,6 +147,48 @@ def _wait_until_blocked_by(app, backend) -> None:
         while not watcher.execute(blocked, {"pid": pid}).scalar_one():
             assert time.monotonic() < deadline, "the second turn never waited for the first"
             time.sleep(0.01)
+
+
+def test_a_turns_place_in_the_dialogue_is_kept_with_or_without_a_reply_and_not_if_rolled_back(
+    app,
+):
+    """On PostgreSQL the place is written with the turn's reply (storage/deferred.py): it is
+    written all the same when no reply follows, before any other statement, and not at all
+    when the turn is rolled back."""
+
+    def saved(step: str, then) -> None:  # noqa: ANN001
+        with app.uow() as uow:
+            contact = uow.contacts.get_or_create("console", "7001", NOW)
+            uow.conversations.save(contact.id, step, {"n": step}, NOW)
+            then(uow, contact)
+
+    def place() -> tuple[str, dict] | None:
+        with app.uow() as uow:
+            contact = uow.contacts.find("console", "7001")
+            found = uow.conversations.get(contact.id)
+        return (found.step, found.data) if found else None
+
+    saved("menu", lambda uow, contact: uow.commit())  # no reply
+    assert place() == ("menu", {"n": "menu"})
+    saved("details", lambda uow, contact: uow.rollback())
+    assert place() == ("menu", {"n": "menu"})
+
+    # Read by another statement of the same turn before its reply: written first.
+    def then_read(uow, contact):  # noqa: ANN001, ANN202
+        row = uow.session.execute(text("SELECT step FROM conversation_states")).one()
+        assert row.step == "type"
+        uow.commit()
+
+    saved("type", then_read)
+
+    # Saved twice, then left, in one turn.
+    def twice_then_gone(uow, contact):  # noqa: ANN001, ANN202
+        uow.conversations.save(contact.id, "again", {}, NOW)
+        uow.conversations.delete(contact.id)
+        uow.commit()
+
+    saved("once", twice_then_gone)
+    assert place() is None
 
 
 def test_two_processes_creating_fifty_cases_each_get_a_hundred_distinct_folios(app, database_url):
