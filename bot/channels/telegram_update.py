@@ -8,6 +8,7 @@ Every function raises `Malformed` when a field it reads has the wrong type."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.channels.common import Malformed
@@ -44,13 +45,18 @@ def integer(value: object, what: str) -> int:
     return value
 
 
+# Half of a UTF-16 pair alone: valid JSON ("\ud800"), but no character; no database stores it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def text(value: object, what: str = "text") -> str:
-    """A string, or "" when absent."""
+    """A string, or "" when absent; half a character (a lone surrogate) becomes U+FFFD, so the
+    rest of the message is kept rather than refused each time the update is delivered again."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise Malformed(what)
-    return value
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def is_bot(user: dict[str, Any]) -> bool:

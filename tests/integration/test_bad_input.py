@@ -23,7 +23,13 @@ from bot.app import create_app, utc_now
 from bot.channels.whatsapp import Form
 from bot.server import build_asgi, build_service
 from handlers.core.messages import Location, Media
-from tests.builders import TWILIO_SIGNATURE, telegram_headers, twilio_signature
+from tests.builders import (
+    TWILIO_SIGNATURE,
+    telegram_headers,
+    telegram_update,
+    telegram_user,
+    twilio_signature,
+)
 from tests.helpers import Citizen, make_settings
 
 PUBLIC_URL = "http://testserver"
@@ -283,6 +289,23 @@ def test_any_telegram_update_with_the_secret_gets_2xx_or_4xx_and_leaves_the_data
     assert response.status_code < 500
     if len(body) > 64 * 1024:
         assert response.status_code == 413
+    assert_consistent(engine)
+
+
+def test_a_telegram_message_with_half_a_character_is_kept_with_a_replacement_and_answered(client):
+    """Half of a UTF-16 pair ("\\ud800" in the JSON) is valid JSON but no character, and no
+    database stores it: every delivery of such an update failed (503), so it was never kept
+    and Telegram would have delivered it again and again."""
+    http, engine = client
+    user = telegram_user(62001234, first_name="Ana \ud800")
+    update = telegram_update("hola \ud800 se cayó el puente", user=user, update_id=62001234)
+    headers = telegram_headers(SECRET, json=True)
+    for _ in range(2):  # and delivered again: kept once
+        response = http.post("/webhooks/telegram", content=json.dumps(update), headers=headers)
+        assert response.status_code == 200
+    with engine.connect() as connection:
+        bodies = connection.execute(text("SELECT body FROM messages WHERE direction = 'in'"))
+        assert [body for (body,) in bodies] == ["hola \ufffd se cayó el puente"]
     assert_consistent(engine)
 
 
