@@ -147,8 +147,7 @@ class TwilioMedia:
         for _ in range(MAX_REDIRECTS + 1):
             normal = normalised_url(url, self.plain_http)
             if normal is None or not host_allowed(normal, self.hosts, self.plain_http):
-                log.warning("media: a file on a host that is not Twilio's was refused")
-                raise Refused("host")
+                raise Refused("host")  # counted (ta_media_downloads), not logged: see below
             # Credentials only on the first request, and only to the API host: never to the
             # CDN, the bucket or wherever a redirect points.
             host = (urlsplit(normal).hostname or "").lower()
@@ -331,10 +330,9 @@ class MediaFetcher:
         except Refused as exc:
             self._count(channel, "refused")
             await self._record(attachment_id, ref, failed=str(exc))
-        except Exception as exc:  # network, provider or disk: tried again later
-            # No attachment's id in the log: it is the time the person sent the file (and, once
-            # it joined an anonymous case, the case's number for it).
-            log.info("media: an attachment was not fetched (%s)", type(exc).__name__)
+        except Exception:  # network, provider or disk: tried again later
+            # Counted, not logged: a line's own time is about when the person sent the file,
+            # and would date it once it joined an anonymous case (found by an outside check).
             self._count(channel, "retry")
             await self._record(attachment_id, ref, failed=None)
         else:
@@ -370,8 +368,7 @@ class MediaFetcher:
                     uow.messages.keep_apart(attachment, self.app.policy.media_hash)
                     attachment.status = "stored"
                 elif failed is not None or attachment.attempts >= MAX_ATTEMPTS:
-                    attachment.status = "failed"
-                    log.info("media: an attachment was given up (%s)", failed or "attempts")
+                    attachment.status = "failed"  # not logged either (see `fetch_one`)
                 else:
                     delay = self.backoff * 2**attachment.attempts
                     self._retry_at[attachment_id] = time.monotonic() + delay
