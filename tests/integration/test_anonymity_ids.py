@@ -89,27 +89,29 @@ def ticking() -> IdClock:
     return IdClock(lambda: SAME * 1000, lambda: 0)
 
 
+def reply_message(channel: str, body: str, **more: object) -> dict:
+    return row_values(Message, direction="out", channel=channel, body=body, created_at=NOW, **more)
+
+
+def reply_row(channel: str, address: str, body: str) -> dict:
+    return row_values(
+        OutboxItem,
+        channel=channel,
+        address=address,
+        body=body,
+        options={},
+        next_attempt_at=NOW,
+        created_at=NOW,
+    )
+
+
 @pytest.mark.parametrize("taken", ["messages", "outbox"])
 def test_a_reply_whose_id_another_process_took_is_numbered_again_and_keeps_its_message(app, taken):
     # Another process wrote a message with the id this reply's message would get (the clock's
     # first), or queued a row with the id its outbox row would get (the second).
     other = {
-        "messages": (
-            SAME,
-            row_values(Message, direction="out", channel="telegram", body="otro", created_at=NOW),
-        ),
-        "outbox": (
-            SAME + 1,
-            row_values(
-                OutboxItem,
-                channel="telegram",
-                address="-1009",
-                body="otro",
-                options={},
-                next_attempt_at=NOW,
-                created_at=NOW,
-            ),
-        ),
+        "messages": (SAME, reply_message("telegram", "otro")),
+        "outbox": (SAME + 1, reply_row("telegram", "-1009", "otro")),
     }
     with app.uow() as uow:
         other_id, values = other[taken]
@@ -117,23 +119,8 @@ def test_a_reply_whose_id_another_process_took_is_numbered_again_and_keeps_its_m
         uow.session.execute(table.insert(), {**values, "id": other_id})
         uow.commit()
     with UnitOfWork(app.engine, ticking()) as uow:
-        message = row_values(
-            Message,
-            direction="out",
-            channel="whatsapp",
-            body="Gracias",
-            status="pending",
-            created_at=NOW,
-        )
-        item = row_values(
-            OutboxItem,
-            channel="whatsapp",
-            address="+50370000009",
-            body="Gracias",
-            options={},
-            next_attempt_at=NOW,
-            created_at=NOW,
-        )
+        message = reply_message("whatsapp", "Gracias", status="pending")
+        item = reply_row("whatsapp", "+50370000009", "Gracias")
         queued = uow.outbox.enqueue(message, item)
         uow.commit()
     with app.uow() as uow:
