@@ -537,10 +537,7 @@ class Dispatcher:
         its own, so that one row's trouble does not leave the others to be sent again."""
         try:
             with self.app.uow() as uow:
-                uow.outbox.load([delivery.id for delivery, _ in results])
-                for delivery, outcome in results:
-                    self._settle(uow, delivery, outcome, self.clock())
-                self._apply_early_reports(uow, results)
+                self._settle_all(uow, results)
                 uow.commit()
         except Exception:
             if len(results) == 1:
@@ -554,10 +551,38 @@ class Dispatcher:
     def settle(self, delivery: Delivery, outcome: Outcome) -> None:
         """Record what happened to one row."""
         with self.app.uow() as uow:
-            uow.outbox.load([delivery.id])
-            self._settle(uow, delivery, outcome, self.clock())
-            self._apply_early_reports(uow, [(delivery, outcome)])
+            self._settle_all(uow, [(delivery, outcome)])
             uow.commit()
+
+    def _settle_all(self, uow, results: list[tuple[Delivery, Outcome]]) -> None:
+        """The rows are read and locked as plain values; those simply sent (most of them) are
+        marked in two statements for all, the others go through `_settle` as objects (reading
+        and writing rows as the ORM's objects cost the service more than the sends did)."""
+        now = self.clock()
+        rows = uow.outbox.lock([delivery.id for delivery, _ in results])
+        sent, others = [], []
+        for delivery, outcome in results:
+            row = rows.get(delivery.id)
+            if row is None or row.status != "pending":
+                continue  # sent, failed or forgotten meanwhile (as `_settle` finds it)
+            if self._simply_sent(row, delivery, outcome):
+                sent.append((row, outcome.provider_id))
+            else:
+                others.append((delivery, outcome))
+        uow.outbox.mark_many_sent(sent, now)
+        if others:
+            uow.outbox.load([delivery.id for delivery, _ in others])
+            for delivery, outcome in others:
+                self._settle(uow, delivery, outcome, now)
+        self._apply_early_reports(uow, results)
+
+    @staticmethod
+    def _simply_sent(row, delivery: Delivery, outcome: Outcome) -> bool:
+        """Sent, not confidential, no file to keep and no buttons to take back afterwards."""
+        if not isinstance(outcome, Sent) or outcome.file is not None or row.confidential:
+            return False
+        sent = tuple(option.key for option in delivery.options)
+        return not casework.buttons_withdrawn(row.channel, row.options, sent)
 
     def _settle(self, uow, delivery: Delivery, outcome: Outcome, now: datetime) -> None:
         item = uow.outbox.get(delivery.id)

@@ -1178,6 +1178,33 @@ _LOAD_OUTBOX = (
     .with_for_update()
 )
 _LOAD_MESSAGES = select(Message).where(col(Message.id).in_(bindparam("ids", expanding=True)))
+_LOCK_OUTBOX = (
+    sql_select(
+        *(
+            OutboxItem.__table__.c[name]
+            for name in ("id", "status", "confidential", "message_id", "channel", "options")
+        )
+    )
+    .where(OutboxItem.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(OutboxItem.__table__.c.id)
+    .with_for_update()
+)
+_SENT_ROW = (
+    update(OutboxItem.__table__)
+    .where(OutboxItem.__table__.c.id == bindparam("b_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("b_now"),
+        provider_message_id=bindparam("b_provider_id"),
+        attempts=OutboxItem.__table__.c.attempts + 1,
+        claimed_until=None,
+    )
+)
+_SENT_MESSAGE = (
+    update(Message.__table__)
+    .where(Message.__table__.c.id == bindparam("b_id"))
+    .values(status="sent", provider_id=bindparam("b_provider_id"))
+)
 
 
 @functools.cache
@@ -1305,6 +1332,26 @@ class OutboxRepository:
         # The session's identity map holds its objects weakly: kept here until the transaction
         # ends, `get` finds them without asking the database again (and without a flush).
         self._loaded = [*items, *messages]
+
+    def lock(self, item_ids: Sequence[int]) -> dict[int, Any]:
+        """Read and lock these rows as plain values (id, status, confidential, message_id,
+        channel, options), without making objects of them; by id."""
+        rows = connection_of(self.session).execute(_LOCK_OUTBOX, {"ids": list(item_ids)})
+        return {row.id: row for row in rows}
+
+    def mark_many_sent(self, sent: Sequence[tuple[Any, str]], now: datetime) -> None:
+        """`mark_sent` for rows read by `lock` that are neither confidential nor carry a file:
+        (row, the provider's id) each, in two statements for all of them."""
+        if not sent:
+            return
+        connection = connection_of(self.session)
+        connection.execute(
+            _SENT_ROW, [{"b_id": row.id, "b_now": now, "b_provider_id": pid} for row, pid in sent]
+        )
+        linked = [{"b_id": row.message_id, "b_provider_id": pid} for row, pid in sent]
+        linked = [values for values in linked if values["b_id"] is not None]
+        if linked:
+            connection.execute(_SENT_MESSAGE, linked)
 
     def by_provider_id(self, channel: str, provider_id: str) -> OutboxItem | None:
         query = select(OutboxItem).where(

@@ -110,12 +110,17 @@ def buttons_left_behind(
 ) -> OutboxItem | None:
     """The edit that takes away buttons withdrawn while their message was being sent (a case
     taken while its card was on its way): `sent` are the keys the message went out with."""
-    if item.channel not in EDITABLE_BUTTONS:
+    if not buttons_withdrawn(item.channel, item.options, sent):
         return None
-    options = item.options.get("options", [])
-    if set(sent) <= {o.get("key") for o in options}:
-        return None
-    return _buttons_edit(item, options, provider_message_id, now)
+    return _buttons_edit(item, item.options.get("options", []), provider_message_id, now)
+
+
+def buttons_withdrawn(channel: str, options: dict, sent: tuple[str, ...]) -> bool:
+    """Whether buttons a message went out with (`sent`, their keys) were withdrawn from its
+    row meanwhile (`options`, the row's), on a channel whose buttons can be taken back."""
+    if channel not in EDITABLE_BUTTONS:
+        return False
+    return not set(sent) <= {o.get("key") for o in options.get("options", [])}
 
 
 def _buttons_edit(
