@@ -4,7 +4,8 @@ Starts the real service (`telefono-abierto run`, uvicorn, production settings) o
 port with WhatsApp and Telegram enabled and their sends going to the provider stand-in (another
 process), and drives it from a third process with an asyncio load generator: correctly signed
 Twilio forms and Telegram updates with the secret header, half and half, each simulated citizen
-going through the real dialogue (first contact, consent, menu, description, done, confirmation).
+going through the real dialogue to a filed report (first contact, consent, menu, description,
+done, the classification confirmed, the place, the statistics question skipped: the receipt).
 
 Measures, for SQLite and (with TEST_DATABASE_URL) PostgreSQL:
   1. the highest sustained rate of acknowledged messages over at least 20 s with zero errors;
@@ -44,13 +45,19 @@ AUTH_TOKEN = "bench-auth-token"
 OUR_NUMBER = "+50322220000"
 BOT_TOKEN = "777000:bench-token"
 SECRET = "bench-secret"
+# A report from first contact to its receipt. (Until 2026-12-05 the description spoke of two
+# motorbikes fallen into the hole: since the danger question came (2026-12-03) that made every
+# conversation the emergency path, "listo" read as not answering it, and no report confirmed.)
 DIALOGUE = (
     "hola",
     "si",
     "1",
-    "hay un hoyo enorme en la calle principal de la colonia, ya se cayeron dos motos",
+    "hay un hoyo enorme en la calle principal de la colonia frente a la escuela, "
+    "ya lleva dos meses asi",
     "listo",
     "si",
+    "San Miguel, colonia Las Brisas",
+    "omitir",
 )
 
 

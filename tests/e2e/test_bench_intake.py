@@ -23,3 +23,26 @@ def test_the_intake_benchmark_drives_the_real_service_and_prints_its_figures():
     assert figures["noop_req_per_s"] > sqlite["msgs_per_s"]
     assert figures["ratio_sqlite"] == round(sqlite["msgs_per_s"] / figures["noop_req_per_s"], 3)
     assert "cores" in figures["machine"]
+
+
+def test_the_benchmarks_citizen_files_a_report_from_hello_to_receipt(app):
+    """The bench measures the conversation its docstring names: when the dialogue changes (a
+    new question), this says so, instead of the bench measuring another path unnoticed."""
+    import importlib.util
+
+    from sqlmodel import select
+
+    from storage.models import Case
+    from tests.helpers import Citizen
+
+    spec = importlib.util.spec_from_file_location("bench_intake", ROOT / "bench/intake.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    citizen = Citizen(app.dialogue, app.uow, address="+50370001234", channel="whatsapp")
+    answers = [citizen.send(text) for text in bench.DIALOGUE]
+    assert "Su caso quedó registrado" in answers[-1]
+    assert not any("Su caso quedó registrado" in answer for answer in answers[:-1])
+    with app.uow() as uow:
+        (case,) = uow.session.exec(select(Case)).all()
+        assert (case.type, case.topic, case.urgency) == ("solicitud", "calles_caminos", "normal")
+        assert case.description == bench.DIALOGUE[3]
