@@ -456,8 +456,9 @@ def measure_database(
         return {
             "msgs_per_s": round(best[0], 1) if best else 0.0,
             "workers": best[1] if best else None,
-            # The service's CPU time per acknowledged message (sends included): what the
-            # machine's two cores are shared out by, whatever else runs beside it.
+            # The service's CPU time per acknowledged message (the sends made meanwhile
+            # included: the WhatsApp replies, not most Telegram ones, paced at 30 a second):
+            # what the machine's two cores are shared out by, whatever else runs beside it.
             "service_cpu_ms_per_msg": round(best[2], 2) if best else None,
             **latency,
             "errors": latency["errors"] if best else -1,
