@@ -524,8 +524,7 @@ def main() -> None:
         time.sleep(1)
         report: dict = {}
         # The ceiling is measured first and last, and the higher counts: a single run of it
-        # moved with the machine (5,760 against the usual 10,000-11,500 once), which made the
-        # ratios look met.
+        # moves with what the machine does meanwhile, and a low one flatters the ratios.
         ceilings = [measure_noop(workdir, args.seconds)]
         report["sqlite"] = measure_database(
             workdir,
