@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -194,7 +194,7 @@ class Place:
         return self.municipality is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each name is one object: compared and hashed as itself
 class _Name:
     tokens: tuple[str, ...]
     level: int  # 0: district, 1: municipality, 2: department
@@ -241,11 +241,13 @@ class Gazetteer:
         for name in self._names:
             self._by_first.setdefault(name.tokens[0], []).append(name)
         # Typos are rarely in the first letter: only names starting like the typed word are
-        # compared, and only those long enough to tell apart.
-        self._by_letter: dict[str, list[_Name]] = {}
+        # compared, and only those long enough to tell apart; grouped by their first word, which
+        # many share ("san", "santa"), so that each is compared with the typed word once.
+        self._by_letter: dict[str, dict[str, list[_Name]]] = {}
         for name in self._names:
             if len("".join(name.tokens)) >= FUZZY_MIN_LETTERS:
-                self._by_letter.setdefault(name.tokens[0][0], []).append(name)
+                first = name.tokens[0]
+                self._by_letter.setdefault(first[0], {}).setdefault(first, []).append(name)
         self._seats = [u for u in self.units if u.latitude is not None and u.longitude is not None]
 
     def __bool__(self) -> bool:
@@ -307,12 +309,15 @@ class Gazetteer:
                 if name.common and i not in starts:
                     continue
                 hits.append(_Hit(name, i, i + len(name.tokens), True))
-            for name in self._by_letter.get(token[0], ()):
-                if name in exact or name.common or len(name.tokens) > len(tokens) - i:
+            for first, names in self._by_letter.get(token[0], {}).items():
+                if not _like(token, first):
                     continue
-                typed = tokens[i : i + len(name.tokens)]
-                if all(_like(a, b) for a, b in zip(typed, name.tokens, strict=True)):
-                    hits.append(_Hit(name, i, i + len(name.tokens), False))
+                for name in names:
+                    if name in exact or name.common or len(name.tokens) > len(tokens) - i:
+                        continue
+                    typed = tokens[i + 1 : i + len(name.tokens)]
+                    if all(_like(a, b) for a, b in zip(typed, name.tokens[1:], strict=True)):
+                        hits.append(_Hit(name, i, i + len(name.tokens), False))
         return hits
 
     # -- pins -----------------------------------------------------------------------------
@@ -355,6 +360,7 @@ def _at(tokens: list[str], i: int, name: _Name) -> bool:
     return tuple(tokens[i : i + len(name.tokens)]) == name.tokens
 
 
+@lru_cache(maxsize=8192)  # people write the same few hundred places: each pair compared once
 def _like(typed: str, known: str) -> bool:
     """Whether a typed word is a known word, or a typo of it (words of four letters or fewer
     must be exact)."""
