@@ -24,7 +24,9 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -52,6 +54,8 @@ from storage.engine import purge_pending
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+WRITERS = 40  # threads writing arrived messages at once; the admission line bounds the rest
+T = TypeVar("T")
 
 
 class TooLarge(Exception):
@@ -102,6 +106,9 @@ class Service:
         self.media = media
         self.scheduler = scheduler
         self._tasks: list[asyncio.Task] = []
+        # The threads that write what arrives (a message's transaction): as many as anyio's
+        # default for Starlette's thread pool, which costs three times as much to hand work to.
+        self._writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="store")
         # Set once the warm-up has loaded the classifier (None: no warm-up, e.g. not started).
         self._warmed: asyncio.Event | None = None
 
@@ -179,6 +186,7 @@ class Service:
         for channel in self.channels:
             with contextlib.suppress(Exception):
                 await channel.stop()
+        self._writers.shutdown(wait=False)  # what a writer is at ends; its thread exits after
 
     async def store(self, incoming: Incoming) -> None:
         """Receive one message in one transaction; raises when the database fails."""
@@ -194,7 +202,7 @@ class Service:
             # would hold SQLite's one writer while every other message waits for it.
             await self._warmed.wait()
         try:
-            await run_in_threadpool(work)
+            await self.in_writer(work)
         except Exception:
             metrics.database_errors.labels("store").inc()
             raise
@@ -202,6 +210,10 @@ class Service:
         self.dispatcher.wake()
         if incoming.media:
             self.media.wake()
+
+    async def in_writer(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` in one of the writers' threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._writers, work, *args)
 
     def delivery_failed(self, channel: str, sid: str, failure: Held | Permanent) -> None:
         """The provider reported later that a message it accepted was not delivered."""
@@ -513,7 +525,7 @@ async def _settle(service: Service, accepted: Store | Record) -> Response:
             accepted.then()
         return accepted.answer
     try:
-        await run_in_threadpool(accepted.work, service)
+        await service.in_writer(accepted.work, service)
     except Exception as exc:
         return _failure_response(accepted.what, exc)
     return accepted.answer
