@@ -27,11 +27,12 @@ def strip_controls(text: str) -> str:
 def fold(text: str) -> str:
     """Lower case without accents (but keeping ñ), with spaces collapsed."""
     text = text.lower()
-    if text.isascii():  # most messages: nothing to take off
-        return " ".join(text.split())
-    plain = _ACCENT.sub(lambda accented: _ACCENTED[accented.group()], text)
-    if plain.replace("ñ", "").isascii():
-        return " ".join(plain.split())
+    if "\0" not in text:  # (a NUL stands for ñ below; control characters are stripped before)
+        if text.isascii():  # most messages: nothing to take off
+            return " ".join(text.split())
+        plain = _ACCENT.sub(lambda accented: _ACCENTED[accented.group()], text)
+        if plain.replace("ñ", "").isascii():
+            return " ".join(plain.split())
     text = text.replace("ñ", "\0")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).replace("\0", "ñ")

@@ -27,6 +27,7 @@ def decomposed(text: str) -> str:
         "Bogotá\u00a0D.C.\u2003Kennedy",  # spaces that are not ASCII
         "cafe\u0301 con acento suelto",  # an accent typed as its own character
         "alerta 🚨 ya",
+        "a\0b á\0",  # a NUL (stripped before any text is stored)
         "",
     ],
 )

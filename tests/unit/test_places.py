@@ -160,6 +160,20 @@ def test_an_institution_replaces_the_gazetteer_with_its_own_file(tmp_path):
     assert units.match("mejicanos") is None
 
 
+def test_a_typo_as_close_to_two_names_takes_the_one_listed_first(tmp_path):
+    path = tmp_path / "units.csv"
+    listed = ["Norte,Cuscatlanes Norte", "Sur,Cuscatlanos Tomasa", "Este,Cuscatlanes Tomasa"]
+    path.write_text("department,municipality\n" + "\n".join(listed) + "\n", encoding="utf-8")
+    assert load_gazetteer("SV", path).match("cuscatlanis tomasa") == Place(
+        "Cuscatlanos Tomasa", None, "Sur"
+    )
+    listed[1], listed[2] = listed[2], listed[1]
+    path.write_text("department,municipality\n" + "\n".join(listed) + "\n", encoding="utf-8")
+    assert load_gazetteer("SV", path).match("cuscatlanis tomasa") == Place(
+        "Cuscatlanes Tomasa", None, "Este"
+    )
+
+
 def test_a_gazetteer_without_its_columns_or_with_a_bad_number_is_refused():
     with pytest.raises(GazetteerError, match="municipality"):
         parse_gazetteer("department,district\nA,B\n")

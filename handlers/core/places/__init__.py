@@ -200,6 +200,7 @@ class _Name:
     level: int  # 0: district, 1: municipality, 2: department
     units: tuple[Unit, ...]
     common: bool
+    order: int  # its place in the gazetteer: among equally good matches, the first wins
 
 
 @dataclass(frozen=True)
@@ -234,8 +235,8 @@ class Gazetteer:
             add(unit.municipality, 1, unit)
             add(unit.department, 2, unit)
         self._names = [
-            _Name(tokens, level, tuple(dict.fromkeys(units)), " ".join(tokens) in _COMMON)
-            for (tokens, level), units in grouped.items()
+            _Name(tokens, level, tuple(dict.fromkeys(units)), " ".join(tokens) in _COMMON, order)
+            for order, ((tokens, level), units) in enumerate(grouped.items())
         ]
         self._by_first: dict[str, list[_Name]] = {}
         for name in self._names:
@@ -304,11 +305,12 @@ class Gazetteer:
         for i, token in enumerate(tokens):
             if _after_marker(tokens, i):
                 continue
-            exact = {name for name in self._by_first.get(token, ()) if _at(tokens, i, name)}
+            exact = [name for name in self._by_first.get(token, ()) if _at(tokens, i, name)]
             for name in exact:
                 if name.common and i not in starts:
                     continue
                 hits.append(_Hit(name, i, i + len(name.tokens), True))
+            typos = []
             for first, names in self._by_letter.get(token[0], {}).items():
                 if not _like(token, first):
                     continue
@@ -317,7 +319,9 @@ class Gazetteer:
                         continue
                     typed = tokens[i + 1 : i + len(name.tokens)]
                     if all(_like(a, b) for a, b in zip(typed, name.tokens[1:], strict=True)):
-                        hits.append(_Hit(name, i, i + len(name.tokens), False))
+                        typos.append(name)
+            typos.sort(key=lambda name: name.order)  # the gazetteer's order, not the groups'
+            hits += [_Hit(name, i, i + len(name.tokens), False) for name in typos]
         return hits
 
     # -- pins -----------------------------------------------------------------------------
@@ -360,7 +364,6 @@ def _at(tokens: list[str], i: int, name: _Name) -> bool:
     return tuple(tokens[i : i + len(name.tokens)]) == name.tokens
 
 
-@lru_cache(maxsize=8192)  # people write the same few hundred places: each pair compared once
 def _like(typed: str, known: str) -> bool:
     """Whether a typed word is a known word, or a typo of it (words of four letters or fewer
     must be exact)."""
@@ -368,6 +371,13 @@ def _like(typed: str, known: str) -> bool:
         return True
     if len(known) <= 4 or abs(len(typed) - len(known)) > 2:
         return False
+    return _typo(typed, known)
+
+
+# People write the same few hundred places: each pair of words is compared once. Only words
+# within two letters of a known name's get here, so the cache holds short, place-like words.
+@lru_cache(maxsize=4096)
+def _typo(typed: str, known: str) -> bool:
     matcher = difflib.SequenceMatcher(None, typed, known, autojunk=False)
     return matcher.quick_ratio() >= FUZZY_RATIO and matcher.ratio() >= FUZZY_RATIO
 
