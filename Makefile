@@ -30,6 +30,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/receive.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/retention.py
 	$(BIN)/python bench/desk.py

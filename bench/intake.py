@@ -14,7 +14,8 @@ Measures, for SQLite and (with TEST_DATABASE_URL) PostgreSQL:
      service and database of their own (the runs of (1) leave minutes of Telegram replies);
   3. the service's peak resident memory, and its growth over a 5-minute run at that rate;
 and the same server stack answering a no-op endpoint (this machine's ceiling: measured first and
-last, the highest of those rates and of what its CPU per request allows a core), printing one
+last, the highest of those rates and of what its CPU per request allows a core; the ratios to it,
+and the service CPU per message at which one core would reach each floor), printing one
 JSON object. Run with `make bench` (or `.venv/bin/python bench/intake.py --seconds 20`); the
 test suite runs it for a few seconds (`--seconds 2 --soak 0`) so that it cannot rot.
 """
@@ -563,6 +564,14 @@ def main() -> None:
         report["ratio_sqlite"] = round(report["sqlite"]["msgs_per_s"] / noop, 3)
         if "postgres" in report:
             report["ratio_postgres"] = round(report["postgres"]["msgs_per_s"] / noop, 3)
+        # What a floor asks of one message: the service's CPU per message at which one whole
+        # core would reach it (set beside each database's service_cpu_ms_per_msg; the service
+        # is one interpreter, whose messages take about one core at their sustained rate).
+        report["floor_cpu_ms_per_msg"] = {
+            database: round(1000 / (floor * noop), 3)
+            for database, floor in RATIO_FLOOR.items()
+            if database in report
+        }
         report["targets"] = intake_targets(report)
         report["machine"] = (
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

@@ -25,6 +25,10 @@ def test_the_intake_benchmark_drives_the_real_service_and_prints_its_figures():
     ceilings = [*figures["noop_runs"], figures["noop_per_core_per_s"]]
     assert figures["noop_req_per_s"] == max(ceilings)  # the ratios use the highest
     assert figures["ratio_sqlite"] == round(sqlite["msgs_per_s"] / figures["noop_req_per_s"], 3)
+    # The floor's CPU budget a message: at it, one core would reach the floor's rate.
+    budget = figures["floor_cpu_ms_per_msg"]["sqlite"]
+    assert round(1000 / budget / figures["noop_req_per_s"], 3) == 0.035
+    assert "postgres" not in figures["floor_cpu_ms_per_msg"]
     assert "cores" in figures["machine"]
 
 
