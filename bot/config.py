@@ -418,12 +418,18 @@ def config_path(explicit: str | Path | None, environ: dict[str, str] | None = No
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
 
 
-def load_settings(explicit: str | Path | None = None) -> Settings:
-    """Read and validate the settings, or raise ConfigError with a one-line reason."""
+def load_settings(explicit: str | Path | None = None, *, serving: bool = True) -> Settings:
+    """Read and validate the settings, or raise ConfigError with a one-line reason. Only what
+    serves the channels (`serving`: the `run` command) needs their credentials and the public
+    URL; a supervisor's `tally` or `cases list` does not (the privacy hash secret, which keys
+    what is stored, is needed by all)."""
     values = _file_values(config_path(explicit))
     _check_variables(os.environ)
     settings = _validated(Settings, values)
-    _check_secrets(settings)
+    if serving:
+        _check_secrets(settings)
+    elif settings.channels_enabled and not settings.privacy.hash_secret:
+        raise ConfigError(_t("config.empty_hash_secret"))
     return settings
 
 

@@ -31,6 +31,12 @@ def error_label(reason: str) -> str:
     return reason if _SAFE_LABEL.fullmatch(reason) and "+" not in reason else "other"
 
 
+# Channels whose replies wait for the person, not for the service: the console's are printed
+# when the citizen next opens `telefono-abierto chat`, however long that takes. Their rows are
+# counted, but their age is not a late reply (no alert, no "degraded").
+HELD_FOR_THE_PERSON = frozenset({"console"})
+
+
 @dataclass(frozen=True)
 class OutboxState:
     """The outbox as read at one moment: rows per (status, channel) and, per channel, the age in
@@ -38,6 +44,15 @@ class OutboxState:
 
     rows: dict[tuple[str, str], int] = field(default_factory=dict)
     oldest_pending: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def late(self) -> dict[str, float]:
+        """The oldest pending reply's age per channel the service itself sends on."""
+        return {
+            channel: age
+            for channel, age in self.oldest_pending.items()
+            if channel not in HELD_FOR_THE_PERSON
+        }
 
 
 class Metrics:
@@ -163,7 +178,7 @@ class Metrics:
         for (status, channel), count in state.rows.items():
             self.outbox_rows.labels(status, channel).set(count)
         self.outbox_oldest_pending.clear()
-        for channel, age in state.oldest_pending.items():
+        for channel, age in state.late.items():
             self.outbox_oldest_pending.labels(channel).set(age)
 
     def exposition(self) -> bytes:

@@ -366,8 +366,9 @@ def build_asgi(service: Service) -> Starlette:
 
     def health(state: OutboxState) -> dict:
         """ok, or degraded (still 200: the service works, replies are late) once the oldest
-        reply waiting to be sent is older than `server.degraded_after_seconds`."""
-        oldest = max(state.oldest_pending.values(), default=0.0)
+        reply waiting to be sent is older than `server.degraded_after_seconds` (the console's
+        replies, waiting for the citizen to open the chat again, are listed but never late)."""
+        oldest = max(state.late.values(), default=0.0)
         last_sent = metrics.last_sent_at()
         channels = {channel.name for channel in service.channels}
         channels |= {channel for _, channel in state.rows}

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.models import DispatcherHeartbeat
 
 PAGES_PER_STEP = 1024  # copied between pauses, so that the service's writers are not held long
 
@@ -73,3 +77,13 @@ def restore_sqlite(engine: Engine, source: Path) -> int:
         copy.close()
     engine.dispose()
     return cases
+
+
+def last_heartbeat(engine: Engine) -> datetime | None:
+    """When a service running on this database last said it was alive (its outbox dispatcher
+    beats every second); None when none ever did, or the database has no tables yet."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(select(func.max(DispatcherHeartbeat.heartbeat_at))).scalar()
+    except SQLAlchemyError:
+        return None

@@ -38,16 +38,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def is_current(engine: Engine) -> bool:
-    """Whether every migration has been applied."""
+    """Whether every migration has been applied. A database that cannot be reached raises
+    (it is not an old schema: `db upgrade` would not help)."""
     heads = script_heads()
     if heads is None:  # a script this reader does not follow: Alembic itself decides
         return _alembic_is_current(engine)
-    try:
-        with engine.connect() as connection:
+    with engine.connect() as connection:
+        try:
             rows = connection.execute(text("SELECT version_num FROM alembic_version"))
             return {row[0] for row in rows} == heads
-    except SQLAlchemyError:  # no version table: nothing applied yet
-        return False
+        except SQLAlchemyError:  # no version table: nothing applied yet
+            return False
 
 
 def script_heads() -> set[str] | None:

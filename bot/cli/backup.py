@@ -49,9 +49,18 @@ def register(db: typer.Typer, t: Texts) -> None:
             raise Failure(t("cli.db_not_a_backup", file=file, reason=exc)) from None
         if not yes:
             raise Failure(t("cli.db_restore_confirm", file=file, cases=f"{cases:,}"))
+        from bot.clock import utc_now
+        from storage.backup import last_heartbeat
         from storage.engine import make_engine
 
         engine = make_engine(settings.database.url)
+        # A service still running on the database would go on working with the file replaced
+        # under it: it must be stopped first (its dispatcher stops beating when it stops).
+        beat = last_heartbeat(engine)
+        alive = settings.server.dispatcher_dead_after_seconds
+        if beat is not None and (utc_now() - beat).total_seconds() < alive:
+            engine.dispose()
+            raise Failure(t("cli.db_restore_running", seconds=f"{alive:g}"))
         restore_sqlite(engine, file)
         # The restored copy may be older than the code: bring its schema up to date.
         state.open_app(config, migrate=True)

@@ -79,22 +79,26 @@ class CliContext:
         self.config = config
         self._app = None
 
-    def settings(self, config: str | None = None) -> Settings:
-        """The settings of the command's `--config`, else the root one, else TA_CONFIG."""
+    def settings(self, config: str | None = None, *, serving: bool = False) -> Settings:
+        """The settings of the command's `--config`, else the root one, else TA_CONFIG; the
+        channels' credentials are required only for `serving` them (the `run` command)."""
         from bot.config import load_settings
 
         started()
-        return load_settings(config or self.config)
+        return load_settings(config or self.config, serving=serving)
 
-    def open_app(self, config: str | None = None, *, migrate: bool = True) -> App:
-        """The application; `migrate` brings the schema up to date, else it must already be."""
+    def open_app(
+        self, config: str | None = None, *, migrate: bool = True, serving: bool = False
+    ) -> App:
+        """The application; `migrate` brings the schema up to date, else it must already be.
+        `serving`: the channels will be served (their credentials are checked)."""
         from sqlalchemy.exc import SQLAlchemyError
 
         from bot.app import create_app
         from storage.migrate import is_current
 
         if self._app is None:
-            self._app = create_app(self.settings(config))
+            self._app = create_app(self.settings(config, serving=serving))
         app, t = self._app, self.texts
         try:
             if migrate:

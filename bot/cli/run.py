@@ -53,7 +53,7 @@ def serve_or_chat(state: CliContext, config: str | None) -> None:
     from bot.serve import PortInUse, serve, serve_beside
 
     t = state.texts
-    app = state.open_app(config)
+    app = state.open_app(config, serving=True)
     if app.settings.channels_enabled:
         server = app.settings.server
         try:

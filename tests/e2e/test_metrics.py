@@ -150,3 +150,36 @@ def test_health_reports_the_outbox_and_is_degraded_when_a_reply_waits_too_long(
         assert body["outbox"]["whatsapp"]["oldest_pending_seconds"] >= 3600
     finally:
         service.stop()
+
+
+def test_a_console_reply_waiting_for_its_citizen_to_come_back_is_not_a_late_reply(
+    tmp_path, database_url, provider
+):
+    """Staff answered a citizen who tried the service at the terminal and left: the reply is
+    printed when they open `chat` again, days later perhaps. The service is not late."""
+    service = Service(tmp_path, database_url, provider)
+    service.env["TA_SERVER__DEGRADED_AFTER_SECONDS"] = "60"
+    service.env["TA_SERVER__METRICS_TOKEN"] = TOKEN
+    service.start()
+    try:
+        engine = create_engine(normalise_url(database_url))
+        with Session(engine) as session:
+            session.add(
+                OutboxItem(
+                    channel="console",
+                    address="7001",
+                    body="Respuesta del personal",
+                    next_attempt_at=datetime.now(UTC) - timedelta(days=2),
+                    created_at=datetime.now(UTC) - timedelta(days=2),
+                )
+            )
+            session.commit()
+        engine.dispose()
+        health = service.http.get("/healthz").json()
+        assert health["status"] == "ok"
+        assert health["outbox"]["console"]["pending"] == 1  # still listed
+        exposition = scrape(service)
+        assert value(exposition, "ta_outbox_rows", status="pending", channel="console") == 1
+        assert 'ta_outbox_oldest_pending_seconds{channel="console"}' not in exposition
+    finally:
+        service.stop()

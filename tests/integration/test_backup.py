@@ -1,6 +1,6 @@
 """A copy of the database kept by `db backup`, and put back by `db restore`."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -80,3 +80,31 @@ def test_a_file_that_is_not_a_backup_is_refused_and_nothing_changes(app, db, tmp
     assert status == 1 and "no es una copia válida" in refused
     with app.uow() as uow:
         assert uow.cases.by_folio(kept) is not None
+
+
+def test_a_copy_is_not_put_back_under_a_running_service(app, db, tmp_path):
+    """The service, still running, would go on with the file replaced under it: the restore
+    waits for it to be stopped (its dispatcher beats every second while it runs)."""
+    if is_postgres(app.settings.database.url):
+        return
+    copy = tmp_path / "martes.db"
+    db("backup", str(copy))
+    since_the_copy = a_case(app, "+50370002222")
+    with app.uow() as uow:  # the running service's heartbeat, just now
+        uow.outbox.heartbeat("servicio-en-marcha", datetime.now(UTC), timedelta(seconds=5))
+        uow.commit()
+
+    status, refused = db("restore", str(copy), "--yes")
+    assert status == 1 and "El servicio está en marcha" in refused
+    with app.uow() as uow:
+        assert uow.cases.by_folio(since_the_copy) is not None  # nothing replaced
+
+    with app.uow() as uow:  # stopped a minute ago: its last beat is old
+        a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+        uow.outbox.heartbeat("servicio-en-marcha", a_minute_ago, timedelta(seconds=5))
+        uow.commit()
+    status, restored = db("restore", str(copy), "--yes")
+    assert status == 0, restored
+    app.engine.dispose()
+    with app.uow() as uow:
+        assert uow.cases.by_folio(since_the_copy) is None

@@ -1,6 +1,7 @@
 """Settings from config.toml and TA_ variables; wrong values stop start-up with one line."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,53 @@ def test_a_malformed_database_url_is_reported_without_its_password(tmp_path, url
     assert done.returncode == 2
     assert "database.url: URL de base de datos mal formada" in done.stderr
     assert "Hunter2Secreto" not in done.stdout + done.stderr
+
+
+def test_a_database_that_cannot_be_reached_is_said_so_not_taken_for_an_old_schema(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = write(
+        tmp_path, f'[database]\nurl = "postgresql://ta:Hunter2Secreto@127.0.0.1:{port}/ta"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("telefono-abierto")), "--config", str(path), "cases"]
+        + ["list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "No se pudo conectar con la base de datos" in done.stderr
+    assert "db upgrade" not in done.stderr  # upgrading would not help
+    assert "Hunter2Secreto" not in done.stdout + done.stderr
+
+
+def test_a_supervisor_runs_a_report_without_the_channels_secrets_which_only_run_needs(tmp_path):
+    path = write(
+        tmp_path,
+        "[whatsapp]\nenabled = true\n[telegram]\nenabled = true\n"
+        f'[server]\npublic_url = "https://ta.example.org"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "ta.db"}"\n',
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
+    env["TA_PRIVACY__HASH_SECRET"] = HASH_SECRET
+    command = [str(Path(sys.executable).with_name("telefono-abierto")), "--config", str(path)]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        )
+
+    assert run("db", "upgrade").returncode == 0
+    tally = run("tally", "--period", "2026-T3")
+    assert tally.returncode == 0, tally.stderr
+    assert run("cases", "list").returncode == 0
+    served = run("run")  # serving the channels: their secrets are needed, and named
+    assert served.returncode == 2
+    assert "whatsapp.account_sid" in served.stderr and "TA_WHATSAPP__ACCOUNT_SID" in served.stderr
+    del env["TA_PRIVACY__HASH_SECRET"]  # it keys what is stored: every command needs it
+    assert run("cases", "list").returncode == 2
