@@ -22,8 +22,14 @@ def register(cli: typer.Typer, t: Texts) -> None:
     cli.add_typer(db, name="db")
 
     @cli.command(help=t("cli.run_help"))
-    def run(ctx: typer.Context, config: Config = None) -> None:
-        serve_or_chat(cli_context(ctx), config)
+    def run(
+        ctx: typer.Context,
+        config: Config = None,
+        no_console: Annotated[
+            bool, typer.Option("--no-console", help=t("cli.run_no_console"))
+        ] = False,
+    ) -> None:
+        serve_or_chat(cli_context(ctx), config, console=not no_console)
 
     @cli.command(help=t("cli.chat_help"))
     def chat(
@@ -45,16 +51,18 @@ def register(cli: typer.Typer, t: Texts) -> None:
     backup.register(db, t)
 
 
-def serve_or_chat(state: CliContext, config: str | None) -> None:
+def serve_or_chat(state: CliContext, config: str | None, *, console: bool = True) -> None:
     """Serve the enabled channels and the web desk; with no channel, serve the desk beside the
-    console chat, so that one can write as a citizen and watch the case arrive in the browser."""
+    console chat, so that one can write as a citizen and watch the case arrive in the browser
+    (without the chat when `console` is false: the desk alone, until stopped, as a service
+    manager runs it with no terminal)."""
     # The HTTP service (uvicorn, starlette, the channel clients) is imported only here:
     # the other commands start without it.
     from bot.serve import PortInUse, serve, serve_beside
 
     t = state.texts
     app = state.open_app(config, serving=True)
-    if app.settings.channels_enabled:
+    if app.settings.channels_enabled or not console:
         server = app.settings.server
         try:
             serve(app)

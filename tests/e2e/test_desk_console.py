@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -112,3 +113,38 @@ def test_a_first_administrator_signs_in_and_sees_the_console_citizens_case(envir
         run.stdin.close()
         run.wait(timeout=120)  # bounds a hang only
     assert "/mesa/" in run.stderr.read()
+
+
+def test_the_desk_alone_is_served_without_a_terminal_until_the_service_is_stopped(
+    environment, tmp_path
+):
+    """As systemd starts it: no channel, no terminal (standard input at its end at once). The
+    console chat would end there; `--no-console` serves the desk until it is told to stop."""
+    run = subprocess.Popen(
+        [COMMAND, "run", "--no-console"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{environment['TA_SERVER__PORT']}"
+    try:
+        with httpx.Client(base_url=base, timeout=120) as browser:
+
+            def healthy():
+                try:
+                    return browser.get("/healthz")
+                except httpx.TransportError:
+                    return None
+
+            assert wait_for(healthy).json()["status"] == "ok"
+            assert run.poll() is None  # still serving, its input long ended
+            assert browser.get("/mesa/login").status_code == 200
+    finally:
+        run.terminate()
+        run.wait(timeout=120)  # bounds a hang only
+    # Stopped as asked (uvicorn ends by the signal it was sent, once it shut down cleanly).
+    assert run.returncode in (0, -signal.SIGTERM)
+    assert "bot>" not in run.stdout.read()  # no chat was opened
