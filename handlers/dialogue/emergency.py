@@ -243,9 +243,10 @@ class EmergencySteps:
         # The first answer is taken as the place whatever it says; after one the gazetteer did
         # not know, only a place it knows or a pin is (other words are more details).
         place = typed if where is True or placed else None
-        if not place:
-            # An answer to where is the case's place (and its message stays with the case), not
-            # more of its description.
+        # An answer to where is the case's place (and its message stays with the case), not
+        # more of its description, unless it tells of danger besides ("..., y hay otra persona
+        # atrapada"): then the description keeps it too.
+        if not place or needs_danger_check(piece["text"], _NOT_DANGER):
             uow.cases.append_details(case_id, piece["text"], None)
         alerted = self._alert_staff(
             turn, Event.EMERGENCY_ADDITION, self._addition(turn, piece, place), case_id

@@ -396,6 +396,16 @@ def test_a_control_word_is_no_answer_to_where(citizen, uow, on_duty, skip):
     assert (case.description, case.location_text) == (BLEEDING, None)
 
 
+def test_an_answer_to_where_that_also_tells_of_danger_is_kept_in_the_description(
+    citizen, uow, on_duty
+):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    said = "en la colonia El Carmen, y hay otra persona atrapada"
+    assert "enviamos el lugar" in citizen.send(said)
+    (case,) = uow.rows[Case]
+    assert (case.location_text, case.description) == (said, f"{BLEEDING}\n{said}")
+
+
 def test_a_place_known_after_a_landmark_replaces_it_and_is_no_detail(citizen, uow, on_duty):
     citizen.converse("hola", "si", "1", BLEEDING, "si", "frente al kinder")
     assert "enviamos el lugar" in citizen.send("San Miguel, colonia Las Brisas")
