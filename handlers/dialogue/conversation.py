@@ -84,6 +84,17 @@ class Vocabulary:
         self.menu = {name: phrases(f"menu_{name}") for name in MENU}
         self.genders = {name: phrases(f"gender_{name}") for name in GENDERS}
         self._courtesy = sorted(self.greetings | self.thanks, key=len, reverse=True)
+        # Answers that steer the dialogue (finishing, skipping, yes, no): never a report's words.
+        self._control = self.done | self.skip | self.yes | self.no
+
+    def is_control(self, folded: str) -> bool:
+        """Whether a whole message only finishes, skips, confirms or denies ("listo", "omitir",
+        "sí", "listo, gracias"); a sentence that merely uses those words is not one."""
+        return self.without_courtesy(folded) in self._control
+
+    def finishes(self, folded: str) -> bool:
+        """Whether a whole message says the description is complete ("listo", "ya, gracias")."""
+        return self.without_courtesy(folded) in self.done
 
     def visit_answer(self, folded: str) -> bool | None:
         """True for a field visit confirmed ("sí", "confirmo"), False for another day asked
@@ -248,12 +259,15 @@ class Dialogue(EmergencySteps):
         if turn.step == "consent":
             self._keep_as_pending(turn)
         elif turn.step == "describing":
+            if self.vocab.finishes(turn.folded):
+                piece["text"] = ""  # LISTO sent too fast: not a word of the description
             if piece["text"] or piece["media"] or piece["location"]:
                 self._add_piece(turn, piece)
         elif turn.step == "followup" and now < datetime.fromisoformat(turn.data["until"]):
             case_id = turn.data["case_id"]
             uow.messages.attach_to_case([message_id], case_id)
-            uow.cases.append_details(case_id, piece["text"], piece["location"])
+            text = "" if self.vocab.is_control(turn.folded) else piece["text"]
+            uow.cases.append_details(case_id, text, piece["location"])
             return
         elif "message_ids" in turn.data and message_id not in turn.data["message_ids"]:
             turn.data["message_ids"] = [*turn.data["message_ids"], message_id]
@@ -805,7 +819,7 @@ class Dialogue(EmergencySteps):
     def _on_describing(self, turn: Turn) -> None:
         t, data = self.t, turn.data
         has_content = bool(data["parts"] or data["media"])
-        if turn.folded in self.vocab.done:
+        if self.vocab.finishes(turn.folded):
             if has_content:
                 self._classify(turn)
             else:
@@ -953,8 +967,8 @@ class Dialogue(EmergencySteps):
     def _on_location(self, turn: Turn) -> None:
         if turn.incoming.location is not None:
             self._add_piece(turn, {**self._draft_piece(turn), "text": ""})
-        elif turn.folded in self.vocab.skip:
-            pass
+        elif self.vocab.without_courtesy(turn.folded) in self.vocab.skip | self.vocab.done:
+            pass  # "omitir", or "listo": no place given, and none made of those words
         elif looks_like_words(turn.text):
             turn.data["location_text"] = turn.text[:MAX_LOCATION]
             turn.data["municipality"] = place_as_written(turn.text)

@@ -39,9 +39,15 @@ class Vocabulary(Protocol):
 
     def without_courtesy(self, folded: str) -> str: ...
 
+    def is_control(self, folded: str) -> bool: ...
+
+    def finishes(self, folded: str) -> bool: ...
+
 
 # Said at the danger question besides the yes and no words: not knowing is taken as yes.
 DANGER_YES = frozenset({"no se", "no sabemos", "creo que si", "tal vez", "puede ser", "hay gente"})
+# And nobody in danger is a no.
+DANGER_NO = frozenset({"nadie", "ninguno", "ninguna"})
 MAX_PLACE = 300
 # Not knowing where, said at the start of an answer to "¿Dónde es?" ("no sé", "ni idea"), alone
 # or before the landmark that follows it ("no sé, cerca del río").
@@ -115,10 +121,16 @@ class EmergencySteps:
 
     def _on_danger_check(self, turn: Turn) -> None:
         """Yes: the emergency path. No: the report goes on as it was, nothing lost."""
-        answer = self.vocab.answer(turn.folded, yes=frozenset(map(fold, DANGER_YES)))
+        said = self.vocab.without_courtesy(turn.folded)  # "no, gracias"
+        answer = self.vocab.answer(said, yes=frozenset(map(fold, DANGER_YES)), no=DANGER_NO)
         if answer is None:
-            # Whatever they send instead is part of the report, and may settle the question.
+            # Whatever they send instead is part of the report, and may settle the question;
+            # but LISTO, OMITIR or a greeting is no part of it (LISTO: the report is complete).
             piece = self._draft_piece(turn)
+            if self.vocab.finishes(turn.folded):
+                turn.data["danger_done"] = True
+            if not said or self.vocab.is_control(turn.folded):
+                piece["text"] = ""
             if piece["text"] or piece["media"] or piece["location"]:
                 self._add_piece(turn, piece)
                 text = "\n".join(turn.data["parts"])
@@ -194,6 +206,10 @@ class EmergencySteps:
         piece = self._draft_piece(turn)
         sent = bool(piece["media"] or piece["location"])
         courtesy = self.vocab.without_courtesy(turn.folded) == ""
+        # LISTO, OMITIR, a yes or a no answers no question here: no detail of the case.
+        control = self.vocab.is_control(turn.folded)
+        if control:
+            piece["text"] = ""
         if not sent and self.intents.only_greets(turn.folded):
             self._say(turn, self.t("dialogue.followup_greeting", folio=turn.data["folio"]))
             return
@@ -201,9 +217,13 @@ class EmergencySteps:
             turn.step, turn.data = "menu", {}
             self._on_menu(turn)
             return
-        if turn.data.get("where") is True and not sent and self._no_place(turn, courtesy):
+        if (
+            turn.data.get("where") is True
+            and not sent
+            and self._no_place(turn, courtesy or control)
+        ):
             return
-        if not sent and (turn.folded in self.vocab.done or courtesy):
+        if not sent and (control or courtesy):
             self._say(turn, self.t("dialogue.thanks"))
             return
         if not (piece["text"] or sent):
@@ -215,7 +235,7 @@ class EmergencySteps:
             piece["text"] = self.t("dialogue.correction_part", text=fixed)
         uow = turn.uow
         uow.messages.attach_to_case([turn.message_id], case_id)
-        uow.cases.append_details(case_id, piece["text"], piece["location"])
+        uow.cases.append_details(case_id, "", piece["location"])  # a pin first: it may place it
         where = turn.data.get("where")
         said = _NOT_KNOWING.sub("", turn.text, count=1).strip()  # "no sé, cerca del río"
         typed = said[:MAX_PLACE] if where and said and not piece["location"] else None
@@ -223,6 +243,11 @@ class EmergencySteps:
         # The first answer is taken as the place whatever it says; after one the gazetteer did
         # not know, only a place it knows or a pin is (other words are more details).
         place = typed if where is True or placed else None
+        # An answer to where is the case's place (and its message stays with the case), not
+        # more of its description, unless it tells of danger besides ("..., y hay otra persona
+        # atrapada"): then the description keeps it too.
+        if not place or needs_danger_check(piece["text"], _NOT_DANGER):
+            uow.cases.append_details(case_id, piece["text"], None)
         alerted = self._alert_staff(
             turn, Event.EMERGENCY_ADDITION, self._addition(turn, piece, place), case_id
         )
@@ -237,16 +262,17 @@ class EmergencySteps:
             text = self.t("dialogue.emergency_followup", folio=folio)
         self._say(turn, text, case_id=case_id)
 
-    def _no_place(self, turn: Turn, courtesy: bool) -> bool:
+    def _no_place(self, turn: Turn, unanswered: bool) -> bool:
         """Asked where, an answer that gives no place: not knowing it (kept on the case) asks
-        for a pin or a landmark; thanks, a blank or a keyboard mash asks where again."""
+        for a pin or a landmark; `unanswered` (thanks, LISTO, OMITIR, a yes or a no), a blank or
+        a keyboard mash asks where again."""
         folio = turn.data["folio"]
         said = _NOT_KNOWING.match(turn.text)
         if said is not None and not turn.text[said.end() :].strip():
             turn.uow.messages.attach_to_case([turn.message_id], turn.data["case_id"])
             self._say(turn, self.t("dialogue.emergency_where_unknown", folio=folio))
             return True
-        if courtesy or turn.folded in self.vocab.done or not looks_like_words(turn.text):
+        if unanswered or not looks_like_words(turn.text):
             self._say(turn, self.t("dialogue.emergency_where_again", folio=folio))
             return True
         return False

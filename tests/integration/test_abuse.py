@@ -62,6 +62,25 @@ def test_past_the_limit_a_person_is_told_once_to_slow_down_and_nothing_is_lost(l
     assert len(told) == 1
 
 
+def test_listo_and_omitir_sent_too_fast_are_not_kept_in_the_description(limited):
+    clock = Seconds()
+    ana = Citizen(limited.dialogue, limited.uow, address="+50370001234", channel="whatsapp")
+    ana.clock = clock
+    ana.converse("hola", "si", "1", "hay un hoyo enorme en la calle", "es muy profundo")
+    assert SLOW_DOWN in ana.send("listo")  # the sixth this minute: kept, not answered
+    clock.now += timedelta(minutes=1)
+    ana.converse("listo", "si", "San Miguel, colonia Las Brisas", "omitir")
+    clock.now += timedelta(minutes=1)
+    ana.converse("hola", "1", "se derrumbo el cerro sobre las casas y hay gente atrapada")
+    ana.send("Soyapango, calle principal")  # the fourth this minute
+    ana.converse("listo", "omitir")  # the fifth and the sixth
+    with limited.uow() as uow:
+        pothole = uow.cases.by_folio("TA-2026-000001")
+        emergency = uow.cases.by_folio("TA-2026-000002")
+        assert pothole.description == "hay un hoyo enorme en la calle\nes muy profundo"
+        assert emergency.description == "se derrumbo el cerro sobre las casas y hay gente atrapada"
+
+
 def test_the_request_to_slow_down_asks_to_write_again_and_promises_no_later_reply(limited):
     clock = Seconds()
     ana = Citizen(limited.dialogue, limited.uow, address="+50370001234", channel="whatsapp")

@@ -100,6 +100,32 @@ def test_mis_datos_and_ayuda_before_consent_and_after_an_erasure(app):
     assert citizen.send("ayuda").startswith("Puede escribir MENU")
 
 
+def test_listo_and_omitir_in_an_emergency_are_answers_not_the_description(app):
+    # As an outside tester wrote it: LISTO at the danger question, OMITIR for a question about
+    # statistics that an emergency never asks.
+    citizen = Citizen(app.dialogue, app.uow, address="7003")
+    citizen.converse("hola", "si", "1", "hay un derrumbe que tapa la calle")
+    assert citizen.send("listo").startswith("Responda SI si hay personas en peligro")
+    assert "Su emergencia quedó registrada" in citizen.send("si")
+    assert "guardamos el lugar" in citizen.send("cerca del parque central")
+    assert citizen.send("omitir") == "¡Con gusto! Si necesita algo más, escriba MENU."
+    (case,) = cases(app)
+    assert case.urgency == "emergencia"
+    assert case.description == "hay un derrumbe que tapa la calle"
+    assert case.location_text == "cerca del parque central"
+    data = citizen.send("mis datos").splitlines()
+    assert "• Descripción: hay un derrumbe que tapa la calle" in data
+    assert "• Lugar: cerca del parque central" in data
+
+
+def test_a_report_keeps_exactly_what_was_described(app):
+    citizen = Citizen(app.dialogue, app.uow)
+    citizen.converse(*POTHOLE)
+    (case,) = cases(app)
+    assert case.description == POTHOLE[3]
+    assert case.location_text == POTHOLE[6]
+
+
 def test_mis_datos_says_sin_dato_for_what_the_citizen_did_not_give(app):
     citizen = Citizen(app.dialogue, app.uow)
     citizen.converse(*POTHOLE)  # skipped the optional question: no name, gender or age

@@ -344,7 +344,8 @@ def test_an_emergency_skips_the_questions_tells_the_numbers_and_alerts_staff(cit
     assert len(alerts) == 1 and "EMERGENCIA TA-2026-000001" in alerts[0].body
     assert "¿Dónde es?" in answer
     assert "enviamos el lugar al equipo de turno" in citizen.send("es en la colonia El Carmen")
-    assert "colonia El Carmen" in case.description
+    # The answer to where is the case's place, not more of its description.
+    assert case.description == "se derrumbo el cerro sobre las casas y hay gente atrapada"
     assert case.location_text == "es en la colonia El Carmen"
 
 
@@ -536,6 +537,29 @@ def test_a_pin_shared_while_describing_answers_the_location_question(citizen, uo
     assert "género" in citizen.send("si")
     citizen.send("omitir")
     assert only_case(uow).location_text == "Calle Arce, San Salvador"
+
+
+def test_listo_with_thanks_finishes_the_description_and_is_not_part_of_it(citizen, uow):
+    citizen.converse("hola", "si", "1", POTHOLE[3])
+    assert "Entendemos que es una *solicitud*" in citizen.send("Listo, gracias")
+    citizen.converse("si", "San Miguel, colonia Las Brisas", "omitir")
+    assert only_case(uow).description == POTHOLE[3]
+
+
+@pytest.mark.parametrize("skip", ["omitir", "listo", "ya, gracias"])
+def test_listo_or_omitir_at_the_location_question_is_no_place(citizen, uow, skip):
+    citizen.converse(*POTHOLE[:6])
+    assert "género" in citizen.send(skip)
+    citizen.send("omitir")
+    case = only_case(uow)
+    assert (case.location_text, case.municipality) == (None, None)
+    assert case.description == POTHOLE[3]
+
+
+def test_a_place_that_uses_those_words_is_kept_as_written(citizen, uow):
+    citizen.converse(*POTHOLE[:6])
+    citizen.converse("ya casi llegando a San Miguel, listo el desvio", "omitir")
+    assert only_case(uow).location_text == "ya casi llegando a San Miguel, listo el desvio"
 
 
 def test_an_impossible_age_is_asked_again(citizen):

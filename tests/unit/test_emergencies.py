@@ -296,6 +296,139 @@ def test_without_a_referral_another_service_is_only_filed_as_otro(citizen, uow):
     assert "Esto lo atiende" not in citizen.send("listo")
 
 
+# -- what is an answer, and what is the description ----------------------------------------
+
+AGAIN = "Responda SI si hay personas en peligro ahora mismo, o NO.\n1. Sí, hay peligro\n2. No"
+WHERE = (
+    "¿Dónde es? Comparta su ubicación desde el chat, o escriba el lugar en una línea"
+    " (municipio, colonia y una referencia)."
+)
+THANKS = "¡Con gusto! Si necesita algo más, escriba MENU."
+
+
+def test_listo_at_the_danger_question_asks_it_again_and_is_not_part_of_the_description(
+    citizen, uow
+):
+    citizen.converse("hola", "si", "1", BLEEDING)
+    assert_transcript(citizen, [("listo", AGAIN), ("Listo, gracias", AGAIN)])
+    assert "Su emergencia quedó registrada" in citizen.send("si")
+    (case,) = uow.rows[Case]
+    assert case.description == BLEEDING
+
+
+def test_after_listo_at_the_danger_question_a_no_goes_straight_to_the_classification(citizen, uow):
+    citizen.converse("hola", "si", "1", BLEEDING, "ya esta")
+    # They said they had finished: the report is not opened for more words again.
+    assert_transcript(
+        citizen,
+        [
+            (
+                "no",
+                "Entendemos que es una *solicitud* sobre *puentes*. ¿Es correcto?\n"
+                "1. Sí, es correcto\n2. No, quiero cambiarlo",
+            )
+        ],
+    )
+    citizen.converse("si", "omitir", "omitir")
+    (case,) = uow.rows[Case]
+    assert (case.description, case.urgency) == (BLEEDING, "normal")
+
+
+@pytest.mark.parametrize("skip", ["omitir", "paso", "gracias", "hola"])
+def test_skipping_or_courtesy_at_the_danger_question_is_not_part_of_the_description(
+    citizen, uow, skip
+):
+    citizen.converse("hola", "si", "1", BLEEDING)
+    assert citizen.send(skip) == AGAIN
+    citizen.send("si")
+    (case,) = uow.rows[Case]
+    assert case.description == BLEEDING
+
+
+@pytest.mark.parametrize("nobody", ["nadie", "Ninguno"])
+def test_nobody_at_the_danger_question_is_a_no(citizen, uow, nobody):
+    citizen.converse("hola", "si", "1", BLEEDING)
+    assert_transcript(citizen, [(nobody, MORE)])
+    citizen.converse("listo", "si", "omitir", "omitir")
+    (case,) = uow.rows[Case]
+    assert (case.description, case.urgency) == (BLEEDING, "normal")
+
+
+def test_a_sentence_at_the_danger_question_that_uses_those_words_is_kept(citizen, uow):
+    citizen.converse("hola", "si", "1", BLEEDING)
+    said = "el carro ya esta listo para llevarlo, solo eso falta, omitir la ambulancia"
+    assert citizen.send(said) == AGAIN
+    citizen.send("si")
+    (case,) = uow.rows[Case]
+    assert case.description == f"{BLEEDING}\n{said}"
+
+
+def test_the_answer_to_where_is_the_place_and_omitir_after_it_is_no_detail(citizen, uow, on_duty):
+    citizen.converse("hola", "si", "1", BLEEDING, "listo", "si")
+    assert_transcript(
+        citizen,
+        [
+            (
+                "cerca del parque central",
+                "🚨 EMERGENCIA TA-2026-000001: el ciudadano agregó el lugar\n"
+                "cerca del parque central\n"
+                "Gracias, enviamos el lugar al equipo de turno. Puede seguir enviando fotos,"
+                " videos o notas de voz aquí.",
+            ),
+            ("omitir", THANKS),
+            ("Listo", THANKS),
+            ("si", THANKS),
+            ("no gracias", THANKS),
+        ],
+    )
+    (case,) = uow.rows[Case]
+    assert case.description == BLEEDING
+    assert case.location_text == "cerca del parque central"
+    in_case = [m.body for m in uow.rows[Message] if m.case_id == case.id and m.direction == "in"]
+    assert "cerca del parque central" in in_case  # the place's message stays with the case
+
+
+@pytest.mark.parametrize("skip", ["omitir", "Listo", "si", "no"])
+def test_a_control_word_is_no_answer_to_where(citizen, uow, on_duty, skip):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    assert "díganos dónde es" in citizen.send(skip)
+    (case,) = uow.rows[Case]
+    assert (case.description, case.location_text) == (BLEEDING, None)
+
+
+def test_an_answer_to_where_that_also_tells_of_danger_is_kept_in_the_description(
+    citizen, uow, on_duty
+):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    said = "en la colonia El Carmen, y hay otra persona atrapada"
+    assert "enviamos el lugar" in citizen.send(said)
+    (case,) = uow.rows[Case]
+    assert (case.location_text, case.description) == (said, f"{BLEEDING}\n{said}")
+
+
+def test_a_place_known_after_a_landmark_replaces_it_and_is_no_detail(citizen, uow, on_duty):
+    citizen.converse("hola", "si", "1", BLEEDING, "si", "frente al kinder")
+    assert "enviamos el lugar" in citizen.send("San Miguel, colonia Las Brisas")
+    (case,) = uow.rows[Case]
+    assert case.location_text == "San Miguel, colonia Las Brisas"
+    assert case.description == BLEEDING
+
+
+def test_details_after_the_place_that_use_those_words_are_kept(citizen, uow, on_duty):
+    citizen.converse("hola", "si", "1", BLEEDING, "si", "San Miguel, colonia Las Brisas")
+    said = "ya esta listo el paso por la otra calle, no quiero omitir que sigue sangrando"
+    assert "Agregamos esta información" in citizen.send(said)
+    (case,) = uow.rows[Case]
+    assert case.description == f"{BLEEDING}\n{said}"
+
+
+def test_omitir_after_an_emergency_told_at_once_is_no_detail(citizen, uow):
+    citizen.converse("hola", "si", "1", "se derrumbo el cerro sobre las casas y hay gente atrapada")
+    citizen.converse("Soyapango, calle principal", "omitir", "ya", "ok")
+    (case,) = uow.rows[Case]
+    assert case.description == "se derrumbo el cerro sobre las casas y hay gente atrapada"
+
+
 # -- the rules on their own ------------------------------------------------------------------
 
 
