@@ -212,7 +212,7 @@ class StaffDesk:
         if not cases:
             turn.say(self.t("staff.queue_empty"))
             return
-        lines = [self.t("staff.queue_header", count=len(cases))]
+        lines = [self.t.plural("staff.queue_header", len(cases))]
         for case in cases:
             lines.append(
                 self.t(

@@ -286,6 +286,10 @@ class Dialogue(EmergencySteps):
         self._say(turn, text, options)
         turn.asked = turn.replies[-1]
 
+    def _privacy_notice(self) -> str:
+        days = self.t.plural("amounts.days", self.policy.retention_days)
+        return self.t("dialogue.privacy_notice", retention=days)
+
     def _options(self, prefix: str, names: Sequence[str]) -> list[Option]:
         return [Option(str(i), self.t(f"{prefix}{name}")) for i, name in enumerate(names, 1)]
 
@@ -315,7 +319,7 @@ class Dialogue(EmergencySteps):
                     turn,
                     t("dialogue.greeting", institution=inst.name, short_name=inst.short_name),
                 )
-                notice = t("dialogue.privacy_notice", retention_days=self.policy.retention_days)
+                notice = self._privacy_notice()
                 self._ask(turn, notice, consent)
             else:
                 self._ask(turn, t("dialogue.consent_again"), consent)
@@ -330,7 +334,7 @@ class Dialogue(EmergencySteps):
             greeting = t("dialogue.greeting", institution=inst.name, short_name=inst.short_name)
             self._say(turn, greeting)
             self._warn_if_emergency(turn)
-            notice = t("dialogue.privacy_notice", retention_days=self.policy.retention_days)
+            notice = self._privacy_notice()
             self._ask(turn, notice, consent)
             return
         answer = self.vocab.answer(turn.folded)
@@ -703,8 +707,8 @@ class Dialogue(EmergencySteps):
                 self.t(
                     "dialogue.information",
                     institution=inst.name,
-                    consulta=self.policy.deadline_days["consulta"],
-                    solicitud=self.policy.deadline_days["solicitud"],
+                    consulta=self.t.plural("amounts.days", self.policy.deadline_days["consulta"]),
+                    solicitud=self.t.plural("amounts.days", self.policy.deadline_days["solicitud"]),
                     emergency_numbers=inst.emergency_numbers,
                 ),
             )
@@ -1038,7 +1042,7 @@ class Dialogue(EmergencySteps):
             type=t(f"labels.type.{case.type}"),
             topic=self.policy.topic_label(case.topic),
             due=self.policy.local_day(case.due_at),
-            days=case.deadline_days,
+            days=t.plural("amounts.business_days", case.deadline_days),
         )
         if case.urgency == "emergencia":
             # No deadline of days is promised for an emergency: staff were alerted, or the

@@ -51,7 +51,7 @@ def test_a_backup_taken_while_the_service_runs_restores_what_it_held(app, db, tm
     # The service holds a connection open meanwhile: the copy does not wait for it to stop.
     with app.engine.connect():
         status, made = db("backup", str(copy))
-    assert status == 0 and "1 casos" in made and copy.exists()
+    assert status == 0 and ": 1 caso." in made and copy.exists()
     lost = a_case(app, "+50370002222")  # written after the copy
 
     status, checked = db("restore", str(copy))
