@@ -13,6 +13,11 @@ def register(db: typer.Typer, t: Texts) -> None:
     """Add `backup` and `restore` to the `db` group."""
     Config = config_option(t)
 
+    def _refusal(file: Path, why: str) -> str:
+        if why == "missing":
+            return t("cli.db_backup_missing", file=file)
+        return t("cli.db_not_a_backup", file=file, reason=t(f"cli.db_not_a_backup_{why}"))
+
     def _cases(count: int) -> str:
         return t.plural("amounts.cases", count, count=f"{count:,}")
 
@@ -49,7 +54,7 @@ def register(db: typer.Typer, t: Texts) -> None:
         try:
             cases = check_backup(file)
         except NotABackup as exc:
-            raise Failure(t("cli.db_not_a_backup", file=file, reason=exc)) from None
+            raise Failure(_refusal(file, exc.why)) from None
         if not yes:
             raise Failure(t("cli.db_restore_confirm", file=file, cases=_cases(cases)))
         from storage.engine import make_engine
