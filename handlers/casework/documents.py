@@ -87,7 +87,7 @@ def constancia(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) -
         Field(t("documents.description"), case.description),
         Field(t("documents.follow_heading"), follow),
     )
-    intro = t("documents.constancia_intro", institution=policy.institution.name)
+    intro = t("documents.constancia_intro")
     return _document(policy, case, now, CONSTANCIA, intro, fields, sections)
 
 

@@ -1022,8 +1022,7 @@ class Dialogue(EmergencySteps):
         self._receipt(turn, opened.case, opened.secret_code)
         if self.policy.written_filing:
             suffix = "_anonymous" if opened.case.anonymous else ""
-            institution = self.policy.institution.name
-            self._say(turn, self.t(f"documents.solicitud_sending{suffix}", institution=institution))
+            self._say(turn, self.t(f"documents.solicitud_sending{suffix}"))
             self._send_document(turn, SOLICITUD, opened.case)
         turn.replies.extend(new_case_cards(turn.uow, self.policy, opened.case))
         draft = turn.data
