@@ -142,11 +142,14 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         f"  {t('cli.col_created')}: {policy.local_time(case.created_at, anonymous=anonymous)}"
     )
     due_key = "cli.show_due" if case.deadline_days else "cli.show_due_same_day"
-    lines.append(t(due_key, due=policy.local_day(case.due_at), days=case.deadline_days))
+    days = t.plural("amounts.business_days", case.deadline_days)
+    lines.append(t(due_key, due=policy.local_day(case.due_at), days=days))
     if case.assignee_id:
         lines.append(f"  {t('cli.col_assignee')}: {summary['assignee']}")
     if case.extension_days:
-        lines.append(t("cli.show_extension", days=case.extension_days))
+        lines.append(
+            t("cli.show_extension", days=t.plural("amounts.business_days", case.extension_days))
+        )
     if case.paused_at is not None:
         lines.append(
             t("cli.show_paused", since=policy.local_time(case.paused_at, anonymous=anonymous))

@@ -563,5 +563,5 @@ def _one_line(exc: ValidationError) -> str:
         reason = error["msg"]
     more = len(exc.errors()) - 1
     if more:
-        return _t("config.invalid_more", key=key, reason=reason, more=more)
+        return load_texts().plural("config.invalid_more", more, key=key, reason=reason)
     return _t("config.invalid", key=key, reason=reason)

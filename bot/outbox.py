@@ -691,7 +691,7 @@ class Dispatcher:
             "staff.delivery_failed",
             folio=self._folio(uow, item) or "-",
             channel=texts(f"labels.channel.{item.channel}"),
-            attempts=max(item.attempts, 1),
+            attempts=texts.plural("amounts.attempts", max(item.attempts, 1)),
         )
         recipients = notifications.recipients(
             Event.DELIVERY_FAILED,

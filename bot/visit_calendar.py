@@ -41,7 +41,7 @@ def visits_ics(
         description = t(
             "visits.ics_description",
             folio=case.folio,
-            who=visit.who or "-",
+            who=visit.who or t("visits.no_who"),
             status=status_label(policy, visit.status),
         )
         if case.affects_women:

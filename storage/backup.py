@@ -22,7 +22,24 @@ def _driver(connection) -> sqlite3.Connection:
 
 
 class NotABackup(ValueError):
-    """The file is not a readable Teléfono Abierto database."""
+    """The file is not a readable Teléfono Abierto database; `why` says in one word what it
+    is instead, for the caller to put into words: missing, unreadable, not_sqlite, damaged or
+    foreign (a SQLite database of something else)."""
+
+    def __init__(self, why: str, detail: str = "") -> None:
+        super().__init__(detail or why)
+        self.why = why
+
+
+def _why(exc: sqlite3.Error) -> str:
+    """What a SQLite error says about the file it was reading."""
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+        return "not_sqlite"
+    if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
+        return "foreign"
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CORRUPT:
+        return "damaged"
+    return "unreadable"
 
 
 def backup_sqlite(engine: Engine, target: Path) -> int:
@@ -48,18 +65,20 @@ def backup_sqlite(engine: Engine, target: Path) -> int:
 def check_backup(source: Path) -> int:
     """The number of cases in a backup file; NotABackup when it is not a sound database of
     this service."""
+    if not source.exists():
+        raise NotABackup("missing")
     try:
         copy = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise NotABackup(str(exc)) from exc
+        raise NotABackup(_why(exc), str(exc)) from exc
     try:
         (ok,) = copy.execute("PRAGMA integrity_check").fetchone()
         if ok != "ok":
-            raise NotABackup(ok)
+            raise NotABackup("damaged", ok)
         copy.execute("SELECT version_num FROM alembic_version").fetchone()
         (cases,) = copy.execute("SELECT count(*) FROM cases").fetchone()
     except sqlite3.Error as exc:
-        raise NotABackup(str(exc)) from exc
+        raise NotABackup(_why(exc), str(exc)) from exc
     finally:
         copy.close()
     return int(cases)

@@ -13,6 +13,14 @@ def register(db: typer.Typer, t: Texts) -> None:
     """Add `backup` and `restore` to the `db` group."""
     Config = config_option(t)
 
+    def _refusal(file: Path, why: str) -> str:
+        if why == "missing":
+            return t("cli.db_backup_missing", file=file)
+        return t("cli.db_not_a_backup", file=file, reason=t(f"cli.db_not_a_backup_{why}"))
+
+    def _cases(count: int) -> str:
+        return t.plural("amounts.cases", count, count=f"{count:,}")
+
     @db.command("backup", help=t("cli.db_backup_help"))
     def db_backup(ctx: typer.Context, file: Path, config: Config = None) -> None:
         from storage.backup import backup_sqlite
@@ -28,7 +36,7 @@ def register(db: typer.Typer, t: Texts) -> None:
         except (OSError, sqlite3.Error) as exc:
             reason = t("cli.not_a_writable_file")
             raise Failure(t("cli.cannot_write", path=file, reason=reason)) from exc
-        typer.echo(t("cli.db_backup_done", file=file, cases=f"{cases:,}"))
+        typer.echo(t("cli.db_backup_done", file=file, cases=_cases(cases)))
 
     @db.command("restore", help=t("cli.db_restore_help"))
     def db_restore(
@@ -46,9 +54,9 @@ def register(db: typer.Typer, t: Texts) -> None:
         try:
             cases = check_backup(file)
         except NotABackup as exc:
-            raise Failure(t("cli.db_not_a_backup", file=file, reason=exc)) from None
+            raise Failure(_refusal(file, exc.why)) from None
         if not yes:
-            raise Failure(t("cli.db_restore_confirm", file=file, cases=f"{cases:,}"))
+            raise Failure(t("cli.db_restore_confirm", file=file, cases=_cases(cases)))
         from bot.clock import utc_now
         from storage.backup import last_heartbeat
         from storage.engine import make_engine
@@ -64,4 +72,4 @@ def register(db: typer.Typer, t: Texts) -> None:
         restore_sqlite(engine, file)
         # The restored copy may be older than the code: bring its schema up to date.
         state.open_app(config, migrate=True)
-        typer.echo(t("cli.db_restore_done", file=file, cases=f"{cases:,}"))
+        typer.echo(t("cli.db_restore_done", file=file, cases=_cases(cases)))

@@ -111,9 +111,9 @@ def register(cli: typer.Typer, t: Texts) -> None:
         with staff_work(ctx, config) as (state, uow):
             sent = send_update(uow, t, keyword, text, state.clock())
             # Asked once queued in this transaction, which is not committed if the answer is no.
-            question = t(
-                "cli.community_send_confirm", name=sent.project.name, count=sent.recipients
+            question = t.plural(
+                "cli.community_send_confirm", sent.recipients, name=sent.project.name
             )
             confirm(state, question, yes, refused="cli.community_send_")
             uow.commit()
-        typer.echo(t("cli.community_sent", name=sent.project.name, count=sent.recipients))
+        typer.echo(t.plural("cli.community_sent", sent.recipients, name=sent.project.name))

@@ -149,9 +149,10 @@ def register(cli: typer.Typer, t: Texts) -> None:
             fill_demo_data(app, cases, seed, state.clock(), lambda n: progress.advance(task, n))
         seconds = time.perf_counter() - started
         typer.echo(
-            t(
+            t.plural(
                 "cli.demo_done",
-                cases=f"{cases:,}",
+                cases,
+                count=f"{cases:,}",
                 seconds=f"{seconds:.1f}",
                 rate=f"{cases / seconds:,.0f}",
             )

@@ -68,7 +68,7 @@ def add_account_commands(staff: typer.Typer, t: Texts) -> None:
             folios = accounts.set_active(uow, policy, member, False)
             said = [t("cli.staff_deactivated", name=member.name)]
             if folios:
-                said.append(t("cli.staff_open_cases", count=len(folios), folios=", ".join(folios)))
+                said.append(t.plural("cli.staff_open_cases", len(folios), folios=", ".join(folios)))
             return said
 
         change_member(cli_context(ctx), config, who, change)

@@ -68,7 +68,7 @@ def deadline(
     due = effective_due(policy, case, now)
     day = policy.local_day(due)
     today, due_day = calendar.local_date(now), calendar.local_date(due)
-    extended = t("deadline.extended", days=case.extension_days) if case.extension_days else ""
+    extended = t.plural("deadline.extended", case.extension_days) if case.extension_days else ""
     if case.status in FINAL:
         return Deadline("cerrado", t("deadline.closed", due=day) + extended, 0)
     if due_day >= today:

@@ -87,7 +87,7 @@ def constancia(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) -
         Field(t("documents.description"), case.description),
         Field(t("documents.follow_heading"), follow),
     )
-    intro = t("documents.constancia_intro", institution=policy.institution.name)
+    intro = t("documents.constancia_intro")
     return _document(policy, case, now, CONSTANCIA, intro, fields, sections)
 
 
@@ -221,7 +221,11 @@ def _deadline(policy: CasePolicy, case: Case) -> str:
     due = policy.local_day(case.due_at)
     if case.urgency == "emergencia":
         return t("documents.deadline_emergency", due=due)
-    return t("documents.deadline_value", due=due, days=case.deadline_days)
+    return t(
+        "documents.deadline_value",
+        due=due,
+        days=t.plural("amounts.business_days", case.deadline_days),
+    )
 
 
 # Contacts whose name the person gave: to staff logging their call or visit (a chat's contact

@@ -39,7 +39,7 @@ def personal_data(
     ]
     shown_cases = cases if whole else cases[-CHAT_CASES:]
     if len(shown_cases) < len(cases):
-        lines.append(t("privacy.data_cases_left_out", count=len(cases) - len(shown_cases)))
+        lines.append(t.plural("privacy.data_cases_left_out", len(cases) - len(shown_cases)))
     for case in shown_cases:
         lines += _case_lines(policy, case, whole)
     followed = uow.community.followed_by(contact.id or 0)
@@ -47,12 +47,12 @@ def personal_data(
     lines.append(t("privacy.data_subscriptions", projects=projects or t("privacy.none")))
     lines.append(t("privacy.data_messages", count=count))
     if len(messages) < count:
-        lines.append(t("privacy.data_messages_left_out", count=count - len(messages)))
+        lines.append(t.plural("privacy.data_messages_left_out", count - len(messages)))
     for message in messages:
         key = "privacy.data_message_in" if message.direction == "in" else "privacy.data_message_out"
         at = policy.local_time(message.created_at)
         lines.append(t(key, at=at, text=_cut(message.body, whole)))
-    lines.append(t("privacy.data_retention", days=policy.retention_days))
+    lines.append(t("privacy.data_retention", days=t.plural("amounts.days", policy.retention_days)))
     return "\n".join(lines)
 
 
@@ -104,7 +104,7 @@ def erasure_summary(uow: UnitOfWork, policy: CasePolicy, contact: Contact) -> st
         channel=t(f"labels.channel.{contact.channel}"),
         address=contact.address,
         name=contact.name or t("privacy.none"),
-        messages=uow.messages.count_for_contact(contact.id),
+        messages=t.plural("amounts.messages", uow.messages.count_for_contact(contact.id)),
         folios=", ".join(folios) or t("privacy.none"),
     )
 

@@ -212,7 +212,7 @@ class StaffDesk:
         if not cases:
             turn.say(self.t("staff.queue_empty"))
             return
-        lines = [self.t("staff.queue_header", count=len(cases))]
+        lines = [self.t.plural("staff.queue_header", len(cases))]
         for case in cases:
             lines.append(
                 self.t(
@@ -284,7 +284,7 @@ class StaffDesk:
         attachments = uow.messages.attachments_for_case(case.id)
         if attachments:
             kinds = ", ".join(a.kind for a in attachments)
-            lines.append(t("staff.show_attachments", count=len(attachments), kinds=kinds))
+            lines.append(t.plural("staff.show_attachments", len(attachments), kinds=kinds))
         lines.append(t("cli.show_history"))
         for event in uow.cases.events(case.id):
             note = f" — {event.note}" if event.note else ""

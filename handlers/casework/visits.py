@@ -238,7 +238,9 @@ def propose(
     )
     when = describe_slot(policy, visit)
     record_event(uow, case, now, actor=actor.name, kind="visit_proposed", note=when)
-    text = t("visits.notify_proposed", folio=case.folio, when=when, place=place_of(case) or "-")
+    place = place_of(case)
+    key = "visits.notify_proposed" if place else "visits.notify_proposed_no_place"
+    text = t(key, folio=case.folio, when=when, place=place)
     replies = notify_citizen(uow, policy, case, text)
     if not replies:
         number = callback_number(uow, case) or t("staff.callback_no_number")
@@ -456,8 +458,8 @@ def due_reminders(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[Re
             folio=case.folio,
             number=visit.id,
             when=when,
-            place=place_of(case) or "-",
-            who=visit.who or "-",
+            place=place_of(case) or t("visits.no_place"),
+            who=visit.who or t("visits.no_who"),
             status=state,
         )
         replies += _tell_staff(uow, policy, visit, case, staff_text)
@@ -479,8 +481,8 @@ def list_lines(policy: CasePolicy, rows: list[tuple[Visit, Case]]) -> list[str]:
                 number=visit.id,
                 folio=case.folio,
                 when=describe_slot(policy, visit),
-                place=place_of(case) or "-",
-                who=visit.who or "-",
+                place=place_of(case) or t("visits.no_place"),
+                who=visit.who or t("visits.no_who"),
                 status=status_label(policy, visit.status),
             )
         )

@@ -21,6 +21,13 @@ class Texts:
         template = self.entries[key]
         return template.format(**values) if values else template
 
+    def plural(self, key: str, count: int, /, **values: Any) -> str:
+        """The sentence agreeing with a count: `{key}_one` for 1, `{key}_many` for any other
+        number; {count} is the number itself unless the caller gives it written another way."""
+        form = "one" if count == 1 else "many"
+        values.setdefault("count", count)
+        return self(f"{key}_{form}", **values)
+
     def has(self, key: str) -> bool:
         """Whether the catalogue holds this key."""
         return key in self.entries

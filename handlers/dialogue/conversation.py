@@ -300,6 +300,10 @@ class Dialogue(EmergencySteps):
         self._say(turn, text, options)
         turn.asked = turn.replies[-1]
 
+    def _privacy_notice(self) -> str:
+        days = self.t.plural("amounts.days", self.policy.retention_days)
+        return self.t("dialogue.privacy_notice", retention=days)
+
     def _options(self, prefix: str, names: Sequence[str]) -> list[Option]:
         return [Option(str(i), self.t(f"{prefix}{name}")) for i, name in enumerate(names, 1)]
 
@@ -329,7 +333,7 @@ class Dialogue(EmergencySteps):
                     turn,
                     t("dialogue.greeting", institution=inst.name, short_name=inst.short_name),
                 )
-                notice = t("dialogue.privacy_notice", retention_days=self.policy.retention_days)
+                notice = self._privacy_notice()
                 self._ask(turn, notice, consent)
             else:
                 self._ask(turn, t("dialogue.consent_again"), consent)
@@ -344,7 +348,7 @@ class Dialogue(EmergencySteps):
             greeting = t("dialogue.greeting", institution=inst.name, short_name=inst.short_name)
             self._say(turn, greeting)
             self._warn_if_emergency(turn)
-            notice = t("dialogue.privacy_notice", retention_days=self.policy.retention_days)
+            notice = self._privacy_notice()
             self._ask(turn, notice, consent)
             return
         answer = self.vocab.answer(turn.folded)
@@ -717,8 +721,8 @@ class Dialogue(EmergencySteps):
                 self.t(
                     "dialogue.information",
                     institution=inst.name,
-                    consulta=self.policy.deadline_days["consulta"],
-                    solicitud=self.policy.deadline_days["solicitud"],
+                    consulta=self.t.plural("amounts.days", self.policy.deadline_days["consulta"]),
+                    solicitud=self.t.plural("amounts.days", self.policy.deadline_days["solicitud"]),
                     emergency_numbers=inst.emergency_numbers,
                 ),
             )
@@ -1032,8 +1036,7 @@ class Dialogue(EmergencySteps):
         self._receipt(turn, opened.case, opened.secret_code)
         if self.policy.written_filing:
             suffix = "_anonymous" if opened.case.anonymous else ""
-            institution = self.policy.institution.name
-            self._say(turn, self.t(f"documents.solicitud_sending{suffix}", institution=institution))
+            self._say(turn, self.t(f"documents.solicitud_sending{suffix}"))
             self._send_document(turn, SOLICITUD, opened.case)
         turn.replies.extend(new_case_cards(turn.uow, self.policy, opened.case))
         draft = turn.data
@@ -1052,7 +1055,7 @@ class Dialogue(EmergencySteps):
             type=t(f"labels.type.{case.type}"),
             topic=self.policy.topic_label(case.topic),
             due=self.policy.local_day(case.due_at),
-            days=case.deadline_days,
+            days=t.plural("amounts.business_days", case.deadline_days),
         )
         if case.urgency == "emergencia":
             # No deadline of days is promised for an emergency: staff were alerted, or the

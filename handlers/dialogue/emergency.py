@@ -326,7 +326,7 @@ class EmergencySteps:
         if turn.incoming.media:
             kinds = ", ".join(sorted({m.kind for m in turn.incoming.media}))
             count = len(turn.incoming.media)
-            what.append(t("staff.emergency_addition_media", count=count, kinds=kinds))
+            what.append(t.plural("staff.emergency_addition_media", count, kinds=kinds))
             details.append(t("staff.emergency_addition_see", folio=folio))
         if piece["text"]:
             what.append(

@@ -77,7 +77,7 @@ def test_train_from_db_adds_the_staff_corrections(database_url, tmp_path):
     env.update(XDG_CACHE_HOME=str(tmp_path / "cache"))
     trained = telefono(env, "classifier", "train", "--from-db", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
-    assert "(1 confirmados por el personal)" in trained.stdout
+    assert "(confirmados por el personal: 1)" in trained.stdout
     assert list((tmp_path / "cache" / "telefono-abierto").glob("classifier-*.joblib"))
 
 

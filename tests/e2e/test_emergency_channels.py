@@ -66,7 +66,7 @@ def test_on_whatsapp_the_danger_question_leads_to_an_emergency_that_asks_where_a
     ana.send("", NumMedia="1", MediaUrl0=photo, MediaContentType0="image/jpeg")
 
     pin = f"🚨 EMERGENCIA {case.folio}: el ciudadano agregó su ubicación"
-    media = f"🚨 EMERGENCIA {case.folio}: el ciudadano agregó 1 archivo(s): photo"
+    media = f"🚨 EMERGENCIA {case.folio}: el ciudadano agregó 1 archivo: photo"
     provider.wait_for(lambda: any(media in text for text in staff_chat(provider)))
     chat = provider.wait_for(lambda: [text for text in staff_chat(provider) if pin in text])
     assert any("Puente Las Brisas" in text for text in chat)

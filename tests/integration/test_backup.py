@@ -1,5 +1,7 @@
 """A copy of the database kept by `db backup`, and put back by `db restore`."""
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -51,7 +53,7 @@ def test_a_backup_taken_while_the_service_runs_restores_what_it_held(app, db, tm
     # The service holds a connection open meanwhile: the copy does not wait for it to stop.
     with app.engine.connect():
         status, made = db("backup", str(copy))
-    assert status == 0 and "1 casos" in made and copy.exists()
+    assert status == 0 and ": 1 caso." in made and copy.exists()
     lost = a_case(app, "+50370002222")  # written after the copy
 
     status, checked = db("restore", str(copy))
@@ -77,7 +79,11 @@ def test_a_file_that_is_not_a_backup_is_refused_and_nothing_changes(app, db, tmp
         status, said = db("backup", nowhere)
         assert status == 1 and "No se pudo escribir" in said and "Traceback" not in said
     status, refused = db("restore", str(not_a_backup), "--yes")
-    assert status == 1 and "no es una copia válida" in refused
+    assert status == 1
+    assert refused == (
+        f"{not_a_backup} no es una copia válida de Teléfono Abierto: "
+        "no es la copia de una base de datos SQLite\n"
+    )
     with app.uow() as uow:
         assert uow.cases.by_folio(kept) is not None
 
@@ -108,3 +114,25 @@ def test_a_copy_is_not_put_back_under_a_running_service(app, db, tmp_path):
     app.engine.dispose()
     with app.uow() as uow:
         assert uow.cases.by_folio(since_the_copy) is None
+
+
+def test_a_backup_that_is_not_there_is_said_to_be_missing(app, db, tmp_path):
+    if is_postgres(app.settings.database.url):
+        return
+    missing = tmp_path / "copias" / "lunes.db"
+    status, refused = db("restore", str(missing), "--yes")
+    assert status == 1
+    assert refused == f"No existe el archivo {missing}: revise la ruta de la copia.\n"
+    assert not missing.exists()  # looking did not create it
+
+
+def test_a_sqlite_database_of_something_else_is_refused_as_foreign(app, db, tmp_path):
+    if is_postgres(app.settings.database.url):
+        return
+    other = tmp_path / "agenda.db"
+    with closing(sqlite3.connect(other)) as agenda:
+        agenda.execute("CREATE TABLE citas (dia TEXT)")
+        agenda.commit()
+    status, refused = db("restore", str(other), "--yes")
+    assert status == 1
+    assert refused.endswith("es una base de datos SQLite, pero no de Teléfono Abierto\n")

@@ -452,3 +452,23 @@ def test_the_list_says_which_setting_its_links_wait_for(app):
     shown = community("list", TA_TELEGRAM__BOT_USERNAME="AbiertoBot")
     assert "https://t.me/AbiertoBot?start=puentenorte" in shown
     assert shown.splitlines()[-1].endswith("configure whatsapp.from_number (config.toml).")
+
+
+def test_sending_to_one_subscriber_says_one_person(app):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+    from handlers.core.texts import load_texts
+
+    def community(*args: str) -> str:
+        env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+        result = CliRunner().invoke(build_cli(load_texts()), ["community", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    create_bridge(app)
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp", clock=Clock())
+    ana.converse("hola", "si", "puentenorte")
+    assert community("send", "puentenorte", UPDATE, "--yes") == (
+        "Aviso de «Puente de la colonia Norte» en cola para 1 persona.\n"
+    )

@@ -531,6 +531,7 @@ def test_the_mapa_shows_the_open_cases_with_a_pin_to_those_who_may_see_them(
     sign_in(client, ana, clock)
     page = client.get("/mesa/mapa")
     assert page.status_code == 200 and "13.48330, -88.18330" in page.text
+    assert "1 caso abierto con ubicación (los mismos filtros" in page.text
     assert "https://*.tiles.example" in page.headers["content-security-policy"]
     points = client.get("/mesa/mapa/puntos?carpeta=todas").json()
     assert [p["folio"] for p in points] == ["TA-2026-000001"]
@@ -750,7 +751,7 @@ def test_commitments_are_made_met_and_moved_from_the_case_page_and_listed_overdu
     sign_in(client, ana, clock)
     token = csrf_of(client.get(folio).text)
     listed = client.get("/mesa/compromisos").text
-    assert "2 pendientes, 1 vencidos" in listed
+    assert "Pendientes: 2; vencidos: 1, que van primero." in listed
     assert listed.index("limpiar el tragante") < listed.index("reponer la tapadera")
     assert "Vencido" in listed and "falta material" in listed
     met = client.post(f"{folio}/compromiso_cumplido", data={"csrf": token, "numero": "1"})

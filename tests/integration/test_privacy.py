@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import inspect, text
 
 from bot.scheduler import Scheduler
+from handlers.casework.privacy import CHAT_MESSAGES
 from tests.helpers import POTHOLE, TUESDAY, Citizen, Clock, add_staff
 
 CITIZEN = "+50370001234"
@@ -151,3 +152,22 @@ def test_a_first_retention_run_over_thousands_of_cases_leaves_nothing_of_anyone(
     # staff account stays, the chat contact goes).
     assert erased > LISTED_IDS and idle == 0
     assert CITIZEN not in dump and "frente a la casa de Ana" not in dump
+
+
+def test_mis_datos_counts_the_one_message_it_leaves_out_in_the_singular(app):
+    ana = Citizen(app.dialogue, app.uow, address=CITIZEN, channel="whatsapp", clock=Clock())
+    ana.converse(*POTHOLE)
+
+    def stored() -> int:
+        with app.uow() as uow:
+            contact = uow.contacts.get_or_create("whatsapp", CITIZEN, ana.clock())
+            return uow.messages.count_for_contact(contact.id)
+
+    while stored() < CHAT_MESSAGES:
+        ana.send("gracias")
+    assert stored() == CHAT_MESSAGES  # "mis datos" is the one more
+    answer = ana.send("mis datos")
+    assert f"Mensajes guardados: {CHAT_MESSAGES + 1}" in answer
+    assert "(y 1 mensaje más antiguo que no mostramos aquí; pida la copia" in answer
+    answer = ana.send("mis datos")
+    assert "(y 2 mensajes más antiguos que no mostramos aquí; pida la copia" in answer

@@ -170,9 +170,7 @@ def test_a_deactivated_member_is_refused_at_once_in_every_chat_and_in_the_termin
     assert "Ana tomó el caso" in ana(app).send(f"tomar:{FOLIO}")
     assert case_state(app) == ("asignado", 1)
     again = terminal("staff", "deactivate", "1")
-    assert f"Tiene 1 caso(s) abierto(s) asignado(s); reasígnelos con cases assign: {FOLIO}" in (
-        again.output
-    )
+    assert f"Tiene 1 caso abierto asignado; reasígnelo con cases assign: {FOLIO}" in (again.output)
     # Their cases can still be found, to be reassigned.
     (theirs,) = json.loads(terminal("cases", "list", "--assignee", "Ana", "--json").output)
     assert theirs["folio"] == FOLIO

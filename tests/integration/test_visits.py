@@ -72,7 +72,7 @@ def test_a_visit_answered_reminded_once_and_counted(app):
     # The supervisors' summary of that week has a line about it.
     monday = app.policy.calendar.local_date(clock()) - timedelta(days=1)  # Tuesday's week
     text = render_summary(app.policy.texts, weekly_summary(app, monday, clock()))
-    assert "Visitas técnicas: 1 propuestas, 1 realizadas, 0 canceladas, 0 no realizadas." in text
+    assert "Visitas técnicas: propuestas 1, realizadas 1, canceladas 0, no realizadas 0." in text
 
 
 def test_the_list_puts_cases_affecting_women_first_and_finds_a_staff_members_visits(app):

@@ -85,7 +85,7 @@ def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
     (text,) = summaries_for(app, "telegram", "222")
     assert text.splitlines() == [
         "📊 Resumen semanal 2026-W47 (16/11 al 22/11/2026)",
-        "Casos recibidos: 3 (semana anterior: 1, +2)",
+        "Casos recibidos: 3 (semana anterior: 1; diferencia: +2)",
         "• solicitud: 3 (antes 1)",
         "• WhatsApp: 3 (antes 1)",
         "Atendidos en la semana: 1",
@@ -229,7 +229,10 @@ def test_the_summary_command_prints_a_week_and_refuses_a_wrong_one_in_one_line(a
     env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
     cli = build_cli(load_texts())
     shown = CliRunner().invoke(cli, ["summary", "--week", "2026-W47"], env=env)
-    assert shown.exit_code == 0 and "Casos recibidos: 1 (semana anterior: 0, +1)" in shown.output
+    assert (
+        shown.exit_code == 0
+        and "Casos recibidos: 1 (semana anterior: 0; diferencia: +1)" in shown.output
+    )
     assert summaries_for(app, "telegram", "222") == []
     sent = CliRunner().invoke(cli, ["summary", "--week", "2026-W47", "--send"], env=env)
     assert "Resumen 2026-W47 en cola para 2 supervisores." in sent.output
@@ -309,9 +312,12 @@ def test_a_trial_on_the_console_shows_in_the_summary_only_when_asked_and_a_futur
     def summary(*options: str):
         return CliRunner().invoke(cli, ["summary", "--week", "2026-W47", *options], env=env)
 
-    assert "Casos recibidos: 0 " in summary().output
+    assert "Casos recibidos: 0 (semana anterior: 0; diferencia: 0)" in summary().output
     trial = summary("--include-console")
-    assert trial.exit_code == 0 and "Casos recibidos: 1 (semana anterior: 0, +1)" in trial.output
+    assert (
+        trial.exit_code == 0
+        and "Casos recibidos: 1 (semana anterior: 0; diferencia: +1)" in trial.output
+    )
     refused = summary("--include-console", "--send")
     assert refused.exit_code == 1 and summaries_for(app, "telegram", "222") == []
     future = CliRunner().invoke(cli, ["summary", "--week", "2099-W10"], env=env)

@@ -156,7 +156,7 @@ def test_where_written_filings_are_asked_for_the_solicitud_follows_every_receipt
     answer = ana.converse(*POTHOLE)
     receipt, told, sent = answer.split("\n")[-9:-8], answer.split("\n")[-2], answer.split("\n")[-1]
     assert receipt == ["✅ Su caso quedó registrado."]
-    assert told.startswith("Ministerio de Obras Públicas pide que los casos se presenten")
+    assert told.startswith("Pedimos que los casos se presenten también por escrito: en el")
     assert sent == "Solicitud escrita del caso TA-2026-000001 (PDF), lista para firmar"
     (case,) = uow.rows[Case]
     assert documents_queued(uow)[0][1] == {"kind": "solicitud", "case_id": case.id}
@@ -189,6 +189,17 @@ def test_the_pdf_prints_accents_and_enye_and_leaves_out_what_the_font_cannot_pri
     assert "Año tras año el niño cruza el puente sin señalización" in text
     assert "Constancia de recepción" in text and "Ministerio de Obras Públicas" in text
     assert "martes 08/12/2026 (15 días hábiles)" in text
+
+
+def test_the_constancia_names_the_institution_in_its_heading_and_needs_no_article_for_it(
+    citizen, uow, case, clock
+):
+    document = constancia(uow, citizen.dialogue.policy, case, clock())
+    assert document.institution == "Ministerio de Obras Públicas"
+    assert document.intro == (
+        "Por la presente se hace constar que esta institución recibió el caso que se describe a "
+        "continuación, con el folio y la fecha límite de respuesta indicados."
+    )
 
 
 def test_the_institutions_logo_from_the_settings_heads_the_pdf_and_a_bad_one_is_refused(

@@ -103,7 +103,7 @@ def test_a_pin_and_a_photo_after_an_emergency_join_the_case_and_reach_the_alerte
         "13.69294, -89.21819 https://www.openstreetmap.org/?mlat=13.69294&mlon=-89.21819"
     )
     assert photo_alert == (
-        "🚨 EMERGENCIA TA-2026-000001: el ciudadano agregó 1 archivo(s): photo\n"
+        "🚨 EMERGENCIA TA-2026-000001: el ciudadano agregó 1 archivo: photo\n"
         "Véalo con /caso TA-2026-000001"
     )
 

@@ -213,6 +213,23 @@ def test_a_photo_sent_right_after_the_visit_joins_the_case(uow, citizen, agent, 
     )
 
 
+def test_a_case_without_a_place_is_proposed_a_visit_without_a_blank_where_the_place_goes(
+    uow, citizen, agent
+):
+    case = uow.rows[Case][0]
+    case.location_text = case.municipality = None
+    agent.send(f"/visita {FOLIO} 19/11 09:00-11:00")
+    assert told_citizen(uow)[-1] == (
+        "📅 Caso TA-2026-000001: le proponemos una visita técnica el jueves 19/11/2026 de 09:00 "
+        "a 11:00.\n"
+        "Responda SÍ para confirmarla, u OTRO DÍA y cuándo le conviene."
+    )
+    assert agent.send("/visitas").splitlines()[1] == (
+        "• #1 TA-2026-000001 · jueves 19/11/2026 de 09:00 a 11:00 · lugar sin indicar · "
+        "van: por definir · propuesta"
+    )
+
+
 def test_cases_affecting_women_are_listed_first(uow, make_citizen, agent, policy):
     other = make_citizen("+50370002222", channel="whatsapp")
     other.converse(
