@@ -38,6 +38,27 @@ def telefono(env, *args, stdin="", cwd=None):
     )
 
 
+def started(env, tmp_path, *args: str, stdin=subprocess.PIPE) -> subprocess.Popen:
+    """`telefono-abierto run` and its options, left running."""
+    return subprocess.Popen(
+        [COMMAND, "run", *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+
+
+def answered(browser: httpx.Client, path: str) -> httpx.Response | None:
+    """The page, or None while the service is not listening yet."""
+    try:
+        return browser.get(path)
+    except httpx.TransportError:
+        return None
+
+
 def wait_for(check, timeout: float = 180):
     """Until `check()` gives something; the timeout bounds a hang only."""
     deadline = time.monotonic() + timeout
@@ -70,26 +91,11 @@ def test_a_first_administrator_signs_in_and_sees_the_console_citizens_case(envir
     assert "otpauth://totp/" in enrolled.stdout and "█" in enrolled.stdout
     secret = re.search(r"Secreto: ([A-Z2-7]+)", enrolled.stdout)[1]
 
-    run = subprocess.Popen(
-        [COMMAND, "run"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-    )
+    run = started(environment, tmp_path)
     base = f"http://127.0.0.1:{environment['TA_SERVER__PORT']}"
     try:
         with httpx.Client(base_url=base, timeout=120) as browser:
-
-            def login_page():
-                try:
-                    return browser.get("/mesa/login")
-                except httpx.TransportError:
-                    return None
-
-            form = wait_for(login_page)
+            form = wait_for(lambda: answered(browser, "/mesa/login"))
             csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)[1]
             run.stdin.write("\n".join(POTHOLE) + "\n")
             run.stdin.flush()
@@ -120,26 +126,11 @@ def test_the_desk_alone_is_served_without_a_terminal_until_the_service_is_stoppe
 ):
     """As systemd starts it: no channel, no terminal (standard input at its end at once). The
     console chat would end there; `--no-console` serves the desk until it is told to stop."""
-    run = subprocess.Popen(
-        [COMMAND, "run", "--no-console"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-    )
+    run = started(environment, tmp_path, "--no-console", stdin=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{environment['TA_SERVER__PORT']}"
     try:
         with httpx.Client(base_url=base, timeout=120) as browser:
-
-            def healthy():
-                try:
-                    return browser.get("/healthz")
-                except httpx.TransportError:
-                    return None
-
-            assert wait_for(healthy).json()["status"] == "ok"
+            assert wait_for(lambda: answered(browser, "/healthz")).json()["status"] == "ok"
             assert run.poll() is None  # still serving, its input long ended
             assert browser.get("/mesa/login").status_code == 200
     finally:

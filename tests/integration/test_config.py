@@ -12,6 +12,17 @@ from bot.config import ConfigError, load_settings
 from tests.helpers import HASH_SECRET
 
 
+def telefono(tmp_path, config: Path, *args: str, env: dict | None = None):
+    """The console script with `config`, in an environment without the test run's TA_ variables
+    (unless `env` is given); what it printed and its exit status."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
+    command = [str(Path(sys.executable).with_name("telefono-abierto")), "--config", str(config)]
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
+
+
 def write(tmp_path, content: str):
     path = tmp_path / "config.toml"
     path.write_text(content, encoding="utf-8")
@@ -153,16 +164,7 @@ def test_a_malformed_database_url_is_reported_without_its_password(tmp_path, url
         load_settings(path)
     assert "database.url: URL de base de datos mal formada" in str(error.value)
     assert "Hunter2Secreto" not in str(error.value)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("telefono-abierto")), "--config", str(path), "cases"]
-        + ["list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    done = telefono(tmp_path, path, "cases", "list")
     assert done.returncode == 2
     assert "database.url: URL de base de datos mal formada" in done.stderr
     assert "Hunter2Secreto" not in done.stdout + done.stderr
@@ -175,16 +177,7 @@ def test_a_database_that_cannot_be_reached_is_said_so_not_taken_for_an_old_schem
     path = write(
         tmp_path, f'[database]\nurl = "postgresql://ta:Hunter2Secreto@127.0.0.1:{port}/ta"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("telefono-abierto")), "--config", str(path), "cases"]
-        + ["list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    done = telefono(tmp_path, path, "cases", "list")
     assert done.returncode == 1
     assert "No se pudo conectar con la base de datos" in done.stderr
     assert "db upgrade" not in done.stderr  # upgrading would not help
@@ -200,12 +193,9 @@ def test_a_supervisor_runs_a_report_without_the_channels_secrets_which_only_run_
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
     env["TA_PRIVACY__HASH_SECRET"] = HASH_SECRET
-    command = [str(Path(sys.executable).with_name("telefono-abierto")), "--config", str(path)]
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*command, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
-        )
+        return telefono(tmp_path, path, *args, env=env)
 
     assert run("db", "upgrade").returncode == 0
     tally = run("tally", "--period", "2026-T3")
