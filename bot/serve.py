@@ -41,7 +41,7 @@ def serve(app: App) -> None:
         "listening on %s:%s; channels: %s",
         settings.server.host,
         settings.server.port,
-        ", ".join(channel.name for channel in service.channels),
+        ", ".join(channel.name for channel in service.channels) or "none (the web desk alone)",
     )
     _server(app, build_asgi(service)).run(sockets=[listener])
 
