@@ -85,7 +85,7 @@ def deadline(
         state = "por_vencer" if left <= DUE_SOON else "a_tiempo"
     else:
         late = days.between(due_day, today)
-        words = t("deadline.late_one" if late == 1 else "deadline.late", due=day, days=late)
+        words = t.plural("deadline.late", late, due=day)
         left, state = -late, "vencido"
     if case.paused_at is not None:
         since = policy.local_time(case.paused_at, anonymous=case.anonymous)

@@ -293,8 +293,8 @@ def number(value: float, decimals: int = 0) -> str:
 
 
 def _plural(t: Texts, key: str, count: int, **values: Any) -> str:
-    form = "one" if count == 1 else "many"
-    return t(f"{key}_{form}", count=number(count), **values)
+    """The sentence agreeing with `count`, the number written in the institution's format."""
+    return t.plural(key, count, count=number(count), **values)
 
 
 def _plural_or_none(t: Texts, key: str, count: int) -> str:
