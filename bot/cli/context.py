@@ -16,6 +16,7 @@ from bot.clock import utc_now
 from handlers.core.texts import Texts, load_texts
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.app import App
@@ -106,7 +107,7 @@ class CliContext:
             elif not is_current(app.engine):
                 raise Failure(t("cli.db_not_current"))
         except SQLAlchemyError as exc:
-            url = app.engine.url.render_as_string(hide_password=True)
+            url = shown_url(app.engine.url)
             raise Failure(t("cli.db_unreachable", url=url, reason=one_line(exc))) from exc
         return app
 
@@ -124,11 +125,11 @@ class CliContext:
         try:
             upgrade(engine)
         except SQLAlchemyError as exc:
-            url = engine.url.render_as_string(hide_password=True)
+            url = shown_url(engine.url)
             raise Failure(self.texts("cli.db_unreachable", url=url, reason=one_line(exc))) from exc
         finally:
             engine.dispose()
-        return engine.url.render_as_string(hide_password=True)
+        return shown_url(engine.url)
 
     def close(self) -> None:
         """Release the database connections of the application, when one was opened."""
@@ -159,6 +160,11 @@ def cli_context(ctx: typer.Context) -> CliContext:
 def config_option(t: Texts) -> Any:
     """The `--config PATH` option every command takes."""
     return Annotated[str | None, typer.Option("--config", help=t("cli.config_option"))]
+
+
+def shown_url(url: URL) -> str:
+    """A database URL to print: its password hidden, in the user part or as a parameter."""
+    return url.difference_update_query(["password"]).render_as_string(hide_password=True)
 
 
 def one_line(exc: SQLAlchemyError) -> str:

@@ -259,8 +259,8 @@ class Dialogue(EmergencySteps):
         if turn.step == "consent":
             self._keep_as_pending(turn)
         elif turn.step == "describing":
-            if self.vocab.finishes(turn.folded):
-                piece["text"] = ""  # LISTO sent too fast: not a word of the description
+            if self.vocab.is_control(turn.folded):
+                piece["text"] = ""  # LISTO, OMITIR sent too fast: no word of the description
             if piece["text"] or piece["media"] or piece["location"]:
                 self._add_piece(turn, piece)
         elif turn.step == "followup" and now < datetime.fromisoformat(turn.data["until"]):
@@ -829,6 +829,17 @@ class Dialogue(EmergencySteps):
             else:
                 self._say(turn, t("dialogue.describe_empty"))
             return
+        if self._only_steers(turn):
+            # "omitir", "no, gracias" (nothing more to add) finish it as LISTO does; "ok", "sí"
+            # hear the reminder again. None of them is a word of the report.
+            said = self.vocab.without_courtesy(turn.folded)
+            if has_content and (said in self.vocab.skip or said in self.vocab.no):
+                self._classify(turn)
+            else:
+                self._say(
+                    turn, t("dialogue.describe_ack" if has_content else "dialogue.describe_empty")
+                )
+            return
         piece = self._draft_piece(turn)
         if not (piece["text"] or piece["media"] or piece["location"]):
             self._say(turn, t("dialogue.describe_unreadable"))
@@ -845,6 +856,12 @@ class Dialogue(EmergencySteps):
             self._classify(turn)
             return
         self._take_piece(turn, piece, first=not has_content)
+
+    def _only_steers(self, turn: Turn) -> bool:
+        """Whether the message is nothing but a control word (finishing, skipping, yes, no),
+        with no photo or pin: no part of a description."""
+        incoming = turn.incoming
+        return not (incoming.media or incoming.location) and self.vocab.is_control(turn.folded)
 
     def _take_piece(self, turn: Turn, piece: dict, *, first: bool) -> None:
         """Add to the description; an emergency is acted on at once, anything else acknowledged."""

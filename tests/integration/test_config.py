@@ -170,13 +170,18 @@ def test_a_malformed_database_url_is_reported_without_its_password(tmp_path, url
     assert "Hunter2Secreto" not in done.stdout + done.stderr
 
 
-def test_a_database_that_cannot_be_reached_is_said_so_not_taken_for_an_old_schema(tmp_path):
+@pytest.mark.parametrize(
+    "credentials",
+    ["ta:Hunter2Secreto@127.0.0.1:{port}/ta", "ta@127.0.0.1:{port}/ta?password=Hunter2Secreto"],
+)
+def test_a_database_that_cannot_be_reached_is_said_so_not_taken_for_an_old_schema(
+    tmp_path, credentials
+):
     with socket.socket() as probe:  # a port nobody listens on once it is closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    path = write(
-        tmp_path, f'[database]\nurl = "postgresql://ta:Hunter2Secreto@127.0.0.1:{port}/ta"\n'
-    )
+    url = "postgresql://" + credentials.format(port=port)
+    path = write(tmp_path, f'[database]\nurl = "{url}"\n')
     done = telefono(tmp_path, path, "cases", "list")
     assert done.returncode == 1
     assert "No se pudo conectar con la base de datos" in done.stderr

@@ -546,6 +546,29 @@ def test_listo_with_thanks_finishes_the_description_and_is_not_part_of_it(citize
     assert only_case(uow).description == POTHOLE[3]
 
 
+@pytest.mark.parametrize("nothing_more", ["omitir", "no gracias", "No"])
+def test_nothing_more_to_add_finishes_the_description_and_is_not_part_of_it(
+    citizen, uow, nothing_more
+):
+    citizen.converse("hola", "si", "1", POTHOLE[3])
+    assert "Entendemos que es una *solicitud*" in citizen.send(nothing_more)
+    citizen.converse("si", "San Miguel, colonia Las Brisas", "omitir")
+    assert only_case(uow).description == POTHOLE[3]
+
+
+def test_an_ok_while_describing_hears_the_reminder_and_adds_nothing(citizen, uow):
+    citizen.converse("hola", "si", "1", POTHOLE[3])
+    assert "Escriba LISTO cuando termine" in citizen.send("ok")
+    citizen.converse("y huele muy mal desde hace semanas", "listo", "si")
+    citizen.converse("San Miguel, colonia Las Brisas", "omitir")
+    assert only_case(uow).description == f"{POTHOLE[3]}\ny huele muy mal desde hace semanas"
+
+
+def test_omitir_before_any_description_asks_for_one(citizen, uow):
+    citizen.converse("hola", "si", "1")
+    assert "Todavía no nos ha contado qué pasa" in citizen.send("omitir")
+
+
 @pytest.mark.parametrize("skip", ["omitir", "listo", "ya, gracias"])
 def test_listo_or_omitir_at_the_location_question_is_no_place(citizen, uow, skip):
     citizen.converse(*POTHOLE[:6])
