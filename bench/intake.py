@@ -360,26 +360,37 @@ def postgres_schema(url: str, schema: str, *, drop: bool = False) -> str:
     )
 
 
-def drained(database_url: str, timeout: float = 120.0) -> None:
-    """Wait until the service has sent every reply that is due (Telegram's pace is 30 a
-    second, so the replies of a busy minute take a while)."""
+def outbox_count(database_url: str, status: str) -> int:
+    """How many replies are in the outbox with this status."""
     from sqlalchemy import create_engine, text
 
     from storage.engine import normalise_url
 
     engine = create_engine(normalise_url(database_url))
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            with engine.connect() as connection:
-                pending = connection.execute(
-                    text("SELECT count(*) FROM outbox WHERE status = 'pending'")
-                ).scalar_one()
-            if not pending:
-                return
-            time.sleep(0.5)
+        with engine.connect() as connection:
+            query = text("SELECT count(*) FROM outbox WHERE status = :status")
+            return connection.execute(query, {"status": status}).scalar_one()
     finally:
         engine.dispose()
+
+
+def drained(database_url: str, timeout: float = 120.0) -> None:
+    """Wait until the service has sent every reply that is due (Telegram's pace is 30 a
+    second, so the replies of a busy minute take a while)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and outbox_count(database_url, "pending"):
+        time.sleep(0.5)
+
+
+def reply_cost(pid: int, database_url: str) -> dict:
+    """The service's CPU per reply sent while it sends the replies left pending, with no
+    message coming in: what answering costs beyond acknowledging, which the closed-loop rate
+    leaves mostly for later (Telegram's replies go out at 30 a second)."""
+    sent, cpu = outbox_count(database_url, "sent"), cpu_seconds(pid)
+    drained(database_url)
+    sent, cpu = outbox_count(database_url, "sent") - sent, cpu_seconds(pid) - cpu
+    return {"replies": sent, "cpu_ms_per_reply": round(1000 * cpu / sent, 2) if sent else None}
 
 
 def soak(pid: int, base: str, rate: float, seconds: float) -> dict:
@@ -425,10 +436,11 @@ def measure_database(
     database_url = fresh_database("rate")
     service, base = start_service(workdir, database_url, provider_url)
     try:
-        run_generator("closed", base, workers=16, seconds=min(3.0, seconds), noop=False)  # warm
+        warm = run_generator("closed", base, workers=16, seconds=min(3.0, seconds), noop=False)
         # Latency first, once the replies of the warm-up are sent: a steady 150 messages/s,
         # not the catching up after the saturating runs below.
-        drained(database_url)
+        replies = reply_cost(service.process.pid, database_url)
+        replies["per_msg"] = round(outbox_count(database_url, "sent") / warm["messages"], 2)
         latency = run_generator("open", base, rate=rate, seconds=seconds)
         best = None
         for count in workers:
@@ -461,6 +473,8 @@ def measure_database(
             # included: the WhatsApp replies, not most Telegram ones, paced at 30 a second):
             # what the machine's two cores are shared out by, whatever else runs beside it.
             "service_cpu_ms_per_msg": round(best[2], 2) if best else None,
+            # Sending the replies left after the warm-up, no message coming in meanwhile.
+            "sending": replies,
             **latency,
             "errors": latency["errors"] if best else -1,
             "half_rate": {"rate": half, **at_half} if at_half else None,

@@ -20,6 +20,9 @@ def test_the_intake_benchmark_drives_the_real_service_and_prints_its_figures():
     assert sqlite["msgs_per_s"] > 0 and sqlite["errors"] == 0
     assert 0 < sqlite["p50_ms"] <= sqlite["p99_ms"] <= sqlite["p999_ms"]
     assert sqlite["rss_mb"] > 0
+    # What sending a reply costs, measured apart: the welcomes and receipts were all sent.
+    assert sqlite["sending"]["replies"] > 0 and sqlite["sending"]["cpu_ms_per_reply"] > 0
+    assert sqlite["sending"]["per_msg"] >= 1  # every message answered, some twice
     assert figures["noop_req_per_s"] > sqlite["msgs_per_s"]
     assert len(figures["noop_runs"]) == 2  # first and last
     ceilings = [*figures["noop_runs"], figures["noop_per_core_per_s"]]
