@@ -22,8 +22,8 @@ def personal_data(
     uow: UnitOfWork, policy: CasePolicy, contact: Contact, *, whole: bool = False
 ) -> str:
     """Everything stored about a contact, in words, for "mis datos": who they are, each case
-    (description, place, status, dates, resolution, the gender and age kept for the counts) and the text of their messages; in the chat
-    the latest ones only (`whole` for all)."""
+    (description, place, status, dates, resolution, the gender and age kept for the counts) and
+    the text of their messages; in the chat the latest ones only (`whole` for all)."""
     t = policy.texts
     cases = list(uow.cases.for_contact(contact.id))
     count = uow.messages.count_for_contact(contact.id)
