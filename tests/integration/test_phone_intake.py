@@ -258,3 +258,21 @@ def test_classify_help_says_what_it_reads_and_writes():
     for key in ("text", "type", "topic", "urgency", "confidence", "in_scope", "danger_check"):
         assert key in flat, key
     assert '{"text": "el puente se está cayendo"}' in flat, help_text
+
+
+def test_a_walk_in_who_left_only_a_name_sees_and_erases_their_data_by_the_folio(terminal):
+    terminal(
+        "cases", "new", "--channel", "presencial", "--type", "solicitud",
+        "--text", "hay un hoyo grande en la calle frente a la escuela", "--name", "Rosa Pérez",
+        "--gender", "mujer", "--age", "70",
+    )  # fmt: skip
+    shown = terminal("privacy", "show", "--folio", FOLIO.lower())
+    assert "• Nombre: Rosa Pérez" in shown.output, said(shown)
+    assert "• Género y edad (solo para estadísticas): mujer, 70 años" in shown.output
+    erased = terminal("privacy", "erase", "--folio", FOLIO, "--yes")
+    assert erased.exit_code == 0, said(erased)
+    assert "Rosa Pérez" not in terminal("cases", "show", FOLIO).output
+    again = terminal("privacy", "show", "--folio", FOLIO)
+    assert again.exit_code == 1
+    assert f"El caso {FOLIO} no está ligado a ninguna persona" in said(again)
+    assert "No existe el caso" in said(terminal("privacy", "show", "--folio", "TA-2026-000099"))
