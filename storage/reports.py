@@ -292,12 +292,15 @@ class ReportRepository:
             None if business is None else business / DAY,
         )
 
-    def backlog(self, end: datetime, now: datetime) -> tuple[int, int]:
-        """(cases open at `end`, of them past their deadline): created before it and neither
-        attended nor closed by then; past their deadline at `end`, or now for a period that has
-        not ended."""
+    def backlog(
+        self, end: datetime, now: datetime, since: datetime | None = None
+    ) -> tuple[int, int]:
+        """(cases open at `end`, of them past their deadline): created before it (and from
+        `since`, when given) and neither attended nor closed by then; past their deadline at
+        `end`, or now for a period that has not ended."""
         still_open = and_(
             cases.created_at < end,
+            cases.created_at >= since if since is not None else true(),
             cases.channel.in_(self.channels),
             or_(cases.attended_at.is_(None), cases.attended_at >= end),
             or_(cases.closed_at.is_(None), cases.closed_at >= end),
@@ -305,23 +308,6 @@ class ReportRepository:
         overdue = case((cases.due_at < min(end, now), 1), else_=0)
         count, late = self._one(select(func.count(), func.sum(overdue)).where(still_open))
         return int(count), int(late or 0)
-
-    def open_count(
-        self,
-        statuses: Sequence[str],
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> int:
-        """Cases now in one of these statuses and never attended (of those created in the range,
-        when given)."""
-        condition = and_(
-            cases.status.in_(statuses),
-            cases.attended_at.is_(None),
-            cases.channel.in_(self.channels),
-        )
-        if start is not None and end is not None:
-            condition = and_(condition, cases.created_at >= start, cases.created_at < end)
-        return int(self._one(select(func.count()).where(condition))[0])
 
     def overdue(
         self, at: datetime, statuses: Sequence[str], limit: int

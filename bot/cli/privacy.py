@@ -23,12 +23,11 @@ def register(cli: typer.Typer, t: Texts) -> None:
         int | None, typer.Option("--telegram-id", help=t("cli.privacy_telegram_option"))
     ]
     Phone = Annotated[str | None, typer.Option("--phone", help=t("cli.privacy_phone_option"))]
+    Folio = Annotated[str | None, typer.Option("--folio", help=t("cli.privacy_folio_option"))]
 
     def address_of(
         whatsapp: str | None, telegram_id: int | None, phone: str | None = None
     ) -> tuple[str, str]:
-        if [whatsapp, telegram_id, phone].count(None) != 2:
-            raise Failure(t("cli.privacy_one_address"))
         if telegram_id is not None:
             return "telegram", str(telegram_id)
         if phone is not None:
@@ -39,8 +38,22 @@ def register(cli: typer.Typer, t: Texts) -> None:
             raise Failure(t("cli.staff_bad_whatsapp", value=whatsapp))
         return "whatsapp", number
 
-    def contact_of(uow, channel: str, address: str):
-        contact = uow.contacts.find(channel, address)
+    def contact_of(uow, whatsapp, telegram_id, phone, folio):
+        """The person named by one address, or by a case of theirs (a walk-in who left a name
+        and no number has no address to give)."""
+        if [whatsapp, telegram_id, phone, folio].count(None) != 3:
+            raise Failure(t("cli.privacy_one_address"))
+        if folio is not None:
+            from handlers.casework.cases import normalise_folio
+
+            case = uow.cases.by_folio(normalise_folio(folio) or folio.strip().upper())
+            if case is None:
+                raise Failure(t("staff.error_unknown_folio", folio=folio))
+            contact = uow.contacts.get(case.contact_id) if case.contact_id else None
+            if case.anonymous or contact is None:
+                raise Failure(t("cli.privacy_folio_nobody", folio=case.folio))
+            return contact
+        contact = uow.contacts.find(*address_of(whatsapp, telegram_id, phone))
         if contact is None:
             raise Failure(t("cli.privacy_unknown_contact"))
         return contact
@@ -51,15 +64,15 @@ def register(cli: typer.Typer, t: Texts) -> None:
         whatsapp: WhatsApp = None,
         telegram_id: TelegramId = None,
         phone: Phone = None,
+        folio: Folio = None,
         config: Config = None,
     ) -> None:
         from handlers.casework.privacy import personal_data
 
-        channel, address = address_of(whatsapp, telegram_id, phone)
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:
-            contact = contact_of(uow, channel, address)
+            contact = contact_of(uow, whatsapp, telegram_id, phone, folio)
             typer.echo(personal_data(uow, app.policy, contact, whole=True))
 
     @group.command("erase", help=t("cli.privacy_erase_help"))
@@ -68,6 +81,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
         whatsapp: WhatsApp = None,
         telegram_id: TelegramId = None,
         phone: Phone = None,
+        folio: Folio = None,
         yes: Annotated[bool, typer.Option("--yes", help=t("cli.yes_option"))] = False,
         config: Config = None,
     ) -> None:
@@ -75,11 +89,10 @@ def register(cli: typer.Typer, t: Texts) -> None:
         from storage.engine import vacuum
         from storage.models import PERSONAL_TABLES
 
-        channel, address = address_of(whatsapp, telegram_id, phone)
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:
-            contact = contact_of(uow, channel, address)
+            contact = contact_of(uow, whatsapp, telegram_id, phone, folio)
             confirm(state, erasure_summary(uow, app.policy, contact), yes)
             uow.conversations.delete(contact.id)
             erase_personal_data(uow, app.policy, contact, state.clock())

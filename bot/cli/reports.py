@@ -47,10 +47,15 @@ def register(cli: typer.Typer, t: Texts) -> None:
             bool, typer.Option("--include-console", help=t("cli.include_console_option"))
         ] = False,
         config: Config = None,
+        # --output, as the other commands that write a file call it; --out is the spec's.
+        output: Annotated[Path | None, typer.Option("--output", hidden=True)] = None,
     ) -> None:
         from bot.reporting import tally, write_report
         from handlers.reporting.tally import BadPeriod, parse_period
 
+        if out is not None and output is not None and out != output:
+            raise fail(t("cli.out_twice"))
+        out = out or output
         if format_ not in FORMATS:
             raise fail(t("cli.unknown_format", value=format_, valid=", ".join(FORMATS)))
         if period and (from_ or to):

@@ -40,19 +40,20 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
         def action(uow, policy, case, actor, now):
             from handlers.casework import visits
-            from handlers.casework.actions import callback_number
+            from handlers.casework.actions import reach_reporter
 
             slot = visits.parse_slot(policy, day, f"{start}-{end}", now)
             visit, replies = visits.propose(uow, policy, case, slot, who, actor, now)
             when = visits.describe_slot(policy, visit)
             said.append(t("visits.done_proposed", number=visit.id, folio=case.folio, when=when))
             if not visits.has_chat(uow, case):
-                phone = callback_number(uow, case) or t("staff.callback_no_number")
                 said.append(
-                    t(
+                    reach_reporter(
+                        uow,
+                        policy,
+                        case,
                         "visits.call_to_agree_terminal",
-                        folio=case.folio,
-                        number=phone,
+                        "visits.call_to_agree_terminal_no_number",
                         visit=visit.id,
                     )
                 )

@@ -190,17 +190,37 @@ def callback_number(uow: UnitOfWork, case: Case) -> str | None:
     return contact.address
 
 
+def reach_reporter(
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    case: Case,
+    by_phone: str,
+    in_person: str,
+    **values: object,
+) -> str:
+    """A sentence on reaching a case's reporter outside the chat: the catalogue's `by_phone`
+    (with {number} to call) when they left a number, else `in_person`; both name them as
+    {person}, with the name they gave staff or as the person who filed the case."""
+    t = policy.texts
+    contact = uow.contacts.get(case.contact_id) if case.contact_id else None
+    # A name given to staff who logged the call; a chat's profile name is not one.
+    given = contact.name if contact is not None and contact.channel == "telefono" else None
+    person = given or t("staff.callback_person")
+    number = callback_number(uow, case)
+    if number is None:
+        return t(in_person, folio=case.folio, person=person, **values)
+    return t(by_phone, folio=case.folio, person=person, number=number, **values)
+
+
 def call_back(
     uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime
 ) -> list[Reply]:
     """A reply nobody can receive by chat becomes a call to make: an event in the case's history
     and a message to whoever works the case (the assignee, else the staff chat)."""
-    t = policy.texts
-    number = callback_number(uow, case) or t("staff.callback_no_number")
     record_event(uow, case, now, actor=actor.name, kind="callback_due", note=text, public=False)
-    contact = uow.contacts.get(case.contact_id) if case.contact_id else None
-    name = (contact.name if contact else None) or t("cli.unnamed")
-    alert = t("staff.callback_alert", folio=case.folio, name=name, number=number, text=text)
+    alert = reach_reporter(
+        uow, policy, case, "staff.callback_alert", "staff.callback_alert_no_number", text=text
+    )
     assignee = uow.staff.get(case.assignee_id) if case.assignee_id else None
     return staff_replies(Event.CALLBACK, uow, policy, alert, assignee=assignee, case_id=case.id)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from handlers.casework.actions import callback_number, has_chat
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from storage.models import Case
@@ -81,8 +82,17 @@ def constancia(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) -
     )
     if case.anonymous:
         follow = t("documents.follow_anonymous")
-    else:
+    elif has_chat(uow, case):
         follow = t("documents.follow", folio=case.folio)
+    else:
+        # A call or a walk-in: the case is followed the way it came in (the chat does not know
+        # it), and answers come by phone when a number was left.
+        key = (
+            "documents.follow_offline_callback"
+            if callback_number(uow, case)
+            else "documents.follow_offline"
+        )
+        follow = t(key, folio=case.folio)
     sections = (
         Field(t("documents.description"), case.description),
         Field(t("documents.follow_heading"), follow),

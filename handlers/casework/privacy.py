@@ -22,8 +22,8 @@ def personal_data(
     uow: UnitOfWork, policy: CasePolicy, contact: Contact, *, whole: bool = False
 ) -> str:
     """Everything stored about a contact, in words, for "mis datos": who they are, each case
-    (description, place, status, dates, resolution) and the text of their messages; in the chat
-    the latest ones only (`whole` for all)."""
+    (description, place, status, dates, resolution, the gender and age kept for the counts) and
+    the text of their messages; in the chat the latest ones only (`whole` for all)."""
     t = policy.texts
     cases = list(uow.cases.for_contact(contact.id))
     count = uow.messages.count_for_contact(contact.id)
@@ -82,6 +82,16 @@ def _case_lines(policy: CasePolicy, case: Case, whole: bool) -> list[str]:
     if case.closed_at is not None:
         lines.append(t("privacy.data_case_closed", closed=policy.local_time(case.closed_at)))
     lines.append(t("privacy.data_case_place", place=place or t("privacy.none")))
+    if case.gender != "sin_dato" or case.age is not None:
+        # Kept on the case for the counts: given in the chat, or to staff who logged a call.
+        age = t.plural("privacy.data_case_age", case.age) if case.age is not None else None
+        lines.append(
+            t(
+                "privacy.data_case_figures",
+                gender=t(f"labels.gender.{case.gender}"),
+                age=age or t("privacy.data_case_no_age"),
+            )
+        )
     lines.append(t("privacy.data_case_description", description=_cut(case.description, whole)))
     if case.resolution:
         lines.append(t("privacy.data_case_resolution", resolution=_cut(case.resolution, whole)))

@@ -119,8 +119,9 @@ def reply_done(uow: UnitOfWork, policy: CasePolicy, case: Case) -> str:
         return t("staff.done_reply_anonymous", folio=case.folio)
     if casework.has_chat(uow, case):
         return t("staff.done_reply", folio=case.folio)
-    number = casework.callback_number(uow, case) or t("staff.callback_no_number")
-    return t("staff.done_reply_no_address", folio=case.folio, number=number)
+    return casework.reach_reporter(
+        uow, policy, case, "staff.done_reply_no_address", "staff.done_reply_no_address_no_number"
+    )
 
 
 def new_case_cards(uow: UnitOfWork, policy: CasePolicy, case: Case) -> list[Reply]:
@@ -567,10 +568,15 @@ class StaffDesk:
         if visits.has_chat(turn.uow, case):
             text = f"{text}\n{self.t('visits.done_proposed_chat')}"
         else:
-            number = casework.callback_number(turn.uow, case) or self.t("staff.callback_no_number")
-            text = f"{text}\n" + self.t(
-                "visits.call_to_agree", folio=case.folio, number=number, when=when
+            call = casework.reach_reporter(
+                turn.uow,
+                self.policy,
+                case,
+                "visits.call_to_agree",
+                "visits.call_to_agree_no_number",
+                when=when,
             )
+            text = f"{text}\n{call}"
         turn.say(text, case_id=case.id)
 
     def _visits(self, turn: _Turn, args: str) -> None:

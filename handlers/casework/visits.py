@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from handlers.casework.actions import callback_number
+from handlers.casework.actions import reach_reporter
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import FINAL, Actor, NotAllowed, notify_citizen, reachable_contact
 from handlers.casework.notifications import Event, staff_replies
@@ -243,9 +243,10 @@ def propose(
     text = t(key, folio=case.folio, when=when, place=place)
     replies = notify_citizen(uow, policy, case, text)
     if not replies:
-        number = callback_number(uow, case) or t("staff.callback_no_number")
         record_event(uow, case, now, actor=actor.name, kind="visit_call", note=when, public=False)
-        alert = t("visits.call_to_agree", folio=case.folio, number=number, when=when)
+        alert = reach_reporter(
+            uow, policy, case, "visits.call_to_agree", "visits.call_to_agree_no_number", when=when
+        )
         replies = _tell_staff(uow, policy, visit, case, alert)
     return visit, replies
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from handlers.casework.notifications import Event, staff_replies
-from handlers.casework.reminders import PENDING, RUNNING
+from handlers.casework.reminders import RUNNING
 from handlers.core.labels import CASE_TYPES, CHANNELS
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
@@ -68,8 +68,8 @@ class WeeklySummary:
     by_channel: dict[str, int]
     by_channel_before: dict[str, int]
     attended: int
-    still_open: int
-    open_now: int
+    still_open: int  # received in the week and open when it ended (or now, for this week)
+    open_now: int  # every case open when the week ended (or now, for this week)
     overdue: int
     oldest_overdue: list[str]
     agents_overdue: list[tuple[str, int]]
@@ -81,12 +81,14 @@ class WeeklySummary:
     commitments_overdue: int = 0
     oldest_commitments: tuple[tuple[str, int, str | None, date], ...] = ()
     visits: dict[str, int] | None = None  # the week's field visits (tally.visit_figures)
+    ended: bool = True  # False for the week in progress: its open cases are today's
 
 
 def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime) -> WeeklySummary:
-    """The week that starts on `monday`; overdue as of the week's end or now, if earlier. Open
-    and overdue count only cases not yet attended (a referred case is attended, as in the
-    period report)."""
+    """The week that starts on `monday`; open cases as of the week's end (or now, if earlier),
+    as the period report's backlog counts them: received by then, neither attended nor closed
+    by then; overdue as of the same instant. Open and overdue count only cases not yet attended
+    (a referred case is attended, as in the period report)."""
     tz = policy.calendar.tz
     week = Period(week_label(monday), monday, monday + timedelta(days=6))
     start, end = week.bounds(tz)
@@ -94,6 +96,7 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
     # Independent queries, asked together (the database answers them in parallel).
     # Commitments overdue as of the day after the week (or today, if earlier).
     commitments_before = min(week.last + timedelta(days=1), policy.calendar.local_date(now))
+    at = min(now, end)
     (
         this_week,
         previous,
@@ -108,9 +111,9 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         lambda r: r.received_cube(start, end),
         lambda r: r.received_cube(before_start, start),
         lambda r: r.attended_cube(start, end),
-        lambda r: r.overdue(min(now, end), RUNNING, OLDEST),
-        lambda r: r.open_count(PENDING, start, end),
-        lambda r: r.open_count(PENDING),
+        lambda r: r.overdue(at, RUNNING, OLDEST),
+        lambda r: r.backlog(at, now, since=start),
+        lambda r: r.backlog(at, now),
         lambda r: r.median_first_response_hours(start, end),
         lambda r: r.overdue_commitments(commitments_before, OLDEST),
         lambda r: r.visit_counts(start, end),
@@ -126,8 +129,8 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         by_channel=sum_by(this_week, 0),
         by_channel_before=sum_by(previous, 0),
         attended=attended["closed"],
-        still_open=still_open,
-        open_now=open_now,
+        still_open=still_open[0],
+        open_now=open_now[0],
         overdue=overdue,
         oldest_overdue=oldest,
         agents_overdue=agents,
@@ -138,6 +141,7 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         commitments_overdue=commitments_overdue,
         oldest_commitments=tuple(oldest_commitments),
         visits=visit_figures(visit_rows),
+        ended=now >= end,
     )
 
 
@@ -175,7 +179,11 @@ def render_summary(t: Texts, summary: WeeklySummary) -> str:
             lines.append(t("summary.line", name=name, now=number(now), before=number(before)))
     lines += [
         t("summary.closed", count=number(summary.attended)),
-        t("summary.still_open", count=number(summary.still_open), open=number(summary.open_now)),
+        t(
+            "summary.still_open" if summary.ended else "summary.still_open_today",
+            count=number(summary.still_open),
+            open=number(summary.open_now),
+        ),
         t("summary.emergencies", count=number(summary.emergencies)),
         t("summary.overdue", count=number(summary.overdue)),
     ]

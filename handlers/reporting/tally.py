@@ -104,9 +104,15 @@ def _counts(totals: dict[Any, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
+# The row of the places the gazetteer does not know (kept on the case as the person wrote them:
+# a colonia, a landmark, any words), so that only municipalities are listed as such.
+UNIDENTIFIED = "sin_municipio_identificado"
+
+
 def _by_unit(totals: dict[Any, int], places: Gazetteer | None) -> dict[Any, int]:
     """Counts by municipality with the names the gazetteer gives: "San Miguel", kept as written
-    by an earlier version, counts under "San Miguel Centro"."""
+    by an earlier version, counts under "San Miguel Centro"; a place it does not know, under
+    UNIDENTIFIED. With no gazetteer (a country none is shipped for), places as written."""
     if not places:
         return totals
     known = set(places.municipalities)
@@ -114,7 +120,7 @@ def _by_unit(totals: dict[Any, int], places: Gazetteer | None) -> dict[Any, int]
     for name, count in totals.items():
         if name and name not in known:
             found = places.match(name)
-            name = found.municipality if found is not None and found.matched else name
+            name = found.municipality if found is not None and found.matched else UNIDENTIFIED
         counts[name] = counts.get(name, 0) + count
     return counts
 
@@ -515,7 +521,7 @@ def tables(t: Texts, tally: dict[str, Any]) -> list[Table]:
         return t(f"labels.topic.{key}") if t.has(f"labels.topic.{key}") else key
 
     def place(key: str) -> str:
-        return row(key) if key == "sin_dato" else key
+        return row(key) if key in ("sin_dato", UNIDENTIFIED) else key
 
     def figures(title: str, items: dict[str, Any]) -> Table:
         """Figures by name; one that could not be computed reads "Sin dato"."""

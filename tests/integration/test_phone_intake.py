@@ -146,3 +146,133 @@ def test_a_case_affecting_women_says_so_and_unmarking_an_unmarked_one_is_refused
     shown = terminal("cases", "show", FOLIO).output
     assert "Prioritario: situación que afecta a mujeres" in shown
     assert "Ya no se marca" not in shown
+
+
+def test_with_no_number_left_every_call_to_make_reads_as_a_sentence(app, terminal):
+    add_staff(app.uow, "Ana", telegram_id=111)
+    log_call(terminal, "--name", "Rosa Pérez")
+    terminal("cases", "assign", FOLIO, "Ana")
+    replied = terminal("cases", "reply", FOLIO, "La cuadrilla va el jueves", "--as", "Ana")
+    assert replied.output == (
+        f"📞 El caso {FOLIO} no tiene un chat ni un número: la respuesta NO se envió a nadie. "
+        "Quedó guardada y anotada como respuesta por comunicar; comuníquela en persona cuando "
+        "Rosa Pérez se acerque o se comunique.\n"
+    ), said(replied)
+    proposed = terminal(
+        "visits", "propose", FOLIO, "--date", "20/11", "--from", "09:00", "--to", "11:00"
+    )
+    assert proposed.output.splitlines()[-1] == (
+        f"📞 El caso {FOLIO} no tiene chat ni un número al que llamar: acuerde la visita con "
+        "Rosa Pérez cuando se acerque o se comunique, y regístrela con: visits confirm 1"
+    ), said(proposed)
+    with app.uow() as uow:
+        to_ana = [item.body for item in uow.outbox.pending("telegram", address="111")]
+    assert (
+        f"📞 Respuesta por comunicar, caso {FOLIO}: no hay un número al que llamar; comunique "
+        "esta respuesta a Rosa Pérez en persona cuando se acerque o se comunique:\n"
+        "La cuadrilla va el jueves"
+    ) in to_ana, to_ana
+    assert (
+        f"📞 El caso {FOLIO} no tiene chat ni un número al que llamar: acuerde la visita "
+        "(viernes 20/11/2026 de 09:00 a 11:00) con Rosa Pérez cuando se acerque o se comunique, "
+        "y regístrela con /visita_confirmar."
+    ) in to_ana, to_ana
+    assert not any("sin número" in body for body in to_ana)
+
+
+def test_with_a_number_and_no_name_the_call_to_make_names_the_number(app, terminal):
+    add_staff(app.uow, "Ana", telegram_id=111)
+    log_call(terminal, "--phone", CALLER)
+    terminal("cases", "assign", FOLIO, "Ana")
+    replied = terminal("cases", "reply", FOLIO, "La cuadrilla va el jueves", "--as", "Ana")
+    assert replied.output == (
+        f"📞 El caso {FOLIO} no tiene un chat: la respuesta NO se envió a nadie. Quedó guardada "
+        f"y anotada como llamada por hacer: comuníquela por teléfono al {NUMBER}.\n"
+    ), said(replied)
+    with app.uow() as uow:
+        to_ana = [item.body for item in uow.outbox.pending("telegram", address="111")]
+    assert (
+        f"📞 Llamada por hacer, caso {FOLIO}: llame a la persona que presentó el caso al "
+        f"{NUMBER} y comuníquele esta respuesta:\nLa cuadrilla va el jueves"
+    ) in to_ana, to_ana
+
+
+def constancia_of(terminal: Terminal, tmp_path) -> str:
+    from tests.helpers import pdf_text
+
+    path = tmp_path / "constancia.pdf"
+    written = terminal("cases", "constancia", FOLIO, "--output", str(path))
+    assert written.exit_code == 0, said(written)
+    return pdf_text(path.read_bytes())
+
+
+def test_the_constancia_of_a_call_says_to_call_or_come_in_with_the_folio_not_to_write(
+    terminal, tmp_path
+):
+    log_call(terminal, "--phone", CALLER)
+    text = constancia_of(terminal, tmp_path)
+    assert "«estado" not in text and "WhatsApp" not in text
+    assert (
+        "Para conocer el estado del caso y las respuestas, llame a la institución o acérquese a "
+        f"sus oficinas e indique el folio {FOLIO}. Cuando haya una respuesta, le llamaremos al "
+        "número que nos dejó." in text
+    ), text
+
+
+def test_the_constancia_of_a_walk_in_with_no_number_promises_no_call(terminal, tmp_path):
+    terminal(
+        "cases", "new", "--channel", "presencial", "--type", "solicitud",
+        "--text", "hay un hoyo grande en la calle frente a la escuela", "--name", "Rosa Pérez",
+    )  # fmt: skip
+    text = constancia_of(terminal, tmp_path)
+    assert f"acérquese a sus oficinas e indique el folio {FOLIO}." in text, text
+    assert "le llamaremos" not in text and "Escriba" not in text
+
+
+def test_gender_and_age_given_by_phone_are_shown_to_the_person_and_erased_with_them(terminal):
+    log_call(terminal, "--phone", CALLER, "--gender", "mujer", "--age", "34")
+    shown = terminal("privacy", "show", "--phone", CALLER).output
+    assert "• Género y edad (solo para estadísticas): mujer, 34 años" in shown, shown
+    assert terminal("privacy", "erase", "--phone", CALLER, "--yes").exit_code == 0
+    # The person is gone: their number finds nothing, and the case keeps only figures.
+    assert "No hay datos guardados" in said(terminal("privacy", "show", "--phone", CALLER))
+    assert NUMBER not in terminal("cases", "show", FOLIO).output
+
+
+def test_tally_takes_output_as_another_name_for_out(terminal, tmp_path):
+    log_call(terminal)
+    path = tmp_path / "informe.json"
+    written = terminal(
+        "tally", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json",
+        "--output", str(path),
+    )  # fmt: skip
+    assert written.exit_code == 0, said(written)
+    assert json.loads(path.read_text())["received"]["total"] == 1
+    assert "--output" not in terminal("tally", "--help").output  # --out is the documented one
+
+
+def test_classify_help_says_what_it_reads_and_writes():
+    help_text = CliRunner().invoke(build_cli(load_texts()), ["classify", "--help"]).output
+    flat = " ".join(help_text.split())
+    assert "entrada estándar" in flat and "salida estándar" in flat, help_text
+    for key in ("text", "type", "topic", "urgency", "confidence", "in_scope", "danger_check"):
+        assert key in flat, key
+    assert '{"text": "el puente se está cayendo"}' in flat, help_text
+
+
+def test_a_walk_in_who_left_only_a_name_sees_and_erases_their_data_by_the_folio(terminal):
+    terminal(
+        "cases", "new", "--channel", "presencial", "--type", "solicitud",
+        "--text", "hay un hoyo grande en la calle frente a la escuela", "--name", "Rosa Pérez",
+        "--gender", "mujer", "--age", "70",
+    )  # fmt: skip
+    shown = terminal("privacy", "show", "--folio", FOLIO.lower())
+    assert "• Nombre: Rosa Pérez" in shown.output, said(shown)
+    assert "• Género y edad (solo para estadísticas): mujer, 70 años" in shown.output
+    erased = terminal("privacy", "erase", "--folio", FOLIO, "--yes")
+    assert erased.exit_code == 0, said(erased)
+    assert "Rosa Pérez" not in terminal("cases", "show", FOLIO).output
+    again = terminal("privacy", "show", "--folio", FOLIO)
+    assert again.exit_code == 1
+    assert f"El caso {FOLIO} no está ligado a ninguna persona" in said(again)
+    assert "No existe el caso" in said(terminal("privacy", "show", "--folio", "TA-2026-000099"))

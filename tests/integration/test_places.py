@@ -83,4 +83,41 @@ def test_a_place_the_gazetteer_does_not_know_is_kept_as_staff_wrote_it(app):
     add_staff(app.uow, "Ana", telegram_id=int(AGENT))
     agent = Citizen(app.dialogue, app.uow, address=AGENT, channel="telegram", clock=clock)
     agent.send(f"/lugar {folio} Colonia Escalón")
-    assert by_municipality(app, clock) == {"Colonia Escalón": 1}
+    with app.uow() as uow:
+        assert uow.cases.by_folio(folio).municipality == "Colonia Escalón"
+    # Kept on the case, but no municipality of the report: counted as not identified.
+    assert by_municipality(app, clock) == {"sin_municipio_identificado": 1}
+
+
+def test_the_report_lists_only_known_municipalities_and_counts_the_rest_apart(app, tmp_path):
+    clock = Clock()
+    report_from(app, clock, "+50370001111", "Mejicanos, colonia Zacamil")
+    report_from(app, clock, "+50370002222", "Villa Galicia, pasaje 3")
+    report_from(app, clock, "+50370003333", "frente al palo de mango grande")
+    report_from(app, clock, "+50370004444", "por la escuela del cantón")  # names no place
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    obj = CliContext(clock=clock, interactive=lambda: False)
+    logged = CliRunner().invoke(
+        build_cli(load_texts()),
+        ["cases", "new", "--channel", "presencial", "--type", "solicitud", "--text",
+         "hay un hoyo grande en la calle", "--municipality", "Barrio El Calvario"],
+        env=env, obj=obj,
+    )  # fmt: skip
+    assert logged.exit_code == 0, logged.output
+    assert by_municipality(app, clock) == {
+        "sin_municipio_identificado": 3,
+        "San Salvador Centro": 1,
+        "sin_dato": 1,
+    }
+    out = tmp_path / "informe.md"
+    written = CliRunner().invoke(
+        build_cli(load_texts()),
+        ["tally", "--period", "2026-T4", "--out", str(out)],
+        env=env, obj=obj,
+    )  # fmt: skip
+    assert written.exit_code == 0, written.output
+    report = out.read_text()
+    assert "| Sin municipio identificado | 3 |" in report, report
+    assert "| San Salvador Centro | 1 |" in report and "| Sin dato | 1 |" in report
+    for word in ("Villa Galicia", "palo de mango", "El Calvario"):
+        assert f"| {word}" not in report, word

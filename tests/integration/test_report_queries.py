@@ -87,11 +87,14 @@ class PlainReports:
     def earliest_attended_receipt(self, start: datetime, end: datetime) -> datetime | None:
         return min((case.created_at for case in self._attended(start, end)), default=None)
 
-    def backlog(self, end: datetime, now: datetime) -> tuple[int, int]:
+    def backlog(
+        self, end: datetime, now: datetime, since: datetime | None = None
+    ) -> tuple[int, int]:
         still_open = [
             case
             for case in self.cases
             if case.created_at < end
+            and (since is None or case.created_at >= since)
             and (case.attended_at is None or case.attended_at >= end)
             and (case.closed_at is None or case.closed_at >= end)
         ]

@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from typer.testing import CliRunner
 
 from bot.app import create_app
+from bot.cli import CliContext, build_cli
 from bot.scheduler import WEEKLY_SUMMARY, Scheduler
 from handlers.casework.cases import open_case
+from handlers.core.texts import load_texts
 from tests.helpers import Citizen, Clock, add_staff
 from tests.integration.test_outbox import (
     ACCOUNT_SID,
@@ -89,7 +92,7 @@ def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
         "• solicitud: 3 (antes 1)",
         "• WhatsApp: 3 (antes 1)",
         "Atendidos en la semana: 1",
-        "De los recibidos en la semana siguen abiertos: 2 (abiertos en total: 4)",
+        "Abiertos al terminar la semana: 4 (de ellos, recibidos en la semana: 2)",
         "Emergencias: 1",
         "Casos con plazo vencido: 2",
         f"Los más antiguos: {late}, {emergency}",
@@ -116,8 +119,41 @@ def test_a_case_referred_before_its_deadline_is_neither_overdue_nor_open_in_the_
     assert Scheduler(app, lambda: MONDAY, lambda: None).send_weekly_summary()
     (text,) = summaries_for(app, "telegram", "222")
     assert "Atendidos en la semana: 1" in text
-    assert "De los recibidos en la semana siguen abiertos: 1 (abiertos en total: 2)" in text
+    assert "Abiertos al terminar la semana: 2 (de ellos, recibidos en la semana: 1)" in text
     assert "Casos con plazo vencido: 1" in text and f"Los más antiguos: {late}" in text
+
+
+def test_the_summary_of_a_past_week_counts_the_cases_open_when_that_week_ended(app):
+    add_staff(app.uow, "Ana", telegram_id=111)
+    ana = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=Clock())
+    case_received(app, datetime(2026, 10, 1, 15, tzinfo=UTC))  # still open
+    discarded = case_received(app, datetime(2026, 11, 10, 15, tzinfo=UTC))
+    closed_later = case_received(app, datetime(2026, 11, 17, 15, tzinfo=UTC))
+    closed_within = case_received(app, datetime(2026, 11, 18, 15, tzinfo=UTC))
+    for day in (24, 25, 26):  # the weeks after: not yet received when week 47 ended
+        case_received(app, datetime(2026, 11, day, 15, tzinfo=UTC))
+    for when, command in (
+        (datetime(2026, 11, 12, 15, tzinfo=UTC), f"/descartar {discarded} duplicado"),
+        (datetime(2026, 11, 19, 15, tzinfo=UTC), f"/cerrar {closed_within} Reparado"),
+        (datetime(2026, 11, 25, 15, tzinfo=UTC), f"/cerrar {closed_later} Reparado"),
+    ):
+        ana.clock.now = when
+        assert "✅" in ana.send(command), command
+    terminal = CliRunner()
+    obj = CliContext(clock=lambda: datetime(2026, 12, 9, 15, tzinfo=UTC), interactive=lambda: False)
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    past = terminal.invoke(
+        build_cli(load_texts()), ["summary", "--week", "2026-W47"], env=env, obj=obj
+    )
+    assert past.exit_code == 0, past.output
+    assert "Abiertos al terminar la semana: 2 (de ellos, recibidos en la semana: 1)" in (
+        past.output.splitlines()
+    ), past.output
+    # The week in progress: open today, and said so.
+    now = terminal.invoke(
+        build_cli(load_texts()), ["summary", "--week", "2026-W50"], env=env, obj=obj
+    )
+    assert "Abiertos hoy: 4 (de ellos, recibidos en la semana: 0)" in now.output.splitlines()
 
 
 def test_two_processes_send_each_supervisor_one_summary_a_week(app):
