@@ -112,6 +112,10 @@ class DatabaseSettings(Section):
     def _valid_url(cls, value: str) -> str:
         try:
             url = make_url(value)
+            # A host's name has no '@': one there is an unencoded '@' of the password, whose
+            # rest would be taken for the host (and printed in the driver's errors).
+            if "@" in (url.host or ""):
+                raise ValueError("'@' in the password")
         except (ArgumentError, ValueError):
             # Only the scheme is shown: the rest may hold the password.
             scheme = re.match(r"[A-Za-z][A-Za-z0-9+.]*://", value)

@@ -84,17 +84,49 @@ def check_backup(source: Path) -> int:
     return int(cases)
 
 
-def restore_sqlite(engine: Engine, source: Path) -> int:
-    """Replace the database's content with the backup in `source` (checked first); return the
-    number of cases restored."""
+class DatabaseInUse(RuntimeError):
+    """Another connection, of this process or another, has the database file open."""
+
+
+# How long to wait for a connection that is only passing (a command reading the database) to
+# let go of the file; a running service never does.
+IN_USE_WAIT_S = 2.0
+
+
+def restore_sqlite(database: Path, source: Path) -> int:
+    """Replace the content of the database file at `database` with the backup in `source`
+    (checked first); return the number of cases restored. DatabaseInUse when any connection has
+    the file open, whatever path it was opened by.
+
+    The file is taken with SQLite's own exclusive lock, held until the copy is in: every
+    connection to a database in WAL mode holds a shared lock on the file itself for as long as
+    it is open, and that lock is on the file (its inode), not on the name it was opened by. A
+    check of what the database says (the service's heartbeat) is not enough: another name of the
+    same file (a hard link) has a write-ahead log of its own, and does not see what the service
+    wrote in its log. Holding the lock through the copy also keeps a service that starts
+    meanwhile from opening the file half-restored."""
     cases = check_backup(source)
-    copy = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    target = sqlite3.connect(database, timeout=IN_USE_WAIT_S, isolation_level=None)
     try:
-        with engine.connect() as connection:
-            copy.backup(_driver(connection), pages=PAGES_PER_STEP)
+        # In WAL mode, the exclusive locking mode takes an exclusive lock on the file at the
+        # first transaction (and does without the shared-memory index other names would share);
+        # in rollback mode BEGIN EXCLUSIVE takes it. Either way it is kept until close.
+        target.execute("PRAGMA locking_mode=EXCLUSIVE")
+        try:
+            target.execute("BEGIN EXCLUSIVE")
+            target.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
+                raise DatabaseInUse(str(database)) from exc
+            raise
+        copy = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            copy.backup(target, pages=PAGES_PER_STEP)
+        finally:
+            copy.close()
     finally:
-        copy.close()
-    engine.dispose()
+        target.close()  # the last connection: the write-ahead log goes into the file
     return cases
 
 

@@ -57,19 +57,28 @@ def register(db: typer.Typer, t: Texts) -> None:
             raise Failure(_refusal(file, exc.why)) from None
         if not yes:
             raise Failure(t("cli.db_restore_confirm", file=file, cases=_cases(cases)))
+        from sqlalchemy.engine import make_url
+
         from bot.clock import utc_now
-        from storage.backup import last_heartbeat
+        from storage.backup import DatabaseInUse, last_heartbeat
         from storage.engine import make_engine
 
-        engine = make_engine(settings.database.url)
         # A service still running on the database would go on working with the file replaced
-        # under it: it must be stopped first (its dispatcher stops beating when it stops).
+        # under it: it must be stopped first. Its dispatcher beats every second while it runs,
+        # and stops when it stops.
+        engine = make_engine(settings.database.url)
         beat = last_heartbeat(engine)
+        engine.dispose()
         alive = settings.server.dispatcher_dead_after_seconds
         if beat is not None and (utc_now() - beat).total_seconds() < alive:
-            engine.dispose()
             raise Failure(t("cli.db_restore_running", seconds=f"{alive:g}"))
-        restore_sqlite(engine, file)
+        # What the database says is not all: a process with the file open by another name (a
+        # hard link) writes where this name does not read. SQLite's lock on the file sees any.
+        database = Path(make_url(settings.database.url).database or "")
+        try:
+            restore_sqlite(database, file)
+        except DatabaseInUse:
+            raise Failure(t("cli.db_restore_in_use")) from None
         # The restored copy may be older than the code: bring its schema up to date.
         state.open_app(config, migrate=True)
         typer.echo(t("cli.db_restore_done", file=file, cases=_cases(cases)))

@@ -163,8 +163,19 @@ def config_option(t: Texts) -> Any:
 
 
 def shown_url(url: URL) -> str:
-    """A database URL to print: its password hidden, in the user part or as a parameter."""
-    return url.difference_update_query(["password"]).render_as_string(hide_password=True)
+    """A database URL to print: its password hidden, in the user part or as a parameter. With
+    an unencoded '@' in the password, its rest is read as part of the host's name: everything
+    up to the last '@' before the host is hidden then, the user's name too."""
+    from sqlalchemy.engine import URL
+
+    url = url.difference_update_query(["password"])
+    host = url.host or ""
+    if "@" not in host:
+        return url.render_as_string(hide_password=True)
+    host = host.rsplit("@", 1)[1]
+    bare = URL.create(url.drivername, host=host, port=url.port, database=url.database)
+    scheme, rest = bare.update_query_dict(dict(url.query)).render_as_string().split("://", 1)
+    return f"{scheme}://***@{rest}"
 
 
 def one_line(exc: SQLAlchemyError) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from xstatic.pkg import leaflet
@@ -23,8 +23,14 @@ async def not_found(request: Request) -> Response:
     return _secure(HTMLResponse(desk_texts()("errors.not_found"), status_code=404))
 
 
+async def favicon(request: Request) -> Response:
+    """The desk's icon where browsers look for it first, whatever page they opened."""
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon", headers=headers)
+
+
 def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
-    """The desk's routes, to mount under /mesa."""
+    """The desk's routes, mounted under /mesa, and its icon at /favicon.ico."""
     desk = Desk(app, clock)
     admin = AdminPages(desk)
     mapa = MapPage(desk)
@@ -64,5 +70,6 @@ def desk_routes(app: App, clock: Callable[[], datetime]) -> list[BaseRoute]:
                 # Any other address under /mesa: a page that says so in Spanish.
                 Route("/{rest:path}", not_found, methods=["GET", "POST"]),
             ],
-        )
+        ),
+        Route("/favicon.ico", favicon, methods=["GET"]),
     ]

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.e2e.channels import COMMAND, WhatsAppCitizen
-from tests.helpers import POTHOLE
+from tests.helpers import DENUNCIA, POTHOLE
 
 pytestmark = pytest.mark.browser
 
@@ -166,3 +166,56 @@ def test_an_administrator_works_a_whatsapp_case_from_arrival_to_the_report(
         assert width <= 390, (path, width)
 
     assert found == []
+
+
+# Every word of the Bandeja's cells that the browser broke across two lines (a folio counts as
+# one word): words wrap at spaces, never inside.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("table.queue th, table.queue td")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(word[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_the_bandeja_breaks_no_word_when_a_case_is_anonymous_and_has_an_icon(
+    page, service, tmp_path
+):
+    secret = an_administrator(service)
+    page.goto(service.url + "/mesa/login")
+    page.fill("#username", "marta")
+    page.fill("#password", PASSWORD)
+    page.fill("#otp", pyotp.TOTP(secret).at(datetime.now(UTC)))
+    page.click("form[action='/mesa/login'] button[type=submit]")
+    page.wait_for_url("**/mesa/bandeja**")
+
+    anonymous = WhatsAppCitizen(service, "+50370004322", "Beto")
+    for body in (*DENUNCIA, "1"):  # "1": yes, anonymous
+        anonymous.send(body)
+    ana = WhatsAppCitizen(service, "+50370004321", "Ana")
+    for body in POTHOLE:
+        ana.send(body)
+    rows = page.locator("tbody[data-live] tr", has_text="TA-")
+    page.locator("tbody[data-live] .tag").first.wait_for(timeout=90_000)
+    rows.nth(1).wait_for(timeout=90_000)
+
+    assert page.viewport_size["width"] == 1280
+    page.screenshot(path=str(tmp_path / "bandeja-anonima.png"))
+    assert page.evaluate(BROKEN_WORDS) == []
+
+    # The browser's tab shows the desk's icon, served by the service itself.
+    icon = page.get_attribute("link[rel=icon]", "href")
+    for path in (icon, "/favicon.ico"):
+        answer = page.request.get(service.url + path)
+        assert answer.status == 200, path
+        assert answer.headers["content-type"].startswith("image/"), path

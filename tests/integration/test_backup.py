@@ -1,10 +1,14 @@
 """A copy of the database kept by `db backup`, and put back by `db restore`."""
 
+import os
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.cli import main
 from handlers.casework.cases import open_case
@@ -61,9 +65,9 @@ def test_a_backup_taken_while_the_service_runs_restores_what_it_held(app, db, tm
     with app.uow() as uow:
         assert uow.cases.by_folio(lost) is not None  # nothing replaced without --yes
 
+    app.engine.dispose()  # the service stopped: its connections are closed
     status, restored = db("restore", str(copy), "--yes")
     assert status == 0, restored
-    app.engine.dispose()
     with app.uow() as uow:
         assert uow.cases.by_folio(kept) is not None
         assert uow.cases.by_folio(lost) is None
@@ -109,9 +113,9 @@ def test_a_copy_is_not_put_back_under_a_running_service(app, db, tmp_path):
         a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
         uow.outbox.heartbeat("servicio-en-marcha", a_minute_ago, timedelta(seconds=5))
         uow.commit()
+    app.engine.dispose()  # and closed its connections
     status, restored = db("restore", str(copy), "--yes")
     assert status == 0, restored
-    app.engine.dispose()
     with app.uow() as uow:
         assert uow.cases.by_folio(since_the_copy) is None
 
@@ -136,3 +140,62 @@ def test_a_sqlite_database_of_something_else_is_refused_as_foreign(app, db, tmp_
     status, refused = db("restore", str(other), "--yes")
     assert status == 1
     assert refused.endswith("es una base de datos SQLite, pero no de Teléfono Abierto\n")
+
+
+# A service in its own process, as `telefono-abierto run` would be: it opens the database by
+# the path it is given, beats once, and keeps its connections open until its input closes.
+SERVICE = """
+import sys
+from datetime import UTC, datetime, timedelta
+from bot.app import create_app
+from tests.helpers import make_settings
+
+app = create_app(make_settings(database={"url": sys.argv[1]}))
+with app.uow() as uow:
+    uow.outbox.heartbeat("servicio-en-marcha", datetime.now(UTC), timedelta(seconds=5))
+    uow.commit()
+print("en marcha", flush=True)
+sys.stdin.read()
+app.engine.dispose()
+"""
+
+
+def test_a_running_service_is_seen_through_another_name_of_its_database_file(
+    app, db, tmp_path, monkeypatch
+):
+    """A hard link names the live file by another path: the service's recent heartbeats are
+    in its write-ahead log (named after its own path), which the other name does not see.
+    The file is open all the same, and the restore refuses to replace it."""
+    if is_postgres(app.settings.database.url):
+        pytest.skip("db restore is SQLite's; PostgreSQL's copies go back with pg_restore")
+    copy = tmp_path / "martes.db"
+    db("backup", str(copy))
+    since_the_copy = a_case(app, "+50370002222")
+    app.engine.dispose()  # only the service below has the database open
+    live = make_url(app.settings.database.url).database
+    other_name = tmp_path / "otro-nombre.db"
+    os.link(live, other_name)
+    service = subprocess.Popen(
+        [sys.executable, "-c", SERVICE, app.settings.database.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert service.stdout is not None and service.stdout.readline() == "en marcha\n"
+        monkeypatch.setenv("TA_DATABASE__URL", f"sqlite:///{other_name}")
+        status, refused = db("restore", str(copy), "--yes")
+    finally:
+        service.communicate(timeout=60)  # stopped: its connections closed
+
+    assert status == 1, refused
+    assert refused == (
+        "La base de datos está abierta por otro proceso (el servicio, un chat o la mesa de "
+        "atención): deténgalo y repita db restore. Mientras la tenga abierta, seguiría "
+        "trabajando con la base que se reemplaza.\n"
+    )
+    with app.uow() as uow:
+        assert uow.cases.by_folio(since_the_copy) is not None  # nothing replaced
+    app.engine.dispose()
+    status, restored = db("restore", str(copy), "--yes")
+    assert status == 1 and "El servicio está en marcha" in restored  # its last beat is recent

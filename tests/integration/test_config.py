@@ -170,6 +170,45 @@ def test_a_malformed_database_url_is_reported_without_its_password(tmp_path, url
     assert "Hunter2Secreto" not in done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("command", [("cases", "list"), ("db", "upgrade")])
+def test_a_password_with_an_unencoded_at_sign_shows_no_part_of_it(tmp_path, command):
+    """'@' ends the password in a URL: the rest of it would be read as the host's name."""
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://ta:Hunter2@Secreto@127.0.0.1:{port}/ta"
+    done = telefono(tmp_path, write(tmp_path, f'[database]\nurl = "{url}"\n'), *command)
+    assert done.returncode == 2
+    assert "Hunter2" not in done.stdout + done.stderr
+    assert "Secreto" not in done.stdout + done.stderr
+    assert done.stderr == (
+        "Configuración inválida: database.url: URL de base de datos mal formada: "
+        "postgresql+psycopg://… (no se muestra el resto, que puede llevar la contraseña; "
+        "los caracteres especiales de la contraseña se escriben codificados, como %40 para @)\n"
+    )
+
+
+def test_a_database_url_is_shown_with_no_part_of_its_password():
+    """Where an unencoded '@' made it to the connection (a URL given in code, not the settings,
+    which refuse it), nothing up to the last '@' before the host is shown."""
+    from sqlalchemy.engine import make_url
+
+    from bot.cli.context import shown_url
+
+    shown = {
+        "postgresql+psycopg://ta:Hunter2@Secreto@db.example.org:5432/ta": (
+            "postgresql+psycopg://***@db.example.org:5432/ta"
+        ),
+        "postgresql+psycopg://ta:Hunter2Secreto@db.example.org/ta": (
+            "postgresql+psycopg://ta:***@db.example.org/ta"
+        ),
+        "postgresql+psycopg://ta@db.example.org/ta?password=Hunter2Secreto": (
+            "postgresql+psycopg://ta@db.example.org/ta"
+        ),
+    }
+    assert {url: shown_url(make_url(url)) for url in shown} == shown
+
+
 @pytest.mark.parametrize(
     "credentials",
     ["ta:Hunter2Secreto@127.0.0.1:{port}/ta", "ta@127.0.0.1:{port}/ta?password=Hunter2Secreto"],
