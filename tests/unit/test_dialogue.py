@@ -23,7 +23,7 @@ from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
 # What the bot says, to the letter, at the steps most conversations go through.
 # The first answer: who we are, what is stored, why, for how long, and how to see or delete it.
 GREETING = (
-    "¡Hola! Le atiende Teléfono Abierto del Ministerio de Obras Públicas (MOPT). Por aquí puede"
+    "¡Hola! Le atiende Teléfono Abierto — Ministerio de Obras Públicas (MOPT). Por aquí puede"
     " reportar problemas, hacer consultas, quejas, reclamos, sugerencias y denuncias, y darles"
     " seguimiento.\n"
     "Aviso de privacidad: guardamos lo que nos escriba (mensajes, fotos, ubicación) y su número o"
@@ -80,6 +80,22 @@ def test_first_contact_greets_and_asks_consent_before_anything_else(citizen, uow
         ],
     )
     assert uow.rows[Case] == []  # still no case before consent
+
+
+@pytest.mark.parametrize(
+    "name", ["Alcaldía Mayor de Bogotá", "Secretaría General", "Ministerio de Obras Públicas"]
+)
+def test_the_institution_is_named_correctly_whatever_its_gender_or_number(uow, name):
+    settings = make_settings(institution={"name": name, "short_name": "TA"})
+    citizen = Citizen(make_dialogue(settings, FakeClassifier()), lambda: uow)
+    greeting = citizen.send("hola")
+    information = citizen.converse("si", "4")
+    assert greeting.startswith(f"¡Hola! Le atiende Teléfono Abierto — {name} (TA). Por aquí")
+    assert information.startswith(
+        f"Teléfono Abierto ({name}) recibe solicitudes, consultas, quejas, reclamos,"
+    )
+    for said in (greeting, information):  # no article the name may not take
+        assert not re.search(rf"\b(del|de la|de los|de las|al|el|la) {name}", said)
 
 
 def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):
@@ -422,7 +438,7 @@ def test_a_bare_folio_number_finds_ones_own_case(citizen, case):
 
 def test_at_the_folio_question_numbers_past_the_list_are_menu_choices(citizen, case):
     citizen.send("2")
-    assert "Teléfono Abierto es el canal" in citizen.send("4")
+    assert "Teléfono Abierto (Ministerio de Obras Públicas) recibe" in citizen.send("4")
 
 
 def test_ayuda_explains_and_asks_the_pending_question_again(citizen):
@@ -648,7 +664,7 @@ def test_an_unclear_answer_about_anonymity_is_asked_again(citizen, uow, unclear)
     [
         ("consultar mi caso", "No tiene casos registrados"),
         ("quiero hablar con un humano", "no hay personal conectado"),
-        ("información por favor", "Teléfono Abierto es el canal"),
+        ("información por favor", "Teléfono Abierto (Ministerio de Obras Públicas) recibe"),
         ("ayuda por favor", "Puede escribir MENU"),
         ("buenos días, cómo está usted", "1. Reportar un problema"),
     ],

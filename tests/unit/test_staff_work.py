@@ -176,7 +176,11 @@ def test_an_extension_after_the_deadline_is_refused(uow, citizen, agent, clock):
 
 def test_a_referral_names_the_institution_to_the_citizen(uow, citizen, agent):
     agent.send(f"/remitir {FOLIO} Alcaldía de San Miguel")
-    assert "remitido a Alcaldía de San Miguel" in told_citizen(uow)[-1]
+    # Named as staff typed it, with or without its article: no article of ours before it.
+    assert told_citizen(uow)[-1] == (
+        f"Su caso {FOLIO} fue remitido a la institución competente: Alcaldía de San Miguel."
+        " Desde allí continuarán con su atención."
+    )
     assert the_case(uow).referred_to == "Alcaldía de San Miguel"
 
 
