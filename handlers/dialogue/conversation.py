@@ -833,12 +833,16 @@ class Dialogue(EmergencySteps):
             # "omitir", "no, gracias" (nothing more to add) finish it as LISTO does; "ok", "sí"
             # hear the reminder again. None of them is a word of the report.
             said = self.vocab.without_courtesy(turn.folded)
-            if has_content and (said in self.vocab.skip or said in self.vocab.no):
+            skips = said in self.vocab.skip or said in self.vocab.no
+            if has_content and skips:
                 self._classify(turn)
+            elif has_content:
+                self._say(turn, t("dialogue.describe_ack"))
             else:
-                self._say(
-                    turn, t("dialogue.describe_ack" if has_content else "dialogue.describe_empty")
-                )
+                # Nothing told yet: skipping is not possible (and saying so beats a bare
+                # "tell us what happens"); leaving is.
+                key = "dialogue.describe_cannot_skip" if skips else "dialogue.describe_empty"
+                self._say(turn, t(key))
             return
         piece = self._draft_piece(turn)
         if not (piece["text"] or piece["media"] or piece["location"]):

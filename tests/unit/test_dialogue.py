@@ -585,6 +585,32 @@ def test_omitir_before_any_description_asks_for_one(citizen, uow):
     assert "Todavía no nos ha contado qué pasa" in citizen.send("omitir")
 
 
+@pytest.mark.parametrize("skip", ["omitir", "OMITIR", "no gracias", "no", "saltar"])
+def test_skipping_the_description_is_told_it_cannot_be_and_how_to_cancel(citizen, uow, skip):
+    citizen.converse("hola", "si", "1")
+    assert_transcript(
+        citizen,
+        [
+            (
+                skip,
+                "Todavía no nos ha contado qué pasa, y sin eso no podemos registrar su caso: este"
+                " paso no se puede omitir. Escriba qué ocurre y dónde, o envíe una foto; luego"
+                " escriba LISTO. Si prefiere no reportar nada, escriba CANCELAR.",
+            ),
+            ("cancelar", MENU.removeprefix("Gracias por aceptar.\n")),
+        ],
+    )
+    assert uow.rows[Case] == []
+
+
+def test_listo_before_any_description_asks_for_one_without_speaking_of_skipping(citizen):
+    citizen.converse("hola", "si", "1")
+    assert citizen.send("listo") == (
+        "Todavía no nos ha contado qué pasa. Escriba qué ocurre y dónde, o envíe una foto; luego"
+        " escriba LISTO."
+    )
+
+
 @pytest.mark.parametrize("skip", ["omitir", "listo", "ya, gracias"])
 def test_listo_or_omitir_at_the_location_question_is_no_place(citizen, uow, skip):
     citizen.converse(*POTHOLE[:6])
