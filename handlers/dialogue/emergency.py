@@ -281,8 +281,9 @@ class EmergencySteps:
         """The emergency's place from an answer to where: the place typed becomes the case's
         place, and its municipality the one the gazetteer finds for it, or for the case's pin;
         whether it found one. A place it does not know ("frente al kinder") is kept for the
-        staff but names no municipality: a better answer (a known place, a pin) may still come.
-        A municipality staff set is kept."""
+        staff but names no municipality: a better answer (a known place, a pin) may still come,
+        and a known place then keeps that landmark as its reference. A municipality staff set is
+        kept."""
         uow = turn.uow
         case = uow.cases.get(case_id)
         if case is None:
@@ -293,7 +294,11 @@ class EmergencySteps:
             found = places.nearest(case.latitude, case.longitude)
         written = turn.data["where"] == "written"
         if found is not None and found.matched:
-            if typed and (written or not case.location_text):
+            if typed and written:
+                # The landmark said first ("no sé, creo que por la escuela...") is what finds
+                # the spot within the place named now: kept as its reference, not replaced.
+                case.location_text = self._with_reference(typed, case.location_text)
+            elif typed and not case.location_text:
                 case.location_text = typed
             if not case.municipality:
                 case.municipality, case.district = found.municipality, found.district
@@ -306,6 +311,20 @@ class EmergencySteps:
                 uow.cases.add(case)
             turn.data["where"] = "written"
         return False
+
+    def _with_reference(self, place: str, landmark: str | None) -> str:
+        """A place with the landmark given before it as its reference, within the place's
+        length: "Soyapango (referencia: por la escuela de la colonia El Carmen)"."""
+        if not landmark or fold(landmark) in fold(place):
+            return place
+        text = self.t("dialogue.place_reference", place=place, reference=landmark)
+        if len(text) <= MAX_PLACE:
+            return text
+        room = MAX_PLACE - len(self.t("dialogue.place_reference", place=place, reference="…"))
+        if room < 1:
+            return place[:MAX_PLACE]
+        cut = landmark[:room].rstrip() + "…"
+        return self.t("dialogue.place_reference", place=place, reference=cut)
 
     def _addition(self, turn: Turn, piece: dict, place: str | None) -> str:
         """The staff's notice of what the person added to an emergency."""
