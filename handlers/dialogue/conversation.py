@@ -31,7 +31,7 @@ from handlers.classification.danger import needs_danger_check
 from handlers.core.labels import CASE_TYPES
 from handlers.core.messages import DocumentRef, Incoming, Option, Reply
 from handlers.core.normalise import fold, is_substantive, looks_like_words, words
-from handlers.core.places import place_as_written
+from handlers.core.places import place_as_written, without_not_knowing
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
@@ -994,6 +994,8 @@ class Dialogue(EmergencySteps):
             self._add_piece(turn, {**self._draft_piece(turn), "text": ""})
         elif self.vocab.without_courtesy(turn.folded) in self.vocab.skip | self.vocab.done:
             pass  # "omitir", or "listo": no place given, and none made of those words
+        elif not without_not_knowing(turn.text):
+            pass  # "no sé" alone: no place either (the message stays in the history)
         elif looks_like_words(turn.text):
             turn.data["location_text"] = turn.text[:MAX_LOCATION]
             turn.data["municipality"] = place_as_written(turn.text)

@@ -19,6 +19,7 @@ from handlers.classification.danger import needs_danger_check
 from handlers.classification.scope import Kind, out_of_scope_kind
 from handlers.core.messages import Option
 from handlers.core.normalise import fold, looks_like_words
+from handlers.core.places import NOT_KNOWING, without_not_knowing
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import Classification
 from handlers.core.texts import Texts
@@ -49,14 +50,6 @@ DANGER_YES = frozenset({"no se", "no sabemos", "creo que si", "tal vez", "puede 
 # And nobody in danger is a no.
 DANGER_NO = frozenset({"nadie", "ninguno", "ninguna"})
 MAX_PLACE = 300
-# Not knowing where, said at the start of an answer to "¿Dónde es?" ("no sé", "ni idea"), alone
-# or before the landmark that follows it ("no sé, cerca del río").
-_NOT_KNOWING = re.compile(
-    r"^\W*(?:no\s+(?:lo\s+)?s[eé](?:\s+(?:d[oó]nde(?:\s+es)?|la\s+direcci[oó]n))?"
-    r"|no\s+sabemos|ni\s+idea|no\s+tengo\s+idea|desconozco|no\s+estoy\s+segur[oa]"
-    r"|no\s+sabr[ií]a\s+decir)\b\W*",
-    re.IGNORECASE,
-)
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _NOT_DANGER = Classification("solicitud", "otro", "normal", 0.0)
 
@@ -237,7 +230,7 @@ class EmergencySteps:
         uow.messages.attach_to_case([turn.message_id], case_id)
         uow.cases.append_details(case_id, "", piece["location"])  # a pin first: it may place it
         where = turn.data.get("where")
-        said = _NOT_KNOWING.sub("", turn.text, count=1).strip()  # "no sé, cerca del río"
+        said = without_not_knowing(turn.text)  # "no sé, cerca del río"
         typed = said[:MAX_PLACE] if where and said and not piece["location"] else None
         placed = where and (typed or piece["location"]) and self._locate(turn, case_id, typed)
         # The first answer is taken as the place whatever it says; after one the gazetteer did
@@ -267,7 +260,7 @@ class EmergencySteps:
         for a pin or a landmark; `unanswered` (thanks, LISTO, OMITIR, a yes or a no), a blank or
         a keyboard mash asks where again."""
         folio = turn.data["folio"]
-        said = _NOT_KNOWING.match(turn.text)
+        said = NOT_KNOWING.match(turn.text)
         if said is not None and not turn.text[said.end() :].strip():
             turn.uow.messages.attach_to_case([turn.message_id], turn.data["case_id"])
             self._say(turn, self.t("dialogue.emergency_where_unknown", folio=folio))

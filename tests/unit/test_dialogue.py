@@ -621,6 +621,34 @@ def test_listo_or_omitir_at_the_location_question_is_no_place(citizen, uow, skip
     assert case.description == POTHOLE[3]
 
 
+@pytest.mark.parametrize(
+    "unsure",
+    [
+        "no sé, creo que por la escuela de la colonia Las Brisas",
+        "No sé. Creo que por la escuela de la colonia Las Brisas",
+        "ni idea, tal vez por la escuela de la colonia Las Brisas",
+    ],
+)
+def test_a_place_said_unsure_is_kept_in_the_citizens_words_and_names_no_municipality(
+    citizen, uow, unsure
+):
+    citizen.converse(*POTHOLE[:6])
+    citizen.converse(unsure, "omitir")
+    case = only_case(uow)
+    assert case.location_text == unsure  # what the case worker reads: all they said
+    # Counted by municipality in the reports: "no sé" or "creo que..." is no town's name.
+    assert case.municipality is None
+
+
+@pytest.mark.parametrize("unsure", ["no sé", "No lo sé.", "ni idea"])
+def test_not_knowing_where_at_the_location_question_is_no_place(citizen, uow, unsure):
+    citizen.converse(*POTHOLE[:6])
+    assert "género" in citizen.send(unsure)
+    citizen.send("omitir")
+    case = only_case(uow)
+    assert (case.location_text, case.municipality) == (None, None)
+
+
 def test_a_place_that_uses_those_words_is_kept_as_written(citizen, uow):
     citizen.converse(*POTHOLE[:6])
     citizen.converse("ya casi llegando a San Miguel, listo el desvio", "omitir")
