@@ -25,6 +25,7 @@ from handlers.casework.cases import (
 from handlers.casework.documents import CONSTANCIA, SOLICITUD, caption
 from handlers.casework.examples import CITIZEN, learn_from_case
 from handlers.casework.notifications import Event, staff_replies
+from handlers.casework.places import pin_words
 from handlers.casework.privacy import erase_personal_data, personal_data
 from handlers.casework.staff import new_case_cards
 from handlers.classification.danger import needs_danger_check
@@ -1110,7 +1111,9 @@ class Dialogue(EmergencySteps):
             "staff.emergency_alert",
             folio=case.folio,
             topic=self.policy.topic_label(case.topic),
-            location=case.location_text or t("staff.emergency_no_location"),
+            location=case.location_text
+            or pin_words(self.policy, case, link=True)
+            or t("staff.emergency_no_location"),
             description=case.description[:500],
         )
         alerted = self._alert_staff(turn, Event.EMERGENCY, alert, case.id)
