@@ -425,12 +425,14 @@ class StaffDesk:
             turn.uow, self.policy, case, int(days), reason, turn.actor, turn.now
         )
         turn.notify(replies)
-        self._card(turn, case, "staff.done_extended", due=self.policy.local_day(case.due_at))
+        key = "staff.done_extended_anonymous" if case.anonymous else "staff.done_extended"
+        self._card(turn, case, key, due=self.policy.local_day(case.due_at))
 
     def _close(self, turn: _Turn, args: str) -> None:
         case, resolution = self._case(turn, args)
         turn.notify(casework.close(turn.uow, self.policy, case, resolution, turn.actor, turn.now))
-        turn.say(self.t("staff.done_closed", folio=case.folio))
+        key = "staff.done_closed_anonymous" if case.anonymous else "staff.done_closed"
+        turn.say(self.t(key, folio=case.folio))
 
     def _discard(self, turn: _Turn, args: str) -> None:
         case, reason = self._case(turn, args)

@@ -10,6 +10,7 @@ from typing import Any
 
 from handlers.casework import visits
 from handlers.casework.cases import (
+    FOLIO_PATTERN,
     count_miss,
     detach_message,
     find_own_case,
@@ -590,9 +591,7 @@ class Dialogue(EmergencySteps):
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif looks_up:
             self._missed(turn)
-            self._say(
-                turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
-            )
+            self._say(turn, self._not_found(turn))
         else:
             self._list_own_cases(turn)
             return
@@ -610,6 +609,13 @@ class Dialogue(EmergencySteps):
             detach_message(turn.uow, self.policy, turn.message_id, turn.now)
         if code or not in_anonymous_range(turn.text):
             count_miss(turn.contact, turn.now)
+
+    def _not_found(self, turn: Turn) -> str:
+        """What a folio or code that finds nothing is answered. A code speaks of codes: whoever
+        holds one made an anonymous denuncia, which is nobody's "own" case and has no folio."""
+        if names_code(turn.text) and not FOLIO_PATTERN.search(turn.text):
+            return self.t("dialogue.status_code_not_found")
+        return self.t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
 
     def _asks_document(self, turn: Turn) -> bool:
         """ "constancia", or "constancia" and a folio or code (nothing else after it)."""
@@ -631,8 +637,7 @@ class Dialogue(EmergencySteps):
             found = find_own_case(turn.uow, self.policy, turn.contact, turn.text)
             if found is None:
                 self._missed(turn)
-                example = self.policy.example_folio(turn.now)
-                self._say(turn, t("dialogue.status_not_found", example=example))
+                self._say(turn, self._not_found(turn))
                 self._back_to_where_we_were(turn)
                 return
             case, intro = found[0], t("documents.sending")
