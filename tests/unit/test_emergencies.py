@@ -406,9 +406,7 @@ def test_an_answer_to_where_that_also_tells_of_danger_is_kept_in_the_description
     assert (case.location_text, case.description) == (said, f"{BLEEDING}\n{said}")
 
 
-def test_a_place_known_after_a_landmark_keeps_the_landmark_as_its_reference(
-    citizen, uow, on_duty
-):
+def test_a_place_known_after_a_landmark_keeps_the_landmark_as_its_reference(citizen, uow, on_duty):
     citizen.converse("hola", "si", "1", BLEEDING, "si", "frente al kinder")
     assert "enviamos el lugar" in citizen.send("San Miguel, colonia Las Brisas")
     (case,) = uow.rows[Case]
@@ -435,9 +433,7 @@ def test_what_the_citizen_said_of_the_place_while_unsure_is_kept_with_the_place_
     assert case.location_text.startswith("Soyapango (referencia:")
 
 
-def test_a_long_landmark_is_shortened_to_fit_the_place_not_the_place_named(
-    citizen, uow, on_duty
-):
+def test_a_long_landmark_is_shortened_to_fit_the_place_not_the_place_named(citizen, uow, on_duty):
     landmark = "frente a la casa celeste " + "de portón negro " * 20
     citizen.converse("hola", "si", "1", BLEEDING, "si", landmark)
     citizen.send("Soyapango, calle principal")

@@ -36,9 +36,7 @@ def the_case(uow) -> Case:
     return case
 
 
-def test_the_emergency_alert_names_the_pin_shared_before_it_not_sin_ubicacion(
-    citizen, uow, clock
-):
+def test_the_emergency_alert_names_the_pin_shared_before_it_not_sin_ubicacion(citizen, uow, clock):
     uow.insert(Staff(name="Turno", role="agent", telegram_id=555, created_at=clock.now))
     citizen.converse("hola", "si", "1")
     citizen.send(location=AT_SEA)
@@ -85,6 +83,4 @@ def test_what_the_citizen_reads_of_their_data_and_documents_names_the_pin(citize
     report_with_a_pin(citizen, AT_SEA)
     assert "• Lugar: 13.0, -90.5" in citizen.send("mis datos")
     dialogue = make_dialogue(make_settings(), FakeClassifier())
-    assert place_of(dialogue.policy, the_case(uow)) == (
-        "Ubicación compartida: 13.00000, -90.50000"
-    )
+    assert place_of(dialogue.policy, the_case(uow)) == ("Ubicación compartida: 13.00000, -90.50000")
