@@ -35,7 +35,7 @@ def visits_ics(
         event.add("dtstart", visit.starts_at)
         event.add("dtend", visit.ends_at)
         event.add("summary", t("visits.ics_summary", folio=case.folio, number=visit.id))
-        place = place_of(case)
+        place = place_of(policy, case)
         if place:
             event.add("location", place)
         description = t(

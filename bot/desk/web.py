@@ -734,7 +734,7 @@ class Desk:
                 "id": v.id,
                 "folio": c.folio,
                 "when": field_visits.describe_slot(self.policy, v),
-                "place": field_visits.place_of(c) or "—",
+                "place": field_visits.place_of(self.policy, c) or "—",
                 "who": v.who or "—",
                 "status": v.status,
                 "status_label": field_visits.status_label(self.policy, v.status),

@@ -360,10 +360,15 @@ def find_own_case(
     return None
 
 
+# Status changes whose note the citizen was sent (the resolution, the reason for discarding, the
+# institution referred to): read again in the history, where an anonymous reporter reads them.
+TOLD_STATUSES = frozenset({"cerrado", "descartado", "remitido"})
+
 # Events whose note was written for the citizen (a reply, a commitment made, met, moved or
 # cancelled; a field visit's day, or its outcome, as the citizen was told them).
 CITIZEN_NOTES = (
     "staff_reply",
+    "extended",  # the reason and the new date, as the citizen was told them
     "commitment_made",
     "commitment_met",
     "commitment_moved",
@@ -391,7 +396,10 @@ def render_status(uow: UnitOfWork, policy: CasePolicy, case: Case, reference: st
     ]
     for event in uow.cases.events(case.id, public_only=True):
         what = event_summary(t, event)
-        if event.kind in CITIZEN_NOTES and event.note:
+        told = event.kind in CITIZEN_NOTES or (
+            event.kind == "status_changed" and event.to_status in TOLD_STATUSES
+        )
+        if told and event.note:
             # Anonymous reporters read staff replies and commitments here, with their secret code.
             what = f"{what}: {event.note}"
         at = policy.local_time(event.at, anonymous=case.anonymous)

@@ -60,6 +60,15 @@ def set_place(
     return found
 
 
+def pin_words(policy: CasePolicy, case: Case, *, link: bool = False) -> str | None:
+    """The case's shared pin for a person to read, «ubicación compartida (13.69294,
+    -89.21819)», with a map's address after it when `link`; None when the case has no pin."""
+    if case.latitude is None or case.longitude is None:
+        return None
+    key = "place.pin_link" if link else "place.pin"
+    return policy.texts(key, latitude=f"{case.latitude:.5f}", longitude=f"{case.longitude:.5f}")
+
+
 def describe_place(case: Case) -> str:
     """The case's place for a staff card: "Ahuachapán Centro (distrito Ahuachapán)"."""
     if case.municipality and case.district:

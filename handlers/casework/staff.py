@@ -15,7 +15,7 @@ from handlers.casework import commitments, visits
 from handlers.casework.cases import direction, event_summary, message_text
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
-from handlers.casework.places import describe_place, set_place
+from handlers.casework.places import describe_place, pin_words, set_place
 from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES, staff_label
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import fold, strip_controls
@@ -93,8 +93,8 @@ def case_card(uow: UnitOfWork, policy: CasePolicy, case: Case, *, heading: str =
         lines.append(t("staff.card_paused"))
     if case.anonymous:
         lines.append(t("staff.card_anonymous"))
-    if case.municipality or case.location_text:
-        place = case.location_text or ""
+    if case.municipality or case.location_text or case.latitude is not None:
+        place = case.location_text or pin_words(policy, case) or ""
         if case.municipality and fold(case.municipality) not in fold(place):
             place = f"{place} · {describe_place(case)}" if place else describe_place(case)
         lines.append(t("staff.card_place", place=place))
@@ -426,12 +426,14 @@ class StaffDesk:
             turn.uow, self.policy, case, int(days), reason, turn.actor, turn.now
         )
         turn.notify(replies)
-        self._card(turn, case, "staff.done_extended", due=self.policy.local_day(case.due_at))
+        key = "staff.done_extended_anonymous" if case.anonymous else "staff.done_extended"
+        self._card(turn, case, key, due=self.policy.local_day(case.due_at))
 
     def _close(self, turn: _Turn, args: str) -> None:
         case, resolution = self._case(turn, args)
         turn.notify(casework.close(turn.uow, self.policy, case, resolution, turn.actor, turn.now))
-        turn.say(self.t("staff.done_closed", folio=case.folio))
+        key = "staff.done_closed_anonymous" if case.anonymous else "staff.done_closed"
+        turn.say(self.t(key, folio=case.folio))
 
     def _discard(self, turn: _Turn, args: str) -> None:
         case, reason = self._case(turn, args)

@@ -13,6 +13,7 @@ from handlers.casework.actions import reach_reporter
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import FINAL, Actor, NotAllowed, notify_citizen, reachable_contact
 from handlers.casework.notifications import Event, staff_replies
+from handlers.casework.places import pin_words
 from handlers.core.messages import Incoming, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
@@ -119,12 +120,12 @@ def describe_slot(policy: CasePolicy, visit: Visit) -> str:
     )
 
 
-def place_of(case: Case) -> str:
-    """Where the visit goes: the place given, else the municipality."""
+def place_of(policy: CasePolicy, case: Case) -> str:
+    """Where the visit goes: the place given, else the municipality, else the shared pin."""
     parts = [p for p in (case.location_text, case.municipality) if p]
     if len(parts) == 2 and parts[1].lower() in parts[0].lower():
         parts = parts[:1]
-    return ", ".join(parts)
+    return ", ".join(parts) or pin_words(policy, case) or ""
 
 
 def _clean(text: str | None, limit: int = MAX_TEXT) -> str:
@@ -238,9 +239,20 @@ def propose(
     )
     when = describe_slot(policy, visit)
     record_event(uow, case, now, actor=actor.name, kind="visit_proposed", note=when)
-    place = place_of(case)
-    key = "visits.notify_proposed" if place else "visits.notify_proposed_no_place"
-    text = t(key, folio=case.folio, when=when, place=place)
+    place = place_of(policy, case)
+    if case.location_text or case.municipality:
+        text = t("visits.notify_proposed", folio=case.folio, when=when, place=place)
+    elif place:  # only a pin: told as the location they shared
+        latitude, longitude = f"{case.latitude:.5f}", f"{case.longitude:.5f}"
+        text = t(
+            "visits.notify_proposed_pin",
+            folio=case.folio,
+            when=when,
+            latitude=latitude,
+            longitude=longitude,
+        )
+    else:
+        text = t("visits.notify_proposed_no_place", folio=case.folio, when=when)
     replies = notify_citizen(uow, policy, case, text)
     if not replies:
         record_event(uow, case, now, actor=actor.name, kind="visit_call", note=when, public=False)
@@ -459,7 +471,7 @@ def due_reminders(uow: UnitOfWork, policy: CasePolicy, now: datetime) -> list[Re
             folio=case.folio,
             number=visit.id,
             when=when,
-            place=place_of(case) or t("visits.no_place"),
+            place=place_of(policy, case) or t("visits.no_place"),
             who=visit.who or t("visits.no_who"),
             status=state,
         )
@@ -482,7 +494,7 @@ def list_lines(policy: CasePolicy, rows: list[tuple[Visit, Case]]) -> list[str]:
                 number=visit.id,
                 folio=case.folio,
                 when=describe_slot(policy, visit),
-                place=place_of(case) or t("visits.no_place"),
+                place=place_of(policy, case) or t("visits.no_place"),
                 who=visit.who or t("visits.no_who"),
                 status=status_label(policy, visit.status),
             )

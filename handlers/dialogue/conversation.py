@@ -10,6 +10,7 @@ from typing import Any
 
 from handlers.casework import visits
 from handlers.casework.cases import (
+    FOLIO_PATTERN,
     count_miss,
     detach_message,
     find_own_case,
@@ -25,13 +26,14 @@ from handlers.casework.cases import (
 from handlers.casework.documents import CONSTANCIA, SOLICITUD, caption
 from handlers.casework.examples import CITIZEN, learn_from_case
 from handlers.casework.notifications import Event, staff_replies
+from handlers.casework.places import pin_words
 from handlers.casework.privacy import erase_personal_data, personal_data
 from handlers.casework.staff import new_case_cards
 from handlers.classification.danger import needs_danger_check
 from handlers.core.labels import CASE_TYPES
 from handlers.core.messages import DocumentRef, Incoming, Option, Reply
 from handlers.core.normalise import fold, is_substantive, looks_like_words, words
-from handlers.core.places import place_as_written
+from handlers.core.places import place_as_written, without_not_knowing
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from handlers.core.texts import Texts
@@ -589,9 +591,7 @@ class Dialogue(EmergencySteps):
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif looks_up:
             self._missed(turn)
-            self._say(
-                turn, t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
-            )
+            self._say(turn, self._not_found(turn))
         else:
             self._list_own_cases(turn)
             return
@@ -609,6 +609,13 @@ class Dialogue(EmergencySteps):
             detach_message(turn.uow, self.policy, turn.message_id, turn.now)
         if code or not in_anonymous_range(turn.text):
             count_miss(turn.contact, turn.now)
+
+    def _not_found(self, turn: Turn) -> str:
+        """What a folio or code that finds nothing is answered. A code speaks of codes: whoever
+        holds one made an anonymous denuncia, which is nobody's "own" case and has no folio."""
+        if names_code(turn.text) and not FOLIO_PATTERN.search(turn.text):
+            return self.t("dialogue.status_code_not_found")
+        return self.t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))
 
     def _asks_document(self, turn: Turn) -> bool:
         """ "constancia", or "constancia" and a folio or code (nothing else after it)."""
@@ -630,8 +637,7 @@ class Dialogue(EmergencySteps):
             found = find_own_case(turn.uow, self.policy, turn.contact, turn.text)
             if found is None:
                 self._missed(turn)
-                example = self.policy.example_folio(turn.now)
-                self._say(turn, t("dialogue.status_not_found", example=example))
+                self._say(turn, self._not_found(turn))
                 self._back_to_where_we_were(turn)
                 return
             case, intro = found[0], t("documents.sending")
@@ -833,12 +839,16 @@ class Dialogue(EmergencySteps):
             # "omitir", "no, gracias" (nothing more to add) finish it as LISTO does; "ok", "sí"
             # hear the reminder again. None of them is a word of the report.
             said = self.vocab.without_courtesy(turn.folded)
-            if has_content and (said in self.vocab.skip or said in self.vocab.no):
+            skips = said in self.vocab.skip or said in self.vocab.no
+            if has_content and skips:
                 self._classify(turn)
+            elif has_content:
+                self._say(turn, t("dialogue.describe_ack"))
             else:
-                self._say(
-                    turn, t("dialogue.describe_ack" if has_content else "dialogue.describe_empty")
-                )
+                # Nothing told yet: skipping is not possible (and saying so beats a bare
+                # "tell us what happens"); leaving is.
+                key = "dialogue.describe_cannot_skip" if skips else "dialogue.describe_empty"
+                self._say(turn, t(key))
             return
         piece = self._draft_piece(turn)
         if not (piece["text"] or piece["media"] or piece["location"]):
@@ -990,6 +1000,8 @@ class Dialogue(EmergencySteps):
             self._add_piece(turn, {**self._draft_piece(turn), "text": ""})
         elif self.vocab.without_courtesy(turn.folded) in self.vocab.skip | self.vocab.done:
             pass  # "omitir", or "listo": no place given, and none made of those words
+        elif not without_not_knowing(turn.text):
+            pass  # "no sé" alone: no place either (the message stays in the history)
         elif looks_like_words(turn.text):
             turn.data["location_text"] = turn.text[:MAX_LOCATION]
             turn.data["municipality"] = place_as_written(turn.text)
@@ -1104,7 +1116,9 @@ class Dialogue(EmergencySteps):
             "staff.emergency_alert",
             folio=case.folio,
             topic=self.policy.topic_label(case.topic),
-            location=case.location_text or t("staff.emergency_no_location"),
+            location=case.location_text
+            or pin_words(self.policy, case, link=True)
+            or t("staff.emergency_no_location"),
             description=case.description[:500],
         )
         alerted = self._alert_staff(turn, Event.EMERGENCY, alert, case.id)

@@ -19,6 +19,7 @@ from handlers.classification.danger import needs_danger_check
 from handlers.classification.scope import Kind, out_of_scope_kind
 from handlers.core.messages import Option
 from handlers.core.normalise import fold, looks_like_words
+from handlers.core.places import NOT_KNOWING, without_not_knowing
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import Classification
 from handlers.core.texts import Texts
@@ -49,14 +50,6 @@ DANGER_YES = frozenset({"no se", "no sabemos", "creo que si", "tal vez", "puede 
 # And nobody in danger is a no.
 DANGER_NO = frozenset({"nadie", "ninguno", "ninguna"})
 MAX_PLACE = 300
-# Not knowing where, said at the start of an answer to "¿Dónde es?" ("no sé", "ni idea"), alone
-# or before the landmark that follows it ("no sé, cerca del río").
-_NOT_KNOWING = re.compile(
-    r"^\W*(?:no\s+(?:lo\s+)?s[eé](?:\s+(?:d[oó]nde(?:\s+es)?|la\s+direcci[oó]n))?"
-    r"|no\s+sabemos|ni\s+idea|no\s+tengo\s+idea|desconozco|no\s+estoy\s+segur[oa]"
-    r"|no\s+sabr[ií]a\s+decir)\b\W*",
-    re.IGNORECASE,
-)
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _NOT_DANGER = Classification("solicitud", "otro", "normal", 0.0)
 
@@ -237,7 +230,7 @@ class EmergencySteps:
         uow.messages.attach_to_case([turn.message_id], case_id)
         uow.cases.append_details(case_id, "", piece["location"])  # a pin first: it may place it
         where = turn.data.get("where")
-        said = _NOT_KNOWING.sub("", turn.text, count=1).strip()  # "no sé, cerca del río"
+        said = without_not_knowing(turn.text)  # "no sé, cerca del río"
         typed = said[:MAX_PLACE] if where and said and not piece["location"] else None
         placed = where and (typed or piece["location"]) and self._locate(turn, case_id, typed)
         # The first answer is taken as the place whatever it says; after one the gazetteer did
@@ -267,7 +260,7 @@ class EmergencySteps:
         for a pin or a landmark; `unanswered` (thanks, LISTO, OMITIR, a yes or a no), a blank or
         a keyboard mash asks where again."""
         folio = turn.data["folio"]
-        said = _NOT_KNOWING.match(turn.text)
+        said = NOT_KNOWING.match(turn.text)
         if said is not None and not turn.text[said.end() :].strip():
             turn.uow.messages.attach_to_case([turn.message_id], turn.data["case_id"])
             self._say(turn, self.t("dialogue.emergency_where_unknown", folio=folio))
@@ -281,8 +274,9 @@ class EmergencySteps:
         """The emergency's place from an answer to where: the place typed becomes the case's
         place, and its municipality the one the gazetteer finds for it, or for the case's pin;
         whether it found one. A place it does not know ("frente al kinder") is kept for the
-        staff but names no municipality: a better answer (a known place, a pin) may still come.
-        A municipality staff set is kept."""
+        staff but names no municipality: a better answer (a known place, a pin) may still come,
+        and a known place then keeps that landmark as its reference. A municipality staff set is
+        kept."""
         uow = turn.uow
         case = uow.cases.get(case_id)
         if case is None:
@@ -293,7 +287,11 @@ class EmergencySteps:
             found = places.nearest(case.latitude, case.longitude)
         written = turn.data["where"] == "written"
         if found is not None and found.matched:
-            if typed and (written or not case.location_text):
+            if typed and written:
+                # The landmark said first ("no sé, creo que por la escuela...") is what finds
+                # the spot within the place named now: kept as its reference, not replaced.
+                case.location_text = self._with_reference(typed, case.location_text)
+            elif typed and not case.location_text:
                 case.location_text = typed
             if not case.municipality:
                 case.municipality, case.district = found.municipality, found.district
@@ -306,6 +304,20 @@ class EmergencySteps:
                 uow.cases.add(case)
             turn.data["where"] = "written"
         return False
+
+    def _with_reference(self, place: str, landmark: str | None) -> str:
+        """A place with the landmark given before it as its reference, within the place's
+        length: "Soyapango (referencia: por la escuela de la colonia El Carmen)"."""
+        if not landmark or fold(landmark) in fold(place):
+            return place
+        text = self.t("dialogue.place_reference", place=place, reference=landmark)
+        if len(text) <= MAX_PLACE:
+            return text
+        room = MAX_PLACE - len(self.t("dialogue.place_reference", place=place, reference="…"))
+        if room < 1:
+            return place[:MAX_PLACE]
+        cut = landmark[:room].rstrip() + "…"
+        return self.t("dialogue.place_reference", place=place, reference=cut)
 
     def _addition(self, turn: Turn, piece: dict, place: str | None) -> str:
         """The staff's notice of what the person added to an emergency."""

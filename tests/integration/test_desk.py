@@ -652,6 +652,37 @@ def test_a_pin_without_words_says_so_in_the_timeline_not_an_empty_entry(app, cli
     assert "(sin texto: una ubicación, un archivo u otro contenido)" in page
 
 
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "municipality"),
+    [(13.69294, -89.21819, "San Salvador Centro"), (13.0, -90.5, None)],  # a town; at sea
+)
+def test_a_case_placed_only_by_a_pin_does_not_say_it_has_no_place(
+    app, client, clock, latitude, longitude, municipality
+):
+    from handlers.core.messages import Location
+
+    ana = make_account(app, "Ana Pérez", "ana")
+    citizen = report(app, clock, "hola", "si", "1", "la calle principal tiene un hoyo enorme")
+    citizen.send(location=Location(latitude, longitude))
+    citizen.converse("listo", "si", "omitir")
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/casos/TA-2026-000001").text
+    place = page[page.index('id="lugar"') : page.index('id="descripcion"')]
+    assert "Sin lugar indicado" not in place
+    assert f"Ubicación enviada: {latitude:.5f}, {longitude:.5f}" in place
+    if municipality:
+        assert f"<p>{municipality}</p>" in place
+
+
+def test_a_case_with_no_place_at_all_says_so(app, client, clock):
+    ana = make_account(app, "Ana Pérez", "ana")
+    report(app, clock, "hola", "si", "1", "la calle principal tiene un hoyo enorme")
+    report(app, clock, "listo", "si", "omitir", "omitir")
+    sign_in(client, ana, clock)
+    page = client.get("/mesa/casos/TA-2026-000001").text
+    assert "Sin lugar indicado" in page[page.index('id="lugar"') : page.index('id="descripcion"')]
+
+
 def test_the_timeline_tells_what_went_to_the_citizen_from_what_went_to_staff(app, client, clock):
     from tests.helpers import add_staff
 

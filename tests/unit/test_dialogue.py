@@ -23,7 +23,7 @@ from tests.unit.fakes import FakeClassifier, FakeUnitOfWork
 # What the bot says, to the letter, at the steps most conversations go through.
 # The first answer: who we are, what is stored, why, for how long, and how to see or delete it.
 GREETING = (
-    "¡Hola! Le atiende Teléfono Abierto del Ministerio de Obras Públicas (MOPT). Por aquí puede"
+    "¡Hola! Le atiende Teléfono Abierto — Ministerio de Obras Públicas (MOPT). Por aquí puede"
     " reportar problemas, hacer consultas, quejas, reclamos, sugerencias y denuncias, y darles"
     " seguimiento.\n"
     "Aviso de privacidad: guardamos lo que nos escriba (mensajes, fotos, ubicación) y su número o"
@@ -80,6 +80,22 @@ def test_first_contact_greets_and_asks_consent_before_anything_else(citizen, uow
         ],
     )
     assert uow.rows[Case] == []  # still no case before consent
+
+
+@pytest.mark.parametrize(
+    "name", ["Alcaldía Mayor de Bogotá", "Secretaría General", "Ministerio de Obras Públicas"]
+)
+def test_the_institution_is_named_correctly_whatever_its_gender_or_number(uow, name):
+    settings = make_settings(institution={"name": name, "short_name": "TA"})
+    citizen = Citizen(make_dialogue(settings, FakeClassifier()), lambda: uow)
+    greeting = citizen.send("hola")
+    information = citizen.converse("si", "4")
+    assert greeting.startswith(f"¡Hola! Le atiende Teléfono Abierto — {name} (TA). Por aquí")
+    assert information.startswith(
+        f"Teléfono Abierto ({name}) recibe solicitudes, consultas, quejas, reclamos,"
+    )
+    for said in (greeting, information):  # no article the name may not take
+        assert not re.search(rf"\b(del|de la|de los|de las|al|el|la) {name}", said)
 
 
 def test_a_pothole_report_ends_with_a_receipt_and_a_stored_case(citizen, uow):
@@ -422,7 +438,7 @@ def test_a_bare_folio_number_finds_ones_own_case(citizen, case):
 
 def test_at_the_folio_question_numbers_past_the_list_are_menu_choices(citizen, case):
     citizen.send("2")
-    assert "Teléfono Abierto es el canal" in citizen.send("4")
+    assert "Teléfono Abierto (Ministerio de Obras Públicas) recibe" in citizen.send("4")
 
 
 def test_ayuda_explains_and_asks_the_pending_question_again(citizen):
@@ -569,6 +585,32 @@ def test_omitir_before_any_description_asks_for_one(citizen, uow):
     assert "Todavía no nos ha contado qué pasa" in citizen.send("omitir")
 
 
+@pytest.mark.parametrize("skip", ["omitir", "OMITIR", "no gracias", "no", "saltar"])
+def test_skipping_the_description_is_told_it_cannot_be_and_how_to_cancel(citizen, uow, skip):
+    citizen.converse("hola", "si", "1")
+    assert_transcript(
+        citizen,
+        [
+            (
+                skip,
+                "Todavía no nos ha contado qué pasa, y sin eso no podemos registrar su caso: este"
+                " paso no se puede omitir. Escriba qué ocurre y dónde, o envíe una foto; luego"
+                " escriba LISTO. Si prefiere no reportar nada, escriba CANCELAR.",
+            ),
+            ("cancelar", MENU.removeprefix("Gracias por aceptar.\n")),
+        ],
+    )
+    assert uow.rows[Case] == []
+
+
+def test_listo_before_any_description_asks_for_one_without_speaking_of_skipping(citizen):
+    citizen.converse("hola", "si", "1")
+    assert citizen.send("listo") == (
+        "Todavía no nos ha contado qué pasa. Escriba qué ocurre y dónde, o envíe una foto; luego"
+        " escriba LISTO."
+    )
+
+
 @pytest.mark.parametrize("skip", ["omitir", "listo", "ya, gracias"])
 def test_listo_or_omitir_at_the_location_question_is_no_place(citizen, uow, skip):
     citizen.converse(*POTHOLE[:6])
@@ -577,6 +619,34 @@ def test_listo_or_omitir_at_the_location_question_is_no_place(citizen, uow, skip
     case = only_case(uow)
     assert (case.location_text, case.municipality) == (None, None)
     assert case.description == POTHOLE[3]
+
+
+@pytest.mark.parametrize(
+    "unsure",
+    [
+        "no sé, creo que por la escuela de la colonia Las Brisas",
+        "No sé. Creo que por la escuela de la colonia Las Brisas",
+        "ni idea, tal vez por la escuela de la colonia Las Brisas",
+    ],
+)
+def test_a_place_said_unsure_is_kept_in_the_citizens_words_and_names_no_municipality(
+    citizen, uow, unsure
+):
+    citizen.converse(*POTHOLE[:6])
+    citizen.converse(unsure, "omitir")
+    case = only_case(uow)
+    assert case.location_text == unsure  # what the case worker reads: all they said
+    # Counted by municipality in the reports: "no sé" or "creo que..." is no town's name.
+    assert case.municipality is None
+
+
+@pytest.mark.parametrize("unsure", ["no sé", "No lo sé.", "ni idea"])
+def test_not_knowing_where_at_the_location_question_is_no_place(citizen, uow, unsure):
+    citizen.converse(*POTHOLE[:6])
+    assert "género" in citizen.send(unsure)
+    citizen.send("omitir")
+    case = only_case(uow)
+    assert (case.location_text, case.municipality) == (None, None)
 
 
 def test_a_place_that_uses_those_words_is_kept_as_written(citizen, uow):
@@ -648,7 +718,7 @@ def test_an_unclear_answer_about_anonymity_is_asked_again(citizen, uow, unclear)
     [
         ("consultar mi caso", "No tiene casos registrados"),
         ("quiero hablar con un humano", "no hay personal conectado"),
-        ("información por favor", "Teléfono Abierto es el canal"),
+        ("información por favor", "Teléfono Abierto (Ministerio de Obras Públicas) recibe"),
         ("ayuda por favor", "Puede escribir MENU"),
         ("buenos días, cómo está usted", "1. Reportar un problema"),
     ],

@@ -118,7 +118,8 @@ def test_an_anonymous_denuncias_documents_carry_no_folio_and_asking_by_its_folio
         assert message.created_at == policy.day_of(message.created_at)
     assert contact.folio_misses == 0 and documents_queued(uow) == []
     # A code mistyped is kept the same way (only an anonymous reporter holds one), and counts.
-    assert citizen.send("estado ABCD-2345-EFGH").startswith("No encontramos ese caso")
+    answer = citizen.send("estado ABCD-2345-EFGH")
+    assert answer.startswith("No encontramos una denuncia anónima con ese código")
     (message,) = [m for m in uow.rows[Message] if "estado" in m.body and "-" in m.body[-5:]]
     assert message.contact_id is None and contact.folio_misses == 1
     # Any other folio not theirs stays theirs, and counts as a miss.

@@ -406,12 +406,48 @@ def test_an_answer_to_where_that_also_tells_of_danger_is_kept_in_the_description
     assert (case.location_text, case.description) == (said, f"{BLEEDING}\n{said}")
 
 
-def test_a_place_known_after_a_landmark_replaces_it_and_is_no_detail(citizen, uow, on_duty):
+def test_a_place_known_after_a_landmark_keeps_the_landmark_as_its_reference(citizen, uow, on_duty):
     citizen.converse("hola", "si", "1", BLEEDING, "si", "frente al kinder")
     assert "enviamos el lugar" in citizen.send("San Miguel, colonia Las Brisas")
     (case,) = uow.rows[Case]
-    assert case.location_text == "San Miguel, colonia Las Brisas"
+    # The known place names the municipality; the landmark is what finds the spot in it.
+    assert case.location_text == "San Miguel, colonia Las Brisas (referencia: frente al kinder)"
+    assert case.municipality == "San Miguel Centro"
     assert case.description == BLEEDING
+
+
+def test_what_the_citizen_said_of_the_place_while_unsure_is_kept_with_the_place_named_later(
+    citizen, uow, on_duty
+):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    unsure = "no sé, creo que por la escuela de la colonia El Carmen"
+    assert "enviamos el lugar" in citizen.send(unsure)
+    assert "enviamos el lugar" in citizen.send("Soyapango")
+    (case,) = uow.rows[Case]
+    assert case.location_text == (
+        "Soyapango (referencia: creo que por la escuela de la colonia El Carmen)"
+    )
+    assert (case.municipality, case.district) == ("San Salvador Este", "Soyapango")
+    # Once placed, more words are details of the case, not another place.
+    assert "Agregamos esta información" in citizen.send("San Miguel, colonia Las Brisas")
+    assert case.location_text.startswith("Soyapango (referencia:")
+
+
+def test_a_long_landmark_is_shortened_to_fit_the_place_not_the_place_named(citizen, uow, on_duty):
+    landmark = "frente a la casa celeste " + "de portón negro " * 20
+    citizen.converse("hola", "si", "1", BLEEDING, "si", landmark)
+    citizen.send("Soyapango, calle principal")
+    (case,) = uow.rows[Case]
+    assert len(case.location_text) <= 300
+    assert case.location_text.startswith("Soyapango, calle principal (referencia: frente a la")
+    assert case.location_text.endswith("…)")
+
+
+def test_a_place_that_already_holds_the_landmark_does_not_repeat_it(citizen, uow, on_duty):
+    citizen.converse("hola", "si", "1", BLEEDING, "si", "frente al kinder")
+    citizen.send("San Miguel, colonia Las Brisas, frente al kinder")
+    (case,) = uow.rows[Case]
+    assert case.location_text == "San Miguel, colonia Las Brisas, frente al kinder"
 
 
 def test_details_after_the_place_that_use_those_words_are_kept(citizen, uow, on_duty):

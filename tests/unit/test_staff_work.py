@@ -176,7 +176,11 @@ def test_an_extension_after_the_deadline_is_refused(uow, citizen, agent, clock):
 
 def test_a_referral_names_the_institution_to_the_citizen(uow, citizen, agent):
     agent.send(f"/remitir {FOLIO} Alcaldía de San Miguel")
-    assert "remitido a Alcaldía de San Miguel" in told_citizen(uow)[-1]
+    # Named as staff typed it, with or without its article: no article of ours before it.
+    assert told_citizen(uow)[-1] == (
+        f"Su caso {FOLIO} fue remitido a la institución competente: Alcaldía de San Miguel."
+        " Desde allí continuarán con su atención."
+    )
     assert the_case(uow).referred_to == "Alcaldía de San Miguel"
 
 
@@ -327,6 +331,68 @@ def test_an_anonymous_reporter_reads_staff_replies_with_the_secret_code(uow, cit
     card = agent.send(f"/caso {case.folio}")
     assert "Denuncia anónima" in card and CITIZEN_NUMBER not in card
     assert "Abrimos una investigación" in citizen.send(f"estado {code}")
+
+
+def file_anonymous_denuncia(uow, citizen) -> tuple[Case, str]:
+    """The citizen's anonymous denuncia, filed: the case and its secret code."""
+    citizen.converse("hola", "si", "1", "denuncio que el alcalde usa la maquinaria del estado")
+    citizen.converse("listo", "si", "omitir")
+    receipt = citizen.send("1")
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", receipt)[0]
+    (case,) = uow.rows[Case]
+    return case, code
+
+
+def test_an_anonymous_reporter_reads_the_outcome_they_would_have_been_sent(
+    uow, citizen, make_citizen
+):
+    add_staff(lambda: uow, "Ana", whatsapp=AGENT_NUMBER)
+    case, code = file_anonymous_denuncia(uow, citizen)
+    agent = make_citizen(AGENT_NUMBER, channel="whatsapp")
+    extended = agent.send(
+        f"/prorroga {case.folio} 5 hay que revisar los registros de la maquinaria"
+    )
+    closed = agent.send(
+        f"/cerrar {case.folio} Se sancionó al responsable y se recuperó la maquinaria"
+    )
+    # Staff are not told the reporter was told: nobody can be; they read it with their code.
+    assert extended.splitlines()[0] == (
+        f"✅ Plazo del caso {case.folio} prorrogado hasta martes 15/12/2026; la persona lo leerá"
+        " al consultar con su código (denuncia anónima)"
+    )
+    assert closed == (
+        f"✅ Caso {case.folio} cerrado; la persona leerá la resolución al consultar con su código"
+        " (denuncia anónima)."
+    )
+    history = citizen.send(f"estado {code}").split("Historial:\n")[1].splitlines()
+    # A named reporter is sent the new date and its reason, and the resolution; the anonymous
+    # one, reached by nobody, reads them here with the code.
+    assert [line.split(": ", 1)[1] for line in history[1:]] == [
+        "Plazo prorrogado: hay que revisar los registros de la maquinaria (martes 15/12/2026)",
+        "Cambio de estado a Cerrado: Se sancionó al responsable y se recuperó la maquinaria",
+    ]
+
+
+def test_a_mistyped_code_is_answered_about_codes_not_about_ones_own_cases(uow, citizen):
+    case, code = file_anonymous_denuncia(uow, citizen)
+    wrong = code[:-1] + ("A" if code[-1] != "A" else "B")
+    answer = (
+        "No encontramos una denuncia anónima con ese código. Revise que esté completo y tal como"
+        " lo recibió: son tres grupos de cuatro letras y números (XXXX-XXXX-XXXX)."
+    )
+    assert citizen.send(f"estado {wrong}") == answer
+    assert citizen.send(f"constancia {wrong}") == answer
+    assert "Su denuncia anónima" in citizen.send(f"estado {code}")
+
+
+def test_too_many_wrong_codes_are_refused_without_speaking_of_ones_own_cases(uow, citizen):
+    case, code = file_anonymous_denuncia(uow, citizen)
+    for n in range(11):
+        citizen.send(f"estado ABCD-EFGH-{n:04d}")
+    assert citizen.send(f"estado {code}") == (
+        "Recibimos demasiadas consultas de folios o códigos que no encontramos. Por seguridad,"
+        " intente de nuevo en una hora."
+    )
 
 
 def test_an_inactive_staff_member_is_just_a_citizen(uow, make_citizen, case):

@@ -22,6 +22,28 @@ DEFAULT_RADIUS_KM = 15.0
 FUZZY_RATIO = 0.85
 FUZZY_MIN_LETTERS = 6  # shorter names must be typed exactly: too many short words look alike
 
+# Not knowing where, said at the start of a place ("no sé", "ni idea"), alone or before the
+# landmark that follows it ("no sé, cerca del río").
+NOT_KNOWING = re.compile(
+    r"^\W*(?:no\s+(?:lo\s+)?s[eé](?:\s+(?:d[oó]nde(?:\s+es)?|la\s+direcci[oó]n))?"
+    r"|no\s+sabemos|ni\s+idea|no\s+tengo\s+idea|desconozco|no\s+estoy\s+segur[oa]"
+    r"|no\s+sabr[ií]a\s+decir)\b\W*",
+    re.IGNORECASE,
+)
+# A hedge before a place ("creo que por la escuela"): no part of a town's name.
+_HEDGE = re.compile(
+    r"^\W*(?:creo\s+que|pienso\s+que|me\s+parece\s+que|puede\s+ser\s+que|tal\s+vez"
+    r"|quiz[aá]s?|a\s+lo\s+mejor)\b\W*",
+    re.IGNORECASE,
+)
+
+
+def without_not_knowing(text: str) -> str:
+    """What a place answer says after not knowing it: "no sé, cerca del río" → "cerca del
+    río"; "" for a bare "no sé"."""
+    return NOT_KNOWING.sub("", text, count=1).strip()
+
+
 # Words after which a name is a neighbourhood, a street or a building, not the town: "colonia
 # San Antonio", "barrio San Miguel", "calle La Libertad", "escuela San José".
 _NOT_A_TOWN = frozenset(
@@ -423,7 +445,9 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def place_as_written(text: str) -> str | None:
     """The place in "San Miguel, colonia Las Brisas" when the gazetteer knows none: the first
     part, unless it names a neighbourhood or a street. A best effort that staff can correct."""
-    first = re.split(r"[,;\n.]", text, maxsplit=1)[0].strip()
+    # "no sé, creo que por la escuela": neither not knowing nor a hedge is a town's name.
+    said = _HEDGE.sub("", without_not_knowing(text), count=1)
+    first = re.split(r"[,;\n.]", said, maxsplit=1)[0].strip()
     first = re.sub(
         r"^(en\s+(el\s+)?)?(municipio|municipalidad|distrito|localidad|departamento)\s+(de\s+)?",
         "",
