@@ -611,8 +611,10 @@ def test_listo_before_any_description_asks_for_one_without_speaking_of_skipping(
     )
 
 
-@pytest.mark.parametrize("skip", ["omitir", "listo", "ya, gracias"])
-def test_listo_or_omitir_at_the_location_question_is_no_place(citizen, uow, skip):
+@pytest.mark.parametrize(
+    "skip", ["omitir", "listo", "ya, gracias", "no sé", "No lo sé.", "ni idea"]
+)
+def test_skipping_or_not_knowing_at_the_location_question_is_no_place(citizen, uow, skip):
     citizen.converse(*POTHOLE[:6])
     assert "género" in citizen.send(skip)
     citizen.send("omitir")
@@ -638,15 +640,6 @@ def test_a_place_said_unsure_is_kept_in_the_citizens_words_and_names_no_municipa
     assert case.location_text == unsure  # what the case worker reads: all they said
     # Counted by municipality in the reports: "no sé" or "creo que..." is no town's name.
     assert case.municipality is None
-
-
-@pytest.mark.parametrize("unsure", ["no sé", "No lo sé.", "ni idea"])
-def test_not_knowing_where_at_the_location_question_is_no_place(citizen, uow, unsure):
-    citizen.converse(*POTHOLE[:6])
-    assert "género" in citizen.send(unsure)
-    citizen.send("omitir")
-    case = only_case(uow)
-    assert (case.location_text, case.municipality) == (None, None)
 
 
 def test_a_place_that_uses_those_words_is_kept_as_written(citizen, uow):
