@@ -8,6 +8,7 @@ import typer
 
 from bot.app import App
 from handlers.casework.cases import direction, event_note, event_summary, message_text
+from handlers.casework.reach import PHONE
 from handlers.core.cells import spreadsheet_safe
 from handlers.core.labels import staff_label
 from handlers.core.normalise import strip_controls
@@ -129,6 +130,10 @@ def print_table(t: Texts, rows: list[dict[str, Any]]) -> None:
     Console().print(table)
 
 
+# The further lines of a message or a note in `cases show`, under its first.
+INDENT = "\n    "
+
+
 def render_case(app: App, uow: Any, case: Case) -> str:
     """A case with its messages, attachments and history, for staff."""
     t = app.policy.texts
@@ -169,15 +174,24 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         lines.append(t("cli.show_anonymous"))
     elif case.contact_id:
         contact = uow.contacts.get(case.contact_id)
-        lines.append(
-            t(
+        if contact.channel == "telefono" and not PHONE.fullmatch(contact.address):
+            # A name left at a call or a walk-in without a number: its address is a placeholder.
+            line = t(
+                "cli.show_citizen_no_number",
+                name=contact.name or t("cli.unnamed"),
+                contact_id=contact.id,
+            )
+        else:
+            line = t(
                 "cli.show_citizen",
                 name=contact.name or t("cli.unnamed"),
                 channel=t(f"labels.channel.{contact.channel}"),
                 address=contact.address,
                 contact_id=contact.id,
             )
-        )
+        lines.append(line)
+    elif case.channel in ("telefono", "presencial"):
+        lines.append(t("cli.show_citizen_nobody"))
     if case.municipality:
         lines.append(t("cli.show_municipality", municipality=case.municipality))
     if case.department:
@@ -192,15 +206,16 @@ def render_case(app: App, uow: Any, case: Case) -> str:
     lines.append(t("cli.show_messages"))
     for message in uow.messages.for_case(case.id):
         arrow = direction(t, message)
-        body = message_text(t, message).replace("\n", " / ")
+        # Whole, as the person read it: its further lines indented under the first.
+        body = INDENT.join(message_text(t, message).splitlines() or [""])
         if message.direction == "out" and t.has(f"cli.delivery_{message.status}"):
-            body = f"{body[:300]} {t(f'cli.delivery_{message.status}')}"
+            body = f"{body} {t(f'cli.delivery_{message.status}')}"
         lines.append(
             t(
                 "cli.show_message_line",
                 at=policy.local_time(message.created_at, anonymous=anonymous),
                 direction=arrow,
-                body=body[:400],
+                body=body,
             )
         )
     attachments = uow.messages.attachments_for_case(case.id)
@@ -217,7 +232,7 @@ def render_case(app: App, uow: Any, case: Case) -> str:
         ]
     lines.append(t("cli.show_history"))
     for event in uow.cases.events(case.id):
-        note = f" — {event_note(t, event)}" if event.note else ""
+        note = f" — {INDENT.join(event_note(t, event).splitlines())}" if event.note else ""
         lines.append(
             t(
                 "cli.show_event_line",

@@ -157,12 +157,26 @@ def add_work_commands(cases: typer.Typer, t: Texts) -> None:
         as_: As = None,
         config: Config = None,
     ) -> None:
+        said: list[str] = []
+
         def action(uow, policy, case, actor, now):
             from handlers.casework import actions as casework
+            from handlers.casework.staff import close_done
 
-            return casework.close(uow, policy, case, resolution, actor, now)
+            pending = [v.id for v in uow.visits.for_case(case.id) if v.status != "cancelled"]
+            replies = casework.close(uow, policy, case, resolution, actor, now)
+            said.append(close_done(uow, policy, case) or policy.texts("cli.done", folio=folio))
+            reason = policy.texts("visits.cancelled_case_closed")
+            for visit in uow.visits.for_case(case.id):
+                if visit.id in pending and visit.status == "cancelled":
+                    said.append(
+                        policy.texts(
+                            "visits.done_cancelled_on_close", number=visit.id, reason=reason
+                        )
+                    )
+            return replies
 
-        work_on(cli_context(ctx), config, as_, folio, action)
+        work_on(cli_context(ctx), config, as_, folio, action, said=said)
 
     @cases.command("new", help=t("cli.cases_new_help"))
     def cases_new(
@@ -379,7 +393,7 @@ def confirm_reply_to_closed(state: CliContext, config: str | None, folio: str) -
     with app.uow() as uow:
         try:
             case = casework.find_case(uow, app.policy, folio)
-            casework.reply_allowed(app.policy, case)
+            casework.reply_allowed(uow, app.policy, case)
         except casework.ClosedCase as exc:
             warning = str(exc)
             case_folio = case.folio

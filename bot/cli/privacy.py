@@ -38,7 +38,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
             raise Failure(t("cli.staff_bad_whatsapp", value=whatsapp))
         return "whatsapp", number
 
-    def contact_of(uow, whatsapp, telegram_id, phone, folio):
+    def contact_of(uow, policy, whatsapp, telegram_id, phone, folio):
         """The person named by one address, or by a case of theirs (a walk-in who left a name
         and no number has no address to give)."""
         if [whatsapp, telegram_id, phone, folio].count(None) != 3:
@@ -51,12 +51,27 @@ def register(cli: typer.Typer, t: Texts) -> None:
                 raise Failure(t("staff.error_unknown_folio", folio=folio))
             contact = uow.contacts.get(case.contact_id) if case.contact_id else None
             if case.anonymous or contact is None:
+                from handlers.casework.privacy import case_figures
+
+                figures = None if case.anonymous else case_figures(policy, case)
+                if figures:
+                    raise Failure(t("privacy.folio_figures", folio=case.folio, figures=figures))
                 raise Failure(t("cli.privacy_folio_nobody", folio=case.folio))
             return contact
         contact = uow.contacts.find(*address_of(whatsapp, telegram_id, phone))
         if contact is None:
             raise Failure(t("cli.privacy_unknown_contact"))
         return contact
+
+    def option_of(whatsapp, telegram_id, phone, folio) -> str:
+        """How the person was named, for the erasing command shown to staff."""
+        if folio is not None:
+            return f"--folio {folio.strip().upper()}"
+        if telegram_id is not None:
+            return f"--telegram-id {telegram_id}"
+        if phone is not None:
+            return f"--phone {address_of(None, None, phone)[1]}"
+        return f"--whatsapp {address_of(whatsapp, None)[1]}"
 
     @group.command("show", help=t("cli.privacy_show_help"))
     def privacy_show(
@@ -72,8 +87,9 @@ def register(cli: typer.Typer, t: Texts) -> None:
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:
-            contact = contact_of(uow, whatsapp, telegram_id, phone, folio)
-            typer.echo(personal_data(uow, app.policy, contact, whole=True))
+            contact = contact_of(uow, app.policy, whatsapp, telegram_id, phone, folio)
+            option = option_of(whatsapp, telegram_id, phone, folio)
+            typer.echo(personal_data(uow, app.policy, contact, whole=True, erase_option=option))
 
     @group.command("erase", help=t("cli.privacy_erase_help"))
     def privacy_erase(
@@ -92,8 +108,11 @@ def register(cli: typer.Typer, t: Texts) -> None:
         state = cli_context(ctx)
         app = state.open_app(config, migrate=False)
         with app.uow() as uow:
-            contact = contact_of(uow, whatsapp, telegram_id, phone, folio)
-            confirm(state, erasure_summary(uow, app.policy, contact), yes)
+            contact = contact_of(uow, app.policy, whatsapp, telegram_id, phone, folio)
+            summary = erasure_summary(uow, app.policy, contact)
+            if not yes and not state.interactive():
+                typer.echo(summary)  # what would be erased, before the refusal
+            confirm(state, summary, yes)
             uow.conversations.delete(contact.id)
             erase_personal_data(uow, app.policy, contact, state.clock())
             uow.commit()

@@ -19,7 +19,9 @@ from handlers.casework.lifecycle import (
     reachable_contact,
 )
 from handlers.casework.notifications import Event, staff_replies
+from handlers.casework.reach import PHONE, callback_number, has_chat, reach_reporter
 from handlers.casework.reclassify import reclassify
+from handlers.casework.visits import cancel_pending
 from handlers.core.labels import CASE_TYPES, GENDERS, STATUSES, URGENCIES, staff_label
 from handlers.core.messages import Incoming, Location, Option, Reply
 from handlers.core.normalise import strip_controls
@@ -141,11 +143,18 @@ class ClosedCase(NotAllowed):
     adds how to confirm it."""
 
 
-def reply_allowed(policy: CasePolicy, case: Case) -> None:
-    """Refuse an unconfirmed reply to a closed or discarded case (ClosedCase), saying so."""
+def reply_allowed(uow: UnitOfWork, policy: CasePolicy, case: Case) -> None:
+    """Refuse an unconfirmed reply to a closed or discarded case (ClosedCase), saying so: what
+    would become of it depends on whether the reporter has a chat, a code or neither."""
     if case.status in FINAL:
         status = staff_label(policy.texts, "status", case.status).lower()
-        raise ClosedCase(policy.texts("staff.reply_closed", folio=case.folio, status=status))
+        if case.anonymous:
+            key = "staff.reply_closed_anonymous"
+        elif not has_chat(uow, case):
+            key = "staff.reply_closed_no_chat"
+        else:
+            key = "staff.reply_closed"
+        raise ClosedCase(policy.texts(key, folio=case.folio, status=status))
 
 
 def reply(
@@ -164,7 +173,7 @@ def reply(
     supervisor's decision, not a side effect of a message)."""
     text = _text(policy, text)
     if not closed_ok:
-        reply_allowed(policy, case)
+        reply_allowed(uow, policy, case)
     record_event(uow, case, now, actor=actor.name, kind="staff_reply", note=text)
     if case.first_response_at is None:
         case.first_response_at = now
@@ -177,47 +186,14 @@ def reply(
     return replies
 
 
-def has_chat(uow: UnitOfWork, case: Case) -> bool:
-    """Whether what staff say reaches the reporter by chat (else: a call, or the secret code)."""
-    return reachable_contact(uow, case) is not None
-
-
-def callback_number(uow: UnitOfWork, case: Case) -> str | None:
-    """The number a phone or walk-in case's reporter left to be called back on."""
-    contact = uow.contacts.get(case.contact_id) if case.contact_id else None
-    if contact is None or contact.channel != "telefono" or not PHONE.fullmatch(contact.address):
-        return None
-    return contact.address
-
-
-def reach_reporter(
-    uow: UnitOfWork,
-    policy: CasePolicy,
-    case: Case,
-    by_phone: str,
-    in_person: str,
-    **values: object,
-) -> str:
-    """A sentence on reaching a case's reporter outside the chat: the catalogue's `by_phone`
-    (with {number} to call) when they left a number, else `in_person`; both name them as
-    {person}, with the name they gave staff or as the person who filed the case."""
-    t = policy.texts
-    contact = uow.contacts.get(case.contact_id) if case.contact_id else None
-    # A name given to staff who logged the call; a chat's profile name is not one.
-    given = contact.name if contact is not None and contact.channel == "telefono" else None
-    person = given or t("staff.callback_person")
-    number = callback_number(uow, case)
-    if number is None:
-        return t(in_person, folio=case.folio, person=person, **values)
-    return t(by_phone, folio=case.folio, person=person, number=number, **values)
-
-
 def call_back(
     uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime
 ) -> list[Reply]:
-    """A reply nobody can receive by chat becomes a call to make: an event in the case's history
-    and a message to whoever works the case (the assignee, else the staff chat)."""
-    record_event(uow, case, now, actor=actor.name, kind="callback_due", note=text, public=False)
+    """A reply nobody can receive by chat becomes a call to make (or, with no number left, an
+    answer to give in person): an event in the case's history and a message to whoever works
+    the case (the assignee, else the staff chat)."""
+    kind = "callback_due" if callback_number(uow, case) else "reply_in_person"
+    record_event(uow, case, now, actor=actor.name, kind=kind, note=text, public=False)
     alert = reach_reporter(
         uow, policy, case, "staff.callback_alert", "staff.callback_alert_no_number", text=text
     )
@@ -259,7 +235,9 @@ def refer(uow: UnitOfWork, policy: CasePolicy, case: Case, institution: str, act
 
 
 def close(uow: UnitOfWork, policy: CasePolicy, case: Case, resolution: str, actor: Actor, now):
-    """Close with a resolution; the citizen is told it and asked about the result."""
+    """Close with a resolution; the citizen is told it and asked about the result. Visits still
+    pending are cancelled (the closing tells why); with no chat to tell the person, the
+    resolution becomes a call to make (or an answer to give in person), as a reply does."""
     resolution = _text(policy, resolution, "staff.error_needs_note_cerrado")
     text = policy.texts("notify.closed", folio=case.folio, resolution=resolution)
     replies = change_status(
@@ -267,6 +245,10 @@ def close(uow: UnitOfWork, policy: CasePolicy, case: Case, resolution: str, acto
     )
     case.resolution = resolution
     uow.cases.add(case)
+    reason = policy.texts("visits.cancelled_case_closed")
+    cancel_pending(uow, policy, case, reason, actor, now)
+    if not replies and not case.anonymous and not has_chat(uow, case):
+        replies = call_back(uow, policy, case, resolution, actor, now)
     return replies + ask_survey(uow, policy, case, now)
 
 
@@ -293,9 +275,11 @@ def discard(uow: UnitOfWork, policy: CasePolicy, case: Case, reason: str, actor:
     """Discard with a reason (spam, duplicate, not a case), which the citizen is told."""
     reason = _text(policy, reason, "staff.error_needs_note_descartado")
     text = policy.texts("notify.discarded", folio=case.folio, reason=reason)
-    return change_status(
+    replies = change_status(
         uow, policy, case, "descartado", actor, now, note=reason, tell_citizen=text
     )
+    cancel_pending(uow, policy, case, policy.texts("visits.cancelled_case_discarded"), actor, now)
+    return replies
 
 
 def set_status(
@@ -457,9 +441,6 @@ def register_case(
     if answer is not None:
         close(uow, policy, case, answer, actor, now)
     return case
-
-
-PHONE = re.compile(r"\+?[0-9]{7,15}")
 
 
 def caller(

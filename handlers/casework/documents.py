@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from handlers.casework.actions import callback_number, has_chat
+from handlers.casework.reach import callback_number, has_chat
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from storage.models import Case
@@ -108,7 +108,7 @@ def solicitud(uow: UnitOfWork, policy: CasePolicy, case: Case, now: datetime) ->
     values = {
         "type": t(f"labels.type.{case.type}"),
         "topic": policy.topic_label(case.topic),
-        "channel": t(f"labels.channel.{case.channel}"),
+        "channel": t(f"documents.received_via.{case.channel}"),
     }
     if case.anonymous:
         intro = t("documents.solicitud_intro_anonymous", **values)

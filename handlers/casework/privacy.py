@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import FINAL
+from handlers.casework.reach import PHONE
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
 from storage.models import Case, Contact
@@ -19,24 +20,39 @@ CHAT_TEXT = 300
 
 
 def personal_data(
-    uow: UnitOfWork, policy: CasePolicy, contact: Contact, *, whole: bool = False
+    uow: UnitOfWork,
+    policy: CasePolicy,
+    contact: Contact,
+    *,
+    whole: bool = False,
+    erase_option: str | None = None,
 ) -> str:
     """Everything stored about a contact, in words, for "mis datos": who they are, each case
     (description, place, status, dates, resolution, the gender and age kept for the counts) and
-    the text of their messages; in the chat the latest ones only (`whole` for all)."""
+    the text of their messages; in the chat the latest ones only (`whole` for all). With
+    `erase_option` (how the terminal named them: "--folio TA-…") it is written for staff,
+    about the person, and ends with the command that erases it."""
     t = policy.texts
     cases = list(uow.cases.for_contact(contact.id))
     count = uow.messages.count_for_contact(contact.id)
     messages = uow.messages.for_contact(contact.id, last=None if whole else CHAT_MESSAGES)
+    staff = erase_option is not None
     lines = [
-        t("privacy.data_header"),
-        t("privacy.data_channel", channel=t(f"labels.channel.{contact.channel}")),
-        t("privacy.data_address", address=contact.address),
+        t("privacy.staff_data_header" if staff else "privacy.data_header"),
+        t("privacy.data_channel", channel=channel_of(policy, contact, cases)),
+        t("privacy.data_address", address=address_of(policy, contact)),
         t("privacy.data_name", name=contact.name or t("privacy.no_data")),
-        t("privacy.data_gender", gender=t(f"labels.gender.{contact.gender or 'sin_dato'}")),
-        t("privacy.data_age", age=contact.age if contact.age is not None else t("privacy.no_data")),
-        t("privacy.data_cases", folios=", ".join(c.folio for c in cases) or t("privacy.none")),
     ]
+    # Gender and age given in the chat; a call or a walk-in keeps them on each case only.
+    if not staff or contact.gender is not None or contact.age is not None:
+        age = contact.age if contact.age is not None else t("privacy.no_data")
+        lines += [
+            t("privacy.data_gender", gender=t(f"labels.gender.{contact.gender or 'sin_dato'}")),
+            t("privacy.data_age", age=age),
+        ]
+    lines.append(
+        t("privacy.data_cases", folios=", ".join(c.folio for c in cases) or t("privacy.none"))
+    )
     shown_cases = cases if whole else cases[-CHAT_CASES:]
     if len(shown_cases) < len(cases):
         lines.append(t.plural("privacy.data_cases_left_out", len(cases) - len(shown_cases)))
@@ -48,12 +64,46 @@ def personal_data(
     lines.append(t("privacy.data_messages", count=count))
     if len(messages) < count:
         lines.append(t.plural("privacy.data_messages_left_out", count - len(messages)))
+    prefix = "privacy.staff_data_message" if staff else "privacy.data_message"
     for message in messages:
-        key = "privacy.data_message_in" if message.direction == "in" else "privacy.data_message_out"
+        key = f"{prefix}_in" if message.direction == "in" else f"{prefix}_out"
         at = policy.local_time(message.created_at)
         lines.append(t(key, at=at, text=_cut(message.body, whole)))
-    lines.append(t("privacy.data_retention", days=t.plural("amounts.days", policy.retention_days)))
+    days = t.plural("amounts.days", policy.retention_days)
+    if staff:
+        lines.append(t("privacy.staff_data_retention", days=days, option=erase_option))
+    else:
+        lines.append(t("privacy.data_retention", days=days))
     return "\n".join(lines)
+
+
+def has_number(contact: Contact) -> bool:
+    """Whether the contact's address is one (a chat's, or a number a caller left), not the
+    placeholder of a caller or walk-in who left only a name."""
+    return contact.channel != "telefono" or PHONE.fullmatch(contact.address) is not None
+
+
+def address_of(policy: CasePolicy, contact: Contact) -> str:
+    return contact.address if has_number(contact) else policy.texts("privacy.staff_no_number")
+
+
+def channel_of(policy: CasePolicy, contact: Contact, cases: Sequence[Case]) -> str:
+    """The channel a person came by: their chat's, or for someone logged by staff the cases'
+    (Teléfono, Presencial), which the contact does not tell apart."""
+    t = policy.texts
+    if contact.channel != "telefono" or not cases:
+        return t(f"labels.channel.{contact.channel}")
+    seen = dict.fromkeys(t(f"labels.channel.{case.channel}") for case in cases)
+    return ", ".join(seen)
+
+
+def case_figures(policy: CasePolicy, case: Case) -> str | None:
+    """The gender and age a case keeps for the counts, in words; None when it keeps neither."""
+    t = policy.texts
+    if case.gender == "sin_dato" and case.age is None:
+        return None
+    age = t.plural("privacy.data_case_age", case.age) if case.age is not None else None
+    return f"{t(f'labels.gender.{case.gender}')}, {age or t('privacy.data_case_no_age')}"
 
 
 def _case_lines(policy: CasePolicy, case: Case, whole: bool) -> list[str]:
@@ -106,17 +156,30 @@ def _cut(text: str, whole: bool) -> str:
 
 
 def erasure_summary(uow: UnitOfWork, policy: CasePolicy, contact: Contact) -> str:
-    """What an erasure of this contact clears and what it keeps, in words, to confirm it."""
+    """What an erasure of this contact clears and what it keeps, in words, for the staff member
+    who confirms it: only what is there to erase."""
     t = policy.texts
-    folios = [case.folio for case in uow.cases.for_contact(contact.id)]
-    return t(
-        "privacy.erase_summary",
-        channel=t(f"labels.channel.{contact.channel}"),
-        address=contact.address,
-        name=contact.name or t("privacy.none"),
-        messages=t.plural("amounts.messages", uow.messages.count_for_contact(contact.id)),
-        folios=", ".join(folios) or t("privacy.none"),
-    )
+    cases = list(uow.cases.for_contact(contact.id))
+    folios = ", ".join(case.folio for case in cases) or t("privacy.none")
+    channel, address = channel_of(policy, contact, cases), address_of(policy, contact)
+    name = contact.name or t("privacy.none")
+    key = "privacy.staff_erase_who" if contact.name else "privacy.staff_erase_who_unnamed"
+    who = t(key, name=name, channel=channel, address=address)
+    if contact.name and not has_number(contact):
+        who = f"{contact.name} ({channel})"
+    lines = [
+        t("privacy.staff_erase_header", who=who),
+        t("privacy.staff_erase_identity", name=name),
+    ]
+    if contact.gender is not None or contact.age is not None:
+        lines.append(t("privacy.staff_erase_profile"))
+    count = uow.messages.count_for_contact(contact.id)
+    if count:
+        lines.append(
+            t("privacy.staff_erase_messages", messages=t.plural("amounts.messages", count))
+        )
+    lines += [t("privacy.staff_erase_cases", folios=folios), t("privacy.staff_erase_kept")]
+    return "\n".join(lines)
 
 
 def erase_personal_data(

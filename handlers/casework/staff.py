@@ -124,6 +124,16 @@ def reply_done(uow: UnitOfWork, policy: CasePolicy, case: Case) -> str:
     )
 
 
+def close_done(uow: UnitOfWork, policy: CasePolicy, case: Case) -> str | None:
+    """What staff are told once they closed a case nobody could be told of by chat (a call, a
+    walk-in): that nobody was, and how to tell them; None when the closing reached them."""
+    if case.anonymous or casework.has_chat(uow, case):
+        return None
+    return casework.reach_reporter(
+        uow, policy, case, "staff.done_close_no_address", "staff.done_close_no_address_no_number"
+    )
+
+
 def new_case_cards(uow: UnitOfWork, policy: CasePolicy, case: Case) -> list[Reply]:
     """The card of a new case for the staff the notification rules name (the staff chat)."""
     text = case_card(uow, policy, case, heading=policy.texts("staff.new_case"))

@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from handlers.casework.actions import reach_reporter
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import FINAL, Actor, NotAllowed, notify_citizen, reachable_contact
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.places import pin_words
+from handlers.casework.reach import callback_number, reach_reporter
 from handlers.core.messages import Incoming, Reply
 from handlers.core.normalise import strip_controls
 from handlers.core.policy import CasePolicy
@@ -255,7 +255,9 @@ def propose(
         text = t("visits.notify_proposed_no_place", folio=case.folio, when=when)
     replies = notify_citizen(uow, policy, case, text)
     if not replies:
-        record_event(uow, case, now, actor=actor.name, kind="visit_call", note=when, public=False)
+        # With no number to call, the visit is agreed in person: the history says which.
+        kind = "visit_call" if callback_number(uow, case) else "visit_in_person"
+        record_event(uow, case, now, actor=actor.name, kind=kind, note=when, public=False)
         alert = reach_reporter(
             uow, policy, case, "visits.call_to_agree", "visits.call_to_agree_no_number", when=when
         )
@@ -381,6 +383,29 @@ def end(
         return []
     text = t("visits.notify_cancelled", folio=case.folio, when=when, reason=reason)
     return notify_citizen(uow, policy, case, text)
+
+
+PENDING = ("proposed", "confirmed", "reschedule_asked")
+
+
+def cancel_pending(
+    uow: UnitOfWork, policy: CasePolicy, case: Case, reason: str, actor: Actor, now: datetime
+) -> list[int]:
+    """Cancel, with `reason`, the visits still pending on a case that was just closed or
+    discarded (the person is told of the closing itself, not once more of each visit); the
+    history records each one. The numbers of those cancelled."""
+    cancelled: list[int] = []
+    for visit in uow.visits.for_case(case.id):
+        if visit.status not in PENDING or _replaced_by(uow, visit) is not None:
+            continue
+        when = describe_slot(policy, visit)
+        _move(policy, visit, "cancelled", now)
+        visit.reason = reason
+        uow.visits.add(visit)
+        note = f"{when}: {reason}"
+        record_event(uow, case, now, actor=actor.name, kind="visit_cancelled", note=note)
+        cancelled.append(visit.id or 0)
+    return cancelled
 
 
 def recent_visit_done(uow: UnitOfWork, member: Staff, now: datetime) -> Visit | None:

@@ -254,3 +254,12 @@ def test_a_reply_to_a_closed_case_is_held_until_the_staff_member_confirms_it(
         "cerrado",
         "cerrado",
     ]
+
+
+def test_cases_show_prints_every_message_to_the_citizen_whole_and_indented(desk):
+    long_reply = "Primera línea de la respuesta.\n" + "palabra " * 80 + "\nÚltima línea: el fin."
+    desk.terminal("reply", FIRST, long_reply)
+    shown = desk.terminal("show", FIRST).output
+    assert "Última línea: el fin. (por enviar)" in shown, shown
+    assert "\n    Última línea: el fin." in shown, shown
+    assert " / " not in shown, shown

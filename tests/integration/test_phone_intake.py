@@ -276,3 +276,83 @@ def test_a_walk_in_who_left_only_a_name_sees_and_erases_their_data_by_the_folio(
     assert again.exit_code == 1
     assert f"El caso {FOLIO} no está ligado a ninguna persona" in said(again)
     assert "No existe el caso" in said(terminal("privacy", "show", "--folio", "TA-2026-000099"))
+
+
+def walk_in(terminal: Terminal, *extra: str) -> Result:
+    return terminal(
+        "cases", "new", "--channel", "presencial", "--type", "solicitud",
+        "--text", "hay un hoyo grande en la calle frente a la escuela", *extra,
+    )  # fmt: skip
+
+
+def test_a_call_with_no_name_nor_number_is_answered_in_person_and_closing_says_so(terminal):
+    log_call(terminal, "--municipality", "Ahuachapán")
+    proposed = terminal(
+        "visits", "propose", FOLIO, "--date", "20/11", "--from", "09:00", "--to", "11:00"
+    )
+    assert proposed.exit_code == 0, said(proposed)
+    terminal("cases", "reply", FOLIO, "La cuadrilla va el jueves")
+    closed = terminal("cases", "close", FOLIO, "--resolution", "Se rellenó el hoyo")
+    assert closed.exit_code == 0, said(closed)
+    assert closed.output == (
+        f"📞 Caso {FOLIO} cerrado. No tiene un chat ni un número: nadie le avisó del cierre. "
+        "Comuníquelo en persona cuando la persona que presentó el caso se acerque o se "
+        "comunique.\n"
+        "📅 Visita #1 cancelada: el caso se cerró.\n"
+    ), said(closed)
+    again = terminal("cases", "reply", FOLIO, "Otra cosa")
+    assert "ya recibió su cierre" not in said(again) and "le llegaría" not in said(again)
+    assert "no se enviaría a nadie" in said(again), said(again)
+    listed = terminal("visits", "list", "--all").output
+    assert "propuesta" not in listed and "cancelada" in listed, listed
+    shown = terminal("cases", "show", FOLIO).output
+    assert "Llamada por hacer" not in shown and "por teléfono" not in shown, shown
+    assert "Visita por acordar en persona (sin chat ni número)" in shown, shown
+    assert "Respuesta por comunicar en persona (sin chat ni número)" in shown, shown
+    assert "Ciudadano: no dejó nombre ni número" in shown, shown
+
+
+def test_closing_a_call_with_a_number_says_to_call_it(terminal):
+    log_call(terminal, "--phone", CALLER)
+    closed = terminal("cases", "close", FOLIO, "--resolution", "Se rellenó el hoyo")
+    assert closed.output == (
+        f"📞 Caso {FOLIO} cerrado. No tiene un chat: nadie le avisó del cierre. "
+        f"Comuníquelo por teléfono al {NUMBER}.\n"
+    ), said(closed)
+
+
+def test_the_solicitud_names_the_channel_in_the_middle_of_its_sentence(terminal, tmp_path):
+    from tests.helpers import pdf_text
+
+    walk_in(terminal, "--name", "Juan López")
+    path = tmp_path / "solicitud.pdf"
+    terminal("cases", "solicitud", FOLIO, "--output", str(path))
+    text = " ".join(pdf_text(path.read_bytes()).split())
+    assert "recibida primero en atención presencial" in text, text
+
+
+def test_a_walk_in_as_privacy_shows_it_to_staff(terminal):
+    walk_in(terminal, "--name", "Juan López", "--gender", "hombre", "--age", "23")
+    shown = terminal("privacy", "show", "--folio", FOLIO).output
+    assert "• Canal: Presencial" in shown, shown
+    assert "sin-numero" not in shown and "• Número o usuario: no dejó un número" in shown, shown
+    assert "Género: sin dato" not in shown and "hombre, 23 años" in shown, shown
+    assert "BORRAR MIS DATOS" not in shown and "usted" not in shown, shown
+    assert f"telefono-abierto privacy erase --folio {FOLIO}" in shown, shown
+    assert "sin-numero" not in terminal("cases", "show", FOLIO).output
+    refused = terminal("privacy", "erase", "--folio", FOLIO)
+    assert refused.exit_code == 1
+    summary = said(refused)
+    assert summary.startswith("Se borrarán los datos personales de Juan López (Presencial)"), (
+        summary
+    )
+    assert "sin-numero" not in summary and "usted" not in summary, summary
+    assert "0 mensajes" not in summary and "su género y su edad" not in summary, summary
+    assert "agregue --yes" in summary, summary
+
+
+def test_a_call_with_no_name_nor_number_keeps_only_its_figures(terminal):
+    log_call(terminal, "--gender", "mujer", "--age", "40")
+    shown = said(terminal("privacy", "show", "--folio", FOLIO))
+    assert "no guarda datos personales de nadie" not in shown, shown
+    assert "mujer, 40 años" in shown, shown
