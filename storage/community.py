@@ -40,6 +40,7 @@ class ProjectCounts:
     sent: int  # copies the provider accepted
     waiting: int  # held until the person writes (WhatsApp's 24-hour window; a template told them)
     unreachable: int  # copies that failed
+    unheard: int  # updates sent when nobody followed the project: no copy at all
 
 
 class CommunityRepository:
@@ -136,6 +137,12 @@ class CommunityRepository:
         updates = session.exec(
             select(func.count()).where(CommunityUpdate.project_id == project_id)
         ).one()
+        copied = select(CommunityDelivery.update_id).where(
+            CommunityDelivery.update_id == CommunityUpdate.id
+        )
+        unheard = session.exec(
+            select(func.count()).where(CommunityUpdate.project_id == project_id, ~copied.exists())
+        ).one()
         # A copy's outcome is its outbox row's status, or what it kept once that row went.
         outcome = func.coalesce(CommunityDelivery.status, OutboxItem.status)
         query = (
@@ -153,6 +160,7 @@ class CommunityRepository:
             sent=by_status.get("sent", 0),
             waiting=by_status.get("waiting", 0),
             unreachable=by_status.get("failed", 0),
+            unheard=unheard,
         )
 
     def forget_contacts(self, contact_ids: list[int]) -> None:

@@ -78,6 +78,9 @@ def register(cli: typer.Typer, t: Texts) -> None:
                     "cli.community_counts",
                     subscribers=counts.subscribers,
                     updates=counts.updates,
+                    unheard=t.plural("cli.community_unheard", counts.unheard)
+                    if counts.unheard
+                    else "",
                     sent=counts.sent,
                     waiting=counts.waiting,
                     unreachable=counts.unreachable,
@@ -111,9 +114,15 @@ def register(cli: typer.Typer, t: Texts) -> None:
         with staff_work(ctx, config) as (state, uow):
             sent = send_update(uow, t, keyword, text, state.clock())
             # Asked once queued in this transaction, which is not committed if the answer is no.
-            question = t.plural(
-                "cli.community_send_confirm", sent.recipients, name=sent.project.name
+            question = plural_or_none(
+                t, "cli.community_send_confirm", sent.recipients, name=sent.project.name
             )
             confirm(state, question, yes, refused="cli.community_send_")
             uow.commit()
-        typer.echo(t.plural("cli.community_sent", sent.recipients, name=sent.project.name))
+        typer.echo(plural_or_none(t, "cli.community_sent", sent.recipients, name=sent.project.name))
+
+
+def plural_or_none(t: Texts, key: str, count: int, **values: Any) -> str:
+    """`{key}_none` for nobody ("nadie sigue el proyecto"), else the sentence agreeing with the
+    count."""
+    return t(f"{key}_none", **values) if count == 0 else t.plural(key, count, **values)

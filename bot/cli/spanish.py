@@ -7,6 +7,7 @@ its errors in English. Instead of patching them, the commands are built from the
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Sequence
@@ -238,6 +239,12 @@ def error_message(t: Texts, exc: typer.TyperException) -> str:
     # The two usage errors Click raises with a bare message, recognised by it.
     extra = re.fullmatch(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", exc.message, re.S)
     if extra:
+        # A command that takes its input elsewhere (classify: standard input) says so.
+        command = "_".join(ctx.command_path.split()[1:]) if ctx is not None else ""
+        key = f"cli.usage.extra_arguments_for.{command}"
+        if t.has(key):
+            # The words given, as a JSON string's inside: the example stays valid JSON.
+            return t(key, text=json.dumps(extra[1], ensure_ascii=False)[1:-1])
         return t("cli.usage.extra_arguments", values=extra[1])
     if exc.message == "Missing command.":
         return t("cli.usage.missing_command")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.casework.cases import record_event
-from handlers.core.labels import ROLES
+from handlers.core.labels import ROLES, STATUSES, staff_label
 from handlers.core.messages import Reply
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
@@ -74,14 +74,23 @@ def check_transition(policy: CasePolicy, case: Case, to: str, actor: Actor, note
     t = policy.texts
     if to == case.status:
         raise NotAllowed(t("staff.error_same_status", folio=case.folio))
-    if to not in TRANSITIONS.get(case.status, frozenset()):
+    allowed = TRANSITIONS.get(case.status, frozenset())
+    if to not in allowed:
+        # In the words staff read on the cards and the desk ("Esperando al ciudadano"), the
+        # statuses in the order a case goes through them.
+        named = [f"«{staff_label(t, 'status', s)}»" for s in STATUSES if s in allowed]
+        choices = (
+            ", ".join(named[:-1]) + f" {t('staff.or')} {named[-1]}"
+            if len(named) > 1
+            else "".join(named)
+        )
         raise NotAllowed(
             t(
                 "staff.error_transition",
                 folio=case.folio,
-                current=case.status,
-                to=to,
-                allowed=", ".join(sorted(TRANSITIONS.get(case.status, ()))) or "-",
+                current=staff_label(t, "status", case.status),
+                to=staff_label(t, "status", to),
+                allowed=choices or "-",
             )
         )
     if case.status in REOPENED_FROM and actor.role not in SUPERVISING:

@@ -670,16 +670,20 @@ class Dialogue(EmergencySteps):
         if cases is None:
             cases = turn.uow.cases.for_contact(turn.contact.id)
         cases = list(cases)[-10:]
+        # Numbered when the person is then asked to answer with the number; in the middle of a
+        # report (which goes on after the list) a number would answer the report's question.
+        numbered = turn.step not in DRAFT_STEPS
         if cases:
             lines = [t("dialogue.status_which" if asked_which else "dialogue.status_your_cases")]
             lines += [
                 t(
-                    "dialogue.status_case_line",
+                    "dialogue.status_case_numbered" if numbered else "dialogue.status_case_line",
+                    number=position,
                     folio=c.folio,
                     type=t(f"labels.type.{c.type}"),
                     status=t(f"labels.status.{c.status}"),
                 )
-                for c in cases
+                for position, c in enumerate(cases, start=1)
             ]
             self._say(turn, "\n".join(lines))
         else:

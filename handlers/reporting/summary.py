@@ -70,7 +70,7 @@ class WeeklySummary:
     attended: int
     still_open: int  # received in the week and open when it ended (or now, for this week)
     open_now: int  # every case open when the week ended (or now, for this week)
-    overdue: int
+    overdue: int  # past their deadline now, whatever the week ("hoy")
     oldest_overdue: list[str]
     agents_overdue: list[tuple[str, int]]
     emergencies: int
@@ -87,8 +87,8 @@ class WeeklySummary:
 def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime) -> WeeklySummary:
     """The week that starts on `monday`; open cases as of the week's end (or now, if earlier),
     as the period report's backlog counts them: received by then, neither attended nor closed
-    by then; overdue as of the same instant. Open and overdue count only cases not yet attended
-    (a referred case is attended, as in the period report)."""
+    by then. Overdue cases are today's, for any week (the summary says "hoy"): running, never
+    attended, past their deadline now; a referred case is attended, as in the period report."""
     tz = policy.calendar.tz
     week = Period(week_label(monday), monday, monday + timedelta(days=6))
     start, end = week.bounds(tz)
@@ -111,7 +111,7 @@ def build_summary(reports: Any, policy: CasePolicy, monday: date, now: datetime)
         lambda r: r.received_cube(start, end),
         lambda r: r.received_cube(before_start, start),
         lambda r: r.attended_cube(start, end),
-        lambda r: r.overdue(at, RUNNING, OLDEST),
+        lambda r: r.overdue(now, RUNNING, OLDEST),
         lambda r: r.backlog(at, now, since=start),
         lambda r: r.backlog(at, now),
         lambda r: r.median_first_response_hours(start, end),

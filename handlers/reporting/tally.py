@@ -321,10 +321,13 @@ def attention_line(t: Texts, channel: str, case_type: str, count: int) -> str:
         via = t(f"report.orientation_via_{form}.{channel}")
         return _plural(t, "report.orientations", count, via=via)
     kind = t(f"report.type_{form}.{case_type}")
+    # One reads with its article: "1 atención de un reclamo", "1 atención a una denuncia".
+    article = t(f"labels.type_article.{case_type}")
     if case_type == "denuncia":
         via = t(f"report.received_via_{form}.{channel}")
-        return _plural(t, "report.attentions_to", count, kind=kind, via=via)
-    return _plural(t, "report.attentions_of", count, kind=kind, via=t(f"report.via.{channel}"))
+        return _plural(t, "report.attentions_to", count, kind=kind, article=article, via=via)
+    via = t(f"report.via.{channel}")
+    return _plural(t, "report.attentions_of", count, kind=kind, article=article, via=via)
 
 
 def received_line(t: Texts, channel: str, case_type: str, count: int) -> str:
@@ -419,7 +422,23 @@ def commitments_sentence(t: Texts, figures: dict[str, int]) -> str:
     """ "Compromisos con la ciudadanía: se adquirieron 12, y 9 tenían fecha en el periodo; se
     cumplieron 8 (6 a tiempo y 2 con retraso). Al cierre quedaban 4 pendientes (1 vencido), y 2
     de los adquiridos cambiaron de fecha." """
-    met = figures["met_on_time"] + figures["met_late"]
+    on_time, late = figures["met_on_time"], figures["met_late"]
+    met = on_time + late
+    if not met:
+        kept = t("report.commitments_met_none")
+    else:
+        kept = _plural(t, "report.commitments_met", met)
+        if on_time and late:
+            kept = t(
+                "report.commitments_timing", met=kept, on_time=number(on_time), late=number(late)
+            )
+        else:
+            kept = t.plural(
+                "report.commitments_on_time" if on_time else "report.commitments_late",
+                met,
+                met=kept,
+            )
+    moved = figures["moved"]
     overdue = (
         _plural(t, "report.commitments_overdue", figures["overdue"])
         if figures["overdue"]
@@ -433,34 +452,42 @@ def commitments_sentence(t: Texts, figures: dict[str, int]) -> str:
     return t(
         "report.commitments",
         made=_plural(t, "report.commitments_made", figures["made"]),
-        due=number(figures["due"]),
-        met=_plural(t, "report.commitments_met", met),
-        on_time=number(figures["met_on_time"]),
-        late=number(figures["met_late"]),
+        due=_plural_or_none(t, "report.commitments_due", figures["due"]),
+        met=kept,
         pending=pending,
-        moved=_plural(t, "report.commitments_moved", figures["moved"]),
+        moved=t("report.commitments_moved_sep", moved=_plural(t, "report.commitments_moved", moved))
+        if moved
+        else "",
     )
 
 
 def _visits_sentence(t: Texts, visits: dict[str, int]) -> str:
     """ "Se realizaron 5 visitas técnicas sociales de 8 programadas (2 en situaciones que
     afectan a mujeres); 1 se canceló y 1 no pudo realizarse." """
-    done = visits["done"]
-    parts = [
-        _plural_or_none(t, "report.visits_done", done),
-        _plural(t, "report.visits_of", visits["proposed"]),
-    ]
-    sentence = " ".join(parts)
+    done, proposed = visits["done"], visits["proposed"]
+    # "the visit" when only one was scheduled: no "1 de 1 programada", no "1 se canceló".
+    sole = proposed == 1
+    if done == 0:
+        sentence = _plural(t, "report.visits_none", proposed)
+    elif done == proposed:
+        sentence = _plural(t, "report.visits_all", proposed)
+    else:
+        of = _plural(t, "report.visits_of", proposed)
+        sentence = _plural(t, "report.visits_done", done, proposed=of)
     if visits["women_priority"]:
         # Of the scheduled ones, not of the done: "de 5 programadas (de ellas, 4 en ...)".
-        sentence += " " + _plural(t, "report.visits_women", visits["women_priority"])
-    others = []
-    if visits["cancelled"]:
-        others.append(_plural(t, "report.visits_cancelled", visits["cancelled"]))
-    if visits["missed"]:
-        others.append(_plural(t, "report.visits_missed", visits["missed"]))
-    if visits["rescheduled"]:
-        others.append(_plural(t, "report.visits_rescheduled", visits["rescheduled"]))
+        sentence += " " + (
+            t("report.visits_women_sole")
+            if sole
+            else _plural(t, "report.visits_women", visits["women_priority"])
+        )
+    others = [
+        t(f"report.visits_{outcome}_sole")
+        if sole
+        else _plural(t, f"report.visits_{outcome}", visits[outcome])
+        for outcome in ("cancelled", "missed", "rescheduled")
+        if visits[outcome]
+    ]
     if others:
         sentence += "; " + _join(t, others)
     return sentence + "."

@@ -72,7 +72,7 @@ def test_an_update_reaches_each_subscriber_once_and_not_who_wrote_baja(service, 
 
     shown = provider.wait_for(listed)
     assert "PUENTENORTE: Puente de la colonia Norte" in shown
-    assert "Suscriptores: 2 · avisos enviados: 1 · copias entregadas: 2" in shown
+    assert "Suscriptores: 2 · avisos publicados: 1 · copias entregadas: 2" in shown
     assert "no alcanzadas: 0" in shown
     assert f"https://t.me/{BOT_USERNAME}?start=puentenorte" in shown
     assert f"https://wa.me/{OUR_NUMBER.lstrip('+')}?text=PUENTENORTE" in shown

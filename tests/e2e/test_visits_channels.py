@@ -102,4 +102,4 @@ def test_a_visit_is_proposed_confirmed_reminded_once_done_with_a_photo_and_count
     assert tally.returncode == 0, tally.stderr
     figures = json.loads(tally.stdout)
     assert figures["visits"] == visit_counts(proposed=1, confirmed=1, done=1)
-    assert "Se realizó 1 visita técnica social de 1 programada" in figures["narrative"]
+    assert "Se realizó la visita técnica social programada" in figures["narrative"]

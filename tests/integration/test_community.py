@@ -472,3 +472,37 @@ def test_sending_to_one_subscriber_says_one_person(app):
     assert community("send", "puentenorte", UPDATE, "--yes") == (
         "Aviso de «Puente de la colonia Norte» en cola para 1 persona.\n"
     )
+
+
+def test_an_update_sent_to_a_project_nobody_follows_is_listed_as_sent_to_nobody(app):
+    from typer.testing import CliRunner
+
+    from bot.cli import CliContext, build_cli
+    from handlers.core.texts import load_texts
+
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+
+    def terminal(*args: str) -> str:
+        obj = CliContext(clock=Clock(), interactive=lambda: False)
+        said = CliRunner().invoke(build_cli(load_texts()), list(args), env=env, obj=obj)
+        assert said.exit_code == 0, said.output
+        return said.stdout
+
+    create_bridge(app)
+    sent = terminal("community", "send", "puentenorte", UPDATE, "--yes")
+    assert sent == (
+        "Aviso de «Puente de la colonia Norte» publicado, pero nadie sigue el proyecto: "
+        "no se envió a nadie.\n"
+    )
+    listed = terminal("community", "list")
+    assert "avisos enviados: 1" not in listed
+    assert (
+        "Suscriptores: 0 · avisos publicados: 1 (1 sin destinatarios: nadie seguía el proyecto) "
+        "· copias entregadas: 0"
+    ) in listed
+    ana = Citizen(app.dialogue, app.uow, address="+50370001111", channel="whatsapp")
+    ana.converse("hola", "si", "puentenorte")
+    terminal("community", "send", "puentenorte", UPDATE, "--yes")
+    assert "Suscriptores: 1 · avisos publicados: 2 (1 sin destinatarios" in terminal(
+        "community", "list"
+    )

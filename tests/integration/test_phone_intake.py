@@ -260,6 +260,16 @@ def test_classify_help_says_what_it_reads_and_writes():
     assert '{"text": "el puente se está cayendo"}' in flat, help_text
 
 
+def test_classify_given_the_text_as_an_argument_says_it_reads_json_lines_on_standard_input():
+    said = CliRunner().invoke(build_cli(load_texts()), ["classify", "hay un hoyo en la calle"])
+    assert said.exit_code == 2 and said.stdout == ""
+    error = said.stderr.splitlines()[-1]
+    # It was quoted: "write it between quotes" would send the person round in a circle.
+    assert "comillas" not in error and "Sobra" not in error
+    assert error.startswith("Error: classify no lleva argumentos: lee en la entrada estándar")
+    assert """echo '{"text": "hay un hoyo en la calle"}' | telefono-abierto classify""" in error
+
+
 def test_a_walk_in_who_left_only_a_name_sees_and_erases_their_data_by_the_folio(terminal):
     terminal(
         "cases", "new", "--channel", "presencial", "--type", "solicitud",

@@ -184,7 +184,7 @@ EXPECTED = {
         "1 consulta por medio de Telegram; 1 denuncia por medio de Telegram; "
         "1 solicitud por teléfono; 1 consulta por teléfono; 1 queja en atención presencial. "
         "2 atenciones de solicitudes por medio de WhatsApp; 1 orientación por medio de Telegram; "
-        "1 atención de solicitud por teléfono; 1 orientación telefónica. "
+        "1 atención de una solicitud por teléfono; 1 orientación telefónica. "
         "Los casos recibidos fueron presentados por 7 personas: 2 mujeres, 2 hombres y "
         "3 personas sin dato de género; 2 de ellas son jóvenes. "
         "De 5 casos atendidos, 4 (80.0%) se atendieron dentro del plazo legal. "
@@ -323,7 +323,7 @@ def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
     assert narrative("2026-11-01", "2026-11-30") == (
         "En el periodo 2026-11-01/2026-11-30 se recibió 1 caso por Teléfono Abierto y se atendió "
         "1. Por canal y tipo: 1 solicitud por medio de WhatsApp. "
-        "1 atención de solicitud por medio de WhatsApp. "
+        "1 atención de una solicitud por medio de WhatsApp. "
         "Los casos recibidos fueron presentados por 1 persona: 1 mujer. "
         "De 1 caso atendido, 1 (100.0%) se atendió dentro del plazo legal. "
         "1 persona calificó la atención con un promedio de 4.0 sobre 5. "

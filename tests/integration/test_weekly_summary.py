@@ -94,7 +94,7 @@ def test_the_summary_compares_the_week_and_names_the_oldest_overdue_cases(app):
         "Atendidos en la semana: 1",
         "Abiertos al terminar la semana: 4 (de ellos, recibidos en la semana: 2)",
         "Emergencias: 1",
-        "Casos con plazo vencido: 2",
+        "Casos con plazo vencido hoy: 2",
         f"Los más antiguos: {late}, {emergency}",
         "Con más casos vencidos: Ana (1)",
         "Mediana de primera respuesta: 24.0 horas",  # the closure (see above)
@@ -120,7 +120,7 @@ def test_a_case_referred_before_its_deadline_is_neither_overdue_nor_open_in_the_
     (text,) = summaries_for(app, "telegram", "222")
     assert "Atendidos en la semana: 1" in text
     assert "Abiertos al terminar la semana: 2 (de ellos, recibidos en la semana: 1)" in text
-    assert "Casos con plazo vencido: 1" in text and f"Los más antiguos: {late}" in text
+    assert "Casos con plazo vencido hoy: 1" in text and f"Los más antiguos: {late}" in text
 
 
 def test_the_summary_of_a_past_week_counts_the_cases_open_when_that_week_ended(app):
@@ -154,6 +154,24 @@ def test_the_summary_of_a_past_week_counts_the_cases_open_when_that_week_ended(a
         build_cli(load_texts()), ["summary", "--week", "2026-W50"], env=env, obj=obj
     )
     assert "Abiertos hoy: 4 (de ellos, recibidos en la semana: 0)" in now.output.splitlines()
+
+
+def test_the_overdue_cases_of_a_past_week_are_counted_and_labelled_as_of_today(app):
+    """Who is late is a question about now: the line and its folios say so ("hoy"), beside the
+    open cases counted when the week ended."""
+    late = case_received(app, datetime(2026, 11, 16, 15, tzinfo=UTC))  # week 47, due in December
+    with app.uow() as uow:
+        (case,) = [c for c in uow.cases.queue(("recibido",)) if c.folio == late]
+        asked = case.due_at + timedelta(days=1)
+    obj = CliContext(clock=lambda: asked, interactive=lambda: False)
+    env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
+    past = CliRunner().invoke(
+        build_cli(load_texts()), ["summary", "--week", "2026-W47"], env=env, obj=obj
+    )
+    assert past.exit_code == 0, past.output
+    lines = past.output.splitlines()
+    assert "Abiertos al terminar la semana: 1 (de ellos, recibidos en la semana: 1)" in lines
+    assert "Casos con plazo vencido hoy: 1" in lines and f"Los más antiguos: {late}" in lines
 
 
 def test_two_processes_send_each_supervisor_one_summary_a_week(app):

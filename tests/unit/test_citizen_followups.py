@@ -60,8 +60,8 @@ def test_a_question_names_the_case_it_is_about_among_several(citizen, uow):
             (
                 "qué pasó con mi reporte",
                 "¿Sobre cuál de sus casos pregunta?\n"
-                "• TA-2026-000001: solicitud, Recibido\n"
-                "• TA-2026-000002: solicitud, Recibido\n"
+                "1. TA-2026-000001: solicitud, Recibido\n"
+                "2. TA-2026-000002: solicitud, Recibido\n"
                 "Responda con el número de la lista (1, 2…) o con el folio.",
             ),
             (
@@ -87,8 +87,8 @@ def test_after_estado_the_listed_cases_are_picked_by_position_ordinal_or_number(
     citizen.converse(*BRIDGE, *POTHOLE)
     listing = (
         "Sus casos:\n"
-        "• TA-2026-000001: solicitud, Recibido\n"
-        "• TA-2026-000002: solicitud, Recibido\n"
+        "1. TA-2026-000001: solicitud, Recibido\n"
+        "2. TA-2026-000002: solicitud, Recibido\n"
         "Responda con el número de la lista (1, 2…) o con el folio."
     )
     first = status_of("TA-2026-000001", "Caso recibido", "puentes", "17/11/2026 09:08")

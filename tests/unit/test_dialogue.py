@@ -431,6 +431,15 @@ def test_asking_for_a_status_in_the_middle_of_a_report_keeps_the_report(citizen,
     assert "Entendemos que es una" in citizen.send("listo")
 
 
+def test_the_cases_listed_in_the_middle_of_a_report_are_not_numbered_as_answers(citizen, case):
+    citizen.converse("1", "hay un hoyo enorme en la calle del mercado")
+    answer = citizen.send("estado")
+    # The report's question comes next: a "1." there would read as an answer to choose.
+    assert "• TA-2026-000001: solicitud, Recibido" in answer
+    assert "1. TA-2026-000001" not in answer and "número de la lista" not in answer
+    assert "Seguimos con su reporte" in answer
+
+
 def test_a_bare_folio_number_finds_ones_own_case(citizen, case):
     citizen.send("2")
     assert "Caso TA-2026-000001" in citizen.send("000001")

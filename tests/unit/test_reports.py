@@ -328,3 +328,89 @@ def test_a_chart_of_a_period_with_no_cases_counts_from_zero_in_whole_cases():
     assert all(tick == int(tick) for tick in axes.get_yticks())
     busy = chart_figure(load_texts(), "Casos", ["WhatsApp", "Telegram"], {"queja": [3, 7]})
     assert busy.axes[0].get_ylim()[0] == 0 and busy.axes[0].get_ylim()[1] >= 7  # all shown
+
+
+def small_tally(visits: dict[str, int], commitments: dict[str, int]) -> dict:
+    """A period with one case of each kind: the narrative in the singular."""
+    figures = large_tally()
+    figures.update(
+        received={"total": 1, "by_channel_type": {"telefono": {"solicitud": 1}}},
+        attended={
+            "total": 3,
+            "by_channel_type": {
+                "telefono": {"solicitud": 1, "reclamo": 1},
+                "whatsapp": {"denuncia": 1},
+            },
+        },
+        visits=visits,
+        commitments=commitments,
+    )
+    return figures
+
+
+def visits(proposed: int, done: int, **others: int) -> dict[str, int]:
+    figures = {"women_priority": 0, "cancelled": 0, "missed": 0, "rescheduled": 0}
+    return {"proposed": proposed, "done": done, **figures, **others}
+
+
+NO_COMMITMENTS = {
+    "made": 0,
+    "due": 0,
+    "met_on_time": 0,
+    "met_late": 0,
+    "pending": 0,
+    "overdue": 0,
+    "moved": 0,
+}
+
+
+def test_one_attention_and_one_scheduled_visit_read_as_a_person_would_write_them():
+    text = narrative(t, small_tally(visits(1, 0, cancelled=1), NO_COMMITMENTS))
+    assert (
+        "1 atención de una solicitud por teléfono; 1 atención de un reclamo por teléfono; "
+        "1 atención a una denuncia recibida por WhatsApp."
+    ) in text
+    assert "No se realizó la visita técnica social programada; se canceló." in text
+    assert "de 1 programada" not in text
+
+    def visits_sentence(figures: dict[str, int]) -> str:
+        text = narrative(t, small_tally(figures, NO_COMMITMENTS))
+        return next(s for s in text.split(". ") if "visita" in s)
+
+    assert visits_sentence(visits(3, 0, missed=3)) == (
+        "No se realizó ninguna de las 3 visitas técnicas sociales programadas; "
+        "3 no pudieron realizarse"
+    )
+    assert visits_sentence(visits(1, 1, women_priority=1)) == (
+        "Se realizó la visita técnica social programada (en una situación que afecta a mujeres)"
+    )
+    assert visits_sentence(visits(3, 3)) == (
+        "Se realizaron las 3 visitas técnicas sociales programadas"
+    )
+    assert visits_sentence(visits(3, 1, women_priority=2, cancelled=2)) == (
+        "Se realizó 1 visita técnica social de 3 programadas "
+        "(de ellas, 2 en situaciones que afectan a mujeres); 2 se cancelaron"
+    )
+
+
+def test_the_commitments_sentence_agrees_with_one_commitment_and_leaves_out_zeros():
+    one = {
+        "made": 1,
+        "due": 1,
+        "met_on_time": 1,
+        "met_late": 0,
+        "pending": 0,
+        "overdue": 0,
+        "moved": 0,
+    }
+    text = narrative(t, small_tally(visits(0, 0), one))
+    assert (
+        "Compromisos con la ciudadanía: se adquirió 1, y 1 tenía fecha en el periodo; "
+        "se cumplió 1 (a tiempo). Al cierre no quedaban compromisos pendientes."
+    ) in text
+    several = dict(one, made=3, due=2, met_on_time=1, met_late=1, pending=1, overdue=1, moved=2)
+    assert (
+        "se adquirieron 3, y 2 tenían fecha en el periodo; se cumplieron 2 "
+        "(1 a tiempo y 1 con retraso). Al cierre quedaba 1 pendiente (1 vencido), y 2 de los "
+        "adquiridos cambiaron de fecha."
+    ) in narrative(t, small_tally(visits(0, 0), several))

@@ -274,13 +274,22 @@ def test_the_transition_table_is_enforced_in_one_place(dialogue):
     policy = dialogue.policy
     agent, supervisor = Actor("Ana", "agent"), Actor("Sara", "supervisor")
     case = Case(folio=FOLIO, status="remitido", description="", deadline_days=15, type="queja")
-    with pytest.raises(NotAllowed, match="no puede pasar de remitido a asignado"):
+    with pytest.raises(NotAllowed, match="no puede pasar de «Remitido» a «Asignado»"):
         check_transition(policy, case, "asignado", agent, "")
     case.status = "descartado"
     with pytest.raises(NotAllowed, match="Solo un supervisor"):
         check_transition(policy, case, "en_revision", agent, "")
     check_transition(policy, case, "en_revision", supervisor, "")
     assert set(TRANSITIONS) == set(TRANSITIONS["recibido"]) | {"recibido"}
+
+
+def test_a_refused_transition_names_the_statuses_as_staff_read_them_elsewhere(agent):
+    agent.send(f"/pedir_info {FOLIO} ¿Frente a qué número de casa está el hoyo?")
+    assert agent.send(f"/remitir {FOLIO} Alcaldía de San Miguel") == (
+        f"El caso {FOLIO} no puede pasar de «Esperando al ciudadano» a «Remitido». Desde "
+        "«Esperando al ciudadano» puede pasar a: «En proceso», «Resuelto», «Cerrado» o "
+        "«Descartado»."
+    )
 
 
 def test_after_closure_the_citizen_says_whether_it_was_resolved_and_rates_it(uow, citizen, agent):
