@@ -454,7 +454,7 @@ def set_case_place(
 ) -> None:
     """Correct where the case happened (the gazetteer's unit, or the text as written)."""
     from handlers.casework import actions as casework
-    from handlers.casework.places import describe_place, set_place
+    from handlers.casework.places import placed_words, set_place
 
     app = state.open_app(config, migrate=False)
     shown: list[str] = []
@@ -462,7 +462,8 @@ def set_case_place(
     def work(uow, actor, now):
         case = casework.find_case(uow, app.policy, folio)
         set_place(uow, app.policy, case, text, actor, now)
-        shown.append(state.texts("staff.done_place", folio=case.folio, place=describe_place(case)))
+        place = placed_words(state.texts, case, text)
+        shown.append(state.texts("staff.done_place", folio=case.folio, place=place))
         return []
 
     act(state, app, who, work)

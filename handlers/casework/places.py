@@ -9,9 +9,10 @@ from datetime import datetime
 from handlers.casework.cases import record_event
 from handlers.casework.lifecycle import Actor, NotAllowed
 from handlers.core.normalise import strip_controls
-from handlers.core.places import MAX_PLACE, Place
+from handlers.core.places import MAX_PLACE, Place, names_a_place
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
+from handlers.core.texts import Texts
 from storage.models import Case
 
 KIND = "place_changed"
@@ -21,15 +22,18 @@ def set_place(
     uow: UnitOfWork, policy: CasePolicy, case: Case, text: str, actor: Actor, now: datetime
 ) -> Place:
     """Set the case's place from what a staff member typed: the gazetteer's unit when it names
-    one ("mejicanos" → San Salvador Centro, district Mejicanos), else the text as written.
-    Recorded in the case's history (internal) with what it was before."""
+    one ("mejicanos" → San Salvador Centro, district Mejicanos), else the text as written, or
+    no municipality when the text names no place ("no sé", "aquí en la esquina": the rule of
+    the citizen's answers, handlers.core.places). Recorded in the case's history (internal)
+    with the text and what it was before."""
     text = " ".join(strip_controls(text).split())
     if not text:
         raise NotAllowed(policy.texts("staff.error_needs_place"))
     found = policy.places.match(text)
     if found is None or not found.matched:
         department = found.department if found is not None else None
-        found = Place(text[:MAX_PLACE], None, department)
+        written = text[:MAX_PLACE] if names_a_place(text) else None
+        found = Place(written, None, department)
     previous = {
         "municipality": case.municipality,
         "district": case.district,
@@ -67,6 +71,16 @@ def pin_words(policy: CasePolicy, case: Case, *, link: bool = False) -> str | No
         return None
     key = "place.pin_link" if link else "place.pin"
     return policy.texts(key, latitude=f"{case.latitude:.5f}", longitude=f"{case.longitude:.5f}")
+
+
+def placed_words(texts: Texts, case: Case, text: str) -> str:
+    """What staff read after setting a case's place from `text`: the unit, or that the text
+    named no place ("sin municipio («no sé» no nombra un lugar)")."""
+    if case.municipality:
+        return describe_place(case)
+    if not names_a_place(text):
+        return texts("staff.place_not_named", text=" ".join(strip_controls(text).split()))
+    return case.department or ""
 
 
 def describe_place(case: Case) -> str:

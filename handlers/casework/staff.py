@@ -15,7 +15,7 @@ from handlers.casework import commitments, visits
 from handlers.casework.cases import direction, event_summary, message_text
 from handlers.casework.lifecycle import ROLES, Actor, NotAllowed
 from handlers.casework.notifications import Event, staff_replies
-from handlers.casework.places import describe_place, pin_words, set_place
+from handlers.casework.places import describe_place, pin_words, placed_words, set_place
 from handlers.core.labels import CASE_TYPES, OPEN_STATUSES, STATUSES, URGENCIES, staff_label
 from handlers.core.messages import Incoming, Option, Reply
 from handlers.core.normalise import fold, strip_controls
@@ -386,7 +386,7 @@ class StaffDesk:
     def _place(self, turn: _Turn, args: str) -> None:
         case, text = self._case(turn, args)
         set_place(turn.uow, self.policy, case, text, turn.actor, turn.now)
-        self._card(turn, case, "staff.done_place", place=describe_place(case))
+        self._card(turn, case, "staff.done_place", place=placed_words(self.t, case, text))
 
     def _priority(self, turn: _Turn, args: str) -> None:
         case, rest = self._case(turn, args)

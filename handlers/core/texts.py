@@ -32,6 +32,14 @@ class Texts:
         """Whether the catalogue holds this key."""
         return key in self.entries
 
+    def for_country(self, country: str) -> Texts:
+        """The catalogue as read in one country: its sentences under `country.<CODE>.` (e.g.
+        `country.CO.dialogue.location_prompt`, with Bogotá's localidad and barrio) replace the
+        default ones, written for El Salvador."""
+        prefix = f"country.{country.upper()}."
+        overrides = {k[len(prefix) :]: v for k, v in self.entries.items() if k.startswith(prefix)}
+        return Texts({**self.entries, **overrides}, self.language) if overrides else self
+
 
 @cache
 def load_texts(language: str = "es") -> Texts:

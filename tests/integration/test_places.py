@@ -89,12 +89,31 @@ def test_a_place_the_gazetteer_does_not_know_is_kept_as_staff_wrote_it(app):
     assert by_municipality(app, clock) == {"sin_municipio_identificado": 1}
 
 
+def test_staff_typing_that_they_do_not_know_where_set_no_municipality(app):
+    clock = Clock()
+    folio = report_from(app, clock, "+50370001111", "Villa Galicia, pasaje 3")
+    add_staff(app.uow, "Ana", telegram_id=int(AGENT))
+    agent = Citizen(app.dialogue, app.uow, address=AGENT, channel="telegram", clock=clock)
+    for text in ("no sé", "la verdad no sé", "no me acuerdo", "aquí en la esquina", "ni idea"):
+        answer = agent.send(f"/lugar {folio} {text}")
+        assert f"Lugar del caso {folio}: sin municipio («{text}» no nombra un lugar)" in answer
+        with app.uow() as uow:
+            case = uow.cases.by_folio(folio)
+            assert case.municipality is None, text
+            assert json.loads(uow.cases.events(case.id)[-1].note)["text"] == text
+    assert by_municipality(app, clock) == {"sin_dato": 1}
+    agent.send(f"/lugar {folio} por el mercado de Apopa")
+    with app.uow() as uow:
+        assert uow.cases.by_folio(folio).district == "Apopa"
+
+
 def test_the_report_lists_only_known_municipalities_and_counts_the_rest_apart(app, tmp_path):
     clock = Clock()
     report_from(app, clock, "+50370001111", "Mejicanos, colonia Zacamil")
     report_from(app, clock, "+50370002222", "Villa Galicia, pasaje 3")
-    report_from(app, clock, "+50370003333", "frente al palo de mango grande")
+    report_from(app, clock, "+50370003333", "Lotes El Milagro, frente al palo de mango")
     report_from(app, clock, "+50370004444", "por la escuela del cantón")  # names no place
+    report_from(app, clock, "+50370005555", "frente al palo de mango grande")  # nor this
     env = {"TA_DATABASE__URL": app.settings.database.url, "TA_CONFIG": ""}
     obj = CliContext(clock=clock, interactive=lambda: False)
     logged = CliRunner().invoke(
@@ -107,7 +126,7 @@ def test_the_report_lists_only_known_municipalities_and_counts_the_rest_apart(ap
     assert by_municipality(app, clock) == {
         "sin_municipio_identificado": 3,
         "San Salvador Centro": 1,
-        "sin_dato": 1,
+        "sin_dato": 2,
     }
     out = tmp_path / "informe.md"
     written = CliRunner().invoke(
@@ -118,6 +137,6 @@ def test_the_report_lists_only_known_municipalities_and_counts_the_rest_apart(ap
     assert written.exit_code == 0, written.output
     report = out.read_text()
     assert "| Sin municipio identificado | 3 |" in report, report
-    assert "| San Salvador Centro | 1 |" in report and "| Sin dato | 1 |" in report
-    for word in ("Villa Galicia", "palo de mango", "El Calvario"):
+    assert "| San Salvador Centro | 1 |" in report and "| Sin dato | 2 |" in report
+    for word in ("Villa Galicia", "Lotes El Milagro", "palo de mango", "El Calvario"):
         assert f"| {word}" not in report, word

@@ -651,6 +651,70 @@ def test_a_place_said_unsure_is_kept_in_the_citizens_words_and_names_no_municipa
     assert case.municipality is None
 
 
+@pytest.mark.parametrize(
+    "vague",
+    [
+        "no sé bien, por la escuela",
+        "aquí en mi casa",
+        "allá por donde vive mi tía",
+        "a la par de la alcaldía",
+        "pues aquí nomás, enfrente de la tienda…",
+        "donde siempre se inunda",
+        "acá a la vuelta, donde venden pupusas",
+        "ahí donde está el palo de mango",
+        "no me acuerdo cómo se llama, pero es por el puente",
+        "Santa Tecla o Colón",
+    ],
+)
+def test_words_that_name_no_place_stay_the_place_but_are_no_municipality(citizen, uow, vague):
+    citizen.converse(*POTHOLE[:6])
+    citizen.converse(vague, "omitir")
+    case = only_case(uow)
+    assert (case.location_text, case.municipality) == (vague, None)
+
+
+@pytest.mark.parametrize(
+    "bare", ["no le sé decir", "la verdad no sé", "no me acuerdo", "No sé bien.", "quién sabe"]
+)
+def test_not_knowing_where_said_any_common_way_is_no_place_like_no_se(citizen, uow, bare):
+    citizen.converse(*POTHOLE[:6])
+    assert "género" in citizen.send(bare)
+    citizen.send("omitir")
+    case = only_case(uow)
+    assert (case.location_text, case.municipality) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("said", "municipality", "district"),
+    [
+        ("cerca del mercado de Apopa tal vez", "San Salvador Oeste", "Apopa"),
+        ("por el parque de Santa Ana", "Santa Ana Centro", "Santa Ana"),
+        ("a la par de la escuela de soyapango", "San Salvador Este", "Soyapango"),
+        ("Villa Galicia, pasaje 3", "Villa Galicia", None),
+    ],
+)
+def test_a_town_named_beside_a_landmark_is_the_cases_municipality(
+    citizen, uow, said, municipality, district
+):
+    citizen.converse(*POTHOLE[:6])
+    citizen.converse(said, "omitir")
+    case = only_case(uow)
+    assert (case.location_text, case.municipality, case.district) == (said, municipality, district)
+
+
+def test_a_colombian_institution_asks_for_the_localidad_and_the_barrio(uow):
+    settings = make_settings(institution={"country": "CO", "timezone": "America/Bogota"})
+    person = Citizen(make_dialogue(settings, FakeClassifier()), lambda: uow)
+    person.converse(*POTHOLE[:5])
+    asked = person.send("si")
+    assert "escriba la localidad y el barrio, por ejemplo: Kennedy, barrio Timiza." in asked, asked
+    assert "San Miguel" not in asked and "colonia" not in asked
+    again = person.send("😡😡😡")
+    assert "Kennedy, barrio Timiza" in again and "San Miguel" not in again, again
+    person.converse("kenedy, barrio Timiza", "omitir")
+    assert only_case(uow).municipality == "Kennedy"
+
+
 def test_a_place_that_uses_those_words_is_kept_as_written(citizen, uow):
     citizen.converse(*POTHOLE[:6])
     citizen.converse("ya casi llegando a San Miguel, listo el desvio", "omitir")

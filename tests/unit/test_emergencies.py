@@ -133,6 +133,29 @@ def test_not_knowing_where_is_not_a_place_and_the_place_given_next_is(citizen, u
     assert "No sé" in in_case  # kept with the case, as everything the person sent
 
 
+@pytest.mark.parametrize("unsure", ["la verdad no sé", "no le sé decir", "no me acuerdo"])
+def test_not_knowing_where_said_another_way_asks_for_a_pin_or_a_landmark(
+    citizen, uow, on_duty, unsure
+):
+    citizen.converse("hola", "si", "1", BLEEDING, "si")
+    assert "o escriba una referencia cercana" in citizen.send(unsure)
+    (case,) = uow.rows[Case]
+    assert (case.location_text, case.municipality) == (None, None)
+
+
+def test_a_colombian_emergency_is_asked_for_the_localidad_and_the_barrio(uow):
+    settings = make_settings(institution={"country": "CO", "timezone": "America/Bogota"})
+    person = Citizen(make_dialogue(settings, FakeClassifier()), lambda: uow)
+    person.converse("hola", "si", "1", BLEEDING)
+    asked = person.send("si")
+    assert "escriba el lugar en una línea (localidad, barrio y una referencia)." in asked, asked
+    unknown = person.send("no sé")
+    assert "barrio, calle o carrera, o un lugar conocido" in unknown, unknown
+    assert "colonia" not in asked + unknown and "municipio" not in asked + unknown
+    person.send("kenedy, barrio Timiza, frente al parque")
+    assert uow.rows[Case][0].municipality == "Kennedy"
+
+
 def test_a_place_the_gazetteer_does_not_know_gives_way_to_a_pin(citizen, uow, on_duty):
     citizen.converse("hola", "si", "1", BLEEDING, "si")
     assert "enviamos el lugar" in citizen.send("Macondo")

@@ -11,6 +11,8 @@ from handlers.core.places import (
     built_in_gazetteer,
     load_gazetteer,
     parse_gazetteer,
+    place_as_written,
+    without_not_knowing,
 )
 from tests.helpers import make_settings
 
@@ -194,3 +196,101 @@ def test_a_gazetteer_file_that_cannot_be_read_stops_the_configuration(tmp_path):
             make_settings(institution={"gazetteer": str(path)})
     settings = make_settings(institution={"country": "CO", "timezone": "America/Bogota"})
     assert build_policy(settings, classifier=object()).places.match("suba").municipality == "Suba"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (
+            "cerca del mercado de Apopa tal vez",
+            Place("San Salvador Oeste", "Apopa", "San Salvador"),
+        ),
+        ("por el mercado de Apopa", Place("San Salvador Oeste", "Apopa", "San Salvador")),
+        (
+            "cerca de la escuela de Soyapango",
+            Place("San Salvador Este", "Soyapango", "San Salvador"),
+        ),
+        ("por el parque de Santa Ana", Place("Santa Ana Centro", "Santa Ana", "Santa Ana")),
+        ("atrás del hospital de ilopango", Place("San Salvador Este", "Ilopango", "San Salvador")),
+        ("en el centro de mejicanos", Place("San Salvador Centro", "Mejicanos", "San Salvador")),
+        (
+            "Mejicanos o Ayutuxtepeque, no me acuerdo",  # either way, the same municipality
+            Place("San Salvador Centro", None, "San Salvador"),
+        ),
+    ],
+)
+def test_a_town_after_a_building_and_de_is_the_town(typed, expected):
+    assert SV.match(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "escuela San José",  # a school's name
+        "colonia San Antonio",
+        "frente a la iglesia de dolores",  # a church's saint, not Dolores (Cabañas)
+        "por el parque de la libertad",  # a park's name, not the town
+        "Santa Tecla o Colón",  # two municipalities: the person is not sure which
+    ],
+)
+def test_a_building_s_name_or_a_choice_of_towns_names_no_municipality(typed):
+    found = SV.match(typed)
+    assert found is None or not found.matched
+
+
+def test_a_choice_of_two_districts_of_one_municipality_gives_that_municipality():
+    assert SV.match("en Apopa o en Nejapa") == Place("San Salvador Oeste", None, "San Salvador")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "no sé bien, por la escuela",
+        "no le sé decir",
+        "aquí en mi casa",
+        "allá por donde vive mi tía",
+        "a la par de la alcaldía",
+        "pues aquí nomás, enfrente de la tienda…",
+        "donde siempre se inunda",
+        "la verdad no sé",
+        "no me acuerdo",
+        "acá en la entrada del pasaje",
+        "ahí mismo donde le dije",
+        "enfrente de la cancha",
+        "por donde pasa el bus",
+        "no recuerdo el nombre, es por la gasolinera",
+        "bueno, no sabría decirle",
+        "quién sabe, por el desvío",
+        "hay un hoyo en la calle",
+        "la tienda de doña Rosa",
+        "en mi casa",
+        "Santa Tecla o Colón",
+    ],
+)
+def test_words_that_name_no_place_are_no_municipality(said):
+    assert place_as_written(said) is None
+    assert SV.locate(said).municipality is None
+
+
+@pytest.mark.parametrize(
+    ("said", "written"),
+    [
+        ("Villa Galicia, pasaje 3", "Villa Galicia"),
+        ("villa galicia por la escuela", "Villa Galicia"),
+        ("no sé, creo que Villa Galicia", "Villa Galicia"),
+        ("en Villa Galicia, cerca del río", "Villa Galicia"),
+        ("ciudad de guatemala, zona 1", "Ciudad de Guatemala"),
+        ("Lotes El Milagro al lado de la cancha", "Lotes El Milagro"),
+    ],
+)
+def test_a_place_the_gazetteer_does_not_know_is_kept_as_the_person_named_it(said, written):
+    assert place_as_written(said) == written
+
+
+@pytest.mark.parametrize(
+    "bare",
+    ["no sé", "ni idea", "no le sé decir", "la verdad no sé", "no me acuerdo", "No sé bien.",
+     "pues no sabría decirle", "no tengo ni idea", "quién sabe", "no recuerdo"],
+)  # fmt: skip
+def test_not_knowing_where_in_its_common_forms_leaves_nothing(bare):
+    assert without_not_knowing(bare) == ""

@@ -22,25 +22,40 @@ DEFAULT_RADIUS_KM = 15.0
 FUZZY_RATIO = 0.85
 FUZZY_MIN_LETTERS = 6  # shorter names must be typed exactly: too many short words look alike
 
-# Not knowing where, said at the start of a place ("no sé", "ni idea"), alone or before the
-# landmark that follows it ("no sé, cerca del río").
+# Words said before an answer that are no part of it: "pues", "la verdad", "mire".
+_FILLER = (
+    r"(?:pues|bueno|mire|f[ií]jese(?:\s+que)?|la\s+verdad(?:\s+es\s+que)?|sinceramente"
+    r"|este|eh+|ay|uy|h[ií]jole|ah+|mm+|disculpe|perd[oó]n|o\s+sea|pero|aunque|entonces)"
+)
+# Not knowing where, said at the start of a place in its common forms ("no sé", "ni idea", "no
+# le sé decir", "la verdad no sé", "no me acuerdo", "no sé bien"), alone or before the landmark
+# that follows it ("no sé, cerca del río").
 NOT_KNOWING = re.compile(
-    r"^\W*(?:no\s+(?:lo\s+)?s[eé](?:\s+(?:d[oó]nde(?:\s+es)?|la\s+direcci[oó]n))?"
-    r"|no\s+sabemos|ni\s+idea|no\s+tengo\s+idea|desconozco|no\s+estoy\s+segur[oa]"
-    r"|no\s+sabr[ií]a\s+decir)\b\W*",
+    rf"^\W*(?:{_FILLER}\W+)*"
+    r"(?:no\s+(?:(?:le|lo|les|te)\s+)?(?:s[eé]|sabr[ií]a|sabemos|conozco|recuerdo|recordamos"
+    r"|me\s+acuerdo|nos\s+acordamos|estoy\s+segur[oa]|estamos\s+segur[oa]s"
+    r"|(?:tengo|tenemos)\s+(?:ni\s+)?(?:la\s+(?:menor|m[aá]s\s+m[ií]nima)\s+)?idea)"
+    r"|ni\s+idea|ni\s+s[eé]|(?:lo\s+)?desconozco|qui[eé]n\s+sabe|sabe\s+dios|sepa(?:\s+dios)?"
+    r"|se\s+me\s+olvid[oó]|lo\s+olvid[eé])"
+    r"(?:\s+(?:bien|muy\s+bien|exactamente|con\s+exactitud|decir(?:le|les|te)?"
+    r"|d[oó]nde(?:\s+(?:es|queda|est[aá]|fue))?|la\s+direcci[oó]n|el\s+nombre|del\s+nombre"
+    r"|c[oó]mo\s+se\s+llama|el\s+lugar))*"
+    r"\b\W*",
     re.IGNORECASE,
 )
 # A hedge before a place ("creo que por la escuela"): no part of a town's name.
 _HEDGE = re.compile(
-    r"^\W*(?:creo\s+que|pienso\s+que|me\s+parece\s+que|puede\s+ser\s+que|tal\s+vez"
-    r"|quiz[aá]s?|a\s+lo\s+mejor)\b\W*",
+    r"^\W*(?:creo\s+que|creo|pienso\s+que|me\s+parece\s+que|puede\s+ser\s+que|tal\s+vez"
+    r"|talvez|quiz[aá]s?|a\s+lo\s+mejor|supongo\s+que|me\s+imagino\s+que|probablemente"
+    r"|seguramente|como\s+que)\b\W*",
     re.IGNORECASE,
 )
+_LEADING_FILLER = re.compile(rf"^\W*{_FILLER}\b\W*", re.IGNORECASE)
 
 
 def without_not_knowing(text: str) -> str:
     """What a place answer says after not knowing it: "no sé, cerca del río" → "cerca del
-    río"; "" for a bare "no sé"."""
+    río"; "" for a bare "no sé" (or "la verdad no sé", "no me acuerdo"...)."""
     return NOT_KNOWING.sub("", text, count=1).strip()
 
 
@@ -103,7 +118,30 @@ _NOT_A_TOWN = frozenset(
         "cementerio",
     ]
 )
+# Buildings and landmarks whose "de" names the town they are in: "el mercado de Apopa", "la
+# escuela de Soyapango" (but "escuela San José" is the school's name). Not churches: "la iglesia
+# de Dolores" is its saint's; nor streets and neighbourhoods ("colonia de San Antonio").
+_OF_THE_TOWN = frozenset(
+    [
+        "escuela",
+        "instituto",
+        "colegio",
+        "parque",
+        "hospital",
+        "clinica",
+        "mercado",
+        "centro",
+        "puente",
+        "plaza",
+        "estadio",
+        "cementerio",
+        "hotel",
+        "restaurante",
+    ]
+)
 _LINKS = frozenset({"el", "la", "los", "las", "de", "del"})
+# "Santa Tecla o Colón": either of two places.
+_OR = frozenset({"o", "u"})
 # Words that say the next words are the place: "en Apopa", "municipio de Mejicanos".
 _PLACE_MARKERS = frozenset(
     [
@@ -302,6 +340,22 @@ class Gazetteer:
             units = units or list(hit.name.units)
             if len({u.municipality for u in units}) == 1:  # "El Rosario": three, none told
                 candidates.append((hit, units))
+        # "Santa Tecla o Colón": the person is not sure which; one municipality if both are in
+        # it, else none (the department, if both share it).
+        either = [
+            (a, b)
+            for a in candidates
+            for b in candidates
+            if b[0].start > a[0].end
+            and tokens[a[0].end] in _OR
+            and all(t in _PLACE_MARKERS or t in _LINKS for t in tokens[a[0].end + 1 : b[0].start])
+        ]
+        if either:
+            units = [units[0] for pair in either for _, units in pair]
+            if len({u.municipality for u in units}) == 1:
+                return Place(units[0].municipality, None, units[0].department)
+            shared = {u.department for u in units}
+            return Place(None, None, shared.pop()) if len(shared) == 1 else None
         best: tuple[tuple, Place] | None = None
         for hit, units in candidates:
             # A name that is also a department's ("San Vicente"), beside another town, is the
@@ -325,11 +379,14 @@ class Gazetteer:
     def _hits(self, tokens: list[str], starts: set[int]) -> list[_Hit]:
         hits = []
         for i, token in enumerate(tokens):
-            if _after_marker(tokens, i):
+            marker, of = _marker_before(tokens, i)
+            if marker is not None and not (of and marker in _OF_THE_TOWN):
                 continue
+            # After "el mercado de", a name that is also an ordinary word is the building's.
+            at_start = i in starts and marker is None
             exact = [name for name in self._by_first.get(token, ()) if _at(tokens, i, name)]
             for name in exact:
-                if name.common and i not in starts:
+                if name.common and not at_start:
                     continue
                 hits.append(_Hit(name, i, i + len(name.tokens), True))
             typos = []
@@ -404,12 +461,16 @@ def _typo(typed: str, known: str) -> bool:
     return matcher.quick_ratio() >= FUZZY_RATIO and matcher.ratio() >= FUZZY_RATIO
 
 
-def _after_marker(tokens: list[str], i: int) -> bool:
-    """Whether the word at i follows "colonia", "calle"... (with "el", "la", "de" between)."""
+def _marker_before(tokens: list[str], i: int) -> tuple[str | None, bool]:
+    """The word of _NOT_A_TOWN the word at i follows ("colonia", "calle", "mercado"...), with
+    "el", "la", "de" between, or None; and whether "de" or "del" is between ("el mercado de
+    Apopa")."""
     j = i - 1
     while j >= 0 and tokens[j] in _LINKS:
         j -= 1
-    return j >= 0 and tokens[j] in _NOT_A_TOWN
+    if j >= 0 and tokens[j] in _NOT_A_TOWN:
+        return tokens[j], any(t in ("de", "del") for t in tokens[j + 1 : i])
+    return None, False
 
 
 def _starts(text: str, tokens: list[str]) -> set[int]:
@@ -423,7 +484,7 @@ def _starts(text: str, tokens: list[str]) -> set[int]:
             starts.add(position)
         position += len(part_tokens)
     for i, token in enumerate(tokens):
-        if token in _PLACE_MARKERS:
+        if token in _PLACE_MARKERS or token in _OR:
             starts.add(i + 1)
     # "en el municipio de X": let the markers chain.
     for i in sorted(starts):
@@ -442,22 +503,233 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
-def place_as_written(text: str) -> str | None:
-    """The place in "San Miguel, colonia Las Brisas" when the gazetteer knows none: the first
-    part, unless it names a neighbourhood or a street. A best effort that staff can correct."""
-    # "no sé, creo que por la escuela": neither not knowing nor a hedge is a town's name.
-    said = _HEDGE.sub("", without_not_knowing(text), count=1)
-    first = re.split(r"[,;\n.]", said, maxsplit=1)[0].strip()
+# Words that end the name of a place as written, or show there was none: where it is from
+# here ("aquí", "allá", "cerca", "frente", "a la par"), a sentence ("donde", "que", "mi"),
+# a hesitation ("pues", "creo", "no").
+_NOT_A_NAME = frozenset(
+    [
+        "aqui",
+        "aca",
+        "alla",
+        "alli",
+        "ahi",
+        "donde",
+        "adonde",
+        "onde",
+        "por",
+        "cerca",
+        "frente",
+        "enfrente",
+        "delante",
+        "adelante",
+        "detras",
+        "atras",
+        "junto",
+        "lado",
+        "par",
+        "vuelta",
+        "que",
+        "mi",
+        "mis",
+        "tu",
+        "tus",
+        "su",
+        "sus",
+        "nuestro",
+        "nuestra",
+        "nuestros",
+        "nuestras",
+        "nomas",
+        "no",
+        "ni",
+        "se",
+        "creo",
+        "tal",
+        "talvez",
+        "quiza",
+        "quizas",
+        "pues",
+        "entre",
+        "hacia",
+        "rumbo",
+        "pasando",
+        "saliendo",
+        "entrando",
+        "llegando",
+        "antes",
+        "despues",
+        "arriba",
+        "abajo",
+        "adentro",
+        "dentro",
+        "afuera",
+        "fuera",
+        "casi",
+        "como",
+        "y",
+        "o",
+        "u",
+        "a",
+        "al",
+        "en",
+        "hasta",
+        "desde",
+        "para",
+        "sobre",
+        "bajo",
+        "con",
+        "sin",
+        "mismo",
+        "misma",
+        "pero",
+        "aunque",
+    ]
+)
+# Words a place's name does not start with: a verb, a demonstrative, an answer word ("hay un
+# hoyo", "esta calle", "sí, ...").
+_NOT_A_NAME_START = frozenset(
+    [
+        "hay",
+        "es",
+        "esta",
+        "este",
+        "estan",
+        "ese",
+        "esa",
+        "eso",
+        "esto",
+        "aquel",
+        "aquella",
+        "aquello",
+        "queda",
+        "quedan",
+        "fue",
+        "era",
+        "vivo",
+        "vive",
+        "viven",
+        "vivimos",
+        "estoy",
+        "estamos",
+        "ocurre",
+        "ocurrio",
+        "paso",
+        "pasa",
+        "sucede",
+        "sucedio",
+        "mire",
+        "bueno",
+        "ya",
+        "si",
+        "ok",
+        "un",
+        "una",
+        "unos",
+        "unas",
+        "todo",
+        "toda",
+        "todos",
+        "todas",
+        "cualquier",
+        "cualquiera",
+        "otro",
+        "otra",
+        "de",
+        "del",
+    ]
+)
+# Buildings and landmarks besides those of _NOT_A_TOWN: "la tienda de doña Rosa" is no town.
+_LANDMARKS = frozenset(
+    [
+        "casa",
+        "tienda",
+        "alcaldia",
+        "gasolinera",
+        "farmacia",
+        "cancha",
+        "entrada",
+        "salida",
+        "esquina",
+        "curva",
+        "desvio",
+        "parada",
+        "terminal",
+        "kinder",
+        "cantina",
+        "pupuseria",
+        "panaderia",
+        "ferreteria",
+        "bodega",
+        "fabrica",
+        "super",
+        "supermercado",
+        "banco",
+        "camino",
+        "final",
+        "orilla",
+        "bajada",
+        "subida",
+        "cuadra",
+        "manzana",
+        "vecindario",
+        "lugar",
+    ]
+)
+_ARTICLES = frozenset({"el", "la", "los", "las"})
+
+
+def _name_as_written(text: str) -> list[str] | None:
+    """The words of the place a text names, as written, when it names one: its first part,
+    without not knowing, hedges and fillers before it ("no sé, creo que Villa Galicia"), and
+    up to where it says where from there ("Villa Galicia por la escuela"); None when there is
+    no name: "aquí en mi casa", "a la par de la alcaldía", "donde siempre se inunda", "la verdad
+    no sé", "Santa Tecla o Colón" (either)."""
+    said = text
+    while True:
+        shorter = _LEADING_FILLER.sub("", _HEDGE.sub("", without_not_knowing(said), count=1))
+        if shorter == said:
+            break
+        said = shorter
+    first = re.split(r"[,;:\n.…()¿?¡!]", said, maxsplit=1)[0].strip()
     first = re.sub(
         r"^(en\s+(el\s+)?)?(municipio|municipalidad|distrito|localidad|departamento)\s+(de\s+)?",
         "",
         first,
         flags=re.IGNORECASE,
     ).strip()
-    folded = fold(first).split()
-    if not folded or folded[0] in _NOT_A_TOWN or folded[0] in {"en", "por"}:
+    first = re.sub(r"^(en|desde)\s+", "", first, flags=re.IGNORECASE)
+    name: list[str] = []
+    for word in first.split():
+        folded = fold(word).strip("\"'«»-")
+        if folded in _OR:
+            return None  # one place or another: the person is not sure
+        if folded in _NOT_A_NAME or (not name and folded in _NOT_A_NAME_START):
+            break
+        name.append(word)
+    return name or None
+
+
+def names_a_place(text: str) -> bool:
+    """Whether a text names a place, if not one of the gazetteer's: not when it only says where
+    from here ("aquí", "a la par de", "donde…"), or not knowing ("la verdad no sé")."""
+    return _name_as_written(text) is not None
+
+
+def place_as_written(text: str) -> str | None:
+    """The place in "Villa Galicia, pasaje 3" when the gazetteer knows none: the name its
+    first part starts with, unless that is a neighbourhood, a street or a landmark ("colonia Las
+    Brisas", "la tienda de doña Rosa"), or no name at all (see _name_as_written). A best effort
+    that staff can correct."""
+    name = _name_as_written(text)
+    if name is None:
         return None
-    return " ".join(w[:1].upper() + w[1:] for w in first.split())[:MAX_PLACE]
+    content = [fold(w) for w in name]
+    while content and content[0] in _ARTICLES:
+        content.pop(0)
+    if not content or content[0] in _NOT_A_TOWN or content[0] in _LANDMARKS:
+        return None
+    titled = [w if i and fold(w) in _LINKS else w[:1].upper() + w[1:] for i, w in enumerate(name)]
+    return " ".join(titled)[:MAX_PLACE]
 
 
 class GazetteerError(ValueError):
