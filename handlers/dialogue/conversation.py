@@ -229,8 +229,16 @@ class Dialogue(EmergencySteps):
             step=state.step if state else ("menu" if contact.consented_at else "new"),
             data=dict(state.data) if state else {},
             idle=now - state.updated_at if state else None,
+            # A message naming a code is a question about an anonymous case (see kept_apart).
+            confidential=kept_apart(incoming),
         )
-        if contact.consented_at is None:
+        if turn.confidential:
+            self._code_lookup(turn)
+            if contact.consented_at is None or turn.step != "menu":
+                # The conversation stays where it was, and so does the time of its last step:
+                # nothing of the person's may be dated by the question.
+                return turn.replies
+        elif contact.consented_at is None:
             self._before_consent(turn)
         elif not self._global_command(turn):
             if "message_ids" in turn.data and message_id not in turn.data["message_ids"]:
@@ -254,8 +262,8 @@ class Dialogue(EmergencySteps):
         a report being written gets its content, a case in follow-up gets it appended, before
         consent it waits with the rest; elsewhere it stays among the person's messages."""
         state = uow.conversations.get(contact.id)
-        if state is None:
-            return
+        if state is None or kept_apart(incoming):
+            return  # a question about an anonymous case joins nothing of the person's
         turn = Turn(incoming, contact, message_id, uow, now, state.step, dict(state.data), None)
         piece = self._draft_piece(turn)
         if turn.step == "consent":
@@ -504,6 +512,25 @@ class Dialogue(EmergencySteps):
 
     # -- anywhere --------------------------------------------------------------------------
 
+    def _code_lookup(self, turn: Turn) -> None:
+        """A message naming a code, in any step and before consent too: answered with the
+        status (or the constancia) of the anonymous case, or that no case has that code; its
+        words join no report, and the question asked before it is asked again."""
+        if self._urgent(turn):
+            numbers = self.policy.institution.emergency_numbers
+            self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
+        step, data = turn.step, turn.data
+        if self._asks_document(turn):
+            self._document(turn)
+        else:
+            self._status(turn, turn.text)
+        if step != "await_folio":  # which the lookup answers
+            # The conversation stays where it was: a report, an emergency's follow-up, a survey.
+            turn.step, turn.data = step, data
+            if step == "consent":
+                consent = self._yes_no("dialogue.consent_yes", "dialogue.consent_no")
+                self._say(turn, self.t("dialogue.consent_again"), consent)
+
     def _global_command(self, turn: Turn) -> bool:
         """Commands that work at any step: menu, a case's status, help, one's own data."""
         folded, vocab = turn.folded, self.vocab
@@ -584,10 +611,7 @@ class Dialogue(EmergencySteps):
         found = find_own_case(turn.uow, self.policy, turn.contact, reference)
         if found:
             case, shown_as = found
-            if case.anonymous:
-                # Whoever asks about an anonymous case must not be linked to it.
-                turn.confidential = True
-                detach_message(turn.uow, self.policy, turn.message_id, turn.now)
+            # Found as anonymous only by its code: the question is kept apart (kept_apart).
             self._say(turn, render_status(turn.uow, self.policy, case, shown_as), case_id=case.id)
         elif looks_up:
             self._missed(turn)
@@ -604,7 +628,7 @@ class Dialogue(EmergencySteps):
         folio of that range counts no miss (no such folio is ever found by its number: trying
         them tells nothing); a code does (codes must not be tried by the thousand)."""
         code = names_code(turn.text)
-        if code or in_anonymous_range(turn.text):
+        if in_anonymous_range(turn.text) and not code:
             turn.confidential = True
             detach_message(turn.uow, self.policy, turn.message_id, turn.now)
         if code or not in_anonymous_range(turn.text):
@@ -651,10 +675,7 @@ class Dialogue(EmergencySteps):
             several = len(own) > 1
             intro = t("documents.sending_other", folio=case.folio) if several else ""
             intro = intro or t("documents.sending")
-        if case.anonymous:
-            # Whoever asks about an anonymous case must not be linked to it (as "estado CODE").
-            turn.confidential = True
-            detach_message(turn.uow, self.policy, turn.message_id, turn.now)
+        # An anonymous case is found only by its code: the question is kept apart (kept_apart).
         self._say(turn, intro, case_id=case.id)
         self._send_document(turn, CONSTANCIA, case)
         self._back_to_where_we_were(turn)
@@ -1185,6 +1206,14 @@ class Dialogue(EmergencySteps):
             self._status(turn, turn.text)
         else:
             self._on_menu(turn)
+
+
+def kept_apart(incoming: Incoming) -> bool:
+    """Whether a citizen's message names something shaped like an anonymous case's code. Only
+    someone who made an anonymous denuncia writes one, so wherever it comes (before consent, in
+    a report, at a menu, after an emergency) it is a question about that case: answered in
+    confidence and stored with no sender, no provider id and only its day (intake.receive)."""
+    return names_code(incoming.text)
 
 
 def parse_demographics(folded: str, vocab: Vocabulary) -> tuple[str, int | None] | str | None:

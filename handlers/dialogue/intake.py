@@ -6,14 +6,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from handlers.casework.actions import answers_request, receive_requested_info
-from handlers.casework.cases import mask_codes
+from handlers.casework.cases import detach_message, mask_codes
 from handlers.casework.staff import StaffDesk, is_staff_command
 from handlers.casework.visits import add_photo, recent_visit_done
 from handlers.core.messages import MAX_MESSAGE, REPLY_WINDOW, Incoming, Reply, split_text
 from handlers.core.normalise import fold, strip_controls, words
 from handlers.core.ports import UnitOfWork
 from handlers.dialogue.community import read_request
-from handlers.dialogue.conversation import Dialogue
+from handlers.dialogue.conversation import Dialogue, kept_apart
 from handlers.dialogue.ratelimit import Admission
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem, row_values
 
@@ -109,6 +109,11 @@ def receive(
         replies = add_photo(uow, dialogue.policy, member, visit, incoming, message_id, now)
     else:
         replies = limited_answer(incoming, contact, message_id, uow, dialogue, now)
+        if kept_apart(incoming):
+            # One rule for every step and channel: a message naming a code asks about an
+            # anonymous case, so neither it nor its answers may stay with the person.
+            detach_message(uow, dialogue.policy, message_id, now)
+            replies = [_in_confidence(reply, incoming) for reply in replies]
     # A turn about an anonymous case (its filing, its code asked about) and an erasure's answer
     # are written with their day only, and leave the outbox once sent (see OutboxItem).
     confidential = any(reply.confidential for reply in replies)
@@ -117,6 +122,14 @@ def receive(
     queue(uow, replies, at, sender=sender, confidential=confidential, send_at=now)
     uow.commit()
     return replies
+
+
+def _in_confidence(reply: Reply, incoming: Incoming) -> Reply:
+    """A reply to the sender as one about an anonymous case: kept as a placeholder, with no
+    case and no contact (the dialogue's are already; "slow down" is not)."""
+    if (reply.channel, reply.address) != (incoming.channel, incoming.address):
+        return reply
+    return replace(reply, confidential=True, case_id=None)
 
 
 def limited_answer(
@@ -155,6 +168,7 @@ def citizen_answer(
         waiting = uow.cases.waiting_for(contact.id)
     if (
         waiting is not None
+        and not kept_apart(incoming)  # a code asks about another case, an anonymous one
         and answers_request(incoming)
         and not dialogue.vocab.is_request(fold(incoming.text))
         # "/start <keyword>" (Telegram's deep link) and "BAJA <keyword>" are for the dialogue.

@@ -2,7 +2,7 @@
 
 import re
 import threading
-from datetime import time
+from datetime import UTC, datetime, time
 
 from sqlalchemy import inspect, text
 
@@ -214,3 +214,131 @@ def test_erasing_clears_what_staff_wrote_about_the_person_in_notes_replies_and_r
         for table in inspect(connection).get_table_names():
             dump = " ".join(map(str, connection.execute(text(f"SELECT * FROM {table}")).all()))
             assert "Rosa Perez" not in dump, f"the name is still in {table}"
+
+
+ANONYMOUS_DENUNCIA = (
+    "hola",
+    "si",
+    "1",
+    "denuncio que el contratista vende el asfalto de la obra",
+    "listo",
+    "si",
+    "Apopa, colonia Popotlán",
+    "1",
+)
+
+# What the outside attack of 2026-12-05 (evening) read: a masked code kept under a number.
+CODES_UNDER_A_NUMBER = """
+SELECT c.address, m.created_at, m.body FROM messages m JOIN contacts c ON c.id = m.contact_id
+WHERE m.body LIKE '%XXXX%'
+"""
+
+
+def code_lookups(code: str) -> list[str]:
+    """The ways a holder asks about an anonymous case: "estado", "constancia", a bare code, a
+    code in a sentence, with other separators."""
+    bare, spaced, dotted = (
+        code.replace("-", "").lower(),
+        code.replace("-", " "),
+        code.replace("-", "."),
+    )
+    return [
+        f"estado {code}",
+        f"constancia {code}",
+        bare,
+        f"quiero saber como va mi denuncia, el codigo es {spaced.lower()}",
+        f"mi codigo es {dotted}",
+    ]
+
+
+def file_anonymous_denuncia(app, address: str) -> str:
+    reporter = Citizen(app.dialogue, app.uow, address=address)
+    receipt = reporter.converse(*ANONYMOUS_DENUNCIA)
+    deliver_everything(app)
+    return re.search(r"Código secreto de seguimiento: (\S+)", receipt).group(1)
+
+
+def assert_no_code_question_marks_anyone(app) -> None:
+    with app.engine.connect() as connection:
+        assert connection.execute(text(CODES_UNDER_A_NUMBER)).all() == []
+        assert connection.execute(text(ANSWERS_WITH_NO_QUESTION)).all() == []
+        stored = connection.execute(text("SELECT body, contact_id, created_at FROM messages"))
+        apart = [row for row in stored if "XXXX" in row.body]
+    # Each question is kept, with no one's number and only its day.
+    assert apart and all(row.contact_id is None for row in apart)
+    for row in apart:
+        at = row.created_at
+        at = at if isinstance(at, datetime) else datetime.fromisoformat(at).replace(tzinfo=UTC)
+        assert at == app.policy.day_of(at), row
+
+
+def test_asking_about_an_anonymous_case_before_consent_marks_no_number(app):
+    code = file_anonymous_denuncia(app, "50379200000")
+    # The reporter erases their data, and is asked for consent again when they write.
+    reporter = Citizen(app.dialogue, app.uow, address="50379200000")
+    reporter.converse("borrar mis datos", "si")
+    assert "¿Está de acuerdo?" in reporter.send("1")
+    deliver_everything(app)
+    for lookup in code_lookups(code):
+        answer = reporter.send(lookup)
+        deliver_everything(app)
+        assert "Estado: Recibido" in answer or "constancia" in answer, (lookup, answer)
+    # And people writing for the first time with a code, who then accept or refuse.
+    for number, lookup in enumerate(code_lookups(code)):
+        newcomer = Citizen(app.dialogue, app.uow, address=f"5037930000{number}")
+        answer = newcomer.send(lookup)
+        assert "Estado: Recibido" in answer or "constancia" in answer, (lookup, answer)
+        newcomer.send("si" if number % 2 else "no")
+        deliver_everything(app)
+    reporter.send("si")
+    deliver_everything(app)
+    assert_no_code_question_marks_anyone(app)
+
+
+def test_a_code_in_any_step_of_a_named_conversation_is_a_lookup_that_marks_no_one(app):
+    code = file_anonymous_denuncia(app, "50379200001")
+    citizen = Citizen(app.dialogue, app.uow, address="50379200002")
+    citizen.converse(*POTHOLE)  # consented and named, with a case of their own
+    deliver_everything(app)
+    spaced = code.replace("-", " ").lower()
+    sentence = f"quiero saber como va mi denuncia, el codigo es {spaced}"
+    # At the menu, while describing, at the location question, at the folio question.
+    steps = [
+        (sentence, "Estado: Recibido"),
+        ("1", ""),
+        ("el puente de la colonia tiene una grieta grande en la base", ""),
+        (sentence, "Estado: Recibido"),
+        ("listo", ""),
+        ("si", ""),
+        (f"mi codigo es {code.replace('-', '.')}", "Estado: Recibido"),
+        ("San Miguel, barrio El Calvario", "Folio: TA-2026-000002"),
+        ("estado", ""),
+        (code.replace("-", "").lower(), "Estado: Recibido"),
+    ]
+    for line, expected in steps:
+        answer = citizen.send(line)
+        deliver_everything(app)
+        assert expected in answer, (line, answer)
+    assert_no_code_question_marks_anyone(app)
+    with app.uow() as uow:
+        named = uow.cases.by_folio("TA-2026-000002")
+        # The named report is told in its own words only.
+        assert named.description == "el puente de la colonia tiene una grieta grande en la base"
+        assert not any("XXXX" in m.body for m in uow.messages.for_case(named.id))
+
+
+def test_a_code_after_an_emergency_is_a_lookup_and_the_emergency_case_still_takes_what_follows(
+    app,
+):
+    code = file_anonymous_denuncia(app, "50379200003")
+    citizen = Citizen(app.dialogue, app.uow, address="50379200004")
+    citizen.converse("hola", "si")
+    told = citizen.send("se esta cayendo el puente con gente encima, hay personas atrapadas")
+    assert "911" in told
+    citizen.send("San Miguel")
+    assert "Estado: Recibido" in citizen.send(f"mi codigo es {code.replace('-', ' ').lower()}")
+    assert "Agregamos esta información a su caso TA-2026-000001" in citizen.send(
+        "ya llegaron los bomberos"
+    )
+    deliver_everything(app)
+    assert_no_code_question_marks_anyone(app)
