@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -43,7 +44,7 @@ def serve(app: App) -> None:
         settings.server.port,
         ", ".join(channel.name for channel in service.channels) or "none (the web desk alone)",
     )
-    _server(app, build_asgi(service)).run(sockets=[listener])
+    _server(app, build_asgi(service), on_stopped=app.engine.dispose).run(sockets=[listener])
 
 
 def _all_open_files() -> None:
@@ -77,9 +78,31 @@ def serve_beside(app: App) -> Callable[[], None]:
     return stop
 
 
-def _server(app: App, asgi) -> uvicorn.Server:
+class _Server(uvicorn.Server):
+    """uvicorn's server, calling `on_stopped` once it has stopped (the application's shutdown,
+    the dispatcher's included, done) and before the signal that stopped it is raised again:
+    uvicorn catches SIGTERM and SIGINT to shut down gracefully, then raises them again, and
+    SIGTERM's default action ends the process at once, with nothing else run."""
+
+    def __init__(self, config: uvicorn.Config, on_stopped: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_stopped = on_stopped
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                if self._on_stopped is not None:
+                    self._on_stopped()
+
+
+def _server(app: App, asgi, on_stopped: Callable[[], None] | None = None) -> uvicorn.Server:
+    """`on_stopped`: what to do when the server has stopped (the service closes its database,
+    so that SQLite puts the write-ahead log into the file and removes it)."""
     settings = app.settings
-    return uvicorn.Server(
+    return _Server(
         uvicorn.Config(
             asgi,
             host=settings.server.host,
@@ -101,5 +124,6 @@ def _server(app: App, asgi) -> uvicorn.Server:
             # X-Forwarded-For is trusted from 127.0.0.1 and ::1 only (the reverse proxy on the
             # same host); FORWARDED_ALLOW_IPS names another proxy's address.
             proxy_headers=True,
-        )
+        ),
+        on_stopped,
     )

@@ -120,6 +120,10 @@ def restore_sqlite(database: Path, source: Path) -> int:
             if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
                 raise DatabaseInUse(str(database)) from exc
             raise
+        # A write-ahead log left beside the file (by a process killed while it had it open) is
+        # put into the file now, and emptied, while no one else can open it: what the copy
+        # writes next is all there is to replay.
+        target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         copy = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
             copy.backup(target, pages=PAGES_PER_STEP)

@@ -162,13 +162,19 @@ def config_option(t: Texts) -> Any:
     return Annotated[str | None, typer.Option("--config", help=t("cli.config_option"))]
 
 
+SECRET_PARAMETERS = ("password", "secret", "key", "token")
+
+
 def shown_url(url: URL) -> str:
-    """A database URL to print: its password hidden, in the user part or as a parameter. With
-    an unencoded '@' in the password, its rest is read as part of the host's name: everything
-    up to the last '@' before the host is hidden then, the user's name too."""
+    """A database URL to print, wherever one is shown: its password hidden in the user part,
+    and left out with any parameter whose name speaks of a secret (password, sslpassword,
+    *secret*, *key*, *token*). With an unencoded '@' in the password, its rest is read as part
+    of the host's name: everything up to the last '@' before the host is hidden then, the
+    user's name too."""
     from sqlalchemy.engine import URL
 
-    url = url.difference_update_query(["password"])
+    secrets = [name for name in url.query if any(s in name.lower() for s in SECRET_PARAMETERS)]
+    url = url.difference_update_query(secrets)
     host = url.host or ""
     if "@" not in host:
         return url.render_as_string(hide_password=True)

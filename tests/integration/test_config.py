@@ -250,3 +250,49 @@ def test_a_supervisor_runs_a_report_without_the_channels_secrets_which_only_run_
     assert "whatsapp.account_sid" in served.stderr and "TA_WHATSAPP__ACCOUNT_SID" in served.stderr
     del env["TA_PRIVACY__HASH_SECRET"]  # it keys what is stored: every command needs it
     assert run("cases", "list").returncode == 2
+
+
+def test_secret_parameters_of_a_database_url_are_never_shown():
+    from sqlalchemy.engine import make_url
+
+    from bot.cli.context import shown_url
+
+    url = (
+        "postgresql+psycopg://ta@db.example.org/ta?sslmode=require&sslpassword=Cl4veSSL"
+        "&password=S3cr%40t&api_token=T0k3n&SSLKEY=Ll4ve&client_secret=S3cr3t0"
+    )
+    assert shown_url(make_url(url)) == "postgresql+psycopg://ta@db.example.org/ta?sslmode=require"
+
+
+SECRETS = ("S3cr", "Cl4veSSL")
+
+
+@pytest.mark.parametrize(
+    "command", [("db", "backup", "copia.db"), ("db", "upgrade"), ("run", "--no-console")]
+)
+def test_a_password_given_as_a_parameter_of_the_url_is_not_shown(tmp_path, command):
+    port = a_free_port()
+    url = f"postgresql+psycopg://ta@127.0.0.1:{port}/ta?password=S3cr%40t&sslpassword=Cl4veSSL"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TA_")}
+    env["TA_PRIVACY__HASH_SECRET"] = HASH_SECRET
+    env["TA_SERVER__PORT"] = str(a_free_port())
+    done = telefono(tmp_path, write(tmp_path, f'[database]\nurl = "{url}"\n'), *command, env=env)
+    assert done.returncode == 1
+    said = done.stdout + done.stderr
+    assert not [secret for secret in SECRETS if secret in said], said
+    if command[1] == "backup":  # the command to run: the password in PGPASSWORD, not in it
+        assert "PGPASSWORD" in said
+        assert (
+            f"pg_dump --format=custom --file=copia.db 'postgresql://ta@127.0.0.1:{port}/ta'" in said
+        )
+    else:
+        assert (
+            f"No se pudo conectar con la base de datos postgresql+psycopg://ta@127.0.0.1:{port}/ta:"
+            in said
+        )
+
+
+def a_free_port() -> int:
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
