@@ -49,16 +49,7 @@ def deliver_everything(app, channel: str = "console") -> None:
 def test_an_anonymous_denuncia_leaves_nothing_that_leads_back_to_the_sender(app):
     citizen = Citizen(app.dialogue, app.uow, address="50370001234")
     answers = []
-    for line in (
-        "hola",
-        "si",
-        "1",
-        "denuncio que el contratista vende el asfalto de la obra",
-        "listo",
-        "si",
-        "Apopa, colonia Popotlán",
-        "1",
-    ):
+    for line in ANONYMOUS_DENUNCIA:
         answers.append(citizen.send(line))
         deliver_everything(app)
     code = re.search(r"Código secreto de seguimiento: (\S+)", answers[-1]).group(1)

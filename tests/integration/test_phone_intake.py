@@ -37,9 +37,9 @@ def said(result: Result) -> str:
     return result.output + failure
 
 
-def log_call(terminal: Terminal, *extra: str) -> Result:
+def log_call(terminal: Terminal, *extra: str, channel: str = "telefono") -> Result:
     return terminal(
-        "cases", "new", "--channel", "telefono", "--type", "solicitud",
+        "cases", "new", "--channel", channel, "--type", "solicitud",
         "--text", "hay un hoyo grande en la calle frente a la escuela", *extra,
     )  # fmt: skip
 
@@ -289,10 +289,7 @@ def test_a_walk_in_who_left_only_a_name_sees_and_erases_their_data_by_the_folio(
 
 
 def walk_in(terminal: Terminal, *extra: str) -> Result:
-    return terminal(
-        "cases", "new", "--channel", "presencial", "--type", "solicitud",
-        "--text", "hay un hoyo grande en la calle frente a la escuela", *extra,
-    )  # fmt: skip
+    return log_call(terminal, *extra, channel="presencial")
 
 
 def test_a_call_with_no_name_nor_number_is_answered_in_person_and_closing_says_so(terminal):
