@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,9 +21,11 @@ from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact, Message
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _CODE_CHAR = "[A-HJ-NP-Za-hj-np-z2-9]"
-# What people put between the groups when they copy or dictate a code: spaces, dots,
-# underscores and every kind of dash, or nothing at all (up to three of them, "N9DX - 8QAB").
-_CODE_SEPARATOR = "[\\s._\\-\u2010-\u2015\u2212]{0,3}"
+# What people put between the groups when they copy or dictate a code: anything that is not
+# a letter or a digit (spaces, dots, dashes, commas, slashes, brackets, invisible spaces), or
+# nothing at all; up to three of them ("N9DX - 8QAB", "(N9DX)(8QAB)"). A separator the pattern
+# missed would leave the code in clear beside the number that asked about it.
+_CODE_SEPARATOR = "[\\W_]{0,3}"
 # A code is never part of a longer run of letters or digits (an underscore or a dash around it
 # is fine); it always holds digits and a letter, so that ordinary words ("para esta casa"),
 # folios ("TA-2026-000123": 0 and 1 are not in the alphabet) and phone numbers never look like one.
@@ -43,8 +46,14 @@ def _is_code(raw: str) -> bool:
     return sum(c.isdigit() for c in raw) >= 2 and any(c.isalpha() for c in raw)
 
 
+def _compatible(text: str) -> str:
+    """The text with look-alike characters as their plain forms (full-width "Ｎ９ＤＸ" is N9DX)."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def _codes(text: str) -> list[tuple[int, int, str]]:
-    """Every stretch of a text that could be a code: (start, end, canonical code)."""
+    """Every stretch of a text that could be a code: (start, end, canonical code); the text is
+    to be given in its compatible form (`_compatible`), where the spans are."""
     found = []
     for match in CODE_PATTERN.finditer(text):
         raw = "".join(match.groups()).upper()
@@ -68,9 +77,14 @@ def new_secret_code() -> str:
 
 
 def mask_codes(text: str) -> str:
-    """The text with anything shaped like a secret code hidden, for storing what people wrote."""
-    spans: list[list[int]] = []
-    for start, end, _ in _codes(text):
+    """The text with anything shaped like a secret code hidden, for storing what people wrote
+    (in its compatible form when it holds one: a look-alike character of the code is gone too)."""
+    plain = _compatible(text)
+    found = _codes(plain)
+    if not found:
+        return text
+    text, spans = plain, list[list[int]]()
+    for start, end, _ in found:
         if spans and start <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], end)
         else:
@@ -182,7 +196,7 @@ def in_anonymous_range(text: str) -> bool:
 
 def names_code(text: str) -> bool:
     """Whether a text holds something shaped like an anonymous case's code."""
-    return bool(_codes(text))
+    return bool(_codes(_compatible(text)))
 
 
 def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
@@ -323,7 +337,7 @@ def record_event(
 
 def mentions_case(text: str) -> bool:
     """Whether a text carries something shaped like a folio or an anonymous code."""
-    return bool(FOLIO_PATTERN.search(text) or _codes(text))
+    return bool(FOLIO_PATTERN.search(text) or _codes(_compatible(text)))
 
 
 def lookups_refused(contact: Contact, now: datetime) -> bool:
@@ -353,7 +367,7 @@ def find_own_case(
         if case is not None and case.contact_id == contact.id and not case.anonymous:
             return case, policy.texts("dialogue.case_reference", folio=folio)
     # A few candidates at most: a status question is short, and each is one indexed lookup.
-    for _, _, code in _codes(text)[:5]:
+    for _, _, code in _codes(_compatible(text))[:5]:
         case = uow.cases.by_secret_code_hash(policy.code_hash(code))
         if case is not None:
             return case, policy.texts("dialogue.anonymous_reference")

@@ -20,12 +20,23 @@ CODE = "N9DX-8QAB-T84T"
         "N9DX8QABT84T",
         "n9dx_8qab_t84t",
         "n9dx8qabt84t",
+        # Any other separator, and look-alike characters: each once left the code in clear.
+        "N9DX/8QAB/T84T",
+        "N9DX, 8QAB, T84T",
+        "N9DX|8QAB|T84T",
+        "N9DX·8QAB·T84T",
+        "N9DX\u200b8QAB\u200bT84T",  # zero-width spaces
+        "Ｎ９ＤＸ-８ＱＡＢ-Ｔ８４Ｔ",  # full-width
     ],
 )
 def test_a_code_is_recognised_and_masked_with_any_separator_or_none_in_any_case(typed):
     text = f"estado {typed}, gracias"
     assert mentions_case(text)
     assert mask_codes(text) == f"estado {CODE_MASK}, gracias"
+
+
+def test_a_code_in_brackets_is_masked_inside_them():
+    assert mask_codes("mi código es (N9DX)(8QAB)(T84T)") == f"mi código es ({CODE_MASK})"
 
 
 def test_the_code_after_a_four_letter_word_is_masked_whole():
