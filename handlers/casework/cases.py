@@ -76,10 +76,34 @@ def new_secret_code() -> str:
             return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+# A message that is only one or two of a code's groups ("N9DX-8QAB", then "T84T"): a code sent
+# in pieces, each of which is kept apart as the whole code would be. A piece has a group with
+# both digits and letters: a word or a number alone, or a word and a number, is not one.
+_PIECE = re.compile(rf"[\W_]*{_CODE_CHAR}{{4}}(?:{_CODE_SEPARATOR}{_CODE_CHAR}{{4}})?[\W_]*")
+
+
+def _code_piece(plain: str) -> str | None:
+    """The groups of a message that is only a piece of a code, as letters and digits."""
+    if not _PIECE.fullmatch(plain):
+        return None
+    raw = re.sub(r"[\W_]", "", plain)
+    groups = {raw[:4], raw[4:]} - {""}
+    # A word and a number ("casa 2345") are not two groups of a code; a group with both is.
+    mixed = any(any(c.isdigit() for c in g) and any(c.isalpha() for c in g) for g in groups)
+    return raw if mixed else None
+
+
+def _names_code(plain: str) -> bool:
+    return bool(_codes(plain) or _code_piece(plain))
+
+
 def mask_codes(text: str) -> str:
     """The text with anything shaped like a secret code hidden, for storing what people wrote
     (in its compatible form when it holds one: a look-alike character of the code is gone too)."""
     plain = _compatible(text)
+    piece = _code_piece(plain)
+    if piece is not None:
+        return "-".join("XXXX" for _ in range(len(piece) // 4))
     found = _codes(plain)
     if not found:
         return text
@@ -196,7 +220,7 @@ def in_anonymous_range(text: str) -> bool:
 
 def names_code(text: str) -> bool:
     """Whether a text holds something shaped like an anonymous case's code."""
-    return bool(_codes(_compatible(text)))
+    return _names_code(_compatible(text))
 
 
 def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
@@ -337,7 +361,7 @@ def record_event(
 
 def mentions_case(text: str) -> bool:
     """Whether a text carries something shaped like a folio or an anonymous code."""
-    return bool(FOLIO_PATTERN.search(text) or _codes(_compatible(text)))
+    return bool(FOLIO_PATTERN.search(text) or _names_code(_compatible(text)))
 
 
 def lookups_refused(contact: Contact, now: datetime) -> bool:

@@ -286,6 +286,30 @@ def test_asking_about_an_anonymous_case_before_consent_marks_no_number(app):
     assert_no_code_question_marks_anyone(app)
 
 
+def test_a_code_sent_in_pieces_or_with_any_separator_is_found_next_to_no_one(app):
+    code = file_anonymous_denuncia(app, "50379200003")
+    citizen = Citizen(app.dialogue, app.uow, address="50379200004")
+    citizen.converse(*POTHOLE)
+    deliver_everything(app)
+    first, second, third = code.split("-")
+    for line in (
+        f"{first}-{second}",
+        third,
+        code.replace("-", "/"),
+        f"mi codigo es {code.replace('-', ', ')}",
+        f"({first})({second})({third})",
+    ):
+        citizen.send(line)
+        deliver_everything(app)
+    with app.engine.connect() as connection:
+        query = "SELECT body FROM messages WHERE contact_id IS NOT NULL"
+        named = connection.execute(text(query)).scalars().all()
+    # A group with digits and letters (every code has one) is in no row tied to a number.
+    pieces = [g for g in (first, second, third) if not (g.isalpha() or g.isdigit())]
+    assert pieces and not [body for body in named for g in pieces if g in body.upper()]
+    assert_no_code_question_marks_anyone(app)
+
+
 def test_a_code_in_any_step_of_a_named_conversation_is_a_lookup_that_marks_no_one(app):
     code = file_anonymous_denuncia(app, "50379200001")
     citizen = Citizen(app.dialogue, app.uow, address="50379200002")

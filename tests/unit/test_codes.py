@@ -35,6 +35,19 @@ def test_a_code_is_recognised_and_masked_with_any_separator_or_none_in_any_case(
     assert mask_codes(text) == f"estado {CODE_MASK}, gracias"
 
 
+@pytest.mark.parametrize(
+    ("piece", "masked"), [("N9DX-8QAB", "XXXX-XXXX"), ("t84t", "XXXX"), ("8QAB T84T.", "XXXX-XXXX")]
+)
+def test_a_code_sent_in_pieces_is_recognised_and_masked_piece_by_piece(piece, masked):
+    assert mentions_case(piece)
+    assert mask_codes(piece) == masked
+
+
+@pytest.mark.parametrize("text", ["casa", "2345", "casa 2345", "A2B3 queda lejos", "7P"])
+def test_a_word_a_number_or_a_sentence_is_not_a_piece_of_a_code(text):
+    assert mask_codes(text) == text
+
+
 def test_a_code_in_brackets_is_masked_inside_them():
     assert mask_codes("mi código es (N9DX)(8QAB)(T84T)") == f"mi código es ({CODE_MASK})"
 
