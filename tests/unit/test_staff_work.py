@@ -384,7 +384,9 @@ def test_an_anonymous_reporter_reads_the_outcome_they_would_have_been_sent(
 
 def test_a_mistyped_code_is_answered_about_codes_not_about_ones_own_cases(uow, citizen):
     case, code = file_anonymous_denuncia(uow, citizen)
-    wrong = code[:-1] + ("A" if code[-1] != "A" else "B")
+    # One letter changed for another: still shaped like a code (its digits kept), not this one.
+    at = next(i for i, c in enumerate(code) if c.isalpha())
+    wrong = code[:at] + ("B" if code[at] == "A" else "A") + code[at + 1 :]
     answer = (
         "No encontramos una denuncia anónima con ese código. Revise que esté completo y tal como"
         " lo recibió: son tres grupos de cuatro letras y números (XXXX-XXXX-XXXX)."
