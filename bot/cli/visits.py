@@ -40,7 +40,7 @@ def register(cli: typer.Typer, t: Texts) -> None:
 
         def action(uow, policy, case, actor, now):
             from handlers.casework import visits
-            from handlers.casework.actions import reach_reporter
+            from handlers.casework.reach import reach_reporter
 
             slot = visits.parse_slot(policy, day, f"{start}-{end}", now)
             visit, replies = visits.propose(uow, policy, case, slot, who, actor, now)
