@@ -32,10 +32,10 @@ from bot.documents import render_pdf
 from bot.media import sniffed_type, store_file
 from bot.visit_calendar import visits_ics
 from handlers.casework import actions as casework
+from handlers.casework import commitments as promises
 from handlers.casework import documents
 from handlers.casework import visits as field_visits
 from handlers.casework.cases import normalise_folio, record_event
-from handlers.casework import commitments as promises
 from handlers.casework.lifecycle import FINAL, SUPERVISING, NotAllowed, reachable_contact
 from handlers.casework.staff import actor_of, close_done
 from handlers.core.labels import CASE_TYPES, CHANNELS, OPEN_STATUSES, URGENCIES, staff_label
