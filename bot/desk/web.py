@@ -32,11 +32,12 @@ from bot.documents import render_pdf
 from bot.media import sniffed_type, store_file
 from bot.visit_calendar import visits_ics
 from handlers.casework import actions as casework
+from handlers.casework import commitments as promises
 from handlers.casework import documents
 from handlers.casework import visits as field_visits
 from handlers.casework.cases import normalise_folio, record_event
-from handlers.casework.lifecycle import FINAL, SUPERVISING, NotAllowed
-from handlers.casework.staff import actor_of
+from handlers.casework.lifecycle import FINAL, SUPERVISING, NotAllowed, reachable_contact
+from handlers.casework.staff import actor_of, close_done
 from handlers.core.labels import CASE_TYPES, CHANNELS, OPEN_STATUSES, URGENCIES, staff_label
 from handlers.core.texts import Texts
 from handlers.dialogue.intake import queue
@@ -478,7 +479,7 @@ class Desk:
             return
         raise NotAllowed(self.t("case.reassign_supervisors"))
 
-    def _case_view(self, visit: Visit, folio: str) -> dict | None:
+    def _case_view(self, visit: Visit, folio: str, done: str | None = None) -> dict | None:
         now = self.clock()
         with self.app.uow() as uow:
             case = self._case_for(uow, visit, folio, lock=False)
@@ -500,7 +501,11 @@ class Desk:
             staff = list(uow.staff.active())
             promised = commitment_pages.case_rows(uow, self.policy, case, now)
             planned = [(v, case) for v in uow.visits.for_case(case.id)]
+            notice = self._done_notice(uow, case, done)
+            reachable = reachable_contact(uow, case) is not None
         return {
+            "notice": notice,
+            "reachable": reachable,
             "commitments": promised,
             "visits": self._visit_rows(planned),
             "visit_open": any(v.status in ("proposed", "confirmed") for v, _ in planned),
@@ -541,7 +546,8 @@ class Desk:
         self, request: Request, visit: Visit, status: int = 200, **extra: Any
     ) -> Response:
         folio = request.path_params["folio"]
-        view = await run_in_threadpool(self._case_view, visit, folio)
+        done = request.query_params.get("hecho")
+        view = await run_in_threadpool(self._case_view, visit, folio, done)
         if view is None:
             return self.render(
                 "aviso.html",
@@ -550,8 +556,22 @@ class Desk:
                 problems=[self.t("case.not_found", folio=folio[:40])],
                 back="/mesa/bandeja",
             )
-        extra.setdefault("notice", self._notice(request))
+        extra.setdefault("notice", view.pop("notice"))
         return self.render("caso.html", status=status, visit=visit, **view, **extra)
+
+    def _done_notice(self, uow, case: Case, done: str | None) -> str | None:
+        """What the case's page says once an action on it is done, with the chat's words where
+        the reporter was not reached as usual: a closing nobody was told of (a call, a walk-in)
+        says so and how to tell them; a commitment says whether the reporter hears of it in
+        their chat, with their code (anonymous) or not at all."""
+        if not done or not self.t.has(f"done.{done}"):
+            return None
+        if done == "cerrar":
+            return close_done(uow, self.policy, case) or self.t("done.cerrar")
+        if done in commitment_pages.ACTIONS:
+            told = promises.told_as_it_stands(uow, self.policy, case)
+            return f"{self.t(f'done.{done}')} {told}"
+        return self.t(f"done.{done}")
 
     def _fill(self, body: str, case: Case) -> str:
         """A saved reply's variables filled in for this case."""

@@ -8,7 +8,13 @@ import re
 from datetime import date, datetime, timedelta
 
 from handlers.casework.cases import record_event
-from handlers.casework.lifecycle import FINAL, Actor, NotAllowed, notify_citizen
+from handlers.casework.lifecycle import (
+    FINAL,
+    Actor,
+    NotAllowed,
+    notify_citizen,
+    reachable_contact,
+)
 from handlers.casework.notifications import Event, staff_replies
 from handlers.casework.visits import COMMITTABLE, day_without_year
 from handlers.core.messages import Reply
@@ -305,14 +311,20 @@ def cancelled_text(
 ) -> str:
     """What staff are told once a commitment is cancelled."""
     done = policy.texts("commitments.done_cancelled", number=commitment.id, folio=case.folio)
-    return f"{done}\n{told(policy, case, replies)}"
+    return f"{done}\n{told(policy, case, bool(replies))}"
 
 
-def told(policy: CasePolicy, case: Case, replies: list[Reply]) -> str:
-    """For staff: whether the citizen hears of it in their chat, with their code, or not at all."""
+def told(policy: CasePolicy, case: Case, reached: bool) -> str:
+    """For staff: whether the citizen hears of it in their chat (`reached`: a notice went to
+    it), with their code, or not at all."""
     if case.anonymous:
         return policy.texts("commitments.told_anonymous")
-    return policy.texts("commitments.told" if replies else "commitments.told_nobody")
+    return policy.texts("commitments.told" if reached else "commitments.told_nobody")
+
+
+def told_as_it_stands(uow: UnitOfWork, policy: CasePolicy, case: Case) -> str:
+    """told(), for the case as it stands (the desk says it once the case's page is shown again)."""
+    return told(policy, case, reachable_contact(uow, case) is not None)
 
 
 def made_text(
@@ -330,7 +342,7 @@ def made_text(
         due=day_label(policy, commitment.due_date),
         responsible=responsible,
     )
-    return f"{done}\n{told(policy, case, replies)}"
+    return f"{done}\n{told(policy, case, bool(replies))}"
 
 
 def met_text(policy: CasePolicy, commitment: Commitment, case: Case, replies: list[Reply]) -> str:
@@ -342,7 +354,7 @@ def met_text(policy: CasePolicy, commitment: Commitment, case: Case, replies: li
         folio=case.folio,
         due=day_label(policy, commitment.due_date),
     )
-    return f"{done}\n{told(policy, case, replies)}"
+    return f"{done}\n{told(policy, case, bool(replies))}"
 
 
 def moved_text(policy: CasePolicy, commitment: Commitment, case: Case, replies: list[Reply]) -> str:
@@ -354,7 +366,7 @@ def moved_text(policy: CasePolicy, commitment: Commitment, case: Case, replies: 
         due=day_label(policy, commitment.due_date),
         count=commitment.moved_count,
     )
-    return f"{done}\n{told(policy, case, replies)}"
+    return f"{done}\n{told(policy, case, bool(replies))}"
 
 
 def line(policy: CasePolicy, commitment: Commitment, folio: str, day: date) -> str:

@@ -442,8 +442,10 @@ class StaffDesk:
     def _close(self, turn: _Turn, args: str) -> None:
         case, resolution = self._case(turn, args)
         turn.notify(casework.close(turn.uow, self.policy, case, resolution, turn.actor, turn.now))
+        # A call or a walk-in: nobody was told; say so, and how to tell them.
+        unheard = close_done(turn.uow, self.policy, case)
         key = "staff.done_closed_anonymous" if case.anonymous else "staff.done_closed"
-        turn.say(self.t(key, folio=case.folio))
+        turn.say(unheard or self.t(key, folio=case.folio))
 
     def _discard(self, turn: _Turn, args: str) -> None:
         case, reason = self._case(turn, args)

@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import Any
 
 CATALOGUES = Path(__file__).with_name("texts")
+# The country the catalogue's default sentences are written for (its places, its examples).
+WRITTEN_FOR = "SV"
+# The section read by the other countries where they have no sentence of their own.
+OTHER = "other"
 
 
 class Texts:
@@ -33,11 +37,18 @@ class Texts:
         return key in self.entries
 
     def for_country(self, country: str) -> Texts:
-        """The catalogue as read in one country: its sentences under `country.<CODE>.` (e.g.
-        `country.CO.dialogue.location_prompt`, with Bogotá's localidad and barrio) replace the
-        default ones, written for El Salvador."""
-        prefix = f"country.{country.upper()}."
-        overrides = {k[len(prefix) :]: v for k, v in self.entries.items() if k.startswith(prefix)}
+        """The catalogue as read in one country. The default sentences are written for El
+        Salvador (WRITTEN_FOR); another country reads its own under `country.<CODE>.` (e.g.
+        `country.CO.dialogue.location_prompt`, with Bogotá's localidad and barrio) and, where it
+        has none, the ones under `country.other.`, which name no country's places."""
+        code = country.upper()
+        if code == WRITTEN_FOR:
+            return self
+        overrides: dict[str, str] = {}
+        for prefix in (f"country.{OTHER}.", f"country.{code}."):
+            overrides |= {
+                k[len(prefix) :]: v for k, v in self.entries.items() if k.startswith(prefix)
+            }
         return Texts({**self.entries, **overrides}, self.language) if overrides else self
 
 

@@ -339,6 +339,31 @@ def received_line(t: Texts, channel: str, case_type: str, count: int) -> str:
     return t("report.received_item", count=number(count), kind=kind, via=via)
 
 
+def people_sentence(t: Texts, people: dict[str, int], received: int) -> str:
+    """Who filed the cases: "1 persona, una mujer joven" when one person filed them all, else
+    the people by gender and how many of them are young ("las dos", "todas" when all are)."""
+    total, young = people["total"], people["jovenes"]
+    if total == 1:
+        (gender,) = [gender for gender in GENDERS if people[gender]]
+        who = t(f"report.sole_young.{gender}" if young else f"report.sole.{gender}")
+        return t("report.person_sole_case" if received == 1 else "report.person_sole", who=who)
+    parts = [
+        _plural(t, f"report.gender.{gender}", people[gender])
+        for gender in GENDERS
+        if people[gender]
+    ]
+    if young == total:
+        youth = t("report.young_both" if total == 2 else "report.young_all")
+    else:
+        youth = _plural(t, "report.young", young)
+    return t(
+        "report.people_youth" if young else "report.people",
+        people=_plural(t, "report.persons", total),
+        parts=_join(t, parts),
+        youth=youth,
+    )
+
+
 def narrative(t: Texts, tally: dict[str, Any], *, ongoing: bool = False) -> str:
     """Sentences ready to paste into the institution's report, in the seeds' style; the backlog
     of a period not yet ended (`ongoing`) is told as of today."""
@@ -369,22 +394,8 @@ def narrative(t: Texts, tally: dict[str, Any], *, ongoing: bool = False) -> str:
     ]
     if items:
         sentences.append("; ".join(items) + ".")
-    people = tally["people"]
-    if people["total"]:
-        parts = [
-            _plural(t, f"report.gender.{gender}", people[gender])
-            for gender in GENDERS
-            if people[gender]
-        ]
-        young = people["jovenes"]
-        sentences.append(
-            t(
-                "report.people_youth" if young else "report.people",
-                people=_plural(t, "report.persons", people["total"]),
-                parts=_join(t, parts),
-                youth=_plural(t, "report.young", young),
-            )
-        )
+    if tally["people"]["total"]:
+        sentences.append(people_sentence(t, tally["people"], received))
     deadlines = tally["deadlines"]
     if deadlines["closed"]:
         sentences.append(

@@ -1,10 +1,12 @@
 """What new users wrote (issue 17, citizens), through the real unit of work and the real
 classifier, on SQLite and PostgreSQL."""
 
+import pytest
 from sqlmodel import select
 
+from bot.app import create_app
 from storage.models import Case, CaseEvent
-from tests.helpers import POTHOLE, Citizen, add_staff
+from tests.helpers import POTHOLE, Citizen, add_staff, make_settings
 
 SECOND = POTHOLE[2:7]  # another report from someone who already answered the optional question
 
@@ -139,3 +141,50 @@ def test_mis_datos_says_sin_dato_for_what_the_citizen_did_not_give(app):
         "• Edad: sin dato",
     ]
     assert not any("ninguno" in line for line in data[:6])
+
+
+@pytest.fixture
+def app_in(database_url):
+    """The application of an institution configured as given ([institution])."""
+    made = []
+
+    def make(**institution: str):
+        application = create_app(
+            make_settings(database={"url": database_url}, institution=institution)
+        )
+        application.migrate()
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        application.engine.dispose()
+
+
+def test_the_information_names_the_institution_and_not_a_public_works_scope(app_in):
+    bogota = app_in(
+        country="CO",
+        timezone="America/Bogota",
+        name="Alcaldía Mayor de Bogotá",
+        short_name="Bogotá",
+        emergency_numbers="123",
+    )
+    citizen = Citizen(bogota.dialogue, bogota.uow)
+    citizen.converse("hola", "si")
+    information = citizen.send("4")
+    assert "Teléfono Abierto (Alcaldía Mayor de Bogotá)" in information, information
+    assert "obra pública" not in information, information
+    assert "llame al 123" in information, information
+
+
+def test_a_country_without_its_own_sentences_gets_a_place_example_of_no_country(app_in):
+    elsewhere = app_in(country="MX", timezone="America/Mexico_City", name="Secretaría de Obras")
+    citizen = Citizen(elsewhere.dialogue, elsewhere.uow)
+    citizen.converse("hola", "si", "1", "hay un hoyo enorme en la calle principal", "listo")
+    asked = citizen.send("si")
+    assert "¿Dónde ocurre?" in asked, asked
+    again = citizen.send("😡😡😡")
+    for said in (asked, again):
+        for named in ("San Miguel", "Las Brisas", "Kennedy", "Timiza"):
+            assert named not in said, said
+        assert "por ejemplo" in said, said

@@ -286,6 +286,27 @@ def test_asking_about_an_anonymous_case_before_consent_marks_no_number(app):
     assert_no_code_question_marks_anyone(app)
 
 
+def test_erasing_ones_data_says_the_anonymous_denuncias_stay_and_their_code_still_works(app):
+    code = file_anonymous_denuncia(app, "50379200010")
+    reporter = Citizen(app.dialogue, app.uow, address="50379200010")
+    reporter.converse(*POTHOLE[2:])  # a named case from the same number
+    deliver_everything(app)
+    warning = reporter.send("borrar mis datos")
+    assert (
+        "Las denuncias anónimas no están ligadas a su número: no se borran, y su código secreto "
+        "sigue sirviendo para consultarlas."
+    ) in warning, warning
+    assert "borramos sus datos" in reporter.send("si")
+    deliver_everything(app)
+    # What the warning said: the named case is erased, the denuncia kept, and its code works.
+    with app.uow() as uow:
+        named, denuncia = sorted(uow.cases.search(), key=lambda case: case.anonymous)
+    assert named.description == "[borrado a pedido del ciudadano]"
+    assert "contratista vende el asfalto" in denuncia.description
+    reporter.send("si")  # consent again, as a stranger
+    assert "Estado: Recibido" in reporter.send(f"estado {code}")
+
+
 def test_a_code_sent_in_pieces_or_with_any_separator_is_found_next_to_no_one(app):
     code = file_anonymous_denuncia(app, "50379200003")
     citizen = Citizen(app.dialogue, app.uow, address="50379200004")

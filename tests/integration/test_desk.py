@@ -929,3 +929,90 @@ def test_after_its_one_extension_a_case_says_so_instead_of_hiding_the_form(app, 
     page = client.get(folio).text
     assert f'action="{folio}/prorroga"' not in page
     assert "El caso TA-2026-000001 ya tuvo su única prórroga." in page
+
+
+def notice_of(page: str) -> str:
+    found = re.search(r'<p class="notice" role="status">([^<]*)</p>', page)
+    assert found, "the page has no notice"
+    return found[1]
+
+
+def a_walk_in(app, clock, *, name: str | None = None, phone: str | None = None) -> str:
+    """A walk-in logged by staff (as `cases new --channel presencial` does); its folio."""
+    from handlers.casework.actions import register_case
+    from handlers.casework.lifecycle import Actor
+
+    with app.uow() as uow:
+        case = register_case(
+            uow,
+            app.policy,
+            channel="presencial",
+            case_type="solicitud",
+            text="hay un hoyo grande en la calle frente a la escuela",
+            actor=Actor("Beto", "agent", None),
+            now=clock(),
+            name=name,
+            phone=phone,
+        )
+        uow.commit()
+        return case.folio
+
+
+def test_closing_a_walk_in_from_the_desk_says_nobody_was_told_and_how_to_tell_them(
+    app, client, clock
+):
+    ana = make_account(app, "Ana Pérez", "ana")
+    folio = a_walk_in(app, clock, name="Rosa Pérez")
+    sign_in(client, ana, clock)
+    page = f"/mesa/casos/{folio}"
+    token = csrf_of(client.get(page).text)
+    closed = client.post(f"{page}/cerrar", data={"csrf": token, "texto": "Se rellenó el hoyo"})
+    assert closed.status_code == 303
+    assert notice_of(client.get(closed.headers["location"]).text) == (
+        f"📞 Caso {folio} cerrado. No tiene un chat ni un número: nadie le avisó del cierre. "
+        "Comuníquelo en persona cuando Rosa Pérez se acerque o se comunique."
+    )
+    with app.uow() as uow:
+        assert uow.cases.by_folio(folio).status == "cerrado"
+
+
+def test_closing_a_chat_case_from_the_desk_just_says_it_was_closed(app, client, clock):
+    folio, token = an_agent_on_a_new_case(app, client, clock)
+    closed = client.post(f"{folio}/cerrar", data={"csrf": token, "texto": "Reparado"})
+    assert notice_of(client.get(closed.headers["location"]).text) == "Caso cerrado."
+
+
+def test_a_commitment_on_an_anonymous_case_says_the_reporter_reads_it_with_the_code(
+    app, client, clock
+):
+    ana = make_account(app, "Ana Pérez", "ana", role="supervisor")
+    folio = f"/mesa/casos/{anonymous_denuncia(app, clock)}"
+    sign_in(client, ana, clock)
+    token = csrf_of(client.get(folio).text)
+    made = client.post(
+        f"{folio}/compromiso",
+        data={"csrf": token, "texto": "revisar la obra", "fecha": "2026-12-15"},
+    )
+    assert made.status_code == 303
+    notices = [notice_of(client.get(made.headers["location"]).text)]
+    for action, data in (
+        ("compromiso_mover", {"numero": "1", "fecha": "2026-12-20", "texto": "falta material"}),
+        ("compromiso_cumplido", {"numero": "1"}),
+    ):
+        done = client.post(f"{folio}/{action}", data={"csrf": token, **data})
+        assert done.status_code == 303
+        notices.append(notice_of(client.get(done.headers["location"]).text))
+    for notice in notices:
+        assert "recibe" not in notice, notice
+        assert "al consultar con su código" in notice, notice
+
+
+def test_the_commitment_form_of_a_walk_in_does_not_say_the_person_gets_it_by_chat(
+    app, client, clock
+):
+    ana = make_account(app, "Ana Pérez", "ana")
+    folio = a_walk_in(app, clock, name="Rosa Pérez")
+    sign_in(client, ana, clock)
+    page = client.get(f"/mesa/casos/{folio}").text
+    assert "recibe el aviso por su chat" not in page
+    assert "El caso no tiene un chat: avísele a la persona por otra vía" in page

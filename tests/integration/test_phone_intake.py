@@ -10,7 +10,7 @@ from typer.testing import CliRunner, Result
 
 from bot.cli import CliContext, build_cli
 from handlers.core.texts import load_texts
-from tests.helpers import Clock, add_staff
+from tests.helpers import Citizen, Clock, add_staff
 
 FOLIO = "TA-2026-000001"
 CALLER = "+503 2222-3333"
@@ -363,3 +363,25 @@ def test_a_call_with_no_name_nor_number_keeps_only_its_figures(terminal):
     shown = said(terminal("privacy", "show", "--folio", FOLIO))
     assert "no guarda datos personales de nadie" not in shown, shown
     assert "mujer, 40 años" in shown, shown
+
+
+def test_closing_a_walk_in_from_the_staff_chat_says_nobody_was_told(app, terminal):
+    add_staff(app.uow, "Ana", telegram_id=111)
+    walk_in(terminal, "--name", "Rosa Pérez")
+    agent = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=terminal.clock)
+    closed = agent.send(f"/cerrar {FOLIO} Se rellenó el hoyo")
+    assert closed == (
+        f"📞 Caso {FOLIO} cerrado. No tiene un chat ni un número: nadie le avisó del cierre. "
+        "Comuníquelo en persona cuando Rosa Pérez se acerque o se comunique."
+    ), closed
+    with app.uow() as uow:
+        assert uow.cases.by_folio(FOLIO).status == "cerrado"
+
+
+def test_closing_a_call_from_the_staff_chat_says_to_call_the_number(app, terminal):
+    add_staff(app.uow, "Ana", telegram_id=111)
+    log_call(terminal, "--phone", CALLER)
+    agent = Citizen(app.dialogue, app.uow, address="111", channel="telegram", clock=terminal.clock)
+    closed = agent.send(f"/cerrar {FOLIO} Se rellenó el hoyo")
+    assert "se avisó al ciudadano" not in closed, closed
+    assert f"nadie le avisó del cierre. Comuníquelo por teléfono al {NUMBER}." in closed, closed

@@ -324,7 +324,7 @@ def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
         "En el periodo 2026-11-01/2026-11-30 se recibió 1 caso por Teléfono Abierto y se atendió "
         "1. Por canal y tipo: 1 solicitud por medio de WhatsApp. "
         "1 atención de una solicitud por medio de WhatsApp. "
-        "Los casos recibidos fueron presentados por 1 persona: 1 mujer. "
+        "El caso recibido fue presentado por 1 persona, una mujer. "
         "De 1 caso atendido, 1 (100.0%) se atendió dentro del plazo legal. "
         "1 persona calificó la atención con un promedio de 4.0 sobre 5. "
         "Al cierre del periodo no quedaban casos abiertos."
@@ -332,7 +332,7 @@ def test_the_narrative_of_a_single_case_speaks_in_the_singular(line):
     assert narrative("2026-12-01", "2026-12-31") == (
         "En el periodo 2026-12-01/2026-12-31 se recibió 1 caso por Teléfono Abierto y no se "
         "atendió ninguno. Por canal y tipo: 1 solicitud por medio de WhatsApp. "
-        "Los casos recibidos fueron presentados por 1 persona: 1 persona sin dato de género. "
+        "El caso recibido fue presentado por 1 persona sin dato de género. "
         "Al cierre del periodo quedaba 1 caso abierto, con el plazo vencido."
     )
 

@@ -502,7 +502,9 @@ def test_borrar_mis_datos_erases_the_person_and_keeps_the_figures(citizen, uow):
                 "borrar mis datos",
                 "¿Seguro que quiere borrar sus datos? Borraremos su número, su nombre, lo que nos"
                 " escribió y la descripción de sus casos; solo quedarán cifras sin nombre para"
-                " estadísticas. Ya no podrá consultar sus casos por este chat.\n"
+                " estadísticas. Ya no podrá consultar sus casos por este chat. Las denuncias"
+                " anónimas no están ligadas a su número: no se borran, y su código secreto sigue"
+                " sirviendo para consultarlas.\n"
                 "1. Sí, borrar\n"
                 "2. No",
             ),

@@ -414,3 +414,43 @@ def test_the_commitments_sentence_agrees_with_one_commitment_and_leaves_out_zero
         "(1 a tiempo y 1 con retraso). Al cierre quedaba 1 pendiente (1 vencido), y 2 de los "
         "adquiridos cambiaron de fecha."
     ) in narrative(t, small_tally(visits(0, 0), several))
+
+
+def people_sentence(received: int, **people: int) -> str:
+    """The narrative's sentence on who filed the cases, for these counts."""
+    figures = large_tally()
+    figures["received"]["total"] = received
+    counts = {"mujer": 0, "hombre": 0, "otro": 0, "sin_dato": 0, "jovenes": 0, **people}
+    counts["total"] = sum(counts[gender] for gender in ("mujer", "hombre", "otro", "sin_dato"))
+    figures["people"] = counts
+    (sentence,) = [s for s in narrative(t, figures).split(". ") if "presentado" in s]
+    return sentence.rstrip(".") + "."
+
+
+ONE_CASE = "El caso recibido fue presentado por"
+CASES = "Los casos recibidos fueron presentados por"
+
+
+@pytest.mark.parametrize(
+    ("received", "people", "said"),
+    [
+        (1, {"mujer": 1, "jovenes": 1}, f"{ONE_CASE} 1 persona, una mujer joven."),
+        (1, {"hombre": 1}, f"{ONE_CASE} 1 persona, un hombre."),
+        (3, {"mujer": 1}, f"{CASES} 1 persona, una mujer."),
+        (2, {"sin_dato": 1, "jovenes": 1}, f"{CASES} 1 persona joven, sin dato de género."),
+        (2, {"otro": 1}, f"{CASES} 1 persona de otro género."),
+        (
+            2,
+            {"mujer": 1, "hombre": 1, "jovenes": 1},
+            f"{CASES} 2 personas: 1 mujer y 1 hombre; 1 de ellas es joven.",
+        ),
+        (2, {"mujer": 2, "jovenes": 2}, f"{CASES} 2 personas: 2 mujeres; las dos son jóvenes."),
+        (
+            5,
+            {"mujer": 2, "hombre": 3, "jovenes": 5},
+            f"{CASES} 5 personas: 2 mujeres y 3 hombres; todas son jóvenes.",
+        ),
+    ],
+)
+def test_the_people_who_filed_the_cases_read_well_for_one_or_two(received, people, said):
+    assert people_sentence(received, **people) == said
