@@ -370,14 +370,18 @@ def lookups_refused(contact: Contact, now: datetime) -> bool:
 
 
 def count_miss(contact: Contact, now: datetime) -> None:
-    """One more folio or code that was not theirs or does not exist; the eleventh in an hour
-    refuses lookups for an hour."""
+    """One more folio or code that was not theirs or does not exist; the eleventh within an hour
+    refuses lookups for an hour or so. Only clock hours are kept on the number's row, never the
+    instant it tried one: the count runs from the hour of the first miss through the next one
+    (eleven misses within any hour always fall in it), and the refusal lasts until the end of
+    the hour after the eleventh."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
     since = contact.folio_misses_since
-    if since is None or now - since >= MISS_WINDOW:
-        contact.folio_misses, contact.folio_misses_since = 0, now
+    if since is None or hour - since > MISS_WINDOW:
+        contact.folio_misses, contact.folio_misses_since = 0, hour
     contact.folio_misses += 1
     if contact.folio_misses > MAX_MISSES:
-        contact.folio_blocked_until = now + MISS_WINDOW
+        contact.folio_blocked_until = hour + 2 * MISS_WINDOW
         contact.folio_misses, contact.folio_misses_since = 0, None
 
 
