@@ -357,3 +357,41 @@ def test_a_code_after_an_emergency_is_a_lookup_and_the_emergency_case_still_take
     )
     deliver_everything(app)
     assert_no_code_question_marks_anyone(app)
+
+
+def test_a_code_spelled_out_or_glued_to_a_word_is_a_lookup_found_next_to_no_one(app):
+    code = file_anonymous_denuncia(app, "50379200005")
+    citizen = Citizen(app.dialogue, app.uow, address="50379200006")
+    citizen.converse(*POTHOLE)
+    deliver_everything(app)
+    raw = code.replace("-", "")
+    for line in (
+        " ".join(raw),
+        "-".join(raw).lower(),
+        f"codigo{raw}",
+        f"{raw}gracias",
+        f"mi codigo es {' '.join(raw[:4])}-{raw[4:8]}-{raw[8:]}",
+    ):
+        answer = citizen.send(line)
+        deliver_everything(app)
+        assert "Estado: Recibido" in answer, (line, answer)
+    with app.engine.connect() as connection:
+        query = "SELECT body FROM messages WHERE contact_id IS NOT NULL"
+        named = connection.execute(text(query)).scalars().all()
+    # What the attacker looked for: the code's characters, in order, in a row tied to a number.
+    assert not [body for body in named if raw in re.sub(r"[\W_]", "", body.upper())]
+    assert_no_code_question_marks_anyone(app)
+
+
+def test_ordinary_long_words_and_street_names_still_file_a_named_report(app):
+    citizen = Citizen(app.dialogue, app.uow, address="50379200007")
+    described = (
+        f"{POTHOLE[3]}, frente a la Calle Circunvalación Panamericana Sur pasaje 23 casa 45;"
+        " es responsabilidad de la alcaldía"
+    )
+    citizen.converse("hola", "si", "1", described, "listo", "si")
+    receipt = citizen.converse("San Miguel, Avenida Roosevelt Norte 8", "omitir")
+    assert "Folio: TA-2026-000001" in receipt
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        assert case.description == described and case.contact_id is not None
