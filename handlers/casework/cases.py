@@ -484,7 +484,10 @@ def find_own_case(
     folio = normalise_folio(text)
     if folio:
         case = uow.cases.by_folio(folio)
-        if case is not None and case.contact_id == contact.id and not case.anonymous:
+        # A number with no row (see dialogue.intake) has no case of its own: a case whose
+        # reporter was erased has no contact either.
+        theirs = case is not None and contact.id is not None and case.contact_id == contact.id
+        if case is not None and theirs and not case.anonymous:
             return case, policy.texts("dialogue.case_reference", folio=folio)
     # A few candidates at most: a status question is short, and each is one indexed lookup.
     for _, _, code in _codes(_compatible(text))[:5]:

@@ -42,7 +42,7 @@ from handlers.dialogue.emergency import EmergencySteps
 from handlers.dialogue.followups import Followups, latest_open_case
 from handlers.dialogue.intents import Intents
 from handlers.dialogue.problems import OtherProblems
-from handlers.dialogue.ratelimit import Bursts
+from handlers.dialogue.ratelimit import Bursts, Strangers
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
 # A description ends when the person writes LISTO, or when they come back after this long.
@@ -197,6 +197,7 @@ class Dialogue(EmergencySteps):
         self.others = OtherProblems(self)
         self.reserved = community.reserved_words(policy.texts)  # never a project's keyword
         self.bursts = Bursts()  # per-sender counts, in this process's memory only
+        self.strangers = Strangers()  # numbers with no row asking about codes, likewise
         self._steps: dict[str, Callable[[Turn], None]] = {
             "menu": self._on_menu,
             "describing": self._on_describing,

@@ -69,7 +69,7 @@ def receive(
         visit = recent_visit_done(uow, member, now)
     if incoming.sender_id is not None and not command and visit is None:
         return []
-    contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
+    contact = _contact(incoming, uow, dialogue, now, citizen=not command and visit is None)
     if incoming.name and not contact.name:
         contact.name = incoming.name
     uow.outbox.release_waiting(incoming.channel, incoming.address, now, now + REPLY_WINDOW)
@@ -122,6 +122,20 @@ def receive(
     queue(uow, replies, at, sender=sender, confidential=confidential, send_at=now)
     uow.commit()
     return replies
+
+
+def _contact(
+    incoming: Incoming, uow: UnitOfWork, dialogue: Dialogue, now: datetime, *, citizen: bool
+) -> Contact:
+    """Who wrote: their contact, made on first sight; but a number never seen whose message
+    asks about an anonymous code is answered with no row made for it (one would tell that the
+    number asked about such a case: only its reporter holds the code), as a stand-in that keeps
+    in memory the codes it mistyped (see `Strangers`)."""
+    channel, address = incoming.channel, incoming.address
+    if citizen and kept_apart(incoming) and uow.contacts.find(channel, address) is None:
+        return dialogue.strangers.contact(channel, address, now)
+    dialogue.strangers.forget(channel, address)
+    return uow.contacts.get_or_create(channel, address, now)
 
 
 def _in_confidence(reply: Reply, incoming: Incoming) -> Reply:

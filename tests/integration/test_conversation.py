@@ -395,3 +395,23 @@ def test_ordinary_long_words_and_street_names_still_file_a_named_report(app):
     with app.uow() as uow:
         case = uow.cases.by_folio("TA-2026-000001")
         assert case.description == described and case.contact_id is not None
+
+
+def test_a_new_number_whose_first_message_asks_about_a_code_leaves_no_contact(app):
+    code = file_anonymous_denuncia(app, "50379200008")
+    newcomer = Citizen(app.dialogue, app.uow, address="50379200009")
+    assert "Estado: Recibido" in newcomer.send(f"estado {code}")
+    deliver_everything(app)
+    assert "No encontramos una denuncia anónima" in newcomer.send("estado ABCD-EFGH-2345")
+    deliver_everything(app)
+    with app.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
+            dump = " ".join(map(str, rows))
+            assert "50379200009" not in dump, f"the number that asked is stored in {table}"
+    assert_no_code_question_marks_anyone(app)
+    # Writing for anything else, the number becomes a contact as anyone does.
+    assert "¿Está de acuerdo?" in newcomer.send("hola")
+    with app.uow() as uow:
+        contact = uow.contacts.find("console", "50379200009")
+    assert contact is not None and contact.folio_misses == 0

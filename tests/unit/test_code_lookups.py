@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from storage.models import Contact
+from storage.models import Case, Contact
+from tests.helpers import POTHOLE
 
 # Codes no case has: each a miss.
 WRONG = [f"ABCD-EFGH-{a}{b}{a}{b}" for a in "2345" for b in "6789"]
@@ -42,3 +43,27 @@ def test_eleven_mistyped_codes_within_an_hour_are_refused_across_the_turn_of_the
         citizen.send(f"estado {wrong}")
     assert clock.now.minute < 10  # the misses straddled the hour
     assert citizen.send("estado ABCD-EFGH-HJ99").startswith(REFUSED)
+
+
+def test_a_new_number_that_only_tries_codes_is_refused_all_the_same_and_keeps_no_row(
+    uow, citizen, clock
+):
+    for wrong in WRONG[:11]:
+        assert citizen.send(f"estado {wrong}").startswith("No encontramos")
+    assert citizen.send(f"estado {WRONG[11]}").startswith(REFUSED)
+    assert uow.rows[Contact] == []
+    clock.now += timedelta(hours=2)
+    assert citizen.send(f"estado {WRONG[12]}").startswith("No encontramos")
+    assert uow.rows[Contact] == []
+
+
+def test_a_new_number_naming_a_code_and_the_folio_of_an_erased_persons_case_is_not_shown_it(
+    uow, citizen, make_citizen
+):
+    citizen.converse(*POTHOLE)  # TA-2026-000001
+    citizen.converse("borrar mis datos", "si")
+    (case,) = uow.rows[Case]
+    assert case.contact_id is None
+    stranger = make_citizen("+50370004444", channel="whatsapp")
+    answer = stranger.send(f"estado TA-2026-000001 {WRONG[0]}")
+    assert "Recibido" not in answer and "TA-2026-000001" not in answer
