@@ -165,11 +165,13 @@ def new_secret_code() -> str:
             return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-def _code_piece(plain: str) -> str | None:
+def _code_piece(plain: str, before: int = 0) -> str | None:
     """The groups of a message that is only a piece of a code ("N9DX-8QAB", then "T84T"), as
     letters and digits: one or two of a code's groups, however separated or spelled out, of
     which one has both digits and letters (a word or a number alone, or a word and a number,
-    is not one). Each piece of a code sent in pieces is kept apart as the whole code would be."""
+    is not one). Right after `before` groups of a code sent in pieces, the groups that complete
+    it are a piece whatever they hold ("TTTT", "8888"). Each piece is kept apart as the whole
+    code would be."""
     tokens = list(_TOKEN.finditer(plain))
     raw = ""
     for j, token in enumerate(tokens):
@@ -182,18 +184,27 @@ def _code_piece(plain: str) -> str | None:
         return None
     groups = {raw[:GROUP], raw[GROUP:]} - {""}
     mixed = any(any(c.isdigit() for c in g) and any(c.isalpha() for c in g) for g in groups)
-    return raw if mixed else None
+    completes = 0 < before < CODE_LENGTH // GROUP and before + len(raw) // GROUP <= 3
+    return raw if mixed or completes else None
 
 
-def _names_code(plain: str) -> bool:
-    return bool(_codes(plain) or _code_piece(plain))
+def piece_groups(text: str, before: int = 0) -> int:
+    """How many of a code's groups a message that is only a piece of one holds (0: it is not
+    one), `before` groups of it having come in the sender's message just before."""
+    piece = _code_piece(_compatible(text), before)
+    return len(piece) // GROUP if piece else 0
 
 
-def mask_codes(text: str) -> str:
+def _names_code(plain: str, before: int = 0) -> bool:
+    return bool(_codes(plain) or _code_piece(plain, before))
+
+
+def mask_codes(text: str, before: int = 0) -> str:
     """The text with anything shaped like a secret code hidden, for storing what people wrote
-    (in its compatible form when it holds one: a look-alike character of the code is gone too)."""
+    (in its compatible form when it holds one: a look-alike character of the code is gone too);
+    `before`: groups of a code sent in pieces just before (see `piece_groups`)."""
     plain = _compatible(text)
-    piece = _code_piece(plain)
+    piece = _code_piece(plain, before)
     if piece is not None:
         return "-".join("XXXX" for _ in range(len(piece) // 4))
     found = _codes(plain)
@@ -310,9 +321,10 @@ def in_anonymous_range(text: str) -> bool:
     return folio is not None and int(folio.rsplit("-", 1)[1]) in ANONYMOUS_FOLIOS
 
 
-def names_code(text: str) -> bool:
-    """Whether a text holds something shaped like an anonymous case's code."""
-    return _names_code(_compatible(text))
+def names_code(text: str, before: int = 0) -> bool:
+    """Whether a text holds something shaped like an anonymous case's code, or a piece of one
+    (`before`: groups of a code sent in pieces just before, see `piece_groups`)."""
+    return _names_code(_compatible(text), before)
 
 
 def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:

@@ -415,3 +415,31 @@ def test_a_new_number_whose_first_message_asks_about_a_code_leaves_no_contact(ap
     with app.uow() as uow:
         contact = uow.contacts.find("console", "50379200009")
     assert contact is not None and contact.folio_misses == 0
+
+
+def test_a_group_of_only_letters_or_digits_right_after_a_piece_of_a_code_is_a_piece_too(app):
+    citizen = Citizen(app.dialogue, app.uow, address="50379200010")
+    citizen.converse(*POTHOLE)
+    deliver_everything(app)
+    not_found = "No encontramos una denuncia anónima con ese código"
+    for first, rest in (("N9DX-8QAB", "TTTT"), ("N9DX 8QAB", "8888"), ("Q7RW", "MMMM 2222")):
+        assert not_found in citizen.send(first)
+        assert not_found in citizen.send(rest), rest
+        deliver_everything(app)
+    with app.engine.connect() as connection:
+        query = "SELECT body FROM messages WHERE contact_id IS NOT NULL"
+        named = " ".join(connection.execute(text(query)).scalars().all())
+    for piece in ("N9DX", "8QAB", "TTTT", "8888", "Q7RW", "MMMM", "2222"):
+        assert piece not in named.upper(), piece
+    assert_no_code_question_marks_anyone(app)
+    # Anywhere else (and once a code's three groups are in), four digits are what they say.
+    citizen.converse("1", "hay un poste caido frente a la casa 7856")
+    assert not_found not in citizen.send("7856")
+    citizen.send("N9DX-8QAB")
+    citizen.send("TTTT")
+    assert not_found not in citizen.send("2345")
+    with app.engine.connect() as connection:
+        query = "SELECT body FROM messages WHERE contact_id IS NOT NULL AND direction = 'in'"
+        query += " ORDER BY id"
+        named = connection.execute(text(query)).scalars().all()
+    assert named[-2:] == ["7856", "2345"]

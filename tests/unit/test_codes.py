@@ -2,7 +2,14 @@
 
 import pytest
 
-from handlers.casework.cases import CODE_MASK, mask_codes, mentions_case, new_secret_code
+from handlers.casework.cases import (
+    CODE_MASK,
+    mask_codes,
+    mentions_case,
+    names_code,
+    new_secret_code,
+    piece_groups,
+)
 
 CODE = "N9DX-8QAB-T84T"
 
@@ -122,3 +129,23 @@ def test_every_new_code_is_recognised_and_masked_in_any_form():
         code = new_secret_code()
         for typed in (code, code.replace("-", ""), code.replace("-", "_").lower()):
             assert mask_codes(typed) == CODE_MASK
+
+
+@pytest.mark.parametrize(
+    ("before", "text", "masked", "groups"),
+    [
+        (2, "TTTT", "XXXX", 1),
+        (2, "8 8 8 8", "XXXX", 1),
+        (1, "MMMM-2222", "XXXX-XXXX", 2),
+        (2, "MMMM-2222", "MMMM-2222", 0),  # a code has three groups
+        (0, "TTTT", "TTTT", 0),  # with no piece just before, a word
+        (0, "8888", "8888", 0),  # or a number
+        (2, "la casa 8888", "la casa 8888", 0),  # a sentence is never a piece
+    ],
+)
+def test_the_groups_that_complete_a_code_sent_in_pieces_are_a_piece_whatever_they_hold(
+    before, text, masked, groups
+):
+    assert mask_codes(text, before) == masked
+    assert piece_groups(text, before) == groups
+    assert names_code(text, before) == bool(groups)
