@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from handlers.core.labels import staff_label
 from handlers.core.messages import REPLY_WINDOW
+from handlers.core.normalise import fold
 from handlers.core.places import MAX_PLACE, Place, place_as_written
 from handlers.core.policy import CasePolicy
 from handlers.core.ports import UnitOfWork
@@ -20,20 +21,45 @@ from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact, Message
 
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-_CODE_CHAR = "[A-HJ-NP-Za-hj-np-z2-9]"
-# What people put between the groups when they copy or dictate a code: anything that is not
-# a letter or a digit (spaces, dots, dashes, commas, slashes, brackets, invisible spaces), or
-# nothing at all; up to three of them ("N9DX - 8QAB", "(N9DX)(8QAB)"). A separator the pattern
-# missed would leave the code in clear beside the number that asked about it.
-_CODE_SEPARATOR = "[\\W_]{0,3}"
-# A code is never part of a longer run of letters or digits (an underscore or a dash around it
-# is fine); it always holds digits and a letter, so that ordinary words ("para esta casa"),
-# folios ("TA-2026-000123": 0 and 1 are not in the alphabet) and phone numbers never look like one.
-# The look-ahead finds overlapping candidates: in "para N9DX 8QAB T84T" the code is the second.
-CODE_PATTERN = re.compile(
-    rf"(?<![^\W_])(?=({_CODE_CHAR}{{4}}){_CODE_SEPARATOR}({_CODE_CHAR}{{4}})"
-    rf"{_CODE_SEPARATOR}({_CODE_CHAR}{{4}})(?![^\W_]))"
+_CODE_CHARS = frozenset(CODE_ALPHABET + CODE_ALPHABET.lower())
+CODE_LENGTH, GROUP = 12, 4
+# A run of letters and digits: a code is read from these, whatever people put between them.
+_TOKEN = re.compile(r"[^\W_]+")
+# What people put between a code's groups, or between its characters when they spell it out:
+# anything that is not a letter or a digit (spaces, dots, dashes, commas, slashes, brackets,
+# invisible spaces), up to three of them ("N9DX - 8QAB", "(N9DX)(8QAB)", "N-9-D-X-..."). A
+# separator missed would leave the code in clear beside the number that asked about it.
+MAX_GAP = 3
+# Words of a question about a code that people glue to it ("codigoN9DX8QABT84T",
+# "N9DX8QABT84Tgracias"), as written without accents and in lower case. A code glued to any
+# other letters ("ABCDN9DX8QABT84T", "casaN9DX...") is part of a longer word, not a code.
+GLUE_WORDS = frozenset(
+    {
+        "mi",
+        "el",
+        "es",
+        "su",
+        "codigo",
+        "cod",
+        "code",
+        "clave",
+        "estado",
+        "constancia",
+        "consulta",
+        "consultar",
+        "denuncia",
+        "anonima",
+        "seguimiento",
+        "numero",
+        "hola",
+        "ok",
+        "gracias",
+        "por",
+        "favor",
+        "porfavor",
+    }
 )
+MAX_GLUE = 24  # letters glued around a code, at most (bounds the work on a long word)
 CODE_MASK = "XXXX-XXXX-XXXX"
 FOLIO_MASK = "[folio]"
 # More wrong folios or codes than this in an hour from one address, and lookups are refused
@@ -51,14 +77,77 @@ def _compatible(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+_LONGEST_GLUE = max(map(len, GLUE_WORDS))
+
+
+def _glue_ends(letters: str) -> set[int]:
+    """Where a run of words of a question about a code, read from the start of some letters
+    ("micodigoN9DX"), can end: 0, and the length of each such run (2 and 8 here)."""
+    folded = [fold(c) for c in letters[:MAX_GLUE]]
+    if any(len(c) != 1 for c in folded):
+        return {0}
+    text, ends = "".join(folded), {0}
+    for end in range(1, len(text) + 1):
+        if any(text[start:end] in GLUE_WORDS for start in ends if end - start <= _LONGEST_GLUE):
+            ends.add(end)
+    return ends
+
+
+def _is_glue(letters: str) -> bool:
+    """Whether letters glued to a code are words of a question about it ("gracias")."""
+    return 0 < len(letters) <= MAX_GLUE and len(letters) in _glue_ends(letters)
+
+
+def _fits(offset: int, piece: str) -> bool:
+    """Whether a run of letters and digits can be the next part of a code, `offset` characters
+    into it: one character spelled out, or whole groups where a group begins ("N 9 D X 8QAB",
+    not "casa 23 frente")."""
+    if not all(c in _CODE_CHARS for c in piece):
+        return False
+    return len(piece) == 1 or (offset % GROUP == 0 and len(piece) % GROUP == 0)
+
+
+def _code_from(text: str, tokens: list[re.Match[str]], i: int, cut: int) -> tuple | None:
+    """The code that begins `cut` characters into the i-th run of letters and digits, if one
+    does: (start, end, canonical code)."""
+    raw, start = "", tokens[i].start() + cut
+    for j in range(i, min(len(tokens), i + CODE_LENGTH)):
+        token = tokens[j]
+        if j > i and token.start() - tokens[j - 1].end() > MAX_GAP:
+            return None
+        begin = token.start() + (cut if j == i else 0)
+        piece, need = text[begin : token.end()], CODE_LENGTH - len(raw)
+        if len(piece) > need:
+            # The code ends inside the run: what follows it must be words glued to it.
+            if not _is_glue(piece[need:]):
+                return None
+            piece = piece[:need]
+        if not _fits(len(raw), piece):
+            return None
+        raw += piece
+        if len(raw) == CODE_LENGTH:
+            raw = raw.upper()
+            if not _is_code(raw):
+                return None
+            return start, begin + len(piece), f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+    return None
+
+
 def _codes(text: str) -> list[tuple[int, int, str]]:
     """Every stretch of a text that could be a code: (start, end, canonical code); the text is
-    to be given in its compatible form (`_compatible`), where the spans are."""
+    to be given in its compatible form (`_compatible`), where the spans are. A code is never
+    part of a longer run of letters or digits, but for words of the question glued to it; it
+    always holds digits and a letter, so that ordinary words ("para esta casa"), folios
+    ("TA-2026-000123": 0 and 1 are not in the alphabet) and phone numbers never look like one.
+    Candidates may overlap: in "para N9DX 8QAB T84T" the code is the second."""
+    tokens = list(_TOKEN.finditer(text))
     found = []
-    for match in CODE_PATTERN.finditer(text):
-        raw = "".join(match.groups()).upper()
-        if _is_code(raw):
-            found.append((match.start(1), match.end(3), f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"))
+    for i, token in enumerate(tokens):
+        word = token.group()
+        for cut in sorted(k for k in _glue_ends(word) if k < len(word)):
+            code = _code_from(text, tokens, i, cut)
+            if code is not None:
+                found.append(code)
     return found
 
 
@@ -76,32 +165,46 @@ def new_secret_code() -> str:
             return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-# A message that is only one or two of a code's groups ("N9DX-8QAB", then "T84T"): a code sent
-# in pieces, each of which is kept apart as the whole code would be. A piece has a group with
-# both digits and letters: a word or a number alone, or a word and a number, is not one.
-_PIECE = re.compile(rf"[\W_]*{_CODE_CHAR}{{4}}(?:{_CODE_SEPARATOR}{_CODE_CHAR}{{4}})?[\W_]*")
-
-
-def _code_piece(plain: str) -> str | None:
-    """The groups of a message that is only a piece of a code, as letters and digits."""
-    if not _PIECE.fullmatch(plain):
+def _code_piece(plain: str, before: int = 0) -> str | None:
+    """The groups of a message that is only a piece of a code ("N9DX-8QAB", then "T84T"), as
+    letters and digits: one or two of a code's groups, however separated or spelled out, of
+    which one has both digits and letters (a word or a number alone, or a word and a number,
+    is not one). Right after `before` groups of a code sent in pieces, the groups that complete
+    it are a piece whatever they hold ("TTTT", "8888"). Each piece is kept apart as the whole
+    code would be."""
+    tokens = list(_TOKEN.finditer(plain))
+    raw = ""
+    for j, token in enumerate(tokens):
+        if j and token.start() - tokens[j - 1].end() > MAX_GAP:
+            return None
+        if len(raw) + len(token.group()) > 2 * GROUP or not _fits(len(raw), token.group()):
+            return None
+        raw += token.group()
+    if len(raw) % GROUP or not raw:
         return None
-    raw = re.sub(r"[\W_]", "", plain)
-    groups = {raw[:4], raw[4:]} - {""}
-    # A word and a number ("casa 2345") are not two groups of a code; a group with both is.
+    groups = {raw[:GROUP], raw[GROUP:]} - {""}
     mixed = any(any(c.isdigit() for c in g) and any(c.isalpha() for c in g) for g in groups)
-    return raw if mixed else None
+    completes = 0 < before < CODE_LENGTH // GROUP and before + len(raw) // GROUP <= 3
+    return raw if mixed or completes else None
 
 
-def _names_code(plain: str) -> bool:
-    return bool(_codes(plain) or _code_piece(plain))
+def piece_groups(text: str, before: int = 0) -> int:
+    """How many of a code's groups a message that is only a piece of one holds (0: it is not
+    one), `before` groups of it having come in the sender's message just before."""
+    piece = _code_piece(_compatible(text), before)
+    return len(piece) // GROUP if piece else 0
 
 
-def mask_codes(text: str) -> str:
+def _names_code(plain: str, before: int = 0) -> bool:
+    return bool(_codes(plain) or _code_piece(plain, before))
+
+
+def mask_codes(text: str, before: int = 0) -> str:
     """The text with anything shaped like a secret code hidden, for storing what people wrote
-    (in its compatible form when it holds one: a look-alike character of the code is gone too)."""
+    (in its compatible form when it holds one: a look-alike character of the code is gone too);
+    `before`: groups of a code sent in pieces just before (see `piece_groups`)."""
     plain = _compatible(text)
-    piece = _code_piece(plain)
+    piece = _code_piece(plain, before)
     if piece is not None:
         return "-".join("XXXX" for _ in range(len(piece) // 4))
     found = _codes(plain)
@@ -218,9 +321,10 @@ def in_anonymous_range(text: str) -> bool:
     return folio is not None and int(folio.rsplit("-", 1)[1]) in ANONYMOUS_FOLIOS
 
 
-def names_code(text: str) -> bool:
-    """Whether a text holds something shaped like an anonymous case's code."""
-    return _names_code(_compatible(text))
+def names_code(text: str, before: int = 0) -> bool:
+    """Whether a text holds something shaped like an anonymous case's code, or a piece of one
+    (`before`: groups of a code sent in pieces just before, see `piece_groups`)."""
+    return _names_code(_compatible(text), before)
 
 
 def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
@@ -370,14 +474,18 @@ def lookups_refused(contact: Contact, now: datetime) -> bool:
 
 
 def count_miss(contact: Contact, now: datetime) -> None:
-    """One more folio or code that was not theirs or does not exist; the eleventh in an hour
-    refuses lookups for an hour."""
+    """One more folio or code that was not theirs or does not exist; the eleventh within an hour
+    refuses lookups for an hour or so. Only clock hours are kept on the number's row, never the
+    instant it tried one: the count runs from the hour of the first miss through the next one
+    (eleven misses within any hour always fall in it), and the refusal lasts until the end of
+    the hour after the eleventh."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
     since = contact.folio_misses_since
-    if since is None or now - since >= MISS_WINDOW:
-        contact.folio_misses, contact.folio_misses_since = 0, now
+    if since is None or hour - since > MISS_WINDOW:
+        contact.folio_misses, contact.folio_misses_since = 0, hour
     contact.folio_misses += 1
     if contact.folio_misses > MAX_MISSES:
-        contact.folio_blocked_until = now + MISS_WINDOW
+        contact.folio_blocked_until = hour + 2 * MISS_WINDOW
         contact.folio_misses, contact.folio_misses_since = 0, None
 
 
@@ -388,7 +496,10 @@ def find_own_case(
     folio = normalise_folio(text)
     if folio:
         case = uow.cases.by_folio(folio)
-        if case is not None and case.contact_id == contact.id and not case.anonymous:
+        # A number with no row (see dialogue.intake) has no case of its own: a case whose
+        # reporter was erased has no contact either.
+        theirs = case is not None and contact.id is not None and case.contact_id == contact.id
+        if case is not None and theirs and not case.anonymous:
             return case, policy.texts("dialogue.case_reference", folio=folio)
     # A few candidates at most: a status question is short, and each is one indexed lookup.
     for _, _, code in _codes(_compatible(text))[:5]:

@@ -42,7 +42,7 @@ from handlers.dialogue.emergency import EmergencySteps
 from handlers.dialogue.followups import Followups, latest_open_case
 from handlers.dialogue.intents import Intents
 from handlers.dialogue.problems import OtherProblems
-from handlers.dialogue.ratelimit import Bursts
+from handlers.dialogue.ratelimit import Bursts, CodePieces, Strangers
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
 # A description ends when the person writes LISTO, or when they come back after this long.
@@ -197,6 +197,8 @@ class Dialogue(EmergencySteps):
         self.others = OtherProblems(self)
         self.reserved = community.reserved_words(policy.texts)  # never a project's keyword
         self.bursts = Bursts()  # per-sender counts, in this process's memory only
+        self.strangers = Strangers()  # numbers with no row asking about codes, likewise
+        self.pieces = CodePieces()  # who just sent a piece of a code, likewise
         self._steps: dict[str, Callable[[Turn], None]] = {
             "menu": self._on_menu,
             "describing": self._on_describing,
@@ -230,7 +232,7 @@ class Dialogue(EmergencySteps):
             data=dict(state.data) if state else {},
             idle=now - state.updated_at if state else None,
             # A message naming a code is a question about an anonymous case (see kept_apart).
-            confidential=kept_apart(incoming),
+            confidential=self.kept_apart(incoming, now),
         )
         if turn.confidential:
             self._code_lookup(turn)
@@ -262,7 +264,7 @@ class Dialogue(EmergencySteps):
         a report being written gets its content, a case in follow-up gets it appended, before
         consent it waits with the rest; elsewhere it stays among the person's messages."""
         state = uow.conversations.get(contact.id)
-        if state is None or kept_apart(incoming):
+        if state is None or self.kept_apart(incoming, now):
             return  # a question about an anonymous case joins nothing of the person's
         turn = Turn(incoming, contact, message_id, uow, now, state.step, dict(state.data), None)
         piece = self._draft_piece(turn)
@@ -284,6 +286,15 @@ class Dialogue(EmergencySteps):
         else:
             return
         uow.conversations.save(contact.id, turn.step, turn.data, now)
+
+    def kept_apart(self, incoming: Incoming, now: datetime) -> bool:
+        """Whether a citizen's message asks about an anonymous case (see `kept_apart`), the
+        groups that complete a code sent in pieces just before included."""
+        return kept_apart(incoming, self.code_groups_before(incoming, now))
+
+    def code_groups_before(self, incoming: Incoming, now: datetime) -> int:
+        """The groups of a code the sender's message just before held, when it was a piece."""
+        return self.pieces.before((incoming.channel, incoming.address), now)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -520,7 +531,9 @@ class Dialogue(EmergencySteps):
             numbers = self.policy.institution.emergency_numbers
             self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
         step, data = turn.step, turn.data
-        if self._asks_document(turn):
+        if not names_code(turn.text):
+            self._rest_of_a_code(turn)
+        elif self._asks_document(turn):
             self._document(turn)
         else:
             self._status(turn, turn.text)
@@ -530,6 +543,16 @@ class Dialogue(EmergencySteps):
             if step == "consent":
                 consent = self._yes_no("dialogue.consent_yes", "dialogue.consent_no")
                 self._say(turn, self.t("dialogue.consent_again"), consent)
+
+    def _rest_of_a_code(self, turn: Turn) -> None:
+        """Only the groups that complete a code sent in pieces ("N9DX-8QAB", then "TTTT"):
+        answered as its first piece was, a code not found, and counted as a miss."""
+        if lookups_refused(turn.contact, turn.now):
+            self._say(turn, self.t("dialogue.status_refused"))
+        else:
+            count_miss(turn.contact, turn.now)
+            self._say(turn, self.t("dialogue.status_code_not_found"))
+        self._back_to_where_we_were(turn)
 
     def _global_command(self, turn: Turn) -> bool:
         """Commands that work at any step: menu, a case's status, help, one's own data."""
@@ -1208,12 +1231,13 @@ class Dialogue(EmergencySteps):
             self._on_menu(turn)
 
 
-def kept_apart(incoming: Incoming) -> bool:
+def kept_apart(incoming: Incoming, before: int = 0) -> bool:
     """Whether a citizen's message names something shaped like an anonymous case's code. Only
     someone who made an anonymous denuncia writes one, so wherever it comes (before consent, in
     a report, at a menu, after an emergency) it is a question about that case: answered in
-    confidence and stored with no sender, no provider id and only its day (intake.receive)."""
-    return names_code(incoming.text)
+    confidence and stored with no sender, no provider id and only its day (intake.receive).
+    `before`: groups of a code sent in pieces just before (see cases.piece_groups)."""
+    return names_code(incoming.text, before)
 
 
 def parse_demographics(folded: str, vocab: Vocabulary) -> tuple[str, int | None] | str | None:

@@ -6,14 +6,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from handlers.casework.actions import answers_request, receive_requested_info
-from handlers.casework.cases import detach_message, mask_codes
+from handlers.casework.cases import detach_message, mask_codes, piece_groups
 from handlers.casework.staff import StaffDesk, is_staff_command
 from handlers.casework.visits import add_photo, recent_visit_done
 from handlers.core.messages import MAX_MESSAGE, REPLY_WINDOW, Incoming, Reply, split_text
 from handlers.core.normalise import fold, strip_controls, words
 from handlers.core.ports import UnitOfWork
 from handlers.dialogue.community import read_request
-from handlers.dialogue.conversation import Dialogue, kept_apart
+from handlers.dialogue.conversation import Dialogue
 from handlers.dialogue.ratelimit import Admission
 from storage.models import REDACTED, Attachment, Contact, Message, OutboxItem, row_values
 
@@ -69,13 +69,15 @@ def receive(
         visit = recent_visit_done(uow, member, now)
     if incoming.sender_id is not None and not command and visit is None:
         return []
-    contact = uow.contacts.get_or_create(incoming.channel, incoming.address, now)
+    citizen = not command and visit is None
+    contact = _contact(incoming, uow, dialogue, now, citizen=citizen)
     if incoming.name and not contact.name:
         contact.name = incoming.name
     uow.outbox.release_waiting(incoming.channel, incoming.address, now, now + REPLY_WINDOW)
     # The provider's id is kept only as a keyed hash: enough to recognise a redelivery, not to
     # ask the provider who sent it. A secret code is never stored as it was typed.
     provider_key = f"{incoming.channel}:{incoming.provider_id}"
+    before = dialogue.code_groups_before(incoming, now)  # of a code sent in pieces just before
     message_id = uow.messages.add_incoming(
         row_values(
             Message,
@@ -83,7 +85,7 @@ def receive(
             channel=incoming.channel,
             provider_id=dialogue.policy.keyed_hash("provider", provider_key),
             contact_id=contact.id,
-            body=mask_codes(incoming.text),
+            body=mask_codes(incoming.text, before if citizen else 0),
             created_at=now,
             # A staff member's own message (a command, a visit's photo), not a citizen's.
             to_staff=command or visit is not None,
@@ -109,11 +111,13 @@ def receive(
         replies = add_photo(uow, dialogue.policy, member, visit, incoming, message_id, now)
     else:
         replies = limited_answer(incoming, contact, message_id, uow, dialogue, now)
-        if kept_apart(incoming):
+        if dialogue.kept_apart(incoming, now):
             # One rule for every step and channel: a message naming a code asks about an
             # anonymous case, so neither it nor its answers may stay with the person.
             detach_message(uow, dialogue.policy, message_id, now)
             replies = [_in_confidence(reply, incoming) for reply in replies]
+        groups = piece_groups(incoming.text, before)
+        dialogue.pieces.note((incoming.channel, incoming.address), now, groups, before)
     # A turn about an anonymous case (its filing, its code asked about) and an erasure's answer
     # are written with their day only, and leave the outbox once sent (see OutboxItem).
     confidential = any(reply.confidential for reply in replies)
@@ -122,6 +126,24 @@ def receive(
     queue(uow, replies, at, sender=sender, confidential=confidential, send_at=now)
     uow.commit()
     return replies
+
+
+def _contact(
+    incoming: Incoming, uow: UnitOfWork, dialogue: Dialogue, now: datetime, *, citizen: bool
+) -> Contact:
+    """Who wrote: their contact, made on first sight; but a number never seen whose message
+    asks about an anonymous code is answered with no row made for it (one would tell that the
+    number asked about such a case: only its reporter holds the code), as a stand-in that keeps
+    in memory the codes it mistyped (see `Strangers`)."""
+    channel, address = incoming.channel, incoming.address
+    if (
+        citizen
+        and dialogue.kept_apart(incoming, now)
+        and uow.contacts.find(channel, address) is None
+    ):
+        return dialogue.strangers.contact(channel, address, now)
+    dialogue.strangers.forget(channel, address)
+    return uow.contacts.get_or_create(channel, address, now)
 
 
 def _in_confidence(reply: Reply, incoming: Incoming) -> Reply:
@@ -168,7 +190,9 @@ def citizen_answer(
         waiting = uow.cases.waiting_for(contact.id)
     if (
         waiting is not None
-        and not kept_apart(incoming)  # a code asks about another case, an anonymous one
+        and not dialogue.kept_apart(
+            incoming, now
+        )  # a code asks about another case, an anonymous one
         and answers_request(incoming)
         and not dialogue.vocab.is_request(fold(incoming.text))
         # "/start <keyword>" (Telegram's deep link) and "BAJA <keyword>" are for the dialogue.

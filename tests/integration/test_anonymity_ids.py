@@ -276,3 +276,36 @@ def test_db_upgrade_keeps_the_rows_and_numbers_of_a_database_in_use_and_numbers_
                 assert wide == "bigint", table
     app.engine.dispose()
     engine.dispose()
+
+
+def test_db_upgrade_keeps_only_the_clock_hour_of_the_lookups_a_number_missed(database_url):
+    """Before 0021 a number's row kept the instant of its first mistyped folio or code and the
+    instant its refusal ended; the upgrade keeps their hours only (the later one rounded up)."""
+    engine = make_engine(database_url)
+    upgrade(engine, "0020_backlog")
+    first_miss = datetime(2026, 11, 17, 15, 17, 23, 456789, tzinfo=UTC)
+    blocked = datetime(2026, 11, 17, 16, 42, 5, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO contacts (channel, address, created_at, folio_misses,"
+                " folio_misses_since, folio_blocked_until)"
+                " VALUES ('whatsapp', '+50370001234', :day, 3, :since, :until),"
+                " ('whatsapp', '+50370005678', :day, 0, NULL, NULL)"
+            ),
+            {
+                "day": datetime(2026, 11, 17, tzinfo=UTC),
+                "since": first_miss
+                if is_postgres(database_url)
+                else first_miss.replace(tzinfo=None),
+                "until": blocked if is_postgres(database_url) else blocked.replace(tzinfo=None),
+            },
+        )
+    upgrade(engine)
+    with UnitOfWork(engine) as uow:
+        missed = uow.contacts.find("whatsapp", "+50370001234")
+        other = uow.contacts.find("whatsapp", "+50370005678")
+    assert missed.folio_misses_since == datetime(2026, 11, 17, 15, tzinfo=UTC)
+    assert missed.folio_blocked_until == datetime(2026, 11, 17, 17, tzinfo=UTC)
+    assert (other.folio_misses_since, other.folio_blocked_until) == (None, None)
+    engine.dispose()

@@ -378,3 +378,89 @@ def test_a_code_after_an_emergency_is_a_lookup_and_the_emergency_case_still_take
     )
     deliver_everything(app)
     assert_no_code_question_marks_anyone(app)
+
+
+def test_a_code_spelled_out_or_glued_to_a_word_is_a_lookup_found_next_to_no_one(app):
+    code = file_anonymous_denuncia(app, "50379200005")
+    citizen = Citizen(app.dialogue, app.uow, address="50379200006")
+    citizen.converse(*POTHOLE)
+    deliver_everything(app)
+    raw = code.replace("-", "")
+    for line in (
+        " ".join(raw),
+        "-".join(raw).lower(),
+        f"codigo{raw}",
+        f"{raw}gracias",
+        f"mi codigo es {' '.join(raw[:4])}-{raw[4:8]}-{raw[8:]}",
+    ):
+        answer = citizen.send(line)
+        deliver_everything(app)
+        assert "Estado: Recibido" in answer, (line, answer)
+    with app.engine.connect() as connection:
+        query = "SELECT body FROM messages WHERE contact_id IS NOT NULL"
+        named = connection.execute(text(query)).scalars().all()
+    # What the attacker looked for: the code's characters, in order, in a row tied to a number.
+    assert not [body for body in named if raw in re.sub(r"[\W_]", "", body.upper())]
+    assert_no_code_question_marks_anyone(app)
+
+
+def test_ordinary_long_words_and_street_names_still_file_a_named_report(app):
+    citizen = Citizen(app.dialogue, app.uow, address="50379200007")
+    described = (
+        f"{POTHOLE[3]}, frente a la Calle Circunvalación Panamericana Sur pasaje 23 casa 45;"
+        " es responsabilidad de la alcaldía"
+    )
+    citizen.converse("hola", "si", "1", described, "listo", "si")
+    receipt = citizen.converse("San Miguel, Avenida Roosevelt Norte 8", "omitir")
+    assert "Folio: TA-2026-000001" in receipt
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+        assert case.description == described and case.contact_id is not None
+
+
+def test_a_new_number_whose_first_message_asks_about_a_code_leaves_no_contact(app):
+    code = file_anonymous_denuncia(app, "50379200008")
+    newcomer = Citizen(app.dialogue, app.uow, address="50379200009")
+    assert "Estado: Recibido" in newcomer.send(f"estado {code}")
+    deliver_everything(app)
+    assert "No encontramos una denuncia anónima" in newcomer.send("estado ABCD-EFGH-2345")
+    deliver_everything(app)
+    with app.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
+            dump = " ".join(map(str, rows))
+            assert "50379200009" not in dump, f"the number that asked is stored in {table}"
+    assert_no_code_question_marks_anyone(app)
+    # Writing for anything else, the number becomes a contact as anyone does.
+    assert "¿Está de acuerdo?" in newcomer.send("hola")
+    with app.uow() as uow:
+        contact = uow.contacts.find("console", "50379200009")
+    assert contact is not None and contact.folio_misses == 0
+
+
+def test_a_group_of_only_letters_or_digits_right_after_a_piece_of_a_code_is_a_piece_too(app):
+    citizen = Citizen(app.dialogue, app.uow, address="50379200010")
+    citizen.converse(*POTHOLE)
+    deliver_everything(app)
+    not_found = "No encontramos una denuncia anónima con ese código"
+    for first, rest in (("N9DX-8QAB", "TTTT"), ("N9DX 8QAB", "8888"), ("Q7RW", "MMMM 2222")):
+        assert not_found in citizen.send(first)
+        assert not_found in citizen.send(rest), rest
+        deliver_everything(app)
+    with app.engine.connect() as connection:
+        query = "SELECT body FROM messages WHERE contact_id IS NOT NULL"
+        named = " ".join(connection.execute(text(query)).scalars().all())
+    for piece in ("N9DX", "8QAB", "TTTT", "8888", "Q7RW", "MMMM", "2222"):
+        assert piece not in named.upper(), piece
+    assert_no_code_question_marks_anyone(app)
+    # Anywhere else (and once a code's three groups are in), four digits are what they say.
+    citizen.converse("1", "hay un poste caido frente a la casa 7856")
+    assert not_found not in citizen.send("7856")
+    citizen.send("N9DX-8QAB")
+    citizen.send("TTTT")
+    assert not_found not in citizen.send("2345")
+    with app.engine.connect() as connection:
+        query = "SELECT body FROM messages WHERE contact_id IS NOT NULL AND direction = 'in'"
+        query += " ORDER BY id"
+        named = connection.execute(text(query)).scalars().all()
+    assert named[-2:] == ["7856", "2345"]

@@ -58,6 +58,10 @@ class FakeContacts(FakeRepository):
                 return contact
         return self.uow.insert(Contact(channel=channel, address=address, created_at=now))
 
+    def find(self, channel: str, address: str) -> Contact | None:
+        found = (c for c in self.uow.rows[Contact] if (c.channel, c.address) == (channel, address))
+        return next(found, None)
+
     def erase(self, contact: Contact) -> None:
         contact.address = f"borrado:{next(self.uow._ids)}"
         contact.name = contact.gender = contact.age = contact.consented_at = None
@@ -120,7 +124,9 @@ class FakeCases(FakeRepository):
     def by_secret_code_hash(self, code_hash: str) -> Case | None:
         return next((c for c in self.uow.rows[Case] if c.secret_code_hash == code_hash), None)
 
-    def for_contact(self, contact_id: int) -> list[Case]:
+    def for_contact(self, contact_id: int | None) -> list[Case]:
+        if contact_id is None:
+            return []
         return [c for c in self.uow.rows[Case] if c.contact_id == contact_id]
 
     def append_details(self, case_id: int, text: str, location: dict | None) -> None:

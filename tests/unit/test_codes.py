@@ -2,7 +2,14 @@
 
 import pytest
 
-from handlers.casework.cases import CODE_MASK, mask_codes, mentions_case, new_secret_code
+from handlers.casework.cases import (
+    CODE_MASK,
+    mask_codes,
+    mentions_case,
+    names_code,
+    new_secret_code,
+    piece_groups,
+)
 
 CODE = "N9DX-8QAB-T84T"
 
@@ -27,6 +34,12 @@ CODE = "N9DX-8QAB-T84T"
         "N9DX·8QAB·T84T",
         "N9DX\u200b8QAB\u200bT84T",  # zero-width spaces
         "Ｎ９ＤＸ-８ＱＡＢ-Ｔ８４Ｔ",  # full-width
+        # One character at a time, as dictated or spelled out: each once left the code in clear.
+        "N 9 D X 8 Q A B T 8 4 T",
+        "N-9-D-X-8-Q-A-B-T-8-4-T",
+        "n. 9. d. x. 8. q. a. b. t. 8. 4. t",
+        "N 9 D X-8QAB-T84T",
+        "N9DX 8 Q A B T84T",
     ],
 )
 def test_a_code_is_recognised_and_masked_with_any_separator_or_none_in_any_case(typed):
@@ -41,6 +54,44 @@ def test_a_code_is_recognised_and_masked_with_any_separator_or_none_in_any_case(
 def test_a_code_sent_in_pieces_is_recognised_and_masked_piece_by_piece(piece, masked):
     assert mentions_case(piece)
     assert mask_codes(piece) == masked
+
+
+@pytest.mark.parametrize(
+    ("typed", "masked"),
+    [
+        ("codigoN9DX8QABT84T", "codigoXXXX-XXXX-XXXX"),
+        ("códigoN9DX-8QAB-T84T", "códigoXXXX-XXXX-XXXX"),
+        ("estadoN9DX8QABT84T", "estadoXXXX-XXXX-XXXX"),
+        ("N9DX8QABT84Tgracias", "XXXX-XXXX-XXXXgracias"),
+        ("micodigo:N9DX-8QAB-T84Tgracias", "micodigo:XXXX-XXXX-XXXXgracias"),
+        ("N9DX-8QAB-T84Tporfavor", "XXXX-XXXX-XXXXporfavor"),
+    ],
+)
+def test_a_code_glued_to_a_word_that_asks_about_it_is_recognised_and_masked(typed, masked):
+    assert mentions_case(typed)
+    assert mask_codes(typed) == masked
+    assert mask_codes(f"hola, {typed}") == f"hola, {masked}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la responsabilidad es de la alcaldía",
+        "la irresponsabilidad del contratista",
+        "en la Calle Circunvalación Panamericana Sur pasaje 23",
+        "frente al Centrocomercialmetrosur 3 y 4",
+        "hay 2 o 3 baches grandes en la calle 5 de noviembre",
+        "a b c d e f g h j k m n",  # letters spelled, no digits
+        "1 2 3 4 5 6 7 8 9 2 3 4",  # digits spelled, no letters
+        "ABCDN9DX8QABT84TXYZ",  # glued to letters that are no word of a question
+        "casaN9DX8QABT84T",
+        "N9DX8QABT84Tcasa",
+        "calle 23 casa 45 pasaje 7 b",
+    ],
+)
+def test_ordinary_words_streets_and_spelled_letters_are_not_taken_for_codes(text):
+    assert not mentions_case(text)
+    assert mask_codes(text) == text
 
 
 @pytest.mark.parametrize("text", ["casa", "2345", "casa 2345", "A2B3 queda lejos", "7P"])
@@ -78,3 +129,23 @@ def test_every_new_code_is_recognised_and_masked_in_any_form():
         code = new_secret_code()
         for typed in (code, code.replace("-", ""), code.replace("-", "_").lower()):
             assert mask_codes(typed) == CODE_MASK
+
+
+@pytest.mark.parametrize(
+    ("before", "text", "masked", "groups"),
+    [
+        (2, "TTTT", "XXXX", 1),
+        (2, "8 8 8 8", "XXXX", 1),
+        (1, "MMMM-2222", "XXXX-XXXX", 2),
+        (2, "MMMM-2222", "MMMM-2222", 0),  # a code has three groups
+        (0, "TTTT", "TTTT", 0),  # with no piece just before, a word
+        (0, "8888", "8888", 0),  # or a number
+        (2, "la casa 8888", "la casa 8888", 0),  # a sentence is never a piece
+    ],
+)
+def test_the_groups_that_complete_a_code_sent_in_pieces_are_a_piece_whatever_they_hold(
+    before, text, masked, groups
+):
+    assert mask_codes(text, before) == masked
+    assert piece_groups(text, before) == groups
+    assert names_code(text, before) == bool(groups)

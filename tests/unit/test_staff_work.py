@@ -317,6 +317,9 @@ def test_more_than_ten_wrong_folios_in_an_hour_are_refused_for_an_hour(citizen, 
         assert "No encontramos ese caso" in citizen.send(f"estado TA-2026-{number:06d}")
     assert "No encontramos ese caso" in citizen.send("estado TA-2026-000099")  # the eleventh
     assert "intente de nuevo en una hora" in citizen.send(f"estado {FOLIO}")
+    # Until the end of the hour after the eleventh miss: only clock hours are kept.
+    clock.now += timedelta(hours=1)
+    assert "intente de nuevo en una hora" in citizen.send(f"estado {FOLIO}")
     clock.now += timedelta(hours=1)
     assert "Estado: Recibido" in citizen.send(f"estado {FOLIO}")
 
