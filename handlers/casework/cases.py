@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -22,6 +23,7 @@ from storage.models import MAX_DESCRIPTION, Case, CaseEvent, Contact, Message
 FOLIO_PATTERN = re.compile(r"\b([A-Za-z]{1,6})-(\d{4})-(\d{1,8})\b")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _CODE_CHARS = frozenset(CODE_ALPHABET + CODE_ALPHABET.lower())
+_CODE_DIGITS = "".join(c for c in CODE_ALPHABET if c.isdigit())
 CODE_LENGTH, GROUP = 12, 4
 # A run of letters and digits: a code is read from these, whatever people put between them.
 _TOKEN = re.compile(r"[^\W_]+")
@@ -80,17 +82,18 @@ def _compatible(text: str) -> str:
 _LONGEST_GLUE = max(map(len, GLUE_WORDS))
 
 
-def _glue_ends(letters: str) -> set[int]:
+@functools.lru_cache(maxsize=4096)  # the same words come again and again
+def _glue_ends(letters: str) -> frozenset[int]:
     """Where a run of words of a question about a code, read from the start of some letters
     ("micodigoN9DX"), can end: 0, and the length of each such run (2 and 8 here)."""
     folded = [fold(c) for c in letters[:MAX_GLUE]]
     if any(len(c) != 1 for c in folded):
-        return {0}
+        return frozenset({0})
     text, ends = "".join(folded), {0}
     for end in range(1, len(text) + 1):
         if any(text[start:end] in GLUE_WORDS for start in ends if end - start <= _LONGEST_GLUE):
             ends.add(end)
-    return ends
+    return frozenset(ends)
 
 
 def _is_glue(letters: str) -> bool:
@@ -140,6 +143,8 @@ def _codes(text: str) -> list[tuple[int, int, str]]:
     always holds digits and a letter, so that ordinary words ("para esta casa"), folios
     ("TA-2026-000123": 0 and 1 are not in the alphabet) and phone numbers never look like one.
     Candidates may overlap: in "para N9DX 8QAB T84T" the code is the second."""
+    if sum(map(text.count, _CODE_DIGITS)) < 2:
+        return []  # no code holds fewer than two digits: most messages end here, unread
     tokens = list(_TOKEN.finditer(text))
     found = []
     for i, token in enumerate(tokens):
@@ -172,14 +177,13 @@ def _code_piece(plain: str, before: int = 0) -> str | None:
     is not one). Right after `before` groups of a code sent in pieces, the groups that complete
     it are a piece whatever they hold ("TTTT", "8888"). Each piece is kept apart as the whole
     code would be."""
-    tokens = list(_TOKEN.finditer(plain))
-    raw = ""
-    for j, token in enumerate(tokens):
-        if j and token.start() - tokens[j - 1].end() > MAX_GAP:
+    raw, previous = "", None
+    for token in _TOKEN.finditer(plain):  # lazily: a long message stops at its first words
+        if previous is not None and token.start() - previous.end() > MAX_GAP:
             return None
         if len(raw) + len(token.group()) > 2 * GROUP or not _fits(len(raw), token.group()):
             return None
-        raw += token.group()
+        raw, previous = raw + token.group(), token
     if len(raw) % GROUP or not raw:
         return None
     groups = {raw[:GROUP], raw[GROUP:]} - {""}
