@@ -153,7 +153,7 @@ class EmergencySteps:
             return False
         said = _REPEATS.sub(r"\1", turn.text)  # "AUXILIOOO"
         if looks_like_words(said) and needs_danger_check(said, _NOT_DANGER):
-            turn.step, turn.data = "describing", self._new_draft()
+            turn.step, turn.data = "describing", self._new_draft(turn.message_id)
             self._take_piece(turn, {**self._draft_piece(turn), "text": said}, first=True)
             return True
         if kind is Kind.THANKS:

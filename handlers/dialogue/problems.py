@@ -121,7 +121,7 @@ class OtherProblems:
         else:
             other, data = turn.data["other"], turn.data
             turn.data = {
-                **d._new_draft(),
+                **d._new_draft(turn.message_id),
                 "parts": [other["text"]],
                 "message_ids": [turn.message_id],
                 **{key: other[key] for key in ("type", "topic", "urgency", "confidence")},
