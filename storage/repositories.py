@@ -915,6 +915,59 @@ class MessageRepository:
             ):
                 self.session.expunge(held)
 
+    def clear_repeats(
+        self, contact_id: int, message_ids: list[int], *, min_length: int, placeholder: str
+    ) -> None:
+        """Of the contact's other messages, clear the text of those that said what one of these
+        (incoming, of at least `min_length` characters) says, and delete their attachments
+        whose content is one of these' (each file once no other row uses it, after the commit):
+        what a draft dropped earlier left that would match an anonymous case's words or photo.
+        Call it before these messages are detached (their hashes are still the content's)."""
+        if not message_ids:
+            return
+        self.session.flush()
+        connection = connection_of(self.session)
+        said = connection.execute(
+            select(Message.body).where(
+                col(Message.id).in_(message_ids), Message.direction == "in"
+            )
+        ).scalars()
+        bodies = sorted({body for body in said if len(body.strip()) >= min_length})
+        digests = sorted(
+            connection.execute(
+                select(Attachment.sha256).where(
+                    col(Attachment.message_id).in_(message_ids),
+                    col(Attachment.sha256).is_not(None),
+                )
+            ).scalars()
+        )
+        others = (col(Message.contact_id) == contact_id) & col(Message.id).not_in(message_ids)
+        cleared: list[int] = []
+        if bodies:
+            repeated = select(Message.id).where(
+                others, Message.direction == "in", col(Message.body).in_(bodies)
+            )
+            cleared = list(connection.execute(repeated).scalars())
+            if cleared:
+                connection.execute(
+                    update(Message).where(col(Message.id).in_(cleared)).values(body=placeholder)
+                )
+        dropped: list[int] = []
+        if digests:
+            theirs = select(Message.id).where(others)
+            same = col(Attachment.message_id).in_(theirs) & col(Attachment.sha256).in_(digests)
+            found = connection.execute(select(Attachment.id, Attachment.local_path).where(same))
+            rows = list(found)
+            dropped = [row_id for row_id, _ in rows]
+            forget_files(self.session, [path for _, path in rows])
+            if dropped:
+                connection.execute(delete(Attachment).where(col(Attachment.id).in_(dropped)))
+        for held in list(self.session.identity_map.values()):
+            if isinstance(held, Message) and held.id in cleared:
+                self.session.expire(held, ["body"])
+            elif isinstance(held, Attachment) and held.id in dropped:
+                self.session.expunge(held)
+
     def delete(self, message_ids: list[int]) -> None:
         """Delete these messages and their attachments (their outbox rows must be unlinked
         first): what must not be kept at all."""

@@ -234,6 +234,11 @@ def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
             return folio
 
 
+# How long a text of the anonymous case must be for the same text sent earlier by its sender
+# to be cleared from their number (see clear_repeats): "si", "1", "listo" or "hola" are said by
+# everyone and name no one; a sentence of a report does.
+REPEAT_MIN = 20
+
 # How far back the conversation that becomes an anonymous case reaches, at most.
 CONVERSATION = timedelta(hours=24)
 
@@ -310,6 +315,12 @@ def detach_conversation(
     # The outbox rows first, then their messages: the order in which the dispatcher locks them
     # when it records a send, so that the two never wait for each other.
     uow.outbox.make_confidential(ids + deleted, day)
+    # The same words (beyond a few) or photo sent earlier, in a draft they dropped, would stay
+    # under their number with its exact time: a join on the text or the file's hash would name
+    # the sender (the outside attack of 2026-12-05, night). They are cleared as an erasure
+    # clears them.
+    placeholder = policy.texts("privacy.erased_placeholder")
+    uow.messages.clear_repeats(contact.id, ids, min_length=REPEAT_MIN, placeholder=placeholder)
     for message in messages:
         message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
     uow.messages.detach(ids, case.id, day, key=policy.media_hash)
