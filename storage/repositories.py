@@ -1174,7 +1174,9 @@ def file_apart(
         # time read after it would be the copy's.
         day = source.stat().st_mtime
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _unseen(source) as original, open(target, "wb") as copy:
+        # The service's own, as every file it downloads (bot/media.py): not readable by the
+        # machine's other users (it was 0644, found by the outside attack of 2026-12-05, night).
+        with _unseen(source) as original, _own(target) as copy:
             shutil.copyfileobj(original, copy)
         for copied in (target, target.parent):
             os.utime(copied, (day, day))
@@ -1182,6 +1184,17 @@ def file_apart(
         return path, digest  # the file is gone (or unreadable): the row stays as it was
     forget_files(session, [path])
     return str(target), keyed
+
+
+def _own(path: Path) -> IO[bytes]:
+    """The file opened for writing, readable and writable by the service's user only."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(handle, 0o600)  # a file that was there keeps its mode otherwise
+    except OSError:
+        os.close(handle)
+        raise
+    return os.fdopen(handle, "wb")
 
 
 def _unseen(path: Path) -> IO[bytes]:

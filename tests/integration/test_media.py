@@ -341,3 +341,28 @@ def test_a_dropped_draft_sent_again_as_an_anonymous_denuncia_leaves_its_words_an
     files = [p for p in (tmp_path / "media").glob("*/*") if p.is_file()]
     assert [p.read_bytes() == JPEG for p in files] == [True]
     assert files[0] == Path(kept.local_path)
+
+
+def test_an_anonymous_cases_copy_of_a_photo_is_readable_by_the_service_only(
+    app, provider, tmp_path
+):
+    """Found by the same attack (F5): the copy kept apart for an anonymous case was written
+    readable by every user of the machine (0644), while every file the service downloads is
+    its own only (0600)."""
+    from tests.helpers import Citizen
+
+    media = fetcher(app, provider, tmp_path)
+    named = fetch(app, media, photo_from(app, provider.add_media("MEn", JPEG, "image/jpeg")))
+    citizen = Citizen(app.dialogue, app.uow, address="+50370004444", channel="whatsapp")
+    citizen.converse("hola", "si", "1", "denuncio que el capataz vende el cemento")
+    citizen.send("", media=(Media("photo", provider.add_media("MEa", JPEG, "image/jpeg"), ""),))
+    with app.uow() as uow:
+        (pending, _), *_ = uow.messages.pending_downloads(("whatsapp",), 100)
+    fetch(app, media, pending.id)  # downloaded before the case is made: copied when it is
+    assert "Código secreto" in citizen.converse("listo", "si", "omitir", "1")
+    with app.uow() as uow:
+        (case,) = [c for c in uow.cases.search() if c.anonymous]
+        (kept,) = uow.messages.attachments_for_case(case.id)
+    assert kept.local_path != named.local_path
+    for path in (named.local_path, kept.local_path):
+        assert os.stat(path).st_mode & 0o777 == 0o600, path
