@@ -1335,17 +1335,17 @@ class OutboxRepository:
         message: dict[str, Any],
         item: dict[str, Any],
         *,
-        linked: bool = True,
         detached: bool = False,
     ) -> int:
         """Write an outgoing message and its outbox row, both numbered by time (two plain
         INSERTs of the column values `row_values` gives: nothing of them is read back in the
-        transaction that queues them); an unlinked row does not point to its message (a
-        confidential reply: the row holds the recipient until it is sent), and a detached
-        message is numbered out of sequence (see `detached_id`); the outbox row's id."""
+        transaction that queues them); the row points to its message until it is sent (so that
+        the send is recorded on it, a confidential reply's too: it then leaves the outbox) or
+        given up, and a detached message is numbered out of sequence (see `detached_id`); the
+        outbox row's id."""
         messages, outbox = Message.__table__, OutboxItem.__table__
         after_recipient(self.session, self.ids, item["channel"], item["address"])
-        if linked and not detached and self.session.get_bind().dialect.name == "postgresql":
+        if not detached and self.session.get_bind().dialect.name == "postgresql":
             return self._enqueue_together(message, item)
         if detached:  # about an anonymous case: numbered out of sequence
             self.session.flush()  # what the ORM holds goes first, for the foreign keys
@@ -1353,13 +1353,12 @@ class OutboxRepository:
             connection_of(self.session).execute(_INSERT_MESSAGE, {**message, "id": message_id})
         else:
             message_id = insert_timed(self.session, self.ids, messages, message)
-        values = {**item, "message_id": message_id if linked else None}
-        return insert_timed(self.session, self.ids, outbox, values)
+        return insert_timed(self.session, self.ids, outbox, {**item, "message_id": message_id})
 
     def _enqueue_together(self, message: dict[str, Any], item: dict[str, Any]) -> int:
         """`enqueue` in one statement (`_INSERT_REPLY`): one round trip to the server, not two.
-        Only for a row that points to its message anyway: the two ids are drawn together, a
-        microsecond apart, and would pair an unlinked row with its message."""
+        Only for a message numbered by time: the two ids are drawn together, a microsecond
+        apart (a detached message is numbered out of sequence, apart from its row)."""
         self.session.flush()  # what the ORM holds goes first, for the foreign keys
         state = take(self.session)  # the dialogue's place, written with the reply
         kind, state_params = state if state else (None, {})
@@ -1585,11 +1584,13 @@ class OutboxRepository:
         """Give up on a row: it stays, marked failed, for staff to see (a confidential one
         without its text or recipient)."""
         item.status, item.last_error, item.claimed_until = "failed", error[:300], None
+        self._set_message_status(item, "failed")
         if item.confidential:
-            item.body, item.address = REDACTED, ""
+            # Nothing of it leads anywhere: no recipient, no text, no message (a confidential
+            # reply's is numbered with the anonymous case's rows it was sent about).
+            item.body, item.address, item.message_id = REDACTED, "", None
             item.next_attempt_at, item.window_until = item.created_at, None
         self.session.add(item)
-        self._set_message_status(item, "failed")
 
     def hold(self, item: OutboxItem, reason: str, notified_at: datetime | None) -> None:
         """Keep a row until the citizen writes again (see `release_waiting`)."""

@@ -177,7 +177,6 @@ class Outbox(Protocol):
         message: dict[str, Any],
         item: dict[str, Any],
         *,
-        linked: bool = True,
         detached: bool = False,
     ) -> int: ...
 

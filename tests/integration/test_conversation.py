@@ -417,3 +417,31 @@ def test_a_new_number_whose_only_filing_is_anonymous_looks_like_anyone_who_conse
         other_row.created_at,
         other_row.folio_misses,
     )
+
+
+def test_the_anonymous_receipt_says_it_was_sent_once_sent_and_failed_once_given_up(app):
+    """Found by the same attack (F5): the receipt's row ("[confidencial]") stayed «pending»
+    after it was sent, on every channel: its outbox row, which the send deletes, did not point
+    to it."""
+    sent_to = Citizen(app.dialogue, app.uow, address="50370001111")
+    for line in ANONYMOUS_DENUNCIA:
+        sent_to.send(line)
+        deliver_everything(app)  # as the dispatcher records each send
+    given_up = Citizen(app.dialogue, app.uow, address="50370002222")
+    given_up.converse(*ANONYMOUS_DENUNCIA[:-1])
+    deliver_everything(app)
+    given_up.send(ANONYMOUS_DENUNCIA[-1])
+    with app.uow() as uow:
+        for item in uow.outbox.pending("console"):
+            uow.outbox.fail(item, "the provider refused it")
+        uow.commit()
+    with app.engine.connect() as connection:
+        receipts = connection.execute(
+            text("SELECT status FROM messages WHERE body = '[confidencial]' ORDER BY status")
+        ).all()
+        left = connection.execute(text("SELECT message_id, address, body FROM outbox"))
+        confidential = [row for row in left if row.body == "[confidencial]"]
+    assert [row.status for row in receipts] == ["failed", "sent"]
+    # The row given up keeps no recipient, no text and no way to its message.
+    assert confidential and all(row.message_id is None for row in confidential)
+    assert all(row.address == "" for row in confidential)

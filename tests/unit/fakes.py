@@ -332,11 +332,10 @@ class FakeOutbox(FakeRepository):
         message: dict[str, Any],
         item: dict[str, Any],
         *,
-        linked: bool = True,
         detached: bool = False,
     ) -> int:
         message_id = self.uow.insert(Message(**message)).id
-        row = OutboxItem(**{**item, "message_id": message_id if linked else None})
+        row = OutboxItem(**{**item, "message_id": message_id})
         return self.uow.insert(row).id
 
     def release_waiting(self, channel: str, address: str, now: datetime, window: datetime) -> None:
