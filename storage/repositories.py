@@ -928,12 +928,10 @@ class MessageRepository:
         self.session.flush()
         connection = connection_of(self.session)
         said = connection.execute(
-            select(Message.body).where(
-                col(Message.id).in_(message_ids), Message.direction == "in"
-            )
+            select(Message.body).where(col(Message.id).in_(message_ids), Message.direction == "in")
         ).scalars()
         bodies = sorted({body for body in said if len(body.strip()) >= min_length})
-        digests = sorted(
+        digests: list[str] = sorted(
             connection.execute(
                 select(Attachment.sha256).where(
                     col(Attachment.message_id).in_(message_ids),
@@ -957,7 +955,7 @@ class MessageRepository:
             theirs = select(Message.id).where(others)
             same = col(Attachment.message_id).in_(theirs) & col(Attachment.sha256).in_(digests)
             found = connection.execute(select(Attachment.id, Attachment.local_path).where(same))
-            rows = list(found)
+            rows = cast(list[tuple[int, str | None]], list(found))
             dropped = [row_id for row_id, _ in rows]
             forget_files(self.session, [path for _, path in rows])
             if dropped:

@@ -181,8 +181,9 @@ def open_case(
     )
     if anonymous:
         draft_ids = draft.get("message_ids", [])
+        opened_by = draft.get("opened_by")
         detach_conversation(
-            uow, policy, contact, case, draft_ids, now, aside=aside, opened_by=draft.get("opened_by")
+            uow, policy, contact, case, draft_ids, now, aside=aside, opened_by=opened_by
         )
     else:
         uow.messages.attach_to_case(draft.get("message_ids", []), case.id)

@@ -371,7 +371,8 @@ NEW_CONTACT_OF_THE_DAY = """
 SELECT k.folio, c.address FROM cases k JOIN contacts c
   ON date(c.consented_at) = date(k.created_at) AND c.channel = k.channel
 WHERE k.anonymous
-  AND EXISTS (SELECT 1 FROM messages m WHERE m.case_id = k.id AND m.body LIKE 'Gracias por aceptar%')
+  AND EXISTS (SELECT 1 FROM messages m
+              WHERE m.case_id = k.id AND m.body LIKE 'Gracias por aceptar%')
   AND c.address NOT LIKE 'borrado:%'
   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = c.id)
 """
