@@ -918,10 +918,11 @@ class MessageRepository:
     def clear_repeats(
         self, contact_id: int, message_ids: list[int], *, min_length: int, placeholder: str
     ) -> None:
-        """Of the contact's other messages, clear the text of those that said what one of these
-        (incoming, of at least `min_length` characters) says, and delete their attachments
-        whose content is one of these' (each file once no other row uses it, after the commit):
-        what a draft dropped earlier left that would match an anonymous case's words or photo.
+        """Of the contact's other messages in no case, clear the text of those that said what
+        one of these (incoming, of at least `min_length` characters) says, and delete their
+        attachments whose content is one of these' (each file once no other row uses it, after
+        the commit): what a draft dropped earlier left that would match an anonymous case's
+        words or photo.
         Call it before these messages are detached (their hashes are still the content's)."""
         if not message_ids:
             return
@@ -939,7 +940,13 @@ class MessageRepository:
                 )
             ).scalars()
         )
-        others = (col(Message.contact_id) == contact_id) & col(Message.id).not_in(message_ids)
+        # Outside any case (a draft dropped, words said at the menu): a named case keeps its
+        # evidence, which staff work with.
+        others = (
+            (col(Message.contact_id) == contact_id)
+            & col(Message.case_id).is_(None)
+            & col(Message.id).not_in(message_ids)
+        )
         cleared: list[int] = []
         if bodies:
             repeated = select(Message.id).where(

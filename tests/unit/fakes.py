@@ -263,7 +263,11 @@ class FakeMessages(FakeRepository):
         said = {m.body for m in rows if m.id in message_ids and m.direction == "in"}
         bodies = {body for body in said if len(body.strip()) >= min_length}
         digests = {a.sha256 for a in self.uow.rows[Attachment] if a.message_id in message_ids}
-        others = {m.id for m in rows if m.contact_id == contact_id and m.id not in message_ids}
+        others = {
+            m.id
+            for m in rows
+            if m.contact_id == contact_id and m.case_id is None and m.id not in message_ids
+        }
         for message in rows:
             if message.id in others and message.direction == "in" and message.body in bodies:
                 message.body = placeholder
