@@ -917,6 +917,64 @@ class MessageRepository:
             ):
                 self.session.expunge(held)
 
+    def clear_repeats(
+        self, contact_id: int, message_ids: list[int], *, min_length: int, placeholder: str
+    ) -> None:
+        """Of the contact's other messages in no case, clear the text of those that said what
+        one of these (incoming, of at least `min_length` characters) says, and delete their
+        attachments whose content is one of these' (each file once no other row uses it, after
+        the commit): what a draft dropped earlier left that would match an anonymous case's
+        words or photo.
+        Call it before these messages are detached (their hashes are still the content's)."""
+        if not message_ids:
+            return
+        self.session.flush()
+        connection = connection_of(self.session)
+        said = connection.execute(
+            select(Message.body).where(col(Message.id).in_(message_ids), Message.direction == "in")
+        ).scalars()
+        bodies = sorted({body for body in said if len(body.strip()) >= min_length})
+        digests: list[str] = sorted(
+            connection.execute(
+                select(Attachment.sha256).where(
+                    col(Attachment.message_id).in_(message_ids),
+                    col(Attachment.sha256).is_not(None),
+                )
+            ).scalars()
+        )
+        # Outside any case (a draft dropped, words said at the menu): a named case keeps its
+        # evidence, which staff work with.
+        others = (
+            (col(Message.contact_id) == contact_id)
+            & col(Message.case_id).is_(None)
+            & col(Message.id).not_in(message_ids)
+        )
+        cleared: list[int] = []
+        if bodies:
+            repeated = select(Message.id).where(
+                others, Message.direction == "in", col(Message.body).in_(bodies)
+            )
+            cleared = list(connection.execute(repeated).scalars())
+            if cleared:
+                connection.execute(
+                    update(Message).where(col(Message.id).in_(cleared)).values(body=placeholder)
+                )
+        dropped: list[int] = []
+        if digests:
+            theirs = select(Message.id).where(others)
+            same = col(Attachment.message_id).in_(theirs) & col(Attachment.sha256).in_(digests)
+            found = connection.execute(select(Attachment.id, Attachment.local_path).where(same))
+            rows = cast(list[tuple[int, str | None]], list(found))
+            dropped = [row_id for row_id, _ in rows]
+            forget_files(self.session, [path for _, path in rows])
+            if dropped:
+                connection.execute(delete(Attachment).where(col(Attachment.id).in_(dropped)))
+        for held in list(self.session.identity_map.values()):
+            if isinstance(held, Message) and held.id in cleared:
+                self.session.expire(held, ["body"])
+            elif isinstance(held, Attachment) and held.id in dropped:
+                self.session.expunge(held)
+
     def delete(self, message_ids: list[int]) -> None:
         """Delete these messages and their attachments (their outbox rows must be unlinked
         first): what must not be kept at all."""
@@ -1123,7 +1181,9 @@ def file_apart(
         # time read after it would be the copy's.
         day = source.stat().st_mtime
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _unseen(source) as original, open(target, "wb") as copy:
+        # The service's own, as every file it downloads (bot/media.py): not readable by the
+        # machine's other users (it was 0644, found by the outside attack of 2026-12-05, night).
+        with _unseen(source) as original, _own(target) as copy:
             shutil.copyfileobj(original, copy)
         for copied in (target, target.parent):
             os.utime(copied, (day, day))
@@ -1131,6 +1191,17 @@ def file_apart(
         return path, digest  # the file is gone (or unreadable): the row stays as it was
     forget_files(session, [path])
     return str(target), keyed
+
+
+def _own(path: Path) -> IO[bytes]:
+    """The file opened for writing, readable and writable by the service's user only."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(handle, 0o600)  # a file that was there keeps its mode otherwise
+    except OSError:
+        os.close(handle)
+        raise
+    return os.fdopen(handle, "wb")
 
 
 def _unseen(path: Path) -> IO[bytes]:
@@ -1271,17 +1342,17 @@ class OutboxRepository:
         message: dict[str, Any],
         item: dict[str, Any],
         *,
-        linked: bool = True,
         detached: bool = False,
     ) -> int:
         """Write an outgoing message and its outbox row, both numbered by time (two plain
         INSERTs of the column values `row_values` gives: nothing of them is read back in the
-        transaction that queues them); an unlinked row does not point to its message (a
-        confidential reply: the row holds the recipient until it is sent), and a detached
-        message is numbered out of sequence (see `detached_id`); the outbox row's id."""
+        transaction that queues them); the row points to its message until it is sent (so that
+        the send is recorded on it, a confidential reply's too: it then leaves the outbox) or
+        given up, and a detached message is numbered out of sequence (see `detached_id`); the
+        outbox row's id."""
         messages, outbox = Message.__table__, OutboxItem.__table__
         after_recipient(self.session, self.ids, item["channel"], item["address"])
-        if linked and not detached and self.session.get_bind().dialect.name == "postgresql":
+        if not detached and self.session.get_bind().dialect.name == "postgresql":
             return self._enqueue_together(message, item)
         if detached:  # about an anonymous case: numbered out of sequence
             self.session.flush()  # what the ORM holds goes first, for the foreign keys
@@ -1289,13 +1360,12 @@ class OutboxRepository:
             connection_of(self.session).execute(_INSERT_MESSAGE, {**message, "id": message_id})
         else:
             message_id = insert_timed(self.session, self.ids, messages, message)
-        values = {**item, "message_id": message_id if linked else None}
-        return insert_timed(self.session, self.ids, outbox, values)
+        return insert_timed(self.session, self.ids, outbox, {**item, "message_id": message_id})
 
     def _enqueue_together(self, message: dict[str, Any], item: dict[str, Any]) -> int:
         """`enqueue` in one statement (`_INSERT_REPLY`): one round trip to the server, not two.
-        Only for a row that points to its message anyway: the two ids are drawn together, a
-        microsecond apart, and would pair an unlinked row with its message."""
+        Only for a message numbered by time: the two ids are drawn together, a microsecond
+        apart (a detached message is numbered out of sequence, apart from its row)."""
         self.session.flush()  # what the ORM holds goes first, for the foreign keys
         state = take(self.session)  # the dialogue's place, written with the reply
         kind, state_params = state if state else (None, {})
@@ -1521,11 +1591,13 @@ class OutboxRepository:
         """Give up on a row: it stays, marked failed, for staff to see (a confidential one
         without its text or recipient)."""
         item.status, item.last_error, item.claimed_until = "failed", error[:300], None
+        self._set_message_status(item, "failed")
         if item.confidential:
-            item.body, item.address = REDACTED, ""
+            # Nothing of it leads anywhere: no recipient, no text, no message (a confidential
+            # reply's is numbered with the anonymous case's rows it was sent about).
+            item.body, item.address, item.message_id = REDACTED, "", None
             item.next_attempt_at, item.window_until = item.created_at, None
         self.session.add(item)
-        self._set_message_status(item, "failed")
 
     def hold(self, item: OutboxItem, reason: str, notified_at: datetime | None) -> None:
         """Keep a row until the citizen writes again (see `release_waiting`)."""

@@ -288,7 +288,10 @@ def open_case(
     )
     if anonymous:
         draft_ids = draft.get("message_ids", [])
-        detach_conversation(uow, policy, contact, case, draft_ids, now, aside=aside)
+        opened_by = draft.get("opened_by")
+        detach_conversation(
+            uow, policy, contact, case, draft_ids, now, aside=aside, opened_by=opened_by
+        )
     else:
         uow.messages.attach_to_case(draft.get("message_ids", []), case.id)
     record_event(
@@ -340,6 +343,11 @@ def anonymous_folio(uow: UnitOfWork, policy: CasePolicy, year: int) -> str:
             return folio
 
 
+# How long a text of the anonymous case must be for the same text sent earlier by its sender
+# to be cleared from their number (see clear_repeats): "si", "1", "listo" or "hola" are said by
+# everyone and name no one; a sentence of a report does.
+REPEAT_MIN = 20
+
 # How far back the conversation that becomes an anonymous case reaches, at most.
 CONVERSATION = timedelta(hours=24)
 
@@ -362,6 +370,7 @@ def detach_conversation(
     now,
     *,
     aside: Aside | None = None,
+    opened_by: int | None = None,
 ) -> None:
     """The conversation that became an anonymous case joins it with nothing left that leads to
     the sender: no contact, no provider id, only the day, rows numbered out of sequence; folios
@@ -370,12 +379,20 @@ def detach_conversation(
     `aside` sorts out of the report's own messages is deleted or stays theirs."""
     # The conversation that led to the report: what was said to and by the person since their
     # last filed case (within a day), in no case; not what belongs to another case (a status
-    # of it asked for meanwhile), nor what came before it (another report's questions).
+    # of it asked for meanwhile), nor what came before it (another report's questions). It
+    # begins with the message that opened the draft (`opened_by`: the menu choice, the first
+    # words of the report): the greeting and consent before it stay the person's, as they do
+    # for anyone who consents and writes no more. Taken too, they left a consented contact
+    # with no message at all, and put a new contact's consent in the case (the outside attack
+    # of 2026-12-05, night). A draft written before consenting has no `opened_by`: its first
+    # words are the first message, whose answers (the greeting) cannot stay without it.
     first = min(draft_ids, default=None)
     messages: list[Message] = []
     answers: list[Message] = []
     if first is not None:
         start = uow.messages.after_last_filed(contact.id, before=first, since=now - CONVERSATION)
+        if opened_by is not None:
+            start = max(start, min(opened_by, first))
         messages = uow.messages.unfiled(contact.id, from_id=start, also=draft_ids)
         # A question about another of their cases asked meanwhile ("estado FOLIO", a named
         # constancia) joins the report, masked; its answer, kept with that case under their
@@ -407,6 +424,12 @@ def detach_conversation(
     # The outbox rows first, then their messages: the order in which the dispatcher locks them
     # when it records a send, so that the two never wait for each other.
     uow.outbox.make_confidential(ids + deleted, day)
+    # The same words (beyond a few) or photo sent earlier, in a draft they dropped, would stay
+    # under their number with its exact time: a join on the text or the file's hash would name
+    # the sender (the outside attack of 2026-12-05, night). They are cleared as an erasure
+    # clears them.
+    placeholder = policy.texts("privacy.erased_placeholder")
+    uow.messages.clear_repeats(contact.id, ids, min_length=REPEAT_MIN, placeholder=placeholder)
     for message in messages:
         message.body = FOLIO_PATTERN.sub(FOLIO_MASK, message.body)
     uow.messages.detach(ids, case.id, day, key=policy.media_hash)

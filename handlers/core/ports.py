@@ -144,6 +144,10 @@ class Messages(Protocol):
         key: Callable[[int, str], str] | None = None,
     ) -> None: ...
 
+    def clear_repeats(
+        self, contact_id: int, message_ids: list[int], *, min_length: int, placeholder: str
+    ) -> None: ...
+
     def delete(self, message_ids: list[int]) -> None: ...
 
     def replace_body(self, message_id: int, body: str) -> None: ...
@@ -175,7 +179,6 @@ class Outbox(Protocol):
         message: dict[str, Any],
         item: dict[str, Any],
         *,
-        linked: bool = True,
         detached: bool = False,
     ) -> int: ...
 

@@ -762,7 +762,7 @@ class Dialogue(EmergencySteps):
         if self._answers_status_question(turn):
             pass
         elif choice == "report":
-            turn.step, turn.data = "describing", self._new_draft()
+            turn.step, turn.data = "describing", self._new_draft(turn.message_id)
             self._ask(turn, self.t("dialogue.describe_prompt"))
         elif choice == "status":
             self._list_own_cases(turn)
@@ -784,7 +784,7 @@ class Dialogue(EmergencySteps):
         elif self._answers_out_of_scope(turn):
             pass
         elif self._starts_report(turn):
-            turn.step, turn.data = "describing", self._new_draft()
+            turn.step, turn.data = "describing", self._new_draft(turn.message_id)
             self._take_piece(turn, self._draft_piece(turn), first=True)
         elif folded in self.vocab.thanks:
             self._say(turn, self.t("dialogue.thanks"))
@@ -843,8 +843,14 @@ class Dialogue(EmergencySteps):
     # -- description -----------------------------------------------------------------------
 
     @staticmethod
-    def _new_draft() -> dict:
-        return {"parts": [], "message_ids": [], "media": 0, "location": None}
+    def _new_draft(opened_by: int | None = None) -> dict:
+        """An empty draft; `opened_by`, the message that started it (a menu choice, the first
+        words of a report): an anonymous case takes the conversation from there on, not the
+        greeting and consent before it (see detach_conversation)."""
+        draft: dict = {"parts": [], "message_ids": [], "media": 0, "location": None}
+        if opened_by is not None:
+            draft["opened_by"] = opened_by
+        return draft
 
     def _draft_piece(self, turn: Turn) -> dict:
         """What one message adds to a description, as plain data."""

@@ -335,7 +335,6 @@ def _queue_one(
             window_until=send_at + REPLY_WINDOW if answers_sender else None,
             created_at=now,
         ),
-        linked=not reply.confidential,
         # Rows of a confidential turn are numbered apart, but for what stays the person's own
         # (the rest of a MIS DATOS answer), which goes with a report they are writing.
         detached=confidential and message["contact_id"] is None,

@@ -31,7 +31,7 @@ class Dialogue(Protocol):
 
     def _on_menu(self, turn: Turn) -> None: ...
 
-    def _new_draft(self) -> dict: ...
+    def _new_draft(self, opened_by: int | None = None) -> dict: ...
 
     def _after_location(self, turn: Turn) -> None: ...
 
@@ -121,7 +121,7 @@ class OtherProblems:
         else:
             other, data = turn.data["other"], turn.data
             turn.data = {
-                **d._new_draft(),
+                **d._new_draft(turn.message_id),
                 "parts": [other["text"]],
                 "message_ids": [turn.message_id],
                 **{key: other[key] for key in ("type", "topic", "urgency", "confidence")},

@@ -61,7 +61,10 @@ def test_an_anonymous_denuncia_leaves_nothing_that_leads_back_to_the_sender(app)
         # Of the sender, the case keeps nothing: no contact, no hash, only its day.
         assert case.contact_id is None and case.anonymous
         assert case.created_at == app.policy.day_of(case.created_at)
-        assert uow.messages.count_for_contact(contact.id) == 0
+        # Only the greeting and consent stay theirs, as for anyone who consented.
+        theirs = uow.messages.for_contact(contact.id)
+        assert [m.body for m in theirs if m.direction == "in"] == ["hola", "si"]
+        kept = {m.id for m in theirs}
         assert uow.conversations.get(contact.id) is None
         assert contact.created_at.time() == contact.consented_at.time() == time(0)
     with app.engine.connect() as connection:
@@ -69,6 +72,9 @@ def test_an_anonymous_denuncia_leaves_nothing_that_leads_back_to_the_sender(app)
             rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
             dump = " ".join(map(str, rows))
             assert code not in dump, f"the secret code is stored in {table}"
+            if table == "outbox":  # the replies sent of what stayed theirs, as anyone's
+                rows = [row for row in rows if row["message_id"] not in kept]
+                dump = " ".join(map(str, rows))
             if table != "contacts":
                 assert "50370001234" not in dump, f"the sender's number is stored in {table}"
 
@@ -464,3 +470,86 @@ def test_a_group_of_only_letters_or_digits_right_after_a_piece_of_a_code_is_a_pi
         query += " ORDER BY id"
         named = connection.execute(text(query)).scalars().all()
     assert named[-2:] == ["7856", "2345"]
+
+
+# What the outside attack of 2026-12-05 (night, F3) ran: the anonymous case held the consent
+# exchange of a new contact, and that contact was the one consented that day with nothing left.
+NEW_CONTACT_OF_THE_DAY = """
+SELECT k.folio, c.address FROM cases k JOIN contacts c
+  ON date(c.consented_at) = date(k.created_at) AND c.channel = k.channel
+WHERE k.anonymous
+  AND EXISTS (SELECT 1 FROM messages m
+              WHERE m.case_id = k.id AND m.body LIKE 'Gracias por aceptar%')
+  AND c.address NOT LIKE 'borrado:%'
+  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = c.id)
+"""
+CONSENTED_WITH_NOTHING = """
+SELECT c.address FROM contacts c
+WHERE c.consented_at IS NOT NULL AND c.address NOT LIKE 'borrado:%'
+  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = c.id)
+  AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.contact_id = c.id)
+"""
+
+
+def test_a_new_number_whose_only_filing_is_anonymous_looks_like_anyone_who_consented(app):
+    # Someone else consents and stops writing: what an ordinary contact looks like.
+    Citizen(app.dialogue, app.uow, address="50370008888").converse("hola", "si")
+    deliver_everything(app)
+    reporter = Citizen(app.dialogue, app.uow, address="50370007777")
+    answers = []
+    for line in ANONYMOUS_DENUNCIA:
+        answers.append(reporter.send(line))
+        deliver_everything(app)
+    assert "Código secreto de seguimiento" in answers[-1]
+    with app.engine.connect() as connection:
+        assert connection.execute(text(NEW_CONTACT_OF_THE_DAY)).all() == []
+        assert connection.execute(text(CONSENTED_WITH_NOTHING)).all() == []
+        assert connection.execute(text(ANSWERS_WITH_NO_QUESTION)).all() == []
+    with app.uow() as uow:
+        (case,) = uow.cases.search()
+        kept = uow.messages.for_case(case.id)
+        reporter_row = uow.contacts.get_or_create("console", "50370007777", case.created_at)
+        other_row = uow.contacts.get_or_create("console", "50370008888", case.created_at)
+        mine = uow.messages.for_contact(reporter_row.id)
+        theirs = uow.messages.for_contact(other_row.id)
+        states = [uow.conversations.get(c.id) for c in (reporter_row, other_row)]
+    # The report holds its own exchange, from the menu choice on: no greeting, no consent.
+    assert [m.body for m in kept if m.direction == "in"] == list(ANONYMOUS_DENUNCIA[2:])
+    assert not any(m.body.startswith("Gracias por aceptar") for m in kept)
+    # The reporter keeps what anyone who consented keeps, as they do.
+    assert [m.body for m in mine if m.direction == "in"] == ["hola", "si"]
+    assert [(m.direction, m.body) for m in mine] == [(m.direction, m.body) for m in theirs]
+    assert states == [None, None]
+    assert (reporter_row.consented_at, reporter_row.created_at, reporter_row.folio_misses) == (
+        other_row.consented_at,
+        other_row.created_at,
+        other_row.folio_misses,
+    )
+
+
+def test_the_anonymous_receipt_says_it_was_sent_once_sent_and_failed_once_given_up(app):
+    """Found by the same attack (F5): the receipt's row ("[confidencial]") stayed «pending»
+    after it was sent, on every channel: its outbox row, which the send deletes, did not point
+    to it."""
+    sent_to = Citizen(app.dialogue, app.uow, address="50370001111")
+    for line in ANONYMOUS_DENUNCIA:
+        sent_to.send(line)
+        deliver_everything(app)  # as the dispatcher records each send
+    given_up = Citizen(app.dialogue, app.uow, address="50370002222")
+    given_up.converse(*ANONYMOUS_DENUNCIA[:-1])
+    deliver_everything(app)
+    given_up.send(ANONYMOUS_DENUNCIA[-1])
+    with app.uow() as uow:
+        for item in uow.outbox.pending("console"):
+            uow.outbox.fail(item, "the provider refused it")
+        uow.commit()
+    with app.engine.connect() as connection:
+        receipts = connection.execute(
+            text("SELECT status FROM messages WHERE body = '[confidencial]' ORDER BY status")
+        ).all()
+        left = connection.execute(text("SELECT message_id, address, body FROM outbox"))
+        confidential = [row for row in left if row.body == "[confidencial]"]
+    assert [row.status for row in receipts] == ["failed", "sent"]
+    # The row given up keeps no recipient, no text and no way to its message.
+    assert confidential and all(row.message_id is None for row in confidential)
+    assert all(row.address == "" for row in confidential)

@@ -284,3 +284,85 @@ def test_telegram_files_are_kept_by_what_their_content_is_not_by_their_declared_
     report = document("REPORT", "application/octet-stream")
     assert report.status == "stored" and report.local_path.endswith(".pdf")
     assert document("PHOTO", "application/pdf").local_path.endswith((".jpg", ".jpeg"))
+
+
+# What the outside attack of 2026-12-05 (night, F4) joined: the words and the photo of a draft
+# dropped earlier, left under the number with their exact times, and the same ones in the case.
+SAME_WORDS_UNDER_A_NUMBER = """
+SELECT c.address, m.created_at FROM messages m JOIN contacts c ON c.id = m.contact_id
+JOIN messages a ON a.body = m.body JOIN cases k ON k.id = a.case_id
+WHERE k.anonymous AND m.direction = 'in' AND length(m.body) >= 20
+"""
+
+
+def test_a_dropped_draft_sent_again_as_an_anonymous_denuncia_leaves_its_words_and_photo_nowhere(
+    app, provider, tmp_path
+):
+    from hashlib import sha256
+
+    from sqlalchemy import text
+
+    from tests.helpers import Citizen
+
+    media = fetcher(app, provider, tmp_path)
+    words = "denuncio que el capataz vende el cemento de la obra"
+    citizen = Citizen(app.dialogue, app.uow, address="+50370007777", channel="whatsapp")
+
+    def photo(ref: str) -> None:
+        citizen.send("", media=(Media("photo", provider.add_media(ref, JPEG, "image/jpeg"), ""),))
+        with app.uow() as uow:
+            (pending, _), *_ = uow.messages.pending_downloads(("whatsapp",), 100)
+        fetch(app, media, pending.id)
+
+    citizen.converse("hola", "si", "1", words)
+    photo("MEfirst")
+    assert "Dejamos sin registrar" in citizen.send("menu")  # the draft is dropped
+    citizen.converse("1", words)
+    photo("MEagain")
+    # A short word said in both is left as it is: only what could be told apart is cleared.
+    assert "Código secreto" in citizen.converse("listo", "si", "omitir", "1")
+    with app.uow() as uow:
+        (case,) = uow.cases.search()
+        (kept,) = uow.messages.attachments_for_case(case.id)
+        contact = uow.contacts.get_or_create("whatsapp", "+50370007777", case.created_at)
+        theirs = uow.messages.for_contact(contact.id)
+    content = sha256(Path(kept.local_path).read_bytes()).hexdigest()
+    with app.engine.connect() as connection:
+        assert connection.execute(text(SAME_WORDS_UNDER_A_NUMBER)).all() == []
+        same_file = connection.execute(
+            text("SELECT id FROM attachments WHERE sha256 = :digest"), {"digest": content}
+        )
+        assert same_file.all() == []
+    # The dropped draft's words are cleared as an erasure clears them; the other messages stay.
+    said = [m.body for m in theirs if m.direction == "in"]
+    assert words not in said and "[borrado a pedido del ciudadano]" in said
+    assert said[:3] == ["hola", "si", "1"]
+    # Of the photo, only the anonymous case's copy is left in the media folder.
+    files = [p for p in (tmp_path / "media").glob("*/*") if p.is_file()]
+    assert [p.read_bytes() == JPEG for p in files] == [True]
+    assert files[0] == Path(kept.local_path)
+
+
+def test_an_anonymous_cases_copy_of_a_photo_is_readable_by_the_service_only(
+    app, provider, tmp_path
+):
+    """Found by the same attack (F5): the copy kept apart for an anonymous case was written
+    readable by every user of the machine (0644), while every file the service downloads is
+    its own only (0600)."""
+    from tests.helpers import Citizen
+
+    media = fetcher(app, provider, tmp_path)
+    named = fetch(app, media, photo_from(app, provider.add_media("MEn", JPEG, "image/jpeg")))
+    citizen = Citizen(app.dialogue, app.uow, address="+50370004444", channel="whatsapp")
+    citizen.converse("hola", "si", "1", "denuncio que el capataz vende el cemento")
+    citizen.send("", media=(Media("photo", provider.add_media("MEa", JPEG, "image/jpeg"), ""),))
+    with app.uow() as uow:
+        (pending, _), *_ = uow.messages.pending_downloads(("whatsapp",), 100)
+    fetch(app, media, pending.id)  # downloaded before the case is made: copied when it is
+    assert "Código secreto" in citizen.converse("listo", "si", "omitir", "1")
+    with app.uow() as uow:
+        (case,) = [c for c in uow.cases.search() if c.anonymous]
+        (kept,) = uow.messages.attachments_for_case(case.id)
+    assert kept.local_path != named.local_path
+    for path in (named.local_path, kept.local_path):
+        assert os.stat(path).st_mode & 0o777 == 0o600, path

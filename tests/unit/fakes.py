@@ -262,6 +262,27 @@ class FakeMessages(FakeRepository):
                 message.created_at = day
                 message.case_id = case_id if case_id is not None else message.case_id
 
+    def clear_repeats(
+        self, contact_id: int, message_ids: list[int], *, min_length: int, placeholder: str
+    ) -> None:
+        rows = self.uow.rows[Message]
+        said = {m.body for m in rows if m.id in message_ids and m.direction == "in"}
+        bodies = {body for body in said if len(body.strip()) >= min_length}
+        digests = {a.sha256 for a in self.uow.rows[Attachment] if a.message_id in message_ids}
+        others = {
+            m.id
+            for m in rows
+            if m.contact_id == contact_id and m.case_id is None and m.id not in message_ids
+        }
+        for message in rows:
+            if message.id in others and message.direction == "in" and message.body in bodies:
+                message.body = placeholder
+        self.uow.rows[Attachment][:] = [
+            a
+            for a in self.uow.rows[Attachment]
+            if not (a.message_id in others and a.sha256 is not None and a.sha256 in digests)
+        ]
+
     def delete(self, message_ids: list[int]) -> None:
         rows = self.uow.rows[Message]
         rows[:] = [m for m in rows if m.id not in message_ids]
@@ -321,11 +342,10 @@ class FakeOutbox(FakeRepository):
         message: dict[str, Any],
         item: dict[str, Any],
         *,
-        linked: bool = True,
         detached: bool = False,
     ) -> int:
         message_id = self.uow.insert(Message(**message)).id
-        row = OutboxItem(**{**item, "message_id": message_id if linked else None})
+        row = OutboxItem(**{**item, "message_id": message_id})
         return self.uow.insert(row).id
 
     def release_waiting(self, channel: str, address: str, now: datetime, window: datetime) -> None:

@@ -298,13 +298,15 @@ def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sende
     case = only_case(uow)
     assert case.anonymous and case.contact_id is None and case.gender == "sin_dato"
     (contact,) = uow.rows[Contact]
-    # Every message of the conversation, both ways, from the greeting on, is unlinked from the
-    # sender and goes with the case.
+    # Every message of the report, both ways, from the menu choice on, is unlinked from the
+    # sender and goes with the case; the greeting and consent before it stay theirs, as they
+    # do for anyone who consents and writes no more.
     of_case = [m for m in uow.rows[Message] if m.case_id == case.id]
     assert {m.direction for m in of_case} == {"in", "out"}
     assert all(m.contact_id is None for m in of_case)
-    theirs = [m.body for m in uow.rows[Message] if m.contact_id == contact.id]
-    assert theirs == []
+    assert not any(m.body.startswith("Gracias por aceptar") for m in of_case)
+    theirs = [m for m in uow.rows[Message] if m.contact_id == contact.id]
+    assert [m.body for m in theirs if m.direction == "in"] == ["hola", "si"]
     status = (
         "Su denuncia anónima: denuncia sobre obras en ejecución\n"
         "Estado: Recibido\n"
@@ -317,7 +319,7 @@ def test_an_anonymous_denuncia_gets_a_secret_code_and_keeps_no_link_to_the_sende
         citizen, [(f"estado {code.lower()}", status), (f"estado {code.replace('-', ' ')}", status)]
     )
     # Asking with the code links nothing more to the sender.
-    assert [m.body for m in uow.rows[Message] if m.contact_id == contact.id] == theirs
+    assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == theirs
     assert all(code not in m.body and code.lower() not in m.body for m in uow.rows[Message])
 
 
@@ -397,7 +399,8 @@ def test_an_emergency_denuncia_is_filed_at_once_and_anonymously(citizen, uow):
     assert case.anonymous and case.urgency == "emergencia" and case.contact_id is None
     assert any(o.address == "555" and case.folio in o.body for o in uow.rows[OutboxItem])
     (contact,) = uow.rows[Contact]
-    assert [m for m in uow.rows[Message] if m.contact_id == contact.id] == []
+    theirs = [m for m in uow.rows[Message] if m.contact_id == contact.id]
+    assert [m.body for m in theirs if m.direction == "in"] == ["hola", "si"]  # no part of it
 
 
 def test_saying_it_is_not_an_emergency_is_heard(citizen, uow):
