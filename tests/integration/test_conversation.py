@@ -553,3 +553,161 @@ def test_the_anonymous_receipt_says_it_was_sent_once_sent_and_failed_once_given_
     # The row given up keeps no recipient, no text and no way to its message.
     assert confidential and all(row.message_id is None for row in confidential)
     assert all(row.address == "" for row in confidential)
+
+
+# Codes of the outside test of 2026-12-05 (night), and how their holders typed them.
+NEAR_MISS_CODE = "5THP-XMAS-T3BH"
+ODDLY_GROUPED = (
+    "5 THP XMAS T3BH",
+    "5THP    XMAS    T3BH",
+    "mi codigo es 5THPX MAS T3BH",
+    "5THP  --  XMAS T3BH",
+)
+ONE_OFF = ("Mi código es 5THP-XMAS-T3B", "5THP-XMAS-T3BHH", "5THP XMAS 3BH", "5THPXMAST3BHH")
+
+
+def file_denuncia_with_code(app, address: str, code: str) -> None:
+    """An anonymous denuncia whose code is `code` (as if it had been drawn)."""
+    file_anonymous_denuncia(app, address)
+    with app.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE cases SET secret_code_hash = :hash WHERE anonymous"),
+            {"hash": app.policy.code_hash(code)},
+        )
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def assert_the_investigator_finds_nothing(app, code: str) -> None:
+    """The outside test's idea: in every stored text (message bodies, draft parts, cases,
+    events, the outbox), every run of 11 to 13 letters and digits, all else stripped, tried
+    against the code with one character inserted, deleted or changed."""
+    raw = code.replace("-", "")
+    with app.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            for row in connection.execute(text(f"SELECT * FROM {table}")).all():
+                for value in row:
+                    stripped = re.sub(r"[\W_]", "", str(value)).upper()
+                    for size in (11, 12, 13):
+                        for start in range(len(stripped) - size + 1):
+                            run = stripped[start : start + size]
+                            assert not within_one_edit(run, raw), (table, value)
+
+
+def test_a_code_typed_with_odd_groups_is_found_and_one_off_is_not_kept_in_clear(app):
+    file_denuncia_with_code(app, "50379200020", NEAR_MISS_CODE)
+    citizen = Citizen(app.dialogue, app.uow, address="50379200021")
+    citizen.converse(*POTHOLE)  # consented and named, with a case of their own
+    deliver_everything(app)
+    for line in ODDLY_GROUPED:
+        answer = citizen.send(line)
+        deliver_everything(app)
+        assert "Estado: Recibido" in answer, (line, answer)
+    for line in ONE_OFF:
+        answer = citizen.send(line)
+        deliver_everything(app)
+        assert "Un código tiene 12 letras y números" in answer, (line, answer)
+    with app.uow() as uow:
+        contact = uow.contacts.find("console", "50379200021")
+    assert contact.folio_misses == len(ONE_OFF)  # each a code not found
+    assert_no_code_question_marks_anyone(app)
+    assert_the_investigator_finds_nothing(app, NEAR_MISS_CODE)
+
+
+PLACE = "San Miguel, colonia Las Brisas, pasaje"
+
+
+def test_a_code_one_off_inside_a_report_is_masked_and_the_report_goes_on(app):
+    file_denuncia_with_code(app, "50379200022", NEAR_MISS_CODE)
+    citizen = Citizen(app.dialogue, app.uow, address="50379200023")
+    citizen.converse("hola", "si", "1", "hay un hoyo enorme en la calle frente a la escuela")
+    answer = citizen.send("ah y mi otra denuncia es 5THP XMAS T3B")
+    assert "Recibido" not in answer and "código" not in answer
+    with app.uow() as uow:
+        contact = uow.contacts.find("console", "50379200023")
+        draft = uow.conversations.get(contact.id)
+        assert draft.step == "describing"
+    assert draft.data["parts"][-1] == "ah y mi otra denuncia es XXXX-XXXX-XXXX"
+    assert_the_investigator_finds_nothing(app, NEAR_MISS_CODE)
+    citizen.converse("listo", "si")
+    assert "Folio: TA-2026-000001" in citizen.converse(f"{PLACE} 5THP-XMAS-T3BHH", "omitir")
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+    assert case.description.endswith("ah y mi otra denuncia es XXXX-XXXX-XXXX")
+    assert case.location_text == f"{PLACE} XXXX-XXXX-XXXX"  # the place asked: only masked
+    deliver_everything(app)
+    assert_the_investigator_finds_nothing(app, NEAR_MISS_CODE)
+
+
+def test_a_code_one_off_right_after_a_code_asked_about_in_a_report_is_a_lookup_too(app):
+    file_denuncia_with_code(app, "50379200024", NEAR_MISS_CODE)
+    citizen = Citizen(app.dialogue, app.uow, address="50379200025")
+    citizen.converse("hola", "si", "1", "hay un hoyo enorme en la calle frente a la escuela")
+    assert "No encontramos" in citizen.send("estado 5THP-XMAS-T3BK")  # a wrong character
+    assert "Un código tiene 12 letras y números" in citizen.send("5THP-XMAS-T3B")
+    assert "Folio: TA-2026-000001" in citizen.converse("listo", "si", "San Miguel", "omitir")
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+    assert case.description == "hay un hoyo enorme en la calle frente a la escuela"
+    deliver_everything(app)
+    assert_no_code_question_marks_anyone(app)
+    assert_the_investigator_finds_nothing(app, NEAR_MISS_CODE)
+
+
+def test_addresses_dates_and_numbers_are_filed_and_answered_as_written(app):
+    citizen = Citizen(app.dialogue, app.uow, address="50379200026")
+    described = [
+        "hay un hoyo enorme en la calle 25 pasaje 4B casa 37",
+        "CASA 4B PASAJE 2",
+        "CALLE 5 PASAJE 3",
+        "KM 25 CARRETERA AL PUERTO",
+        "PJE 4 CASA 23 B",
+        "colonia Las Brisas 2, block B casa 15",
+        "tel 7123 4567",
+        "el 25 de mayo a las 3 de la tarde",
+        "DUI 04567890-1",
+    ]
+    citizen.converse("hola", "si", "1", *described, "listo", "si")
+    assert "Folio: TA-2026-000001" in citizen.converse("PJE 4 CASA 23 B", "mujer 34")
+    # At the menu, answered as before (no code is missed), and then a second report.
+    assert "No entendimos su mensaje" in citizen.send("CALLE 5 PASAJE 3")
+    assert "Recibido." in citizen.send(f"{described[0]}, KM 25 CARRETERA AL PUERTO")
+    assert "Folio: TA-2026-000002" in citizen.converse("listo", "si", "CALLE 5 PASAJE 3")
+    assert "Caso TA-2026-000001" in citizen.send("estado TA-2026-000001")
+    with app.uow() as uow:
+        first, second = uow.cases.by_folio("TA-2026-000001"), uow.cases.by_folio("TA-2026-000002")
+        contact = uow.contacts.find("console", "50379200026")
+        bodies = [m.body for m in uow.messages.for_case(first.id) if m.direction == "in"]
+    assert first.description == "\n".join(described)
+    assert first.location_text == "PJE 4 CASA 23 B" and contact.age == 34
+    assert second.description == f"{described[0]}, KM 25 CARRETERA AL PUERTO"
+    assert second.location_text == "CALLE 5 PASAJE 3"
+    assert contact.folio_misses == 0
+    assert set(described) <= set(bodies)
+
+
+def test_a_code_with_odd_groups_inside_a_report_is_found_and_a_new_number_one_off_keeps_no_row(
+    app,
+):
+    file_denuncia_with_code(app, "50379200027", NEAR_MISS_CODE)
+    citizen = Citizen(app.dialogue, app.uow, address="50379200028")
+    citizen.converse("hola", "si", "1", "hay un hoyo enorme en la calle frente a la escuela")
+    assert "Estado: Recibido" in citizen.send("5THP    XMAS    T3BH")  # found: a lookup
+    assert "Folio: TA-2026-000001" in citizen.converse("listo", "si", "San Miguel", "omitir")
+    with app.uow() as uow:
+        case = uow.cases.by_folio("TA-2026-000001")
+    assert case.description == "hay un hoyo enorme en la calle frente a la escuela"
+    newcomer = Citizen(app.dialogue, app.uow, address="50379200029")
+    assert "Un código tiene 12 letras y números" in newcomer.send("GH2H-GJD5-RWU 5THP-XMAS-T3B")
+    deliver_everything(app)
+    with app.uow() as uow:
+        assert uow.contacts.find("console", "50379200029") is None
+    assert_no_code_question_marks_anyone(app)
+    assert_the_investigator_finds_nothing(app, NEAR_MISS_CODE)
