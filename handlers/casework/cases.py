@@ -137,12 +137,6 @@ def _code_from(text: str, tokens: list[re.Match[str]], i: int, cut: int) -> tupl
 
 
 def _codes(text: str) -> list[tuple[int, int, str]]:
-    """See `_scan_codes`."""
-    return list(_scan_codes(text))
-
-
-@functools.lru_cache(maxsize=64)  # read several times for each message
-def _scan_codes(text: str) -> tuple[tuple[int, int, str], ...]:
     """Every stretch of a text that could be a code: (start, end, canonical code); the text is
     to be given in its compatible form (`_compatible`), where the spans are. A code is never
     part of a longer run of letters or digits, but for words of the question glued to it; it
@@ -150,7 +144,7 @@ def _scan_codes(text: str) -> tuple[tuple[int, int, str], ...]:
     ("TA-2026-000123": 0 and 1 are not in the alphabet) and phone numbers never look like one.
     Candidates may overlap: in "para N9DX 8QAB T84T" the code is the second."""
     if sum(map(text.count, _CODE_DIGITS)) < 2:
-        return ()  # no code holds fewer than two digits: most messages end here, unread
+        return []  # no code holds fewer than two digits: most messages end here, unread
     tokens = list(_TOKEN.finditer(text))
     found = []
     for i, token in enumerate(tokens):
@@ -159,102 +153,7 @@ def _scan_codes(text: str) -> tuple[tuple[int, int, str], ...]:
             code = _code_from(text, tokens, i, cut)
             if code is not None:
                 found.append(code)
-    return tuple(found)
-
-
-# A code typed with odd groups ("5 THP XMAS T3BH", "GH2-HGJD5-RWUF"), wide gaps
-# ("5THP    XMAS    T3BH") or a character missing or extra ("5THP-XMAS-T3B"): whole runs of
-# the code's characters with up to this many other characters between them. Stored in clear,
-# a run one character off the code leads to it (add or drop one, hash, compare).
-LOOSE_GAP = 8
-ATTEMPT_LENGTHS = range(CODE_LENGTH - 1, CODE_LENGTH + 2)
-
-
-@dataclass(frozen=True)
-class _Run:
-    """A run of letters and digits, as the attempts at a code read it."""
-
-    start: int
-    end: int
-    digits: int
-    usable: bool  # only a code's characters, and short enough to be part of one
-    mixing: bool  # three or more characters, letters and digits: read as part of a code
-    glue: bool  # a word of a question about a code ("es", "mi")
-
-    @classmethod
-    def of(cls, token: re.Match[str]) -> _Run:
-        word = token.group()
-        digits = sum(c.isdigit() for c in word)
-        usable = len(word) < ATTEMPT_LENGTHS.stop and _CODE_CHARS.issuperset(word)
-        mixing = len(word) >= 3 and 0 < digits < len(word)
-        return cls(token.start(), token.end(), digits, usable, mixing, word.lower() in GLUE_WORDS)
-
-
-@functools.lru_cache(maxsize=64)  # read several times for each message
-def _attempts(text: str) -> tuple[tuple[int, int, str], ...]:
-    """Every stretch of a text made of whole runs of a code's characters, 11 to 13 of them,
-    that reads as an attempt at a code rather than as words and numbers ("calle 25 pasaje",
-    "PJE 4 CASA 23 B", "KM 25 CARRETERA"): (start, end, its characters in upper case). It holds
-    two digits and a letter and has no word of a question about a code at either end ("es
-    5THP XMAS T3B" is the attempt after "es"); and one of its runs, of three or more, mixes
-    letters and digits ("T3BH"), or every character is spelled out alone, or it is three
-    group-like runs of three to five characters, two of them of four ("XMAS 2345 ABC").
-
-    In the compatible form, as `_codes`, with the same pre-filter (most messages end at it).
-    Each stretch reads at most 13 runs: a long message costs little more than a short one."""
-    if sum(map(text.count, _CODE_DIGITS)) < 2:
-        return ()
-    runs = [_Run.of(token) for token in _TOKEN.finditer(text)]
-    found = []
-    for i, first in enumerate(runs):
-        if not first.usable or first.glue:
-            continue
-        length = digits = fours = 0
-        mixing, spelled, grouped, previous = False, True, True, first
-        for j in range(i, min(len(runs), i + ATTEMPT_LENGTHS.stop)):
-            run = runs[j]
-            size = run.end - run.start
-            if not run.usable or run.start - previous.end > LOOSE_GAP:
-                break
-            length, digits, previous = length + size, digits + run.digits, run
-            if length >= ATTEMPT_LENGTHS.stop:
-                break
-            mixing, spelled = mixing or run.mixing, spelled and size == 1
-            grouped, fours = grouped and 3 <= size <= 5, fours + (size == GROUP)
-            if length < ATTEMPT_LENGTHS.start or run.glue or not 2 <= digits < length:
-                continue
-            if mixing or spelled or (grouped and j - i == 2 and fours >= 2):
-                found.append((first.start, run.end, text[first.start : run.end]))
-    return tuple(found)
-
-
-def _loose_codes(plain: str) -> list[str]:
-    """The codes (of 12 characters) among the attempts of a text, canonical."""
-    found = []
-    for _, _, written in _attempts(plain):
-        raw = "".join(_TOKEN.findall(written)).upper()
-        if len(raw) == CODE_LENGTH:
-            found.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
     return found
-
-
-def attempts_code(text: str) -> bool:
-    """Whether a text holds what reads as an attempt at a code, one character off or with odd
-    groups, that is no code as `names_code` reads one: where a code is looked up, a lookup
-    (`loose_code`); anywhere else only masked in what is stored."""
-    plain = _compatible(text)
-    return bool(_attempts(plain)) and not _names_code(plain)
-
-
-def loose_code(text: str) -> bool:
-    """Whether an attempt at a code in a text (see `attempts_code`) has its 12 characters."""
-    return bool(_loose_codes(_compatible(text)))
-
-
-def named_codes(text: str) -> list[str]:
-    """The codes a text may name, canonical: as typed in groups first, then with odd groups."""
-    plain = _compatible(text)
-    return [code for _, _, code in _codes(plain)] + _loose_codes(plain)
 
 
 @dataclass(frozen=True)
@@ -312,7 +211,7 @@ def mask_codes(text: str, before: int = 0) -> str:
     piece = _code_piece(plain, before)
     if piece is not None:
         return "-".join("XXXX" for _ in range(len(piece) // 4))
-    found = sorted([*_codes(plain), *_attempts(plain)])
+    found = _codes(plain)
     if not found:
         return text
     text, spans = plain, list[list[int]]()
@@ -593,8 +492,7 @@ def record_event(
 
 def mentions_case(text: str) -> bool:
     """Whether a text carries something shaped like a folio or an anonymous code."""
-    plain = _compatible(text)
-    return bool(FOLIO_PATTERN.search(text) or _names_code(plain) or _loose_codes(plain))
+    return bool(FOLIO_PATTERN.search(text) or _names_code(_compatible(text)))
 
 
 def lookups_refused(contact: Contact, now: datetime) -> bool:
@@ -631,7 +529,7 @@ def find_own_case(
         if case is not None and theirs and not case.anonymous:
             return case, policy.texts("dialogue.case_reference", folio=folio)
     # A few candidates at most: a status question is short, and each is one indexed lookup.
-    for code in named_codes(text)[:5]:
+    for _, _, code in _codes(_compatible(text))[:5]:
         case = uow.cases.by_secret_code_hash(policy.code_hash(code))
         if case is not None:
             return case, policy.texts("dialogue.anonymous_reference")

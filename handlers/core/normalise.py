@@ -14,8 +14,6 @@ _CONTROLS = re.compile(
 _WORD = re.compile(r"[a-z0-9ñ]+")
 _LETTERS = re.compile(r"[a-zñ]")
 _VOWELS = set("aeiou")
-# The groups of a masked code (XXXX-XXXX-XXXX): no letters of what the person wrote.
-_MASKED_GROUP = re.compile(r"\bx{4}\b")
 # The accented letters Spanish writes, and what they fold to (as NFKD does, faster).
 _ACCENTED = dict(zip("áéíóúüàèìòùâêîôûäëïöç", "aeiouuaeiouaeiouaeioc", strict=True))
 _ACCENT = re.compile(f"[{''.join(_ACCENTED)}]")
@@ -48,7 +46,7 @@ def words(text: str) -> list[str]:
 
 def looks_like_words(text: str) -> bool:
     """Whether a text reads as language rather than a keyboard mash, emoji or punctuation."""
-    letters = _LETTERS.findall(_MASKED_GROUP.sub("", fold(text)))
+    letters = _LETTERS.findall(fold(text))
     if len(letters) < 3:
         return False
     vowel_ratio = sum(c in _VOWELS for c in letters) / len(letters)

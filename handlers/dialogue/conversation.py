@@ -11,13 +11,11 @@ from typing import Any
 from handlers.casework import visits
 from handlers.casework.cases import (
     FOLIO_PATTERN,
-    attempts_code,
     count_miss,
     detach_message,
     find_own_case,
     in_anonymous_range,
     lookups_refused,
-    loose_code,
     mask_codes,
     mentions_case,
     names_code,
@@ -44,7 +42,7 @@ from handlers.dialogue.emergency import EmergencySteps
 from handlers.dialogue.followups import Followups, latest_open_case
 from handlers.dialogue.intents import Intents
 from handlers.dialogue.problems import OtherProblems
-from handlers.dialogue.ratelimit import Bursts, CodePieces, RecentLookups, Strangers
+from handlers.dialogue.ratelimit import Bursts, CodePieces, Strangers
 from storage.models import MAX_DESCRIPTION, Contact, day_start
 
 # A description ends when the person writes LISTO, or when they come back after this long.
@@ -64,11 +62,6 @@ DRAFT_STEPS = {
     "demographics",
 }
 MAX_LOCATION = 300
-# Where a message is read as a question about a case: at rest (no conversation: the menu, a
-# new number, after an erasure) and at the folio question. An attempt at a code one character
-# off (or oddly grouped, and found nowhere) is a lookup there, and right after a code asked
-# about; anywhere else it is only masked (see `Dialogue.kept_apart`).
-LOOKUP_STEPS = frozenset({"menu", "await_folio"})
 
 
 class Vocabulary:
@@ -206,7 +199,6 @@ class Dialogue(EmergencySteps):
         self.bursts = Bursts()  # per-sender counts, in this process's memory only
         self.strangers = Strangers()  # numbers with no row asking about codes, likewise
         self.pieces = CodePieces()  # who just sent a piece of a code, likewise
-        self.lookups = RecentLookups()  # who just asked about a code, likewise
         self._steps: dict[str, Callable[[Turn], None]] = {
             "menu": self._on_menu,
             "describing": self._on_describing,
@@ -240,7 +232,7 @@ class Dialogue(EmergencySteps):
             data=dict(state.data) if state else {},
             idle=now - state.updated_at if state else None,
             # A message naming a code is a question about an anonymous case (see kept_apart).
-            confidential=self.kept_apart(incoming, now, uow),
+            confidential=self.kept_apart(incoming, now),
         )
         if turn.confidential:
             self._code_lookup(turn)
@@ -272,7 +264,7 @@ class Dialogue(EmergencySteps):
         a report being written gets its content, a case in follow-up gets it appended, before
         consent it waits with the rest; elsewhere it stays among the person's messages."""
         state = uow.conversations.get(contact.id)
-        if state is None or self.kept_apart(incoming, now, uow):
+        if state is None or self.kept_apart(incoming, now):
             return  # a question about an anonymous case joins nothing of the person's
         turn = Turn(incoming, contact, message_id, uow, now, state.step, dict(state.data), None)
         piece = self._draft_piece(turn)
@@ -295,28 +287,10 @@ class Dialogue(EmergencySteps):
             return
         uow.conversations.save(contact.id, turn.step, turn.data, now)
 
-    def kept_apart(self, incoming: Incoming, now: datetime, uow: UnitOfWork) -> bool:
+    def kept_apart(self, incoming: Incoming, now: datetime) -> bool:
         """Whether a citizen's message asks about an anonymous case (see `kept_apart`), the
-        groups that complete a code sent in pieces just before included; to be asked before
-        the message moves the conversation. An attempt at a code (one character off, or with
-        odd groups: see cases.attempts_code) asks about one where a lookup is expected (see
-        LOOKUP_STEPS) or when it finds a case; elsewhere it is only masked (intake.receive):
-        an address read as one must not lose the citizen's words or stall their report."""
-        if kept_apart(incoming, self.code_groups_before(incoming, now)):
-            return True
-        if not attempts_code(incoming.text):
-            return False
-        if self.lookups.just_asked((incoming.channel, incoming.address), now):
-            return True
-        contact = uow.contacts.find(incoming.channel, incoming.address)
-        state = uow.conversations.get(contact.id) if contact is not None else None
-        if state is None or state.step in LOOKUP_STEPS:
-            return True
-        return loose_code(incoming.text) and self._finds_a_case(uow, incoming.text)
-
-    def _finds_a_case(self, uow: UnitOfWork, text: str) -> bool:
-        nobody = Contact(channel="", address="")
-        return find_own_case(uow, self.policy, nobody, text) is not None
+        groups that complete a code sent in pieces just before included."""
+        return kept_apart(incoming, self.code_groups_before(incoming, now))
 
     def code_groups_before(self, incoming: Incoming, now: datetime) -> int:
         """The groups of a code the sender's message just before held, when it was a piece."""
@@ -557,9 +531,7 @@ class Dialogue(EmergencySteps):
             numbers = self.policy.institution.emergency_numbers
             self._say(turn, self.t("dialogue.emergency", emergency_numbers=numbers))
         step, data = turn.step, turn.data
-        if attempts_code(turn.text) and not self._asks_document(turn):
-            self._attempt(turn)
-        elif not (names_code(turn.text) or attempts_code(turn.text)):
+        if not names_code(turn.text):
             self._rest_of_a_code(turn)
         elif self._asks_document(turn):
             self._document(turn)
@@ -571,21 +543,6 @@ class Dialogue(EmergencySteps):
             if step == "consent":
                 consent = self._yes_no("dialogue.consent_yes", "dialogue.consent_no")
                 self._say(turn, self.t("dialogue.consent_again"), consent)
-
-    def _attempt(self, turn: Turn) -> None:
-        """An attempt at a code (one character off, or with odd groups): the anonymous case if
-        it has that code, else a miss, answered with how a code is written."""
-        if lookups_refused(turn.contact, turn.now):
-            self._say(turn, self.t("dialogue.status_refused"))
-        else:
-            found = find_own_case(turn.uow, self.policy, turn.contact, turn.text)
-            if found is not None:
-                case, shown_as = found
-                self._say(turn, render_status(turn.uow, self.policy, case, shown_as))
-            else:
-                count_miss(turn.contact, turn.now)
-                self._say(turn, self.t("dialogue.status_code_near_miss"))
-        self._back_to_where_we_were(turn)
 
     def _rest_of_a_code(self, turn: Turn) -> None:
         """Only the groups that complete a code sent in pieces ("N9DX-8QAB", then "TTTT"):
@@ -693,7 +650,7 @@ class Dialogue(EmergencySteps):
         anonymous denuncia asks about one, so the question must not stay with their number. A
         folio of that range counts no miss (no such folio is ever found by its number: trying
         them tells nothing); a code does (codes must not be tried by the thousand)."""
-        code = names_code(turn.text) or attempts_code(turn.text)
+        code = names_code(turn.text)
         if in_anonymous_range(turn.text) and not code:
             turn.confidential = True
             detach_message(turn.uow, self.policy, turn.message_id, turn.now)
@@ -703,8 +660,6 @@ class Dialogue(EmergencySteps):
     def _not_found(self, turn: Turn) -> str:
         """What a folio or code that finds nothing is answered. A code speaks of codes: whoever
         holds one made an anonymous denuncia, which is nobody's "own" case and has no folio."""
-        if attempts_code(turn.text) and not FOLIO_PATTERN.search(turn.text):
-            return self.t("dialogue.status_code_near_miss")
         if names_code(turn.text) and not FOLIO_PATTERN.search(turn.text):
             return self.t("dialogue.status_code_not_found")
         return self.t("dialogue.status_not_found", example=self.policy.example_folio(turn.now))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from handlers.casework.actions import answers_request, receive_requested_info
-from handlers.casework.cases import attempts_code, detach_message, mask_codes, piece_groups
+from handlers.casework.cases import detach_message, mask_codes, piece_groups
 from handlers.casework.staff import StaffDesk, is_staff_command
 from handlers.casework.visits import add_photo, recent_visit_done
 from handlers.core.messages import MAX_MESSAGE, REPLY_WINDOW, Incoming, Reply, split_text
@@ -70,13 +70,7 @@ def receive(
     if incoming.sender_id is not None and not command and visit is None:
         return []
     citizen = not command and visit is None
-    # Asked before the message moves the conversation: whether it asks about an anonymous case.
-    apart = citizen and dialogue.kept_apart(incoming, now, uow)
-    if citizen and not apart and attempts_code(incoming.text):
-        # What reads as an attempt at a code where no lookup is expected (an address, say, in a
-        # report): the turn goes on as before, with the attempt masked in all it keeps.
-        incoming = replace(incoming, text=mask_codes(incoming.text))
-    contact = _contact(incoming, uow, dialogue, now, apart=apart)
+    contact = _contact(incoming, uow, dialogue, now, citizen=citizen)
     if incoming.name and not contact.name:
         contact.name = incoming.name
     uow.outbox.release_waiting(incoming.channel, incoming.address, now, now + REPLY_WINDOW)
@@ -117,14 +111,13 @@ def receive(
         replies = add_photo(uow, dialogue.policy, member, visit, incoming, message_id, now)
     else:
         replies = limited_answer(incoming, contact, message_id, uow, dialogue, now)
-        if apart:
+        if dialogue.kept_apart(incoming, now):
             # One rule for every step and channel: a message naming a code asks about an
             # anonymous case, so neither it nor its answers may stay with the person.
             detach_message(uow, dialogue.policy, message_id, now)
             replies = [_in_confidence(reply, incoming) for reply in replies]
         groups = piece_groups(incoming.text, before)
         dialogue.pieces.note((incoming.channel, incoming.address), now, groups, before)
-        dialogue.lookups.note((incoming.channel, incoming.address), now, apart)
     # A turn about an anonymous case (its filing, its code asked about) and an erasure's answer
     # are written with their day only, and leave the outbox once sent (see OutboxItem).
     confidential = any(reply.confidential for reply in replies)
@@ -136,14 +129,18 @@ def receive(
 
 
 def _contact(
-    incoming: Incoming, uow: UnitOfWork, dialogue: Dialogue, now: datetime, *, apart: bool
+    incoming: Incoming, uow: UnitOfWork, dialogue: Dialogue, now: datetime, *, citizen: bool
 ) -> Contact:
     """Who wrote: their contact, made on first sight; but a number never seen whose message
     asks about an anonymous code is answered with no row made for it (one would tell that the
     number asked about such a case: only its reporter holds the code), as a stand-in that keeps
     in memory the codes it mistyped (see `Strangers`)."""
     channel, address = incoming.channel, incoming.address
-    if apart and uow.contacts.find(channel, address) is None:
+    if (
+        citizen
+        and dialogue.kept_apart(incoming, now)
+        and uow.contacts.find(channel, address) is None
+    ):
         return dialogue.strangers.contact(channel, address, now)
     dialogue.strangers.forget(channel, address)
     return uow.contacts.get_or_create(channel, address, now)
@@ -193,8 +190,9 @@ def citizen_answer(
         waiting = uow.cases.waiting_for(contact.id)
     if (
         waiting is not None
-        # A code asks about another case, an anonymous one.
-        and not dialogue.kept_apart(incoming, now, uow)
+        and not dialogue.kept_apart(
+            incoming, now
+        )  # a code asks about another case, an anonymous one
         and answers_request(incoming)
         and not dialogue.vocab.is_request(fold(incoming.text))
         # "/start <keyword>" (Telegram's deep link) and "BAJA <keyword>" are for the dialogue.

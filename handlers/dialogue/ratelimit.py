@@ -109,28 +109,3 @@ class CodePieces:
                 self._pieces[sender] = (now, total)
                 if len(self._pieces) > self._capacity:
                     self._pieces.popitem(last=False)
-
-
-class RecentLookups:
-    """Who just asked about a code (their message was kept apart): their next message, if it
-    is an attempt at a code one character off, asks again. In this process's memory only, as
-    `CodePieces`."""
-
-    def __init__(self, capacity: int = SENDERS) -> None:
-        self._capacity = capacity
-        self._lock = threading.Lock()
-        self._asked: OrderedDict[tuple[str, str], datetime] = OrderedDict()
-
-    def just_asked(self, sender: tuple[str, str], now: datetime) -> bool:
-        with self._lock:
-            at = self._asked.get(sender)
-        return at is not None and at <= now < at + PIECE_WINDOW
-
-    def note(self, sender: tuple[str, str], now: datetime, asked: bool) -> None:
-        """Whether the sender's message just handled asked about a code."""
-        with self._lock:
-            self._asked.pop(sender, None)
-            if asked:
-                self._asked[sender] = now
-                if len(self._asked) > self._capacity:
-                    self._asked.popitem(last=False)

@@ -4,10 +4,8 @@ import pytest
 
 from handlers.casework.cases import (
     CODE_MASK,
-    attempts_code,
     mask_codes,
     mentions_case,
-    named_codes,
     names_code,
     new_secret_code,
     piece_groups,
@@ -151,106 +149,3 @@ def test_the_groups_that_complete_a_code_sent_in_pieces_are_a_piece_whatever_the
     assert mask_codes(text, before) == masked
     assert piece_groups(text, before) == groups
     assert names_code(text, before) == bool(groups)
-
-
-# Codes of the outside test of 2026-12-05 (night), as their holders typed them.
-ISSUED = ("5THP-XMAS-T3BH", "GH2H-GJD5-RWUF", "CUTF-DJK7-7CJ5")
-
-
-def near_the_code(text: str, code: str) -> bool:
-    """What the investigator looked for: a run of 11 to 13 letters and digits of a text, all
-    else stripped, within one character (inserted, deleted or changed) of the code."""
-    raw, stripped = code.replace("-", ""), "".join(c for c in text.upper() if c.isalnum())
-    for size in (11, 12, 13):
-        for start in range(len(stripped) - size + 1):
-            if within_one_edit(stripped[start : start + size], raw):
-                return True
-    return False
-
-
-def within_one_edit(a: str, b: str) -> bool:
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-    short, long_ = sorted((a, b), key=len)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
-
-
-@pytest.mark.parametrize(
-    ("typed", "code"),
-    [
-        ("5 THP XMAS T3BH", ISSUED[0]),
-        ("GH2-HGJD5-RWUF", ISSUED[1]),
-        ("mi codigo es CUT FDJK7 7CJ5", ISSUED[2]),
-        ("5THP    XMAS    T3BH", ISSUED[0]),
-        ("CUTF  --  DJK7 7CJ5", ISSUED[2]),
-    ],
-)
-def test_a_code_grouped_or_spaced_oddly_is_recognised_and_masked(typed, code):
-    assert mentions_case(typed)
-    assert code in named_codes(typed)
-    masked = mask_codes(typed)
-    assert CODE_MASK in masked and not near_the_code(masked, code), masked
-
-
-@pytest.mark.parametrize(
-    ("typed", "code"),
-    [
-        ("Mi código es 5THP-XMAS-T3B", ISSUED[0]),
-        ("GH2H-GJD5-RWU", ISSUED[1]),
-        ("5THP-XMAS-T3BHH", ISSUED[0]),
-        ("CUTF DJK7 7CJ55", ISSUED[2]),
-        ("ah y mi otra denuncia es 5THP XMAS T3B", ISSUED[0]),
-        ("5 T H P X M A S T 3 B", ISSUED[0]),  # spelled out
-        ("XMAS 2345 ABC", "XMAS-2345-ABCD"),  # groups of only letters or only digits
-    ],
-)
-def test_a_code_with_a_character_missing_or_extra_is_an_attempt_and_masked(typed, code):
-    assert attempts_code(typed)
-    assert not mentions_case(typed)  # no code to look up: nothing is found by it
-    masked = mask_codes(typed)
-    assert CODE_MASK in masked and not near_the_code(masked, code), masked
-
-
-def test_a_near_miss_keeps_the_words_around_it():
-    assert mask_codes("ah y mi otra denuncia es 5THP XMAS T3B") == (
-        f"ah y mi otra denuncia es {CODE_MASK}"
-    )
-
-
-ORDINARY = [
-    "calle 25 pasaje 4B casa 37",
-    "CASA 4B PASAJE 2",
-    "CALLE 5 PASAJE 3",
-    "KM 25 CARRETERA AL PUERTO",
-    "PJE 4 CASA 23 B",
-    "colonia Las Brisas 2, block B casa 15",
-    "tel 7123 4567",
-    "el 25 de mayo a las 3 de la tarde",
-    "DUI 04567890-1",
-    "2026",
-    "1985",
-    "mujer 34",
-    "34",
-    "TA-2026-000123",
-    "estado TA-2026-000123",
-    "calle 23 casa 45 pasaje 7 b",
-    "la casa 25 de la calle 3",
-]
-
-
-@pytest.mark.parametrize("text", ORDINARY)
-def test_addresses_dates_and_numbers_are_not_attempts_at_a_code(text):
-    assert not attempts_code(text)
-    assert not names_code(text) and not named_codes(text)
-    assert mask_codes(text) == text
-
-
-def test_an_adversarial_message_is_read_quickly_and_a_plain_one_is_not_scanned():
-    # Correctness only (the time is checked by hand, see the report): a long message of
-    # letters and digits spelled out holds many attempts, and every one is masked.
-    long_text = " ".join("A 2 B 3" for _ in range(600))
-    masked = mask_codes(long_text)
-    assert "2" not in masked and "3" not in masked
-    assert not attempts_code("hay un hoyo enorme en la calle principal desde hace meses")
