@@ -424,6 +424,30 @@ def test_ordinary_long_words_and_street_names_still_file_a_named_report(app):
         assert case.description == described and case.contact_id is not None
 
 
+# Reports an outside tester (2026-12-05, night) wrote at the menu with house, block and plate
+# numbers: a recognition of mistyped codes tried that night answered them as codes not found,
+# kept them with no sender and filed nothing, emergencies included.
+FIRST_WORDS_WITH_NUMBERS = (
+    "se derrumbo la casa 5A del block 2C4 pasaje 8 hay heridos",
+    "inundacion en la colonia 10 de mayo pje 3B casa 4C2 el agua llega a la cintura",
+    "la ruta 42B no pasa por la 7a calle oriente frente a 3B4C",
+    "referencia: lote 2B5 pasaje Q7W casa 3K8, hay basura acumulada",
+    "la 4x4 azul placa P 582 ABC tira basura en km 12 1/2 carretera a Sonsonate",
+    "tel 2222 3333 ext 45, la calle esta llena de baches",
+)
+
+
+def test_reports_with_house_block_and_plate_numbers_are_not_taken_for_codes(app):
+    for n, words in enumerate(FIRST_WORDS_WITH_NUMBERS):
+        citizen = Citizen(app.dialogue, app.uow, address=f"5037930{n:04d}")
+        citizen.converse("hola", "si")
+        answer = citizen.send(words)
+        assert "código" not in answer, (words, answer)
+        with app.engine.connect() as connection:
+            query = "SELECT count(*) FROM messages WHERE body = :words AND contact_id IS NOT NULL"
+            assert connection.execute(text(query), {"words": words}).scalar_one() == 1, words
+
+
 def test_a_new_number_whose_first_message_asks_about_a_code_leaves_no_contact(app):
     code = file_anonymous_denuncia(app, "50379200008")
     newcomer = Citizen(app.dialogue, app.uow, address="50379200009")
