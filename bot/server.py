@@ -362,7 +362,20 @@ def build_asgi(service: Service) -> Starlette:
             metrics.database_errors.labels("health").inc()
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         metrics.outbox(state)
-        return JSONResponse(health(state))
+        body = health(state)
+        if not shows_details(request):
+            # The outbox's counts and send times, read every second by anyone, would time the
+            # replies no row is left of (an anonymous denuncia's): they are the metrics' own.
+            del body["outbox"]
+        return JSONResponse(body)
+
+    def shows_details(request: Request) -> bool:
+        """Whether the request bears the metrics token (`server.metrics_token`, when set)."""
+        token = server.metrics_token
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if not token or scheme.lower() != "bearer" or not given:
+            return False
+        return hmac.compare_digest(given.strip().encode(), token.encode())
 
     def health(state: OutboxState) -> dict:
         """ok, or degraded (still 200: the service works, replies are late) once the oldest
@@ -395,13 +408,12 @@ def build_asgi(service: Service) -> Starlette:
     async def metrics_page(request: Request) -> Response:
         """Prometheus' text format; 404 unless `server.metrics_token` is set, then only with
         `Authorization: Bearer <token>` (401 without one, 403 with another)."""
-        token = server.metrics_token
-        if not token:
+        if not server.metrics_token:
             return Response(status_code=404)
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not given:
             return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        if not shows_details(request):
             return Response(status_code=403)
         try:
             state = await asyncio.wait_for(run_in_threadpool(service.outbox_state), timeout=5)
