@@ -115,7 +115,7 @@ def test_guessing_folios_gets_one_answer_for_others_and_missing_ones_and_is_slow
     others, missing = guesser.send("estado TA-2026-000001"), guesser.send("estado TA-2026-000777")
     assert others == missing and "Las Brisas" not in others
     answers = [guesser.send(f"estado TA-2026-{n:06d}") for n in range(2, 40)]
-    assert sum("intente de nuevo en una hora" in answer for answer in answers) > 0
+    assert sum("intente de nuevo en dos horas" in answer for answer in answers) > 0
     assert sum(SLOW_DOWN in answer for answer in answers) == 1
     assert answers[-1] == ""
     with app.uow() as uow:

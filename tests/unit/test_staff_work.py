@@ -316,10 +316,10 @@ def test_more_than_ten_wrong_folios_in_an_hour_are_refused_for_an_hour(citizen, 
     for number in range(2, 12):
         assert "No encontramos ese caso" in citizen.send(f"estado TA-2026-{number:06d}")
     assert "No encontramos ese caso" in citizen.send("estado TA-2026-000099")  # the eleventh
-    assert "intente de nuevo en una hora" in citizen.send(f"estado {FOLIO}")
+    assert "intente de nuevo en dos horas" in citizen.send(f"estado {FOLIO}")
     # Until the end of the hour after the eleventh miss: only clock hours are kept.
     clock.now += timedelta(hours=1)
-    assert "intente de nuevo en una hora" in citizen.send(f"estado {FOLIO}")
+    assert "intente de nuevo en dos horas" in citizen.send(f"estado {FOLIO}")
     clock.now += timedelta(hours=1)
     assert "Estado: Recibido" in citizen.send(f"estado {FOLIO}")
 
@@ -405,7 +405,7 @@ def test_too_many_wrong_codes_are_refused_without_speaking_of_ones_own_cases(uow
         citizen.send(f"estado ABCD-EFGH-{n:04d}")
     assert citizen.send(f"estado {code}") == (
         "Recibimos demasiadas consultas de folios o códigos que no encontramos. Por seguridad,"
-        " intente de nuevo en una hora."
+        " intente de nuevo en dos horas."
     )
 
 
