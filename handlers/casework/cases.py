@@ -199,6 +199,9 @@ def piece_groups(text: str, before: int = 0) -> int:
     return len(piece) // GROUP if piece else 0
 
 
+# A message is asked this several times in its turn (who it is from, whether it is kept apart,
+# whether it answers a request, the dialogue's own step): read once.
+@functools.lru_cache(maxsize=256)
 def _names_code(plain: str, before: int = 0) -> bool:
     return bool(_codes(plain) or _code_piece(plain, before))
 
