@@ -151,9 +151,27 @@ def _codes(text: str) -> list[tuple[int, int, str]]:
         word = token.group()
         for cut in sorted(k for k in _glue_ends(word) if k < len(word)):
             code = _code_from(text, tokens, i, cut)
-            if code is not None:
+            if code is not None and (_mixed(code[2]) or _alone(text, code[0], code[1])):
                 found.append(code)
     return found
+
+
+def _mixed(code: str) -> bool:
+    """Whether a group of the code holds both digits and letters (all codes but about one in
+    700)."""
+    return any(
+        any(c.isdigit() for c in group) and any(c.isalpha() for c in group)
+        for group in code.split("-")
+    )
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """Whether the rest of a text is only words of a question about a code ("estado", "mi
+    codigo es"). Three groups none of which mixes digits and letters are a code only so: in a
+    sentence they are a house number between two words ("la casa 2345 esta inundada"), and
+    taken for a code they lost the report, an emergency's too (an outside check, 2026-12-06)."""
+    rest = _TOKEN.findall(text[:start] + " " + text[end:])
+    return all(_is_glue(word) for word in rest)
 
 
 @dataclass(frozen=True)

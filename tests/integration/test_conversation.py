@@ -434,6 +434,9 @@ FIRST_WORDS_WITH_NUMBERS = (
     "referencia: lote 2B5 pasaje Q7W casa 3K8, hay basura acumulada",
     "la 4x4 azul placa P 582 ABC tira basura en km 12 1/2 carretera a Sonsonate",
     "tel 2222 3333 ext 45, la calle esta llena de baches",
+    # A house number between two four-letter words (an outside check, 2026-12-06).
+    "la casa 2345 esta inundada",
+    "casa 2345 mesa 12 se cayo el techo",
 )
 
 

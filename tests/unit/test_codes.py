@@ -94,6 +94,30 @@ def test_ordinary_words_streets_and_spelled_letters_are_not_taken_for_codes(text
     assert mask_codes(text) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la casa 2345 esta inundada",
+        "casa 2345 mesa 12 se cayo el techo",
+        "casa 2345 mesa 3 hay un hoyo en la calle",
+        "quiero saber de mi denuncia, el codigo es ABCD 2345 EFGH",
+    ],
+)
+def test_a_house_number_between_two_words_in_a_sentence_is_not_a_code(text):
+    assert not mentions_case(text)
+    assert mask_codes(text) == text
+
+
+@pytest.mark.parametrize(
+    "text", ["ABCD-2345-EFGH", "estado abcd 2345 efgh", "mi codigo es ABCD2345EFGH"]
+)
+def test_a_code_with_no_group_of_digits_and_letters_is_a_code_when_it_is_all_the_message_says(
+    text,
+):
+    assert mentions_case(text)
+    assert mask_codes(text).count("XXXX") == 3 and "2345" not in mask_codes(text)
+
+
 @pytest.mark.parametrize("text", ["casa", "2345", "casa 2345", "A2B3 queda lejos", "7P"])
 def test_a_word_a_number_or_a_sentence_is_not_a_piece_of_a_code(text):
     assert mask_codes(text) == text
